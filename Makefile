@@ -1,0 +1,44 @@
+# Two-command quick start: `make run` and `make test` (see README.md).
+BUILD ?= build
+SAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+
+.PHONY: all deps configure build run test test-asan bench format tidy clean
+
+all: build
+
+deps:
+	tools/install-deps
+
+# Configure once; ninja when present (install-deps brings it), make otherwise.
+configure: deps
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) \
+	  $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/src/rackbootd/rackbootd $(ARGS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-asan: deps
+	cmake -S . -B $(SAN_BUILD) $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Debug -DRACKBOOT_SANITIZE=ON -DRACKBOOT_BENCH=OFF
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && ctest --output-on-failure -L unit
+
+bench: build
+	$(BUILD)/bench/bench_tftp_engine
+	bench/socket_vs_tftpd.sh $(BUILD)
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+tidy: build
+	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,40 @@
+// The HTTP endpoint (cpp-httplib) on its own thread: GET /metrics for now; the REST admin API
+// joins it later. Bound to loopback unless configured otherwise.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace rackboot::control {
+
+class ApiServer {
+public:
+    using MetricsSource = std::function<std::string()>;
+
+    ApiServer(in_addr addr, std::uint16_t port, MetricsSource metrics);
+    ~ApiServer();
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    // Binds and starts serving; false (with a reason) when the address cannot be bound.
+    [[nodiscard]] bool start(std::string& error);
+    void stop();
+
+private:
+    in_addr addr_;
+    std::uint16_t port_;
+    MetricsSource metrics_;
+    std::unique_ptr<httplib::Server> server_;
+    std::thread thread_;
+};
+
+}  // namespace rackboot::control

@@ -1,0 +1,170 @@
+#include "control/config.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <string_view>
+
+#include "proto/tftp_path.h"
+
+namespace rackboot::control {
+
+namespace {
+
+template <typename T>
+bool parse_uint(std::string_view text, T min, T max, T& out) {
+    unsigned long long v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return false;
+    if (v < static_cast<unsigned long long>(min) || v > static_cast<unsigned long long>(max)) return false;
+    out = static_cast<T>(v);
+    return true;
+}
+
+bool parse_ipv4(const std::string& text, in_addr& out) { return inet_pton(AF_INET, text.c_str(), &out) == 1; }
+
+bool parse_board(const std::string& spec, dataplane::BoardTreeSpec& out, std::string& why) {
+    std::size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq + 1 == spec.size()) {
+        why = "expected SERIAL=DIR or MAC=DIR";
+        return false;
+    }
+    std::string key = spec.substr(0, eq);
+    out.dir = spec.substr(eq + 1);
+    if (proto::parse_serial(key, out.serial)) {
+        out.kind = proto::BootPrefix::Kind::Serial;
+        return true;
+    }
+    if (proto::parse_mac(key, out.mac)) {
+        out.kind = proto::BootPrefix::Kind::Mac;
+        return true;
+    }
+    why = "'" + key + "' is neither an 8-hex-digit serial nor a MAC (aa-bb-cc-dd-ee-ff)";
+    return false;
+}
+
+bool parse_cpus(std::string_view text, std::vector<int>& out) {
+    out.clear();
+    while (!text.empty()) {
+        std::size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        int cpu = 0;
+        if (!parse_uint<int>(item, 0, 4095, cpu)) return false;
+        out.push_back(cpu);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return !out.empty();
+}
+
+}  // namespace
+
+std::string daemon_usage() {
+    return R"(usage: rackbootd [options]
+
+Serves Raspberry Pi network boot files over TFTP.
+
+  --tftp-root DIR        default boot tree (omit to generate and serve a demo Pi 4 tree)
+  --board KEY=DIR        a board's own tree; KEY is a serial (8 hex digits) or a MAC
+                         (dc-a6-32-01-02-03); repeatable
+  --listen ADDR          IPv4 address to answer on (default 127.0.0.1; 0.0.0.0 for all)
+  --tftp-port N          TFTP port (default 69 as root, else 6969)
+  --workers N            worker threads (default: all cores but one, at least 1)
+  --cpus LIST            comma-separated CPUs to pin the workers to (default: chosen by hwloc)
+  --max-transfers N      concurrent transfers before new requests get ERROR (default 20000)
+  --cache-mb N           block cache memory, all workers together (default 512)
+  --mtu N                path MTU; caps blksize so no datagram fragments (default 1500 -> 1468)
+  --max-windowsize N     largest RFC 7440 windowsize granted, 1..256 (default 64)
+  --timeout-ms N         retransmit timeout when the client asks none (default 1000)
+  --max-backoff-ms N     retransmit interval doubles up to this (default 4000)
+  --retries N            retransmits before a transfer times out (default 5)
+  --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069)
+  --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
+  --help, --version
+)";
+}
+
+std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error) {
+    DaemonConfig cfg;
+    inet_pton(AF_INET, "127.0.0.1", &cfg.listen);
+    cfg.api_addr = cfg.listen;
+    for (int i = 1; i < argc; ++i) {
+        std::string flag = argv[i];
+        std::string value;
+        std::size_t eq = flag.find('=');
+        bool inline_value = flag.rfind("--", 0) == 0 && eq != std::string::npos;
+        if (inline_value) {
+            value = flag.substr(eq + 1);
+            flag = flag.substr(0, eq);
+        }
+        if (flag == "--help" || flag == "-h") {
+            cfg.show_help = true;
+            continue;
+        }
+        if (flag == "--version") {
+            cfg.show_version = true;
+            continue;
+        }
+        if (!inline_value) {
+            if (i + 1 >= argc) {
+                error = flag.rfind("--", 0) == 0 ? flag + ": missing value" : "unexpected argument '" + flag + "'";
+                return std::nullopt;
+            }
+            value = argv[++i];
+        }
+        auto bad = [&](const std::string& why) {
+            error = flag + ": '" + value + "' " + why;
+            return std::nullopt;
+        };
+        if (flag == "--tftp-root") {
+            cfg.tftp_root = value;
+        } else if (flag == "--demo-dir") {
+            cfg.demo_dir = value;
+        } else if (flag == "--board") {
+            dataplane::BoardTreeSpec b;
+            std::string why;
+            if (!parse_board(value, b, why)) return bad(why);
+            cfg.boards.push_back(b);
+        } else if (flag == "--listen") {
+            if (!parse_ipv4(value, cfg.listen)) return bad("is not an IPv4 address");
+        } else if (flag == "--tftp-port") {
+            std::uint16_t p = 0;
+            if (!parse_uint<std::uint16_t>(value, 0, 65535, p)) return bad("is not a port number (0..65535)");
+            cfg.tftp_port = p;
+        } else if (flag == "--workers") {
+            if (!parse_uint<std::uint32_t>(value, 1, 1024, cfg.workers)) return bad("is not a worker count (1..1024)");
+        } else if (flag == "--cpus") {
+            if (!parse_cpus(value, cfg.cpus)) return bad("is not a comma-separated list of CPU numbers");
+        } else if (flag == "--max-transfers") {
+            if (!parse_uint<std::uint32_t>(value, 1, 1'000'000, cfg.max_transfers)) return bad("must be 1..1000000");
+        } else if (flag == "--cache-mb") {
+            if (!parse_uint<std::size_t>(value, 16, 1 << 20, cfg.cache_mb)) return bad("must be 16..1048576");
+        } else if (flag == "--mtu") {
+            if (!parse_uint<std::uint32_t>(value, 576, 65535, cfg.mtu)) return bad("must be 576..65535");
+        } else if (flag == "--max-windowsize") {
+            if (!parse_uint<std::uint16_t>(value, 1, 256, cfg.max_windowsize)) return bad("must be 1..256");
+        } else if (flag == "--timeout-ms") {
+            if (!parse_uint<std::uint32_t>(value, 10, 255'000, cfg.timeout_ms)) return bad("must be 10..255000");
+        } else if (flag == "--max-backoff-ms") {
+            if (!parse_uint<std::uint32_t>(value, 10, 255'000, cfg.max_backoff_ms)) return bad("must be 10..255000");
+        } else if (flag == "--retries") {
+            if (!parse_uint<std::uint32_t>(value, 0, 100, cfg.retries)) return bad("must be 0..100");
+        } else if (flag == "--api") {
+            if (value == "off") {
+                cfg.api_enabled = false;
+                continue;
+            }
+            std::size_t colon = value.rfind(':');
+            if (colon == std::string::npos || !parse_ipv4(value.substr(0, colon), cfg.api_addr) ||
+                !parse_uint<std::uint16_t>(std::string_view(value).substr(colon + 1), 1, 65535, cfg.api_port)) {
+                return bad("is not ADDR:PORT (IPv4) or off");
+            }
+        } else {
+            error = "unknown option '" + flag + "' (see --help)";
+            return std::nullopt;
+        }
+    }
+    return cfg;
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,44 @@
+// rackbootd's command line: parsed and validated in one place, so that a bad value stops the
+// daemon before anything starts and the message names the flag and the value.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/boot_trees.h"
+
+namespace rackboot::control {
+
+struct DaemonConfig {
+    std::string tftp_root;          // empty: generate and serve the demo tree
+    std::string demo_dir;           // where the demo tree goes
+    std::vector<dataplane::BoardTreeSpec> boards;
+    in_addr listen{};               // default 127.0.0.1
+    std::optional<std::uint16_t> tftp_port;  // default: 69 as root, else 6969
+    std::uint32_t workers = 0;      // 0: all cores but one
+    std::vector<int> cpus;
+    std::uint32_t max_transfers = 20000;
+    std::size_t cache_mb = 512;
+    std::uint32_t mtu = 1500;
+    std::uint16_t max_windowsize = 64;
+    std::uint32_t timeout_ms = 1000;
+    std::uint32_t max_backoff_ms = 4000;
+    std::uint32_t retries = 5;
+    bool api_enabled = true;
+    in_addr api_addr{};             // default 127.0.0.1
+    std::uint16_t api_port = 8069;
+    bool show_help = false;
+    bool show_version = false;
+};
+
+// Parses argv. On error returns nullopt and sets `error` to a sentence naming the flag.
+[[nodiscard]] std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error);
+
+[[nodiscard]] std::string daemon_usage();
+
+}  // namespace rackboot::control

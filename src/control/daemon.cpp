@@ -1,0 +1,140 @@
+#include "control/daemon.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/api_server.h"
+#include "control/demo_tree.h"
+#include "control/metrics.h"
+#include "control/transfer_log.h"
+#include "dataplane/boot_trees.h"
+#include "dataplane/cpu_affinity.h"
+#include "dataplane/socket_backend.h"
+#include "proto/tftp_options.h"
+
+namespace rackboot::control {
+
+namespace {
+
+std::string ip_text(in_addr a) {
+    char buf[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, buf, sizeof buf);
+    return buf;
+}
+
+// Every transfer holds a socket: raise the descriptor limit as far as we are allowed.
+void raise_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+void drain_records(dataplane::SocketBackend& backend) {
+    dataplane::TransferRecord r;
+    for (std::size_t i = 0; i < backend.worker_count(); ++i) {
+        while (backend.worker(i).records().pop(r)) std::printf("%s\n", format_transfer(r).c_str());
+    }
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_daemon(const DaemonConfig& cfg) {
+    std::string error;
+    std::string root = cfg.tftp_root;
+    bool demo = root.empty();
+    if (demo) {
+        root = cfg.demo_dir.empty() ? default_demo_dir() : cfg.demo_dir;
+        if (!ensure_demo_tree(root, error)) {
+            std::fprintf(stderr, "rackbootd: demo tree: %s\n", error.c_str());
+            return 1;
+        }
+    }
+    auto trees = dataplane::BootTrees::open(root, cfg.boards, error);
+    if (!trees) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
+    }
+    raise_fd_limit();
+
+    dataplane::SocketBackendConfig bc;
+    bc.listen_addr = cfg.listen;
+    bc.port = cfg.tftp_port.value_or(geteuid() == 0 ? 69 : 6969);
+    bc.workers = cfg.workers != 0 ? cfg.workers : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
+    bc.cpus = cfg.cpus;
+    bc.max_transfers = cfg.max_transfers;
+    bc.cache_bytes = cfg.cache_mb << 20;
+    bc.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg.mtu);
+    bc.limits.max_windowsize = cfg.max_windowsize;
+    bc.limits.default_timeout = static_cast<proto::Nanos>(cfg.timeout_ms) * proto::kMillisecond;
+    bc.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
+    bc.limits.max_retries = cfg.retries;
+    bc.trees = trees.get();
+    auto backend = dataplane::SocketBackend::create(bc, error);
+    if (!backend) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
+    }
+
+    std::unique_ptr<ApiServer> api;
+    if (cfg.api_enabled) {
+        dataplane::SocketBackend* b = backend.get();
+        api = std::make_unique<ApiServer>(cfg.api_addr, cfg.api_port, [b] {
+            std::vector<const dataplane::WorkerCounters*> ws;
+            for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->worker(i).counters());
+            return render_metrics(ws);
+        });
+        if (!api->start(error)) {
+            std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());
+            return 1;
+        }
+    }
+
+    // Signals are taken synchronously by this (control) thread; workers never see them.
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
+    backend->start();
+
+    std::string cpus;
+    for (int c : backend->cpus()) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+    std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
+                "max_transfers=%u api=%s\n",
+                ip_text(cfg.listen).c_str(), backend->port(), root.c_str(), demo ? " (demo tree)" : "",
+                trees->board_count(), backend->worker_count(), cpus.c_str(),
+                backend->steering() ? "client-address" : "kernel-hash", bc.limits.max_blksize, bc.max_transfers,
+                cfg.api_enabled ? (ip_text(cfg.api_addr) + ":" + std::to_string(cfg.api_port)).c_str() : "off");
+    if (demo) {
+        std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
+                    ip_text(cfg.listen).c_str(), backend->port());
+        if (cfg.api_enabled) {
+            std::printf("  curl http://%s:%u/metrics\n", ip_text(cfg.api_addr).c_str(), cfg.api_port);
+        }
+    }
+    std::fflush(stdout);
+
+    timespec tick{0, 50'000'000};
+    for (;;) {
+        int sig = sigtimedwait(&stop_set, nullptr, &tick);
+        drain_records(*backend);
+        if (sig == SIGINT || sig == SIGTERM) break;
+    }
+    backend->stop();
+    drain_records(*backend);
+    if (api) api->stop();
+    std::printf("event=stop\n");
+    return 0;
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,66 @@
+#include "control/metrics.h"
+
+#include <cstdint>
+#include <sstream>
+
+namespace rackboot::control {
+
+namespace {
+
+using dataplane::WorkerCounters;
+using Workers = std::vector<const WorkerCounters*>;
+
+template <typename Get>
+std::uint64_t sum(const Workers& ws, Get get) {
+    std::uint64_t total = 0;
+    for (const WorkerCounters* w : ws) total += get(*w);
+    return total;
+}
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+std::string render_metrics(const Workers& ws) {
+    std::ostringstream out;
+    header(out, "rackboot_tftp_transfers_total", "counter", "TFTP transfers finished, by result.");
+    for (std::size_t i = 0; i < static_cast<std::size_t>(dataplane::ResultLabel::count_); ++i) {
+        out << "rackboot_tftp_transfers_total{result=\"" << to_string(static_cast<dataplane::ResultLabel>(i))
+            << "\"} " << sum(ws, [i](const WorkerCounters& w) { return w.results[i].get(); }) << '\n';
+    }
+    header(out, "rackboot_tftp_quirks_total", "counter", "Raspberry Pi bootloader quirks recognised.");
+    for (std::size_t i = 0; i < static_cast<std::size_t>(dataplane::Quirk::count_); ++i) {
+        out << "rackboot_tftp_quirks_total{quirk=\"" << to_string(static_cast<dataplane::Quirk>(i)) << "\"} "
+            << sum(ws, [i](const WorkerCounters& w) { return w.quirks[i].get(); }) << '\n';
+    }
+    header(out, "rackboot_drops_total", "counter", "Packets dropped or requests refused, by reason.");
+    for (std::size_t i = 0; i < static_cast<std::size_t>(dataplane::DropReason::count_); ++i) {
+        out << "rackboot_drops_total{reason=\"" << to_string(static_cast<dataplane::DropReason>(i)) << "\"} "
+            << sum(ws, [i](const WorkerCounters& w) { return w.drops[i].get(); }) << '\n';
+    }
+    header(out, "rackboot_tftp_bytes_total", "counter", "File bytes sent in DATA packets, retransmits included.");
+    out << "rackboot_tftp_bytes_total " << sum(ws, [](const WorkerCounters& w) { return w.tftp_bytes.get(); }) << '\n';
+    header(out, "rackboot_tftp_retransmits_total", "counter", "DATA and OACK packets resent on timeout.");
+    out << "rackboot_tftp_retransmits_total " << sum(ws, [](const WorkerCounters& w) { return w.retransmits.get(); })
+        << '\n';
+    header(out, "rackboot_tftp_requests_total", "counter", "Read requests received.");
+    out << "rackboot_tftp_requests_total " << sum(ws, [](const WorkerCounters& w) { return w.rrq_received.get(); })
+        << '\n';
+    header(out, "rackboot_packets_total", "counter", "UDP datagrams, by direction.");
+    out << "rackboot_packets_total{direction=\"rx\"} "
+        << sum(ws, [](const WorkerCounters& w) { return w.rx_packets.get(); }) << '\n';
+    out << "rackboot_packets_total{direction=\"tx\"} "
+        << sum(ws, [](const WorkerCounters& w) { return w.tx_packets.get(); }) << '\n';
+    header(out, "rackboot_tftp_active_transfers", "gauge", "TFTP transfers in progress.");
+    out << "rackboot_tftp_active_transfers "
+        << sum(ws, [](const WorkerCounters& w) { return w.active_transfers.get(); }) << '\n';
+    header(out, "rackboot_worker_active_transfers", "gauge", "TFTP transfers in progress, by worker.");
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+        out << "rackboot_worker_active_transfers{worker=\"" << i << "\"} " << ws[i]->active_transfers.get() << '\n';
+    }
+    return out.str();
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,243 @@
+#include "dataplane/block_cache.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace rackboot::dataplane {
+
+std::unique_ptr<BlockCache> BlockCache::create(const BlockCacheConfig& cfg, std::string& error) {
+    std::unique_ptr<BlockCache> c(new BlockCache());
+    c->cfg_ = cfg;
+    std::size_t nchunks = std::max<std::size_t>(cfg.budget_bytes / cfg.chunk_size, 64);
+    c->arena_bytes_ = nchunks * cfg.chunk_size;
+    void* mem = mmap(nullptr, c->arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) {
+        error = std::string("block cache: cannot map ") + std::to_string(c->arena_bytes_) + " bytes: " + std::strerror(errno);
+        return nullptr;
+    }
+    c->arena_ = static_cast<std::uint8_t*>(mem);
+    c->chunks_.resize(nchunks);
+    c->files_.resize(cfg.max_files);
+    int rc = io_uring_queue_init(cfg.ring_entries, &c->ring_, 0);
+    if (rc < 0) {
+        error = std::string("block cache: io_uring_queue_init failed: ") + std::strerror(-rc) +
+                " (is io_uring disabled by kernel.io_uring_disabled or a seccomp policy?)";
+        return nullptr;
+    }
+    c->ring_ok_ = true;
+    c->event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (c->event_fd_ < 0 || io_uring_register_eventfd(&c->ring_, c->event_fd_) < 0) {
+        error = std::string("block cache: cannot register an eventfd: ") + std::strerror(errno);
+        return nullptr;
+    }
+    return c;
+}
+
+BlockCache::~BlockCache() {
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+        if (files_[i].fd >= 0) close(files_[i].fd);
+    }
+    if (ring_ok_) io_uring_queue_exit(&ring_);
+    if (event_fd_ >= 0) close(event_fd_);
+    if (arena_ != nullptr) munmap(arena_, arena_bytes_);
+}
+
+io_uring_sqe* BlockCache::sqe() noexcept {
+    io_uring_sqe* s = io_uring_get_sqe(&ring_);
+    if (s == nullptr) {
+        flush();
+        s = io_uring_get_sqe(&ring_);
+    }
+    if (s != nullptr) ++pending_sqes_;
+    return s;
+}
+
+void BlockCache::flush() noexcept {
+    if (pending_sqes_ == 0) return;
+    int rc = io_uring_submit(&ring_);
+    if (rc >= 0) pending_sqes_ = 0;
+}
+
+bool BlockCache::submit_open(int dirfd, const char* path, std::uint64_t tag) noexcept {
+    io_uring_sqe* s = sqe();
+    if (s == nullptr) return false;
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    io_uring_prep_openat2(s, dirfd, path, &how);
+    io_uring_sqe_set_data64(s, tag | kOpenBit);
+    // The kernel copies the path and open_how when the request is submitted, so submit now: the
+    // caller's buffers need not outlive this call.
+    flush();
+    return true;
+}
+
+std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
+    std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    std::int32_t free_slot = kNoFile;
+    std::int32_t idle_oldest = kNoFile;
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+        File& f = files_[i];
+        if (f.fd < 0) {
+            if (free_slot == kNoFile) free_slot = static_cast<std::int32_t>(i);
+            continue;
+        }
+        if (f.dev == st.st_dev && f.ino == st.st_ino && f.size == size && f.mtime_ns == mtime) {
+            close(fd);  // the same version of the same file is already open
+            ++f.refs;
+            return static_cast<std::int32_t>(i);
+        }
+        if (f.refs == 0 && (idle_oldest == kNoFile || f.last_release < files_[idle_oldest].last_release)) {
+            idle_oldest = static_cast<std::int32_t>(i);
+        }
+    }
+    std::int32_t slot = free_slot;
+    if (slot == kNoFile && idle_oldest != kNoFile) {
+        drop_file(idle_oldest);
+        slot = idle_oldest;
+    }
+    if (slot == kNoFile) {
+        close(fd);
+        return kNoFile;
+    }
+    File& f = files_[slot];
+    f.fd = fd;
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.size = size;
+    f.mtime_ns = mtime;
+    f.refs = 1;
+    f.chunks.assign((size + cfg_.chunk_size - 1) / cfg_.chunk_size, -1);
+    return slot;
+}
+
+void BlockCache::release(std::int32_t file) noexcept {
+    if (file < 0) return;
+    File& f = files_[file];
+    if (f.refs > 0 && --f.refs == 0) f.last_release = ++release_clock_;
+}
+
+void BlockCache::drop_file(std::int32_t file) noexcept {
+    File& f = files_[file];
+    for (std::int32_t slot : f.chunks) {
+        // Reads in flight finish into their slot and are then discarded by the generation check.
+        if (slot >= 0 && chunks_[slot].state != ChunkState::Loading) chunks_[slot] = Chunk{};
+    }
+    close(f.fd);
+    f.fd = -1;
+    f.chunks.clear();
+    f.chunks.shrink_to_fit();
+    ++f.generation;
+}
+
+std::uint32_t BlockCache::chunk_bytes(const File& f, std::uint32_t index) const noexcept {
+    std::uint64_t off = static_cast<std::uint64_t>(index) * cfg_.chunk_size;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(cfg_.chunk_size, f.size - off));
+}
+
+void BlockCache::detach(std::int32_t slot) noexcept {
+    Chunk& c = chunks_[slot];
+    if (c.file != kNoFile) {
+        File& f = files_[c.file];
+        if (f.generation == c.generation && c.index < f.chunks.size() && f.chunks[c.index] == slot) {
+            f.chunks[c.index] = -1;
+        }
+    }
+    c = Chunk{};
+}
+
+std::int32_t BlockCache::take_slot() noexcept {
+    // CLOCK: skip reads in flight, give referenced chunks a second chance.
+    auto n = static_cast<std::uint32_t>(chunks_.size());
+    for (std::uint32_t step = 0; step < 2 * n; ++step) {
+        std::uint32_t i = hand_;
+        hand_ = (hand_ + 1) % n;
+        Chunk& c = chunks_[i];
+        if (c.state == ChunkState::Loading) continue;
+        if (c.state == ChunkState::Ready && c.referenced) {
+            c.referenced = false;
+            continue;
+        }
+        detach(static_cast<std::int32_t>(i));
+        return static_cast<std::int32_t>(i);
+    }
+    return -1;
+}
+
+BlockCache::Avail BlockCache::ensure(std::int32_t file, std::uint64_t offset, std::uint64_t len) noexcept {
+    File& f = files_[file];
+    if (len == 0 || offset >= f.size) return Avail::Ready;
+    auto first = static_cast<std::uint32_t>(offset / cfg_.chunk_size);
+    auto last = static_cast<std::uint32_t>((std::min(offset + len, f.size) - 1) / cfg_.chunk_size);
+    Avail result = Avail::Ready;
+    for (std::uint32_t idx = first; idx <= last; ++idx) {
+        std::int32_t slot = f.chunks[idx];
+        if (slot >= 0) {
+            Chunk& c = chunks_[slot];
+            if (c.state == ChunkState::Ready) {
+                c.referenced = true;
+                ++hits_;
+                continue;
+            }
+            if (c.state == ChunkState::Failed) {
+                detach(slot);  // let the next request try again
+                return Avail::Failed;
+            }
+            result = Avail::Pending;  // loading
+            continue;
+        }
+        result = Avail::Pending;
+        slot = take_slot();
+        if (slot < 0) continue;  // every chunk is being read: retried when one lands
+        io_uring_sqe* s = sqe();
+        if (s == nullptr) continue;
+        Chunk& c = chunks_[slot];
+        c = Chunk{file, f.generation, idx, ChunkState::Loading, true};
+        f.chunks[idx] = slot;
+        io_uring_prep_read(s, f.fd, chunk_data(slot), chunk_bytes(f, idx),
+                           static_cast<std::uint64_t>(idx) * cfg_.chunk_size);
+        io_uring_sqe_set_data64(s, static_cast<std::uint64_t>(slot));
+        ++reads_issued_;
+    }
+    return result;
+}
+
+void BlockCache::finish_read(std::uint32_t slot, int res) noexcept {
+    Chunk& c = chunks_[slot];
+    if (c.state != ChunkState::Loading) return;
+    File& f = files_[c.file];
+    bool live = f.fd >= 0 && f.generation == c.generation && c.index < f.chunks.size() &&
+                f.chunks[c.index] == static_cast<std::int32_t>(slot);
+    if (!live) {
+        c = Chunk{};  // its file was dropped while the read was in flight
+        return;
+    }
+    c.state = (res >= 0 && static_cast<std::uint32_t>(res) == chunk_bytes(f, c.index)) ? ChunkState::Ready
+                                                                                       : ChunkState::Failed;
+}
+
+int BlockCache::map(std::int32_t file, std::uint64_t offset, std::uint32_t len, iovec* iov) const noexcept {
+    const File& f = files_[file];
+    int n = 0;
+    while (len > 0) {
+        auto idx = static_cast<std::uint32_t>(offset / cfg_.chunk_size);
+        auto within = static_cast<std::uint32_t>(offset % cfg_.chunk_size);
+        std::uint32_t take = std::min(len, cfg_.chunk_size - within);
+        iov[n].iov_base = chunk_data(f.chunks[idx]) + within;
+        iov[n].iov_len = take;
+        ++n;
+        offset += take;
+        len -= take;
+    }
+    return n;
+}
+
+}  // namespace rackboot::dataplane

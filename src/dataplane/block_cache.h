@@ -1,0 +1,137 @@
+// A worker's view of boot files: files opened asynchronously (io_uring openat2, confined beneath
+// a boot tree's directory) and read in fixed-size chunks with io_uring into one arena, with CLOCK
+// eviction under a memory budget. A chunk is read once however many transfers want it. The worker
+// never blocks on disk: a transfer whose bytes are not resident is parked until the read lands.
+// One per worker: nothing in it is shared between threads.
+#pragma once
+
+#include <liburing.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rackboot::dataplane {
+
+struct BlockCacheConfig {
+    std::size_t budget_bytes = 128u << 20;
+    std::uint32_t chunk_size = 64u << 10;
+    std::uint32_t max_files = 4096;
+    std::uint32_t ring_entries = 256;
+};
+
+class BlockCache {
+public:
+    enum class Avail : std::uint8_t { Ready, Pending, Failed };
+    static constexpr std::int32_t kNoFile = -1;
+
+    // Sets up the ring and the arena; on failure returns nullptr and says why in `error`.
+    static std::unique_ptr<BlockCache> create(const BlockCacheConfig& cfg, std::string& error);
+    ~BlockCache();
+    BlockCache(const BlockCache&) = delete;
+    BlockCache& operator=(const BlockCache&) = delete;
+
+    // An eventfd that becomes readable when completions are waiting (for epoll).
+    [[nodiscard]] int event_fd() const noexcept { return event_fd_; }
+
+    // Queues an open of `path` beneath `dirfd` (RESOLVE_BENEATH: no '..', no absolute symlinks,
+    // nothing that leaves the tree). The completion reports `tag` with the fd or -errno. The path
+    // is consumed before this returns.
+    [[nodiscard]] bool submit_open(int dirfd, const char* path, std::uint64_t tag) noexcept;
+
+    // Takes an opened regular file; returns its file id (shared with earlier opens of the same
+    // inode and version) holding one reference, or kNoFile when the file table is full. The fd is
+    // owned by the cache afterwards (closed when the entry is dropped or merged).
+    [[nodiscard]] std::int32_t adopt(int fd, const struct stat& st) noexcept;
+    void release(std::int32_t file) noexcept;
+    [[nodiscard]] std::uint64_t size_of(std::int32_t file) const noexcept { return files_[file].size; }
+
+    // Makes [offset, offset+len) resident, starting reads for what is missing.
+    [[nodiscard]] Avail ensure(std::int32_t file, std::uint64_t offset, std::uint64_t len) noexcept;
+    // Points iov (at most 2 entries) at resident bytes; returns the number of entries used.
+    [[nodiscard]] int map(std::int32_t file, std::uint64_t offset, std::uint32_t len, iovec* iov) const noexcept;
+
+    // Reaps completions: reads update chunk state; each finished open calls
+    // on_open(tag, fd_or_negative_errno). Returns how many reads finished.
+    template <typename OnOpen>
+    std::uint32_t poll(OnOpen&& on_open);
+
+    // Submits queued requests to the kernel (one syscall for the batch).
+    void flush() noexcept;
+
+    [[nodiscard]] std::uint64_t reads_issued() const noexcept { return reads_issued_; }
+    [[nodiscard]] std::uint64_t hits() const noexcept { return hits_; }
+
+private:
+    enum class ChunkState : std::uint8_t { Empty, Loading, Ready, Failed };
+    struct Chunk {
+        std::int32_t file = kNoFile;
+        std::uint32_t generation = 0;
+        std::uint32_t index = 0;
+        ChunkState state = ChunkState::Empty;
+        bool referenced = false;
+    };
+    struct File {
+        int fd = -1;
+        dev_t dev = 0;
+        ino_t ino = 0;
+        std::uint64_t size = 0;
+        std::int64_t mtime_ns = 0;
+        std::uint32_t refs = 0;
+        std::uint32_t generation = 0;
+        std::uint64_t last_release = 0;
+        std::vector<std::int32_t> chunks;  // chunk index in file -> slot, or -1
+    };
+
+    BlockCache() = default;
+    [[nodiscard]] io_uring_sqe* sqe() noexcept;
+    [[nodiscard]] std::int32_t take_slot() noexcept;
+    void detach(std::int32_t slot) noexcept;
+    void drop_file(std::int32_t file) noexcept;
+    void finish_read(std::uint32_t slot, int res) noexcept;
+    [[nodiscard]] std::uint32_t chunk_bytes(const File& f, std::uint32_t index) const noexcept;
+    [[nodiscard]] std::uint8_t* chunk_data(std::int32_t slot) const noexcept {
+        return arena_ + static_cast<std::size_t>(slot) * cfg_.chunk_size;
+    }
+
+    BlockCacheConfig cfg_{};
+    io_uring ring_{};
+    bool ring_ok_ = false;
+    int event_fd_ = -1;
+    std::uint8_t* arena_ = nullptr;
+    std::size_t arena_bytes_ = 0;
+    std::vector<Chunk> chunks_;
+    std::uint32_t hand_ = 0;
+    std::vector<File> files_;
+    std::uint64_t release_clock_ = 0;
+    std::uint32_t pending_sqes_ = 0;
+    std::uint64_t reads_issued_ = 0;
+    std::uint64_t hits_ = 0;
+};
+
+// user_data layout: top bit set for opens (tag in the rest), clear for reads (slot).
+inline constexpr std::uint64_t kOpenBit = 1ULL << 63;
+
+template <typename OnOpen>
+std::uint32_t BlockCache::poll(OnOpen&& on_open) {
+    std::uint32_t reads = 0;
+    io_uring_cqe* cqe = nullptr;
+    while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+        std::uint64_t data = cqe->user_data;
+        int res = cqe->res;
+        io_uring_cqe_seen(&ring_, cqe);
+        if ((data & kOpenBit) != 0) {
+            on_open(data & ~kOpenBit, res);
+        } else {
+            finish_read(static_cast<std::uint32_t>(data), res);
+            ++reads;
+        }
+    }
+    return reads;
+}
+
+}  // namespace rackboot::dataplane

@@ -1,0 +1,73 @@
+#include "dataplane/cpu_affinity.h"
+
+#include <hwloc.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace rackboot::dataplane {
+
+namespace {
+
+struct Topology {
+    hwloc_topology_t topo = nullptr;
+    Topology() {
+        if (hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) != 0) {
+            hwloc_topology_destroy(topo);
+            topo = nullptr;
+        }
+    }
+    ~Topology() {
+        if (topo != nullptr) hwloc_topology_destroy(topo);
+    }
+};
+
+}  // namespace
+
+int core_count() {
+    Topology t;
+    if (t.topo == nullptr) return 1;
+    int n = hwloc_get_nbobjs_by_type(t.topo, HWLOC_OBJ_CORE);
+    return n > 0 ? n : 1;
+}
+
+std::vector<int> pick_worker_cpus(int count) {
+    Topology t;
+    std::vector<int> cores;
+    if (t.topo != nullptr) {
+        int n = hwloc_get_nbobjs_by_type(t.topo, HWLOC_OBJ_CORE);
+        for (int i = 0; i < n; ++i) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(t.topo, HWLOC_OBJ_CORE, static_cast<unsigned>(i));
+            if (core == nullptr || core->cpuset == nullptr) continue;
+            int first = hwloc_bitmap_first(core->cpuset);  // first hardware thread of the core
+            if (first >= 0) cores.push_back(first);
+        }
+    }
+    if (cores.empty()) cores.push_back(0);
+    std::vector<int> out;
+    // Leave the first core to the control thread when there are cores to spare.
+    std::size_t skip = (cores.size() > 1 && static_cast<std::size_t>(count) < cores.size()) ? 1 : 0;
+    for (int i = 0; i < count; ++i) {
+        out.push_back(cores[(skip + static_cast<std::size_t>(i)) % cores.size()]);
+    }
+    return out;
+}
+
+bool pin_current_thread(int cpu, std::string& error) {
+    Topology t;
+    if (t.topo == nullptr) {
+        error = "hwloc could not load the topology";
+        return false;
+    }
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    hwloc_bitmap_only(set, static_cast<unsigned>(cpu));
+    int rc = hwloc_set_cpubind(t.topo, set, HWLOC_CPUBIND_THREAD);
+    hwloc_bitmap_free(set);
+    if (rc != 0) {
+        error = "hwloc_set_cpubind(" + std::to_string(cpu) + "): " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace rackboot::dataplane

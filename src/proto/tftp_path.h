@@ -1,0 +1,53 @@
+// Request paths: what a TFTP filename may contain, and the Raspberry Pi serial/MAC prefix that
+// selects a board's boot tree (PI-BOOT.md, phase 2). Pure string logic; the dataplane opens the
+// result beneath the tree's directory, which also stops symlinks that leave the tree.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace rackboot::proto {
+
+#define RACKBOOT_PATH_VERDICTS(X)                                                                  \
+    X(ok, "path is acceptable")                                                                    \
+    X(absolute, "absolute path")                                                                   \
+    X(parent_reference, "'..' path component")                                                     \
+    X(backslash, "backslash in path")                                                              \
+    X(control_char, "NUL or control character in path")                                           \
+    X(too_long, "path or component too long")                                                      \
+    X(empty, "empty path or trailing slash")
+
+enum class PathVerdict : std::uint8_t {
+#define X(name, text) name,
+    RACKBOOT_PATH_VERDICTS(X)
+#undef X
+};
+
+[[nodiscard]] std::string_view to_string(PathVerdict v) noexcept;
+
+constexpr std::size_t kMaxPathLength = 1024;
+constexpr std::size_t kMaxComponentLength = 255;
+
+[[nodiscard]] PathVerdict check_tftp_path(std::string_view path) noexcept;
+
+struct BootPrefix {
+    enum class Kind : std::uint8_t { None, Serial, Mac };
+    Kind kind = Kind::None;
+    std::uint32_t serial = 0;             // Kind::Serial
+    std::array<std::uint8_t, 6> mac{};     // Kind::Mac
+    std::string_view rest;                 // the path after "PREFIX/" (whole path for None)
+};
+
+// Splits "SERIAL/rest" (8 hex digits) or "aa-bb-cc-dd-ee-ff/rest" from a checked path.
+[[nodiscard]] BootPrefix split_boot_prefix(std::string_view path) noexcept;
+
+// Parses 8 hex digits (either case) as a Pi serial.
+[[nodiscard]] bool parse_serial(std::string_view text, std::uint32_t& out) noexcept;
+// Parses a MAC written with '-' or ':' separators.
+[[nodiscard]] bool parse_mac(std::string_view text, std::array<std::uint8_t, 6>& out) noexcept;
+
+[[nodiscard]] std::uint64_t fnv1a64(std::string_view text) noexcept;
+
+}  // namespace rackboot::proto

@@ -1,0 +1,103 @@
+// One TFTP read transfer as an I/O-free state machine (RFC 1350, 2347, 2348, 2349, 7440).
+//
+// The caller feeds it the request's negotiated parameters, the client's ACK/ERROR packets and
+// timer expiries; after each call it says what to transmit (at most one action) and when the
+// next timer is due. It never sends a DATA block twice except when the retransmit timer fires,
+// so duplicate ACKs cannot start the Sorcerer's Apprentice (RFC 1350) and a Pi never sees a
+// duplicated block (firmware#1631).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "proto/clock.h"
+#include "proto/tftp_codec.h"
+#include "proto/tftp_options.h"
+
+namespace rackboot::proto {
+
+enum class TftpResult : std::uint8_t { Running, Complete, Aborted, Timeout, Error };
+
+[[nodiscard]] std::string_view to_string(TftpResult r) noexcept;
+
+// What the transfer wants sent now.
+struct TftpAction {
+    enum class Kind : std::uint8_t { None, Oack, Data, Error };
+    Kind kind = Kind::None;
+    std::uint64_t first_block = 0;  // Data: absolute block number, 1-based; wire block is & 0xffff
+    std::uint32_t count = 0;        // Data: consecutive blocks to send
+    bool retransmit = false;        // sent because the timer fired
+    TftpErrorCode error_code = TftpErrorCode::NotDefined;
+    std::string_view error_message;  // static text
+};
+
+// What happened on the last input, for counters and quirk detection.
+enum class TftpEvent : std::uint8_t {
+    None,
+    Progress,       // an ACK moved the window
+    DuplicateAck,   // an ACK for a block already acknowledged: ignored
+    StrayAck,       // an ACK for a block never sent: ignored
+    ClientError,    // the client sent ERROR
+    ProbeAbort,     // the client left before taking any data (existence probe)
+    RetriesExhausted,
+};
+
+class TftpTransfer {
+public:
+    // Starts the transfer. `negotiated` comes from negotiate_tftp_options() for this file.
+    TftpAction start(const TftpNegotiated& negotiated, std::uint64_t file_size, const TftpLimits& limits,
+                     Nanos now) noexcept;
+
+    TftpAction on_ack(std::uint16_t wire_block, Nanos now) noexcept;
+    TftpAction on_error(Nanos now) noexcept;
+    TftpAction on_timer(Nanos now) noexcept;
+    // The caller gives up on the transfer (superseded by a new request, shutdown, read failure).
+    void abandon(TftpResult result) noexcept { finish(result); }
+    // Restarts the retransmit timer (the caller sent the last action later than it was asked to).
+    void restart_timer(Nanos now) noexcept { arm(now); }
+
+    [[nodiscard]] TftpResult result() const noexcept { return result_; }
+    [[nodiscard]] bool finished() const noexcept { return result_ != TftpResult::Running; }
+    [[nodiscard]] TftpEvent last_event() const noexcept { return event_; }
+    [[nodiscard]] Nanos deadline() const noexcept { return deadline_; }
+    [[nodiscard]] const TftpNegotiated& negotiated() const noexcept { return neg_; }
+    [[nodiscard]] std::uint64_t file_size() const noexcept { return size_; }
+    [[nodiscard]] std::uint64_t total_blocks() const noexcept { return total_blocks_; }
+    [[nodiscard]] std::uint64_t acked_blocks() const noexcept { return acked_; }
+    [[nodiscard]] bool oack_pending() const noexcept { return awaiting_oack_ack_; }
+    // True once the client has acknowledged the OACK (ACK 0) but no DATA yet: the state in which
+    // a Pi may race a second RRQ for the same file.
+    [[nodiscard]] bool at_block_zero() const noexcept {
+        return neg_.needs_oack() && !awaiting_oack_ack_ && acked_ == 0;
+    }
+    [[nodiscard]] bool took_data() const noexcept { return acked_ > 0; }
+    [[nodiscard]] std::uint32_t retries() const noexcept { return retries_; }
+    [[nodiscard]] Nanos started_at() const noexcept { return started_; }
+
+    // Byte range of an absolute block number within the file.
+    [[nodiscard]] std::uint64_t block_offset(std::uint64_t block) const noexcept {
+        return (block - 1) * neg_.blksize;
+    }
+    [[nodiscard]] std::uint32_t block_length(std::uint64_t block) const noexcept;
+
+private:
+    TftpAction send_window(std::uint64_t from, bool retransmit, Nanos now) noexcept;
+    TftpAction send_new(Nanos now) noexcept;
+    void arm(Nanos now) noexcept;
+    void finish(TftpResult r) noexcept;
+
+    TftpNegotiated neg_{};
+    TftpLimits limits_{};
+    std::uint64_t size_ = 0;
+    std::uint64_t total_blocks_ = 0;
+    std::uint64_t acked_ = 0;      // highest block acknowledged in order
+    std::uint64_t next_send_ = 1;  // next block never sent
+    Nanos started_ = 0;
+    Nanos deadline_ = 0;
+    std::uint32_t retries_ = 0;
+    bool awaiting_oack_ack_ = false;
+    TftpResult result_ = TftpResult::Running;
+    TftpEvent event_ = TftpEvent::None;
+};
+
+}  // namespace rackboot::proto

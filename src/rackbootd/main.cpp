@@ -1,0 +1,24 @@
+// rackbootd: the netboot appliance. Everything lives in the libraries; this only wires them.
+#include <cstdio>
+#include <string>
+
+#include "control/config.h"
+#include "control/daemon.h"
+
+int main(int argc, char** argv) {
+    std::string error;
+    auto cfg = rackboot::control::parse_daemon_args(argc, argv, error);
+    if (!cfg) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 2;
+    }
+    if (cfg->show_help) {
+        std::fputs(rackboot::control::daemon_usage().c_str(), stdout);
+        return 0;
+    }
+    if (cfg->show_version) {
+        std::puts("rackbootd " RACKBOOT_VERSION);
+        return 0;
+    }
+    return rackboot::control::run_daemon(*cfg);
+}
