@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -105,9 +106,18 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.show_version = true;
             continue;
         }
+        static constexpr std::string_view kValued[] = {
+            "--tftp-root", "--demo-dir", "--board", "--listen", "--tftp-port", "--workers", "--cpus",
+            "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
+            "--retries", "--api"};
+        if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
+            error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
+                                            : "unexpected argument '" + flag + "'";
+            return std::nullopt;
+        }
         if (!inline_value) {
             if (i + 1 >= argc) {
-                error = flag.rfind("--", 0) == 0 ? flag + ": missing value" : "unexpected argument '" + flag + "'";
+                error = flag + ": missing value";
                 return std::nullopt;
             }
             value = argv[++i];
@@ -159,9 +169,6 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 !parse_uint<std::uint16_t>(std::string_view(value).substr(colon + 1), 1, 65535, cfg.api_port)) {
                 return bad("is not ADDR:PORT (IPv4) or off");
             }
-        } else {
-            error = "unknown option '" + flag + "' (see --help)";
-            return std::nullopt;
         }
     }
     return cfg;
