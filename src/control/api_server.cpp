@@ -22,7 +22,14 @@ bool ApiServer::start(std::string& error) {
     });
     char host[INET_ADDRSTRLEN] = {};
     inet_ntop(AF_INET, &addr_, host, sizeof host);
-    if (!server_->bind_to_port(host, port_)) {
+    if (port_ == 0) {
+        int bound = server_->bind_to_any_port(host);
+        if (bound <= 0) {
+            error = std::string("cannot bind the API to ") + host + ":0";
+            return false;
+        }
+        port_ = static_cast<std::uint16_t>(bound);
+    } else if (!server_->bind_to_port(host, port_)) {
         error = std::string("cannot bind the API to ") + host + ":" + std::to_string(port_);
         return false;
     }

@@ -28,6 +28,8 @@ public:
     // Binds and starts serving; false (with a reason) when the address cannot be bound.
     [[nodiscard]] bool start(std::string& error);
     void stop();
+    // The port bound (the configured one, or the kernel's choice when that was 0).
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
 private:
     in_addr addr_;

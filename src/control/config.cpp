@@ -69,7 +69,7 @@ Serves Raspberry Pi network boot files over TFTP.
   --board KEY=DIR        a board's own tree; KEY is a serial (8 hex digits) or a MAC
                          (dc-a6-32-01-02-03); repeatable
   --listen ADDR          IPv4 address to answer on (default 127.0.0.1; 0.0.0.0 for all)
-  --tftp-port N          TFTP port (default 69 as root, else 6969)
+  --tftp-port N          TFTP port (default 69 as root, else 6969; 0: any free port)
   --workers N            worker threads (default: all cores but one, at least 1)
   --cpus LIST            comma-separated CPUs to pin the workers to (default: chosen by hwloc)
   --max-transfers N      concurrent transfers before new requests get ERROR (default 20000)
@@ -79,7 +79,7 @@ Serves Raspberry Pi network boot files over TFTP.
   --timeout-ms N         retransmit timeout when the client asks none (default 1000)
   --max-backoff-ms N     retransmit interval doubles up to this (default 4000)
   --retries N            retransmits before a transfer times out (default 5)
-  --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069)
+  --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069; port 0: any free port)
   --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
   --help, --version
 )";
@@ -166,7 +166,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             }
             std::size_t colon = value.rfind(':');
             if (colon == std::string::npos || !parse_ipv4(value.substr(0, colon), cfg.api_addr) ||
-                !parse_uint<std::uint16_t>(std::string_view(value).substr(colon + 1), 1, 65535, cfg.api_port)) {
+                !parse_uint<std::uint16_t>(std::string_view(value).substr(colon + 1), 0, 65535, cfg.api_port)) {
                 return bad("is not ADDR:PORT (IPv4) or off");
             }
         }

@@ -107,6 +107,7 @@ int run_daemon(const DaemonConfig& cfg) {
     pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
     backend->start();
 
+    std::string api_text = api ? ip_text(cfg.api_addr) + ":" + std::to_string(api->port()) : "off";
     std::string cpus;
     for (int c : backend->cpus()) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
     std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
@@ -114,13 +115,11 @@ int run_daemon(const DaemonConfig& cfg) {
                 ip_text(cfg.listen).c_str(), backend->port(), root.c_str(), demo ? " (demo tree)" : "",
                 trees->board_count(), backend->worker_count(), cpus.c_str(),
                 backend->steering() ? "client-address" : "kernel-hash", bc.limits.max_blksize, bc.max_transfers,
-                cfg.api_enabled ? (ip_text(cfg.api_addr) + ":" + std::to_string(cfg.api_port)).c_str() : "off");
+                api_text.c_str());
     if (demo) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
                     ip_text(cfg.listen).c_str(), backend->port());
-        if (cfg.api_enabled) {
-            std::printf("  curl http://%s:%u/metrics\n", ip_text(cfg.api_addr).c_str(), cfg.api_port);
-        }
+        if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
     }
     std::fflush(stdout);
 

@@ -384,7 +384,7 @@ void TftpWorker::on_open_done(std::uint64_t tag, int res, Nanos now) {
         return;
     }
     std::uint64_t size = cache_->size_of(s.file);
-    s.negotiated.tsize = size;
+    proto::set_tftp_file_size(s.negotiated, size);
     s.state = SlotState::Active;
     TftpAction action = s.engine.start(s.negotiated, size, cfg_.limits, now);
     execute(idx, action, now);

@@ -68,6 +68,11 @@ TftpNegotiationResult negotiate_tftp_options(const TftpOptionList& requested, Tf
     return {};
 }
 
+void set_tftp_file_size(TftpNegotiated& n, std::uint64_t file_size) noexcept {
+    n.tsize = file_size;
+    if (file_size == 0) n.ack_tsize = false;
+}
+
 std::size_t build_tftp_oack(MutableBytes out, const TftpNegotiated& n) noexcept {
     ByteWriter w(out);
     w.be16(static_cast<std::uint16_t>(TftpOpcode::Oack));

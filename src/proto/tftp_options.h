@@ -58,6 +58,11 @@ struct TftpNegotiationResult {
                                                            std::uint64_t file_size, const TftpLimits& limits,
                                                            TftpNegotiated& out) noexcept;
 
+// Records the file's size once it is known. An empty file's tsize is left out of the OACK: curl
+// (and clients built on it) take "tsize 0" in an OACK for an error, and RFC 2349 lets a server
+// leave any option unacknowledged.
+void set_tftp_file_size(TftpNegotiated& negotiated, std::uint64_t file_size) noexcept;
+
 // Writes the OACK for what was negotiated; returns bytes written or 0 when `out` is too small.
 [[nodiscard]] std::size_t build_tftp_oack(MutableBytes out, const TftpNegotiated& negotiated) noexcept;
 

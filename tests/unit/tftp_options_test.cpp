@@ -61,6 +61,19 @@ TEST(TftpOptions, TsizeAnsweredWithTheFileSizeWhateverTheValue) {
     EXPECT_FALSE(n.ack_tsize);
 }
 
+TEST(TftpOptions, EmptyFileLeavesTsizeOutOfTheOack) {
+    TftpNegotiated n;
+    ASSERT_TRUE(negotiate_tftp_options(opts({{"tsize", "0"}}), TftpMode::Octet, 0, limits(), n).ok);
+    set_tftp_file_size(n, 0);
+    EXPECT_FALSE(n.needs_oack());  // tsize was the only option: a plain RFC 1350 transfer
+    ASSERT_TRUE(negotiate_tftp_options(opts({{"tsize", "0"}, {"blksize", "512"}}), TftpMode::Octet, 0, limits(), n).ok);
+    set_tftp_file_size(n, 0);
+    EXPECT_TRUE(n.needs_oack());
+    EXPECT_FALSE(n.ack_tsize);
+    set_tftp_file_size(n, 7);
+    EXPECT_EQ(n.tsize, 7u);
+}
+
 TEST(TftpOptions, TimeoutAndUtimeout) {
     TftpNegotiated n;
     ASSERT_TRUE(negotiate_tftp_options(opts({{"timeout", "6"}}), TftpMode::Octet, 1, limits(), n).ok);

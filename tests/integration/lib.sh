@@ -1,0 +1,63 @@
+# Shared helpers for integration tests: a private rackbootd on loopback with ephemeral ports, a
+# scratch directory removed on exit, and checks that fail loudly.
+set -euo pipefail
+
+: "${RACKBOOTD:?RACKBOOTD must point at the rackbootd binary}"
+WORK=$(mktemp -d /tmp/rackboot-it.XXXXXX)
+PIDS=()
+
+cleanup() {
+    local rc=$?
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ $rc -ne 0 ] && [ -f "$WORK/rackbootd.log" ]; then
+        echo "--- rackbootd log (last 40 lines) ---"
+        tail -n 40 "$WORK/rackbootd.log"
+    fi
+    rm -rf "$WORK"
+    exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# make_file PATH SIZE: random content of exactly SIZE bytes.
+make_file() {
+    mkdir -p "$(dirname "$1")"
+    head -c "$2" /dev/urandom > "$1"
+}
+
+# start_rackbootd ARGS...: starts it, waits for its start line, sets PORT and API.
+start_rackbootd() {
+    "$RACKBOOTD" --tftp-port 0 --api 127.0.0.1:0 "$@" > "$WORK/rackbootd.log" 2>&1 &
+    PIDS+=($!)
+    RB_PID=$!
+    for _ in $(seq 1 100); do
+        if grep -q '^event=start' "$WORK/rackbootd.log"; then break; fi
+        kill -0 "$RB_PID" 2>/dev/null || { cat "$WORK/rackbootd.log"; fail "rackbootd exited at start"; }
+        sleep 0.05
+    done
+    local line
+    line=$(grep '^event=start' "$WORK/rackbootd.log") || fail "no start line"
+    PORT=$(sed -E 's/.* tftp=[0-9.]+:([0-9]+) .*/\1/' <<<"$line")
+    API=$(sed -E 's/.* api=([0-9.]+:[0-9]+).*/\1/' <<<"$line")
+}
+
+# metric NAME{labels}: the current value of one series.
+metric() {
+    curl -sf "http://$API/metrics" | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+expect_metric() {
+    local got
+    got=$(metric "$1")
+    [ "$got" = "$2" ] || fail "metric $1 is '$got', expected $2"
+}
+
+same_sha() {
+    local a b
+    a=$(sha256sum < "$1" | cut -d' ' -f1)
+    b=$(sha256sum < "$2" | cut -d' ' -f1)
+    [ "$a" = "$b" ] || fail "$3: sha256 differs ($1 vs $2)"
+}
