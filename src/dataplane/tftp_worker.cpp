@@ -271,20 +271,13 @@ void TftpWorker::on_request(const std::uint8_t* data, std::size_t len, const soc
         note_quirk(slots_[same_port], Quirk::rrq_retransmit);
         return;
     case proto::RrqDecision::ReplaceSamePort:
+        // The same client socket asks for something else: it has given up on the old transfer.
         slots_[same_port].engine.abandon(TftpResult::Aborted);
         finalize(same_port, now);
         break;
     case proto::RrqDecision::SupersedeRace:
-        note_quirk(slots_[same_file], Quirk::rrq_race);
-        slots_[same_file].engine.abandon(TftpResult::Aborted);
-        finalize(same_file, now);
-        break;
     case proto::RrqDecision::SupersedeProbe:
-        note_quirk(slots_[same_file], Quirk::probe_abort);
-        slots_[same_file].engine.abandon(TftpResult::Aborted);
-        finalize(same_file, now);
-        restart = true;
-        break;
+        break;  // marked below, once the new transfer has a slot
     case proto::RrqDecision::Start:
         restart = recent_probes_.take(ip, fhash, now);
         break;
@@ -331,6 +324,12 @@ void TftpWorker::on_request(const std::uint8_t* data, std::size_t len, const soc
     by_port_.put(port_key(ip, port), idx);
     by_file_.put(file_key(ip, fhash), idx);
     if (restart) note_quirk(s, Quirk::probe_restart);
+    if (decision == proto::RrqDecision::SupersedeRace || decision == proto::RrqDecision::SupersedeProbe) {
+        Slot& old = slots_[same_file];
+        old.superseded = decision;
+        old.successor = idx;
+        old.successor_seq = seq;
+    }
 
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -481,6 +480,7 @@ void TftpWorker::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
 void TftpWorker::after_event(std::uint32_t idx, Nanos now) {
     Slot& s = slots_[idx];
     switch (s.engine.last_event()) {
+    case TftpEvent::Progress: s.superseded = proto::RrqDecision::Start; break;  // somebody else's
     case TftpEvent::DuplicateAck: note_quirk(s, Quirk::duplicate_ack); break;
     case TftpEvent::StrayAck: counters_.drop(DropReason::stray_ack); break;
     case TftpEvent::ProbeAbort:
@@ -542,7 +542,26 @@ void TftpWorker::on_timer(std::uint32_t idx, Nanos now) {
         return;
     }
     if (s.state != SlotState::Active) return;
+    if (resolve_superseded(idx, now)) return;
     execute(idx, s.engine.on_timer(now), now);
+}
+
+bool TftpWorker::resolve_superseded(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
+    if (s.superseded == proto::RrqDecision::Start) return false;
+    // Still no progress since the newer request: the client left this transfer for that one.
+    bool race = s.superseded == proto::RrqDecision::SupersedeRace;
+    note_quirk(s, race ? Quirk::rrq_race : Quirk::probe_abort);
+    if (!race) {
+        counters_.quirk(Quirk::probe_restart);
+        Slot& next = slots_[s.successor];
+        if (next.seq == s.successor_seq && next.state != SlotState::Free) {
+            next.quirks = static_cast<std::uint8_t>(next.quirks | (1u << static_cast<unsigned>(Quirk::probe_restart)));
+        }
+    }
+    s.engine.abandon(TftpResult::Aborted);
+    finalize(idx, now);
+    return true;
 }
 
 void TftpWorker::retry_parked(Nanos now) {

@@ -70,6 +70,10 @@ private:
         std::uint32_t retransmits = 0;
         std::uint16_t error_code = 0;
         std::uint8_t quirks = 0;
+        // Marked by a newer request for the same file from the same address (see RrqDecision).
+        proto::RrqDecision superseded = proto::RrqDecision::Start;
+        std::uint32_t successor = 0;
+        std::uint32_t successor_seq = 0;
         bool in_parked = false;
         SlotState state = SlotState::Free;
         std::uint32_t next_free = 0;
@@ -98,6 +102,8 @@ private:
     void after_event(std::uint32_t idx, proto::Nanos now);
     void finalize(std::uint32_t idx, proto::Nanos now);
     void note_quirk(Slot& s, Quirk q) noexcept;
+    // Drops a superseded transfer whose timer fired without progress; false if not superseded.
+    bool resolve_superseded(std::uint32_t idx, proto::Nanos now);
     void push_record(const TransferRecord& r) noexcept;
 
     [[nodiscard]] std::uint32_t alloc_slot() noexcept;

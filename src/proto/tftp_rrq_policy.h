@@ -19,6 +19,10 @@ enum class RrqDecision : std::uint8_t {
     SupersedeProbe,      // old transfer was a probe that went silent: probe, then restart
 };
 
+// A superseded transfer is not killed at once: another client behind the same address (NAT, a
+// test host) looks the same at this moment. It is dropped, without a retransmit, when its timer
+// fires with no progress; an ACK that moves it on shows it was somebody else's and clears the mark.
+
 struct RrqContext {
     // The running transfer from the same client address and port, if any.
     const TftpTransfer* same_port = nullptr;

@@ -14,7 +14,7 @@ cleanup() {
         echo "--- rackbootd log (last 40 lines) ---"
         tail -n 40 "$WORK/rackbootd.log"
     fi
-    rm -rf "$WORK"
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
     exit $rc
 }
 trap cleanup EXIT
