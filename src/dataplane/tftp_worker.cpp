@@ -73,6 +73,7 @@ bool TftpWorker::init(std::string& error) {
     parked_scratch_.reserve(slots_.size());
     rx_bufs_.resize(kRxBatch * kRxBufSize);
     tx_buf_.resize(65536);
+    netascii_buf_.resize(65536);
     for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
 
     cache_ = BlockCache::create(cfg_.cache, error);
@@ -319,6 +320,7 @@ void TftpWorker::on_request(const std::uint8_t* data, std::size_t len, const soc
     s.file_hash = fhash;
     s.started = now;
     s.negotiated = negotiated;
+    s.netascii = pkt.mode == proto::TftpMode::Netascii;
     copy_name(s.name, sizeof s.name, pkt.filename);
     counters_.active_transfers.add();
     by_port_.put(port_key(ip, port), idx);
@@ -385,7 +387,9 @@ void TftpWorker::on_open_done(std::uint64_t tag, int res, Nanos now) {
     std::uint64_t size = cache_->size_of(s.file);
     proto::set_tftp_file_size(s.negotiated, size);
     s.state = SlotState::Active;
-    TftpAction action = s.engine.start(s.negotiated, size, cfg_.limits, now);
+    // A netascii stream's length is known only once it has been encoded to the end.
+    TftpAction action =
+        s.engine.start(s.negotiated, s.netascii ? proto::TftpTransfer::kUnknownSize : size, cfg_.limits, now);
     execute(idx, action, now);
 }
 
@@ -403,7 +407,57 @@ void TftpWorker::fail(std::uint32_t idx, TftpErrorCode code, std::string_view ms
     finalize(idx, now);
 }
 
+TftpWorker::SendOutcome TftpWorker::send_netascii(Slot& s, const TftpAction& a) {
+    // One block in flight (negotiation keeps windowsize 1): it is either the block at na_base
+    // again (a retransmit) or the next one, which starts where the last encoding stopped.
+    std::uint64_t block = a.first_block;
+    if (block == s.na_block + 1) {
+        s.na_base = s.na_next;
+        s.na_block = block;
+    }
+    const std::uint32_t blksize = s.negotiated.blksize;
+    std::uint64_t size = cache_->size_of(s.file);
+    auto in_len = static_cast<std::uint32_t>(std::min<std::uint64_t>(blksize, size - s.na_base.offset));
+    switch (cache_->ensure(s.file, s.na_base.offset, in_len)) {
+    case BlockCache::Avail::Failed: return SendOutcome::Failed;
+    case BlockCache::Avail::Pending: return SendOutcome::Parked;
+    case BlockCache::Avail::Ready: break;
+    }
+    std::array<iovec, 2> in{};
+    int segs = cache_->map(s.file, s.na_base.offset, in_len, in.data());
+    proto::NetasciiCursor cur = s.na_base;
+    proto::MutableBytes out(netascii_buf_.data(), blksize);
+    std::size_t n = 0;
+    for (int i = 0; i < segs || (segs == 0 && i == 0); ++i) {
+        proto::ConstBytes seg = segs == 0 ? proto::ConstBytes{}
+                                          : proto::ConstBytes(static_cast<const std::uint8_t*>(in[i].iov_base), in[i].iov_len);
+        n += proto::netascii_encode(seg, cur, out.subspan(n));
+    }
+    s.na_next = cur;
+    if (n < blksize) s.engine.set_final_block(block);
+    auto& hdr = data_headers_[0];
+    hdr[2] = static_cast<std::uint8_t>(block >> 8);
+    hdr[3] = static_cast<std::uint8_t>(block);
+    std::array<iovec, 2> iov{iovec{hdr.data(), hdr.size()}, iovec{netascii_buf_.data(), n}};
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = 2;
+    if (sendmsg(s.fd, &msg, MSG_DONTWAIT) > 0) {
+        counters_.tx_packets.add();
+        counters_.tftp_bytes.add(n);
+        s.bytes += n;
+    } else {
+        counters_.drop(DropReason::tx_failed);
+    }
+    if (a.retransmit) {
+        counters_.retransmits.add();
+        ++s.retransmits;
+    }
+    return SendOutcome::Sent;
+}
+
 TftpWorker::SendOutcome TftpWorker::send_data(Slot& s, const TftpAction& a) {
+    if (s.netascii) return send_netascii(s, a);
     const proto::TftpTransfer& e = s.engine;
     std::uint64_t last = a.first_block + a.count - 1;
     std::uint64_t begin = e.block_offset(a.first_block);

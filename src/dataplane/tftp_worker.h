@@ -21,6 +21,7 @@
 #include "dataplane/spsc_ring.h"
 #include "dataplane/timer_wheel.h"
 #include "dataplane/transfer_record.h"
+#include "proto/netascii.h"
 #include "proto/tftp_rrq_policy.h"
 #include "proto/tftp_transfer.h"
 
@@ -75,6 +76,11 @@ private:
         std::uint32_t successor = 0;
         std::uint32_t successor_seq = 0;
         bool in_parked = false;
+        // Netascii: where the block in flight (na_block) and the one after it start in the file.
+        bool netascii = false;
+        proto::NetasciiCursor na_base;
+        proto::NetasciiCursor na_next;
+        std::uint64_t na_block = 1;
         SlotState state = SlotState::Free;
         std::uint32_t next_free = 0;
         char name[sizeof(TransferRecord::file)] = {};
@@ -94,6 +100,7 @@ private:
     void execute(std::uint32_t idx, const proto::TftpAction& action, proto::Nanos now);
     enum class SendOutcome : std::uint8_t { Sent, Parked, Failed };
     SendOutcome send_data(Slot& s, const proto::TftpAction& action);
+    SendOutcome send_netascii(Slot& s, const proto::TftpAction& action);
     void send_error(Slot& s, proto::TftpErrorCode code, std::string_view msg);
     void refuse(const sockaddr_in& to, std::string_view file, proto::TftpErrorCode code, std::string_view msg,
                 DropReason reason, proto::Nanos now);
@@ -133,6 +140,7 @@ private:
     static constexpr std::size_t kRxBufSize = 2048;
     std::vector<std::uint8_t> rx_bufs_;
     std::vector<std::uint8_t> tx_buf_;
+    std::vector<std::uint8_t> netascii_buf_;
     std::array<std::array<std::uint8_t, 4>, kMaxWindowBatch> data_headers_{};
     std::array<iovec, kMaxWindowBatch * 3> tx_iov_{};
 };

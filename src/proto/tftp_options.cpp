@@ -43,6 +43,8 @@ TftpNegotiationResult negotiate_tftp_options(const TftpOptionList& requested, Tf
             if (!parse_decimal(opt.value, UINT64_MAX, v)) return {false, "windowsize is not a number"};
             if (v < 1) return {false, "windowsize below 1"};
             out.windowsize = static_cast<std::uint16_t>(std::min<std::uint64_t>({v, 65535, limits.max_windowsize}));
+            // Netascii blocks are encoded one at a time from a cursor: one block in flight.
+            if (mode == TftpMode::Netascii) out.windowsize = 1;
             out.ack_windowsize = true;
         } else if (iequals(opt.name, "tsize")) {
             // RFC 2349 says a reading client sends 0; atftp sends "enable". Any value asks for the size.

@@ -28,7 +28,7 @@ TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t f
     size_ = file_size;
     // The last block is the first one shorter than blksize, so an exact multiple ends with an
     // empty block.
-    total_blocks_ = file_size / neg_.blksize + 1;
+    total_blocks_ = file_size == kUnknownSize ? UINT64_MAX : file_size / neg_.blksize + 1;
     acked_ = 0;
     next_send_ = 1;
     started_ = now;

@@ -44,6 +44,10 @@ enum class TftpEvent : std::uint8_t {
 
 class TftpTransfer {
 public:
+    // For streams whose length is only known at their end (netascii): start() with this size and
+    // call set_final_block() when the sender produces the first short block.
+    static constexpr std::uint64_t kUnknownSize = UINT64_MAX;
+
     // Starts the transfer. `negotiated` comes from negotiate_tftp_options() for this file.
     TftpAction start(const TftpNegotiated& negotiated, std::uint64_t file_size, const TftpLimits& limits,
                      Nanos now) noexcept;
@@ -53,6 +57,9 @@ public:
     TftpAction on_timer(Nanos now) noexcept;
     // The caller gives up on the transfer (superseded by a new request, shutdown, read failure).
     void abandon(TftpResult result) noexcept { finish(result); }
+    // The stream ends with this block (it was shorter than blksize).
+    void set_final_block(std::uint64_t block) noexcept { total_blocks_ = block; }
+    [[nodiscard]] bool size_known() const noexcept { return size_ != kUnknownSize; }
     // Restarts the retransmit timer (the caller sent the last action later than it was asked to).
     void restart_timer(Nanos now) noexcept { arm(now); }
 
