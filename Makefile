@@ -28,7 +28,7 @@ test: build
 test-asan: deps
 	cmake -S . -B $(SAN_BUILD) $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Debug -DRACKBOOT_SANITIZE=ON -DRACKBOOT_BENCH=OFF
 	cmake --build $(SAN_BUILD) -j $(JOBS)
-	cd $(SAN_BUILD) && ctest --output-on-failure -L unit
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
 
 bench: build
 	$(BUILD)/bench/bench_tftp_engine

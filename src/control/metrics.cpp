@@ -48,6 +48,12 @@ std::string render_metrics(const Workers& ws) {
     header(out, "rackboot_tftp_requests_total", "counter", "Read requests received.");
     out << "rackboot_tftp_requests_total " << sum(ws, [](const WorkerCounters& w) { return w.rrq_received.get(); })
         << '\n';
+    header(out, "rackboot_cache_chunk_reads_total", "counter", "Block cache chunks read from disk.");
+    out << "rackboot_cache_chunk_reads_total "
+        << sum(ws, [](const WorkerCounters& w) { return w.cache_reads.get(); }) << '\n';
+    header(out, "rackboot_cache_hits_total", "counter", "Block cache chunk lookups served from memory.");
+    out << "rackboot_cache_hits_total " << sum(ws, [](const WorkerCounters& w) { return w.cache_hits.get(); })
+        << '\n';
     header(out, "rackboot_packets_total", "counter", "UDP datagrams, by direction.");
     out << "rackboot_packets_total{direction=\"rx\"} "
         << sum(ws, [](const WorkerCounters& w) { return w.rx_packets.get(); }) << '\n';

@@ -184,7 +184,7 @@ BlockCache::Avail BlockCache::ensure(std::int32_t file, std::uint64_t offset, st
             Chunk& c = chunks_[slot];
             if (c.state == ChunkState::Ready) {
                 c.referenced = true;
-                ++hits_;
+                if (cfg_.counters != nullptr) cfg_.counters->cache_hits.add();
                 continue;
             }
             if (c.state == ChunkState::Failed) {
@@ -206,6 +206,7 @@ BlockCache::Avail BlockCache::ensure(std::int32_t file, std::uint64_t offset, st
                            static_cast<std::uint64_t>(idx) * cfg_.chunk_size);
         io_uring_sqe_set_data64(s, static_cast<std::uint64_t>(slot));
         ++reads_issued_;
+        if (cfg_.counters != nullptr) cfg_.counters->cache_reads.add();
     }
     return result;
 }

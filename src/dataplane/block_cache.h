@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/counters.h"
+
 namespace rackboot::dataplane {
 
 struct BlockCacheConfig {
@@ -22,6 +24,7 @@ struct BlockCacheConfig {
     std::uint32_t chunk_size = 64u << 10;
     std::uint32_t max_files = 4096;
     std::uint32_t ring_entries = 256;
+    WorkerCounters* counters = nullptr;  // cache_reads / cache_hits, when given
 };
 
 class BlockCache {
@@ -64,7 +67,6 @@ public:
     void flush() noexcept;
 
     [[nodiscard]] std::uint64_t reads_issued() const noexcept { return reads_issued_; }
-    [[nodiscard]] std::uint64_t hits() const noexcept { return hits_; }
 
 private:
     enum class ChunkState : std::uint8_t { Empty, Loading, Ready, Failed };
@@ -110,7 +112,6 @@ private:
     std::uint64_t release_clock_ = 0;
     std::uint32_t pending_sqes_ = 0;
     std::uint64_t reads_issued_ = 0;
-    std::uint64_t hits_ = 0;
 };
 
 // user_data layout: top bit set for opens (tag in the rest), clear for reads (slot).

@@ -88,6 +88,8 @@ struct alignas(64) WorkerCounters {
     Counter tftp_bytes;       // file payload bytes sent, retransmits included
     Counter retransmits;      // DATA/OACK packets resent on timeout
     Counter rrq_received;
+    Counter cache_reads;      // chunks read from disk into the block cache
+    Counter cache_hits;       // chunk lookups served from memory
     Counter active_transfers; // gauge
 
     void drop(DropReason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }

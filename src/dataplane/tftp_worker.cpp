@@ -76,6 +76,7 @@ bool TftpWorker::init(std::string& error) {
     netascii_buf_.resize(65536);
     for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
 
+    cfg_.cache.counters = &counters_;
     cache_ = BlockCache::create(cfg_.cache, error);
     if (!cache_) return false;
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -513,7 +514,11 @@ void TftpWorker::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
     case TftpAction::Kind::Error: send_error(s, a.error_code, a.error_message); break;
     case TftpAction::Kind::Data:
         switch (send_data(s, a)) {
-        case SendOutcome::Sent: break;
+        case SendOutcome::Sent:
+            // The retransmit timer runs from when the data really went out (later than the
+            // engine asked, when the send waited for the disk).
+            s.engine.restart_timer(now);
+            break;
         case SendOutcome::Failed:
             fail(idx, TftpErrorCode::NotDefined, "read error", DropReason::read_error, now);
             return;
@@ -545,6 +550,9 @@ void TftpWorker::after_event(std::uint32_t idx, Nanos now) {
     }
     if (s.engine.finished()) {
         finalize(idx, now);
+    } else if (s.state == SlotState::Parked) {
+        // A read landing retries it sooner; the timer is the fallback.
+        wheel_.arm(idx, now + s.engine.negotiated().timeout);
     } else if (s.state != SlotState::Free) {
         wheel_.arm(idx, s.engine.deadline());
     }
@@ -591,8 +599,10 @@ void TftpWorker::on_transfer_readable(std::uint32_t idx, Nanos now) {
 void TftpWorker::on_timer(std::uint32_t idx, Nanos now) {
     Slot& s = slots_[idx];
     if (s.state == SlotState::Parked) {
-        // Waiting for the disk is not the client's fault: look again later without counting a retry.
-        wheel_.arm(idx, now + s.engine.negotiated().timeout);
+        // Waiting for the disk is not the client's fault: try the pending send again (it re-issues
+        // any read that could not be queued) without counting a retry.
+        s.state = SlotState::Active;
+        execute(idx, s.pending, now);
         return;
     }
     if (s.state != SlotState::Active) return;
@@ -627,11 +637,6 @@ void TftpWorker::retry_parked(Nanos now) {
         if (s.state != SlotState::Parked) continue;
         s.state = SlotState::Active;
         execute(idx, s.pending, now);
-        // The retransmit timer counts from when the data really went out.
-        if (slots_[idx].state == SlotState::Active) {
-            s.engine.restart_timer(now);
-            wheel_.arm(idx, s.engine.deadline());
-        }
     }
 }
 

@@ -21,5 +21,6 @@ rc=0; curl -sf -o "$WORK/out" "tftp://127.0.0.1:$PORT/bbbb0002/config.txt" || rc
 rc=0; curl -sf -o "$WORK/out" "tftp://127.0.0.1:$PORT/1a2b3c4d/start4.elf" || rc=$?
 [ $rc = 68 ] || fail "a mapped board's tree does not fall through to the root (got $rc)"
 pass "serial and MAC prefixes resolve"
-grep -q 'file="1a2b3c4d/config.txt" result=complete .* serial=1a2b3c4d' "$WORK/rackbootd.log" || fail "log line lacks serial"
-pass "log lines carry the serial"
+wait_log 'file="1a2b3c4d/config.txt" result=complete .* serial=1a2b3c4d' || fail "log line lacks serial"
+wait_log 'file="dc-a6-32-01-02-03/overlays/x.dtbo" result=complete .* mac=dc:a6:32:01:02:03' || fail "log line lacks MAC"
+pass "log lines carry the serial or MAC"

@@ -36,5 +36,5 @@ sleep 0.2
 expect_metric 'rackboot_tftp_transfers_total{result="complete"}' "$n"
 expect_metric 'rackboot_tftp_transfers_total{result="timeout"}' 0
 expect_metric 'rackboot_tftp_active_transfers' 0
-grep -q 'event=tftp_transfer .*result=complete' "$WORK/rackbootd.log" || fail "no transfer log line"
+wait_log 'event=tftp_transfer .*result=complete' || fail "no transfer log line"
 pass "$client: $n files"

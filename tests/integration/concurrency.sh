@@ -28,6 +28,7 @@ expect_metric 'rackboot_tftp_transfers_total{result="complete"}' 200
 expect_metric 'rackboot_tftp_active_transfers' 0
 expect_metric 'rackboot_tftp_transfers_total{result="aborted"}' 0
 expect_metric 'rackboot_tftp_quirks_total{quirk="rrq_race"}' 0
+for _ in $(seq 1 60); do [ "$(grep -c 'event=tftp_transfer' "$WORK/rackbootd.log")" -ge 200 ] && break; sleep 0.05; done
 # Steering: every transfer of one client address on one worker, and both workers in use.
 pairs=$(grep -o 'client=[0-9.]*:[0-9]* .* worker=[0-9]*' "$WORK/rackbootd.log" | sed -E 's/client=([0-9.]*):.* worker=([0-9]*)/\1 \2/' | sort -u)
 [ "$(cut -d' ' -f1 <<<"$pairs" | sort | uniq -d)" = "" ] || fail "one client address served by two workers: $pairs"

@@ -8,6 +8,16 @@ PIDS=()
 
 cleanup() {
     local rc=$?
+    # rackbootd must stop cleanly on SIGTERM (exit 0; under ASan, no leak or error report).
+    if [ -n "${RB_PID:-}" ] && kill "$RB_PID" 2>/dev/null; then
+        local rb_rc=0
+        wait "$RB_PID" || rb_rc=$?
+        if [ $rb_rc -ne 0 ] && [ $rc -eq 0 ]; then
+            echo "FAIL: rackbootd exited with status $rb_rc on SIGTERM"
+            rc=1
+        fi
+        grep -q '^event=stop' "$WORK/rackbootd.log" || { echo "FAIL: no clean stop in the log"; rc=1; }
+    fi
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     if [ $rc -ne 0 ] && [ -f "$WORK/rackbootd.log" ]; then
@@ -47,6 +57,15 @@ start_rackbootd() {
 # metric NAME{labels}: the current value of one series.
 metric() {
     curl -sf "http://$API/metrics" | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# wait_log ERE: waits up to 3 s for a matching line in rackbootd's log (lines are flushed every 50 ms).
+wait_log() {
+    for _ in $(seq 1 60); do
+        grep -Eq "$1" "$WORK/rackbootd.log" && return 0
+        sleep 0.05
+    done
+    return 1
 }
 
 expect_metric() {
