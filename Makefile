@@ -4,7 +4,7 @@ SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
 
-.PHONY: all deps configure build run test test-asan bench format tidy clean
+.PHONY: all deps configure build run test test-asan bench fuzz format tidy clean
 
 all: build
 
@@ -34,6 +34,15 @@ bench: build
 	$(BUILD)/bench/bench_tftp_engine
 	bench/socket_vs_tftpd.sh $(BUILD)
 
+# libFuzzer run of the TFTP harness (clang); FUZZ_SECONDS bounds it.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B build-fuzz $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DRACKBOOT_FUZZ=ON -DRACKBOOT_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz --target tftp_fuzz
+	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	build-fuzz/tests/fuzz/tftp_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus
+
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
@@ -41,4 +50,4 @@ tidy: build
 	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz

@@ -123,7 +123,11 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             value = argv[++i];
         }
         auto bad = [&](const std::string& why) {
-            error = flag + ": '" + value + "' " + why;
+            error = flag;
+            error += ": '";
+            error += value;
+            error += "' ";
+            error += why;
             return std::nullopt;
         };
         if (flag == "--tftp-root") {

@@ -45,6 +45,7 @@ std::vector<int> pick_worker_cpus(int count) {
     }
     if (cores.empty()) cores.push_back(0);
     std::vector<int> out;
+    out.reserve(static_cast<std::size_t>(count));
     // Leave the first core to the control thread when there are cores to spare.
     std::size_t skip = (cores.size() > 1 && static_cast<std::size_t>(count) < cores.size()) ? 1 : 0;
     for (int i = 0; i < count; ++i) {

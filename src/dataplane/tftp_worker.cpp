@@ -474,12 +474,12 @@ TftpWorker::SendOutcome TftpWorker::send_data(Slot& s, const TftpAction& a) {
         auto& hdr = data_headers_[i];
         hdr[2] = static_cast<std::uint8_t>(block >> 8);
         hdr[3] = static_cast<std::uint8_t>(block);
-        iovec* iov = &tx_iov_[i * 3];
+        iovec* iov = &tx_iov_[std::size_t{i} * 3];
         iov[0] = {hdr.data(), hdr.size()};
         std::uint32_t len = e.block_length(block);
         int segs = cache_->map(s.file, e.block_offset(block), len, iov + 1);
         msgs[i].msg_hdr.msg_iov = iov;
-        msgs[i].msg_hdr.msg_iovlen = static_cast<std::size_t>(1 + segs);
+        msgs[i].msg_hdr.msg_iovlen = 1 + static_cast<std::size_t>(segs);
     }
     int sent = sendmmsg(s.fd, msgs.data(), a.count, MSG_DONTWAIT);
     if (sent < static_cast<int>(a.count)) counters_.drop(DropReason::tx_failed);

@@ -142,7 +142,7 @@ private:
     std::vector<std::uint8_t> tx_buf_;
     std::vector<std::uint8_t> netascii_buf_;
     std::array<std::array<std::uint8_t, 4>, kMaxWindowBatch> data_headers_{};
-    std::array<iovec, kMaxWindowBatch * 3> tx_iov_{};
+    std::array<iovec, std::size_t{kMaxWindowBatch} * 3> tx_iov_{};
 };
 
 }  // namespace rackboot::dataplane
