@@ -40,28 +40,34 @@ std::string render_metrics(const Workers& ws) {
         out << "rackboot_drops_total{reason=\"" << to_string(static_cast<dataplane::DropReason>(i)) << "\"} "
             << sum(ws, [i](const WorkerCounters& w) { return w.drops[i].get(); }) << '\n';
     }
-    header(out, "rackboot_tftp_bytes_total", "counter", "File bytes sent in DATA packets, retransmits included.");
-    out << "rackboot_tftp_bytes_total " << sum(ws, [](const WorkerCounters& w) { return w.tftp_bytes.get(); }) << '\n';
-    header(out, "rackboot_tftp_retransmits_total", "counter", "DATA and OACK packets resent on timeout.");
-    out << "rackboot_tftp_retransmits_total " << sum(ws, [](const WorkerCounters& w) { return w.retransmits.get(); })
-        << '\n';
-    header(out, "rackboot_tftp_requests_total", "counter", "Read requests received.");
-    out << "rackboot_tftp_requests_total " << sum(ws, [](const WorkerCounters& w) { return w.rrq_received.get(); })
-        << '\n';
-    header(out, "rackboot_cache_chunk_reads_total", "counter", "Block cache chunks read from disk.");
-    out << "rackboot_cache_chunk_reads_total "
-        << sum(ws, [](const WorkerCounters& w) { return w.cache_reads.get(); }) << '\n';
-    header(out, "rackboot_cache_hits_total", "counter", "Block cache chunk lookups served from memory.");
-    out << "rackboot_cache_hits_total " << sum(ws, [](const WorkerCounters& w) { return w.cache_hits.get(); })
-        << '\n';
+    // One unlabelled series per member counter.
+    struct Scalar {
+        const char* name;
+        const char* type;
+        const char* help;
+        dataplane::Counter WorkerCounters::*member;
+    };
+    static constexpr Scalar kScalars[] = {
+        {"rackboot_tftp_bytes_total", "counter", "File bytes sent in DATA packets, retransmits included.",
+         &WorkerCounters::tftp_bytes},
+        {"rackboot_tftp_retransmits_total", "counter", "DATA and OACK packets resent on timeout.",
+         &WorkerCounters::retransmits},
+        {"rackboot_tftp_requests_total", "counter", "Read requests received.", &WorkerCounters::rrq_received},
+        {"rackboot_cache_chunk_reads_total", "counter", "Block cache chunks read from disk.",
+         &WorkerCounters::cache_reads},
+        {"rackboot_cache_hits_total", "counter", "Block cache chunk lookups served from memory.",
+         &WorkerCounters::cache_hits},
+        {"rackboot_tftp_active_transfers", "gauge", "TFTP transfers in progress.", &WorkerCounters::active_transfers},
+    };
+    for (const Scalar& m : kScalars) {
+        header(out, m.name, m.type, m.help);
+        out << m.name << ' ' << sum(ws, [&m](const WorkerCounters& w) { return (w.*m.member).get(); }) << '\n';
+    }
     header(out, "rackboot_packets_total", "counter", "UDP datagrams, by direction.");
     out << "rackboot_packets_total{direction=\"rx\"} "
         << sum(ws, [](const WorkerCounters& w) { return w.rx_packets.get(); }) << '\n';
     out << "rackboot_packets_total{direction=\"tx\"} "
         << sum(ws, [](const WorkerCounters& w) { return w.tx_packets.get(); }) << '\n';
-    header(out, "rackboot_tftp_active_transfers", "gauge", "TFTP transfers in progress.");
-    out << "rackboot_tftp_active_transfers "
-        << sum(ws, [](const WorkerCounters& w) { return w.active_transfers.get(); }) << '\n';
     header(out, "rackboot_worker_active_transfers", "gauge", "TFTP transfers in progress, by worker.");
     for (std::size_t i = 0; i < ws.size(); ++i) {
         out << "rackboot_worker_active_transfers{worker=\"" << i << "\"} " << ws[i]->active_transfers.get() << '\n';

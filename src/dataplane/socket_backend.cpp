@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "dataplane/cpu_affinity.h"
@@ -107,7 +108,9 @@ void SocketBackend::start() {
         int cpu = cpus_[i % cpus_.size()];
         threads_.emplace_back([this, i, cpu] {
             std::string err;
-            pin_current_thread(cpu, err);  // best effort: an unpinned worker still works
+            if (!pin_current_thread(cpu, err)) {  // an unpinned worker still works: say so, go on
+                std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i, err.c_str());
+            }
             workers_[i]->run(stop_);
         });
     }
