@@ -59,6 +59,16 @@ int run_daemon(const DaemonConfig& cfg) {
             return 1;
         }
     }
+    for (int cpu : cfg.cpus) {
+        if (!dataplane::cpu_exists(cpu)) {
+            std::fprintf(stderr, "rackbootd: --cpus: CPU %d does not exist on this machine\n", cpu);
+            return 2;
+        }
+    }
+    if (!cfg.cpus.empty() && cfg.workers != 0 && cfg.workers != cfg.cpus.size()) {
+        std::fprintf(stderr, "rackbootd: --cpus lists %zu CPUs but --workers is %u\n", cfg.cpus.size(), cfg.workers);
+        return 2;
+    }
     auto trees = dataplane::BootTrees::open(root, cfg.boards, error);
     if (!trees) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
@@ -69,7 +79,9 @@ int run_daemon(const DaemonConfig& cfg) {
     dataplane::SocketBackendConfig bc;
     bc.listen_addr = cfg.listen;
     bc.port = cfg.tftp_port.value_or(geteuid() == 0 ? 69 : 6969);
-    bc.workers = cfg.workers != 0 ? cfg.workers : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
+    bc.workers = cfg.workers != 0        ? cfg.workers
+                 : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
+                                     : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
     bc.cpus = cfg.cpus;
     bc.max_transfers = cfg.max_transfers;
     bc.cache_bytes = cfg.cache_mb << 20;

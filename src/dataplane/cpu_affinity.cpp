@@ -54,6 +54,12 @@ std::vector<int> pick_worker_cpus(int count) {
     return out;
 }
 
+bool cpu_exists(int cpu) {
+    Topology t;
+    return t.topo != nullptr && cpu >= 0 &&
+           hwloc_get_pu_obj_by_os_index(t.topo, static_cast<unsigned>(cpu)) != nullptr;
+}
+
 bool pin_current_thread(int cpu, std::string& error) {
     Topology t;
     if (t.topo == nullptr) {

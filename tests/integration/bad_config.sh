@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A bad configuration refuses to start and says where; nothing is left listening.
+source "$(dirname "$0")/lib.sh"
+expect_refusal() {  # expect_refusal "MESSAGE PART" ARGS...
+    local want=$1; shift
+    local out rc=0
+    out=$(timeout 10 "$RACKBOOTD" --tftp-port 0 --api off "$@" 2>&1) || rc=$?
+    [ $rc -ne 0 ] || fail "rackbootd $* started"
+    grep -qF -- "$want" <<<"$out" || fail "rackbootd $*: message lacks '$want': $out"
+    pass "refused: $* -> $out"
+}
+mkdir -p "$WORK/root"
+expect_refusal "--workers: 'many'" --workers many
+expect_refusal "--listen: '10.0.0.300'" --listen 10.0.0.300
+expect_refusal "--board: 'zz=" --board "zz=$WORK/root"
+expect_refusal "cannot open boot tree '$WORK/missing'" --tftp-root "$WORK/missing"
+expect_refusal "cannot open boot tree '$WORK/missing-board'" --tftp-root "$WORK/root" --board "01020304=$WORK/missing-board"
+expect_refusal "--cpus: CPU 4095 does not exist" --cpus 4095
+expect_refusal "unknown option '--tftp-rot'" --tftp-rot "$WORK/root"
+expect_refusal "--mtu: '100'" --mtu 100
+# A port already taken: a clear bind error, not a crash.
+/usr/bin/python3 -c 'import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(30)' > "$WORK/port" &
+PIDS+=($!)
+for _ in $(seq 1 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+taken=$(cat "$WORK/port")
+out=$("$RACKBOOTD" --tftp-root "$WORK/root" --api off --tftp-port "$taken" 2>&1) && fail "started on a taken port"
+grep -q "cannot bind TFTP to 127.0.0.1:$taken" <<<"$out" || fail "bind error unclear: $out"
+pass "taken port: $out"
