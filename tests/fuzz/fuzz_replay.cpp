@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
         LLVMFuzzerTestOneInput(seeds.back().data(), seeds.back().size());
     }
     std::mt19937_64 rng(20261122);
-    constexpr int kRounds = 200'000;
+    constexpr int kRounds = 60'000;
     for (int round = 0; round < kRounds; ++round) {
         std::vector<std::uint8_t> buf;
         if (!seeds.empty() && round % 2 == 0) {
