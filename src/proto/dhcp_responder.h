@@ -1,0 +1,69 @@
+// What rackbootd answers to a DHCP message: the policy of proxy mode (answer Pis only, with the
+// PXE options that make them go on to TFTP) and, later, full server mode. Pure: a parsed request
+// and the address it arrived on in, reply bytes and where to send them out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_pi.h"
+
+namespace rackboot::proto {
+
+enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
+
+#define RACKBOOT_DHCP_VERDICTS(X)                                                                  \
+    X(replied, "a reply was built")                                                                \
+    X(malformed, "not a valid DHCP message")                                                       \
+    X(not_a_pi, "proxy mode answers Raspberry Pis only")                                           \
+    X(bad_mac, "hardware address missing or all zeroes")                                           \
+    X(not_a_request, "BOOTREPLY or a message type a server does not answer")                       \
+    X(no_free_address, "the pool is exhausted")
+
+enum class DhcpVerdict : std::uint8_t {
+#define X(name, text) name,
+    RACKBOOT_DHCP_VERDICTS(X)
+#undef X
+    count_
+};
+
+[[nodiscard]] std::string_view to_string(DhcpVerdict v) noexcept;
+
+struct DhcpResponderConfig {
+    DhcpMode mode = DhcpMode::Proxy;
+    std::vector<Oui> pi_ouis = default_pi_ouis();
+    std::uint32_t server_ip = 0;  // option 54; 0: the address the request arrived on
+    std::uint32_t tftp_ip = 0;    // option 66 when it differs from the server; 0: the server
+};
+
+struct DhcpReply {
+    DhcpVerdict verdict = DhcpVerdict::malformed;
+    std::size_t length = 0;
+    // Where it goes: broadcast to 255.255.255.255:68 on the ingress interface, or unicast to a
+    // relay agent's giaddr on port 67.
+    bool to_relay = false;
+    std::uint32_t relay_ip = 0;
+    PiIdentity pi;
+};
+
+class DhcpResponder {
+public:
+    explicit DhcpResponder(DhcpResponderConfig cfg) : cfg_(std::move(cfg)) {}
+
+    // `local_ip` is our address on the interface the request arrived on (host order).
+    [[nodiscard]] DhcpReply handle(const DhcpPacket& req, std::uint32_t local_ip, MutableBytes out) const noexcept;
+
+    [[nodiscard]] const DhcpResponderConfig& config() const noexcept { return cfg_; }
+
+private:
+    DhcpResponderConfig cfg_;
+};
+
+// Adds the options a Pi needs to continue (60 "PXEClient", 97 echoed, 43 PXE menu, 66 when the
+// TFTP server is another host), for proxy and full replies alike.
+void add_pi_boot_options(DhcpWriter& w, const DhcpPacket& req, std::uint32_t server_ip, std::uint32_t tftp_ip) noexcept;
+
+}  // namespace rackboot::proto
