@@ -44,6 +44,21 @@ bool parse_board(const std::string& spec, dataplane::BoardTreeSpec& out, std::st
     return false;
 }
 
+bool parse_ouis(std::string_view text, std::vector<proto::Oui>& out) {
+    out.clear();
+    while (!text.empty()) {
+        std::size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        std::array<std::uint8_t, 6> mac{};
+        // Reuse the MAC parser on the prefix padded to a whole address.
+        if (item.size() != 8 || !proto::parse_mac(std::string(item) + std::string(":00:00:00"), mac)) return false;
+        out.push_back({mac[0], mac[1], mac[2]});
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return !out.empty();
+}
+
 bool parse_cpus(std::string_view text, std::vector<int>& out) {
     out.clear();
     while (!text.empty()) {
@@ -81,6 +96,15 @@ Serves Raspberry Pi network boot files over TFTP.
   --retries N            retransmits before a transfer times out (default 5)
   --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069; port 0: any free port)
   --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
+
+  --dhcp off|proxy|on    answer Raspberry Pis' DHCP: proxy (also "on") offers boot options only,
+                         to Pis only, next to the site's DHCP server (default off)
+  --dhcp-interface IF    answer DHCP on this interface only (default: all)
+  --dhcp-port N          DHCP server port (default 67; clients are on N+1)
+  --dhcp-server-ip ADDR  our address in replies (option 54; default: the receiving interface's)
+  --tftp-server ADDR     TFTP server given to Pis (siaddr, option 66) when not this host
+  --pi-ouis LIST         MAC prefixes that mark a Pi, comma-separated aa:bb:cc (default: the
+                         Raspberry Pi OUIs b8:27:eb,dc:a6:32,e4:5f:01,d8:3a:dd,2c:cf:67,28:cd:c1,88:a2:9e)
   --help, --version
 )";
 }
@@ -109,7 +133,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         static constexpr std::string_view kValued[] = {
             "--tftp-root", "--demo-dir", "--board", "--listen", "--tftp-port", "--workers", "--cpus",
             "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
-            "--retries", "--api"};
+            "--retries", "--api", "--dhcp", "--dhcp-interface", "--dhcp-port", "--dhcp-server-ip",
+            "--tftp-server", "--pi-ouis"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
                                             : "unexpected argument '" + flag + "'";
@@ -163,6 +188,25 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             if (!parse_uint<std::uint32_t>(value, 10, 255'000, cfg.max_backoff_ms)) return bad("must be 10..255000");
         } else if (flag == "--retries") {
             if (!parse_uint<std::uint32_t>(value, 0, 100, cfg.retries)) return bad("must be 0..100");
+        } else if (flag == "--dhcp") {
+            if (value == "off") {
+                cfg.dhcp_mode = proto::DhcpMode::Off;
+            } else if (value == "proxy" || value == "on") {
+                cfg.dhcp_mode = proto::DhcpMode::Proxy;
+            } else {
+                return bad("is not off, proxy or on");
+            }
+        } else if (flag == "--dhcp-interface") {
+            if (value.empty() || value.size() >= 16) return bad("is not an interface name");
+            cfg.dhcp_interface = value;
+        } else if (flag == "--dhcp-port") {
+            if (!parse_uint<std::uint16_t>(value, 1, 65534, cfg.dhcp_port)) return bad("is not a port (1..65534)");
+        } else if (flag == "--dhcp-server-ip" || flag == "--tftp-server") {
+            in_addr a{};
+            if (!parse_ipv4(value, a)) return bad("is not an IPv4 address");
+            (flag == "--tftp-server" ? cfg.tftp_server_ip : cfg.dhcp_server_ip) = ntohl(a.s_addr);
+        } else if (flag == "--pi-ouis") {
+            if (!parse_ouis(value, cfg.pi_ouis)) return bad("is not a comma-separated list of aa:bb:cc prefixes");
         } else if (flag == "--api") {
             if (value == "off") {
                 cfg.api_enabled = false;

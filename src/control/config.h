@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "dataplane/boot_trees.h"
+#include "proto/dhcp_pi.h"
+#include "proto/dhcp_responder.h"
 
 namespace rackboot::control {
 
@@ -32,6 +34,13 @@ struct DaemonConfig {
     bool api_enabled = true;
     in_addr api_addr{};             // default 127.0.0.1
     std::uint16_t api_port = 8069;
+    // DHCP
+    proto::DhcpMode dhcp_mode = proto::DhcpMode::Off;
+    std::string dhcp_interface;
+    std::uint16_t dhcp_port = 67;
+    std::uint32_t dhcp_server_ip = 0;  // host order; 0: the address a request arrives on
+    std::uint32_t tftp_server_ip = 0;  // host order; 0: the DHCP server's address
+    std::vector<proto::Oui> pi_ouis = proto::default_pi_ouis();
     bool show_help = false;
     bool show_version = false;
 };

@@ -13,7 +13,7 @@
 #include "control/api_server.h"
 #include "control/demo_tree.h"
 #include "control/metrics.h"
-#include "control/transfer_log.h"
+#include "control/event_log.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/cpu_affinity.h"
 #include "dataplane/socket_backend.h"
@@ -38,11 +38,13 @@ void raise_fd_limit() {
     }
 }
 
-void drain_records(dataplane::SocketBackend& backend) {
+void drain_records(dataplane::SocketBackend& backend, dataplane::DhcpService* dhcp) {
     dataplane::TransferRecord r;
     for (std::size_t i = 0; i < backend.worker_count(); ++i) {
         while (backend.worker(i).records().pop(r)) std::printf("%s\n", format_transfer(r).c_str());
     }
+    dataplane::DhcpRecord d;
+    while (dhcp != nullptr && dhcp->records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
     std::fflush(stdout);
 }
 
@@ -91,6 +93,22 @@ int run_daemon(const DaemonConfig& cfg) {
     bc.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
     bc.limits.max_retries = cfg.retries;
     bc.trees = trees.get();
+    std::unique_ptr<dataplane::DhcpService> dhcp;
+    if (cfg.dhcp_mode != proto::DhcpMode::Off) {
+        dataplane::DhcpServiceConfig dc;
+        dc.interface = cfg.dhcp_interface;
+        dc.port = cfg.dhcp_port;
+        dc.responder.mode = cfg.dhcp_mode;
+        dc.responder.pi_ouis = cfg.pi_ouis;
+        dc.responder.server_ip = cfg.dhcp_server_ip;
+        dc.responder.tftp_ip = cfg.tftp_server_ip;
+        dhcp = dataplane::DhcpService::create(dc, error);
+        if (!dhcp) {
+            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+            return 1;
+        }
+        bc.dhcp = dhcp.get();
+    }
     auto backend = dataplane::SocketBackend::create(bc, error);
     if (!backend) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
@@ -120,14 +138,16 @@ int run_daemon(const DaemonConfig& cfg) {
     backend->start();
 
     std::string api_text = api ? ip_text(cfg.api_addr) + ":" + std::to_string(api->port()) : "off";
+    std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off ? "off" : "proxy";
+    if (dhcp) dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
     std::string cpus;
     for (int c : backend->cpus()) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
     std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
-                "max_transfers=%u api=%s\n",
+                "max_transfers=%u api=%s dhcp=%s\n",
                 ip_text(cfg.listen).c_str(), backend->port(), root.c_str(), demo ? " (demo tree)" : "",
                 trees->board_count(), backend->worker_count(), cpus.c_str(),
                 backend->steering() ? "client-address" : "kernel-hash", bc.limits.max_blksize, bc.max_transfers,
-                api_text.c_str());
+                api_text.c_str(), dhcp_text.c_str());
     if (demo) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
                     ip_text(cfg.listen).c_str(), backend->port());
@@ -138,11 +158,11 @@ int run_daemon(const DaemonConfig& cfg) {
     timespec tick{0, 50'000'000};
     for (;;) {
         int sig = sigtimedwait(&stop_set, nullptr, &tick);
-        drain_records(*backend);
+        drain_records(*backend, dhcp.get());
         if (sig == SIGINT || sig == SIGTERM) break;
     }
     backend->stop();
-    drain_records(*backend);
+    drain_records(*backend, dhcp.get());
     if (api) api->stop();
     std::printf("event=stop\n");
     return 0;

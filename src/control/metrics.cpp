@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <sstream>
 
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_responder.h"
+
 namespace rackboot::control {
 
 namespace {
@@ -68,6 +71,19 @@ std::string render_metrics(const Workers& ws) {
         << sum(ws, [](const WorkerCounters& w) { return w.rx_packets.get(); }) << '\n';
     out << "rackboot_packets_total{direction=\"tx\"} "
         << sum(ws, [](const WorkerCounters& w) { return w.tx_packets.get(); }) << '\n';
+    header(out, "rackboot_dhcp_packets_total", "counter", "DHCP messages received, by message type and outcome.");
+    for (std::size_t t = 0; t < dataplane::kDhcpTypes; ++t) {
+        for (std::size_t v = 0; v < dataplane::kDhcpVerdicts; ++v) {
+            out << "rackboot_dhcp_packets_total{type=\"" << to_string(static_cast<proto::DhcpMessageType>(t))
+                << "\",result=\"" << to_string(static_cast<proto::DhcpVerdict>(v)) << "\"} "
+                << sum(ws, [t, v](const WorkerCounters& w) { return w.dhcp_packets[t][v].get(); }) << '\n';
+        }
+    }
+    header(out, "rackboot_dhcp_quirks_total", "counter", "Raspberry Pi DHCP client quirks recognised.");
+    for (std::size_t q = 0; q < static_cast<std::size_t>(dataplane::DhcpQuirk::count_); ++q) {
+        out << "rackboot_dhcp_quirks_total{quirk=\"" << to_string(static_cast<dataplane::DhcpQuirk>(q)) << "\"} "
+            << sum(ws, [q](const WorkerCounters& w) { return w.dhcp_quirks[q].get(); }) << '\n';
+    }
     header(out, "rackboot_worker_active_transfers", "gauge", "TFTP transfers in progress, by worker.");
     for (std::size_t i = 0; i < ws.size(); ++i) {
         out << "rackboot_worker_active_transfers{worker=\"" << i << "\"} " << ws[i]->active_transfers.get() << '\n';

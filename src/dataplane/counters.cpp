@@ -35,4 +35,15 @@ std::string_view to_string(ResultLabel r) noexcept {
     return "unknown";
 }
 
+std::string_view to_string(DhcpQuirk q) noexcept {
+    switch (q) {
+#define X(name)                                                                                    \
+    case DhcpQuirk::name: return #name;
+        RACKBOOT_DHCP_QUIRKS(X)
+#undef X
+    case DhcpQuirk::count_: break;
+    }
+    return "unknown";
+}
+
 }  // namespace rackboot::dataplane

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/dhcp_responder.h"
+
 namespace rackboot::dataplane {
 
 // Why a packet or request was dropped or refused. The name is the metric label.
@@ -79,6 +81,19 @@ private:
     std::atomic<std::uint64_t> v_{0};
 };
 
+constexpr std::size_t kDhcpTypes = 9;  // proto::DhcpMessageType 0..8 (0: unparsed)
+constexpr std::size_t kDhcpVerdicts = static_cast<std::size_t>(proto::DhcpVerdict::count_);
+
+#define RACKBOOT_DHCP_QUIRKS(X) X(offer_without_request)
+
+enum class DhcpQuirk : std::uint8_t {
+#define X(name) name,
+    RACKBOOT_DHCP_QUIRKS(X)
+#undef X
+    count_
+};
+[[nodiscard]] std::string_view to_string(DhcpQuirk q) noexcept;
+
 struct alignas(64) WorkerCounters {
     std::array<Counter, static_cast<std::size_t>(DropReason::count_)> drops;
     std::array<Counter, static_cast<std::size_t>(Quirk::count_)> quirks;
@@ -91,6 +106,9 @@ struct alignas(64) WorkerCounters {
     Counter cache_reads;      // chunks read from disk into the block cache
     Counter cache_hits;       // chunk lookups served from memory
     Counter active_transfers; // gauge
+    // DHCP (the worker that owns the DHCP socket)
+    std::array<std::array<Counter, kDhcpVerdicts>, kDhcpTypes> dhcp_packets;
+    std::array<Counter, static_cast<std::size_t>(DhcpQuirk::count_)> dhcp_quirks;
 
     void drop(DropReason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
     void quirk(Quirk q) noexcept { quirks[static_cast<std::size_t>(q)].add(); }

@@ -90,6 +90,8 @@ std::unique_ptr<SocketBackend> SocketBackend::create(const SocketBackendConfig& 
         wc.global_cap = cfg.max_transfers;
         wc.trees = cfg.trees;
         wc.cache.budget_bytes = cfg.cache_bytes / n;
+        // DHCP runs on one worker: lease decisions stay single-writer (DESIGN.md).
+        if (i == 0) wc.dhcp = cfg.dhcp;
         auto w = TftpWorker::create(wc, error);
         if (!w) {
             for (int f : fds) {

@@ -26,6 +26,7 @@ struct SocketBackendConfig {
     std::size_t cache_bytes = 512u << 20; // across all workers
     proto::TftpLimits limits{};
     const BootTrees* trees = nullptr;
+    DhcpService* dhcp = nullptr;  // served by worker 0 when set
 };
 
 class SocketBackend {

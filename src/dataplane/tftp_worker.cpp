@@ -27,6 +27,7 @@ namespace {
 
 constexpr std::uint64_t kListenTag = UINT64_MAX;
 constexpr std::uint64_t kCacheTag = UINT64_MAX - 1;
+constexpr std::uint64_t kDhcpTag = UINT64_MAX - 2;
 constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
 Nanos monotonic_now() noexcept {
@@ -96,6 +97,13 @@ bool TftpWorker::init(std::string& error) {
         error = std::string("epoll_ctl(cache): ") + std::strerror(errno);
         return false;
     }
+    if (cfg_.dhcp != nullptr) {
+        ev.data.u64 = kDhcpTag;
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfg_.dhcp->fd(), &ev) < 0) {
+            error = std::string("epoll_ctl(dhcp): ") + std::strerror(errno);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -130,6 +138,8 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
             std::uint64_t tag = events[i].data.u64;
             if (tag == kListenTag) {
                 on_listen_readable(now);
+            } else if (tag == kDhcpTag) {
+                cfg_.dhcp->on_readable(now, counters_);
             } else if (tag == kCacheTag) {
                 std::uint64_t drained = 0;
                 (void)!read(cache_->event_fd(), &drained, sizeof drained);

@@ -17,6 +17,7 @@
 #include "dataplane/block_cache.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/counters.h"
+#include "dataplane/dhcp_service.h"
 #include "dataplane/flat_index.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/timer_wheel.h"
@@ -37,6 +38,7 @@ struct WorkerConfig {
     std::int64_t global_cap = 0;
     const BootTrees* trees = nullptr;
     BlockCacheConfig cache{};
+    DhcpService* dhcp = nullptr;  // polled by this worker when set (not owned)
 };
 
 constexpr std::uint32_t kMaxWindowBatch = 256;

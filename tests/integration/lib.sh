@@ -20,6 +20,7 @@ cleanup() {
     fi
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    if declare -F netns_cleanup >/dev/null; then netns_cleanup; fi
     if [ $rc -ne 0 ] && [ -f "$WORK/rackbootd.log" ]; then
         echo "--- rackbootd log (last 40 lines) ---"
         tail -n 40 "$WORK/rackbootd.log"
@@ -38,9 +39,12 @@ make_file() {
     head -c "$2" /dev/urandom > "$1"
 }
 
-# start_rackbootd ARGS...: starts it, waits for its start line, sets PORT and API.
+# start_rackbootd ARGS...: starts it, waits for its start line, sets PORT and API. With RB_NETNS
+# set, it runs inside that network namespace (and API is reached there too).
 start_rackbootd() {
-    "$RACKBOOTD" --tftp-port 0 --api 127.0.0.1:0 "$@" > "$WORK/rackbootd.log" 2>&1 &
+    local prefix=()
+    [ -n "${RB_NETNS:-}" ] && prefix=(ip netns exec "$RB_NETNS")
+    "${prefix[@]}" "$RACKBOOTD" --tftp-port 0 --api 127.0.0.1:0 "$@" > "$WORK/rackbootd.log" 2>&1 &
     PIDS+=($!)
     RB_PID=$!
     for _ in $(seq 1 100); do
@@ -56,7 +60,9 @@ start_rackbootd() {
 
 # metric NAME{labels}: the current value of one series.
 metric() {
-    curl -sf "http://$API/metrics" | awk -v k="$1" '$1 == k { print $2 }'
+    local prefix=()
+    [ -n "${RB_NETNS:-}" ] && prefix=(ip netns exec "$RB_NETNS")
+    "${prefix[@]}" curl -sf "http://$API/metrics" | awk -v k="$1" '$1 == k { print $2 }'
 }
 
 # wait_log ERE: waits up to 3 s for a matching line in rackbootd's log (lines are flushed every 50 ms).

@@ -1,4 +1,4 @@
-#include "control/transfer_log.h"
+#include "control/event_log.h"
 
 #include <arpa/inet.h>
 
@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "dataplane/counters.h"
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_responder.h"
 #include "proto/tftp_path.h"
 #include "proto/tftp_transfer.h"
 
@@ -33,7 +35,43 @@ std::string quoted(std::string_view s) {
     return out + "\"";
 }
 
+std::string timestamp() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm utc{};
+    gmtime_r(&ts.tv_sec, &utc);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03ldZ", when, ts.tv_nsec / 1'000'000);
+    return out;
+}
+
+std::string ipv4_host_order(std::uint32_t ip) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+    return buf;
+}
+
 }  // namespace
+
+std::string format_dhcp(const dataplane::DhcpRecord& r) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "ts=%s event=dhcp type=%s mac=%02x:%02x:%02x:%02x:%02x:%02x xid=0x%08x pi=%d result=%s",
+                  timestamp().c_str(), std::string(to_string(static_cast<proto::DhcpMessageType>(r.type))).c_str(),
+                  r.mac[0], r.mac[1], r.mac[2], r.mac[3], r.mac[4], r.mac[5], r.xid, r.is_pi ? 1 : 0,
+                  std::string(to_string(static_cast<proto::DhcpVerdict>(r.verdict))).c_str());
+    std::string line = buf;
+    if (r.model != 0) line += " model=" + std::to_string(r.model);
+    if (r.has_serial) {
+        std::snprintf(buf, sizeof buf, " serial=%08x", r.serial);
+        line += buf;
+    }
+    if (r.yiaddr != 0) line += " yiaddr=" + ipv4_host_order(r.yiaddr);
+    if (r.via != 0) line += " relay=" + ipv4_host_order(r.via);
+    return line;
+}
 
 std::string format_transfer(const dataplane::TransferRecord& r) {
     char ip[INET_ADDRSTRLEN] = {};
@@ -41,12 +79,6 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
     a.s_addr = r.client_ip;
     inet_ntop(AF_INET, &a, ip, sizeof ip);
     std::string_view file(r.file);
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    tm utc{};
-    gmtime_r(&ts.tv_sec, &utc);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
 
     std::string quirks;
     for (unsigned q = 0; q < static_cast<unsigned>(dataplane::Quirk::count_); ++q) {
@@ -56,9 +88,9 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
     }
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "ts=%s.%03ldZ event=tftp_transfer client=%s:%u file=%s result=%s bytes=%llu size=%llu "
+                  "ts=%s event=tftp_transfer client=%s:%u file=%s result=%s bytes=%llu size=%llu "
                   "blksize=%u windowsize=%u duration_ms=%.3f retransmits=%u",
-                  when, ts.tv_nsec / 1'000'000, ip, r.client_port, quoted(file).c_str(),
+                  timestamp().c_str(), ip, r.client_port, quoted(file).c_str(),
                   std::string(to_string(static_cast<proto::TftpResult>(r.result))).c_str(),
                   static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.file_size), r.blksize,
                   r.windowsize, static_cast<double>(r.duration_ns) / 1e6, r.retransmits);

@@ -1,0 +1,140 @@
+#include "dataplane/dhcp_service.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace rackboot::dataplane {
+
+namespace {
+
+constexpr std::size_t kRxBatch = 16;
+constexpr std::size_t kRxSize = 1500;
+
+}  // namespace
+
+std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, std::string& error) {
+    std::unique_ptr<DhcpService> d(new DhcpService(cfg));
+    d->rx_.resize(kRxBatch * kRxSize);
+    d->tx_.resize(1500);
+    d->fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (d->fd_ < 0 || setsockopt(d->fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(d->fd_, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
+        setsockopt(d->fd_, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) {
+        error = std::string("cannot create the DHCP socket: ") + std::strerror(errno);
+        return nullptr;
+    }
+    if (!cfg.interface.empty() &&
+        setsockopt(d->fd_, SOL_SOCKET, SO_BINDTODEVICE, cfg.interface.c_str(),
+                   static_cast<socklen_t>(cfg.interface.size())) < 0) {
+        error = "--dhcp-interface: cannot bind to '" + cfg.interface + "': " + std::strerror(errno);
+        return nullptr;
+    }
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_ANY);
+    sa.sin_port = htons(cfg.port);
+    if (bind(d->fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+        error = "cannot bind DHCP to 0.0.0.0:" + std::to_string(cfg.port) + ": " + std::strerror(errno) +
+                (errno == EACCES ? " (port 67 needs root or CAP_NET_BIND_SERVICE)" : "");
+        return nullptr;
+    }
+    return d;
+}
+
+DhcpService::~DhcpService() {
+    if (fd_ >= 0) close(fd_);
+}
+
+void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
+    std::array<mmsghdr, kRxBatch> msgs{};
+    std::array<iovec, kRxBatch> iovs{};
+    std::array<sockaddr_in, kRxBatch> from{};
+    std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(in_pktinfo))>, kRxBatch> ctrl{};
+    for (std::size_t i = 0; i < kRxBatch; ++i) {
+        iovs[i] = {rx_.data() + i * kRxSize, kRxSize};
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        msgs[i].msg_hdr.msg_control = ctrl[i].data();
+        msgs[i].msg_hdr.msg_controllen = ctrl[i].size();
+    }
+    int n = recvmmsg(fd_, msgs.data(), kRxBatch, MSG_DONTWAIT, nullptr);
+    for (int i = 0; i < n; ++i) {
+        counters.rx_packets.add();
+        in_pktinfo info{};
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) std::memcpy(&info, CMSG_DATA(c), sizeof info);
+        }
+        proto::DhcpPacket req;
+        proto::ConstBytes data(rx_.data() + static_cast<std::size_t>(i) * kRxSize, msgs[i].msg_len);
+        bool truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+        if (truncated || proto::parse_dhcp(data, req) != proto::DhcpParseError::none) {
+            counters.dhcp_packets[0][static_cast<std::size_t>(proto::DhcpVerdict::malformed)].add();
+            continue;
+        }
+        std::uint32_t local_ip = ntohl(info.ipi_spec_dst.s_addr);
+        proto::DhcpReply reply = responder_.handle(req, local_ip, tx_);
+        counters.dhcp_packets[static_cast<std::size_t>(req.type)][static_cast<std::size_t>(reply.verdict)].add();
+        if (reply.verdict == proto::DhcpVerdict::replied) send_reply(reply, local_ip, info.ipi_ifindex, counters);
+
+        DhcpRecord r;
+        r.mac = req.mac();
+        r.xid = req.xid;
+        r.is_pi = reply.pi.is_pi;
+        r.has_serial = reply.pi.serial.has_value();
+        r.serial = reply.pi.serial.value_or(0);
+        r.model = static_cast<std::uint8_t>(reply.pi.model);
+        r.type = static_cast<std::uint8_t>(req.type);
+        r.verdict = static_cast<std::uint8_t>(reply.verdict);
+        r.via = req.giaddr;
+        r.ifindex = static_cast<std::uint32_t>(info.ipi_ifindex);
+        records_.push(r);
+    }
+}
+
+void DhcpService::send_reply(const proto::DhcpReply& reply, std::uint32_t local_ip, int ifindex,
+                             WorkerCounters& counters) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    std::array<std::uint8_t, CMSG_SPACE(sizeof(in_pktinfo))> ctrl{};
+    msghdr msg{};
+    iovec iov{tx_.data(), reply.length};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_name = &to;
+    msg.msg_namelen = sizeof to;
+    if (reply.to_relay) {
+        to.sin_addr.s_addr = htonl(reply.relay_ip);
+        to.sin_port = htons(cfg_.port);
+    } else {
+        // Limited broadcast, out of the interface the request came in on, from our address there.
+        to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+        to.sin_port = htons(static_cast<std::uint16_t>(cfg_.port + 1));
+        msg.msg_control = ctrl.data();
+        msg.msg_controllen = ctrl.size();
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+        in_pktinfo info{};
+        info.ipi_ifindex = ifindex;
+        info.ipi_spec_dst.s_addr = htonl(local_ip);
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+    if (sendmsg(fd_, &msg, MSG_DONTWAIT) > 0) {
+        counters.tx_packets.add();
+    } else {
+        counters.drop(DropReason::tx_failed);
+    }
+}
+
+}  // namespace rackboot::dataplane

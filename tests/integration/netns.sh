@@ -1,0 +1,38 @@
+# Network namespaces for DHCP tests: a server namespace and a client namespace joined by a veth
+# pair, created here and removed on exit. Needs root (CI runs as root).
+# After netns_setup: NS_SRV, NS_CLI, IF_SRV, IF_CLI, SRV_IP (10.250.N.1), NET (10.250.N).
+
+netns_setup() {
+    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
+    local tag
+    tag=$(printf '%x' $(( ($$ + RANDOM) % 65536 )))
+    NS_SRV=rbs-$tag
+    NS_CLI=rbc-$tag
+    IF_SRV=rbs$tag
+    IF_CLI=rbc$tag
+    NET=10.250.$(( ($$ + RANDOM) % 250 + 1 ))
+    SRV_IP=$NET.1
+    ip netns add "$NS_SRV"
+    ip netns add "$NS_CLI"
+    NETNS_CREATED=1
+    ip link add "$IF_SRV" type veth peer name "$IF_CLI"
+    ip link set "$IF_SRV" netns "$NS_SRV"
+    ip link set "$IF_CLI" netns "$NS_CLI"
+    ip -n "$NS_SRV" link set lo up
+    ip -n "$NS_CLI" link set lo up
+    ip -n "$NS_SRV" addr add "$SRV_IP/24" dev "$IF_SRV"
+    ip -n "$NS_SRV" link set "$IF_SRV" up
+    ip -n "$NS_CLI" link set "$IF_CLI" up
+    # Kernel peers send partial UDP checksums on veth; have them filled in.
+    ip netns exec "$NS_SRV" ethtool -K "$IF_SRV" tx off >/dev/null 2>&1 || true
+    ip netns exec "$NS_CLI" ethtool -K "$IF_CLI" tx off >/dev/null 2>&1 || true
+}
+
+netns_cleanup() {
+    [ -n "${NETNS_CREATED:-}" ] || return 0
+    ip netns pids "$NS_SRV" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    ip netns pids "$NS_CLI" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    sleep 0.1
+    ip netns del "$NS_SRV" 2>/dev/null || true
+    ip netns del "$NS_CLI" 2>/dev/null || true
+}
