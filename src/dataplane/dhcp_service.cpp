@@ -112,9 +112,12 @@ void DhcpService::send_reply(const proto::DhcpReply& reply, std::uint32_t local_
     msg.msg_iovlen = 1;
     msg.msg_name = &to;
     msg.msg_namelen = sizeof to;
-    if (reply.to_relay) {
-        to.sin_addr.s_addr = htonl(reply.relay_ip);
+    if (reply.dest == proto::DhcpReply::Dest::Relay) {
+        to.sin_addr.s_addr = htonl(reply.dest_ip);
         to.sin_port = htons(cfg_.port);
+    } else if (reply.dest == proto::DhcpReply::Dest::Client) {
+        to.sin_addr.s_addr = htonl(reply.dest_ip);
+        to.sin_port = htons(static_cast<std::uint16_t>(cfg_.port + 1));
     } else {
         // Limited broadcast, out of the interface the request came in on, from our address there.
         to.sin_addr.s_addr = htonl(INADDR_BROADCAST);

@@ -262,7 +262,7 @@ void TftpWorker::on_request(const std::uint8_t* data, std::size_t len, const soc
     std::uint64_t fhash = proto::fnv1a64(pkt.filename);
     proto::RrqContext ctx;
     std::uint32_t same_port = by_port_.find(port_key(ip, port));
-    if (same_port != FlatIndex::kNone) {
+    if (same_port != proto::FlatIndex::kNone) {
         ctx.same_port = &slots_[same_port].engine;
         ctx.same_port_same_file = slots_[same_port].file_hash == fhash;
         // A slot still opening its file has not started its engine: treat it as running.
@@ -272,7 +272,7 @@ void TftpWorker::on_request(const std::uint8_t* data, std::size_t len, const soc
         }
     }
     std::uint32_t same_file = by_file_.find(file_key(ip, fhash));
-    if (same_file != FlatIndex::kNone && slots_[same_file].port != port && slots_[same_file].ip == ip &&
+    if (same_file != proto::FlatIndex::kNone && slots_[same_file].port != port && slots_[same_file].ip == ip &&
         slots_[same_file].file_hash == fhash && slots_[same_file].state != SlotState::Opening) {
         ctx.same_file = &slots_[same_file].engine;
     }

@@ -18,7 +18,7 @@
 #include "dataplane/boot_trees.h"
 #include "dataplane/counters.h"
 #include "dataplane/dhcp_service.h"
-#include "dataplane/flat_index.h"
+#include "proto/flat_index.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/timer_wheel.h"
 #include "dataplane/transfer_record.h"
@@ -120,7 +120,7 @@ private:
         return (static_cast<std::uint64_t>(ip) << 16) | port;
     }
     [[nodiscard]] static std::uint64_t file_key(std::uint32_t ip, std::uint64_t hash) noexcept {
-        return hash ^ mix64(ip);
+        return hash ^ proto::mix64(ip);
     }
 
     WorkerConfig cfg_;
@@ -129,8 +129,8 @@ private:
     std::vector<Slot> slots_;
     std::uint32_t free_head_ = 0;
     TimerWheel wheel_;
-    FlatIndex by_port_;
-    FlatIndex by_file_;
+    proto::FlatIndex by_port_;
+    proto::FlatIndex by_file_;
     std::vector<std::uint32_t> parked_;
     std::vector<std::uint32_t> parked_scratch_;
     proto::RecentProbes recent_probes_;

@@ -29,6 +29,19 @@ void add_pi_boot_options(DhcpWriter& w, const DhcpPacket& req, std::uint32_t ser
     }
 }
 
+DhcpReply::Dest reply_destination(const DhcpPacket& req, std::uint32_t& ip) noexcept {
+    if (req.giaddr != 0) {
+        ip = req.giaddr;
+        return DhcpReply::Dest::Relay;
+    }
+    if (req.ciaddr != 0) {
+        ip = req.ciaddr;
+        return DhcpReply::Dest::Client;
+    }
+    ip = 0;
+    return DhcpReply::Dest::Broadcast;
+}
+
 DhcpReply DhcpResponder::handle(const DhcpPacket& req, std::uint32_t local_ip, MutableBytes out) const noexcept {
     DhcpReply r;
     if (req.op != 1) {
@@ -61,8 +74,7 @@ DhcpReply DhcpResponder::handle(const DhcpPacket& req, std::uint32_t local_ip, M
     if (auto relay = req.options.find(dhcp_option::kRelayAgentInfo)) w.option(dhcp_option::kRelayAgentInfo, *relay);
     r.length = w.finish();
     r.verdict = r.length > 0 ? DhcpVerdict::replied : DhcpVerdict::malformed;
-    r.to_relay = req.giaddr != 0;
-    r.relay_ip = req.giaddr;
+    r.dest = reply_destination(req, r.dest_ip);
     return r;
 }
 

@@ -17,11 +17,15 @@ enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
 
 #define RACKBOOT_DHCP_VERDICTS(X)                                                                  \
     X(replied, "a reply was built")                                                                \
+    X(accepted, "handled, and no reply is due (RELEASE, DECLINE)")                                 \
     X(malformed, "not a valid DHCP message")                                                       \
     X(not_a_pi, "proxy mode answers Raspberry Pis only")                                           \
     X(bad_mac, "hardware address missing or all zeroes")                                           \
     X(not_a_request, "BOOTREPLY or a message type a server does not answer")                       \
-    X(no_free_address, "the pool is exhausted")
+    X(no_free_address, "the pool is exhausted")                                                    \
+    X(other_server, "the client chose another server's offer")                                     \
+    X(not_our_subnet, "relayed from a subnet we do not serve")                                     \
+    X(busy, "too many replies waiting for the lease store")
 
 enum class DhcpVerdict : std::uint8_t {
 #define X(name, text) name,
@@ -42,12 +46,15 @@ struct DhcpResponderConfig {
 struct DhcpReply {
     DhcpVerdict verdict = DhcpVerdict::malformed;
     std::size_t length = 0;
-    // Where it goes: broadcast to 255.255.255.255:68 on the ingress interface, or unicast to a
-    // relay agent's giaddr on port 67.
-    bool to_relay = false;
-    std::uint32_t relay_ip = 0;
+    // Where it goes (RFC 2131 4.1): broadcast to 255.255.255.255:68 out of the ingress interface,
+    // to a relay agent's giaddr on port 67, or to a configured client's ciaddr on port 68.
+    enum class Dest : std::uint8_t { Broadcast, Relay, Client } dest = Dest::Broadcast;
+    std::uint32_t dest_ip = 0;
     PiIdentity pi;
 };
+
+// RFC 2131 4.1: relay first, then a client that has an address, else broadcast.
+[[nodiscard]] DhcpReply::Dest reply_destination(const DhcpPacket& req, std::uint32_t& ip) noexcept;
 
 class DhcpResponder {
 public:

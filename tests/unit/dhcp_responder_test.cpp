@@ -63,7 +63,7 @@ TEST(ProxyOffer, Pi3bOfferByteForByte) {
     std::vector<std::uint8_t> out(1500);
     DhcpReply reply = r.handle(req, kServer, out);
     ASSERT_EQ(reply.verdict, DhcpVerdict::replied);
-    EXPECT_FALSE(reply.to_relay);
+    EXPECT_EQ(reply.dest, DhcpReply::Dest::Broadcast);
 
     // Expected, written out from PI-BOOT.md.
     std::vector<std::uint8_t> want(236, 0);
@@ -109,8 +109,8 @@ TEST(ProxyOffer, FieldsForPi4WithSeparateTftpServerAndRelay) {
     std::vector<std::uint8_t> out(1500);
     DhcpReply reply = r.handle(req, 0x7f000001, out);
     ASSERT_EQ(reply.verdict, DhcpVerdict::replied);
-    EXPECT_TRUE(reply.to_relay);
-    EXPECT_EQ(reply.relay_ip, 0xc0a80101u);
+    EXPECT_EQ(reply.dest, DhcpReply::Dest::Relay);
+    EXPECT_EQ(reply.dest_ip, 0xc0a80101u);
     DhcpPacket offer = parsed(std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<long>(reply.length)));
     EXPECT_EQ(offer.op, 2);
     EXPECT_EQ(offer.type, DhcpMessageType::Offer);

@@ -1,11 +1,11 @@
-#include "dataplane/flat_index.h"
+#include "proto/flat_index.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
-namespace rackboot::dataplane {
+namespace rackboot::proto {
 namespace {
 
 TEST(FlatIndex, PutFindErase) {
@@ -45,4 +45,4 @@ TEST(FlatIndex, MatchesAReferenceMapUnderChurn) {
 }
 
 }  // namespace
-}  // namespace rackboot::dataplane
+}  // namespace rackboot::proto

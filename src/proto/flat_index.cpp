@@ -1,6 +1,6 @@
-#include "dataplane/flat_index.h"
+#include "proto/flat_index.h"
 
-namespace rackboot::dataplane {
+namespace rackboot::proto {
 
 FlatIndex::FlatIndex(std::uint32_t max_entries) {
     std::uint32_t cap = 16;
@@ -60,4 +60,4 @@ void FlatIndex::erase_if(std::uint64_t key, std::uint32_t value) noexcept {
     --size_;
 }
 
-}  // namespace rackboot::dataplane
+}  // namespace rackboot::proto

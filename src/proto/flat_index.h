@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace rackboot::dataplane {
+namespace rackboot::proto {
 
 class FlatIndex {
 public:
@@ -43,4 +43,4 @@ private:
     return x;
 }
 
-}  // namespace rackboot::dataplane
+}  // namespace rackboot::proto

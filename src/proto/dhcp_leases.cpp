@@ -1,0 +1,222 @@
+#include "proto/dhcp_leases.h"
+
+#include <algorithm>
+
+namespace rackboot::proto {
+
+namespace {
+
+std::string ip_text(std::uint32_t ip) {
+    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." + std::to_string((ip >> 8) & 0xff) +
+           "." + std::to_string(ip & 0xff);
+}
+
+}  // namespace
+
+std::string_view to_string(LeaseState s) noexcept {
+    switch (s) {
+    case LeaseState::Free: return "free";
+    case LeaseState::Offered: return "offered";
+    case LeaseState::Bound: return "bound";
+    case LeaseState::Released: return "released";
+    case LeaseState::Declined: return "declined";
+    }
+    return "unknown";
+}
+
+LeaseTable::LeaseTable(const LeaseConfig& cfg, std::uint32_t size)
+    : cfg_(cfg),
+      mask_(~(size - 1)),
+      entries_(size),
+      by_mac_(size),
+      reserved_by_mac_(static_cast<std::uint32_t>(cfg.mac_reservations.size()) + 1),
+      reserved_by_serial_(static_cast<std::uint32_t>(cfg.serial_reservations.size()) + 1) {}
+
+std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string& error) {
+    if (cfg.prefix < 16 || cfg.prefix > 30) {
+        error = "--subnet: prefix /" + std::to_string(cfg.prefix) + " is outside /16../30";
+        return std::nullopt;
+    }
+    std::uint32_t size = 1u << (32 - cfg.prefix);
+    std::uint32_t mask = ~(size - 1);
+    if ((cfg.subnet & mask) != cfg.subnet) {
+        error = "--subnet: " + ip_text(cfg.subnet) + " is not the network address of a /" + std::to_string(cfg.prefix);
+        return std::nullopt;
+    }
+    auto inside = [&](std::uint32_t ip) { return (ip & mask) == cfg.subnet && ip != cfg.subnet && ip != (cfg.subnet | ~mask); };
+    if (cfg.pool_start > cfg.pool_end || !inside(cfg.pool_start) || !inside(cfg.pool_end)) {
+        error = "--pool: " + ip_text(cfg.pool_start) + "-" + ip_text(cfg.pool_end) +
+                " is not an ascending range of host addresses inside the subnet";
+        return std::nullopt;
+    }
+    LeaseTable t(cfg, size);
+    auto reserve = [&](std::uint32_t ip, const std::string& who) {
+        if (!inside(ip) || ip == cfg.server_ip) {
+            error = "--reserve: " + who + "=" + ip_text(ip) + " is not a host address of the subnet we may give out";
+            return false;
+        }
+        Entry& e = t.entries_[t.offset(ip)];
+        if (e.reserved) {
+            error = "--reserve: " + ip_text(ip) + " is reserved twice";
+            return false;
+        }
+        e.reserved = true;
+        return true;
+    };
+    for (const auto& [mac, ip] : cfg.mac_reservations) {
+        if (!reserve(ip, "MAC")) return std::nullopt;
+        t.reserved_by_mac_.put(mac, ip);
+    }
+    for (const auto& [serial, ip] : cfg.serial_reservations) {
+        if (!reserve(ip, "serial")) return std::nullopt;
+        t.reserved_by_serial_.put(serial, ip);
+    }
+    return t;
+}
+
+void LeaseTable::restore(const Lease& l) noexcept {
+    if (!in_subnet(l.ip)) return;
+    Entry& e = entries_[offset(l.ip)];
+    e.mac = l.mac;
+    e.state = l.state;
+    e.expires = l.expires;
+    e.offered_at = l.state == LeaseState::Offered ? l.expires - cfg_.lease_time : 0;
+    e.serial = l.serial;
+    e.has_serial = l.has_serial;
+    if (l.mac != 0) by_mac_.put(l.mac, l.ip);
+}
+
+std::optional<std::uint32_t> LeaseTable::reservation(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept {
+    std::uint32_t ip = reserved_by_mac_.find(mac);
+    if (ip == FlatIndex::kNone && serial) ip = reserved_by_serial_.find(*serial);
+    if (ip == FlatIndex::kNone) return std::nullopt;
+    return ip;
+}
+
+bool LeaseTable::usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
+                           std::int64_t now) const noexcept {
+    if (!in_subnet(ip) || ip == cfg_.subnet || ip == (cfg_.subnet | ~mask_) || ip == cfg_.server_ip) return false;
+    const Entry& e = entries_[offset(ip)];
+    if (e.reserved) {
+        auto mine = reservation(mac, serial);
+        if (!mine || *mine != ip) return false;
+    } else if (ip < cfg_.pool_start || ip > cfg_.pool_end) {
+        return false;  // outside the pool only reservations are given out
+    }
+    if (e.mac == mac && e.state != LeaseState::Declined) return true;
+    return e.state == LeaseState::Free || e.expires <= now;
+}
+
+void LeaseTable::assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial) noexcept {
+    Entry& e = entries_[offset(ip)];
+    if (e.mac != 0 && e.mac != mac) by_mac_.erase_if(e.mac, ip);
+    e.mac = mac;
+    e.has_serial = serial.has_value();
+    e.serial = serial.value_or(0);
+    by_mac_.put(mac, ip);
+}
+
+LeaseTable::Offer LeaseTable::offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested,
+                                    std::int64_t now) noexcept {
+    Offer out;
+    std::uint32_t ip = 0;
+    auto reserved = reservation(mac, serial);
+    if (reserved && usable_by(*reserved, mac, serial, now)) {
+        ip = *reserved;
+    } else {
+        std::uint32_t old = by_mac_.find(mac);
+        if (old != FlatIndex::kNone && usable_by(old, mac, serial, now)) {
+            ip = old;
+        } else if (requested != 0 && usable_by(requested, mac, serial, now)) {
+            ip = requested;
+        } else {
+            std::uint32_t n = pool_size();
+            for (std::uint32_t i = 0; i < n; ++i) {
+                std::uint32_t cand = cfg_.pool_start + (cursor_ + i) % n;
+                if (usable_by(cand, mac, serial, now)) {
+                    ip = cand;
+                    cursor_ = (cursor_ + i + 1) % n;
+                    break;
+                }
+            }
+        }
+    }
+    if (ip == 0) return out;
+    Entry& e = entries_[offset(ip)];
+    bool same_holder = e.mac == mac;
+    out.unrequested_again = same_holder && e.state == LeaseState::Offered && now - e.offered_at >= 2;
+    bool bound = same_holder && e.state == LeaseState::Bound && e.expires > now;
+    assign(ip, mac, serial);
+    if (!bound) {
+        e.state = LeaseState::Offered;
+        e.offered_at = now;
+    }
+    // The Pi may use the offer without REQUESTing: hold it for the whole lease time.
+    e.expires = now + cfg_.lease_time;
+    out.ok = true;
+    out.lease = lease_at(ip);
+    return out;
+}
+
+LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip,
+                                        std::int64_t now) noexcept {
+    Request out;
+    auto reserved = reservation(mac, serial);
+    bool wrong_reserved = reserved && *reserved != ip && usable_by(*reserved, mac, serial, now);
+    if (ip == 0 || wrong_reserved || !usable_by(ip, mac, serial, now)) return out;
+    assign(ip, mac, serial);
+    Entry& e = entries_[offset(ip)];
+    e.state = LeaseState::Bound;
+    e.expires = now + cfg_.lease_time;
+    out.outcome = Request::Outcome::Ack;
+    out.lease = lease_at(ip);
+    return out;
+}
+
+std::optional<Lease> LeaseTable::withdraw_offer(std::uint64_t mac, std::int64_t) noexcept {
+    std::uint32_t ip = by_mac_.find(mac);
+    if (ip == FlatIndex::kNone) return std::nullopt;
+    Entry& e = entries_[offset(ip)];
+    if (e.mac != mac || e.state != LeaseState::Offered) return std::nullopt;
+    by_mac_.erase_if(mac, ip);
+    e.mac = 0;
+    e.state = LeaseState::Free;
+    e.expires = 0;
+    return lease_at(ip);
+}
+
+std::optional<Lease> LeaseTable::release(std::uint64_t mac, std::uint32_t ip, std::int64_t now) noexcept {
+    if (!in_subnet(ip)) return std::nullopt;
+    Entry& e = entries_[offset(ip)];
+    if (e.mac != mac || (e.state != LeaseState::Bound && e.state != LeaseState::Offered)) return std::nullopt;
+    e.state = LeaseState::Released;  // kept for this MAC while nobody else needs it
+    e.expires = now;
+    return lease_at(ip);
+}
+
+std::optional<Lease> LeaseTable::decline(std::uint64_t mac, std::uint32_t ip, std::int64_t now) noexcept {
+    if (!in_subnet(ip)) return std::nullopt;
+    Entry& e = entries_[offset(ip)];
+    if (e.mac != mac) return std::nullopt;
+    // Someone else answers on this address: keep it out of use for a lease time.
+    by_mac_.erase_if(mac, ip);
+    e.mac = 0;
+    e.state = LeaseState::Declined;
+    e.expires = now + cfg_.lease_time;
+    return lease_at(ip);
+}
+
+std::uint32_t LeaseTable::in_use(std::int64_t now) const noexcept {
+    std::uint32_t n = 0;
+    for (const Entry& e : entries_) {
+        n += (e.state == LeaseState::Offered || e.state == LeaseState::Bound) && e.expires > now ? 1 : 0;
+    }
+    return n;
+}
+
+Lease LeaseTable::lease_at(std::uint32_t ip) const noexcept {
+    const Entry& e = entries_[offset(ip)];
+    return Lease{ip, e.mac, e.state, e.expires, e.serial, e.has_serial};
+}
+
+}  // namespace rackboot::proto

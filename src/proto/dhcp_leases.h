@@ -1,0 +1,113 @@
+// The full DHCP server's address bookkeeping (RFC 2131): one entry per address of the subnet, a
+// dynamic pool inside it, static reservations by MAC or Pi serial, and the Pi quirk that an
+// OFFER is as good as a lease (the Pi 3B ROM never REQUESTs), so an offered address stays bound
+// to its MAC for the lease time. Pure: wall-clock seconds are passed in; every change is returned
+// as a Lease record for the caller to persist.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proto/flat_index.h"
+
+namespace rackboot::proto {
+
+enum class LeaseState : std::uint8_t { Free = 0, Offered = 1, Bound = 2, Released = 3, Declined = 4 };
+
+[[nodiscard]] std::string_view to_string(LeaseState s) noexcept;
+
+// One address's record, as persisted.
+struct Lease {
+    std::uint32_t ip = 0;  // host order
+    std::uint64_t mac = 0; // 48-bit MAC in the low bits; 0: nobody
+    LeaseState state = LeaseState::Free;
+    std::int64_t expires = 0;  // unix seconds
+    std::uint32_t serial = 0;
+    bool has_serial = false;
+};
+
+struct LeaseConfig {
+    std::uint32_t subnet = 0;  // network address, host order
+    std::uint8_t prefix = 24;  // 16..30
+    std::uint32_t pool_start = 0;
+    std::uint32_t pool_end = 0;  // inclusive
+    std::uint32_t server_ip = 0; // never handed out
+    std::uint32_t lease_time = 3600;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> mac_reservations;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
+};
+
+[[nodiscard]] inline std::uint64_t mac_key(const std::uint8_t* mac) noexcept {
+    std::uint64_t k = 0;
+    for (int i = 0; i < 6; ++i) k = (k << 8) | mac[i];
+    return k;
+}
+
+class LeaseTable {
+public:
+    // Checks the configuration (pool inside the subnet, reservations inside it and unique).
+    static std::optional<LeaseTable> create(const LeaseConfig& cfg, std::string& error);
+
+    // Restores a persisted record (at start-up, before any request).
+    void restore(const Lease& lease) noexcept;
+
+    struct Offer {
+        bool ok = false;
+        Lease lease;                 // the entry after the offer (persist it before replying)
+        bool unrequested_again = false;  // this MAC already held an offer it never REQUESTed
+    };
+    [[nodiscard]] Offer offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested,
+                              std::int64_t now) noexcept;
+
+    struct Request {
+        enum class Outcome : std::uint8_t { Ack, Nak } outcome = Outcome::Nak;
+        Lease lease;
+    };
+    // A client asks to use `ip` (option 50, or ciaddr when renewing).
+    [[nodiscard]] Request request(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip,
+                                  std::int64_t now) noexcept;
+
+    // The client took another server's offer: our offer to it lapses. Returns the changed record.
+    [[nodiscard]] std::optional<Lease> withdraw_offer(std::uint64_t mac, std::int64_t now) noexcept;
+    [[nodiscard]] std::optional<Lease> release(std::uint64_t mac, std::uint32_t ip, std::int64_t now) noexcept;
+    [[nodiscard]] std::optional<Lease> decline(std::uint64_t mac, std::uint32_t ip, std::int64_t now) noexcept;
+
+    [[nodiscard]] bool in_subnet(std::uint32_t ip) const noexcept { return (ip & mask_) == cfg_.subnet; }
+    [[nodiscard]] std::uint32_t subnet_mask() const noexcept { return mask_; }
+    [[nodiscard]] std::uint32_t pool_size() const noexcept { return cfg_.pool_end - cfg_.pool_start + 1; }
+    [[nodiscard]] std::uint32_t lease_time() const noexcept { return cfg_.lease_time; }
+    // Offered or bound and not expired.
+    [[nodiscard]] std::uint32_t in_use(std::int64_t now) const noexcept;
+    [[nodiscard]] Lease lease_at(std::uint32_t ip) const noexcept;
+
+private:
+    struct Entry {
+        std::uint64_t mac = 0;
+        std::int64_t expires = 0;
+        std::int64_t offered_at = 0;
+        std::uint32_t serial = 0;
+        LeaseState state = LeaseState::Free;
+        bool has_serial = false;
+        bool reserved = false;
+    };
+
+    LeaseTable(const LeaseConfig& cfg, std::uint32_t size);
+    [[nodiscard]] std::uint32_t offset(std::uint32_t ip) const noexcept { return ip - cfg_.subnet; }
+    [[nodiscard]] bool usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
+                                 std::int64_t now) const noexcept;
+    [[nodiscard]] std::optional<std::uint32_t> reservation(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
+    void assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial) noexcept;
+
+    LeaseConfig cfg_;
+    std::uint32_t mask_ = 0;
+    std::vector<Entry> entries_;
+    FlatIndex by_mac_;
+    FlatIndex reserved_by_mac_;
+    FlatIndex reserved_by_serial_;
+    std::uint32_t cursor_ = 0;
+};
+
+}  // namespace rackboot::proto

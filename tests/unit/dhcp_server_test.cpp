@@ -1,0 +1,236 @@
+// The full DHCP server over a lease table, with a fake clock: allocation, the Pi's
+// offer-without-request, REQUEST states, RELEASE, DECLINE, INFORM, reservations, relays,
+// exhaustion and restore.
+#include "proto/dhcp_server.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "dhcp_vectors.h"
+
+namespace rackboot::proto {
+namespace {
+
+constexpr std::uint32_t ip(int a, int b, int c, int d) {
+    return (static_cast<std::uint32_t>(a) << 24) | (static_cast<std::uint32_t>(b) << 16) |
+           (static_cast<std::uint32_t>(c) << 8) | static_cast<std::uint32_t>(d);
+}
+constexpr std::uint32_t kServer = ip(10, 0, 0, 1);
+
+LeaseConfig config(std::uint32_t first = ip(10, 0, 0, 100), std::uint32_t last = ip(10, 0, 0, 199)) {
+    LeaseConfig c;
+    c.subnet = ip(10, 0, 0, 0);
+    c.prefix = 24;
+    c.pool_start = first;
+    c.pool_end = last;
+    c.server_ip = kServer;
+    c.lease_time = 600;
+    return c;
+}
+
+struct Fixture {
+    DhcpServer server;
+    std::int64_t now = 1'800'000'000;
+    std::vector<std::vector<std::uint8_t>> keep;
+    std::vector<std::uint8_t> out = std::vector<std::uint8_t>(1500);
+
+    explicit Fixture(LeaseConfig c = config()) : server(make(c)) {}
+    static DhcpServer make(const LeaseConfig& c) {
+        std::string err;
+        auto t = LeaseTable::create(c, err);
+        EXPECT_TRUE(t) << err;
+        DhcpServerConfig sc;
+        sc.server_ip = kServer;
+        sc.router = ip(10, 0, 0, 254);
+        sc.dns = {ip(10, 0, 0, 53)};
+        return DhcpServer(sc, std::move(*t));
+    }
+    DhcpServerResult send(std::vector<std::uint8_t> raw) {
+        keep.push_back(std::move(raw));
+        DhcpPacket p;
+        EXPECT_EQ(parse_dhcp(keep.back(), p), DhcpParseError::none);
+        return server.handle(p, kServer, now, out);
+    }
+    DhcpPacket reply(const DhcpServerResult& r) {
+        keep.emplace_back(out.begin(), out.begin() + static_cast<long>(r.reply.length));
+        DhcpPacket p;
+        EXPECT_EQ(parse_dhcp(keep.back(), p), DhcpParseError::none);
+        return p;
+    }
+};
+
+std::vector<std::uint8_t> be(std::uint32_t v) {
+    return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+            static_cast<std::uint8_t>(v)};
+}
+
+std::vector<std::uint8_t> discover(std::uint8_t id) { return test::make_request({0x02, 0, 0, 0, 0, id}, 100u + id, {{53, {1}}}); }
+std::vector<std::uint8_t> request(std::uint8_t id, std::uint32_t want, std::uint32_t sid = kServer) {
+    return test::make_request({0x02, 0, 0, 0, 0, id}, 200u + id, {{53, {3}}, {50, be(want)}, {54, be(sid)}});
+}
+
+TEST(DhcpServer, DiscoverRequestAck) {
+    Fixture f;
+    auto o = f.send(discover(1));
+    ASSERT_EQ(o.reply.verdict, DhcpVerdict::replied);
+    DhcpPacket offer = f.reply(o);
+    EXPECT_EQ(offer.type, DhcpMessageType::Offer);
+    EXPECT_EQ(offer.yiaddr, ip(10, 0, 0, 100));
+    EXPECT_EQ(o.reply.dest, DhcpReply::Dest::Broadcast);
+    ASSERT_TRUE(o.change);
+    EXPECT_EQ(o.change->state, LeaseState::Offered);
+    auto lease = offer.options.find(dhcp_option::kLeaseTime);
+    EXPECT_EQ(std::vector<std::uint8_t>(lease->begin(), lease->end()), be(600));
+    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(1)->begin(), offer.options.find(1)->end()), be(0xffffff00));
+    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(3)->begin(), offer.options.find(3)->end()), be(ip(10, 0, 0, 254)));
+    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(28)->begin(), offer.options.find(28)->end()), be(ip(10, 0, 0, 255)));
+    EXPECT_TRUE(offer.options.find(58) && offer.options.find(59) && offer.options.find(6));
+    EXPECT_FALSE(offer.options.find(43));  // not a Pi: no PXE menu
+
+    auto a = f.send(request(1, offer.yiaddr));
+    DhcpPacket ack = f.reply(a);
+    EXPECT_EQ(ack.type, DhcpMessageType::Ack);
+    EXPECT_EQ(ack.yiaddr, offer.yiaddr);
+    EXPECT_EQ(a.change->state, LeaseState::Bound);
+    EXPECT_EQ(a.change->expires, f.now + 600);
+}
+
+TEST(DhcpServer, PiGetsBootOptionsAndItsOfferStaysBound) {
+    Fixture f;
+    auto pi = f.send(test::pi4_discover());
+    DhcpPacket offer = f.reply(pi);
+    EXPECT_TRUE(offer.options.find(43));
+    EXPECT_TRUE(offer.options.find(97));
+    EXPECT_EQ(std::string(offer.options.find(60)->begin(), offer.options.find(60)->end()), "PXEClient");
+    // The Pi never REQUESTs. Others DISCOVERing must not be offered its address.
+    std::set<std::uint32_t> seen{offer.yiaddr};
+    for (std::uint8_t id = 1; id <= 50; ++id) {
+        DhcpPacket o = f.reply(f.send(discover(id)));
+        EXPECT_TRUE(seen.insert(o.yiaddr).second) << "address offered twice";
+    }
+    // Later the Pi's kernel DISCOVERs: same address, and the quirk is recognised.
+    f.now += 30;
+    auto again = f.send(test::pi4_discover());
+    EXPECT_EQ(f.reply(again).yiaddr, offer.yiaddr);
+    EXPECT_TRUE(again.offer_without_request);
+    // An immediate retransmitted DISCOVER is not the quirk.
+    EXPECT_FALSE(f.send(test::pi4_discover()).offer_without_request);
+}
+
+TEST(DhcpServer, RequestStates) {
+    Fixture f;
+    std::uint32_t a = f.reply(f.send(discover(1))).yiaddr;
+    std::uint32_t b = f.reply(f.send(discover(2))).yiaddr;
+    // Asking for someone else's address: NAK, broadcast.
+    auto nak = f.send(request(1, b));
+    EXPECT_EQ(f.reply(nak).type, DhcpMessageType::Nak);
+    EXPECT_FALSE(nak.change);
+    // Choosing another server: our offer lapses and the address is free again.
+    auto other = f.send(request(2, b, ip(10, 0, 0, 2)));
+    EXPECT_EQ(other.reply.verdict, DhcpVerdict::other_server);
+    ASSERT_TRUE(other.change);
+    EXPECT_EQ(other.change->state, LeaseState::Free);
+    // Renewal: ciaddr set, unicast back to it.
+    f.send(request(1, a));
+    auto renew = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 9, {{53, {3}}}));
+    EXPECT_EQ(f.reply(renew).type, DhcpMessageType::Nak);  // no ciaddr, no option 50
+    auto raw = test::make_request({0x02, 0, 0, 0, 0, 1}, 9, {{53, {3}}});
+    for (int i = 0; i < 4; ++i) raw[12 + i] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
+    auto ok = f.send(raw);
+    EXPECT_EQ(f.reply(ok).type, DhcpMessageType::Ack);
+    EXPECT_EQ(ok.reply.dest, DhcpReply::Dest::Client);
+    EXPECT_EQ(ok.reply.dest_ip, a);
+}
+
+TEST(DhcpServer, ReleaseDeclineInform) {
+    Fixture f;
+    std::uint32_t a = f.reply(f.send(discover(1))).yiaddr;
+    f.send(request(1, a));
+    auto rel = test::make_request({0x02, 0, 0, 0, 0, 1}, 5, {{53, {7}}, {54, be(kServer)}});
+    for (int i = 0; i < 4; ++i) rel[12 + i] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
+    auto r = f.send(rel);
+    EXPECT_EQ(r.reply.verdict, DhcpVerdict::accepted);
+    EXPECT_EQ(r.change->state, LeaseState::Released);
+    EXPECT_EQ(f.reply(f.send(discover(1))).yiaddr, a);  // the same client gets it back
+
+    auto dec = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 6, {{53, {4}}, {50, be(a)}, {54, be(kServer)}}));
+    EXPECT_EQ(dec.change->state, LeaseState::Declined);
+    for (std::uint8_t id = 2; id < 60; ++id) EXPECT_NE(f.reply(f.send(discover(id))).yiaddr, a);
+
+    auto inf = test::make_request({0x02, 0, 0, 0, 0, 7}, 8, {{53, {8}}});
+    for (int i = 0; i < 4; ++i) inf[12 + i] = static_cast<std::uint8_t>(ip(10, 0, 0, 50) >> (24 - 8 * i));
+    auto res = f.send(inf);
+    DhcpPacket ack = f.reply(res);
+    EXPECT_EQ(ack.type, DhcpMessageType::Ack);
+    EXPECT_EQ(ack.yiaddr, 0u);
+    EXPECT_FALSE(ack.options.find(dhcp_option::kLeaseTime));
+    EXPECT_FALSE(res.change);
+}
+
+TEST(DhcpServer, ReservationsByMacAndSerial) {
+    LeaseConfig c = config();
+    c.mac_reservations = {{0x020000000001ULL, ip(10, 0, 0, 20)}};
+    c.serial_reservations = {{0x1a2b3c4d, ip(10, 0, 0, 21)}};
+    Fixture f(c);
+    EXPECT_EQ(f.reply(f.send(discover(1))).yiaddr, ip(10, 0, 0, 20));
+    EXPECT_EQ(f.reply(f.send(test::pi4_discover())).yiaddr, ip(10, 0, 0, 21));
+    // Nobody else gets a reserved address, even by asking for it.
+    EXPECT_EQ(f.reply(f.send(request(9, ip(10, 0, 0, 20)))).type, DhcpMessageType::Nak);
+    // The reserved client asking for another address is sent back to its own.
+    EXPECT_EQ(f.reply(f.send(request(1, ip(10, 0, 0, 150)))).type, DhcpMessageType::Nak);
+}
+
+TEST(DhcpServer, ExhaustionAndExpiry) {
+    Fixture f(config(ip(10, 0, 0, 100), ip(10, 0, 0, 101)));
+    EXPECT_EQ(f.send(discover(1)).reply.verdict, DhcpVerdict::replied);
+    EXPECT_EQ(f.send(discover(2)).reply.verdict, DhcpVerdict::replied);
+    EXPECT_EQ(f.send(discover(3)).reply.verdict, DhcpVerdict::no_free_address);
+    EXPECT_EQ(f.server.leases().in_use(f.now), 2u);
+    f.now += 601;
+    EXPECT_EQ(f.server.leases().in_use(f.now), 0u);
+    EXPECT_EQ(f.send(discover(3)).reply.verdict, DhcpVerdict::replied);
+}
+
+TEST(DhcpServer, RelayAgents) {
+    Fixture f;
+    auto relayed = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 3, {{53, {1}}, {82, {1, 3, 'a', 'b', 'c'}}}, 0,
+                                             ip(10, 0, 0, 2), 1));
+    EXPECT_EQ(relayed.reply.dest, DhcpReply::Dest::Relay);
+    EXPECT_EQ(relayed.reply.dest_ip, ip(10, 0, 0, 2));
+    DhcpPacket o = f.reply(relayed);
+    EXPECT_EQ(o.giaddr, ip(10, 0, 0, 2));
+    EXPECT_EQ(o.options.find(82)->size(), 5u);
+    auto foreign = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 3, {{53, {1}}}, 0, ip(192, 168, 9, 1), 1));
+    EXPECT_EQ(foreign.reply.verdict, DhcpVerdict::not_our_subnet);
+}
+
+TEST(DhcpServer, RestoreGivesClientsTheirAddresses) {
+    Fixture f;
+    std::vector<Lease> saved;
+    for (std::uint8_t id = 1; id <= 5; ++id) {
+        auto r = f.send(discover(id));
+        saved.push_back(*r.change);
+    }
+    Fixture g;
+    for (const Lease& l : saved) g.server.leases().restore(l);
+    for (std::uint8_t id = 5; id >= 1; --id) EXPECT_EQ(g.reply(g.send(discover(id))).yiaddr, saved[id - 1u].ip);
+}
+
+TEST(DhcpServer, BadConfigurationsAreRefused) {
+    std::string err;
+    LeaseConfig c = config();
+    c.prefix = 8;
+    EXPECT_FALSE(LeaseTable::create(c, err));
+    EXPECT_NE(err.find("/8"), std::string::npos);
+    c = config(ip(10, 0, 1, 1), ip(10, 0, 1, 9));
+    EXPECT_FALSE(LeaseTable::create(c, err));
+    EXPECT_NE(err.find("--pool"), std::string::npos);
+    c = config();
+    c.mac_reservations = {{1, ip(10, 0, 0, 20)}, {2, ip(10, 0, 0, 20)}};
+    EXPECT_FALSE(LeaseTable::create(c, err));
+    EXPECT_NE(err.find("reserved twice"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rackboot::proto
