@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <string_view>
 
+#include "proto/dhcp_leases.h"
 #include "proto/tftp_path.h"
 
 namespace rackboot::control {
@@ -97,14 +99,24 @@ Serves Raspberry Pi network boot files over TFTP.
   --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069; port 0: any free port)
   --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
 
-  --dhcp off|proxy|on    answer Raspberry Pis' DHCP: proxy (also "on") offers boot options only,
-                         to Pis only, next to the site's DHCP server (default off)
+  --dhcp off|proxy|on|server
+                         answer DHCP: proxy (also "on") offers boot options to Pis only, next to
+                         the site's DHCP server; server hands out addresses too (default off)
   --dhcp-interface IF    answer DHCP on this interface only (default: all)
   --dhcp-port N          DHCP server port (default 67; clients are on N+1)
   --dhcp-server-ip ADDR  our address in replies (option 54; default: the receiving interface's)
   --tftp-server ADDR     TFTP server given to Pis (siaddr, option 66) when not this host
   --pi-ouis LIST         MAC prefixes that mark a Pi, comma-separated aa:bb:cc (default: the
                          Raspberry Pi OUIs b8:27:eb,dc:a6:32,e4:5f:01,d8:3a:dd,2c:cf:67,28:cd:c1,88:a2:9e)
+  server mode:
+  --subnet CIDR          the subnet served, /16 to /30 (required)
+  --pool START-END       addresses handed out dynamically (required)
+  --router ADDR          option 3
+  --dns ADDR[,ADDR]      option 6
+  --lease-time S         seconds (default 3600)
+  --reserve KEY=ADDR     a fixed address for a MAC or a Pi serial; repeatable
+  --state DIR            where leases persist (required; DIR/leases.sqlite)
+  --lease-fsync on|off   fsync every lease commit (default on; off loses leases on power loss)
   --help, --version
 )";
 }
@@ -134,7 +146,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             "--tftp-root", "--demo-dir", "--board", "--listen", "--tftp-port", "--workers", "--cpus",
             "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
             "--retries", "--api", "--dhcp", "--dhcp-interface", "--dhcp-port", "--dhcp-server-ip",
-            "--tftp-server", "--pi-ouis"};
+            "--tftp-server", "--pi-ouis", "--subnet", "--pool", "--router", "--dns", "--lease-time", "--reserve",
+            "--state", "--lease-fsync"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
                                             : "unexpected argument '" + flag + "'";
@@ -193,9 +206,65 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 cfg.dhcp_mode = proto::DhcpMode::Off;
             } else if (value == "proxy" || value == "on") {
                 cfg.dhcp_mode = proto::DhcpMode::Proxy;
+            } else if (value == "server") {
+                cfg.dhcp_mode = proto::DhcpMode::Server;
             } else {
-                return bad("is not off, proxy or on");
+                return bad("is not off, proxy, on or server");
             }
+        } else if (flag == "--subnet") {
+            std::size_t slash = value.find('/');
+            in_addr a{};
+            if (slash == std::string::npos || !parse_ipv4(value.substr(0, slash), a) ||
+                !parse_uint<std::uint8_t>(std::string_view(value).substr(slash + 1), 0, 32, cfg.prefix)) {
+                return bad("is not ADDR/PREFIX");
+            }
+            cfg.subnet = ntohl(a.s_addr);
+        } else if (flag == "--pool") {
+            std::size_t dash = value.find('-');
+            in_addr a{}, b{};
+            if (dash == std::string::npos || !parse_ipv4(value.substr(0, dash), a) || !parse_ipv4(value.substr(dash + 1), b)) {
+                return bad("is not START-END");
+            }
+            cfg.pool_start = ntohl(a.s_addr);
+            cfg.pool_end = ntohl(b.s_addr);
+        } else if (flag == "--router") {
+            in_addr a{};
+            if (!parse_ipv4(value, a)) return bad("is not an IPv4 address");
+            cfg.router = ntohl(a.s_addr);
+        } else if (flag == "--dns") {
+            cfg.dns.clear();
+            std::size_t start = 0;
+            while (start <= value.size()) {
+                std::size_t comma = value.find(',', start);
+                in_addr a{};
+                if (!parse_ipv4(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start), a)) {
+                    return bad("is not a comma-separated list of IPv4 addresses");
+                }
+                cfg.dns.push_back(ntohl(a.s_addr));
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        } else if (flag == "--lease-time") {
+            if (!parse_uint<std::uint32_t>(value, 60, 31'536'000, cfg.lease_time)) return bad("must be 60..31536000 seconds");
+        } else if (flag == "--reserve") {
+            std::size_t sep = value.find('=');
+            in_addr a{};
+            if (sep == std::string::npos || !parse_ipv4(value.substr(sep + 1), a)) return bad("is not KEY=ADDR");
+            std::string key = value.substr(0, sep);
+            std::uint32_t serial = 0;
+            std::array<std::uint8_t, 6> mac{};
+            if (proto::parse_serial(key, serial)) {
+                cfg.serial_reservations.emplace_back(serial, ntohl(a.s_addr));
+            } else if (proto::parse_mac(key, mac)) {
+                cfg.mac_reservations.emplace_back(proto::mac_key(mac.data()), ntohl(a.s_addr));
+            } else {
+                return bad("has a KEY that is neither an 8-hex-digit serial nor a MAC");
+            }
+        } else if (flag == "--state") {
+            cfg.state_dir = value;
+        } else if (flag == "--lease-fsync") {
+            if (value != "on" && value != "off") return bad("is not on or off");
+            cfg.lease_fsync = value == "on";
         } else if (flag == "--dhcp-interface") {
             if (value.empty() || value.size() >= 16) return bad("is not an interface name");
             cfg.dhcp_interface = value;
@@ -216,6 +285,15 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             if (colon == std::string::npos || !parse_ipv4(value.substr(0, colon), cfg.api_addr) ||
                 !parse_uint<std::uint16_t>(std::string_view(value).substr(colon + 1), 0, 65535, cfg.api_port)) {
                 return bad("is not ADDR:PORT (IPv4) or off");
+            }
+        }
+    }
+    if (cfg.dhcp_mode == proto::DhcpMode::Server) {
+        for (auto [flag, missing] : {std::pair{"--subnet", cfg.prefix == 0}, std::pair{"--pool", cfg.pool_end == 0},
+                                     std::pair{"--state", cfg.state_dir.empty()}}) {
+            if (missing) {
+                error = std::string("--dhcp server needs ") + flag;
+                return std::nullopt;
             }
         }
     }

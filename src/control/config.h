@@ -41,6 +41,18 @@ struct DaemonConfig {
     std::uint32_t dhcp_server_ip = 0;  // host order; 0: the address a request arrives on
     std::uint32_t tftp_server_ip = 0;  // host order; 0: the DHCP server's address
     std::vector<proto::Oui> pi_ouis = proto::default_pi_ouis();
+    // Full server mode
+    std::uint32_t subnet = 0;  // host order
+    std::uint8_t prefix = 0;
+    std::uint32_t pool_start = 0;
+    std::uint32_t pool_end = 0;
+    std::uint32_t router = 0;
+    std::vector<std::uint32_t> dns;
+    std::uint32_t lease_time = 3600;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> mac_reservations;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
+    std::string state_dir;
+    bool lease_fsync = true;
     bool show_help = false;
     bool show_version = false;
 };

@@ -14,6 +14,7 @@
 #include "control/demo_tree.h"
 #include "control/metrics.h"
 #include "control/event_log.h"
+#include "control/lease_store.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/cpu_affinity.h"
 #include "dataplane/socket_backend.h"
@@ -93,6 +94,10 @@ int run_daemon(const DaemonConfig& cfg) {
     bc.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
     bc.limits.max_retries = cfg.retries;
     bc.trees = trees.get();
+    // Declared before the service and the backend that use them, so they are destroyed after.
+    dataplane::LeaseJournal journal;
+    std::unique_ptr<LeaseStore> lease_store;
+    std::vector<proto::Lease> restored;
     std::unique_ptr<dataplane::DhcpService> dhcp;
     if (cfg.dhcp_mode != proto::DhcpMode::Off) {
         dataplane::DhcpServiceConfig dc;
@@ -102,11 +107,38 @@ int run_daemon(const DaemonConfig& cfg) {
         dc.responder.pi_ouis = cfg.pi_ouis;
         dc.responder.server_ip = cfg.dhcp_server_ip;
         dc.responder.tftp_ip = cfg.tftp_server_ip;
+        if (cfg.dhcp_mode == proto::DhcpMode::Server) {
+            dc.leases.subnet = cfg.subnet;
+            dc.leases.prefix = cfg.prefix;
+            dc.leases.pool_start = cfg.pool_start;
+            dc.leases.pool_end = cfg.pool_end;
+            dc.leases.server_ip = cfg.dhcp_server_ip;
+            dc.leases.lease_time = cfg.lease_time;
+            dc.leases.mac_reservations = cfg.mac_reservations;
+            dc.leases.serial_reservations = cfg.serial_reservations;
+            dc.server.server_ip = cfg.dhcp_server_ip;
+            dc.server.tftp_ip = cfg.tftp_server_ip;
+            dc.server.router = cfg.router;
+            dc.server.dns = cfg.dns;
+            dc.server.pi_ouis = cfg.pi_ouis;
+            lease_store = LeaseStore::open(cfg.state_dir, cfg.lease_fsync, error);
+            if (!lease_store) {
+                std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+                return 1;
+            }
+            restored = lease_store->load(error);
+            if (!error.empty()) {
+                std::fprintf(stderr, "rackbootd: --state: reading '%s': %s\n", lease_store->path().c_str(), error.c_str());
+                return 1;
+            }
+            dc.journal = &journal;
+        }
         dhcp = dataplane::DhcpService::create(dc, error);
         if (!dhcp) {
             std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
             return 1;
         }
+        dhcp->restore(restored);
         bc.dhcp = dhcp.get();
     }
     auto backend = dataplane::SocketBackend::create(bc, error);
@@ -135,10 +167,13 @@ int run_daemon(const DaemonConfig& cfg) {
     sigaddset(&stop_set, SIGINT);
     sigaddset(&stop_set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
+    if (lease_store) lease_store->start(journal);
     backend->start();
 
     std::string api_text = api ? ip_text(cfg.api_addr) + ":" + std::to_string(api->port()) : "off";
-    std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off ? "off" : "proxy";
+    std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off     ? "off"
+                            : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
+                                                                      : "server";
     if (dhcp) dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
     std::string cpus;
     for (int c : backend->cpus()) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
@@ -153,6 +188,7 @@ int run_daemon(const DaemonConfig& cfg) {
                     ip_text(cfg.listen).c_str(), backend->port());
         if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
     }
+    if (lease_store) std::printf("event=leases restored=%zu store=%s\n", restored.size(), lease_store->path().c_str());
     std::fflush(stdout);
 
     timespec tick{0, 50'000'000};
@@ -162,6 +198,7 @@ int run_daemon(const DaemonConfig& cfg) {
         if (sig == SIGINT || sig == SIGTERM) break;
     }
     backend->stop();
+    if (lease_store) lease_store->stop();
     drain_records(*backend, dhcp.get());
     if (api) api->stop();
     std::printf("event=stop\n");

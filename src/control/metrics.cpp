@@ -61,6 +61,9 @@ std::string render_metrics(const Workers& ws) {
         {"rackboot_cache_hits_total", "counter", "Block cache chunk lookups served from memory.",
          &WorkerCounters::cache_hits},
         {"rackboot_tftp_active_transfers", "gauge", "TFTP transfers in progress.", &WorkerCounters::active_transfers},
+        {"rackboot_dhcp_leases_in_use", "gauge", "DHCP leases offered or bound and not expired.",
+         &WorkerCounters::dhcp_leases_in_use},
+        {"rackboot_dhcp_pool_size", "gauge", "Addresses in the DHCP pool.", &WorkerCounters::dhcp_pool_size},
     };
     for (const Scalar& m : kScalars) {
         header(out, m.name, m.type, m.help);

@@ -75,6 +75,7 @@ class Counter {
 public:
     void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
     void sub(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+    void set(std::uint64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
     [[nodiscard]] std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
 private:
@@ -109,6 +110,8 @@ struct alignas(64) WorkerCounters {
     // DHCP (the worker that owns the DHCP socket)
     std::array<std::array<Counter, kDhcpVerdicts>, kDhcpTypes> dhcp_packets;
     std::array<Counter, static_cast<std::size_t>(DhcpQuirk::count_)> dhcp_quirks;
+    Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired
+    Counter dhcp_pool_size;      // gauge
 
     void drop(DropReason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
     void quirk(Quirk q) noexcept { quirks[static_cast<std::size_t>(q)].add(); }

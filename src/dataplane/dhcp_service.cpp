@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace rackboot::dataplane {
 
@@ -19,8 +20,26 @@ constexpr std::size_t kRxSize = 1500;
 
 }  // namespace
 
+std::int64_t wall_seconds() noexcept;
+
+std::int64_t wall_seconds() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
 std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, std::string& error) {
     std::unique_ptr<DhcpService> d(new DhcpService(cfg));
+    if (cfg.responder.mode == proto::DhcpMode::Server) {
+        if (cfg.journal == nullptr || !cfg.journal->ok()) {
+            error = "DHCP server mode needs a lease store";
+            return nullptr;
+        }
+        auto table = proto::LeaseTable::create(cfg.leases, error);
+        if (!table) return nullptr;
+        d->server_.emplace(cfg.server, std::move(*table));
+        d->pending_.resize(kMaxPending);
+    }
     d->rx_.resize(kRxBatch * kRxSize);
     d->tx_.resize(1500);
     d->fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -67,6 +86,11 @@ void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
         msgs[i].msg_hdr.msg_control = ctrl[i].data();
         msgs[i].msg_hdr.msg_controllen = ctrl[i].size();
     }
+    if (server_) {
+        cfg_.journal->drain_worker_fd();
+        flush_committed(counters);
+    }
+    bool pushed = false;
     int n = recvmmsg(fd_, msgs.data(), kRxBatch, MSG_DONTWAIT, nullptr);
     for (int i = 0; i < n; ++i) {
         counters.rx_packets.add();
@@ -82,9 +106,43 @@ void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
             continue;
         }
         std::uint32_t local_ip = ntohl(info.ipi_spec_dst.s_addr);
-        proto::DhcpReply reply = responder_.handle(req, local_ip, tx_);
+        proto::DhcpReply reply;
+        std::uint32_t yiaddr = 0;
+        if (!server_) {
+            reply = responder_.handle(req, local_ip, tx_);
+            if (reply.verdict == proto::DhcpVerdict::replied) {
+                send_reply(reply, tx_.data(), local_ip, info.ipi_ifindex, counters);
+            }
+        } else if (pending_count_ == kMaxPending || !cfg_.journal->has_room(1)) {
+            // The lease store is behind: drop rather than answer what cannot be made durable.
+            reply.verdict = proto::DhcpVerdict::busy;
+        } else {
+            proto::DhcpServerResult res = server_->handle(req, local_ip, wall_seconds(), tx_);
+            reply = res.reply;
+            if (res.offer_without_request) {
+                counters.dhcp_quirks[static_cast<std::size_t>(DhcpQuirk::offer_without_request)].add();
+            }
+            std::uint64_t seq = 0;
+            if (res.change) {
+                seq = cfg_.journal->push(*res.change);
+                pushed = true;
+            }
+            if (reply.length > 0 && reply.length <= sizeof(Pending::bytes)) {
+                if (seq == 0) {
+                    send_reply(reply, tx_.data(), local_ip, info.ipi_ifindex, counters);  // NAK, INFORM
+                } else {
+                    Pending& p = pending_[(pending_head_ + pending_count_) % kMaxPending];
+                    p.seq = seq;
+                    p.reply = reply;
+                    p.local_ip = local_ip;
+                    p.ifindex = info.ipi_ifindex;
+                    std::memcpy(p.bytes.data(), tx_.data(), reply.length);
+                    ++pending_count_;
+                }
+            }
+            if (res.change && reply.verdict == proto::DhcpVerdict::replied) yiaddr = res.change->ip;
+        }
         counters.dhcp_packets[static_cast<std::size_t>(req.type)][static_cast<std::size_t>(reply.verdict)].add();
-        if (reply.verdict == proto::DhcpVerdict::replied) send_reply(reply, local_ip, info.ipi_ifindex, counters);
 
         DhcpRecord r;
         r.mac = req.mac();
@@ -95,19 +153,45 @@ void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
         r.model = static_cast<std::uint8_t>(reply.pi.model);
         r.type = static_cast<std::uint8_t>(req.type);
         r.verdict = static_cast<std::uint8_t>(reply.verdict);
+        r.yiaddr = yiaddr;
         r.via = req.giaddr;
         r.ifindex = static_cast<std::uint32_t>(info.ipi_ifindex);
         records_.push(r);
     }
+    if (pushed) cfg_.journal->notify_store();
 }
 
-void DhcpService::send_reply(const proto::DhcpReply& reply, std::uint32_t local_ip, int ifindex,
-                             WorkerCounters& counters) {
+void DhcpService::flush_committed(WorkerCounters& counters) {
+    std::uint64_t committed = cfg_.journal->committed();
+    while (pending_count_ > 0 && pending_[pending_head_].seq <= committed) {
+        Pending& p = pending_[pending_head_];
+        send_reply(p.reply, p.bytes.data(), p.local_ip, p.ifindex, counters);
+        pending_head_ = (pending_head_ + 1) % kMaxPending;
+        --pending_count_;
+    }
+}
+
+void DhcpService::restore(const std::vector<proto::Lease>& leases) {
+    if (!server_) return;
+    for (const proto::Lease& l : leases) server_->leases().restore(l);
+}
+
+void DhcpService::tick(WorkerCounters& counters) {
+    if (!server_) return;
+    std::int64_t now = wall_seconds();
+    if (now == last_tick_) return;
+    last_tick_ = now;
+    counters.dhcp_leases_in_use.set(server_->leases().in_use(now));
+    counters.dhcp_pool_size.set(server_->leases().pool_size());
+}
+
+void DhcpService::send_reply(const proto::DhcpReply& reply, const std::uint8_t* data, std::uint32_t local_ip,
+                             int ifindex, WorkerCounters& counters) {
     sockaddr_in to{};
     to.sin_family = AF_INET;
     std::array<std::uint8_t, CMSG_SPACE(sizeof(in_pktinfo))> ctrl{};
     msghdr msg{};
-    iovec iov{tx_.data(), reply.length};
+    iovec iov{const_cast<std::uint8_t*>(data), reply.length};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_name = &to;

@@ -99,9 +99,11 @@ bool TftpWorker::init(std::string& error) {
     }
     if (cfg_.dhcp != nullptr) {
         ev.data.u64 = kDhcpTag;
-        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfg_.dhcp->fd(), &ev) < 0) {
-            error = std::string("epoll_ctl(dhcp): ") + std::strerror(errno);
-            return false;
+        for (int fd : {cfg_.dhcp->fd(), cfg_.dhcp->journal_fd()}) {
+            if (fd >= 0 && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                error = std::string("epoll_ctl(dhcp): ") + std::strerror(errno);
+                return false;
+            }
         }
     }
     return true;
@@ -151,6 +153,7 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
         if (reads > 0 && !parked_.empty()) retry_parked(now);
         wheel_.expire(now, [&](std::uint32_t idx) { on_timer(idx, now); });
         cache_->flush();
+        if (cfg_.dhcp != nullptr) cfg_.dhcp->tick(counters_);
     }
     Nanos now = monotonic_now();
     for (std::uint32_t i = 0; i < slots_.size(); ++i) {

@@ -1,6 +1,6 @@
 # Network namespaces for DHCP tests: a server namespace and a client namespace joined by a veth
 # pair, created here and removed on exit. Needs root (CI runs as root).
-# After netns_setup: NS_SRV, NS_CLI, IF_SRV, IF_CLI, SRV_IP (10.250.N.1), NET (10.250.N).
+# After netns_setup: NS_SRV, NS_CLI, IF_SRV, IF_CLI, SRV_IP (10.B.0.1 on a /16), NET (10.B).
 
 netns_setup() {
     [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
@@ -10,8 +10,8 @@ netns_setup() {
     NS_CLI=rbc-$tag
     IF_SRV=rbs$tag
     IF_CLI=rbc$tag
-    NET=10.250.$(( ($$ + RANDOM) % 250 + 1 ))
-    SRV_IP=$NET.1
+    NET=10.$(( ($$ + RANDOM) % 200 + 20 ))
+    SRV_IP=$NET.0.1
     ip netns add "$NS_SRV"
     ip netns add "$NS_CLI"
     NETNS_CREATED=1
@@ -20,7 +20,7 @@ netns_setup() {
     ip link set "$IF_CLI" netns "$NS_CLI"
     ip -n "$NS_SRV" link set lo up
     ip -n "$NS_CLI" link set lo up
-    ip -n "$NS_SRV" addr add "$SRV_IP/24" dev "$IF_SRV"
+    ip -n "$NS_SRV" addr add "$SRV_IP/16" dev "$IF_SRV"
     ip -n "$NS_SRV" link set "$IF_SRV" up
     ip -n "$NS_CLI" link set "$IF_CLI" up
     # Kernel peers send partial UDP checksums on veth; have them filled in.

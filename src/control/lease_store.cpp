@@ -1,0 +1,139 @@
+#include "control/lease_store.h"
+
+#include <poll.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace rackboot::control {
+
+namespace {
+
+bool exec(sqlite3* db, const char* sql, std::string& error) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        error = std::string(sql) + ": " + (msg != nullptr ? msg : "error");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durable, std::string& error) {
+    if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+        error = "--state: cannot create '" + dir + "': " + std::strerror(errno);
+        return nullptr;
+    }
+    std::unique_ptr<LeaseStore> s(new LeaseStore());
+    s->path_ = dir + "/leases.sqlite";
+    if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+        error = "--state: cannot open '" + s->path_ + "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory");
+        return nullptr;
+    }
+    std::string why;
+    if (!exec(s->db_, "PRAGMA journal_mode=WAL", why) ||
+        !exec(s->db_, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", why) ||
+        !exec(s->db_,
+              "CREATE TABLE IF NOT EXISTS leases ("
+              " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
+              " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)",
+              why)) {
+        error = "--state: '" + s->path_ + "': " + why;
+        return nullptr;
+    }
+    if (sqlite3_prepare_v2(s->db_, "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?)", -1, &s->upsert_, nullptr) !=
+        SQLITE_OK) {
+        error = "--state: '" + s->path_ + "': " + sqlite3_errmsg(s->db_);
+        return nullptr;
+    }
+    return s;
+}
+
+LeaseStore::~LeaseStore() {
+    stop();
+    if (upsert_ != nullptr) sqlite3_finalize(upsert_);
+    if (db_ != nullptr) sqlite3_close(db_);
+}
+
+std::vector<proto::Lease> LeaseStore::load(std::string& error) {
+    std::vector<proto::Lease> out;
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT ip, mac, state, expires, serial, has_serial FROM leases", -1, &q, nullptr) !=
+        SQLITE_OK) {
+        error = sqlite3_errmsg(db_);
+        return out;
+    }
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        proto::Lease l;
+        l.ip = static_cast<std::uint32_t>(sqlite3_column_int64(q, 0));
+        l.mac = static_cast<std::uint64_t>(sqlite3_column_int64(q, 1));
+        int state = sqlite3_column_int(q, 2);
+        if (state < 0 || state > static_cast<int>(proto::LeaseState::Declined)) continue;  // not ours: skip
+        l.state = static_cast<proto::LeaseState>(state);
+        l.expires = sqlite3_column_int64(q, 3);
+        l.serial = static_cast<std::uint32_t>(sqlite3_column_int64(q, 4));
+        l.has_serial = sqlite3_column_int(q, 5) != 0;
+        out.push_back(l);
+    }
+    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db_);
+    sqlite3_finalize(q);
+    return out;
+}
+
+void LeaseStore::start(dataplane::LeaseJournal& journal) {
+    stop_.store(false);
+    thread_ = std::thread([this, &journal] { run(journal); });
+}
+
+void LeaseStore::stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+}
+
+bool LeaseStore::write_batch(dataplane::LeaseJournal& journal, std::uint64_t& last_seq) {
+    dataplane::LeaseChange c;
+    if (!journal.pop(c)) return false;
+    std::string err;
+    exec(db_, "BEGIN", err);
+    do {
+        sqlite3_reset(upsert_);
+        sqlite3_bind_int64(upsert_, 1, c.lease.ip);
+        sqlite3_bind_int64(upsert_, 2, static_cast<sqlite3_int64>(c.lease.mac));
+        sqlite3_bind_int(upsert_, 3, static_cast<int>(c.lease.state));
+        sqlite3_bind_int64(upsert_, 4, c.lease.expires);
+        sqlite3_bind_int64(upsert_, 5, c.lease.serial);
+        sqlite3_bind_int(upsert_, 6, c.lease.has_serial ? 1 : 0);
+        if (sqlite3_step(upsert_) != SQLITE_DONE) {
+            std::fprintf(stderr, "event=error what=\"lease store write: %s\"\n", sqlite3_errmsg(db_));
+        }
+        last_seq = c.seq;
+    } while (journal.pop(c));
+    // One commit (one fsync with synchronous=FULL) for the whole batch: group commit.
+    if (!exec(db_, "COMMIT", err)) {
+        std::fprintf(stderr, "event=error what=\"lease store commit: %s\"\n", err.c_str());
+        return false;
+    }
+    return true;
+}
+
+void LeaseStore::run(dataplane::LeaseJournal& journal) {
+    pollfd p{journal.store_fd(), POLLIN, 0};
+    for (;;) {
+        bool stopping = stop_.load();
+        journal.drain_store_fd();
+        std::uint64_t last = 0;
+        // Replies wait on this, so a failed commit is never published: they stay unsent.
+        while (write_batch(journal, last)) journal.publish(last);
+        if (stopping) return;
+        poll(&p, 1, 100);
+    }
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,49 @@
+// Leases on disk: an SQLite database (WAL, synchronous=FULL by default) under --state DIR. A
+// thread takes lease changes from the DHCP worker's journal, writes each batch in one
+// transaction and publishes how far it is durable; the worker then sends the replies that
+// waited on it. Survives kill -9: whatever a client was told is in the database.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/lease_journal.h"
+#include "proto/dhcp_leases.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace rackboot::control {
+
+class LeaseStore {
+public:
+    // Opens (creating if needed) DIR/leases.sqlite. `durable`: fsync every commit.
+    static std::unique_ptr<LeaseStore> open(const std::string& dir, bool durable, std::string& error);
+    ~LeaseStore();
+    LeaseStore(const LeaseStore&) = delete;
+    LeaseStore& operator=(const LeaseStore&) = delete;
+
+    // Every stored record (call before start()).
+    [[nodiscard]] std::vector<proto::Lease> load(std::string& error);
+
+    void start(dataplane::LeaseJournal& journal);
+    void stop();
+
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    LeaseStore() = default;
+    void run(dataplane::LeaseJournal& journal);
+    bool write_batch(dataplane::LeaseJournal& journal, std::uint64_t& last_seq);
+
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* upsert_ = nullptr;
+    std::string path_;
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+};
+
+}  // namespace rackboot::control

@@ -1,0 +1,68 @@
+"""Full DHCP server over a veth with scapy: a rack of Pis DISCOVERing within a second all get
+distinct addresses from the pool (and keep them: they never REQUEST), and after a restart each
+MAC is offered the address it had.
+
+usage: dhcp_server.py IFACE SERVER_IP DISCOVER_HEX PCAP_OUT {first|again} STATE_JSON COUNT"""
+import json
+import sys
+import time
+
+from scapy.all import IP, UDP, AsyncSniffer, Ether, Raw, conf, sendp, wrpcap
+
+conf.verb = 0
+iface, server_ip, hex_path, pcap_out, phase, state_path, count = sys.argv[1:8]
+count = int(count)
+discover = bytes.fromhex(open(hex_path).read().strip())
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+frames = []
+for n in range(count):
+    p = bytearray(discover)
+    p[4:8] = (0x20000000 + n).to_bytes(4, "big")
+    mac = bytes([0xb8, 0x27, 0xeb, 0x10, n >> 8, n & 0xff])
+    p[28:34] = mac
+    frames.append(Ether(src=":".join(f"{b:02x}" for b in mac), dst="ff:ff:ff:ff:ff:ff")
+                  / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) / Raw(bytes(p)))
+
+sniffer = AsyncSniffer(iface=iface, filter="udp and dst port 68", store=True)
+sniffer.start()
+time.sleep(0.5)
+start = time.time()
+sendp(frames, iface=iface)
+sent_in = time.time() - start
+time.sleep(2.0)
+replies = sniffer.stop()
+
+offers = {}
+for r in replies:
+    b = bytes(r[UDP].payload)
+    if len(b) < 240 or b[0] != 2:
+        continue
+    mac = b[28:34].hex()
+    yiaddr = ".".join(str(x) for x in b[16:20])
+    if mac in offers and offers[mac] != yiaddr:
+        fail(f"{mac} offered two addresses: {offers[mac]} and {yiaddr}")
+    offers[mac] = yiaddr
+    if r[IP].src != server_ip:
+        fail(f"reply from {r[IP].src}")
+if len(offers) != count:
+    fail(f"{count} Pis sent DISCOVER in {sent_in:.2f} s, {len(offers)} got an OFFER")
+if len(set(offers.values())) != count:
+    fail("two Pis were offered the same address")
+print(f"ok: {count} Pis (sent in {sent_in:.2f} s) all got an OFFER, {len(set(offers.values()))} distinct addresses")
+wrpcap(pcap_out, replies[:50])
+
+if phase == "first":
+    json.dump(offers, open(state_path, "w"))
+else:
+    before = json.load(open(state_path))
+    moved = [m for m in before if before[m] != offers.get(m)]
+    if moved:
+        fail(f"{len(moved)} Pis were offered a different address after the restart, e.g. {moved[0]}: "
+             f"{before[moved[0]]} -> {offers.get(moved[0])}")
+    print(f"ok: after kill -9 and restart, all {count} Pis were offered the address they had")
