@@ -34,14 +34,16 @@ bench: build
 	$(BUILD)/bench/bench_tftp_engine
 	bench/socket_vs_tftpd.sh $(BUILD)
 
-# libFuzzer run of the TFTP harness (clang); FUZZ_SECONDS bounds it.
+# libFuzzer runs of the TFTP and DHCP harnesses (clang); FUZZ_SECONDS bounds each.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake -S . -B build-fuzz $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_CXX_COMPILER=clang++ \
 	  -DRACKBOOT_FUZZ=ON -DRACKBOOT_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build build-fuzz --target tftp_fuzz
-	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
-	build-fuzz/tests/fuzz/tftp_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus
+	cmake --build build-fuzz --target tftp_fuzz dhcp_fuzz
+	for t in tftp dhcp; do \
+	  mkdir -p build-fuzz/corpus/$$t && cp tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ && \
+	  build-fuzz/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$t || exit 1; \
+	done
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -163,7 +163,15 @@ LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::ui
     Request out;
     auto reserved = reservation(mac, serial);
     bool wrong_reserved = reserved && *reserved != ip && usable_by(*reserved, mac, serial, now);
-    if (ip == 0 || wrong_reserved || !usable_by(ip, mac, serial, now)) return out;
+    // RFC 2131 4.3.2: a client asking for another address than the one it holds is NAKed (it
+    // then starts over and is offered the one it holds); one live lease per client.
+    std::uint32_t held = by_mac_.find(mac);
+    bool holds_other = false;
+    if (held != FlatIndex::kNone && held != ip) {
+        const Entry& h = entries_[offset(held)];
+        holds_other = h.mac == mac && (h.state == LeaseState::Offered || h.state == LeaseState::Bound) && h.expires > now;
+    }
+    if (ip == 0 || wrong_reserved || holds_other || !usable_by(ip, mac, serial, now)) return out;
     assign(ip, mac, serial);
     Entry& e = entries_[offset(ip)];
     e.state = LeaseState::Bound;

@@ -118,6 +118,20 @@ TEST(DhcpServer, PiGetsBootOptionsAndItsOfferStaysBound) {
     EXPECT_FALSE(f.send(test::pi4_discover()).offer_without_request);
 }
 
+TEST(DhcpServer, UbootAndIpxeGetAddressesButNoPiMenu) {
+    Fixture f;
+    for (auto raw : {test::uboot_discover(), test::ipxe_discover()}) {
+        auto r = f.send(raw);
+        ASSERT_EQ(r.reply.verdict, DhcpVerdict::replied);
+        DhcpPacket o = f.reply(r);
+        EXPECT_EQ(o.type, DhcpMessageType::Offer);
+        EXPECT_NE(o.yiaddr, 0u);
+        EXPECT_EQ(o.siaddr, kServer);  // next-server for their TFTP
+        EXPECT_FALSE(o.options.find(43));
+        EXPECT_FALSE(o.options.find(60));
+    }
+}
+
 TEST(DhcpServer, RequestStates) {
     Fixture f;
     std::uint32_t a = f.reply(f.send(discover(1))).yiaddr;
@@ -131,6 +145,9 @@ TEST(DhcpServer, RequestStates) {
     EXPECT_EQ(other.reply.verdict, DhcpVerdict::other_server);
     ASSERT_TRUE(other.change);
     EXPECT_EQ(other.change->state, LeaseState::Free);
+    // Holding one address and asking for another: NAK (one live lease per client).
+    f.send(request(1, a));
+    EXPECT_EQ(f.reply(f.send(request(1, ip(10, 0, 0, 150)))).type, DhcpMessageType::Nak);
     // Renewal: ciaddr set, unicast back to it.
     f.send(request(1, a));
     auto renew = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 9, {{53, {3}}}));
