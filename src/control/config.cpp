@@ -288,6 +288,12 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             }
         }
     }
+    // Pis told to fetch from this host must be able to reach its TFTP service.
+    if (cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 && (ntohl(cfg.listen.s_addr) >> 24) == 127) {
+        error = "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
+                "(or the boot network's address), or --tftp-server for another TFTP host";
+        return std::nullopt;
+    }
     if (cfg.dhcp_mode == proto::DhcpMode::Server) {
         for (auto [flag, missing] : {std::pair{"--subnet", cfg.prefix == 0}, std::pair{"--pool", cfg.pool_end == 0},
                                      std::pair{"--state", cfg.state_dir.empty()}}) {

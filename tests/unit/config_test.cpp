@@ -43,6 +43,26 @@ TEST(DaemonConfig, ParsesEveryFlag) {
     EXPECT_FALSE(c->api_enabled);
 }
 
+TEST(DaemonConfig, DhcpServerFlags) {
+    std::string err;
+    auto c = parse({"--listen", "0.0.0.0", "--dhcp", "server", "--subnet", "10.1.0.0/16", "--pool", "10.1.1.0-10.1.1.255",
+                    "--router", "10.1.0.1", "--dns", "10.1.0.1,10.1.0.2", "--lease-time", "600", "--reserve",
+                    "1a2b3c4d=10.1.0.50", "--reserve", "dc:a6:32:01:02:03=10.1.0.51", "--state", "/var/lib/rb",
+                    "--lease-fsync", "off", "--pi-ouis", "b8:27:eb,2c:cf:67", "--tftp-server", "10.1.0.9"},
+                   err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->dhcp_mode, proto::DhcpMode::Server);
+    EXPECT_EQ(c->subnet, 0x0a010000u);
+    EXPECT_EQ(c->prefix, 16);
+    EXPECT_EQ(c->pool_end, 0x0a0101ffu);
+    EXPECT_EQ(c->dns.size(), 2u);
+    EXPECT_EQ(c->serial_reservations.at(0).first, 0x1a2b3c4du);
+    EXPECT_EQ(c->mac_reservations.at(0).first, 0xdca632010203ULL);
+    EXPECT_FALSE(c->lease_fsync);
+    EXPECT_EQ(c->pi_ouis.size(), 2u);
+    EXPECT_EQ(c->tftp_server_ip, 0x0a010009u);
+}
+
 TEST(DaemonConfig, ErrorsNameTheFlagAndValue) {
     std::string err;
     EXPECT_FALSE(parse({"--workers", "zero"}, err));
@@ -59,6 +79,14 @@ TEST(DaemonConfig, ErrorsNameTheFlagAndValue) {
     EXPECT_FALSE(parse({"--tftp-root"}, err));
     EXPECT_EQ(err, "--tftp-root: missing value");
     EXPECT_FALSE(parse({"--max-windowsize", "0"}, err));
+    EXPECT_FALSE(parse({"--dhcp", "proxy"}, err));  // TFTP on loopback cannot serve the Pis
+    EXPECT_NE(err.find("loopback"), std::string::npos);
+    EXPECT_TRUE(parse({"--dhcp", "proxy", "--listen", "0.0.0.0"}, err)) << err;
+    EXPECT_FALSE(parse({"--dhcp", "server", "--listen", "0.0.0.0", "--pool", "10.0.0.10-10.0.0.20"}, err));
+    EXPECT_EQ(err, "--dhcp server needs --subnet");
+    EXPECT_FALSE(parse({"--reserve", "zz=10.0.0.1"}, err));
+    EXPECT_FALSE(parse({"--subnet", "10.0.0.0"}, err));
+    EXPECT_FALSE(parse({"--pi-ouis", "b8:27"}, err));
 }
 
 }  // namespace
