@@ -13,13 +13,6 @@
 
 namespace rackboot::dataplane {
 
-namespace {
-
-constexpr std::size_t kRxBatch = 16;
-constexpr std::size_t kRxSize = 1500;
-
-}  // namespace
-
 std::int64_t wall_seconds() noexcept;
 
 std::int64_t wall_seconds() noexcept {
@@ -40,7 +33,6 @@ std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, s
         d->server_.emplace(cfg.server, std::move(*table));
         d->pending_.resize(kMaxPending);
     }
-    d->rx_.resize(kRxBatch * kRxSize);
     d->tx_.resize(1500);
     d->fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -73,35 +65,18 @@ DhcpService::~DhcpService() {
 }
 
 void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
-    std::array<mmsghdr, kRxBatch> msgs{};
-    std::array<iovec, kRxBatch> iovs{};
-    std::array<sockaddr_in, kRxBatch> from{};
-    std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(in_pktinfo))>, kRxBatch> ctrl{};
-    for (std::size_t i = 0; i < kRxBatch; ++i) {
-        iovs[i] = {rx_.data() + i * kRxSize, kRxSize};
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &from[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-        msgs[i].msg_hdr.msg_control = ctrl[i].data();
-        msgs[i].msg_hdr.msg_controllen = ctrl[i].size();
-    }
     if (server_) {
         cfg_.journal->drain_worker_fd();
         flush_committed(counters);
     }
     bool pushed = false;
-    int n = recvmmsg(fd_, msgs.data(), kRxBatch, MSG_DONTWAIT, nullptr);
+    int n = rx_.receive(fd_);
     for (int i = 0; i < n; ++i) {
         counters.rx_packets.add();
-        in_pktinfo info{};
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) std::memcpy(&info, CMSG_DATA(c), sizeof info);
-        }
+        in_pktinfo info = rx_.pktinfo(i);
         proto::DhcpPacket req;
-        proto::ConstBytes data(rx_.data() + static_cast<std::size_t>(i) * kRxSize, msgs[i].msg_len);
-        bool truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-        if (truncated || proto::parse_dhcp(data, req) != proto::DhcpParseError::none) {
+        proto::ConstBytes data(rx_.data(i), rx_.length(i));
+        if (rx_.truncated(i) || proto::parse_dhcp(data, req) != proto::DhcpParseError::none) {
             counters.dhcp_packets[0][static_cast<std::size_t>(proto::DhcpVerdict::malformed)].add();
             continue;
         }

@@ -14,6 +14,7 @@
 #include "dataplane/dhcp_record.h"
 #include "dataplane/lease_journal.h"
 #include "dataplane/spsc_ring.h"
+#include "dataplane/udp_rx_batch.h"
 #include "proto/clock.h"
 #include "proto/dhcp_responder.h"
 #include "proto/dhcp_server.h"
@@ -73,7 +74,7 @@ private:
     std::int64_t last_tick_ = 0;
     int fd_ = -1;
     SpscRing<DhcpRecord> records_;
-    std::vector<std::uint8_t> rx_;
+    UdpRxBatch<16, 1500> rx_;
     std::vector<std::uint8_t> tx_;
 };
 

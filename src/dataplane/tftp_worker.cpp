@@ -72,7 +72,7 @@ bool TftpWorker::init(std::string& error) {
     slots_.back().next_free = kNoSlot;
     parked_.reserve(slots_.size());
     parked_scratch_.reserve(slots_.size());
-    rx_bufs_.resize(kRxBatch * kRxBufSize);
+    rx_buf_.resize(kRxBufSize);
     tx_buf_.resize(65536);
     netascii_buf_.resize(65536);
     for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
@@ -164,35 +164,16 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
 }
 
 void TftpWorker::on_listen_readable(Nanos now) {
-    std::array<mmsghdr, kRxBatch> msgs{};
-    std::array<iovec, kRxBatch> iovs{};
-    std::array<sockaddr_in, kRxBatch> addrs{};
-    std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(in_pktinfo))>, kRxBatch> ctrl{};
-    for (std::uint32_t i = 0; i < kRxBatch; ++i) {
-        iovs[i] = {rx_bufs_.data() + i * kRxBufSize, kRxBufSize};
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &addrs[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-        msgs[i].msg_hdr.msg_control = ctrl[i].data();
-        msgs[i].msg_hdr.msg_controllen = ctrl[i].size();
-    }
-    int n = recvmmsg(cfg_.listen_fd, msgs.data(), kRxBatch, MSG_DONTWAIT, nullptr);
+    int n = listen_rx_.receive(cfg_.listen_fd);
     for (int i = 0; i < n; ++i) {
         counters_.rx_packets.add();
-        in_addr local = cfg_.listen_addr;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                in_pktinfo info{};
-                std::memcpy(&info, CMSG_DATA(c), sizeof info);
-                if (local.s_addr == INADDR_ANY) local = info.ipi_spec_dst;
-            }
-        }
-        if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        if (listen_rx_.truncated(i)) {
             counters_.drop(DropReason::malformed);
             continue;
         }
-        on_request(rx_bufs_.data() + i * kRxBufSize, msgs[i].msg_len, addrs[i], local, now);
+        in_addr local = cfg_.listen_addr;
+        if (local.s_addr == INADDR_ANY) local = listen_rx_.pktinfo(i).ipi_spec_dst;
+        on_request(listen_rx_.data(i), listen_rx_.length(i), listen_rx_.from(i), local, now);
     }
 }
 
@@ -573,7 +554,7 @@ void TftpWorker::after_event(std::uint32_t idx, Nanos now) {
 
 void TftpWorker::on_transfer_readable(std::uint32_t idx, Nanos now) {
     if (idx >= slots_.size()) return;
-    std::uint8_t* buf = rx_bufs_.data();
+    std::uint8_t* buf = rx_buf_.data();
     for (int burst = 0; burst < 16; ++burst) {
         Slot& s = slots_[idx];
         if (s.state == SlotState::Free || s.fd < 0) return;

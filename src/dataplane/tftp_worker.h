@@ -22,6 +22,7 @@
 #include "dataplane/spsc_ring.h"
 #include "dataplane/timer_wheel.h"
 #include "dataplane/transfer_record.h"
+#include "dataplane/udp_rx_batch.h"
 #include "proto/netascii.h"
 #include "proto/tftp_rrq_policy.h"
 #include "proto/tftp_transfer.h"
@@ -140,7 +141,8 @@ private:
     // Scratch for batched I/O.
     static constexpr std::uint32_t kRxBatch = 32;
     static constexpr std::size_t kRxBufSize = 2048;
-    std::vector<std::uint8_t> rx_bufs_;
+    UdpRxBatch<kRxBatch, kRxBufSize> listen_rx_;
+    std::vector<std::uint8_t> rx_buf_;  // transfer sockets, one datagram at a time
     std::vector<std::uint8_t> tx_buf_;
     std::vector<std::uint8_t> netascii_buf_;
     std::array<std::array<std::uint8_t, 4>, kMaxWindowBatch> data_headers_{};
