@@ -40,7 +40,7 @@ std::size_t DhcpServer::build(const DhcpPacket& req, DhcpMessageType type, std::
         w.option_u32(dhcp_option::kBroadcast, (addr & mask) | ~mask);
         if (cfg_.router != 0) w.option_u32(dhcp_option::kRouter, cfg_.router);
         if (!cfg_.dns.empty()) {
-            std::array<std::uint8_t, 4 * 8> dns{};
+            std::array<std::uint8_t, std::size_t{4} * 8> dns{};
             std::size_t n = std::min<std::size_t>(cfg_.dns.size(), 8);
             for (std::size_t i = 0; i < n; ++i) {
                 for (int b = 0; b < 4; ++b) dns[i * 4 + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(cfg_.dns[i] >> (24 - 8 * b));
