@@ -78,18 +78,18 @@ std::unique_ptr<SocketBackend> SocketBackend::create(const SocketBackendConfig& 
     b->cpus_ = cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(n)) : cfg.cpus;
     for (std::uint32_t i = 0; i < n; ++i) {
         WorkerConfig wc;
-        wc.id = static_cast<std::uint16_t>(i);
         wc.listen_fd = fds[i];
         fds[i] = -1;
         wc.listen_addr = cfg.listen_addr;
-        wc.limits = cfg.limits;
+        wc.tftp.id = static_cast<std::uint16_t>(i);
+        wc.tftp.limits = cfg.limits;
         // Every worker can hold the whole cap: the shared counter enforces it, and one worker may
         // carry most clients when few addresses are in play.
-        wc.max_transfers = cfg.max_transfers;
-        wc.global_active = &b->active_;
-        wc.global_cap = cfg.max_transfers;
-        wc.trees = cfg.trees;
-        wc.cache.budget_bytes = cfg.cache_bytes / n;
+        wc.tftp.max_transfers = cfg.max_transfers;
+        wc.tftp.global_active = &b->active_;
+        wc.tftp.global_cap = cfg.max_transfers;
+        wc.tftp.trees = cfg.trees;
+        wc.tftp.cache.budget_bytes = cfg.cache_bytes / n;
         // DHCP runs on one worker: lease decisions stay single-writer (DESIGN.md).
         if (i == 0) wc.dhcp = cfg.dhcp;
         auto w = TftpWorker::create(wc, error);

@@ -3,32 +3,23 @@
 #include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
-
-#include "proto/tftp_codec.h"
-#include "proto/tftp_options.h"
-#include "proto/tftp_path.h"
 
 namespace rackboot::dataplane {
 
 using proto::Nanos;
-using proto::TftpAction;
-using proto::TftpErrorCode;
-using proto::TftpEvent;
-using proto::TftpResult;
 
 namespace {
 
 constexpr std::uint64_t kListenTag = UINT64_MAX;
 constexpr std::uint64_t kCacheTag = UINT64_MAX - 1;
 constexpr std::uint64_t kDhcpTag = UINT64_MAX - 2;
-constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
 Nanos monotonic_now() noexcept {
     timespec ts{};
@@ -36,30 +27,7 @@ Nanos monotonic_now() noexcept {
     return static_cast<Nanos>(ts.tv_sec) * proto::kSecond + ts.tv_nsec;
 }
 
-ResultLabel label_of(TftpResult r) noexcept {
-    switch (r) {
-    case TftpResult::Complete: return ResultLabel::complete;
-    case TftpResult::Aborted: return ResultLabel::aborted;
-    case TftpResult::Timeout: return ResultLabel::timeout;
-    default: return ResultLabel::error;
-    }
-}
-
-void copy_name(char* dst, std::size_t cap, std::string_view src) noexcept {
-    std::size_t n = std::min(src.size(), cap - 1);
-    std::memcpy(dst, src.data(), n);
-    dst[n] = '\0';
-}
-
 }  // namespace
-
-TftpWorker::TftpWorker(const WorkerConfig& cfg)
-    : cfg_(cfg),
-      slots_(cfg.max_transfers),
-      wheel_(cfg.max_transfers),
-      by_port_(cfg.max_transfers),
-      by_file_(cfg.max_transfers),
-      records_(4096) {}
 
 std::unique_ptr<TftpWorker> TftpWorker::create(const WorkerConfig& cfg, std::string& error) {
     std::unique_ptr<TftpWorker> w(new TftpWorker(cfg));
@@ -68,60 +36,41 @@ std::unique_ptr<TftpWorker> TftpWorker::create(const WorkerConfig& cfg, std::str
 }
 
 bool TftpWorker::init(std::string& error) {
-    for (std::uint32_t i = 0; i < slots_.size(); ++i) slots_[i].next_free = i + 1;
-    slots_.back().next_free = kNoSlot;
-    parked_.reserve(slots_.size());
-    parked_scratch_.reserve(slots_.size());
+    tid_fds_.assign(cfg_.tftp.max_transfers, -1);
     rx_buf_.resize(kRxBufSize);
-    tx_buf_.resize(65536);
-    netascii_buf_.resize(65536);
-    for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
-
-    cfg_.cache.counters = &counters_;
-    cache_ = BlockCache::create(cfg_.cache, error);
-    if (!cache_) return false;
+    service_ = TftpService::create(cfg_.tftp, *this, error);
+    if (!service_) return false;
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) {
         error = std::string("epoll_create1: ") + std::strerror(errno);
         return false;
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kListenTag;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfg_.listen_fd, &ev) < 0) {
-        error = std::string("epoll_ctl(listen): ") + std::strerror(errno);
-        return false;
-    }
-    ev.data.u64 = kCacheTag;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cache_->event_fd(), &ev) < 0) {
-        error = std::string("epoll_ctl(cache): ") + std::strerror(errno);
-        return false;
-    }
+    auto add = [&](int fd, std::uint64_t tag, const char* what) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = tag;
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            error = std::string("epoll_ctl(") + what + "): " + std::strerror(errno);
+            return false;
+        }
+        return true;
+    };
+    if (!add(cfg_.listen_fd, kListenTag, "listen") || !add(service_->cache_event_fd(), kCacheTag, "cache")) return false;
     if (cfg_.dhcp != nullptr) {
-        ev.data.u64 = kDhcpTag;
         for (int fd : {cfg_.dhcp->fd(), cfg_.dhcp->journal_fd()}) {
-            if (fd >= 0 && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                error = std::string("epoll_ctl(dhcp): ") + std::strerror(errno);
-                return false;
-            }
+            if (fd >= 0 && !add(fd, kDhcpTag, "dhcp")) return false;
         }
     }
     return true;
 }
 
 TftpWorker::~TftpWorker() {
-    for (Slot& s : slots_) {
-        if (s.fd >= 0) close(s.fd);
+    service_.reset();  // before the sockets it may still name
+    for (int fd : tid_fds_) {
+        if (fd >= 0) close(fd);
     }
     if (epoll_fd_ >= 0) close(epoll_fd_);
     if (cfg_.listen_fd >= 0) close(cfg_.listen_fd);
-}
-
-std::uint32_t TftpWorker::alloc_slot() noexcept {
-    std::uint32_t idx = free_head_;
-    if (idx == kNoSlot || idx >= slots_.size()) return kNoSlot;
-    free_head_ = slots_[idx].next_free;
-    return idx;
 }
 
 void TftpWorker::run(const std::atomic<bool>& stop) {
@@ -129,7 +78,7 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
     while (!stop.load(std::memory_order_relaxed)) {
         Nanos now = monotonic_now();
         int timeout_ms = 100;  // also how soon a stop request is noticed
-        Nanos next = wheel_.next_deadline();
+        Nanos next = service_->next_deadline();
         if (next >= 0) {
             Nanos wait = std::max<Nanos>(0, next - now);
             timeout_ms = static_cast<int>(std::min<Nanos>(timeout_ms, (wait + proto::kMillisecond - 1) / proto::kMillisecond));
@@ -141,534 +90,96 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
             if (tag == kListenTag) {
                 on_listen_readable(now);
             } else if (tag == kDhcpTag) {
-                cfg_.dhcp->on_readable(now, counters_);
+                cfg_.dhcp->on_readable(now, service_->counters());
             } else if (tag == kCacheTag) {
-                std::uint64_t drained = 0;
-                (void)!read(cache_->event_fd(), &drained, sizeof drained);
+                service_->drain_cache_event();
             } else {
-                on_transfer_readable(static_cast<std::uint32_t>(tag), now);
+                on_tid_readable(static_cast<std::uint32_t>(tag), now);
             }
         }
-        std::uint32_t reads = cache_->poll([&](std::uint64_t t, int res) { on_open_done(t, res, now); });
-        if (reads > 0 && !parked_.empty()) retry_parked(now);
-        wheel_.expire(now, [&](std::uint32_t idx) { on_timer(idx, now); });
-        cache_->flush();
-        if (cfg_.dhcp != nullptr) cfg_.dhcp->tick(counters_);
+        service_->poll(now);
+        if (cfg_.dhcp != nullptr) cfg_.dhcp->tick(service_->counters());
     }
-    Nanos now = monotonic_now();
-    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-        if (slots_[i].state == SlotState::Free) continue;
-        slots_[i].engine.abandon(TftpResult::Aborted);
-        finalize(i, now);
-    }
+    service_->abandon_all(monotonic_now());
 }
 
 void TftpWorker::on_listen_readable(Nanos now) {
     int n = listen_rx_.receive(cfg_.listen_fd);
     for (int i = 0; i < n; ++i) {
-        counters_.rx_packets.add();
         if (listen_rx_.truncated(i)) {
-            counters_.drop(DropReason::malformed);
+            service_->counters().rx_packets.add();
+            service_->counters().drop(DropReason::malformed);
             continue;
         }
         in_addr local = cfg_.listen_addr;
         if (local.s_addr == INADDR_ANY) local = listen_rx_.pktinfo(i).ipi_spec_dst;
-        on_request(listen_rx_.data(i), listen_rx_.length(i), listen_rx_.from(i), local, now);
+        const sockaddr_in& from = listen_rx_.from(i);
+        Endpoint client{from.sin_addr.s_addr, ntohs(from.sin_port), {}};
+        service_->counters().rx_packets.add();
+        service_->on_request(listen_rx_.data(i), listen_rx_.length(i), client, local.s_addr, now);
     }
 }
 
-void TftpWorker::push_record(const TransferRecord& r) noexcept {
-    if (!records_.push(r)) counters_.drop(DropReason::log_overflow);
-}
-
-void TftpWorker::refuse(const sockaddr_in& to, std::string_view file, TftpErrorCode code, std::string_view msg,
-                        DropReason reason, Nanos) {
-    counters_.drop(reason);
-    counters_.result(ResultLabel::error);
-    std::size_t len = proto::build_tftp_error(tx_buf_, code, msg);
-    if (len > 0 && sendto(cfg_.listen_fd, tx_buf_.data(), len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to),
-                          sizeof to) > 0) {
-        counters_.tx_packets.add();
-    }
-    TransferRecord r;
-    r.client_ip = to.sin_addr.s_addr;
-    r.client_port = ntohs(to.sin_port);
-    r.worker = cfg_.id;
-    r.result = static_cast<std::uint8_t>(TftpResult::Error);
-    r.error_code = static_cast<std::uint16_t>(code);
-    copy_name(r.file, sizeof r.file, file);
-    push_record(r);
-}
-
-void TftpWorker::note_quirk(Slot& s, Quirk q) noexcept {
-    counters_.quirk(q);
-    s.quirks = static_cast<std::uint8_t>(s.quirks | (1u << static_cast<unsigned>(q)));
-}
-
-void TftpWorker::on_request(const std::uint8_t* data, std::size_t len, const sockaddr_in& from, in_addr local,
-                            Nanos now) {
-    proto::TftpPacket pkt;
-    proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
-    if (perr != proto::TftpParseError::none) {
-        counters_.drop(DropReason::malformed);
-        return;
-    }
-    if (pkt.opcode == proto::TftpOpcode::Wrq) {
-        refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "read-only server: WRQ refused",
-               DropReason::write_request, now);
-        return;
-    }
-    if (pkt.opcode != proto::TftpOpcode::Rrq) {
-        counters_.drop(DropReason::unexpected_opcode);
-        return;
-    }
-    counters_.rrq_received.add();
-    if (pkt.mode == proto::TftpMode::Mail) {
-        refuse(from, pkt.filename, TftpErrorCode::IllegalOperation, "mail mode not supported",
-               DropReason::unsupported_mode, now);
-        return;
-    }
-    proto::PathVerdict verdict = proto::check_tftp_path(pkt.filename);
-    if (verdict != proto::PathVerdict::ok) {
-        refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "access violation", DropReason::path_refused, now);
-        return;
-    }
-    proto::TftpNegotiated negotiated;
-    proto::TftpNegotiationResult neg = proto::negotiate_tftp_options(pkt.options, pkt.mode, 0, cfg_.limits, negotiated);
-    if (!neg.ok) {
-        refuse(from, pkt.filename, TftpErrorCode::OptionRefused, neg.refusal, DropReason::options_refused, now);
-        return;
-    }
-
-    // The Pi bootloader's habits: retransmitted RRQs, probe-then-restart, the RRQ race.
-    std::uint32_t ip = from.sin_addr.s_addr;
-    std::uint16_t port = ntohs(from.sin_port);
-    std::uint64_t fhash = proto::fnv1a64(pkt.filename);
-    proto::RrqContext ctx;
-    std::uint32_t same_port = by_port_.find(port_key(ip, port));
-    if (same_port != proto::FlatIndex::kNone) {
-        ctx.same_port = &slots_[same_port].engine;
-        ctx.same_port_same_file = slots_[same_port].file_hash == fhash;
-        // A slot still opening its file has not started its engine: treat it as running.
-        if (slots_[same_port].state == SlotState::Opening && ctx.same_port_same_file) {
-            counters_.quirk(Quirk::rrq_retransmit);
+void TftpWorker::on_tid_readable(std::uint32_t slot, Nanos now) {
+    if (slot >= tid_fds_.size()) return;
+    for (int burst = 0; burst < 16; ++burst) {
+        int fd = tid_fds_[slot];
+        if (fd < 0) return;  // the transfer ended while handling the last datagram
+        ssize_t n = recv(fd, rx_buf_.data(), rx_buf_.size(), MSG_DONTWAIT);
+        if (n < 0) {
+            // ICMP port unreachable: the client closed its socket, as a probe does.
+            if (errno == ECONNREFUSED) service_->on_tid_unreachable(slot, now);
             return;
         }
+        service_->on_tid_datagram(slot, rx_buf_.data(), static_cast<std::size_t>(n), now);
     }
-    std::uint32_t same_file = by_file_.find(file_key(ip, fhash));
-    if (same_file != proto::FlatIndex::kNone && slots_[same_file].port != port && slots_[same_file].ip == ip &&
-        slots_[same_file].file_hash == fhash && slots_[same_file].state != SlotState::Opening) {
-        ctx.same_file = &slots_[same_file].engine;
-    }
-    proto::RrqDecision decision = proto::decide_rrq(ctx);
-    bool restart = false;
-    switch (decision) {
-    case proto::RrqDecision::IgnoreRetransmit:
-        note_quirk(slots_[same_port], Quirk::rrq_retransmit);
-        return;
-    case proto::RrqDecision::ReplaceSamePort:
-        // The same client socket asks for something else: it has given up on the old transfer.
-        slots_[same_port].engine.abandon(TftpResult::Aborted);
-        finalize(same_port, now);
-        break;
-    case proto::RrqDecision::SupersedeRace:
-    case proto::RrqDecision::SupersedeProbe:
-        break;  // marked below, once the new transfer has a slot
-    case proto::RrqDecision::Start:
-        restart = recent_probes_.take(ip, fhash, now);
-        break;
-    }
+}
 
-    if (cfg_.global_active != nullptr &&
-        cfg_.global_active->fetch_add(1, std::memory_order_relaxed) >= cfg_.global_cap) {
-        cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        refuse(from, pkt.filename, TftpErrorCode::NotDefined, "transfer limit reached, try again",
-               DropReason::transfer_cap, now);
-        return;
-    }
-    // The transfer's own socket: its port is the server TID (RFC 1350).
+bool TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_in bind_addr{};
-    bind_addr.sin_family = AF_INET;
-    bind_addr.sin_addr = local;
-    std::uint32_t idx = kNoSlot;
-    errno = 0;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&bind_addr), sizeof bind_addr) < 0 ||
-        connect(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) < 0 || (idx = alloc_slot()) == kNoSlot) {
-        bool no_slot = fd >= 0 && idx == kNoSlot && errno == 0;
-        if (fd >= 0) close(fd);
-        if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        refuse(from, pkt.filename, TftpErrorCode::NotDefined, "server busy, try again",
-               no_slot ? DropReason::no_slot : DropReason::socket_error, now);
-        return;
-    }
-    Slot& s = slots_[idx];
-    std::uint32_t seq = s.seq + 1;
-    bool in_parked = s.in_parked;
-    s = Slot{};
-    s.seq = seq;
-    s.in_parked = in_parked;
-    s.fd = fd;
-    s.state = SlotState::Opening;
-    s.ip = ip;
-    s.port = port;
-    s.file_hash = fhash;
-    s.started = now;
-    s.negotiated = negotiated;
-    s.netascii = pkt.mode == proto::TftpMode::Netascii;
-    copy_name(s.name, sizeof s.name, pkt.filename);
-    counters_.active_transfers.add();
-    by_port_.put(port_key(ip, port), idx);
-    by_file_.put(file_key(ip, fhash), idx);
-    if (restart) note_quirk(s, Quirk::probe_restart);
-    if (decision == proto::RrqDecision::SupersedeRace || decision == proto::RrqDecision::SupersedeProbe) {
-        Slot& old = slots_[same_file];
-        old.superseded = decision;
-        old.successor = idx;
-        old.successor_seq = seq;
-    }
-
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = local_ip;
+    sockaddr_in peer{};
+    peer.sin_family = AF_INET;
+    peer.sin_addr.s_addr = client.ip;
+    peer.sin_port = htons(client.port);
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.u64 = idx;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s.fd, &ev);
-
-    BootTrees::Resolved tree = cfg_.trees->resolve(pkt.filename);
-    char path[proto::kMaxPathLength + 1];
-    std::memcpy(path, tree.path.data(), tree.path.size());
-    path[tree.path.size()] = '\0';
-    std::uint64_t tag = (static_cast<std::uint64_t>(seq) << 32) | idx;
-    if (!cache_->submit_open(tree.dirfd, path, tag)) {
-        fail(idx, TftpErrorCode::NotDefined, "server busy", DropReason::read_error, now);
+    ev.data.u64 = slot;
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0 ||
+        connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof peer) < 0 ||
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        if (fd >= 0) close(fd);
+        return false;
     }
-}
-
-void TftpWorker::on_open_done(std::uint64_t tag, int res, Nanos now) {
-    auto idx = static_cast<std::uint32_t>(tag & 0xffffffffu);
-    auto seq = static_cast<std::uint32_t>(tag >> 32);
-    if (idx >= slots_.size() || slots_[idx].seq != seq || slots_[idx].state != SlotState::Opening) {
-        if (res >= 0) close(res);  // the request was superseded while its file was opening
-        return;
-    }
-    Slot& s = slots_[idx];
-    if (res < 0) {
-        switch (-res) {
-        case ENOENT:
-        case ENOTDIR:
-            fail(idx, TftpErrorCode::FileNotFound, "file not found", DropReason::not_found, now);
-            return;
-        case EXDEV:
-        case ELOOP:
-        case EACCES:
-        case EPERM:
-            fail(idx, TftpErrorCode::AccessViolation, "access violation", DropReason::path_escape, now);
-            return;
-        default:
-            fail(idx, TftpErrorCode::NotDefined, "cannot open file", DropReason::read_error, now);
-            return;
-        }
-    }
-    struct stat st {};
-    if (fstat(res, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(res);
-        fail(idx, TftpErrorCode::AccessViolation, "not a regular file", DropReason::not_regular_file, now);
-        return;
-    }
-    s.file = cache_->adopt(res, st);
-    if (s.file == BlockCache::kNoFile) {
-        fail(idx, TftpErrorCode::NotDefined, "server busy, try again", DropReason::no_slot, now);
-        return;
-    }
-    std::uint64_t size = cache_->size_of(s.file);
-    proto::set_tftp_file_size(s.negotiated, size);
-    s.state = SlotState::Active;
-    // A netascii stream's length is known only once it has been encoded to the end.
-    TftpAction action =
-        s.engine.start(s.negotiated, s.netascii ? proto::TftpTransfer::kUnknownSize : size, cfg_.limits, now);
-    execute(idx, action, now);
-}
-
-void TftpWorker::send_error(Slot& s, TftpErrorCode code, std::string_view msg) {
-    s.error_code = static_cast<std::uint16_t>(code);
-    std::size_t len = proto::build_tftp_error(tx_buf_, code, msg);
-    if (s.fd >= 0 && len > 0 && send(s.fd, tx_buf_.data(), len, MSG_DONTWAIT) > 0) counters_.tx_packets.add();
-}
-
-void TftpWorker::fail(std::uint32_t idx, TftpErrorCode code, std::string_view msg, DropReason reason, Nanos now) {
-    Slot& s = slots_[idx];
-    counters_.drop(reason);
-    send_error(s, code, msg);
-    s.engine.abandon(TftpResult::Error);
-    finalize(idx, now);
-}
-
-TftpWorker::SendOutcome TftpWorker::send_netascii(Slot& s, const TftpAction& a) {
-    // One block in flight (negotiation keeps windowsize 1): it is either the block at na_base
-    // again (a retransmit) or the next one, which starts where the last encoding stopped.
-    std::uint64_t block = a.first_block;
-    if (block == s.na_block + 1) {
-        s.na_base = s.na_next;
-        s.na_block = block;
-    }
-    const std::uint32_t blksize = s.negotiated.blksize;
-    std::uint64_t size = cache_->size_of(s.file);
-    auto in_len = static_cast<std::uint32_t>(std::min<std::uint64_t>(blksize, size - s.na_base.offset));
-    switch (cache_->ensure(s.file, s.na_base.offset, in_len)) {
-    case BlockCache::Avail::Failed: return SendOutcome::Failed;
-    case BlockCache::Avail::Pending: return SendOutcome::Parked;
-    case BlockCache::Avail::Ready: break;
-    }
-    std::array<iovec, 2> in{};
-    int segs = cache_->map(s.file, s.na_base.offset, in_len, in.data());
-    proto::NetasciiCursor cur = s.na_base;
-    proto::MutableBytes out(netascii_buf_.data(), blksize);
-    std::size_t n = 0;
-    for (int i = 0; i < segs || (segs == 0 && i == 0); ++i) {
-        proto::ConstBytes seg = segs == 0 ? proto::ConstBytes{}
-                                          : proto::ConstBytes(static_cast<const std::uint8_t*>(in[i].iov_base), in[i].iov_len);
-        n += proto::netascii_encode(seg, cur, out.subspan(n));
-    }
-    s.na_next = cur;
-    if (n < blksize) s.engine.set_final_block(block);
-    auto& hdr = data_headers_[0];
-    hdr[2] = static_cast<std::uint8_t>(block >> 8);
-    hdr[3] = static_cast<std::uint8_t>(block);
-    std::array<iovec, 2> iov{iovec{hdr.data(), hdr.size()}, iovec{netascii_buf_.data(), n}};
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = 2;
-    if (sendmsg(s.fd, &msg, MSG_DONTWAIT) > 0) {
-        counters_.tx_packets.add();
-        counters_.tftp_bytes.add(n);
-        s.bytes += n;
-    } else {
-        counters_.drop(DropReason::tx_failed);
-    }
-    if (a.retransmit) {
-        counters_.retransmits.add();
-        ++s.retransmits;
-    }
-    return SendOutcome::Sent;
-}
-
-TftpWorker::SendOutcome TftpWorker::send_data(Slot& s, const TftpAction& a) {
-    if (s.netascii) return send_netascii(s, a);
-    const proto::TftpTransfer& e = s.engine;
-    std::uint64_t last = a.first_block + a.count - 1;
-    std::uint64_t begin = e.block_offset(a.first_block);
-    std::uint64_t end = e.block_offset(last) + e.block_length(last);
-    switch (cache_->ensure(s.file, begin, end - begin)) {
-    case BlockCache::Avail::Failed: return SendOutcome::Failed;
-    case BlockCache::Avail::Pending: return SendOutcome::Parked;
-    case BlockCache::Avail::Ready: break;
-    }
-    std::array<mmsghdr, kMaxWindowBatch> msgs{};
-    for (std::uint32_t i = 0; i < a.count; ++i) {
-        std::uint64_t block = a.first_block + i;
-        auto& hdr = data_headers_[i];
-        hdr[2] = static_cast<std::uint8_t>(block >> 8);
-        hdr[3] = static_cast<std::uint8_t>(block);
-        iovec* iov = &tx_iov_[std::size_t{i} * 3];
-        iov[0] = {hdr.data(), hdr.size()};
-        std::uint32_t len = e.block_length(block);
-        int segs = cache_->map(s.file, e.block_offset(block), len, iov + 1);
-        msgs[i].msg_hdr.msg_iov = iov;
-        msgs[i].msg_hdr.msg_iovlen = 1 + static_cast<std::size_t>(segs);
-    }
-    int sent = sendmmsg(s.fd, msgs.data(), a.count, MSG_DONTWAIT);
-    if (sent < static_cast<int>(a.count)) counters_.drop(DropReason::tx_failed);
-    if (sent > 0) {
-        counters_.tx_packets.add(static_cast<std::uint64_t>(sent));
-        // Payload of the blocks that went out (all but possibly a short last one are full).
-        std::uint64_t out = 0;
-        for (int i = 0; i < sent; ++i) out += e.block_length(a.first_block + static_cast<std::uint64_t>(i));
-        counters_.tftp_bytes.add(out);
-        s.bytes += out;
-    }
-    if (a.retransmit) {
-        counters_.retransmits.add(a.count);
-        s.retransmits += a.count;
-    }
-    return SendOutcome::Sent;
-}
-
-void TftpWorker::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
-    Slot& s = slots_[idx];
-    switch (a.kind) {
-    case TftpAction::Kind::None: break;
-    case TftpAction::Kind::Oack: {
-        std::size_t len = proto::build_tftp_oack(tx_buf_, s.engine.negotiated());
-        if (len > 0 && send(s.fd, tx_buf_.data(), len, MSG_DONTWAIT) > 0) counters_.tx_packets.add();
-        if (a.retransmit) {
-            counters_.retransmits.add();
-            ++s.retransmits;
-        }
-        break;
-    }
-    case TftpAction::Kind::Error: send_error(s, a.error_code, a.error_message); break;
-    case TftpAction::Kind::Data:
-        switch (send_data(s, a)) {
-        case SendOutcome::Sent:
-            // The retransmit timer runs from when the data really went out (later than the
-            // engine asked, when the send waited for the disk).
-            s.engine.restart_timer(now);
-            break;
-        case SendOutcome::Failed:
-            fail(idx, TftpErrorCode::NotDefined, "read error", DropReason::read_error, now);
-            return;
-        case SendOutcome::Parked:
-            s.pending = a;
-            s.state = SlotState::Parked;
-            if (!s.in_parked) {
-                s.in_parked = true;
-                parked_.push_back(idx);
-            }
-            break;
-        }
-        break;
-    }
-    after_event(idx, now);
-}
-
-void TftpWorker::after_event(std::uint32_t idx, Nanos now) {
-    Slot& s = slots_[idx];
-    switch (s.engine.last_event()) {
-    case TftpEvent::Progress: s.superseded = proto::RrqDecision::Start; break;  // somebody else's
-    case TftpEvent::DuplicateAck: note_quirk(s, Quirk::duplicate_ack); break;
-    case TftpEvent::StrayAck: counters_.drop(DropReason::stray_ack); break;
-    case TftpEvent::ProbeAbort:
-        note_quirk(s, Quirk::probe_abort);
-        recent_probes_.record(s.ip, s.file_hash, now);
-        break;
-    default: break;
-    }
-    if (s.engine.finished()) {
-        finalize(idx, now);
-    } else if (s.state == SlotState::Parked) {
-        // A read landing retries it sooner; the timer is the fallback.
-        wheel_.arm(idx, now + s.engine.negotiated().timeout);
-    } else if (s.state != SlotState::Free) {
-        wheel_.arm(idx, s.engine.deadline());
-    }
-}
-
-void TftpWorker::on_transfer_readable(std::uint32_t idx, Nanos now) {
-    if (idx >= slots_.size()) return;
-    std::uint8_t* buf = rx_buf_.data();
-    for (int burst = 0; burst < 16; ++burst) {
-        Slot& s = slots_[idx];
-        if (s.state == SlotState::Free || s.fd < 0) return;
-        ssize_t n = recv(s.fd, buf, kRxBufSize, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == ECONNREFUSED && s.state == SlotState::Active) {
-                // ICMP port unreachable: the client closed its socket, as a probe does.
-                TftpAction a = s.engine.on_error(now);
-                execute(idx, a, now);
-            }
-            return;
-        }
-        counters_.rx_packets.add();
-        proto::TftpPacket pkt;
-        if (proto::parse_tftp(proto::ConstBytes(buf, static_cast<std::size_t>(n)), pkt) != proto::TftpParseError::none) {
-            counters_.drop(DropReason::malformed);
-            continue;
-        }
-        if (s.state != SlotState::Active) {
-            // Opening or parked: an ACK can only repeat one already handled; an ERROR still ends it.
-            if (pkt.opcode == proto::TftpOpcode::Error && s.state == SlotState::Parked) {
-                execute(idx, s.engine.on_error(now), now);
-            }
-            continue;
-        }
-        if (pkt.opcode == proto::TftpOpcode::Ack) {
-            execute(idx, s.engine.on_ack(pkt.block, now), now);
-        } else if (pkt.opcode == proto::TftpOpcode::Error) {
-            execute(idx, s.engine.on_error(now), now);
-        } else {
-            counters_.drop(DropReason::unexpected_opcode);
-        }
-    }
-}
-
-void TftpWorker::on_timer(std::uint32_t idx, Nanos now) {
-    Slot& s = slots_[idx];
-    if (s.state == SlotState::Parked) {
-        // Waiting for the disk is not the client's fault: try the pending send again (it re-issues
-        // any read that could not be queued) without counting a retry.
-        s.state = SlotState::Active;
-        execute(idx, s.pending, now);
-        return;
-    }
-    if (s.state != SlotState::Active) return;
-    if (resolve_superseded(idx, now)) return;
-    execute(idx, s.engine.on_timer(now), now);
-}
-
-bool TftpWorker::resolve_superseded(std::uint32_t idx, Nanos now) {
-    Slot& s = slots_[idx];
-    if (s.superseded == proto::RrqDecision::Start) return false;
-    // Still no progress since the newer request: the client left this transfer for that one.
-    bool race = s.superseded == proto::RrqDecision::SupersedeRace;
-    note_quirk(s, race ? Quirk::rrq_race : Quirk::probe_abort);
-    if (!race) {
-        counters_.quirk(Quirk::probe_restart);
-        Slot& next = slots_[s.successor];
-        if (next.seq == s.successor_seq && next.state != SlotState::Free) {
-            next.quirks = static_cast<std::uint8_t>(next.quirks | (1u << static_cast<unsigned>(Quirk::probe_restart)));
-        }
-    }
-    s.engine.abandon(TftpResult::Aborted);
-    finalize(idx, now);
+    tid_fds_[slot] = fd;
     return true;
 }
 
-void TftpWorker::retry_parked(Nanos now) {
-    parked_scratch_.clear();
-    parked_scratch_.swap(parked_);
-    for (std::uint32_t idx : parked_scratch_) {
-        Slot& s = slots_[idx];
-        s.in_parked = false;
-        if (s.state != SlotState::Parked) continue;
-        s.state = SlotState::Active;
-        execute(idx, s.pending, now);
-    }
+void TftpWorker::close_tid(std::uint32_t slot) {
+    if (tid_fds_[slot] >= 0) close(tid_fds_[slot]);  // closing also leaves the epoll set
+    tid_fds_[slot] = -1;
 }
 
-void TftpWorker::finalize(std::uint32_t idx, Nanos now) {
-    Slot& s = slots_[idx];
-    if (s.state == SlotState::Free) return;
-    TftpResult result = s.engine.result();
-    if (result == TftpResult::Running) result = TftpResult::Aborted;
-    counters_.result(label_of(result));
+std::uint32_t TftpWorker::send(std::uint32_t slot, std::span<const TxDatagram> datagrams) {
+    std::array<mmsghdr, kMaxWindowBatch> msgs{};
+    std::size_t n = std::min<std::size_t>(datagrams.size(), msgs.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        msgs[i].msg_hdr.msg_iov = const_cast<iovec*>(datagrams[i].iov.data());
+        msgs[i].msg_hdr.msg_iovlen = datagrams[i].iovcnt;
+    }
+    int sent = sendmmsg(tid_fds_[slot], msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    return sent < 0 ? 0 : static_cast<std::uint32_t>(sent);
+}
 
-    TransferRecord r;
-    r.client_ip = s.ip;
-    r.client_port = s.port;
-    r.worker = cfg_.id;
-    r.bytes = s.bytes;
-    r.file_size = s.file != BlockCache::kNoFile ? cache_->size_of(s.file) : 0;
-    r.duration_ns = now - s.started;
-    r.retransmits = s.retransmits;
-    r.blksize = s.negotiated.blksize;
-    r.windowsize = s.negotiated.windowsize;
-    r.error_code = s.error_code;
-    r.result = static_cast<std::uint8_t>(result);
-    r.quirks = s.quirks;
-    std::memcpy(r.file, s.name, sizeof r.file);
-    push_record(r);
-
-    by_port_.erase_if(port_key(s.ip, s.port), idx);
-    by_file_.erase_if(file_key(s.ip, s.file_hash), idx);
-    wheel_.cancel(idx);
-    if (s.fd >= 0) close(s.fd);
-    s.fd = -1;
-    cache_->release(s.file);
-    s.file = BlockCache::kNoFile;
-    s.state = SlotState::Free;
-    s.next_free = free_head_;
-    free_head_ = idx;
-    counters_.active_transfers.sub();
-    if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
+void TftpWorker::send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = to.ip;
+    sa.sin_port = htons(to.port);
+    (void)sendto(cfg_.listen_fd, datagram.data(), datagram.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&sa),
+                 sizeof sa);
 }
 
 }  // namespace rackboot::dataplane

@@ -1,0 +1,587 @@
+#include "dataplane/tftp_service.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "proto/tftp_codec.h"
+#include "proto/tftp_options.h"
+#include "proto/tftp_path.h"
+
+namespace rackboot::dataplane {
+
+using proto::Nanos;
+using proto::TftpAction;
+using proto::TftpErrorCode;
+using proto::TftpEvent;
+using proto::TftpResult;
+
+namespace {
+
+constexpr std::uint32_t kNoSlot = UINT32_MAX;
+
+ResultLabel label_of(TftpResult r) noexcept {
+    switch (r) {
+    case TftpResult::Complete: return ResultLabel::complete;
+    case TftpResult::Aborted: return ResultLabel::aborted;
+    case TftpResult::Timeout: return ResultLabel::timeout;
+    default: return ResultLabel::error;
+    }
+}
+
+void copy_name(char* dst, std::size_t cap, std::string_view src) noexcept {
+    std::size_t n = std::min(src.size(), cap - 1);
+    std::memcpy(dst, src.data(), n);
+    dst[n] = '\0';
+}
+
+}  // namespace
+
+TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
+    : cfg_(cfg),
+      transport_(transport),
+      slots_(cfg.max_transfers),
+      wheel_(cfg.max_transfers),
+      by_port_(cfg.max_transfers),
+      by_file_(cfg.max_transfers),
+      records_(4096) {}
+
+std::unique_ptr<TftpService> TftpService::create(const TftpServiceConfig& cfg, TftpTransport& transport,
+                                                 std::string& error) {
+    std::unique_ptr<TftpService> s(new TftpService(cfg, transport));
+    if (!s->init(error)) return nullptr;
+    return s;
+}
+
+bool TftpService::init(std::string& error) {
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) slots_[i].next_free = i + 1;
+    slots_.back().next_free = kNoSlot;
+    parked_.reserve(slots_.size());
+    parked_scratch_.reserve(slots_.size());
+    tx_buf_.resize(65536);
+    netascii_buf_.resize(65536);
+    for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
+    cfg_.cache.counters = &counters_;
+    cache_ = BlockCache::create(cfg_.cache, error);
+    return cache_ != nullptr;
+}
+
+void TftpService::drain_cache_event() noexcept {
+    std::uint64_t drained = 0;
+    (void)!read(cache_->event_fd(), &drained, sizeof drained);
+}
+
+std::uint32_t TftpService::alloc_slot() noexcept {
+    std::uint32_t idx = free_head_;
+    if (idx == kNoSlot || idx >= slots_.size()) return kNoSlot;
+    free_head_ = slots_[idx].next_free;
+    return idx;
+}
+
+void TftpService::poll(Nanos now) {
+    std::uint32_t reads = cache_->poll([&](std::uint64_t t, int res) { on_open_done(t, res, now); });
+    if (reads > 0 && !parked_.empty()) retry_parked(now);
+    wheel_.expire(now, [&](std::uint32_t idx) { on_timer(idx, now); });
+    cache_->flush();
+}
+
+void TftpService::abandon_all(Nanos now) {
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].state == SlotState::Free) continue;
+        slots_[i].engine.abandon(TftpResult::Aborted);
+        finalize(i, now);
+    }
+}
+
+void TftpService::push_record(const TransferRecord& r) noexcept {
+    if (!records_.push(r)) counters_.drop(DropReason::log_overflow);
+}
+
+void TftpService::refuse(const Endpoint& to, std::string_view file, TftpErrorCode code, std::string_view msg,
+                         DropReason reason, Nanos) {
+    counters_.drop(reason);
+    counters_.result(ResultLabel::error);
+    std::size_t len = proto::build_tftp_error(tx_buf_, code, msg);
+    if (len > 0) {
+        transport_.send_from_listen(to, std::span<const std::uint8_t>(tx_buf_.data(), len));
+        counters_.tx_packets.add();
+    }
+    TransferRecord r;
+    r.client_ip = to.ip;
+    r.client_port = to.port;
+    r.worker = cfg_.id;
+    r.result = static_cast<std::uint8_t>(TftpResult::Error);
+    r.error_code = static_cast<std::uint16_t>(code);
+    copy_name(r.file, sizeof r.file, file);
+    push_record(r);
+}
+
+void TftpService::note_quirk(Slot& s, Quirk q) noexcept {
+    counters_.quirk(q);
+    s.quirks = static_cast<std::uint8_t>(s.quirks | (1u << static_cast<unsigned>(q)));
+}
+
+void TftpService::on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from,
+                             std::uint32_t local_ip, Nanos now) {
+    proto::TftpPacket pkt;
+    proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
+    if (perr != proto::TftpParseError::none) {
+        counters_.drop(DropReason::malformed);
+        return;
+    }
+    if (pkt.opcode == proto::TftpOpcode::Wrq) {
+        refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "read-only server: WRQ refused",
+               DropReason::write_request, now);
+        return;
+    }
+    if (pkt.opcode != proto::TftpOpcode::Rrq) {
+        counters_.drop(DropReason::unexpected_opcode);
+        return;
+    }
+    counters_.rrq_received.add();
+    if (pkt.mode == proto::TftpMode::Mail) {
+        refuse(from, pkt.filename, TftpErrorCode::IllegalOperation, "mail mode not supported",
+               DropReason::unsupported_mode, now);
+        return;
+    }
+    proto::PathVerdict verdict = proto::check_tftp_path(pkt.filename);
+    if (verdict != proto::PathVerdict::ok) {
+        refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "access violation", DropReason::path_refused, now);
+        return;
+    }
+    proto::TftpNegotiated negotiated;
+    proto::TftpNegotiationResult neg = proto::negotiate_tftp_options(pkt.options, pkt.mode, 0, cfg_.limits, negotiated);
+    if (!neg.ok) {
+        refuse(from, pkt.filename, TftpErrorCode::OptionRefused, neg.refusal, DropReason::options_refused, now);
+        return;
+    }
+
+    // The Pi bootloader's habits: retransmitted RRQs, probe-then-restart, the RRQ race.
+    std::uint32_t ip = from.ip;
+    std::uint16_t port = from.port;
+    std::uint64_t fhash = proto::fnv1a64(pkt.filename);
+    proto::RrqContext ctx;
+    std::uint32_t same_port = by_port_.find(port_key(ip, port));
+    if (same_port != proto::FlatIndex::kNone) {
+        ctx.same_port = &slots_[same_port].engine;
+        ctx.same_port_same_file = slots_[same_port].file_hash == fhash;
+        // A slot still opening its file has not started its engine: treat it as running.
+        if (slots_[same_port].state == SlotState::Opening && ctx.same_port_same_file) {
+            counters_.quirk(Quirk::rrq_retransmit);
+            return;
+        }
+    }
+    std::uint32_t same_file = by_file_.find(file_key(ip, fhash));
+    if (same_file != proto::FlatIndex::kNone && slots_[same_file].port != port && slots_[same_file].ip == ip &&
+        slots_[same_file].file_hash == fhash && slots_[same_file].state != SlotState::Opening) {
+        ctx.same_file = &slots_[same_file].engine;
+    }
+    proto::RrqDecision decision = proto::decide_rrq(ctx);
+    bool restart = false;
+    switch (decision) {
+    case proto::RrqDecision::IgnoreRetransmit:
+        note_quirk(slots_[same_port], Quirk::rrq_retransmit);
+        return;
+    case proto::RrqDecision::ReplaceSamePort:
+        // The same client socket asks for something else: it has given up on the old transfer.
+        slots_[same_port].engine.abandon(TftpResult::Aborted);
+        finalize(same_port, now);
+        break;
+    case proto::RrqDecision::SupersedeRace:
+    case proto::RrqDecision::SupersedeProbe:
+        break;  // marked below, once the new transfer has a slot
+    case proto::RrqDecision::Start:
+        restart = recent_probes_.take(ip, fhash, now);
+        break;
+    }
+
+    if (cfg_.global_active != nullptr &&
+        cfg_.global_active->fetch_add(1, std::memory_order_relaxed) >= cfg_.global_cap) {
+        cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
+        refuse(from, pkt.filename, TftpErrorCode::NotDefined, "transfer limit reached, try again",
+               DropReason::transfer_cap, now);
+        return;
+    }
+    std::uint32_t idx = alloc_slot();
+    // The transfer's own TID: a socket, or a port of this worker's range (RFC 1350).
+    if (idx == kNoSlot || !transport_.open_tid(idx, from, local_ip)) {
+        if (idx != kNoSlot) {
+            slots_[idx].next_free = free_head_;
+            free_head_ = idx;
+        }
+        if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
+        refuse(from, pkt.filename, TftpErrorCode::NotDefined, "server busy, try again",
+               idx == kNoSlot ? DropReason::no_slot : DropReason::socket_error, now);
+        return;
+    }
+    Slot& s = slots_[idx];
+    std::uint32_t seq = s.seq + 1;
+    bool in_parked = s.in_parked;
+    s = Slot{};
+    s.seq = seq;
+    s.in_parked = in_parked;
+    s.has_tid = true;
+    s.state = SlotState::Opening;
+    s.ip = ip;
+    s.port = port;
+    s.file_hash = fhash;
+    s.started = now;
+    s.negotiated = negotiated;
+    s.netascii = pkt.mode == proto::TftpMode::Netascii;
+    copy_name(s.name, sizeof s.name, pkt.filename);
+    counters_.active_transfers.add();
+    by_port_.put(port_key(ip, port), idx);
+    by_file_.put(file_key(ip, fhash), idx);
+    if (restart) note_quirk(s, Quirk::probe_restart);
+    if (decision == proto::RrqDecision::SupersedeRace || decision == proto::RrqDecision::SupersedeProbe) {
+        Slot& old = slots_[same_file];
+        old.superseded = decision;
+        old.successor = idx;
+        old.successor_seq = seq;
+    }
+
+    BootTrees::Resolved tree = cfg_.trees->resolve(pkt.filename);
+    char path[proto::kMaxPathLength + 1];
+    std::memcpy(path, tree.path.data(), tree.path.size());
+    path[tree.path.size()] = '\0';
+    std::uint64_t tag = (static_cast<std::uint64_t>(seq) << 32) | idx;
+    if (!cache_->submit_open(tree.dirfd, path, tag)) {
+        fail(idx, TftpErrorCode::NotDefined, "server busy", DropReason::read_error, now);
+    }
+}
+
+void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
+    auto idx = static_cast<std::uint32_t>(tag & 0xffffffffu);
+    auto seq = static_cast<std::uint32_t>(tag >> 32);
+    if (idx >= slots_.size() || slots_[idx].seq != seq || slots_[idx].state != SlotState::Opening) {
+        if (res >= 0) close(res);  // the request was superseded while its file was opening
+        return;
+    }
+    Slot& s = slots_[idx];
+    if (res < 0) {
+        switch (-res) {
+        case ENOENT:
+        case ENOTDIR:
+            fail(idx, TftpErrorCode::FileNotFound, "file not found", DropReason::not_found, now);
+            return;
+        case EXDEV:
+        case ELOOP:
+        case EACCES:
+        case EPERM:
+            fail(idx, TftpErrorCode::AccessViolation, "access violation", DropReason::path_escape, now);
+            return;
+        default:
+            fail(idx, TftpErrorCode::NotDefined, "cannot open file", DropReason::read_error, now);
+            return;
+        }
+    }
+    struct stat st {};
+    if (fstat(res, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(res);
+        fail(idx, TftpErrorCode::AccessViolation, "not a regular file", DropReason::not_regular_file, now);
+        return;
+    }
+    s.file = cache_->adopt(res, st);
+    if (s.file == BlockCache::kNoFile) {
+        fail(idx, TftpErrorCode::NotDefined, "server busy, try again", DropReason::no_slot, now);
+        return;
+    }
+    std::uint64_t size = cache_->size_of(s.file);
+    proto::set_tftp_file_size(s.negotiated, size);
+    s.state = SlotState::Active;
+    // A netascii stream's length is known only once it has been encoded to the end.
+    TftpAction action =
+        s.engine.start(s.negotiated, s.netascii ? proto::TftpTransfer::kUnknownSize : size, cfg_.limits, now);
+    execute(idx, action, now);
+}
+
+void TftpService::send_error(Slot& s, TftpErrorCode code, std::string_view msg) {
+    s.error_code = static_cast<std::uint16_t>(code);
+    std::size_t len = proto::build_tftp_error(tx_buf_, code, msg);
+    if (s.has_tid && len > 0) send_one(s, tx_buf_.data(), len);
+}
+
+void TftpService::send_one(Slot& s, const std::uint8_t* data, std::size_t len) {
+    TxDatagram d;
+    d.iov[0] = {const_cast<std::uint8_t*>(data), len};
+    d.iovcnt = 1;
+    if (transport_.send(static_cast<std::uint32_t>(&s - slots_.data()), std::span<const TxDatagram>(&d, 1)) == 1) {
+        counters_.tx_packets.add();
+    } else {
+        counters_.drop(DropReason::tx_failed);
+    }
+}
+
+void TftpService::fail(std::uint32_t idx, TftpErrorCode code, std::string_view msg, DropReason reason, Nanos now) {
+    Slot& s = slots_[idx];
+    counters_.drop(reason);
+    send_error(s, code, msg);
+    s.engine.abandon(TftpResult::Error);
+    finalize(idx, now);
+}
+
+TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a) {
+    // One block in flight (negotiation keeps windowsize 1): it is either the block at na_base
+    // again (a retransmit) or the next one, which starts where the last encoding stopped.
+    std::uint64_t block = a.first_block;
+    if (block == s.na_block + 1) {
+        s.na_base = s.na_next;
+        s.na_block = block;
+    }
+    const std::uint32_t blksize = s.negotiated.blksize;
+    std::uint64_t size = cache_->size_of(s.file);
+    auto in_len = static_cast<std::uint32_t>(std::min<std::uint64_t>(blksize, size - s.na_base.offset));
+    switch (cache_->ensure(s.file, s.na_base.offset, in_len)) {
+    case BlockCache::Avail::Failed: return SendOutcome::Failed;
+    case BlockCache::Avail::Pending: return SendOutcome::Parked;
+    case BlockCache::Avail::Ready: break;
+    }
+    std::array<iovec, 2> in{};
+    int segs = cache_->map(s.file, s.na_base.offset, in_len, in.data());
+    proto::NetasciiCursor cur = s.na_base;
+    proto::MutableBytes out(netascii_buf_.data(), blksize);
+    std::size_t n = 0;
+    for (int i = 0; i < segs || (segs == 0 && i == 0); ++i) {
+        proto::ConstBytes seg = segs == 0 ? proto::ConstBytes{}
+                                          : proto::ConstBytes(static_cast<const std::uint8_t*>(in[i].iov_base), in[i].iov_len);
+        n += proto::netascii_encode(seg, cur, out.subspan(n));
+    }
+    s.na_next = cur;
+    if (n < blksize) s.engine.set_final_block(block);
+    auto& hdr = data_headers_[0];
+    hdr[2] = static_cast<std::uint8_t>(block >> 8);
+    hdr[3] = static_cast<std::uint8_t>(block);
+    TxDatagram d;
+    d.iov[0] = {hdr.data(), hdr.size()};
+    d.iov[1] = {netascii_buf_.data(), n};
+    d.iovcnt = 2;
+    if (transport_.send(static_cast<std::uint32_t>(&s - slots_.data()), std::span<const TxDatagram>(&d, 1)) == 1) {
+        counters_.tx_packets.add();
+        counters_.tftp_bytes.add(n);
+        s.bytes += n;
+    } else {
+        counters_.drop(DropReason::tx_failed);
+    }
+    if (a.retransmit) {
+        counters_.retransmits.add();
+        ++s.retransmits;
+    }
+    return SendOutcome::Sent;
+}
+
+TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
+    if (s.netascii) return send_netascii(s, a);
+    const proto::TftpTransfer& e = s.engine;
+    std::uint64_t last = a.first_block + a.count - 1;
+    std::uint64_t begin = e.block_offset(a.first_block);
+    std::uint64_t end = e.block_offset(last) + e.block_length(last);
+    switch (cache_->ensure(s.file, begin, end - begin)) {
+    case BlockCache::Avail::Failed: return SendOutcome::Failed;
+    case BlockCache::Avail::Pending: return SendOutcome::Parked;
+    case BlockCache::Avail::Ready: break;
+    }
+    for (std::uint32_t i = 0; i < a.count; ++i) {
+        std::uint64_t block = a.first_block + i;
+        auto& hdr = data_headers_[i];
+        hdr[2] = static_cast<std::uint8_t>(block >> 8);
+        hdr[3] = static_cast<std::uint8_t>(block);
+        TxDatagram& d = tx_[i];
+        d.iov[0] = {hdr.data(), hdr.size()};
+        std::uint32_t len = e.block_length(block);
+        int segs = cache_->map(s.file, e.block_offset(block), len, d.iov.data() + 1);
+        d.iovcnt = static_cast<std::uint8_t>(1 + segs);
+    }
+    auto sent = static_cast<int>(
+        transport_.send(static_cast<std::uint32_t>(&s - slots_.data()), std::span<const TxDatagram>(tx_.data(), a.count)));
+    if (sent < static_cast<int>(a.count)) counters_.drop(DropReason::tx_failed);
+    if (sent > 0) {
+        counters_.tx_packets.add(static_cast<std::uint64_t>(sent));
+        // Payload of the blocks that went out (all but possibly a short last one are full).
+        std::uint64_t out = 0;
+        for (int i = 0; i < sent; ++i) out += e.block_length(a.first_block + static_cast<std::uint64_t>(i));
+        counters_.tftp_bytes.add(out);
+        s.bytes += out;
+    }
+    if (a.retransmit) {
+        counters_.retransmits.add(a.count);
+        s.retransmits += a.count;
+    }
+    return SendOutcome::Sent;
+}
+
+void TftpService::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
+    Slot& s = slots_[idx];
+    switch (a.kind) {
+    case TftpAction::Kind::None: break;
+    case TftpAction::Kind::Oack: {
+        std::size_t len = proto::build_tftp_oack(tx_buf_, s.engine.negotiated());
+        if (len > 0) send_one(s, tx_buf_.data(), len);
+        if (a.retransmit) {
+            counters_.retransmits.add();
+            ++s.retransmits;
+        }
+        break;
+    }
+    case TftpAction::Kind::Error: send_error(s, a.error_code, a.error_message); break;
+    case TftpAction::Kind::Data:
+        switch (send_data(s, a)) {
+        case SendOutcome::Sent:
+            // The retransmit timer runs from when the data really went out (later than the
+            // engine asked, when the send waited for the disk).
+            s.engine.restart_timer(now);
+            break;
+        case SendOutcome::Failed:
+            fail(idx, TftpErrorCode::NotDefined, "read error", DropReason::read_error, now);
+            return;
+        case SendOutcome::Parked:
+            s.pending = a;
+            s.state = SlotState::Parked;
+            if (!s.in_parked) {
+                s.in_parked = true;
+                parked_.push_back(idx);
+            }
+            break;
+        }
+        break;
+    }
+    after_event(idx, now);
+}
+
+void TftpService::after_event(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
+    switch (s.engine.last_event()) {
+    case TftpEvent::Progress: s.superseded = proto::RrqDecision::Start; break;  // somebody else's
+    case TftpEvent::DuplicateAck: note_quirk(s, Quirk::duplicate_ack); break;
+    case TftpEvent::StrayAck: counters_.drop(DropReason::stray_ack); break;
+    case TftpEvent::ProbeAbort:
+        note_quirk(s, Quirk::probe_abort);
+        recent_probes_.record(s.ip, s.file_hash, now);
+        break;
+    default: break;
+    }
+    if (s.engine.finished()) {
+        finalize(idx, now);
+    } else if (s.state == SlotState::Parked) {
+        // A read landing retries it sooner; the timer is the fallback.
+        wheel_.arm(idx, now + s.engine.negotiated().timeout);
+    } else if (s.state != SlotState::Free) {
+        wheel_.arm(idx, s.engine.deadline());
+    }
+}
+
+void TftpService::on_tid_unreachable(std::uint32_t idx, Nanos now) {
+    if (idx >= slots_.size() || slots_[idx].state != SlotState::Active) return;
+    execute(idx, slots_[idx].engine.on_error(now), now);
+}
+
+void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, std::size_t len, Nanos now) {
+    if (idx >= slots_.size()) return;
+    Slot& s = slots_[idx];
+    if (s.state == SlotState::Free) return;
+    counters_.rx_packets.add();
+    proto::TftpPacket pkt;
+    if (proto::parse_tftp(proto::ConstBytes(data, len), pkt) != proto::TftpParseError::none) {
+        counters_.drop(DropReason::malformed);
+        return;
+    }
+    if (s.state != SlotState::Active) {
+        // Opening or parked: an ACK can only repeat one already handled; an ERROR still ends it.
+        if (pkt.opcode == proto::TftpOpcode::Error && s.state == SlotState::Parked) {
+            execute(idx, s.engine.on_error(now), now);
+        }
+        return;
+    }
+    if (pkt.opcode == proto::TftpOpcode::Ack) {
+        execute(idx, s.engine.on_ack(pkt.block, now), now);
+    } else if (pkt.opcode == proto::TftpOpcode::Error) {
+        execute(idx, s.engine.on_error(now), now);
+    } else {
+        counters_.drop(DropReason::unexpected_opcode);
+    }
+}
+
+void TftpService::on_timer(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
+    if (s.state == SlotState::Parked) {
+        // Waiting for the disk is not the client's fault: try the pending send again (it re-issues
+        // any read that could not be queued) without counting a retry.
+        s.state = SlotState::Active;
+        execute(idx, s.pending, now);
+        return;
+    }
+    if (s.state != SlotState::Active) return;
+    if (resolve_superseded(idx, now)) return;
+    execute(idx, s.engine.on_timer(now), now);
+}
+
+bool TftpService::resolve_superseded(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
+    if (s.superseded == proto::RrqDecision::Start) return false;
+    // Still no progress since the newer request: the client left this transfer for that one.
+    bool race = s.superseded == proto::RrqDecision::SupersedeRace;
+    note_quirk(s, race ? Quirk::rrq_race : Quirk::probe_abort);
+    if (!race) {
+        counters_.quirk(Quirk::probe_restart);
+        Slot& next = slots_[s.successor];
+        if (next.seq == s.successor_seq && next.state != SlotState::Free) {
+            next.quirks = static_cast<std::uint8_t>(next.quirks | (1u << static_cast<unsigned>(Quirk::probe_restart)));
+        }
+    }
+    s.engine.abandon(TftpResult::Aborted);
+    finalize(idx, now);
+    return true;
+}
+
+void TftpService::retry_parked(Nanos now) {
+    parked_scratch_.clear();
+    parked_scratch_.swap(parked_);
+    for (std::uint32_t idx : parked_scratch_) {
+        Slot& s = slots_[idx];
+        s.in_parked = false;
+        if (s.state != SlotState::Parked) continue;
+        s.state = SlotState::Active;
+        execute(idx, s.pending, now);
+    }
+}
+
+void TftpService::finalize(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
+    if (s.state == SlotState::Free) return;
+    TftpResult result = s.engine.result();
+    if (result == TftpResult::Running) result = TftpResult::Aborted;
+    counters_.result(label_of(result));
+
+    TransferRecord r;
+    r.client_ip = s.ip;
+    r.client_port = s.port;
+    r.worker = cfg_.id;
+    r.bytes = s.bytes;
+    r.file_size = s.file != BlockCache::kNoFile ? cache_->size_of(s.file) : 0;
+    r.duration_ns = now - s.started;
+    r.retransmits = s.retransmits;
+    r.blksize = s.negotiated.blksize;
+    r.windowsize = s.negotiated.windowsize;
+    r.error_code = s.error_code;
+    r.result = static_cast<std::uint8_t>(result);
+    r.quirks = s.quirks;
+    std::memcpy(r.file, s.name, sizeof r.file);
+    push_record(r);
+
+    by_port_.erase_if(port_key(s.ip, s.port), idx);
+    by_file_.erase_if(file_key(s.ip, s.file_hash), idx);
+    wheel_.cancel(idx);
+    if (s.has_tid) transport_.close_tid(idx);
+    s.has_tid = false;
+    cache_->release(s.file);
+    s.file = BlockCache::kNoFile;
+    s.state = SlotState::Free;
+    s.next_free = free_head_;
+    free_head_ = idx;
+    counters_.active_transfers.sub();
+    if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace rackboot::dataplane

@@ -1,0 +1,155 @@
+// A worker's TFTP service, whatever the backend: the transfer table, the Pi quirk policy, the
+// timer wheel, the block cache, counters and transfer records. Backends feed it requests and TID
+// datagrams and give it a TftpTransport to send with; it never blocks on disk and allocates
+// nothing per packet. One per worker: nothing in it is shared.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/block_cache.h"
+#include "dataplane/boot_trees.h"
+#include "dataplane/counters.h"
+#include "proto/flat_index.h"
+#include "dataplane/spsc_ring.h"
+#include "dataplane/timer_wheel.h"
+#include "dataplane/transfer_record.h"
+#include "dataplane/tftp_transport.h"
+#include "proto/netascii.h"
+#include "proto/tftp_rrq_policy.h"
+#include "proto/tftp_transfer.h"
+
+namespace rackboot::dataplane {
+
+struct TftpServiceConfig {
+    std::uint16_t id = 0;           // the worker's number, in records
+    proto::TftpLimits limits{};
+    std::uint32_t max_transfers = 20000;   // this worker's table size
+    std::atomic<std::int64_t>* global_active = nullptr;  // shared cap accounting (per request)
+    std::int64_t global_cap = 0;
+    const BootTrees* trees = nullptr;
+    BlockCacheConfig cache{};
+};
+
+constexpr std::uint32_t kMaxWindowBatch = 256;
+
+class TftpService {
+public:
+    static std::unique_ptr<TftpService> create(const TftpServiceConfig& cfg, TftpTransport& transport,
+                                               std::string& error);
+    TftpService(const TftpService&) = delete;
+    TftpService& operator=(const TftpService&) = delete;
+
+    // A datagram to the well-known port, from `from`, addressed to `local_ip` (network order).
+    void on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, std::uint32_t local_ip,
+                    proto::Nanos now);
+    // A datagram on a transfer's TID.
+    void on_tid_datagram(std::uint32_t slot, const std::uint8_t* data, std::size_t len, proto::Nanos now);
+    // The client's port is gone (ICMP port unreachable): as a probe that closed its socket.
+    void on_tid_unreachable(std::uint32_t slot, proto::Nanos now);
+    // Disk completions, parked transfers, timers; then submits queued reads.
+    void poll(proto::Nanos now);
+    // When poll() next has timer work, or -1.
+    [[nodiscard]] proto::Nanos next_deadline() const noexcept { return wheel_.next_deadline(); }
+    // Readable when disk completions wait (for epoll-based backends); drain_cache_event() clears it.
+    [[nodiscard]] int cache_event_fd() const noexcept { return cache_->event_fd(); }
+    void drain_cache_event() noexcept;
+    // Ends every transfer (shutdown).
+    void abandon_all(proto::Nanos now);
+
+    [[nodiscard]] WorkerCounters& counters() noexcept { return counters_; }
+    [[nodiscard]] const WorkerCounters& counters() const noexcept { return counters_; }
+    [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return records_; }
+
+private:
+    enum class SlotState : std::uint8_t { Free, Opening, Active, Parked };
+    struct Slot {
+        proto::TftpTransfer engine;
+        proto::TftpNegotiated negotiated;
+        proto::TftpAction pending;
+        bool has_tid = false;
+        std::int32_t file = BlockCache::kNoFile;
+        std::uint32_t ip = 0;     // network order
+        std::uint16_t port = 0;   // host order
+        std::uint32_t seq = 0;    // guards stale open completions
+        std::uint64_t file_hash = 0;
+        proto::Nanos started = 0;
+        std::uint64_t bytes = 0;
+        std::uint32_t retransmits = 0;
+        std::uint16_t error_code = 0;
+        std::uint8_t quirks = 0;
+        // Marked by a newer request for the same file from the same address (see RrqDecision).
+        proto::RrqDecision superseded = proto::RrqDecision::Start;
+        std::uint32_t successor = 0;
+        std::uint32_t successor_seq = 0;
+        bool in_parked = false;
+        // Netascii: where the block in flight (na_block) and the one after it start in the file.
+        bool netascii = false;
+        proto::NetasciiCursor na_base;
+        proto::NetasciiCursor na_next;
+        std::uint64_t na_block = 1;
+        SlotState state = SlotState::Free;
+        std::uint32_t next_free = 0;
+        char name[sizeof(TransferRecord::file)] = {};
+    };
+
+    TftpService(const TftpServiceConfig& cfg, TftpTransport& transport);
+    [[nodiscard]] bool init(std::string& error);
+
+    void on_open_done(std::uint64_t tag, int res, proto::Nanos now);
+    void on_timer(std::uint32_t idx, proto::Nanos now);
+    void retry_parked(proto::Nanos now);
+
+    void execute(std::uint32_t idx, const proto::TftpAction& action, proto::Nanos now);
+    enum class SendOutcome : std::uint8_t { Sent, Parked, Failed };
+    SendOutcome send_data(Slot& s, const proto::TftpAction& action);
+    SendOutcome send_netascii(Slot& s, const proto::TftpAction& action);
+    void send_error(Slot& s, proto::TftpErrorCode code, std::string_view msg);
+    void send_one(Slot& s, const std::uint8_t* data, std::size_t len);
+    void refuse(const Endpoint& to, std::string_view file, proto::TftpErrorCode code, std::string_view msg,
+                DropReason reason, proto::Nanos now);
+    void fail(std::uint32_t idx, proto::TftpErrorCode code, std::string_view msg, DropReason reason,
+              proto::Nanos now);
+    void after_event(std::uint32_t idx, proto::Nanos now);
+    void finalize(std::uint32_t idx, proto::Nanos now);
+    void note_quirk(Slot& s, Quirk q) noexcept;
+    // Drops a superseded transfer whose timer fired without progress; false if not superseded.
+    bool resolve_superseded(std::uint32_t idx, proto::Nanos now);
+    void push_record(const TransferRecord& r) noexcept;
+
+    [[nodiscard]] std::uint32_t alloc_slot() noexcept;
+    [[nodiscard]] static std::uint64_t port_key(std::uint32_t ip, std::uint16_t port) noexcept {
+        return (static_cast<std::uint64_t>(ip) << 16) | port;
+    }
+    [[nodiscard]] static std::uint64_t file_key(std::uint32_t ip, std::uint64_t hash) noexcept {
+        return hash ^ proto::mix64(ip);
+    }
+
+    TftpServiceConfig cfg_;
+    TftpTransport& transport_;
+    std::unique_ptr<BlockCache> cache_;
+    std::vector<Slot> slots_;
+    std::uint32_t free_head_ = 0;
+    TimerWheel wheel_;
+    proto::FlatIndex by_port_;
+    proto::FlatIndex by_file_;
+    std::vector<std::uint32_t> parked_;
+    std::vector<std::uint32_t> parked_scratch_;
+    proto::RecentProbes recent_probes_;
+    WorkerCounters counters_;
+    SpscRing<TransferRecord> records_;
+
+    // Scratch for building what goes out.
+    std::vector<std::uint8_t> tx_buf_;
+    std::vector<std::uint8_t> netascii_buf_;
+    std::array<std::array<std::uint8_t, 4>, kMaxWindowBatch> data_headers_{};
+    std::array<TxDatagram, kMaxWindowBatch> tx_{};
+};
+
+}  // namespace rackboot::dataplane

@@ -1,0 +1,42 @@
+// How the TFTP service reaches the network, whatever the backend: kernel sockets (a socket per
+// transfer) or DPDK (a UDP port per transfer in the worker's range, frames built by hand). The
+// service decides what to send; the transport only moves datagrams.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace rackboot::dataplane {
+
+struct Endpoint {
+    std::uint32_t ip = 0;    // network byte order
+    std::uint16_t port = 0;  // host byte order
+    std::array<std::uint8_t, 6> mac{};  // the client's Ethernet address where the backend sees it
+};
+
+// One datagram as up to three pieces: a header and at most two payload segments (a TFTP block may
+// straddle two cache chunks). The pieces are sent, not copied, by backends that can.
+struct TxDatagram {
+    std::array<iovec, 3> iov{};
+    std::uint8_t iovcnt = 0;
+};
+
+class TftpTransport {
+public:
+    virtual ~TftpTransport() = default;
+    // Opens the server end of a transfer (its TID) towards `client`, answering from `local_ip`
+    // (network order). `slot` is the service's handle; the backend hands it back with every
+    // datagram that arrives on this TID.
+    virtual bool open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) = 0;
+    virtual void close_tid(std::uint32_t slot) = 0;
+    // Sends on a slot's TID; returns how many datagrams went out (the rest are lost, and the
+    // retransmit timer deals with it).
+    virtual std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) = 0;
+    // Answers a request from the well-known port, with no TID (refusals).
+    virtual void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) = 0;
+};
+
+}  // namespace rackboot::dataplane
