@@ -1,0 +1,87 @@
+// Ethernet, ARP, IPv4, UDP and ICMP echo as the DPDK backend meets them: a frame is classified
+// into what it is for us (an ARP request for our address, a ping, a UDP datagram) or a named
+// drop reason, and replies are built into caller buffers. Bounds-checked, no allocation.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "proto/byte_cursor.h"
+
+namespace rackboot::proto {
+
+using MacAddr = std::array<std::uint8_t, 6>;
+constexpr MacAddr kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+constexpr std::size_t kEthHeaderSize = 14;
+constexpr std::size_t kIpv4HeaderSize = 20;
+constexpr std::size_t kUdpHeaderSize = 8;
+constexpr std::size_t kUdpFrameOverhead = kEthHeaderSize + kIpv4HeaderSize + kUdpHeaderSize;
+
+#define RACKBOOT_FRAME_DROPS(X)                                                                    \
+    X(runt, "shorter than an Ethernet header")                                                     \
+    X(other_ethertype, "neither IPv4 nor ARP")                                                     \
+    X(not_our_mac, "unicast to another MAC")                                                       \
+    X(arp_malformed, "ARP that is not IPv4 over Ethernet")                                         \
+    X(arp_not_for_us, "ARP for another address")                                                   \
+    X(ip_malformed, "bad IPv4 version, header length or total length")                             \
+    X(ip_bad_checksum, "IPv4 header checksum wrong")                                               \
+    X(ip_fragment, "IPv4 fragment")                                                                \
+    X(ip_not_for_us, "to another IPv4 address")                                                    \
+    X(other_protocol, "neither UDP nor ICMP")                                                      \
+    X(udp_malformed, "UDP length wrong")                                                           \
+    X(udp_bad_checksum, "UDP checksum wrong")                                                      \
+    X(icmp_not_echo, "ICMP other than an echo request")                                            \
+    X(icmp_bad_checksum, "ICMP checksum wrong")
+
+enum class FrameDrop : std::uint8_t {
+#define X(name, text) name,
+    RACKBOOT_FRAME_DROPS(X)
+#undef X
+    count_
+};
+
+[[nodiscard]] std::string_view to_string(FrameDrop d) noexcept;
+
+struct FrameInfo {
+    enum class Kind : std::uint8_t { Drop, ArpRequest, ArpReply, IcmpEcho, Udp };
+    Kind kind = Kind::Drop;
+    FrameDrop drop = FrameDrop::runt;
+    MacAddr src_mac{};
+    MacAddr dst_mac{};
+    std::uint32_t src_ip = 0;  // host order
+    std::uint32_t dst_ip = 0;
+    std::uint16_t src_port = 0;
+    std::uint16_t dst_port = 0;
+    ConstBytes payload;        // UDP payload, or the ICMP message
+    std::size_t ip_offset = 0;
+};
+
+struct LocalAddress {
+    MacAddr mac{};
+    std::uint32_t ip = 0;  // host order
+};
+
+// What a received frame is for us. Broadcast IPv4 (255.255.255.255 and the subnet's) and
+// unicast to our address are ours; `verify_udp_checksum` false skips it (where the NIC did).
+[[nodiscard]] FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, std::uint32_t subnet_broadcast,
+                                       bool verify_udp_checksum) noexcept;
+
+// Replies, built into `out`; each returns the frame length or 0 when `out` is too small.
+[[nodiscard]] std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& request) noexcept;
+[[nodiscard]] std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip,
+                                            bool gratuitous) noexcept;
+[[nodiscard]] std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& echo) noexcept;
+
+// Ethernet + IPv4 + UDP headers (42 bytes) for a datagram whose payload has `payload_len` bytes and
+// whose UDP checksum is `udp_checksum` (host order; compute it with udp_checksum()).
+[[nodiscard]] std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac,
+                                            std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
+                                            std::uint16_t dst_port, std::size_t payload_len, std::uint16_t ip_id,
+                                            std::uint16_t udp_checksum) noexcept;
+// The UDP checksum over the pseudo-header, UDP header and payload pieces (0 is sent as 0xffff).
+[[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
+                                         std::uint16_t dst_port, const ConstBytes* pieces, std::size_t npieces) noexcept;
+
+}  // namespace rackboot::proto
