@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "proto/dhcp_responder.h"
+#include "proto/net_frames.h"
 
 namespace rackboot::dataplane {
 
@@ -110,6 +111,10 @@ struct alignas(64) WorkerCounters {
     // DHCP (the worker that owns the DHCP socket)
     std::array<std::array<Counter, kDhcpVerdicts>, kDhcpTypes> dhcp_packets;
     std::array<Counter, static_cast<std::size_t>(DhcpQuirk::count_)> dhcp_quirks;
+    // DPDK backend: frames the L2/L3 stack dropped, and what it answered itself.
+    std::array<Counter, static_cast<std::size_t>(proto::FrameDrop::count_)> frame_drops;
+    Counter arp_replies;
+    Counter icmp_replies;
     Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired
     Counter dhcp_pool_size;      // gauge
 

@@ -481,7 +481,6 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
     if (idx >= slots_.size()) return;
     Slot& s = slots_[idx];
     if (s.state == SlotState::Free) return;
-    counters_.rx_packets.add();
     proto::TftpPacket pkt;
     if (proto::parse_tftp(proto::ConstBytes(data, len), pkt) != proto::TftpParseError::none) {
         counters_.drop(DropReason::malformed);

@@ -49,7 +49,8 @@ public:
     // A datagram to the well-known port, from `from`, addressed to `local_ip` (network order).
     void on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, std::uint32_t local_ip,
                     proto::Nanos now);
-    // A datagram on a transfer's TID.
+    // A datagram on a transfer's TID. (Backends count received packets; the service counts what
+    // it sends.)
     void on_tid_datagram(std::uint32_t slot, const std::uint8_t* data, std::size_t len, proto::Nanos now);
     // The client's port is gone (ICMP port unreachable): as a probe that closed its socket.
     void on_tid_unreachable(std::uint32_t slot, proto::Nanos now);

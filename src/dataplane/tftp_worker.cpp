@@ -131,6 +131,7 @@ void TftpWorker::on_tid_readable(std::uint32_t slot, Nanos now) {
             if (errno == ECONNREFUSED) service_->on_tid_unreachable(slot, now);
             return;
         }
+        service_->counters().rx_packets.add();
         service_->on_tid_datagram(slot, rx_buf_.data(), static_cast<std::size_t>(n), now);
     }
 }

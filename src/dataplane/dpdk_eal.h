@@ -1,0 +1,21 @@
+// DPDK's Environment Abstraction Layer, once per process: initialised from the argument string
+// the operator gives (--eal "..."), cleaned up at exit so no runtime directory is left behind.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rackboot::dataplane {
+
+// Splits an EAL argument string on whitespace, honouring single and double quotes.
+[[nodiscard]] std::vector<std::string> split_eal_args(const std::string& args);
+
+class DpdkEal {
+public:
+    // Initialises the EAL; false (with the EAL's reason) when the arguments are bad.
+    static bool init(const std::string& args, std::string& error);
+    static void cleanup();
+    [[nodiscard]] static bool initialised();
+};
+
+}  // namespace rackboot::dataplane

@@ -1,0 +1,81 @@
+// One DPDK poll-mode worker: its RX/TX queue pair, the small L2/L3 stack (ARP replies, ping,
+// IPv4/UDP with software checksums), and the same TftpService the socket backend uses, reached
+// through a TftpTransport whose TIDs are UDP ports of this worker's range. The loop backs off to
+// sleep when idle instead of burning its core.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/tftp_service.h"
+#include "dataplane/tftp_transport.h"
+#include "proto/net_frames.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace rackboot::dataplane {
+
+struct DpdkWorkerConfig {
+    std::uint16_t port_id = 0;
+    std::uint16_t queue_id = 0;
+    proto::LocalAddress local{};          // our MAC and IPv4 address (host order)
+    std::uint32_t subnet_broadcast = 0;   // host order; 0: none
+    std::uint16_t tid_base = 1024;        // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
+    rte_mempool* pool = nullptr;
+    bool verify_udp_checksum = true;
+    TftpServiceConfig tftp{};
+};
+
+class DpdkWorker final : private TftpTransport {
+public:
+    static std::unique_ptr<DpdkWorker> create(const DpdkWorkerConfig& cfg, std::string& error);
+    ~DpdkWorker() override;
+    DpdkWorker(const DpdkWorker&) = delete;
+    DpdkWorker& operator=(const DpdkWorker&) = delete;
+
+    // One pass: receive a burst, answer it, run timers and disk completions, send. Returns the
+    // number of frames received (0: idle).
+    unsigned poll_once(proto::Nanos now);
+    // Polls until `stop`; sleeps with exponential back-off (up to 1 ms) when idle.
+    void run(const std::atomic<bool>& stop);
+    // Gratuitous ARP for our address.
+    void announce();
+
+    [[nodiscard]] const WorkerCounters& counters() const noexcept { return service_->counters(); }
+    [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
+
+private:
+    explicit DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg) {}
+    [[nodiscard]] bool init(std::string& error);
+    void handle(rte_mbuf* m, proto::Nanos now);
+    // Copies a frame into a new mbuf and queues it; false when no mbuf was free.
+    bool queue_frame(const std::uint8_t* data, std::size_t len);
+    bool queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint16_t from_port, std::span<const iovec> pieces);
+    void flush();
+
+    // TftpTransport: TIDs are ports of this worker's range.
+    bool open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) override;
+    void close_tid(std::uint32_t slot) override;
+    std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override;
+    void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) override;
+
+    struct Tid {
+        Endpoint client;
+        std::uint32_t local_ip = 0;  // network order
+        bool open = false;
+    };
+
+    DpdkWorkerConfig cfg_;
+    std::unique_ptr<TftpService> service_;
+    std::vector<Tid> tids_;
+    std::array<rte_mbuf*, 64> tx_{};
+    unsigned tx_count_ = 0;
+    std::uint16_t ip_id_ = 0;
+};
+
+}  // namespace rackboot::dataplane

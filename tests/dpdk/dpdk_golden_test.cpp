@@ -1,0 +1,266 @@
+// Golden tests of the DPDK worker in one process over net_ring: frames in, frames out, the same
+// protocol cases the socket backend's tests cover (ARP, ping, TFTP with and without options,
+// errors, foreign TIDs, bad checksums). EAL runs with --no-huge and no PCI.
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dataplane/boot_trees.h"
+#include "dataplane/dpdk_eal.h"
+#include "dataplane/dpdk_worker.h"
+#include "proto/net_frames.h"
+#include "proto/tftp_codec.h"
+
+namespace rackboot::dataplane {
+namespace {
+
+namespace fs = std::filesystem;
+using proto::FrameInfo;
+using proto::MacAddr;
+
+const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, 0x0a000001};
+const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, 0x0a000064};
+constexpr std::uint16_t kTidBase = 1024;
+
+rte_mempool* g_pool = nullptr;
+
+class DpdkGolden : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        std::string err;
+        std::string args = "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbgolden" +
+                           std::to_string(getpid());
+        ASSERT_TRUE(DpdkEal::init(args, err)) << err;
+        g_pool = rte_pktmbuf_pool_create("golden_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+        ASSERT_NE(g_pool, nullptr);
+    }
+
+    void SetUp() override {
+        static int n = 0;
+        ++n;
+        dir_ = fs::temp_directory_path() / ("rb-golden-" + std::to_string(getpid()) + "-" + std::to_string(n));
+        fs::create_directories(dir_);
+        content_.resize(1000);
+        for (std::size_t i = 0; i < content_.size(); ++i) content_[i] = static_cast<std::uint8_t>(i * 7);
+        std::ofstream(dir_ / "file.bin", std::ios::binary)
+            .write(reinterpret_cast<const char*>(content_.data()), static_cast<std::streamsize>(content_.size()));
+        std::string err;
+        trees_ = BootTrees::open(dir_.string(), {}, err);
+        ASSERT_TRUE(trees_) << err;
+
+        std::string tag = std::to_string(n);
+        rx_ = rte_ring_create(("rx" + tag).c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        tx_ = rte_ring_create(("tx" + tag).c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ASSERT_TRUE(rx_ && tx_);
+        int port = rte_eth_from_rings(("golden" + tag).c_str(), &rx_, 1, &tx_, 1, SOCKET_ID_ANY);
+        ASSERT_GE(port, 0);
+        port_ = static_cast<std::uint16_t>(port);
+        rte_eth_conf conf{};
+        ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
+        ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 512, SOCKET_ID_ANY, nullptr, g_pool), 0);
+        ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 512, SOCKET_ID_ANY, nullptr), 0);
+        ASSERT_EQ(rte_eth_dev_start(port_), 0);
+
+        DpdkWorkerConfig wc;
+        wc.port_id = port_;
+        wc.local = kServer;
+        wc.subnet_broadcast = 0x0a0000ff;
+        wc.tid_base = kTidBase;
+        wc.pool = g_pool;
+        wc.tftp.max_transfers = 64;
+        wc.tftp.trees = trees_.get();
+        wc.tftp.cache.budget_bytes = 4u << 20;
+        worker_ = DpdkWorker::create(wc, err);
+        ASSERT_TRUE(worker_) << err;
+    }
+
+    void TearDown() override {
+        worker_.reset();
+        rte_eth_dev_stop(port_);
+        rte_eth_dev_close(port_);
+        drain();
+        rte_ring_free(rx_);
+        rte_ring_free(tx_);
+        fs::remove_all(dir_);
+    }
+
+    void inject(const std::vector<std::uint8_t>& frame) {
+        rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+        ASSERT_NE(m, nullptr);
+        std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size())), frame.data(), frame.size());
+        ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+    }
+
+    std::vector<std::vector<std::uint8_t>> drain() {
+        std::vector<std::vector<std::uint8_t>> out;
+        void* objs[64];
+        unsigned n = 0;
+        while ((n = rte_ring_dequeue_burst(tx_, objs, 64, nullptr)) > 0) {
+            for (unsigned i = 0; i < n; ++i) {
+                auto* m = static_cast<rte_mbuf*>(objs[i]);
+                auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
+                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
+                rte_pktmbuf_free(m);
+            }
+        }
+        return out;
+    }
+
+    // Polls until the worker sends something (file opens and reads complete asynchronously).
+    std::vector<std::vector<std::uint8_t>> exchange(const std::vector<std::uint8_t>& frame, bool expect_reply = true) {
+        inject(frame);
+        std::vector<std::vector<std::uint8_t>> got;
+        for (int i = 0; i < 2000 && got.empty(); ++i) {
+            now_ += 100'000;
+            worker_->poll_once(now_);
+            got = drain();
+            if (got.empty() && !expect_reply && i > 50) break;
+            if (got.empty()) usleep(100);
+        }
+        return got;
+    }
+
+    static std::vector<std::uint8_t> udp_from_pi(std::uint16_t sport, std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
+        std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
+        proto::ConstBytes piece(payload);
+        std::uint16_t sum = proto::udp_checksum(kPi.ip, kServer.ip, sport, dport, &piece, 1);
+        EXPECT_GT(proto::build_udp_headers(f, kPi.mac, kServer.mac, kPi.ip, kServer.ip, sport, dport, payload.size(), 1, sum), 0u);
+        std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
+        return f;
+    }
+
+    static std::vector<std::uint8_t> rrq(const std::string& name, std::initializer_list<proto::TftpOption> opts = {}) {
+        proto::TftpOptionList list;
+        for (const auto& o : opts) list.items[list.count++] = o;
+        std::vector<std::uint8_t> b(512);
+        b.resize(proto::build_tftp_request(b, proto::TftpOpcode::Rrq, name, "octet", list));
+        return b;
+    }
+
+    static std::vector<std::uint8_t> ack(std::uint16_t block) {
+        std::vector<std::uint8_t> b(4);
+        EXPECT_EQ(proto::build_tftp_ack(b, block), 4u);
+        return b;
+    }
+
+    // The frame as the Pi sees it: UDP to the Pi, checksums verified.
+    static FrameInfo as_pi(const std::vector<std::uint8_t>& frame) {
+        return proto::classify_frame(frame, kPi, 0, true);
+    }
+
+    fs::path dir_;
+    std::vector<std::uint8_t> content_;
+    std::unique_ptr<BootTrees> trees_;
+    rte_ring* rx_ = nullptr;
+    rte_ring* tx_ = nullptr;
+    std::uint16_t port_ = 0;
+    std::unique_ptr<DpdkWorker> worker_;
+    proto::Nanos now_ = 1'000'000'000;
+};
+
+TEST_F(DpdkGolden, ArpRequestForUsGetsTheExactReply) {
+    std::vector<std::uint8_t> req(42);
+    ASSERT_EQ(proto::build_arp_request(req, kPi, kServer.ip, false), 42u);
+    auto out = exchange(req);
+    ASSERT_EQ(out.size(), 1u);
+    const std::vector<std::uint8_t> want = {
+        0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x06,  // Ethernet: to the Pi
+        0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02,                                 // ARP reply
+        0x02, 0, 0, 0, 0, 0x01, 10, 0, 0, 1,                                      // we are 10.0.0.1
+        0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 10, 0, 0, 100};
+    EXPECT_EQ(out[0], want);
+    EXPECT_EQ(worker_->counters().arp_replies.get(), 1u);
+    ASSERT_EQ(proto::build_arp_request(req, kPi, 0x0a000002, false), 42u);
+    EXPECT_TRUE(exchange(req, false).empty());
+    EXPECT_EQ(worker_->counters().frame_drops[static_cast<std::size_t>(proto::FrameDrop::arp_not_for_us)].get(), 1u);
+}
+
+TEST_F(DpdkGolden, TftpWithoutOptionsInLockStep) {
+    auto out = exchange(udp_from_pi(40000, 69, rrq("file.bin")));
+    ASSERT_EQ(out.size(), 1u);
+    FrameInfo d1 = as_pi(out[0]);
+    ASSERT_EQ(d1.kind, FrameInfo::Kind::Udp) << "bad headers or checksum";
+    EXPECT_EQ(d1.src_ip, kServer.ip);
+    EXPECT_EQ(d1.dst_port, 40000);
+    EXPECT_GE(d1.src_port, kTidBase);  // a TID of the worker's range, not 69
+    EXPECT_EQ(d1.payload.size(), 4u + 512u);
+    EXPECT_TRUE(std::equal(d1.payload.begin() + 4, d1.payload.end(), content_.begin()));
+    std::uint16_t tid = d1.src_port;
+    out = exchange(udp_from_pi(40000, tid, ack(1)));
+    ASSERT_EQ(out.size(), 1u);
+    FrameInfo d2 = as_pi(out[0]);
+    ASSERT_EQ(d2.kind, FrameInfo::Kind::Udp);
+    EXPECT_EQ(d2.payload[3], 2);
+    EXPECT_EQ(d2.payload.size(), 4u + 488u);
+    EXPECT_TRUE(std::equal(d2.payload.begin() + 4, d2.payload.end(), content_.begin() + 512));
+    EXPECT_TRUE(exchange(udp_from_pi(40000, tid, ack(2)), false).empty());
+    EXPECT_EQ(worker_->counters().results[static_cast<std::size_t>(ResultLabel::complete)].get(), 1u);
+}
+
+TEST_F(DpdkGolden, OackThenDataWithBlksize) {
+    auto out = exchange(udp_from_pi(40001, 69, rrq("file.bin", {{"blksize", "1468"}, {"tsize", "0"}})));
+    ASSERT_EQ(out.size(), 1u);
+    FrameInfo o = as_pi(out[0]);
+    ASSERT_EQ(o.kind, FrameInfo::Kind::Udp);
+    proto::TftpPacket pkt;
+    ASSERT_EQ(proto::parse_tftp(o.payload, pkt), proto::TftpParseError::none);
+    ASSERT_EQ(pkt.opcode, proto::TftpOpcode::Oack);
+    EXPECT_EQ(pkt.options.find("tsize")->value, "1000");
+    out = exchange(udp_from_pi(40001, o.src_port, ack(0)));
+    ASSERT_EQ(out.size(), 1u);
+    FrameInfo d = as_pi(out[0]);
+    EXPECT_EQ(d.payload.size(), 4u + 1000u);  // the whole file in one short block
+    EXPECT_TRUE(std::equal(d.payload.begin() + 4, d.payload.end(), content_.begin()));
+}
+
+TEST_F(DpdkGolden, ErrorsAndForeignTraffic) {
+    auto out = exchange(udp_from_pi(40002, 69, rrq("missing.bin")));
+    ASSERT_EQ(out.size(), 1u);
+    proto::TftpPacket pkt;
+    ASSERT_EQ(proto::parse_tftp(as_pi(out[0]).payload, pkt), proto::TftpParseError::none);
+    EXPECT_EQ(pkt.error_code, proto::TftpErrorCode::FileNotFound);
+
+    out = exchange(udp_from_pi(40003, 69, rrq("../etc/passwd")));
+    ASSERT_EQ(out.size(), 1u);
+    FrameInfo refused = as_pi(out[0]);
+    EXPECT_EQ(refused.src_port, 69);  // refused before any TID exists
+    ASSERT_EQ(proto::parse_tftp(refused.payload, pkt), proto::TftpParseError::none);
+    EXPECT_EQ(pkt.error_code, proto::TftpErrorCode::AccessViolation);
+
+    // A TID answers only its own client port.
+    out = exchange(udp_from_pi(40004, 69, rrq("file.bin")));
+    ASSERT_EQ(out.size(), 1u);
+    std::uint16_t tid = as_pi(out[0]).src_port;
+    EXPECT_TRUE(exchange(udp_from_pi(40005, tid, ack(1)), false).empty());
+    // A bad UDP checksum is dropped and counted.
+    auto bad = udp_from_pi(40004, tid, ack(1));
+    bad.back() ^= 0x55;
+    EXPECT_TRUE(exchange(bad, false).empty());
+    EXPECT_EQ(worker_->counters().frame_drops[static_cast<std::size_t>(proto::FrameDrop::udp_bad_checksum)].get(), 1u);
+}
+
+}  // namespace
+}  // namespace rackboot::dataplane
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    int rc = RUN_ALL_TESTS();
+    std::string runtime_dir = rte_eal_get_runtime_dir();
+    rackboot::dataplane::DpdkEal::cleanup();
+    if (!runtime_dir.empty() && access(runtime_dir.c_str(), F_OK) == 0) {
+        std::fprintf(stderr, "FAIL: the EAL runtime directory %s was left behind\n", runtime_dir.c_str());
+        return 1;
+    }
+    return rc;
+}
