@@ -63,7 +63,7 @@ private:
         int ifindex = 0;
         std::array<std::uint8_t, 1024> bytes{};
     };
-    static constexpr std::size_t kMaxPending = 1024;
+    static constexpr std::size_t kMaxPending = 4096;
 
     DhcpServiceConfig cfg_;
     proto::DhcpResponder responder_;

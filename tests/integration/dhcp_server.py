@@ -29,14 +29,19 @@ for n in range(count):
     frames.append(Ether(src=":".join(f"{b:02x}" for b in mac), dst="ff:ff:ff:ff:ff:ff")
                   / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) / Raw(bytes(p)))
 
-sniffer = AsyncSniffer(iface=iface, filter="udp and dst port 68", store=True)
+replies = []
+sniffer = AsyncSniffer(iface=iface, filter="udp and dst port 68", store=False, prn=replies.append)
 sniffer.start()
 time.sleep(0.5)
 start = time.time()
 sendp(frames, iface=iface)
 sent_in = time.time() - start
-time.sleep(2.0)
-replies = sniffer.stop()
+# Replies leave once their leases are durable; give a loaded machine a few seconds.
+deadline = time.time() + 8
+while time.time() < deadline and len(replies) < count:
+    time.sleep(0.2)
+time.sleep(0.3)
+sniffer.stop()
 
 offers = {}
 for r in replies:

@@ -1,0 +1,159 @@
+#include "dataplane/dpdk_backend.h"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "dataplane/cpu_affinity.h"
+#include "dataplane/dpdk_eal.h"
+
+namespace rackboot::dataplane {
+
+namespace {
+
+constexpr std::uint16_t kRxDesc = 1024;
+constexpr std::uint16_t kTxDesc = 1024;
+constexpr unsigned kPoolCache = 256;
+
+}  // namespace
+
+std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, std::string& error) {
+    if (!DpdkEal::init(cfg.eal, error)) return nullptr;
+    std::unique_ptr<DpdkBackend> b(new DpdkBackend());
+    if (rte_eth_dev_count_avail() == 0) {
+        error = "--backend dpdk: no DPDK port; name one in --eal (for example --vdev=net_af_packet0,iface=eth1)";
+        return nullptr;
+    }
+    std::uint16_t port = rte_eth_find_next(0);
+    if (port >= RTE_MAX_ETHPORTS) {
+        error = "--backend dpdk: no usable DPDK port";
+        return nullptr;
+    }
+    b->port_ = port;
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(port, &info) != 0) {
+        error = "--backend dpdk: cannot read port " + std::to_string(port) + "'s capabilities";
+        return nullptr;
+    }
+    char name[RTE_ETH_NAME_MAX_LEN] = {};
+    rte_eth_dev_get_name_by_port(port, name);
+    b->port_name_ = name;
+    std::uint32_t workers = std::max<std::uint32_t>(1, cfg.workers);
+    if (workers > info.max_rx_queues || workers > info.max_tx_queues) {
+        error = "--workers " + std::to_string(workers) + ": port " + b->port_name_ + " has " +
+                std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) + " queue pair(s)";
+        return nullptr;
+    }
+    int socket = rte_eth_dev_socket_id(port);
+    if (socket < 0) socket = static_cast<int>(SOCKET_ID_ANY);
+
+    // Every descriptor of every queue, each worker's TX batch, and the per-core caches.
+    unsigned mbufs = workers * (kRxDesc + kTxDesc + 2 * 64 + kPoolCache) + 1024;
+    b->pool_ = rte_pktmbuf_pool_create(("rb_pool_" + std::to_string(port)).c_str(), mbufs, kPoolCache, 0,
+                                       RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (b->pool_ == nullptr) {
+        error = "--backend dpdk: cannot create a pool of " + std::to_string(mbufs) +
+                " mbufs (raise the EAL's -m or add hugepages): " + rte_strerror(rte_errno);
+        return nullptr;
+    }
+
+    rte_eth_conf conf{};
+    // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md).
+    std::uint64_t rss = info.flow_type_rss_offloads & RTE_ETH_RSS_IPV4;
+    if (workers > 1 && rss != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = rss;
+    } else if (workers > 1) {
+        error = "--workers " + std::to_string(workers) + ": port " + b->port_name_ +
+                " cannot spread by IPv4 address (no RSS); use --workers 1 with it";
+        return nullptr;
+    }
+    if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(workers), static_cast<std::uint16_t>(workers), &conf);
+        rc != 0) {
+        error = "--backend dpdk: configuring " + b->port_name_ + " failed: " + rte_strerror(-rc);
+        return nullptr;
+    }
+    for (std::uint16_t q = 0; q < workers; ++q) {
+        if (rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0 ||
+            rte_eth_tx_queue_setup(port, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
+            error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + b->port_name_ + " failed";
+            return nullptr;
+        }
+    }
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(port, &mac);
+    std::memcpy(b->mac_.data(), mac.addr_bytes, 6);
+
+    std::uint32_t mask = cfg.prefix == 0 ? 0 : ~((1u << (32 - cfg.prefix)) - 1);
+    std::uint32_t per_worker = (cfg.max_transfers + workers - 1) / workers;
+    std::uint32_t tid_room = (65536 - 1024) / workers;
+    per_worker = std::min(per_worker, tid_room);
+    for (std::uint32_t i = 0; i < workers; ++i) {
+        DpdkWorkerConfig wc;
+        wc.port_id = port;
+        wc.queue_id = static_cast<std::uint16_t>(i);
+        wc.local = proto::LocalAddress{b->mac_, cfg.ip};
+        wc.subnet_broadcast = mask == 0 ? 0 : (cfg.ip & mask) | ~mask;
+        wc.tid_base = static_cast<std::uint16_t>(1024 + i * per_worker);
+        wc.pool = b->pool_;
+        wc.tftp.id = static_cast<std::uint16_t>(i);
+        wc.tftp.limits = cfg.limits;
+        wc.tftp.max_transfers = per_worker;
+        wc.tftp.global_active = &b->active_;
+        wc.tftp.global_cap = cfg.max_transfers;
+        wc.tftp.trees = cfg.trees;
+        wc.tftp.cache.budget_bytes = cfg.cache_bytes / workers;
+        auto w = DpdkWorker::create(wc, error);
+        if (!w) return nullptr;
+        b->workers_.push_back(std::move(w));
+    }
+    if (int rc = rte_eth_dev_start(port); rc != 0) {
+        error = "--backend dpdk: starting " + b->port_name_ + " failed: " + rte_strerror(-rc);
+        return nullptr;
+    }
+    b->port_started_ = true;
+    b->cpus_ = cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers)) : cfg.cpus;
+    for (auto& w : b->workers_) w->announce();  // gratuitous ARP: peers learn our MAC now
+    return b;
+}
+
+void DpdkBackend::start() {
+    stop_.store(false);
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        int cpu = cpus_[i % cpus_.size()];
+        threads_.emplace_back([this, i, cpu] {
+            rte_thread_register();  // an lcore id, so the mempool's per-core cache works here
+            std::string err;
+            if (!pin_current_thread(cpu, err)) {
+                std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i, err.c_str());
+            }
+            workers_[i]->run(stop_);
+            rte_thread_unregister();
+        });
+    }
+}
+
+void DpdkBackend::stop() {
+    stop_.store(true);
+    for (auto& t : threads_) {
+        if (t.joinable()) t.join();
+    }
+    threads_.clear();
+}
+
+DpdkBackend::~DpdkBackend() {
+    stop();
+    workers_.clear();  // their transfers are over; mbufs back in the pool
+    if (port_started_) {
+        rte_eth_dev_stop(port_);
+        rte_eth_dev_close(port_);
+    }
+    if (pool_ != nullptr) rte_mempool_free(pool_);
+    DpdkEal::cleanup();
+}
+
+}  // namespace rackboot::dataplane

@@ -1,0 +1,62 @@
+// The DPDK backend: EAL from the operator's arguments, the first port, one RX/TX queue pair per
+// worker (RSS on the IPv4 addresses when there are several, so a Pi's packets meet one worker),
+// an mbuf pool sized from the configuration on the port's NUMA node, and a DpdkWorker per queue
+// on its own registered thread. The backend owns the port's IPv4 address.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/backend.h"
+#include "dataplane/boot_trees.h"
+#include "dataplane/dpdk_worker.h"
+#include "proto/tftp_options.h"
+
+namespace rackboot::dataplane {
+
+struct DpdkBackendConfig {
+    std::string eal;               // EAL arguments, as given
+    std::uint32_t ip = 0;          // host order
+    std::uint8_t prefix = 24;
+    std::uint32_t workers = 1;
+    std::vector<int> cpus;         // one per worker; empty: chosen by hwloc
+    std::uint32_t max_transfers = 20000;  // across all workers
+    std::size_t cache_bytes = 512u << 20;
+    proto::TftpLimits limits{};
+    const BootTrees* trees = nullptr;
+};
+
+class DpdkBackend final : public Backend {
+public:
+    static std::unique_ptr<DpdkBackend> create(const DpdkBackendConfig& cfg, std::string& error);
+    ~DpdkBackend() override;
+
+    void start() override;
+    void stop() override;
+    [[nodiscard]] std::size_t worker_count() const noexcept override { return workers_.size(); }
+    [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override { return workers_[i]->counters(); }
+    [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
+
+    [[nodiscard]] const proto::MacAddr& mac() const noexcept { return mac_; }
+    [[nodiscard]] const std::string& port_name() const noexcept { return port_name_; }
+    [[nodiscard]] const std::vector<int>& cpus() const noexcept { return cpus_; }
+
+private:
+    DpdkBackend() = default;
+    std::uint16_t port_ = 0;
+    bool port_started_ = false;
+    std::string port_name_;
+    proto::MacAddr mac_{};
+    struct rte_mempool* pool_ = nullptr;
+    std::vector<std::unique_ptr<DpdkWorker>> workers_;
+    std::vector<std::thread> threads_;
+    std::vector<int> cpus_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::int64_t> active_{0};
+};
+
+}  // namespace rackboot::dataplane
