@@ -99,6 +99,10 @@ Serves Raspberry Pi network boot files over TFTP.
   --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069; port 0: any free port)
   --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
 
+  --backend socket|dpdk  kernel UDP sockets (default), or DPDK owning a port
+  --eal "ARGS"           DPDK EAL arguments, e.g. "-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1"
+  --ip ADDR/PREFIX       the DPDK port's IPv4 address (required with --backend dpdk)
+
   --dhcp off|proxy|on|server
                          answer DHCP: proxy (also "on") offers boot options to Pis only, next to
                          the site's DHCP server; server hands out addresses too (default off)
@@ -147,7 +151,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
             "--retries", "--api", "--dhcp", "--dhcp-interface", "--dhcp-port", "--dhcp-server-ip",
             "--tftp-server", "--pi-ouis", "--subnet", "--pool", "--router", "--dns", "--lease-time", "--reserve",
-            "--state", "--lease-fsync"};
+            "--state", "--lease-fsync", "--backend", "--eal", "--ip"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
                                             : "unexpected argument '" + flag + "'";
@@ -260,6 +264,19 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             } else {
                 return bad("has a KEY that is neither an 8-hex-digit serial nor a MAC");
             }
+        } else if (flag == "--backend") {
+            if (value != "socket" && value != "dpdk") return bad("is not socket or dpdk");
+            cfg.dpdk = value == "dpdk";
+        } else if (flag == "--eal") {
+            cfg.eal = value;
+        } else if (flag == "--ip") {
+            std::size_t slash = value.find('/');
+            in_addr a{};
+            if (slash == std::string::npos || !parse_ipv4(value.substr(0, slash), a) ||
+                !parse_uint<std::uint8_t>(std::string_view(value).substr(slash + 1), 8, 30, cfg.dpdk_prefix)) {
+                return bad("is not ADDR/PREFIX (prefix 8..30)");
+            }
+            cfg.dpdk_ip = ntohl(a.s_addr);
         } else if (flag == "--state") {
             cfg.state_dir = value;
         } else if (flag == "--lease-fsync") {
@@ -288,8 +305,22 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             }
         }
     }
+    if (cfg.dpdk) {
+        if (cfg.dpdk_ip == 0) {
+            error = "--backend dpdk needs --ip ADDR/PREFIX (the port's own address)";
+            return std::nullopt;
+        }
+        if (cfg.eal.empty()) {
+            error = "--backend dpdk needs --eal with at least the port (--vdev=... or a PCI address)";
+            return std::nullopt;
+        }
+        if (cfg.dhcp_mode != proto::DhcpMode::Off) {
+            error = "--dhcp is not available with --backend dpdk yet (the socket backend serves it)";
+            return std::nullopt;
+        }
+    }
     // Pis told to fetch from this host must be able to reach its TFTP service.
-    if (cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 && (ntohl(cfg.listen.s_addr) >> 24) == 127) {
+    if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 && (ntohl(cfg.listen.s_addr) >> 24) == 127) {
         error = "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
                 "(or the boot network's address), or --tftp-server for another TFTP host";
         return std::nullopt;

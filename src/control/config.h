@@ -53,6 +53,11 @@ struct DaemonConfig {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
     std::string state_dir;
     bool lease_fsync = true;
+    // Backend
+    bool dpdk = false;
+    std::string eal;
+    std::uint32_t dpdk_ip = 0;  // host order
+    std::uint8_t dpdk_prefix = 0;
     bool show_help = false;
     bool show_version = false;
 };

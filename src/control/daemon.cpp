@@ -17,6 +17,7 @@
 #include "control/lease_store.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/cpu_affinity.h"
+#include "dataplane/dpdk_backend.h"
 #include "dataplane/socket_backend.h"
 #include "proto/tftp_options.h"
 
@@ -39,10 +40,10 @@ void raise_fd_limit() {
     }
 }
 
-void drain_records(dataplane::SocketBackend& backend, dataplane::DhcpService* dhcp) {
+void drain_records(dataplane::Backend& backend, dataplane::DhcpService* dhcp) {
     dataplane::TransferRecord r;
     for (std::size_t i = 0; i < backend.worker_count(); ++i) {
-        while (backend.worker(i).records().pop(r)) std::printf("%s\n", format_transfer(r).c_str());
+        while (backend.records(i).pop(r)) std::printf("%s\n", format_transfer(r).c_str());
     }
     dataplane::DhcpRecord d;
     while (dhcp != nullptr && dhcp->records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
@@ -141,18 +142,58 @@ int run_daemon(const DaemonConfig& cfg) {
         dhcp->restore(restored);
         bc.dhcp = dhcp.get();
     }
-    auto backend = dataplane::SocketBackend::create(bc, error);
-    if (!backend) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
+    std::unique_ptr<dataplane::Backend> backend;
+    std::string where;  // for the start line
+    std::string backend_text;
+    std::uint16_t tftp_port = 69;
+    std::string steering;
+    std::vector<int> worker_cpus;
+    if (cfg.dpdk) {
+        dataplane::DpdkBackendConfig dc;
+        dc.eal = cfg.eal;
+        dc.ip = cfg.dpdk_ip;
+        dc.prefix = cfg.dpdk_prefix;
+        dc.workers = cfg.workers != 0 ? cfg.workers : (cfg.cpus.empty() ? 1 : static_cast<std::uint32_t>(cfg.cpus.size()));
+        dc.cpus = cfg.cpus;
+        dc.max_transfers = bc.max_transfers;
+        dc.cache_bytes = bc.cache_bytes;
+        dc.limits = bc.limits;
+        dc.trees = trees.get();
+        auto d = dataplane::DpdkBackend::create(dc, error);
+        if (!d) {
+            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+            return 1;
+        }
+        in_addr a{};
+        a.s_addr = htonl(cfg.dpdk_ip);
+        const auto& m = d->mac();
+        char mac[18];
+        std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+        where = ip_text(a);
+        backend_text = "dpdk port=" + d->port_name() + " mac=" + mac;
+        steering = dc.workers > 1 ? "rss-ipv4" : "single-queue";
+        worker_cpus = d->cpus();
+        backend = std::move(d);
+    } else {
+        auto s = dataplane::SocketBackend::create(bc, error);
+        if (!s) {
+            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+            return 1;
+        }
+        tftp_port = s->port();
+        where = ip_text(cfg.listen);
+        backend_text = "socket";
+        steering = s->steering() ? "client-address" : "kernel-hash";
+        worker_cpus = s->cpus();
+        backend = std::move(s);
     }
 
     std::unique_ptr<ApiServer> api;
     if (cfg.api_enabled) {
-        dataplane::SocketBackend* b = backend.get();
+        dataplane::Backend* b = backend.get();
         api = std::make_unique<ApiServer>(cfg.api_addr, cfg.api_port, [b] {
             std::vector<const dataplane::WorkerCounters*> ws;
-            for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->worker(i).counters());
+            for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
             return render_metrics(ws);
         });
         if (!api->start(error)) {
@@ -176,16 +217,15 @@ int run_daemon(const DaemonConfig& cfg) {
                                                                       : "server";
     if (dhcp) dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
     std::string cpus;
-    for (int c : backend->cpus()) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+    for (int c : worker_cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
     std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
-                "max_transfers=%u api=%s dhcp=%s\n",
-                ip_text(cfg.listen).c_str(), backend->port(), root.c_str(), demo ? " (demo tree)" : "",
-                trees->board_count(), backend->worker_count(), cpus.c_str(),
-                backend->steering() ? "client-address" : "kernel-hash", bc.limits.max_blksize, bc.max_transfers,
-                api_text.c_str(), dhcp_text.c_str());
+                "max_transfers=%u api=%s dhcp=%s backend=%s\n",
+                where.c_str(), tftp_port, root.c_str(), demo ? " (demo tree)" : "", trees->board_count(),
+                backend->worker_count(), cpus.c_str(), steering.c_str(), bc.limits.max_blksize, bc.max_transfers,
+                api_text.c_str(), dhcp_text.c_str(), backend_text.c_str());
     if (demo) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
-                    ip_text(cfg.listen).c_str(), backend->port());
+                    ip_text(cfg.listen).c_str(), tftp_port);
         if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
     }
     if (lease_store) std::printf("event=leases restored=%zu store=%s\n", restored.size(), lease_store->path().c_str());

@@ -61,6 +61,10 @@ std::string render_metrics(const Workers& ws) {
         {"rackboot_cache_hits_total", "counter", "Block cache chunk lookups served from memory.",
          &WorkerCounters::cache_hits},
         {"rackboot_tftp_active_transfers", "gauge", "TFTP transfers in progress.", &WorkerCounters::active_transfers},
+        {"rackboot_arp_replies_total", "counter", "ARP requests for our address answered (DPDK backend).",
+         &WorkerCounters::arp_replies},
+        {"rackboot_icmp_replies_total", "counter", "ICMP echo requests answered (DPDK backend).",
+         &WorkerCounters::icmp_replies},
         {"rackboot_dhcp_leases_in_use", "gauge", "DHCP leases offered or bound and not expired.",
          &WorkerCounters::dhcp_leases_in_use},
         {"rackboot_dhcp_pool_size", "gauge", "Addresses in the DHCP pool.", &WorkerCounters::dhcp_pool_size},
@@ -74,6 +78,11 @@ std::string render_metrics(const Workers& ws) {
         << sum(ws, [](const WorkerCounters& w) { return w.rx_packets.get(); }) << '\n';
     out << "rackboot_packets_total{direction=\"tx\"} "
         << sum(ws, [](const WorkerCounters& w) { return w.tx_packets.get(); }) << '\n';
+    header(out, "rackboot_frame_drops_total", "counter", "Frames the DPDK backend's L2/L3 stack dropped, by reason.");
+    for (std::size_t i = 0; i < static_cast<std::size_t>(proto::FrameDrop::count_); ++i) {
+        out << "rackboot_frame_drops_total{reason=\"" << to_string(static_cast<proto::FrameDrop>(i)) << "\"} "
+            << sum(ws, [i](const WorkerCounters& w) { return w.frame_drops[i].get(); }) << '\n';
+    }
     header(out, "rackboot_dhcp_packets_total", "counter", "DHCP messages received, by message type and outcome.");
     for (std::size_t t = 0; t < dataplane::kDhcpTypes; ++t) {
         for (std::size_t v = 0; v < dataplane::kDhcpVerdicts; ++v) {

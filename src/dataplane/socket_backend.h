@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/backend.h"
 #include "dataplane/tftp_worker.h"
 
 namespace rackboot::dataplane {
@@ -29,20 +30,21 @@ struct SocketBackendConfig {
     DhcpService* dhcp = nullptr;  // served by worker 0 when set
 };
 
-class SocketBackend {
+class SocketBackend final : public Backend {
 public:
     static std::unique_ptr<SocketBackend> create(const SocketBackendConfig& cfg, std::string& error);
-    ~SocketBackend();
+    ~SocketBackend() override;
 
     // The port actually bound (differs from the configured one when that was 0).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
     [[nodiscard]] bool steering() const noexcept { return steering_; }
 
-    void start();
-    void stop();
+    void start() override;
+    void stop() override;
 
-    [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
-    [[nodiscard]] TftpWorker& worker(std::size_t i) noexcept { return *workers_[i]; }
+    [[nodiscard]] std::size_t worker_count() const noexcept override { return workers_.size(); }
+    [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override { return workers_[i]->counters(); }
+    [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
     [[nodiscard]] const std::vector<int>& cpus() const noexcept { return cpus_; }
 
 private:

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The DPDK backend on a veth through net_af_packet: the kernel's ping and real TFTP clients in
+# another namespace talk to rackbootd, which answers ARP, ICMP and TFTP itself.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netns.sh"
+netns_setup
+# rackbootd owns the address through DPDK: the kernel side of the veth keeps none.
+ip -n "$NS_SRV" addr flush dev "$IF_SRV"
+ip -n "$NS_CLI" addr add "$NET.0.2/16" dev "$IF_CLI"
+ROOT=$WORK/root
+declare -A SIZES=([one]=1 [b512]=512 [x1468]=$((1468 * 3)) [start4]=2253088)
+for name in "${!SIZES[@]}"; do make_file "$ROOT/$name.bin" "${SIZES[$name]}"; done
+RB_NETNS=$NS_SRV
+start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1 \
+    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbaf$$ --vdev=net_af_packet0,iface=$IF_SRV"
+grep -q "backend=dpdk port=net_af_packet0" "$WORK/rackbootd.log" || fail "not on the DPDK backend"
+in_cli() { ip netns exec "$NS_CLI" "$@"; }
+
+in_cli ping -c 3 -i 0.2 -W 2 "$SRV_IP" > "$WORK/ping.log" || fail "ping: $(cat "$WORK/ping.log")"
+pass "ARP and ping answered by the DPDK backend"
+
+for client in curl512 curl1468 tftp-hpa atftp busybox; do
+    for name in $(printf '%s\n' "${!SIZES[@]}" | sort); do
+        out="$WORK/$client-$name"
+        case "$client" in
+        curl512) in_cli timeout 60 curl -sf --tftp-blksize 512 -o "$out" "tftp://$SRV_IP/$name.bin" ;;
+        curl1468) in_cli timeout 60 curl -sf --tftp-blksize 1468 -o "$out" "tftp://$SRV_IP/$name.bin" ;;
+        tftp-hpa) in_cli timeout 60 tftp -m binary "$SRV_IP" -c get "$name.bin" "$out" ;;
+        atftp) in_cli timeout 60 atftp --option "windowsize 16" --option "tsize enable" --option "blksize 1468" \
+                   -g -r "$name.bin" -l "$out" "$SRV_IP" > /dev/null 2>&1 ;;
+        busybox) in_cli timeout 60 busybox tftp -b 1468 -g -r "$name.bin" -l "$out" "$SRV_IP" ;;
+        esac || fail "$client could not fetch $name.bin over DPDK"
+        same_sha "$ROOT/$name.bin" "$out" "$client $name.bin over DPDK"
+    done
+    pass "$client: every file over DPDK"
+done
+out=$(in_cli tftp -m binary "$SRV_IP" -c get ../etc/passwd "$WORK/passwd" 2>&1 || true)
+grep -q 'Error code 2' <<<"$out" || fail "traversal over DPDK not refused: $out"
+sleep 0.3
+expect_metric 'rackboot_tftp_transfers_total{result="complete"}' 20
+[ "$(metric 'rackboot_arp_replies_total')" -ge 1 ] || fail "no ARP reply counted"
+[ "$(metric 'rackboot_icmp_replies_total')" -ge 3 ] || fail "pings not counted"
+pass "counters"
