@@ -46,7 +46,7 @@ void drain_records(dataplane::Backend& backend, dataplane::DhcpService* dhcp) {
         while (backend.records(i).pop(r)) std::printf("%s\n", format_transfer(r).c_str());
     }
     dataplane::DhcpRecord d;
-    while (dhcp != nullptr && dhcp->records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
+    while (dhcp != nullptr && dhcp->engine().records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
     std::fflush(stdout);
 }
 
@@ -101,9 +101,10 @@ int run_daemon(const DaemonConfig& cfg) {
     std::vector<proto::Lease> restored;
     std::unique_ptr<dataplane::DhcpService> dhcp;
     if (cfg.dhcp_mode != proto::DhcpMode::Off) {
-        dataplane::DhcpServiceConfig dc;
-        dc.interface = cfg.dhcp_interface;
-        dc.port = cfg.dhcp_port;
+        dataplane::DhcpServiceConfig sc;
+        sc.interface = cfg.dhcp_interface;
+        sc.port = cfg.dhcp_port;
+        dataplane::DhcpEngineConfig& dc = sc.engine;
         dc.responder.mode = cfg.dhcp_mode;
         dc.responder.pi_ouis = cfg.pi_ouis;
         dc.responder.server_ip = cfg.dhcp_server_ip;
@@ -134,7 +135,7 @@ int run_daemon(const DaemonConfig& cfg) {
             }
             dc.journal = &journal;
         }
-        dhcp = dataplane::DhcpService::create(dc, error);
+        dhcp = dataplane::DhcpService::create(sc, error);
         if (!dhcp) {
             std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
             return 1;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dataplane/cpu_affinity.h"
+#include "dataplane/dhcp_service.h"
 
 namespace rackboot::dataplane {
 
@@ -47,7 +48,7 @@ std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32
             for (int f : fds) close(f);
             return {};
         }
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);  // best effort: bursts of RRQs
+        grow_receive_buffer(fd, rcvbuf);  // best effort: bursts of RRQs
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_addr = addr;

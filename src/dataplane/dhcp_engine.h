@@ -1,0 +1,95 @@
+// The DHCP service's logic, whatever the backend: proxy responder or full server, the lease
+// journal hand-off, replies held until their lease is durable, counters and records. Backends
+// feed it datagrams that arrived on UDP 67 and give it a DhcpTransport to send replies with.
+// Runs on one worker (single writer of the lease table).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/counters.h"
+#include "dataplane/dhcp_record.h"
+#include "dataplane/lease_journal.h"
+#include "dataplane/spsc_ring.h"
+#include "proto/dhcp_responder.h"
+#include "proto/dhcp_server.h"
+#include "proto/net_frames.h"
+
+namespace rackboot::dataplane {
+
+// Where a request came from, so its reply can go back the same way.
+struct DhcpOrigin {
+    std::uint32_t local_ip = 0;   // our address on the receiving interface (host order)
+    int ifindex = 0;              // socket backend: the receiving interface
+    proto::MacAddr peer_mac{};    // DPDK backend: the sender's Ethernet address
+};
+
+class DhcpTransport {
+public:
+    virtual ~DhcpTransport() = default;
+    virtual bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes, const DhcpOrigin& origin) = 0;
+};
+
+struct DhcpEngineConfig {
+    proto::DhcpResponderConfig responder{};  // mode, Pi OUIs, addresses
+    // Full server mode only:
+    proto::LeaseConfig leases{};
+    proto::DhcpServerConfig server{};
+    LeaseJournal* journal = nullptr;  // required in server mode
+};
+
+class DhcpEngine {
+public:
+    static std::unique_ptr<DhcpEngine> create(const DhcpEngineConfig& cfg, DhcpTransport& transport, std::string& error);
+    DhcpEngine(const DhcpEngine&) = delete;
+    DhcpEngine& operator=(const DhcpEngine&) = delete;
+
+    // Restores persisted leases; call before the worker starts.
+    void restore(const std::vector<proto::Lease>& leases);
+    // The journal's wake-up fd in server mode (replies became sendable), else -1.
+    [[nodiscard]] int journal_fd() const noexcept { return cfg_.journal != nullptr ? cfg_.journal->worker_fd() : -1; }
+
+    // Sends the replies whose leases are now durable (call before each batch of datagrams).
+    void begin_batch(WorkerCounters& counters);
+    void on_datagram(const std::uint8_t* data, std::size_t len, bool truncated, const DhcpOrigin& origin,
+                     WorkerCounters& counters);
+    // Wakes the lease store when the batch queued lease changes.
+    void end_batch();
+    // Once a second: the lease gauges.
+    void tick(WorkerCounters& counters);
+
+    [[nodiscard]] SpscRing<DhcpRecord>& records() noexcept { return records_; }
+
+private:
+    DhcpEngine(const DhcpEngineConfig& cfg, DhcpTransport& transport)
+        : cfg_(cfg), transport_(transport), responder_(cfg.responder), records_(4096) {}
+    void send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin, WorkerCounters& counters);
+
+    // A reply waiting for its lease change to be durable.
+    struct Pending {
+        std::uint64_t seq = 0;
+        proto::DhcpReply reply;
+        DhcpOrigin origin;
+        std::array<std::uint8_t, 1024> bytes{};
+    };
+    static constexpr std::size_t kMaxPending = 4096;
+
+    DhcpEngineConfig cfg_;
+    DhcpTransport& transport_;
+    proto::DhcpResponder responder_;
+    std::optional<proto::DhcpServer> server_;
+    std::vector<Pending> pending_;  // ring
+    std::size_t pending_head_ = 0;
+    std::size_t pending_count_ = 0;
+    bool pushed_ = false;
+    std::int64_t last_tick_ = 0;
+    SpscRing<DhcpRecord> records_;
+    std::vector<std::uint8_t> tx_;
+};
+
+}  // namespace rackboot::dataplane
