@@ -314,10 +314,6 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             error = "--backend dpdk needs --eal with at least the port (--vdev=... or a PCI address)";
             return std::nullopt;
         }
-        if (cfg.dhcp_mode != proto::DhcpMode::Off) {
-            error = "--dhcp is not available with --backend dpdk yet (the socket backend serves it)";
-            return std::nullopt;
-        }
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.
     if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 && (ntohl(cfg.listen.s_addr) >> 24) == 127) {

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,13 @@ void raise_fd_limit() {
     }
 }
 
-void drain_records(dataplane::Backend& backend, dataplane::DhcpService* dhcp) {
+void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp) {
     dataplane::TransferRecord r;
     for (std::size_t i = 0; i < backend.worker_count(); ++i) {
         while (backend.records(i).pop(r)) std::printf("%s\n", format_transfer(r).c_str());
     }
     dataplane::DhcpRecord d;
-    while (dhcp != nullptr && dhcp->engine().records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
+    while (dhcp != nullptr && dhcp->records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
     std::fflush(stdout);
 }
 
@@ -99,7 +100,9 @@ int run_daemon(const DaemonConfig& cfg) {
     dataplane::LeaseJournal journal;
     std::unique_ptr<LeaseStore> lease_store;
     std::vector<proto::Lease> restored;
-    std::unique_ptr<dataplane::DhcpService> dhcp;
+    std::unique_ptr<dataplane::DhcpService> dhcp;    // socket backend
+    std::optional<dataplane::DhcpEngineConfig> dpdk_dhcp;  // DPDK backend: its worker 0 runs it
+    dataplane::DhcpEngine* dhcp_engine = nullptr;
     if (cfg.dhcp_mode != proto::DhcpMode::Off) {
         dataplane::DhcpServiceConfig sc;
         sc.interface = cfg.dhcp_interface;
@@ -135,13 +138,18 @@ int run_daemon(const DaemonConfig& cfg) {
             }
             dc.journal = &journal;
         }
-        dhcp = dataplane::DhcpService::create(sc, error);
-        if (!dhcp) {
-            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-            return 1;
+        if (!cfg.dpdk) {
+            dhcp = dataplane::DhcpService::create(sc, error);
+            if (!dhcp) {
+                std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+                return 1;
+            }
+            dhcp->restore(restored);
+            bc.dhcp = dhcp.get();
+            dhcp_engine = &dhcp->engine();
+        } else {
+            dpdk_dhcp = dc;
         }
-        dhcp->restore(restored);
-        bc.dhcp = dhcp.get();
     }
     std::unique_ptr<dataplane::Backend> backend;
     std::string where;  // for the start line
@@ -160,11 +168,15 @@ int run_daemon(const DaemonConfig& cfg) {
         dc.cache_bytes = bc.cache_bytes;
         dc.limits = bc.limits;
         dc.trees = trees.get();
+        dc.dhcp = dpdk_dhcp;
+        dc.dhcp_port = cfg.dhcp_port;
         auto d = dataplane::DpdkBackend::create(dc, error);
         if (!d) {
             std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
             return 1;
         }
+        dhcp_engine = d->dhcp();
+        if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
         in_addr a{};
         a.s_addr = htonl(cfg.dpdk_ip);
         const auto& m = d->mac();
@@ -216,7 +228,9 @@ int run_daemon(const DaemonConfig& cfg) {
     std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off     ? "off"
                             : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
                                                                       : "server";
-    if (dhcp) dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
+    if (dhcp_engine != nullptr) {
+        dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
+    }
     std::string cpus;
     for (int c : worker_cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
     std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
@@ -235,12 +249,12 @@ int run_daemon(const DaemonConfig& cfg) {
     timespec tick{0, 50'000'000};
     for (;;) {
         int sig = sigtimedwait(&stop_set, nullptr, &tick);
-        drain_records(*backend, dhcp.get());
+        drain_records(*backend, dhcp_engine);
         if (sig == SIGINT || sig == SIGTERM) break;
     }
     backend->stop();
     if (lease_store) lease_store->stop();
-    drain_records(*backend, dhcp.get());
+    drain_records(*backend, dhcp_engine);
     if (api) api->stop();
     std::printf("event=stop\n");
     return 0;

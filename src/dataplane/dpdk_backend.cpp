@@ -111,6 +111,15 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         if (!w) return nullptr;
         b->workers_.push_back(std::move(w));
     }
+    if (cfg.dhcp) {
+        // Renewals are unicast from each client's address and would be spread by RSS: the lease
+        // table has one writer, so DHCP needs every DHCP packet on one queue.
+        if (workers > 1) {
+            error = "--dhcp with --backend dpdk needs --workers 1 for now (one lease-table writer)";
+            return nullptr;
+        }
+        if (!b->workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return nullptr;
+    }
     if (int rc = rte_eth_dev_start(port); rc != 0) {
         error = "--backend dpdk: starting " + b->port_name_ + " failed: " + rte_strerror(-rc);
         return nullptr;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,8 @@ struct DpdkBackendConfig {
     std::size_t cache_bytes = 512u << 20;
     proto::TftpLimits limits{};
     const BootTrees* trees = nullptr;
+    std::optional<DhcpEngineConfig> dhcp;  // served by worker 0 (needs workers == 1 for now)
+    std::uint16_t dhcp_port = 67;
 };
 
 class DpdkBackend final : public Backend {
@@ -42,6 +45,7 @@ public:
     [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
 
     [[nodiscard]] const proto::MacAddr& mac() const noexcept { return mac_; }
+    [[nodiscard]] DhcpEngine* dhcp() noexcept { return workers_.empty() ? nullptr : workers_[0]->dhcp(); }
     [[nodiscard]] const std::string& port_name() const noexcept { return port_name_; }
     [[nodiscard]] const std::vector<int>& cpus() const noexcept { return cpus_; }
 

@@ -54,12 +54,23 @@ void DpdkWorker::announce() {
     flush();
 }
 
+bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error) {
+    dhcp_port_ = port;
+    dhcp_ = DhcpEngine::create(cfg, *this, error);
+    return dhcp_ != nullptr;
+}
+
 unsigned DpdkWorker::poll_once(Nanos now) {
+    if (dhcp_) dhcp_->begin_batch(service_->counters());  // replies whose leases are now durable
     std::array<rte_mbuf*, kBurst> rx{};
     std::uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue_id, rx.data(), kBurst);
     for (std::uint16_t i = 0; i < n; ++i) {
         handle(rx[i], now);
         rte_pktmbuf_free(rx[i]);
+    }
+    if (dhcp_) {
+        dhcp_->end_batch();
+        dhcp_->tick(service_->counters());
     }
     service_->poll(now);
     flush();
@@ -117,6 +128,10 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
     case proto::FrameInfo::Kind::Udp: break;
     }
     Endpoint from{htonl(f.src_ip), f.src_port, f.src_mac};
+    if (f.dst_port == dhcp_port_ && dhcp_) {
+        dhcp_->on_datagram(f.payload.data(), f.payload.size(), false, DhcpOrigin{cfg_.local.ip, 0, f.src_mac}, c);
+        return;
+    }
     if (f.dst_port == kTftpPort) {
         service_->on_request(f.payload.data(), f.payload.size(), from, htonl(cfg_.local.ip), now);
         return;
@@ -211,6 +226,20 @@ std::uint32_t DpdkWorker::send(std::uint32_t slot, std::span<const TxDatagram> d
         ++n;
     }
     return n;
+}
+
+bool DpdkWorker::send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes,
+                           const DhcpOrigin& origin) {
+    Endpoint to;
+    if (reply.dest == proto::DhcpReply::Dest::Broadcast) {
+        to = Endpoint{htonl(0xffffffffu), static_cast<std::uint16_t>(dhcp_port_ + 1), proto::kBroadcastMac};
+    } else {
+        // A relay or a configured client sent the request: answer its MAC, no ARP needed.
+        bool relay = reply.dest == proto::DhcpReply::Dest::Relay;
+        to = Endpoint{htonl(reply.dest_ip), static_cast<std::uint16_t>(relay ? dhcp_port_ : dhcp_port_ + 1), origin.peer_mac};
+    }
+    iovec piece{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    return queue_udp(to, htonl(cfg_.local.ip), dhcp_port_, std::span<const iovec>(&piece, 1));
 }
 
 void DpdkWorker::send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) {

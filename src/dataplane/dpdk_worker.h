@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/dhcp_engine.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
 #include "proto/net_frames.h"
@@ -31,7 +32,7 @@ struct DpdkWorkerConfig {
     TftpServiceConfig tftp{};
 };
 
-class DpdkWorker final : private TftpTransport {
+class DpdkWorker final : private TftpTransport, private DhcpTransport {
 public:
     static std::unique_ptr<DpdkWorker> create(const DpdkWorkerConfig& cfg, std::string& error);
     ~DpdkWorker() override;
@@ -45,6 +46,9 @@ public:
     void run(const std::atomic<bool>& stop);
     // Gratuitous ARP for our address.
     void announce();
+    // Serves DHCP on `port` from this worker (the single writer of the lease table).
+    [[nodiscard]] bool attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error);
+    [[nodiscard]] DhcpEngine* dhcp() noexcept { return dhcp_.get(); }
 
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return service_->counters(); }
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
@@ -63,6 +67,8 @@ private:
     void close_tid(std::uint32_t slot) override;
     std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override;
     void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) override;
+    // DhcpTransport: replies as frames (broadcast, or to the sender's MAC for relays and renewals).
+    bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes, const DhcpOrigin& origin) override;
 
     struct Tid {
         Endpoint client;
@@ -76,6 +82,8 @@ private:
     std::array<rte_mbuf*, 64> tx_{};
     unsigned tx_count_ = 0;
     std::uint16_t ip_id_ = 0;
+    std::unique_ptr<DhcpEngine> dhcp_;
+    std::uint16_t dhcp_port_ = 67;
 };
 
 }  // namespace rackboot::dataplane

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full DHCP server in network namespaces: udhcpc and dhclient obtain and renew leases, a rack
 # of Pis gets distinct addresses, leases survive kill -9, tshark decodes the replies cleanly.
+# RB_BACKEND=dpdk runs the same test against the DPDK backend.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 netns_setup
@@ -8,7 +9,8 @@ DATA=$(cd "$(dirname "$0")/../data" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK/root"
 echo "x" > "$WORK/root/start.elf"
-ARGS=(--tftp-root "$WORK/root" --listen "$SRV_IP" --dhcp server --dhcp-interface "$IF_SRV"
+backend_args
+ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server
       --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.8.255" --router "$SRV_IP" --dns "$SRV_IP"
       --lease-time 600 --state "$WORK/state" --reserve "02:00:00:00:00:99=$NET.0.99")
 RB_NETNS=$NS_SRV

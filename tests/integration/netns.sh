@@ -36,3 +36,15 @@ netns_cleanup() {
     ip netns del "$NS_SRV" 2>/dev/null || true
     ip netns del "$NS_CLI" 2>/dev/null || true
 }
+
+# backend_args: sets BACKEND_ARGS for rackbootd on the server side of the veth: kernel sockets
+# bound to the interface, or (RB_BACKEND=dpdk) DPDK owning it through net_af_packet.
+backend_args() {
+    if [ "${RB_BACKEND:-socket}" = dpdk ]; then
+        ip -n "$NS_SRV" addr flush dev "$IF_SRV"
+        BACKEND_ARGS=(--backend dpdk --ip "$SRV_IP/16" --workers 1
+            --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rb$IF_SRV --vdev=net_af_packet0,iface=$IF_SRV")
+    else
+        BACKEND_ARGS=(--listen "$SRV_IP" --dhcp-interface "$IF_SRV")
+    fi
+}
