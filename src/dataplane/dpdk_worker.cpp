@@ -3,11 +3,11 @@
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/monotonic_clock.h"
 #include "proto/net_frames.h"
 
 namespace rackboot::dataplane {
@@ -18,12 +18,6 @@ namespace {
 
 constexpr std::uint16_t kTftpPort = 69;
 constexpr unsigned kBurst = 32;
-
-Nanos monotonic_now() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<Nanos>(ts.tv_sec) * proto::kSecond + ts.tv_nsec;
-}
 
 }  // namespace
 

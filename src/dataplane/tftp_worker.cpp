@@ -3,13 +3,14 @@
 #include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+
+#include "dataplane/monotonic_clock.h"
 
 namespace rackboot::dataplane {
 
@@ -20,12 +21,6 @@ namespace {
 constexpr std::uint64_t kListenTag = UINT64_MAX;
 constexpr std::uint64_t kCacheTag = UINT64_MAX - 1;
 constexpr std::uint64_t kDhcpTag = UINT64_MAX - 2;
-
-Nanos monotonic_now() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<Nanos>(ts.tv_sec) * proto::kSecond + ts.tv_nsec;
-}
 
 }  // namespace
 

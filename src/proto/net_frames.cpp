@@ -140,34 +140,29 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     return out;
 }
 
-std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& req) noexcept {
+// IPv4-over-Ethernet ARP: opcode, sender and target.
+static std::size_t build_arp(MutableBytes out, const MacAddr& eth_dst, const LocalAddress& us, std::uint16_t op,
+                      const MacAddr& target_mac, std::uint32_t target_ip) noexcept {
     ByteWriter w(out);
-    write_eth(w, req.src_mac, us.mac, kEtherArp);
+    write_eth(w, eth_dst, us.mac, kEtherArp);
     w.be16(1);
     w.be16(kEtherIpv4);
     w.u8(6);
     w.u8(4);
-    w.be16(2);
+    w.be16(op);
     w.bytes(us.mac);
     w.be32(us.ip);
-    w.bytes(req.src_mac);
-    w.be32(req.src_ip);
+    w.bytes(target_mac);
+    w.be32(target_ip);
     return w.ok() ? w.size() : 0;
 }
 
+std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& req) noexcept {
+    return build_arp(out, req.src_mac, us, 2, req.src_mac, req.src_ip);
+}
+
 std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip, bool gratuitous) noexcept {
-    ByteWriter w(out);
-    write_eth(w, kBroadcastMac, us.mac, kEtherArp);
-    w.be16(1);
-    w.be16(kEtherIpv4);
-    w.u8(6);
-    w.u8(4);
-    w.be16(1);
-    w.bytes(us.mac);
-    w.be32(us.ip);
-    w.bytes(MacAddr{});
-    w.be32(gratuitous ? us.ip : target_ip);
-    return w.ok() ? w.size() : 0;
+    return build_arp(out, kBroadcastMac, us, 1, MacAddr{}, gratuitous ? us.ip : target_ip);
 }
 
 std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& echo) noexcept {
