@@ -24,6 +24,7 @@ std::unique_ptr<BlockCache> BlockCache::create(const BlockCacheConfig& cfg, std:
     }
     c->arena_ = static_cast<std::uint8_t*>(mem);
     c->chunks_.resize(nchunks);
+    c->pins_.assign(nchunks, 0);
     c->files_.resize(cfg.max_files);
     int rc = io_uring_queue_init(cfg.ring_entries, &c->ring_, 0);
     if (rc < 0) {
@@ -161,7 +162,7 @@ std::int32_t BlockCache::take_slot() noexcept {
         std::uint32_t i = hand_;
         hand_ = (hand_ + 1) % n;
         Chunk& c = chunks_[i];
-        if (c.state == ChunkState::Loading) continue;
+        if (c.state == ChunkState::Loading || pins_[i] > 0) continue;
         if (c.state == ChunkState::Ready && c.referenced) {
             c.referenced = false;
             continue;

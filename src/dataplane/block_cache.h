@@ -68,6 +68,18 @@ public:
 
     [[nodiscard]] std::uint64_t reads_issued() const noexcept { return reads_issued_; }
 
+    // Zero-copy senders (DPDK external buffers) pin the chunk a payload points into while a
+    // packet references it; a pinned chunk is never evicted or reused.
+    [[nodiscard]] std::int32_t chunk_of(const void* p) const noexcept {
+        auto* b = static_cast<const std::uint8_t*>(p);
+        if (b < arena_ || b >= arena_ + arena_bytes_) return -1;
+        return static_cast<std::int32_t>(static_cast<std::size_t>(b - arena_) / cfg_.chunk_size);
+    }
+    void pin(std::int32_t chunk) noexcept { ++pins_[static_cast<std::size_t>(chunk)]; }
+    void unpin(std::int32_t chunk) noexcept { --pins_[static_cast<std::size_t>(chunk)]; }
+    [[nodiscard]] std::uint32_t pins(std::int32_t chunk) const noexcept { return pins_[static_cast<std::size_t>(chunk)]; }
+    [[nodiscard]] std::size_t chunk_count() const noexcept { return chunks_.size(); }
+
 private:
     enum class ChunkState : std::uint8_t { Empty, Loading, Ready, Failed };
     struct Chunk {
@@ -107,6 +119,7 @@ private:
     std::uint8_t* arena_ = nullptr;
     std::size_t arena_bytes_ = 0;
     std::vector<Chunk> chunks_;
+    std::vector<std::uint32_t> pins_;  // by chunk slot; apart from Chunk so resets keep them
     std::uint32_t hand_ = 0;
     std::vector<File> files_;
     std::uint64_t release_clock_ = 0;

@@ -113,6 +113,8 @@ struct alignas(64) WorkerCounters {
     std::array<Counter, static_cast<std::size_t>(DhcpQuirk::count_)> dhcp_quirks;
     // DPDK backend: frames the L2/L3 stack dropped, and what it answered itself.
     std::array<Counter, static_cast<std::size_t>(proto::FrameDrop::count_)> frame_drops;
+    Counter tx_zero_copy_bytes;    // payload sent from the block cache by reference
+    Counter tx_copied_bytes;       // payload copied into packet buffers
     Counter arp_replies;
     Counter icmp_replies;
     Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired

@@ -156,11 +156,13 @@ void DpdkBackend::stop() {
 
 DpdkBackend::~DpdkBackend() {
     stop();
-    workers_.clear();  // their transfers are over; mbufs back in the pool
+    // Stop the port first: mbufs still queued point into the workers' caches, and freeing them
+    // calls back into the workers.
     if (port_started_) {
         rte_eth_dev_stop(port_);
         rte_eth_dev_close(port_);
     }
+    workers_.clear();
     if (pool_ != nullptr) rte_mempool_free(pool_);
     DpdkEal::cleanup();
 }

@@ -21,6 +21,8 @@ constexpr unsigned kBurst = 32;
 
 }  // namespace
 
+DpdkWorker::DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg) {}
+
 std::unique_ptr<DpdkWorker> DpdkWorker::create(const DpdkWorkerConfig& cfg, std::string& error) {
     std::unique_ptr<DpdkWorker> w(new DpdkWorker(cfg));
     if (!w->init(error)) return nullptr;
@@ -34,7 +36,44 @@ bool DpdkWorker::init(std::string& error) {
     }
     tids_.resize(cfg_.tftp.max_transfers);
     service_ = TftpService::create(cfg_.tftp, *this, error);
-    return service_ != nullptr;
+    if (!service_) return false;
+    std::size_t chunks = service_->cache().chunk_count();
+    chunk_refs_.resize(chunks);
+    shinfo_ = std::make_unique<rte_mbuf_ext_shared_info[]>(chunks);
+    for (std::size_t i = 0; i < chunks; ++i) {
+        chunk_refs_[i] = ChunkRef{this, static_cast<std::int32_t>(i)};
+        shinfo_[i].free_cb = &DpdkWorker::release_chunk;
+        shinfo_[i].fcb_opaque = &chunk_refs_[i];
+        rte_mbuf_ext_refcnt_set(&shinfo_[i], 0);
+    }
+    return true;
+}
+
+void DpdkWorker::release_chunk(void*, void* opaque) {
+    // The last mbuf pointing into the chunk was freed (by the PMD after transmit, on this
+    // worker's thread): the cache may evict it again.
+    auto* ref = static_cast<ChunkRef*>(opaque);
+    ref->worker->service_->cache().unpin(ref->chunk);
+}
+
+rte_mbuf* DpdkWorker::attach_cache_piece(const iovec& piece, std::int32_t chunk) {
+    rte_mbuf* seg = rte_pktmbuf_alloc(cfg_.pool);
+    if (seg == nullptr) return nullptr;
+    rte_mbuf_ext_shared_info* sh = &shinfo_[static_cast<std::size_t>(chunk)];
+    BlockCache& cache = service_->cache();
+    if (cache.pins(chunk) == 0) {
+        rte_mbuf_ext_refcnt_set(sh, 1);
+        cache.pin(chunk);
+    } else {
+        rte_mbuf_ext_refcnt_update(sh, 1);
+    }
+    // Vdevs (af_packet, memif, ring) use virtual addresses; a PCI NIC needs the arena registered
+    // for DMA, which rte_mem_virt2iova then resolves.
+    rte_pktmbuf_attach_extbuf(seg, piece.iov_base, rte_mem_virt2iova(piece.iov_base),
+                              static_cast<std::uint16_t>(piece.iov_len), sh);
+    seg->data_len = static_cast<std::uint16_t>(piece.iov_len);
+    seg->pkt_len = static_cast<std::uint32_t>(piece.iov_len);
+    return seg;
 }
 
 DpdkWorker::~DpdkWorker() {
@@ -167,19 +206,48 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     std::uint32_t src = ntohl(from_ip);
     std::uint32_t dst = ntohl(to.ip);
     std::uint16_t sum = proto::udp_checksum(src, dst, from_port, to.port, bytes.data(), pieces.size());
+    // Copy what is not block-cache memory into the head mbuf (headers, OACK, netascii output);
+    // chain cache pieces as external buffers.
+    BlockCache& cache = service_->cache();
+    std::size_t head_bytes = 0;
+    std::size_t first_ext = pieces.size();
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        if (cache.chunk_of(pieces[i].iov_base) >= 0) {
+            first_ext = i;
+            break;
+        }
+        head_bytes += pieces[i].iov_len;
+    }
     rte_mbuf* m = rte_pktmbuf_alloc(cfg_.pool);
     if (m == nullptr) return false;
-    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + payload)));
+    auto* p = reinterpret_cast<std::uint8_t*>(
+        rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + head_bytes)));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
         return false;
     }
-    proto::MutableBytes out(p, proto::kUdpFrameOverhead + payload);
+    proto::MutableBytes out(p, proto::kUdpFrameOverhead + head_bytes);
     (void)proto::build_udp_headers(out, cfg_.local.mac, to.mac, src, dst, from_port, to.port, payload, ip_id_++, sum);
     std::size_t at = proto::kUdpFrameOverhead;
-    for (std::size_t i = 0; i < pieces.size(); ++i) {
+    WorkerCounters& c = service_->counters();
+    for (std::size_t i = 0; i < first_ext; ++i) {
         std::memcpy(p + at, pieces[i].iov_base, pieces[i].iov_len);
         at += pieces[i].iov_len;
+    }
+    if (first_ext > 1) c.tx_copied_bytes.add(head_bytes - pieces[0].iov_len);  // beyond the TFTP header
+    rte_mbuf* tail = m;
+    for (std::size_t i = first_ext; i < pieces.size(); ++i) {
+        std::int32_t chunk = cache.chunk_of(pieces[i].iov_base);
+        rte_mbuf* seg = chunk >= 0 ? attach_cache_piece(pieces[i], chunk) : nullptr;
+        if (seg == nullptr) {
+            rte_pktmbuf_free(m);
+            return false;
+        }
+        tail->next = seg;
+        tail = seg;
+        m->nb_segs = static_cast<std::uint16_t>(m->nb_segs + 1);
+        m->pkt_len += seg->data_len;
+        c.tx_zero_copy_bytes.add(pieces[i].iov_len);
     }
     if (tx_count_ == tx_.size()) flush();
     tx_[tx_count_++] = m;

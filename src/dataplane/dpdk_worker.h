@@ -18,6 +18,7 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_mbuf_ext_shared_info;
 
 namespace rackboot::dataplane {
 
@@ -54,12 +55,16 @@ public:
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
 
 private:
-    explicit DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg) {}
+    explicit DpdkWorker(const DpdkWorkerConfig& cfg);
     [[nodiscard]] bool init(std::string& error);
     void handle(rte_mbuf* m, proto::Nanos now);
     // Copies a frame into a new mbuf and queues it; false when no mbuf was free.
     bool queue_frame(const std::uint8_t* data, std::size_t len);
+    // A UDP datagram: headers and the first piece in one mbuf; block-cache pieces chained as
+    // external buffers (no copy), anything else copied.
     bool queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint16_t from_port, std::span<const iovec> pieces);
+    rte_mbuf* attach_cache_piece(const iovec& piece, std::int32_t chunk);
+    static void release_chunk(void* addr, void* opaque);
     void flush();
 
     // TftpTransport: TIDs are ports of this worker's range.
@@ -83,6 +88,14 @@ private:
     unsigned tx_count_ = 0;
     std::uint16_t ip_id_ = 0;
     std::unique_ptr<DhcpEngine> dhcp_;
+    // One external-buffer descriptor per cache chunk: its reference count is the number of
+    // mbufs pointing into the chunk, and its free callback unpins the chunk.
+    struct ChunkRef {
+        DpdkWorker* worker = nullptr;
+        std::int32_t chunk = 0;
+    };
+    std::vector<ChunkRef> chunk_refs_;
+    std::unique_ptr<rte_mbuf_ext_shared_info[]> shinfo_;
     std::uint16_t dhcp_port_ = 67;
 };
 

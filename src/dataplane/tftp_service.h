@@ -65,6 +65,8 @@ public:
     void abandon_all(proto::Nanos now);
 
     [[nodiscard]] WorkerCounters& counters() noexcept { return counters_; }
+    // For zero-copy transports: where DATA payloads live.
+    [[nodiscard]] BlockCache& cache() noexcept { return *cache_; }
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return counters_; }
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return records_; }
 

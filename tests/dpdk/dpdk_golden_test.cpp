@@ -86,10 +86,10 @@ protected:
     }
 
     void TearDown() override {
-        worker_.reset();
+        drain();  // frees mbufs pointing into the worker's cache before the worker goes
         rte_eth_dev_stop(port_);
         rte_eth_dev_close(port_);
-        drain();
+        worker_.reset();
         rte_ring_free(rx_);
         rte_ring_free(tx_);
         fs::remove_all(dir_);
@@ -109,8 +109,14 @@ protected:
         while ((n = rte_ring_dequeue_burst(tx_, objs, 64, nullptr)) > 0) {
             for (unsigned i = 0; i < n; ++i) {
                 auto* m = static_cast<rte_mbuf*>(objs[i]);
-                auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
-                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
+                std::vector<std::uint8_t> frame;
+                for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+                    auto* p = rte_pktmbuf_mtod(seg, std::uint8_t*);
+                    frame.insert(frame.end(), p, p + seg->data_len);
+                    if (seg != m && RTE_MBUF_HAS_EXTBUF(seg)) ++external_segments_;
+                }
+                EXPECT_EQ(frame.size(), m->pkt_len);
+                out.push_back(std::move(frame));
                 rte_pktmbuf_free(m);
             }
         }
@@ -167,6 +173,7 @@ protected:
     std::uint16_t port_ = 0;
     std::unique_ptr<DpdkWorker> worker_;
     proto::Nanos now_ = 1'000'000'000;
+    unsigned external_segments_ = 0;
 };
 
 TEST_F(DpdkGolden, ArpRequestForUsGetsTheExactReply) {
@@ -206,6 +213,10 @@ TEST_F(DpdkGolden, TftpWithoutOptionsInLockStep) {
     EXPECT_TRUE(std::equal(d2.payload.begin() + 4, d2.payload.end(), content_.begin() + 512));
     EXPECT_TRUE(exchange(udp_from_pi(40000, tid, ack(2)), false).empty());
     EXPECT_EQ(worker_->counters().results[static_cast<std::size_t>(ResultLabel::complete)].get(), 1u);
+    // Zero copy: both DATA payloads went out as external buffers pointing into the cache.
+    EXPECT_EQ(external_segments_, 2u);
+    EXPECT_EQ(worker_->counters().tx_zero_copy_bytes.get(), 1000u);
+    EXPECT_EQ(worker_->counters().tx_copied_bytes.get(), 0u);
 }
 
 TEST_F(DpdkGolden, OackThenDataWithBlksize) {

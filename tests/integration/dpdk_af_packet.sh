@@ -40,4 +40,7 @@ sleep 0.3
 expect_metric 'rackboot_tftp_transfers_total{result="complete"}' 20
 [ "$(metric 'rackboot_arp_replies_total')" -ge 1 ] || fail "no ARP reply counted"
 [ "$(metric 'rackboot_icmp_replies_total')" -ge 3 ] || fail "pings not counted"
-pass "counters"
+# Zero copy: DATA payloads left as references into the block cache, none copied.
+[ "$(metric rackboot_tx_copied_bytes_total)" = 0 ] || fail "payload bytes were copied"
+[ "$(metric rackboot_tx_zero_copy_bytes_total)" -ge "$(metric rackboot_tftp_bytes_total)" ] || fail "payload not sent by reference"
+pass "counters, and every DATA payload sent by reference (zero copy)"
