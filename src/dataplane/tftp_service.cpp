@@ -458,7 +458,11 @@ void TftpService::after_event(std::uint32_t idx, Nanos now) {
     case TftpEvent::StrayAck: counters_.drop(DropReason::stray_ack); break;
     case TftpEvent::ProbeAbort:
         note_quirk(s, Quirk::probe_abort);
-        recent_probes_.record(s.ip, s.file_hash, now);
+        if (s.superseded != proto::RrqDecision::Start) {
+            credit_restart(s);  // the restart arrived before this probe's ERROR
+        } else {
+            recent_probes_.record(s.ip, s.file_hash, now);
+        }
         break;
     default: break;
     }
@@ -516,19 +520,21 @@ void TftpService::on_timer(std::uint32_t idx, Nanos now) {
     execute(idx, s.engine.on_timer(now), now);
 }
 
+void TftpService::credit_restart(const Slot& probe) {
+    counters_.quirk(Quirk::probe_restart);
+    Slot& next = slots_[probe.successor];
+    if (next.seq == probe.successor_seq && next.state != SlotState::Free) {
+        next.quirks = static_cast<std::uint8_t>(next.quirks | (1u << static_cast<unsigned>(Quirk::probe_restart)));
+    }
+}
+
 bool TftpService::resolve_superseded(std::uint32_t idx, Nanos now) {
     Slot& s = slots_[idx];
     if (s.superseded == proto::RrqDecision::Start) return false;
     // Still no progress since the newer request: the client left this transfer for that one.
     bool race = s.superseded == proto::RrqDecision::SupersedeRace;
     note_quirk(s, race ? Quirk::rrq_race : Quirk::probe_abort);
-    if (!race) {
-        counters_.quirk(Quirk::probe_restart);
-        Slot& next = slots_[s.successor];
-        if (next.seq == s.successor_seq && next.state != SlotState::Free) {
-            next.quirks = static_cast<std::uint8_t>(next.quirks | (1u << static_cast<unsigned>(Quirk::probe_restart)));
-        }
-    }
+    if (!race) credit_restart(s);
     s.engine.abandon(TftpResult::Aborted);
     finalize(idx, now);
     return true;

@@ -122,6 +122,8 @@ private:
     void after_event(std::uint32_t idx, proto::Nanos now);
     void finalize(std::uint32_t idx, proto::Nanos now);
     void note_quirk(Slot& s, Quirk q) noexcept;
+    // Counts a probe's restart and tags the request that restarted it.
+    void credit_restart(const Slot& probe);
     // Drops a superseded transfer whose timer fired without progress; false if not superseded.
     bool resolve_superseded(std::uint32_t idx, proto::Nanos now);
     void push_record(const TransferRecord& r) noexcept;

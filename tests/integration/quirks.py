@@ -53,6 +53,23 @@ check(delta(m0, m1, result("aborted")) == 1, "the probe counts as aborted")
 check(delta(m0, m1, result("complete")) == 1, "the fetch counts as complete")
 check(delta(m0, m1, result("error")) == 0 and delta(m0, m1, result("timeout")) == 0, "a probe is not a failure")
 
+# 1b. The same, with the restart RRQ reaching the server before the probe's ERROR.
+m0b = metrics(api)
+probe = Client(host, port)
+probe.send_request(rrq("start4.elf", tsize=0, blksize=1024))
+check(probe.recv()[0] == OACK, "reordered: probe gets an OACK")
+fetch = Client(host, port)
+fetch.send_request(rrq("start4.elf", tsize=0, blksize=1024))
+first = fetch.recv()
+probe.send(error(0, "Early terminate"))
+data = fetch.finish(first)
+check(data == expected_file, "reordered: the fetch is complete and correct")
+settle()
+m1b = metrics(api)
+check(delta(m0b, m1b, q("probe_abort")) == 1 and delta(m0b, m1b, q("probe_restart")) == 1,
+      "reordered: probe_abort and probe_restart counted once each")
+m1 = m1b
+
 # 2. RRQ race (firmware#1700): RRQ -> OACK -> ACK 0 -> second RRQ from a new port.
 first = Client(host, port)
 first.send_request(rrq("start4.elf", tsize=0, blksize=1468))
