@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Transfers/s of the DPDK backend (net_af_packet) and the socket backend on the same veth path,
+# same load generator (bench/tftp_load) in the client namespace, same run. Needs root.
+# Usage: dpdk_vs_socket.sh BUILD_DIR [--smoke]
+set -euo pipefail
+BUILD=$(cd "${1:?build dir}" && pwd)
+SECS=${SECS:-5}
+CLIENTS=${CLIENTS:-32}
+[ "${2:-}" = "--smoke" ] && SECS=1
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../tests/integration/netns.sh"
+WORK=$(mktemp -d /tmp/rackboot-dpdk-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    netns_cleanup
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+netns_setup
+ip -n "$NS_CLI" addr add "$NET.0.2/16" dev "$IF_CLI"
+mkdir -p "$WORK/root"
+head -c 5456 /dev/urandom > "$WORK/root/fixup4.dat"
+head -c 2253088 /dev/urandom > "$WORK/root/start4.elf"
+
+run_load() {  # FILE SIZE
+    ip netns exec "$NS_CLI" "$BUILD/bench/tftp_load" --server "$SRV_IP:69" --file "$1" --size "$2" \
+        --clients "$CLIENTS" --seconds "$SECS" --blksize 1468
+}
+start() {  # LOG ARGS...
+    local log=$1; shift
+    ip netns exec "$NS_SRV" "$BUILD/src/rackbootd/rackbootd" --tftp-root "$WORK/root" --tftp-port 69 --api off \
+        --workers 1 "$@" > "$log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do grep -q '^event=start' "$log" && return 0; sleep 0.05; done
+    cat "$log"; exit 1
+}
+stop_last() { kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
+rate() { sed -nE 's/.*transfers_per_s=([0-9.]+).*/\1/p' <<<"$1"; }
+
+declare -A RESULT
+start "$WORK/socket.log" --listen "$SRV_IP"
+for spec in "fixup4.dat 5456" "start4.elf 2253088"; do
+    set -- $spec
+    RESULT[socket-$1]=$(run_load "$1" "$2")
+    echo "backend=socket file=$1 ${RESULT[socket-$1]}"
+done
+stop_last
+ip -n "$NS_SRV" addr flush dev "$IF_SRV"
+start "$WORK/dpdk.log" --backend dpdk --ip "$SRV_IP/16" \
+    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbench$$ --vdev=net_af_packet0,iface=$IF_SRV"
+for spec in "fixup4.dat 5456" "start4.elf 2253088"; do
+    set -- $spec
+    RESULT[dpdk-$1]=$(run_load "$1" "$2")
+    echo "backend=dpdk file=$1 ${RESULT[dpdk-$1]}"
+done
+stop_last
+status=0
+for f in fixup4.dat start4.elf; do
+    awk -v a="$(rate "${RESULT[dpdk-$f]}")" -v b="$(rate "${RESULT[socket-$f]}")" -v f="$f" \
+        'BEGIN { if (b > 0) printf "file=%s ratio_dpdk_over_socket=%.2f\n", f, a / b; else print "file=" f " socket made no transfers" }'
+    grep -q 'wrong_size=0 ' <<<"${RESULT[dpdk-$f]}" || status=1
+    awk -v a="$(rate "${RESULT[dpdk-$f]}")" 'BEGIN { exit !(a > 0) }' || status=1
+done
+exit $status
