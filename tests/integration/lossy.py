@@ -57,9 +57,16 @@ for window in (1, 1, 8):
         print(f"FAIL: windowsize {window}: {len(data)} bytes differ from the file's {len(expected)}")
         sys.exit(1)
     print(f"ok: windowsize {window}: exact copy through loss and duplicate ACKs")
-m1 = metrics(api)
+# The last ACK of each transfer may still be in flight to the server: wait for it (bounded).
+import time
+deadline = time.time() + 5
+while True:
+    m1 = metrics(api)
+    done = m1['rackboot_tftp_transfers_total{result="complete"}'] - m0.get('rackboot_tftp_transfers_total{result="complete"}', 0)
+    if done >= 3 or time.time() > deadline:
+        break
+    time.sleep(0.05)
 retrans = m1["rackboot_tftp_retransmits_total"] - m0.get("rackboot_tftp_retransmits_total", 0)
 dups = m1['rackboot_tftp_quirks_total{quirk="duplicate_ack"}'] - m0.get('rackboot_tftp_quirks_total{quirk="duplicate_ack"}', 0)
-done = m1['rackboot_tftp_transfers_total{result="complete"}'] - m0.get('rackboot_tftp_transfers_total{result="complete"}', 0)
 assert retrans > 0 and dups > 0 and done == 3, (retrans, dups, done)
 print(f"ok: {retrans} retransmits on timeout, {dups} duplicate ACKs ignored, 3 complete")
