@@ -51,6 +51,34 @@ void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp) {
     std::fflush(stdout);
 }
 
+// The DHCP engine's settings from the flags (the lease store is wired separately).
+dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
+    dataplane::DhcpEngineConfig dc;
+    dc.responder.mode = cfg.dhcp_mode;
+    dc.responder.pi_ouis = cfg.pi_ouis;
+    dc.responder.server_ip = cfg.dhcp_server_ip;
+    dc.responder.tftp_ip = cfg.tftp_server_ip;
+    if (cfg.dhcp_mode != proto::DhcpMode::Server) return dc;
+    // Our own address is never handed out: the one given, the DPDK port's, or the one we listen on.
+    std::uint32_t own = cfg.dhcp_server_ip;
+    if (own == 0 && cfg.dpdk) own = cfg.dpdk_ip;
+    if (own == 0 && cfg.listen.s_addr != htonl(INADDR_ANY)) own = ntohl(cfg.listen.s_addr);
+    dc.leases.subnet = cfg.subnet;
+    dc.leases.prefix = cfg.prefix;
+    dc.leases.pool_start = cfg.pool_start;
+    dc.leases.pool_end = cfg.pool_end;
+    dc.leases.server_ip = own;
+    dc.leases.lease_time = cfg.lease_time;
+    dc.leases.mac_reservations = cfg.mac_reservations;
+    dc.leases.serial_reservations = cfg.serial_reservations;
+    dc.server.server_ip = cfg.dhcp_server_ip;
+    dc.server.tftp_ip = cfg.tftp_server_ip;
+    dc.server.router = cfg.router;
+    dc.server.dns = cfg.dns;
+    dc.server.pi_ouis = cfg.pi_ouis;
+    return dc;
+}
+
 }  // namespace
 
 int run_daemon(const DaemonConfig& cfg) {
@@ -107,25 +135,9 @@ int run_daemon(const DaemonConfig& cfg) {
         dataplane::DhcpServiceConfig sc;
         sc.interface = cfg.dhcp_interface;
         sc.port = cfg.dhcp_port;
+        sc.engine = dhcp_engine_config(cfg);
         dataplane::DhcpEngineConfig& dc = sc.engine;
-        dc.responder.mode = cfg.dhcp_mode;
-        dc.responder.pi_ouis = cfg.pi_ouis;
-        dc.responder.server_ip = cfg.dhcp_server_ip;
-        dc.responder.tftp_ip = cfg.tftp_server_ip;
         if (cfg.dhcp_mode == proto::DhcpMode::Server) {
-            dc.leases.subnet = cfg.subnet;
-            dc.leases.prefix = cfg.prefix;
-            dc.leases.pool_start = cfg.pool_start;
-            dc.leases.pool_end = cfg.pool_end;
-            dc.leases.server_ip = cfg.dhcp_server_ip;
-            dc.leases.lease_time = cfg.lease_time;
-            dc.leases.mac_reservations = cfg.mac_reservations;
-            dc.leases.serial_reservations = cfg.serial_reservations;
-            dc.server.server_ip = cfg.dhcp_server_ip;
-            dc.server.tftp_ip = cfg.tftp_server_ip;
-            dc.server.router = cfg.router;
-            dc.server.dns = cfg.dns;
-            dc.server.pi_ouis = cfg.pi_ouis;
             lease_store = LeaseStore::open(cfg.state_dir, cfg.lease_fsync, error);
             if (!lease_store) {
                 std::fprintf(stderr, "rackbootd: %s\n", error.c_str());

@@ -209,6 +209,17 @@ TEST(DhcpServer, ExhaustionAndExpiry) {
     EXPECT_EQ(f.send(discover(3)).reply.verdict, DhcpVerdict::replied);
 }
 
+TEST(DhcpServer, NeverHandsOutItsOwnAddress) {
+    Fixture f(config(ip(10, 0, 0, 1), ip(10, 0, 0, 3)));  // the pool covers the server's 10.0.0.1
+    std::set<std::uint32_t> given;
+    for (std::uint8_t id = 1; id <= 3; ++id) {
+        auto r = f.send(discover(id));
+        if (r.reply.verdict == DhcpVerdict::replied) given.insert(f.reply(r).yiaddr);
+    }
+    EXPECT_EQ(given, (std::set<std::uint32_t>{ip(10, 0, 0, 2), ip(10, 0, 0, 3)}));
+    EXPECT_EQ(f.reply(f.send(request(9, kServer))).type, DhcpMessageType::Nak);
+}
+
 TEST(DhcpServer, RelayAgents) {
     Fixture f;
     auto relayed = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 3, {{53, {1}}, {82, {1, 3, 'a', 'b', 'c'}}}, 0,
