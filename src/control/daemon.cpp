@@ -1,6 +1,7 @@
 #include "control/daemon.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -51,6 +52,20 @@ void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp) {
     std::fflush(stdout);
 }
 
+// The first IPv4 address of an interface (host order), or 0.
+std::uint32_t interface_ipv4(const std::string& name) {
+    ifaddrs* list = nullptr;
+    if (name.empty() || getifaddrs(&list) != 0) return 0;
+    std::uint32_t found = 0;
+    for (ifaddrs* a = list; a != nullptr && found == 0; a = a->ifa_next) {
+        if (a->ifa_addr != nullptr && a->ifa_addr->sa_family == AF_INET && name == a->ifa_name) {
+            found = ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
+        }
+    }
+    freeifaddrs(list);
+    return found;
+}
+
 // The DHCP engine's settings from the flags (the lease store is wired separately).
 dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dataplane::DhcpEngineConfig dc;
@@ -59,10 +74,12 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dc.responder.server_ip = cfg.dhcp_server_ip;
     dc.responder.tftp_ip = cfg.tftp_server_ip;
     if (cfg.dhcp_mode != proto::DhcpMode::Server) return dc;
-    // Our own address is never handed out: the one given, the DPDK port's, or the one we listen on.
+    // Our own address is never handed out: the one given, the DPDK port's, the one we listen on,
+    // or the DHCP interface's.
     std::uint32_t own = cfg.dhcp_server_ip;
     if (own == 0 && cfg.dpdk) own = cfg.dpdk_ip;
     if (own == 0 && cfg.listen.s_addr != htonl(INADDR_ANY)) own = ntohl(cfg.listen.s_addr);
+    if (own == 0) own = interface_ipv4(cfg.dhcp_interface);
     dc.leases.subnet = cfg.subnet;
     dc.leases.prefix = cfg.prefix;
     dc.leases.pool_start = cfg.pool_start;
