@@ -115,6 +115,7 @@ struct alignas(64) WorkerCounters {
     std::array<Counter, static_cast<std::size_t>(proto::FrameDrop::count_)> frame_drops;
     Counter tx_zero_copy_bytes;    // payload sent from the block cache by reference
     Counter tx_copied_bytes;       // payload copied into packet buffers
+    Counter udp_partial_checksums;  // accepted CHECKSUM_PARTIAL from kernel peers (veth offload)
     Counter arp_replies;
     Counter icmp_replies;
     Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired

@@ -158,7 +158,9 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
         if (n > 0 && queue_frame(out.data(), n)) c.icmp_replies.add();
         return;
     }
-    case proto::FrameInfo::Kind::Udp: break;
+    case proto::FrameInfo::Kind::Udp:
+        if (f.partial_checksum) c.udp_partial_checksums.add();
+        break;
     }
     Endpoint from{htonl(f.src_ip), f.src_port, f.src_mac};
     if (f.dst_port == dhcp_port_ && dhcp_) {

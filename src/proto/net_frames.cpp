@@ -128,13 +128,17 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     out.payload = l4.subspan(kUdpHeaderSize, ulen - kUdpHeaderSize);
     std::uint16_t wire_sum = rd16(l4, 6);
     if (verify_udp_checksum && wire_sum != 0) {
-        InetChecksum uc;
-        uc.add32(out.src_ip);
-        uc.add32(out.dst_ip);
-        uc.add16(kProtoUdp);
-        uc.add16(ulen);
+        InetChecksum pseudo;
+        pseudo.add32(out.src_ip);
+        pseudo.add32(out.dst_ip);
+        pseudo.add16(kProtoUdp);
+        pseudo.add16(ulen);
+        InetChecksum uc = pseudo;
         uc.add(l4.first(ulen));
-        if (uc.finish() != 0) return drop(out, FrameDrop::udp_bad_checksum);
+        if (uc.finish() != 0) {
+            if (wire_sum != static_cast<std::uint16_t>(~pseudo.finish())) return drop(out, FrameDrop::udp_bad_checksum);
+            out.partial_checksum = true;
+        }
     }
     out.kind = FrameInfo::Kind::Udp;
     return out;

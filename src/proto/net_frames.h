@@ -56,6 +56,7 @@ struct FrameInfo {
     std::uint16_t dst_port = 0;
     ConstBytes payload;        // UDP payload, or the ICMP message
     std::size_t ip_offset = 0;
+    bool partial_checksum = false;  // UDP checksum left partial by a local kernel sender (offload)
 };
 
 struct LocalAddress {
@@ -64,7 +65,9 @@ struct LocalAddress {
 };
 
 // What a received frame is for us. Broadcast IPv4 (255.255.255.255 and the subnet's) and
-// unicast to our address are ours; `verify_udp_checksum` false skips it (where the NIC did).
+// unicast to our address are ours; `verify_udp_checksum` false skips it (where the NIC did). A
+// UDP checksum that holds only the pseudo-header sum is a kernel peer's CHECKSUM_PARTIAL on a
+// veth (the rest was to be done by offload): accepted as the kernel accepts it, and flagged.
 [[nodiscard]] FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, std::uint32_t subnet_broadcast,
                                        bool verify_udp_checksum) noexcept;
 

@@ -6,6 +6,9 @@ source "$(dirname "$0")/netns.sh"
 netns_setup
 # rackbootd owns the address through DPDK: the kernel side of the veth keeps none.
 ip -n "$NS_SRV" addr flush dev "$IF_SRV"
+# Clients keep tx checksum offload on, as a kernel peer on a veth does by default: their UDP
+# checksums arrive partial, and rackbootd must accept them as the kernel would.
+ip netns exec "$NS_CLI" ethtool -K "$IF_CLI" tx on >/dev/null 2>&1 || true
 ip -n "$NS_CLI" addr add "$NET.0.2/16" dev "$IF_CLI"
 ROOT=$WORK/root
 declare -A SIZES=([one]=1 [b512]=512 [x1468]=$((1468 * 3)) [start4]=2253088)
@@ -40,6 +43,8 @@ sleep 0.3
 expect_metric 'rackboot_tftp_transfers_total{result="complete"}' 20
 [ "$(metric 'rackboot_arp_replies_total')" -ge 1 ] || fail "no ARP reply counted"
 [ "$(metric 'rackboot_icmp_replies_total')" -ge 3 ] || fail "pings not counted"
+[ "$(metric 'rackboot_udp_partial_checksums_total')" -gt 0 ] || fail "no partial checksum seen (offload on the client?)"
+[ "$(metric 'rackboot_frame_drops_total{reason="udp_bad_checksum"}')" = 0 ] || fail "partial checksums were dropped"
 # Zero copy: DATA payloads left as references into the block cache, none copied.
 [ "$(metric rackboot_tx_copied_bytes_total)" = 0 ] || fail "payload bytes were copied"
 [ "$(metric rackboot_tx_zero_copy_bytes_total)" -ge "$(metric rackboot_tftp_bytes_total)" ] || fail "payload not sent by reference"

@@ -86,6 +86,25 @@ TEST(NetFrames, DropsWithReasons) {
     EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::ip_fragment);
 }
 
+TEST(NetFrames, KernelPartialChecksumIsAccepted) {
+    // A veth peer with tx offload on leaves only the pseudo-header sum in the checksum field.
+    auto f = udp_frame(kUs.ip, {0, 4, 0, 1});
+    InetChecksum pseudo;
+    pseudo.add32(kPiIp);
+    pseudo.add32(kUs.ip);
+    pseudo.add16(17);
+    pseudo.add16(static_cast<std::uint16_t>(kUdpHeaderSize + 4));
+    auto partial = static_cast<std::uint16_t>(~pseudo.finish());
+    f[kEthHeaderSize + kIpv4HeaderSize + 6] = static_cast<std::uint8_t>(partial >> 8);
+    f[kEthHeaderSize + kIpv4HeaderSize + 7] = static_cast<std::uint8_t>(partial);
+    FrameInfo i = classify_frame(f, kUs, 0, true);
+    ASSERT_EQ(i.kind, FrameInfo::Kind::Udp);
+    EXPECT_TRUE(i.partial_checksum);
+    EXPECT_FALSE(classify_frame(udp_frame(kUs.ip, {0, 4, 0, 1}), kUs, 0, true).partial_checksum);
+    f[kEthHeaderSize + kIpv4HeaderSize + 7] ^= 1;  // neither complete nor partial
+    EXPECT_EQ(classify_frame(f, kUs, 0, true).drop, FrameDrop::udp_bad_checksum);
+}
+
 TEST(NetFrames, ArpForOurAddressGetsAReply) {
     std::vector<std::uint8_t> req(64);
     LocalAddress pi{kPi, kPiIp};
