@@ -29,6 +29,7 @@ namespace rackboot::dataplane {
     X(socket_error, "a transfer socket could not be opened")                                       \
     X(read_error, "reading the file failed")                                                       \
     X(stray_ack, "ACK for a block never sent")                                                     \
+    X(unserved_port, "UDP to a port we serve nothing on, or a TID from another client (DPDK)")     \
     X(tx_failed, "the kernel refused a send (queue full)")                                         \
     X(log_overflow, "transfer log ring full, log line lost")
 

@@ -53,6 +53,10 @@ public:
     void restore(const std::vector<proto::Lease>& leases);
     // The journal's wake-up fd in server mode (replies became sendable), else -1.
     [[nodiscard]] int journal_fd() const noexcept { return cfg_.journal != nullptr ? cfg_.journal->worker_fd() : -1; }
+    // Clears that fd's readiness (epoll-based backends).
+    void drain_journal_event() noexcept {
+        if (cfg_.journal != nullptr) cfg_.journal->drain_worker_fd();
+    }
 
     // Sends the replies whose leases are now durable (call before each batch of datagrams).
     void begin_batch(WorkerCounters& counters);

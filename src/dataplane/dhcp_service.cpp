@@ -11,12 +11,6 @@
 
 namespace rackboot::dataplane {
 
-void grow_receive_buffer(int fd, int bytes) noexcept {
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);  // capped at net.core.rmem_max
-    }
-}
-
 std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, std::string& error) {
     std::unique_ptr<DhcpService> d(new DhcpService(cfg));
     d->engine_ = DhcpEngine::create(cfg.engine, *d, error);
@@ -53,10 +47,7 @@ DhcpService::~DhcpService() {
 }
 
 void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
-    if (engine_->journal_fd() >= 0) {
-        std::uint64_t n = 0;
-        (void)!read(engine_->journal_fd(), &n, sizeof n);
-    }
+    engine_->drain_journal_event();
     engine_->begin_batch(counters);
     int n = rx_.receive(fd_);
     for (int i = 0; i < n; ++i) {

@@ -46,8 +46,4 @@ private:
     UdpRxBatch<16, 1500> rx_;
 };
 
-// Asks for a receive buffer of `bytes` (beyond rmem_max where we may), so rack-scale bursts are
-// not dropped by the kernel before a worker reads them.
-void grow_receive_buffer(int fd, int bytes) noexcept;
-
 }  // namespace rackboot::dataplane

@@ -141,7 +141,7 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
     // Where the port verified the UDP checksum, trust it; where it could not, check it here.
     bool l4_good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     proto::FrameInfo f = proto::classify_frame(frame, cfg_.local, cfg_.subnet_broadcast, cfg_.verify_udp_checksum && !l4_good);
-    std::array<std::uint8_t, 1600> out{};
+    std::array<std::uint8_t, 1600>& out = reply_buf_;
     switch (f.kind) {
     case proto::FrameInfo::Kind::Drop:
         c.frame_drops[static_cast<std::size_t>(f.drop)].add();
@@ -180,7 +180,7 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
             return;
         }
     }
-    c.drop(DropReason::unexpected_opcode);  // a UDP port we do not serve
+    c.drop(DropReason::unserved_port);
 }
 
 bool DpdkWorker::queue_frame(const std::uint8_t* data, std::size_t len) {

@@ -87,6 +87,7 @@ private:
     std::array<rte_mbuf*, 64> tx_{};
     unsigned tx_count_ = 0;
     std::uint16_t ip_id_ = 0;
+    std::array<std::uint8_t, 1600> reply_buf_{};  // ARP and ping replies are built here
     std::unique_ptr<DhcpEngine> dhcp_;
     // One external-buffer descriptor per cache chunk: its reference count is the number of
     // mbufs pointing into the chunk, and its free callback unpins the chunk.

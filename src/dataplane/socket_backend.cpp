@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "dataplane/cpu_affinity.h"
-#include "dataplane/dhcp_service.h"
+#include "dataplane/udp_rx_batch.h"
 
 namespace rackboot::dataplane {
 
