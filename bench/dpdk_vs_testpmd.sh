@@ -1,18 +1,94 @@
 #!/usr/bin/env bash
-# One DPDK worker's ACK -> DATA packets/s over net_ring (bench/dpdk_ack_data_bench) and, in the
-# same run, dpdk-testpmd's macswap forwarding ceiling over a net_ring loopback with frames of the
-# same size, with the ratio. net_ring passes mbuf pointers, so its ceiling is a memory-bus bound
-# far above any path that touches 1.5 KB per packet; see the closing notes for how to read it.
-# Usage: dpdk_vs_testpmd.sh BUILD_DIR [SECONDS]
+# One DPDK worker's ACK -> DATA packets/s (1468-byte blocks) over net_memif against the same path's
+# ceiling, measured in the same run: bench/dpdk_tftp_peer (its own process, shared memory, no
+# kernel) plays CLIENTS closed-loop TFTP clients against rackbootd --backend dpdk, then echoes
+# frames through dpdk-testpmd --forward-mode=macswap on the same memif path, the peer sending
+# back every frame untouched. Two ceilings: 1514-byte frames (what DATA is) and 60-byte frames
+# (what ACKs are). Rounds alternate server and testpmd; medians are reported, with the ratios.
+# The worker and the forwarder get CPU 1, the peer CPU 0.
+# Usage: dpdk_vs_testpmd.sh BUILD_DIR [SECONDS [ROUNDS [CLIENTS]]] | dpdk_vs_testpmd.sh BUILD_DIR --smoke
 set -euo pipefail
 BUILD=$(cd "${1:?build dir}" && pwd)
-SECS=${2:-3}
-ours=$("$BUILD/bench/dpdk_ack_data_bench" "$SECS" 32)
-echo "rackbootd_worker $ours"
-pps=$(sed -nE 's/.*data_pps=([0-9]+).*/\1/p' <<<"$ours")
-ceiling=$( (sleep "$SECS"; echo) | timeout $((SECS + 30)) dpdk-testpmd --no-huge -m 1024 --no-pci --no-shconf --no-telemetry \
-    --log-level=error -l 0-1 --file-prefix rbtestpmd$$ --vdev=net_ring0 -- --forward-mode=macswap --port-topology=loop \
-    --tx-first --txpkts=1510 --total-num-mbufs=16384 --stats-period=1 2>&1 | sed -nE 's/.*Rx-pps: +([0-9]+).*/\1/p' | tail -1 || true)
-rm -rf "/run/dpdk/rbtestpmd$$"  # testpmd leaves its runtime directory behind
-echo "testpmd_macswap_net_ring rx_pps=${ceiling:-0} frame_bytes=1514"
-awk -v a="$pps" -v b="${ceiling:-0}" 'BEGIN { if (b > 0) printf "ratio_worker_over_testpmd=%.3f\n", a / b; else print "testpmd gave no figure" }'
+if [[ ${2:-} == --smoke ]]; then SECS=0.5 ROUNDS=1 CLIENTS=16; else SECS=${2:-3} ROUNDS=${3:-3} CLIENTS=${4:-64}; fi
+[[ $(id -u) == 0 ]] || { echo "dpdk_vs_testpmd.sh: needs root (DPDK)"; exit 77; }
+command -v dpdk-testpmd >/dev/null || { echo "dpdk_vs_testpmd.sh: dpdk-testpmd missing (package dpdk-dev)"; exit 77; }
+
+WORK=$(mktemp -d /tmp/rb-memif-XXXXXX)
+SOCK=$WORK/memif.sock
+PREFIX=rbmemif$$
+SIZE=$((16 * 1024 * 1024))
+head -c "$SIZE" /dev/urandom >"$WORK/big.bin"
+EAL_COMMON="--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error"
+server_pid=""
+cleanup() {
+    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$WORK" /run/dpdk/"$PREFIX"*
+}
+trap cleanup EXIT
+
+peer() {  # MODE [FRAME]: prints the peer's rx_pps
+    local out
+    out=$(timeout $((${SECS%.*} + 40)) "$BUILD/bench/dpdk_tftp_peer" \
+        --eal "$EAL_COMMON -l 0 --file-prefix ${PREFIX}p --vdev=net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
+        --mode "$1" --frame "${2:-60}" --file big.bin --size "$SIZE" --clients "$CLIENTS" --seconds "$SECS" --warmup 1)
+    echo "  peer: $out" >&2
+    sed -nE 's/.*rx_pps=([0-9]+).*/\1/p' <<<"$out"
+}
+
+wait_ready() {  # LOG PATTERN: the server has started its port (a memif client that connects
+    # earlier is not answered)
+    for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+    echo "the server did not start: $(tail -3 "$1")" >&2
+    return 1
+}
+
+run_rackbootd() {
+    rm -f "$SOCK"
+    "$BUILD/src/rackbootd/rackbootd" --backend dpdk --ip 10.9.0.1/24 --workers 1 --cpus 1 --tftp-root "$WORK" \
+        --api off --eal "$EAL_COMMON -l 1 --file-prefix ${PREFIX}s --vdev=net_memif0,role=server,socket=$SOCK,socket-abstract=no" \
+        >"$WORK/rackbootd.log" 2>&1 &
+    server_pid=$!
+    wait_ready "$WORK/rackbootd.log" event=start
+    peer tftp
+    kill -INT "$server_pid"
+    wait "$server_pid"
+    server_pid=""
+}
+
+run_testpmd() {  # FRAME
+    rm -f "$SOCK" "$WORK/stdin"
+    mkfifo "$WORK/stdin"
+    # Non-interactive testpmd forwards until a line arrives on its stdin.
+    dpdk-testpmd $EAL_COMMON -l 0-1 --main-lcore 0 --file-prefix "${PREFIX}t" \
+        --vdev="net_memif0,role=server,socket=$SOCK,socket-abstract=no" -- --forward-mode=macswap \
+        --total-num-mbufs=16384 <"$WORK/stdin" >"$WORK/testpmd.log" 2>&1 &
+    server_pid=$!
+    exec 3>"$WORK/stdin"
+    wait_ready "$WORK/testpmd.log" "Checking link statuses"
+    sleep 0.2
+    peer echo "$1"
+    echo >&3
+    exec 3>&-
+    wait "$server_pid" || true
+    server_pid=""
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+
+ours=() big=() small=()
+for r in $(seq "$ROUNDS"); do
+    echo "round $r" >&2
+    ours+=("$(run_rackbootd)")
+    big+=("$(run_testpmd 1514)")
+    small+=("$(run_testpmd 60)")
+done
+o=$(printf '%s\n' "${ours[@]}" | median)
+b=$(printf '%s\n' "${big[@]}" | median)
+s=$(printf '%s\n' "${small[@]}" | median)
+echo "rackbootd_worker_data_pps=$o (rounds: ${ours[*]})"
+echo "testpmd_macswap_1514B_pps=$b (rounds: ${big[*]})"
+echo "testpmd_macswap_60B_pps=$s (rounds: ${small[*]})"
+awk -v o="$o" -v b="$b" -v s="$s" 'BEGIN {
+    if (b > 0 && s > 0) printf "ratio_vs_1514B_ceiling=%.3f ratio_vs_60B_ceiling=%.3f\n", o / b, o / s
+    else { print "a run gave no figure"; exit 1 } }'
+[[ $o -gt 0 ]]

@@ -201,7 +201,7 @@ BlockCache::Avail BlockCache::ensure(std::int32_t file, std::uint64_t offset, st
         io_uring_sqe* s = sqe();
         if (s == nullptr) continue;
         Chunk& c = chunks_[slot];
-        c = Chunk{file, f.generation, idx, ChunkState::Loading, true};
+        c = Chunk{file, f.generation, idx, ChunkState::Loading, true, ++fills_};
         f.chunks[idx] = slot;
         io_uring_prep_read(s, f.fd, chunk_data(slot), chunk_bytes(f, idx),
                            static_cast<std::uint64_t>(idx) * cfg_.chunk_size);

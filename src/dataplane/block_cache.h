@@ -79,6 +79,17 @@ public:
     void unpin(std::int32_t chunk) noexcept { --pins_[static_cast<std::size_t>(chunk)]; }
     [[nodiscard]] std::uint32_t pins(std::int32_t chunk) const noexcept { return pins_[static_cast<std::size_t>(chunk)]; }
     [[nodiscard]] std::size_t chunk_count() const noexcept { return chunks_.size(); }
+    // Which bytes a resident pointer shows: the chunk's fill (never reused by later reads into the
+    // slot, so it keys memos of the bytes) and the offset within the chunk.
+    struct Where {
+        std::uint64_t fill;
+        std::uint32_t offset;
+    };
+    [[nodiscard]] Where where(const void* p, std::int32_t chunk) const noexcept {
+        auto off = static_cast<std::size_t>(static_cast<const std::uint8_t*>(p) - arena_) -
+                   static_cast<std::size_t>(chunk) * cfg_.chunk_size;
+        return Where{chunks_[static_cast<std::size_t>(chunk)].fill, static_cast<std::uint32_t>(off)};
+    }
 
 private:
     enum class ChunkState : std::uint8_t { Empty, Loading, Ready, Failed };
@@ -88,6 +99,7 @@ private:
         std::uint32_t index = 0;
         ChunkState state = ChunkState::Empty;
         bool referenced = false;
+        std::uint64_t fill = 0;  // unique per read into the slot: names these bytes for memos
     };
     struct File {
         int fd = -1;
@@ -125,6 +137,7 @@ private:
     std::uint64_t release_clock_ = 0;
     std::uint32_t pending_sqes_ = 0;
     std::uint64_t reads_issued_ = 0;
+    std::uint64_t fills_ = 0;
 };
 
 // user_data layout: top bit set for opens (tag in the rest), clear for reads (slot).

@@ -117,6 +117,8 @@ struct alignas(64) WorkerCounters {
     Counter tx_zero_copy_bytes;    // payload sent from the block cache by reference
     Counter tx_copied_bytes;       // payload copied into packet buffers
     Counter udp_partial_checksums;  // accepted CHECKSUM_PARTIAL from kernel peers (veth offload)
+    Counter tx_checksum_offloaded;  // UDP datagrams whose checksum the port computes
+    Counter tx_payload_sums_reused; // payload pieces whose checksum sum came from the memo
     Counter arp_replies;
     Counter icmp_replies;
     Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired

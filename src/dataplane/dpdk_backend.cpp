@@ -62,6 +62,13 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     }
 
     rte_eth_conf conf{};
+    // Chained mbufs carry DATA zero-copy; the UDP checksum goes to the port where it offers it
+    // (software otherwise, with remembered payload sums).
+    const bool chain = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+    const bool csum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+    conf.txmode.offloads = (chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
+    b->features_ = std::string("tx_checksum=") + (csum ? "port" : "software") + " tx_payload=" +
+                   (chain ? "zero_copy" : "copied");
     // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md).
     std::uint64_t rss = info.flow_type_rss_offloads & RTE_ETH_RSS_IPV4;
     if (workers > 1 && rss != 0) {
@@ -100,6 +107,10 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         wc.subnet_broadcast = mask == 0 ? 0 : (cfg.ip & mask) | ~mask;
         wc.tid_base = static_cast<std::uint16_t>(1024 + i * per_worker);
         wc.pool = b->pool_;
+        wc.tx_checksum_offload = csum;
+        wc.tx_chain = chain;
+        // One remembered sum per 1 KiB of this worker's cache: every block it holds, with room.
+        wc.payload_sum_entries = std::max<std::size_t>(4096, cfg.cache_bytes / workers / 1024);
         wc.tftp.id = static_cast<std::uint16_t>(i);
         wc.tftp.limits = cfg.limits;
         wc.tftp.max_transfers = per_worker;

@@ -47,6 +47,8 @@ public:
     [[nodiscard]] const proto::MacAddr& mac() const noexcept { return mac_; }
     [[nodiscard]] DhcpEngine* dhcp() noexcept { return workers_.empty() ? nullptr : workers_[0]->dhcp(); }
     [[nodiscard]] const std::string& port_name() const noexcept { return port_name_; }
+    // What the port does for us, as key=value words for the start line.
+    [[nodiscard]] const std::string& features() const noexcept { return features_; }
     [[nodiscard]] const std::vector<int>& cpus() const noexcept { return cpus_; }
 
 private:
@@ -54,6 +56,7 @@ private:
     std::uint16_t port_ = 0;
     bool port_started_ = false;
     std::string port_name_;
+    std::string features_;
     proto::MacAddr mac_{};
     struct rte_mempool* pool_ = nullptr;
     std::vector<std::unique_ptr<DpdkWorker>> workers_;

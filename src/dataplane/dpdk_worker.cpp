@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,7 +23,7 @@ constexpr unsigned kBurst = 32;
 
 }  // namespace
 
-DpdkWorker::DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg) {}
+DpdkWorker::DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg), sums_(cfg.payload_sum_entries) {}
 
 std::unique_ptr<DpdkWorker> DpdkWorker::create(const DpdkWorkerConfig& cfg, std::string& error) {
     std::unique_ptr<DpdkWorker> w(new DpdkWorker(cfg));
@@ -111,17 +113,21 @@ unsigned DpdkWorker::poll_once(Nanos now) {
 }
 
 void DpdkWorker::run(const std::atomic<bool>& stop) {
-    unsigned idle = 0;
+    Nanos idle_since = 0;
     long sleep_us = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-        if (poll_once(monotonic_now()) > 0) {
-            idle = 0;
+        Nanos now = monotonic_now();
+        if (poll_once(now) > 0) {
+            idle_since = 0;
             sleep_us = 0;
             continue;
         }
-        // Idle back-off: spin briefly, then sleep 10 us, doubling up to 1 ms, so an idle
-        // appliance does not hold its cores at 100%.
-        if (++idle < 256) continue;
+        // Idle back-off: keep spinning while the peer may still be answering (a closed loop of
+        // clients pauses for tens of microseconds between bursts; sleeping then costs far more
+        // than it saves), then sleep 10 us, doubling up to 1 ms, so an idle appliance does not
+        // hold its cores at 100%.
+        if (idle_since == 0) idle_since = now;
+        if (now - idle_since < cfg_.spin_before_sleep) continue;
         sleep_us = sleep_us == 0 ? 10 : std::min<long>(sleep_us * 2, 1000);
         timespec ts{0, sleep_us * 1000};
         nanosleep(&ts, nullptr);
@@ -197,28 +203,53 @@ bool DpdkWorker::queue_frame(const std::uint8_t* data, std::size_t len) {
     return true;
 }
 
+std::uint16_t DpdkWorker::payload_sum(std::span<const iovec> pieces, std::span<const std::int32_t> chunks,
+                                      std::size_t& len) {
+    BlockCache& cache = service_->cache();
+    WorkerCounters& c = service_->counters();
+    proto::InetChecksum sum;
+    len = 0;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        const auto* p = static_cast<const std::uint8_t*>(pieces[i].iov_base);
+        auto n = static_cast<std::uint32_t>(pieces[i].iov_len);
+        if (chunks[i] >= 0) {
+            BlockCache::Where at = cache.where(p, chunks[i]);
+            bool hit = false;
+            sum.add_sum(sums_.sum(at.fill, at.offset, p, n, hit), n);
+            if (hit) c.tx_payload_sums_reused.add();
+        } else {
+            sum.add(proto::ConstBytes(p, n));
+        }
+        len += n;
+    }
+    return sum.partial();
+}
+
 bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint16_t from_port,
                            std::span<const iovec> pieces) {
-    std::size_t payload = 0;
-    std::array<proto::ConstBytes, 3> bytes{};
-    for (std::size_t i = 0; i < pieces.size(); ++i) {
-        bytes[i] = proto::ConstBytes(static_cast<const std::uint8_t*>(pieces[i].iov_base), pieces[i].iov_len);
-        payload += pieces[i].iov_len;
-    }
-    std::uint32_t src = ntohl(from_ip);
-    std::uint32_t dst = ntohl(to.ip);
-    std::uint16_t sum = proto::udp_checksum(src, dst, from_port, to.port, bytes.data(), pieces.size());
-    // Copy what is not block-cache memory into the head mbuf (headers, OACK, netascii output);
-    // chain cache pieces as external buffers.
     BlockCache& cache = service_->cache();
-    std::size_t head_bytes = 0;
+    WorkerCounters& c = service_->counters();
+    // Which pieces are block-cache memory: those are chained as external buffers (zero copy)
+    // where the port takes chains; the rest (headers, OACK, netascii output) is copied into the
+    // head mbuf.
+    std::array<std::int32_t, 3> chunks{-1, -1, -1};
     std::size_t first_ext = pieces.size();
     for (std::size_t i = 0; i < pieces.size(); ++i) {
-        if (cache.chunk_of(pieces[i].iov_base) >= 0) {
-            first_ext = i;
-            break;
-        }
-        head_bytes += pieces[i].iov_len;
+        chunks[i] = cache.chunk_of(pieces[i].iov_base);
+        if (chunks[i] >= 0 && first_ext == pieces.size() && cfg_.tx_chain) first_ext = i;
+    }
+    std::size_t head_bytes = 0;
+    for (std::size_t i = 0; i < first_ext; ++i) head_bytes += pieces[i].iov_len;
+    std::uint32_t src = ntohl(from_ip);
+    std::uint32_t dst = ntohl(to.ip);
+    std::size_t payload = 0;
+    std::uint16_t sum = 0;
+    if (cfg_.tx_checksum_offload) {
+        for (const iovec& v : pieces) payload += v.iov_len;
+    } else {
+        proto::InetChecksum body;
+        body.add_sum(payload_sum(pieces, std::span<const std::int32_t>(chunks.data(), pieces.size()), payload), 0);
+        sum = proto::udp_checksum(src, dst, from_port, to.port, payload, body);
     }
     rte_mbuf* m = rte_pktmbuf_alloc(cfg_.pool);
     if (m == nullptr) return false;
@@ -230,8 +261,17 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     }
     proto::MutableBytes out(p, proto::kUdpFrameOverhead + head_bytes);
     (void)proto::build_udp_headers(out, cfg_.local.mac, to.mac, src, dst, from_port, to.port, payload, ip_id_++, sum);
+    if (cfg_.tx_checksum_offload) {
+        // The port sums the datagram; it wants the pseudo-header's sum in the checksum field.
+        m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+        m->l2_len = proto::kEthHeaderSize;
+        m->l3_len = proto::kIpv4HeaderSize;
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(p + proto::kEthHeaderSize);
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(p + proto::kEthHeaderSize + proto::kIpv4HeaderSize);
+        udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+        c.tx_checksum_offloaded.add();
+    }
     std::size_t at = proto::kUdpFrameOverhead;
-    WorkerCounters& c = service_->counters();
     for (std::size_t i = 0; i < first_ext; ++i) {
         std::memcpy(p + at, pieces[i].iov_base, pieces[i].iov_len);
         at += pieces[i].iov_len;
@@ -239,8 +279,7 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     if (first_ext > 1) c.tx_copied_bytes.add(head_bytes - pieces[0].iov_len);  // beyond the TFTP header
     rte_mbuf* tail = m;
     for (std::size_t i = first_ext; i < pieces.size(); ++i) {
-        std::int32_t chunk = cache.chunk_of(pieces[i].iov_base);
-        rte_mbuf* seg = chunk >= 0 ? attach_cache_piece(pieces[i], chunk) : nullptr;
+        rte_mbuf* seg = chunks[i] >= 0 ? attach_cache_piece(pieces[i], chunks[i]) : nullptr;
         if (seg == nullptr) {
             rte_pktmbuf_free(m);
             return false;

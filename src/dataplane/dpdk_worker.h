@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/dhcp_engine.h"
+#include "dataplane/payload_sum_memo.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
 #include "proto/net_frames.h"
@@ -30,6 +31,10 @@ struct DpdkWorkerConfig {
     std::uint16_t tid_base = 1024;        // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
     rte_mempool* pool = nullptr;
     bool verify_udp_checksum = true;
+    bool tx_checksum_offload = false;  // the port computes UDP checksums (RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+    bool tx_chain = true;              // the port sends mbuf chains (MULTI_SEGS): DATA goes zero-copy
+    std::size_t payload_sum_entries = 1u << 16;  // memo of payload checksum sums (software checksums)
+    proto::Nanos spin_before_sleep = 200'000;  // idle time spent polling before the first sleep
     TftpServiceConfig tftp{};
 };
 
@@ -63,6 +68,9 @@ private:
     // A UDP datagram: headers and the first piece in one mbuf; block-cache pieces chained as
     // external buffers (no copy), anything else copied.
     bool queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint16_t from_port, std::span<const iovec> pieces);
+    // The partial checksum sum of a datagram's pieces (block-cache pieces from the memo) and
+    // their total length.
+    std::uint16_t payload_sum(std::span<const iovec> pieces, std::span<const std::int32_t> chunks, std::size_t& len);
     rte_mbuf* attach_cache_piece(const iovec& piece, std::int32_t chunk);
     static void release_chunk(void* addr, void* opaque);
     void flush();
@@ -98,6 +106,7 @@ private:
     std::vector<ChunkRef> chunk_refs_;
     std::unique_ptr<rte_mbuf_ext_shared_info[]> shinfo_;
     std::uint16_t dhcp_port_ = 67;
+    PayloadSumMemo sums_;
 };
 
 }  // namespace rackboot::dataplane

@@ -189,20 +189,30 @@ std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, cons
 }
 
 std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
-                           const ConstBytes* pieces, std::size_t npieces) noexcept {
-    std::size_t len = kUdpHeaderSize;
-    for (std::size_t i = 0; i < npieces; ++i) len += pieces[i].size();
+                           std::size_t payload_len, const InetChecksum& payload) noexcept {
+    auto len = static_cast<std::uint16_t>(kUdpHeaderSize + payload_len);
     InetChecksum c;
     c.add32(src_ip);
     c.add32(dst_ip);
     c.add16(kProtoUdp);
-    c.add16(static_cast<std::uint16_t>(len));
+    c.add16(len);
     c.add16(src_port);
     c.add16(dst_port);
-    c.add16(static_cast<std::uint16_t>(len));
-    for (std::size_t i = 0; i < npieces; ++i) c.add(pieces[i]);
+    c.add16(len);
+    c.add_sum(payload.partial(), 0);
     std::uint16_t sum = c.finish();
     return sum == 0 ? 0xffff : sum;
+}
+
+std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+                           const ConstBytes* pieces, std::size_t npieces) noexcept {
+    std::size_t len = 0;
+    InetChecksum payload;
+    for (std::size_t i = 0; i < npieces; ++i) {
+        payload.add(pieces[i]);
+        len += pieces[i].size();
+    }
+    return udp_checksum(src_ip, dst_ip, src_port, dst_port, len, payload);
 }
 
 std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac, std::uint32_t src_ip,

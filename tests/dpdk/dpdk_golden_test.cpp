@@ -72,7 +72,7 @@ protected:
         ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 512, SOCKET_ID_ANY, nullptr), 0);
         ASSERT_EQ(rte_eth_dev_start(port_), 0);
 
-        DpdkWorkerConfig wc;
+        DpdkWorkerConfig& wc = wc_;
         wc.port_id = port_;
         wc.local = kServer;
         wc.subnet_broadcast = 0x0a0000ff;
@@ -114,6 +114,10 @@ protected:
                     auto* p = rte_pktmbuf_mtod(seg, std::uint8_t*);
                     frame.insert(frame.end(), p, p + seg->data_len);
                     if (seg != m && RTE_MBUF_HAS_EXTBUF(seg)) ++external_segments_;
+                }
+                if ((m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) != 0) {
+                    ++offloaded_;
+                    complete_udp_checksum(frame, m->l2_len + m->l3_len);
                 }
                 EXPECT_EQ(frame.size(), m->pkt_len);
                 out.push_back(std::move(frame));
@@ -165,6 +169,43 @@ protected:
         return proto::classify_frame(frame, kPi, 0, true);
     }
 
+    // What a NIC does for RTE_MBUF_F_TX_UDP_CKSUM: the field holds the pseudo-header's sum; the
+    // sum over the UDP header and payload, complemented, replaces it.
+    static void complete_udp_checksum(std::vector<std::uint8_t>& frame, std::size_t l4) {
+        proto::InetChecksum c;
+        c.add(proto::ConstBytes(frame.data() + l4, frame.size() - l4));
+        std::uint16_t sum = c.finish();
+        if (sum == 0) sum = 0xffff;
+        frame[l4 + 6] = static_cast<std::uint8_t>(sum >> 8);
+        frame[l4 + 7] = static_cast<std::uint8_t>(sum);
+    }
+
+    // Fetches `name` to the end in lock step from `sport`; every frame's checksums must hold.
+    std::vector<std::uint8_t> fetch(std::uint16_t sport, const std::string& name, std::initializer_list<proto::TftpOption> opts) {
+        std::vector<std::uint8_t> got;
+        auto out = exchange(udp_from_pi(sport, 69, rrq(name, opts)));
+        for (int step = 0; step < 100 && out.size() == 1; ++step) {
+            FrameInfo f = as_pi(out[0]);
+            EXPECT_EQ(f.kind, FrameInfo::Kind::Udp) << "checksum or header wrong in step " << step;
+            if (f.kind != FrameInfo::Kind::Udp) break;
+            proto::TftpPacket pkt;
+            if (proto::parse_tftp(f.payload, pkt) != proto::TftpParseError::none) break;
+            if (pkt.opcode == proto::TftpOpcode::Oack) {
+                out = exchange(udp_from_pi(sport, f.src_port, ack(0)));
+                continue;
+            }
+            if (pkt.opcode != proto::TftpOpcode::Data) break;
+            got.insert(got.end(), pkt.payload.begin(), pkt.payload.end());
+            std::size_t blksize = opts.size() == 0 ? 512 : std::stoul(std::string(opts.begin()->value));
+            bool last = pkt.payload.size() < blksize;
+            out = exchange(udp_from_pi(sport, f.src_port, ack(pkt.block)), !last);
+            if (last) break;
+        }
+        return got;
+    }
+
+    DpdkWorkerConfig wc_;
+    unsigned offloaded_ = 0;
     fs::path dir_;
     std::vector<std::uint8_t> content_;
     std::unique_ptr<BootTrees> trees_;
@@ -260,6 +301,49 @@ TEST_F(DpdkGolden, ErrorsAndForeignTraffic) {
     bad.back() ^= 0x55;
     EXPECT_TRUE(exchange(bad, false).empty());
     EXPECT_EQ(worker_->counters().frame_drops[static_cast<std::size_t>(proto::FrameDrop::udp_bad_checksum)].get(), 1u);
+}
+
+// Software checksums: the second fetch of the same blocks reuses their payload sums (odd
+// block sizes included, whose pieces start at odd offsets), and every checksum still verifies.
+TEST_F(DpdkGolden, RepeatedBlocksReuseTheirPayloadSums) {
+    const auto& reused = worker_->counters().tx_payload_sums_reused;
+    EXPECT_EQ(fetch(41000, "file.bin", {}), content_);
+    EXPECT_EQ(reused.get(), 0u);
+    EXPECT_EQ(fetch(41001, "file.bin", {}), content_);
+    EXPECT_EQ(reused.get(), 2u);  // blocks 1 and 2
+    EXPECT_EQ(fetch(41002, "file.bin", {{"blksize", "333"}}), content_);
+    EXPECT_EQ(reused.get(), 2u);
+    EXPECT_EQ(fetch(41003, "file.bin", {{"blksize", "333"}}), content_);
+    EXPECT_EQ(reused.get(), 6u);  // 333, 333, 333, 1
+    EXPECT_EQ(worker_->counters().tx_checksum_offloaded.get(), 0u);
+}
+
+// A port that offers UDP checksum offload gets the pseudo-header's sum and the flags, and the
+// checksum the NIC completes (played by complete_udp_checksum) verifies at the Pi.
+TEST_F(DpdkGolden, ChecksumOffloadHandsThePortThePseudoHeaderSum) {
+    worker_.reset();
+    std::string err;
+    wc_.tx_checksum_offload = true;
+    worker_ = DpdkWorker::create(wc_, err);
+    ASSERT_TRUE(worker_) << err;
+    EXPECT_EQ(fetch(41010, "file.bin", {{"blksize", "1468"}}), content_);
+    EXPECT_EQ(offloaded_, 2u);  // OACK and the one DATA
+    EXPECT_EQ(worker_->counters().tx_checksum_offloaded.get(), 2u);
+    EXPECT_EQ(worker_->counters().tx_payload_sums_reused.get(), 0u);
+}
+
+// A port that cannot send chains gets DATA copied into one mbuf, counted as copied.
+TEST_F(DpdkGolden, WithoutChainsDataIsCopied) {
+    worker_.reset();
+    std::string err;
+    wc_.tx_chain = false;
+    worker_ = DpdkWorker::create(wc_, err);
+    ASSERT_TRUE(worker_) << err;
+    external_segments_ = 0;
+    EXPECT_EQ(fetch(41020, "file.bin", {}), content_);
+    EXPECT_EQ(external_segments_, 0u);
+    EXPECT_EQ(worker_->counters().tx_zero_copy_bytes.get(), 0u);
+    EXPECT_EQ(worker_->counters().tx_copied_bytes.get(), content_.size());
 }
 
 }  // namespace

@@ -1,0 +1,363 @@
+// A DPDK peer that plays many TFTP clients over one port (net_memif in the benchmarks), in its own
+// process, so a DPDK server is measured with nothing else in its thread. Two modes:
+//
+//   tftp  ARP for the server, then CLIENTS closed-loop transfers of FILE at blksize 1468: every DATA
+//         is answered with its ACK at once, a finished client starts over from a new port, a client
+//         silent for a second starts over too (counted as a stall). Reports DATA packets/s.
+//   echo  CLIENTS frames of FRAME bytes sent to a forwarder (dpdk-testpmd --forward-mode=macswap)
+//         and every frame that comes back sent again unchanged: the same path's ceiling.
+//
+// Rates are taken over SECONDS after WARMUP seconds. Prints one key=value line.
+//
+//   dpdk_tftp_peer --eal "ARGS" --mode tftp|echo [--server-ip A] [--client-ip A] [--file NAME]
+//                  [--size BYTES] [--clients N] [--frame BYTES] [--seconds S] [--warmup S]
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "dataplane/dpdk_eal.h"
+#include "proto/net_frames.h"
+#include "proto/tftp_codec.h"
+
+using namespace rackboot;
+
+namespace {
+
+struct Options {
+    std::string eal;
+    std::string mode = "tftp";
+    std::uint32_t server_ip = 0x0a090001;  // 10.9.0.1
+    std::uint32_t client_ip = 0x0a090002;
+    std::string file = "big.bin";
+    std::uint64_t size = 0;  // expected file size; 0: not checked
+    unsigned clients = 32;
+    unsigned frame = 60;
+    double seconds = 3;
+    double warmup = 1;
+};
+
+constexpr std::uint16_t kBlksize = 1468;
+constexpr std::uint16_t kFirstPort = 20000;
+constexpr std::uint16_t kPortSpan = 40000;
+
+bool parse_ip(const char* s, std::uint32_t& out) {
+    in_addr a{};
+    if (inet_pton(AF_INET, s, &a) != 1) return false;
+    out = ntohl(a.s_addr);
+    return true;
+}
+
+bool parse(int argc, char** argv, Options& o) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string k = argv[i];
+        const char* v = argv[i + 1];
+        if (k == "--eal") o.eal = v;
+        else if (k == "--mode") o.mode = v;
+        else if (k == "--server-ip") { if (!parse_ip(v, o.server_ip)) return false; }
+        else if (k == "--client-ip") { if (!parse_ip(v, o.client_ip)) return false; }
+        else if (k == "--file") o.file = v;
+        else if (k == "--size") o.size = std::strtoull(v, nullptr, 10);
+        else if (k == "--clients") o.clients = static_cast<unsigned>(std::atoi(v));
+        else if (k == "--frame") o.frame = static_cast<unsigned>(std::atoi(v));
+        else if (k == "--seconds") o.seconds = std::atof(v);
+        else if (k == "--warmup") o.warmup = std::atof(v);
+        else return false;
+    }
+    return (argc % 2) == 1 && !o.eal.empty() && (o.mode == "tftp" || o.mode == "echo") && o.clients > 0 &&
+           o.clients < 4096 && o.frame >= 60 && o.frame <= 1514;
+}
+
+class Peer {
+public:
+    Peer(const Options& o, std::uint16_t port, rte_mempool* pool) : o_(o), port_(port), pool_(pool) {
+        rte_ether_addr mac{};
+        rte_eth_macaddr_get(port, &mac);
+        std::memcpy(us_.mac.data(), mac.addr_bytes, 6);
+        us_.ip = o.client_ip;
+        clients_.resize(o.clients);
+        owner_.assign(65536, -1);
+    }
+
+    bool wait_link(double seconds) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (std::chrono::steady_clock::now() < end) {
+            rte_eth_link link{};
+            if (rte_eth_link_get_nowait(port_, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) return true;
+            rte_delay_ms(10);
+        }
+        return false;
+    }
+
+    // ARP for the server until it answers (bounded).
+    bool resolve_server(double seconds) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        auto next_request = std::chrono::steady_clock::now();
+        while (std::chrono::steady_clock::now() < end) {
+            if (std::chrono::steady_clock::now() >= next_request) {
+                rte_mbuf* m = alloc(60);
+                if (m != nullptr) {
+                    std::size_t n = proto::build_arp_request(proto::MutableBytes(rte_pktmbuf_mtod(m, std::uint8_t*), 60),
+                                                             us_, o_.server_ip, false);
+                    m->data_len = static_cast<std::uint16_t>(n);
+                    m->pkt_len = static_cast<std::uint32_t>(n);
+                    send(m);
+                }
+                next_request += std::chrono::milliseconds(200);
+            }
+            flush();
+            rte_mbuf* rx[32];
+            std::uint16_t n = rte_eth_rx_burst(port_, 0, rx, 32);
+            for (std::uint16_t i = 0; i < n; ++i) {
+                proto::FrameInfo f = classify(rx[i]);
+                if (f.kind == proto::FrameInfo::Kind::ArpReply && f.src_ip == o_.server_ip) server_mac_ = f.src_mac, resolved_ = true;
+                rte_pktmbuf_free(rx[i]);
+            }
+            if (resolved_) return true;
+        }
+        return false;
+    }
+
+    void run() {
+        const bool tftp = o_.mode == "tftp";
+        std::uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+        for (unsigned c = 0; c < o_.clients; ++c) tftp ? start(c, now) : send_echo();
+        flush();
+        auto t0 = std::chrono::steady_clock::now();
+        auto measure_from = t0 + std::chrono::duration<double>(o_.warmup);
+        auto end = measure_from + std::chrono::duration<double>(o_.seconds);
+        bool measuring = false;
+        Totals at_start{};
+        std::chrono::steady_clock::time_point began;
+        std::uint64_t next_sweep = now + hz;
+        for (std::uint64_t spin = 0;; ++spin) {
+            rte_mbuf* rx[64];
+            std::uint16_t n = rte_eth_rx_burst(port_, 0, rx, 64);
+            now = rte_get_tsc_cycles();
+            for (std::uint16_t i = 0; i < n; ++i) tftp ? on_tftp(rx[i], now) : on_echo(rx[i]);
+            flush();
+            if ((spin & 1023) != 0) continue;
+            if (tftp && now >= next_sweep) sweep(now, hz), next_sweep = now + hz / 4;
+            auto t = std::chrono::steady_clock::now();
+            if (!measuring && t >= measure_from) measuring = true, at_start = totals_, began = t;
+            if (t >= end) {
+                double secs = std::chrono::duration<double>(t - began).count();
+                report(at_start, secs);
+                return;
+            }
+        }
+    }
+
+    [[nodiscard]] bool ok() const { return totals_.received > 0 && totals_.wrong_size == 0; }
+
+private:
+    struct Client {
+        std::uint16_t port = 0;
+        std::uint16_t tid = 0;
+        std::uint16_t expect = 1;
+        std::uint64_t bytes = 0;
+        std::uint64_t last_rx = 0;
+    };
+    struct Totals {
+        std::uint64_t received = 0;  // DATA (tftp) or frames (echo)
+        std::uint64_t transfers = 0;
+        std::uint64_t stalls = 0;
+        std::uint64_t out_of_order = 0;
+        std::uint64_t wrong_size = 0;
+        std::uint64_t tx_dropped = 0;
+    };
+
+    // The UDP checksum is left unverified: the peer is there to load the server, whose checksums
+    // the golden and af_packet tests check against the kernel.
+    proto::FrameInfo classify(rte_mbuf* m) const {
+        return proto::classify_frame(proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len), us_,
+                                     0xffffffff, false);
+    }
+
+    rte_mbuf* alloc(std::size_t len) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        if (m != nullptr && rte_pktmbuf_append(m, static_cast<std::uint16_t>(len)) == nullptr) {
+            rte_pktmbuf_free(m);
+            return nullptr;
+        }
+        return m;
+    }
+
+    void send(rte_mbuf* m) {
+        tx_[tx_count_++] = m;
+        if (tx_count_ == kBurst) flush();
+    }
+
+    void flush() {
+        std::uint16_t sent = 0;
+        for (int tries = 0; sent < tx_count_ && tries < 64; ++tries)
+            sent = static_cast<std::uint16_t>(sent + rte_eth_tx_burst(port_, 0, tx_ + sent, tx_count_ - sent));
+        for (std::uint16_t i = sent; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
+        totals_.tx_dropped += tx_count_ - sent;
+        tx_count_ = 0;
+    }
+
+    void send_udp(std::uint16_t sport, std::uint16_t dport, const std::uint8_t* payload, std::size_t len) {
+        rte_mbuf* m = alloc(proto::kUdpFrameOverhead + len);
+        if (m == nullptr) return;
+        auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
+        proto::ConstBytes piece(payload, len);
+        std::uint16_t sum = proto::udp_checksum(us_.ip, o_.server_ip, sport, dport, &piece, 1);
+        (void)proto::build_udp_headers(proto::MutableBytes(p, proto::kUdpFrameOverhead), us_.mac, server_mac_, us_.ip,
+                                       o_.server_ip, sport, dport, len, 0, sum);
+        std::memcpy(p + proto::kUdpFrameOverhead, payload, len);
+        send(m);
+    }
+
+    void start(unsigned c, std::uint64_t now) {
+        Client& cl = clients_[c];
+        if (cl.port != 0) owner_[cl.port] = -1;
+        cl.port = static_cast<std::uint16_t>(kFirstPort + next_port_);
+        next_port_ = (next_port_ + 1) % kPortSpan;
+        owner_[cl.port] = static_cast<int>(c);
+        cl.tid = 0;
+        cl.expect = 1;
+        cl.bytes = 0;
+        cl.last_rx = now;
+        proto::TftpOptionList opts;
+        opts.items[opts.count++] = {"blksize", "1468"};
+        std::uint8_t b[256];
+        std::size_t n = proto::build_tftp_request(b, proto::TftpOpcode::Rrq, o_.file, "octet", opts);
+        send_udp(cl.port, 69, b, n);
+    }
+
+    void on_tftp(rte_mbuf* m, std::uint64_t now) {
+        proto::FrameInfo f = classify(m);
+        if (f.kind == proto::FrameInfo::Kind::Udp && f.src_ip == o_.server_ip && owner_[f.dst_port] >= 0 &&
+            f.payload.size() >= 4) {
+            Client& cl = clients_[static_cast<unsigned>(owner_[f.dst_port])];
+            const std::uint8_t* p = f.payload.data();
+            auto op = static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+            auto block = static_cast<std::uint16_t>((p[2] << 8) | p[3]);
+            std::uint8_t ack[4];
+            cl.last_rx = now;
+            if (op == 6) {  // OACK
+                cl.tid = f.src_port;
+                (void)proto::build_tftp_ack(ack, 0);
+                send_udp(cl.port, cl.tid, ack, 4);
+            } else if (op == 3 && (cl.tid == 0 || cl.tid == f.src_port)) {
+                cl.tid = f.src_port;
+                ++totals_.received;
+                (void)proto::build_tftp_ack(ack, block);
+                send_udp(cl.port, cl.tid, ack, 4);
+                if (block == cl.expect) {
+                    cl.expect = static_cast<std::uint16_t>(cl.expect + 1);
+                    cl.bytes += f.payload.size() - 4;
+                    if (f.payload.size() - 4 < kBlksize) {
+                        ++totals_.transfers;
+                        if (o_.size != 0 && cl.bytes != o_.size) ++totals_.wrong_size;
+                        start(static_cast<unsigned>(owner_[f.dst_port]), now);
+                    }
+                } else {
+                    ++totals_.out_of_order;
+                }
+            }
+        }
+        rte_pktmbuf_free(m);
+    }
+
+    // A client that heard nothing for a second starts over (its transfer times out on the server).
+    void sweep(std::uint64_t now, std::uint64_t hz) {
+        for (unsigned c = 0; c < clients_.size(); ++c) {
+            if (now - clients_[c].last_rx > hz) {
+                ++totals_.stalls;
+                start(c, now);
+            }
+        }
+    }
+
+    void send_echo() {
+        rte_mbuf* m = alloc(o_.frame);
+        if (m == nullptr) return;
+        auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
+        std::memset(p, 0, o_.frame);
+        (void)proto::build_udp_headers(proto::MutableBytes(p, proto::kUdpFrameOverhead), us_.mac, proto::kBroadcastMac,
+                                       us_.ip, o_.server_ip, 9, 9, o_.frame - proto::kUdpFrameOverhead, 0, 0);
+        send(m);
+    }
+
+    // macswap returned the frame: send it straight back, the cheapest a peer can be.
+    void on_echo(rte_mbuf* m) {
+        ++totals_.received;
+        send(m);
+    }
+
+    void report(const Totals& a, double secs) const {
+        std::uint64_t rx = totals_.received - a.received;
+        std::printf("mode=%s clients=%u rx_pps=%.0f transfers_per_s=%.1f stalls=%llu out_of_order=%llu wrong_size=%llu "
+                    "tx_dropped=%llu frame=%u seconds=%.2f\n",
+                    o_.mode.c_str(), o_.clients, static_cast<double>(rx) / secs,
+                    static_cast<double>(totals_.transfers - a.transfers) / secs,
+                    static_cast<unsigned long long>(totals_.stalls - a.stalls),
+                    static_cast<unsigned long long>(totals_.out_of_order - a.out_of_order),
+                    static_cast<unsigned long long>(totals_.wrong_size),
+                    static_cast<unsigned long long>(totals_.tx_dropped - a.tx_dropped),
+                    o_.mode == "tftp" ? 0u : o_.frame, secs);
+        std::fflush(stdout);
+    }
+
+    static constexpr std::uint16_t kBurst = 64;
+    const Options& o_;
+    std::uint16_t port_;
+    rte_mempool* pool_;
+    proto::LocalAddress us_;
+    proto::MacAddr server_mac_ = proto::kBroadcastMac;
+    bool resolved_ = false;
+    std::vector<Client> clients_;
+    std::vector<int> owner_;  // client port -> client index
+    unsigned next_port_ = 0;
+    Totals totals_;
+    rte_mbuf* tx_[kBurst];
+    std::uint16_t tx_count_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (!parse(argc, argv, o)) {
+        std::fprintf(stderr, "usage: dpdk_tftp_peer --eal \"ARGS\" --mode tftp|echo [--server-ip A] [--client-ip A] "
+                             "[--file NAME] [--size BYTES] [--clients N<4096] [--frame 60..1514] [--seconds S] [--warmup S]\n");
+        return 2;
+    }
+    std::string err;
+    if (!dataplane::DpdkEal::init(o.eal, err)) {
+        std::fprintf(stderr, "dpdk_tftp_peer: %s\n", err.c_str());
+        return 1;
+    }
+    int rc = 1;
+    std::uint16_t port = rte_eth_find_next(0);
+    rte_mempool* pool = rte_pktmbuf_pool_create("peer_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    rte_eth_conf conf{};
+    if (port >= RTE_MAX_ETHPORTS || pool == nullptr || rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
+        rte_eth_rx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr, pool) != 0 ||
+        rte_eth_tx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr) != 0 || rte_eth_dev_start(port) != 0) {
+        std::fprintf(stderr, "dpdk_tftp_peer: no usable port\n");
+    } else {
+        Peer peer(o, port, pool);
+        if (!peer.wait_link(10)) {
+            std::fprintf(stderr, "dpdk_tftp_peer: link did not come up in 10 s\n");
+        } else if (o.mode == "tftp" && !peer.resolve_server(5)) {
+            std::fprintf(stderr, "dpdk_tftp_peer: no ARP reply from the server in 5 s\n");
+        } else {
+            peer.run();
+            rc = peer.ok() ? 0 : 1;
+        }
+        rte_eth_dev_stop(port);
+        rte_eth_dev_close(port);
+    }
+    dataplane::DpdkEal::cleanup();
+    return rc;
+}
