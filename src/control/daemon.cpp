@@ -213,7 +213,7 @@ int run_daemon(const DaemonConfig& cfg) {
         std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
         where = ip_text(a);
         backend_text = "dpdk port=" + d->port_name() + " mac=" + mac + " " + d->features();
-        steering = dc.workers > 1 ? "rss-ipv4" : "single-queue";
+        steering = d->steering();
         worker_cpus = d->cpus();
         backend = std::move(d);
     } else {

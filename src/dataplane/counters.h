@@ -31,6 +31,7 @@ namespace rackboot::dataplane {
     X(stray_ack, "ACK for a block never sent")                                                     \
     X(unserved_port, "UDP to a port we serve nothing on, or a TID from another client (DPDK)")     \
     X(tx_failed, "the kernel refused a send (queue full)")                                         \
+    X(handoff_full, "another worker's hand-off ring was full (DPDK software steering)")            \
     X(log_overflow, "transfer log ring full, log line lost")
 
 enum class DropReason : std::uint8_t {
@@ -117,6 +118,7 @@ struct alignas(64) WorkerCounters {
     Counter tx_zero_copy_bytes;    // payload sent from the block cache by reference
     Counter tx_copied_bytes;       // payload copied into packet buffers
     Counter udp_partial_checksums;  // accepted CHECKSUM_PARTIAL from kernel peers (veth offload)
+    Counter handoff_frames;         // frames passed to the worker that owns them (DPDK)
     Counter tx_checksum_offloaded;  // UDP datagrams whose checksum the port computes
     Counter tx_payload_sums_reused; // payload pieces whose checksum sum came from the memo
     Counter arp_replies;

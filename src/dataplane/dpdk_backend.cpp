@@ -18,6 +18,7 @@ namespace {
 constexpr std::uint16_t kRxDesc = 1024;
 constexpr std::uint16_t kTxDesc = 1024;
 constexpr unsigned kPoolCache = 256;
+constexpr std::uint32_t kHandoffSlots = 1024;
 
 }  // namespace
 
@@ -43,9 +44,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     rte_eth_dev_get_name_by_port(port, name);
     b->port_name_ = name;
     std::uint32_t workers = std::max<std::uint32_t>(1, cfg.workers);
-    if (workers > info.max_rx_queues || workers > info.max_tx_queues) {
-        error = "--workers " + std::to_string(workers) + ": port " + b->port_name_ + " has " +
-                std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) + " queue pair(s)";
+    if (workers > info.max_tx_queues) {
+        error = "--workers " + std::to_string(workers) + ": each worker needs a TX queue and port " + b->port_name_ +
+                " has " + std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=N to the vdev)";
         return nullptr;
     }
     int socket = rte_eth_dev_socket_id(port);
@@ -53,6 +54,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
 
     // Every descriptor of every queue, each worker's TX batch, and the per-core caches.
     unsigned mbufs = workers * (kRxDesc + kTxDesc + 2 * 64 + kPoolCache) + 1024;
+    if (workers > 1) mbufs += workers * (workers - 1) * kHandoffSlots;  // frames waiting in hand-off rings
     b->pool_ = rte_pktmbuf_pool_create(("rb_pool_" + std::to_string(port)).c_str(), mbufs, kPoolCache, 0,
                                        RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (b->pool_ == nullptr) {
@@ -69,23 +71,31 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     conf.txmode.offloads = (chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
     b->features_ = std::string("tx_checksum=") + (csum ? "port" : "software") + " tx_payload=" +
                    (chain ? "zero_copy" : "copied");
-    // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md).
+    // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md). Without
+    // it, each worker polls the RX queue it has (if any) and passes every frame to the worker
+    // that owns its source address, over SPSC rings. DHCP is always handed to worker 0, the lease
+    // table's one writer, wherever RSS put it.
     std::uint64_t rss = info.flow_type_rss_offloads & RTE_ETH_RSS_IPV4;
-    if (workers > 1 && rss != 0) {
+    const bool rss_spread = workers > 1 && rss != 0;
+    const std::uint32_t rx_queues = rss_spread ? workers : std::min<std::uint32_t>(workers, std::max<std::uint16_t>(1, info.max_rx_queues));
+    const bool steer = workers > 1 && !rss_spread;
+    if (rss_spread) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = rss;
-    } else if (workers > 1) {
-        error = "--workers " + std::to_string(workers) + ": port " + b->port_name_ +
-                " cannot spread by IPv4 address (no RSS); use --workers 1 with it";
-        return nullptr;
     }
-    if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(workers), static_cast<std::uint16_t>(workers), &conf);
+    if (steer || (workers > 1 && cfg.dhcp)) {
+        b->handoff_ = HandoffRings::create(workers, kHandoffSlots, error);
+        if (!b->handoff_) return nullptr;
+    }
+    b->steering_ = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
+    b->features_ += " rx_queues=" + std::to_string(rx_queues);
+    if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(rx_queues), static_cast<std::uint16_t>(workers), &conf);
         rc != 0) {
         error = "--backend dpdk: configuring " + b->port_name_ + " failed: " + rte_strerror(-rc);
         return nullptr;
     }
     for (std::uint16_t q = 0; q < workers; ++q) {
-        if (rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0 ||
+        if ((q < rx_queues && rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0) ||
             rte_eth_tx_queue_setup(port, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
             error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + b->port_name_ + " failed";
             return nullptr;
@@ -103,6 +113,12 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         DpdkWorkerConfig wc;
         wc.port_id = port;
         wc.queue_id = static_cast<std::uint16_t>(i);
+        wc.has_rx_queue = i < rx_queues;
+        wc.handoff = b->handoff_.get();
+        wc.worker_index = i;
+        wc.steer_by_address = steer;
+        wc.dhcp_worker = cfg.dhcp ? 0 : -1;
+        wc.dhcp_port = cfg.dhcp_port;
         wc.local = proto::LocalAddress{b->mac_, cfg.ip};
         wc.subnet_broadcast = mask == 0 ? 0 : (cfg.ip & mask) | ~mask;
         wc.tid_base = static_cast<std::uint16_t>(1024 + i * per_worker);
@@ -122,15 +138,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         if (!w) return nullptr;
         b->workers_.push_back(std::move(w));
     }
-    if (cfg.dhcp) {
-        // Renewals are unicast from each client's address and would be spread by RSS: the lease
-        // table has one writer, so DHCP needs every DHCP packet on one queue.
-        if (workers > 1) {
-            error = "--dhcp with --backend dpdk needs --workers 1 for now (one lease-table writer)";
-            return nullptr;
-        }
-        if (!b->workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return nullptr;
-    }
+    if (cfg.dhcp && !b->workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return nullptr;
     if (int rc = rte_eth_dev_start(port); rc != 0) {
         error = "--backend dpdk: starting " + b->port_name_ + " failed: " + rte_strerror(-rc);
         return nullptr;
@@ -174,6 +182,7 @@ DpdkBackend::~DpdkBackend() {
         rte_eth_dev_close(port_);
     }
     workers_.clear();
+    handoff_.reset();  // its rings may still hold mbufs of the pool
     if (pool_ != nullptr) rte_mempool_free(pool_);
     DpdkEal::cleanup();
 }

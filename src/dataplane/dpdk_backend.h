@@ -49,6 +49,8 @@ public:
     [[nodiscard]] const std::string& port_name() const noexcept { return port_name_; }
     // What the port does for us, as key=value words for the start line.
     [[nodiscard]] const std::string& features() const noexcept { return features_; }
+    // How frames reach the worker that owns them: single-queue, rss-ipv4 or software-client-address.
+    [[nodiscard]] const std::string& steering() const noexcept { return steering_; }
     [[nodiscard]] const std::vector<int>& cpus() const noexcept { return cpus_; }
 
 private:
@@ -57,8 +59,10 @@ private:
     bool port_started_ = false;
     std::string port_name_;
     std::string features_;
+    std::string steering_;
     proto::MacAddr mac_{};
     struct rte_mempool* pool_ = nullptr;
+    std::unique_ptr<HandoffRings> handoff_;  // outlives the workers, which point at it
     std::vector<std::unique_ptr<DpdkWorker>> workers_;
     std::vector<std::thread> threads_;
     std::vector<int> cpus_;

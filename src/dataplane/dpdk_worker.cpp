@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <rte_udp.h>
 
 #include <algorithm>
@@ -98,10 +99,27 @@ bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, st
 unsigned DpdkWorker::poll_once(Nanos now) {
     if (dhcp_) dhcp_->begin_batch(service_->counters());  // replies whose leases are now durable
     std::array<rte_mbuf*, kBurst> rx{};
-    std::uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue_id, rx.data(), kBurst);
-    for (std::uint16_t i = 0; i < n; ++i) {
-        handle(rx[i], now);
-        rte_pktmbuf_free(rx[i]);
+    unsigned total = 0;
+    if (cfg_.has_rx_queue) {
+        std::uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue_id, rx.data(), kBurst);
+        for (std::uint16_t i = 0; i < n; ++i) {
+            if (hand_off(rx[i])) continue;
+            handle(rx[i], now);
+            rte_pktmbuf_free(rx[i]);
+        }
+        total += n;
+    }
+    if (cfg_.handoff != nullptr) {
+        for (std::uint32_t from = 0; from < cfg_.handoff->workers(); ++from) {
+            if (from == cfg_.worker_index) continue;
+            unsigned n = rte_ring_sc_dequeue_burst(cfg_.handoff->ring(from, cfg_.worker_index),
+                                                   reinterpret_cast<void**>(rx.data()), kBurst, nullptr);
+            for (unsigned i = 0; i < n; ++i) {
+                handle(rx[i], now);
+                rte_pktmbuf_free(rx[i]);
+            }
+            total += n;
+        }
     }
     if (dhcp_) {
         dhcp_->end_batch();
@@ -109,7 +127,32 @@ unsigned DpdkWorker::poll_once(Nanos now) {
     }
     service_->poll(now);
     flush();
-    return n;
+    return total;
+}
+
+bool DpdkWorker::hand_off(rte_mbuf* m) {
+    if (cfg_.handoff == nullptr) return false;
+    std::uint32_t src_ip = 0;
+    std::uint16_t dst_port = 0;
+    if (!proto::peek_udp_owner_key(proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), rte_pktmbuf_data_len(m)),
+                                   src_ip, dst_port)) {
+        return false;  // ARP, ICMP and the rest are answered (or dropped) where they land
+    }
+    std::uint32_t owner = cfg_.worker_index;
+    if (cfg_.dhcp_worker >= 0 && dst_port == cfg_.dhcp_port) {
+        owner = static_cast<std::uint32_t>(cfg_.dhcp_worker);
+    } else if (cfg_.steer_by_address) {
+        owner = owner_of_address(src_ip, cfg_.handoff->workers());
+    }
+    if (owner == cfg_.worker_index) return false;
+    WorkerCounters& c = service_->counters();
+    if (rte_ring_sp_enqueue(cfg_.handoff->ring(cfg_.worker_index, owner), m) != 0) {
+        c.drop(DropReason::handoff_full);
+        rte_pktmbuf_free(m);
+        return true;
+    }
+    c.handoff_frames.add();
+    return true;
 }
 
 void DpdkWorker::run(const std::atomic<bool>& stop) {

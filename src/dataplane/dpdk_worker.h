@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/dhcp_engine.h"
+#include "dataplane/dpdk_handoff.h"
 #include "dataplane/payload_sum_memo.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
@@ -25,7 +26,15 @@ namespace rackboot::dataplane {
 
 struct DpdkWorkerConfig {
     std::uint16_t port_id = 0;
-    std::uint16_t queue_id = 0;
+    std::uint16_t queue_id = 0;       // this worker's TX queue, and its RX queue when has_rx_queue
+    bool has_rx_queue = true;         // false: it receives only what other workers hand it
+    // Software steering (ports without RSS, or DHCP on several workers): frames owned by
+    // another worker go over `handoff`; `steer_by_address` spreads Pis by source address.
+    HandoffRings* handoff = nullptr;
+    std::uint32_t worker_index = 0;
+    bool steer_by_address = false;
+    std::int32_t dhcp_worker = -1;    // the worker that serves DHCP, when one does
+    std::uint16_t dhcp_port = 67;
     proto::LocalAddress local{};          // our MAC and IPv4 address (host order)
     std::uint32_t subnet_broadcast = 0;   // host order; 0: none
     std::uint16_t tid_base = 1024;        // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
@@ -63,6 +72,8 @@ private:
     explicit DpdkWorker(const DpdkWorkerConfig& cfg);
     [[nodiscard]] bool init(std::string& error);
     void handle(rte_mbuf* m, proto::Nanos now);
+    // Passes a frame another worker owns over its hand-off ring; false when it is ours.
+    bool hand_off(rte_mbuf* m);
     // Copies a frame into a new mbuf and queues it; false when no mbuf was free.
     bool queue_frame(const std::uint8_t* data, std::size_t len);
     // A UDP datagram: headers and the first piece in one mbuf; block-cache pieces chained as

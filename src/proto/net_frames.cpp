@@ -144,6 +144,17 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     return out;
 }
 
+bool peek_udp_owner_key(ConstBytes f, std::uint32_t& src_ip, std::uint16_t& dst_port) noexcept {
+    if (f.size() < kEthHeaderSize + kIpv4HeaderSize || rd16(f, 12) != kEtherIpv4) return false;
+    ConstBytes ip = f.subspan(kEthHeaderSize);
+    std::size_t ihl = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < kIpv4HeaderSize || ip[9] != kProtoUdp || ip.size() < ihl + kUdpHeaderSize) return false;
+    if ((rd16(ip, 6) & 0x3fff) != 0) return false;  // a fragment: only the first has the port
+    src_ip = rd32(ip, 12);
+    dst_port = rd16(ip, ihl + 2);
+    return true;
+}
+
 // IPv4-over-Ethernet ARP: opcode, sender and target.
 static std::size_t build_arp(MutableBytes out, const MacAddr& eth_dst, const LocalAddress& us, std::uint16_t op,
                       const MacAddr& target_mac, std::uint32_t target_ip) noexcept {

@@ -72,6 +72,11 @@ struct LocalAddress {
 [[nodiscard]] FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, std::uint32_t subnet_broadcast,
                                        bool verify_udp_checksum) noexcept;
 
+// Just enough of a frame to choose the worker that owns it (software steering): true for an
+// unfragmented IPv4 UDP datagram whose headers are present, with its source address (host order)
+// and destination port. Nothing is validated; the owner classifies the frame in full.
+[[nodiscard]] bool peek_udp_owner_key(ConstBytes frame, std::uint32_t& src_ip, std::uint16_t& dst_port) noexcept;
+
 // Replies, built into `out`; each returns the frame length or 0 when `out` is too small.
 [[nodiscard]] std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& request) noexcept;
 [[nodiscard]] std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip,

@@ -42,8 +42,11 @@ netns_cleanup() {
 backend_args() {
     if [ "${RB_BACKEND:-socket}" = dpdk ]; then
         ip -n "$NS_SRV" addr flush dev "$IF_SRV"
-        BACKEND_ARGS=(--backend dpdk --ip "$SRV_IP/16" --workers 1
-            --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rb$IF_SRV --vdev=net_af_packet0,iface=$IF_SRV")
+        # RB_DPDK_WORKERS=N: N workers on N af_packet queue pairs, which have no RSS, so frames
+        # are steered in software (and DHCP handed to worker 0).
+        local n=${RB_DPDK_WORKERS:-1}
+        BACKEND_ARGS=(--backend dpdk --ip "$SRV_IP/16" --workers "$n"
+            --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rb$IF_SRV --vdev=net_af_packet0,iface=$IF_SRV,qpairs=$n")
     else
         BACKEND_ARGS=(--listen "$SRV_IP" --dhcp-interface "$IF_SRV")
     fi
