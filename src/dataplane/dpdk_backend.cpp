@@ -144,7 +144,8 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         return nullptr;
     }
     b->port_started_ = true;
-    b->cpus_ = cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers)) : cfg.cpus;
+    // Workers on the port's NUMA node, next to its memory (the pool is there too).
+    b->cpus_ = cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers), rte_eth_dev_socket_id(port)) : cfg.cpus;
     for (auto& w : b->workers_) w->announce();  // gratuitous ARP: peers learn our MAC now
     return b;
 }
