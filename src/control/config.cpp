@@ -102,6 +102,8 @@ Serves Raspberry Pi network boot files over TFTP.
   --backend socket|dpdk  kernel UDP sockets (default), or DPDK owning a port
   --eal "ARGS"           DPDK EAL arguments, e.g. "-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1"
   --ip ADDR/PREFIX       the DPDK port's IPv4 address (required with --backend dpdk)
+  --gateway ADDR         the router for replies to addresses outside --ip's subnet (relayed
+                         Pis); resolved with ARP (default: answer the sender's MAC)
 
   --dhcp off|proxy|on|server
                          answer DHCP: proxy (also "on") offers boot options to Pis only, next to
@@ -151,7 +153,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
             "--retries", "--api", "--dhcp", "--dhcp-interface", "--dhcp-port", "--dhcp-server-ip",
             "--tftp-server", "--pi-ouis", "--subnet", "--pool", "--router", "--dns", "--lease-time", "--reserve",
-            "--state", "--lease-fsync", "--backend", "--eal", "--ip"};
+            "--state", "--lease-fsync", "--backend", "--eal", "--ip", "--gateway"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
                                             : "unexpected argument '" + flag + "'";
@@ -277,6 +279,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 return bad("is not ADDR/PREFIX (prefix 8..30)");
             }
             cfg.dpdk_ip = ntohl(a.s_addr);
+        } else if (flag == "--gateway") {
+            in_addr a{};
+            if (!parse_ipv4(value, a) || a.s_addr == 0) return bad("is not an IPv4 address");
+            cfg.dpdk_gateway = ntohl(a.s_addr);
         } else if (flag == "--state") {
             cfg.state_dir = value;
         } else if (flag == "--lease-fsync") {
@@ -314,6 +320,14 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             error = "--backend dpdk needs --eal with at least the port (--vdev=... or a PCI address)";
             return std::nullopt;
         }
+        std::uint32_t mask = ~0u << (32 - cfg.dpdk_prefix);
+        if (cfg.dpdk_gateway != 0 && ((cfg.dpdk_gateway & mask) != (cfg.dpdk_ip & mask) || cfg.dpdk_gateway == cfg.dpdk_ip)) {
+            error = "--gateway must be another address inside --ip's subnet";
+            return std::nullopt;
+        }
+    } else if (cfg.dpdk_gateway != 0) {
+        error = "--gateway applies to --backend dpdk (the kernel routes for the socket backend)";
+        return std::nullopt;
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.
     if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 && (ntohl(cfg.listen.s_addr) >> 24) == 127) {

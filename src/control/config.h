@@ -58,6 +58,7 @@ struct DaemonConfig {
     std::string eal;
     std::uint32_t dpdk_ip = 0;  // host order
     std::uint8_t dpdk_prefix = 0;
+    std::uint32_t dpdk_gateway = 0;  // host order; 0: none
     bool show_help = false;
     bool show_version = false;
 };

@@ -78,6 +78,8 @@ std::string render_metrics(const Workers& ws) {
          &WorkerCounters::tx_payload_sums_reused},
         {"rackboot_arp_replies_total", "counter", "ARP requests for our address answered (DPDK backend).",
          &WorkerCounters::arp_replies},
+        {"rackboot_arp_requests_total", "counter", "ARP requests sent for the gateway's MAC (DPDK backend).",
+         &WorkerCounters::arp_requests},
         {"rackboot_icmp_replies_total", "counter", "ICMP echo requests answered (DPDK backend).",
          &WorkerCounters::icmp_replies},
         {"rackboot_dhcp_leases_in_use", "gauge", "DHCP leases offered or bound and not expired.",

@@ -122,6 +122,7 @@ struct alignas(64) WorkerCounters {
     Counter tx_checksum_offloaded;  // UDP datagrams whose checksum the port computes
     Counter tx_payload_sums_reused; // payload pieces whose checksum sum came from the memo
     Counter arp_replies;
+    Counter arp_requests;           // ARP requests sent for the gateway
     Counter icmp_replies;
     Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired
     Counter dhcp_pool_size;      // gauge

@@ -121,6 +121,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         wc.dhcp_port = cfg.dhcp_port;
         wc.local = proto::LocalAddress{b->mac_, cfg.ip};
         wc.subnet_broadcast = mask == 0 ? 0 : (cfg.ip & mask) | ~mask;
+        wc.subnet_mask = mask;
+        wc.gateway_ip = cfg.gateway;
+        wc.gateway_mac = &b->gateway_mac_;
         wc.tid_base = static_cast<std::uint16_t>(1024 + i * per_worker);
         wc.pool = b->pool_;
         wc.tx_checksum_offload = csum;

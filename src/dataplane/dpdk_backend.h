@@ -23,6 +23,7 @@ struct DpdkBackendConfig {
     std::string eal;               // EAL arguments, as given
     std::uint32_t ip = 0;          // host order
     std::uint8_t prefix = 24;
+    std::uint32_t gateway = 0;     // host order; 0: none
     std::uint32_t workers = 1;
     std::vector<int> cpus;         // one per worker; empty: chosen by hwloc
     std::uint32_t max_transfers = 20000;  // across all workers
@@ -68,6 +69,7 @@ private:
     std::vector<int> cpus_;
     std::atomic<bool> stop_{false};
     std::atomic<std::int64_t> active_{0};
+    GatewayMac gateway_mac_;
 };
 
 }  // namespace rackboot::dataplane

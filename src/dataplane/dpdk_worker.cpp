@@ -87,7 +87,39 @@ void DpdkWorker::announce() {
     std::array<std::uint8_t, 64> f{};
     std::size_t n = proto::build_arp_request(f, cfg_.local, 0, true);
     if (n > 0) queue_frame(f.data(), n);
+    refresh_gateway(monotonic_now());
     flush();
+}
+
+void DpdkWorker::learn_gateway(const proto::FrameInfo& f) {
+    if (cfg_.gateway_ip == 0 || f.src_ip != cfg_.gateway_ip) return;
+    std::uint64_t packed = 0;
+    for (std::uint8_t b : f.src_mac) packed = (packed << 8) | b;
+    packed |= 1ULL << 63;
+    if (cfg_.gateway_mac != nullptr) cfg_.gateway_mac->packed.store(packed, std::memory_order_relaxed);
+    gateway_mac_ = f.src_mac;
+    gateway_known_ = true;
+}
+
+void DpdkWorker::refresh_gateway(Nanos now) {
+    if (cfg_.gateway_ip == 0) return;
+    if (cfg_.gateway_mac != nullptr) {  // what another worker learnt
+        std::uint64_t packed = cfg_.gateway_mac->packed.load(std::memory_order_relaxed);
+        if ((packed >> 63) != 0) {
+            for (int i = 5; i >= 0; --i, packed >>= 8) gateway_mac_[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(packed);
+            gateway_known_ = true;
+        }
+    }
+    if (cfg_.worker_index != 0 || now < next_gateway_arp_) return;
+    std::array<std::uint8_t, 64> f{};
+    std::size_t n = proto::build_arp_request(f, cfg_.local, cfg_.gateway_ip, false);
+    if (n > 0 && queue_frame(f.data(), n)) service_->counters().arp_requests.add();
+    next_gateway_arp_ = now + (gateway_known_ ? 60 : 1) * proto::kSecond;
+}
+
+const proto::MacAddr& DpdkWorker::next_hop(std::uint32_t ip, const proto::MacAddr& sender) const noexcept {
+    bool off_link = (ip & cfg_.subnet_mask) != (cfg_.local.ip & cfg_.subnet_mask) && ip != 0xffffffffu;
+    return off_link && gateway_known_ ? gateway_mac_ : sender;
 }
 
 bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error) {
@@ -98,6 +130,7 @@ bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, st
 
 unsigned DpdkWorker::poll_once(Nanos now) {
     if (dhcp_) dhcp_->begin_batch(service_->counters());  // replies whose leases are now durable
+    refresh_gateway(now);
     std::array<rte_mbuf*, kBurst> rx{};
     unsigned total = 0;
     if (cfg_.has_rx_queue) {
@@ -196,8 +229,10 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
         c.frame_drops[static_cast<std::size_t>(f.drop)].add();
         return;
     case proto::FrameInfo::Kind::ArpReply:
-        return;  // we learn clients' MACs from their requests; nothing to do
+        learn_gateway(f);  // clients' MACs come with their requests; only the gateway's is asked for
+        return;
     case proto::FrameInfo::Kind::ArpRequest: {
+        learn_gateway(f);
         std::size_t n = proto::build_arp_reply(out, cfg_.local, f);
         if (n > 0 && queue_frame(out.data(), n)) c.arp_replies.add();
         return;
@@ -303,7 +338,8 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
         return false;
     }
     proto::MutableBytes out(p, proto::kUdpFrameOverhead + head_bytes);
-    (void)proto::build_udp_headers(out, cfg_.local.mac, to.mac, src, dst, from_port, to.port, payload, ip_id_++, sum);
+    (void)proto::build_udp_headers(out, cfg_.local.mac, next_hop(dst, to.mac), src, dst, from_port, to.port, payload,
+                                   ip_id_++, sum);
     if (cfg_.tx_checksum_offload) {
         // The port sums the datagram; it wants the pseudo-header's sum in the checksum field.
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;

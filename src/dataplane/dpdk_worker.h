@@ -24,6 +24,12 @@ struct rte_mbuf_ext_shared_info;
 
 namespace rackboot::dataplane {
 
+// The gateway's MAC as one worker learnt it from ARP, read by every worker once per poll (not per
+// packet): the 48-bit MAC in the low bits, bit 63 set once known.
+struct GatewayMac {
+    std::atomic<std::uint64_t> packed{0};
+};
+
 struct DpdkWorkerConfig {
     std::uint16_t port_id = 0;
     std::uint16_t queue_id = 0;       // this worker's TX queue, and its RX queue when has_rx_queue
@@ -37,6 +43,11 @@ struct DpdkWorkerConfig {
     std::uint16_t dhcp_port = 67;
     proto::LocalAddress local{};          // our MAC and IPv4 address (host order)
     std::uint32_t subnet_broadcast = 0;   // host order; 0: none
+    std::uint32_t subnet_mask = 0;        // host order
+    // The router for addresses outside the subnet (0: none): replies to them go to its MAC,
+    // learnt with ARP and shared by all workers through `gateway_mac`.
+    std::uint32_t gateway_ip = 0;
+    GatewayMac* gateway_mac = nullptr;
     std::uint16_t tid_base = 1024;        // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
     rte_mempool* pool = nullptr;
     bool verify_udp_checksum = true;
@@ -59,7 +70,7 @@ public:
     unsigned poll_once(proto::Nanos now);
     // Polls until `stop`; sleeps with exponential back-off (up to 1 ms) when idle.
     void run(const std::atomic<bool>& stop);
-    // Gratuitous ARP for our address.
+    // Gratuitous ARP for our address (and, from worker 0, a request for the gateway's MAC).
     void announce();
     // Serves DHCP on `port` from this worker (the single writer of the lease table).
     [[nodiscard]] bool attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error);
@@ -74,6 +85,12 @@ private:
     void handle(rte_mbuf* m, proto::Nanos now);
     // Passes a frame another worker owns over its hand-off ring; false when it is ours.
     bool hand_off(rte_mbuf* m);
+    // ARP for the gateway: learn its MAC from what it sends us; ask again while unknown (every
+    // second) and to refresh it (every minute), from worker 0.
+    void learn_gateway(const proto::FrameInfo& f);
+    void refresh_gateway(proto::Nanos now);
+    // Where a datagram to `ip` goes on the wire: the gateway for other subnets when known.
+    [[nodiscard]] const proto::MacAddr& next_hop(std::uint32_t ip, const proto::MacAddr& sender) const noexcept;
     // Copies a frame into a new mbuf and queues it; false when no mbuf was free.
     bool queue_frame(const std::uint8_t* data, std::size_t len);
     // A UDP datagram: headers and the first piece in one mbuf; block-cache pieces chained as
@@ -118,6 +135,9 @@ private:
     std::unique_ptr<rte_mbuf_ext_shared_info[]> shinfo_;
     std::uint16_t dhcp_port_ = 67;
     PayloadSumMemo sums_;
+    proto::MacAddr gateway_mac_{};
+    bool gateway_known_ = false;
+    proto::Nanos next_gateway_arp_ = 0;
 };
 
 }  // namespace rackboot::dataplane

@@ -332,6 +332,62 @@ TEST_F(DpdkGolden, ChecksumOffloadHandsThePortThePseudoHeaderSum) {
     EXPECT_EQ(worker_->counters().tx_payload_sums_reused.get(), 0u);
 }
 
+// With --gateway, replies to other subnets (a relayed Pi) go to the gateway's MAC once ARP has
+// found it; until then, to the MAC the request came from. Worker 0 asks for it at start.
+TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
+    worker_.reset();
+    std::string err;
+    GatewayMac shared;
+    const proto::LocalAddress gateway{{0x02, 0xaa, 0, 0, 0, 0xfe}, 0x0a0000fe};
+    const proto::MacAddr router_port{0x02, 0xbb, 0, 0, 0, 0x01};  // where relayed frames come from
+    wc_.subnet_mask = 0xffffff00;
+    wc_.gateway_ip = gateway.ip;
+    wc_.gateway_mac = &shared;
+    worker_ = DpdkWorker::create(wc_, err);
+    ASSERT_TRUE(worker_) << err;
+    worker_->announce();
+    auto out = drain();
+    ASSERT_EQ(out.size(), 2u);  // gratuitous ARP, then who-has the gateway
+    FrameInfo who = proto::classify_frame(out[1], gateway, 0, true);
+    ASSERT_EQ(who.kind, FrameInfo::Kind::ArpRequest);
+    EXPECT_EQ(who.src_ip, kServer.ip);
+    EXPECT_EQ(worker_->counters().arp_requests.get(), 1u);
+
+    // A Pi behind a relay, 192.168.5.7, before the gateway answered: back to the frame's sender.
+    const proto::LocalAddress far_pi{kPi.mac, 0xc0a80507};
+    auto rrq_frame = [&](std::uint16_t sport, std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
+        std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
+        proto::ConstBytes piece(payload);
+        std::uint16_t sum = proto::udp_checksum(far_pi.ip, kServer.ip, sport, dport, &piece, 1);
+        EXPECT_GT(proto::build_udp_headers(f, router_port, kServer.mac, far_pi.ip, kServer.ip, sport, dport,
+                                           payload.size(), 1, sum), 0u);
+        std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
+        return f;
+    };
+    out = exchange(rrq_frame(42000, 69, rrq("file.bin")));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(std::equal(router_port.begin(), router_port.end(), out[0].begin()));
+    std::uint16_t tid = static_cast<std::uint16_t>((out[0][34] << 8) | out[0][35]);
+
+    // The gateway answers the ARP: from now on replies off the subnet go to its MAC, and the
+    // MAC is published for the other workers.
+    FrameInfo asked;  // our who-has, as the gateway read it
+    asked.src_mac = kServer.mac;
+    asked.src_ip = kServer.ip;
+    std::vector<std::uint8_t> reply(42);
+    ASSERT_EQ(proto::build_arp_reply(reply, gateway, asked), 42u);
+    EXPECT_TRUE(exchange(reply, false).empty());
+    EXPECT_EQ(shared.packed.load() >> 63, 1u);
+    EXPECT_EQ(shared.packed.load() & 0xffffffffffffULL, 0x02aa000000feULL);
+    out = exchange(rrq_frame(42000, tid, ack(1)));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(std::equal(gateway.mac.begin(), gateway.mac.end(), out[0].begin()));
+    // A Pi on the subnet is still answered at its own MAC.
+    out = exchange(udp_from_pi(42001, 69, rrq("file.bin")));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(std::equal(kPi.mac.begin(), kPi.mac.end(), out[0].begin()));
+}
+
 // A port that cannot send chains gets DATA copied into one mbuf, counted as copied.
 TEST_F(DpdkGolden, WithoutChainsDataIsCopied) {
     worker_.reset();

@@ -43,6 +43,20 @@ TEST(DaemonConfig, ParsesEveryFlag) {
     EXPECT_FALSE(c->api_enabled);
 }
 
+TEST(DaemonConfig, DpdkGatewayInsideTheSubnetOnly) {
+    std::string err;
+    auto c = parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--gateway", "10.2.255.254"}, err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->dpdk_gateway, 0x0a02fffeu);
+    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--gateway", "10.3.0.1"}, err));
+    EXPECT_NE(err.find("--gateway must be another address inside --ip's subnet"), std::string::npos) << err;
+    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--gateway", "10.2.0.1"}, err));
+    EXPECT_FALSE(parse({"--gateway", "10.2.0.1"}, err));
+    EXPECT_NE(err.find("--gateway applies to --backend dpdk"), std::string::npos) << err;
+    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "x", "--ip", "10.2.0.1/16", "--gateway", "nope"}, err));
+    EXPECT_NE(err.find("--gateway"), std::string::npos) << err;
+}
+
 TEST(DaemonConfig, DhcpServerFlags) {
     std::string err;
     auto c = parse({"--listen", "0.0.0.0", "--dhcp", "server", "--subnet", "10.1.0.0/16", "--pool", "10.1.1.0-10.1.1.255",
