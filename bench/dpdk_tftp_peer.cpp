@@ -2,7 +2,7 @@
 // process, so a DPDK server is measured with nothing else in its thread. Two modes:
 //
 //   tftp  ARP for the server, then CLIENTS closed-loop transfers of FILE at blksize 1468: every DATA
-//         is answered with its ACK at once, a finished client starts over from a new port, a client
+//         (every WINDOWSIZE-th with --windowsize, RFC 7440) is answered with its ACK at once, a finished client starts over from a new port, a client
 //         silent for a second starts over too (counted as a stall). Reports DATA packets/s.
 //   echo  CLIENTS frames of FRAME bytes sent to a forwarder (dpdk-testpmd --forward-mode=macswap)
 //         and every frame that comes back sent again unchanged: the same path's ceiling.
@@ -10,12 +10,14 @@
 // Rates are taken over SECONDS after WARMUP seconds. Prints one key=value line.
 //
 //   dpdk_tftp_peer --eal "ARGS" --mode tftp|echo [--server-ip A] [--client-ip A] [--file NAME]
-//                  [--size BYTES] [--clients N] [--frame BYTES] [--seconds S] [--warmup S]
+//                  [--size BYTES] [--clients N] [--windowsize W] [--frame BYTES] [--seconds S] [--warmup S]
+//                  [--linger S]
 #include <arpa/inet.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -40,8 +42,10 @@ struct Options {
     std::uint64_t size = 0;  // expected file size; 0: not checked
     unsigned clients = 32;
     unsigned frame = 60;
+    unsigned windowsize = 1;  // RFC 7440: one ACK per this many DATA
     double seconds = 3;
     double warmup = 1;
+    double linger = 0;  // seconds to leave the port untouched after the report, before closing
 };
 
 constexpr std::uint16_t kBlksize = 1468;
@@ -67,12 +71,15 @@ bool parse(int argc, char** argv, Options& o) {
         else if (k == "--size") o.size = std::strtoull(v, nullptr, 10);
         else if (k == "--clients") o.clients = static_cast<unsigned>(std::atoi(v));
         else if (k == "--frame") o.frame = static_cast<unsigned>(std::atoi(v));
+        else if (k == "--windowsize") o.windowsize = static_cast<unsigned>(std::atoi(v));
         else if (k == "--seconds") o.seconds = std::atof(v);
         else if (k == "--warmup") o.warmup = std::atof(v);
+        else if (k == "--linger") o.linger = std::atof(v);
         else return false;
     }
     return (argc % 2) == 1 && !o.eal.empty() && (o.mode == "tftp" || o.mode == "echo") && o.clients > 0 &&
-           o.clients < 4096 && o.frame >= 60 && o.frame <= 1514;
+           o.clients < 4096 && o.frame >= 60 && o.frame <= 1514 &&
+           o.windowsize >= 1 && o.windowsize <= 64;
 }
 
 class Peer {
@@ -83,6 +90,7 @@ public:
         std::memcpy(us_.mac.data(), mac.addr_bytes, 6);
         us_.ip = o.client_ip;
         clients_.resize(o.clients);
+        window_text_ = std::to_string(o.windowsize);
         owner_.assign(65536, -1);
     }
 
@@ -140,6 +148,8 @@ public:
         for (std::uint64_t spin = 0;; ++spin) {
             rte_mbuf* rx[64];
             std::uint16_t n = rte_eth_rx_burst(port_, 0, rx, 64);
+            ++totals_.polls;
+            totals_.empty_polls += n == 0 ? 1 : 0;
             now = rte_get_tsc_cycles();
             for (std::uint16_t i = 0; i < n; ++i) tftp ? on_tftp(rx[i], now) : on_echo(rx[i]);
             flush();
@@ -164,6 +174,7 @@ private:
         std::uint16_t expect = 1;
         std::uint64_t bytes = 0;
         std::uint64_t last_rx = 0;
+        unsigned in_window = 0;
     };
     struct Totals {
         std::uint64_t received = 0;  // DATA (tftp) or frames (echo)
@@ -172,6 +183,8 @@ private:
         std::uint64_t out_of_order = 0;
         std::uint64_t wrong_size = 0;
         std::uint64_t tx_dropped = 0;
+        std::uint64_t polls = 0;
+        std::uint64_t empty_polls = 0;  // the peer waiting: the far side is the bound
     };
 
     // The UDP checksum is left unverified: the peer is there to load the server, whose checksums
@@ -225,9 +238,11 @@ private:
         cl.tid = 0;
         cl.expect = 1;
         cl.bytes = 0;
+        cl.in_window = 0;
         cl.last_rx = now;
         proto::TftpOptionList opts;
         opts.items[opts.count++] = {"blksize", "1468"};
+        if (o_.windowsize > 1) opts.items[opts.count++] = {"windowsize", window_text_};
         std::uint8_t b[256];
         std::size_t n = proto::build_tftp_request(b, proto::TftpOpcode::Rrq, o_.file, "octet", opts);
         send_udp(cl.port, 69, b, n);
@@ -250,18 +265,27 @@ private:
             } else if (op == 3 && (cl.tid == 0 || cl.tid == f.src_port)) {
                 cl.tid = f.src_port;
                 ++totals_.received;
-                (void)proto::build_tftp_ack(ack, block);
-                send_udp(cl.port, cl.tid, ack, 4);
+                bool last = f.payload.size() - 4 < kBlksize;
                 if (block == cl.expect) {
                     cl.expect = static_cast<std::uint16_t>(cl.expect + 1);
                     cl.bytes += f.payload.size() - 4;
-                    if (f.payload.size() - 4 < kBlksize) {
+                    ++cl.in_window;
+                    // ACK the end of each window (every block at windowsize 1) and the last block.
+                    if (cl.in_window == o_.windowsize || last) {
+                        cl.in_window = 0;
+                        (void)proto::build_tftp_ack(ack, block);
+                        send_udp(cl.port, cl.tid, ack, 4);
+                    }
+                    if (last) {
                         ++totals_.transfers;
                         if (o_.size != 0 && cl.bytes != o_.size) ++totals_.wrong_size;
                         start(static_cast<unsigned>(owner_[f.dst_port]), now);
                     }
                 } else {
-                    ++totals_.out_of_order;
+                    ++totals_.out_of_order;  // a gap: ACK what arrived in order, the server resends
+                    cl.in_window = 0;
+                    (void)proto::build_tftp_ack(ack, static_cast<std::uint16_t>(cl.expect - 1));
+                    send_udp(cl.port, cl.tid, ack, 4);
                 }
             }
         }
@@ -296,14 +320,16 @@ private:
 
     void report(const Totals& a, double secs) const {
         std::uint64_t rx = totals_.received - a.received;
-        std::printf("mode=%s clients=%u rx_pps=%.0f transfers_per_s=%.1f stalls=%llu out_of_order=%llu wrong_size=%llu "
-                    "tx_dropped=%llu frame=%u seconds=%.2f\n",
-                    o_.mode.c_str(), o_.clients, static_cast<double>(rx) / secs,
+        std::printf("mode=%s windowsize=%u clients=%u rx_pps=%.0f transfers_per_s=%.1f stalls=%llu out_of_order=%llu wrong_size=%llu "
+                    "tx_dropped=%llu peer_empty_polls=%.1f%% frame=%u seconds=%.2f\n",
+                    o_.mode.c_str(), o_.windowsize, o_.clients, static_cast<double>(rx) / secs,
                     static_cast<double>(totals_.transfers - a.transfers) / secs,
                     static_cast<unsigned long long>(totals_.stalls - a.stalls),
                     static_cast<unsigned long long>(totals_.out_of_order - a.out_of_order),
                     static_cast<unsigned long long>(totals_.wrong_size),
                     static_cast<unsigned long long>(totals_.tx_dropped - a.tx_dropped),
+                    100.0 * static_cast<double>(totals_.empty_polls - a.empty_polls) /
+                        static_cast<double>(std::max<std::uint64_t>(1, totals_.polls - a.polls)),
                     o_.mode == "tftp" ? 0u : o_.frame, secs);
         std::fflush(stdout);
     }
@@ -317,6 +343,7 @@ private:
     bool resolved_ = false;
     std::vector<Client> clients_;
     std::vector<int> owner_;  // client port -> client index
+    std::string window_text_;
     unsigned next_port_ = 0;
     Totals totals_;
     rte_mbuf* tx_[kBurst];
@@ -354,6 +381,10 @@ int main(int argc, char** argv) {
         } else {
             peer.run();
             rc = peer.ok() ? 0 : 1;
+            // DPDK 22.11's memif unmaps the shared rings from its control thread when the other
+            // side disconnects, racing a data path still in a burst call: give the server time to
+            // stop first, touching nothing meanwhile.
+            if (o.linger > 0) rte_delay_us_sleep(static_cast<unsigned>(o.linger * 1e6));
         }
         rte_eth_dev_stop(port);
         rte_eth_dev_close(port);

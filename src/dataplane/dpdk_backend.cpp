@@ -128,8 +128,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         wc.pool = b->pool_;
         wc.tx_checksum_offload = csum;
         wc.tx_chain = chain;
-        // One remembered sum per 1 KiB of this worker's cache: every block it holds, with room.
-        wc.payload_sum_entries = std::max<std::size_t>(4096, cfg.cache_bytes / workers / 1024);
+        // Room for the blocks a rack is fetching at once (a few images), small enough to stay in
+        // the core's cache (16 bytes each): 1 per 4 KiB of this worker's block cache, 4 Ki..64 Ki.
+        wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / workers / 4096, 4096, 65536);
         wc.tftp.id = static_cast<std::uint16_t>(i);
         wc.tftp.limits = cfg.limits;
         wc.tftp.max_transfers = per_worker;
