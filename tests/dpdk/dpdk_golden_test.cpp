@@ -21,6 +21,7 @@
 #include "dataplane/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
+#include "ring_frames.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -104,26 +105,17 @@ protected:
 
     std::vector<std::vector<std::uint8_t>> drain() {
         std::vector<std::vector<std::uint8_t>> out;
-        void* objs[64];
-        unsigned n = 0;
-        while ((n = rte_ring_dequeue_burst(tx_, objs, 64, nullptr)) > 0) {
-            for (unsigned i = 0; i < n; ++i) {
-                auto* m = static_cast<rte_mbuf*>(objs[i]);
-                std::vector<std::uint8_t> frame;
-                for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
-                    auto* p = rte_pktmbuf_mtod(seg, std::uint8_t*);
-                    frame.insert(frame.end(), p, p + seg->data_len);
-                    if (seg != m && RTE_MBUF_HAS_EXTBUF(seg)) ++external_segments_;
-                }
-                if ((m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) != 0) {
-                    ++offloaded_;
-                    complete_udp_checksum(frame, m->l2_len + m->l3_len);
-                }
-                EXPECT_EQ(frame.size(), m->pkt_len);
-                out.push_back(std::move(frame));
-                rte_pktmbuf_free(m);
+        test::drain_ring(tx_, [&](rte_mbuf* m, std::vector<std::uint8_t>& frame) {
+            for (rte_mbuf* seg = m->next; seg != nullptr; seg = seg->next) {
+                if (RTE_MBUF_HAS_EXTBUF(seg)) ++external_segments_;
             }
-        }
+            if ((m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) != 0) {
+                ++offloaded_;
+                complete_udp_checksum(frame, m->l2_len + m->l3_len);
+            }
+            EXPECT_EQ(frame.size(), m->pkt_len);
+            out.push_back(std::move(frame));
+        });
         return out;
     }
 

@@ -20,6 +20,7 @@
 #include "dataplane/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
+#include "ring_frames.h"
 #include "unit/dhcp_vectors.h"
 
 namespace rackboot::dataplane {
@@ -97,28 +98,17 @@ protected:
         fs::remove_all(dir_);
     }
 
+    // The frames on a TX ring, classified as their Pi sees them (bytes kept in `keep`).
     static std::vector<proto::FrameInfo> drain(rte_ring* r, std::vector<std::vector<std::uint8_t>>* keep = nullptr) {
         std::vector<proto::FrameInfo> out;
-        void* objs[64];
-        unsigned n = 0;
-        while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) > 0) {
-            for (unsigned i = 0; i < n; ++i) {
-                auto* m = static_cast<rte_mbuf*>(objs[i]);
-                std::vector<std::uint8_t> frame;
-                for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
-                    auto* p = rte_pktmbuf_mtod(seg, std::uint8_t*);
-                    frame.insert(frame.end(), p, p + seg->data_len);
-                }
-                rte_pktmbuf_free(m);
-                if (keep != nullptr) {
-                    keep->push_back(std::move(frame));
-                    const auto& f = keep->back();
-                    proto::LocalAddress pi{{}, (static_cast<std::uint32_t>(f[30]) << 24) | (f[31] << 16) | (f[32] << 8) | f[33]};
-                    std::copy(f.begin(), f.begin() + 6, pi.mac.begin());
-                    out.push_back(proto::classify_frame(f, pi, 0, true));
-                }
-            }
-        }
+        test::drain_ring(r, [&](rte_mbuf*, std::vector<std::uint8_t>& frame) {
+            if (keep == nullptr) return;
+            keep->push_back(std::move(frame));  // (moving keeps each frame's bytes where they are)
+            const auto& f = keep->back();
+            proto::LocalAddress pi{{}, (static_cast<std::uint32_t>(f[30]) << 24) | (f[31] << 16) | (f[32] << 8) | f[33]};
+            std::copy(f.begin(), f.begin() + 6, pi.mac.begin());
+            out.push_back(proto::classify_frame(f, pi, 0, true));
+        });
         return out;
     }
 
