@@ -18,7 +18,7 @@ namespace {
 constexpr std::uint16_t kRxDesc = 1024;
 constexpr std::uint16_t kTxDesc = 1024;
 constexpr unsigned kPoolCache = 256;
-constexpr std::uint32_t kHandoffSlots = 1024;
+constexpr std::uint32_t kHandoffSlots = 512;
 
 }  // namespace
 
@@ -54,7 +54,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
 
     // Every descriptor of every queue, each worker's TX batch, and the per-core caches.
     unsigned mbufs = workers * (kRxDesc + kTxDesc + 2 * 64 + kPoolCache) + 1024;
-    if (workers > 1) mbufs += workers * (workers - 1) * kHandoffSlots;  // frames waiting in hand-off rings
+    // Frames waiting in hand-off rings: room for two full rings per worker (all of them full at
+    // once would take workers² rings' worth; a short pool only drops at RX, counted).
+    if (workers > 1) mbufs += workers * 2 * kHandoffSlots;
     b->pool_ = rte_pktmbuf_pool_create(("rb_pool_" + std::to_string(port)).c_str(), mbufs, kPoolCache, 0,
                                        RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (b->pool_ == nullptr) {
