@@ -11,7 +11,7 @@
 //
 //   dpdk_tftp_peer --eal "ARGS" --mode tftp|echo [--server-ip A] [--client-ip A] [--file NAME]
 //                  [--size BYTES] [--clients N] [--windowsize W] [--frame BYTES] [--seconds S] [--warmup S]
-//                  [--linger S]
+//                  [--linger S] [--verify on]
 #include <arpa/inet.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +47,7 @@ struct Options {
     double seconds = 3;
     double warmup = 1;
     double linger = 0;  // seconds to leave the port untouched after the report, before closing
+    bool verify = false;  // check every UDP checksum from the server (bad ones are counted, dropped)
 };
 
 constexpr std::uint16_t kBlksize = 1468;
@@ -75,6 +77,7 @@ bool parse(int argc, char** argv, Options& o) {
         else if (k == "--seconds") o.seconds = std::atof(v);
         else if (k == "--warmup") o.warmup = std::atof(v);
         else if (k == "--linger") o.linger = std::atof(v);
+        else if (k == "--verify") o.verify = std::string(v) == "on";
         else return false;
     }
     return (argc % 2) == 1 && !o.eal.empty() && (o.mode == "tftp" || o.mode == "echo") && o.clients > 0 &&
@@ -165,7 +168,7 @@ public:
         }
     }
 
-    [[nodiscard]] bool ok() const { return totals_.received > 0 && totals_.wrong_size == 0; }
+    [[nodiscard]] bool ok() const { return totals_.received > 0 && totals_.wrong_size == 0 && totals_.bad_checksums == 0; }
 
 private:
     struct Client {
@@ -183,15 +186,18 @@ private:
         std::uint64_t out_of_order = 0;
         std::uint64_t wrong_size = 0;
         std::uint64_t tx_dropped = 0;
+        std::uint64_t bad_checksums = 0;
         std::uint64_t polls = 0;
         std::uint64_t empty_polls = 0;  // the peer waiting: the far side is the bound
     };
 
-    // The UDP checksum is left unverified: the peer is there to load the server, whose checksums
-    // the golden and af_packet tests check against the kernel.
-    proto::FrameInfo classify(rte_mbuf* m) const {
-        return proto::classify_frame(proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len), us_,
-                                     0xffffffff, false);
+    // The UDP checksum is left unverified unless --verify on: the peer is there to load the
+    // server, whose checksums the golden and af_packet tests check against the kernel.
+    proto::FrameInfo classify(rte_mbuf* m) {
+        proto::FrameInfo f = proto::classify_frame(
+            proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len), us_, 0xffffffff, o_.verify);
+        if (f.kind == proto::FrameInfo::Kind::Drop && f.drop == proto::FrameDrop::udp_bad_checksum) ++totals_.bad_checksums;
+        return f;
     }
 
     rte_mbuf* alloc(std::size_t len) {
@@ -334,13 +340,14 @@ private:
     void report(const Totals& a, double secs) const {
         std::uint64_t rx = totals_.received - a.received;
         std::printf("mode=%s windowsize=%u clients=%u rx_pps=%.0f transfers_per_s=%.1f stalls=%llu out_of_order=%llu wrong_size=%llu "
-                    "tx_dropped=%llu peer_empty_polls=%.1f%% frame=%u seconds=%.2f\n",
+                    "tx_dropped=%llu bad_checksums=%llu peer_empty_polls=%.1f%% frame=%u seconds=%.2f\n",
                     o_.mode.c_str(), o_.windowsize, o_.clients, static_cast<double>(rx) / secs,
                     static_cast<double>(totals_.transfers - a.transfers) / secs,
                     static_cast<unsigned long long>(totals_.stalls - a.stalls),
                     static_cast<unsigned long long>(totals_.out_of_order - a.out_of_order),
                     static_cast<unsigned long long>(totals_.wrong_size),
                     static_cast<unsigned long long>(totals_.tx_dropped - a.tx_dropped),
+                    static_cast<unsigned long long>(totals_.bad_checksums),
                     100.0 * static_cast<double>(totals_.empty_polls - a.empty_polls) /
                         static_cast<double>(std::max<std::uint64_t>(1, totals_.polls - a.polls)),
                     o_.mode == "tftp" ? 0u : o_.frame, secs);
@@ -372,6 +379,8 @@ int main(int argc, char** argv) {
                              "[--file NAME] [--size BYTES] [--clients N<4096] [--frame 60..1514] [--seconds S] [--warmup S]\n");
         return 2;
     }
+    // virtio-user writes to its vhost-user socket when it closes, after the server may have gone.
+    std::signal(SIGPIPE, SIG_IGN);
     std::string err;
     if (!dataplane::DpdkEal::init(o.eal, err)) {
         std::fprintf(stderr, "dpdk_tftp_peer: %s\n", err.c_str());

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -99,6 +100,9 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
 }  // namespace
 
 int run_daemon(const DaemonConfig& cfg) {
+    // A peer that goes away mid-write (a vhost-user guest, an HTTP client) is an error on that
+    // write, never the end of the appliance.
+    std::signal(SIGPIPE, SIG_IGN);
     std::string error;
     std::string root = cfg.tftp_root;
     bool demo = root.empty();

@@ -10,6 +10,13 @@ import time
 import zlib
 
 ns, tap, server_ip, path, name, log_path = sys.argv[1:7]
+# TAP is a tap interface, or vhost:SOCKET for a vhost-user backend (DPDK's net_vhost) that the
+# guest's shared memory is mapped into.
+if tap.startswith("vhost:"):
+    net_args = ["-chardev", f"socket,id=c0,path={tap[len('vhost:'):]}", "-netdev", "vhost-user,id=n0,chardev=c0",
+                "-object", "memory-backend-memfd,id=mem,size=512M,share=on", "-machine", "virt,memory-backend=mem"]
+else:
+    net_args = ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no"]
 want_crc = f"{zlib.crc32(open(path, 'rb').read()) & 0xffffffff:08x}"
 size = len(open(path, "rb").read())
 log = open(log_path, "wb")
@@ -17,7 +24,7 @@ log = open(log_path, "wb")
 qemu = subprocess.Popen(
     ["ip", "netns", "exec", ns, "qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57", "-m", "512",
      "-nographic", "-monitor", "none", "-bios", "/usr/lib/u-boot/qemu_arm64/u-boot.bin",
-     "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no", "-device", "virtio-net-pci,netdev=n0"],
+     *net_args, "-device", "virtio-net-pci,netdev=n0"],
     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
 seen = b""
 
