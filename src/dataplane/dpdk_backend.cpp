@@ -96,8 +96,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         error = "--backend dpdk: configuring " + b->port_name_ + " failed: " + rte_strerror(-rc);
         return nullptr;
     }
-    for (std::uint16_t q = 0; q < workers; ++q) {
-        if ((q < rx_queues && rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0) ||
+    for (std::uint32_t i = 0; i < workers; ++i) {
+        auto q = static_cast<std::uint16_t>(i);
+        if ((i < rx_queues && rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0) ||
             rte_eth_tx_queue_setup(port, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
             error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + b->port_name_ + " failed";
             return nullptr;

@@ -84,7 +84,7 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
             std::uint64_t tag = events[i].data.u64;
             if (tag == kListenTag) {
                 on_listen_readable(now);
-            } else if (tag == kDhcpTag) {
+            } else if (tag == kDhcpTag && cfg_.dhcp != nullptr) {
                 cfg_.dhcp->on_readable(now, service_->counters());
             } else if (tag == kCacheTag) {
                 service_->drain_cache_event();
