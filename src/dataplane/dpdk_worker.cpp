@@ -59,9 +59,7 @@ void DpdkWorker::release_chunk(void*, void* opaque) {
     ref->worker->service_->cache().unpin(ref->chunk);
 }
 
-rte_mbuf* DpdkWorker::attach_cache_piece(const iovec& piece, std::int32_t chunk) {
-    rte_mbuf* seg = rte_pktmbuf_alloc(cfg_.pool);
-    if (seg == nullptr) return nullptr;
+void DpdkWorker::attach_cache_piece(rte_mbuf* seg, const iovec& piece, std::int32_t chunk) {
     rte_mbuf_ext_shared_info* sh = &shinfo_[static_cast<std::size_t>(chunk)];
     BlockCache& cache = service_->cache();
     if (cache.pins(chunk) == 0) {
@@ -76,7 +74,6 @@ rte_mbuf* DpdkWorker::attach_cache_piece(const iovec& piece, std::int32_t chunk)
                               static_cast<std::uint16_t>(piece.iov_len), sh);
     seg->data_len = static_cast<std::uint16_t>(piece.iov_len);
     seg->pkt_len = static_cast<std::uint32_t>(piece.iov_len);
-    return seg;
 }
 
 DpdkWorker::~DpdkWorker() {
@@ -311,11 +308,9 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     // where the port takes chains; the rest (headers, OACK, netascii output) is copied into the
     // head mbuf.
     std::array<std::int32_t, 3> chunks{-1, -1, -1};
-    std::size_t first_ext = pieces.size();
-    for (std::size_t i = 0; i < pieces.size(); ++i) {
-        chunks[i] = cache.chunk_of(pieces[i].iov_base);
-        if (chunks[i] >= 0 && first_ext == pieces.size() && cfg_.tx_chain) first_ext = i;
-    }
+    for (std::size_t i = 0; i < pieces.size(); ++i) chunks[i] = cache.chunk_of(pieces[i].iov_base);
+    std::size_t first_ext = pieces.size();  // pieces [first_ext, end) are all cache memory
+    while (cfg_.tx_chain && first_ext > 0 && chunks[first_ext - 1] >= 0) --first_ext;
     std::size_t head_bytes = 0;
     for (std::size_t i = 0; i < first_ext; ++i) head_bytes += pieces[i].iov_len;
     std::uint32_t src = ntohl(from_ip);
@@ -329,12 +324,15 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
         body.add_sum(payload_sum(pieces, std::span<const std::int32_t>(chunks.data(), pieces.size()), payload), 0);
         sum = proto::udp_checksum(src, dst, from_port, to.port, payload, body);
     }
-    rte_mbuf* m = rte_pktmbuf_alloc(cfg_.pool);
-    if (m == nullptr) return false;
+    // The head mbuf and one per cache piece, in one call to the pool.
+    const auto segs = static_cast<unsigned>(pieces.size() - first_ext);
+    std::array<rte_mbuf*, 4> mbufs{};
+    if (rte_pktmbuf_alloc_bulk(cfg_.pool, mbufs.data(), 1 + segs) != 0) return false;
+    rte_mbuf* m = mbufs[0];
     auto* p = reinterpret_cast<std::uint8_t*>(
         rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + head_bytes)));
     if (p == nullptr) {
-        rte_pktmbuf_free(m);
+        rte_pktmbuf_free_bulk(mbufs.data(), 1 + segs);
         return false;
     }
     proto::MutableBytes out(p, proto::kUdpFrameOverhead + head_bytes);
@@ -358,11 +356,8 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     if (first_ext > 1) c.tx_copied_bytes.add(head_bytes - pieces[0].iov_len);  // beyond the TFTP header
     rte_mbuf* tail = m;
     for (std::size_t i = first_ext; i < pieces.size(); ++i) {
-        rte_mbuf* seg = chunks[i] >= 0 ? attach_cache_piece(pieces[i], chunks[i]) : nullptr;
-        if (seg == nullptr) {
-            rte_pktmbuf_free(m);
-            return false;
-        }
+        rte_mbuf* seg = mbufs[1 + i - first_ext];
+        attach_cache_piece(seg, pieces[i], chunks[i]);
         tail->next = seg;
         tail = seg;
         m->nb_segs = static_cast<std::uint16_t>(m->nb_segs + 1);

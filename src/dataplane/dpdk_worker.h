@@ -99,7 +99,8 @@ private:
     // The partial checksum sum of a datagram's pieces (block-cache pieces from the memo) and
     // their total length.
     std::uint16_t payload_sum(std::span<const iovec> pieces, std::span<const std::int32_t> chunks, std::size_t& len);
-    rte_mbuf* attach_cache_piece(const iovec& piece, std::int32_t chunk);
+    // Points `seg` at a block-cache piece (an external buffer) and pins the chunk.
+    void attach_cache_piece(rte_mbuf* seg, const iovec& piece, std::int32_t chunk);
     static void release_chunk(void* addr, void* opaque);
     void flush();
 

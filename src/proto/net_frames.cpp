@@ -30,9 +30,8 @@ void write_eth(ByteWriter& w, const MacAddr& dst, const MacAddr& src, std::uint1
     w.be16(type);
 }
 
-void write_ipv4(ByteWriter& w, std::uint32_t src, std::uint32_t dst, std::uint8_t proto, std::size_t payload_len,
-                std::uint16_t id) noexcept {
-    auto total = static_cast<std::uint16_t>(kIpv4HeaderSize + payload_len);
+std::uint16_t ipv4_header_checksum(std::uint32_t src, std::uint32_t dst, std::uint8_t proto, std::uint16_t total,
+                                   std::uint16_t id) noexcept {
     InetChecksum c;
     c.add16(0x4500);
     c.add16(total);
@@ -41,15 +40,31 @@ void write_ipv4(ByteWriter& w, std::uint32_t src, std::uint32_t dst, std::uint8_
     c.add16(static_cast<std::uint16_t>((64 << 8) | proto));
     c.add32(src);
     c.add32(dst);
+    return c.finish();
+}
+
+void write_ipv4(ByteWriter& w, std::uint32_t src, std::uint32_t dst, std::uint8_t proto, std::size_t payload_len,
+                std::uint16_t id) noexcept {
+    auto total = static_cast<std::uint16_t>(kIpv4HeaderSize + payload_len);
     w.be16(0x4500);
     w.be16(total);
     w.be16(id);
     w.be16(0x4000);
     w.u8(64);
     w.u8(proto);
-    w.be16(c.finish());
+    w.be16(ipv4_header_checksum(src, dst, proto, total, id));
     w.be32(src);
     w.be32(dst);
+}
+
+void put16(std::uint8_t* p, std::uint16_t v) noexcept {
+    p[0] = static_cast<std::uint8_t>(v >> 8);
+    p[1] = static_cast<std::uint8_t>(v);
+}
+
+void put32(std::uint8_t* p, std::uint32_t v) noexcept {
+    put16(p, static_cast<std::uint16_t>(v >> 16));
+    put16(p + 2, static_cast<std::uint16_t>(v));
 }
 
 }  // namespace
@@ -229,14 +244,28 @@ std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint
 std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac, std::uint32_t src_ip,
                               std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
                               std::size_t payload_len, std::uint16_t ip_id, std::uint16_t checksum) noexcept {
-    ByteWriter w(out);
-    write_eth(w, dst_mac, src_mac, kEtherIpv4);
-    write_ipv4(w, src_ip, dst_ip, kProtoUdp, kUdpHeaderSize + payload_len, ip_id);
-    w.be16(src_port);
-    w.be16(dst_port);
-    w.be16(static_cast<std::uint16_t>(kUdpHeaderSize + payload_len));
-    w.be16(checksum);
-    return w.ok() ? w.size() : 0;
+    // Every DATA frame's headers come from here: one bounds check, then plain stores.
+    if (out.size() < kUdpFrameOverhead || payload_len > 0xffff - kIpv4HeaderSize - kUdpHeaderSize) return 0;
+    std::uint8_t* p = out.data();
+    std::memcpy(p, dst_mac.data(), 6);
+    std::memcpy(p + 6, src_mac.data(), 6);
+    put16(p + 12, kEtherIpv4);
+    auto udp_len = static_cast<std::uint16_t>(kUdpHeaderSize + payload_len);
+    auto total = static_cast<std::uint16_t>(kIpv4HeaderSize + udp_len);
+    put16(p + 14, 0x4500);
+    put16(p + 16, total);
+    put16(p + 18, ip_id);
+    put16(p + 20, 0x4000);  // don't fragment
+    p[22] = 64;
+    p[23] = kProtoUdp;
+    put16(p + 24, ipv4_header_checksum(src_ip, dst_ip, kProtoUdp, total, ip_id));
+    put32(p + 26, src_ip);
+    put32(p + 30, dst_ip);
+    put16(p + 34, src_port);
+    put16(p + 36, dst_port);
+    put16(p + 38, udp_len);
+    put16(p + 40, checksum);
+    return kUdpFrameOverhead;
 }
 
 }  // namespace rackboot::proto
