@@ -18,6 +18,15 @@ expect_refusal "cannot open boot tree '$WORK/missing-board'" --tftp-root "$WORK/
 expect_refusal "--cpus: CPU 4095 does not exist" --cpus 4095
 expect_refusal "unknown option '--tftp-rot'" --tftp-rot "$WORK/root"
 expect_refusal "--mtu: '100'" --mtu 100
+expect_refusal "--gateway must be another address inside --ip's subnet" \
+    --backend dpdk --ip 10.0.0.1/24 --gateway 10.9.9.9 --eal "--no-huge"
+if [ "$(id -u)" = 0 ]; then  # the EAL itself runs only as root here
+    EAL="--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbad$$"
+    expect_refusal "no DPDK port" --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --eal "$EAL"
+    expect_refusal "each worker needs a TX queue and port net_af_packet0 has 1" \
+        --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --workers 2 --eal "$EAL --vdev=net_af_packet0,iface=lo"
+    [ ! -e "/run/dpdk/rbbad$$" ] || fail "a refused DPDK start left /run/dpdk/rbbad$$ behind"
+fi
 # A port already taken: a clear bind error, not a crash.
 /usr/bin/python3 -c 'import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(30)' > "$WORK/port" &
 PIDS+=($!)
