@@ -8,20 +8,7 @@ RATE=${RATE:-20000}
 SECS=${SECS:-10}
 CLIENTS=${CLIENTS:-50000}  # distinct client MACs perfdhcp cycles through
 [ "${2:-}" = "--smoke" ] && { RATE=2000; SECS=2; }
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../tests/integration/netns.sh"
-WORK=$(mktemp -d /tmp/rackboot-dhcp-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    netns_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-netns_setup
-ip -n "$NS_CLI" addr add "$NET.0.2/16" dev "$IF_CLI"
+source "$(dirname "$0")/netns_bench.sh" dhcp
 mkdir -p "$WORK/root" "$WORK/state"
 
 run_perfdhcp() {

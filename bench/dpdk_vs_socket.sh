@@ -7,20 +7,7 @@ BUILD=$(cd "${1:?build dir}" && pwd)
 SECS=${SECS:-5}
 CLIENTS=${CLIENTS:-32}
 [ "${2:-}" = "--smoke" ] && SECS=1
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../tests/integration/netns.sh"
-WORK=$(mktemp -d /tmp/rackboot-dpdk-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    netns_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-netns_setup
-ip -n "$NS_CLI" addr add "$NET.0.2/16" dev "$IF_CLI"
+source "$(dirname "$0")/netns_bench.sh" dpdk
 mkdir -p "$WORK/root"
 head -c 5456 /dev/urandom > "$WORK/root/fixup4.dat"
 head -c 2253088 /dev/urandom > "$WORK/root/start4.elf"
