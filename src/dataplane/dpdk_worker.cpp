@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "dataplane/monotonic_clock.h"
+#include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 
 namespace rackboot::dataplane {
@@ -120,7 +121,7 @@ const proto::MacAddr& DpdkWorker::next_hop(std::uint32_t ip, const proto::MacAdd
 }
 
 bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error) {
-    dhcp_port_ = port;
+    cfg_.dhcp_port = port;
     dhcp_ = DhcpEngine::create(cfg, *this, error);
     return dhcp_ != nullptr;
 }
@@ -244,7 +245,7 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
         break;
     }
     Endpoint from{htonl(f.src_ip), f.src_port, f.src_mac};
-    if (f.dst_port == dhcp_port_ && dhcp_) {
+    if (f.dst_port == cfg_.dhcp_port && dhcp_) {
         dhcp_->on_datagram(f.payload.data(), f.payload.size(), false, DhcpOrigin{cfg_.local.ip, 0, f.src_mac}, c);
         return;
     }
@@ -320,8 +321,7 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     if (cfg_.tx_checksum_offload) {
         for (const iovec& v : pieces) payload += v.iov_len;
     } else {
-        proto::InetChecksum body;
-        body.add_sum(payload_sum(pieces, std::span<const std::int32_t>(chunks.data(), pieces.size()), payload), 0);
+        std::uint16_t body = payload_sum(pieces, std::span<const std::int32_t>(chunks.data(), pieces.size()), payload);
         sum = proto::udp_checksum(src, dst, from_port, to.port, payload, body);
     }
     // The head mbuf and one per cache piece, in one call to the pool.
@@ -409,14 +409,14 @@ bool DpdkWorker::send_dhcp(const proto::DhcpReply& reply, std::span<const std::u
                            const DhcpOrigin& origin) {
     Endpoint to;
     if (reply.dest == proto::DhcpReply::Dest::Broadcast) {
-        to = Endpoint{htonl(0xffffffffu), static_cast<std::uint16_t>(dhcp_port_ + 1), proto::kBroadcastMac};
+        to = Endpoint{htonl(0xffffffffu), static_cast<std::uint16_t>(cfg_.dhcp_port + 1), proto::kBroadcastMac};
     } else {
         // A relay or a configured client sent the request: answer its MAC, no ARP needed.
         bool relay = reply.dest == proto::DhcpReply::Dest::Relay;
-        to = Endpoint{htonl(reply.dest_ip), static_cast<std::uint16_t>(relay ? dhcp_port_ : dhcp_port_ + 1), origin.peer_mac};
+        to = Endpoint{htonl(reply.dest_ip), static_cast<std::uint16_t>(relay ? cfg_.dhcp_port : cfg_.dhcp_port + 1), origin.peer_mac};
     }
     iovec piece{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-    return queue_udp(to, htonl(cfg_.local.ip), dhcp_port_, std::span<const iovec>(&piece, 1));
+    return queue_udp(to, htonl(cfg_.local.ip), cfg_.dhcp_port, std::span<const iovec>(&piece, 1));
 }
 
 void DpdkWorker::send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) {

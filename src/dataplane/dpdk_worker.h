@@ -40,7 +40,7 @@ struct DpdkWorkerConfig {
     std::uint32_t worker_index = 0;
     bool steer_by_address = false;
     std::int32_t dhcp_worker = -1;    // the worker that serves DHCP, when one does
-    std::uint16_t dhcp_port = 67;
+    std::uint16_t dhcp_port = 67;      // (attach_dhcp sets it on the worker that serves DHCP)
     proto::LocalAddress local{};          // our MAC and IPv4 address (host order)
     std::uint32_t subnet_broadcast = 0;   // host order; 0: none
     std::uint32_t subnet_mask = 0;        // host order
@@ -134,7 +134,6 @@ private:
     };
     std::vector<ChunkRef> chunk_refs_;
     std::unique_ptr<rte_mbuf_ext_shared_info[]> shinfo_;
-    std::uint16_t dhcp_port_ = 67;
     PayloadSumMemo sums_;
     proto::MacAddr gateway_mac_{};
     bool gateway_known_ = false;

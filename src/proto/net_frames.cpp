@@ -215,7 +215,7 @@ std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, cons
 }
 
 std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
-                           std::size_t payload_len, const InetChecksum& payload) noexcept {
+                           std::size_t payload_len, std::uint16_t payload_sum) noexcept {
     auto len = static_cast<std::uint16_t>(kUdpHeaderSize + payload_len);
     InetChecksum c;
     c.add32(src_ip);
@@ -225,7 +225,7 @@ std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint
     c.add16(src_port);
     c.add16(dst_port);
     c.add16(len);
-    c.add_sum(payload.partial(), 0);
+    c.add_sum(payload_sum, 0);
     std::uint16_t sum = c.finish();
     return sum == 0 ? 0xffff : sum;
 }
@@ -238,7 +238,7 @@ std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint
         payload.add(pieces[i]);
         len += pieces[i].size();
     }
-    return udp_checksum(src_ip, dst_ip, src_port, dst_port, len, payload);
+    return udp_checksum(src_ip, dst_ip, src_port, dst_port, len, payload.partial());
 }
 
 std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac, std::uint32_t src_ip,

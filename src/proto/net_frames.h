@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "proto/byte_cursor.h"
-#include "proto/inet_checksum.h"
 
 namespace rackboot::proto {
 
@@ -92,10 +91,10 @@ struct LocalAddress {
 // The UDP checksum over the pseudo-header, UDP header and payload pieces (0 is sent as 0xffff).
 [[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
                                          std::uint16_t dst_port, const ConstBytes* pieces, std::size_t npieces) noexcept;
-// The same, with the payload's sum (`payload_len` bytes) already taken: lets a sender reuse the
-// sum of a block it sends again.
+// The same, with the payload's sum already taken (InetChecksum::partial() over `payload_len` bytes
+// from an even start): lets a sender reuse the sum of a block it sends again.
 [[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
                                          std::uint16_t dst_port, std::size_t payload_len,
-                                         const InetChecksum& payload) noexcept;
+                                         std::uint16_t payload_sum) noexcept;
 
 }  // namespace rackboot::proto

@@ -19,6 +19,7 @@
 #include "dataplane/boot_trees.h"
 #include "dataplane/dpdk_eal.h"
 #include "dataplane/dpdk_worker.h"
+#include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 #include "ring_frames.h"
