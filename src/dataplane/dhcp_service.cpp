@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/socket_buffers.h"
+
 namespace rackboot::dataplane {
 
 std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, std::string& error) {
@@ -24,6 +26,7 @@ std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, s
         return nullptr;
     }
     grow_receive_buffer(d->fd_, 8 << 20);  // a rack powering on at once
+    grow_send_buffer(d->fd_, 8 << 20);     // and its OFFERs, released together by a group commit
     if (!cfg.interface.empty() &&
         setsockopt(d->fd_, SOL_SOCKET, SO_BINDTODEVICE, cfg.interface.c_str(),
                    static_cast<socklen_t>(cfg.interface.size())) < 0) {

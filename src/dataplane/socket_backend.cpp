@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dataplane/cpu_affinity.h"
+#include "dataplane/socket_buffers.h"
 #include "dataplane/udp_rx_batch.h"
 
 namespace rackboot::dataplane {
@@ -49,6 +50,7 @@ std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32
             return {};
         }
         grow_receive_buffer(fd, rcvbuf);  // best effort: bursts of RRQs
+        grow_send_buffer(fd, 4 << 20);    // and of DATA windows
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_addr = addr;

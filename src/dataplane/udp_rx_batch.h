@@ -14,14 +14,6 @@
 
 namespace rackboot::dataplane {
 
-// Asks for a receive buffer of `bytes` (beyond rmem_max where we may), so rack-scale bursts are
-// not dropped by the kernel before a worker reads them.
-inline void grow_receive_buffer(int fd, int bytes) noexcept {
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);  // capped at net.core.rmem_max
-    }
-}
-
 template <std::size_t N, std::size_t BufSize>
 class UdpRxBatch {
 public:

@@ -7,7 +7,9 @@ import socket
 import sys
 import time
 
-from scapy.all import BOOTP, DHCP, IP, UDP, AsyncSniffer, Ether, Raw, conf, sendp, wrpcap
+from scapy.all import BOOTP, DHCP, IP, UDP, Ether, Raw, conf, sendp, wrpcap
+
+from reply_capture import ReplyCapture
 
 conf.verb = 0
 iface, server_ip, hex_path, pcap_out = sys.argv[1:5]
@@ -52,17 +54,17 @@ def expected_offer(req, server):
 
 
 def run(frames, wait, expect=None):
-    got = []
-    sniffer = AsyncSniffer(iface=iface, filter="udp and dst port 68", store=False, prn=got.append)
-    sniffer.start()
+    capture = ReplyCapture(iface)
     time.sleep(0.5)
     sendp(frames, iface=iface)
     time.sleep(wait)
     # On a loaded machine let the expected replies finish arriving (bounded).
     deadline = time.time() + 6
-    while expect is not None and time.time() < deadline and len(got) < expect:
+    while expect is not None and time.time() < deadline and len(capture) < expect:
         time.sleep(0.2)
-    sniffer.stop()
+    got = capture.stop()
+    if capture.drops:
+        fail(f"the capture socket dropped {capture.drops} frames")
     return got
 
 

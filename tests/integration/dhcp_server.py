@@ -7,7 +7,9 @@ import json
 import sys
 import time
 
-from scapy.all import IP, UDP, AsyncSniffer, Ether, Raw, conf, sendp, wrpcap
+from scapy.all import IP, UDP, Ether, Raw, conf, sendp, wrpcap
+
+from reply_capture import ReplyCapture
 
 conf.verb = 0
 iface, server_ip, hex_path, pcap_out, phase, state_path, count = sys.argv[1:8]
@@ -29,19 +31,17 @@ for n in range(count):
     frames.append(Ether(src=":".join(f"{b:02x}" for b in mac), dst="ff:ff:ff:ff:ff:ff")
                   / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) / Raw(bytes(p)))
 
-replies = []
-sniffer = AsyncSniffer(iface=iface, filter="udp and dst port 68", store=False, prn=replies.append)
-sniffer.start()
+capture = ReplyCapture(iface)
 time.sleep(0.5)
 start = time.time()
 sendp(frames, iface=iface)
 sent_in = time.time() - start
 # Replies leave once their leases are durable; give a loaded machine a few seconds.
 deadline = time.time() + 8
-while time.time() < deadline and len(replies) < count:
+while time.time() < deadline and len(capture) < count:
     time.sleep(0.2)
 time.sleep(0.3)
-sniffer.stop()
+replies = capture.stop()
 
 offers = {}
 for r in replies:
@@ -56,7 +56,8 @@ for r in replies:
     if r[IP].src != server_ip:
         fail(f"reply from {r[IP].src}")
 if len(offers) != count:
-    fail(f"{count} Pis sent DISCOVER in {sent_in:.2f} s, {len(offers)} got an OFFER")
+    fail(f"{count} Pis sent DISCOVER in {sent_in:.2f} s, {len(offers)} got an OFFER "
+         f"(the capture socket dropped {capture.drops})")
 if len(set(offers.values())) != count:
     fail("two Pis were offered the same address")
 print(f"ok: {count} Pis (sent in {sent_in:.2f} s) all got an OFFER, {len(set(offers.values()))} distinct addresses")

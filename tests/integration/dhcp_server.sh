@@ -16,6 +16,13 @@ ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server
 RB_NETNS=$NS_SRV
 start_rackbootd "${ARGS[@]}"
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
+if [ "${RB_BACKEND:-socket}" = socket ]; then
+    # A group commit releases a rack's OFFERs together: the send buffer must hold them (with the
+    # default 208 KiB, non-blocking sends were refused on a loaded host).
+    tb=$(ip netns exec "$NS_SRV" ss -uanm 'sport = :67' | sed -nE 's/.*,tb([0-9]+),.*/\1/p' | head -1)
+    [ "${tb:-0}" -ge $((8 << 20)) ] || fail "the DHCP socket's send buffer is ${tb:-?} bytes, expected >= 8 MiB"
+    pass "the DHCP socket's send buffer is $tb bytes"
+fi
 
 # udhcpc: obtain, then renew (SIGUSR1) with a unicast REQUEST.
 cat > "$WORK/udhcpc.sh" <<EOS
@@ -75,7 +82,8 @@ pass "the reserved MAC got $NET.0.99"
 
 # A rack of 1,000 Pis within one second: all offered, all distinct.
 in_cli /usr/bin/python3 "$HERE/dhcp_server.py" "$IF_CLI" "$SRV_IP" "$DATA/pi3b-discover.hex" "$WORK/server.pcap" \
-    first "$WORK/offers.json" 1000
+    first "$WORK/offers.json" 1000 \
+    || fail "the rack's DISCOVERs (sends the server saw refused: $(metric 'rackboot_drops_total{reason="tx_failed"}'))"
 sleep 1.2  # the in-use gauge is refreshed once a second
 in_use=$(metric rackboot_dhcp_leases_in_use)
 [ "$in_use" -ge 1003 ] || fail "leases in use: $in_use, expected at least 1003"
@@ -88,7 +96,8 @@ RB_PID=
 start_rackbootd "${ARGS[@]}"
 grep -q "event=leases restored=" "$WORK/rackbootd.log" || fail "no restore line"
 in_cli /usr/bin/python3 "$HERE/dhcp_server.py" "$IF_CLI" "$SRV_IP" "$DATA/pi3b-discover.hex" "$WORK/server2.pcap" \
-    again "$WORK/offers.json" 1000
+    again "$WORK/offers.json" 1000 \
+    || fail "the rack after kill -9 (sends the server saw refused: $(metric 'rackboot_drops_total{reason="tx_failed"}'))"
 sleep 1.2
 [ "$(metric rackboot_dhcp_leases_in_use)" -ge 1003 ] || fail "leases lost across kill -9"
 in_cli ip addr flush dev "$IF_CLI"
