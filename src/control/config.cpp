@@ -101,6 +101,8 @@ Serves Raspberry Pi network boot files over TFTP.
 
   --backend socket|dpdk  kernel UDP sockets (default), or DPDK owning a port
   --eal "ARGS"           DPDK EAL arguments, e.g. "-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1"
+  --port NAME            the DPDK port to serve, by name (net_af_packet0, 0000:01:00.0); needed
+                         when the EAL finds several (default: the only one)
   --ip ADDR/PREFIX       the DPDK port's IPv4 address (required with --backend dpdk)
   --gateway ADDR         the router for replies to addresses outside --ip's subnet (relayed
                          Pis); resolved with ARP (default: answer the sender's MAC)
@@ -153,7 +155,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
             "--retries", "--api", "--dhcp", "--dhcp-interface", "--dhcp-port", "--dhcp-server-ip",
             "--tftp-server", "--pi-ouis", "--subnet", "--pool", "--router", "--dns", "--lease-time", "--reserve",
-            "--state", "--lease-fsync", "--backend", "--eal", "--ip", "--gateway"};
+            "--state", "--lease-fsync", "--backend", "--eal", "--port", "--ip", "--gateway"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
                                             : "unexpected argument '" + flag + "'";
@@ -271,6 +273,9 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.dpdk = value == "dpdk";
         } else if (flag == "--eal") {
             cfg.eal = value;
+        } else if (flag == "--port") {
+            if (value.empty() || value.size() >= 64) return bad("is not a DPDK port name");
+            cfg.dpdk_port = value;
         } else if (flag == "--ip") {
             std::size_t slash = value.find('/');
             in_addr a{};
@@ -327,6 +332,9 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         }
     } else if (cfg.dpdk_gateway != 0) {
         error = "--gateway applies to --backend dpdk (the kernel routes for the socket backend)";
+        return std::nullopt;
+    } else if (!cfg.dpdk_port.empty()) {
+        error = "--port applies to --backend dpdk (the socket backend answers on --listen)";
         return std::nullopt;
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.

@@ -59,6 +59,7 @@ struct DaemonConfig {
     std::uint32_t dpdk_ip = 0;  // host order
     std::uint8_t dpdk_prefix = 0;
     std::uint32_t dpdk_gateway = 0;  // host order; 0: none
+    std::string dpdk_port;           // --port: which of the EAL's ports; empty: the only one
     bool show_help = false;
     bool show_version = false;
 };

@@ -196,6 +196,7 @@ int run_daemon(const DaemonConfig& cfg) {
         dc.ip = cfg.dpdk_ip;
         dc.prefix = cfg.dpdk_prefix;
         dc.gateway = cfg.dpdk_gateway;
+        dc.port = cfg.dpdk_port;
         dc.workers = cfg.workers != 0 ? cfg.workers : (cfg.cpus.empty() ? 1 : static_cast<std::uint32_t>(cfg.cpus.size()));
         dc.cpus = cfg.cpus;
         dc.max_transfers = bc.max_transfers;

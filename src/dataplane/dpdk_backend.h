@@ -1,7 +1,8 @@
-// The DPDK backend: EAL from the operator's arguments, the first port, one RX/TX queue pair per
-// worker (RSS on the IPv4 addresses when there are several, so a Pi's packets meet one worker),
-// an mbuf pool sized from the configuration on the port's NUMA node, and a DpdkWorker per queue
-// on its own registered thread. The backend owns the port's IPv4 address.
+// The DPDK backend: EAL from the operator's arguments, one port (named with --port, or the only
+// one), a TX queue per worker and RX queues spread by RSS on the IPv4 addresses where the port has
+// it (frames handed between workers over SPSC rings where not), so a Pi's packets meet one worker;
+// an mbuf pool sized from the configuration on the port's NUMA node, and a DpdkWorker per queue on
+// its own registered thread. The backend owns the port's IPv4 address.
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@ namespace rackboot::dataplane {
 
 struct DpdkBackendConfig {
     std::string eal;               // EAL arguments, as given
+    std::string port;              // the port's name; empty: the EAL must have found exactly one
     std::uint32_t ip = 0;          // host order
     std::uint8_t prefix = 24;
     std::uint32_t gateway = 0;     // host order; 0: none
@@ -30,7 +32,7 @@ struct DpdkBackendConfig {
     std::size_t cache_bytes = 512u << 20;
     proto::TftpLimits limits{};
     const BootTrees* trees = nullptr;
-    std::optional<DhcpEngineConfig> dhcp;  // served by worker 0 (needs workers == 1 for now)
+    std::optional<DhcpEngineConfig> dhcp;  // served by worker 0, the lease table's one writer
     std::uint16_t dhcp_port = 67;
 };
 

@@ -25,6 +25,11 @@ if [ "$(id -u)" = 0 ]; then  # the EAL itself runs only as root here
     expect_refusal "no DPDK port" --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --eal "$EAL"
     expect_refusal "each worker needs a TX queue and port net_af_packet0 has 1" \
         --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --workers 2 --eal "$EAL --vdev=net_af_packet0,iface=lo"
+    TWO="$EAL --vdev=net_null0,no-rx=1 --vdev=net_null1,no-rx=1"
+    expect_refusal "the EAL found 2 ports (net_null0, net_null1); choose the one to serve with --port NAME" \
+        --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --eal "$TWO"
+    expect_refusal "--port net_null7: no such DPDK port (the EAL found net_null0, net_null1)" \
+        --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --port net_null7 --eal "$TWO"
     [ ! -e "/run/dpdk/rbbad$$" ] || fail "a refused DPDK start left /run/dpdk/rbbad$$ behind"
 fi
 # A port already taken: a clear bind error, not a crash.

@@ -14,8 +14,9 @@ ROOT=$WORK/root
 declare -A SIZES=([one]=1 [b512]=512 [x1468]=$((1468 * 3)) [start4]=2253088)
 for name in "${!SIZES[@]}"; do make_file "$ROOT/$name.bin" "${SIZES[$name]}"; done
 RB_NETNS=$NS_SRV
-start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1 \
-    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbaf$$ --vdev=net_af_packet0,iface=$IF_SRV"
+# A second port comes first (net_null, port 0): --port picks the veth's by name.
+start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1 --port net_af_packet0 \
+    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbaf$$ --vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=$IF_SRV"
 grep -q "backend=dpdk port=net_af_packet0" "$WORK/rackbootd.log" || fail "not on the DPDK backend"
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 

@@ -57,6 +57,20 @@ TEST(DaemonConfig, DpdkGatewayInsideTheSubnetOnly) {
     EXPECT_NE(err.find("--gateway"), std::string::npos) << err;
 }
 
+TEST(DaemonConfig, DpdkPortByName) {
+    std::string err;
+    auto c = parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--port", "net_ring0"}, err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->dpdk_port, "net_ring0");
+    c = parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16"}, err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->dpdk_port, "");
+    EXPECT_FALSE(parse({"--port", "net_ring0"}, err));
+    EXPECT_NE(err.find("--port applies to --backend dpdk"), std::string::npos) << err;
+    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "x", "--ip", "10.2.0.1/16", "--port", ""}, err));
+    EXPECT_NE(err.find("--port: '' is not a DPDK port name"), std::string::npos) << err;
+}
+
 TEST(DaemonConfig, DhcpServerFlags) {
     std::string err;
     auto c = parse({"--listen", "0.0.0.0", "--dhcp", "server", "--subnet", "10.1.0.0/16", "--pool", "10.1.1.0-10.1.1.255",
