@@ -125,6 +125,8 @@ Serves Raspberry Pi network boot files over TFTP.
   --reserve KEY=ADDR     a fixed address for a MAC or a Pi serial; repeatable
   --state DIR            where leases persist (required; DIR/leases.sqlite)
   --lease-fsync on|off   fsync every lease commit (default on; off loses leases on power loss)
+  --check-config         check the flags, boot trees, CPUs and DHCP pool, then exit (0: ok)
+                         without serving, binding ports or starting DPDK
   --help, --version
 )";
 }
@@ -148,6 +150,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         }
         if (flag == "--version") {
             cfg.show_version = true;
+            continue;
+        }
+        if (flag == "--check-config") {
+            cfg.check_only = true;
             continue;
         }
         static constexpr std::string_view kValued[] = {

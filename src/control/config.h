@@ -62,6 +62,7 @@ struct DaemonConfig {
     std::string dpdk_port;           // --port: which of the EAL's ports; empty: the only one
     bool show_help = false;
     bool show_version = false;
+    bool check_only = false;  // --check-config: validate what can be without serving, then exit
 };
 
 // Parses argv. On error returns nullopt and sets `error` to a sentence naming the flag.

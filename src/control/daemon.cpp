@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -22,6 +23,7 @@
 #include "dataplane/cpu_affinity.h"
 #include "dataplane/dpdk_backend.h"
 #include "dataplane/socket_backend.h"
+#include "proto/dhcp_leases.h"
 #include "proto/tftp_options.h"
 
 namespace rackboot::control {
@@ -97,6 +99,29 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     return dc;
 }
 
+// --check-config, once the flags, CPUs and boot trees have passed: the DHCP pool and
+// reservations (as the server would build them), then one line saying what would be served.
+int check_only(const DaemonConfig& cfg, const std::string& root) {
+    std::string error;
+    if (cfg.dhcp_mode == proto::DhcpMode::Server && !proto::LeaseTable::create(dhcp_engine_config(cfg).leases, error)) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
+    }
+    // The lease store makes its directory (one level) at start; what is there must be one.
+    struct stat st {};
+    if (cfg.dhcp_mode == proto::DhcpMode::Server && stat(cfg.state_dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        std::fprintf(stderr, "rackbootd: --state: '%s' is not a directory\n", cfg.state_dir.c_str());
+        return 1;
+    }
+    const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server ? "server"
+                       : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
+                                                                : "off";
+    std::printf("rackbootd: configuration ok: backend=%s tftp_root=%s boards=%zu dhcp=%s%s\n",
+                cfg.dpdk ? "dpdk" : "socket", root.c_str(), cfg.boards.size(), dhcp,
+                cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
+    return 0;
+}
+
 }  // namespace
 
 int run_daemon(const DaemonConfig& cfg) {
@@ -106,7 +131,9 @@ int run_daemon(const DaemonConfig& cfg) {
     std::string error;
     std::string root = cfg.tftp_root;
     bool demo = root.empty();
-    if (demo) {
+    if (demo && cfg.check_only) {
+        root = "(the demo tree, generated at start)";
+    } else if (demo) {
         root = cfg.demo_dir.empty() ? default_demo_dir() : cfg.demo_dir;
         if (!ensure_demo_tree(root, error)) {
             std::fprintf(stderr, "rackbootd: demo tree: %s\n", error.c_str());
@@ -123,11 +150,12 @@ int run_daemon(const DaemonConfig& cfg) {
         std::fprintf(stderr, "rackbootd: --cpus lists %zu CPUs but --workers is %u\n", cfg.cpus.size(), cfg.workers);
         return 2;
     }
-    auto trees = dataplane::BootTrees::open(root, cfg.boards, error);
-    if (!trees) {
+    auto trees = demo && cfg.check_only ? nullptr : dataplane::BootTrees::open(root, cfg.boards, error);
+    if (!trees && !(demo && cfg.check_only)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
+    if (cfg.check_only) return check_only(cfg, root);
     raise_fd_limit();
 
     dataplane::SocketBackendConfig bc;

@@ -79,6 +79,9 @@ public:
     void unpin(std::int32_t chunk) noexcept { --pins_[static_cast<std::size_t>(chunk)]; }
     [[nodiscard]] std::uint32_t pins(std::int32_t chunk) const noexcept { return pins_[static_cast<std::size_t>(chunk)]; }
     [[nodiscard]] std::size_t chunk_count() const noexcept { return chunks_.size(); }
+    // The arena every chunk lives in (page-aligned, whole pages): what a NIC must be able to read.
+    [[nodiscard]] std::uint8_t* arena() const noexcept { return arena_; }
+    [[nodiscard]] std::size_t arena_bytes() const noexcept { return arena_bytes_; }
     // Which bytes a resident pointer shows: the chunk's fill (never reused by later reads into the
     // slot, so it keys memos of the bytes) and the offset within the chunk.
     struct Where {

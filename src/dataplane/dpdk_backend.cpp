@@ -90,11 +90,12 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     rte_eth_conf conf{};
     // Chained mbufs carry DATA zero-copy; the UDP checksum goes to the port where it offers it
     // (software otherwise, with remembered payload sums).
-    const bool chain = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+    // Zero copy also needs IOVA as VA: with physical addresses the arena's pages are scattered.
+    const bool chain = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
     const bool csum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
     conf.txmode.offloads = (chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
     b->features_ = std::string("tx_checksum=") + (csum ? "port" : "software") + " tx_payload=" +
-                   (chain ? "zero_copy" : "copied");
+                   (chain ? "zero_copy" : "copied") + " iova=" + (rte_eal_iova_mode() == RTE_IOVA_VA ? "va" : "pa");
     // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md). Without
     // it, each worker polls the RX queue it has (if any) and passes every frame to the worker
     // that owns its source address, over SPSC rings. DHCP is always handed to worker 0, the lease
@@ -166,6 +167,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         auto w = DpdkWorker::create(wc, error);
         if (!w) return nullptr;
         b->workers_.push_back(std::move(w));
+    }
+    if (const DmaRegion* dma = b->workers_[0]->cache_dma(); dma != nullptr) {
+        b->features_ += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
     }
     if (cfg.dhcp && !b->workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return nullptr;
     if (int rc = rte_eth_dev_start(port); rc != 0) {

@@ -41,6 +41,11 @@ bool DpdkWorker::init(std::string& error) {
     tids_.resize(cfg_.tftp.max_transfers);
     service_ = TftpService::create(cfg_.tftp, *this, error);
     if (!service_) return false;
+    if (cfg_.tx_chain) {
+        BlockCache& cache = service_->cache();
+        dma_ = DmaRegion::create(cfg_.port_id, cache.arena(), cache.arena_bytes(), error);
+        if (!dma_) return false;
+    }
     std::size_t chunks = service_->cache().chunk_count();
     chunk_refs_.resize(chunks);
     shinfo_ = std::make_unique<rte_mbuf_ext_shared_info[]>(chunks);
@@ -69,9 +74,9 @@ void DpdkWorker::attach_cache_piece(rte_mbuf* seg, const iovec& piece, std::int3
     } else {
         rte_mbuf_ext_refcnt_update(sh, 1);
     }
-    // Vdevs (af_packet, memif, ring) use virtual addresses; a PCI NIC needs the arena registered
-    // for DMA, which rte_mem_virt2iova then resolves.
-    rte_pktmbuf_attach_extbuf(seg, piece.iov_base, rte_mem_virt2iova(piece.iov_base),
+    // Zero copy runs with IOVA as VA only, the arena registered and mapped for the NIC (dma_):
+    // the NIC reads the piece at its virtual address.
+    rte_pktmbuf_attach_extbuf(seg, piece.iov_base, reinterpret_cast<std::uintptr_t>(piece.iov_base),
                               static_cast<std::uint16_t>(piece.iov_len), sh);
     seg->data_len = static_cast<std::uint16_t>(piece.iov_len);
     seg->pkt_len = static_cast<std::uint32_t>(piece.iov_len);

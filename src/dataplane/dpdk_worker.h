@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/dhcp_engine.h"
+#include "dataplane/dpdk_dma.h"
 #include "dataplane/dpdk_handoff.h"
 #include "dataplane/payload_sum_memo.h"
 #include "dataplane/tftp_service.h"
@@ -75,6 +76,8 @@ public:
     // Serves DHCP on `port` from this worker (the single writer of the lease table).
     [[nodiscard]] bool attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error);
     [[nodiscard]] DhcpEngine* dhcp() noexcept { return dhcp_.get(); }
+    // The block cache as the NIC sees it: nullptr when DATA is copied (no chains, or IOVA as PA).
+    [[nodiscard]] const DmaRegion* cache_dma() const noexcept { return dma_.get(); }
 
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return service_->counters(); }
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
@@ -120,6 +123,7 @@ private:
 
     DpdkWorkerConfig cfg_;
     std::unique_ptr<TftpService> service_;
+    std::unique_ptr<DmaRegion> dma_;  // the cache arena, readable by the NIC (zero copy); goes before the cache
     std::vector<Tid> tids_;
     std::array<rte_mbuf*, 64> tx_{};
     unsigned tx_count_ = 0;

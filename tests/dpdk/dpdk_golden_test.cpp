@@ -5,6 +5,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_ring.h>
 #include <unistd.h>
 
@@ -382,12 +383,28 @@ TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
 }
 
 // A port that cannot send chains gets DATA copied into one mbuf, counted as copied.
+TEST_F(DpdkGolden, ZeroCopyHoldsTheCacheArenaRegisteredForDma) {
+    const DmaRegion* dma = worker_->cache_dma();
+    ASSERT_NE(dma, nullptr);
+    void* arena = dma->addr();
+    const rte_memseg_list* msl = rte_mem_virt2memseg_list(arena);
+    ASSERT_NE(msl, nullptr) << "the cache arena is not DPDK memory";
+    EXPECT_NE(msl->external, 0);
+    EXPECT_GE(dma->length(), wc_.tftp.cache.budget_bytes);
+    EXPECT_EQ(fetch(41021, "file.bin", {}), content_);  // DATA segments point into that arena
+    EXPECT_GT(external_segments_, 0u);
+    drain();
+    worker_.reset();
+    EXPECT_EQ(rte_mem_virt2memseg_list(arena), nullptr) << "still registered after the worker went";
+}
+
 TEST_F(DpdkGolden, WithoutChainsDataIsCopied) {
     worker_.reset();
     std::string err;
     wc_.tx_chain = false;
     worker_ = DpdkWorker::create(wc_, err);
     ASSERT_TRUE(worker_) << err;
+    EXPECT_EQ(worker_->cache_dma(), nullptr) << "copied DATA needs no DMA to the cache";
     external_segments_ = 0;
     EXPECT_EQ(fetch(41020, "file.bin", {}), content_);
     EXPECT_EQ(external_segments_, 0u);

@@ -1,0 +1,76 @@
+// The block cache made readable by a NIC: DmaRegion registers memory with DPDK as external
+// memory and maps it for the port's device (here a vdev, whose bus takes the mapping; under
+// vfio-pci the same call programs the IOMMU), and undoes both; a worker that sends DATA zero-copy
+// holds its cache arena registered for as long as it lives.
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+#include <rte_memory.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "dataplane/dpdk_dma.h"
+#include "dataplane/dpdk_eal.h"
+
+namespace rackboot::dataplane {
+namespace {
+
+class DpdkDma : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string err;
+        ASSERT_TRUE(DpdkEal::init("--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
+                                  "--file-prefix rbdma" + std::to_string(getpid()), err)) << err;
+        ASSERT_EQ(rte_vdev_init("net_null_dma0", "no-rx=1"), 0);
+        ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_dma0", &port_), 0);
+        mem_ = mmap(nullptr, kLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        ASSERT_NE(mem_, MAP_FAILED);
+    }
+    void TearDown() override {
+        rte_vdev_uninit("net_null_dma0");
+        munmap(mem_, kLen);
+    }
+    static bool known_to_dpdk(const void* p) {
+        const rte_memseg_list* msl = rte_mem_virt2memseg_list(p);
+        return msl != nullptr && msl->external != 0;
+    }
+
+    static constexpr std::size_t kLen = 4u << 20;
+    std::uint16_t port_ = 0;
+    void* mem_ = nullptr;
+};
+
+TEST_F(DpdkDma, RegistersAndMapsForTheDeviceThenUndoesBoth) {
+    std::string err;
+    EXPECT_FALSE(known_to_dpdk(mem_));
+    {
+        auto r = DmaRegion::create(port_, mem_, kLen, err);
+        ASSERT_TRUE(r) << err;
+        EXPECT_TRUE(r->mapped()) << "the vdev bus takes DMA mappings";
+        EXPECT_TRUE(known_to_dpdk(mem_));
+        EXPECT_TRUE(known_to_dpdk(static_cast<char*>(mem_) + kLen - 1));
+        // The same memory cannot be registered twice: the first registration is real.
+        auto again = DmaRegion::create(port_, mem_, kLen, err);
+        EXPECT_FALSE(again);
+        EXPECT_NE(err.find("cannot register the block cache (4 MiB) with DPDK for DMA"), std::string::npos) << err;
+        EXPECT_TRUE(known_to_dpdk(mem_)) << "a failed second registration left the first alone";
+    }
+    EXPECT_FALSE(known_to_dpdk(mem_)) << "unregistered with the region";
+    // And it can be registered again afterwards (nothing was left behind).
+    auto r = DmaRegion::create(port_, mem_, kLen, err);
+    EXPECT_TRUE(r) << err;
+}
+
+TEST_F(DpdkDma, RefusesPartialPages) {
+    std::string err;
+    EXPECT_FALSE(DmaRegion::create(port_, static_cast<char*>(mem_) + 64, kLen - 4096, err));
+    EXPECT_NE(err.find("not whole pages"), std::string::npos) << err;
+    EXPECT_FALSE(DmaRegion::create(port_, mem_, 1000, err));
+    EXPECT_FALSE(known_to_dpdk(mem_));
+}
+
+}  // namespace
+}  // namespace rackboot::dataplane
