@@ -40,3 +40,20 @@ taken=$(cat "$WORK/port")
 out=$("$RACKBOOTD" --tftp-root "$WORK/root" --api off --tftp-port "$taken" 2>&1) && fail "started on a taken port"
 grep -q "cannot bind TFTP to 127.0.0.1:$taken" <<<"$out" || fail "bind error unclear: $out"
 pass "taken port: $out"
+# --check-config: the same refusals, and an accepted configuration binds nothing (the taken port
+# does not matter) and starts no service.
+expect_refusal "cannot open boot tree '$WORK/missing'" --check-config --tftp-root "$WORK/missing"
+expect_refusal "--pool: 10.9.0.1-10.9.0.9 is not an ascending range of host addresses inside the subnet" --check-config \
+    --tftp-root "$WORK/root" --listen 0.0.0.0 --dhcp server --subnet 10.1.0.0/16 --pool 10.9.0.1-10.9.0.9 --state "$WORK/state"
+# Only the lease table (as the server builds it) knows our own address cannot be reserved.
+expect_refusal "--reserve: MAC=10.1.0.50 is not a host address of the subnet we may give out" --check-config \
+    --tftp-root "$WORK/root" --listen 10.1.0.50 --dhcp server --subnet 10.1.0.0/16 --pool 10.1.0.10-10.1.0.99 \
+    --state "$WORK/state" --reserve 02:00:00:00:00:01=10.1.0.50
+echo x > "$WORK/root/file"
+expect_refusal "--state: '$WORK/root/file' is not a directory" --check-config --tftp-root "$WORK/root" --listen 0.0.0.0 \
+    --dhcp server --subnet 10.1.0.0/16 --pool 10.1.0.10-10.1.0.99 --state "$WORK/root/file"
+out=$(timeout 10 "$RACKBOOTD" --tftp-root "$WORK/root" --api off --tftp-port "$taken" --check-config 2>&1) \
+    || fail "--check-config refused a good configuration: $out"
+grep -q "^rackbootd: configuration ok: backend=socket tftp_root=$WORK/root" <<<"$out" || fail "--check-config: $out"
+[ ! -e "$WORK/state" ] || fail "--check-config created the state directory"
+pass "--check-config: $out"
