@@ -13,7 +13,7 @@
 #include <string>
 
 #include "dataplane/dpdk_dma.h"
-#include "dataplane/dpdk_eal.h"
+#include "test_eal.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -22,8 +22,7 @@ class DpdkDma : public ::testing::Test {
 protected:
     void SetUp() override {
         std::string err;
-        ASSERT_TRUE(DpdkEal::init("--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
-                                  "--file-prefix rbdma" + std::to_string(getpid()), err)) << err;
+        ASSERT_TRUE(test::start_test_eal(err)) << err;
         ASSERT_EQ(rte_vdev_init("net_null_dma0", "no-rx=1"), 0);
         ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_dma0", &port_), 0);
         mem_ = mmap(nullptr, kLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

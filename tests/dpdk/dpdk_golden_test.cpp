@@ -24,6 +24,7 @@
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 #include "ring_frames.h"
+#include "test_eal.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -42,9 +43,7 @@ class DpdkGolden : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         std::string err;
-        std::string args = "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbgolden" +
-                           std::to_string(getpid());
-        ASSERT_TRUE(DpdkEal::init(args, err)) << err;
+        ASSERT_TRUE(test::start_test_eal(err)) << err;
         g_pool = rte_pktmbuf_pool_create("golden_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
         ASSERT_NE(g_pool, nullptr);
     }

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk_eal.h"
 #include "dataplane/dpdk_handoff.h"
 #include "dataplane/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 #include "ring_frames.h"
+#include "test_eal.h"
 #include "unit/dhcp_vectors.h"
 
 namespace rackboot::dataplane {
@@ -34,8 +34,7 @@ class DpdkHandoff : public ::testing::Test {
 protected:
     void SetUp() override {
         std::string err;
-        ASSERT_TRUE(DpdkEal::init("--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
-                                  "--file-prefix rbhandoff" + std::to_string(getpid()), err)) << err;
+        ASSERT_TRUE(test::start_test_eal(err)) << err;
         if (pool_ == nullptr) pool_ = rte_pktmbuf_pool_create("handoff_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
         ASSERT_NE(pool_, nullptr);
         dir_ = fs::temp_directory_path() / ("rb-handoff-" + std::to_string(getpid()));

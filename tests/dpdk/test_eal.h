@@ -1,0 +1,19 @@
+// The EAL for the DPDK tests: one per process, started by whichever suite runs first (the others'
+// calls are no-ops), without hugepages, PCI or shared files, so it runs unprivileged CI-style.
+#pragma once
+
+#include <unistd.h>
+
+#include <string>
+
+#include "dataplane/dpdk_eal.h"
+
+namespace rackboot::test {
+
+inline bool start_test_eal(std::string& error) {
+    return dataplane::DpdkEal::init("--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
+                                    "--file-prefix rbtests" + std::to_string(getpid()),
+                                    error);
+}
+
+}  // namespace rackboot::test
