@@ -28,22 +28,20 @@ stop_last() { kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 
 rate() { sed -nE 's/.*transfers_per_s=([0-9.]+).*/\1/p' <<<"$1"; }
 
 declare -A RESULT
+measure() {  # BACKEND: both files against the server just started, then stop it
+    for spec in "fixup4.dat 5456" "start4.elf 2253088"; do
+        set -- $spec
+        RESULT[$BACKEND-$1]=$(run_load "$1" "$2")
+        echo "backend=$BACKEND file=$1 ${RESULT[$BACKEND-$1]}"
+    done
+    stop_last
+}
 start "$WORK/socket.log" --listen "$SRV_IP"
-for spec in "fixup4.dat 5456" "start4.elf 2253088"; do
-    set -- $spec
-    RESULT[socket-$1]=$(run_load "$1" "$2")
-    echo "backend=socket file=$1 ${RESULT[socket-$1]}"
-done
-stop_last
+BACKEND=socket measure
 ip -n "$NS_SRV" addr flush dev "$IF_SRV"
 start "$WORK/dpdk.log" --backend dpdk --ip "$SRV_IP/16" \
     --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbench$$ --vdev=net_af_packet0,iface=$IF_SRV"
-for spec in "fixup4.dat 5456" "start4.elf 2253088"; do
-    set -- $spec
-    RESULT[dpdk-$1]=$(run_load "$1" "$2")
-    echo "backend=dpdk file=$1 ${RESULT[dpdk-$1]}"
-done
-stop_last
+BACKEND=dpdk measure
 status=0
 for f in fixup4.dat start4.elf; do
     awk -v a="$(rate "${RESULT[dpdk-$f]}")" -v b="$(rate "${RESULT[socket-$f]}")" -v f="$f" \
