@@ -99,10 +99,15 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     return dc;
 }
 
-// --check-config, once the flags, CPUs and boot trees have passed: the DHCP pool and
-// reservations (as the server would build them), then one line saying what would be served.
+// --check-config, once the flags and CPUs have passed: the boot trees (opened, not served; the
+// demo tree is made at start, so it is not), the DHCP pool and reservations (as the server would
+// build them) and the state directory; then one line saying what would be served.
 int check_only(const DaemonConfig& cfg, const std::string& root) {
     std::string error;
+    if (!root.empty() && !dataplane::BootTrees::open(root, cfg.boards, error)) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
+    }
     if (cfg.dhcp_mode == proto::DhcpMode::Server && !proto::LeaseTable::create(dhcp_engine_config(cfg).leases, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
@@ -117,7 +122,8 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
                        : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
                                                                 : "off";
     std::printf("rackbootd: configuration ok: backend=%s tftp_root=%s boards=%zu dhcp=%s%s\n",
-                cfg.dpdk ? "dpdk" : "socket", root.c_str(), cfg.boards.size(), dhcp,
+                cfg.dpdk ? "dpdk" : "socket", root.empty() ? "(the demo tree, made at start)" : root.c_str(),
+                cfg.boards.size(), dhcp,
                 cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
     return 0;
 }
@@ -131,9 +137,7 @@ int run_daemon(const DaemonConfig& cfg) {
     std::string error;
     std::string root = cfg.tftp_root;
     bool demo = root.empty();
-    if (demo && cfg.check_only) {
-        root = "(the demo tree, generated at start)";
-    } else if (demo) {
+    if (demo && !cfg.check_only) {
         root = cfg.demo_dir.empty() ? default_demo_dir() : cfg.demo_dir;
         if (!ensure_demo_tree(root, error)) {
             std::fprintf(stderr, "rackbootd: demo tree: %s\n", error.c_str());
@@ -150,12 +154,12 @@ int run_daemon(const DaemonConfig& cfg) {
         std::fprintf(stderr, "rackbootd: --cpus lists %zu CPUs but --workers is %u\n", cfg.cpus.size(), cfg.workers);
         return 2;
     }
-    auto trees = demo && cfg.check_only ? nullptr : dataplane::BootTrees::open(root, cfg.boards, error);
-    if (!trees && !(demo && cfg.check_only)) {
+    if (cfg.check_only) return check_only(cfg, root);
+    auto trees = dataplane::BootTrees::open(root, cfg.boards, error);
+    if (!trees) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
-    if (cfg.check_only) return check_only(cfg, root);
     raise_fd_limit();
 
     dataplane::SocketBackendConfig bc;

@@ -30,7 +30,7 @@ bool choose_port(const std::string& wanted, std::uint16_t& port, std::string& er
         char name[RTE_ETH_NAME_MAX_LEN] = {};
         rte_eth_dev_get_name_by_port(id, name);
         found += (count++ == 0 ? "" : ", ") + std::string(name);
-        if (wanted.empty() || wanted == name) port = id;
+        if (count == 1 || wanted == name) port = id;  // the first, unless this is the one named
         if (!wanted.empty() && wanted == name) return true;
     }
     if (count == 0) {
