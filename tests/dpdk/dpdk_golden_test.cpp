@@ -83,7 +83,14 @@ protected:
         wc.tftp.max_transfers = 64;
         wc.tftp.trees = trees_.get();
         wc.tftp.cache.budget_bytes = 4u << 20;
-        worker_ = DpdkWorker::create(wc, err);
+        make_worker();
+    }
+
+    // (Re)creates the worker from wc_: tests that change its configuration call this after.
+    void make_worker() {
+        worker_.reset();
+        std::string err;
+        worker_ = DpdkWorker::create(wc_, err);
         ASSERT_TRUE(worker_) << err;
     }
 
@@ -314,11 +321,8 @@ TEST_F(DpdkGolden, RepeatedBlocksReuseTheirPayloadSums) {
 // A port that offers UDP checksum offload gets the pseudo-header's sum and the flags, and the
 // checksum the NIC completes (played by complete_udp_checksum) verifies at the Pi.
 TEST_F(DpdkGolden, ChecksumOffloadHandsThePortThePseudoHeaderSum) {
-    worker_.reset();
-    std::string err;
     wc_.tx_checksum_offload = true;
-    worker_ = DpdkWorker::create(wc_, err);
-    ASSERT_TRUE(worker_) << err;
+    ASSERT_NO_FATAL_FAILURE(make_worker());
     EXPECT_EQ(fetch(41010, "file.bin", {{"blksize", "1468"}}), content_);
     EXPECT_EQ(offloaded_, 2u);  // OACK and the one DATA
     EXPECT_EQ(worker_->counters().tx_checksum_offloaded.get(), 2u);
@@ -328,16 +332,13 @@ TEST_F(DpdkGolden, ChecksumOffloadHandsThePortThePseudoHeaderSum) {
 // With --gateway, replies to other subnets (a relayed Pi) go to the gateway's MAC once ARP has
 // found it; until then, to the MAC the request came from. Worker 0 asks for it at start.
 TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
-    worker_.reset();
-    std::string err;
     GatewayMac shared;
     const proto::LocalAddress gateway{{0x02, 0xaa, 0, 0, 0, 0xfe}, 0x0a0000fe};
     const proto::MacAddr router_port{0x02, 0xbb, 0, 0, 0, 0x01};  // where relayed frames come from
     wc_.subnet_mask = 0xffffff00;
     wc_.gateway_ip = gateway.ip;
     wc_.gateway_mac = &shared;
-    worker_ = DpdkWorker::create(wc_, err);
-    ASSERT_TRUE(worker_) << err;
+    ASSERT_NO_FATAL_FAILURE(make_worker());
     worker_->announce();
     auto out = drain();
     ASSERT_EQ(out.size(), 2u);  // gratuitous ARP, then who-has the gateway
@@ -398,11 +399,8 @@ TEST_F(DpdkGolden, ZeroCopyHoldsTheCacheArenaRegisteredForDma) {
 }
 
 TEST_F(DpdkGolden, WithoutChainsDataIsCopied) {
-    worker_.reset();
-    std::string err;
     wc_.tx_chain = false;
-    worker_ = DpdkWorker::create(wc_, err);
-    ASSERT_TRUE(worker_) << err;
+    ASSERT_NO_FATAL_FAILURE(make_worker());
     EXPECT_EQ(worker_->cache_dma(), nullptr) << "copied DATA needs no DMA to the cache";
     external_segments_ = 0;
     EXPECT_EQ(fetch(41020, "file.bin", {}), content_);

@@ -13,6 +13,13 @@ std::optional<DaemonConfig> parse(std::vector<const char*> args, std::string& er
     return parse_daemon_args(static_cast<int>(args.size()), args.data(), err);
 }
 
+// The DPDK backend's required flags (a ring port, 10.2.0.1/16), then `extra`.
+std::optional<DaemonConfig> parse_dpdk(std::vector<const char*> extra, std::string& err) {
+    std::vector<const char*> args{"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse(args, err);
+}
+
 TEST(DaemonConfig, Defaults) {
     std::string err;
     auto c = parse({}, err);
@@ -45,29 +52,29 @@ TEST(DaemonConfig, ParsesEveryFlag) {
 
 TEST(DaemonConfig, DpdkGatewayInsideTheSubnetOnly) {
     std::string err;
-    auto c = parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--gateway", "10.2.255.254"}, err);
+    auto c = parse_dpdk({"--gateway", "10.2.255.254"}, err);
     ASSERT_TRUE(c) << err;
     EXPECT_EQ(c->dpdk_gateway, 0x0a02fffeu);
-    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--gateway", "10.3.0.1"}, err));
+    EXPECT_FALSE(parse_dpdk({"--gateway", "10.3.0.1"}, err));
     EXPECT_NE(err.find("--gateway must be another address inside --ip's subnet"), std::string::npos) << err;
-    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--gateway", "10.2.0.1"}, err));
+    EXPECT_FALSE(parse_dpdk({"--gateway", "10.2.0.1"}, err));
     EXPECT_FALSE(parse({"--gateway", "10.2.0.1"}, err));
     EXPECT_NE(err.find("--gateway applies to --backend dpdk"), std::string::npos) << err;
-    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "x", "--ip", "10.2.0.1/16", "--gateway", "nope"}, err));
+    EXPECT_FALSE(parse_dpdk({"--gateway", "nope"}, err));
     EXPECT_NE(err.find("--gateway"), std::string::npos) << err;
 }
 
 TEST(DaemonConfig, DpdkPortByName) {
     std::string err;
-    auto c = parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16", "--port", "net_ring0"}, err);
+    auto c = parse_dpdk({"--port", "net_ring0"}, err);
     ASSERT_TRUE(c) << err;
     EXPECT_EQ(c->dpdk_port, "net_ring0");
-    c = parse({"--backend", "dpdk", "--eal", "--vdev=net_ring0", "--ip", "10.2.0.1/16"}, err);
+    c = parse_dpdk({}, err);
     ASSERT_TRUE(c) << err;
     EXPECT_EQ(c->dpdk_port, "");
     EXPECT_FALSE(parse({"--port", "net_ring0"}, err));
     EXPECT_NE(err.find("--port applies to --backend dpdk"), std::string::npos) << err;
-    EXPECT_FALSE(parse({"--backend", "dpdk", "--eal", "x", "--ip", "10.2.0.1/16", "--port", ""}, err));
+    EXPECT_FALSE(parse_dpdk({"--port", ""}, err));
     EXPECT_NE(err.find("--port: '' is not a DPDK port name"), std::string::npos) << err;
 }
 
