@@ -4,7 +4,7 @@ SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
 
-.PHONY: all deps configure build run test test-asan bench fuzz format tidy clean
+.PHONY: all deps configure build run test test-asan bench fuzz format tidy clean fresh-check
 
 all: build
 
@@ -44,6 +44,12 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus/$$t && cp tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ && \
 	  build-fuzz/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$t || exit 1; \
 	done
+
+# The quick start on a Debian 12 root that never had the project (mmdebstrap minbase + make, git,
+# ca-certificates; HEAD cloned into it; `make test` inside with chroot). Needs root; not part of
+# `make test`. Run it before resolving an issue that adds a dependency.
+fresh-check:
+	tools/fresh-check
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

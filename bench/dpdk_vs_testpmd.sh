@@ -11,8 +11,9 @@ set -euo pipefail
 BUILD=$(cd "${1:?build dir}" && pwd)
 if [[ ${2:-} == --smoke ]]; then SECS=0.5 ROUNDS=1 CLIENTS=16; else SECS=${2:-3} ROUNDS=${3:-3} CLIENTS=${4:-64}; fi
 WINDOW=${WINDOW:-1}  # RFC 7440 windowsize the peer asks for (one ACK per WINDOW DATA)
-[[ $(id -u) == 0 ]] || { echo "dpdk_vs_testpmd.sh: needs root (DPDK)"; exit 77; }
-command -v dpdk-testpmd >/dev/null || { echo "dpdk_vs_testpmd.sh: dpdk-testpmd missing (package dpdk-dev)"; exit 77; }
+source "$(dirname "$0")/../tests/support/skip.sh"
+need_root "the DPDK EAL"
+command -v dpdk-testpmd >/dev/null || { echo "dpdk_vs_testpmd.sh: dpdk-testpmd missing (package dpdk-dev; tools/install-deps)"; exit 1; }
 
 WORK=$(mktemp -d /tmp/rb-memif-XXXXXX)
 SOCK=$WORK/memif.sock

@@ -1,9 +1,10 @@
 # Sourced by benchmarks that run a server and a load generator in two network namespaces joined by
-# a veth (tests/integration/netns.sh): skips unless root, makes WORK, kills PIDS and removes the
+# a veth (tests/integration/netns.sh): skips (exit 77) unless root, makes WORK, kills PIDS and removes the
 # namespaces and WORK on exit. After it: NS_SRV, NS_CLI, IF_SRV, IF_CLI, SRV_IP, NET, and the client
 # side holds $NET.0.2/16.
 # Usage: source bench/netns_bench.sh NAME
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/support/skip.sh"
+need_root "network namespaces"
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/netns.sh"
 WORK=$(mktemp -d "/tmp/rackboot-$1-bench.XXXXXX")
 PIDS=()

@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
-# A bad configuration refuses to start and says where; nothing is left listening.
+# A bad configuration refuses to start and says where; nothing is left listening. The refusals
+# that need a running EAL are in bad_config_dpdk.sh.
 source "$(dirname "$0")/lib.sh"
-expect_refusal() {  # expect_refusal "MESSAGE PART" ARGS...
-    local want=$1; shift
-    local out rc=0
-    out=$(timeout 10 "$RACKBOOTD" --tftp-port 0 --api off "$@" 2>&1) || rc=$?
-    [ $rc -ne 0 ] || fail "rackbootd $* started"
-    grep -qF -- "$want" <<<"$out" || fail "rackbootd $*: message lacks '$want': $out"
-    pass "refused: $* -> $out"
-}
 mkdir -p "$WORK/root"
 expect_refusal "--workers: 'many'" --workers many
 expect_refusal "--listen: '10.0.0.300'" --listen 10.0.0.300
@@ -20,18 +13,6 @@ expect_refusal "unknown option '--tftp-rot'" --tftp-rot "$WORK/root"
 expect_refusal "--mtu: '100'" --mtu 100
 expect_refusal "--gateway must be another address inside --ip's subnet" \
     --backend dpdk --ip 10.0.0.1/24 --gateway 10.9.9.9 --eal "--no-huge"
-if [ "$(id -u)" = 0 ]; then  # the EAL itself runs only as root here
-    EAL="--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbad$$"
-    expect_refusal "no DPDK port" --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --eal "$EAL"
-    expect_refusal "each worker needs a TX queue and port net_af_packet0 has 1" \
-        --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --workers 2 --eal "$EAL --vdev=net_af_packet0,iface=lo"
-    TWO="$EAL --vdev=net_null0,no-rx=1 --vdev=net_null1,no-rx=1"
-    expect_refusal "the EAL found 2 ports (net_null0, net_null1); choose the one to serve with --port NAME" \
-        --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --eal "$TWO"
-    expect_refusal "--port net_null7: no such DPDK port (the EAL found net_null0, net_null1)" \
-        --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --port net_null7 --eal "$TWO"
-    [ ! -e "/run/dpdk/rbbad$$" ] || fail "a refused DPDK start left /run/dpdk/rbbad$$ behind"
-fi
 # A port already taken: a clear bind error, not a crash.
 /usr/bin/python3 -c 'import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(30)' > "$WORK/port" &
 PIDS+=($!)

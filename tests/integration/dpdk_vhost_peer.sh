@@ -4,7 +4,7 @@
 # checksum verified (the port takes the checksum offload: vhost finishes it for a guest that
 # does not), every transfer's size checked. RB_PEER names the peer binary.
 source "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: DPDK needs root"; exit 0; }
+need_root "the DPDK EAL"
 [ -x "${RB_PEER:-}" ] || fail "RB_PEER must point at dpdk_tftp_peer"
 ROOT=$WORK/root
 make_file "$ROOT/big.bin" $((4 * 1024 * 1024))

@@ -1,6 +1,7 @@
 # Shared helpers for integration tests: a private rackbootd on loopback with ephemeral ports, a
 # scratch directory removed on exit, and checks that fail loudly.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../support/skip.sh"
 
 : "${RACKBOOTD:?RACKBOOTD must point at the rackbootd binary}"
 WORK=$(mktemp -d /tmp/rackboot-it.XXXXXX)
@@ -33,6 +34,15 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# expect_refusal "MESSAGE PART" ARGS...: rackbootd with ARGS exits non-zero saying MESSAGE PART.
+expect_refusal() {
+    local want=$1; shift
+    local out rc=0
+    out=$(timeout 10 "$RACKBOOTD" --tftp-port 0 --api off "$@" 2>&1) || rc=$?
+    [ $rc -ne 0 ] || fail "rackbootd $* started"
+    grep -qF -- "$want" <<<"$out" || fail "rackbootd $*: message lacks '$want': $out"
+    pass "refused: $* -> $out"
+}
 # make_file PATH SIZE: random content of exactly SIZE bytes.
 make_file() {
     mkdir -p "$(dirname "$1")"

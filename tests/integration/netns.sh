@@ -3,7 +3,7 @@
 # After netns_setup: NS_SRV, NS_CLI, IF_SRV, IF_CLI, SRV_IP (10.B.0.1 on a /16), NET (10.B).
 
 netns_setup() {
-    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
+    need_root "network namespaces"
     local tag
     tag=$(printf '%x' $(( ($$ + RANDOM) % 65536 )))
     NS_SRV=rbs-$tag

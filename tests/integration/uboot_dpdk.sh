@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 command -v qemu-system-aarch64 >/dev/null && [ -f /usr/lib/u-boot/qemu_arm64/u-boot.bin ] \
     || fail "qemu-system-aarch64 and u-boot-qemu are needed (tools/install-deps installs them)"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 0; }
+need_root "network namespaces"
 NS=rbu-$(printf '%x' $(( ($$ + RANDOM) % 65536 )))
 TAP=rbtap$(printf '%x' $(( RANDOM % 4096 )))
 NET=10.$(( ($$ + RANDOM) % 200 + 20 ))
