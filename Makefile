@@ -34,22 +34,23 @@ bench: build
 	$(BUILD)/bench/bench_tftp_engine
 	bench/socket_vs_tftpd.sh $(BUILD)
 
-# libFuzzer runs of the TFTP and DHCP harnesses (clang); FUZZ_SECONDS bounds each.
+# libFuzzer runs of every harness (tests/fuzz: tftp dhcp frames flags leases), the libraries
+# instrumented too; FUZZ_SECONDS bounds each, FUZZ_TARGETS picks some. The corpus grows in
+# build-fuzz/corpus/NAME; each run's last line gives executions and coverage.
 FUZZ_SECONDS ?= 60
-fuzz: deps
-	cmake -S . -B build-fuzz $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_CXX_COMPILER=clang++ \
+FUZZ_TARGETS ?= tftp dhcp frames flags leases
+fuzz:
+	tools/install-deps fuzz
+	cmake -S . -B build-fuzz $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_CXX_COMPILER=clang++-14 \
 	  -DRACKBOOT_FUZZ=ON -DRACKBOOT_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build build-fuzz --target tftp_fuzz dhcp_fuzz
-	for t in tftp dhcp; do \
+	cmake --build build-fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t && cp tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ && \
-	  build-fuzz/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$t || exit 1; \
+	  build-fuzz/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build-fuzz/corpus/$$t 2> build-fuzz/$$t.log || { tail -n 60 build-fuzz/$$t.log; exit 1; }; \
+	  echo "fuzz $$t: $$(grep -E '^stat::number_of_executed_units' build-fuzz/$$t.log | awk '{print $$2}') executions," \
+	    "$$(grep -oE 'cov: [0-9]+' build-fuzz/$$t.log | tail -1) edges, $$(ls build-fuzz/corpus/$$t | wc -l) inputs in the corpus"; \
 	done
-
-# The quick start on a Debian 12 root that never had the project (mmdebstrap minbase + make, git,
-# ca-certificates; HEAD cloned into it; `make test` inside with chroot). Needs root; not part of
-# `make test`. Run it before resolving an issue that adds a dependency.
-fresh-check:
-	tools/fresh-check
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -14,6 +14,26 @@ namespace rackboot::control {
 
 namespace {
 
+// A command-line value as an error message quotes it: control bytes and non-ASCII escaped as
+// \xNN and long values cut, so that a refusal stays one readable line whatever was passed.
+std::string printable(std::string_view text) {
+    constexpr std::size_t kMax = 200;
+    std::string out;
+    for (std::size_t i = 0; i < text.size() && i < kMax; ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    if (text.size() > kMax) out += "...";
+    return out;
+}
+
 template <typename T>
 bool parse_uint(std::string_view text, T min, T max, T& out) {
     unsigned long long v = 0;
@@ -42,7 +62,7 @@ bool parse_board(const std::string& spec, dataplane::BoardTreeSpec& out, std::st
         out.kind = proto::BootPrefix::Kind::Mac;
         return true;
     }
-    why = "'" + key + "' is neither an 8-hex-digit serial nor a MAC (aa-bb-cc-dd-ee-ff)";
+    why = "'" + printable(key) + "' is neither an 8-hex-digit serial nor a MAC (aa-bb-cc-dd-ee-ff)";
     return false;
 }
 
@@ -163,8 +183,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             "--tftp-server", "--pi-ouis", "--subnet", "--pool", "--router", "--dns", "--lease-time", "--reserve",
             "--state", "--lease-fsync", "--backend", "--eal", "--port", "--ip", "--gateway"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
-            error = flag.rfind('-', 0) == 0 ? "unknown option '" + flag + "' (see --help)"
-                                            : "unexpected argument '" + flag + "'";
+            error = flag.rfind('-', 0) == 0 ? "unknown option '" + printable(flag) + "' (see --help)"
+                                            : "unexpected argument '" + printable(flag) + "'";
             return std::nullopt;
         }
         if (!inline_value) {
@@ -177,7 +197,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         auto bad = [&](const std::string& why) {
             error = flag;
             error += ": '";
-            error += value;
+            error += printable(value);
             error += "' ";
             error += why;
             return std::nullopt;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "proto/dhcp_responder.h"
@@ -98,38 +99,83 @@ enum class DhcpQuirk : std::uint8_t {
 };
 [[nodiscard]] std::string_view to_string(DhcpQuirk q) noexcept;
 
+struct WorkerCounters;
+// Calls f(name, value) for every counter of one worker, named as in tests and logs: scalars by
+// member ("retransmits"), arrays as "drop.not_found", "quirk.probe_abort", "result.complete",
+// "frame_drop.runt", "dhcp_quirk.offer_without_request", "dhcp.discover.offered".
+template <typename F>
+void for_each_counter(const WorkerCounters& c, F&& f);
+
+// Every scalar counter of a worker, once: (member, metric name and labels, type, help). The
+// struct, the metrics page and the by-name visitor (tests' counter deltas) all come from this
+// list; consecutive entries of one metric name are one family (one HELP), told apart by labels.
+#define RACKBOOT_WORKER_SCALARS(X)                                                                 \
+    X(rx_packets, "rackboot_packets_total{direction=\"rx\"}", counter, "UDP datagrams, by direction.") \
+    X(tx_packets, "rackboot_packets_total{direction=\"tx\"}", counter, "UDP datagrams, by direction.") \
+    X(tftp_bytes, "rackboot_tftp_bytes_total", counter, "File bytes sent in DATA packets, retransmits included.") \
+    X(retransmits, "rackboot_tftp_retransmits_total", counter, "DATA and OACK packets resent on timeout.") \
+    X(rrq_received, "rackboot_tftp_requests_total", counter, "Read requests received.")             \
+    X(cache_reads, "rackboot_cache_chunk_reads_total", counter, "Block cache chunks read from disk.") \
+    X(cache_hits, "rackboot_cache_hits_total", counter, "Block cache chunk lookups served from memory.") \
+    X(active_transfers, "rackboot_tftp_active_transfers", gauge, "TFTP transfers in progress.")     \
+    X(tx_zero_copy_bytes, "rackboot_tx_zero_copy_bytes_total", counter,                             \
+      "Payload bytes sent by reference from the block cache (DPDK).")                                \
+    X(tx_copied_bytes, "rackboot_tx_copied_bytes_total", counter, "Payload bytes copied into packet buffers (DPDK).") \
+    X(udp_partial_checksums, "rackboot_udp_partial_checksums_total", counter,                       \
+      "UDP datagrams accepted with a kernel peer's partial checksum (veth offload; DPDK).")          \
+    X(handoff_frames, "rackboot_handoff_frames_total", counter,                                     \
+      "Frames a DPDK worker passed to the worker that owns them (software steering, DHCP).")        \
+    X(tx_checksum_offloaded, "rackboot_tx_checksum_offloaded_total", counter,                       \
+      "UDP datagrams whose checksum the port computes (TX offload; DPDK).")                          \
+    X(tx_payload_sums_reused, "rackboot_tx_payload_sums_reused_total", counter,                     \
+      "Block-cache payload pieces whose checksum sum was remembered, not recomputed (DPDK).")       \
+    X(arp_replies, "rackboot_arp_replies_total", counter, "ARP requests for our address answered (DPDK backend).") \
+    X(arp_requests, "rackboot_arp_requests_total", counter, "ARP requests sent for the gateway's MAC (DPDK backend).") \
+    X(icmp_replies, "rackboot_icmp_replies_total", counter, "ICMP echo requests answered (DPDK backend).") \
+    X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge, "DHCP leases offered or bound and not expired.") \
+    X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")
+
 struct alignas(64) WorkerCounters {
     std::array<Counter, static_cast<std::size_t>(DropReason::count_)> drops;
     std::array<Counter, static_cast<std::size_t>(Quirk::count_)> quirks;
     std::array<Counter, static_cast<std::size_t>(ResultLabel::count_)> results;
-    Counter rx_packets;
-    Counter tx_packets;
-    Counter tftp_bytes;       // file payload bytes sent, retransmits included
-    Counter retransmits;      // DATA/OACK packets resent on timeout
-    Counter rrq_received;
-    Counter cache_reads;      // chunks read from disk into the block cache
-    Counter cache_hits;       // chunk lookups served from memory
-    Counter active_transfers; // gauge
     // DHCP (the worker that owns the DHCP socket)
     std::array<std::array<Counter, kDhcpVerdicts>, kDhcpTypes> dhcp_packets;
     std::array<Counter, static_cast<std::size_t>(DhcpQuirk::count_)> dhcp_quirks;
-    // DPDK backend: frames the L2/L3 stack dropped, and what it answered itself.
+    // DPDK backend: frames the L2/L3 stack dropped.
     std::array<Counter, static_cast<std::size_t>(proto::FrameDrop::count_)> frame_drops;
-    Counter tx_zero_copy_bytes;    // payload sent from the block cache by reference
-    Counter tx_copied_bytes;       // payload copied into packet buffers
-    Counter udp_partial_checksums;  // accepted CHECKSUM_PARTIAL from kernel peers (veth offload)
-    Counter handoff_frames;         // frames passed to the worker that owns them (DPDK)
-    Counter tx_checksum_offloaded;  // UDP datagrams whose checksum the port computes
-    Counter tx_payload_sums_reused; // payload pieces whose checksum sum came from the memo
-    Counter arp_replies;
-    Counter arp_requests;           // ARP requests sent for the gateway
-    Counter icmp_replies;
-    Counter dhcp_leases_in_use;  // gauge: offered or bound, not expired
-    Counter dhcp_pool_size;      // gauge
+#define X(member, metric, type, help) Counter member;
+    RACKBOOT_WORKER_SCALARS(X)
+#undef X
 
     void drop(DropReason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
     void quirk(Quirk q) noexcept { quirks[static_cast<std::size_t>(q)].add(); }
     void result(ResultLabel r) noexcept { results[static_cast<std::size_t>(r)].add(); }
 };
+
+template <typename F>
+void for_each_counter(const WorkerCounters& c, F&& f) {
+    std::string name;
+    auto each = [&](std::string_view prefix, const auto& arr, auto label) {
+        for (std::size_t i = 0; i < arr.size(); ++i) {
+            name.assign(prefix);
+            name += '.';
+            name += label(i);
+            f(std::string_view(name), arr[i].get());
+        }
+    };
+    each("drop", c.drops, [](std::size_t i) { return to_string(static_cast<DropReason>(i)); });
+    each("quirk", c.quirks, [](std::size_t i) { return to_string(static_cast<Quirk>(i)); });
+    each("result", c.results, [](std::size_t i) { return to_string(static_cast<ResultLabel>(i)); });
+    each("frame_drop", c.frame_drops, [](std::size_t i) { return proto::to_string(static_cast<proto::FrameDrop>(i)); });
+    each("dhcp_quirk", c.dhcp_quirks, [](std::size_t i) { return to_string(static_cast<DhcpQuirk>(i)); });
+    for (std::size_t t = 0; t < kDhcpTypes; ++t) {
+        std::string prefix = "dhcp." + std::string(proto::to_string(static_cast<proto::DhcpMessageType>(t)));
+        each(prefix, c.dhcp_packets[t], [](std::size_t v) { return proto::to_string(static_cast<proto::DhcpVerdict>(v)); });
+    }
+#define X(member, metric, type, help) f(std::string_view(#member), c.member.get());
+    RACKBOOT_WORKER_SCALARS(X)
+#undef X
+}
 
 }  // namespace rackboot::dataplane

@@ -80,6 +80,9 @@ public:
     [[nodiscard]] const DmaRegion* cache_dma() const noexcept { return dma_.get(); }
 
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return service_->counters(); }
+    [[nodiscard]] std::uint32_t waiting_on_disk() const noexcept { return service_->waiting_on_disk(); }
+    // When poll_once() next has TFTP timer work, or -1.
+    [[nodiscard]] proto::Nanos next_deadline() const noexcept { return service_->next_deadline(); }
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
 
 private:

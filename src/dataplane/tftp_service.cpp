@@ -88,6 +88,12 @@ void TftpService::poll(Nanos now) {
     cache_->flush();
 }
 
+std::uint32_t TftpService::waiting_on_disk() const noexcept {
+    std::uint32_t n = 0;
+    for (const Slot& s : slots_) n += s.state == SlotState::Opening || s.state == SlotState::Parked ? 1 : 0;
+    return n;
+}
+
 void TftpService::abandon_all(Nanos now) {
     for (std::uint32_t i = 0; i < slots_.size(); ++i) {
         if (slots_[i].state == SlotState::Free) continue;

@@ -61,6 +61,9 @@ public:
     // Readable when disk completions wait (for epoll-based backends); drain_cache_event() clears it.
     [[nodiscard]] int cache_event_fd() const noexcept { return cache_->event_fd(); }
     void drain_cache_event() noexcept;
+    // Transfers waiting on the disk (a file opening, or a send parked until its read lands): a
+    // driver with a virtual clock polls until this is 0 before moving time on (tests).
+    [[nodiscard]] std::uint32_t waiting_on_disk() const noexcept;
     // Ends every transfer (shutdown).
     void abandon_all(proto::Nanos now);
 

@@ -113,7 +113,7 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
 
 TftpAction TftpTransfer::on_error(Nanos) noexcept {
     if (finished()) return {};
-    event_ = took_data() ? TftpEvent::ClientError : TftpEvent::ProbeAbort;
+    event_ = committed() ? TftpEvent::ClientError : TftpEvent::ProbeAbort;
     finish(TftpResult::Aborted);
     return {};
 }
@@ -122,8 +122,9 @@ TftpAction TftpTransfer::on_timer(Nanos now) noexcept {
     event_ = TftpEvent::None;
     if (finished() || now < deadline_) return {};
     if (retries_ >= limits_.max_retries) {
-        // A client that never took a block was probing for the file's existence and went silent.
-        if (took_data()) {
+        // A client that never took the transfer on was probing for the file's existence and went
+        // silent; one that acknowledged the OACK or a block and then went silent failed.
+        if (committed()) {
             event_ = TftpEvent::RetriesExhausted;
             finish(TftpResult::Timeout);
         } else {

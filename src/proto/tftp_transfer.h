@@ -78,6 +78,10 @@ public:
         return neg_.needs_oack() && !awaiting_oack_ack_ && acked_ == 0;
     }
     [[nodiscard]] bool took_data() const noexcept { return acked_ > 0; }
+    // The client has taken the transfer on: it acknowledged the OACK (ACK 0) or a block. A Pi's
+    // existence probe never does (it aborts or goes silent after the OACK), so silence or an
+    // ERROR after this is a failed transfer, not a probe.
+    [[nodiscard]] bool committed() const noexcept { return acked_ > 0 || (neg_.needs_oack() && !awaiting_oack_ack_); }
     [[nodiscard]] std::uint32_t retries() const noexcept { return retries_; }
     [[nodiscard]] Nanos started_at() const noexcept { return started_; }
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "dataplane/dpdk_dma.h"
-#include "test_eal.h"
+#include "support/test_eal.h"
 
 namespace rackboot::dataplane {
 namespace {

@@ -23,8 +23,8 @@
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
-#include "ring_frames.h"
-#include "test_eal.h"
+#include "support/ring_frames.h"
+#include "support/test_eal.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -62,17 +62,9 @@ protected:
         ASSERT_TRUE(trees_) << err;
 
         std::string tag = std::to_string(n);
-        rx_ = rte_ring_create(("rx" + tag).c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_ = rte_ring_create(("tx" + tag).c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_TRUE(rx_ && tx_);
-        int port = rte_eth_from_rings(("golden" + tag).c_str(), &rx_, 1, &tx_, 1, SOCKET_ID_ANY);
+        int port = test::start_ring_port("golden" + tag, g_pool, rx_, tx_);
         ASSERT_GE(port, 0);
         port_ = static_cast<std::uint16_t>(port);
-        rte_eth_conf conf{};
-        ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
-        ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 512, SOCKET_ID_ANY, nullptr, g_pool), 0);
-        ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 512, SOCKET_ID_ANY, nullptr), 0);
-        ASSERT_EQ(rte_eth_dev_start(port_), 0);
 
         DpdkWorkerConfig& wc = wc_;
         wc.port_id = port_;

@@ -19,9 +19,9 @@
 #include "dataplane/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
-#include "ring_frames.h"
-#include "test_eal.h"
-#include "unit/dhcp_vectors.h"
+#include "support/ring_frames.h"
+#include "support/test_eal.h"
+#include "support/dhcp_vectors.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -221,7 +221,7 @@ TEST_F(DpdkHandoff, DhcpGoesToTheWorkerThatServesIt) {
     dc.responder.mode = proto::DhcpMode::Proxy;
     dc.responder.server_ip = kServer.ip;
     ASSERT_TRUE(workers_[0]->attach_dhcp(dc, 67, err)) << err;
-    inject(1, 0, 68, 67, test::from_hex(test::kPi3bDiscoverHex), 0xffffffff);
+    inject(1, 0, 68, 67, test::pi3b_discover(), 0xffffffff);
     auto out = run(1);
     ASSERT_EQ(out[0].size(), 1u);
     EXPECT_TRUE(out[1].empty());

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -18,15 +20,14 @@ inline std::vector<std::uint8_t> from_hex(const std::string& hex) {
     return out;
 }
 
-// The UDP payload of a Pi 3B ROM DISCOVER, as captured (320 bytes).
-inline const std::string kPi3bDiscoverHex =
-    "0101060026f303390000000000000000000000000000000000000000b827eb28f66d000000000000000000000000000000000000"
-    "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-    "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-    "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000063825363350101370c2b3c438081828384858687425d0200"
-    "005e03010201611100444444444444444444444444444444443c20505845436c69656e743a417263683a30303030303a554e4449"
-    "3a303032303031ff";
+// The UDP payload of a Pi 3B ROM DISCOVER, as captured (320 bytes), read from the one stored
+// copy, tests/data/pi3b-discover.hex (RACKBOOT_TEST_DATA is set by CMake).
+inline std::vector<std::uint8_t> pi3b_discover() {
+    std::ifstream in(std::string(RACKBOOT_TEST_DATA) + "/pi3b-discover.hex");
+    std::string hex((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
+    return from_hex(hex);
+}
 
 using Opt = std::pair<std::uint8_t, std::vector<std::uint8_t>>;
 

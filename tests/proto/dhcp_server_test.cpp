@@ -7,7 +7,7 @@
 
 #include <set>
 
-#include "dhcp_vectors.h"
+#include "support/dhcp_vectors.h"
 
 namespace rackboot::proto {
 namespace {

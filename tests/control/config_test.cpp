@@ -124,5 +124,21 @@ TEST(DaemonConfig, ErrorsNameTheFlagAndValue) {
     EXPECT_FALSE(parse({"--pi-ouis", "b8:27"}, err));
 }
 
+// A refusal is one line however hostile the value (found by the flags fuzzer: a value with a
+// newline made a two-line error, and a log line anyone could forge).
+TEST(DaemonConfig, ErrorsQuoteValuesAsOnePrintableLine) {
+    std::string err;
+    EXPECT_FALSE(parse({"--workers", "1\nevent=start tftp=0.0.0.0:69"}, err));
+    EXPECT_EQ(err, "--workers: '1\\x0aevent=start tftp=0.0.0.0:69' is not a worker count (1..1024)");
+    EXPECT_FALSE(parse({"--bogus\x1b[2J"}, err));
+    EXPECT_EQ(err, "unknown option '--bogus\\x1b[2J' (see --help)");
+    EXPECT_FALSE(parse({"--board", "\xff\xfe=/srv"}, err));
+    EXPECT_NE(err.find("'\\xff\\xfe' is neither"), std::string::npos) << err;
+    std::string long_value(5000, '7');
+    EXPECT_FALSE(parse({"--workers", long_value.c_str()}, err));
+    EXPECT_LT(err.size(), 300u);
+    EXPECT_NE(err.find("...'"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace rackboot::control

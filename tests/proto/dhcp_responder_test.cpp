@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "dhcp_vectors.h"
+#include "support/dhcp_vectors.h"
 
 namespace rackboot::proto {
 namespace {
@@ -24,7 +24,7 @@ constexpr std::uint32_t kServer = 0x0a000001;  // 10.0.0.1
 
 TEST(PiRecognition, ModelsAndOthers) {
     auto ouis = default_pi_ouis();
-    PiIdentity pi3 = recognise_pi(parsed(from_hex(test::kPi3bDiscoverHex)), ouis);
+    PiIdentity pi3 = recognise_pi(parsed(test::pi3b_discover()), ouis);
     EXPECT_TRUE(pi3.is_pi);
     EXPECT_TRUE(pi3.oui_match);
     EXPECT_FALSE(pi3.guid_rpi);  // the 3B ROM's GUID is a constant
@@ -52,13 +52,13 @@ TEST(PiRecognition, OuiListIsConfigurable) {
     // Without 2c:cf:67 a Pi 5 is still known by its GUID; a Pi 3B (constant GUID) is not.
     std::vector<Oui> old_list = {{0xdc, 0xa6, 0x32}};
     EXPECT_TRUE(recognise_pi(parsed(test::pi5_discover()), old_list).is_pi);
-    EXPECT_FALSE(recognise_pi(parsed(from_hex(test::kPi3bDiscoverHex)), old_list).is_pi);
+    EXPECT_FALSE(recognise_pi(parsed(test::pi3b_discover()), old_list).is_pi);
     std::vector<Oui> with_ipxe = {{0x52, 0x54, 0x00}};
     EXPECT_TRUE(recognise_pi(parsed(test::ipxe_discover()), with_ipxe).is_pi);
 }
 
 TEST(ProxyOffer, Pi3bOfferByteForByte) {
-    DhcpPacket req = parsed(from_hex(test::kPi3bDiscoverHex));
+    DhcpPacket req = parsed(test::pi3b_discover());
     DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), 0, 0});
     std::vector<std::uint8_t> out(1500);
     DhcpReply reply = r.handle(req, kServer, out);

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "dhcp_vectors.h"
+#include "support/dhcp_vectors.h"
 
 namespace rackboot::proto {
 namespace {
@@ -13,7 +13,7 @@ using test::from_hex;
 using test::make_request;
 
 TEST(DhcpCodec, ParsesThePi3bCapture) {
-    auto raw = from_hex(test::kPi3bDiscoverHex);
+    auto raw = test::pi3b_discover();
     ASSERT_EQ(raw.size(), 320u);
     DhcpPacket p;
     ASSERT_EQ(parse_dhcp(raw, p), DhcpParseError::none);
@@ -34,7 +34,7 @@ TEST(DhcpCodec, ParsesThePi3bCapture) {
 
 TEST(DhcpCodec, NamedErrorsForBrokenInput) {
     DhcpPacket p;
-    auto good = from_hex(test::kPi3bDiscoverHex);
+    auto good = test::pi3b_discover();
     EXPECT_EQ(parse_dhcp(ConstBytes(good.data(), 239), p), DhcpParseError::truncated_header);
     auto bad = good;
     bad[236] = 0;
@@ -103,7 +103,7 @@ TEST(DhcpCodec, OverloadInsideFileIsRefused) {
 
 TEST(DhcpCodec, WriterSplitsLongOptionsAndPads) {
     DhcpPacket like;
-    ASSERT_EQ(parse_dhcp(from_hex(test::kPi3bDiscoverHex), like), DhcpParseError::none);
+    ASSERT_EQ(parse_dhcp(test::pi3b_discover(), like), DhcpParseError::none);
     std::vector<std::uint8_t> out(1500);
     DhcpWriter w(out);
     w.header(2, like, 0, 0x0a000005, 0, 0);

@@ -1,0 +1,211 @@
+// The TFTP table: every Pi sequence of PI-BOOT.md, as the Pi sends it and as the server must
+// answer, plus the protocol's refusals. Ports: each Pi socket is a client port; `kListen` is the
+// server's port 69 and 0, 1, ... the TIDs it opens, in order.
+#include "support/tftp_table.h"
+
+namespace rackboot::test {
+
+namespace {
+
+// A lock-step fetch's exchange after the first DATA (or after ACK 0 of an OACK): ACK n -> DATA
+// n+1 up to the last block, then the final ACK. Inputs start at `at_ms`, one per millisecond.
+void lock_step(TftpCase& c, std::uint16_t port, int tid, std::string_view file, std::uint16_t blksize,
+               std::uint16_t first_acked, std::uint32_t at_ms) {
+    std::size_t size = boot_file(file).size();
+    auto blocks = static_cast<std::uint16_t>(size / blksize + 1);
+    for (std::uint16_t b = first_acked; b < blocks; ++b) {
+        c.in.push_back({at_ms++, port, tid, ack(b)});
+        c.out.push_back({port, tid, data(file, static_cast<std::uint16_t>(b + 1), blksize)});
+    }
+    c.in.push_back({at_ms, port, tid, ack(blocks)});
+}
+
+std::vector<TftpCase> build() {
+    std::vector<TftpCase> cases;
+
+    {
+        TftpCase c{"Pi 3 ROM: bootcode.bin with no options, 512-byte blocks in lock step", {}, 100, {}, {}};
+        c.in.push_back({0, 1000, kListen, rrq("bootcode.bin")});
+        c.out.push_back({1000, 0, data("bootcode.bin", 1, 512)});
+        lock_step(c, 1000, 0, "bootcode.bin", 512, 1, 1);
+        c.counters = {{"rrq_received", 1}, {"result.complete", 1}, {"tftp_bytes", 1100}, {"retransmits", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Pi 3 ROM: bootsig.bin is expected missing, then the serial probe and config.txt", {}, 100, {}, {}};
+        c.in.push_back({0, 1001, kListen, rrq("bootsig.bin", {{"tsize", "0"}})});
+        c.out.push_back({1001, 0, error(1, "file not found")});
+        c.in.push_back({5, 1002, kListen, rrq("0badf00d/start.elf", {{"tsize", "0"}})});
+        c.out.push_back({1002, 1, error(1, "file not found")});
+        c.in.push_back({10, 1003, kListen, rrq("config.txt", {{"tsize", "0"}})});
+        c.out.push_back({1003, 2, oack({{"tsize", "40"}})});
+        c.in.push_back({11, 1003, 2, ack(0)});
+        c.out.push_back({1003, 2, data("config.txt", 1, 512)});
+        c.in.push_back({12, 1003, 2, ack(1)});
+        c.counters = {{"drop.not_found", 2}, {"result.error", 2}, {"result.complete", 1}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Pi 4 EEPROM: probe aborted by ERROR, then the same file again from a new port", {}, 3000, {}, {}};
+        c.in.push_back({0, 2000, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({2000, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
+        c.in.push_back({2, 2000, 0, error(0, "Early terminate")});
+        c.in.push_back({3, 2001, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({2001, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
+        lock_step(c, 2001, 1, "start4.elf", 1024, 0, 4);
+        c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.aborted", 1},
+                      {"result.complete", 1}, {"result.error", 0}, {"result.timeout", 0}, {"retransmits", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Pi 4 EEPROM: probe aborted by silence, then restarted; the abandoned OACK is never resent", {}, 5000, {}, {}};
+        c.in.push_back({0, 2100, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({2100, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
+        c.in.push_back({100, 2101, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({2101, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
+        lock_step(c, 2101, 1, "start4.elf", 1024, 0, 101);
+        c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.complete", 1},
+                      {"result.aborted", 1}, {"result.timeout", 0}, {"retransmits", 0}, {"active_transfers", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"RRQ race (firmware#1700): RRQ, OACK, ACK 0, then a second RRQ from a new port 7 ms later", {}, 5000, {}, {}};
+        c.in.push_back({0, 3000, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1468"}})});
+        c.out.push_back({3000, 0, oack({{"blksize", "1468"}, {"tsize", "2500"}})});
+        c.in.push_back({1, 3000, 0, ack(0)});
+        c.out.push_back({3000, 0, data("start4.elf", 1, 1468)});
+        c.in.push_back({8, 3001, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1468"}})});
+        c.out.push_back({3001, 1, oack({{"blksize", "1468"}, {"tsize", "2500"}})});
+        lock_step(c, 3001, 1, "start4.elf", 1468, 0, 9);
+        c.counters = {{"quirk.rrq_race", 1}, {"result.complete", 1}, {"result.aborted", 1}, {"retransmits", 0},
+                      {"active_transfers", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Retransmitted RRQ from the same port starts no second transfer", {}, 100, {}, {}};
+        for (std::uint32_t t : {0u, 5u, 10u}) c.in.push_back({t, 4000, kListen, rrq("config.txt")});
+        c.out.push_back({4000, 0, data("config.txt", 1, 512)});
+        c.in.push_back({20, 4000, 0, ack(1)});
+        c.counters = {{"quirk.rrq_retransmit", 2}, {"result.complete", 1}, {"rrq_received", 3}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Duplicate ACKs get nothing (no Sorcerer's Apprentice)", {}, 100, {}, {}};
+        c.in.push_back({0, 5000, kListen, rrq("start4.elf")});
+        c.out.push_back({5000, 0, data("start4.elf", 1, 512)});
+        c.in.push_back({1, 5000, 0, ack(1)});
+        c.out.push_back({5000, 0, data("start4.elf", 2, 512)});
+        c.in.push_back({2, 5000, 0, ack(1)});
+        c.in.push_back({3, 5000, 0, ack(1)});
+        lock_step(c, 5000, 0, "start4.elf", 512, 2, 4);
+        c.counters = {{"quirk.duplicate_ack", 2}, {"result.complete", 1}, {"retransmits", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // firmware#1631: a duplicated DATA N makes start4.elf ACK a block it never had and hang.
+        // The server sends a block again only when its timer fires, and the Pi's late ACK for
+        // the first copy and its ACK for the second move the transfer on exactly once.
+        TftpCase c{"Duplicated-DATA trap (firmware#1631): DATA resent only by the timer, the second ACK ignored", {}, 100, {}, {}};
+        c.in.push_back({0, 5100, kListen, rrq("start4.elf", {{"blksize", "1024"}})});
+        c.out.push_back({5100, 0, oack({{"blksize", "1024"}}), 0});
+        c.in.push_back({1, 5100, 0, ack(0)});
+        c.out.push_back({5100, 0, data("start4.elf", 1, 1024), 1});
+        c.out.push_back({5100, 0, data("start4.elf", 1, 1024), 1001});
+        c.in.push_back({1050, 5100, 0, ack(1)});
+        c.out.push_back({5100, 0, data("start4.elf", 2, 1024), 1050});
+        c.in.push_back({1051, 5100, 0, ack(1)});
+        lock_step(c, 5100, 0, "start4.elf", 1024, 2, 1052);
+        c.run_ms = 4000;
+        c.counters = {{"retransmits", 1}, {"quirk.duplicate_ack", 1}, {"result.complete", 1}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // The Pi gives up on a file after 30 s (TFTP_FILE_TIMEOUT); the server must have given up
+        // on a silent client before then, and its slot must be free again.
+        TftpCase c{"A Pi that goes silent mid-file: DATA resent with back-off, the transfer ends before 30 s", {}, 30000, {}, {}};
+        c.in.push_back({0, 6000, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({6000, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}}), 0});
+        c.in.push_back({1, 6000, 0, ack(0)});
+        c.out.push_back({6000, 0, data("start4.elf", 1, 1024), 1});
+        for (std::int32_t at : {1001, 3001, 7001, 11001, 15001}) c.out.push_back({6000, 0, data("start4.elf", 1, 1024), at});
+        c.counters = {{"retransmits", 5}, {"result.timeout", 1}, {"active_transfers", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Pi 4 EEPROM sequence with its serial directory: SERIAL/start4.elf probed, the prefix kept", {}, 100, {}, {}};
+        c.in.push_back({0, 7000, kListen, rrq("1a2b3c4d/start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({7000, 0, oack({{"blksize", "1024"}, {"tsize", "1500"}})});
+        c.in.push_back({1, 7000, 0, error(0, "Early terminate")});
+        c.in.push_back({2, 7001, kListen, rrq("1a2b3c4d/config.txt", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({7001, 1, oack({{"blksize", "1024"}, {"tsize", "60"}})});
+        lock_step(c, 7001, 1, "1a2b3c4d/config.txt", 1024, 0, 3);
+        c.in.push_back({10, 7002, kListen, rrq("1a2b3c4d/start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({7002, 2, oack({{"blksize", "1024"}, {"tsize", "1500"}})});
+        lock_step(c, 7002, 2, "1a2b3c4d/start4.elf", 1024, 0, 11);
+        c.counters = {{"quirk.probe_abort", 1}, {"result.complete", 2}, {"result.aborted", 1}, {"rrq_received", 3}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Pi 4 EEPROM sequence without a serial directory: falls back to the root", {}, 100, {}, {}};
+        c.in.push_back({0, 7100, kListen, rrq("9f9f9f9f/start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({7100, 0, error(1, "file not found")});
+        c.in.push_back({5, 7101, kListen, rrq("config.txt", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({7101, 1, oack({{"blksize", "1024"}, {"tsize", "40"}})});
+        lock_step(c, 7101, 1, "config.txt", 1024, 0, 6);
+        c.in.push_back({20, 7102, kListen, rrq("fixup4.dat", {{"tsize", "0"}, {"blksize", "1024"}})});
+        c.out.push_back({7102, 2, oack({{"blksize", "1024"}, {"tsize", "300"}})});
+        lock_step(c, 7102, 2, "fixup4.dat", 1024, 0, 21);
+        c.counters = {{"drop.not_found", 1}, {"result.error", 1}, {"result.complete", 2}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Pi 5 EEPROM sequence: config.txt, the pieeprom.sig probe, kernel_2712.img at 1468", {}, 100, {}, {}};
+        c.in.push_back({0, 8000, kListen, rrq("config.txt", {{"tsize", "0"}, {"blksize", "1468"}})});
+        c.out.push_back({8000, 0, oack({{"blksize", "1468"}, {"tsize", "40"}})});
+        lock_step(c, 8000, 0, "config.txt", 1468, 0, 1);
+        c.in.push_back({10, 8001, kListen, rrq("pieeprom.sig", {{"tsize", "0"}, {"blksize", "1468"}})});
+        c.out.push_back({8001, 1, error(1, "file not found")});
+        c.in.push_back({20, 8002, kListen, rrq("kernel_2712.img", {{"tsize", "0"}, {"blksize", "1468"}})});
+        c.out.push_back({8002, 2, oack({{"blksize", "1468"}, {"tsize", "3000"}})});
+        lock_step(c, 8002, 2, "kernel_2712.img", 1468, 0, 21);
+        c.counters = {{"result.complete", 2}, {"result.error", 1}, {"drop.not_found", 1}, {"tftp_bytes", 3040}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"RFC 7440 windowsize 4: four DATA per ACK, the last window short", {}, 100, {}, {}};
+        c.in.push_back({0, 9000, kListen, rrq("kernel8.img", {{"blksize", "512"}, {"windowsize", "4"}})});
+        c.out.push_back({9000, 0, oack({{"blksize", "512"}, {"windowsize", "4"}})});
+        c.in.push_back({1, 9000, 0, ack(0)});
+        for (std::uint16_t b = 1; b <= 4; ++b) c.out.push_back({9000, 0, data("kernel8.img", b, 512)});
+        c.in.push_back({2, 9000, 0, ack(4)});
+        for (std::uint16_t b = 5; b <= 6; ++b) c.out.push_back({9000, 0, data("kernel8.img", b, 512)});
+        c.in.push_back({3, 9000, 0, ack(6)});
+        c.counters = {{"result.complete", 1}, {"tftp_bytes", 3000}};
+        cases.push_back(std::move(c));
+    }
+    {
+        TftpCase c{"Refusals from port 69: WRQ, a path out of the tree, mail mode", {}, 100, {}, {}};
+        Bytes wrq = rrq("config.txt");
+        wrq[1] = 2;
+        c.in.push_back({0, 9100, kListen, wrq});
+        c.out.push_back({9100, kListen, error(2, "read-only server: WRQ refused")});
+        c.in.push_back({1, 9101, kListen, rrq("../etc/passwd")});
+        c.out.push_back({9101, kListen, error(2, "access violation")});
+        c.in.push_back({2, 9102, kListen, rrq("config.txt", {}, "mail")});
+        c.out.push_back({9102, kListen, error(4, "mail mode not supported")});
+        c.in.push_back({3, 9103, kListen, Bytes{0, 1, 'x'}});
+        c.counters = {{"drop.write_request", 1}, {"drop.path_refused", 1}, {"drop.unsupported_mode", 1},
+                      {"drop.malformed", 1}, {"result.error", 3}};
+        cases.push_back(std::move(c));
+    }
+    return cases;
+}
+
+}  // namespace
+
+const std::vector<TftpCase>& tftp_cases() {
+    static const std::vector<TftpCase> cases = build();
+    return cases;
+}
+
+}  // namespace rackboot::test
