@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <sstream>
-#include <string>
 #include <string_view>
 
 #include "proto/dhcp_codec.h"
@@ -22,7 +21,7 @@ std::uint64_t sum(const Workers& ws, Get get) {
     return total;
 }
 
-void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+void header(std::ostringstream& out, std::string_view name, const char* type, const char* help) {
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
@@ -50,7 +49,7 @@ std::string render_metrics(const Workers& ws) {
 #define X(member, metric, type, help)                                                              \
     if (std::string_view(metric).substr(0, std::string_view(metric).find('{')) != family) {       \
         family = std::string_view(metric).substr(0, std::string_view(metric).find('{'));           \
-        header(out, std::string(family).c_str(), #type, help);                                     \
+        header(out, family, #type, help);                                                          \
     }                                                                                              \
     out << metric << ' ' << sum(ws, [](const WorkerCounters& w) { return w.member.get(); }) << '\n';
     RACKBOOT_WORKER_SCALARS(X)

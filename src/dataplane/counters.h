@@ -99,13 +99,6 @@ enum class DhcpQuirk : std::uint8_t {
 };
 [[nodiscard]] std::string_view to_string(DhcpQuirk q) noexcept;
 
-struct WorkerCounters;
-// Calls f(name, value) for every counter of one worker, named as in tests and logs: scalars by
-// member ("retransmits"), arrays as "drop.not_found", "quirk.probe_abort", "result.complete",
-// "frame_drop.runt", "dhcp_quirk.offer_without_request", "dhcp.discover.offered".
-template <typename F>
-void for_each_counter(const WorkerCounters& c, F&& f);
-
 // Every scalar counter of a worker, once: (member, metric name and labels, type, help). The
 // struct, the metrics page and the by-name visitor (tests' counter deltas) all come from this
 // list; consecutive entries of one metric name are one family (one HELP), told apart by labels.
@@ -153,6 +146,9 @@ struct alignas(64) WorkerCounters {
     void result(ResultLabel r) noexcept { results[static_cast<std::size_t>(r)].add(); }
 };
 
+// Calls f(name, value) for every counter of one worker, named as in tests and logs: scalars by
+// member ("retransmits"), arrays as "drop.not_found", "quirk.probe_abort", "result.complete",
+// "frame_drop.runt", "dhcp_quirk.offer_without_request", "dhcp.discover.offered".
 template <typename F>
 void for_each_counter(const WorkerCounters& c, F&& f) {
     std::string name;

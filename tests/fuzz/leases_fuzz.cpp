@@ -60,7 +60,6 @@ void check_given(const LeaseTable& t, const Lease& before, std::uint32_t ip, std
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static std::optional<LeaseTable> table;
     LeaseConfig c;
     c.subnet = kSubnet;
     c.prefix = 24;
@@ -71,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.mac_reservations = {{kReservedMac, kReservedIp}};
     c.serial_reservations = {{kReservedSerial, kSerialReservedIp}};
     std::string err;
-    table = LeaseTable::create(c, err);
+    auto table = LeaseTable::create(c, err);
     check(table.has_value());
     LeaseTable& t = *table;
     if (size < 1) return 0;

@@ -23,10 +23,13 @@ inline std::vector<std::uint8_t> from_hex(const std::string& hex) {
 // The UDP payload of a Pi 3B ROM DISCOVER, as captured (320 bytes), read from the one stored
 // copy, tests/data/pi3b-discover.hex (RACKBOOT_TEST_DATA is set by CMake).
 inline std::vector<std::uint8_t> pi3b_discover() {
-    std::ifstream in(std::string(RACKBOOT_TEST_DATA) + "/pi3b-discover.hex");
-    std::string hex((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
-    return from_hex(hex);
+    static const std::vector<std::uint8_t> capture = [] {
+        std::ifstream in(std::string(RACKBOOT_TEST_DATA) + "/pi3b-discover.hex");
+        std::string hex((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
+        return from_hex(hex);
+    }();
+    return capture;
 }
 
 using Opt = std::pair<std::uint8_t, std::vector<std::uint8_t>>;

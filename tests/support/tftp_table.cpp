@@ -21,6 +21,12 @@ const std::map<std::string, std::size_t, std::less<>>& tree_sizes() {
 
 using Opts = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
+proto::TftpOptionList option_list(Opts opts) {
+    proto::TftpOptionList list;
+    for (const auto& [k, v] : opts) list.items[list.count++] = {k, v};
+    return list;
+}
+
 }  // namespace
 
 const Bytes& boot_file(std::string_view name) {
@@ -45,18 +51,14 @@ void write_boot_tree(const std::filesystem::path& dir) {
 }
 
 Bytes rrq(std::string_view file, Opts opts, std::string_view mode) {
-    proto::TftpOptionList list;
-    for (const auto& [k, v] : opts) list.items[list.count++] = {k, v};
     Bytes b(600);
-    b.resize(proto::build_tftp_request(b, proto::TftpOpcode::Rrq, file, mode, list));
+    b.resize(proto::build_tftp_request(b, proto::TftpOpcode::Rrq, file, mode, option_list(opts)));
     return b;
 }
 
 Bytes oack(Opts opts) {
-    proto::TftpOptionList list;
-    for (const auto& [k, v] : opts) list.items[list.count++] = {k, v};
     Bytes b(600);
-    b.resize(proto::build_tftp_oack(b, list));
+    b.resize(proto::build_tftp_oack(b, option_list(opts)));
     return b;
 }
 

@@ -32,7 +32,7 @@ struct TftpOut {
     std::uint16_t client_port = 0;
     int server = kListen;
     Bytes payload;                 // the exact datagram
-    std::int32_t at_ms = -1;       // when it must leave (within a timer tick); -1: any time
+    std::int32_t at_ms = -1;       // when it must leave (within 20 ms: the runner's 1 ms steps drift); -1: any time
 };
 
 struct TftpCase {
