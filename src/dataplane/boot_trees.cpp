@@ -46,12 +46,12 @@ BootTrees::Resolved BootTrees::resolve(std::string_view checked_path) const noex
     proto::BootPrefix p = proto::split_boot_prefix(checked_path);
     if (p.kind == proto::BootPrefix::Kind::Serial) {
         auto it = by_serial_.find(p.serial);
-        if (it != by_serial_.end()) return {it->second, p.rest, true};
+        if (it != by_serial_.end()) return {it->second, p.rest};
     } else if (p.kind == proto::BootPrefix::Kind::Mac) {
         auto it = by_mac_.find(p.mac);
-        if (it != by_mac_.end()) return {it->second, p.rest, true};
+        if (it != by_mac_.end()) return {it->second, p.rest};
     }
-    return {root_fd_, checked_path, false};
+    return {root_fd_, checked_path};
 }
 
 }  // namespace rackboot::dataplane

@@ -35,7 +35,6 @@ public:
     struct Resolved {
         int dirfd = -1;
         std::string_view path;  // relative to dirfd
-        bool board_tree = false;
     };
     // Picks the tree for a checked request path. A serial or MAC prefix with a mapped board goes
     // to that board's tree with the prefix removed; anything else is looked up in the default

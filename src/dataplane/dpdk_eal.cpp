@@ -68,6 +68,5 @@ void DpdkEal::cleanup() {
     g_initialised = false;
 }
 
-bool DpdkEal::initialised() { return g_initialised; }
 
 }  // namespace rackboot::dataplane

@@ -15,7 +15,6 @@ public:
     // Initialises the EAL; false (with the EAL's reason) when the arguments are bad.
     static bool init(const std::string& args, std::string& error);
     static void cleanup();
-    [[nodiscard]] static bool initialised();
 };
 
 }  // namespace rackboot::dataplane

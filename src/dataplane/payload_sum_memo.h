@@ -37,8 +37,6 @@ public:
         return e.sum;
     }
 
-    [[nodiscard]] std::size_t entries() const noexcept { return table_.size(); }
-
 private:
     struct Entry {  // 16 bytes: four to a cache line
         std::uint64_t fill = 0;  // fills start at 1: 0 never matches

@@ -96,7 +96,6 @@ public:
     [[nodiscard]] std::optional<ConstBytes> joined(std::uint8_t code, MutableBytes scratch) const noexcept;
     [[nodiscard]] std::size_t instances(std::uint8_t code) const noexcept;
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
-    [[nodiscard]] const DhcpOptionRef& at(std::size_t i) const noexcept { return refs_[i]; }
 
     void clear() noexcept { count_ = 0; }
     bool add(std::uint8_t code, ConstBytes data) noexcept {

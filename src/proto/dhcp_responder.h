@@ -1,5 +1,5 @@
 // What rackbootd answers to a DHCP message: the policy of proxy mode (answer Pis only, with the
-// PXE options that make them go on to TFTP) and, later, full server mode. Pure: a parsed request
+// PXE options that make them go on to TFTP); full server mode (DhcpServer) builds on it. Pure: a parsed request
 // and the address it arrived on in, reply bytes and where to send them out.
 #pragma once
 
@@ -63,7 +63,6 @@ public:
     // `local_ip` is our address on the interface the request arrived on (host order).
     [[nodiscard]] DhcpReply handle(const DhcpPacket& req, std::uint32_t local_ip, MutableBytes out) const noexcept;
 
-    [[nodiscard]] const DhcpResponderConfig& config() const noexcept { return cfg_; }
 
 private:
     DhcpResponderConfig cfg_;

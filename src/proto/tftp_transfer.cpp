@@ -31,7 +31,6 @@ TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t f
     total_blocks_ = file_size == kUnknownSize ? UINT64_MAX : file_size / neg_.blksize + 1;
     acked_ = 0;
     next_send_ = 1;
-    started_ = now;
     retries_ = 0;
     result_ = TftpResult::Running;
     event_ = TftpEvent::None;

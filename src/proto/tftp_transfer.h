@@ -59,7 +59,6 @@ public:
     void abandon(TftpResult result) noexcept { finish(result); }
     // The stream ends with this block (it was shorter than blksize).
     void set_final_block(std::uint64_t block) noexcept { total_blocks_ = block; }
-    [[nodiscard]] bool size_known() const noexcept { return size_ != kUnknownSize; }
     // Restarts the retransmit timer (the caller sent the last action later than it was asked to).
     void restart_timer(Nanos now) noexcept { arm(now); }
 
@@ -68,7 +67,6 @@ public:
     [[nodiscard]] TftpEvent last_event() const noexcept { return event_; }
     [[nodiscard]] Nanos deadline() const noexcept { return deadline_; }
     [[nodiscard]] const TftpNegotiated& negotiated() const noexcept { return neg_; }
-    [[nodiscard]] std::uint64_t file_size() const noexcept { return size_; }
     [[nodiscard]] std::uint64_t total_blocks() const noexcept { return total_blocks_; }
     [[nodiscard]] std::uint64_t acked_blocks() const noexcept { return acked_; }
     [[nodiscard]] bool oack_pending() const noexcept { return awaiting_oack_ack_; }
@@ -82,8 +80,6 @@ public:
     // existence probe never does (it aborts or goes silent after the OACK), so silence or an
     // ERROR after this is a failed transfer, not a probe.
     [[nodiscard]] bool committed() const noexcept { return acked_ > 0 || (neg_.needs_oack() && !awaiting_oack_ack_); }
-    [[nodiscard]] std::uint32_t retries() const noexcept { return retries_; }
-    [[nodiscard]] Nanos started_at() const noexcept { return started_; }
 
     // Byte range of an absolute block number within the file.
     [[nodiscard]] std::uint64_t block_offset(std::uint64_t block) const noexcept {
@@ -103,7 +99,6 @@ private:
     std::uint64_t total_blocks_ = 0;
     std::uint64_t acked_ = 0;      // highest block acknowledged in order
     std::uint64_t next_send_ = 1;  // next block never sent
-    Nanos started_ = 0;
     Nanos deadline_ = 0;
     std::uint32_t retries_ = 0;
     bool awaiting_oack_ack_ = false;
