@@ -1,5 +1,6 @@
 #include "control/metrics.h"
 
+#include <array>
 #include <cstdint>
 #include <sstream>
 #include <string_view>
@@ -25,25 +26,33 @@ void header(std::ostringstream& out, std::string_view name, const char* type, co
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+// One series per value of Enum, labelled `label`, from a per-worker counter array; values before
+// `first` are not drop reasons (a parse error's "none", a path's "ok") and are left out.
+template <typename Enum, std::size_t N>
+void family_series(std::ostringstream& out, std::string_view name, std::string_view label, const Workers& ws,
+                   std::array<dataplane::Counter, N> WorkerCounters::*member, std::size_t first = 0) {
+    for (std::size_t i = first; i < N; ++i) {
+        out << name << '{' << label << "=\"" << to_string(static_cast<Enum>(i)) << "\"} "
+            << sum(ws, [member, i](const WorkerCounters& w) { return (w.*member)[i].get(); }) << '\n';
+    }
+}
+
 }  // namespace
 
 std::string render_metrics(const Workers& ws) {
     std::ostringstream out;
     header(out, "rackboot_tftp_transfers_total", "counter", "TFTP transfers finished, by result.");
-    for (std::size_t i = 0; i < static_cast<std::size_t>(dataplane::ResultLabel::count_); ++i) {
-        out << "rackboot_tftp_transfers_total{result=\"" << to_string(static_cast<dataplane::ResultLabel>(i))
-            << "\"} " << sum(ws, [i](const WorkerCounters& w) { return w.results[i].get(); }) << '\n';
-    }
+    family_series<dataplane::ResultLabel>(out, "rackboot_tftp_transfers_total", "result", ws, &WorkerCounters::results);
     header(out, "rackboot_tftp_quirks_total", "counter", "Raspberry Pi bootloader quirks recognised.");
-    for (std::size_t i = 0; i < static_cast<std::size_t>(dataplane::Quirk::count_); ++i) {
-        out << "rackboot_tftp_quirks_total{quirk=\"" << to_string(static_cast<dataplane::Quirk>(i)) << "\"} "
-            << sum(ws, [i](const WorkerCounters& w) { return w.quirks[i].get(); }) << '\n';
-    }
+    family_series<dataplane::Quirk>(out, "rackboot_tftp_quirks_total", "quirk", ws, &WorkerCounters::quirks);
     header(out, "rackboot_drops_total", "counter", "Packets dropped or requests refused, by reason.");
-    for (std::size_t i = 0; i < static_cast<std::size_t>(dataplane::DropReason::count_); ++i) {
-        out << "rackboot_drops_total{reason=\"" << to_string(static_cast<dataplane::DropReason>(i)) << "\"} "
-            << sum(ws, [i](const WorkerCounters& w) { return w.drops[i].get(); }) << '\n';
-    }
+    family_series<dataplane::TftpDrop>(out, "rackboot_drops_total", "reason", ws, &WorkerCounters::tftp_drops);
+    family_series<dataplane::TransportDrop>(out, "rackboot_drops_total", "reason", ws, &WorkerCounters::transport_drops);
+    family_series<dataplane::InternalDrop>(out, "rackboot_drops_total", "reason", ws, &WorkerCounters::internal_drops);
+    header(out, "rackboot_tftp_malformed_total", "counter", "Malformed TFTP datagrams, by what the parser found.");
+    family_series<proto::TftpParseError>(out, "rackboot_tftp_malformed_total", "error", ws, &WorkerCounters::tftp_malformed, 1);
+    header(out, "rackboot_tftp_path_refused_total", "counter", "Request paths refused before any lookup, by why.");
+    family_series<proto::PathVerdict>(out, "rackboot_tftp_path_refused_total", "verdict", ws, &WorkerCounters::tftp_path_refused, 1);
     // One series per scalar counter (RACKBOOT_WORKER_SCALARS); a family's HELP once.
     std::string_view family;
 #define X(member, metric, type, help)                                                              \
@@ -55,10 +64,7 @@ std::string render_metrics(const Workers& ws) {
     RACKBOOT_WORKER_SCALARS(X)
 #undef X
     header(out, "rackboot_frame_drops_total", "counter", "Frames the DPDK backend's L2/L3 stack dropped, by reason.");
-    for (std::size_t i = 0; i < static_cast<std::size_t>(proto::FrameDrop::count_); ++i) {
-        out << "rackboot_frame_drops_total{reason=\"" << to_string(static_cast<proto::FrameDrop>(i)) << "\"} "
-            << sum(ws, [i](const WorkerCounters& w) { return w.frame_drops[i].get(); }) << '\n';
-    }
+    family_series<proto::FrameDrop>(out, "rackboot_frame_drops_total", "reason", ws, &WorkerCounters::frame_drops);
     header(out, "rackboot_dhcp_packets_total", "counter", "DHCP messages received, by message type and outcome.");
     for (std::size_t t = 0; t < dataplane::kDhcpTypes; ++t) {
         for (std::size_t v = 0; v < dataplane::kDhcpVerdicts; ++v) {
@@ -68,10 +74,7 @@ std::string render_metrics(const Workers& ws) {
         }
     }
     header(out, "rackboot_dhcp_quirks_total", "counter", "Raspberry Pi DHCP client quirks recognised.");
-    for (std::size_t q = 0; q < static_cast<std::size_t>(dataplane::DhcpQuirk::count_); ++q) {
-        out << "rackboot_dhcp_quirks_total{quirk=\"" << to_string(static_cast<dataplane::DhcpQuirk>(q)) << "\"} "
-            << sum(ws, [q](const WorkerCounters& w) { return w.dhcp_quirks[q].get(); }) << '\n';
-    }
+    family_series<dataplane::DhcpQuirk>(out, "rackboot_dhcp_quirks_total", "quirk", ws, &WorkerCounters::dhcp_quirks);
     header(out, "rackboot_worker_active_transfers", "gauge", "TFTP transfers in progress, by worker.");
     for (std::size_t i = 0; i < ws.size(); ++i) {
         out << "rackboot_worker_active_transfers{worker=\"" << i << "\"} " << ws[i]->active_transfers.get() << '\n';

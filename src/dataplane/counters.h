@@ -11,68 +11,62 @@
 
 #include "proto/dhcp_responder.h"
 #include "proto/net_frames.h"
+#include "proto/reason_list.h"
+#include "proto/tftp_codec.h"
+#include "proto/tftp_path.h"
 
 namespace rackboot::dataplane {
 
-// Why a packet or request was dropped or refused. The name is the metric label.
-#define RACKBOOT_DROP_REASONS(X)                                                                   \
-    X(malformed, "not a valid TFTP packet")                                                        \
-    X(unexpected_opcode, "a TFTP opcode that has no place on that port")                           \
-    X(write_request, "WRQ: the appliance is read-only")                                            \
-    X(unsupported_mode, "mail mode")                                                               \
-    X(path_refused, "absolute path, '..', backslash, control character or over-long name")         \
-    X(path_escape, "the path leaves the boot tree (symlink or similar)")                           \
-    X(not_found, "no such file in the boot tree")                                                  \
-    X(not_regular_file, "a directory or device")                                                   \
-    X(options_refused, "an option value we cannot accept (ERROR 8)")                               \
-    X(transfer_cap, "the configured transfer limit was reached")                                   \
-    X(no_slot, "the worker's transfer table is full")                                              \
-    X(socket_error, "a transfer socket could not be opened")                                       \
-    X(read_error, "reading the file failed")                                                       \
-    X(stray_ack, "ACK for a block never sent")                                                     \
-    X(unserved_port, "UDP to a port we serve nothing on, or a TID from another client (DPDK)")     \
-    X(tx_failed, "the kernel refused a send (queue full)")                                         \
-    X(handoff_full, "another worker's hand-off ring was full (DPDK software steering)")            \
-    X(log_overflow, "transfer log ring full, log line lost")
+// Why a packet or request was dropped or refused, one list per owner (X-macros: name, severity,
+// description; proto/reason_list.h). Names are unique across the lists: each is a label of
+// rackboot_drops_total and a "drop.NAME" counter.
+// The TFTP service: requests it refuses and datagrams it will not take.
+#define RACKBOOT_TFTP_DROPS(X)                                                                     \
+    X(malformed, warning, "not a valid TFTP packet (rackboot_tftp_malformed_total says why)")       \
+    X(unexpected_opcode, warning, "a TFTP opcode that has no place on that port")                   \
+    X(write_request, info, "WRQ: the appliance is read-only")                                       \
+    X(unsupported_mode, warning, "mail mode")                                                       \
+    X(path_refused, warning, "a path no boot file can have (rackboot_tftp_path_refused_total says why)") \
+    X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                   \
+    X(not_found, info, "no such file in the boot tree")                                            \
+    X(not_regular_file, warning, "a directory or device")                                           \
+    X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                       \
+    X(transfer_cap, error, "the configured transfer limit was reached")                             \
+    X(no_slot, error, "the worker's transfer table is full")                                        \
+    X(socket_error, error, "a transfer's socket or TID could not be opened")                        \
+    X(read_error, error, "reading the file failed")                                                 \
+    X(stray_ack, warning, "ACK for a block never sent")                                             \
+    X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")
+// The backends' transports: what could not be received, steered or sent.
+#define RACKBOOT_TRANSPORT_DROPS(X)                                                                \
+    X(unserved_port, info, "UDP to a port we serve nothing on, or a TID from another client (DPDK)") \
+    X(tx_failed, error, "the kernel or the port refused a send (queue full)")                       \
+    X(handoff_full, error, "another worker's hand-off ring was full (DPDK software steering)")      \
+    X(unreadable_frame, error, "a multi-segment frame could not be made contiguous (no free mbuf; DPDK)")
+// The worker itself.
+#define RACKBOOT_INTERNAL_DROPS(X) X(log_overflow, error, "transfer log ring full, log line lost")
 
-enum class DropReason : std::uint8_t {
-#define X(name, text) name,
-    RACKBOOT_DROP_REASONS(X)
-#undef X
-    count_
-};
+RACKBOOT_DEFINE_REASONS(TftpDrop, RACKBOOT_TFTP_DROPS)
+RACKBOOT_DEFINE_REASONS(TransportDrop, RACKBOOT_TRANSPORT_DROPS)
+RACKBOOT_DEFINE_REASONS(InternalDrop, RACKBOOT_INTERNAL_DROPS)
 
 #define RACKBOOT_TFTP_QUIRKS(X)                                                                    \
-    X(probe_abort)                                                                                 \
-    X(probe_restart)                                                                               \
-    X(rrq_race)                                                                                    \
-    X(rrq_retransmit)                                                                              \
-    X(duplicate_ack)
+    X(probe_abort, info, "an existence probe: OACK or DATA 1 read, then ERROR or silence")          \
+    X(probe_restart, info, "the file asked again from a new port right after its probe")            \
+    X(rrq_race, info, "a second RRQ for a file just started (firmware#1700); the first dropped")    \
+    X(rrq_retransmit, info, "an RRQ repeated from the same port; no second transfer")               \
+    X(duplicate_ack, info, "an ACK repeated; nothing sent in answer (no Sorcerer's Apprentice)")
 
-enum class Quirk : std::uint8_t {
-#define X(name) name,
-    RACKBOOT_TFTP_QUIRKS(X)
-#undef X
-    count_
-};
+RACKBOOT_DEFINE_REASONS(Quirk, RACKBOOT_TFTP_QUIRKS)
 
 // Results a finished transfer is counted under (proto::TftpResult less Running).
 #define RACKBOOT_TFTP_RESULTS(X)                                                                   \
-    X(complete)                                                                                    \
-    X(aborted)                                                                                     \
-    X(timeout)                                                                                     \
-    X(error)
+    X(complete, info, "every block acknowledged")                                                   \
+    X(aborted, info, "the client ended it, or a newer request replaced it")                        \
+    X(timeout, warning, "the client stopped answering after taking the transfer on")               \
+    X(error, warning, "refused or failed with an ERROR")
 
-enum class ResultLabel : std::uint8_t {
-#define X(name) name,
-    RACKBOOT_TFTP_RESULTS(X)
-#undef X
-    count_
-};
-
-[[nodiscard]] std::string_view to_string(DropReason r) noexcept;
-[[nodiscard]] std::string_view to_string(Quirk q) noexcept;
-[[nodiscard]] std::string_view to_string(ResultLabel r) noexcept;
+RACKBOOT_DEFINE_REASONS(ResultLabel, RACKBOOT_TFTP_RESULTS)
 
 // A counter written by one thread and read by others.
 class Counter {
@@ -89,15 +83,10 @@ private:
 constexpr std::size_t kDhcpTypes = 9;  // proto::DhcpMessageType 0..8 (0: unparsed)
 constexpr std::size_t kDhcpVerdicts = static_cast<std::size_t>(proto::DhcpVerdict::count_);
 
-#define RACKBOOT_DHCP_QUIRKS(X) X(offer_without_request)
+#define RACKBOOT_DHCP_QUIRKS(X) \
+    X(offer_without_request, info, "a Pi used an OFFER without REQUESTing it (Pi 3B ROM)")
 
-enum class DhcpQuirk : std::uint8_t {
-#define X(name) name,
-    RACKBOOT_DHCP_QUIRKS(X)
-#undef X
-    count_
-};
-[[nodiscard]] std::string_view to_string(DhcpQuirk q) noexcept;
+RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
 
 // Every scalar counter of a worker, once: (member, metric name and labels, type, help). The
 // struct, the metrics page and the by-name visitor (tests' counter deltas) all come from this
@@ -128,20 +117,33 @@ enum class DhcpQuirk : std::uint8_t {
     X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge, "DHCP leases offered or bound and not expired.") \
     X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")
 
+template <typename Enum>
+using CounterArray = std::array<Counter, static_cast<std::size_t>(Enum::count_)>;
+
 struct alignas(64) WorkerCounters {
-    std::array<Counter, static_cast<std::size_t>(DropReason::count_)> drops;
-    std::array<Counter, static_cast<std::size_t>(Quirk::count_)> quirks;
-    std::array<Counter, static_cast<std::size_t>(ResultLabel::count_)> results;
+    CounterArray<TftpDrop> tftp_drops;
+    CounterArray<TransportDrop> transport_drops;
+    CounterArray<InternalDrop> internal_drops;
+    // The detail behind tftp_drops' malformed and path_refused.
+    CounterArray<proto::TftpParseError> tftp_malformed;
+    CounterArray<proto::PathVerdict> tftp_path_refused;
+    CounterArray<Quirk> quirks;
+    CounterArray<ResultLabel> results;
     // DHCP (the worker that owns the DHCP socket)
     std::array<std::array<Counter, kDhcpVerdicts>, kDhcpTypes> dhcp_packets;
-    std::array<Counter, static_cast<std::size_t>(DhcpQuirk::count_)> dhcp_quirks;
+    CounterArray<DhcpQuirk> dhcp_quirks;
     // DPDK backend: frames the L2/L3 stack dropped.
-    std::array<Counter, static_cast<std::size_t>(proto::FrameDrop::count_)> frame_drops;
+    CounterArray<proto::FrameDrop> frame_drops;
 #define X(member, metric, type, help) Counter member;
     RACKBOOT_WORKER_SCALARS(X)
 #undef X
 
-    void drop(DropReason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
+    void drop(TftpDrop r) noexcept { tftp_drops[static_cast<std::size_t>(r)].add(); }
+    void drop(TransportDrop r) noexcept { transport_drops[static_cast<std::size_t>(r)].add(); }
+    void drop(InternalDrop r) noexcept { internal_drops[static_cast<std::size_t>(r)].add(); }
+    // The detail behind a malformed or path_refused drop (counted with it, not instead).
+    void note(proto::TftpParseError e) noexcept { tftp_malformed[static_cast<std::size_t>(e)].add(); }
+    void note(proto::PathVerdict v) noexcept { tftp_path_refused[static_cast<std::size_t>(v)].add(); }
     void quirk(Quirk q) noexcept { quirks[static_cast<std::size_t>(q)].add(); }
     void result(ResultLabel r) noexcept { results[static_cast<std::size_t>(r)].add(); }
 };
@@ -160,7 +162,11 @@ void for_each_counter(const WorkerCounters& c, F&& f) {
             f(std::string_view(name), arr[i].get());
         }
     };
-    each("drop", c.drops, [](std::size_t i) { return to_string(static_cast<DropReason>(i)); });
+    each("drop", c.tftp_drops, [](std::size_t i) { return to_string(static_cast<TftpDrop>(i)); });
+    each("drop", c.transport_drops, [](std::size_t i) { return to_string(static_cast<TransportDrop>(i)); });
+    each("drop", c.internal_drops, [](std::size_t i) { return to_string(static_cast<InternalDrop>(i)); });
+    each("tftp_malformed", c.tftp_malformed, [](std::size_t i) { return to_string(static_cast<proto::TftpParseError>(i)); });
+    each("path_refused", c.tftp_path_refused, [](std::size_t i) { return to_string(static_cast<proto::PathVerdict>(i)); });
     each("quirk", c.quirks, [](std::size_t i) { return to_string(static_cast<Quirk>(i)); });
     each("result", c.results, [](std::size_t i) { return to_string(static_cast<ResultLabel>(i)); });
     each("frame_drop", c.frame_drops, [](std::size_t i) { return proto::to_string(static_cast<proto::FrameDrop>(i)); });

@@ -115,7 +115,7 @@ void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, c
     if (transport_.send_dhcp(reply, std::span<const std::uint8_t>(data, reply.length), origin)) {
         counters.tx_packets.add();
     } else {
-        counters.drop(DropReason::tx_failed);
+        counters.drop(TransportDrop::tx_failed);
     }
 }
 

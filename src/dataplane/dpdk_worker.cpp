@@ -183,7 +183,7 @@ bool DpdkWorker::hand_off(rte_mbuf* m) {
     if (owner == cfg_.worker_index) return false;
     WorkerCounters& c = service_->counters();
     if (rte_ring_sp_enqueue(cfg_.handoff->ring(cfg_.worker_index, owner), m) != 0) {
-        c.drop(DropReason::handoff_full);
+        c.drop(TransportDrop::handoff_full);
         rte_pktmbuf_free(m);
         return true;
     }
@@ -219,7 +219,7 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
     WorkerCounters& c = service_->counters();
     c.rx_packets.add();
     if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
-        c.frame_drops[static_cast<std::size_t>(proto::FrameDrop::runt)].add();
+        c.drop(TransportDrop::unreadable_frame);  // the frame may be whole: no mbuf to join it into
         return;
     }
     proto::ConstBytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), rte_pktmbuf_data_len(m));
@@ -267,7 +267,7 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
             return;
         }
     }
-    c.drop(DropReason::unserved_port);
+    c.drop(TransportDrop::unserved_port);
 }
 
 bool DpdkWorker::queue_frame(const std::uint8_t* data, std::size_t len) {
@@ -384,7 +384,7 @@ void DpdkWorker::flush() {
     WorkerCounters& c = service_->counters();
     for (unsigned i = sent; i < tx_count_; ++i) {
         rte_pktmbuf_free(tx_[i]);
-        c.drop(DropReason::tx_failed);
+        c.drop(TransportDrop::tx_failed);
     }
     tx_count_ = 0;
 }

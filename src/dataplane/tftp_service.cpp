@@ -103,11 +103,11 @@ void TftpService::abandon_all(Nanos now) {
 }
 
 void TftpService::push_record(const TransferRecord& r) noexcept {
-    if (!records_.push(r)) counters_.drop(DropReason::log_overflow);
+    if (!records_.push(r)) counters_.drop(InternalDrop::log_overflow);
 }
 
 void TftpService::refuse(const Endpoint& to, std::string_view file, TftpErrorCode code, std::string_view msg,
-                         DropReason reason, Nanos) {
+                         TftpDrop reason, Nanos) {
     counters_.drop(reason);
     counters_.result(ResultLabel::error);
     std::size_t len = proto::build_tftp_error(tx_buf_, code, msg);
@@ -135,33 +135,35 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     proto::TftpPacket pkt;
     proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
     if (perr != proto::TftpParseError::none) {
-        counters_.drop(DropReason::malformed);
+        counters_.drop(TftpDrop::malformed);
+        counters_.note(perr);
         return;
     }
     if (pkt.opcode == proto::TftpOpcode::Wrq) {
         refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "read-only server: WRQ refused",
-               DropReason::write_request, now);
+               TftpDrop::write_request, now);
         return;
     }
     if (pkt.opcode != proto::TftpOpcode::Rrq) {
-        counters_.drop(DropReason::unexpected_opcode);
+        counters_.drop(TftpDrop::unexpected_opcode);
         return;
     }
     counters_.rrq_received.add();
     if (pkt.mode == proto::TftpMode::Mail) {
         refuse(from, pkt.filename, TftpErrorCode::IllegalOperation, "mail mode not supported",
-               DropReason::unsupported_mode, now);
+               TftpDrop::unsupported_mode, now);
         return;
     }
     proto::PathVerdict verdict = proto::check_tftp_path(pkt.filename);
     if (verdict != proto::PathVerdict::ok) {
-        refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "access violation", DropReason::path_refused, now);
+        counters_.note(verdict);
+        refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_refused, now);
         return;
     }
     proto::TftpNegotiated negotiated;
     proto::TftpNegotiationResult neg = proto::negotiate_tftp_options(pkt.options, pkt.mode, 0, cfg_.limits, negotiated);
     if (!neg.ok) {
-        refuse(from, pkt.filename, TftpErrorCode::OptionRefused, neg.refusal, DropReason::options_refused, now);
+        refuse(from, pkt.filename, TftpErrorCode::OptionRefused, neg.refusal, TftpDrop::options_refused, now);
         return;
     }
 
@@ -208,7 +210,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         cfg_.global_active->fetch_add(1, std::memory_order_relaxed) >= cfg_.global_cap) {
         cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
         refuse(from, pkt.filename, TftpErrorCode::NotDefined, "transfer limit reached, try again",
-               DropReason::transfer_cap, now);
+               TftpDrop::transfer_cap, now);
         return;
     }
     std::uint32_t idx = alloc_slot();
@@ -220,7 +222,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         }
         if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
         refuse(from, pkt.filename, TftpErrorCode::NotDefined, "server busy, try again",
-               idx == kNoSlot ? DropReason::no_slot : DropReason::socket_error, now);
+               idx == kNoSlot ? TftpDrop::no_slot : TftpDrop::socket_error, now);
         return;
     }
     Slot& s = slots_[idx];
@@ -255,7 +257,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     path[tree.path.size()] = '\0';
     std::uint64_t tag = (static_cast<std::uint64_t>(seq) << 32) | idx;
     if (!cache_->submit_open(tree.dirfd, path, tag)) {
-        fail(idx, TftpErrorCode::NotDefined, "server busy", DropReason::read_error, now);
+        fail(idx, TftpErrorCode::NotDefined, "server busy", TftpDrop::read_error, now);
     }
 }
 
@@ -271,28 +273,28 @@ void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
         switch (-res) {
         case ENOENT:
         case ENOTDIR:
-            fail(idx, TftpErrorCode::FileNotFound, "file not found", DropReason::not_found, now);
+            fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::not_found, now);
             return;
         case EXDEV:
         case ELOOP:
         case EACCES:
         case EPERM:
-            fail(idx, TftpErrorCode::AccessViolation, "access violation", DropReason::path_escape, now);
+            fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_escape, now);
             return;
         default:
-            fail(idx, TftpErrorCode::NotDefined, "cannot open file", DropReason::read_error, now);
+            fail(idx, TftpErrorCode::NotDefined, "cannot open file", TftpDrop::read_error, now);
             return;
         }
     }
     struct stat st {};
     if (fstat(res, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(res);
-        fail(idx, TftpErrorCode::AccessViolation, "not a regular file", DropReason::not_regular_file, now);
+        fail(idx, TftpErrorCode::AccessViolation, "not a regular file", TftpDrop::not_regular_file, now);
         return;
     }
     s.file = cache_->adopt(res, st);
     if (s.file == BlockCache::kNoFile) {
-        fail(idx, TftpErrorCode::NotDefined, "server busy, try again", DropReason::no_slot, now);
+        fail(idx, TftpErrorCode::NotDefined, "server busy, try again", TftpDrop::no_slot, now);
         return;
     }
     std::uint64_t size = cache_->size_of(s.file);
@@ -317,11 +319,11 @@ void TftpService::send_one(Slot& s, const std::uint8_t* data, std::size_t len) {
     if (transport_.send(static_cast<std::uint32_t>(&s - slots_.data()), std::span<const TxDatagram>(&d, 1)) == 1) {
         counters_.tx_packets.add();
     } else {
-        counters_.drop(DropReason::tx_failed);
+        counters_.drop(TransportDrop::tx_failed);
     }
 }
 
-void TftpService::fail(std::uint32_t idx, TftpErrorCode code, std::string_view msg, DropReason reason, Nanos now) {
+void TftpService::fail(std::uint32_t idx, TftpErrorCode code, std::string_view msg, TftpDrop reason, Nanos now) {
     Slot& s = slots_[idx];
     counters_.drop(reason);
     send_error(s, code, msg);
@@ -369,7 +371,7 @@ TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a
         counters_.tftp_bytes.add(n);
         s.bytes += n;
     } else {
-        counters_.drop(DropReason::tx_failed);
+        counters_.drop(TransportDrop::tx_failed);
     }
     if (a.retransmit) {
         counters_.retransmits.add();
@@ -402,7 +404,7 @@ TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
     }
     auto sent = static_cast<int>(
         transport_.send(static_cast<std::uint32_t>(&s - slots_.data()), std::span<const TxDatagram>(tx_.data(), a.count)));
-    if (sent < static_cast<int>(a.count)) counters_.drop(DropReason::tx_failed);
+    if (sent < static_cast<int>(a.count)) counters_.drop(TransportDrop::tx_failed);
     if (sent > 0) {
         counters_.tx_packets.add(static_cast<std::uint64_t>(sent));
         // Payload of the blocks that went out (all but possibly a short last one are full).
@@ -440,7 +442,7 @@ void TftpService::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
             s.engine.restart_timer(now);
             break;
         case SendOutcome::Failed:
-            fail(idx, TftpErrorCode::NotDefined, "read error", DropReason::read_error, now);
+            fail(idx, TftpErrorCode::NotDefined, "read error", TftpDrop::read_error, now);
             return;
         case SendOutcome::Parked:
             s.pending = a;
@@ -461,7 +463,7 @@ void TftpService::after_event(std::uint32_t idx, Nanos now) {
     switch (s.engine.last_event()) {
     case TftpEvent::Progress: s.superseded = proto::RrqDecision::Start; break;  // somebody else's
     case TftpEvent::DuplicateAck: note_quirk(s, Quirk::duplicate_ack); break;
-    case TftpEvent::StrayAck: counters_.drop(DropReason::stray_ack); break;
+    case TftpEvent::StrayAck: counters_.drop(TftpDrop::stray_ack); break;
     case TftpEvent::ProbeAbort:
         note_quirk(s, Quirk::probe_abort);
         if (s.superseded != proto::RrqDecision::Start) {
@@ -492,8 +494,10 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
     Slot& s = slots_[idx];
     if (s.state == SlotState::Free) return;
     proto::TftpPacket pkt;
-    if (proto::parse_tftp(proto::ConstBytes(data, len), pkt) != proto::TftpParseError::none) {
-        counters_.drop(DropReason::malformed);
+    if (proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
+        perr != proto::TftpParseError::none) {
+        counters_.drop(TftpDrop::malformed);
+        counters_.note(perr);
         return;
     }
     if (s.state != SlotState::Active) {
@@ -508,7 +512,7 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
     } else if (pkt.opcode == proto::TftpOpcode::Error) {
         execute(idx, s.engine.on_error(now), now);
     } else {
-        counters_.drop(DropReason::unexpected_opcode);
+        counters_.drop(TftpDrop::unexpected_opcode);
     }
 }
 

@@ -119,8 +119,8 @@ private:
     void send_error(Slot& s, proto::TftpErrorCode code, std::string_view msg);
     void send_one(Slot& s, const std::uint8_t* data, std::size_t len);
     void refuse(const Endpoint& to, std::string_view file, proto::TftpErrorCode code, std::string_view msg,
-                DropReason reason, proto::Nanos now);
-    void fail(std::uint32_t idx, proto::TftpErrorCode code, std::string_view msg, DropReason reason,
+                TftpDrop reason, proto::Nanos now);
+    void fail(std::uint32_t idx, proto::TftpErrorCode code, std::string_view msg, TftpDrop reason,
               proto::Nanos now);
     void after_event(std::uint32_t idx, proto::Nanos now);
     void finalize(std::uint32_t idx, proto::Nanos now);

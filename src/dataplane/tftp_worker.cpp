@@ -103,7 +103,7 @@ void TftpWorker::on_listen_readable(Nanos now) {
     for (int i = 0; i < n; ++i) {
         if (listen_rx_.truncated(i)) {
             service_->counters().rx_packets.add();
-            service_->counters().drop(DropReason::malformed);
+            service_->counters().drop(TftpDrop::oversized);
             continue;
         }
         in_addr local = cfg_.listen_addr;

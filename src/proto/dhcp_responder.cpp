@@ -6,17 +6,6 @@
 
 namespace rackboot::proto {
 
-std::string_view to_string(DhcpVerdict v) noexcept {
-    switch (v) {
-#define X(name, text)                                                                              \
-    case DhcpVerdict::name: return #name;
-        RACKBOOT_DHCP_VERDICTS(X)
-#undef X
-    case DhcpVerdict::count_: break;
-    }
-    return "unknown";
-}
-
 void add_pi_boot_options(DhcpWriter& w, const DhcpPacket& req, std::uint32_t server_ip, std::uint32_t tftp_ip) noexcept {
     w.option_text(dhcp_option::kVendorClass, "PXEClient");
     if (auto guid = req.options.find(dhcp_option::kClientGuid)) w.option(dhcp_option::kClientGuid, *guid);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/dhcp_codec.h"
+#include "proto/reason_list.h"
 #include "proto/dhcp_pi.h"
 
 namespace rackboot::proto {
@@ -16,25 +17,18 @@ namespace rackboot::proto {
 enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
 
 #define RACKBOOT_DHCP_VERDICTS(X)                                                                  \
-    X(replied, "a reply was built")                                                                \
-    X(accepted, "handled, and no reply is due (RELEASE, DECLINE)")                                 \
-    X(malformed, "not a valid DHCP message")                                                       \
-    X(not_a_pi, "proxy mode answers Raspberry Pis only")                                           \
-    X(bad_mac, "hardware address missing or all zeroes")                                           \
-    X(not_a_request, "BOOTREPLY or a message type a server does not answer")                       \
-    X(no_free_address, "the pool is exhausted")                                                    \
-    X(other_server, "the client chose another server's offer")                                     \
-    X(not_our_subnet, "relayed from a subnet we do not serve")                                     \
-    X(busy, "too many replies waiting for the lease store")
+    X(replied, info, "a reply was built")                                                                \
+    X(accepted, info, "handled, and no reply is due (RELEASE, DECLINE)")                                 \
+    X(malformed, warning, "not a valid DHCP message")                                                       \
+    X(not_a_pi, info, "proxy mode answers Raspberry Pis only")                                           \
+    X(bad_mac, warning, "hardware address missing or all zeroes")                                           \
+    X(not_a_request, info, "BOOTREPLY or a message type a server does not answer")                       \
+    X(no_free_address, error, "the pool is exhausted")                                                    \
+    X(other_server, info, "the client chose another server's offer")                                     \
+    X(not_our_subnet, warning, "relayed from a subnet we do not serve")                                     \
+    X(busy, error, "too many replies waiting for the lease store")
 
-enum class DhcpVerdict : std::uint8_t {
-#define X(name, text) name,
-    RACKBOOT_DHCP_VERDICTS(X)
-#undef X
-    count_
-};
-
-[[nodiscard]] std::string_view to_string(DhcpVerdict v) noexcept;
+RACKBOOT_DEFINE_REASONS(DhcpVerdict, RACKBOOT_DHCP_VERDICTS)
 
 struct DhcpResponderConfig {
     DhcpMode mode = DhcpMode::Proxy;

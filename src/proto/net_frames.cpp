@@ -69,17 +69,6 @@ void put32(std::uint8_t* p, std::uint32_t v) noexcept {
 
 }  // namespace
 
-std::string_view to_string(FrameDrop d) noexcept {
-    switch (d) {
-#define X(name, text)                                                                              \
-    case FrameDrop::name: return #name;
-        RACKBOOT_FRAME_DROPS(X)
-#undef X
-    case FrameDrop::count_: break;
-    }
-    return "unknown";
-}
-
 FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t subnet_broadcast,
                          bool verify_udp_checksum) noexcept {
     FrameInfo out;

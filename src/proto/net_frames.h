@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "proto/byte_cursor.h"
+#include "proto/reason_list.h"
 
 namespace rackboot::proto {
 
@@ -20,29 +21,22 @@ constexpr std::size_t kUdpHeaderSize = 8;
 constexpr std::size_t kUdpFrameOverhead = kEthHeaderSize + kIpv4HeaderSize + kUdpHeaderSize;
 
 #define RACKBOOT_FRAME_DROPS(X)                                                                    \
-    X(runt, "shorter than an Ethernet header")                                                     \
-    X(other_ethertype, "neither IPv4 nor ARP")                                                     \
-    X(not_our_mac, "unicast to another MAC")                                                       \
-    X(arp_malformed, "ARP that is not IPv4 over Ethernet")                                         \
-    X(arp_not_for_us, "ARP for another address")                                                   \
-    X(ip_malformed, "bad IPv4 version, header length or total length")                             \
-    X(ip_bad_checksum, "IPv4 header checksum wrong")                                               \
-    X(ip_fragment, "IPv4 fragment")                                                                \
-    X(ip_not_for_us, "to another IPv4 address")                                                    \
-    X(other_protocol, "neither UDP nor ICMP")                                                      \
-    X(udp_malformed, "UDP length wrong")                                                           \
-    X(udp_bad_checksum, "UDP checksum wrong")                                                      \
-    X(icmp_not_echo, "ICMP other than an echo request")                                            \
-    X(icmp_bad_checksum, "ICMP checksum wrong")
+    X(runt, warning, "shorter than an Ethernet header")                                                     \
+    X(other_ethertype, info, "neither IPv4 nor ARP")                                                     \
+    X(not_our_mac, info, "unicast to another MAC")                                                       \
+    X(arp_malformed, warning, "ARP that is not IPv4 over Ethernet")                                         \
+    X(arp_not_for_us, info, "ARP for another address")                                                   \
+    X(ip_malformed, warning, "bad IPv4 version, header length or total length")                             \
+    X(ip_bad_checksum, warning, "IPv4 header checksum wrong")                                               \
+    X(ip_fragment, warning, "IPv4 fragment")                                                                \
+    X(ip_not_for_us, info, "to another IPv4 address")                                                    \
+    X(other_protocol, info, "neither UDP nor ICMP")                                                      \
+    X(udp_malformed, warning, "UDP length wrong")                                                           \
+    X(udp_bad_checksum, warning, "UDP checksum wrong")                                                      \
+    X(icmp_not_echo, info, "ICMP other than an echo request")                                            \
+    X(icmp_bad_checksum, warning, "ICMP checksum wrong")
 
-enum class FrameDrop : std::uint8_t {
-#define X(name, text) name,
-    RACKBOOT_FRAME_DROPS(X)
-#undef X
-    count_
-};
-
-[[nodiscard]] std::string_view to_string(FrameDrop d) noexcept;
+RACKBOOT_DEFINE_REASONS(FrameDrop, RACKBOOT_FRAME_DROPS)
 
 struct FrameInfo {
     enum class Kind : std::uint8_t { Drop, ArpRequest, ArpReply, IcmpEcho, Udp };

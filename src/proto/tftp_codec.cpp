@@ -34,17 +34,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
-std::string_view to_string(TftpParseError e) noexcept {
-    switch (e) {
-    case TftpParseError::none: return "none";
-#define X(name, text)                                                                              \
-    case TftpParseError::name: return #name;
-        RACKBOOT_TFTP_PARSE_ERRORS(X)
-#undef X
-    }
-    return "unknown";
-}
-
 const TftpOption* TftpOptionList::find(std::string_view name) const noexcept {
     for (std::size_t i = 0; i < count; ++i) {
         if (iequals(items[i].name, name)) return &items[i];

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "proto/byte_cursor.h"
+#include "proto/reason_list.h"
 
 namespace rackboot::proto {
 
@@ -30,24 +31,18 @@ enum class TftpMode : std::uint8_t { Octet, Netascii, Mail };
 
 // Why a datagram is not a valid TFTP packet. Each value names a drop reason.
 #define RACKBOOT_TFTP_PARSE_ERRORS(X)                                                              \
-    X(truncated, "shorter than its opcode and fixed fields")                                       \
-    X(bad_opcode, "opcode outside 1..6")                                                           \
-    X(unterminated_filename, "filename has no NUL terminator")                                     \
-    X(unterminated_mode, "mode has no NUL terminator")                                             \
-    X(empty_filename, "filename is empty")                                                         \
-    X(bad_mode, "mode is not octet, netascii or mail")                                             \
-    X(unterminated_option, "option name or value has no NUL terminator")                           \
-    X(too_many_options, "more options than the parser keeps")                                      \
-    X(empty_option_name, "option with an empty name")
+    X(none, info, "a valid packet")                                                                \
+    X(truncated, warning, "shorter than its opcode and fixed fields")                                       \
+    X(bad_opcode, warning, "opcode outside 1..6")                                                           \
+    X(unterminated_filename, warning, "filename has no NUL terminator")                                     \
+    X(unterminated_mode, warning, "mode has no NUL terminator")                                             \
+    X(empty_filename, warning, "filename is empty")                                                         \
+    X(bad_mode, warning, "mode is not octet, netascii or mail")                                             \
+    X(unterminated_option, warning, "option name or value has no NUL terminator")                           \
+    X(too_many_options, warning, "more options than the parser keeps")                                      \
+    X(empty_option_name, warning, "option with an empty name")
 
-enum class TftpParseError : std::uint8_t {
-    none = 0,
-#define X(name, text) name,
-    RACKBOOT_TFTP_PARSE_ERRORS(X)
-#undef X
-};
-
-[[nodiscard]] std::string_view to_string(TftpParseError e) noexcept;
+RACKBOOT_DEFINE_REASONS(TftpParseError, RACKBOOT_TFTP_PARSE_ERRORS)
 
 struct TftpOption {
     std::string_view name;

@@ -13,16 +13,6 @@ int hex_value(char c) noexcept {
 
 }  // namespace
 
-std::string_view to_string(PathVerdict v) noexcept {
-    switch (v) {
-#define X(name, text)                                                                              \
-    case PathVerdict::name: return #name;
-        RACKBOOT_PATH_VERDICTS(X)
-#undef X
-    }
-    return "unknown";
-}
-
 PathVerdict check_tftp_path(std::string_view path) noexcept {
     if (path.empty()) return PathVerdict::empty;
     if (path.size() > kMaxPathLength) return PathVerdict::too_long;

@@ -8,24 +8,20 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/reason_list.h"
+
 namespace rackboot::proto {
 
 #define RACKBOOT_PATH_VERDICTS(X)                                                                  \
-    X(ok, "path is acceptable")                                                                    \
-    X(absolute, "absolute path")                                                                   \
-    X(parent_reference, "'..' path component")                                                     \
-    X(backslash, "backslash in path")                                                              \
-    X(control_char, "NUL or control character in path")                                           \
-    X(too_long, "path or component too long")                                                      \
-    X(empty, "empty path or trailing slash")
+    X(ok, info, "path is acceptable")                                                                    \
+    X(absolute, warning, "absolute path")                                                                   \
+    X(parent_reference, warning, "'..' path component")                                                     \
+    X(backslash, warning, "backslash in path")                                                              \
+    X(control_char, warning, "NUL or control character in path")                                           \
+    X(too_long, warning, "path or component too long")                                                      \
+    X(empty, warning, "empty path or trailing slash")
 
-enum class PathVerdict : std::uint8_t {
-#define X(name, text) name,
-    RACKBOOT_PATH_VERDICTS(X)
-#undef X
-};
-
-[[nodiscard]] std::string_view to_string(PathVerdict v) noexcept;
+RACKBOOT_DEFINE_REASONS(PathVerdict, RACKBOOT_PATH_VERDICTS)
 
 constexpr std::size_t kMaxPathLength = 1024;
 constexpr std::size_t kMaxComponentLength = 255;

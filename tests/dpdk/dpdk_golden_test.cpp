@@ -287,7 +287,7 @@ TEST_F(DpdkGolden, ErrorsAndForeignTraffic) {
     ASSERT_EQ(out.size(), 1u);
     std::uint16_t tid = as_pi(out[0]).src_port;
     EXPECT_TRUE(exchange(udp_from_pi(40005, tid, ack(1)), false).empty());
-    EXPECT_EQ(worker_->counters().drops[static_cast<std::size_t>(DropReason::unserved_port)].get(), 1u);
+    EXPECT_EQ(worker_->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(), 1u);
     // A bad UDP checksum is dropped and counted.
     auto bad = udp_from_pi(40004, tid, ack(1));
     bad.back() ^= 0x55;

@@ -198,8 +198,8 @@ TEST_F(DpdkHandoff, EachPiIsAnsweredByTheWorkerThatOwnsItsAddress) {
         }
     }
     EXPECT_EQ(workers_[1]->counters().handoff_frames.get(), owned[0]);
-    EXPECT_EQ(workers_[0]->counters().drops[static_cast<std::size_t>(DropReason::unserved_port)].get(), 0u);
-    EXPECT_EQ(workers_[1]->counters().drops[static_cast<std::size_t>(DropReason::unserved_port)].get(), 0u);
+    EXPECT_EQ(workers_[0]->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(), 0u);
+    EXPECT_EQ(workers_[1]->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(), 0u);
 }
 
 // A full ring drops the frame and counts it; it never blocks the worker that received it.
@@ -210,7 +210,7 @@ TEST_F(DpdkHandoff, AFullRingDropsAndCounts) {
     for (int i = 0; i < 10; ++i) workers_[0]->poll_once(now_);  // worker 1 does not poll
     const auto& c = workers_[0]->counters();
     EXPECT_EQ(c.handoff_frames.get(), 63u);  // a 64-slot ring holds 63
-    EXPECT_EQ(c.drops[static_cast<std::size_t>(DropReason::handoff_full)].get(), 37u);
+    EXPECT_EQ(c.transport_drops[static_cast<std::size_t>(TransportDrop::handoff_full)].get(), 37u);
 }
 
 // DHCP has one lease-table writer: a DISCOVER that lands on worker 1's queue is answered by

@@ -194,8 +194,9 @@ std::vector<TftpCase> build() {
         c.in.push_back({2, 9102, kListen, rrq("config.txt", {}, "mail")});
         c.out.push_back({9102, kListen, error(4, "mail mode not supported")});
         c.in.push_back({3, 9103, kListen, Bytes{0, 1, 'x'}});
-        c.counters = {{"drop.write_request", 1}, {"drop.path_refused", 1}, {"drop.unsupported_mode", 1},
-                      {"drop.malformed", 1}, {"result.error", 3}};
+        c.counters = {{"drop.write_request", 1}, {"drop.path_refused", 1}, {"path_refused.parent_reference", 1},
+                      {"drop.unsupported_mode", 1}, {"drop.malformed", 1},
+                      {"tftp_malformed.unterminated_filename", 1}, {"result.error", 3}};
         cases.push_back(std::move(c));
     }
     return cases;
