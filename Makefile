@@ -4,7 +4,7 @@ SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
 
-.PHONY: all deps configure build run test test-asan bench fuzz format tidy clean fresh-check
+.PHONY: all deps configure build run test test-asan test-nodpdk bench fuzz format tidy clean fresh-check
 
 all: build
 
@@ -29,6 +29,14 @@ test-asan: deps
 	cmake -S . -B $(SAN_BUILD) $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Debug -DRACKBOOT_SANITIZE=ON -DRACKBOOT_BENCH=OFF
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+
+# The socket backend alone, as a build without DPDK (-DRACKBOOT_DPDK=OFF) makes it.
+NODPDK_BUILD ?= build-nodpdk
+test-nodpdk: deps
+	cmake -S . -B $(NODPDK_BUILD) $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DRACKBOOT_DPDK=OFF -DRACKBOOT_BENCH=OFF
+	cmake --build $(NODPDK_BUILD) -j $(JOBS)
+	cd $(NODPDK_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
 
 bench: build
 	$(BUILD)/bench/bench_tftp_engine
@@ -59,4 +67,4 @@ tidy: build
 	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(SAN_BUILD) $(NODPDK_BUILD) build-fuzz

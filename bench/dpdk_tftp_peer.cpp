@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/dpdk_eal.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 

@@ -15,14 +15,13 @@
 #include <vector>
 
 #include "control/api_server.h"
+#include "control/backend_factory.h"
 #include "control/demo_tree.h"
 #include "control/metrics.h"
 #include "control/event_log.h"
 #include "control/lease_store.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/cpu_affinity.h"
-#include "dataplane/dpdk_backend.h"
-#include "dataplane/socket_backend.h"
 #include "proto/dhcp_leases.h"
 #include "proto/tftp_options.h"
 
@@ -162,34 +161,29 @@ int run_daemon(const DaemonConfig& cfg) {
     }
     raise_fd_limit();
 
-    dataplane::SocketBackendConfig bc;
-    bc.listen_addr = cfg.listen;
-    bc.port = cfg.tftp_port.value_or(geteuid() == 0 ? 69 : 6969);
-    bc.workers = cfg.workers != 0        ? cfg.workers
-                 : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
-                                     : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
-    bc.cpus = cfg.cpus;
-    bc.max_transfers = cfg.max_transfers;
-    bc.cache_bytes = cfg.cache_mb << 20;
-    bc.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg.mtu);
-    bc.limits.max_windowsize = cfg.max_windowsize;
-    bc.limits.default_timeout = static_cast<proto::Nanos>(cfg.timeout_ms) * proto::kMillisecond;
-    bc.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
-    bc.limits.max_retries = cfg.retries;
-    bc.trees = trees.get();
-    // Declared before the service and the backend that use them, so they are destroyed after.
+    dataplane::BackendCommon common;
+    // Socket workers default to every core but one; a DPDK worker polls its core, so one by default.
+    std::uint32_t default_workers =
+        cfg.dpdk ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
+    common.workers = cfg.workers != 0        ? cfg.workers
+                     : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
+                                         : default_workers;
+    common.cpus = cfg.cpus;
+    common.max_transfers = cfg.max_transfers;
+    common.cache_bytes = cfg.cache_mb << 20;
+    common.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg.mtu);
+    common.limits.max_windowsize = cfg.max_windowsize;
+    common.limits.default_timeout = static_cast<proto::Nanos>(cfg.timeout_ms) * proto::kMillisecond;
+    common.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
+    common.limits.max_retries = cfg.retries;
+    common.trees = trees.get();
+    common.dhcp_port = cfg.dhcp_port;
+    // Declared before the backend that uses them, so they are destroyed after.
     dataplane::LeaseJournal journal;
     std::unique_ptr<LeaseStore> lease_store;
     std::vector<proto::Lease> restored;
-    std::unique_ptr<dataplane::DhcpService> dhcp;    // socket backend
-    std::optional<dataplane::DhcpEngineConfig> dpdk_dhcp;  // DPDK backend: its worker 0 runs it
-    dataplane::DhcpEngine* dhcp_engine = nullptr;
     if (cfg.dhcp_mode != proto::DhcpMode::Off) {
-        dataplane::DhcpServiceConfig sc;
-        sc.interface = cfg.dhcp_interface;
-        sc.port = cfg.dhcp_port;
-        sc.engine = dhcp_engine_config(cfg);
-        dataplane::DhcpEngineConfig& dc = sc.engine;
+        common.dhcp = dhcp_engine_config(cfg);
         if (cfg.dhcp_mode == proto::DhcpMode::Server) {
             lease_store = LeaseStore::open(cfg.state_dir, cfg.lease_fsync, error);
             if (!lease_store) {
@@ -201,72 +195,24 @@ int run_daemon(const DaemonConfig& cfg) {
                 std::fprintf(stderr, "rackbootd: --state: reading '%s': %s\n", lease_store->path().c_str(), error.c_str());
                 return 1;
             }
-            dc.journal = &journal;
-        }
-        if (!cfg.dpdk) {
-            dhcp = dataplane::DhcpService::create(sc, error);
-            if (!dhcp) {
-                std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-                return 1;
-            }
-            dhcp->restore(restored);
-            bc.dhcp = dhcp.get();
-            dhcp_engine = &dhcp->engine();
-        } else {
-            dpdk_dhcp = dc;
+            common.dhcp->journal = &journal;
         }
     }
-    std::unique_ptr<dataplane::Backend> backend;
-    std::string where;  // for the start line
-    std::string backend_text;
-    std::uint16_t tftp_port = 69;
-    std::string steering;
-    std::vector<int> worker_cpus;
+    BackendOptions options;
     if (cfg.dpdk) {
-        dataplane::DpdkBackendConfig dc;
-        dc.eal = cfg.eal;
-        dc.ip = cfg.dpdk_ip;
-        dc.prefix = cfg.dpdk_prefix;
-        dc.gateway = cfg.dpdk_gateway;
-        dc.port = cfg.dpdk_port;
-        dc.workers = cfg.workers != 0 ? cfg.workers : (cfg.cpus.empty() ? 1 : static_cast<std::uint32_t>(cfg.cpus.size()));
-        dc.cpus = cfg.cpus;
-        dc.max_transfers = bc.max_transfers;
-        dc.cache_bytes = bc.cache_bytes;
-        dc.limits = bc.limits;
-        dc.trees = trees.get();
-        dc.dhcp = dpdk_dhcp;
-        dc.dhcp_port = cfg.dhcp_port;
-        auto d = dataplane::DpdkBackend::create(dc, error);
-        if (!d) {
-            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-            return 1;
-        }
-        dhcp_engine = d->dhcp();
-        if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
-        in_addr a{};
-        a.s_addr = htonl(cfg.dpdk_ip);
-        const auto& m = d->mac();
-        char mac[18];
-        std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-        where = ip_text(a);
-        backend_text = "dpdk port=" + d->port_name() + " mac=" + mac + " " + d->features();
-        steering = d->steering();
-        worker_cpus = d->cpus();
-        backend = std::move(d);
+        options = dataplane::DpdkOptions{cfg.eal, cfg.dpdk_port, cfg.dpdk_ip, cfg.dpdk_prefix, cfg.dpdk_gateway};
     } else {
-        auto s = dataplane::SocketBackend::create(bc, error);
-        if (!s) {
-            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-            return 1;
-        }
-        tftp_port = s->port();
-        where = ip_text(cfg.listen);
-        backend_text = "socket";
-        steering = s->steering() ? "client-address" : "kernel-hash";
-        worker_cpus = s->cpus();
-        backend = std::move(s);
+        options = dataplane::SocketOptions{cfg.listen, cfg.tftp_port.value_or(geteuid() == 0 ? 69 : 6969),
+                                           cfg.dhcp_interface};
     }
+    std::unique_ptr<dataplane::Backend> backend = make_backend(common, options, error);
+    if (!backend) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
+    }
+    dataplane::DhcpEngine* dhcp_engine = backend->dhcp();
+    if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
+    const dataplane::BackendInfo info = backend->info();
 
     std::unique_ptr<ApiServer> api;
     if (cfg.api_enabled) {
@@ -299,15 +245,15 @@ int run_daemon(const DaemonConfig& cfg) {
         dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
     }
     std::string cpus;
-    for (int c : worker_cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+    for (int c : info.cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
     std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
                 "max_transfers=%u api=%s dhcp=%s backend=%s\n",
-                where.c_str(), tftp_port, root.c_str(), demo ? " (demo tree)" : "", trees->board_count(),
-                backend->worker_count(), cpus.c_str(), steering.c_str(), bc.limits.max_blksize, bc.max_transfers,
-                api_text.c_str(), dhcp_text.c_str(), backend_text.c_str());
+                info.address.c_str(), info.tftp_port, root.c_str(), demo ? " (demo tree)" : "", trees->board_count(),
+                backend->worker_count(), cpus.c_str(), info.steering.c_str(), common.limits.max_blksize,
+                common.max_transfers, api_text.c_str(), dhcp_text.c_str(), info.description.c_str());
     if (demo) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
-                    ip_text(cfg.listen).c_str(), tftp_port);
+                    ip_text(cfg.listen).c_str(), info.tftp_port);
         if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
     }
     if (lease_store) std::printf("event=leases restored=%zu store=%s\n", restored.size(), lease_store->path().c_str());

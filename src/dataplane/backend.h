@@ -1,14 +1,73 @@
-// What the control plane sees of a dataplane backend (kernel sockets or DPDK): its workers'
-// counters and transfer records, and start/stop.
+// What the control plane sees of a dataplane backend (kernel sockets or DPDK), and what both are
+// configured with. One configuration is common (workers, CPUs, the transfer cap, the cache, TFTP
+// limits, boot trees, DHCP); each backend adds only what is its own (a listen address, or the EAL
+// and the port's address). Both own DHCP the same way: worker 0 serves it, the lease table's one
+// writer.
 #pragma once
 
-#include <cstddef>
+#include <netinet/in.h>
 
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/boot_trees.h"
 #include "dataplane/counters.h"
+#include "dataplane/dhcp_engine.h"
 #include "dataplane/spsc_ring.h"
+#include "dataplane/tftp_service.h"
 #include "dataplane/transfer_record.h"
+#include "proto/tftp_options.h"
 
 namespace rackboot::dataplane {
+
+struct BackendCommon {
+    std::uint32_t workers = 1;
+    std::vector<int> cpus;                 // one per worker; empty: chosen with hwloc
+    std::uint32_t max_transfers = 20000;   // across all workers (--max-transfers)
+    std::size_t cache_bytes = 512u << 20;  // across all workers
+    proto::TftpLimits limits{};
+    const BootTrees* trees = nullptr;
+    std::optional<DhcpEngineConfig> dhcp;  // served by worker 0
+    std::uint16_t dhcp_port = 67;
+};
+
+// What only the socket backend has: where it listens (and where DHCP listens).
+struct SocketOptions {
+    in_addr listen_addr{};
+    std::uint16_t port = 69;
+    std::string dhcp_interface;  // empty: every interface
+};
+
+// What only the DPDK backend has: the EAL, the port, and the port's own IPv4 address.
+struct DpdkOptions {
+    std::string eal;           // EAL arguments, as given
+    std::string port;          // the port's name; empty: the EAL must have found exactly one
+    std::uint32_t ip = 0;      // host order
+    std::uint8_t prefix = 24;
+    std::uint32_t gateway = 0; // host order; 0: none
+};
+
+// Worker `worker`'s TFTP service. --max-transfers means the same on every backend: at most that
+// many transfers at once in all, counted by `active`, and any one worker may hold all of them (a
+// few client addresses all land on one worker) up to `table_room`, what the backend can address
+// per worker (the DPDK worker's share of the TID ports).
+[[nodiscard]] TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t worker,
+                                                    std::atomic<std::int64_t>& active,
+                                                    std::uint32_t table_room = std::numeric_limits<std::uint32_t>::max());
+
+// For the start line and the status API.
+struct BackendInfo {
+    std::string address;      // where TFTP is served
+    std::uint16_t tftp_port = 69;
+    std::string description;  // "socket", or "dpdk port=... mac=... features"
+    std::string steering;     // how a client's packets reach one worker
+    std::vector<int> cpus;    // the workers'
+};
 
 class Backend {
 public:
@@ -18,6 +77,9 @@ public:
     [[nodiscard]] virtual std::size_t worker_count() const noexcept = 0;
     [[nodiscard]] virtual const WorkerCounters& counters(std::size_t worker) const noexcept = 0;
     [[nodiscard]] virtual SpscRing<TransferRecord>& records(std::size_t worker) noexcept = 0;
+    // The DHCP engine worker 0 runs, or nullptr without DHCP. Restore leases before start().
+    [[nodiscard]] virtual DhcpEngine* dhcp() noexcept = 0;
+    [[nodiscard]] virtual BackendInfo info() const = 0;
 };
 
 }  // namespace rackboot::dataplane

@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "dataplane/dpdk_dma.h"
+#include "dataplane/dpdk/port/dpdk_dma.h"
 #include "support/test_eal.h"
 
 namespace rackboot::dataplane {

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk_eal.h"
-#include "dataplane/dpdk_worker.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
+#include "dataplane/dpdk/dpdk_worker.h"
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk_handoff.h"
-#include "dataplane/dpdk_worker.h"
+#include "dataplane/dpdk/dpdk_handoff.h"
+#include "dataplane/dpdk/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 #include "support/ring_frames.h"

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk_worker.h"
+#include "dataplane/dpdk/dpdk_worker.h"
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "support/ring_frames.h"

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "dataplane/dpdk_eal.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
 
 namespace rackboot::test {
 

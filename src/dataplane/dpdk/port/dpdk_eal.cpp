@@ -1,4 +1,4 @@
-#include "dataplane/dpdk_eal.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
 
 #include <rte_eal.h>
 #include <rte_errno.h>

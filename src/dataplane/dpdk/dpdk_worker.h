@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "dataplane/dhcp_engine.h"
-#include "dataplane/dpdk_dma.h"
-#include "dataplane/dpdk_handoff.h"
-#include "dataplane/payload_sum_memo.h"
+#include "dataplane/dpdk/port/dpdk_dma.h"
+#include "dataplane/dpdk/dpdk_handoff.h"
+#include "dataplane/dpdk/payload_sum_memo.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
 #include "proto/net_frames.h"

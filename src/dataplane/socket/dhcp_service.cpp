@@ -1,4 +1,4 @@
-#include "dataplane/dhcp_service.h"
+#include "dataplane/socket/dhcp_service.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dataplane/socket_buffers.h"
+#include "dataplane/socket/socket_buffers.h"
 
 namespace rackboot::dataplane {
 

@@ -1,5 +1,6 @@
-#include "dataplane/dpdk_backend.h"
+#include "dataplane/dpdk/dpdk_backend.h"
 
+#include <arpa/inet.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -9,7 +10,8 @@
 #include <cstring>
 
 #include "dataplane/cpu_affinity.h"
-#include "dataplane/dpdk_eal.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
+#include "dataplane/dpdk/port/dpdk_port.h"
 
 namespace rackboot::dataplane {
 
@@ -19,43 +21,17 @@ constexpr std::uint16_t kRxDesc = 1024;
 constexpr std::uint16_t kTxDesc = 1024;
 constexpr unsigned kPoolCache = 256;
 constexpr std::uint32_t kHandoffSlots = 512;
-
-// The port to serve: the one named, or the only one the EAL found. With several and none named,
-// refuse rather than guess (a NIC bound to DPDK with two ports, or a stray --vdev).
-bool choose_port(const std::string& wanted, std::uint16_t& port, std::string& error) {
-    std::string found;
-    unsigned count = 0;
-    for (std::uint16_t id = rte_eth_find_next(0); id < RTE_MAX_ETHPORTS;
-         id = rte_eth_find_next(static_cast<std::uint16_t>(id + 1))) {
-        char name[RTE_ETH_NAME_MAX_LEN] = {};
-        rte_eth_dev_get_name_by_port(id, name);
-        found += (count++ == 0 ? "" : ", ") + std::string(name);
-        if (count == 1 || wanted == name) port = id;  // the first, unless this is the one named
-        if (!wanted.empty() && wanted == name) return true;
-    }
-    if (count == 0) {
-        error = "--backend dpdk: no DPDK port; name one in --eal (for example --vdev=net_af_packet0,iface=eth1)";
-        return false;
-    }
-    if (!wanted.empty()) {
-        error = "--port " + wanted + ": no such DPDK port (the EAL found " + found + ")";
-        return false;
-    }
-    if (count > 1) {
-        error = "--backend dpdk: the EAL found " + std::to_string(count) + " ports (" + found +
-                "); choose the one to serve with --port NAME";
-        return false;
-    }
-    return true;
-}
+constexpr std::uint32_t kFirstTid = 1024;
 
 }  // namespace
 
-std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, std::string& error) {
-    if (!DpdkEal::init(cfg.eal, error)) return nullptr;
+std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const DpdkOptions& opts, std::string& error) {
+    if (!DpdkEal::init(opts.eal, error)) return nullptr;
     std::unique_ptr<DpdkBackend> b(new DpdkBackend());
+    std::string features;  // what the port does for us, as key=value words for the start line
+    std::string steering;  // single-queue, rss-ipv4 or software-client-address
     std::uint16_t port = 0;
-    if (!choose_port(cfg.port, port, error)) return nullptr;
+    if (!find_port(opts.port, port, error)) return nullptr;
     b->port_ = port;
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(port, &info) != 0) {
@@ -94,7 +70,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     const bool chain = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
     const bool csum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
     conf.txmode.offloads = (chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
-    b->features_ = std::string("tx_checksum=") + (csum ? "port" : "software") + " tx_payload=" +
+    features = std::string("tx_checksum=") + (csum ? "port" : "software") + " tx_payload=" +
                    (chain ? "zero_copy" : "copied") + " iova=" + (rte_eal_iova_mode() == RTE_IOVA_VA ? "va" : "pa");
     // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md). Without
     // it, each worker polls the RX queue it has (if any) and passes every frame to the worker
@@ -112,8 +88,8 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         b->handoff_ = HandoffRings::create(workers, kHandoffSlots, error);
         if (!b->handoff_) return nullptr;
     }
-    b->steering_ = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
-    b->features_ += " rx_queues=" + std::to_string(rx_queues);
+    steering = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
+    features += " rx_queues=" + std::to_string(rx_queues);
     if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(rx_queues), static_cast<std::uint16_t>(workers), &conf);
         rc != 0) {
         error = "--backend dpdk: configuring " + b->port_name_ + " failed: " + rte_strerror(-rc);
@@ -131,10 +107,9 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     rte_eth_macaddr_get(port, &mac);
     std::memcpy(b->mac_.data(), mac.addr_bytes, 6);
 
-    std::uint32_t mask = cfg.prefix == 0 ? 0 : ~((1u << (32 - cfg.prefix)) - 1);
-    std::uint32_t per_worker = (cfg.max_transfers + workers - 1) / workers;
-    std::uint32_t tid_room = (65536 - 1024) / workers;
-    per_worker = std::min(per_worker, tid_room);
+    std::uint32_t mask = opts.prefix == 0 ? 0 : ~((1u << (32 - opts.prefix)) - 1);
+    // Each worker answers from its own range of UDP ports (a TID per transfer slot).
+    const std::uint32_t tid_room = (65536 - kFirstTid) / workers;
     for (std::uint32_t i = 0; i < workers; ++i) {
         DpdkWorkerConfig wc;
         wc.port_id = port;
@@ -145,31 +120,25 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
         wc.steer_by_address = steer;
         wc.dhcp_worker = cfg.dhcp ? 0 : -1;
         wc.dhcp_port = cfg.dhcp_port;
-        wc.local = proto::LocalAddress{b->mac_, cfg.ip};
-        wc.subnet_broadcast = mask == 0 ? 0 : (cfg.ip & mask) | ~mask;
+        wc.local = proto::LocalAddress{b->mac_, opts.ip};
+        wc.subnet_broadcast = mask == 0 ? 0 : (opts.ip & mask) | ~mask;
         wc.subnet_mask = mask;
-        wc.gateway_ip = cfg.gateway;
+        wc.gateway_ip = opts.gateway;
         wc.gateway_mac = &b->gateway_mac_;
-        wc.tid_base = static_cast<std::uint16_t>(1024 + i * per_worker);
+        wc.tftp = tftp_service_config(cfg, i, b->active_, tid_room);
+        wc.tid_base = static_cast<std::uint16_t>(kFirstTid + i * wc.tftp.max_transfers);
         wc.pool = b->pool_;
         wc.tx_checksum_offload = csum;
         wc.tx_chain = chain;
         // Room for the blocks a rack is fetching at once (a few images), small enough to stay in
         // the core's cache (16 bytes each): 1 per 4 KiB of this worker's block cache, 4 Ki..64 Ki.
         wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / workers / 4096, 4096, 65536);
-        wc.tftp.id = static_cast<std::uint16_t>(i);
-        wc.tftp.limits = cfg.limits;
-        wc.tftp.max_transfers = per_worker;
-        wc.tftp.global_active = &b->active_;
-        wc.tftp.global_cap = cfg.max_transfers;
-        wc.tftp.trees = cfg.trees;
-        wc.tftp.cache.budget_bytes = cfg.cache_bytes / workers;
         auto w = DpdkWorker::create(wc, error);
         if (!w) return nullptr;
         b->workers_.push_back(std::move(w));
     }
     if (const DmaRegion* dma = b->workers_[0]->cache_dma(); dma != nullptr) {
-        b->features_ += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
+        features += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
     }
     if (cfg.dhcp && !b->workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return nullptr;
     if (int rc = rte_eth_dev_start(port); rc != 0) {
@@ -178,34 +147,29 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const DpdkBackendConfig& cfg, s
     }
     b->port_started_ = true;
     // Workers on the port's NUMA node, next to its memory (the pool is there too).
-    b->cpus_ = cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers), rte_eth_dev_socket_id(port)) : cfg.cpus;
+    std::vector<int> cpus =
+        cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers), rte_eth_dev_socket_id(port)) : cfg.cpus;
     for (auto& w : b->workers_) w->announce();  // gratuitous ARP: peers learn our MAC now
+    char mac_text[18];
+    std::snprintf(mac_text, sizeof mac_text, "%02x:%02x:%02x:%02x:%02x:%02x", b->mac_[0], b->mac_[1], b->mac_[2],
+                  b->mac_[3], b->mac_[4], b->mac_[5]);
+    in_addr a{};
+    a.s_addr = htonl(opts.ip);
+    char ip_text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, ip_text, sizeof ip_text);
+    b->info_ = BackendInfo{ip_text, 69, "dpdk port=" + b->port_name_ + " mac=" + mac_text + " " + features, steering,
+                           std::move(cpus)};
     return b;
 }
 
 void DpdkBackend::start() {
-    stop_.store(false);
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-        int cpu = cpus_[i % cpus_.size()];
-        threads_.emplace_back([this, i, cpu] {
-            rte_thread_register();  // an lcore id, so the mempool's per-core cache works here
-            std::string err;
-            if (!pin_current_thread(cpu, err)) {
-                std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i, err.c_str());
-            }
-            workers_[i]->run(stop_);
-            rte_thread_unregister();
-        });
-    }
+    // Each worker thread is registered with DPDK: an lcore id, so the mempool's per-core cache works.
+    threads_.start(
+        workers_.size(), info_.cpus, [this](std::size_t i, const std::atomic<bool>& stop) { workers_[i]->run(stop); },
+        [] { rte_thread_register(); }, [] { rte_thread_unregister(); });
 }
 
-void DpdkBackend::stop() {
-    stop_.store(true);
-    for (auto& t : threads_) {
-        if (t.joinable()) t.join();
-    }
-    threads_.clear();
-}
+void DpdkBackend::stop() { threads_.stop(); }
 
 DpdkBackend::~DpdkBackend() {
     stop();

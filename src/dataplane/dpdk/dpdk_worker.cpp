@@ -1,4 +1,4 @@
-#include "dataplane/dpdk_worker.h"
+#include "dataplane/dpdk/dpdk_worker.h"
 
 #include <arpa/inet.h>
 #include <rte_ethdev.h>

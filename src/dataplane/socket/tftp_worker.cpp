@@ -1,4 +1,4 @@
-#include "dataplane/tftp_worker.h"
+#include "dataplane/socket/tftp_worker.h"
 
 #include <arpa/inet.h>
 #include <sys/epoll.h>

@@ -1,4 +1,4 @@
-#include "dataplane/dpdk_handoff.h"
+#include "dataplane/dpdk/dpdk_handoff.h"
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>

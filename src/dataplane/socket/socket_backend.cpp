@@ -1,17 +1,18 @@
-#include "dataplane/socket_backend.h"
+#include "dataplane/socket/socket_backend.h"
 
 #include <arpa/inet.h>
 #include <linux/filter.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "dataplane/cpu_affinity.h"
-#include "dataplane/socket_buffers.h"
-#include "dataplane/udp_rx_batch.h"
+#include "dataplane/socket/socket_buffers.h"
+#include "dataplane/socket/udp_rx_batch.h"
 
 namespace rackboot::dataplane {
 
@@ -73,28 +74,24 @@ std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32
     return fds;
 }
 
-std::unique_ptr<SocketBackend> SocketBackend::create(const SocketBackendConfig& cfg, std::string& error) {
+std::unique_ptr<SocketBackend> SocketBackend::create(const BackendCommon& common, const SocketOptions& opts,
+                                                     std::string& error) {
     std::unique_ptr<SocketBackend> b(new SocketBackend());
-    std::uint32_t n = cfg.workers == 0 ? 1 : cfg.workers;
-    std::vector<int> fds = open_listen_group(cfg.listen_addr, cfg.port, n, b->port_, b->steering_, error);
+    std::uint32_t n = std::max<std::uint32_t>(1, common.workers);
+    if (common.dhcp) {
+        b->dhcp_ = DhcpService::create(DhcpServiceConfig{opts.dhcp_interface, common.dhcp_port, *common.dhcp}, error);
+        if (!b->dhcp_) return nullptr;
+    }
+    bool steering = false;
+    std::vector<int> fds = open_listen_group(opts.listen_addr, opts.port, n, b->port_, steering, error);
     if (fds.empty()) return nullptr;
-    b->cpus_ = cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(n)) : cfg.cpus;
     for (std::uint32_t i = 0; i < n; ++i) {
         WorkerConfig wc;
         wc.listen_fd = fds[i];
         fds[i] = -1;
-        wc.listen_addr = cfg.listen_addr;
-        wc.tftp.id = static_cast<std::uint16_t>(i);
-        wc.tftp.limits = cfg.limits;
-        // Every worker can hold the whole cap: the shared counter enforces it, and one worker may
-        // carry most clients when few addresses are in play.
-        wc.tftp.max_transfers = cfg.max_transfers;
-        wc.tftp.global_active = &b->active_;
-        wc.tftp.global_cap = cfg.max_transfers;
-        wc.tftp.trees = cfg.trees;
-        wc.tftp.cache.budget_bytes = cfg.cache_bytes / n;
-        // DHCP runs on one worker: lease decisions stay single-writer (DESIGN.md).
-        if (i == 0) wc.dhcp = cfg.dhcp;
+        wc.listen_addr = opts.listen_addr;
+        wc.tftp = tftp_service_config(common, i, b->active_);
+        if (i == 0) wc.dhcp = b->dhcp_.get();  // DHCP runs on one worker: lease decisions stay single-writer
         auto w = TftpWorker::create(wc, error);
         if (!w) {
             for (int f : fds) {
@@ -104,30 +101,19 @@ std::unique_ptr<SocketBackend> SocketBackend::create(const SocketBackendConfig& 
         }
         b->workers_.push_back(std::move(w));
     }
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &opts.listen_addr, text, sizeof text);
+    b->info_ = BackendInfo{text, b->port_, "socket", steering ? "client-address" : "kernel-hash",
+                           common.cpus.empty() ? pick_worker_cpus(static_cast<int>(n)) : common.cpus};
     return b;
 }
 
 void SocketBackend::start() {
-    stop_.store(false);
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-        int cpu = cpus_[i % cpus_.size()];
-        threads_.emplace_back([this, i, cpu] {
-            std::string err;
-            if (!pin_current_thread(cpu, err)) {  // an unpinned worker still works: say so, go on
-                std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i, err.c_str());
-            }
-            workers_[i]->run(stop_);
-        });
-    }
+    threads_.start(workers_.size(), info_.cpus,
+                   [this](std::size_t i, const std::atomic<bool>& stop) { workers_[i]->run(stop); });
 }
 
-void SocketBackend::stop() {
-    stop_.store(true);
-    for (auto& t : threads_) {
-        if (t.joinable()) t.join();
-    }
-    threads_.clear();
-}
+void SocketBackend::stop() { threads_.stop(); }
 
 SocketBackend::~SocketBackend() { stop(); }
 

@@ -10,34 +10,23 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "dataplane/backend.h"
-#include "dataplane/tftp_worker.h"
+#include "dataplane/socket/dhcp_service.h"
+#include "dataplane/socket/tftp_worker.h"
+#include "dataplane/worker_threads.h"
 
 namespace rackboot::dataplane {
 
-struct SocketBackendConfig {
-    in_addr listen_addr{};
-    std::uint16_t port = 69;
-    std::uint32_t workers = 1;
-    std::vector<int> cpus;  // one per worker; empty: let cpu_affinity choose
-    std::uint32_t max_transfers = 20000;  // across all workers
-    std::size_t cache_bytes = 512u << 20; // across all workers
-    proto::TftpLimits limits{};
-    const BootTrees* trees = nullptr;
-    DhcpService* dhcp = nullptr;  // served by worker 0 when set
-};
-
 class SocketBackend final : public Backend {
 public:
-    static std::unique_ptr<SocketBackend> create(const SocketBackendConfig& cfg, std::string& error);
+    static std::unique_ptr<SocketBackend> create(const BackendCommon& common, const SocketOptions& opts,
+                                                 std::string& error);
     ~SocketBackend() override;
 
     // The port actually bound (differs from the configured one when that was 0).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-    [[nodiscard]] bool steering() const noexcept { return steering_; }
 
     void start() override;
     void stop() override;
@@ -45,17 +34,17 @@ public:
     [[nodiscard]] std::size_t worker_count() const noexcept override { return workers_.size(); }
     [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override { return workers_[i]->counters(); }
     [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
-    [[nodiscard]] const std::vector<int>& cpus() const noexcept { return cpus_; }
+    [[nodiscard]] DhcpEngine* dhcp() noexcept override { return dhcp_ ? &dhcp_->engine() : nullptr; }
+    [[nodiscard]] BackendInfo info() const override { return info_; }
 
 private:
     SocketBackend() = default;
+    std::unique_ptr<DhcpService> dhcp_;  // outlives the workers, which poll it
     std::vector<std::unique_ptr<TftpWorker>> workers_;
-    std::vector<std::thread> threads_;
-    std::vector<int> cpus_;
-    std::atomic<bool> stop_{false};
+    WorkerThreads threads_;
     std::atomic<std::int64_t> active_{0};
     std::uint16_t port_ = 0;
-    bool steering_ = false;
+    BackendInfo info_;
 };
 
 // Opens the SO_REUSEPORT group: `count` sockets bound to addr:port, in worker order.

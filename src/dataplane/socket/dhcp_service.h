@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "dataplane/dhcp_engine.h"
-#include "dataplane/udp_rx_batch.h"
+#include "dataplane/socket/udp_rx_batch.h"
 #include "proto/clock.h"
 
 namespace rackboot::dataplane {

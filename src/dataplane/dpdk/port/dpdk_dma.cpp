@@ -1,7 +1,7 @@
 // rte_dev_dma_map/unmap are still marked experimental in DPDK 22.11 (present since 19.05).
 #define ALLOW_EXPERIMENTAL_API 1
 
-#include "dataplane/dpdk_dma.h"
+#include "dataplane/dpdk/port/dpdk_dma.h"
 
 #include <rte_dev.h>
 #include <rte_errno.h>

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/dhcp_service.h"
+#include "dataplane/socket/dhcp_service.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
-#include "dataplane/udp_rx_batch.h"
+#include "dataplane/socket/udp_rx_batch.h"
 
 namespace rackboot::dataplane {
 

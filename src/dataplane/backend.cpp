@@ -1,0 +1,20 @@
+#include "dataplane/backend.h"
+
+#include <algorithm>
+
+namespace rackboot::dataplane {
+
+TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t worker,
+                                      std::atomic<std::int64_t>& active, std::uint32_t table_room) {
+    TftpServiceConfig c;
+    c.id = static_cast<std::uint16_t>(worker);
+    c.limits = common.limits;
+    c.max_transfers = std::min(common.max_transfers, table_room);
+    c.global_active = &active;
+    c.global_cap = common.max_transfers;
+    c.trees = common.trees;
+    c.cache.budget_bytes = common.cache_bytes / std::max<std::uint32_t>(1, common.workers);
+    return c;
+}
+
+}  // namespace rackboot::dataplane

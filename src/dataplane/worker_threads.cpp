@@ -1,0 +1,34 @@
+#include "dataplane/worker_threads.h"
+
+#include <cstdio>
+#include <string>
+
+#include "dataplane/cpu_affinity.h"
+
+namespace rackboot::dataplane {
+
+void WorkerThreads::start(std::size_t count, const std::vector<int>& cpus, Loop loop, Hook enter, Hook leave) {
+    stop_.store(false);
+    for (std::size_t i = 0; i < count; ++i) {
+        int cpu = cpus.empty() ? -1 : cpus[i % cpus.size()];
+        threads_.emplace_back([this, i, cpu, loop, enter, leave] {
+            if (enter) enter();
+            std::string err;
+            if (cpu >= 0 && !pin_current_thread(cpu, err)) {
+                std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i, err.c_str());
+            }
+            loop(i, stop_);
+            if (leave) leave();
+        });
+    }
+}
+
+void WorkerThreads::stop() {
+    stop_.store(true);
+    for (auto& t : threads_) {
+        if (t.joinable()) t.join();
+    }
+    threads_.clear();
+}
+
+}  // namespace rackboot::dataplane
