@@ -23,11 +23,11 @@ summary() {  # NAME OUTPUT
     echo "server=$1 leases_per_s=${rate:-0} offers=${offers:-0} acks=${acks:-0} offered_rate=$RATE seconds=$SECS"
 }
 
-ip netns exec "$NS_SRV" "$BUILD/src/rackbootd/rackbootd" --tftp-root "$WORK/root" --listen "$SRV_IP" --tftp-port 0 \
-    --api off --workers 1 --dhcp server --dhcp-interface "$IF_SRV" --subnet "$NET.0.0/16" \
-    --pool "$NET.1.0-$NET.254.255" --lease-time 3600 --state "$WORK/state" ${RB_EXTRA:-} > "$WORK/rackbootd.log" 2>&1 &
-PIDS+=($!)
-sleep 1
+# shellcheck disable=SC2086  # RB_EXTRA is words
+RACKBOOTD=$BUILD/src/rackbootd/rackbootd RB_NETNS=$NS_SRV rackbootd_start "$WORK/rackbootd.log" \
+    --tftp-root "$WORK/root" --listen "$SRV_IP" --tftp-port 0 --api off --workers 1 --dhcp server \
+    --dhcp-interface "$IF_SRV" --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.254.255" --lease-time 3600 \
+    --state "$WORK/state" ${RB_EXTRA:-} || exit 1
 rb=$(run_perfdhcp)
 kill "${PIDS[0]}"
 wait "${PIDS[0]}" 2>/dev/null || true

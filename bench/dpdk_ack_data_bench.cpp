@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk/port/dpdk_eal.h"
 #include "dataplane/dpdk/dpdk_worker.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
 #include "dataplane/monotonic_clock.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
@@ -38,7 +38,8 @@ rte_ring* g_rx = nullptr;
 void inject(std::uint16_t sport, std::uint16_t dport, const std::uint8_t* payload, std::size_t len) {
     rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
     if (m == nullptr) return;
-    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + len)));
+    auto* p = reinterpret_cast<std::uint8_t*>(
+        rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + len)));
     proto::ConstBytes piece(payload, len);
     std::uint16_t sum = proto::udp_checksum(kClient.ip, kServer.ip, sport, dport, &piece, 1);
     (void)proto::build_udp_headers(proto::MutableBytes(p, proto::kUdpFrameOverhead), kClient.mac, kServer.mac,
@@ -61,8 +62,9 @@ int main(int argc, char** argv) {
     double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
     int clients = argc > 2 ? std::atoi(argv[2]) : 32;
     std::string err;
-    std::string eal = "--no-huge -m 1024 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbench" +
-                      std::to_string(getpid());
+    std::string eal =
+        "--no-huge -m 1024 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbench" +
+        std::to_string(getpid());
     if (!dataplane::DpdkEal::init(eal, err)) {
         std::fprintf(stderr, "%s\n", err.c_str());
         return 1;
@@ -82,7 +84,8 @@ int main(int argc, char** argv) {
     rte_ring* tx = rte_ring_create("bench_tx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     int port = rte_eth_from_rings("bench", &g_rx, 1, &tx, 1, SOCKET_ID_ANY);
     rte_eth_conf conf{};
-    if (!trees || g_pool == nullptr || port < 0 || rte_eth_dev_configure(static_cast<std::uint16_t>(port), 1, 1, &conf) != 0 ||
+    if (!trees || g_pool == nullptr || port < 0 ||
+        rte_eth_dev_configure(static_cast<std::uint16_t>(port), 1, 1, &conf) != 0 ||
         rte_eth_rx_queue_setup(static_cast<std::uint16_t>(port), 0, 2048, SOCKET_ID_ANY, nullptr, g_pool) != 0 ||
         rte_eth_tx_queue_setup(static_cast<std::uint16_t>(port), 0, 2048, SOCKET_ID_ANY, nullptr) != 0 ||
         rte_eth_dev_start(static_cast<std::uint16_t>(port)) != 0) {
@@ -138,12 +141,13 @@ int main(int argc, char** argv) {
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto& c = worker->counters();
-    std::printf("data_pps=%.0f payload_gbit_s=%.2f ns_per_data=%.1f transfers=%llu clients=%d blksize=1468 "
-                "zero_copy_bytes=%llu copied_bytes=%llu seconds=%.2f\n",
-                static_cast<double>(data) / secs, static_cast<double>(data) * 1468 * 8 / secs / 1e9,
-                secs * 1e9 / static_cast<double>(data ? data : 1), static_cast<unsigned long long>(transfers), clients,
-                static_cast<unsigned long long>(c.tx_zero_copy_bytes.get()),
-                static_cast<unsigned long long>(c.tx_copied_bytes.get()), secs);
+    std::printf(
+        "data_pps=%.0f payload_gbit_s=%.2f ns_per_data=%.1f transfers=%llu clients=%d blksize=1468 "
+        "zero_copy_bytes=%llu copied_bytes=%llu seconds=%.2f\n",
+        static_cast<double>(data) / secs, static_cast<double>(data) * 1468 * 8 / secs / 1e9,
+        secs * 1e9 / static_cast<double>(data ? data : 1), static_cast<unsigned long long>(transfers), clients,
+        static_cast<unsigned long long>(c.tx_zero_copy_bytes.get()),
+        static_cast<unsigned long long>(c.tx_copied_bytes.get()), secs);
     worker.reset();
     rte_eth_dev_stop(static_cast<std::uint16_t>(port));
     rte_eth_dev_close(static_cast<std::uint16_t>(port));

@@ -2,8 +2,9 @@
 // process, so a DPDK server is measured with nothing else in its thread. Two modes:
 //
 //   tftp  ARP for the server, then CLIENTS closed-loop transfers of FILE at blksize 1468: every DATA
-//         (every WINDOWSIZE-th with --windowsize, RFC 7440) is answered with its ACK at once, a finished client starts over from a new port, a client
-//         silent for a second starts over too (counted as a stall). Reports DATA packets/s.
+//         (every WINDOWSIZE-th with --windowsize, RFC 7440) is answered with its ACK at once, a finished client starts
+//         over from a new port, a client silent for a second starts over too (counted as a stall). Reports DATA
+//         packets/s.
 //   echo  CLIENTS frames of FRAME bytes sent to a forwarder (dpdk-testpmd --forward-mode=macswap)
 //         and every frame that comes back sent again unchanged: the same path's ceiling.
 //
@@ -46,7 +47,7 @@ struct Options {
     unsigned windowsize = 1;  // RFC 7440: one ACK per this many DATA
     double seconds = 3;
     double warmup = 1;
-    double linger = 0;  // seconds to leave the port untouched after the report, before closing
+    double linger = 0;    // seconds to leave the port untouched after the report, before closing
     bool verify = false;  // check every UDP checksum from the server (bad ones are counted, dropped)
 };
 
@@ -65,24 +66,37 @@ bool parse(int argc, char** argv, Options& o) {
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
         const char* v = argv[i + 1];
-        if (k == "--eal") o.eal = v;
-        else if (k == "--mode") o.mode = v;
-        else if (k == "--server-ip") { if (!parse_ip(v, o.server_ip)) return false; }
-        else if (k == "--client-ip") { if (!parse_ip(v, o.client_ip)) return false; }
-        else if (k == "--file") o.file = v;
-        else if (k == "--size") o.size = std::strtoull(v, nullptr, 10);
-        else if (k == "--clients") o.clients = static_cast<unsigned>(std::atoi(v));
-        else if (k == "--frame") o.frame = static_cast<unsigned>(std::atoi(v));
-        else if (k == "--windowsize") o.windowsize = static_cast<unsigned>(std::atoi(v));
-        else if (k == "--seconds") o.seconds = std::atof(v);
-        else if (k == "--warmup") o.warmup = std::atof(v);
-        else if (k == "--linger") o.linger = std::atof(v);
-        else if (k == "--verify") o.verify = std::string(v) == "on";
-        else return false;
+        if (k == "--eal")
+            o.eal = v;
+        else if (k == "--mode")
+            o.mode = v;
+        else if (k == "--server-ip") {
+            if (!parse_ip(v, o.server_ip)) return false;
+        } else if (k == "--client-ip") {
+            if (!parse_ip(v, o.client_ip)) return false;
+        } else if (k == "--file")
+            o.file = v;
+        else if (k == "--size")
+            o.size = std::strtoull(v, nullptr, 10);
+        else if (k == "--clients")
+            o.clients = static_cast<unsigned>(std::atoi(v));
+        else if (k == "--frame")
+            o.frame = static_cast<unsigned>(std::atoi(v));
+        else if (k == "--windowsize")
+            o.windowsize = static_cast<unsigned>(std::atoi(v));
+        else if (k == "--seconds")
+            o.seconds = std::atof(v);
+        else if (k == "--warmup")
+            o.warmup = std::atof(v);
+        else if (k == "--linger")
+            o.linger = std::atof(v);
+        else if (k == "--verify")
+            o.verify = std::string(v) == "on";
+        else
+            return false;
     }
     return (argc % 2) == 1 && !o.eal.empty() && (o.mode == "tftp" || o.mode == "echo") && o.clients > 0 &&
-           o.clients < 4096 && o.frame >= 60 && o.frame <= 1514 &&
-           o.windowsize >= 1 && o.windowsize <= 64;
+           o.clients < 4096 && o.frame >= 60 && o.frame <= 1514 && o.windowsize >= 1 && o.windowsize <= 64;
 }
 
 class Peer {
@@ -115,8 +129,8 @@ public:
             if (std::chrono::steady_clock::now() >= next_request) {
                 rte_mbuf* m = alloc(60);
                 if (m != nullptr) {
-                    std::size_t n = proto::build_arp_request(proto::MutableBytes(rte_pktmbuf_mtod(m, std::uint8_t*), 60),
-                                                             us_, o_.server_ip, false);
+                    std::size_t n = proto::build_arp_request(
+                        proto::MutableBytes(rte_pktmbuf_mtod(m, std::uint8_t*), 60), us_, o_.server_ip, false);
                     m->data_len = static_cast<std::uint16_t>(n);
                     m->pkt_len = static_cast<std::uint32_t>(n);
                     send(m);
@@ -128,7 +142,8 @@ public:
             std::uint16_t n = rte_eth_rx_burst(port_, 0, rx, 32);
             for (std::uint16_t i = 0; i < n; ++i) {
                 proto::FrameInfo f = classify(rx[i]);
-                if (f.kind == proto::FrameInfo::Kind::ArpReply && f.src_ip == o_.server_ip) server_mac_ = f.src_mac, resolved_ = true;
+                if (f.kind == proto::FrameInfo::Kind::ArpReply && f.src_ip == o_.server_ip)
+                    server_mac_ = f.src_mac, resolved_ = true;
                 rte_pktmbuf_free(rx[i]);
             }
             if (resolved_) return true;
@@ -168,7 +183,9 @@ public:
         }
     }
 
-    [[nodiscard]] bool ok() const { return totals_.received > 0 && totals_.wrong_size == 0 && totals_.bad_checksums == 0; }
+    [[nodiscard]] bool ok() const {
+        return totals_.received > 0 && totals_.wrong_size == 0 && totals_.bad_checksums == 0;
+    }
 
 private:
     struct Client {
@@ -196,7 +213,8 @@ private:
     proto::FrameInfo classify(rte_mbuf* m) {
         proto::FrameInfo f = proto::classify_frame(
             proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len), us_, 0xffffffff, o_.verify);
-        if (f.kind == proto::FrameInfo::Kind::Drop && f.drop == proto::FrameDrop::udp_bad_checksum) ++totals_.bad_checksums;
+        if (f.kind == proto::FrameInfo::Kind::Drop && f.drop == proto::FrameDrop::udp_bad_checksum)
+            ++totals_.bad_checksums;
         return f;
     }
 
@@ -339,18 +357,20 @@ private:
 
     void report(const Totals& a, double secs) const {
         std::uint64_t rx = totals_.received - a.received;
-        std::printf("mode=%s windowsize=%u clients=%u rx_pps=%.0f transfers_per_s=%.1f stalls=%llu out_of_order=%llu wrong_size=%llu "
-                    "tx_dropped=%llu bad_checksums=%llu peer_empty_polls=%.1f%% frame=%u seconds=%.2f\n",
-                    o_.mode.c_str(), o_.windowsize, o_.clients, static_cast<double>(rx) / secs,
-                    static_cast<double>(totals_.transfers - a.transfers) / secs,
-                    static_cast<unsigned long long>(totals_.stalls - a.stalls),
-                    static_cast<unsigned long long>(totals_.out_of_order - a.out_of_order),
-                    static_cast<unsigned long long>(totals_.wrong_size),
-                    static_cast<unsigned long long>(totals_.tx_dropped - a.tx_dropped),
-                    static_cast<unsigned long long>(totals_.bad_checksums),
-                    100.0 * static_cast<double>(totals_.empty_polls - a.empty_polls) /
-                        static_cast<double>(std::max<std::uint64_t>(1, totals_.polls - a.polls)),
-                    o_.mode == "tftp" ? 0u : o_.frame, secs);
+        std::printf(
+            "mode=%s windowsize=%u clients=%u rx_pps=%.0f transfers_per_s=%.1f stalls=%llu out_of_order=%llu "
+            "wrong_size=%llu "
+            "tx_dropped=%llu bad_checksums=%llu peer_empty_polls=%.1f%% frame=%u seconds=%.2f\n",
+            o_.mode.c_str(), o_.windowsize, o_.clients, static_cast<double>(rx) / secs,
+            static_cast<double>(totals_.transfers - a.transfers) / secs,
+            static_cast<unsigned long long>(totals_.stalls - a.stalls),
+            static_cast<unsigned long long>(totals_.out_of_order - a.out_of_order),
+            static_cast<unsigned long long>(totals_.wrong_size),
+            static_cast<unsigned long long>(totals_.tx_dropped - a.tx_dropped),
+            static_cast<unsigned long long>(totals_.bad_checksums),
+            100.0 * static_cast<double>(totals_.empty_polls - a.empty_polls) /
+                static_cast<double>(std::max<std::uint64_t>(1, totals_.polls - a.polls)),
+            o_.mode == "tftp" ? 0u : o_.frame, secs);
         std::fflush(stdout);
     }
 
@@ -375,8 +395,9 @@ private:
 int main(int argc, char** argv) {
     Options o;
     if (!parse(argc, argv, o)) {
-        std::fprintf(stderr, "usage: dpdk_tftp_peer --eal \"ARGS\" --mode tftp|echo [--server-ip A] [--client-ip A] "
-                             "[--file NAME] [--size BYTES] [--clients N<4096] [--frame 60..1514] [--seconds S] [--warmup S]\n");
+        std::fprintf(stderr,
+                     "usage: dpdk_tftp_peer --eal \"ARGS\" --mode tftp|echo [--server-ip A] [--client-ip A] "
+                     "[--file NAME] [--size BYTES] [--clients N<4096] [--frame 60..1514] [--seconds S] [--warmup S]\n");
         return 2;
     }
     // virtio-user writes to its vhost-user socket when it closes, after the server may have gone.

@@ -18,11 +18,8 @@ run_load() {  # FILE SIZE
 }
 start() {  # LOG ARGS...
     local log=$1; shift
-    ip netns exec "$NS_SRV" "$BUILD/src/rackbootd/rackbootd" --tftp-root "$WORK/root" --tftp-port 69 --api off \
-        --workers 1 "$@" > "$log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 100); do grep -q '^event=start' "$log" && return 0; sleep 0.05; done
-    cat "$log"; exit 1
+    RACKBOOTD=$BUILD/src/rackbootd/rackbootd RB_NETNS=$NS_SRV \
+        rackbootd_start "$log" --tftp-root "$WORK/root" --tftp-port 69 --api off --workers 1 "$@" || exit 1
 }
 stop_last() { kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
 rate() { sed -nE 's/.*transfers_per_s=([0-9.]+).*/\1/p' <<<"$1"; }
@@ -40,7 +37,7 @@ start "$WORK/socket.log" --listen "$SRV_IP"
 BACKEND=socket measure
 ip -n "$NS_SRV" addr flush dev "$IF_SRV"
 start "$WORK/dpdk.log" --backend dpdk --ip "$SRV_IP/16" \
-    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbench$$ --vdev=net_af_packet0,iface=$IF_SRV"
+    --eal "$(eal_args rbbench$$ --vdev=net_af_packet0,iface=$IF_SRV)"
 BACKEND=dpdk measure
 status=0
 for f in fixup4.dat start4.elf; do

@@ -12,6 +12,7 @@ BUILD=$(cd "${1:?build dir}" && pwd)
 if [[ ${2:-} == --smoke ]]; then SECS=0.5 ROUNDS=1 CLIENTS=16; else SECS=${2:-3} ROUNDS=${3:-3} CLIENTS=${4:-64}; fi
 WINDOW=${WINDOW:-1}  # RFC 7440 windowsize the peer asks for (one ACK per WINDOW DATA)
 source "$(dirname "$0")/../tests/support/skip.sh"
+source "$(dirname "$0")/../tests/support/rackbootd.sh"
 need_root "the DPDK EAL"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk_vs_testpmd.sh: dpdk-testpmd missing (package dpdk-dev; tools/install-deps)"; exit 1; }
 
@@ -20,7 +21,6 @@ SOCK=$WORK/memif.sock
 PREFIX=rbmemif$$
 SIZE=$((16 * 1024 * 1024))
 head -c "$SIZE" /dev/urandom >"$WORK/big.bin"
-EAL_COMMON="--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error"
 server_pid="" peer_pid=""
 cleanup() {
     [[ -n $peer_pid ]] && kill "$peer_pid" 2>/dev/null
@@ -35,7 +35,7 @@ trap cleanup EXIT
 peer_start() {  # MODE [FRAME]
     rm -f "$WORK/peer.out"
     timeout $((${SECS%.*} + 40)) "$BUILD/bench/dpdk_tftp_peer" \
-        --eal "$EAL_COMMON -l 0 --file-prefix ${PREFIX}p --vdev=net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
+        --eal "$(eal_args "${PREFIX}p" --vdev=net_memif0,role=client,socket="$SOCK",socket-abstract=no)" \
         --mode "$1" --frame "${2:-60}" --file big.bin --size "$SIZE" --clients "$CLIENTS" --windowsize "$WINDOW" \
         --seconds "$SECS" --warmup 1 --linger 2 >"$WORK/peer.out" 2>&1 &
     peer_pid=$!
@@ -63,7 +63,7 @@ wait_ready() {  # LOG PATTERN: the server has started its port (a memif client t
 run_rackbootd() {
     rm -f "$SOCK"
     "$BUILD/src/rackbootd/rackbootd" --backend dpdk --ip 10.9.0.1/24 --workers 1 --cpus 1 --tftp-root "$WORK" \
-        --api off --eal "$EAL_COMMON -l 1 --file-prefix ${PREFIX}s --vdev=net_memif0,role=server,socket=$SOCK,socket-abstract=no" \
+        --api off --eal "$(EAL_CORES=1 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" \
         >"$WORK/rackbootd.log" 2>&1 &
     server_pid=$!
     wait_ready "$WORK/rackbootd.log" event=start
@@ -78,7 +78,8 @@ run_testpmd() {  # FRAME
     rm -f "$SOCK" "$WORK/stdin"
     mkfifo "$WORK/stdin"
     # Non-interactive testpmd forwards until a line arrives on its stdin.
-    dpdk-testpmd $EAL_COMMON -l 0-1 --main-lcore 0 --file-prefix "${PREFIX}t" \
+    # shellcheck disable=SC2046  # the EAL arguments are words
+    dpdk-testpmd $(EAL_CORES=0-1 eal_args "${PREFIX}t") --main-lcore 0 \
         --vdev="net_memif0,role=server,socket=$SOCK,socket-abstract=no" -- --forward-mode=macswap \
         --total-num-mbufs=16384 <"$WORK/stdin" >"$WORK/testpmd.log" 2>&1 &
     server_pid=$!

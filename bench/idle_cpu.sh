@@ -8,26 +8,27 @@ SECS=${2:-10}
 WORKERS=${3:-2}
 BACKEND=${4:-socket}
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../tests/support/skip.sh"
+source "$HERE/../tests/support/rackbootd.sh"
 ROOT=$(mktemp -d /tmp/rackboot-idle.XXXXXX)
-prefix=()
 args=(--tftp-root "$ROOT" --tftp-port 0 --api off --workers "$WORKERS")
 if [ "$BACKEND" = dpdk ]; then
     source "$HERE/../tests/integration/netns.sh"
     netns_setup
     ip -n "$NS_SRV" addr flush dev "$IF_SRV"
-    prefix=(ip netns exec "$NS_SRV")
+    RB_NETNS=$NS_SRV
     args+=(--backend dpdk --ip "$SRV_IP/16"
-        --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbidle$$ --vdev=net_af_packet0,iface=$IF_SRV")
+        --eal "$(eal_args rbidle$$ --vdev=net_af_packet0,iface=$IF_SRV)")
 fi
-"${prefix[@]}" "$BUILD/src/rackbootd/rackbootd" "${args[@]}" > "$ROOT.log" 2>&1 &
-pid=$!
+PIDS=()
 cleanup() {
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
     if declare -F netns_cleanup >/dev/null; then netns_cleanup; fi
     rm -rf "$ROOT" "$ROOT.log"
 }
 trap cleanup EXIT
+RACKBOOTD=$BUILD/src/rackbootd/rackbootd rackbootd_start "$ROOT.log" "${args[@]}" || exit 1
+pid=$RB_PID
 sleep 1
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 t0=$(ticks)

@@ -4,6 +4,7 @@
 # side holds $NET.0.2/16.
 # Usage: source bench/netns_bench.sh NAME
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/support/skip.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/support/rackbootd.sh"
 need_root "network namespaces"
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/netns.sh"
 WORK=$(mktemp -d "/tmp/rackboot-$1-bench.XXXXXX")

@@ -11,6 +11,8 @@ CLIENTS=${CLIENTS:-32}
 [ "${2:-}" = "--smoke" ] && { SECONDS_EACH=2; CLIENTS=4; }
 LOAD=$BUILD/bench/tftp_load
 RACKBOOTD=$BUILD/src/rackbootd/rackbootd
+source "$(dirname "$0")/../tests/support/skip.sh"
+source "$(dirname "$0")/../tests/support/rackbootd.sh"
 WORK=$(mktemp -d /tmp/rackboot-bench.XXXXXX)
 PIDS=()
 cleanup() {
@@ -28,11 +30,7 @@ chmod -R a+rX "$WORK/root"
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-"$RACKBOOTD" --tftp-root "$WORK/root" --tftp-port 0 --workers 1 --api off > "$WORK/rackbootd.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do grep -q '^event=start' "$WORK/rackbootd.log" && break; sleep 0.05; done
-RB_PORT=$(sed -nE 's/^event=start tftp=[0-9.]+:([0-9]+) .*/\1/p' "$WORK/rackbootd.log")
-[ -n "$RB_PORT" ] || { cat "$WORK/rackbootd.log"; exit 1; }
+rackbootd_start "$WORK/rackbootd.log" --tftp-root "$WORK/root" --tftp-port 0 --workers 1 --api off || exit 1
 
 TFTPD_PORT=$(free_port)
 if [ "$(id -u)" = 0 ]; then

@@ -1,12 +1,12 @@
 // Cost of one ACK -> DATA step as the dataplane runs it: parse the client's ACK, advance the
 // transfer engine, build the DATA header(s). Reports ns per packet and heap allocations per
 // packet (the dataplane's rule: zero).
-#include <benchmark/benchmark.h>
-
 #include <array>
 #include <atomic>
 #include <cstdlib>
 #include <new>
+
+#include <benchmark/benchmark.h>
 
 #include "proto/tftp_codec.h"
 #include "proto/tftp_transfer.h"
@@ -20,8 +20,12 @@ void* operator new(std::size_t n) {
     if (void* p = std::malloc(n)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace {
 
@@ -62,15 +66,20 @@ void ack_to_data(benchmark::State& state) {
         packets += 1 + a.count;  // one ACK in, `count` DATA out
     }
     std::uint64_t allocs = g_allocs.load() - allocs_before;
-    state.counters["ns_per_packet"] = benchmark::Counter(static_cast<double>(packets),
-                                                        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_packet"] =
+        benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
     state.counters["allocs_per_packet"] = static_cast<double>(allocs) / static_cast<double>(packets ? packets : 1);
     state.SetItemsProcessed(static_cast<std::int64_t>(packets));
 }
 BENCHMARK(ack_to_data)->Arg(1)->Arg(16)->Arg(64);
 
 void parse_rrq(benchmark::State& state) {
-    static const char raw[] = "\x00\x01" "1a2b3c4d/start4.elf\x00octet\x00tsize\x00" "0\x00" "blksize\x00" "1024";
+    static const char raw[] =
+        "\x00\x01"
+        "1a2b3c4d/start4.elf\x00octet\x00tsize\x00"
+        "0\x00"
+        "blksize\x00"
+        "1024";
     ConstBytes wire(reinterpret_cast<const std::uint8_t*>(raw), sizeof raw);
     std::uint64_t allocs_before = g_allocs.load();
     TftpLimits limits;

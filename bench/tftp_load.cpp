@@ -53,8 +53,10 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "tftp_load: %s\nusage: tftp_load --server ADDR:PORT --file NAME --size BYTES "
-                         "[--clients N] [--seconds S] [--blksize B|0] [--sources A,B,...]\n", why);
+    std::fprintf(stderr,
+                 "tftp_load: %s\nusage: tftp_load --server ADDR:PORT --file NAME --size BYTES "
+                 "[--clients N] [--seconds S] [--blksize B|0] [--sources A,B,...]\n",
+                 why);
     std::exit(2);
 }
 
@@ -199,11 +201,12 @@ int main(int argc, char** argv) {
         }
     }
     double elapsed = now_s() - start;
-    std::printf("transfers=%llu transfers_per_s=%.1f mbytes_per_s=%.1f wrong_size=%llu errors=%llu timeouts=%llu "
-                "clients=%d blksize=%d seconds=%.2f\n",
-                static_cast<unsigned long long>(done), static_cast<double>(done) / elapsed,
-                static_cast<double>(bytes) / elapsed / 1e6, static_cast<unsigned long long>(bad),
-                static_cast<unsigned long long>(errors), static_cast<unsigned long long>(timeouts), o.clients,
-                o.blksize, elapsed);
+    std::printf(
+        "transfers=%llu transfers_per_s=%.1f mbytes_per_s=%.1f wrong_size=%llu errors=%llu timeouts=%llu "
+        "clients=%d blksize=%d seconds=%.2f\n",
+        static_cast<unsigned long long>(done), static_cast<double>(done) / elapsed,
+        static_cast<double>(bytes) / elapsed / 1e6, static_cast<unsigned long long>(bad),
+        static_cast<unsigned long long>(errors), static_cast<unsigned long long>(timeouts), o.clients, o.blksize,
+        elapsed);
     return bad == 0 ? 0 : 1;
 }

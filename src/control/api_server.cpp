@@ -6,9 +6,12 @@
 namespace rackboot::control {
 
 ApiServer::ApiServer(in_addr addr, std::uint16_t port, MetricsSource metrics)
-    : addr_(addr), port_(port), metrics_(std::move(metrics)), server_(std::make_unique<httplib::Server>()) {}
+    : addr_(addr), port_(port), metrics_(std::move(metrics)), server_(std::make_unique<httplib::Server>()) {
+}
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+    stop();
+}
 
 bool ApiServer::start(std::string& error) {
     server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -16,8 +19,7 @@ bool ApiServer::start(std::string& error) {
     });
     server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.status == 404) {
-            res.set_content("{\"error\":\"not_found\",\"message\":\"no such endpoint\"}\n",
-                            "application/json");
+            res.set_content("{\"error\":\"not_found\",\"message\":\"no such endpoint\"}\n", "application/json");
         }
     });
     char host[INET_ADDRSTRLEN] = {};

@@ -44,7 +44,9 @@ bool parse_uint(std::string_view text, T min, T max, T& out) {
     return true;
 }
 
-bool parse_ipv4(const std::string& text, in_addr& out) { return inet_pton(AF_INET, text.c_str(), &out) == 1; }
+bool parse_ipv4(const std::string& text, in_addr& out) {
+    return inet_pton(AF_INET, text.c_str(), &out) == 1;
+}
 
 bool parse_board(const std::string& spec, dataplane::BoardTreeSpec& out, std::string& why) {
     std::size_t eq = spec.find('=');
@@ -176,12 +178,40 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.check_only = true;
             continue;
         }
-        static constexpr std::string_view kValued[] = {
-            "--tftp-root", "--demo-dir", "--board", "--listen", "--tftp-port", "--workers", "--cpus",
-            "--max-transfers", "--cache-mb", "--mtu", "--max-windowsize", "--timeout-ms", "--max-backoff-ms",
-            "--retries", "--api", "--dhcp", "--dhcp-interface", "--dhcp-port", "--dhcp-server-ip",
-            "--tftp-server", "--pi-ouis", "--subnet", "--pool", "--router", "--dns", "--lease-time", "--reserve",
-            "--state", "--lease-fsync", "--backend", "--eal", "--port", "--ip", "--gateway"};
+        static constexpr std::string_view kValued[] = {"--tftp-root",
+                                                       "--demo-dir",
+                                                       "--board",
+                                                       "--listen",
+                                                       "--tftp-port",
+                                                       "--workers",
+                                                       "--cpus",
+                                                       "--max-transfers",
+                                                       "--cache-mb",
+                                                       "--mtu",
+                                                       "--max-windowsize",
+                                                       "--timeout-ms",
+                                                       "--max-backoff-ms",
+                                                       "--retries",
+                                                       "--api",
+                                                       "--dhcp",
+                                                       "--dhcp-interface",
+                                                       "--dhcp-port",
+                                                       "--dhcp-server-ip",
+                                                       "--tftp-server",
+                                                       "--pi-ouis",
+                                                       "--subnet",
+                                                       "--pool",
+                                                       "--router",
+                                                       "--dns",
+                                                       "--lease-time",
+                                                       "--reserve",
+                                                       "--state",
+                                                       "--lease-fsync",
+                                                       "--backend",
+                                                       "--eal",
+                                                       "--port",
+                                                       "--ip",
+                                                       "--gateway"};
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + printable(flag) + "' (see --help)"
                                             : "unexpected argument '" + printable(flag) + "'";
@@ -256,7 +286,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         } else if (flag == "--pool") {
             std::size_t dash = value.find('-');
             in_addr a{}, b{};
-            if (dash == std::string::npos || !parse_ipv4(value.substr(0, dash), a) || !parse_ipv4(value.substr(dash + 1), b)) {
+            if (dash == std::string::npos || !parse_ipv4(value.substr(0, dash), a) ||
+                !parse_ipv4(value.substr(dash + 1), b)) {
                 return bad("is not START-END");
             }
             cfg.pool_start = ntohl(a.s_addr);
@@ -271,7 +302,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             while (start <= value.size()) {
                 std::size_t comma = value.find(',', start);
                 in_addr a{};
-                if (!parse_ipv4(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start), a)) {
+                if (!parse_ipv4(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
+                                a)) {
                     return bad("is not a comma-separated list of IPv4 addresses");
                 }
                 cfg.dns.push_back(ntohl(a.s_addr));
@@ -279,7 +311,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 start = comma + 1;
             }
         } else if (flag == "--lease-time") {
-            if (!parse_uint<std::uint32_t>(value, 60, 31'536'000, cfg.lease_time)) return bad("must be 60..31536000 seconds");
+            if (!parse_uint<std::uint32_t>(value, 60, 31'536'000, cfg.lease_time))
+                return bad("must be 60..31536000 seconds");
         } else if (flag == "--reserve") {
             std::size_t sep = value.find('=');
             in_addr a{};
@@ -352,7 +385,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             return std::nullopt;
         }
         std::uint32_t mask = ~0u << (32 - cfg.dpdk_prefix);
-        if (cfg.dpdk_gateway != 0 && ((cfg.dpdk_gateway & mask) != (cfg.dpdk_ip & mask) || cfg.dpdk_gateway == cfg.dpdk_ip)) {
+        if (cfg.dpdk_gateway != 0 &&
+            ((cfg.dpdk_gateway & mask) != (cfg.dpdk_ip & mask) || cfg.dpdk_gateway == cfg.dpdk_ip)) {
             error = "--gateway must be another address inside --ip's subnet";
             return std::nullopt;
         }
@@ -364,9 +398,11 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         return std::nullopt;
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.
-    if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 && (ntohl(cfg.listen.s_addr) >> 24) == 127) {
-        error = "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
-                "(or the boot network's address), or --tftp-server for another TFTP host";
+    if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 &&
+        (ntohl(cfg.listen.s_addr) >> 24) == 127) {
+        error =
+            "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
+            "(or the boot network's address), or --tftp-server for another TFTP host";
         return std::nullopt;
     }
     if (cfg.dhcp_mode == proto::DhcpMode::Server) {

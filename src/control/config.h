@@ -17,12 +17,12 @@
 namespace rackboot::control {
 
 struct DaemonConfig {
-    std::string tftp_root;          // empty: generate and serve the demo tree
-    std::string demo_dir;           // where the demo tree goes
+    std::string tftp_root;  // empty: generate and serve the demo tree
+    std::string demo_dir;   // where the demo tree goes
     std::vector<dataplane::BoardTreeSpec> boards;
-    in_addr listen{};               // default 127.0.0.1
+    in_addr listen{};                        // default 127.0.0.1
     std::optional<std::uint16_t> tftp_port;  // default: 69 as root, else 6969
-    std::uint32_t workers = 0;      // 0: all cores but one
+    std::uint32_t workers = 0;               // 0: all cores but one
     std::vector<int> cpus;
     std::uint32_t max_transfers = 20000;
     std::size_t cache_mb = 512;
@@ -32,7 +32,7 @@ struct DaemonConfig {
     std::uint32_t max_backoff_ms = 4000;
     std::uint32_t retries = 5;
     bool api_enabled = true;
-    in_addr api_addr{};             // default 127.0.0.1
+    in_addr api_addr{};  // default 127.0.0.1
     std::uint16_t api_port = 8069;
     // DHCP
     proto::DhcpMode dhcp_mode = proto::DhcpMode::Off;

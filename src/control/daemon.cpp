@@ -17,9 +17,9 @@
 #include "control/api_server.h"
 #include "control/backend_factory.h"
 #include "control/demo_tree.h"
-#include "control/metrics.h"
 #include "control/event_log.h"
 #include "control/lease_store.h"
+#include "control/metrics.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/cpu_affinity.h"
 #include "proto/dhcp_leases.h"
@@ -117,13 +117,12 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
         std::fprintf(stderr, "rackbootd: --state: '%s' is not a directory\n", cfg.state_dir.c_str());
         return 1;
     }
-    const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server ? "server"
+    const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server  ? "server"
                        : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
-                                                                : "off";
+                                                                 : "off";
     std::printf("rackbootd: configuration ok: backend=%s tftp_root=%s boards=%zu dhcp=%s%s\n",
                 cfg.dpdk ? "dpdk" : "socket", root.empty() ? "(the demo tree, made at start)" : root.c_str(),
-                cfg.boards.size(), dhcp,
-                cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
+                cfg.boards.size(), dhcp, cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
     return 0;
 }
 
@@ -165,7 +164,7 @@ int run_daemon(const DaemonConfig& cfg) {
     // Socket workers default to every core but one; a DPDK worker polls its core, so one by default.
     std::uint32_t default_workers =
         cfg.dpdk ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
-    common.workers = cfg.workers != 0        ? cfg.workers
+    common.workers = cfg.workers != 0    ? cfg.workers
                      : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
                                          : default_workers;
     common.cpus = cfg.cpus;
@@ -192,7 +191,8 @@ int run_daemon(const DaemonConfig& cfg) {
             }
             restored = lease_store->load(error);
             if (!error.empty()) {
-                std::fprintf(stderr, "rackbootd: --state: reading '%s': %s\n", lease_store->path().c_str(), error.c_str());
+                std::fprintf(stderr, "rackbootd: --state: reading '%s': %s\n", lease_store->path().c_str(),
+                             error.c_str());
                 return 1;
             }
             common.dhcp->journal = &journal;
@@ -246,11 +246,12 @@ int run_daemon(const DaemonConfig& cfg) {
     }
     std::string cpus;
     for (int c : info.cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
-    std::printf("event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
-                "max_transfers=%u api=%s dhcp=%s backend=%s\n",
-                info.address.c_str(), info.tftp_port, root.c_str(), demo ? " (demo tree)" : "", trees->board_count(),
-                backend->worker_count(), cpus.c_str(), info.steering.c_str(), common.limits.max_blksize,
-                common.max_transfers, api_text.c_str(), dhcp_text.c_str(), info.description.c_str());
+    std::printf(
+        "event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
+        "max_transfers=%u api=%s dhcp=%s backend=%s\n",
+        info.address.c_str(), info.tftp_port, root.c_str(), demo ? " (demo tree)" : "", trees->board_count(),
+        backend->worker_count(), cpus.c_str(), info.steering.c_str(), common.limits.max_blksize, common.max_transfers,
+        api_text.c_str(), dhcp_text.c_str(), info.description.c_str());
     if (demo) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
                     ip_text(cfg.listen).c_str(), info.tftp_port);

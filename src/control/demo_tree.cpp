@@ -36,8 +36,7 @@ constexpr DemoFile kFiles[] = {
     {"config.txt", 0,
      "# rackboot demo boot tree\narm_64bit=1\nkernel=kernel8.img\ndtoverlay=vc4-kms-v3d-pi4\n"
      "enable_uart=1\n"},
-    {"cmdline.txt", 0,
-     "console=serial0,115200 console=tty1 ip=dhcp root=/dev/nbd0p2 nbdroot=10.0.0.1/pi rootwait\n"},
+    {"cmdline.txt", 0, "console=serial0,115200 console=tty1 ip=dhcp root=/dev/nbd0p2 nbdroot=10.0.0.1/pi rootwait\n"},
 };
 
 bool write_file(const fs::path& path, const DemoFile& f, std::string& error) {
@@ -76,7 +75,9 @@ bool write_file(const fs::path& path, const DemoFile& f, std::string& error) {
 
 }  // namespace
 
-std::string default_demo_dir() { return "/tmp/rackboot-demo-" + std::to_string(getuid()); }
+std::string default_demo_dir() {
+    return "/tmp/rackboot-demo-" + std::to_string(getuid());
+}
 
 bool ensure_demo_tree(const std::string& dir, std::string& error) {
     std::error_code ec;

@@ -1,12 +1,13 @@
 #include "control/lease_store.h"
 
 #include <poll.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include <sqlite3.h>
 
 namespace rackboot::control {
 
@@ -33,7 +34,8 @@ std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durabl
     s->path_ = dir + "/leases.sqlite";
     if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
-        error = "--state: cannot open '" + s->path_ + "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory");
+        error = "--state: cannot open '" + s->path_ +
+                "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory");
         return nullptr;
     }
     std::string why;

@@ -47,19 +47,22 @@ std::string render_metrics(const Workers& ws) {
     family_series<dataplane::Quirk>(out, "rackboot_tftp_quirks_total", "quirk", ws, &WorkerCounters::quirks);
     header(out, "rackboot_drops_total", "counter", "Packets dropped or requests refused, by reason.");
     family_series<dataplane::TftpDrop>(out, "rackboot_drops_total", "reason", ws, &WorkerCounters::tftp_drops);
-    family_series<dataplane::TransportDrop>(out, "rackboot_drops_total", "reason", ws, &WorkerCounters::transport_drops);
+    family_series<dataplane::TransportDrop>(out, "rackboot_drops_total", "reason", ws,
+                                            &WorkerCounters::transport_drops);
     family_series<dataplane::InternalDrop>(out, "rackboot_drops_total", "reason", ws, &WorkerCounters::internal_drops);
     header(out, "rackboot_tftp_malformed_total", "counter", "Malformed TFTP datagrams, by what the parser found.");
-    family_series<proto::TftpParseError>(out, "rackboot_tftp_malformed_total", "error", ws, &WorkerCounters::tftp_malformed, 1);
+    family_series<proto::TftpParseError>(out, "rackboot_tftp_malformed_total", "error", ws,
+                                         &WorkerCounters::tftp_malformed, 1);
     header(out, "rackboot_tftp_path_refused_total", "counter", "Request paths refused before any lookup, by why.");
-    family_series<proto::PathVerdict>(out, "rackboot_tftp_path_refused_total", "verdict", ws, &WorkerCounters::tftp_path_refused, 1);
+    family_series<proto::PathVerdict>(out, "rackboot_tftp_path_refused_total", "verdict", ws,
+                                      &WorkerCounters::tftp_path_refused, 1);
     // One series per scalar counter (RACKBOOT_WORKER_SCALARS); a family's HELP once.
     std::string_view family;
-#define X(member, metric, type, help)                                                              \
-    if (std::string_view(metric).substr(0, std::string_view(metric).find('{')) != family) {       \
-        family = std::string_view(metric).substr(0, std::string_view(metric).find('{'));           \
-        header(out, family, #type, help);                                                          \
-    }                                                                                              \
+#define X(member, metric, type, help)                                                       \
+    if (std::string_view(metric).substr(0, std::string_view(metric).find('{')) != family) { \
+        family = std::string_view(metric).substr(0, std::string_view(metric).find('{'));    \
+        header(out, family, #type, help);                                                   \
+    }                                                                                       \
     out << metric << ' ' << sum(ws, [](const WorkerCounters& w) { return w.member.get(); }) << '\n';
     RACKBOOT_WORKER_SCALARS(X)
 #undef X

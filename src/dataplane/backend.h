@@ -45,24 +45,24 @@ struct SocketOptions {
 
 // What only the DPDK backend has: the EAL, the port, and the port's own IPv4 address.
 struct DpdkOptions {
-    std::string eal;           // EAL arguments, as given
-    std::string port;          // the port's name; empty: the EAL must have found exactly one
-    std::uint32_t ip = 0;      // host order
+    std::string eal;       // EAL arguments, as given
+    std::string port;      // the port's name; empty: the EAL must have found exactly one
+    std::uint32_t ip = 0;  // host order
     std::uint8_t prefix = 24;
-    std::uint32_t gateway = 0; // host order; 0: none
+    std::uint32_t gateway = 0;  // host order; 0: none
 };
 
 // Worker `worker`'s TFTP service. --max-transfers means the same on every backend: at most that
 // many transfers at once in all, counted by `active`, and any one worker may hold all of them (a
 // few client addresses all land on one worker) up to `table_room`, what the backend can address
 // per worker (the DPDK worker's share of the TID ports).
-[[nodiscard]] TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t worker,
-                                                    std::atomic<std::int64_t>& active,
-                                                    std::uint32_t table_room = std::numeric_limits<std::uint32_t>::max());
+[[nodiscard]] TftpServiceConfig tftp_service_config(
+    const BackendCommon& common, std::uint32_t worker, std::atomic<std::int64_t>& active,
+    std::uint32_t table_room = std::numeric_limits<std::uint32_t>::max());
 
 // For the start line and the status API.
 struct BackendInfo {
-    std::string address;      // where TFTP is served
+    std::string address;  // where TFTP is served
     std::uint16_t tftp_port = 69;
     std::string description;  // "socket", or "dpdk port=... mac=... features"
     std::string steering;     // how a client's packets reach one worker

@@ -17,9 +17,11 @@ std::unique_ptr<BlockCache> BlockCache::create(const BlockCacheConfig& cfg, std:
     c->cfg_ = cfg;
     std::size_t nchunks = std::max<std::size_t>(cfg.budget_bytes / cfg.chunk_size, 64);
     c->arena_bytes_ = nchunks * cfg.chunk_size;
-    void* mem = mmap(nullptr, c->arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* mem =
+        mmap(nullptr, c->arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED) {
-        error = std::string("block cache: cannot map ") + std::to_string(c->arena_bytes_) + " bytes: " + std::strerror(errno);
+        error = std::string("block cache: cannot map ") + std::to_string(c->arena_bytes_) +
+                " bytes: " + std::strerror(errno);
         return nullptr;
     }
     c->arena_ = static_cast<std::uint8_t*>(mem);

@@ -77,7 +77,9 @@ public:
     }
     void pin(std::int32_t chunk) noexcept { ++pins_[static_cast<std::size_t>(chunk)]; }
     void unpin(std::int32_t chunk) noexcept { --pins_[static_cast<std::size_t>(chunk)]; }
-    [[nodiscard]] std::uint32_t pins(std::int32_t chunk) const noexcept { return pins_[static_cast<std::size_t>(chunk)]; }
+    [[nodiscard]] std::uint32_t pins(std::int32_t chunk) const noexcept {
+        return pins_[static_cast<std::size_t>(chunk)];
+    }
     [[nodiscard]] std::size_t chunk_count() const noexcept { return chunks_.size(); }
     // The arena every chunk lives in (page-aligned, whole pages): what a NIC must be able to read.
     [[nodiscard]] std::uint8_t* arena() const noexcept { return arena_; }

@@ -21,27 +21,27 @@ namespace rackboot::dataplane {
 // description; proto/reason_list.h). Names are unique across the lists: each is a label of
 // rackboot_drops_total and a "drop.NAME" counter.
 // The TFTP service: requests it refuses and datagrams it will not take.
-#define RACKBOOT_TFTP_DROPS(X)                                                                     \
-    X(malformed, warning, "not a valid TFTP packet (rackboot_tftp_malformed_total says why)")       \
-    X(unexpected_opcode, warning, "a TFTP opcode that has no place on that port")                   \
-    X(write_request, info, "WRQ: the appliance is read-only")                                       \
-    X(unsupported_mode, warning, "mail mode")                                                       \
+#define RACKBOOT_TFTP_DROPS(X)                                                                           \
+    X(malformed, warning, "not a valid TFTP packet (rackboot_tftp_malformed_total says why)")            \
+    X(unexpected_opcode, warning, "a TFTP opcode that has no place on that port")                        \
+    X(write_request, info, "WRQ: the appliance is read-only")                                            \
+    X(unsupported_mode, warning, "mail mode")                                                            \
     X(path_refused, warning, "a path no boot file can have (rackboot_tftp_path_refused_total says why)") \
-    X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                   \
-    X(not_found, info, "no such file in the boot tree")                                            \
-    X(not_regular_file, warning, "a directory or device")                                           \
-    X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                       \
-    X(transfer_cap, error, "the configured transfer limit was reached")                             \
-    X(no_slot, error, "the worker's transfer table is full")                                        \
-    X(socket_error, error, "a transfer's socket or TID could not be opened")                        \
-    X(read_error, error, "reading the file failed")                                                 \
-    X(stray_ack, warning, "ACK for a block never sent")                                             \
+    X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                        \
+    X(not_found, info, "no such file in the boot tree")                                                  \
+    X(not_regular_file, warning, "a directory or device")                                                \
+    X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                            \
+    X(transfer_cap, error, "the configured transfer limit was reached")                                  \
+    X(no_slot, error, "the worker's transfer table is full")                                             \
+    X(socket_error, error, "a transfer's socket or TID could not be opened")                             \
+    X(read_error, error, "reading the file failed")                                                      \
+    X(stray_ack, warning, "ACK for a block never sent")                                                  \
     X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")
 // The backends' transports: what could not be received, steered or sent.
-#define RACKBOOT_TRANSPORT_DROPS(X)                                                                \
+#define RACKBOOT_TRANSPORT_DROPS(X)                                                                  \
     X(unserved_port, info, "UDP to a port we serve nothing on, or a TID from another client (DPDK)") \
-    X(tx_failed, error, "the kernel or the port refused a send (queue full)")                       \
-    X(handoff_full, error, "another worker's hand-off ring was full (DPDK software steering)")      \
+    X(tx_failed, error, "the kernel or the port refused a send (queue full)")                        \
+    X(handoff_full, error, "another worker's hand-off ring was full (DPDK software steering)")       \
     X(unreadable_frame, error, "a multi-segment frame could not be made contiguous (no free mbuf; DPDK)")
 // The worker itself.
 #define RACKBOOT_INTERNAL_DROPS(X) X(log_overflow, error, "transfer log ring full, log line lost")
@@ -50,20 +50,20 @@ RACKBOOT_DEFINE_REASONS(TftpDrop, RACKBOOT_TFTP_DROPS)
 RACKBOOT_DEFINE_REASONS(TransportDrop, RACKBOOT_TRANSPORT_DROPS)
 RACKBOOT_DEFINE_REASONS(InternalDrop, RACKBOOT_INTERNAL_DROPS)
 
-#define RACKBOOT_TFTP_QUIRKS(X)                                                                    \
-    X(probe_abort, info, "an existence probe: OACK or DATA 1 read, then ERROR or silence")          \
-    X(probe_restart, info, "the file asked again from a new port right after its probe")            \
-    X(rrq_race, info, "a second RRQ for a file just started (firmware#1700); the first dropped")    \
-    X(rrq_retransmit, info, "an RRQ repeated from the same port; no second transfer")               \
+#define RACKBOOT_TFTP_QUIRKS(X)                                                                  \
+    X(probe_abort, info, "an existence probe: OACK or DATA 1 read, then ERROR or silence")       \
+    X(probe_restart, info, "the file asked again from a new port right after its probe")         \
+    X(rrq_race, info, "a second RRQ for a file just started (firmware#1700); the first dropped") \
+    X(rrq_retransmit, info, "an RRQ repeated from the same port; no second transfer")            \
     X(duplicate_ack, info, "an ACK repeated; nothing sent in answer (no Sorcerer's Apprentice)")
 
 RACKBOOT_DEFINE_REASONS(Quirk, RACKBOOT_TFTP_QUIRKS)
 
 // Results a finished transfer is counted under (proto::TftpResult less Running).
-#define RACKBOOT_TFTP_RESULTS(X)                                                                   \
-    X(complete, info, "every block acknowledged")                                                   \
-    X(aborted, info, "the client ended it, or a newer request replaced it")                        \
-    X(timeout, warning, "the client stopped answering after taking the transfer on")               \
+#define RACKBOOT_TFTP_RESULTS(X)                                                     \
+    X(complete, info, "every block acknowledged")                                    \
+    X(aborted, info, "the client ended it, or a newer request replaced it")          \
+    X(timeout, warning, "the client stopped answering after taking the transfer on") \
     X(error, warning, "refused or failed with an ERROR")
 
 RACKBOOT_DEFINE_REASONS(ResultLabel, RACKBOOT_TFTP_RESULTS)
@@ -71,8 +71,12 @@ RACKBOOT_DEFINE_REASONS(ResultLabel, RACKBOOT_TFTP_RESULTS)
 // A counter written by one thread and read by others.
 class Counter {
 public:
-    void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-    void sub(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+    void add(std::uint64_t n = 1) noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    void sub(std::uint64_t n = 1) noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+    }
     void set(std::uint64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
     [[nodiscard]] std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
@@ -83,38 +87,37 @@ private:
 constexpr std::size_t kDhcpTypes = 9;  // proto::DhcpMessageType 0..8 (0: unparsed)
 constexpr std::size_t kDhcpVerdicts = static_cast<std::size_t>(proto::DhcpVerdict::count_);
 
-#define RACKBOOT_DHCP_QUIRKS(X) \
-    X(offer_without_request, info, "a Pi used an OFFER without REQUESTing it (Pi 3B ROM)")
+#define RACKBOOT_DHCP_QUIRKS(X) X(offer_without_request, info, "a Pi used an OFFER without REQUESTing it (Pi 3B ROM)")
 
 RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
 
 // Every scalar counter of a worker, once: (member, metric name and labels, type, help). The
 // struct, the metrics page and the by-name visitor (tests' counter deltas) all come from this
 // list; consecutive entries of one metric name are one family (one HELP), told apart by labels.
-#define RACKBOOT_WORKER_SCALARS(X)                                                                 \
-    X(rx_packets, "rackboot_packets_total{direction=\"rx\"}", counter, "UDP datagrams, by direction.") \
-    X(tx_packets, "rackboot_packets_total{direction=\"tx\"}", counter, "UDP datagrams, by direction.") \
-    X(tftp_bytes, "rackboot_tftp_bytes_total", counter, "File bytes sent in DATA packets, retransmits included.") \
-    X(retransmits, "rackboot_tftp_retransmits_total", counter, "DATA and OACK packets resent on timeout.") \
-    X(rrq_received, "rackboot_tftp_requests_total", counter, "Read requests received.")             \
-    X(cache_reads, "rackboot_cache_chunk_reads_total", counter, "Block cache chunks read from disk.") \
-    X(cache_hits, "rackboot_cache_hits_total", counter, "Block cache chunk lookups served from memory.") \
-    X(active_transfers, "rackboot_tftp_active_transfers", gauge, "TFTP transfers in progress.")     \
-    X(tx_zero_copy_bytes, "rackboot_tx_zero_copy_bytes_total", counter,                             \
-      "Payload bytes sent by reference from the block cache (DPDK).")                                \
-    X(tx_copied_bytes, "rackboot_tx_copied_bytes_total", counter, "Payload bytes copied into packet buffers (DPDK).") \
-    X(udp_partial_checksums, "rackboot_udp_partial_checksums_total", counter,                       \
-      "UDP datagrams accepted with a kernel peer's partial checksum (veth offload; DPDK).")          \
-    X(handoff_frames, "rackboot_handoff_frames_total", counter,                                     \
-      "Frames a DPDK worker passed to the worker that owns them (software steering, DHCP).")        \
-    X(tx_checksum_offloaded, "rackboot_tx_checksum_offloaded_total", counter,                       \
-      "UDP datagrams whose checksum the port computes (TX offload; DPDK).")                          \
-    X(tx_payload_sums_reused, "rackboot_tx_payload_sums_reused_total", counter,                     \
-      "Block-cache payload pieces whose checksum sum was remembered, not recomputed (DPDK).")       \
-    X(arp_replies, "rackboot_arp_replies_total", counter, "ARP requests for our address answered (DPDK backend).") \
+#define RACKBOOT_WORKER_SCALARS(X)                                                                                     \
+    X(rx_packets, "rackboot_packets_total{direction=\"rx\"}", counter, "UDP datagrams, by direction.")                 \
+    X(tx_packets, "rackboot_packets_total{direction=\"tx\"}", counter, "UDP datagrams, by direction.")                 \
+    X(tftp_bytes, "rackboot_tftp_bytes_total", counter, "File bytes sent in DATA packets, retransmits included.")      \
+    X(retransmits, "rackboot_tftp_retransmits_total", counter, "DATA and OACK packets resent on timeout.")             \
+    X(rrq_received, "rackboot_tftp_requests_total", counter, "Read requests received.")                                \
+    X(cache_reads, "rackboot_cache_chunk_reads_total", counter, "Block cache chunks read from disk.")                  \
+    X(cache_hits, "rackboot_cache_hits_total", counter, "Block cache chunk lookups served from memory.")               \
+    X(active_transfers, "rackboot_tftp_active_transfers", gauge, "TFTP transfers in progress.")                        \
+    X(tx_zero_copy_bytes, "rackboot_tx_zero_copy_bytes_total", counter,                                                \
+      "Payload bytes sent by reference from the block cache (DPDK).")                                                  \
+    X(tx_copied_bytes, "rackboot_tx_copied_bytes_total", counter, "Payload bytes copied into packet buffers (DPDK).")  \
+    X(udp_partial_checksums, "rackboot_udp_partial_checksums_total", counter,                                          \
+      "UDP datagrams accepted with a kernel peer's partial checksum (veth offload; DPDK).")                            \
+    X(handoff_frames, "rackboot_handoff_frames_total", counter,                                                        \
+      "Frames a DPDK worker passed to the worker that owns them (software steering, DHCP).")                           \
+    X(tx_checksum_offloaded, "rackboot_tx_checksum_offloaded_total", counter,                                          \
+      "UDP datagrams whose checksum the port computes (TX offload; DPDK).")                                            \
+    X(tx_payload_sums_reused, "rackboot_tx_payload_sums_reused_total", counter,                                        \
+      "Block-cache payload pieces whose checksum sum was remembered, not recomputed (DPDK).")                          \
+    X(arp_replies, "rackboot_arp_replies_total", counter, "ARP requests for our address answered (DPDK backend).")     \
     X(arp_requests, "rackboot_arp_requests_total", counter, "ARP requests sent for the gateway's MAC (DPDK backend).") \
-    X(icmp_replies, "rackboot_icmp_replies_total", counter, "ICMP echo requests answered (DPDK backend).") \
-    X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge, "DHCP leases offered or bound and not expired.") \
+    X(icmp_replies, "rackboot_icmp_replies_total", counter, "ICMP echo requests answered (DPDK backend).")             \
+    X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge, "DHCP leases offered or bound and not expired.")       \
     X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")
 
 template <typename Enum>
@@ -138,14 +141,28 @@ struct alignas(64) WorkerCounters {
     RACKBOOT_WORKER_SCALARS(X)
 #undef X
 
-    void drop(TftpDrop r) noexcept { tftp_drops[static_cast<std::size_t>(r)].add(); }
-    void drop(TransportDrop r) noexcept { transport_drops[static_cast<std::size_t>(r)].add(); }
-    void drop(InternalDrop r) noexcept { internal_drops[static_cast<std::size_t>(r)].add(); }
+    void drop(TftpDrop r) noexcept {
+        tftp_drops[static_cast<std::size_t>(r)].add();
+    }
+    void drop(TransportDrop r) noexcept {
+        transport_drops[static_cast<std::size_t>(r)].add();
+    }
+    void drop(InternalDrop r) noexcept {
+        internal_drops[static_cast<std::size_t>(r)].add();
+    }
     // The detail behind a malformed or path_refused drop (counted with it, not instead).
-    void note(proto::TftpParseError e) noexcept { tftp_malformed[static_cast<std::size_t>(e)].add(); }
-    void note(proto::PathVerdict v) noexcept { tftp_path_refused[static_cast<std::size_t>(v)].add(); }
-    void quirk(Quirk q) noexcept { quirks[static_cast<std::size_t>(q)].add(); }
-    void result(ResultLabel r) noexcept { results[static_cast<std::size_t>(r)].add(); }
+    void note(proto::TftpParseError e) noexcept {
+        tftp_malformed[static_cast<std::size_t>(e)].add();
+    }
+    void note(proto::PathVerdict v) noexcept {
+        tftp_path_refused[static_cast<std::size_t>(v)].add();
+    }
+    void quirk(Quirk q) noexcept {
+        quirks[static_cast<std::size_t>(q)].add();
+    }
+    void result(ResultLabel r) noexcept {
+        results[static_cast<std::size_t>(r)].add();
+    }
 };
 
 // Calls f(name, value) for every counter of one worker, named as in tests and logs: scalars by
@@ -165,15 +182,18 @@ void for_each_counter(const WorkerCounters& c, F&& f) {
     each("drop", c.tftp_drops, [](std::size_t i) { return to_string(static_cast<TftpDrop>(i)); });
     each("drop", c.transport_drops, [](std::size_t i) { return to_string(static_cast<TransportDrop>(i)); });
     each("drop", c.internal_drops, [](std::size_t i) { return to_string(static_cast<InternalDrop>(i)); });
-    each("tftp_malformed", c.tftp_malformed, [](std::size_t i) { return to_string(static_cast<proto::TftpParseError>(i)); });
-    each("path_refused", c.tftp_path_refused, [](std::size_t i) { return to_string(static_cast<proto::PathVerdict>(i)); });
+    each("tftp_malformed", c.tftp_malformed,
+         [](std::size_t i) { return to_string(static_cast<proto::TftpParseError>(i)); });
+    each("path_refused", c.tftp_path_refused,
+         [](std::size_t i) { return to_string(static_cast<proto::PathVerdict>(i)); });
     each("quirk", c.quirks, [](std::size_t i) { return to_string(static_cast<Quirk>(i)); });
     each("result", c.results, [](std::size_t i) { return to_string(static_cast<ResultLabel>(i)); });
     each("frame_drop", c.frame_drops, [](std::size_t i) { return proto::to_string(static_cast<proto::FrameDrop>(i)); });
     each("dhcp_quirk", c.dhcp_quirks, [](std::size_t i) { return to_string(static_cast<DhcpQuirk>(i)); });
     for (std::size_t t = 0; t < kDhcpTypes; ++t) {
         std::string prefix = "dhcp." + std::string(proto::to_string(static_cast<proto::DhcpMessageType>(t)));
-        each(prefix, c.dhcp_packets[t], [](std::size_t v) { return proto::to_string(static_cast<proto::DhcpVerdict>(v)); });
+        each(prefix, c.dhcp_packets[t],
+             [](std::size_t v) { return proto::to_string(static_cast<proto::DhcpVerdict>(v)); });
     }
 #define X(member, metric, type, help) f(std::string_view(#member), c.member.get());
     RACKBOOT_WORKER_SCALARS(X)

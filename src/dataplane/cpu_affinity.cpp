@@ -17,7 +17,8 @@ struct Topology {
             topo = nullptr;
             return;
         }
-        if ((synthetic != nullptr && hwloc_topology_set_synthetic(topo, synthetic) != 0) || hwloc_topology_load(topo) != 0) {
+        if ((synthetic != nullptr && hwloc_topology_set_synthetic(topo, synthetic) != 0) ||
+            hwloc_topology_load(topo) != 0) {
             hwloc_topology_destroy(topo);
             topo = nullptr;
         }
@@ -40,7 +41,8 @@ std::vector<int> pick_worker_cpus(int count, int numa_node, const char* syntheti
     Topology t(synthetic_topology);
     std::vector<int> all, local;
     hwloc_obj_t node = nullptr;
-    if (t.topo != nullptr && numa_node >= 0) node = hwloc_get_numanode_obj_by_os_index(t.topo, static_cast<unsigned>(numa_node));
+    if (t.topo != nullptr && numa_node >= 0)
+        node = hwloc_get_numanode_obj_by_os_index(t.topo, static_cast<unsigned>(numa_node));
     if (t.topo != nullptr) {
         int n = hwloc_get_nbobjs_by_type(t.topo, HWLOC_OBJ_CORE);
         for (int i = 0; i < n; ++i) {
@@ -58,7 +60,8 @@ std::vector<int> pick_worker_cpus(int count, int numa_node, const char* syntheti
     std::vector<int> out;
     out.reserve(static_cast<std::size_t>(count));
     // Leave the machine's first core to the control thread when there are cores to spare.
-    std::size_t skip = (cores.front() == all.front() && cores.size() > 1 && static_cast<std::size_t>(count) < cores.size()) ? 1 : 0;
+    std::size_t skip =
+        (cores.front() == all.front() && cores.size() > 1 && static_cast<std::size_t>(count) < cores.size()) ? 1 : 0;
     for (int i = 0; i < count; ++i) {
         out.push_back(cores[(skip + static_cast<std::size_t>(i)) % cores.size()]);
     }
@@ -67,8 +70,7 @@ std::vector<int> pick_worker_cpus(int count, int numa_node, const char* syntheti
 
 bool cpu_exists(int cpu) {
     Topology t;
-    return t.topo != nullptr && cpu >= 0 &&
-           hwloc_get_pu_obj_by_os_index(t.topo, static_cast<unsigned>(cpu)) != nullptr;
+    return t.topo != nullptr && cpu >= 0 && hwloc_get_pu_obj_by_os_index(t.topo, static_cast<unsigned>(cpu)) != nullptr;
 }
 
 bool pin_current_thread(int cpu, std::string& error) {

@@ -12,7 +12,8 @@ namespace rackboot::dataplane {
 // cores (-1: any), skipping the machine's first core (the control thread's) while there are
 // enough, wrapping when there are more workers than cores. `synthetic_topology` (hwloc's
 // synthetic syntax) stands in for this machine in tests.
-[[nodiscard]] std::vector<int> pick_worker_cpus(int count, int numa_node = -1, const char* synthetic_topology = nullptr);
+[[nodiscard]] std::vector<int> pick_worker_cpus(int count, int numa_node = -1,
+                                                const char* synthetic_topology = nullptr);
 // True when hwloc knows a processing unit with this OS index.
 [[nodiscard]] bool cpu_exists(int cpu);
 // Pins the calling thread to one CPU. Returns false (and says why) when hwloc cannot.

@@ -24,15 +24,16 @@ namespace rackboot::dataplane {
 
 // Where a request came from, so its reply can go back the same way.
 struct DhcpOrigin {
-    std::uint32_t local_ip = 0;   // our address on the receiving interface (host order)
-    int ifindex = 0;              // socket backend: the receiving interface
-    proto::MacAddr peer_mac{};    // DPDK backend: the sender's Ethernet address
+    std::uint32_t local_ip = 0;  // our address on the receiving interface (host order)
+    int ifindex = 0;             // socket backend: the receiving interface
+    proto::MacAddr peer_mac{};   // DPDK backend: the sender's Ethernet address
 };
 
 class DhcpTransport {
 public:
     virtual ~DhcpTransport() = default;
-    virtual bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes, const DhcpOrigin& origin) = 0;
+    virtual bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes,
+                           const DhcpOrigin& origin) = 0;
 };
 
 struct DhcpEngineConfig {
@@ -45,7 +46,8 @@ struct DhcpEngineConfig {
 
 class DhcpEngine {
 public:
-    static std::unique_ptr<DhcpEngine> create(const DhcpEngineConfig& cfg, DhcpTransport& transport, std::string& error);
+    static std::unique_ptr<DhcpEngine> create(const DhcpEngineConfig& cfg, DhcpTransport& transport,
+                                              std::string& error);
     DhcpEngine(const DhcpEngine&) = delete;
     DhcpEngine& operator=(const DhcpEngine&) = delete;
 
@@ -72,7 +74,8 @@ public:
 private:
     DhcpEngine(const DhcpEngineConfig& cfg, DhcpTransport& transport)
         : cfg_(cfg), transport_(transport), responder_(cfg.responder), records_(4096) {}
-    void send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin, WorkerCounters& counters);
+    void send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin,
+              WorkerCounters& counters);
 
     // A reply waiting for its lease change to be durable.
     struct Pending {

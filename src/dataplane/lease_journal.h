@@ -41,9 +41,7 @@ public:
         if (!ring_.push(LeaseChange{next_seq_, lease})) return 0;
         return next_seq_++;
     }
-    [[nodiscard]] bool has_room(std::size_t n) const noexcept {
-        return next_seq_ - 1 - committed() + n < capacity_;
-    }
+    [[nodiscard]] bool has_room(std::size_t n) const noexcept { return next_seq_ - 1 - committed() + n < capacity_; }
     // Wakes the store after a batch of pushes.
     void notify_store() noexcept {
         std::uint64_t one = 1;

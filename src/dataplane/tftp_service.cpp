@@ -25,10 +25,10 @@ constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
 ResultLabel label_of(TftpResult r) noexcept {
     switch (r) {
-    case TftpResult::Complete: return ResultLabel::complete;
-    case TftpResult::Aborted: return ResultLabel::aborted;
-    case TftpResult::Timeout: return ResultLabel::timeout;
-    default: return ResultLabel::error;
+        case TftpResult::Complete: return ResultLabel::complete;
+        case TftpResult::Aborted: return ResultLabel::aborted;
+        case TftpResult::Timeout: return ResultLabel::timeout;
+        default: return ResultLabel::error;
     }
 }
 
@@ -47,7 +47,8 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       wheel_(cfg.max_transfers),
       by_port_(cfg.max_transfers),
       by_file_(cfg.max_transfers),
-      records_(4096) {}
+      records_(4096) {
+}
 
 std::unique_ptr<TftpService> TftpService::create(const TftpServiceConfig& cfg, TftpTransport& transport,
                                                  std::string& error) {
@@ -130,8 +131,8 @@ void TftpService::note_quirk(Slot& s, Quirk q) noexcept {
     s.quirks = static_cast<std::uint8_t>(s.quirks | (1u << static_cast<unsigned>(q)));
 }
 
-void TftpService::on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from,
-                             std::uint32_t local_ip, Nanos now) {
+void TftpService::on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, std::uint32_t local_ip,
+                             Nanos now) {
     proto::TftpPacket pkt;
     proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
     if (perr != proto::TftpParseError::none) {
@@ -190,20 +191,15 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     proto::RrqDecision decision = proto::decide_rrq(ctx);
     bool restart = false;
     switch (decision) {
-    case proto::RrqDecision::IgnoreRetransmit:
-        note_quirk(slots_[same_port], Quirk::rrq_retransmit);
-        return;
-    case proto::RrqDecision::ReplaceSamePort:
-        // The same client socket asks for something else: it has given up on the old transfer.
-        slots_[same_port].engine.abandon(TftpResult::Aborted);
-        finalize(same_port, now);
-        break;
-    case proto::RrqDecision::SupersedeRace:
-    case proto::RrqDecision::SupersedeProbe:
-        break;  // marked below, once the new transfer has a slot
-    case proto::RrqDecision::Start:
-        restart = recent_probes_.take(ip, fhash, now);
-        break;
+        case proto::RrqDecision::IgnoreRetransmit: note_quirk(slots_[same_port], Quirk::rrq_retransmit); return;
+        case proto::RrqDecision::ReplaceSamePort:
+            // The same client socket asks for something else: it has given up on the old transfer.
+            slots_[same_port].engine.abandon(TftpResult::Aborted);
+            finalize(same_port, now);
+            break;
+        case proto::RrqDecision::SupersedeRace:
+        case proto::RrqDecision::SupersedeProbe: break;  // marked below, once the new transfer has a slot
+        case proto::RrqDecision::Start: restart = recent_probes_.take(ip, fhash, now); break;
     }
 
     if (cfg_.global_active != nullptr &&
@@ -271,19 +267,15 @@ void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
     Slot& s = slots_[idx];
     if (res < 0) {
         switch (-res) {
-        case ENOENT:
-        case ENOTDIR:
-            fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::not_found, now);
-            return;
-        case EXDEV:
-        case ELOOP:
-        case EACCES:
-        case EPERM:
-            fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_escape, now);
-            return;
-        default:
-            fail(idx, TftpErrorCode::NotDefined, "cannot open file", TftpDrop::read_error, now);
-            return;
+            case ENOENT:
+            case ENOTDIR: fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::not_found, now); return;
+            case EXDEV:
+            case ELOOP:
+            case EACCES:
+            case EPERM:
+                fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_escape, now);
+                return;
+            default: fail(idx, TftpErrorCode::NotDefined, "cannot open file", TftpDrop::read_error, now); return;
         }
     }
     struct stat st {};
@@ -343,9 +335,9 @@ TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a
     std::uint64_t size = cache_->size_of(s.file);
     auto in_len = static_cast<std::uint32_t>(std::min<std::uint64_t>(blksize, size - s.na_base.offset));
     switch (cache_->ensure(s.file, s.na_base.offset, in_len)) {
-    case BlockCache::Avail::Failed: return SendOutcome::Failed;
-    case BlockCache::Avail::Pending: return SendOutcome::Parked;
-    case BlockCache::Avail::Ready: break;
+        case BlockCache::Avail::Failed: return SendOutcome::Failed;
+        case BlockCache::Avail::Pending: return SendOutcome::Parked;
+        case BlockCache::Avail::Ready: break;
     }
     std::array<iovec, 2> in{};
     int segs = cache_->map(s.file, s.na_base.offset, in_len, in.data());
@@ -353,8 +345,9 @@ TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a
     proto::MutableBytes out(netascii_buf_.data(), blksize);
     std::size_t n = 0;
     for (int i = 0; i < segs || (segs == 0 && i == 0); ++i) {
-        proto::ConstBytes seg = segs == 0 ? proto::ConstBytes{}
-                                          : proto::ConstBytes(static_cast<const std::uint8_t*>(in[i].iov_base), in[i].iov_len);
+        proto::ConstBytes seg =
+            segs == 0 ? proto::ConstBytes{}
+                      : proto::ConstBytes(static_cast<const std::uint8_t*>(in[i].iov_base), in[i].iov_len);
         n += proto::netascii_encode(seg, cur, out.subspan(n));
     }
     s.na_next = cur;
@@ -387,9 +380,9 @@ TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
     std::uint64_t begin = e.block_offset(a.first_block);
     std::uint64_t end = e.block_offset(last) + e.block_length(last);
     switch (cache_->ensure(s.file, begin, end - begin)) {
-    case BlockCache::Avail::Failed: return SendOutcome::Failed;
-    case BlockCache::Avail::Pending: return SendOutcome::Parked;
-    case BlockCache::Avail::Ready: break;
+        case BlockCache::Avail::Failed: return SendOutcome::Failed;
+        case BlockCache::Avail::Pending: return SendOutcome::Parked;
+        case BlockCache::Avail::Ready: break;
     }
     for (std::uint32_t i = 0; i < a.count; ++i) {
         std::uint64_t block = a.first_block + i;
@@ -402,8 +395,8 @@ TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
         int segs = cache_->map(s.file, e.block_offset(block), len, d.iov.data() + 1);
         d.iovcnt = static_cast<std::uint8_t>(1 + segs);
     }
-    auto sent = static_cast<int>(
-        transport_.send(static_cast<std::uint32_t>(&s - slots_.data()), std::span<const TxDatagram>(tx_.data(), a.count)));
+    auto sent = static_cast<int>(transport_.send(static_cast<std::uint32_t>(&s - slots_.data()),
+                                                 std::span<const TxDatagram>(tx_.data(), a.count)));
     if (sent < static_cast<int>(a.count)) counters_.drop(TransportDrop::tx_failed);
     if (sent > 0) {
         counters_.tx_packets.add(static_cast<std::uint64_t>(sent));
@@ -423,37 +416,37 @@ TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
 void TftpService::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
     Slot& s = slots_[idx];
     switch (a.kind) {
-    case TftpAction::Kind::None: break;
-    case TftpAction::Kind::Oack: {
-        std::size_t len = proto::build_tftp_oack(tx_buf_, s.engine.negotiated());
-        if (len > 0) send_one(s, tx_buf_.data(), len);
-        if (a.retransmit) {
-            counters_.retransmits.add();
-            ++s.retransmits;
-        }
-        break;
-    }
-    case TftpAction::Kind::Error: send_error(s, a.error_code, a.error_message); break;
-    case TftpAction::Kind::Data:
-        switch (send_data(s, a)) {
-        case SendOutcome::Sent:
-            // The retransmit timer runs from when the data really went out (later than the
-            // engine asked, when the send waited for the disk).
-            s.engine.restart_timer(now);
-            break;
-        case SendOutcome::Failed:
-            fail(idx, TftpErrorCode::NotDefined, "read error", TftpDrop::read_error, now);
-            return;
-        case SendOutcome::Parked:
-            s.pending = a;
-            s.state = SlotState::Parked;
-            if (!s.in_parked) {
-                s.in_parked = true;
-                parked_.push_back(idx);
+        case TftpAction::Kind::None: break;
+        case TftpAction::Kind::Oack: {
+            std::size_t len = proto::build_tftp_oack(tx_buf_, s.engine.negotiated());
+            if (len > 0) send_one(s, tx_buf_.data(), len);
+            if (a.retransmit) {
+                counters_.retransmits.add();
+                ++s.retransmits;
             }
             break;
         }
-        break;
+        case TftpAction::Kind::Error: send_error(s, a.error_code, a.error_message); break;
+        case TftpAction::Kind::Data:
+            switch (send_data(s, a)) {
+                case SendOutcome::Sent:
+                    // The retransmit timer runs from when the data really went out (later than the
+                    // engine asked, when the send waited for the disk).
+                    s.engine.restart_timer(now);
+                    break;
+                case SendOutcome::Failed:
+                    fail(idx, TftpErrorCode::NotDefined, "read error", TftpDrop::read_error, now);
+                    return;
+                case SendOutcome::Parked:
+                    s.pending = a;
+                    s.state = SlotState::Parked;
+                    if (!s.in_parked) {
+                        s.in_parked = true;
+                        parked_.push_back(idx);
+                    }
+                    break;
+            }
+            break;
     }
     after_event(idx, now);
 }
@@ -461,18 +454,18 @@ void TftpService::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
 void TftpService::after_event(std::uint32_t idx, Nanos now) {
     Slot& s = slots_[idx];
     switch (s.engine.last_event()) {
-    case TftpEvent::Progress: s.superseded = proto::RrqDecision::Start; break;  // somebody else's
-    case TftpEvent::DuplicateAck: note_quirk(s, Quirk::duplicate_ack); break;
-    case TftpEvent::StrayAck: counters_.drop(TftpDrop::stray_ack); break;
-    case TftpEvent::ProbeAbort:
-        note_quirk(s, Quirk::probe_abort);
-        if (s.superseded != proto::RrqDecision::Start) {
-            credit_restart(s);  // the restart arrived before this probe's ERROR
-        } else {
-            recent_probes_.record(s.ip, s.file_hash, now);
-        }
-        break;
-    default: break;
+        case TftpEvent::Progress: s.superseded = proto::RrqDecision::Start; break;  // somebody else's
+        case TftpEvent::DuplicateAck: note_quirk(s, Quirk::duplicate_ack); break;
+        case TftpEvent::StrayAck: counters_.drop(TftpDrop::stray_ack); break;
+        case TftpEvent::ProbeAbort:
+            note_quirk(s, Quirk::probe_abort);
+            if (s.superseded != proto::RrqDecision::Start) {
+                credit_restart(s);  // the restart arrived before this probe's ERROR
+            } else {
+                recent_probes_.record(s.ip, s.file_hash, now);
+            }
+            break;
+        default: break;
     }
     if (s.engine.finished()) {
         finalize(idx, now);

@@ -16,11 +16,11 @@
 #include "dataplane/block_cache.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/counters.h"
-#include "proto/flat_index.h"
 #include "dataplane/spsc_ring.h"
+#include "dataplane/tftp_transport.h"
 #include "dataplane/timer_wheel.h"
 #include "dataplane/transfer_record.h"
-#include "dataplane/tftp_transport.h"
+#include "proto/flat_index.h"
 #include "proto/netascii.h"
 #include "proto/tftp_rrq_policy.h"
 #include "proto/tftp_transfer.h"
@@ -28,9 +28,9 @@
 namespace rackboot::dataplane {
 
 struct TftpServiceConfig {
-    std::uint16_t id = 0;           // the worker's number, in records
+    std::uint16_t id = 0;  // the worker's number, in records
     proto::TftpLimits limits{};
-    std::uint32_t max_transfers = 20000;   // this worker's table size
+    std::uint32_t max_transfers = 20000;                 // this worker's table size
     std::atomic<std::int64_t>* global_active = nullptr;  // shared cap accounting (per request)
     std::int64_t global_cap = 0;
     const BootTrees* trees = nullptr;
@@ -81,9 +81,9 @@ private:
         proto::TftpAction pending;
         bool has_tid = false;
         std::int32_t file = BlockCache::kNoFile;
-        std::uint32_t ip = 0;     // network order
-        std::uint16_t port = 0;   // host order
-        std::uint32_t seq = 0;    // guards stale open completions
+        std::uint32_t ip = 0;    // network order
+        std::uint16_t port = 0;  // host order
+        std::uint32_t seq = 0;   // guards stale open completions
         std::uint64_t file_hash = 0;
         proto::Nanos started = 0;
         std::uint64_t bytes = 0;
@@ -120,8 +120,7 @@ private:
     void send_one(Slot& s, const std::uint8_t* data, std::size_t len);
     void refuse(const Endpoint& to, std::string_view file, proto::TftpErrorCode code, std::string_view msg,
                 TftpDrop reason, proto::Nanos now);
-    void fail(std::uint32_t idx, proto::TftpErrorCode code, std::string_view msg, TftpDrop reason,
-              proto::Nanos now);
+    void fail(std::uint32_t idx, proto::TftpErrorCode code, std::string_view msg, TftpDrop reason, proto::Nanos now);
     void after_event(std::uint32_t idx, proto::Nanos now);
     void finalize(std::uint32_t idx, proto::Nanos now);
     void note_quirk(Slot& s, Quirk q) noexcept;

@@ -12,8 +12,8 @@
 namespace rackboot::dataplane {
 
 struct Endpoint {
-    std::uint32_t ip = 0;    // network byte order
-    std::uint16_t port = 0;  // host byte order
+    std::uint32_t ip = 0;               // network byte order
+    std::uint16_t port = 0;             // host byte order
     std::array<std::uint8_t, 6> mac{};  // the client's Ethernet address where the backend sees it
 };
 

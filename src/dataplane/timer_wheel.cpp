@@ -4,7 +4,8 @@
 
 namespace rackboot::dataplane {
 
-TimerWheel::TimerWheel(std::uint32_t entries) : nodes_(entries), heads_(kSlots, kNone) {}
+TimerWheel::TimerWheel(std::uint32_t entries) : nodes_(entries), heads_(kSlots, kNone) {
+}
 
 void TimerWheel::arm(std::uint32_t id, proto::Nanos deadline) noexcept {
     if (nodes_[id].armed) cancel(id);

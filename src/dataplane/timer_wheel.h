@@ -12,7 +12,7 @@ namespace rackboot::dataplane {
 
 class TimerWheel {
 public:
-    static constexpr int kTickShift = 23;  // ~8.4 ms ticks
+    static constexpr int kTickShift = 23;          // ~8.4 ms ticks
     static constexpr std::uint32_t kSlots = 1024;  // ~8.6 s horizon
     static constexpr std::uint32_t kNone = UINT32_MAX;
 

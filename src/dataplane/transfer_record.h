@@ -7,10 +7,10 @@
 namespace rackboot::dataplane {
 
 struct TransferRecord {
-    std::uint32_t client_ip = 0;  // network byte order
+    std::uint32_t client_ip = 0;    // network byte order
     std::uint16_t client_port = 0;  // host byte order
     std::uint16_t worker = 0;
-    std::uint64_t bytes = 0;      // payload bytes sent, retransmits included
+    std::uint64_t bytes = 0;  // payload bytes sent, retransmits included
     std::uint64_t file_size = 0;
     std::int64_t duration_ns = 0;
     std::uint32_t retransmits = 0;

@@ -7,7 +7,8 @@
 
 namespace rackboot::dataplane {
 
-void WorkerThreads::start(std::size_t count, const std::vector<int>& cpus, Loop loop, Hook enter, Hook leave) {
+void WorkerThreads::start(std::size_t count, const std::vector<int>& cpus, const Loop& loop, const Hook& enter,
+                          const Hook& leave) {
     stop_.store(false);
     for (std::size_t i = 0; i < count; ++i) {
         int cpu = cpus.empty() ? -1 : cpus[i % cpus.size()];

@@ -23,7 +23,8 @@ public:
     WorkerThreads& operator=(const WorkerThreads&) = delete;
     ~WorkerThreads() { stop(); }
 
-    void start(std::size_t count, const std::vector<int>& cpus, Loop loop, Hook enter = {}, Hook leave = {});
+    void start(std::size_t count, const std::vector<int>& cpus, const Loop& loop, const Hook& enter = {},
+               const Hook& leave = {});
     // Sets the stop flag and joins every thread; safe to call twice.
     void stop();
 

@@ -37,25 +37,25 @@ DhcpParseError walk(ConstBytes area, DhcpOptions& out, bool allow_overload, std:
 
 std::string_view to_string(DhcpMessageType t) noexcept {
     switch (t) {
-    case DhcpMessageType::None: return "none";
-    case DhcpMessageType::Discover: return "discover";
-    case DhcpMessageType::Offer: return "offer";
-    case DhcpMessageType::Request: return "request";
-    case DhcpMessageType::Decline: return "decline";
-    case DhcpMessageType::Ack: return "ack";
-    case DhcpMessageType::Nak: return "nak";
-    case DhcpMessageType::Release: return "release";
-    case DhcpMessageType::Inform: return "inform";
+        case DhcpMessageType::None: return "none";
+        case DhcpMessageType::Discover: return "discover";
+        case DhcpMessageType::Offer: return "offer";
+        case DhcpMessageType::Request: return "request";
+        case DhcpMessageType::Decline: return "decline";
+        case DhcpMessageType::Ack: return "ack";
+        case DhcpMessageType::Nak: return "nak";
+        case DhcpMessageType::Release: return "release";
+        case DhcpMessageType::Inform: return "inform";
     }
     return "unknown";
 }
 
 std::string_view to_string(DhcpParseError e) noexcept {
     switch (e) {
-    case DhcpParseError::none: return "none";
-#define X(name, text)                                                                              \
+        case DhcpParseError::none: return "none";
+#define X(name, text) \
     case DhcpParseError::name: return #name;
-        RACKBOOT_DHCP_PARSE_ERRORS(X)
+            RACKBOOT_DHCP_PARSE_ERRORS(X)
 #undef X
     }
     return "unknown";
@@ -154,7 +154,9 @@ void DhcpWriter::option(std::uint8_t code, ConstBytes data) noexcept {
     } while (!data.empty());
 }
 
-void DhcpWriter::option_u8(std::uint8_t code, std::uint8_t v) noexcept { option(code, ConstBytes(&v, 1)); }
+void DhcpWriter::option_u8(std::uint8_t code, std::uint8_t v) noexcept {
+    option(code, ConstBytes(&v, 1));
+}
 
 void DhcpWriter::option_u32(std::uint8_t code, std::uint32_t v) noexcept {
     std::array<std::uint8_t, 4> b{static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),

@@ -60,14 +60,14 @@ constexpr std::uint8_t kClientGuid = 97;
 constexpr std::uint8_t kEnd = 255;
 }  // namespace dhcp_option
 
-#define RACKBOOT_DHCP_PARSE_ERRORS(X)                                                              \
-    X(truncated_header, "shorter than the BOOTP header and magic cookie")                          \
-    X(bad_cookie, "no DHCP magic cookie")                                                          \
-    X(bad_op, "op is neither BOOTREQUEST nor BOOTREPLY")                                           \
-    X(bad_hlen, "hardware address length over 16")                                                 \
-    X(option_truncated, "an option's length runs past its field")                                  \
-    X(too_many_options, "more option instances than the parser keeps")                             \
-    X(bad_overload, "option 52 malformed or outside the options field")                            \
+#define RACKBOOT_DHCP_PARSE_ERRORS(X)                                     \
+    X(truncated_header, "shorter than the BOOTP header and magic cookie") \
+    X(bad_cookie, "no DHCP magic cookie")                                 \
+    X(bad_op, "op is neither BOOTREQUEST nor BOOTREPLY")                  \
+    X(bad_hlen, "hardware address length over 16")                        \
+    X(option_truncated, "an option's length runs past its field")         \
+    X(too_many_options, "more option instances than the parser keeps")    \
+    X(bad_overload, "option 52 malformed or outside the options field")   \
     X(bad_message_type, "option 53 missing, malformed or out of range")
 
 enum class DhcpParseError : std::uint8_t {

@@ -15,11 +15,11 @@ std::string ip_text(std::uint32_t ip) {
 
 std::string_view to_string(LeaseState s) noexcept {
     switch (s) {
-    case LeaseState::Free: return "free";
-    case LeaseState::Offered: return "offered";
-    case LeaseState::Bound: return "bound";
-    case LeaseState::Released: return "released";
-    case LeaseState::Declined: return "declined";
+        case LeaseState::Free: return "free";
+        case LeaseState::Offered: return "offered";
+        case LeaseState::Bound: return "bound";
+        case LeaseState::Released: return "released";
+        case LeaseState::Declined: return "declined";
     }
     return "unknown";
 }
@@ -30,7 +30,8 @@ LeaseTable::LeaseTable(const LeaseConfig& cfg, std::uint32_t size)
       entries_(size),
       by_mac_(size),
       reserved_by_mac_(static_cast<std::uint32_t>(cfg.mac_reservations.size()) + 1),
-      reserved_by_serial_(static_cast<std::uint32_t>(cfg.serial_reservations.size()) + 1) {}
+      reserved_by_serial_(static_cast<std::uint32_t>(cfg.serial_reservations.size()) + 1) {
+}
 
 std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string& error) {
     if (cfg.prefix < 16 || cfg.prefix > 30) {
@@ -43,7 +44,9 @@ std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string
         error = "--subnet: " + ip_text(cfg.subnet) + " is not the network address of a /" + std::to_string(cfg.prefix);
         return std::nullopt;
     }
-    auto inside = [&](std::uint32_t ip) { return (ip & mask) == cfg.subnet && ip != cfg.subnet && ip != (cfg.subnet | ~mask); };
+    auto inside = [&](std::uint32_t ip) {
+        return (ip & mask) == cfg.subnet && ip != cfg.subnet && ip != (cfg.subnet | ~mask);
+    };
     if (cfg.pool_start > cfg.pool_end || !inside(cfg.pool_start) || !inside(cfg.pool_end)) {
         error = "--pool: " + ip_text(cfg.pool_start) + "-" + ip_text(cfg.pool_end) +
                 " is not an ascending range of host addresses inside the subnet";
@@ -86,7 +89,8 @@ void LeaseTable::restore(const Lease& l) noexcept {
     if (l.mac != 0) by_mac_.put(l.mac, l.ip);
 }
 
-std::optional<std::uint32_t> LeaseTable::reservation(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept {
+std::optional<std::uint32_t> LeaseTable::reservation(std::uint64_t mac,
+                                                     std::optional<std::uint32_t> serial) const noexcept {
     std::uint32_t ip = reserved_by_mac_.find(mac);
     if (ip == FlatIndex::kNone && serial) ip = reserved_by_serial_.find(*serial);
     if (ip == FlatIndex::kNone) return std::nullopt;
@@ -169,7 +173,8 @@ LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::ui
     bool holds_other = false;
     if (held != FlatIndex::kNone && held != ip) {
         const Entry& h = entries_[offset(held)];
-        holds_other = h.mac == mac && (h.state == LeaseState::Offered || h.state == LeaseState::Bound) && h.expires > now;
+        holds_other =
+            h.mac == mac && (h.state == LeaseState::Offered || h.state == LeaseState::Bound) && h.expires > now;
     }
     if (ip == 0 || wrong_reserved || holds_other || !usable_by(ip, mac, serial, now)) return out;
     assign(ip, mac, serial);

@@ -21,8 +21,8 @@ enum class LeaseState : std::uint8_t { Free = 0, Offered = 1, Bound = 2, Release
 
 // One address's record, as persisted.
 struct Lease {
-    std::uint32_t ip = 0;  // host order
-    std::uint64_t mac = 0; // 48-bit MAC in the low bits; 0: nobody
+    std::uint32_t ip = 0;   // host order
+    std::uint64_t mac = 0;  // 48-bit MAC in the low bits; 0: nobody
     LeaseState state = LeaseState::Free;
     std::int64_t expires = 0;  // unix seconds
     std::uint32_t serial = 0;
@@ -33,8 +33,8 @@ struct LeaseConfig {
     std::uint32_t subnet = 0;  // network address, host order
     std::uint8_t prefix = 24;  // 16..30
     std::uint32_t pool_start = 0;
-    std::uint32_t pool_end = 0;  // inclusive
-    std::uint32_t server_ip = 0; // never handed out
+    std::uint32_t pool_end = 0;   // inclusive
+    std::uint32_t server_ip = 0;  // never handed out
     std::uint32_t lease_time = 3600;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> mac_reservations;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
@@ -56,7 +56,7 @@ public:
 
     struct Offer {
         bool ok = false;
-        Lease lease;                 // the entry after the offer (persist it before replying)
+        Lease lease;                     // the entry after the offer (persist it before replying)
         bool unrequested_again = false;  // this MAC already held an offer it never REQUESTed
     };
     [[nodiscard]] Offer offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested,
@@ -98,7 +98,8 @@ private:
     [[nodiscard]] std::uint32_t offset(std::uint32_t ip) const noexcept { return ip - cfg_.subnet; }
     [[nodiscard]] bool usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
                                  std::int64_t now) const noexcept;
-    [[nodiscard]] std::optional<std::uint32_t> reservation(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
+    [[nodiscard]] std::optional<std::uint32_t> reservation(std::uint64_t mac,
+                                                           std::optional<std::uint32_t> serial) const noexcept;
     void assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial) noexcept;
 
     LeaseConfig cfg_;

@@ -8,11 +8,10 @@ namespace rackboot::proto {
 namespace {
 
 constexpr std::array<std::uint8_t, 35> kPxeVendorOptions = {
-    0x06, 0x01, 0x03,                    // discovery control: 3
-    0x0a, 0x04, 0x00, 'P', 'X', 'E',     // menu prompt: timeout 0, "PXE"
-    0x09, 0x17, 0x00, 0x00, 0x14,        // boot menu: type 0, 20 bytes of text
-    'R', 'a', 's', 'p', 'b', 'e', 'r', 'r', 'y', ' ', 'P', 'i', ' ', 'B', 'o', 'o', 't', ' ', ' ', ' ',
-    0xff,
+    0x06, 0x01, 0x03,                   // discovery control: 3
+    0x0a, 0x04, 0x00, 'P',  'X',  'E',  // menu prompt: timeout 0, "PXE"
+    0x09, 0x17, 0x00, 0x00, 0x14,       // boot menu: type 0, 20 bytes of text
+    'R',  'a',  's',  'p',  'b',  'e', 'r', 'r', 'y', ' ', 'P', 'i', ' ', 'B', 'o', 'o', 't', ' ', ' ', ' ', 0xff,
 };
 
 }  // namespace
@@ -22,7 +21,9 @@ std::vector<Oui> default_pi_ouis() {
             {0x2c, 0xcf, 0x67}, {0x28, 0xcd, 0xc1}, {0x88, 0xa2, 0x9e}};
 }
 
-ConstBytes pi_pxe_vendor_options() noexcept { return kPxeVendorOptions; }
+ConstBytes pi_pxe_vendor_options() noexcept {
+    return kPxeVendorOptions;
+}
 
 PiIdentity recognise_pi(const DhcpPacket& pkt, const std::vector<Oui>& ouis) noexcept {
     PiIdentity id;

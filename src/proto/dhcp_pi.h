@@ -25,8 +25,8 @@ struct PiIdentity {
     bool is_pi = false;
     bool vendor_class = false;  // option 60 is the Pi's PXE string
     bool oui_match = false;
-    bool guid_rpi = false;      // option 97 begins with "RPi"
-    int model = 0;              // 4 or 5 when option 97 says so, else 0
+    bool guid_rpi = false;                // option 97 begins with "RPi"
+    int model = 0;                        // 4 or 5 when option 97 says so, else 0
     std::optional<std::uint32_t> serial;  // from option 97 (Pi 4/5)
 };
 

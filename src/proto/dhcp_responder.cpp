@@ -6,7 +6,8 @@
 
 namespace rackboot::proto {
 
-void add_pi_boot_options(DhcpWriter& w, const DhcpPacket& req, std::uint32_t server_ip, std::uint32_t tftp_ip) noexcept {
+void add_pi_boot_options(DhcpWriter& w, const DhcpPacket& req, std::uint32_t server_ip,
+                         std::uint32_t tftp_ip) noexcept {
     w.option_text(dhcp_option::kVendorClass, "PXEClient");
     if (auto guid = req.options.find(dhcp_option::kClientGuid)) w.option(dhcp_option::kClientGuid, *guid);
     w.option(dhcp_option::kVendorSpecific, pi_pxe_vendor_options());

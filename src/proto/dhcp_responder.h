@@ -9,23 +9,23 @@
 #include <vector>
 
 #include "proto/dhcp_codec.h"
-#include "proto/reason_list.h"
 #include "proto/dhcp_pi.h"
+#include "proto/reason_list.h"
 
 namespace rackboot::proto {
 
 enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
 
-#define RACKBOOT_DHCP_VERDICTS(X)                                                                  \
-    X(replied, info, "a reply was built")                                                                \
-    X(accepted, info, "handled, and no reply is due (RELEASE, DECLINE)")                                 \
-    X(malformed, warning, "not a valid DHCP message")                                                       \
-    X(not_a_pi, info, "proxy mode answers Raspberry Pis only")                                           \
-    X(bad_mac, warning, "hardware address missing or all zeroes")                                           \
-    X(not_a_request, info, "BOOTREPLY or a message type a server does not answer")                       \
-    X(no_free_address, error, "the pool is exhausted")                                                    \
-    X(other_server, info, "the client chose another server's offer")                                     \
-    X(not_our_subnet, warning, "relayed from a subnet we do not serve")                                     \
+#define RACKBOOT_DHCP_VERDICTS(X)                                                  \
+    X(replied, info, "a reply was built")                                          \
+    X(accepted, info, "handled, and no reply is due (RELEASE, DECLINE)")           \
+    X(malformed, warning, "not a valid DHCP message")                              \
+    X(not_a_pi, info, "proxy mode answers Raspberry Pis only")                     \
+    X(bad_mac, warning, "hardware address missing or all zeroes")                  \
+    X(not_a_request, info, "BOOTREPLY or a message type a server does not answer") \
+    X(no_free_address, error, "the pool is exhausted")                             \
+    X(other_server, info, "the client chose another server's offer")               \
+    X(not_our_subnet, warning, "relayed from a subnet we do not serve")            \
     X(busy, error, "too many replies waiting for the lease store")
 
 RACKBOOT_DEFINE_REASONS(DhcpVerdict, RACKBOOT_DHCP_VERDICTS)
@@ -56,7 +56,6 @@ public:
 
     // `local_ip` is our address on the interface the request arrived on (host order).
     [[nodiscard]] DhcpReply handle(const DhcpPacket& req, std::uint32_t local_ip, MutableBytes out) const noexcept;
-
 
 private:
     DhcpResponderConfig cfg_;

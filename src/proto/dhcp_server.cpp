@@ -43,7 +43,8 @@ std::size_t DhcpServer::build(const DhcpPacket& req, DhcpMessageType type, std::
             std::array<std::uint8_t, std::size_t{4} * 8> dns{};
             std::size_t n = std::min<std::size_t>(cfg_.dns.size(), 8);
             for (std::size_t i = 0; i < n; ++i) {
-                for (int b = 0; b < 4; ++b) dns[i * 4 + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(cfg_.dns[i] >> (24 - 8 * b));
+                for (int b = 0; b < 4; ++b)
+                    dns[i * 4 + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(cfg_.dns[i] >> (24 - 8 * b));
             }
             w.option(dhcp_option::kDns, ConstBytes(dns.data(), n * 4));
         }
@@ -77,50 +78,47 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
     r.dest = reply_destination(req, r.dest_ip);
 
     switch (req.type) {
-    case DhcpMessageType::Discover: {
-        LeaseTable::Offer offer = leases_.offer(key, serial, option_ip(req, dhcp_option::kRequestedIp).value_or(0), now);
-        if (!offer.ok) {
-            r.verdict = DhcpVerdict::no_free_address;
+        case DhcpMessageType::Discover: {
+            LeaseTable::Offer offer =
+                leases_.offer(key, serial, option_ip(req, dhcp_option::kRequestedIp).value_or(0), now);
+            if (!offer.ok) {
+                r.verdict = DhcpVerdict::no_free_address;
+                return res;
+            }
+            res.change = offer.lease;
+            res.offer_without_request = offer.unrequested_again;
+            r.length = build(req, DhcpMessageType::Offer, offer.lease.ip, server_ip, r.pi, out);
+            break;
+        }
+        case DhcpMessageType::Request: {
+            auto sid = option_ip(req, dhcp_option::kServerId);
+            if (sid && *sid != server_ip) {
+                res.change = leases_.withdraw_offer(key, now);
+                r.verdict = DhcpVerdict::other_server;
+                return res;
+            }
+            std::uint32_t ip = option_ip(req, dhcp_option::kRequestedIp).value_or(req.ciaddr);
+            LeaseTable::Request got = leases_.request(key, serial, ip, now);
+            if (got.outcome == LeaseTable::Request::Outcome::Ack) {
+                res.change = got.lease;
+                r.length = build(req, DhcpMessageType::Ack, ip, server_ip, r.pi, out);
+            } else {
+                r.length = build(req, DhcpMessageType::Nak, 0, server_ip, r.pi, out);
+                // A NAK goes to the relay or is broadcast, never to the refused address.
+                if (r.dest == DhcpReply::Dest::Client) r.dest = DhcpReply::Dest::Broadcast;
+            }
+            break;
+        }
+        case DhcpMessageType::Release:
+            res.change = leases_.release(key, req.ciaddr, now);
+            r.verdict = DhcpVerdict::accepted;
             return res;
-        }
-        res.change = offer.lease;
-        res.offer_without_request = offer.unrequested_again;
-        r.length = build(req, DhcpMessageType::Offer, offer.lease.ip, server_ip, r.pi, out);
-        break;
-    }
-    case DhcpMessageType::Request: {
-        auto sid = option_ip(req, dhcp_option::kServerId);
-        if (sid && *sid != server_ip) {
-            res.change = leases_.withdraw_offer(key, now);
-            r.verdict = DhcpVerdict::other_server;
+        case DhcpMessageType::Decline:
+            res.change = leases_.decline(key, option_ip(req, dhcp_option::kRequestedIp).value_or(0), now);
+            r.verdict = DhcpVerdict::accepted;
             return res;
-        }
-        std::uint32_t ip = option_ip(req, dhcp_option::kRequestedIp).value_or(req.ciaddr);
-        LeaseTable::Request got = leases_.request(key, serial, ip, now);
-        if (got.outcome == LeaseTable::Request::Outcome::Ack) {
-            res.change = got.lease;
-            r.length = build(req, DhcpMessageType::Ack, ip, server_ip, r.pi, out);
-        } else {
-            r.length = build(req, DhcpMessageType::Nak, 0, server_ip, r.pi, out);
-            // A NAK goes to the relay or is broadcast, never to the refused address.
-            if (r.dest == DhcpReply::Dest::Client) r.dest = DhcpReply::Dest::Broadcast;
-        }
-        break;
-    }
-    case DhcpMessageType::Release:
-        res.change = leases_.release(key, req.ciaddr, now);
-        r.verdict = DhcpVerdict::accepted;
-        return res;
-    case DhcpMessageType::Decline:
-        res.change = leases_.decline(key, option_ip(req, dhcp_option::kRequestedIp).value_or(0), now);
-        r.verdict = DhcpVerdict::accepted;
-        return res;
-    case DhcpMessageType::Inform:
-        r.length = build(req, DhcpMessageType::Ack, 0, server_ip, r.pi, out);
-        break;
-    default:
-        r.verdict = DhcpVerdict::not_a_request;
-        return res;
+        case DhcpMessageType::Inform: r.length = build(req, DhcpMessageType::Ack, 0, server_ip, r.pi, out); break;
+        default: r.verdict = DhcpVerdict::not_a_request; return res;
     }
     r.verdict = r.length > 0 ? DhcpVerdict::replied : DhcpVerdict::malformed;
     return res;

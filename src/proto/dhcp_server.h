@@ -14,17 +14,17 @@
 namespace rackboot::proto {
 
 struct DhcpServerConfig {
-    std::uint32_t server_ip = 0;  // option 54 and never handed out; 0: the receiving interface's
-    std::uint32_t tftp_ip = 0;    // 0: the server
-    std::uint32_t router = 0;     // option 3 when set
+    std::uint32_t server_ip = 0;     // option 54 and never handed out; 0: the receiving interface's
+    std::uint32_t tftp_ip = 0;       // 0: the server
+    std::uint32_t router = 0;        // option 3 when set
     std::vector<std::uint32_t> dns;  // option 6 when set
     std::vector<Oui> pi_ouis = default_pi_ouis();
 };
 
 struct DhcpServerResult {
     DhcpReply reply;
-    std::optional<Lease> change;             // persist before sending the reply
-    bool offer_without_request = false;      // the Pi quirk, seen again on this MAC
+    std::optional<Lease> change;         // persist before sending the reply
+    bool offer_without_request = false;  // the Pi quirk, seen again on this MAC
 };
 
 class DhcpServer {

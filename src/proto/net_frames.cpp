@@ -13,7 +13,9 @@ constexpr std::uint16_t kEtherArp = 0x0806;
 constexpr std::uint8_t kProtoIcmp = 1;
 constexpr std::uint8_t kProtoUdp = 17;
 
-std::uint16_t rd16(ConstBytes b, std::size_t o) noexcept { return static_cast<std::uint16_t>((b[o] << 8) | b[o + 1]); }
+std::uint16_t rd16(ConstBytes b, std::size_t o) noexcept {
+    return static_cast<std::uint16_t>((b[o] << 8) | b[o + 1]);
+}
 std::uint32_t rd32(ConstBytes b, std::size_t o) noexcept {
     return (std::uint32_t{b[o]} << 24) | (std::uint32_t{b[o + 1]} << 16) | (std::uint32_t{b[o + 2]} << 8) | b[o + 3];
 }
@@ -79,7 +81,8 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     bool to_us = out.dst_mac == us.mac || out.dst_mac == kBroadcastMac;
     if (type == kEtherArp) {
         // htype 1, ptype IPv4, hlen 6, plen 4, op, sha, spa, tha, tpa
-        if (f.size() < kEthHeaderSize + 28 || rd16(f, 14) != 1 || rd16(f, 16) != kEtherIpv4 || f[18] != 6 || f[19] != 4) {
+        if (f.size() < kEthHeaderSize + 28 || rd16(f, 14) != 1 || rd16(f, 16) != kEtherIpv4 || f[18] != 6 ||
+            f[19] != 4) {
             return drop(out, FrameDrop::arp_malformed);
         }
         std::uint16_t op = rd16(f, 20);
@@ -152,7 +155,8 @@ bool peek_udp_owner_key(ConstBytes f, std::uint32_t& src_ip, std::uint16_t& dst_
     if (f.size() < kEthHeaderSize + kIpv4HeaderSize || rd16(f, 12) != kEtherIpv4) return false;
     ConstBytes ip = f.subspan(kEthHeaderSize);
     std::size_t ihl = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
-    if ((ip[0] >> 4) != 4 || ihl < kIpv4HeaderSize || ip[9] != kProtoUdp || ip.size() < ihl + kUdpHeaderSize) return false;
+    if ((ip[0] >> 4) != 4 || ihl < kIpv4HeaderSize || ip[9] != kProtoUdp || ip.size() < ihl + kUdpHeaderSize)
+        return false;
     if ((rd16(ip, 6) & 0x3fff) != 0) return false;  // a fragment: only the first has the port
     src_ip = rd32(ip, 12);
     dst_port = rd16(ip, ihl + 2);
@@ -161,7 +165,7 @@ bool peek_udp_owner_key(ConstBytes f, std::uint32_t& src_ip, std::uint16_t& dst_
 
 // IPv4-over-Ethernet ARP: opcode, sender and target.
 static std::size_t build_arp(MutableBytes out, const MacAddr& eth_dst, const LocalAddress& us, std::uint16_t op,
-                      const MacAddr& target_mac, std::uint32_t target_ip) noexcept {
+                             const MacAddr& target_mac, std::uint32_t target_ip) noexcept {
     ByteWriter w(out);
     write_eth(w, eth_dst, us.mac, kEtherArp);
     w.be16(1);
@@ -180,7 +184,8 @@ std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const Fram
     return build_arp(out, req.src_mac, us, 2, req.src_mac, req.src_ip);
 }
 
-std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip, bool gratuitous) noexcept {
+std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip,
+                              bool gratuitous) noexcept {
     return build_arp(out, kBroadcastMac, us, 1, MacAddr{}, gratuitous ? us.ip : target_ip);
 }
 

@@ -20,20 +20,20 @@ constexpr std::size_t kIpv4HeaderSize = 20;
 constexpr std::size_t kUdpHeaderSize = 8;
 constexpr std::size_t kUdpFrameOverhead = kEthHeaderSize + kIpv4HeaderSize + kUdpHeaderSize;
 
-#define RACKBOOT_FRAME_DROPS(X)                                                                    \
-    X(runt, warning, "shorter than an Ethernet header")                                                     \
-    X(other_ethertype, info, "neither IPv4 nor ARP")                                                     \
-    X(not_our_mac, info, "unicast to another MAC")                                                       \
-    X(arp_malformed, warning, "ARP that is not IPv4 over Ethernet")                                         \
-    X(arp_not_for_us, info, "ARP for another address")                                                   \
-    X(ip_malformed, warning, "bad IPv4 version, header length or total length")                             \
-    X(ip_bad_checksum, warning, "IPv4 header checksum wrong")                                               \
-    X(ip_fragment, warning, "IPv4 fragment")                                                                \
-    X(ip_not_for_us, info, "to another IPv4 address")                                                    \
-    X(other_protocol, info, "neither UDP nor ICMP")                                                      \
-    X(udp_malformed, warning, "UDP length wrong")                                                           \
-    X(udp_bad_checksum, warning, "UDP checksum wrong")                                                      \
-    X(icmp_not_echo, info, "ICMP other than an echo request")                                            \
+#define RACKBOOT_FRAME_DROPS(X)                                                 \
+    X(runt, warning, "shorter than an Ethernet header")                         \
+    X(other_ethertype, info, "neither IPv4 nor ARP")                            \
+    X(not_our_mac, info, "unicast to another MAC")                              \
+    X(arp_malformed, warning, "ARP that is not IPv4 over Ethernet")             \
+    X(arp_not_for_us, info, "ARP for another address")                          \
+    X(ip_malformed, warning, "bad IPv4 version, header length or total length") \
+    X(ip_bad_checksum, warning, "IPv4 header checksum wrong")                   \
+    X(ip_fragment, warning, "IPv4 fragment")                                    \
+    X(ip_not_for_us, info, "to another IPv4 address")                           \
+    X(other_protocol, info, "neither UDP nor ICMP")                             \
+    X(udp_malformed, warning, "UDP length wrong")                               \
+    X(udp_bad_checksum, warning, "UDP checksum wrong")                          \
+    X(icmp_not_echo, info, "ICMP other than an echo request")                   \
     X(icmp_bad_checksum, warning, "ICMP checksum wrong")
 
 RACKBOOT_DEFINE_REASONS(FrameDrop, RACKBOOT_FRAME_DROPS)
@@ -48,7 +48,7 @@ struct FrameInfo {
     std::uint32_t dst_ip = 0;
     std::uint16_t src_port = 0;
     std::uint16_t dst_port = 0;
-    ConstBytes payload;        // UDP payload, or the ICMP message
+    ConstBytes payload;  // UDP payload, or the ICMP message
     std::size_t ip_offset = 0;
     bool partial_checksum = false;  // UDP checksum left partial by a local kernel sender (offload)
 };
@@ -74,7 +74,8 @@ struct LocalAddress {
 [[nodiscard]] std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& request) noexcept;
 [[nodiscard]] std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip,
                                             bool gratuitous) noexcept;
-[[nodiscard]] std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& echo) noexcept;
+[[nodiscard]] std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us,
+                                                const FrameInfo& echo) noexcept;
 
 // Ethernet + IPv4 + UDP headers (42 bytes) for a datagram whose payload has `payload_len` bytes and
 // whose UDP checksum is `udp_checksum` (host order; compute it with udp_checksum()).
@@ -84,7 +85,8 @@ struct LocalAddress {
                                             std::uint16_t udp_checksum) noexcept;
 // The UDP checksum over the pseudo-header, UDP header and payload pieces (0 is sent as 0xffff).
 [[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
-                                         std::uint16_t dst_port, const ConstBytes* pieces, std::size_t npieces) noexcept;
+                                         std::uint16_t dst_port, const ConstBytes* pieces,
+                                         std::size_t npieces) noexcept;
 // The same, with the payload's sum already taken (InetChecksum::partial() over `payload_len` bytes
 // from an even start): lets a sender reuse the sum of a block it sends again.
 [[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,

@@ -11,8 +11,8 @@
 namespace rackboot::proto {
 
 struct NetasciiCursor {
-    std::uint64_t offset = 0;   // next input byte to encode
-    std::uint8_t pending = 0;   // second byte of an expansion split across blocks
+    std::uint64_t offset = 0;  // next input byte to encode
+    std::uint8_t pending = 0;  // second byte of an expansion split across blocks
     bool has_pending = false;
 };
 

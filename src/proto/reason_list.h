@@ -34,15 +34,17 @@ struct ReasonInfo {
 #define RACKBOOT_REASON_INFO_(name, severity, text) \
     ::rackboot::proto::ReasonInfo{#name, text, ::rackboot::proto::Severity::severity},
 
-#define RACKBOOT_DEFINE_REASONS(Enum, LIST)                                                                \
-    enum class Enum : std::uint8_t { LIST(RACKBOOT_REASON_ENUM_) count_ };                                 \
-    inline constexpr ::rackboot::proto::ReasonInfo k##Enum##Reasons[] = {LIST(RACKBOOT_REASON_INFO_)};     \
-    [[nodiscard]] constexpr const ::rackboot::proto::ReasonInfo& reason_info(Enum e) noexcept {            \
-        return k##Enum##Reasons[static_cast<std::size_t>(e) < std::size(k##Enum##Reasons)                  \
-                                    ? static_cast<std::size_t>(e)                                          \
-                                    : 0];                                                                  \
-    }                                                                                                      \
-    [[nodiscard]] constexpr std::string_view to_string(Enum e) noexcept {                                  \
+#define RACKBOOT_DEFINE_REASONS(Enum, LIST)                                                                 \
+    enum class Enum : std::uint8_t { LIST(RACKBOOT_REASON_ENUM_) count_ };                                  \
+    inline constexpr ::rackboot::proto::ReasonInfo k##Enum##Reasons[] = {LIST(RACKBOOT_REASON_INFO_)};      \
+    [[nodiscard]] constexpr const ::rackboot::proto::ReasonInfo& reason_info(Enum e) noexcept {             \
+        return k##Enum##Reasons[static_cast<std::size_t>(e) < std::size(k##Enum##Reasons)                   \
+                                    ? static_cast<std::size_t>(e)                                           \
+                                    : 0];                                                                   \
+    }                                                                                                       \
+    [[nodiscard]] constexpr std::string_view to_string(Enum e) noexcept {                                   \
         return static_cast<std::size_t>(e) < std::size(k##Enum##Reasons) ? reason_info(e).name : "unknown"; \
-    }                                                                                                      \
-    [[nodiscard]] constexpr std::size_t reason_count(Enum) noexcept { return std::size(k##Enum##Reasons); }
+    }                                                                                                       \
+    [[nodiscard]] constexpr std::size_t reason_count(Enum) noexcept {                                       \
+        return std::size(k##Enum##Reasons);                                                                 \
+    }

@@ -4,7 +4,9 @@ namespace rackboot::proto {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 TftpParseError parse_options(ByteReader& r, TftpOptionList& out) noexcept {
     out.count = 0;
@@ -50,49 +52,48 @@ TftpParseError parse_tftp(ConstBytes datagram, TftpPacket& out) noexcept {
     out.options.count = 0;
 
     switch (out.opcode) {
-    case TftpOpcode::Rrq:
-    case TftpOpcode::Wrq: {
-        auto filename = r.cstring();
-        if (!filename) return TftpParseError::unterminated_filename;
-        if (filename->empty()) return TftpParseError::empty_filename;
-        auto mode = r.cstring();
-        if (!mode) return TftpParseError::unterminated_mode;
-        if (iequals(*mode, "octet")) {
-            out.mode = TftpMode::Octet;
-        } else if (iequals(*mode, "netascii")) {
-            out.mode = TftpMode::Netascii;
-        } else if (iequals(*mode, "mail")) {
-            out.mode = TftpMode::Mail;
-        } else {
-            return TftpParseError::bad_mode;
+        case TftpOpcode::Rrq:
+        case TftpOpcode::Wrq: {
+            auto filename = r.cstring();
+            if (!filename) return TftpParseError::unterminated_filename;
+            if (filename->empty()) return TftpParseError::empty_filename;
+            auto mode = r.cstring();
+            if (!mode) return TftpParseError::unterminated_mode;
+            if (iequals(*mode, "octet")) {
+                out.mode = TftpMode::Octet;
+            } else if (iequals(*mode, "netascii")) {
+                out.mode = TftpMode::Netascii;
+            } else if (iequals(*mode, "mail")) {
+                out.mode = TftpMode::Mail;
+            } else {
+                return TftpParseError::bad_mode;
+            }
+            out.filename = *filename;
+            return parse_options(r, out.options);
         }
-        out.filename = *filename;
-        return parse_options(r, out.options);
-    }
-    case TftpOpcode::Data:
-    case TftpOpcode::Ack: {
-        auto block = r.be16();
-        if (!block) return TftpParseError::truncated;
-        out.block = *block;
-        out.payload = r.rest();
-        return TftpParseError::none;
-    }
-    case TftpOpcode::Error: {
-        auto code = r.be16();
-        if (!code) return TftpParseError::truncated;
-        out.error_code = static_cast<TftpErrorCode>(*code);
-        // Be lenient: a message without its NUL is still a message.
-        auto msg = r.cstring();
-        if (msg) {
-            out.error_message = *msg;
-        } else {
-            ConstBytes rest = r.rest();
-            out.error_message = std::string_view(reinterpret_cast<const char*>(rest.data()), rest.size());
+        case TftpOpcode::Data:
+        case TftpOpcode::Ack: {
+            auto block = r.be16();
+            if (!block) return TftpParseError::truncated;
+            out.block = *block;
+            out.payload = r.rest();
+            return TftpParseError::none;
         }
-        return TftpParseError::none;
-    }
-    case TftpOpcode::Oack:
-        return parse_options(r, out.options);
+        case TftpOpcode::Error: {
+            auto code = r.be16();
+            if (!code) return TftpParseError::truncated;
+            out.error_code = static_cast<TftpErrorCode>(*code);
+            // Be lenient: a message without its NUL is still a message.
+            auto msg = r.cstring();
+            if (msg) {
+                out.error_message = *msg;
+            } else {
+                ConstBytes rest = r.rest();
+                out.error_message = std::string_view(reinterpret_cast<const char*>(rest.data()), rest.size());
+            }
+            return TftpParseError::none;
+        }
+        case TftpOpcode::Oack: return parse_options(r, out.options);
     }
     return TftpParseError::bad_opcode;
 }
@@ -129,8 +130,8 @@ std::size_t build_tftp_oack(MutableBytes out, const TftpOptionList& options) noe
     return w.ok() ? w.size() : 0;
 }
 
-std::size_t build_tftp_request(MutableBytes out, TftpOpcode op, std::string_view filename,
-                               std::string_view mode, const TftpOptionList& options) noexcept {
+std::size_t build_tftp_request(MutableBytes out, TftpOpcode op, std::string_view filename, std::string_view mode,
+                               const TftpOptionList& options) noexcept {
     ByteWriter w(out);
     w.be16(static_cast<std::uint16_t>(op));
     w.cstring(filename);

@@ -30,16 +30,16 @@ enum class TftpErrorCode : std::uint16_t {
 enum class TftpMode : std::uint8_t { Octet, Netascii, Mail };
 
 // Why a datagram is not a valid TFTP packet. Each value names a drop reason.
-#define RACKBOOT_TFTP_PARSE_ERRORS(X)                                                              \
-    X(none, info, "a valid packet")                                                                \
-    X(truncated, warning, "shorter than its opcode and fixed fields")                                       \
-    X(bad_opcode, warning, "opcode outside 1..6")                                                           \
-    X(unterminated_filename, warning, "filename has no NUL terminator")                                     \
-    X(unterminated_mode, warning, "mode has no NUL terminator")                                             \
-    X(empty_filename, warning, "filename is empty")                                                         \
-    X(bad_mode, warning, "mode is not octet, netascii or mail")                                             \
-    X(unterminated_option, warning, "option name or value has no NUL terminator")                           \
-    X(too_many_options, warning, "more options than the parser keeps")                                      \
+#define RACKBOOT_TFTP_PARSE_ERRORS(X)                                             \
+    X(none, info, "a valid packet")                                               \
+    X(truncated, warning, "shorter than its opcode and fixed fields")             \
+    X(bad_opcode, warning, "opcode outside 1..6")                                 \
+    X(unterminated_filename, warning, "filename has no NUL terminator")           \
+    X(unterminated_mode, warning, "mode has no NUL terminator")                   \
+    X(empty_filename, warning, "filename is empty")                               \
+    X(bad_mode, warning, "mode is not octet, netascii or mail")                   \
+    X(unterminated_option, warning, "option name or value has no NUL terminator") \
+    X(too_many_options, warning, "more options than the parser keeps")            \
     X(empty_option_name, warning, "option with an empty name")
 
 RACKBOOT_DEFINE_REASONS(TftpParseError, RACKBOOT_TFTP_PARSE_ERRORS)
@@ -80,8 +80,7 @@ struct TftpPacket {
 // Builders return the number of bytes written, or 0 when the buffer is too small.
 [[nodiscard]] std::size_t build_tftp_data_header(MutableBytes out, std::uint16_t block) noexcept;
 [[nodiscard]] std::size_t build_tftp_ack(MutableBytes out, std::uint16_t block) noexcept;
-[[nodiscard]] std::size_t build_tftp_error(MutableBytes out, TftpErrorCode code,
-                                           std::string_view message) noexcept;
+[[nodiscard]] std::size_t build_tftp_error(MutableBytes out, TftpErrorCode code, std::string_view message) noexcept;
 [[nodiscard]] std::size_t build_tftp_oack(MutableBytes out, const TftpOptionList& options) noexcept;
 [[nodiscard]] std::size_t build_tftp_request(MutableBytes out, TftpOpcode op, std::string_view filename,
                                              std::string_view mode, const TftpOptionList& options) noexcept;

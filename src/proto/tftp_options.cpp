@@ -24,9 +24,8 @@ bool parse_decimal(std::string_view text, std::uint64_t max, std::uint64_t& out)
     return true;
 }
 
-TftpNegotiationResult negotiate_tftp_options(const TftpOptionList& requested, TftpMode mode,
-                                             std::uint64_t file_size, const TftpLimits& limits,
-                                             TftpNegotiated& out) noexcept {
+TftpNegotiationResult negotiate_tftp_options(const TftpOptionList& requested, TftpMode mode, std::uint64_t file_size,
+                                             const TftpLimits& limits, TftpNegotiated& out) noexcept {
     out = TftpNegotiated{};
     out.timeout = limits.default_timeout;
     out.tsize = file_size;

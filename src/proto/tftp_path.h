@@ -12,13 +12,13 @@
 
 namespace rackboot::proto {
 
-#define RACKBOOT_PATH_VERDICTS(X)                                                                  \
-    X(ok, info, "path is acceptable")                                                                    \
-    X(absolute, warning, "absolute path")                                                                   \
-    X(parent_reference, warning, "'..' path component")                                                     \
-    X(backslash, warning, "backslash in path")                                                              \
-    X(control_char, warning, "NUL or control character in path")                                           \
-    X(too_long, warning, "path or component too long")                                                      \
+#define RACKBOOT_PATH_VERDICTS(X)                                \
+    X(ok, info, "path is acceptable")                            \
+    X(absolute, warning, "absolute path")                        \
+    X(parent_reference, warning, "'..' path component")          \
+    X(backslash, warning, "backslash in path")                   \
+    X(control_char, warning, "NUL or control character in path") \
+    X(too_long, warning, "path or component too long")           \
     X(empty, warning, "empty path or trailing slash")
 
 RACKBOOT_DEFINE_REASONS(PathVerdict, RACKBOOT_PATH_VERDICTS)
@@ -31,9 +31,9 @@ constexpr std::size_t kMaxComponentLength = 255;
 struct BootPrefix {
     enum class Kind : std::uint8_t { None, Serial, Mac };
     Kind kind = Kind::None;
-    std::uint32_t serial = 0;             // Kind::Serial
-    std::array<std::uint8_t, 6> mac{};     // Kind::Mac
-    std::string_view rest;                 // the path after "PREFIX/" (whole path for None)
+    std::uint32_t serial = 0;           // Kind::Serial
+    std::array<std::uint8_t, 6> mac{};  // Kind::Mac
+    std::string_view rest;              // the path after "PREFIX/" (whole path for None)
 };
 
 // Splits "SERIAL/rest" (8 hex digits) or "aa-bb-cc-dd-ee-ff/rest" from a checked path.

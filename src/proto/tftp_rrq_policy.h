@@ -12,11 +12,11 @@
 namespace rackboot::proto {
 
 enum class RrqDecision : std::uint8_t {
-    Start,               // a new transfer, nothing else to do
-    IgnoreRetransmit,    // same client port, same file, transfer running: do not start another
-    ReplaceSamePort,     // same client port asks for another file: the old transfer is abandoned
-    SupersedeRace,       // firmware#1700: old transfer acked the OACK and sits at block 0
-    SupersedeProbe,      // old transfer was a probe that went silent: probe, then restart
+    Start,             // a new transfer, nothing else to do
+    IgnoreRetransmit,  // same client port, same file, transfer running: do not start another
+    ReplaceSamePort,   // same client port asks for another file: the old transfer is abandoned
+    SupersedeRace,     // firmware#1700: old transfer acked the OACK and sits at block 0
+    SupersedeProbe,    // old transfer was a probe that went silent: probe, then restart
 };
 
 // A superseded transfer is not killed at once: another client behind the same address (NAT, a

@@ -6,11 +6,11 @@ namespace rackboot::proto {
 
 std::string_view to_string(TftpResult r) noexcept {
     switch (r) {
-    case TftpResult::Running: return "running";
-    case TftpResult::Complete: return "complete";
-    case TftpResult::Aborted: return "aborted";
-    case TftpResult::Timeout: return "timeout";
-    case TftpResult::Error: return "error";
+        case TftpResult::Running: return "running";
+        case TftpResult::Complete: return "complete";
+        case TftpResult::Aborted: return "aborted";
+        case TftpResult::Timeout: return "timeout";
+        case TftpResult::Error: return "error";
     }
     return "unknown";
 }
@@ -21,8 +21,8 @@ std::uint32_t TftpTransfer::block_length(std::uint64_t block) const noexcept {
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(neg_.blksize, size_ - off));
 }
 
-TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t file_size,
-                               const TftpLimits& limits, Nanos now) noexcept {
+TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t file_size, const TftpLimits& limits,
+                               Nanos now) noexcept {
     neg_ = negotiated;
     limits_ = limits;
     size_ = file_size;
@@ -68,7 +68,9 @@ TftpAction TftpTransfer::send_window(std::uint64_t from, bool retransmit, Nanos 
     return TftpAction{.kind = TftpAction::Kind::Data, .first_block = from, .count = count, .retransmit = retransmit};
 }
 
-TftpAction TftpTransfer::send_new(Nanos now) noexcept { return send_window(next_send_, false, now); }
+TftpAction TftpTransfer::send_new(Nanos now) noexcept {
+    return send_window(next_send_, false, now);
+}
 
 TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
     event_ = TftpEvent::None;

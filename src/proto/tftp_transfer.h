@@ -34,11 +34,11 @@ struct TftpAction {
 // What happened on the last input, for counters and quirk detection.
 enum class TftpEvent : std::uint8_t {
     None,
-    Progress,       // an ACK moved the window
-    DuplicateAck,   // an ACK for a block already acknowledged: ignored
-    StrayAck,       // an ACK for a block never sent: ignored
-    ClientError,    // the client sent ERROR
-    ProbeAbort,     // the client left before taking any data (existence probe)
+    Progress,      // an ACK moved the window
+    DuplicateAck,  // an ACK for a block already acknowledged: ignored
+    StrayAck,      // an ACK for a block never sent: ignored
+    ClientError,   // the client sent ERROR
+    ProbeAbort,    // the client left before taking any data (existence probe)
     RetriesExhausted,
 };
 
@@ -82,9 +82,7 @@ public:
     [[nodiscard]] bool committed() const noexcept { return acked_ > 0 || (neg_.needs_oack() && !awaiting_oack_ack_); }
 
     // Byte range of an absolute block number within the file.
-    [[nodiscard]] std::uint64_t block_offset(std::uint64_t block) const noexcept {
-        return (block - 1) * neg_.blksize;
-    }
+    [[nodiscard]] std::uint64_t block_offset(std::uint64_t block) const noexcept { return (block - 1) * neg_.blksize; }
     [[nodiscard]] std::uint32_t block_length(std::uint64_t block) const noexcept;
 
 private:

@@ -1,9 +1,10 @@
 #include "control/config.h"
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::control {
 namespace {
@@ -33,9 +34,27 @@ TEST(DaemonConfig, Defaults) {
 
 TEST(DaemonConfig, ParsesEveryFlag) {
     std::string err;
-    auto c = parse({"--tftp-root", "/srv/tftp", "--board", "1a2b3c4d=/srv/a", "--board=dc-a6-32-01-02-03=/srv/b",
-                    "--listen", "0.0.0.0", "--tftp-port", "1069", "--workers", "3", "--cpus", "1,2,3",
-                    "--max-transfers", "50000", "--mtu", "9000", "--max-windowsize", "128", "--api", "off"},
+    auto c = parse({"--tftp-root",
+                    "/srv/tftp",
+                    "--board",
+                    "1a2b3c4d=/srv/a",
+                    "--board=dc-a6-32-01-02-03=/srv/b",
+                    "--listen",
+                    "0.0.0.0",
+                    "--tftp-port",
+                    "1069",
+                    "--workers",
+                    "3",
+                    "--cpus",
+                    "1,2,3",
+                    "--max-transfers",
+                    "50000",
+                    "--mtu",
+                    "9000",
+                    "--max-windowsize",
+                    "128",
+                    "--api",
+                    "off"},
                    err);
     ASSERT_TRUE(c) << err;
     EXPECT_EQ(c->tftp_root, "/srv/tftp");
@@ -80,10 +99,19 @@ TEST(DaemonConfig, DpdkPortByName) {
 
 TEST(DaemonConfig, DhcpServerFlags) {
     std::string err;
-    auto c = parse({"--listen", "0.0.0.0", "--dhcp", "server", "--subnet", "10.1.0.0/16", "--pool", "10.1.1.0-10.1.1.255",
-                    "--router", "10.1.0.1", "--dns", "10.1.0.1,10.1.0.2", "--lease-time", "600", "--reserve",
-                    "1a2b3c4d=10.1.0.50", "--reserve", "dc:a6:32:01:02:03=10.1.0.51", "--state", "/var/lib/rb",
-                    "--lease-fsync", "off", "--pi-ouis", "b8:27:eb,2c:cf:67", "--tftp-server", "10.1.0.9"},
+    auto c = parse({"--listen",      "0.0.0.0",
+                    "--dhcp",        "server",
+                    "--subnet",      "10.1.0.0/16",
+                    "--pool",        "10.1.1.0-10.1.1.255",
+                    "--router",      "10.1.0.1",
+                    "--dns",         "10.1.0.1,10.1.0.2",
+                    "--lease-time",  "600",
+                    "--reserve",     "1a2b3c4d=10.1.0.50",
+                    "--reserve",     "dc:a6:32:01:02:03=10.1.0.51",
+                    "--state",       "/var/lib/rb",
+                    "--lease-fsync", "off",
+                    "--pi-ouis",     "b8:27:eb,2c:cf:67",
+                    "--tftp-server", "10.1.0.9"},
                    err);
     ASSERT_TRUE(c) << err;
     EXPECT_EQ(c->dhcp_mode, proto::DhcpMode::Server);

@@ -40,7 +40,8 @@ TEST(Metrics, EveryReasonListIsRendered) {
     a.rx_packets.add(5);
     std::string text = render_metrics({&a});
     for (const auto& r : dataplane::kTftpDropReasons) {
-        EXPECT_NE(text.find("rackboot_drops_total{reason=\"" + std::string(r.name) + "\"}"), std::string::npos) << r.name;
+        EXPECT_NE(text.find("rackboot_drops_total{reason=\"" + std::string(r.name) + "\"}"), std::string::npos)
+            << r.name;
         EXPECT_FALSE(r.description.empty()) << r.name;
     }
     EXPECT_NE(text.find("rackboot_drops_total{reason=\"unreadable_frame\"} 1\n"), std::string::npos);

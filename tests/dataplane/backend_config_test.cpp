@@ -1,7 +1,7 @@
 // The common backend configuration: what each worker's TFTP service gets from it.
-#include "dataplane/backend.h"
-
 #include <gtest/gtest.h>
+
+#include "dataplane/backend.h"
 
 namespace rackboot::dataplane {
 namespace {

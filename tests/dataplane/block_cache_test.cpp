@@ -6,12 +6,12 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::dataplane {
 namespace {
@@ -26,7 +26,8 @@ protected:
         fs::create_directories(dir_ / "tree/sub");
         content_.resize(300'000);
         for (std::size_t i = 0; i < content_.size(); ++i) content_[i] = static_cast<char>((i * 7919) >> 3);
-        std::ofstream(dir_ / "tree/sub/file.bin", std::ios::binary).write(content_.data(), static_cast<std::streamsize>(content_.size()));
+        std::ofstream(dir_ / "tree/sub/file.bin", std::ios::binary)
+            .write(content_.data(), static_cast<std::streamsize>(content_.size()));
         std::ofstream(dir_ / "secret.txt") << "outside";
         fs::create_symlink(dir_ / "secret.txt", dir_ / "tree/escape");
         fs::create_symlink("sub/file.bin", dir_ / "tree/inside");
@@ -129,7 +130,7 @@ TEST_F(BlockCacheTest, SameFileOpenedTwiceSharesChunks) {
 }
 
 TEST_F(BlockCacheTest, NothingOutsideTheTreeOpens) {
-    EXPECT_EQ(open_file("escape"), -EXDEV);       // symlink leaving the tree
+    EXPECT_EQ(open_file("escape"), -EXDEV);  // symlink leaving the tree
     EXPECT_EQ(open_file("../secret.txt"), -EXDEV);
     EXPECT_EQ(open_file("nope"), -ENOENT);
 }

@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "dataplane/tftp_service.h"
 #include "support/tftp_table.h"

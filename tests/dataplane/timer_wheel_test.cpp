@@ -1,8 +1,8 @@
 #include "dataplane/timer_wheel.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::dataplane {
 namespace {

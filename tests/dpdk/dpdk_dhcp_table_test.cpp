@@ -55,8 +55,8 @@ public:
         std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(0, 0xffffffffu, 68, 67, &piece, 1);
-        EXPECT_GT(proto::build_udp_headers(f, mac, proto::kBroadcastMac, 0, 0xffffffffu, 68, 67, payload.size(), 1, sum),
-                  0u);
+        EXPECT_GT(
+            proto::build_udp_headers(f, mac, proto::kBroadcastMac, 0, 0xffffffffu, 68, 67, payload.size(), 1, sum), 0u);
         std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         ASSERT_NE(m, nullptr);
@@ -70,7 +70,8 @@ public:
         std::vector<test::DhcpSent> out;
         test::drain_ring(tx_, [&](rte_mbuf*, std::vector<std::uint8_t>& frame) {
             proto::FrameInfo f = proto::classify_frame(frame, proto::LocalAddress{last_client_, 0}, 0, true);
-            if (f.kind == proto::FrameInfo::Kind::ArpRequest || frame.size() < 14 || frame[12] != 0x08 || frame[13] != 0x00) {
+            if (f.kind == proto::FrameInfo::Kind::ArpRequest || frame.size() < 14 || frame[12] != 0x08 ||
+                frame[13] != 0x00) {
                 return;  // the worker's own ARP (gratuitous, gateway): not DHCP
             }
             EXPECT_EQ(f.kind, proto::FrameInfo::Kind::Udp) << "a frame the client would drop";
@@ -119,7 +120,8 @@ protected:
 TEST_P(DpdkDhcpTable, WorkerAnswersAsTheTableSays) {
     const test::DhcpCase& c = test::dhcp_cases()[GetParam()];
     LeaseJournal journal;
-    DhcpRingHarness h(tree_->trees.get(), pool_, static_cast<int>(GetParam()), test::dhcp_table_config(c.mode, &journal));
+    DhcpRingHarness h(tree_->trees.get(), pool_, static_cast<int>(GetParam()),
+                      test::dhcp_table_config(c.mode, &journal));
     std::string diff = test::run_dhcp_case(c, h, journal);
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;
 }

@@ -2,17 +2,18 @@
 // memory and maps it for the port's device (here a vdev, whose bus takes the mapping; under
 // vfio-pci the same call programs the IOMMU), and undoes both; a worker that sends DATA zero-copy
 // holds its cache arena registered for as long as it lives.
+#include "dataplane/dpdk/port/dpdk_dma.h"
+
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
 #include <rte_memory.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <string>
 
-#include "dataplane/dpdk/port/dpdk_dma.h"
+#include <gtest/gtest.h>
+
 #include "support/test_eal.h"
 
 namespace rackboot::dataplane {

@@ -9,17 +9,17 @@
 #include <rte_ring.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk/port/dpdk_eal.h"
 #include "dataplane/dpdk/dpdk_worker.h"
+#include "dataplane/dpdk/port/dpdk_eal.h"
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
@@ -133,11 +133,14 @@ protected:
         return got;
     }
 
-    static std::vector<std::uint8_t> udp_from_pi(std::uint16_t sport, std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
+    static std::vector<std::uint8_t> udp_from_pi(std::uint16_t sport, std::uint16_t dport,
+                                                 const std::vector<std::uint8_t>& payload) {
         std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(kPi.ip, kServer.ip, sport, dport, &piece, 1);
-        EXPECT_GT(proto::build_udp_headers(f, kPi.mac, kServer.mac, kPi.ip, kServer.ip, sport, dport, payload.size(), 1, sum), 0u);
+        EXPECT_GT(
+            proto::build_udp_headers(f, kPi.mac, kServer.mac, kPi.ip, kServer.ip, sport, dport, payload.size(), 1, sum),
+            0u);
         std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
         return f;
     }
@@ -173,7 +176,8 @@ protected:
     }
 
     // Fetches `name` to the end in lock step from `sport`; every frame's checksums must hold.
-    std::vector<std::uint8_t> fetch(std::uint16_t sport, const std::string& name, std::initializer_list<proto::TftpOption> opts) {
+    std::vector<std::uint8_t> fetch(std::uint16_t sport, const std::string& name,
+                                    std::initializer_list<proto::TftpOption> opts) {
         std::vector<std::uint8_t> got;
         auto out = exchange(udp_from_pi(sport, 69, rrq(name, opts)));
         for (int step = 0; step < 100 && out.size() == 1; ++step) {
@@ -214,11 +218,11 @@ TEST_F(DpdkGolden, ArpRequestForUsGetsTheExactReply) {
     ASSERT_EQ(proto::build_arp_request(req, kPi, kServer.ip, false), 42u);
     auto out = exchange(req);
     ASSERT_EQ(out.size(), 1u);
-    const std::vector<std::uint8_t> want = {
-        0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x06,  // Ethernet: to the Pi
-        0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02,                                 // ARP reply
-        0x02, 0, 0, 0, 0, 0x01, 10, 0, 0, 1,                                      // we are 10.0.0.1
-        0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 10, 0, 0, 100};
+    const std::vector<std::uint8_t> want = {0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 0x02, 0,    0, 0,
+                                            0,    0x01, 0x08, 0x06,                          // Ethernet: to the Pi
+                                            0x00, 0x01, 0x08, 0x00, 6,    4,    0x00, 0x02,  // ARP reply
+                                            0x02, 0,    0,    0,    0,    0x01, 10,   0,    0, 1,  // we are 10.0.0.1
+                                            0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 10,   0,    0, 100};
     EXPECT_EQ(out[0], want);
     EXPECT_EQ(worker_->counters().arp_replies.get(), 1u);
     ASSERT_EQ(proto::build_arp_request(req, kPi, 0x0a000002, false), 42u);
@@ -346,7 +350,8 @@ TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(far_pi.ip, kServer.ip, sport, dport, &piece, 1);
         EXPECT_GT(proto::build_udp_headers(f, router_port, kServer.mac, far_pi.ip, kServer.ip, sport, dport,
-                                           payload.size(), 1, sum), 0u);
+                                           payload.size(), 1, sum),
+                  0u);
         std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
         return f;
     };

@@ -1,27 +1,28 @@
 // Software steering between two DPDK workers over net_ring (a port without RSS): whichever RX
 // queue a Pi's frame lands on, the worker that owns the Pi's address answers it, from its own TX
 // queue; frames are handed over SPSC rings and counted.
+#include "dataplane/dpdk/dpdk_handoff.h"
+
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "dataplane/boot_trees.h"
-#include "dataplane/dpdk/dpdk_handoff.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
+#include "support/dhcp_vectors.h"
 #include "support/ring_frames.h"
 #include "support/test_eal.h"
-#include "support/dhcp_vectors.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -35,7 +36,8 @@ protected:
     void SetUp() override {
         std::string err;
         ASSERT_TRUE(test::start_test_eal(err)) << err;
-        if (pool_ == nullptr) pool_ = rte_pktmbuf_pool_create("handoff_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+        if (pool_ == nullptr)
+            pool_ = rte_pktmbuf_pool_create("handoff_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
         ASSERT_NE(pool_, nullptr);
         dir_ = fs::temp_directory_path() / ("rb-handoff-" + std::to_string(getpid()));
         fs::create_directories(dir_);
@@ -45,8 +47,10 @@ protected:
         static int instance = 0;  // ethdev and ring names stay taken for the process
         std::string tag = std::to_string(++instance) + "_";
         for (std::uint32_t q = 0; q < kWorkers; ++q) {
-            rx_[q] = rte_ring_create(("ho_rx" + tag + std::to_string(q)).c_str(), 512, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            tx_[q] = rte_ring_create(("ho_tx" + tag + std::to_string(q)).c_str(), 512, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            rx_[q] = rte_ring_create(("ho_rx" + tag + std::to_string(q)).c_str(), 512, SOCKET_ID_ANY,
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
+            tx_[q] = rte_ring_create(("ho_tx" + tag + std::to_string(q)).c_str(), 512, SOCKET_ID_ANY,
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
             ASSERT_TRUE(rx_[q] && tx_[q]);
         }
         int port = rte_eth_from_rings(("handoff" + tag).c_str(), rx_, kWorkers, tx_, kWorkers, SOCKET_ID_ANY);
@@ -104,7 +108,8 @@ protected:
             if (keep == nullptr) return;
             keep->push_back(std::move(frame));  // (moving keeps each frame's bytes where they are)
             const auto& f = keep->back();
-            proto::LocalAddress pi{{}, (static_cast<std::uint32_t>(f[30]) << 24) | (f[31] << 16) | (f[32] << 8) | f[33]};
+            proto::LocalAddress pi{{},
+                                   (static_cast<std::uint32_t>(f[30]) << 24) | (f[31] << 16) | (f[32] << 8) | f[33]};
             std::copy(f.begin(), f.begin() + 6, pi.mac.begin());
             out.push_back(proto::classify_frame(f, pi, 0, true));
         });
@@ -115,13 +120,15 @@ protected:
                 const std::vector<std::uint8_t>& payload, std::uint32_t dst_ip = kServer.ip) {
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         ASSERT_NE(m, nullptr);
-        auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + payload.size())));
+        auto* p = reinterpret_cast<std::uint8_t*>(
+            rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + payload.size())));
         proto::MacAddr mac{0xdc, 0xa6, 0x32, 0, 0, static_cast<std::uint8_t>(pi_ip)};
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(pi_ip, dst_ip, sport, dport, &piece, 1);
         ASSERT_GT(proto::build_udp_headers(proto::MutableBytes(p, proto::kUdpFrameOverhead), mac,
                                            dst_ip == kServer.ip ? kServer.mac : proto::kBroadcastMac, pi_ip, dst_ip,
-                                           sport, dport, payload.size(), 1, sum), 0u);
+                                           sport, dport, payload.size(), 1, sum),
+                  0u);
         std::copy(payload.begin(), payload.end(), p + proto::kUdpFrameOverhead);
         ASSERT_EQ(rte_ring_enqueue(rx_[queue], m), 0);
     }
@@ -198,8 +205,10 @@ TEST_F(DpdkHandoff, EachPiIsAnsweredByTheWorkerThatOwnsItsAddress) {
         }
     }
     EXPECT_EQ(workers_[1]->counters().handoff_frames.get(), owned[0]);
-    EXPECT_EQ(workers_[0]->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(), 0u);
-    EXPECT_EQ(workers_[1]->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(), 0u);
+    EXPECT_EQ(workers_[0]->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(),
+              0u);
+    EXPECT_EQ(workers_[1]->counters().transport_drops[static_cast<std::size_t>(TransportDrop::unserved_port)].get(),
+              0u);
 }
 
 // A full ring drops the frame and counts it; it never blocks the worker that received it.

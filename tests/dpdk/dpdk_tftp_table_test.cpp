@@ -59,7 +59,8 @@ public:
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(kPi.ip, kServer.ip, client_port, server_port, &piece, 1);
         EXPECT_GT(proto::build_udp_headers(f, kPi.mac, kServer.mac, kPi.ip, kServer.ip, client_port, server_port,
-                                           payload.size(), 1, sum), 0u);
+                                           payload.size(), 1, sum),
+                  0u);
         std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         ASSERT_NE(m, nullptr);

@@ -67,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const LeaseTable& t = server().leases();
         for (std::uint32_t ip = 0x0a000002; ip <= 0x0a000009; ++ip) {
             Lease l = t.lease_at(ip);
-            if (ip != sr.change->ip && l.mac == sr.change->mac && l.expires > now &&
-                (l.state == LeaseState::Bound) && sr.change->state == LeaseState::Bound) {
+            if (ip != sr.change->ip && l.mac == sr.change->mac && l.expires > now && (l.state == LeaseState::Bound) &&
+                sr.change->state == LeaseState::Bound) {
                 std::abort();
             }
         }

@@ -41,43 +41,43 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint16_t peek_port = 0;
     bool peeked = peek_udp_owner_key(frame, peek_ip, peek_port);
     switch (f.kind) {
-    case FrameInfo::Kind::Drop:
-        check(f.drop < FrameDrop::count_);
-        check(!to_string(f.drop).empty() && to_string(f.drop) != "unknown");
-        break;
-    case FrameInfo::Kind::Udp: {
-        check(inside(f.payload, frame));
-        check(peeked && peek_ip == f.src_ip && peek_port == f.dst_port);
-        const std::uint8_t* sum = f.payload.data() - 2;  // the UDP header's last field
-        auto wire = static_cast<std::uint16_t>((sum[0] << 8) | sum[1]);
-        if (verify && wire != 0 && !f.partial_checksum) {
-            check(udp_checksum(f.src_ip, f.dst_ip, f.src_port, f.dst_port, &f.payload, 1) == wire);
+        case FrameInfo::Kind::Drop:
+            check(f.drop < FrameDrop::count_);
+            check(!to_string(f.drop).empty() && to_string(f.drop) != "unknown");
+            break;
+        case FrameInfo::Kind::Udp: {
+            check(inside(f.payload, frame));
+            check(peeked && peek_ip == f.src_ip && peek_port == f.dst_port);
+            const std::uint8_t* sum = f.payload.data() - 2;  // the UDP header's last field
+            auto wire = static_cast<std::uint16_t>((sum[0] << 8) | sum[1]);
+            if (verify && wire != 0 && !f.partial_checksum) {
+                check(udp_checksum(f.src_ip, f.dst_ip, f.src_port, f.dst_port, &f.payload, 1) == wire);
+            }
+            break;
         }
-        break;
-    }
-    case FrameInfo::Kind::ArpRequest: {
-        check(f.dst_ip == kUs.ip);
-        std::uint8_t out[64];
-        std::size_t n = build_arp_reply(MutableBytes(out, 42), kUs, f);
-        check(n == 42);
-        check(build_arp_reply(MutableBytes(out, 41), kUs, f) == 0);
-        FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, 0, true);
-        check(back.kind == FrameInfo::Kind::ArpReply && back.src_ip == kUs.ip && back.src_mac == kUs.mac);
-        break;
-    }
-    case FrameInfo::Kind::IcmpEcho: {
-        check(inside(f.payload, frame) && f.payload.size() >= 8);
-        static std::uint8_t out[kEthHeaderSize + kIpv4HeaderSize + 65536];
-        std::size_t n = build_icmp_echo_reply(MutableBytes(out, sizeof out), kUs, f);
-        check(n == kEthHeaderSize + kIpv4HeaderSize + f.payload.size());
-        check(build_icmp_echo_reply(MutableBytes(out, n - 1), kUs, f) == 0);
-        // On the asker's side the reply passes every header check and is an echo reply (type 0),
-        // which a server drops as not an echo request.
-        FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, 0, true);
-        check(back.kind == FrameInfo::Kind::Drop && back.drop == FrameDrop::icmp_not_echo);
-        break;
-    }
-    case FrameInfo::Kind::ArpReply: break;
+        case FrameInfo::Kind::ArpRequest: {
+            check(f.dst_ip == kUs.ip);
+            std::uint8_t out[64];
+            std::size_t n = build_arp_reply(MutableBytes(out, 42), kUs, f);
+            check(n == 42);
+            check(build_arp_reply(MutableBytes(out, 41), kUs, f) == 0);
+            FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, 0, true);
+            check(back.kind == FrameInfo::Kind::ArpReply && back.src_ip == kUs.ip && back.src_mac == kUs.mac);
+            break;
+        }
+        case FrameInfo::Kind::IcmpEcho: {
+            check(inside(f.payload, frame) && f.payload.size() >= 8);
+            static std::uint8_t out[kEthHeaderSize + kIpv4HeaderSize + 65536];
+            std::size_t n = build_icmp_echo_reply(MutableBytes(out, sizeof out), kUs, f);
+            check(n == kEthHeaderSize + kIpv4HeaderSize + f.payload.size());
+            check(build_icmp_echo_reply(MutableBytes(out, n - 1), kUs, f) == 0);
+            // On the asker's side the reply passes every header check and is an echo reply (type 0),
+            // which a server drops as not an echo request.
+            FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, 0, true);
+            check(back.kind == FrameInfo::Kind::Drop && back.drop == FrameDrop::icmp_not_echo);
+            break;
+        }
+        case FrameInfo::Kind::ArpReply: break;
     }
     return 0;
 }

@@ -24,9 +24,9 @@ int main(int argc, char** argv) {
             buf = seeds[rng() % seeds.size()];
             for (int m = 0, n = static_cast<int>(rng() % 8) + 1; m < n && !buf.empty(); ++m) {
                 switch (rng() % 3) {
-                case 0: buf[rng() % buf.size()] = static_cast<std::uint8_t>(rng()); break;
-                case 1: buf.resize(rng() % (buf.size() + 1)); break;
-                default: buf.push_back(static_cast<std::uint8_t>(rng())); break;
+                    case 0: buf[rng() % buf.size()] = static_cast<std::uint8_t>(rng()); break;
+                    case 1: buf.resize(rng() % (buf.size() + 1)); break;
+                    default: buf.push_back(static_cast<std::uint8_t>(rng())); break;
                 }
             }
         } else {

@@ -33,7 +33,9 @@ constexpr std::uint32_t kSerialReservedIp = 0x0a000065;
 constexpr std::uint32_t kReservedSerial = 0x12345678;
 constexpr std::int64_t kNow = 1'800'000'000;
 
-std::uint64_t mac_of(std::uint8_t i) { return i % 16 == 0 ? kReservedMac : 0xdca632000000ULL + i % 16; }
+std::uint64_t mac_of(std::uint8_t i) {
+    return i % 16 == 0 ? kReservedMac : 0xdca632000000ULL + i % 16;
+}
 
 std::uint32_t ip_of(std::uint8_t hi, std::uint8_t lo) {
     // Mostly inside the subnet; one in eight elsewhere (a row from before a renumbering).
@@ -51,8 +53,8 @@ void check_given(const LeaseTable& t, const Lease& before, std::uint32_t ip, std
     } else {
         check(ip >= kPoolStart && ip <= kPoolEnd);
     }
-    bool held_by_other = before.mac != 0 && before.mac != mac && before.state != LeaseState::Free &&
-                         before.expires > now;
+    bool held_by_other =
+        before.mac != 0 && before.mac != mac && before.state != LeaseState::Free && before.expires > now;
     check(!held_by_other);
     check(!(before.state == LeaseState::Declined && before.expires > now));
 }
@@ -98,28 +100,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         now += p[4] % 16 == 0 ? p[4] * 10 : 0;
         Lease before = t.in_subnet(ip) ? t.lease_at(ip) : Lease{};
         switch (p[0] % 5) {
-        case 0: {  // DISCOVER, with option 50 = ip
-            // Which address it will be is only known after; record every candidate's state first.
-            Lease snapshot[256];
-            for (std::uint32_t i = 0; i < 256; ++i) snapshot[i] = t.lease_at(kSubnet | i);
-            auto o = t.offer(mac, serial, ip, now);
-            if (o.ok) {
-                check(o.lease.mac == mac && o.lease.expires > now);
-                check_given(t, snapshot[o.lease.ip & 0xff], o.lease.ip, mac, serial, now);
+            case 0: {  // DISCOVER, with option 50 = ip
+                // Which address it will be is only known after; record every candidate's state first.
+                Lease snapshot[256];
+                for (std::uint32_t i = 0; i < 256; ++i) snapshot[i] = t.lease_at(kSubnet | i);
+                auto o = t.offer(mac, serial, ip, now);
+                if (o.ok) {
+                    check(o.lease.mac == mac && o.lease.expires > now);
+                    check_given(t, snapshot[o.lease.ip & 0xff], o.lease.ip, mac, serial, now);
+                }
+                break;
             }
-            break;
-        }
-        case 1: {  // REQUEST ip
-            auto r = t.request(mac, serial, ip, now);
-            if (r.outcome == LeaseTable::Request::Outcome::Ack) {
-                check(r.lease.ip == ip && r.lease.mac == mac && r.lease.state == LeaseState::Bound);
-                check_given(t, before, ip, mac, serial, now);
+            case 1: {  // REQUEST ip
+                auto r = t.request(mac, serial, ip, now);
+                if (r.outcome == LeaseTable::Request::Outcome::Ack) {
+                    check(r.lease.ip == ip && r.lease.mac == mac && r.lease.state == LeaseState::Bound);
+                    check_given(t, before, ip, mac, serial, now);
+                }
+                break;
             }
-            break;
-        }
-        case 2: (void)t.release(mac, ip, now); break;
-        case 3: (void)t.decline(mac, ip, now); break;
-        default: (void)t.withdraw_offer(mac, now); break;
+            case 2: (void)t.release(mac, ip, now); break;
+            case 3: (void)t.decline(mac, ip, now); break;
+            default: (void)t.withdraw_offer(mac, now); break;
         }
         check(t.in_use(now) <= 256);
     }

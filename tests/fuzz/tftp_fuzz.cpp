@@ -4,9 +4,9 @@
 //
 // Beyond "no crash", it checks the engine's promise to Pis: a DATA block is never sent twice
 // unless the retransmit timer fired, and nothing past the last block is ever sent.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
@@ -63,15 +63,15 @@ void drive_engine(const std::uint8_t* data, std::size_t size) {
     for (std::size_t i = 4; i + 3 <= size && !t.finished(); i += 3) {
         std::uint16_t v = static_cast<std::uint16_t>((data[i + 1] << 8) | data[i + 2]);
         switch (data[i] % 4) {
-        case 0: record(t.on_ack(v, now)); break;
-        case 1: record(t.on_ack(static_cast<std::uint16_t>(t.acked_blocks() + v % 12), now)); break;
-        case 2:
-            now += static_cast<Nanos>(v) * kMillisecond;
-            record(t.on_timer(now));
-            break;
-        default:
-            if (v % 64 == 0) t.on_error(now);
-            break;
+            case 0: record(t.on_ack(v, now)); break;
+            case 1: record(t.on_ack(static_cast<std::uint16_t>(t.acked_blocks() + v % 12), now)); break;
+            case 2:
+                now += static_cast<Nanos>(v) * kMillisecond;
+                record(t.on_timer(now));
+                break;
+            default:
+                if (v % 64 == 0) t.on_error(now);
+                break;
         }
     }
 }

@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 need_root "the DPDK EAL"
 mkdir -p "$WORK/root"
-EAL="--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbad$$"
+EAL=$(EAL_MB=256 eal_args rbbad$$)
 expect_refusal "no DPDK port" --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --eal "$EAL"
 expect_refusal "each worker needs a TX queue and port net_af_packet0 has 1" \
     --tftp-root "$WORK/root" --backend dpdk --ip 10.0.0.1/24 --workers 2 --eal "$EAL --vdev=net_af_packet0,iface=lo"

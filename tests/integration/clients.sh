@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real TFTP clients fetch files of awkward sizes; every copy is compared by sha256.
-# Usage: clients.sh CLIENT   (curl512 | curl1468 | tftp-hpa | atftp | busybox)
+# Usage: clients.sh CLIENT   (one of TFTP_CLIENTS, tests/support/rackbootd.sh)
 source "$(dirname "$0")/lib.sh"
 client=$1
 
@@ -11,23 +11,10 @@ if [ "${RACKBOOT_BIG:-1}" = 1 ]; then SIZES[big]=$((512 * 65536 + 1000)); fi
 for name in "${!SIZES[@]}"; do make_file "$ROOT/$name.bin" "${SIZES[$name]}"; done
 start_rackbootd --tftp-root "$ROOT" --workers 1
 
-fetch() {
-    local remote=$1 out=$2
-    case "$client" in
-    curl512) timeout 120 curl -sf --tftp-blksize 512 -o "$out" "tftp://127.0.0.1:$PORT/$remote" ;;
-    curl1468) timeout 120 curl -sf --tftp-blksize 1468 -o "$out" "tftp://127.0.0.1:$PORT/$remote" ;;
-    tftp-hpa) timeout 120 tftp -m binary 127.0.0.1 "$PORT" -c get "$remote" "$out" ;;
-    atftp) timeout 120 atftp --option "windowsize 16" --option "tsize enable" --option "blksize 1468" \
-               -g -r "$remote" -l "$out" 127.0.0.1 "$PORT" >/dev/null 2>&1 ;;
-    busybox) timeout 120 busybox tftp -b 1468 -g -r "$remote" -l "$out" 127.0.0.1 "$PORT" ;;
-    *) fail "unknown client $client" ;;
-    esac
-}
-
 n=0
 for name in $(printf '%s\n' "${!SIZES[@]}" | sort); do
     rm -f "$WORK/out"
-    fetch "$name.bin" "$WORK/out" || fail "$client could not fetch $name.bin (${SIZES[$name]} bytes)"
+    tftp_fetch "$client" 127.0.0.1 "$PORT" "$name.bin" "$WORK/out" || fail "$client could not fetch $name.bin (${SIZES[$name]} bytes)"
     same_sha "$ROOT/$name.bin" "$WORK/out" "$client $name.bin"
     n=$((n + 1))
     pass "$client $name.bin (${SIZES[$name]} bytes)"

@@ -16,7 +16,7 @@ for name in "${!SIZES[@]}"; do make_file "$ROOT/$name.bin" "${SIZES[$name]}"; do
 RB_NETNS=$NS_SRV
 # A second port comes first (net_null, port 0): --port picks the veth's by name.
 start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1 --port net_af_packet0 \
-    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbaf$$ --vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=$IF_SRV"
+    --eal "$(eal_args rbaf$$ --vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=$IF_SRV)"
 grep -q "backend=dpdk port=net_af_packet0" "$WORK/rackbootd.log" || fail "not on the DPDK backend"
 grep -q "tx_payload=zero_copy iova=va .*cache_dma=mapped" "$WORK/rackbootd.log" \
     || fail "the block cache is not registered and mapped for the port's DMA: $(grep event=start "$WORK/rackbootd.log")"
@@ -25,17 +25,11 @@ in_cli() { ip netns exec "$NS_CLI" "$@"; }
 in_cli ping -c 3 -i 0.2 -W 2 "$SRV_IP" > "$WORK/ping.log" || fail "ping: $(cat "$WORK/ping.log")"
 pass "ARP and ping answered by the DPDK backend"
 
-for client in curl512 curl1468 tftp-hpa atftp busybox; do
+for client in "${TFTP_CLIENTS[@]}"; do
     for name in $(printf '%s\n' "${!SIZES[@]}" | sort); do
         out="$WORK/$client-$name"
-        case "$client" in
-        curl512) in_cli timeout 60 curl -sf --tftp-blksize 512 -o "$out" "tftp://$SRV_IP/$name.bin" ;;
-        curl1468) in_cli timeout 60 curl -sf --tftp-blksize 1468 -o "$out" "tftp://$SRV_IP/$name.bin" ;;
-        tftp-hpa) in_cli timeout 60 tftp -m binary "$SRV_IP" -c get "$name.bin" "$out" ;;
-        atftp) in_cli timeout 60 atftp --option "windowsize 16" --option "tsize enable" --option "blksize 1468" \
-                   -g -r "$name.bin" -l "$out" "$SRV_IP" > /dev/null 2>&1 ;;
-        busybox) in_cli timeout 60 busybox tftp -b 1468 -g -r "$name.bin" -l "$out" "$SRV_IP" ;;
-        esac || fail "$client could not fetch $name.bin over DPDK"
+        FETCH_NETNS=$NS_CLI FETCH_TIMEOUT=60 tftp_fetch "$client" "$SRV_IP" 69 "$name.bin" "$out" ||
+            fail "$client could not fetch $name.bin over DPDK"
         same_sha "$ROOT/$name.bin" "$out" "$client $name.bin over DPDK"
     done
     pass "$client: every file over DPDK"

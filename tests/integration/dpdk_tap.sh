@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The DPDK backend on net_tap, a port that offers UDP checksum offload: rackbootd flags its
 # datagrams for the port (the tap PMD completes the checksum in software before the kernel sees
-# the frame), and the kernel in the same namespace fetches files with curl, tftp-hpa and atftp by
+# the frame), and the kernel in the same namespace fetches files with curl, tftp-hpa and atftp (windowsize 16) by
 # sha256; dumpcap and tshark on the tap check every checksum that came out. (The tap PMD recomputes the
 # pseudo-header itself; the golden tests check the sum rackbootd leaves for a NIC.)
 source "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ declare -A SIZES=([one]=1 [x1468]=$((1468 * 3)) [start4]=2253088)
 for name in "${!SIZES[@]}"; do make_file "$ROOT/$name.bin" "${SIZES[$name]}"; done
 RB_NETNS=$NS_SRV
 start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1 \
-    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbtap$$ --vdev=net_tap0,iface=$TAP"
+    --eal "$(eal_args rbtap$$ --vdev=net_tap0,iface=$TAP)"
 grep -q "backend=dpdk port=net_tap0 .*tx_checksum=port" "$WORK/rackbootd.log" ||
     fail "not on net_tap with checksum offload: $(grep event=start "$WORK/rackbootd.log")"
 # The tap's kernel side is the client.
@@ -29,12 +29,8 @@ for _ in $(seq 100); do grep -q Capturing "$WORK/dumpcap.log" && break; sleep 0.
 for client in curl1468 tftp-hpa atftp; do
     for name in $(printf '%s\n' "${!SIZES[@]}" | sort); do
         out="$WORK/$client-$name"
-        case "$client" in
-        curl1468) in_srv timeout 60 curl -sf --tftp-blksize 1468 -o "$out" "tftp://$SRV_IP/$name.bin" ;;
-        tftp-hpa) in_srv timeout 60 tftp -m binary "$SRV_IP" -c get "$name.bin" "$out" ;;
-        atftp) in_srv timeout 60 atftp --option "windowsize 8" --option "blksize 1468" \
-                   -g -r "$name.bin" -l "$out" "$SRV_IP" > /dev/null 2>&1 ;;
-        esac || fail "$client could not fetch $name.bin over the tap"
+        FETCH_NETNS=$NS_SRV FETCH_TIMEOUT=60 tftp_fetch "$client" "$SRV_IP" 69 "$name.bin" "$out" ||
+            fail "$client could not fetch $name.bin over the tap"
         same_sha "$ROOT/$name.bin" "$out" "$client $name.bin over net_tap"
     done
     pass "$client: every file, checksums completed by the port"

@@ -10,9 +10,9 @@ ROOT=$WORK/root
 make_file "$ROOT/big.bin" $((4 * 1024 * 1024))
 SOCK=$WORK/vhost.sock
 start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip 10.9.0.1/24 --workers 1 \
-    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbvh$$ --vdev=net_vhost0,iface=$SOCK,queues=1"
+    --eal "$(eal_args rbvh$$ --vdev=net_vhost0,iface=$SOCK,queues=1)"
 grep -q "port=net_vhost0 .*tx_checksum=port" "$WORK/rackbootd.log" || fail "not on net_vhost with offload: $(grep event=start "$WORK/rackbootd.log")"
-timeout 60 "$RB_PEER" --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbvp$$ --vdev=virtio_user0,path=$SOCK,queues=1" \
+timeout 60 "$RB_PEER" --eal "$(eal_args rbvp$$ --vdev=virtio_user0,path=$SOCK,queues=1)" \
     --mode tftp --file big.bin --size $((4 * 1024 * 1024)) --clients 16 --seconds 1 --warmup 0.5 --verify on --linger 1 \
     > "$WORK/peer.out" 2>&1 &
 PEER=$!

@@ -2,6 +2,7 @@
 # scratch directory removed on exit, and checks that fail loudly.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../support/skip.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/rackbootd.sh"
 
 : "${RACKBOOTD:?RACKBOOTD must point at the rackbootd binary}"
 WORK=$(mktemp -d /tmp/rackboot-it.XXXXXX)
@@ -49,23 +50,12 @@ make_file() {
     head -c "$2" /dev/urandom > "$1"
 }
 
-# start_rackbootd ARGS...: starts it, waits for its start line, sets PORT and API. With RB_NETNS
-# set, it runs inside that network namespace (and API is reached there too).
+# start_rackbootd ARGS...: rackbootd_start on loopback with ephemeral ports; sets PORT and API.
+# With RB_NETNS set, it runs inside that network namespace (and API is reached there too).
 start_rackbootd() {
-    local prefix=()
-    [ -n "${RB_NETNS:-}" ] && prefix=(ip netns exec "$RB_NETNS")
-    "${prefix[@]}" "$RACKBOOTD" --tftp-port 0 --api 127.0.0.1:0 "$@" > "$WORK/rackbootd.log" 2>&1 &
-    PIDS+=($!)
-    RB_PID=$!
-    for _ in $(seq 1 100); do
-        if grep -q '^event=start' "$WORK/rackbootd.log"; then break; fi
-        kill -0 "$RB_PID" 2>/dev/null || { cat "$WORK/rackbootd.log"; fail "rackbootd exited at start"; }
-        sleep 0.05
-    done
-    local line
-    line=$(grep '^event=start' "$WORK/rackbootd.log") || fail "no start line"
-    PORT=$(sed -E 's/.* tftp=[0-9.]+:([0-9]+) .*/\1/' <<<"$line")
-    API=$(sed -E 's/.* api=([0-9.]+:[0-9]+).*/\1/' <<<"$line")
+    rackbootd_start "$WORK/rackbootd.log" --tftp-port 0 --api 127.0.0.1:0 "$@" || fail "rackbootd did not start"
+    PORT=$RB_PORT
+    API=$RB_API
 }
 
 # metric NAME{labels}: the current value of one series.

@@ -46,7 +46,7 @@ backend_args() {
         # are steered in software (and DHCP handed to worker 0).
         local n=${RB_DPDK_WORKERS:-1}
         BACKEND_ARGS=(--backend dpdk --ip "$SRV_IP/16" --workers "$n"
-            --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rb$IF_SRV --vdev=net_af_packet0,iface=$IF_SRV,qpairs=$n")
+            --eal "$(eal_args rb$IF_SRV --vdev=net_af_packet0,iface=$IF_SRV,qpairs=$n)")
     else
         BACKEND_ARGS=(--listen "$SRV_IP" --dhcp-interface "$IF_SRV")
     fi

@@ -35,7 +35,7 @@ else
     GUEST_NET=$TAP
 fi
 start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$NET.0.1/16" --workers 1 \
-    --eal "--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rb$TAP $PORT" \
+    --eal "$(eal_args rb$TAP $PORT)" \
     --dhcp server --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.1.255" --state "$WORK/state"
 grep -q "backend=dpdk port=$PORT_NAME " "$WORK/rackbootd.log" ||
     fail "not on the expected port: $(grep event=start "$WORK/rackbootd.log")"

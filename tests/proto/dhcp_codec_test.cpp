@@ -1,8 +1,8 @@
 #include "proto/dhcp_codec.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/dhcp_vectors.h"
 

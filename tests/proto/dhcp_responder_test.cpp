@@ -1,9 +1,9 @@
 // Pi recognition and the proxy OFFER, field by field and byte by byte.
 #include "proto/dhcp_responder.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/dhcp_vectors.h"
 
@@ -71,7 +71,7 @@ TEST(ProxyOffer, Pi3bOfferByteForByte) {
     want[1] = 1;
     want[2] = 6;
     want[4] = 0x26, want[5] = 0xf3, want[6] = 0x03, want[7] = 0x39;  // xid
-    want[20] = 10, want[23] = 1;                                      // siaddr = TFTP server
+    want[20] = 10, want[23] = 1;                                     // siaddr = TFTP server
     std::vector<std::uint8_t> mac = {0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d};
     std::copy(mac.begin(), mac.end(), want.begin() + 28);
     std::vector<std::uint8_t> opts = {0x63, 0x82, 0x53, 0x63, 53, 1, 2, 54, 4, 10, 0, 0, 1};
@@ -100,11 +100,10 @@ TEST(ProxyOffer, Pi3bOfferByteForByte) {
 }
 
 TEST(ProxyOffer, FieldsForPi4WithSeparateTftpServerAndRelay) {
-    DhcpPacket req = parsed(test::make_request({0xdc, 0xa6, 0x32, 1, 2, 3}, 99,
-                                               {{53, {1}},
-                                                {60, test::bytes_of("PXEClient:Arch:00000:UNDI:002001")},
-                                                {82, {1, 4, 'p', 'o', 'r', 't'}}},
-                                               0x8000, 0xc0a80101, 1));
+    DhcpPacket req = parsed(test::make_request(
+        {0xdc, 0xa6, 0x32, 1, 2, 3}, 99,
+        {{53, {1}}, {60, test::bytes_of("PXEClient:Arch:00000:UNDI:002001")}, {82, {1, 4, 'p', 'o', 'r', 't'}}}, 0x8000,
+        0xc0a80101, 1));
     DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), kServer, 0x0a000002});
     std::vector<std::uint8_t> out(1500);
     DhcpReply reply = r.handle(req, 0x7f000001, out);

@@ -3,9 +3,9 @@
 // exhaustion and restore.
 #include "proto/dhcp_server.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "support/dhcp_vectors.h"
 
@@ -65,7 +65,9 @@ std::vector<std::uint8_t> be(std::uint32_t v) {
             static_cast<std::uint8_t>(v)};
 }
 
-std::vector<std::uint8_t> discover(std::uint8_t id) { return test::make_request({0x02, 0, 0, 0, 0, id}, 100u + id, {{53, {1}}}); }
+std::vector<std::uint8_t> discover(std::uint8_t id) {
+    return test::make_request({0x02, 0, 0, 0, 0, id}, 100u + id, {{53, {1}}});
+}
 std::vector<std::uint8_t> request(std::uint8_t id, std::uint32_t want, std::uint32_t sid = kServer) {
     return test::make_request({0x02, 0, 0, 0, 0, id}, 200u + id, {{53, {3}}, {50, be(want)}, {54, be(sid)}});
 }
@@ -83,8 +85,10 @@ TEST(DhcpServer, DiscoverRequestAck) {
     auto lease = offer.options.find(dhcp_option::kLeaseTime);
     EXPECT_EQ(std::vector<std::uint8_t>(lease->begin(), lease->end()), be(600));
     EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(1)->begin(), offer.options.find(1)->end()), be(0xffffff00));
-    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(3)->begin(), offer.options.find(3)->end()), be(ip(10, 0, 0, 254)));
-    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(28)->begin(), offer.options.find(28)->end()), be(ip(10, 0, 0, 255)));
+    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(3)->begin(), offer.options.find(3)->end()),
+              be(ip(10, 0, 0, 254)));
+    EXPECT_EQ(std::vector<std::uint8_t>(offer.options.find(28)->begin(), offer.options.find(28)->end()),
+              be(ip(10, 0, 0, 255)));
     EXPECT_TRUE(offer.options.find(58) && offer.options.find(59) && offer.options.find(6));
     EXPECT_FALSE(offer.options.find(43));  // not a Pi: no PXE menu
 
@@ -222,8 +226,8 @@ TEST(DhcpServer, NeverHandsOutItsOwnAddress) {
 
 TEST(DhcpServer, RelayAgents) {
     Fixture f;
-    auto relayed = f.send(test::make_request({0x02, 0, 0, 0, 0, 1}, 3, {{53, {1}}, {82, {1, 3, 'a', 'b', 'c'}}}, 0,
-                                             ip(10, 0, 0, 2), 1));
+    auto relayed = f.send(
+        test::make_request({0x02, 0, 0, 0, 0, 1}, 3, {{53, {1}}, {82, {1, 3, 'a', 'b', 'c'}}}, 0, ip(10, 0, 0, 2), 1));
     EXPECT_EQ(relayed.reply.dest, DhcpReply::Dest::Relay);
     EXPECT_EQ(relayed.reply.dest_ip, ip(10, 0, 0, 2));
     DhcpPacket o = f.reply(relayed);

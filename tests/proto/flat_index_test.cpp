@@ -1,9 +1,9 @@
 #include "proto/flat_index.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <random>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::proto {
 namespace {

@@ -1,9 +1,9 @@
 #include "proto/net_frames.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "proto/inet_checksum.h"
 
@@ -52,7 +52,8 @@ TEST(InetChecksum, MatchesWordByWordAtEveryLengthAndAlignment) {
             for (std::size_t n = 0; n <= 2000; n += (n < 80 ? 1 : 37)) {
                 InetChecksum c;
                 c.add(ConstBytes(data->data() + offset, n));
-                ASSERT_EQ(c.finish(), reference_checksum(data->data() + offset, n)) << "offset " << offset << " n " << n;
+                ASSERT_EQ(c.finish(), reference_checksum(data->data() + offset, n))
+                    << "offset " << offset << " n " << n;
             }
         }
     }
@@ -103,7 +104,8 @@ TEST(NetFrames, UdpToUsBroadcastOrOthers) {
     EXPECT_EQ(classify_frame(udp_frame(0xffffffff, {1}), kUs, 0, true).kind, FrameInfo::Kind::Udp);
     EXPECT_EQ(classify_frame(udp_frame(0x0a0000ff, {1}), kUs, 0x0a0000ff, true).kind, FrameInfo::Kind::Udp);
     EXPECT_EQ(classify_frame(udp_frame(0x0a000002, {1}), kUs, 0x0a0000ff, true).drop, FrameDrop::ip_not_for_us);
-    EXPECT_EQ(classify_frame(udp_frame(kUs.ip, {1, 2, 3}, false), kUs, 0, true).kind, FrameInfo::Kind::Udp);  // no checksum
+    EXPECT_EQ(classify_frame(udp_frame(kUs.ip, {1, 2, 3}, false), kUs, 0, true).kind,
+              FrameInfo::Kind::Udp);  // no checksum
 }
 
 TEST(NetFrames, DropsWithReasons) {
@@ -127,7 +129,7 @@ TEST(NetFrames, DropsWithReasons) {
     EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::ip_malformed);
     bad = udp_frame(kUs.ip, {1, 2, 3, 4});
     bad[kEthHeaderSize + 6] = 0x20;  // more fragments
-    InetChecksum c;  // fix the header checksum so the fragment rule is what drops it
+    InetChecksum c;                  // fix the header checksum so the fragment rule is what drops it
     bad[kEthHeaderSize + 10] = bad[kEthHeaderSize + 11] = 0;
     c.add(ConstBytes(bad.data() + kEthHeaderSize, kIpv4HeaderSize));
     bad[kEthHeaderSize + 10] = static_cast<std::uint8_t>(c.finish() >> 8);

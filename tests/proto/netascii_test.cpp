@@ -1,16 +1,18 @@
 #include "proto/netascii.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "proto/tftp_transfer.h"
 
 namespace rackboot::proto {
 namespace {
 
-ConstBytes bytes(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+ConstBytes bytes(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 // Encodes a whole file block by block the way the dataplane does: blksize input bytes at most.
 std::vector<std::string> blocks_of(const std::string& file, std::size_t blksize) {
@@ -50,7 +52,8 @@ TEST(Netascii, ConcatenationEqualsWholeEncoding) {
     std::string file;
     for (int i = 0; i < 5000; ++i) file += (i % 7 == 0) ? '\n' : (i % 11 == 0 ? '\r' : static_cast<char>('a' + i % 26));
     std::string expect;
-    for (char c : file) expect += c == '\n' ? std::string("\r\n") : c == '\r' ? std::string("\r\0", 2) : std::string(1, c);
+    for (char c : file)
+        expect += c == '\n' ? std::string("\r\n") : c == '\r' ? std::string("\r\0", 2) : std::string(1, c);
     for (std::size_t blksize : {8u, 9u, 512u, 1468u}) {
         std::string joined;
         for (auto& blk : blocks_of(file, blksize)) joined += blk;

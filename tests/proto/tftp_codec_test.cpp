@@ -1,14 +1,16 @@
 #include "proto/tftp_codec.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::proto {
 namespace {
 
-std::vector<std::uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> bytes(const std::string& s) {
+    return {s.begin(), s.end()};
+}
 
 // Parsed views point into the datagram: keep the last one alive for the assertions that follow.
 TftpParseError parse(const std::string& wire, TftpPacket& pkt) {
@@ -18,7 +20,12 @@ TftpParseError parse(const std::string& wire, TftpPacket& pkt) {
 }
 
 TEST(TftpCodec, ParsesRrqWithOptionsAsCurlSendsIt) {
-    static const char raw[] = "\x00\x01start4.elf\x00octet\x00tsize\x00" "0\x00" "blksize\x00" "1468\x00timeout\x00" "6";
+    static const char raw[] =
+        "\x00\x01start4.elf\x00octet\x00tsize\x00"
+        "0\x00"
+        "blksize\x00"
+        "1468\x00timeout\x00"
+        "6";
     std::string wire(raw, sizeof raw);  // the literal's own NUL ends the last option
     auto b = bytes(wire);
     TftpPacket pkt;
@@ -34,7 +41,11 @@ TEST(TftpCodec, ParsesRrqWithOptionsAsCurlSendsIt) {
 
 TEST(TftpCodec, ModeIsCaseInsensitive) {
     TftpPacket pkt;
-    ASSERT_EQ(parse(std::string("\x00\x01" "a\x00NetASCII\x00", 13), pkt), TftpParseError::none);
+    ASSERT_EQ(parse(std::string("\x00\x01"
+                                "a\x00NetASCII\x00",
+                                13),
+                    pkt),
+              TftpParseError::none);
     EXPECT_EQ(pkt.mode, TftpMode::Netascii);
 }
 
@@ -44,18 +55,43 @@ TEST(TftpCodec, NamedErrorsForMalformedInput) {
     EXPECT_EQ(parse(std::string("\x00", 1), pkt), TftpParseError::truncated);
     EXPECT_EQ(parse(std::string("\x00\x07", 2), pkt), TftpParseError::bad_opcode);
     EXPECT_EQ(parse(std::string("\x00\x00", 2), pkt), TftpParseError::bad_opcode);
-    EXPECT_EQ(parse(std::string("\x00\x01" "abc", 5), pkt), TftpParseError::unterminated_filename);
+    EXPECT_EQ(parse(std::string("\x00\x01"
+                                "abc",
+                                5),
+                    pkt),
+              TftpParseError::unterminated_filename);
     EXPECT_EQ(parse(std::string("\x00\x01\x00octet\x00", 9), pkt), TftpParseError::empty_filename);
-    EXPECT_EQ(parse(std::string("\x00\x01" "a\x00octet", 9), pkt), TftpParseError::unterminated_mode);
-    EXPECT_EQ(parse(std::string("\x00\x01" "a\x00binary\x00", 11), pkt), TftpParseError::bad_mode);
-    EXPECT_EQ(parse(std::string("\x00\x01" "a\x00octet\x00tsize\x00" "0", 17), pkt), TftpParseError::unterminated_option);
-    EXPECT_EQ(parse(std::string("\x00\x01" "a\x00octet\x00\x00" "0\x00", 13), pkt), TftpParseError::empty_option_name);
+    EXPECT_EQ(parse(std::string("\x00\x01"
+                                "a\x00octet",
+                                9),
+                    pkt),
+              TftpParseError::unterminated_mode);
+    EXPECT_EQ(parse(std::string("\x00\x01"
+                                "a\x00binary\x00",
+                                11),
+                    pkt),
+              TftpParseError::bad_mode);
+    EXPECT_EQ(parse(std::string("\x00\x01"
+                                "a\x00octet\x00tsize\x00"
+                                "0",
+                                17),
+                    pkt),
+              TftpParseError::unterminated_option);
+    EXPECT_EQ(parse(std::string("\x00\x01"
+                                "a\x00octet\x00\x00"
+                                "0\x00",
+                                13),
+                    pkt),
+              TftpParseError::empty_option_name);
     EXPECT_EQ(parse(std::string("\x00\x04\x00", 3), pkt), TftpParseError::truncated);
     EXPECT_EQ(parse(std::string("\x00\x05\x00", 3), pkt), TftpParseError::truncated);
 }
 
 TEST(TftpCodec, TooManyOptionsIsAnError) {
-    std::string wire("\x00\x01" "a\x00octet\x00", 10);
+    std::string wire(
+        "\x00\x01"
+        "a\x00octet\x00",
+        10);
     for (int i = 0; i <= static_cast<int>(kMaxTftpOptions); ++i) {
         wire += "o" + std::to_string(i) + std::string("\x00", 1) + "1" + std::string("\x00", 1);
     }
@@ -65,7 +101,11 @@ TEST(TftpCodec, TooManyOptionsIsAnError) {
 
 TEST(TftpCodec, TrailingNulPaddingIsAccepted) {
     TftpPacket pkt;
-    ASSERT_EQ(parse(std::string("\x00\x01" "a\x00octet\x00\x00", 11), pkt), TftpParseError::none);
+    ASSERT_EQ(parse(std::string("\x00\x01"
+                                "a\x00octet\x00\x00",
+                                11),
+                    pkt),
+              TftpParseError::none);
     EXPECT_EQ(pkt.options.count, 0u);
 }
 
@@ -78,11 +118,19 @@ TEST(TftpCodec, AckDataAndError) {
     EXPECT_EQ(pkt.opcode, TftpOpcode::Data);
     EXPECT_EQ(pkt.block, 2);
     EXPECT_EQ(pkt.payload.size(), 3u);
-    ASSERT_EQ(parse(std::string("\x00\x05\x00\x08" "refused\x00", 12), pkt), TftpParseError::none);
+    ASSERT_EQ(parse(std::string("\x00\x05\x00\x08"
+                                "refused\x00",
+                                12),
+                    pkt),
+              TftpParseError::none);
     EXPECT_EQ(pkt.error_code, TftpErrorCode::OptionRefused);
     EXPECT_EQ(pkt.error_message, "refused");
     // A message missing its NUL is still read.
-    ASSERT_EQ(parse(std::string("\x00\x05\x00\x00" "Early terminate", 19), pkt), TftpParseError::none);
+    ASSERT_EQ(parse(std::string("\x00\x05\x00\x00"
+                                "Early terminate",
+                                19),
+                    pkt),
+              TftpParseError::none);
     EXPECT_EQ(pkt.error_message, "Early terminate");
 }
 

@@ -1,9 +1,9 @@
 #include "proto/tftp_options.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::proto {
 namespace {
@@ -14,7 +14,9 @@ TftpOptionList opts(std::initializer_list<TftpOption> list) {
     return o;
 }
 
-TftpLimits limits() { return TftpLimits{}; }
+TftpLimits limits() {
+    return TftpLimits{};
+}
 
 TEST(TftpOptions, NoOptionsMeansNoOack) {
     TftpNegotiated n;
@@ -46,7 +48,8 @@ TEST(TftpOptions, BadValuesAreRefusedWithAReason) {
     EXPECT_FALSE(negotiate_tftp_options(opts({{"blksize", "-5"}}), TftpMode::Octet, 1, limits(), n).ok);
     EXPECT_FALSE(negotiate_tftp_options(opts({{"windowsize", "0"}}), TftpMode::Octet, 1, limits(), n).ok);
     EXPECT_FALSE(negotiate_tftp_options(opts({{"timeout", "x"}}), TftpMode::Octet, 1, limits(), n).ok);
-    EXPECT_FALSE(negotiate_tftp_options(opts({{"blksize", "99999999999999999999999"}}), TftpMode::Octet, 1, limits(), n).ok);
+    EXPECT_FALSE(
+        negotiate_tftp_options(opts({{"blksize", "99999999999999999999999"}}), TftpMode::Octet, 1, limits(), n).ok);
 }
 
 TEST(TftpOptions, TsizeAnsweredWithTheFileSizeWhateverTheValue) {
@@ -98,7 +101,8 @@ TEST(TftpOptions, WindowsizeClampedToOurMaximum) {
 
 TEST(TftpOptions, UnknownOptionsAreIgnored) {
     TftpNegotiated n;
-    ASSERT_TRUE(negotiate_tftp_options(opts({{"multicast", ""}, {"rollover", "0"}}), TftpMode::Octet, 1, limits(), n).ok);
+    ASSERT_TRUE(
+        negotiate_tftp_options(opts({{"multicast", ""}, {"rollover", "0"}}), TftpMode::Octet, 1, limits(), n).ok);
     EXPECT_FALSE(n.needs_oack());
 }
 

@@ -1,8 +1,8 @@
 #include "proto/tftp_path.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace rackboot::proto {
 namespace {
@@ -20,8 +20,13 @@ TEST(TftpPath, RefusesEscapes) {
     EXPECT_EQ(check_tftp_path("a/.."), PathVerdict::parent_reference);
     EXPECT_EQ(check_tftp_path("/etc/passwd"), PathVerdict::absolute);
     EXPECT_EQ(check_tftp_path("..\\windows"), PathVerdict::backslash);
-    EXPECT_EQ(check_tftp_path(std::string("a\x01" "b")), PathVerdict::control_char);
-    EXPECT_EQ(check_tftp_path(std::string("a\x00" "b", 3)), PathVerdict::control_char);
+    EXPECT_EQ(check_tftp_path(std::string("a\x01"
+                                          "b")),
+              PathVerdict::control_char);
+    EXPECT_EQ(check_tftp_path(std::string("a\x00"
+                                          "b",
+                                          3)),
+              PathVerdict::control_char);
     EXPECT_EQ(check_tftp_path(std::string(1025, 'a')), PathVerdict::too_long);
     EXPECT_EQ(check_tftp_path(std::string(256, 'a')), PathVerdict::too_long);
     EXPECT_EQ(check_tftp_path("dir/"), PathVerdict::empty);

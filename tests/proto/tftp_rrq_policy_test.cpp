@@ -16,7 +16,9 @@ TftpTransfer started(bool with_options) {
     return t;
 }
 
-TEST(RrqPolicy, NewRequestStarts) { EXPECT_EQ(decide_rrq({}), RrqDecision::Start); }
+TEST(RrqPolicy, NewRequestStarts) {
+    EXPECT_EQ(decide_rrq({}), RrqDecision::Start);
+}
 
 TEST(RrqPolicy, RetransmittedRrqFromTheSamePortIsIgnored) {
     TftpTransfer t = started(true);

@@ -113,7 +113,7 @@ TEST(TftpTransfer, LostDataIsResentOnlyWhenTheTimerFiresWithBackoff) {
     EXPECT_EQ(h.t.deadline() - h.now, 4 * kSecond);
     expect_data(h.fire(), 1, 1, true);
     EXPECT_EQ(h.t.deadline() - h.now, 4 * kSecond);  // capped
-    expect_data(h.ack(1), 2, 1);                      // progress resets the back-off
+    expect_data(h.ack(1), 2, 1);                     // progress resets the back-off
     EXPECT_EQ(h.t.deadline() - h.now, kSecond);
 }
 

@@ -11,11 +11,13 @@ namespace {
 using proto::DhcpReply;
 
 Bytes ip_bytes(std::uint32_t ip) {
-    return {static_cast<std::uint8_t>(ip >> 24), static_cast<std::uint8_t>(ip >> 16), static_cast<std::uint8_t>(ip >> 8),
-            static_cast<std::uint8_t>(ip)};
+    return {static_cast<std::uint8_t>(ip >> 24), static_cast<std::uint8_t>(ip >> 16),
+            static_cast<std::uint8_t>(ip >> 8), static_cast<std::uint8_t>(ip)};
 }
 
-Bytes u32_bytes(std::uint32_t v) { return ip_bytes(v); }
+Bytes u32_bytes(std::uint32_t v) {
+    return ip_bytes(v);
+}
 
 // The Pi 3B ROM's constant GUID: type 0 and sixteen 0x44 bytes.
 Bytes pi3b_guid() {
@@ -29,9 +31,9 @@ const Bytes kPi5Guid = {0, 'R', 'P', 'i', '5', 0x00, 0xd0, 0x40, 0x17, 0x67, 0x0
 // A proxy OFFER (PI-BOOT.md): no address (yiaddr 0), the server as TFTP server (siaddr), option
 // 53 OFFER, 54 the server, 60 "PXEClient", 97 the client's GUID echoed, 43 the boot menu.
 Bytes proxy_offer(const Bytes& req, const Bytes& guid) {
-    return bootreply(req, 0, kDhcpServerIp,
-                     {{53, {2}}, {54, ip_bytes(kDhcpServerIp)}, {60, bytes_of("PXEClient")}, {97, guid},
-                      {43, pi_vendor_options()}});
+    return bootreply(
+        req, 0, kDhcpServerIp,
+        {{53, {2}}, {54, ip_bytes(kDhcpServerIp)}, {60, bytes_of("PXEClient")}, {97, guid}, {43, pi_vendor_options()}});
 }
 
 // A full server's reply to a Pi: the address and its lease (1, 3, 6, 28, 51, 58, 59) then the
@@ -91,20 +93,22 @@ std::vector<DhcpCase> build() {
                      {Bytes(pi3b.begin(), pi3b.begin() + 100)},
                      {},
                      {{"dhcp.none.malformed", 1}, {"tx_packets", 0}}});
-    cases.push_back({"Server: Pi 4 DISCOVER then REQUEST: the first pool address, offered then acknowledged, "
-                     "each only once its lease is durable",
-                     proto::DhcpMode::Server,
-                     {pi4_discover(), pi4_request(kDhcpPoolStart)},
-                     {{DhcpReply::Dest::Broadcast, 0, server_reply(pi4_discover(), 2, kDhcpPoolStart, kPi4Guid)},
-                      {DhcpReply::Dest::Broadcast, 0, server_reply(pi4_request(kDhcpPoolStart), 5, kDhcpPoolStart, kPi4Guid)}},
-                     {{"dhcp.discover.replied", 1}, {"dhcp.request.replied", 1}}});
-    cases.push_back({"Server: the Pi 3B ROM uses its OFFER without a REQUEST; its second DISCOVER gets the same "
-                     "address, and the quirk is counted",
-                     proto::DhcpMode::Server,
-                     {pi3b, pi3b},
-                     {{DhcpReply::Dest::Broadcast, 0, server_reply(pi3b, 2, kDhcpPoolStart, pi3b_guid())},
-                      {DhcpReply::Dest::Broadcast, 0, server_reply(pi3b, 2, kDhcpPoolStart, pi3b_guid())}},
-                     {{"dhcp.discover.replied", 2}}});
+    cases.push_back(
+        {"Server: Pi 4 DISCOVER then REQUEST: the first pool address, offered then acknowledged, "
+         "each only once its lease is durable",
+         proto::DhcpMode::Server,
+         {pi4_discover(), pi4_request(kDhcpPoolStart)},
+         {{DhcpReply::Dest::Broadcast, 0, server_reply(pi4_discover(), 2, kDhcpPoolStart, kPi4Guid)},
+          {DhcpReply::Dest::Broadcast, 0, server_reply(pi4_request(kDhcpPoolStart), 5, kDhcpPoolStart, kPi4Guid)}},
+         {{"dhcp.discover.replied", 1}, {"dhcp.request.replied", 1}}});
+    cases.push_back(
+        {"Server: the Pi 3B ROM uses its OFFER without a REQUEST; its second DISCOVER gets the same "
+         "address, and the quirk is counted",
+         proto::DhcpMode::Server,
+         {pi3b, pi3b},
+         {{DhcpReply::Dest::Broadcast, 0, server_reply(pi3b, 2, kDhcpPoolStart, pi3b_guid())},
+          {DhcpReply::Dest::Broadcast, 0, server_reply(pi3b, 2, kDhcpPoolStart, pi3b_guid())}},
+         {{"dhcp.discover.replied", 2}}});
     return cases;
 }
 

@@ -49,11 +49,11 @@ Bytes bootreply(const Bytes& req, std::uint32_t yiaddr, std::uint32_t siaddr, co
     p[0] = 2;
     p[1] = req[1];
     p[2] = req[2];
-    std::copy(req.begin() + 4, req.begin() + 8, p.begin() + 4);      // xid
-    std::copy(req.begin() + 10, req.begin() + 12, p.begin() + 10);   // flags
+    std::copy(req.begin() + 4, req.begin() + 8, p.begin() + 4);     // xid
+    std::copy(req.begin() + 10, req.begin() + 12, p.begin() + 10);  // flags
     for (int i = 0; i < 4; ++i) p[16 + i] = static_cast<std::uint8_t>(yiaddr >> (24 - 8 * i));
     for (int i = 0; i < 4; ++i) p[20 + i] = static_cast<std::uint8_t>(siaddr >> (24 - 8 * i));
-    std::copy(req.begin() + 24, req.begin() + 44, p.begin() + 24);   // giaddr, chaddr
+    std::copy(req.begin() + 24, req.begin() + 44, p.begin() + 24);  // giaddr, chaddr
     for (int b : {0x63, 0x82, 0x53, 0x63}) p.push_back(static_cast<std::uint8_t>(b));
     for (const auto& [code, data] : options) {
         p.push_back(code);
@@ -92,7 +92,8 @@ std::string run_dhcp_case(const DhcpCase& c, DhcpHarness& h, dataplane::LeaseJou
     }
     bool match = seen.size() == c.out.size();
     for (std::size_t i = 0; match && i < seen.size(); ++i) {
-        match = seen[i].dest == c.out[i].dest && seen[i].dest_ip == c.out[i].dest_ip && seen[i].payload == c.out[i].payload;
+        match =
+            seen[i].dest == c.out[i].dest && seen[i].dest_ip == c.out[i].dest_ip && seen[i].payload == c.out[i].payload;
     }
     if (!match) {
         err << "replies differ\n expected:\n";

@@ -20,7 +20,7 @@ namespace rackboot::test {
 
 using Bytes = std::vector<std::uint8_t>;
 
-constexpr std::uint32_t kDhcpServerIp = 0x0a000001;  // 10.0.0.1/24: the server in every case
+constexpr std::uint32_t kDhcpServerIp = 0x0a000001;   // 10.0.0.1/24: the server in every case
 constexpr std::uint32_t kDhcpPoolStart = 0x0a000064;  // 10.0.0.100-10.0.0.199 in server mode
 constexpr std::uint32_t kDhcpPoolEnd = 0x0a0000c7;
 constexpr std::uint32_t kDhcpLeaseTime = 600;
@@ -36,8 +36,8 @@ struct DhcpSent {
 struct DhcpCase {
     std::string description;
     proto::DhcpMode mode = proto::DhcpMode::Proxy;
-    std::vector<Bytes> in;        // in order, each to port 67 from 0.0.0.0:68
-    std::vector<DhcpSent> out;    // every reply, in order
+    std::vector<Bytes> in;      // in order, each to port 67 from 0.0.0.0:68
+    std::vector<DhcpSent> out;  // every reply, in order
     std::vector<std::pair<std::string, std::int64_t>> counters;
 };
 

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 #include <fstream>
-#include <iterator>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,11 +34,14 @@ inline std::vector<std::uint8_t> pi3b_discover() {
 
 using Opt = std::pair<std::uint8_t, std::vector<std::uint8_t>>;
 
-inline std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+inline std::vector<std::uint8_t> bytes_of(const std::string& s) {
+    return {s.begin(), s.end()};
+}
 
 // A BOOTREQUEST with the given MAC, xid, flags, giaddr and options, built byte by byte.
-inline std::vector<std::uint8_t> make_request(std::vector<std::uint8_t> mac, std::uint32_t xid, std::initializer_list<Opt> opts,
-                                              std::uint16_t flags = 0, std::uint32_t giaddr = 0, std::uint8_t hops = 0) {
+inline std::vector<std::uint8_t> make_request(std::vector<std::uint8_t> mac, std::uint32_t xid,
+                                              std::initializer_list<Opt> opts, std::uint16_t flags = 0,
+                                              std::uint32_t giaddr = 0, std::uint8_t hops = 0) {
     std::vector<std::uint8_t> p(236, 0);
     p[0] = 1;
     p[1] = 1;
@@ -63,25 +66,27 @@ inline const std::vector<std::uint8_t> kPiParams = {43, 60, 67, 128, 129, 130, 1
 
 // Pi 4 EEPROM: option 97 = type 0 + "RPi4" + revision c03112 + low MAC bytes + serial 1a2b3c4d.
 inline std::vector<std::uint8_t> pi4_discover() {
-    return make_request({0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56}, 0x11223344,
-                        {{53, {1}},
-                         {55, kPiParams},
-                         {93, {0, 0}},
-                         {94, {1, 2, 1}},
-                         {97, {0, 'R', 'P', 'i', '4', 0x00, 0xc0, 0x31, 0x12, 0x32, 0x12, 0x34, 0x56, 0x1a, 0x2b, 0x3c, 0x4d}},
-                         {60, bytes_of("PXEClient:Arch:00000:UNDI:002001")}});
+    return make_request(
+        {0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56}, 0x11223344,
+        {{53, {1}},
+         {55, kPiParams},
+         {93, {0, 0}},
+         {94, {1, 2, 1}},
+         {97, {0, 'R', 'P', 'i', '4', 0x00, 0xc0, 0x31, 0x12, 0x32, 0x12, 0x34, 0x56, 0x1a, 0x2b, 0x3c, 0x4d}},
+         {60, bytes_of("PXEClient:Arch:00000:UNDI:002001")}});
 }
 
 // Pi 5 EEPROM: a MAC under 2c:cf:67, "RPi5" GUID with serial deadbeef.
 inline std::vector<std::uint8_t> pi5_discover() {
-    return make_request({0x2c, 0xcf, 0x67, 0x01, 0x02, 0x03}, 0x55667788,
-                        {{53, {1}},
-                         {55, kPiParams},
-                         {93, {0, 0}},
-                         {94, {1, 2, 1}},
-                         {97, {0, 'R', 'P', 'i', '5', 0x00, 0xd0, 0x40, 0x17, 0x67, 0x01, 0x02, 0x03, 0xde, 0xad, 0xbe, 0xef}},
-                         {60, bytes_of("PXEClient:Arch:00000:UNDI:002001")}},
-                        0x8000);
+    return make_request(
+        {0x2c, 0xcf, 0x67, 0x01, 0x02, 0x03}, 0x55667788,
+        {{53, {1}},
+         {55, kPiParams},
+         {93, {0, 0}},
+         {94, {1, 2, 1}},
+         {97, {0, 'R', 'P', 'i', '5', 0x00, 0xd0, 0x40, 0x17, 0x67, 0x01, 0x02, 0x03, 0xde, 0xad, 0xbe, 0xef}},
+         {60, bytes_of("PXEClient:Arch:00000:UNDI:002001")}},
+        0x8000);
 }
 
 // u-boot (qemu arm64) DISCOVER: not a Pi.
@@ -97,16 +102,17 @@ inline std::vector<std::uint8_t> uboot_discover() {
 
 // iPXE DISCOVER: the very vendor class a Pi sends, but neither a Pi OUI nor an "RPi" GUID.
 inline std::vector<std::uint8_t> ipxe_discover() {
-    return make_request({0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}, 0xcafe0001,
-                        {{53, {1}},
-                         {57, {0x05, 0xc0}},
-                         {93, {0, 0}},
-                         {94, {1, 2, 1}},
-                         {60, bytes_of("PXEClient:Arch:00000:UNDI:002001")},
-                         {77, bytes_of("iPXE")},
-                         {55, {1, 3, 6, 7, 12, 15, 17, 26, 43, 60, 66, 67, 119, 128, 129, 130, 131, 132, 133, 134, 135, 175, 203}},
-                         {97, {0, 0x44, 0x45, 0x4c, 0x4c, 0x00, 0x10, 0x80, 0x4b, 0x80, 0xb7, 0xc0, 0x4f, 0x39, 0x4e, 0x32, 0x12}},
-                         {61, {1, 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}}});
+    return make_request(
+        {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}, 0xcafe0001,
+        {{53, {1}},
+         {57, {0x05, 0xc0}},
+         {93, {0, 0}},
+         {94, {1, 2, 1}},
+         {60, bytes_of("PXEClient:Arch:00000:UNDI:002001")},
+         {77, bytes_of("iPXE")},
+         {55, {1, 3, 6, 7, 12, 15, 17, 26, 43, 60, 66, 67, 119, 128, 129, 130, 131, 132, 133, 134, 135, 175, 203}},
+         {97, {0, 0x44, 0x45, 0x4c, 0x4c, 0x00, 0x10, 0x80, 0x4b, 0x80, 0xb7, 0xc0, 0x4f, 0x39, 0x4e, 0x32, 0x12}},
+         {61, {1, 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}}});
 }
 
 }  // namespace rackboot::test

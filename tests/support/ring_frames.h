@@ -23,7 +23,8 @@ inline int start_ring_port(const std::string& tag, rte_mempool* pool, rte_ring*&
     if (port < 0) return -1;
     auto id = static_cast<std::uint16_t>(port);
     rte_eth_conf conf{};
-    if (rte_eth_dev_configure(id, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(id, 0, 512, SOCKET_ID_ANY, nullptr, pool) != 0 ||
+    if (rte_eth_dev_configure(id, 1, 1, &conf) != 0 ||
+        rte_eth_rx_queue_setup(id, 0, 512, SOCKET_ID_ANY, nullptr, pool) != 0 ||
         rte_eth_tx_queue_setup(id, 0, 512, SOCKET_ID_ANY, nullptr) != 0 || rte_eth_dev_start(id) != 0) {
         return -1;
     }

@@ -11,9 +11,11 @@
 namespace rackboot::test {
 
 inline bool start_test_eal(std::string& error) {
-    return dataplane::DpdkEal::init("--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
-                                    "--file-prefix rbtests" + std::to_string(getpid()),
-                                    error);
+    return dataplane::DpdkEal::init(
+        "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
+        "--file-prefix rbtests" +
+            std::to_string(getpid()),
+        error);
 }
 
 }  // namespace rackboot::test

@@ -54,22 +54,32 @@ std::vector<TftpCase> build() {
         c.out.push_back({2001, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         lock_step(c, 2001, 1, "start4.elf", 1024, 0, 4);
         c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.aborted", 1},
-                      {"result.complete", 1}, {"result.error", 0}, {"result.timeout", 0}, {"retransmits", 0}};
+                      {"result.complete", 1},   {"result.error", 0},        {"result.timeout", 0},
+                      {"retransmits", 0}};
         cases.push_back(std::move(c));
     }
     {
-        TftpCase c{"Pi 4 EEPROM: probe aborted by silence, then restarted; the abandoned OACK is never resent", {}, 5000, {}, {}};
+        TftpCase c{"Pi 4 EEPROM: probe aborted by silence, then restarted; the abandoned OACK is never resent",
+                   {},
+                   5000,
+                   {},
+                   {}};
         c.in.push_back({0, 2100, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({2100, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         c.in.push_back({100, 2101, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({2101, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         lock_step(c, 2101, 1, "start4.elf", 1024, 0, 101);
         c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.complete", 1},
-                      {"result.aborted", 1}, {"result.timeout", 0}, {"retransmits", 0}, {"active_transfers", 0}};
+                      {"result.aborted", 1},    {"result.timeout", 0},      {"retransmits", 0},
+                      {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     {
-        TftpCase c{"RRQ race (firmware#1700): RRQ, OACK, ACK 0, then a second RRQ from a new port 7 ms later", {}, 5000, {}, {}};
+        TftpCase c{"RRQ race (firmware#1700): RRQ, OACK, ACK 0, then a second RRQ from a new port 7 ms later",
+                   {},
+                   5000,
+                   {},
+                   {}};
         c.in.push_back({0, 3000, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1468"}})});
         c.out.push_back({3000, 0, oack({{"blksize", "1468"}, {"tsize", "2500"}})});
         c.in.push_back({1, 3000, 0, ack(0)});
@@ -77,7 +87,10 @@ std::vector<TftpCase> build() {
         c.in.push_back({8, 3001, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1468"}})});
         c.out.push_back({3001, 1, oack({{"blksize", "1468"}, {"tsize", "2500"}})});
         lock_step(c, 3001, 1, "start4.elf", 1468, 0, 9);
-        c.counters = {{"quirk.rrq_race", 1}, {"result.complete", 1}, {"result.aborted", 1}, {"retransmits", 0},
+        c.counters = {{"quirk.rrq_race", 1},
+                      {"result.complete", 1},
+                      {"result.aborted", 1},
+                      {"retransmits", 0},
                       {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
@@ -105,7 +118,11 @@ std::vector<TftpCase> build() {
         // firmware#1631: a duplicated DATA N makes start4.elf ACK a block it never had and hang.
         // The server sends a block again only when its timer fires, and the Pi's late ACK for
         // the first copy and its ACK for the second move the transfer on exactly once.
-        TftpCase c{"Duplicated-DATA trap (firmware#1631): DATA resent only by the timer, the second ACK ignored", {}, 100, {}, {}};
+        TftpCase c{"Duplicated-DATA trap (firmware#1631): DATA resent only by the timer, the second ACK ignored",
+                   {},
+                   100,
+                   {},
+                   {}};
         c.in.push_back({0, 5100, kListen, rrq("start4.elf", {{"blksize", "1024"}})});
         c.out.push_back({5100, 0, oack({{"blksize", "1024"}}), 0});
         c.in.push_back({1, 5100, 0, ack(0)});
@@ -122,17 +139,26 @@ std::vector<TftpCase> build() {
     {
         // The Pi gives up on a file after 30 s (TFTP_FILE_TIMEOUT); the server must have given up
         // on a silent client before then, and its slot must be free again.
-        TftpCase c{"A Pi that goes silent mid-file: DATA resent with back-off, the transfer ends before 30 s", {}, 30000, {}, {}};
+        TftpCase c{"A Pi that goes silent mid-file: DATA resent with back-off, the transfer ends before 30 s",
+                   {},
+                   30000,
+                   {},
+                   {}};
         c.in.push_back({0, 6000, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({6000, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}}), 0});
         c.in.push_back({1, 6000, 0, ack(0)});
         c.out.push_back({6000, 0, data("start4.elf", 1, 1024), 1});
-        for (std::int32_t at : {1001, 3001, 7001, 11001, 15001}) c.out.push_back({6000, 0, data("start4.elf", 1, 1024), at});
+        for (std::int32_t at : {1001, 3001, 7001, 11001, 15001})
+            c.out.push_back({6000, 0, data("start4.elf", 1, 1024), at});
         c.counters = {{"retransmits", 5}, {"result.timeout", 1}, {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     {
-        TftpCase c{"Pi 4 EEPROM sequence with its serial directory: SERIAL/start4.elf probed, the prefix kept", {}, 100, {}, {}};
+        TftpCase c{"Pi 4 EEPROM sequence with its serial directory: SERIAL/start4.elf probed, the prefix kept",
+                   {},
+                   100,
+                   {},
+                   {}};
         c.in.push_back({0, 7000, kListen, rrq("1a2b3c4d/start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({7000, 0, oack({{"blksize", "1024"}, {"tsize", "1500"}})});
         c.in.push_back({1, 7000, 0, error(0, "Early terminate")});
@@ -159,7 +185,8 @@ std::vector<TftpCase> build() {
         cases.push_back(std::move(c));
     }
     {
-        TftpCase c{"Pi 5 EEPROM sequence: config.txt, the pieeprom.sig probe, kernel_2712.img at 1468", {}, 100, {}, {}};
+        TftpCase c{
+            "Pi 5 EEPROM sequence: config.txt, the pieeprom.sig probe, kernel_2712.img at 1468", {}, 100, {}, {}};
         c.in.push_back({0, 8000, kListen, rrq("config.txt", {{"tsize", "0"}, {"blksize", "1468"}})});
         c.out.push_back({8000, 0, oack({{"blksize", "1468"}, {"tsize", "40"}})});
         lock_step(c, 8000, 0, "config.txt", 1468, 0, 1);
@@ -194,9 +221,10 @@ std::vector<TftpCase> build() {
         c.in.push_back({2, 9102, kListen, rrq("config.txt", {}, "mail")});
         c.out.push_back({9102, kListen, error(4, "mail mode not supported")});
         c.in.push_back({3, 9103, kListen, Bytes{0, 1, 'x'}});
-        c.counters = {{"drop.write_request", 1}, {"drop.path_refused", 1}, {"path_refused.parent_reference", 1},
-                      {"drop.unsupported_mode", 1}, {"drop.malformed", 1},
-                      {"tftp_malformed.unterminated_filename", 1}, {"result.error", 3}};
+        c.counters = {
+            {"drop.write_request", 1},    {"drop.path_refused", 1}, {"path_refused.parent_reference", 1},
+            {"drop.unsupported_mode", 1}, {"drop.malformed", 1},    {"tftp_malformed.unterminated_filename", 1},
+            {"result.error", 3}};
         cases.push_back(std::move(c));
     }
     return cases;

@@ -12,9 +12,10 @@ namespace {
 // The boot tree: a Pi 3 ROM's, a Pi 4's (with its serial directory 1a2b3c4d) and a Pi 5's files.
 const std::map<std::string, std::size_t, std::less<>>& tree_sizes() {
     static const std::map<std::string, std::size_t, std::less<>> sizes = {
-        {"bootcode.bin", 1100}, {"start.elf", 700},        {"start4.elf", 2500},   {"fixup4.dat", 300},
-        {"config.txt", 40},     {"cmdline.txt", 30},       {"kernel8.img", 3000},  {"kernel_2712.img", 3000},
-        {"1a2b3c4d/start4.elf", 1500}, {"1a2b3c4d/config.txt", 60},
+        {"bootcode.bin", 1100},      {"start.elf", 700},        {"start4.elf", 2500},
+        {"fixup4.dat", 300},         {"config.txt", 40},        {"cmdline.txt", 30},
+        {"kernel8.img", 3000},       {"kernel_2712.img", 3000}, {"1a2b3c4d/start4.elf", 1500},
+        {"1a2b3c4d/config.txt", 60},
     };
     return sizes;
 }
@@ -45,8 +46,8 @@ void write_boot_tree(const std::filesystem::path& dir) {
     for (const auto& [name, size] : tree_sizes()) {
         std::filesystem::create_directories((dir / name).parent_path());
         const Bytes& b = boot_file(name);
-        std::ofstream(dir / name, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                                          static_cast<std::streamsize>(b.size()));
+        std::ofstream(dir / name, std::ios::binary)
+            .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
     }
 }
 
@@ -74,7 +75,8 @@ Bytes data(std::string_view file, std::uint16_t block, std::uint16_t blksize) {
     std::size_t to = std::min(f.size(), from + blksize);
     Bytes b(4);
     b.resize(proto::build_tftp_data_header(b, block));
-    if (from < to) b.insert(b.end(), f.begin() + static_cast<std::ptrdiff_t>(from), f.begin() + static_cast<std::ptrdiff_t>(to));
+    if (from < to)
+        b.insert(b.end(), f.begin() + static_cast<std::ptrdiff_t>(from), f.begin() + static_cast<std::ptrdiff_t>(to));
     return b;
 }
 

@@ -22,24 +22,24 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr int kListen = -1;
 
 struct TftpIn {
-    std::uint32_t at_ms = 0;       // virtual time since the case began
-    std::uint16_t client_port = 0; // the Pi's UDP port
-    int server = kListen;          // kListen or a TID index
+    std::uint32_t at_ms = 0;        // virtual time since the case began
+    std::uint16_t client_port = 0;  // the Pi's UDP port
+    int server = kListen;           // kListen or a TID index
     Bytes payload;
 };
 
 struct TftpOut {
     std::uint16_t client_port = 0;
     int server = kListen;
-    Bytes payload;                 // the exact datagram
-    std::int32_t at_ms = -1;       // when it must leave (within 20 ms: the runner's 1 ms steps drift); -1: any time
+    Bytes payload;            // the exact datagram
+    std::int32_t at_ms = -1;  // when it must leave (within 20 ms: the runner's 1 ms steps drift); -1: any time
 };
 
 struct TftpCase {
     std::string description;
     std::vector<TftpIn> in;
-    std::uint32_t run_ms = 0;      // the clock runs on to here after the last input
-    std::vector<TftpOut> out;      // every datagram the server sends, in order
+    std::uint32_t run_ms = 0;                                    // the clock runs on to here after the last input
+    std::vector<TftpOut> out;                                    // every datagram the server sends, in order
     std::vector<std::pair<std::string, std::int64_t>> counters;  // deltas (for_each_counter names)
 };
 
@@ -48,7 +48,8 @@ void write_boot_tree(const std::filesystem::path& dir);
 [[nodiscard]] const Bytes& boot_file(std::string_view name);
 
 // Datagram builders for the table.
-[[nodiscard]] Bytes rrq(std::string_view file, std::initializer_list<std::pair<std::string_view, std::string_view>> opts = {},
+[[nodiscard]] Bytes rrq(std::string_view file,
+                        std::initializer_list<std::pair<std::string_view, std::string_view>> opts = {},
                         std::string_view mode = "octet");
 [[nodiscard]] Bytes oack(std::initializer_list<std::pair<std::string_view, std::string_view>> opts);
 [[nodiscard]] Bytes ack(std::uint16_t block);

@@ -37,16 +37,19 @@ std::string describe(const Bytes& p) {
     proto::TftpPacket pkt;
     if (proto::parse_tftp(p, pkt) == proto::TftpParseError::none) {
         switch (pkt.opcode) {
-        case proto::TftpOpcode::Rrq:
-        case proto::TftpOpcode::Wrq: o << (pkt.opcode == proto::TftpOpcode::Rrq ? "RRQ " : "WRQ ") << pkt.filename; break;
-        case proto::TftpOpcode::Data: o << "DATA " << pkt.block << " (" << pkt.payload.size() << " bytes)"; break;
-        case proto::TftpOpcode::Ack: o << "ACK " << pkt.block; break;
-        case proto::TftpOpcode::Error:
-            o << "ERROR " << static_cast<unsigned>(pkt.error_code) << " \"" << pkt.error_message << '"';
-            break;
-        case proto::TftpOpcode::Oack: o << "OACK"; break;
+            case proto::TftpOpcode::Rrq:
+            case proto::TftpOpcode::Wrq:
+                o << (pkt.opcode == proto::TftpOpcode::Rrq ? "RRQ " : "WRQ ") << pkt.filename;
+                break;
+            case proto::TftpOpcode::Data: o << "DATA " << pkt.block << " (" << pkt.payload.size() << " bytes)"; break;
+            case proto::TftpOpcode::Ack: o << "ACK " << pkt.block; break;
+            case proto::TftpOpcode::Error:
+                o << "ERROR " << static_cast<unsigned>(pkt.error_code) << " \"" << pkt.error_message << '"';
+                break;
+            case proto::TftpOpcode::Oack: o << "OACK"; break;
         }
-        for (std::size_t i = 0; i < pkt.options.count; ++i) o << ' ' << pkt.options.items[i].name << '=' << pkt.options.items[i].value;
+        for (std::size_t i = 0; i < pkt.options.count; ++i)
+            o << ' ' << pkt.options.items[i].name << '=' << pkt.options.items[i].value;
     } else {
         o << "(not TFTP)";
     }
@@ -56,8 +59,8 @@ std::string describe(const Bytes& p) {
 
 std::string show(std::uint32_t at_ms, std::uint16_t client_port, int server, const Bytes& payload) {
     std::ostringstream o;
-    o << "  t=" << at_ms << "ms client:" << client_port << ' ' << (server == kListen ? "server:69" : "tid#" + std::to_string(server))
-      << ' ' << describe(payload);
+    o << "  t=" << at_ms << "ms client:" << client_port << ' '
+      << (server == kListen ? "server:69" : "tid#" + std::to_string(server)) << ' ' << describe(payload);
     return o.str();
 }
 
@@ -105,7 +108,8 @@ std::string run_tftp_case(const TftpCase& c, TftpHarness& h, Nanos start) {
         collect();
         while (h.waiting_on_disk() > 0) {
             if (std::chrono::steady_clock::now() > deadline) {
-                err << "the disk did not answer within 10 s (real time) at t=" << (now - start) / kMillisecond << "ms\n";
+                err << "the disk did not answer within 10 s (real time) at t=" << (now - start) / kMillisecond
+                    << "ms\n";
                 return false;
             }
             usleep(50);
@@ -136,7 +140,8 @@ std::string run_tftp_case(const TftpCase& c, TftpHarness& h, Nanos start) {
 
     std::vector<const TftpIn*> inputs;
     for (const TftpIn& i : c.in) inputs.push_back(&i);
-    std::stable_sort(inputs.begin(), inputs.end(), [](const TftpIn* a, const TftpIn* b) { return a->at_ms < b->at_ms; });
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const TftpIn* a, const TftpIn* b) { return a->at_ms < b->at_ms; });
     bool ok = settle();
     for (const TftpIn* in : inputs) {
         if (!ok) break;
@@ -145,7 +150,8 @@ std::string run_tftp_case(const TftpCase& c, TftpHarness& h, Nanos start) {
         std::uint16_t port = TftpHarness::kWellKnownPort;
         if (in->server != kListen) {
             if (in->server >= static_cast<int>(tids.size())) {
-                err << "input at t=" << in->at_ms << "ms goes to tid#" << in->server << ", which the server never opened\n";
+                err << "input at t=" << in->at_ms << "ms goes to tid#" << in->server
+                    << ", which the server never opened\n";
                 ok = false;
                 break;
             }
@@ -170,7 +176,9 @@ std::string run_tftp_case(const TftpCase& c, TftpHarness& h, Nanos start) {
     }
     if (!match) {
         err << "datagrams differ\n expected:\n";
-        for (const TftpOut& o : c.out) err << show(o.at_ms < 0 ? 0 : static_cast<std::uint32_t>(o.at_ms), o.client_port, o.server, o.payload) << (o.at_ms < 0 ? " (any time)" : "") << '\n';
+        for (const TftpOut& o : c.out)
+            err << show(o.at_ms < 0 ? 0 : static_cast<std::uint32_t>(o.at_ms), o.client_port, o.server, o.payload)
+                << (o.at_ms < 0 ? " (any time)" : "") << '\n';
         err << " sent:\n";
         for (const Seen& s : seen) err << show(s.at_ms, s.client_port, s.server, s.payload) << '\n';
     }

@@ -25,7 +25,8 @@ constexpr std::uint32_t kFirstTid = 1024;
 
 }  // namespace
 
-std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const DpdkOptions& opts, std::string& error) {
+std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const DpdkOptions& opts,
+                                                 std::string& error) {
     if (!DpdkEal::init(opts.eal, error)) return nullptr;
     std::unique_ptr<DpdkBackend> b(new DpdkBackend());
     std::string features;  // what the port does for us, as key=value words for the start line
@@ -67,18 +68,21 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const
     // Chained mbufs carry DATA zero-copy; the UDP checksum goes to the port where it offers it
     // (software otherwise, with remembered payload sums).
     // Zero copy also needs IOVA as VA: with physical addresses the arena's pages are scattered.
-    const bool chain = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
+    const bool chain =
+        (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
     const bool csum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
     conf.txmode.offloads = (chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
-    features = std::string("tx_checksum=") + (csum ? "port" : "software") + " tx_payload=" +
-                   (chain ? "zero_copy" : "copied") + " iova=" + (rte_eal_iova_mode() == RTE_IOVA_VA ? "va" : "pa");
+    features = std::string("tx_checksum=") + (csum ? "port" : "software") +
+               " tx_payload=" + (chain ? "zero_copy" : "copied") +
+               " iova=" + (rte_eal_iova_mode() == RTE_IOVA_VA ? "va" : "pa");
     // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md). Without
     // it, each worker polls the RX queue it has (if any) and passes every frame to the worker
     // that owns its source address, over SPSC rings. DHCP is always handed to worker 0, the lease
     // table's one writer, wherever RSS put it.
     std::uint64_t rss = info.flow_type_rss_offloads & RTE_ETH_RSS_IPV4;
     const bool rss_spread = workers > 1 && rss != 0;
-    const std::uint32_t rx_queues = rss_spread ? workers : std::min<std::uint32_t>(workers, std::max<std::uint16_t>(1, info.max_rx_queues));
+    const std::uint32_t rx_queues =
+        rss_spread ? workers : std::min<std::uint32_t>(workers, std::max<std::uint16_t>(1, info.max_rx_queues));
     const bool steer = workers > 1 && !rss_spread;
     if (rss_spread) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -90,14 +94,16 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const
     }
     steering = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
     features += " rx_queues=" + std::to_string(rx_queues);
-    if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(rx_queues), static_cast<std::uint16_t>(workers), &conf);
+    if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(rx_queues), static_cast<std::uint16_t>(workers),
+                                       &conf);
         rc != 0) {
         error = "--backend dpdk: configuring " + b->port_name_ + " failed: " + rte_strerror(-rc);
         return nullptr;
     }
     for (std::uint32_t i = 0; i < workers; ++i) {
         auto q = static_cast<std::uint16_t>(i);
-        if ((i < rx_queues && rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0) ||
+        if ((i < rx_queues &&
+             rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0) ||
             rte_eth_tx_queue_setup(port, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
             error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + b->port_name_ + " failed";
             return nullptr;
@@ -169,7 +175,9 @@ void DpdkBackend::start() {
         [] { rte_thread_register(); }, [] { rte_thread_unregister(); });
 }
 
-void DpdkBackend::stop() { threads_.stop(); }
+void DpdkBackend::stop() {
+    threads_.stop();
+}
 
 DpdkBackend::~DpdkBackend() {
     stop();

@@ -25,7 +25,8 @@ constexpr unsigned kBurst = 32;
 
 }  // namespace
 
-DpdkWorker::DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg), sums_(cfg.payload_sum_entries) {}
+DpdkWorker::DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg), sums_(cfg.payload_sum_entries) {
+}
 
 std::unique_ptr<DpdkWorker> DpdkWorker::create(const DpdkWorkerConfig& cfg, std::string& error) {
     std::unique_ptr<DpdkWorker> w(new DpdkWorker(cfg));
@@ -109,7 +110,8 @@ void DpdkWorker::refresh_gateway(Nanos now) {
     if (cfg_.gateway_mac != nullptr) {  // what another worker learnt
         std::uint64_t packed = cfg_.gateway_mac->packed.load(std::memory_order_relaxed);
         if ((packed >> 63) != 0) {
-            for (int i = 5; i >= 0; --i, packed >>= 8) gateway_mac_[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(packed);
+            for (int i = 5; i >= 0; --i, packed >>= 8)
+                gateway_mac_[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(packed);
             gateway_known_ = true;
         }
     }
@@ -225,29 +227,28 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
     proto::ConstBytes frame(rte_pktmbuf_mtod(m, const std::uint8_t*), rte_pktmbuf_data_len(m));
     // Where the port verified the UDP checksum, trust it; where it could not, check it here.
     bool l4_good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-    proto::FrameInfo f = proto::classify_frame(frame, cfg_.local, cfg_.subnet_broadcast, cfg_.verify_udp_checksum && !l4_good);
+    proto::FrameInfo f =
+        proto::classify_frame(frame, cfg_.local, cfg_.subnet_broadcast, cfg_.verify_udp_checksum && !l4_good);
     std::array<std::uint8_t, 1600>& out = reply_buf_;
     switch (f.kind) {
-    case proto::FrameInfo::Kind::Drop:
-        c.frame_drops[static_cast<std::size_t>(f.drop)].add();
-        return;
-    case proto::FrameInfo::Kind::ArpReply:
-        learn_gateway(f);  // clients' MACs come with their requests; only the gateway's is asked for
-        return;
-    case proto::FrameInfo::Kind::ArpRequest: {
-        learn_gateway(f);
-        std::size_t n = proto::build_arp_reply(out, cfg_.local, f);
-        if (n > 0 && queue_frame(out.data(), n)) c.arp_replies.add();
-        return;
-    }
-    case proto::FrameInfo::Kind::IcmpEcho: {
-        std::size_t n = proto::build_icmp_echo_reply(out, cfg_.local, f);
-        if (n > 0 && queue_frame(out.data(), n)) c.icmp_replies.add();
-        return;
-    }
-    case proto::FrameInfo::Kind::Udp:
-        if (f.partial_checksum) c.udp_partial_checksums.add();
-        break;
+        case proto::FrameInfo::Kind::Drop: c.frame_drops[static_cast<std::size_t>(f.drop)].add(); return;
+        case proto::FrameInfo::Kind::ArpReply:
+            learn_gateway(f);  // clients' MACs come with their requests; only the gateway's is asked for
+            return;
+        case proto::FrameInfo::Kind::ArpRequest: {
+            learn_gateway(f);
+            std::size_t n = proto::build_arp_reply(out, cfg_.local, f);
+            if (n > 0 && queue_frame(out.data(), n)) c.arp_replies.add();
+            return;
+        }
+        case proto::FrameInfo::Kind::IcmpEcho: {
+            std::size_t n = proto::build_icmp_echo_reply(out, cfg_.local, f);
+            if (n > 0 && queue_frame(out.data(), n)) c.icmp_replies.add();
+            return;
+        }
+        case proto::FrameInfo::Kind::Udp:
+            if (f.partial_checksum) c.udp_partial_checksums.add();
+            break;
     }
     Endpoint from{htonl(f.src_ip), f.src_port, f.src_mac};
     if (f.dst_port == cfg_.dhcp_port && dhcp_) {
@@ -379,7 +380,8 @@ void DpdkWorker::flush() {
     // A few tries while the TX ring drains; what still does not fit is dropped and counted (the
     // retransmit timer covers TFTP).
     for (int tries = 0; tries < 4 && sent < tx_count_; ++tries) {
-        sent += rte_eth_tx_burst(cfg_.port_id, cfg_.queue_id, tx_.data() + sent, static_cast<std::uint16_t>(tx_count_ - sent));
+        sent += rte_eth_tx_burst(cfg_.port_id, cfg_.queue_id, tx_.data() + sent,
+                                 static_cast<std::uint16_t>(tx_count_ - sent));
     }
     WorkerCounters& c = service_->counters();
     for (unsigned i = sent; i < tx_count_; ++i) {
@@ -395,7 +397,9 @@ bool DpdkWorker::open_tid(std::uint32_t slot, const Endpoint& client, std::uint3
     return true;
 }
 
-void DpdkWorker::close_tid(std::uint32_t slot) { tids_[slot].open = false; }
+void DpdkWorker::close_tid(std::uint32_t slot) {
+    tids_[slot].open = false;
+}
 
 std::uint32_t DpdkWorker::send(std::uint32_t slot, std::span<const TxDatagram> datagrams) {
     const Tid& t = tids_[slot];
@@ -418,7 +422,8 @@ bool DpdkWorker::send_dhcp(const proto::DhcpReply& reply, std::span<const std::u
     } else {
         // A relay or a configured client sent the request: answer its MAC, no ARP needed.
         bool relay = reply.dest == proto::DhcpReply::Dest::Relay;
-        to = Endpoint{htonl(reply.dest_ip), static_cast<std::uint16_t>(relay ? cfg_.dhcp_port : cfg_.dhcp_port + 1), origin.peer_mac};
+        to = Endpoint{htonl(reply.dest_ip), static_cast<std::uint16_t>(relay ? cfg_.dhcp_port : cfg_.dhcp_port + 1),
+                      origin.peer_mac};
     }
     iovec piece{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
     return queue_udp(to, htonl(cfg_.local.ip), cfg_.dhcp_port, std::span<const iovec>(&piece, 1));

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "dataplane/dhcp_engine.h"
-#include "dataplane/dpdk/port/dpdk_dma.h"
 #include "dataplane/dpdk/dpdk_handoff.h"
 #include "dataplane/dpdk/payload_sum_memo.h"
+#include "dataplane/dpdk/port/dpdk_dma.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
 #include "proto/net_frames.h"
@@ -33,29 +33,29 @@ struct GatewayMac {
 
 struct DpdkWorkerConfig {
     std::uint16_t port_id = 0;
-    std::uint16_t queue_id = 0;       // this worker's TX queue, and its RX queue when has_rx_queue
-    bool has_rx_queue = true;         // false: it receives only what other workers hand it
+    std::uint16_t queue_id = 0;  // this worker's TX queue, and its RX queue when has_rx_queue
+    bool has_rx_queue = true;    // false: it receives only what other workers hand it
     // Software steering (ports without RSS, or DHCP on several workers): frames owned by
     // another worker go over `handoff`; `steer_by_address` spreads Pis by source address.
     HandoffRings* handoff = nullptr;
     std::uint32_t worker_index = 0;
     bool steer_by_address = false;
-    std::int32_t dhcp_worker = -1;    // the worker that serves DHCP, when one does
-    std::uint16_t dhcp_port = 67;      // (attach_dhcp sets it on the worker that serves DHCP)
-    proto::LocalAddress local{};          // our MAC and IPv4 address (host order)
-    std::uint32_t subnet_broadcast = 0;   // host order; 0: none
-    std::uint32_t subnet_mask = 0;        // host order
+    std::int32_t dhcp_worker = -1;       // the worker that serves DHCP, when one does
+    std::uint16_t dhcp_port = 67;        // (attach_dhcp sets it on the worker that serves DHCP)
+    proto::LocalAddress local{};         // our MAC and IPv4 address (host order)
+    std::uint32_t subnet_broadcast = 0;  // host order; 0: none
+    std::uint32_t subnet_mask = 0;       // host order
     // The router for addresses outside the subnet (0: none): replies to them go to its MAC,
     // learnt with ARP and shared by all workers through `gateway_mac`.
     std::uint32_t gateway_ip = 0;
     GatewayMac* gateway_mac = nullptr;
-    std::uint16_t tid_base = 1024;        // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
+    std::uint16_t tid_base = 1024;  // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
     rte_mempool* pool = nullptr;
     bool verify_udp_checksum = true;
-    bool tx_checksum_offload = false;  // the port computes UDP checksums (RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
-    bool tx_chain = true;              // the port sends mbuf chains (MULTI_SEGS): DATA goes zero-copy
+    bool tx_checksum_offload = false;            // the port computes UDP checksums (RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+    bool tx_chain = true;                        // the port sends mbuf chains (MULTI_SEGS): DATA goes zero-copy
     std::size_t payload_sum_entries = 1u << 16;  // memo of payload checksum sums (software checksums)
-    proto::Nanos spin_before_sleep = 200'000;  // idle time spent polling before the first sleep
+    proto::Nanos spin_before_sleep = 200'000;    // idle time spent polling before the first sleep
     TftpServiceConfig tftp{};
 };
 
@@ -116,7 +116,8 @@ private:
     std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override;
     void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) override;
     // DhcpTransport: replies as frames (broadcast, or to the sender's MAC for relays and renewals).
-    bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes, const DhcpOrigin& origin) override;
+    bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes,
+                   const DhcpOrigin& origin) override;
 
     struct Tid {
         Endpoint client;

@@ -38,10 +38,10 @@ public:
     }
 
 private:
-    struct Entry {  // 16 bytes: four to a cache line
+    struct Entry {               // 16 bytes: four to a cache line
         std::uint64_t fill = 0;  // fills start at 1: 0 never matches
         std::uint32_t offset = 0;
-        std::uint16_t len = 0;   // a piece is at most one block (blksize <= 65464)
+        std::uint16_t len = 0;  // a piece is at most one block (blksize <= 65464)
         std::uint16_t sum = 0;
     };
     static_assert(sizeof(Entry) == 16);

@@ -27,9 +27,8 @@ std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, s
     }
     grow_receive_buffer(d->fd_, 8 << 20);  // a rack powering on at once
     grow_send_buffer(d->fd_, 8 << 20);     // and its OFFERs, released together by a group commit
-    if (!cfg.interface.empty() &&
-        setsockopt(d->fd_, SOL_SOCKET, SO_BINDTODEVICE, cfg.interface.c_str(),
-                   static_cast<socklen_t>(cfg.interface.size())) < 0) {
+    if (!cfg.interface.empty() && setsockopt(d->fd_, SOL_SOCKET, SO_BINDTODEVICE, cfg.interface.c_str(),
+                                             static_cast<socklen_t>(cfg.interface.size())) < 0) {
         error = "--dhcp-interface: cannot bind to '" + cfg.interface + "': " + std::strerror(errno);
         return nullptr;
     }

@@ -16,8 +16,8 @@
 namespace rackboot::dataplane {
 
 struct DhcpServiceConfig {
-    std::string interface;     // empty: every interface
-    std::uint16_t port = 67;   // clients are on port + 1
+    std::string interface;    // empty: every interface
+    std::uint16_t port = 67;  // clients are on port + 1
     DhcpEngineConfig engine{};
 };
 
@@ -38,7 +38,8 @@ public:
 
 private:
     explicit DhcpService(const DhcpServiceConfig& cfg) : cfg_(cfg) {}
-    bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes, const DhcpOrigin& origin) override;
+    bool send_dhcp(const proto::DhcpReply& reply, std::span<const std::uint8_t> bytes,
+                   const DhcpOrigin& origin) override;
 
     DhcpServiceConfig cfg_;
     int fd_ = -1;

@@ -58,7 +58,8 @@ std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32
         sa.sin_port = htons(bound_port);
         if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
             error = std::string("cannot bind TFTP to ") + text + ":" + std::to_string(bound_port) + ": " +
-                    std::strerror(errno) + (errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
+                    std::strerror(errno) +
+                    (errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
             close(fd);
             for (int f : fds) close(f);
             return {};
@@ -113,8 +114,12 @@ void SocketBackend::start() {
                    [this](std::size_t i, const std::atomic<bool>& stop) { workers_[i]->run(stop); });
 }
 
-void SocketBackend::stop() { threads_.stop(); }
+void SocketBackend::stop() {
+    threads_.stop();
+}
 
-SocketBackend::~SocketBackend() { stop(); }
+SocketBackend::~SocketBackend() {
+    stop();
+}
 
 }  // namespace rackboot::dataplane

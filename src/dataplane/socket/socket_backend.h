@@ -32,7 +32,9 @@ public:
     void stop() override;
 
     [[nodiscard]] std::size_t worker_count() const noexcept override { return workers_.size(); }
-    [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override { return workers_[i]->counters(); }
+    [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override {
+        return workers_[i]->counters();
+    }
     [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
     [[nodiscard]] DhcpEngine* dhcp() noexcept override { return dhcp_ ? &dhcp_->engine() : nullptr; }
     [[nodiscard]] BackendInfo info() const override { return info_; }

@@ -50,7 +50,8 @@ bool TftpWorker::init(std::string& error) {
         }
         return true;
     };
-    if (!add(cfg_.listen_fd, kListenTag, "listen") || !add(service_->cache_event_fd(), kCacheTag, "cache")) return false;
+    if (!add(cfg_.listen_fd, kListenTag, "listen") || !add(service_->cache_event_fd(), kCacheTag, "cache"))
+        return false;
     if (cfg_.dhcp != nullptr) {
         for (int fd : {cfg_.dhcp->fd(), cfg_.dhcp->journal_fd()}) {
             if (fd >= 0 && !add(fd, kDhcpTag, "dhcp")) return false;
@@ -76,7 +77,8 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
         Nanos next = service_->next_deadline();
         if (next >= 0) {
             Nanos wait = std::max<Nanos>(0, next - now);
-            timeout_ms = static_cast<int>(std::min<Nanos>(timeout_ms, (wait + proto::kMillisecond - 1) / proto::kMillisecond));
+            timeout_ms =
+                static_cast<int>(std::min<Nanos>(timeout_ms, (wait + proto::kMillisecond - 1) / proto::kMillisecond));
         }
         int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
         now = monotonic_now();

@@ -13,15 +13,15 @@
 #include <vector>
 
 #include "dataplane/socket/dhcp_service.h"
+#include "dataplane/socket/udp_rx_batch.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
-#include "dataplane/socket/udp_rx_batch.h"
 
 namespace rackboot::dataplane {
 
 struct WorkerConfig {
-    int listen_fd = -1;        // owned by the worker from now on
-    in_addr listen_addr{};     // INADDR_ANY: answer from the address the request came to
+    int listen_fd = -1;     // owned by the worker from now on
+    in_addr listen_addr{};  // INADDR_ANY: answer from the address the request came to
     TftpServiceConfig tftp{};
     DhcpService* dhcp = nullptr;  // polled by this worker when set (not owned)
 };

@@ -35,7 +35,9 @@ public:
         return n < 0 ? 0 : n;
     }
 
-    [[nodiscard]] const std::uint8_t* data(int i) const noexcept { return bufs_.data() + static_cast<std::size_t>(i) * BufSize; }
+    [[nodiscard]] const std::uint8_t* data(int i) const noexcept {
+        return bufs_.data() + static_cast<std::size_t>(i) * BufSize;
+    }
     [[nodiscard]] std::size_t length(int i) const noexcept { return msgs_[static_cast<std::size_t>(i)].msg_len; }
     [[nodiscard]] bool truncated(int i) const noexcept {
         return (msgs_[static_cast<std::size_t>(i)].msg_hdr.msg_flags & MSG_TRUNC) != 0;
@@ -46,7 +48,8 @@ public:
         in_pktinfo info{};
         msghdr& h = const_cast<msghdr&>(msgs_[static_cast<std::size_t>(i)].msg_hdr);
         for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
         }
         return info;
     }

@@ -2,7 +2,6 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
-
 #include <unistd.h>
 
 #include <cctype>
@@ -52,7 +51,8 @@ bool DpdkEal::init(const std::string& args, std::string& error) {
     for (std::string& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
     if (rte_eal_init(static_cast<int>(words.size()), argv.data()) < 0) {
-        error = std::string("--eal: DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) + " (args: " + args + ")";
+        error =
+            std::string("--eal: DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) + " (args: " + args + ")";
         return false;
     }
     g_initialised = true;
@@ -67,6 +67,5 @@ void DpdkEal::cleanup() {
     if (!runtime_dir.empty()) rmdir(runtime_dir.c_str());  // only succeeds when it is empty
     g_initialised = false;
 }
-
 
 }  // namespace rackboot::dataplane

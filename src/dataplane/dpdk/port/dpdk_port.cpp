@@ -33,5 +33,4 @@ bool find_port(const std::string& wanted, std::uint16_t& port, std::string& erro
     return true;
 }
 
-
 }  // namespace rackboot::dataplane
