@@ -30,8 +30,8 @@ using dataplane::DpdkWorker;
 
 namespace {
 
-const proto::LocalAddress kServer{{0x02, 0, 0, 0, 0, 0x01}, 0x0a000001};
-const proto::LocalAddress kClient{{0x02, 0, 0, 0, 0, 0x02}, 0x0a000002};
+const proto::LocalAddress kServer{{0x02, 0, 0, 0, 0, 0x01}, proto::Ipv4(0x0a000001)};
+const proto::LocalAddress kClient{{0x02, 0, 0, 0, 0, 0x02}, proto::Ipv4(0x0a000002)};
 rte_mempool* g_pool = nullptr;
 rte_ring* g_rx = nullptr;
 

@@ -13,7 +13,6 @@
 //   dpdk_tftp_peer --eal "ARGS" --mode tftp|echo [--server-ip A] [--client-ip A] [--file NAME]
 //                  [--size BYTES] [--clients N] [--windowsize W] [--frame BYTES] [--seconds S] [--warmup S]
 //                  [--linger S] [--verify on]
-#include <arpa/inet.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -38,8 +37,8 @@ namespace {
 struct Options {
     std::string eal;
     std::string mode = "tftp";
-    std::uint32_t server_ip = 0x0a090001;  // 10.9.0.1
-    std::uint32_t client_ip = 0x0a090002;
+    proto::Ipv4 server_ip{0x0a090001};  // 10.9.0.1
+    proto::Ipv4 client_ip{0x0a090002};
     std::string file = "big.bin";
     std::uint64_t size = 0;  // expected file size; 0: not checked
     unsigned clients = 32;
@@ -55,11 +54,10 @@ constexpr std::uint16_t kBlksize = 1468;
 constexpr std::uint16_t kFirstPort = 20000;
 constexpr std::uint16_t kPortSpan = 40000;
 
-bool parse_ip(const char* s, std::uint32_t& out) {
-    in_addr a{};
-    if (inet_pton(AF_INET, s, &a) != 1) return false;
-    out = ntohl(a.s_addr);
-    return true;
+bool parse_ip(const char* s, proto::Ipv4& out) {
+    auto a = proto::Ipv4::parse(s);
+    if (a) out = *a;
+    return a.has_value();
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -211,8 +209,9 @@ private:
     // The UDP checksum is left unverified unless --verify on: the peer is there to load the
     // server, whose checksums the golden and af_packet tests check against the kernel.
     proto::FrameInfo classify(rte_mbuf* m) {
-        proto::FrameInfo f = proto::classify_frame(
-            proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len), us_, 0xffffffff, o_.verify);
+        proto::FrameInfo f =
+            proto::classify_frame(proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len), us_,
+                                  proto::Ipv4::broadcast(), o_.verify);
         if (f.kind == proto::FrameInfo::Kind::Drop && f.drop == proto::FrameDrop::udp_bad_checksum)
             ++totals_.bad_checksums;
         return f;

@@ -1,11 +1,10 @@
 #include "control/api_server.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
 
 namespace rackboot::control {
 
-ApiServer::ApiServer(in_addr addr, std::uint16_t port, MetricsSource metrics)
+ApiServer::ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics)
     : addr_(addr), port_(port), metrics_(std::move(metrics)), server_(std::make_unique<httplib::Server>()) {
 }
 
@@ -22,8 +21,7 @@ bool ApiServer::start(std::string& error) {
             res.set_content("{\"error\":\"not_found\",\"message\":\"no such endpoint\"}\n", "application/json");
         }
     });
-    char host[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &addr_, host, sizeof host);
+    const std::string host = addr_.to_string();
     if (port_ == 0) {
         int bound = server_->bind_to_any_port(host);
         if (bound <= 0) {

@@ -2,13 +2,13 @@
 // joins it later. Bound to loopback unless configured otherwise.
 #pragma once
 
-#include <netinet/in.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "proto/ipv4.h"
 
 namespace httplib {
 class Server;
@@ -20,7 +20,7 @@ class ApiServer {
 public:
     using MetricsSource = std::function<std::string()>;
 
-    ApiServer(in_addr addr, std::uint16_t port, MetricsSource metrics);
+    ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics);
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
@@ -32,7 +32,7 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
 private:
-    in_addr addr_;
+    proto::Ipv4 addr_;
     std::uint16_t port_;
     MetricsSource metrics_;
     std::unique_ptr<httplib::Server> server_;

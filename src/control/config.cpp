@@ -1,7 +1,5 @@
 #include "control/config.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -44,8 +42,10 @@ bool parse_uint(std::string_view text, T min, T max, T& out) {
     return true;
 }
 
-bool parse_ipv4(const std::string& text, in_addr& out) {
-    return inet_pton(AF_INET, text.c_str(), &out) == 1;
+bool parse_ipv4(std::string_view text, proto::Ipv4& out) {
+    auto a = proto::Ipv4::parse(text);
+    if (a) out = *a;
+    return a.has_value();
 }
 
 bool parse_board(const std::string& spec, dataplane::BoardTreeSpec& out, std::string& why) {
@@ -155,7 +155,6 @@ Serves Raspberry Pi network boot files over TFTP.
 
 std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error) {
     DaemonConfig cfg;
-    inet_pton(AF_INET, "127.0.0.1", &cfg.listen);
     cfg.api_addr = cfg.listen;
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
@@ -277,36 +276,36 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             }
         } else if (flag == "--subnet") {
             std::size_t slash = value.find('/');
-            in_addr a{};
+            proto::Ipv4 a;
             if (slash == std::string::npos || !parse_ipv4(value.substr(0, slash), a) ||
                 !parse_uint<std::uint8_t>(std::string_view(value).substr(slash + 1), 0, 32, cfg.prefix)) {
                 return bad("is not ADDR/PREFIX");
             }
-            cfg.subnet = ntohl(a.s_addr);
+            cfg.subnet = a;
         } else if (flag == "--pool") {
             std::size_t dash = value.find('-');
-            in_addr a{}, b{};
+            proto::Ipv4 a, b;
             if (dash == std::string::npos || !parse_ipv4(value.substr(0, dash), a) ||
                 !parse_ipv4(value.substr(dash + 1), b)) {
                 return bad("is not START-END");
             }
-            cfg.pool_start = ntohl(a.s_addr);
-            cfg.pool_end = ntohl(b.s_addr);
+            cfg.pool_start = a;
+            cfg.pool_end = b;
         } else if (flag == "--router") {
-            in_addr a{};
+            proto::Ipv4 a;
             if (!parse_ipv4(value, a)) return bad("is not an IPv4 address");
-            cfg.router = ntohl(a.s_addr);
+            cfg.router = a;
         } else if (flag == "--dns") {
             cfg.dns.clear();
             std::size_t start = 0;
             while (start <= value.size()) {
                 std::size_t comma = value.find(',', start);
-                in_addr a{};
+                proto::Ipv4 a;
                 if (!parse_ipv4(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
                                 a)) {
                     return bad("is not a comma-separated list of IPv4 addresses");
                 }
-                cfg.dns.push_back(ntohl(a.s_addr));
+                cfg.dns.push_back(a);
                 if (comma == std::string::npos) break;
                 start = comma + 1;
             }
@@ -315,15 +314,15 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 return bad("must be 60..31536000 seconds");
         } else if (flag == "--reserve") {
             std::size_t sep = value.find('=');
-            in_addr a{};
+            proto::Ipv4 a;
             if (sep == std::string::npos || !parse_ipv4(value.substr(sep + 1), a)) return bad("is not KEY=ADDR");
             std::string key = value.substr(0, sep);
             std::uint32_t serial = 0;
             std::array<std::uint8_t, 6> mac{};
             if (proto::parse_serial(key, serial)) {
-                cfg.serial_reservations.emplace_back(serial, ntohl(a.s_addr));
+                cfg.serial_reservations.emplace_back(serial, a);
             } else if (proto::parse_mac(key, mac)) {
-                cfg.mac_reservations.emplace_back(proto::mac_key(mac.data()), ntohl(a.s_addr));
+                cfg.mac_reservations.emplace_back(proto::mac_key(mac.data()), a);
             } else {
                 return bad("has a KEY that is neither an 8-hex-digit serial nor a MAC");
             }
@@ -337,16 +336,16 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.dpdk_port = value;
         } else if (flag == "--ip") {
             std::size_t slash = value.find('/');
-            in_addr a{};
+            proto::Ipv4 a;
             if (slash == std::string::npos || !parse_ipv4(value.substr(0, slash), a) ||
                 !parse_uint<std::uint8_t>(std::string_view(value).substr(slash + 1), 8, 30, cfg.dpdk_prefix)) {
                 return bad("is not ADDR/PREFIX (prefix 8..30)");
             }
-            cfg.dpdk_ip = ntohl(a.s_addr);
+            cfg.dpdk_ip = a;
         } else if (flag == "--gateway") {
-            in_addr a{};
-            if (!parse_ipv4(value, a) || a.s_addr == 0) return bad("is not an IPv4 address");
-            cfg.dpdk_gateway = ntohl(a.s_addr);
+            proto::Ipv4 a;
+            if (!parse_ipv4(value, a) || a.unset()) return bad("is not an IPv4 address");
+            cfg.dpdk_gateway = a;
         } else if (flag == "--state") {
             cfg.state_dir = value;
         } else if (flag == "--lease-fsync") {
@@ -358,9 +357,9 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         } else if (flag == "--dhcp-port") {
             if (!parse_uint<std::uint16_t>(value, 1, 65534, cfg.dhcp_port)) return bad("is not a port (1..65534)");
         } else if (flag == "--dhcp-server-ip" || flag == "--tftp-server") {
-            in_addr a{};
+            proto::Ipv4 a;
             if (!parse_ipv4(value, a)) return bad("is not an IPv4 address");
-            (flag == "--tftp-server" ? cfg.tftp_server_ip : cfg.dhcp_server_ip) = ntohl(a.s_addr);
+            (flag == "--tftp-server" ? cfg.tftp_server_ip : cfg.dhcp_server_ip) = a;
         } else if (flag == "--pi-ouis") {
             if (!parse_ouis(value, cfg.pi_ouis)) return bad("is not a comma-separated list of aa:bb:cc prefixes");
         } else if (flag == "--api") {
@@ -376,7 +375,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         }
     }
     if (cfg.dpdk) {
-        if (cfg.dpdk_ip == 0) {
+        if (cfg.dpdk_ip.unset()) {
             error = "--backend dpdk needs --ip ADDR/PREFIX (the port's own address)";
             return std::nullopt;
         }
@@ -385,12 +384,12 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             return std::nullopt;
         }
         std::uint32_t mask = ~0u << (32 - cfg.dpdk_prefix);
-        if (cfg.dpdk_gateway != 0 &&
-            ((cfg.dpdk_gateway & mask) != (cfg.dpdk_ip & mask) || cfg.dpdk_gateway == cfg.dpdk_ip)) {
+        if (!cfg.dpdk_gateway.unset() &&
+            ((cfg.dpdk_gateway.value() & mask) != (cfg.dpdk_ip.value() & mask) || cfg.dpdk_gateway == cfg.dpdk_ip)) {
             error = "--gateway must be another address inside --ip's subnet";
             return std::nullopt;
         }
-    } else if (cfg.dpdk_gateway != 0) {
+    } else if (!cfg.dpdk_gateway.unset()) {
         error = "--gateway applies to --backend dpdk (the kernel routes for the socket backend)";
         return std::nullopt;
     } else if (!cfg.dpdk_port.empty()) {
@@ -398,15 +397,15 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         return std::nullopt;
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.
-    if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip == 0 &&
-        (ntohl(cfg.listen.s_addr) >> 24) == 127) {
+    if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip.unset() &&
+        (cfg.listen.value() >> 24) == 127) {
         error =
             "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
             "(or the boot network's address), or --tftp-server for another TFTP host";
         return std::nullopt;
     }
     if (cfg.dhcp_mode == proto::DhcpMode::Server) {
-        for (auto [flag, missing] : {std::pair{"--subnet", cfg.prefix == 0}, std::pair{"--pool", cfg.pool_end == 0},
+        for (auto [flag, missing] : {std::pair{"--subnet", cfg.prefix == 0}, std::pair{"--pool", cfg.pool_end.unset()},
                                      std::pair{"--state", cfg.state_dir.empty()}}) {
             if (missing) {
                 error = std::string("--dhcp server needs ") + flag;

@@ -2,8 +2,6 @@
 // daemon before anything starts and the message names the flag and the value.
 #pragma once
 
-#include <netinet/in.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +11,7 @@
 #include "dataplane/boot_trees.h"
 #include "proto/dhcp_pi.h"
 #include "proto/dhcp_responder.h"
+#include "proto/ipv4.h"
 
 namespace rackboot::control {
 
@@ -20,7 +19,7 @@ struct DaemonConfig {
     std::string tftp_root;  // empty: generate and serve the demo tree
     std::string demo_dir;   // where the demo tree goes
     std::vector<dataplane::BoardTreeSpec> boards;
-    in_addr listen{};                        // default 127.0.0.1
+    proto::Ipv4 listen{0x7f000001};          // default 127.0.0.1
     std::optional<std::uint16_t> tftp_port;  // default: 69 as root, else 6969
     std::uint32_t workers = 0;               // 0: all cores but one
     std::vector<int> cpus;
@@ -32,34 +31,34 @@ struct DaemonConfig {
     std::uint32_t max_backoff_ms = 4000;
     std::uint32_t retries = 5;
     bool api_enabled = true;
-    in_addr api_addr{};  // default 127.0.0.1
+    proto::Ipv4 api_addr{0x7f000001};  // default 127.0.0.1
     std::uint16_t api_port = 8069;
     // DHCP
     proto::DhcpMode dhcp_mode = proto::DhcpMode::Off;
     std::string dhcp_interface;
     std::uint16_t dhcp_port = 67;
-    std::uint32_t dhcp_server_ip = 0;  // host order; 0: the address a request arrives on
-    std::uint32_t tftp_server_ip = 0;  // host order; 0: the DHCP server's address
+    proto::Ipv4 dhcp_server_ip;  // unset: the address a request arrives on
+    proto::Ipv4 tftp_server_ip;  // unset: the DHCP server's address
     std::vector<proto::Oui> pi_ouis = proto::default_pi_ouis();
     // Full server mode
-    std::uint32_t subnet = 0;  // host order
+    proto::Ipv4 subnet;
     std::uint8_t prefix = 0;
-    std::uint32_t pool_start = 0;
-    std::uint32_t pool_end = 0;
-    std::uint32_t router = 0;
-    std::vector<std::uint32_t> dns;
+    proto::Ipv4 pool_start;
+    proto::Ipv4 pool_end;
+    proto::Ipv4 router;
+    std::vector<proto::Ipv4> dns;
     std::uint32_t lease_time = 3600;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> mac_reservations;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
+    std::vector<std::pair<std::uint64_t, proto::Ipv4>> mac_reservations;
+    std::vector<std::pair<std::uint32_t, proto::Ipv4>> serial_reservations;
     std::string state_dir;
     bool lease_fsync = true;
     // Backend
     bool dpdk = false;
     std::string eal;
-    std::uint32_t dpdk_ip = 0;  // host order
+    proto::Ipv4 dpdk_ip;
     std::uint8_t dpdk_prefix = 0;
-    std::uint32_t dpdk_gateway = 0;  // host order; 0: none
-    std::string dpdk_port;           // --port: which of the EAL's ports; empty: the only one
+    proto::Ipv4 dpdk_gateway;  // unset: none
+    std::string dpdk_port;     // --port: which of the EAL's ports; empty: the only one
     bool show_help = false;
     bool show_version = false;
     bool check_only = false;  // --check-config: validate what can be without serving, then exit

@@ -1,7 +1,7 @@
 #include "control/daemon.h"
 
-#include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,12 +29,6 @@ namespace rackboot::control {
 
 namespace {
 
-std::string ip_text(in_addr a) {
-    char buf[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a, buf, sizeof buf);
-    return buf;
-}
-
 // Every transfer holds a socket: raise the descriptor limit as far as we are allowed.
 void raise_fd_limit() {
     rlimit rl{};
@@ -54,46 +48,49 @@ void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp) {
     std::fflush(stdout);
 }
 
-// The first IPv4 address of an interface (host order), or 0.
-std::uint32_t interface_ipv4(const std::string& name) {
+// The first IPv4 address of an interface, or unset.
+proto::Ipv4 interface_ipv4(const std::string& name) {
     ifaddrs* list = nullptr;
-    if (name.empty() || getifaddrs(&list) != 0) return 0;
-    std::uint32_t found = 0;
-    for (ifaddrs* a = list; a != nullptr && found == 0; a = a->ifa_next) {
+    if (name.empty() || getifaddrs(&list) != 0) return {};
+    proto::Ipv4 found;
+    for (ifaddrs* a = list; a != nullptr && found.unset(); a = a->ifa_next) {
         if (a->ifa_addr != nullptr && a->ifa_addr->sa_family == AF_INET && name == a->ifa_name) {
-            found = ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
+            found = proto::Ipv4::from_network(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
         }
     }
     freeifaddrs(list);
     return found;
 }
 
-// The DHCP engine's settings from the flags (the lease store is wired separately).
+// The DHCP engine's settings from the flags (the lease store is wired separately). The DHCP codec
+// and the lease table take addresses as host-order integers (they do arithmetic over ranges).
 dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dataplane::DhcpEngineConfig dc;
     dc.responder.mode = cfg.dhcp_mode;
     dc.responder.pi_ouis = cfg.pi_ouis;
-    dc.responder.server_ip = cfg.dhcp_server_ip;
-    dc.responder.tftp_ip = cfg.tftp_server_ip;
+    dc.responder.server_ip = cfg.dhcp_server_ip.value();
+    dc.responder.tftp_ip = cfg.tftp_server_ip.value();
     if (cfg.dhcp_mode != proto::DhcpMode::Server) return dc;
     // Our own address is never handed out: the one given, the DPDK port's, the one we listen on,
     // or the DHCP interface's.
-    std::uint32_t own = cfg.dhcp_server_ip;
-    if (own == 0 && cfg.dpdk) own = cfg.dpdk_ip;
-    if (own == 0 && cfg.listen.s_addr != htonl(INADDR_ANY)) own = ntohl(cfg.listen.s_addr);
-    if (own == 0) own = interface_ipv4(cfg.dhcp_interface);
-    dc.leases.subnet = cfg.subnet;
+    proto::Ipv4 own = cfg.dhcp_server_ip;
+    if (own.unset() && cfg.dpdk) own = cfg.dpdk_ip;
+    if (own.unset()) own = cfg.listen;
+    if (own.unset()) own = interface_ipv4(cfg.dhcp_interface);
+    dc.leases.subnet = cfg.subnet.value();
     dc.leases.prefix = cfg.prefix;
-    dc.leases.pool_start = cfg.pool_start;
-    dc.leases.pool_end = cfg.pool_end;
-    dc.leases.server_ip = own;
+    dc.leases.pool_start = cfg.pool_start.value();
+    dc.leases.pool_end = cfg.pool_end.value();
+    dc.leases.server_ip = own.value();
     dc.leases.lease_time = cfg.lease_time;
-    dc.leases.mac_reservations = cfg.mac_reservations;
-    dc.leases.serial_reservations = cfg.serial_reservations;
-    dc.server.server_ip = cfg.dhcp_server_ip;
-    dc.server.tftp_ip = cfg.tftp_server_ip;
-    dc.server.router = cfg.router;
-    dc.server.dns = cfg.dns;
+    for (const auto& [mac, ip] : cfg.mac_reservations) dc.leases.mac_reservations.emplace_back(mac, ip.value());
+    for (const auto& [serial, ip] : cfg.serial_reservations) {
+        dc.leases.serial_reservations.emplace_back(serial, ip.value());
+    }
+    dc.server.server_ip = cfg.dhcp_server_ip.value();
+    dc.server.tftp_ip = cfg.tftp_server_ip.value();
+    dc.server.router = cfg.router.value();
+    for (proto::Ipv4 d : cfg.dns) dc.server.dns.push_back(d.value());
     dc.server.pi_ouis = cfg.pi_ouis;
     return dc;
 }
@@ -237,7 +234,7 @@ int run_daemon(const DaemonConfig& cfg) {
     if (lease_store) lease_store->start(journal);
     backend->start();
 
-    std::string api_text = api ? ip_text(cfg.api_addr) + ":" + std::to_string(api->port()) : "off";
+    std::string api_text = api ? cfg.api_addr.to_string() + ":" + std::to_string(api->port()) : "off";
     std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off     ? "off"
                             : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
                                                                       : "server";
@@ -254,7 +251,7 @@ int run_daemon(const DaemonConfig& cfg) {
         api_text.c_str(), dhcp_text.c_str(), info.description.c_str());
     if (demo) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
-                    ip_text(cfg.listen).c_str(), info.tftp_port);
+                    cfg.listen.to_string().c_str(), info.tftp_port);
         if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
     }
     if (lease_store) std::printf("event=leases restored=%zu store=%s\n", restored.size(), lease_store->path().c_str());

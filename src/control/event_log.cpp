@@ -1,7 +1,5 @@
 #include "control/event_log.h"
 
-#include <arpa/inet.h>
-
 #include <cstdio>
 #include <ctime>
 #include <string_view>
@@ -47,12 +45,6 @@ std::string timestamp() {
     return out;
 }
 
-std::string ipv4_host_order(std::uint32_t ip) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
-    return buf;
-}
-
 }  // namespace
 
 std::string format_dhcp(const dataplane::DhcpRecord& r) {
@@ -68,16 +60,13 @@ std::string format_dhcp(const dataplane::DhcpRecord& r) {
         std::snprintf(buf, sizeof buf, " serial=%08x", r.serial);
         line += buf;
     }
-    if (r.yiaddr != 0) line += " yiaddr=" + ipv4_host_order(r.yiaddr);
-    if (r.via != 0) line += " relay=" + ipv4_host_order(r.via);
+    if (!r.yiaddr.unset()) line += " yiaddr=" + r.yiaddr.to_string();
+    if (!r.via.unset()) line += " relay=" + r.via.to_string();
     return line;
 }
 
 std::string format_transfer(const dataplane::TransferRecord& r) {
-    char ip[INET_ADDRSTRLEN] = {};
-    in_addr a{};
-    a.s_addr = r.client_ip;
-    inet_ntop(AF_INET, &a, ip, sizeof ip);
+    const std::string ip = r.client_ip.to_string();
     std::string_view file(r.file);
 
     std::string quirks;
@@ -90,7 +79,7 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
     std::snprintf(buf, sizeof buf,
                   "ts=%s event=tftp_transfer client=%s:%u file=%s result=%s bytes=%llu size=%llu "
                   "blksize=%u windowsize=%u duration_ms=%.3f retransmits=%u",
-                  timestamp().c_str(), ip, r.client_port, quoted(file).c_str(),
+                  timestamp().c_str(), ip.c_str(), r.client_port, quoted(file).c_str(),
                   std::string(to_string(static_cast<proto::TftpResult>(r.result))).c_str(),
                   static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.file_size), r.blksize,
                   r.windowsize, static_cast<double>(r.duration_ns) / 1e6, r.retransmits);

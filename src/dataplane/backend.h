@@ -5,8 +5,6 @@
 // writer.
 #pragma once
 
-#include <netinet/in.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +19,7 @@
 #include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/transfer_record.h"
+#include "proto/ipv4.h"
 #include "proto/tftp_options.h"
 
 namespace rackboot::dataplane {
@@ -38,18 +37,18 @@ struct BackendCommon {
 
 // What only the socket backend has: where it listens (and where DHCP listens).
 struct SocketOptions {
-    in_addr listen_addr{};
+    proto::Ipv4 listen_addr;  // unset (0.0.0.0): every address
     std::uint16_t port = 69;
     std::string dhcp_interface;  // empty: every interface
 };
 
 // What only the DPDK backend has: the EAL, the port, and the port's own IPv4 address.
 struct DpdkOptions {
-    std::string eal;       // EAL arguments, as given
-    std::string port;      // the port's name; empty: the EAL must have found exactly one
-    std::uint32_t ip = 0;  // host order
+    std::string eal;   // EAL arguments, as given
+    std::string port;  // the port's name; empty: the EAL must have found exactly one
+    proto::Ipv4 ip;
     std::uint8_t prefix = 24;
-    std::uint32_t gateway = 0;  // host order; 0: none
+    proto::Ipv4 gateway;  // unset: none
 };
 
 // Worker `worker`'s TFTP service. --max-transfers means the same on every backend: at most that

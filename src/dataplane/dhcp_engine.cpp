@@ -63,13 +63,13 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
     proto::DhcpReply reply;
     std::uint32_t yiaddr = 0;
     if (!server_) {
-        reply = responder_.handle(req, origin.local_ip, tx_);
+        reply = responder_.handle(req, origin.local_ip.value(), tx_);
         if (reply.verdict == proto::DhcpVerdict::replied) send(reply, tx_.data(), origin, counters);
     } else if (pending_count_ == kMaxPending || !cfg_.journal->has_room(1)) {
         // The lease store is behind: drop rather than answer what cannot be made durable.
         reply.verdict = proto::DhcpVerdict::busy;
     } else {
-        proto::DhcpServerResult res = server_->handle(req, origin.local_ip, wall_seconds(), tx_);
+        proto::DhcpServerResult res = server_->handle(req, origin.local_ip.value(), wall_seconds(), tx_);
         reply = res.reply;
         if (res.offer_without_request) {
             counters.dhcp_quirks[static_cast<std::size_t>(DhcpQuirk::offer_without_request)].add();
@@ -104,8 +104,8 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
     r.model = static_cast<std::uint8_t>(reply.pi.model);
     r.type = static_cast<std::uint8_t>(req.type);
     r.verdict = static_cast<std::uint8_t>(reply.verdict);
-    r.yiaddr = yiaddr;
-    r.via = req.giaddr;
+    r.yiaddr = proto::Ipv4(yiaddr);
+    r.via = proto::Ipv4(req.giaddr);
     r.ifindex = static_cast<std::uint32_t>(origin.ifindex);
     records_.push(r);
 }

@@ -24,9 +24,9 @@ namespace rackboot::dataplane {
 
 // Where a request came from, so its reply can go back the same way.
 struct DhcpOrigin {
-    std::uint32_t local_ip = 0;  // our address on the receiving interface (host order)
-    int ifindex = 0;             // socket backend: the receiving interface
-    proto::MacAddr peer_mac{};   // DPDK backend: the sender's Ethernet address
+    proto::Ipv4 local_ip;       // our address on the receiving interface
+    int ifindex = 0;            // socket backend: the receiving interface
+    proto::MacAddr peer_mac{};  // DPDK backend: the sender's Ethernet address
 };
 
 class DhcpTransport {

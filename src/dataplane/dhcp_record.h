@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "proto/ipv4.h"
+
 namespace rackboot::dataplane {
 
 struct DhcpRecord {
@@ -15,8 +17,8 @@ struct DhcpRecord {
     std::uint8_t model = 0;
     std::uint8_t type = 0;     // proto::DhcpMessageType
     std::uint8_t verdict = 0;  // proto::DhcpVerdict
-    std::uint32_t yiaddr = 0;  // host order; 0 in proxy mode
-    std::uint32_t via = 0;     // relay giaddr, host order, 0 when direct
+    proto::Ipv4 yiaddr;        // unset in proxy mode
+    proto::Ipv4 via;           // relay giaddr, unset when direct
     std::uint32_t ifindex = 0;
 };
 

@@ -131,7 +131,7 @@ void TftpService::note_quirk(Slot& s, Quirk q) noexcept {
     s.quirks = static_cast<std::uint8_t>(s.quirks | (1u << static_cast<unsigned>(q)));
 }
 
-void TftpService::on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, std::uint32_t local_ip,
+void TftpService::on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::Ipv4 local_ip,
                              Nanos now) {
     proto::TftpPacket pkt;
     proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
@@ -169,7 +169,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     }
 
     // The Pi bootloader's habits: retransmitted RRQs, probe-then-restart, the RRQ race.
-    std::uint32_t ip = from.ip;
+    proto::Ipv4 ip = from.ip;
     std::uint16_t port = from.port;
     std::uint64_t fhash = proto::fnv1a64(pkt.filename);
     proto::RrqContext ctx;

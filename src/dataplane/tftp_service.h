@@ -46,8 +46,8 @@ public:
     TftpService(const TftpService&) = delete;
     TftpService& operator=(const TftpService&) = delete;
 
-    // A datagram to the well-known port, from `from`, addressed to `local_ip` (network order).
-    void on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, std::uint32_t local_ip,
+    // A datagram to the well-known port, from `from`, addressed to `local_ip`.
+    void on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::Ipv4 local_ip,
                     proto::Nanos now);
     // A datagram on a transfer's TID. (Backends count received packets; the service counts what
     // it sends.)
@@ -81,7 +81,7 @@ private:
         proto::TftpAction pending;
         bool has_tid = false;
         std::int32_t file = BlockCache::kNoFile;
-        std::uint32_t ip = 0;    // network order
+        proto::Ipv4 ip;
         std::uint16_t port = 0;  // host order
         std::uint32_t seq = 0;   // guards stale open completions
         std::uint64_t file_hash = 0;
@@ -131,11 +131,11 @@ private:
     void push_record(const TransferRecord& r) noexcept;
 
     [[nodiscard]] std::uint32_t alloc_slot() noexcept;
-    [[nodiscard]] static std::uint64_t port_key(std::uint32_t ip, std::uint16_t port) noexcept {
-        return (static_cast<std::uint64_t>(ip) << 16) | port;
+    [[nodiscard]] static std::uint64_t port_key(proto::Ipv4 ip, std::uint16_t port) noexcept {
+        return (static_cast<std::uint64_t>(ip.value()) << 16) | port;
     }
-    [[nodiscard]] static std::uint64_t file_key(std::uint32_t ip, std::uint64_t hash) noexcept {
-        return hash ^ proto::mix64(ip);
+    [[nodiscard]] static std::uint64_t file_key(proto::Ipv4 ip, std::uint64_t hash) noexcept {
+        return hash ^ proto::mix64(ip.value());
     }
 
     TftpServiceConfig cfg_;

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <span>
 
+#include "proto/ipv4.h"
+
 namespace rackboot::dataplane {
 
 struct Endpoint {
-    std::uint32_t ip = 0;               // network byte order
+    proto::Ipv4 ip;
     std::uint16_t port = 0;             // host byte order
     std::array<std::uint8_t, 6> mac{};  // the client's Ethernet address where the backend sees it
 };
@@ -27,10 +29,9 @@ struct TxDatagram {
 class TftpTransport {
 public:
     virtual ~TftpTransport() = default;
-    // Opens the server end of a transfer (its TID) towards `client`, answering from `local_ip`
-    // (network order). `slot` is the service's handle; the backend hands it back with every
-    // datagram that arrives on this TID.
-    virtual bool open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) = 0;
+    // Opens the server end of a transfer (its TID) towards `client`, answering from `local_ip`. `slot` is the service's
+    // handle; the backend hands it back with every datagram that arrives on this TID.
+    virtual bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) = 0;
     virtual void close_tid(std::uint32_t slot) = 0;
     // Sends on a slot's TID; returns how many datagrams went out (the rest are lost, and the
     // retransmit timer deals with it).

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 
+#include "proto/ipv4.h"
+
 namespace rackboot::dataplane {
 
 struct TransferRecord {
-    std::uint32_t client_ip = 0;    // network byte order
+    proto::Ipv4 client_ip;
     std::uint16_t client_port = 0;  // host byte order
     std::uint16_t worker = 0;
     std::uint64_t bytes = 0;  // payload bytes sent, retransmits included

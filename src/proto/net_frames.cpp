@@ -71,7 +71,7 @@ void put32(std::uint8_t* p, std::uint32_t v) noexcept {
 
 }  // namespace
 
-FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t subnet_broadcast,
+FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, Ipv4 subnet_broadcast,
                          bool verify_udp_checksum) noexcept {
     FrameInfo out;
     if (f.size() < kEthHeaderSize) return drop(out, FrameDrop::runt);
@@ -87,8 +87,8 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
         }
         std::uint16_t op = rd16(f, 20);
         std::memcpy(out.src_mac.data(), f.data() + 22, 6);  // sender hardware address
-        out.src_ip = rd32(f, 28);
-        out.dst_ip = rd32(f, 38);
+        out.src_ip = Ipv4(rd32(f, 28));
+        out.dst_ip = Ipv4(rd32(f, 38));
         if (op == 2) {
             out.kind = FrameInfo::Kind::ArpReply;
             return out;
@@ -109,10 +109,11 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     hc.add(ip.first(ihl));
     if (hc.finish() != 0) return drop(out, FrameDrop::ip_bad_checksum);
     if ((rd16(ip, 6) & 0x3fff) != 0) return drop(out, FrameDrop::ip_fragment);  // MF set or an offset
-    out.src_ip = rd32(ip, 12);
-    out.dst_ip = rd32(ip, 16);
+    out.src_ip = Ipv4(rd32(ip, 12));
+    out.dst_ip = Ipv4(rd32(ip, 16));
     out.ip_offset = kEthHeaderSize;
-    if (out.dst_ip != us.ip && out.dst_ip != 0xffffffffu && (subnet_broadcast == 0 || out.dst_ip != subnet_broadcast)) {
+    if (out.dst_ip != us.ip && out.dst_ip != Ipv4::broadcast() &&
+        (subnet_broadcast.unset() || out.dst_ip != subnet_broadcast)) {
         return drop(out, FrameDrop::ip_not_for_us);
     }
     ConstBytes l4 = ip.subspan(ihl, total - ihl);
@@ -136,8 +137,8 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     std::uint16_t wire_sum = rd16(l4, 6);
     if (verify_udp_checksum && wire_sum != 0) {
         InetChecksum pseudo;
-        pseudo.add32(out.src_ip);
-        pseudo.add32(out.dst_ip);
+        pseudo.add32(out.src_ip.value());
+        pseudo.add32(out.dst_ip.value());
         pseudo.add16(kProtoUdp);
         pseudo.add16(ulen);
         InetChecksum uc = pseudo;
@@ -151,21 +152,21 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, std::uint32_t sub
     return out;
 }
 
-bool peek_udp_owner_key(ConstBytes f, std::uint32_t& src_ip, std::uint16_t& dst_port) noexcept {
+bool peek_udp_owner_key(ConstBytes f, Ipv4& src_ip, std::uint16_t& dst_port) noexcept {
     if (f.size() < kEthHeaderSize + kIpv4HeaderSize || rd16(f, 12) != kEtherIpv4) return false;
     ConstBytes ip = f.subspan(kEthHeaderSize);
     std::size_t ihl = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
     if ((ip[0] >> 4) != 4 || ihl < kIpv4HeaderSize || ip[9] != kProtoUdp || ip.size() < ihl + kUdpHeaderSize)
         return false;
     if ((rd16(ip, 6) & 0x3fff) != 0) return false;  // a fragment: only the first has the port
-    src_ip = rd32(ip, 12);
+    src_ip = Ipv4(rd32(ip, 12));
     dst_port = rd16(ip, ihl + 2);
     return true;
 }
 
 // IPv4-over-Ethernet ARP: opcode, sender and target.
 static std::size_t build_arp(MutableBytes out, const MacAddr& eth_dst, const LocalAddress& us, std::uint16_t op,
-                             const MacAddr& target_mac, std::uint32_t target_ip) noexcept {
+                             const MacAddr& target_mac, Ipv4 target_ip) noexcept {
     ByteWriter w(out);
     write_eth(w, eth_dst, us.mac, kEtherArp);
     w.be16(1);
@@ -174,9 +175,9 @@ static std::size_t build_arp(MutableBytes out, const MacAddr& eth_dst, const Loc
     w.u8(4);
     w.be16(op);
     w.bytes(us.mac);
-    w.be32(us.ip);
+    w.be32(us.ip.value());
     w.bytes(target_mac);
-    w.be32(target_ip);
+    w.be32(target_ip.value());
     return w.ok() ? w.size() : 0;
 }
 
@@ -184,15 +185,14 @@ std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const Fram
     return build_arp(out, req.src_mac, us, 2, req.src_mac, req.src_ip);
 }
 
-std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip,
-                              bool gratuitous) noexcept {
+std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, Ipv4 target_ip, bool gratuitous) noexcept {
     return build_arp(out, kBroadcastMac, us, 1, MacAddr{}, gratuitous ? us.ip : target_ip);
 }
 
 std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& echo) noexcept {
     ByteWriter w(out);
     write_eth(w, echo.src_mac, us.mac, kEtherIpv4);
-    write_ipv4(w, us.ip, echo.src_ip, kProtoIcmp, echo.payload.size(), 0);
+    write_ipv4(w, us.ip.value(), echo.src_ip.value(), kProtoIcmp, echo.payload.size(), 0);
     std::size_t icmp_at = w.size();
     w.bytes(echo.payload);
     if (!w.ok()) return 0;
@@ -208,12 +208,12 @@ std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, cons
     return w.size();
 }
 
-std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+std::uint16_t udp_checksum(Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
                            std::size_t payload_len, std::uint16_t payload_sum) noexcept {
     auto len = static_cast<std::uint16_t>(kUdpHeaderSize + payload_len);
     InetChecksum c;
-    c.add32(src_ip);
-    c.add32(dst_ip);
+    c.add32(src_ip.value());
+    c.add32(dst_ip.value());
     c.add16(kProtoUdp);
     c.add16(len);
     c.add16(src_port);
@@ -224,7 +224,7 @@ std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint
     return sum == 0 ? 0xffff : sum;
 }
 
-std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+std::uint16_t udp_checksum(Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
                            const ConstBytes* pieces, std::size_t npieces) noexcept {
     std::size_t len = 0;
     InetChecksum payload;
@@ -235,9 +235,9 @@ std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint
     return udp_checksum(src_ip, dst_ip, src_port, dst_port, len, payload.partial());
 }
 
-std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac, std::uint32_t src_ip,
-                              std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
-                              std::size_t payload_len, std::uint16_t ip_id, std::uint16_t checksum) noexcept {
+std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac, Ipv4 src_ip,
+                              Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port, std::size_t payload_len,
+                              std::uint16_t ip_id, std::uint16_t checksum) noexcept {
     // Every DATA frame's headers come from here: one bounds check, then plain stores.
     if (out.size() < kUdpFrameOverhead || payload_len > 0xffff - kIpv4HeaderSize - kUdpHeaderSize) return 0;
     std::uint8_t* p = out.data();
@@ -252,9 +252,9 @@ std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const Ma
     put16(p + 20, 0x4000);  // don't fragment
     p[22] = 64;
     p[23] = kProtoUdp;
-    put16(p + 24, ipv4_header_checksum(src_ip, dst_ip, kProtoUdp, total, ip_id));
-    put32(p + 26, src_ip);
-    put32(p + 30, dst_ip);
+    put16(p + 24, ipv4_header_checksum(src_ip.value(), dst_ip.value(), kProtoUdp, total, ip_id));
+    put32(p + 26, src_ip.value());
+    put32(p + 30, dst_ip.value());
     put16(p + 34, src_port);
     put16(p + 36, dst_port);
     put16(p + 38, udp_len);

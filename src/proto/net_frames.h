@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "proto/byte_cursor.h"
+#include "proto/ipv4.h"
 #include "proto/reason_list.h"
 
 namespace rackboot::proto {
@@ -44,8 +45,8 @@ struct FrameInfo {
     FrameDrop drop = FrameDrop::runt;
     MacAddr src_mac{};
     MacAddr dst_mac{};
-    std::uint32_t src_ip = 0;  // host order
-    std::uint32_t dst_ip = 0;
+    Ipv4 src_ip;
+    Ipv4 dst_ip;
     std::uint16_t src_port = 0;
     std::uint16_t dst_port = 0;
     ConstBytes payload;  // UDP payload, or the ICMP message
@@ -55,24 +56,24 @@ struct FrameInfo {
 
 struct LocalAddress {
     MacAddr mac{};
-    std::uint32_t ip = 0;  // host order
+    Ipv4 ip;
 };
 
 // What a received frame is for us. Broadcast IPv4 (255.255.255.255 and the subnet's) and
 // unicast to our address are ours; `verify_udp_checksum` false skips it (where the NIC did). A
 // UDP checksum that holds only the pseudo-header sum is a kernel peer's CHECKSUM_PARTIAL on a
 // veth (the rest was to be done by offload): accepted as the kernel accepts it, and flagged.
-[[nodiscard]] FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, std::uint32_t subnet_broadcast,
+[[nodiscard]] FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, Ipv4 subnet_broadcast,
                                        bool verify_udp_checksum) noexcept;
 
 // Just enough of a frame to choose the worker that owns it (software steering): true for an
 // unfragmented IPv4 UDP datagram whose headers are present, with its source address (host order)
 // and destination port. Nothing is validated; the owner classifies the frame in full.
-[[nodiscard]] bool peek_udp_owner_key(ConstBytes frame, std::uint32_t& src_ip, std::uint16_t& dst_port) noexcept;
+[[nodiscard]] bool peek_udp_owner_key(ConstBytes frame, Ipv4& src_ip, std::uint16_t& dst_port) noexcept;
 
 // Replies, built into `out`; each returns the frame length or 0 when `out` is too small.
 [[nodiscard]] std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& request) noexcept;
-[[nodiscard]] std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, std::uint32_t target_ip,
+[[nodiscard]] std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, Ipv4 target_ip,
                                             bool gratuitous) noexcept;
 [[nodiscard]] std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us,
                                                 const FrameInfo& echo) noexcept;
@@ -80,17 +81,15 @@ struct LocalAddress {
 // Ethernet + IPv4 + UDP headers (42 bytes) for a datagram whose payload has `payload_len` bytes and
 // whose UDP checksum is `udp_checksum` (host order; compute it with udp_checksum()).
 [[nodiscard]] std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac,
-                                            std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
-                                            std::uint16_t dst_port, std::size_t payload_len, std::uint16_t ip_id,
+                                            Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+                                            std::size_t payload_len, std::uint16_t ip_id,
                                             std::uint16_t udp_checksum) noexcept;
 // The UDP checksum over the pseudo-header, UDP header and payload pieces (0 is sent as 0xffff).
-[[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
-                                         std::uint16_t dst_port, const ConstBytes* pieces,
-                                         std::size_t npieces) noexcept;
+[[nodiscard]] std::uint16_t udp_checksum(Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+                                         const ConstBytes* pieces, std::size_t npieces) noexcept;
 // The same, with the payload's sum already taken (InetChecksum::partial() over `payload_len` bytes
 // from an even start): lets a sender reuse the sum of a block it sends again.
-[[nodiscard]] std::uint16_t udp_checksum(std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
-                                         std::uint16_t dst_port, std::size_t payload_len,
-                                         std::uint16_t payload_sum) noexcept;
+[[nodiscard]] std::uint16_t udp_checksum(Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+                                         std::size_t payload_len, std::uint16_t payload_sum) noexcept;
 
 }  // namespace rackboot::proto

@@ -15,12 +15,12 @@ RrqDecision decide_rrq(const RrqContext& ctx) noexcept {
     return RrqDecision::Start;
 }
 
-void RecentProbes::record(std::uint32_t client_ip, std::uint64_t file_hash, Nanos now) noexcept {
+void RecentProbes::record(Ipv4 client_ip, std::uint64_t file_hash, Nanos now) noexcept {
     entries_[next_] = Entry{client_ip, file_hash, now, true};
     next_ = (next_ + 1) % kCapacity;
 }
 
-bool RecentProbes::take(std::uint32_t client_ip, std::uint64_t file_hash, Nanos now) noexcept {
+bool RecentProbes::take(Ipv4 client_ip, std::uint64_t file_hash, Nanos now) noexcept {
     for (Entry& e : entries_) {
         if (e.used && e.ip == client_ip && e.file == file_hash && now - e.at <= kWindow) {
             e.used = false;

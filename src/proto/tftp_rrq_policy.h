@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "proto/clock.h"
+#include "proto/ipv4.h"
 #include "proto/tftp_transfer.h"
 
 namespace rackboot::proto {
@@ -40,13 +41,13 @@ public:
     static constexpr std::size_t kCapacity = 256;
     static constexpr Nanos kWindow = 10 * kSecond;
 
-    void record(std::uint32_t client_ip, std::uint64_t file_hash, Nanos now) noexcept;
+    void record(Ipv4 client_ip, std::uint64_t file_hash, Nanos now) noexcept;
     // True (and forgets it) when the client probed this file within the window.
-    [[nodiscard]] bool take(std::uint32_t client_ip, std::uint64_t file_hash, Nanos now) noexcept;
+    [[nodiscard]] bool take(Ipv4 client_ip, std::uint64_t file_hash, Nanos now) noexcept;
 
 private:
     struct Entry {
-        std::uint32_t ip = 0;
+        Ipv4 ip;
         std::uint64_t file = 0;
         Nanos at = 0;
         bool used = false;

@@ -26,8 +26,8 @@ TEST(DaemonConfig, Defaults) {
     auto c = parse({}, err);
     ASSERT_TRUE(c) << err;
     EXPECT_TRUE(c->tftp_root.empty());
-    EXPECT_EQ(c->listen.s_addr, htonl(INADDR_LOOPBACK));
-    EXPECT_EQ(c->api_addr.s_addr, htonl(INADDR_LOOPBACK));  // not open to the world
+    EXPECT_EQ(c->listen, proto::Ipv4(INADDR_LOOPBACK));
+    EXPECT_EQ(c->api_addr, proto::Ipv4(INADDR_LOOPBACK));  // not open to the world
     EXPECT_FALSE(c->tftp_port.has_value());
     EXPECT_EQ(c->max_transfers, 20000u);
 }
@@ -73,7 +73,7 @@ TEST(DaemonConfig, DpdkGatewayInsideTheSubnetOnly) {
     std::string err;
     auto c = parse_dpdk({"--gateway", "10.2.255.254"}, err);
     ASSERT_TRUE(c) << err;
-    EXPECT_EQ(c->dpdk_gateway, 0x0a02fffeu);
+    EXPECT_EQ(c->dpdk_gateway, proto::Ipv4(0x0a02fffe));
     EXPECT_FALSE(parse_dpdk({"--gateway", "10.3.0.1"}, err));
     EXPECT_NE(err.find("--gateway must be another address inside --ip's subnet"), std::string::npos) << err;
     EXPECT_FALSE(parse_dpdk({"--gateway", "10.2.0.1"}, err));
@@ -115,15 +115,15 @@ TEST(DaemonConfig, DhcpServerFlags) {
                    err);
     ASSERT_TRUE(c) << err;
     EXPECT_EQ(c->dhcp_mode, proto::DhcpMode::Server);
-    EXPECT_EQ(c->subnet, 0x0a010000u);
+    EXPECT_EQ(c->subnet, proto::Ipv4(0x0a010000));
     EXPECT_EQ(c->prefix, 16);
-    EXPECT_EQ(c->pool_end, 0x0a0101ffu);
+    EXPECT_EQ(c->pool_end, proto::Ipv4(0x0a0101ff));
     EXPECT_EQ(c->dns.size(), 2u);
     EXPECT_EQ(c->serial_reservations.at(0).first, 0x1a2b3c4du);
     EXPECT_EQ(c->mac_reservations.at(0).first, 0xdca632010203ULL);
     EXPECT_FALSE(c->lease_fsync);
     EXPECT_EQ(c->pi_ouis.size(), 2u);
-    EXPECT_EQ(c->tftp_server_ip, 0x0a010009u);
+    EXPECT_EQ(c->tftp_server_ip, proto::Ipv4(0x0a010009));
 }
 
 TEST(DaemonConfig, ErrorsNameTheFlagAndValue) {

@@ -17,7 +17,8 @@ public:
     }
     void deliver(const test::Bytes& payload) override {
         engine_->begin_batch(counters_);
-        engine_->on_datagram(payload.data(), payload.size(), false, DhcpOrigin{test::kDhcpServerIp, 1, {}}, counters_);
+        engine_->on_datagram(payload.data(), payload.size(), false, DhcpOrigin{proto::Ipv4(test::kDhcpServerIp), 1, {}},
+                             counters_);
         engine_->end_batch();
     }
     void poll() override {

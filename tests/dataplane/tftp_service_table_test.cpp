@@ -1,6 +1,5 @@
 // The TFTP table (tests/support/tftp_cases.cpp) against TftpService itself: a fake transport that
 // records what the service sends, a virtual clock, and the real block cache on a scratch tree.
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <map>
@@ -16,15 +15,15 @@ namespace {
 
 using test::TftpSent;
 
-constexpr std::uint32_t kPiIp = 0x0a000064;      // 10.0.0.100
-constexpr std::uint32_t kServerIp = 0x0a000001;  // 10.0.0.1
+constexpr proto::Ipv4 kPiIp{0x0a000064};      // 10.0.0.100
+constexpr proto::Ipv4 kServerIp{0x0a000001};  // 10.0.0.1
 
 // Records every datagram; each transfer's TID is a port of its own (30000, 30001, ... never
 // reused within a case), as a socket per transfer would be.
 class FakeTransport final : public TftpTransport {
 public:
-    bool open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) override {
-        EXPECT_EQ(local_ip, htonl(kServerIp));
+    bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override {
+        EXPECT_EQ(local_ip, kServerIp);
         open_[slot] = {client, next_port_++};
         return true;
     }
@@ -74,9 +73,9 @@ public:
     }
     void deliver(std::uint16_t client_port, std::uint16_t server_port, const test::Bytes& payload,
                  proto::Nanos now) override {
-        Endpoint from{htonl(kPiIp), client_port, {}};
+        Endpoint from{kPiIp, client_port, {}};
         if (server_port == kWellKnownPort) {
-            service_->on_request(payload.data(), payload.size(), from, htonl(kServerIp), now);
+            service_->on_request(payload.data(), payload.size(), from, kServerIp, now);
         } else if (std::int64_t slot = transport_.slot_at(server_port); slot >= 0) {
             service_->on_tid_datagram(static_cast<std::uint32_t>(slot), payload.data(), payload.size(), now);
         }

@@ -18,7 +18,7 @@
 namespace rackboot::dataplane {
 namespace {
 
-const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, test::kDhcpServerIp};
+const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, proto::Ipv4(test::kDhcpServerIp)};
 
 class DhcpRingHarness final : public test::DhcpHarness {
 public:
@@ -29,7 +29,7 @@ public:
         DpdkWorkerConfig wc;
         wc.port_id = port_;
         wc.local = kServer;
-        wc.subnet_broadcast = kServer.ip | 0xff;
+        wc.subnet_broadcast = proto::Ipv4(kServer.ip.value() | 0xff);
         wc.subnet_mask = 0xffffff00u;
         wc.dhcp_worker = 0;
         wc.pool = pool;
@@ -54,9 +54,10 @@ public:
         std::copy(payload.begin() + 28, payload.begin() + 34, mac.begin());  // chaddr
         std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
         proto::ConstBytes piece(payload);
-        std::uint16_t sum = proto::udp_checksum(0, 0xffffffffu, 68, 67, &piece, 1);
-        EXPECT_GT(
-            proto::build_udp_headers(f, mac, proto::kBroadcastMac, 0, 0xffffffffu, 68, 67, payload.size(), 1, sum), 0u);
+        std::uint16_t sum = proto::udp_checksum(proto::Ipv4(), proto::Ipv4::broadcast(), 68, 67, &piece, 1);
+        EXPECT_GT(proto::build_udp_headers(f, mac, proto::kBroadcastMac, proto::Ipv4(), proto::Ipv4::broadcast(), 68,
+                                           67, payload.size(), 1, sum),
+                  0u);
         std::copy(payload.begin(), payload.end(), f.begin() + proto::kUdpFrameOverhead);
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         ASSERT_NE(m, nullptr);
@@ -69,7 +70,8 @@ public:
     [[nodiscard]] std::vector<test::DhcpSent> take_sent() override {
         std::vector<test::DhcpSent> out;
         test::drain_ring(tx_, [&](rte_mbuf*, std::vector<std::uint8_t>& frame) {
-            proto::FrameInfo f = proto::classify_frame(frame, proto::LocalAddress{last_client_, 0}, 0, true);
+            proto::FrameInfo f =
+                proto::classify_frame(frame, proto::LocalAddress{last_client_, proto::Ipv4()}, proto::Ipv4(), true);
             if (f.kind == proto::FrameInfo::Kind::ArpRequest || frame.size() < 14 || frame[12] != 0x08 ||
                 frame[13] != 0x00) {
                 return;  // the worker's own ARP (gratuitous, gateway): not DHCP
@@ -79,11 +81,11 @@ public:
             EXPECT_EQ(f.src_ip, kServer.ip);
             EXPECT_EQ(f.src_port, 67);
             test::DhcpSent s;
-            if (f.dst_ip == 0xffffffffu && f.dst_port == 68) {
+            if (f.dst_ip == proto::Ipv4::broadcast() && f.dst_port == 68) {
                 s.dest = proto::DhcpReply::Dest::Broadcast;
             } else {
                 s.dest = f.dst_port == 67 ? proto::DhcpReply::Dest::Relay : proto::DhcpReply::Dest::Client;
-                s.dest_ip = f.dst_ip;
+                s.dest_ip = f.dst_ip.value();
             }
             s.payload.assign(f.payload.begin(), f.payload.end());
             out.push_back(std::move(s));

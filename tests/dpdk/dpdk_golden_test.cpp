@@ -33,8 +33,8 @@ namespace fs = std::filesystem;
 using proto::FrameInfo;
 using proto::MacAddr;
 
-const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, 0x0a000001};
-const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, 0x0a000064};
+const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, proto::Ipv4(0x0a000001)};
+const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, proto::Ipv4(0x0a000064)};
 constexpr std::uint16_t kTidBase = 1024;
 
 rte_mempool* g_pool = nullptr;
@@ -69,7 +69,7 @@ protected:
         DpdkWorkerConfig& wc = wc_;
         wc.port_id = port_;
         wc.local = kServer;
-        wc.subnet_broadcast = 0x0a0000ff;
+        wc.subnet_broadcast = proto::Ipv4(0x0a0000ff);
         wc.tid_base = kTidBase;
         wc.pool = g_pool;
         wc.tftp.max_transfers = 64;
@@ -161,7 +161,7 @@ protected:
 
     // The frame as the Pi sees it: UDP to the Pi, checksums verified.
     static FrameInfo as_pi(const std::vector<std::uint8_t>& frame) {
-        return proto::classify_frame(frame, kPi, 0, true);
+        return proto::classify_frame(frame, kPi, proto::Ipv4(), true);
     }
 
     // What a NIC does for RTE_MBUF_F_TX_UDP_CKSUM: the field holds the pseudo-header's sum; the
@@ -225,7 +225,7 @@ TEST_F(DpdkGolden, ArpRequestForUsGetsTheExactReply) {
                                             0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d, 10,   0,    0, 100};
     EXPECT_EQ(out[0], want);
     EXPECT_EQ(worker_->counters().arp_replies.get(), 1u);
-    ASSERT_EQ(proto::build_arp_request(req, kPi, 0x0a000002, false), 42u);
+    ASSERT_EQ(proto::build_arp_request(req, kPi, proto::Ipv4(0x0a000002), false), 42u);
     EXPECT_TRUE(exchange(req, false).empty());
     EXPECT_EQ(worker_->counters().frame_drops[static_cast<std::size_t>(proto::FrameDrop::arp_not_for_us)].get(), 1u);
 }
@@ -329,7 +329,7 @@ TEST_F(DpdkGolden, ChecksumOffloadHandsThePortThePseudoHeaderSum) {
 // found it; until then, to the MAC the request came from. Worker 0 asks for it at start.
 TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
     GatewayMac shared;
-    const proto::LocalAddress gateway{{0x02, 0xaa, 0, 0, 0, 0xfe}, 0x0a0000fe};
+    const proto::LocalAddress gateway{{0x02, 0xaa, 0, 0, 0, 0xfe}, proto::Ipv4(0x0a0000fe)};
     const proto::MacAddr router_port{0x02, 0xbb, 0, 0, 0, 0x01};  // where relayed frames come from
     wc_.subnet_mask = 0xffffff00;
     wc_.gateway_ip = gateway.ip;
@@ -338,13 +338,13 @@ TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
     worker_->announce();
     auto out = drain();
     ASSERT_EQ(out.size(), 2u);  // gratuitous ARP, then who-has the gateway
-    FrameInfo who = proto::classify_frame(out[1], gateway, 0, true);
+    FrameInfo who = proto::classify_frame(out[1], gateway, proto::Ipv4(), true);
     ASSERT_EQ(who.kind, FrameInfo::Kind::ArpRequest);
     EXPECT_EQ(who.src_ip, kServer.ip);
     EXPECT_EQ(worker_->counters().arp_requests.get(), 1u);
 
     // A Pi behind a relay, 192.168.5.7, before the gateway answered: back to the frame's sender.
-    const proto::LocalAddress far_pi{kPi.mac, 0xc0a80507};
+    const proto::LocalAddress far_pi{kPi.mac, proto::Ipv4(0xc0a80507)};
     auto rrq_frame = [&](std::uint16_t sport, std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
         std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
         proto::ConstBytes piece(payload);

@@ -28,7 +28,7 @@ namespace rackboot::dataplane {
 namespace {
 
 namespace fs = std::filesystem;
-const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, 0x0a000001};
+const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, proto::Ipv4(0x0a000001)};
 constexpr std::uint32_t kWorkers = 2;
 
 class DpdkHandoff : public ::testing::Test {
@@ -108,21 +108,21 @@ protected:
             if (keep == nullptr) return;
             keep->push_back(std::move(frame));  // (moving keeps each frame's bytes where they are)
             const auto& f = keep->back();
-            proto::LocalAddress pi{{},
-                                   (static_cast<std::uint32_t>(f[30]) << 24) | (f[31] << 16) | (f[32] << 8) | f[33]};
+            proto::LocalAddress pi{
+                {}, proto::Ipv4((static_cast<std::uint32_t>(f[30]) << 24) | (f[31] << 16) | (f[32] << 8) | f[33])};
             std::copy(f.begin(), f.begin() + 6, pi.mac.begin());
-            out.push_back(proto::classify_frame(f, pi, 0, true));
+            out.push_back(proto::classify_frame(f, pi, proto::Ipv4(), true));
         });
         return out;
     }
 
-    void inject(std::uint32_t queue, std::uint32_t pi_ip, std::uint16_t sport, std::uint16_t dport,
-                const std::vector<std::uint8_t>& payload, std::uint32_t dst_ip = kServer.ip) {
+    void inject(std::uint32_t queue, proto::Ipv4 pi_ip, std::uint16_t sport, std::uint16_t dport,
+                const std::vector<std::uint8_t>& payload, proto::Ipv4 dst_ip = kServer.ip) {
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         ASSERT_NE(m, nullptr);
         auto* p = reinterpret_cast<std::uint8_t*>(
             rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + payload.size())));
-        proto::MacAddr mac{0xdc, 0xa6, 0x32, 0, 0, static_cast<std::uint8_t>(pi_ip)};
+        proto::MacAddr mac{0xdc, 0xa6, 0x32, 0, 0, static_cast<std::uint8_t>(pi_ip.value())};
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(pi_ip, dst_ip, sport, dport, &piece, 1);
         ASSERT_GT(proto::build_udp_headers(proto::MutableBytes(p, proto::kUdpFrameOverhead), mac,
@@ -170,15 +170,15 @@ protected:
 
 TEST_F(DpdkHandoff, EachPiIsAnsweredByTheWorkerThatOwnsItsAddress) {
     // 16 Pis; every RRQ lands on queue 0, every ACK on queue 1.
-    std::vector<std::uint32_t> pis;
+    std::vector<proto::Ipv4> pis;
     std::array<unsigned, kWorkers> owned{};
     for (std::uint32_t i = 0; i < 16; ++i) {
-        pis.push_back(0x0a000100 + i);
+        pis.push_back(proto::Ipv4(0x0a000100 + i));
         ++owned[owner_of_address(pis.back(), kWorkers)];
     }
     ASSERT_GT(owned[0], 0u);
     ASSERT_GT(owned[1], 0u);
-    for (std::uint32_t ip : pis) inject(0, ip, 3000, 69, rrq());
+    for (proto::Ipv4 ip : pis) inject(0, ip, 3000, 69, rrq());
     auto out = run(pis.size());
     std::array<std::uint16_t, 256> tid{};
     for (std::uint32_t q = 0; q < kWorkers; ++q) {
@@ -187,14 +187,14 @@ TEST_F(DpdkHandoff, EachPiIsAnsweredByTheWorkerThatOwnsItsAddress) {
             ASSERT_EQ(f.kind, proto::FrameInfo::Kind::Udp);
             EXPECT_EQ(owner_of_address(f.dst_ip, kWorkers), q);
             EXPECT_EQ(f.payload.size(), 4u + 512u);  // DATA 1
-            tid[f.dst_ip & 0xff] = f.src_port;
+            tid[f.dst_ip.value() & 0xff] = f.src_port;
         }
     }
     EXPECT_EQ(workers_[0]->counters().handoff_frames.get(), owned[1]);
-    for (std::uint32_t ip : pis) {
+    for (proto::Ipv4 ip : pis) {
         std::vector<std::uint8_t> ack(4);
         ASSERT_EQ(proto::build_tftp_ack(ack, 1), 4u);
-        inject(1, ip, 3000, tid[ip & 0xff], ack);
+        inject(1, ip, 3000, tid[ip.value() & 0xff], ack);
     }
     out = run(pis.size());
     for (std::uint32_t q = 0; q < kWorkers; ++q) {
@@ -214,8 +214,8 @@ TEST_F(DpdkHandoff, EachPiIsAnsweredByTheWorkerThatOwnsItsAddress) {
 // A full ring drops the frame and counts it; it never blocks the worker that received it.
 TEST_F(DpdkHandoff, AFullRingDropsAndCounts) {
     std::uint32_t theirs = 0x0a000100;
-    while (owner_of_address(theirs, kWorkers) != 1) ++theirs;
-    for (int i = 0; i < 100; ++i) inject(0, theirs, static_cast<std::uint16_t>(4000 + i), 69, rrq());
+    while (owner_of_address(proto::Ipv4(theirs), kWorkers) != 1) ++theirs;
+    for (int i = 0; i < 100; ++i) inject(0, proto::Ipv4(theirs), static_cast<std::uint16_t>(4000 + i), 69, rrq());
     for (int i = 0; i < 10; ++i) workers_[0]->poll_once(now_);  // worker 1 does not poll
     const auto& c = workers_[0]->counters();
     EXPECT_EQ(c.handoff_frames.get(), 63u);  // a 64-slot ring holds 63
@@ -228,9 +228,9 @@ TEST_F(DpdkHandoff, DhcpGoesToTheWorkerThatServesIt) {
     std::string err;
     DhcpEngineConfig dc;
     dc.responder.mode = proto::DhcpMode::Proxy;
-    dc.responder.server_ip = kServer.ip;
+    dc.responder.server_ip = kServer.ip.value();
     ASSERT_TRUE(workers_[0]->attach_dhcp(dc, 67, err)) << err;
-    inject(1, 0, 68, 67, test::pi3b_discover(), 0xffffffff);
+    inject(1, proto::Ipv4(), 68, 67, test::pi3b_discover(), proto::Ipv4::broadcast());
     auto out = run(1);
     ASSERT_EQ(out[0].size(), 1u);
     EXPECT_TRUE(out[1].empty());

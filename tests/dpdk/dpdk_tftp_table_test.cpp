@@ -21,8 +21,8 @@
 namespace rackboot::dataplane {
 namespace {
 
-const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, 0x0a000001};
-const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, 0x0a000064};
+const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, proto::Ipv4(0x0a000001)};
+const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, proto::Ipv4(0x0a000064)};
 
 class RingHarness final : public test::TftpHarness {
 public:
@@ -33,7 +33,7 @@ public:
         DpdkWorkerConfig wc;
         wc.port_id = port_;
         wc.local = kServer;
-        wc.subnet_broadcast = 0x0a0000ff;
+        wc.subnet_broadcast = proto::Ipv4(0x0a0000ff);
         wc.tid_base = 1024;
         wc.pool = pool;
         wc.tftp.max_transfers = 64;
@@ -77,7 +77,7 @@ public:
             if ((m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) != 0) {
                 ADD_FAILURE() << "checksum offload asked of a port that does not offer it";
             }
-            proto::FrameInfo f = proto::classify_frame(frame, kPi, 0, true);
+            proto::FrameInfo f = proto::classify_frame(frame, kPi, proto::Ipv4(), true);
             EXPECT_EQ(f.kind, proto::FrameInfo::Kind::Udp) << "a frame the Pi would drop (headers or checksum)";
             if (f.kind != proto::FrameInfo::Kind::Udp) return;
             EXPECT_EQ(f.src_ip, kServer.ip);

@@ -47,9 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(cfg->mtu >= 576 && cfg->mtu <= 65535);
     check(cfg->max_windowsize >= 1);
     if (cfg->dhcp_mode == rackboot::proto::DhcpMode::Server) {
-        check(cfg->prefix != 0 && cfg->pool_end != 0 && !cfg->state_dir.empty());
+        check(cfg->prefix != 0 && !cfg->pool_end.unset() && !cfg->state_dir.empty());
     }
-    if (cfg->dpdk) check(cfg->dpdk_ip != 0 && !cfg->eal.empty());
-    if (!cfg->dpdk) check(cfg->dpdk_gateway == 0 && cfg->dpdk_port.empty());
+    if (cfg->dpdk) check(!cfg->dpdk_ip.unset() && !cfg->eal.empty());
+    if (!cfg->dpdk) check(cfg->dpdk_gateway.unset() && cfg->dpdk_port.empty());
     return 0;
 }

@@ -21,8 +21,8 @@ void check(bool ok) {
     if (!ok) std::abort();
 }
 
-constexpr LocalAddress kUs{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, 0x0a000001};  // 10.0.0.1
-constexpr std::uint32_t kSubnetBroadcast = 0x0a0000ff;                         // 10.0.0.0/24
+constexpr LocalAddress kUs{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, Ipv4(0x0a000001)};  // 10.0.0.1
+constexpr Ipv4 kSubnetBroadcast{0x0a0000ff};                                         // 10.0.0.0/24
 
 bool inside(ConstBytes part, ConstBytes whole) {
     return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
@@ -33,11 +33,11 @@ bool inside(ConstBytes part, ConstBytes whole) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
     bool verify = (data[0] & 1) != 0;
-    std::uint32_t broadcast = (data[0] & 2) != 0 ? kSubnetBroadcast : 0;
+    Ipv4 broadcast = (data[0] & 2) != 0 ? kSubnetBroadcast : Ipv4();
     ConstBytes frame(data + 1, size - 1);
 
     FrameInfo f = classify_frame(frame, kUs, broadcast, verify);
-    std::uint32_t peek_ip = 0;
+    Ipv4 peek_ip;
     std::uint16_t peek_port = 0;
     bool peeked = peek_udp_owner_key(frame, peek_ip, peek_port);
     switch (f.kind) {
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::size_t n = build_arp_reply(MutableBytes(out, 42), kUs, f);
             check(n == 42);
             check(build_arp_reply(MutableBytes(out, 41), kUs, f) == 0);
-            FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, 0, true);
+            FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, Ipv4(), true);
             check(back.kind == FrameInfo::Kind::ArpReply && back.src_ip == kUs.ip && back.src_mac == kUs.mac);
             break;
         }
@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             check(build_icmp_echo_reply(MutableBytes(out, n - 1), kUs, f) == 0);
             // On the asker's side the reply passes every header check and is an echo reply (type 0),
             // which a server drops as not an echo request.
-            FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, 0, true);
+            FrameInfo back = classify_frame(ConstBytes(out, n), LocalAddress{f.src_mac, f.src_ip}, Ipv4(), true);
             check(back.kind == FrameInfo::Kind::Drop && back.drop == FrameDrop::icmp_not_echo);
             break;
         }

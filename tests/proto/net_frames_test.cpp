@@ -10,9 +10,10 @@
 namespace rackboot::proto {
 namespace {
 
-const LocalAddress kUs{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01}, 0x0a000001};
+const LocalAddress kUs{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01}, Ipv4(0x0a000001)};
 const MacAddr kPi = {0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d};
-constexpr std::uint32_t kPiIp = 0x0a000064;
+constexpr Ipv4 kPiIp{0x0a000064};
+constexpr Ipv4 kBroadcast24{0x0a0000ff};
 
 TEST(InetChecksum, Rfc1071ExampleAndOddPieces) {
     std::vector<std::uint8_t> b = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
@@ -83,7 +84,7 @@ TEST(InetChecksum, RememberedSumsAddAtOddAndEvenPositions) {
     }
 }
 
-std::vector<std::uint8_t> udp_frame(std::uint32_t dst_ip, std::vector<std::uint8_t> payload, bool checksum = true) {
+std::vector<std::uint8_t> udp_frame(Ipv4 dst_ip, std::vector<std::uint8_t> payload, bool checksum = true) {
     std::vector<std::uint8_t> f(kUdpFrameOverhead + payload.size());
     ConstBytes piece(payload);
     std::uint16_t sum = checksum ? udp_checksum(kPiIp, dst_ip, 2000, 69, &piece, 1) : 0;
@@ -94,39 +95,39 @@ std::vector<std::uint8_t> udp_frame(std::uint32_t dst_ip, std::vector<std::uint8
 
 TEST(NetFrames, UdpToUsBroadcastOrOthers) {
     auto f = udp_frame(kUs.ip, {0, 1, 'a', 0, 'o', 'c', 't', 'e', 't', 0});
-    FrameInfo i = classify_frame(f, kUs, 0x0a0000ff, true);
+    FrameInfo i = classify_frame(f, kUs, kBroadcast24, true);
     ASSERT_EQ(i.kind, FrameInfo::Kind::Udp);
     EXPECT_EQ(i.src_ip, kPiIp);
     EXPECT_EQ(i.src_port, 2000);
     EXPECT_EQ(i.dst_port, 69);
     EXPECT_EQ(i.src_mac, kPi);
     EXPECT_EQ(i.payload.size(), 10u);
-    EXPECT_EQ(classify_frame(udp_frame(0xffffffff, {1}), kUs, 0, true).kind, FrameInfo::Kind::Udp);
-    EXPECT_EQ(classify_frame(udp_frame(0x0a0000ff, {1}), kUs, 0x0a0000ff, true).kind, FrameInfo::Kind::Udp);
-    EXPECT_EQ(classify_frame(udp_frame(0x0a000002, {1}), kUs, 0x0a0000ff, true).drop, FrameDrop::ip_not_for_us);
-    EXPECT_EQ(classify_frame(udp_frame(kUs.ip, {1, 2, 3}, false), kUs, 0, true).kind,
+    EXPECT_EQ(classify_frame(udp_frame(Ipv4::broadcast(), {1}), kUs, Ipv4(), true).kind, FrameInfo::Kind::Udp);
+    EXPECT_EQ(classify_frame(udp_frame(kBroadcast24, {1}), kUs, kBroadcast24, true).kind, FrameInfo::Kind::Udp);
+    EXPECT_EQ(classify_frame(udp_frame(Ipv4(0x0a000002), {1}), kUs, kBroadcast24, true).drop, FrameDrop::ip_not_for_us);
+    EXPECT_EQ(classify_frame(udp_frame(kUs.ip, {1, 2, 3}, false), kUs, Ipv4(), true).kind,
               FrameInfo::Kind::Udp);  // no checksum
 }
 
 TEST(NetFrames, DropsWithReasons) {
     auto good = udp_frame(kUs.ip, {1, 2, 3, 4});
-    EXPECT_EQ(classify_frame(ConstBytes(good.data(), 10), kUs, 0, true).drop, FrameDrop::runt);
+    EXPECT_EQ(classify_frame(ConstBytes(good.data(), 10), kUs, Ipv4(), true).drop, FrameDrop::runt);
     auto bad = good;
     bad.back() ^= 0xff;
-    EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::udp_bad_checksum);
-    EXPECT_EQ(classify_frame(bad, kUs, 0, false).kind, FrameInfo::Kind::Udp);  // NIC-verified path
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), true).drop, FrameDrop::udp_bad_checksum);
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), false).kind, FrameInfo::Kind::Udp);  // NIC-verified path
     bad = good;
     bad[kEthHeaderSize + 8] = 1;  // TTL changed, header checksum not
-    EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::ip_bad_checksum);
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), true).drop, FrameDrop::ip_bad_checksum);
     bad = good;
     bad[5] = 0x77;  // another unicast MAC
-    EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::not_our_mac);
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), true).drop, FrameDrop::not_our_mac);
     bad = good;
     bad[12] = 0x86, bad[13] = 0xdd;
-    EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::other_ethertype);
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), true).drop, FrameDrop::other_ethertype);
     bad = good;
     bad[kEthHeaderSize + 2] = 0x10;  // total length past the frame
-    EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::ip_malformed);
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), true).drop, FrameDrop::ip_malformed);
     bad = udp_frame(kUs.ip, {1, 2, 3, 4});
     bad[kEthHeaderSize + 6] = 0x20;  // more fragments
     InetChecksum c;                  // fix the header checksum so the fragment rule is what drops it
@@ -134,26 +135,26 @@ TEST(NetFrames, DropsWithReasons) {
     c.add(ConstBytes(bad.data() + kEthHeaderSize, kIpv4HeaderSize));
     bad[kEthHeaderSize + 10] = static_cast<std::uint8_t>(c.finish() >> 8);
     bad[kEthHeaderSize + 11] = static_cast<std::uint8_t>(c.finish());
-    EXPECT_EQ(classify_frame(bad, kUs, 0, true).drop, FrameDrop::ip_fragment);
+    EXPECT_EQ(classify_frame(bad, kUs, Ipv4(), true).drop, FrameDrop::ip_fragment);
 }
 
 TEST(NetFrames, KernelPartialChecksumIsAccepted) {
     // A veth peer with tx offload on leaves only the pseudo-header sum in the checksum field.
     auto f = udp_frame(kUs.ip, {0, 4, 0, 1});
     InetChecksum pseudo;
-    pseudo.add32(kPiIp);
-    pseudo.add32(kUs.ip);
+    pseudo.add32(kPiIp.value());
+    pseudo.add32(kUs.ip.value());
     pseudo.add16(17);
     pseudo.add16(static_cast<std::uint16_t>(kUdpHeaderSize + 4));
     auto partial = static_cast<std::uint16_t>(~pseudo.finish());
     f[kEthHeaderSize + kIpv4HeaderSize + 6] = static_cast<std::uint8_t>(partial >> 8);
     f[kEthHeaderSize + kIpv4HeaderSize + 7] = static_cast<std::uint8_t>(partial);
-    FrameInfo i = classify_frame(f, kUs, 0, true);
+    FrameInfo i = classify_frame(f, kUs, Ipv4(), true);
     ASSERT_EQ(i.kind, FrameInfo::Kind::Udp);
     EXPECT_TRUE(i.partial_checksum);
-    EXPECT_FALSE(classify_frame(udp_frame(kUs.ip, {0, 4, 0, 1}), kUs, 0, true).partial_checksum);
+    EXPECT_FALSE(classify_frame(udp_frame(kUs.ip, {0, 4, 0, 1}), kUs, Ipv4(), true).partial_checksum);
     f[kEthHeaderSize + kIpv4HeaderSize + 7] ^= 1;  // neither complete nor partial
-    EXPECT_EQ(classify_frame(f, kUs, 0, true).drop, FrameDrop::udp_bad_checksum);
+    EXPECT_EQ(classify_frame(f, kUs, Ipv4(), true).drop, FrameDrop::udp_bad_checksum);
 }
 
 TEST(NetFrames, ArpForOurAddressGetsAReply) {
@@ -161,7 +162,7 @@ TEST(NetFrames, ArpForOurAddressGetsAReply) {
     LocalAddress pi{kPi, kPiIp};
     std::size_t n = build_arp_request(req, pi, kUs.ip, false);
     ASSERT_EQ(n, 42u);
-    FrameInfo i = classify_frame(ConstBytes(req.data(), n), kUs, 0, true);
+    FrameInfo i = classify_frame(ConstBytes(req.data(), n), kUs, Ipv4(), true);
     ASSERT_EQ(i.kind, FrameInfo::Kind::ArpRequest);
     EXPECT_EQ(i.src_mac, kPi);
     EXPECT_EQ(i.src_ip, kPiIp);
@@ -169,12 +170,12 @@ TEST(NetFrames, ArpForOurAddressGetsAReply) {
     n = build_arp_reply(rep, kUs, i);
     ASSERT_EQ(n, 42u);
     EXPECT_TRUE(std::equal(kPi.begin(), kPi.end(), rep.begin()));  // to the asker
-    FrameInfo back = classify_frame(ConstBytes(rep.data(), n), pi, 0, true);
+    FrameInfo back = classify_frame(ConstBytes(rep.data(), n), pi, Ipv4(), true);
     EXPECT_EQ(back.kind, FrameInfo::Kind::ArpReply);
     EXPECT_EQ(back.src_mac, kUs.mac);
     EXPECT_EQ(back.src_ip, kUs.ip);
-    std::size_t m = build_arp_request(req, pi, 0x0a000009, false);
-    EXPECT_EQ(classify_frame(ConstBytes(req.data(), m), kUs, 0, true).drop, FrameDrop::arp_not_for_us);
+    std::size_t m = build_arp_request(req, pi, Ipv4(0x0a000009), false);
+    EXPECT_EQ(classify_frame(ConstBytes(req.data(), m), kUs, Ipv4(), true).drop, FrameDrop::arp_not_for_us);
 }
 
 TEST(NetFrames, PingGetsAnEchoReply) {
@@ -196,7 +197,7 @@ TEST(NetFrames, PingGetsAnEchoReply) {
     f[kEthHeaderSize + 10] = static_cast<std::uint8_t>(hc.finish() >> 8);
     f[kEthHeaderSize + 11] = static_cast<std::uint8_t>(hc.finish());
     std::copy(icmp.begin(), icmp.end(), f.begin() + kEthHeaderSize + kIpv4HeaderSize);
-    FrameInfo i = classify_frame(f, kUs, 0, true);
+    FrameInfo i = classify_frame(f, kUs, Ipv4(), true);
     ASSERT_EQ(i.kind, FrameInfo::Kind::IcmpEcho);
     std::vector<std::uint8_t> rep(128);
     std::size_t n = build_icmp_echo_reply(rep, kUs, i);

@@ -54,13 +54,14 @@ TEST(RrqPolicy, FinishedTransfersDoNotCount) {
 
 TEST(RecentProbes, RemembersWithinTheWindowOnce) {
     RecentProbes p;
-    p.record(0x0100007f, 42, 0);
-    EXPECT_FALSE(p.take(0x0100007f, 43, kSecond));
-    EXPECT_FALSE(p.take(0x0200007f, 42, kSecond));
-    EXPECT_TRUE(p.take(0x0100007f, 42, kSecond));
-    EXPECT_FALSE(p.take(0x0100007f, 42, kSecond));
-    p.record(1, 1, 0);
-    EXPECT_FALSE(p.take(1, 1, RecentProbes::kWindow + 1));
+    const Ipv4 a{0x7f000001}, b{0x7f000002};
+    p.record(a, 42, 0);
+    EXPECT_FALSE(p.take(a, 43, kSecond));
+    EXPECT_FALSE(p.take(b, 42, kSecond));
+    EXPECT_TRUE(p.take(a, 42, kSecond));
+    EXPECT_FALSE(p.take(a, 42, kSecond));
+    p.record(b, 1, 0);
+    EXPECT_FALSE(p.take(b, 1, RecentProbes::kWindow + 1));
 }
 
 }  // namespace

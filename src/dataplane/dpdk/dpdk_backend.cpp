@@ -1,6 +1,5 @@
 #include "dataplane/dpdk/dpdk_backend.h"
 
-#include <arpa/inet.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -127,7 +126,7 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const
         wc.dhcp_worker = cfg.dhcp ? 0 : -1;
         wc.dhcp_port = cfg.dhcp_port;
         wc.local = proto::LocalAddress{b->mac_, opts.ip};
-        wc.subnet_broadcast = mask == 0 ? 0 : (opts.ip & mask) | ~mask;
+        wc.subnet_broadcast = mask == 0 ? proto::Ipv4() : proto::Ipv4((opts.ip.value() & mask) | ~mask);
         wc.subnet_mask = mask;
         wc.gateway_ip = opts.gateway;
         wc.gateway_mac = &b->gateway_mac_;
@@ -159,12 +158,8 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const
     char mac_text[18];
     std::snprintf(mac_text, sizeof mac_text, "%02x:%02x:%02x:%02x:%02x:%02x", b->mac_[0], b->mac_[1], b->mac_[2],
                   b->mac_[3], b->mac_[4], b->mac_[5]);
-    in_addr a{};
-    a.s_addr = htonl(opts.ip);
-    char ip_text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a, ip_text, sizeof ip_text);
-    b->info_ = BackendInfo{ip_text, 69, "dpdk port=" + b->port_name_ + " mac=" + mac_text + " " + features, steering,
-                           std::move(cpus)};
+    b->info_ = BackendInfo{opts.ip.to_string(), 69, "dpdk port=" + b->port_name_ + " mac=" + mac_text + " " + features,
+                           steering, std::move(cpus)};
     return b;
 }
 

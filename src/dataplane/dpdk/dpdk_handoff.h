@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "proto/ipv4.h"
+
 struct rte_ring;
 
 namespace rackboot::dataplane {
@@ -35,8 +37,8 @@ private:
 
 // The worker that owns a Pi's frames under software steering: a hash of its IPv4 address, so its
 // RRQ and every ACK meet the transfer on one worker.
-[[nodiscard]] inline std::uint32_t owner_of_address(std::uint32_t ip, std::uint32_t workers) noexcept {
-    std::uint32_t h = ip * 0x9E3779B1u;
+[[nodiscard]] inline std::uint32_t owner_of_address(proto::Ipv4 ip, std::uint32_t workers) noexcept {
+    std::uint32_t h = ip.value() * 0x9E3779B1u;
     return (h ^ (h >> 16)) % workers;
 }
 

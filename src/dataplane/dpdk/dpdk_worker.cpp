@@ -89,14 +89,14 @@ DpdkWorker::~DpdkWorker() {
 
 void DpdkWorker::announce() {
     std::array<std::uint8_t, 64> f{};
-    std::size_t n = proto::build_arp_request(f, cfg_.local, 0, true);
+    std::size_t n = proto::build_arp_request(f, cfg_.local, proto::Ipv4(), true);
     if (n > 0) queue_frame(f.data(), n);
     refresh_gateway(monotonic_now());
     flush();
 }
 
 void DpdkWorker::learn_gateway(const proto::FrameInfo& f) {
-    if (cfg_.gateway_ip == 0 || f.src_ip != cfg_.gateway_ip) return;
+    if (cfg_.gateway_ip.unset() || f.src_ip != cfg_.gateway_ip) return;
     std::uint64_t packed = 0;
     for (std::uint8_t b : f.src_mac) packed = (packed << 8) | b;
     packed |= 1ULL << 63;
@@ -106,7 +106,7 @@ void DpdkWorker::learn_gateway(const proto::FrameInfo& f) {
 }
 
 void DpdkWorker::refresh_gateway(Nanos now) {
-    if (cfg_.gateway_ip == 0) return;
+    if (cfg_.gateway_ip.unset()) return;
     if (cfg_.gateway_mac != nullptr) {  // what another worker learnt
         std::uint64_t packed = cfg_.gateway_mac->packed.load(std::memory_order_relaxed);
         if ((packed >> 63) != 0) {
@@ -122,8 +122,9 @@ void DpdkWorker::refresh_gateway(Nanos now) {
     next_gateway_arp_ = now + (gateway_known_ ? 60 : 1) * proto::kSecond;
 }
 
-const proto::MacAddr& DpdkWorker::next_hop(std::uint32_t ip, const proto::MacAddr& sender) const noexcept {
-    bool off_link = (ip & cfg_.subnet_mask) != (cfg_.local.ip & cfg_.subnet_mask) && ip != 0xffffffffu;
+const proto::MacAddr& DpdkWorker::next_hop(proto::Ipv4 ip, const proto::MacAddr& sender) const noexcept {
+    bool off_link =
+        (ip.value() & cfg_.subnet_mask) != (cfg_.local.ip.value() & cfg_.subnet_mask) && ip != proto::Ipv4::broadcast();
     return off_link && gateway_known_ ? gateway_mac_ : sender;
 }
 
@@ -170,7 +171,7 @@ unsigned DpdkWorker::poll_once(Nanos now) {
 
 bool DpdkWorker::hand_off(rte_mbuf* m) {
     if (cfg_.handoff == nullptr) return false;
-    std::uint32_t src_ip = 0;
+    proto::Ipv4 src_ip;
     std::uint16_t dst_port = 0;
     if (!proto::peek_udp_owner_key(proto::ConstBytes(rte_pktmbuf_mtod(m, const std::uint8_t*), rte_pktmbuf_data_len(m)),
                                    src_ip, dst_port)) {
@@ -250,13 +251,13 @@ void DpdkWorker::handle(rte_mbuf* m, Nanos now) {
             if (f.partial_checksum) c.udp_partial_checksums.add();
             break;
     }
-    Endpoint from{htonl(f.src_ip), f.src_port, f.src_mac};
+    Endpoint from{f.src_ip, f.src_port, f.src_mac};
     if (f.dst_port == cfg_.dhcp_port && dhcp_) {
         dhcp_->on_datagram(f.payload.data(), f.payload.size(), false, DhcpOrigin{cfg_.local.ip, 0, f.src_mac}, c);
         return;
     }
     if (f.dst_port == kTftpPort) {
-        service_->on_request(f.payload.data(), f.payload.size(), from, htonl(cfg_.local.ip), now);
+        service_->on_request(f.payload.data(), f.payload.size(), from, cfg_.local.ip, now);
         return;
     }
     if (f.dst_port >= cfg_.tid_base && static_cast<std::size_t>(f.dst_port - cfg_.tid_base) < tids_.size()) {
@@ -307,7 +308,7 @@ std::uint16_t DpdkWorker::payload_sum(std::span<const iovec> pieces, std::span<c
     return sum.partial();
 }
 
-bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint16_t from_port,
+bool DpdkWorker::queue_udp(const Endpoint& to, proto::Ipv4 from_ip, std::uint16_t from_port,
                            std::span<const iovec> pieces) {
     BlockCache& cache = service_->cache();
     WorkerCounters& c = service_->counters();
@@ -320,8 +321,8 @@ bool DpdkWorker::queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint1
     while (cfg_.tx_chain && first_ext > 0 && chunks[first_ext - 1] >= 0) --first_ext;
     std::size_t head_bytes = 0;
     for (std::size_t i = 0; i < first_ext; ++i) head_bytes += pieces[i].iov_len;
-    std::uint32_t src = ntohl(from_ip);
-    std::uint32_t dst = ntohl(to.ip);
+    proto::Ipv4 src = from_ip;
+    proto::Ipv4 dst = to.ip;
     std::size_t payload = 0;
     std::uint16_t sum = 0;
     if (cfg_.tx_checksum_offload) {
@@ -391,7 +392,7 @@ void DpdkWorker::flush() {
     tx_count_ = 0;
 }
 
-bool DpdkWorker::open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) {
+bool DpdkWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) {
     if (slot >= tids_.size()) return false;
     tids_[slot] = Tid{client, local_ip, true};
     return true;
@@ -418,20 +419,20 @@ bool DpdkWorker::send_dhcp(const proto::DhcpReply& reply, std::span<const std::u
                            const DhcpOrigin& origin) {
     Endpoint to;
     if (reply.dest == proto::DhcpReply::Dest::Broadcast) {
-        to = Endpoint{htonl(0xffffffffu), static_cast<std::uint16_t>(cfg_.dhcp_port + 1), proto::kBroadcastMac};
+        to = Endpoint{proto::Ipv4::broadcast(), static_cast<std::uint16_t>(cfg_.dhcp_port + 1), proto::kBroadcastMac};
     } else {
         // A relay or a configured client sent the request: answer its MAC, no ARP needed.
         bool relay = reply.dest == proto::DhcpReply::Dest::Relay;
-        to = Endpoint{htonl(reply.dest_ip), static_cast<std::uint16_t>(relay ? cfg_.dhcp_port : cfg_.dhcp_port + 1),
-                      origin.peer_mac};
+        to = Endpoint{proto::Ipv4(reply.dest_ip),
+                      static_cast<std::uint16_t>(relay ? cfg_.dhcp_port : cfg_.dhcp_port + 1), origin.peer_mac};
     }
     iovec piece{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-    return queue_udp(to, htonl(cfg_.local.ip), cfg_.dhcp_port, std::span<const iovec>(&piece, 1));
+    return queue_udp(to, cfg_.local.ip, cfg_.dhcp_port, std::span<const iovec>(&piece, 1));
 }
 
 void DpdkWorker::send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) {
     iovec piece{const_cast<std::uint8_t*>(datagram.data()), datagram.size()};
-    queue_udp(to, htonl(cfg_.local.ip), kTftpPort, std::span<const iovec>(&piece, 1));
+    queue_udp(to, cfg_.local.ip, kTftpPort, std::span<const iovec>(&piece, 1));
 }
 
 }  // namespace rackboot::dataplane

@@ -40,14 +40,14 @@ struct DpdkWorkerConfig {
     HandoffRings* handoff = nullptr;
     std::uint32_t worker_index = 0;
     bool steer_by_address = false;
-    std::int32_t dhcp_worker = -1;       // the worker that serves DHCP, when one does
-    std::uint16_t dhcp_port = 67;        // (attach_dhcp sets it on the worker that serves DHCP)
-    proto::LocalAddress local{};         // our MAC and IPv4 address (host order)
-    std::uint32_t subnet_broadcast = 0;  // host order; 0: none
-    std::uint32_t subnet_mask = 0;       // host order
+    std::int32_t dhcp_worker = -1;  // the worker that serves DHCP, when one does
+    std::uint16_t dhcp_port = 67;   // (attach_dhcp sets it on the worker that serves DHCP)
+    proto::LocalAddress local{};    // our MAC and IPv4 address (host order)
+    proto::Ipv4 subnet_broadcast;   // unset: none
+    std::uint32_t subnet_mask = 0;  // the prefix's mask
     // The router for addresses outside the subnet (0: none): replies to them go to its MAC,
     // learnt with ARP and shared by all workers through `gateway_mac`.
-    std::uint32_t gateway_ip = 0;
+    proto::Ipv4 gateway_ip;
     GatewayMac* gateway_mac = nullptr;
     std::uint16_t tid_base = 1024;  // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
     rte_mempool* pool = nullptr;
@@ -96,12 +96,12 @@ private:
     void learn_gateway(const proto::FrameInfo& f);
     void refresh_gateway(proto::Nanos now);
     // Where a datagram to `ip` goes on the wire: the gateway for other subnets when known.
-    [[nodiscard]] const proto::MacAddr& next_hop(std::uint32_t ip, const proto::MacAddr& sender) const noexcept;
+    [[nodiscard]] const proto::MacAddr& next_hop(proto::Ipv4 ip, const proto::MacAddr& sender) const noexcept;
     // Copies a frame into a new mbuf and queues it; false when no mbuf was free.
     bool queue_frame(const std::uint8_t* data, std::size_t len);
     // A UDP datagram: headers and the first piece in one mbuf; block-cache pieces chained as
     // external buffers (no copy), anything else copied.
-    bool queue_udp(const Endpoint& to, std::uint32_t from_ip, std::uint16_t from_port, std::span<const iovec> pieces);
+    bool queue_udp(const Endpoint& to, proto::Ipv4 from_ip, std::uint16_t from_port, std::span<const iovec> pieces);
     // The partial checksum sum of a datagram's pieces (block-cache pieces from the memo) and
     // their total length.
     std::uint16_t payload_sum(std::span<const iovec> pieces, std::span<const std::int32_t> chunks, std::size_t& len);
@@ -111,7 +111,7 @@ private:
     void flush();
 
     // TftpTransport: TIDs are ports of this worker's range.
-    bool open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) override;
+    bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override;
     void close_tid(std::uint32_t slot) override;
     std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override;
     void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) override;
@@ -121,7 +121,7 @@ private:
 
     struct Tid {
         Endpoint client;
-        std::uint32_t local_ip = 0;  // network order
+        proto::Ipv4 local_ip;
         bool open = false;
     };
 

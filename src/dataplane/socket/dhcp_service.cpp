@@ -55,7 +55,7 @@ void DhcpService::on_readable(proto::Nanos, WorkerCounters& counters) {
     for (int i = 0; i < n; ++i) {
         counters.rx_packets.add();
         in_pktinfo info = rx_.pktinfo(i);
-        DhcpOrigin origin{ntohl(info.ipi_spec_dst.s_addr), info.ipi_ifindex, {}};
+        DhcpOrigin origin{proto::Ipv4::from_network(info.ipi_spec_dst.s_addr), info.ipi_ifindex, {}};
         engine_->on_datagram(rx_.data(i), rx_.length(i), rx_.truncated(i), origin, counters);
     }
     engine_->end_batch();
@@ -90,7 +90,7 @@ bool DhcpService::send_dhcp(const proto::DhcpReply& reply, std::span<const std::
         c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
         in_pktinfo info{};
         info.ipi_ifindex = origin.ifindex;
-        info.ipi_spec_dst.s_addr = htonl(origin.local_ip);
+        info.ipi_spec_dst.s_addr = origin.local_ip.network();
         std::memcpy(CMSG_DATA(c), &info, sizeof info);
     }
     return sendmsg(fd_, &msg, MSG_DONTWAIT) > 0;

@@ -32,13 +32,12 @@ bool attach_steering(int fd, std::uint32_t count) {
 
 }  // namespace
 
-std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32_t count, std::uint16_t& bound_port,
+std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::uint32_t count, std::uint16_t& bound_port,
                                    bool& steering, std::string& error) {
     std::vector<int> fds;
     bound_port = port;
     steering = false;
-    char text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &addr, text, sizeof text);
+    const std::string text = addr.to_string();
     for (std::uint32_t i = 0; i < count; ++i) {
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int one = 1;
@@ -54,7 +53,7 @@ std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32
         grow_send_buffer(fd, 4 << 20);    // and of DATA windows
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
-        sa.sin_addr = addr;
+        sa.sin_addr.s_addr = addr.network();
         sa.sin_port = htons(bound_port);
         if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
             error = std::string("cannot bind TFTP to ") + text + ":" + std::to_string(bound_port) + ": " +
@@ -102,10 +101,9 @@ std::unique_ptr<SocketBackend> SocketBackend::create(const BackendCommon& common
         }
         b->workers_.push_back(std::move(w));
     }
-    char text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &opts.listen_addr, text, sizeof text);
-    b->info_ = BackendInfo{text, b->port_, "socket", steering ? "client-address" : "kernel-hash",
-                           common.cpus.empty() ? pick_worker_cpus(static_cast<int>(n)) : common.cpus};
+    b->info_ =
+        BackendInfo{opts.listen_addr.to_string(), b->port_, "socket", steering ? "client-address" : "kernel-hash",
+                    common.cpus.empty() ? pick_worker_cpus(static_cast<int>(n)) : common.cpus};
     return b;
 }
 

@@ -50,7 +50,7 @@ private:
 };
 
 // Opens the SO_REUSEPORT group: `count` sockets bound to addr:port, in worker order.
-[[nodiscard]] std::vector<int> open_listen_group(in_addr addr, std::uint16_t port, std::uint32_t count,
+[[nodiscard]] std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::uint32_t count,
                                                  std::uint16_t& bound_port, bool& steering, std::string& error);
 
 }  // namespace rackboot::dataplane

@@ -108,12 +108,12 @@ void TftpWorker::on_listen_readable(Nanos now) {
             service_->counters().drop(TftpDrop::oversized);
             continue;
         }
-        in_addr local = cfg_.listen_addr;
-        if (local.s_addr == INADDR_ANY) local = listen_rx_.pktinfo(i).ipi_spec_dst;
+        proto::Ipv4 local = cfg_.listen_addr;
+        if (local.unset()) local = proto::Ipv4::from_network(listen_rx_.pktinfo(i).ipi_spec_dst.s_addr);
         const sockaddr_in& from = listen_rx_.from(i);
-        Endpoint client{from.sin_addr.s_addr, ntohs(from.sin_port), {}};
+        Endpoint client{proto::Ipv4::from_network(from.sin_addr.s_addr), ntohs(from.sin_port), {}};
         service_->counters().rx_packets.add();
-        service_->on_request(listen_rx_.data(i), listen_rx_.length(i), client, local.s_addr, now);
+        service_->on_request(listen_rx_.data(i), listen_rx_.length(i), client, local, now);
     }
 }
 
@@ -133,14 +133,14 @@ void TftpWorker::on_tid_readable(std::uint32_t slot, Nanos now) {
     }
 }
 
-bool TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) {
+bool TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     sockaddr_in local{};
     local.sin_family = AF_INET;
-    local.sin_addr.s_addr = local_ip;
+    local.sin_addr.s_addr = local_ip.network();
     sockaddr_in peer{};
     peer.sin_family = AF_INET;
-    peer.sin_addr.s_addr = client.ip;
+    peer.sin_addr.s_addr = client.ip.network();
     peer.sin_port = htons(client.port);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -174,7 +174,7 @@ std::uint32_t TftpWorker::send(std::uint32_t slot, std::span<const TxDatagram> d
 void TftpWorker::send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = to.ip;
+    sa.sin_addr.s_addr = to.ip.network();
     sa.sin_port = htons(to.port);
     (void)sendto(cfg_.listen_fd, datagram.data(), datagram.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&sa),
                  sizeof sa);

@@ -20,8 +20,8 @@
 namespace rackboot::dataplane {
 
 struct WorkerConfig {
-    int listen_fd = -1;     // owned by the worker from now on
-    in_addr listen_addr{};  // INADDR_ANY: answer from the address the request came to
+    int listen_fd = -1;       // owned by the worker from now on
+    proto::Ipv4 listen_addr;  // unset (0.0.0.0): answer from the address the request came to
     TftpServiceConfig tftp{};
     DhcpService* dhcp = nullptr;  // polled by this worker when set (not owned)
 };
@@ -46,7 +46,7 @@ private:
     void on_tid_readable(std::uint32_t slot, proto::Nanos now);
 
     // TftpTransport over kernel sockets.
-    bool open_tid(std::uint32_t slot, const Endpoint& client, std::uint32_t local_ip) override;
+    bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override;
     void close_tid(std::uint32_t slot) override;
     std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override;
     void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) override;
