@@ -75,6 +75,26 @@ std::vector<TftpCase> build() {
         cases.push_back(std::move(c));
     }
     {
+        // A probe that goes silent with no restart: the OACK is resent on the retransmit timer
+        // (the Pi may only have lost it), and when the retries run out the transfer ends as an
+        // aborted probe, not a failure, its slot free again.
+        TftpCase c{"Pi 4 EEPROM: probe aborted by silence, no restart: OACK resent, then counted as a probe",
+                   {},
+                   30000,
+                   {},
+                   {}};
+        c.in.push_back({0, 2200, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
+        for (std::int32_t at : {0, 1000, 3000, 7000, 11000, 15000}) {
+            c.out.push_back({2200, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}}), at});
+        }
+        c.counters = {{"quirk.probe_abort", 1},
+                      {"result.aborted", 1},
+                      {"result.timeout", 0},
+                      {"retransmits", 5},
+                      {"active_transfers", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
         TftpCase c{"RRQ race (firmware#1700): RRQ, OACK, ACK 0, then a second RRQ from a new port 7 ms later",
                    {},
                    5000,
