@@ -12,8 +12,7 @@
 #include "proto/net_frames.h"
 #include "support/dhcp_table.h"
 #include "support/ring_frames.h"
-#include "support/test_eal.h"
-#include "support/tftp_table_runner.h"
+#include "table_env.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -104,25 +103,14 @@ private:
     proto::Nanos now_ = 1'000'000'000;
 };
 
-class DpdkDhcpTable : public ::testing::TestWithParam<std::size_t> {
-protected:
-    static void SetUpTestSuite() {
-        std::string err;
-        ASSERT_TRUE(test::start_test_eal(err)) << err;
-        pool_ = rte_pktmbuf_pool_create("dhcp_table_pool", 2047, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-        ASSERT_NE(pool_, nullptr);
-        tree_ = std::make_unique<test::TableTree>("dpdk-dhcp");
-        ASSERT_TRUE(tree_->trees) << tree_->error;
-    }
-    static void TearDownTestSuite() { tree_.reset(); }
-    static inline std::unique_ptr<test::TableTree> tree_;
-    static inline rte_mempool* pool_ = nullptr;
-};
+class DpdkDhcpTable : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(DpdkDhcpTable, WorkerAnswersAsTheTableSays) {
+    test::DpdkTableEnv* env = test::dpdk_table_env();
+    ASSERT_NE(env, nullptr);
     const test::DhcpCase& c = test::dhcp_cases()[GetParam()];
     LeaseJournal journal;
-    DhcpRingHarness h(tree_->trees.get(), pool_, static_cast<int>(GetParam()),
+    DhcpRingHarness h(env->tree->trees.get(), env->pool, static_cast<int>(GetParam()),
                       test::dhcp_table_config(c.mode, &journal));
     std::string diff = test::run_dhcp_case(c, h, journal);
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;

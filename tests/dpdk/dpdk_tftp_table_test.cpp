@@ -14,9 +14,9 @@
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "support/ring_frames.h"
-#include "support/test_eal.h"
 #include "support/tftp_table.h"
 #include "support/tftp_table_runner.h"
+#include "table_env.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -96,24 +96,13 @@ private:
     std::unique_ptr<DpdkWorker> worker_;
 };
 
-class DpdkTftpTable : public ::testing::TestWithParam<std::size_t> {
-protected:
-    static void SetUpTestSuite() {
-        std::string err;
-        ASSERT_TRUE(test::start_test_eal(err)) << err;
-        pool_ = rte_pktmbuf_pool_create("table_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-        ASSERT_NE(pool_, nullptr);
-        tree_ = std::make_unique<test::TableTree>("dpdk");
-        ASSERT_TRUE(tree_->trees) << tree_->error;
-    }
-    static void TearDownTestSuite() { tree_.reset(); }
-    static inline std::unique_ptr<test::TableTree> tree_;
-    static inline rte_mempool* pool_ = nullptr;
-};
+class DpdkTftpTable : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(DpdkTftpTable, WorkerAnswersAsTheTableSays) {
+    test::DpdkTableEnv* env = test::dpdk_table_env();
+    ASSERT_NE(env, nullptr);
     const test::TftpCase& c = test::tftp_cases()[GetParam()];
-    RingHarness h(tree_->trees.get(), pool_, static_cast<int>(GetParam()));
+    RingHarness h(env->tree->trees.get(), env->pool, static_cast<int>(GetParam()));
     std::string diff = test::run_tftp_case(c, h, 1'000'000'000);
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;
 }

@@ -170,12 +170,8 @@ void DpdkBackend::start() {
         [] { rte_thread_register(); }, [] { rte_thread_unregister(); });
 }
 
-void DpdkBackend::stop() {
-    threads_.stop();
-}
-
 DpdkBackend::~DpdkBackend() {
-    stop();
+    stop_workers();
     // Stop the port first: mbufs still queued point into the workers' caches, and freeing them
     // calls back into the workers.
     if (port_started_) {

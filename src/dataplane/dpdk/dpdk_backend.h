@@ -14,26 +14,19 @@
 #include "dataplane/backend.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/dpdk/dpdk_worker.h"
-#include "dataplane/worker_threads.h"
+#include "dataplane/worker_backend.h"
 #include "proto/tftp_options.h"
 
 namespace rackboot::dataplane {
 
-class DpdkBackend final : public Backend {
+class DpdkBackend final : public WorkerBackend<DpdkWorker> {
 public:
     static std::unique_ptr<DpdkBackend> create(const BackendCommon& common, const DpdkOptions& opts,
                                                std::string& error);
     ~DpdkBackend() override;
 
     void start() override;
-    void stop() override;
-    [[nodiscard]] std::size_t worker_count() const noexcept override { return workers_.size(); }
-    [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override {
-        return workers_[i]->counters();
-    }
-    [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
     [[nodiscard]] DhcpEngine* dhcp() noexcept override { return workers_.empty() ? nullptr : workers_[0]->dhcp(); }
-    [[nodiscard]] BackendInfo info() const override { return info_; }
 
 private:
     DpdkBackend() = default;
@@ -42,12 +35,8 @@ private:
     std::string port_name_;
     proto::MacAddr mac_{};
     struct rte_mempool* pool_ = nullptr;
-    std::unique_ptr<HandoffRings> handoff_;  // outlives the workers, which point at it
-    std::vector<std::unique_ptr<DpdkWorker>> workers_;
-    WorkerThreads threads_;
-    std::atomic<std::int64_t> active_{0};
+    std::unique_ptr<HandoffRings> handoff_;  // workers point at it: the destructor ends them first
     GatewayMac gateway_mac_;
-    BackendInfo info_;
 };
 
 }  // namespace rackboot::dataplane

@@ -112,12 +112,9 @@ void SocketBackend::start() {
                    [this](std::size_t i, const std::atomic<bool>& stop) { workers_[i]->run(stop); });
 }
 
-void SocketBackend::stop() {
-    threads_.stop();
-}
-
 SocketBackend::~SocketBackend() {
-    stop();
+    stop_workers();
+    workers_.clear();  // before the DHCP service they poll
 }
 
 }  // namespace rackboot::dataplane

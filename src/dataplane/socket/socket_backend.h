@@ -6,7 +6,6 @@
 
 #include <netinet/in.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,11 +14,11 @@
 #include "dataplane/backend.h"
 #include "dataplane/socket/dhcp_service.h"
 #include "dataplane/socket/tftp_worker.h"
-#include "dataplane/worker_threads.h"
+#include "dataplane/worker_backend.h"
 
 namespace rackboot::dataplane {
 
-class SocketBackend final : public Backend {
+class SocketBackend final : public WorkerBackend<TftpWorker> {
 public:
     static std::unique_ptr<SocketBackend> create(const BackendCommon& common, const SocketOptions& opts,
                                                  std::string& error);
@@ -29,24 +28,12 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
     void start() override;
-    void stop() override;
-
-    [[nodiscard]] std::size_t worker_count() const noexcept override { return workers_.size(); }
-    [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override {
-        return workers_[i]->counters();
-    }
-    [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
     [[nodiscard]] DhcpEngine* dhcp() noexcept override { return dhcp_ ? &dhcp_->engine() : nullptr; }
-    [[nodiscard]] BackendInfo info() const override { return info_; }
 
 private:
     SocketBackend() = default;
-    std::unique_ptr<DhcpService> dhcp_;  // outlives the workers, which poll it
-    std::vector<std::unique_ptr<TftpWorker>> workers_;
-    WorkerThreads threads_;
-    std::atomic<std::int64_t> active_{0};
+    std::unique_ptr<DhcpService> dhcp_;  // polled by worker 0: the destructor ends the workers first
     std::uint16_t port_ = 0;
-    BackendInfo info_;
 };
 
 // Opens the SO_REUSEPORT group: `count` sockets bound to addr:port, in worker order.
