@@ -4,10 +4,10 @@
 
 #include <rte_mbuf.h>
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/test_eal.h"
 #include "support/tftp_table_runner.h"
