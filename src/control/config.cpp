@@ -111,7 +111,10 @@ Serves Raspberry Pi network boot files over TFTP.
   --tftp-port N          TFTP port (default 69 as root, else 6969; 0: any free port)
   --workers N            worker threads (default: all cores but one, at least 1)
   --cpus LIST            comma-separated CPUs to pin the workers to (default: chosen by hwloc)
-  --max-transfers N      concurrent transfers before new requests get ERROR (default 20000)
+  --max-transfers N      concurrent transfers before new requests get ERROR (default 20000;
+                         lowered, with a warning, to what the descriptor limit allows)
+  --max-transfers-per-client N
+                         concurrent transfers one client address may hold (default 32)
   --cache-mb N           block cache memory, all workers together (default 512)
   --mtu N                path MTU; caps blksize so no datagram fragments (default 1500 -> 1468)
   --max-windowsize N     largest RFC 7440 windowsize granted, 1..256 (default 64)
@@ -144,6 +147,9 @@ Serves Raspberry Pi network boot files over TFTP.
   --router ADDR          option 3
   --dns ADDR[,ADDR]      option 6
   --lease-time S         seconds (default 3600)
+  --offer-hold S         how long an OFFER nobody REQUESTs holds its address for a client that
+                         is not a Pi (default 60; Pis, which boot on the OFFER, get the lease time)
+  --pi-reserve PERCENT   share of the pool kept for Pis once the rest is taken (default 10)
   --reserve KEY=ADDR     a fixed address for a MAC or a Pi serial; repeatable
   --state DIR            where leases persist (required; DIR/leases.sqlite)
   --lease-fsync on|off   fsync every lease commit (default on; off loses leases on power loss)
@@ -185,6 +191,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                                                        "--workers",
                                                        "--cpus",
                                                        "--max-transfers",
+                                                       "--max-transfers-per-client",
                                                        "--cache-mb",
                                                        "--mtu",
                                                        "--max-windowsize",
@@ -203,6 +210,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                                                        "--router",
                                                        "--dns",
                                                        "--lease-time",
+                                                       "--offer-hold",
+                                                       "--pi-reserve",
                                                        "--reserve",
                                                        "--state",
                                                        "--lease-fsync",
@@ -250,6 +259,9 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             if (!parse_uint<std::uint32_t>(value, 1, 1024, cfg.workers)) return bad("is not a worker count (1..1024)");
         } else if (flag == "--cpus") {
             if (!parse_cpus(value, cfg.cpus)) return bad("is not a comma-separated list of CPU numbers");
+        } else if (flag == "--max-transfers-per-client") {
+            if (!parse_uint<std::uint32_t>(value, 1, 1'000'000, cfg.max_transfers_per_client))
+                return bad("must be 1..1000000");
         } else if (flag == "--max-transfers") {
             if (!parse_uint<std::uint32_t>(value, 1, 1'000'000, cfg.max_transfers)) return bad("must be 1..1000000");
         } else if (flag == "--cache-mb") {
@@ -312,6 +324,11 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         } else if (flag == "--lease-time") {
             if (!parse_uint<std::uint32_t>(value, 60, 31'536'000, cfg.lease_time))
                 return bad("must be 60..31536000 seconds");
+        } else if (flag == "--offer-hold") {
+            if (!parse_uint<std::uint32_t>(value, 5, 31'536'000, cfg.offer_hold))
+                return bad("must be 5..31536000 seconds");
+        } else if (flag == "--pi-reserve") {
+            if (!parse_uint<std::uint32_t>(value, 0, 90, cfg.pi_reserve_percent)) return bad("must be 0..90 percent");
         } else if (flag == "--reserve") {
             std::size_t sep = value.find('=');
             proto::Ipv4 a;

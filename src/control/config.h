@@ -24,6 +24,7 @@ struct DaemonConfig {
     std::uint32_t workers = 0;               // 0: all cores but one
     std::vector<int> cpus;
     std::uint32_t max_transfers = 20000;
+    std::uint32_t max_transfers_per_client = 32;
     std::size_t cache_mb = 512;
     std::uint32_t mtu = 1500;
     std::uint16_t max_windowsize = 64;
@@ -48,6 +49,8 @@ struct DaemonConfig {
     proto::Ipv4 router;
     std::vector<proto::Ipv4> dns;
     std::uint32_t lease_time = 3600;
+    std::uint32_t offer_hold = 60;
+    std::uint32_t pi_reserve_percent = 10;
     std::vector<std::pair<std::uint64_t, proto::Ipv4>> mac_reservations;
     std::vector<std::pair<std::uint32_t, proto::Ipv4>> serial_reservations;
     std::string state_dir;

@@ -83,6 +83,8 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dc.leases.pool_end = cfg.pool_end.value();
     dc.leases.server_ip = own.value();
     dc.leases.lease_time = cfg.lease_time;
+    dc.leases.offer_hold = cfg.offer_hold;
+    dc.leases.pi_reserve_percent = cfg.pi_reserve_percent;
     for (const auto& [mac, ip] : cfg.mac_reservations) dc.leases.mac_reservations.emplace_back(mac, ip.value());
     for (const auto& [serial, ip] : cfg.serial_reservations) {
         dc.leases.serial_reservations.emplace_back(serial, ip.value());
@@ -214,10 +216,11 @@ int run_daemon(const DaemonConfig& cfg) {
     std::unique_ptr<ApiServer> api;
     if (cfg.api_enabled) {
         dataplane::Backend* b = backend.get();
-        api = std::make_unique<ApiServer>(cfg.api_addr, cfg.api_port, [b] {
+        const dataplane::LeaseJournal* store = lease_store ? &journal : nullptr;
+        api = std::make_unique<ApiServer>(cfg.api_addr, cfg.api_port, [b, store] {
             std::vector<const dataplane::WorkerCounters*> ws;
             for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
-            return render_metrics(ws);
+            return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string());
         });
         if (!api->start(error)) {
             std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());

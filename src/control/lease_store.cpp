@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -41,6 +42,10 @@ std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durabl
     std::string why;
     if (!exec(s->db_, "PRAGMA journal_mode=WAL", why) ||
         !exec(s->db_, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", why) ||
+        // Keep the WAL small (SQLite's default lets it reach 4 MB before a checkpoint): a small
+        // --state volume must not fill up with log a checkpoint would have reclaimed.
+        !exec(s->db_, "PRAGMA wal_autocheckpoint=128", why) ||
+        !exec(s->db_, "PRAGMA journal_size_limit=1048576", why) ||
         !exec(s->db_,
               "CREATE TABLE IF NOT EXISTS leases ("
               " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
@@ -99,12 +104,9 @@ void LeaseStore::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-bool LeaseStore::write_batch(dataplane::LeaseJournal& journal, std::uint64_t& last_seq) {
-    dataplane::LeaseChange c;
-    if (!journal.pop(c)) return false;
-    std::string err;
-    exec(db_, "BEGIN", err);
-    do {
+bool LeaseStore::commit_batch(std::string& error) {
+    if (!exec(db_, "BEGIN", error)) return false;
+    for (const dataplane::LeaseChange& c : batch_) {
         sqlite3_reset(upsert_);
         sqlite3_bind_int64(upsert_, 1, c.lease.ip);
         sqlite3_bind_int64(upsert_, 2, static_cast<sqlite3_int64>(c.lease.mac));
@@ -113,28 +115,58 @@ bool LeaseStore::write_batch(dataplane::LeaseJournal& journal, std::uint64_t& la
         sqlite3_bind_int64(upsert_, 5, c.lease.serial);
         sqlite3_bind_int(upsert_, 6, c.lease.has_serial ? 1 : 0);
         if (sqlite3_step(upsert_) != SQLITE_DONE) {
-            std::fprintf(stderr, "event=error what=\"lease store write: %s\"\n", sqlite3_errmsg(db_));
+            error = std::string("write: ") + sqlite3_errmsg(db_);
+            break;
         }
-        last_seq = c.seq;
-    } while (journal.pop(c));
-    // One commit (one fsync with synchronous=FULL) for the whole batch: group commit.
-    if (!exec(db_, "COMMIT", err)) {
-        std::fprintf(stderr, "event=error what=\"lease store commit: %s\"\n", err.c_str());
-        return false;
     }
-    return true;
+    sqlite3_reset(upsert_);
+    // One commit (one fsync with synchronous=FULL) for the whole batch: group commit.
+    if (error.empty() && exec(db_, "COMMIT", error)) return true;
+    // SQLite may already have rolled back (SQLITE_FULL does); otherwise undo the half batch.
+    std::string ignored;
+    if (sqlite3_get_autocommit(db_) == 0) exec(db_, "ROLLBACK", ignored);
+    // The log may hold pages a checkpoint can fold into the database and give back.
+    exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", ignored);
+    return false;
 }
 
 void LeaseStore::run(dataplane::LeaseJournal& journal) {
     pollfd p{journal.store_fd(), POLLIN, 0};
+    int backoff_ms = 0;  // 0: up
     for (;;) {
         bool stopping = stop_.load();
         journal.drain_store_fd();
-        std::uint64_t last = 0;
-        // Replies wait on this, so a failed commit is never published: they stay unsent.
-        while (write_batch(journal, last)) journal.publish(last);
+        dataplane::LeaseChange c;
+        while (journal.pop(c)) batch_.push_back(c);
+        if (!batch_.empty()) {
+            std::string error;
+            if (commit_batch(error)) {
+                // Replies wait on this, so only a committed batch is ever published.
+                journal.publish(batch_.back().seq);
+                batch_.clear();
+                if (backoff_ms != 0) {
+                    journal.set_store_up(true);
+                    std::fprintf(stderr, "event=lease_store state=up\n");
+                    backoff_ms = 0;
+                }
+            } else {
+                if (backoff_ms == 0) {
+                    journal.set_store_up(false);
+                    std::fprintf(stderr,
+                                 "event=lease_store state=down pending=%zu what=\"%s\" "
+                                 "(DHCP refuses new leases until a retry commits)\n",
+                                 batch_.size(), error.c_str());
+                }
+                backoff_ms = backoff_ms == 0 ? kMinBackoffMs : std::min(backoff_ms * 2, kMaxBackoffMs);
+            }
+        }
         if (stopping) return;
-        poll(&p, 1, 100);
+        // Down: sleep the back-off (a push cannot hurry a retry). Up: wait for the worker.
+        if (backoff_ms != 0) {
+            poll(nullptr, 0, backoff_ms);
+        } else {
+            poll(&p, 1, 100);
+        }
     }
 }
 

@@ -2,6 +2,12 @@
 // thread takes lease changes from the DHCP worker's journal, writes each batch in one
 // transaction and publishes how far it is durable; the worker then sends the replies that
 // waited on it. Survives kill -9: whatever a client was told is in the database.
+//
+// A batch that cannot be committed (disk full, I/O error) is kept, not dropped: the store marks
+// itself down in the journal (the worker then takes no new lease change and refuses DISCOVERs
+// as `store_unavailable`), retries the same batch with back-off from 50 ms to 1 s, and comes
+// back up by itself once a retry commits. It never stops the daemon: TFTP and proxy service
+// go on, and DHCP resumes within a second of the disk having room again.
 #pragma once
 
 #include <atomic>
@@ -37,11 +43,16 @@ public:
 private:
     LeaseStore() = default;
     void run(dataplane::LeaseJournal& journal);
-    bool write_batch(dataplane::LeaseJournal& journal, std::uint64_t& last_seq);
+    // Commits batch_ in one transaction; false (batch kept, transaction rolled back) on failure.
+    bool commit_batch(std::string& error);
+
+    static constexpr int kMinBackoffMs = 50;
+    static constexpr int kMaxBackoffMs = 1000;
 
     sqlite3* db_ = nullptr;
     sqlite3_stmt* upsert_ = nullptr;
     std::string path_;
+    std::vector<dataplane::LeaseChange> batch_;  // taken off the journal, not yet durable
     std::thread thread_;
     std::atomic<bool> stop_{false};
 };

@@ -5,9 +5,13 @@
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/lease_journal.h"
 
 namespace rackboot::control {
 
 [[nodiscard]] std::string render_metrics(const std::vector<const dataplane::WorkerCounters*>& workers);
+
+// The lease store's health (server mode): whether it can write, and how often it could not.
+[[nodiscard]] std::string render_lease_store_metrics(const dataplane::LeaseJournal& journal);
 
 }  // namespace rackboot::control

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "dataplane/monotonic_clock.h"
+
 namespace rackboot::dataplane {
 
 namespace {
@@ -11,6 +13,21 @@ std::int64_t wall_seconds() noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     return ts.tv_sec;
+}
+
+void fill_record(DhcpRecord& r, const proto::DhcpPacket& req, const proto::DhcpReply& reply, std::uint32_t yiaddr,
+                 const DhcpOrigin& origin) noexcept {
+    r.mac = req.mac();
+    r.xid = req.xid;
+    r.is_pi = reply.pi.is_pi;
+    r.has_serial = reply.pi.serial.has_value();
+    r.serial = reply.pi.serial.value_or(0);
+    r.model = static_cast<std::uint8_t>(reply.pi.model);
+    r.type = static_cast<std::uint8_t>(req.type);
+    r.verdict = static_cast<std::uint8_t>(reply.verdict);
+    r.yiaddr = proto::Ipv4(yiaddr);
+    r.via = proto::Ipv4(req.giaddr);
+    r.ifindex = static_cast<std::uint32_t>(origin.ifindex);
 }
 
 }  // namespace
@@ -40,9 +57,20 @@ void DhcpEngine::restore(const std::vector<proto::Lease>& leases) {
 void DhcpEngine::begin_batch(WorkerCounters& counters) {
     if (!server_ || pending_count_ == 0) return;
     std::uint64_t committed = cfg_.journal->committed();
-    while (pending_count_ > 0 && pending_[pending_head_].seq <= committed) {
+    std::int64_t now_ms = monotonic_now() / proto::kMillisecond;
+    while (pending_count_ > 0) {
         Pending& p = pending_[pending_head_];
-        send(p.reply, p.bytes.data(), p.origin, counters);
+        if (now_ms - p.held_since_ms >= kMaxHoldMs) {
+            // Too late to be of use (durable or not): the client has retried, or will.
+            p.record.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::store_unavailable);
+            p.record.yiaddr = proto::Ipv4();
+        } else if (p.seq <= committed) {
+            p.record.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::replied);
+            send(p.reply, p.bytes.data(), p.origin, counters);
+        } else {
+            break;  // FIFO: everything behind waits on a later change
+        }
+        account(p.record, counters);
         pending_head_ = (pending_head_ + 1) % kMaxPending;
         --pending_count_;
     }
@@ -60,54 +88,67 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         counters.dhcp_packets[0][static_cast<std::size_t>(proto::DhcpVerdict::malformed)].add();
         return;
     }
-    proto::DhcpReply reply;
-    std::uint32_t yiaddr = 0;
     if (!server_) {
-        reply = responder_.handle(req, origin.local_ip.value(), tx_);
+        proto::DhcpReply reply = responder_.handle(req, origin.local_ip.value(), tx_);
         if (reply.verdict == proto::DhcpVerdict::replied) send(reply, tx_.data(), origin, counters);
-    } else if (pending_count_ == kMaxPending || !cfg_.journal->has_room(1)) {
-        // The lease store is behind: drop rather than answer what cannot be made durable.
-        reply.verdict = proto::DhcpVerdict::busy;
-    } else {
-        proto::DhcpServerResult res = server_->handle(req, origin.local_ip.value(), wall_seconds(), tx_);
-        reply = res.reply;
-        if (res.offer_without_request) {
-            counters.dhcp_quirks[static_cast<std::size_t>(DhcpQuirk::offer_without_request)].add();
-        }
-        std::uint64_t seq = 0;
-        if (res.change) {
-            seq = cfg_.journal->push(*res.change);
-            pushed_ = true;
-        }
-        if (reply.length > 0 && reply.length <= sizeof(Pending::bytes)) {
-            if (seq == 0) {
-                send(reply, tx_.data(), origin, counters);  // NAK, INFORM: nothing to make durable
-            } else {
-                Pending& p = pending_[(pending_head_ + pending_count_) % kMaxPending];
-                p.seq = seq;
-                p.reply = reply;
-                p.origin = origin;
-                std::memcpy(p.bytes.data(), tx_.data(), reply.length);
-                ++pending_count_;
-            }
-        }
-        if (res.change && reply.verdict == proto::DhcpVerdict::replied) yiaddr = res.change->ip;
+        finish(req, reply, reply.verdict, 0, origin, counters);
+        return;
     }
-    counters.dhcp_packets[static_cast<std::size_t>(req.type)][static_cast<std::size_t>(reply.verdict)].add();
+    proto::DhcpReply refused;
+    refused.pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);  // for the record
+    if (!cfg_.journal->store_up() && req.type != proto::DhcpMessageType::Inform) {
+        // No new lease while the store cannot make it durable (it retries, and says when it can).
+        finish(req, refused, proto::DhcpVerdict::store_unavailable, 0, origin, counters);
+        return;
+    }
+    if (pending_count_ == kMaxPending || !cfg_.journal->has_room(1)) {
+        // The lease store is behind: drop rather than answer what cannot be made durable.
+        finish(req, refused, proto::DhcpVerdict::busy, 0, origin, counters);
+        return;
+    }
+    proto::DhcpServerResult res = server_->handle(req, origin.local_ip.value(), wall_seconds(), tx_);
+    const proto::DhcpReply& reply = res.reply;
+    if (res.offer_without_request) {
+        counters.dhcp_quirks[static_cast<std::size_t>(DhcpQuirk::offer_without_request)].add();
+    }
+    // The reply waits for its own change, or (an OFFER repeated from the table, no new write)
+    // for whatever the table already holds to be durable.
+    std::uint64_t seq = 0;
+    if (res.change) {
+        seq = cfg_.journal->push(*res.change);
+        pushed_ = true;
+        counters.dhcp_lease_changes.add();
+    } else if (res.yiaddr != 0 && cfg_.journal->last_pushed() > cfg_.journal->committed()) {
+        seq = cfg_.journal->last_pushed();
+    }
+    bool sendable = reply.verdict == proto::DhcpVerdict::replied && reply.length > 0 &&
+                    reply.length <= sizeof(Pending::bytes);
+    if (!sendable || seq == 0) {
+        if (sendable) send(reply, tx_.data(), origin, counters);  // NAK, INFORM, a durable re-OFFER
+        finish(req, reply, reply.verdict, res.yiaddr, origin, counters);
+        return;
+    }
+    Pending& p = pending_[(pending_head_ + pending_count_) % kMaxPending];
+    p.seq = seq;
+    p.held_since_ms = monotonic_now() / proto::kMillisecond;
+    p.reply = reply;
+    p.origin = origin;
+    std::memcpy(p.bytes.data(), tx_.data(), reply.length);
+    fill_record(p.record, req, reply, res.yiaddr, origin);
+    ++pending_count_;
+}
 
+void DhcpEngine::finish(const proto::DhcpPacket& req, const proto::DhcpReply& reply, proto::DhcpVerdict verdict,
+                        std::uint32_t yiaddr, const DhcpOrigin& origin, WorkerCounters& counters) {
     DhcpRecord r;
-    r.mac = req.mac();
-    r.xid = req.xid;
-    r.is_pi = reply.pi.is_pi;
-    r.has_serial = reply.pi.serial.has_value();
-    r.serial = reply.pi.serial.value_or(0);
-    r.model = static_cast<std::uint8_t>(reply.pi.model);
-    r.type = static_cast<std::uint8_t>(req.type);
-    r.verdict = static_cast<std::uint8_t>(reply.verdict);
-    r.yiaddr = proto::Ipv4(yiaddr);
-    r.via = proto::Ipv4(req.giaddr);
-    r.ifindex = static_cast<std::uint32_t>(origin.ifindex);
-    records_.push(r);
+    fill_record(r, req, reply, verdict == proto::DhcpVerdict::replied ? yiaddr : 0, origin);
+    r.verdict = static_cast<std::uint8_t>(verdict);
+    account(r, counters);
+}
+
+void DhcpEngine::account(const DhcpRecord& record, WorkerCounters& counters) {
+    counters.dhcp_packets[record.type][record.verdict].add();
+    records_.push(record);
 }
 
 void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin,
@@ -121,10 +162,12 @@ void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, c
 
 void DhcpEngine::tick(WorkerCounters& counters) {
     if (!server_) return;
+    begin_batch(counters);  // replies given up on, even when no datagram comes
     std::int64_t now = wall_seconds();
     if (now == last_tick_) return;
     last_tick_ = now;
     counters.dhcp_leases_in_use.set(server_->leases().in_use(now));
+    counters.dhcp_replies_held.set(pending_count_);
     counters.dhcp_pool_size.set(server_->leases().pool_size());
 }
 

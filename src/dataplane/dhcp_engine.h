@@ -66,7 +66,7 @@ public:
                      WorkerCounters& counters);
     // Wakes the lease store when the batch queued lease changes.
     void end_batch();
-    // Once a second: the lease gauges.
+    // Each loop: held replies given up on; once a second: the lease gauges.
     void tick(WorkerCounters& counters);
 
     [[nodiscard]] SpscRing<DhcpRecord>& records() noexcept { return records_; }
@@ -77,14 +77,25 @@ private:
     void send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin,
               WorkerCounters& counters);
 
-    // A reply waiting for its lease change to be durable.
+    void finish(const proto::DhcpPacket& req, const proto::DhcpReply& reply, proto::DhcpVerdict verdict,
+                std::uint32_t yiaddr, const DhcpOrigin& origin, WorkerCounters& counters);
+    void account(const DhcpRecord& record, WorkerCounters& counters);
+
+    // A reply waiting for its lease change to be durable. Counted (and recorded) only when it
+    // leaves, or when it is given up.
     struct Pending {
         std::uint64_t seq = 0;
+        std::int64_t held_since_ms = 0;
         proto::DhcpReply reply;
         DhcpOrigin origin;
+        DhcpRecord record;
         std::array<std::uint8_t, 1024> bytes{};
     };
     static constexpr std::size_t kMaxPending = 4096;
+    // A reply the store could not make durable within this long is not sent: the client has
+    // retried by then (a Pi's ROM waits about a second per try), and its change, still kept by
+    // the store, only matters once durable.
+    static constexpr std::int64_t kMaxHoldMs = 3000;
 
     DhcpEngineConfig cfg_;
     DhcpTransport& transport_;

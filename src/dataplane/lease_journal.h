@@ -42,6 +42,9 @@ public:
         return next_seq_++;
     }
     [[nodiscard]] bool has_room(std::size_t n) const noexcept { return next_seq_ - 1 - committed() + n < capacity_; }
+    // The newest change pushed (0: none yet): a reply that depends on no new change but on the
+    // table as it stands waits for this one.
+    [[nodiscard]] std::uint64_t last_pushed() const noexcept { return next_seq_ - 1; }
     // Wakes the store after a batch of pushes.
     void notify_store() noexcept {
         std::uint64_t one = 1;
@@ -67,12 +70,25 @@ public:
         std::uint64_t one = 1;
         (void)!write(to_worker_, &one, sizeof one);
     }
+    // The store could not make a batch durable (it keeps the batch and retries), or can again.
+    void set_store_up(bool up) noexcept {
+        if (!up) store_failures_.fetch_add(1, std::memory_order_relaxed);
+        store_up_.store(up, std::memory_order_release);
+    }
+
+    // Either side, and the metrics: while the store is down the worker takes no new lease change.
+    [[nodiscard]] bool store_up() const noexcept { return store_up_.load(std::memory_order_acquire); }
+    [[nodiscard]] std::uint64_t store_failures() const noexcept {
+        return store_failures_.load(std::memory_order_relaxed);
+    }
 
 private:
     SpscRing<LeaseChange> ring_;
     std::size_t capacity_;
     std::uint64_t next_seq_ = 1;  // worker only
     std::atomic<std::uint64_t> committed_{0};
+    std::atomic<bool> store_up_{true};
+    std::atomic<std::uint64_t> store_failures_{0};
     int to_store_;
     int to_worker_;
 };

@@ -74,6 +74,7 @@ std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string
         if (!reserve(ip, "serial")) return std::nullopt;
         t.reserved_by_serial_.put(serial, ip);
     }
+    t.recount(0);
     return t;
 }
 
@@ -87,6 +88,28 @@ void LeaseTable::restore(const Lease& l) noexcept {
     e.serial = l.serial;
     e.has_serial = l.has_serial;
     if (l.mac != 0) by_mac_.put(l.mac, l.ip);
+    counted_at_ = INT64_MIN;  // recount before the next offer
+}
+
+bool LeaseTable::available_to_anyone(std::uint32_t ip, std::int64_t now) const noexcept {
+    if (ip < cfg_.pool_start || ip > cfg_.pool_end || ip == cfg_.server_ip) return false;
+    const Entry& e = entries_[offset(ip)];
+    return !e.reserved && (e.state == LeaseState::Free || e.expires <= now);
+}
+
+void LeaseTable::recount(std::int64_t now) noexcept {
+    std::uint32_t n = 0;
+    for (std::uint32_t ip = cfg_.pool_start; ip <= cfg_.pool_end && ip >= cfg_.pool_start; ++ip) {
+        n += available_to_anyone(ip, now) ? 1 : 0;
+    }
+    available_ = n;
+    counted_at_ = now;
+}
+
+void LeaseTable::track(bool was_available, std::uint32_t ip, std::int64_t now) noexcept {
+    bool is = available_to_anyone(ip, now);
+    if (was_available && !is && available_ > 0) --available_;
+    if (!was_available && is) ++available_;
 }
 
 std::optional<std::uint32_t> LeaseTable::reservation(std::uint64_t mac,
@@ -111,53 +134,113 @@ bool LeaseTable::usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<st
     return e.state == LeaseState::Free || e.expires <= now;
 }
 
-void LeaseTable::assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial) noexcept {
+void LeaseTable::assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
+                        std::int64_t now) noexcept {
     Entry& e = entries_[offset(ip)];
     if (e.mac != 0 && e.mac != mac) by_mac_.erase_if(e.mac, ip);
+    if (e.mac != mac) {
+        e.tokens = kDiscoverBurst;
+        e.tokens_at = now;
+    }
+    e.written_at = now;
     e.mac = mac;
     e.has_serial = serial.has_value();
     e.serial = serial.value_or(0);
     by_mac_.put(mac, ip);
 }
 
+bool LeaseTable::takes_token(Entry& e, std::int64_t now) noexcept {
+    std::int64_t gained = (now - e.tokens_at) / kDiscoverRefill;
+    if (gained > 0 || now < e.tokens_at) {
+        e.tokens = static_cast<std::uint8_t>(std::min<std::int64_t>(kDiscoverBurst, e.tokens + std::max<std::int64_t>(gained, 0)));
+        e.tokens_at = now;
+    }
+    if (e.tokens == 0) return false;
+    --e.tokens;
+    return true;
+}
+
+std::uint32_t LeaseTable::pick_free(std::uint64_t mac, std::int64_t now) noexcept {
+    // Never-used addresses and lapsed unrequested offers first; an expired lease or a released
+    // address (whose client may come back for it) only when no such one is near.
+    constexpr std::uint32_t kLookahead = 256;
+    std::uint32_t n = pool_size();
+    std::uint32_t fallback = 0;
+    std::uint32_t fallback_i = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint32_t cand = cfg_.pool_start + (cursor_ + i) % n;
+        if (!usable_by(cand, mac, std::nullopt, now)) continue;
+        const Entry& e = entries_[offset(cand)];
+        if (e.state == LeaseState::Free || e.state == LeaseState::Offered || e.state == LeaseState::Declined) {
+            cursor_ = (cursor_ + i + 1) % n;
+            return cand;
+        }
+        if (fallback == 0) {
+            fallback = cand;
+            fallback_i = i;
+        } else if (i - fallback_i > kLookahead) {
+            break;
+        }
+    }
+    if (fallback != 0) cursor_ = (cursor_ + fallback_i + 1) % n;
+    return fallback;
+}
+
 LeaseTable::Offer LeaseTable::offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested,
-                                    std::int64_t now) noexcept {
+                                    bool pi, std::int64_t now) noexcept {
     Offer out;
+    std::uint32_t old = by_mac_.find(mac);
+    bool holder = old != FlatIndex::kNone && entries_[offset(old)].mac == mac;
+    if (holder && !takes_token(entries_[offset(old)], now)) {
+        out.outcome = Offer::Outcome::RateLimited;
+        return out;
+    }
+    if (counted_at_ == INT64_MIN || (available_ <= pi_reserve() + 1 && now - counted_at_ >= 1)) recount(now);
     std::uint32_t ip = 0;
     auto reserved = reservation(mac, serial);
     if (reserved && usable_by(*reserved, mac, serial, now)) {
         ip = *reserved;
+    } else if (holder && usable_by(old, mac, serial, now)) {
+        ip = old;
+    } else if (!pi && available_ <= pi_reserve()) {
+        // What is left of the pool is kept for the clients that cannot retry later: Pis.
+        out.outcome = available_ == 0 ? Offer::Outcome::NoFreeAddress : Offer::Outcome::ReservedForPis;
+        return out;
+    } else if (available_ == 0) {
+        return out;  // nothing to scan for until the next recount
+    } else if (requested != 0 && usable_by(requested, mac, serial, now)) {
+        ip = requested;
     } else {
-        std::uint32_t old = by_mac_.find(mac);
-        if (old != FlatIndex::kNone && usable_by(old, mac, serial, now)) {
-            ip = old;
-        } else if (requested != 0 && usable_by(requested, mac, serial, now)) {
-            ip = requested;
-        } else {
-            std::uint32_t n = pool_size();
-            for (std::uint32_t i = 0; i < n; ++i) {
-                std::uint32_t cand = cfg_.pool_start + (cursor_ + i) % n;
-                if (usable_by(cand, mac, serial, now)) {
-                    ip = cand;
-                    cursor_ = (cursor_ + i + 1) % n;
-                    break;
-                }
-            }
-        }
+        ip = pick_free(mac, now);
     }
-    if (ip == 0) return out;
+    if (ip == 0) {
+        available_ = 0;  // the scan found nothing: trust that until the next recount
+        return out;
+    }
     Entry& e = entries_[offset(ip)];
     bool same_holder = e.mac == mac;
+    bool live = same_holder && (e.state == LeaseState::Offered || e.state == LeaseState::Bound) && e.expires > now;
     out.unrequested_again = same_holder && e.state == LeaseState::Offered && now - e.offered_at >= 2;
-    bool bound = same_holder && e.state == LeaseState::Bound && e.expires > now;
-    assign(ip, mac, serial);
-    if (!bound) {
+    out.outcome = Offer::Outcome::Offered;
+    if (live && now - e.written_at < static_cast<std::int64_t>(cfg_.repeat_window)) {
+        out.lease = lease_at(ip);  // a repeat: the same offer, nothing new to write
+        return out;
+    }
+    bool was_available = available_to_anyone(ip, now);
+    bool bound = live && e.state == LeaseState::Bound;
+    assign(ip, mac, serial, now);
+    // The Pi may use the offer without REQUESTing: hold it for the whole lease time. Others get a
+    // short hold (they REQUEST, which binds the lease), so a flood cannot keep the pool.
+    std::int64_t hold = pi ? cfg_.lease_time : std::min(cfg_.offer_hold, cfg_.lease_time);
+    if (bound) {
+        e.expires = std::max(e.expires, now + hold);
+    } else {
         e.state = LeaseState::Offered;
         e.offered_at = now;
+        e.expires = now + hold;
     }
-    // The Pi may use the offer without REQUESTing: hold it for the whole lease time.
-    e.expires = now + cfg_.lease_time;
-    out.ok = true;
+    track(was_available, ip, now);
+    out.changed = true;
     out.lease = lease_at(ip);
     return out;
 }
@@ -177,24 +260,28 @@ LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::ui
             h.mac == mac && (h.state == LeaseState::Offered || h.state == LeaseState::Bound) && h.expires > now;
     }
     if (ip == 0 || wrong_reserved || holds_other || !usable_by(ip, mac, serial, now)) return out;
-    assign(ip, mac, serial);
+    bool was_available = available_to_anyone(ip, now);
+    assign(ip, mac, serial, now);
     Entry& e = entries_[offset(ip)];
     e.state = LeaseState::Bound;
     e.expires = now + cfg_.lease_time;
+    track(was_available, ip, now);
     out.outcome = Request::Outcome::Ack;
     out.lease = lease_at(ip);
     return out;
 }
 
-std::optional<Lease> LeaseTable::withdraw_offer(std::uint64_t mac, std::int64_t) noexcept {
+std::optional<Lease> LeaseTable::withdraw_offer(std::uint64_t mac, std::int64_t now) noexcept {
     std::uint32_t ip = by_mac_.find(mac);
     if (ip == FlatIndex::kNone) return std::nullopt;
     Entry& e = entries_[offset(ip)];
     if (e.mac != mac || e.state != LeaseState::Offered) return std::nullopt;
+    bool was_available = available_to_anyone(ip, now);
     by_mac_.erase_if(mac, ip);
     e.mac = 0;
     e.state = LeaseState::Free;
     e.expires = 0;
+    track(was_available, ip, now);
     return lease_at(ip);
 }
 
@@ -202,8 +289,10 @@ std::optional<Lease> LeaseTable::release(std::uint64_t mac, std::uint32_t ip, st
     if (!in_subnet(ip)) return std::nullopt;
     Entry& e = entries_[offset(ip)];
     if (e.mac != mac || (e.state != LeaseState::Bound && e.state != LeaseState::Offered)) return std::nullopt;
+    bool was_available = available_to_anyone(ip, now);
     e.state = LeaseState::Released;  // kept for this MAC while nobody else needs it
     e.expires = now;
+    track(was_available, ip, now);
     return lease_at(ip);
 }
 
@@ -212,10 +301,12 @@ std::optional<Lease> LeaseTable::decline(std::uint64_t mac, std::uint32_t ip, st
     Entry& e = entries_[offset(ip)];
     if (e.mac != mac) return std::nullopt;
     // Someone else answers on this address: keep it out of use for a lease time.
+    bool was_available = available_to_anyone(ip, now);
     by_mac_.erase_if(mac, ip);
     e.mac = 0;
     e.state = LeaseState::Declined;
     e.expires = now + cfg_.lease_time;
+    track(was_available, ip, now);
     return lease_at(ip);
 }
 

@@ -1,8 +1,15 @@
 // The full DHCP server's address bookkeeping (RFC 2131): one entry per address of the subnet, a
 // dynamic pool inside it, static reservations by MAC or Pi serial, and the Pi quirk that an
 // OFFER is as good as a lease (the Pi 3B ROM never REQUESTs), so an offered address stays bound
-// to its MAC for the lease time. Pure: wall-clock seconds are passed in; every change is returned
-// as a Lease record for the caller to persist.
+// to a Pi's MAC for the lease time. Pure: wall-clock seconds are passed in; every change is
+// returned as a Lease record for the caller to persist.
+//
+// Under a DISCOVER flood: an unrequested OFFER to a client that is not a Pi is held only
+// `offer_hold` seconds; once fewer than `pi_reserve_percent` of the pool's addresses are
+// available, only Pis get new ones; expired unrequested offers are reused before expired leases
+// (whose clients may come back for them); a client repeating DISCOVER within `repeat_window`
+// seconds is offered the same address again without a new record to write, and past a few
+// DISCOVERs a second (a token bucket per held address) it is not answered.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +43,9 @@ struct LeaseConfig {
     std::uint32_t pool_end = 0;   // inclusive
     std::uint32_t server_ip = 0;  // never handed out
     std::uint32_t lease_time = 3600;
+    std::uint32_t offer_hold = 60;         // an unrequested OFFER to a client that is not a Pi
+    std::uint32_t repeat_window = 10;      // a repeated DISCOVER inside it: same OFFER, no write
+    std::uint32_t pi_reserve_percent = 10;  // of the pool, kept for Pis when it runs low
     std::vector<std::pair<std::uint64_t, std::uint32_t>> mac_reservations;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
 };
@@ -55,11 +65,14 @@ public:
     void restore(const Lease& lease) noexcept;
 
     struct Offer {
-        bool ok = false;
-        Lease lease;                     // the entry after the offer (persist it before replying)
+        enum class Outcome : std::uint8_t { Offered, NoFreeAddress, ReservedForPis, RateLimited };
+        Outcome outcome = Outcome::NoFreeAddress;
+        bool changed = false;            // the record changed: persist `lease` before replying
+        Lease lease;                     // the entry after the offer
         bool unrequested_again = false;  // this MAC already held an offer it never REQUESTed
     };
-    [[nodiscard]] Offer offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested,
+    // `pi`: the client is a Raspberry Pi by its MAC's OUI or its option 97, and gets the long hold.
+    [[nodiscard]] Offer offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested, bool pi,
                               std::int64_t now) noexcept;
 
     struct Request {
@@ -82,12 +95,20 @@ public:
     // Offered or bound and not expired.
     [[nodiscard]] std::uint32_t in_use(std::int64_t now) const noexcept;
     [[nodiscard]] Lease lease_at(std::uint32_t ip) const noexcept;
+    // Pool addresses a new client could be given (recounted at most once a second when scarce).
+    [[nodiscard]] std::uint32_t available() const noexcept { return available_; }
+
+    static constexpr std::uint8_t kDiscoverBurst = 4;  // DISCOVERs answered at once per client...
+    static constexpr std::int64_t kDiscoverRefill = 1;  // ...then one every this many seconds
 
 private:
     struct Entry {
         std::uint64_t mac = 0;
         std::int64_t expires = 0;
         std::int64_t offered_at = 0;
+        std::int64_t written_at = 0;  // the record last changed for this holder
+        std::int64_t tokens_at = 0;
+        std::uint8_t tokens = kDiscoverBurst;
         std::uint32_t serial = 0;
         LeaseState state = LeaseState::Free;
         bool has_serial = false;
@@ -100,7 +121,16 @@ private:
                                  std::int64_t now) const noexcept;
     [[nodiscard]] std::optional<std::uint32_t> reservation(std::uint64_t mac,
                                                            std::optional<std::uint32_t> serial) const noexcept;
-    void assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial) noexcept;
+    void assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial, std::int64_t now) noexcept;
+    [[nodiscard]] bool takes_token(Entry& e, std::int64_t now) noexcept;
+    [[nodiscard]] std::uint32_t pick_free(std::uint64_t mac, std::int64_t now) noexcept;
+    void recount(std::int64_t now) noexcept;
+    [[nodiscard]] bool available_to_anyone(std::uint32_t ip, std::int64_t now) const noexcept;
+    // Adjusts available_ after a change to `ip`'s entry.
+    void track(bool was_available, std::uint32_t ip, std::int64_t now) noexcept;
+    [[nodiscard]] std::uint32_t pi_reserve() const noexcept {
+        return static_cast<std::uint32_t>(std::uint64_t{pool_size()} * cfg_.pi_reserve_percent / 100);
+    }
 
     LeaseConfig cfg_;
     std::uint32_t mask_ = 0;
@@ -109,6 +139,8 @@ private:
     FlatIndex reserved_by_mac_;
     FlatIndex reserved_by_serial_;
     std::uint32_t cursor_ = 0;
+    std::uint32_t available_ = 0;  // an estimate between recounts
+    std::int64_t counted_at_ = INT64_MIN;
 };
 
 }  // namespace rackboot::proto

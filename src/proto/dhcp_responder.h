@@ -26,7 +26,10 @@ enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
     X(no_free_address, error, "the pool is exhausted")                             \
     X(other_server, info, "the client chose another server's offer")               \
     X(not_our_subnet, warning, "relayed from a subnet we do not serve")            \
-    X(busy, error, "too many replies waiting for the lease store")
+    X(busy, error, "too many replies waiting for the lease store")                 \
+    X(store_unavailable, error, "the lease store cannot write: no new lease until it can") \
+    X(rate_limited, warning, "this client sent more DISCOVERs than a client needs")     \
+    X(reserved_for_pis, warning, "the pool is nearly full: what is left is kept for Raspberry Pis")
 
 RACKBOOT_DEFINE_REASONS(DhcpVerdict, RACKBOOT_DHCP_VERDICTS)
 

@@ -79,13 +79,18 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
 
     switch (req.type) {
         case DhcpMessageType::Discover: {
+            // The long hold goes to Pis by their MAC's OUI or their option 97 (option 60 aside).
+            bool pi = r.pi.oui_match || r.pi.guid_rpi;
             LeaseTable::Offer offer =
-                leases_.offer(key, serial, option_ip(req, dhcp_option::kRequestedIp).value_or(0), now);
-            if (!offer.ok) {
-                r.verdict = DhcpVerdict::no_free_address;
-                return res;
+                leases_.offer(key, serial, option_ip(req, dhcp_option::kRequestedIp).value_or(0), pi, now);
+            switch (offer.outcome) {
+                case LeaseTable::Offer::Outcome::Offered: break;
+                case LeaseTable::Offer::Outcome::NoFreeAddress: r.verdict = DhcpVerdict::no_free_address; return res;
+                case LeaseTable::Offer::Outcome::ReservedForPis: r.verdict = DhcpVerdict::reserved_for_pis; return res;
+                case LeaseTable::Offer::Outcome::RateLimited: r.verdict = DhcpVerdict::rate_limited; return res;
             }
-            res.change = offer.lease;
+            if (offer.changed) res.change = offer.lease;
+            res.yiaddr = offer.lease.ip;
             res.offer_without_request = offer.unrequested_again;
             r.length = build(req, DhcpMessageType::Offer, offer.lease.ip, server_ip, r.pi, out);
             break;
@@ -101,6 +106,7 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
             LeaseTable::Request got = leases_.request(key, serial, ip, now);
             if (got.outcome == LeaseTable::Request::Outcome::Ack) {
                 res.change = got.lease;
+                res.yiaddr = ip;
                 r.length = build(req, DhcpMessageType::Ack, ip, server_ip, r.pi, out);
             } else {
                 r.length = build(req, DhcpMessageType::Nak, 0, server_ip, r.pi, out);

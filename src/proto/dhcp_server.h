@@ -24,6 +24,7 @@ struct DhcpServerConfig {
 struct DhcpServerResult {
     DhcpReply reply;
     std::optional<Lease> change;         // persist before sending the reply
+    std::uint32_t yiaddr = 0;            // the address an OFFER or ACK gives
     bool offer_without_request = false;  // the Pi quirk, seen again on this MAC
 };
 

@@ -104,8 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 // Which address it will be is only known after; record every candidate's state first.
                 Lease snapshot[256];
                 for (std::uint32_t i = 0; i < 256; ++i) snapshot[i] = t.lease_at(kSubnet | i);
-                auto o = t.offer(mac, serial, ip, now);
-                if (o.ok) {
+                auto o = t.offer(mac, serial, ip, (p[1] & 0x40) != 0, now);
+                if (o.outcome == LeaseTable::Offer::Outcome::Offered) {
                     check(o.lease.mac == mac && o.lease.expires > now);
                     check_given(t, snapshot[o.lease.ip & 0xff], o.lease.ip, mac, serial, now);
                 }

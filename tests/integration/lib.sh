@@ -23,6 +23,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     if declare -F netns_cleanup >/dev/null; then netns_cleanup; fi
+    if declare -F test_cleanup >/dev/null; then test_cleanup; fi
     if [ $rc -ne 0 ] && [ -f "$WORK/rackbootd.log" ]; then
         echo "--- rackbootd log (last 40 lines) ---"
         tail -n 40 "$WORK/rackbootd.log"

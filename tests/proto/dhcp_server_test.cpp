@@ -213,6 +213,103 @@ TEST(DhcpServer, ExhaustionAndExpiry) {
     EXPECT_EQ(f.send(discover(3)).reply.verdict, DhcpVerdict::replied);
 }
 
+std::vector<std::uint8_t> discover_from(std::uint32_t n) {
+    return test::make_request({0x02, 0x11, static_cast<std::uint8_t>(n >> 16), static_cast<std::uint8_t>(n >> 8),
+                               static_cast<std::uint8_t>(n), 0},
+                              n, {{53, {1}}});
+}
+
+TEST(DhcpServer, UnrequestedOffersToOthersThanPisAreHeldBriefly) {
+    LeaseConfig c = config(ip(10, 0, 0, 100), ip(10, 0, 0, 109));
+    c.pi_reserve_percent = 0;
+    Fixture f(c);
+    auto other = f.send(discover(1));
+    auto pi = f.send(test::pi4_discover());
+    ASSERT_TRUE(other.change && pi.change);
+    EXPECT_EQ(other.change->expires, f.now + 60);  // offer_hold
+    EXPECT_EQ(pi.change->expires, f.now + 600);    // the lease time: the Pi may never REQUEST
+    // A REQUEST binds the short offer for the whole lease.
+    auto ack = f.send(request(1, other.yiaddr));
+    EXPECT_EQ(ack.change->expires, f.now + 600);
+    auto dropped = f.send(discover(2));
+    f.now += 61;
+    // The lapsed offer is somebody else's now; the Pi's and the bound lease are not.
+    std::set<std::uint32_t> taken{other.yiaddr, pi.yiaddr};
+    bool reused = false;
+    for (std::uint8_t id = 10; id < 18; ++id) {
+        auto r = f.send(discover(id));
+        ASSERT_EQ(r.reply.verdict, DhcpVerdict::replied);
+        std::uint32_t a = f.reply(r).yiaddr;
+        EXPECT_EQ(taken.count(a), 0u);
+        reused = reused || a == dropped.yiaddr;
+    }
+    EXPECT_TRUE(reused);
+}
+
+TEST(DhcpServer, FloodLeavesTheLastTenthOfThePoolToPis) {
+    Fixture f;  // 100 addresses, 10% kept for Pis
+    int offered = 0;
+    int reserved = 0;
+    for (std::uint32_t n = 0; n < 10'000; ++n) {
+        auto r = f.send(discover_from(n));
+        offered += r.reply.verdict == DhcpVerdict::replied ? 1 : 0;
+        reserved += r.reply.verdict == DhcpVerdict::reserved_for_pis ? 1 : 0;
+    }
+    EXPECT_EQ(offered, 90);
+    EXPECT_EQ(reserved, 10'000 - 90);
+    // A Pi 3 (its OUI, option 60) and a Pi 4 (option 97) still get addresses at once.
+    auto pi3 = f.send(test::make_request({0xb8, 0x27, 0xeb, 0x12, 0x34, 0x56}, 7,
+                                         {{53, {1}}, {60, {'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', ':', 'A', 'r',
+                                                           'c', 'h', ':', '0', '0', '0', '0', '0', ':', 'U', 'N',
+                                                           'D', 'I', ':', '0', '0', '2', '0', '0', '1'}}}));
+    EXPECT_EQ(pi3.reply.verdict, DhcpVerdict::replied);
+    EXPECT_EQ(f.send(test::pi4_discover()).reply.verdict, DhcpVerdict::replied);
+    EXPECT_EQ(f.server.leases().in_use(f.now), 92u);
+    // A minute on, the flood's offers have lapsed and are given out again.
+    f.now += 61;
+    EXPECT_EQ(f.send(discover_from(20'000)).reply.verdict, DhcpVerdict::replied);
+    EXPECT_EQ(f.server.leases().in_use(f.now), 3u);
+}
+
+TEST(DhcpServer, RepeatedDiscoversReuseTheOfferAndAreRateLimited) {
+    Fixture f;
+    int changes = 0;
+    int replied = 0;
+    int limited = 0;
+    std::set<std::uint32_t> addresses;
+    // 5,000 DISCOVERs from one MAC within 2 s.
+    for (int i = 0; i < 5000; ++i) {
+        if (i == 2500) f.now += 1;
+        auto r = f.send(discover(1));
+        changes += r.change ? 1 : 0;
+        if (r.reply.verdict == DhcpVerdict::replied) {
+            ++replied;
+            addresses.insert(r.yiaddr);
+        }
+        limited += r.reply.verdict == DhcpVerdict::rate_limited ? 1 : 0;
+    }
+    EXPECT_EQ(changes, 1);  // one record to write, not 5,000
+    EXPECT_EQ(replied, 1 + LeaseTable::kDiscoverBurst + 1);  // the first, the burst, one more a second on
+    EXPECT_EQ(limited, 5000 - replied);
+    EXPECT_EQ(addresses.size(), 1u);
+    // Past the repeat window the offer is renewed (one write); a client retrying at a normal pace
+    // is always answered.
+    for (int i = 0; i < 10; ++i) {
+        f.now += 4;
+        EXPECT_EQ(f.send(discover(1)).reply.verdict, DhcpVerdict::replied);
+    }
+}
+
+TEST(DhcpServer, LapsedOffersAreReusedBeforeExpiredLeases) {
+    Fixture f(config(ip(10, 0, 0, 100), ip(10, 0, 0, 101)));
+    std::uint32_t bound = f.reply(f.send(discover(1))).yiaddr;
+    f.send(request(1, bound));
+    std::uint32_t lapsed = f.reply(f.send(discover(2))).yiaddr;
+    f.now += 601;  // both expired
+    EXPECT_EQ(f.reply(f.send(discover(3))).yiaddr, lapsed);
+    EXPECT_EQ(f.reply(f.send(discover(1))).yiaddr, bound);  // the old client gets its lease back
+}
+
 TEST(DhcpServer, NeverHandsOutItsOwnAddress) {
     Fixture f(config(ip(10, 0, 0, 1), ip(10, 0, 0, 3)));  // the pool covers the server's 10.0.0.1
     std::set<std::uint32_t> given;
