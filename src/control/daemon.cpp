@@ -168,6 +168,7 @@ int run_daemon(const DaemonConfig& cfg) {
                                          : default_workers;
     common.cpus = cfg.cpus;
     common.max_transfers = cfg.max_transfers;
+    common.max_transfers_per_client = cfg.max_transfers_per_client;
     common.cache_bytes = cfg.cache_mb << 20;
     common.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg.mtu);
     common.limits.max_windowsize = cfg.max_windowsize;

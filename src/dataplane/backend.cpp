@@ -12,6 +12,7 @@ TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t
     c.max_transfers = std::min(common.max_transfers, table_room);
     c.global_active = &active;
     c.global_cap = common.max_transfers;
+    c.max_per_client = common.max_transfers_per_client;
     c.trees = common.trees;
     c.cache.budget_bytes = common.cache_bytes / std::max<std::uint32_t>(1, common.workers);
     return c;

@@ -32,6 +32,7 @@ namespace rackboot::dataplane {
     X(not_regular_file, warning, "a directory or device")                                                \
     X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                            \
     X(transfer_cap, error, "the configured transfer limit was reached")                                  \
+    X(client_cap, warning, "the client's address holds --max-transfers-per-client transfers already")    \
     X(no_slot, error, "the worker's transfer table is full")                                             \
     X(socket_error, error, "a transfer's socket or TID could not be opened")                             \
     X(read_error, error, "reading the file failed")                                                      \
@@ -64,7 +65,8 @@ RACKBOOT_DEFINE_REASONS(Quirk, RACKBOOT_TFTP_QUIRKS)
     X(complete, info, "every block acknowledged")                                    \
     X(aborted, info, "the client ended it, or a newer request replaced it")          \
     X(timeout, warning, "the client stopped answering after taking the transfer on") \
-    X(error, warning, "refused or failed with an ERROR")
+    X(error, warning, "refused or failed with an ERROR")                             \
+    X(unacknowledged, warning, "ended without one datagram from the client (spoofed, flooded or gone)")
 
 RACKBOOT_DEFINE_REASONS(ResultLabel, RACKBOOT_TFTP_RESULTS)
 

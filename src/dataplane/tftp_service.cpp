@@ -28,6 +28,7 @@ ResultLabel label_of(TftpResult r) noexcept {
         case TftpResult::Complete: return ResultLabel::complete;
         case TftpResult::Aborted: return ResultLabel::aborted;
         case TftpResult::Timeout: return ResultLabel::timeout;
+        case TftpResult::Unacknowledged: return ResultLabel::unacknowledged;
         default: return ResultLabel::error;
     }
 }
@@ -47,6 +48,7 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       wheel_(cfg.max_transfers),
       by_port_(cfg.max_transfers),
       by_file_(cfg.max_transfers),
+      per_client_(cfg.max_transfers),
       records_(4096) {
 }
 
@@ -103,6 +105,14 @@ void TftpService::abandon_all(Nanos now) {
     }
 }
 
+void TftpService::on_oversized_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, Nanos now) {
+    if (len >= 2 && data[0] == 0 && (data[1] == 1 || data[1] == 2)) {
+        refuse(from, {}, TftpErrorCode::IllegalOperation, "request too long", TftpDrop::oversized, now);
+    } else {
+        counters_.drop(TftpDrop::oversized);
+    }
+}
+
 void TftpService::push_record(const TransferRecord& r) noexcept {
     if (!records_.push(r)) counters_.drop(InternalDrop::log_overflow);
 }
@@ -136,8 +146,15 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     proto::TftpPacket pkt;
     proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
     if (perr != proto::TftpParseError::none) {
-        counters_.drop(TftpDrop::malformed);
         counters_.note(perr);
+        // A request we cannot read is told so (as tftpd-hpa does); anything else is dropped quietly.
+        if (len >= 2 && data[0] == 0 && (data[1] == 1 || data[1] == 2)) {
+            bool options = perr == proto::TftpParseError::too_many_options;
+            refuse(from, {}, options ? TftpErrorCode::OptionRefused : TftpErrorCode::IllegalOperation,
+                   options ? "too many options" : "malformed request", TftpDrop::malformed, now);
+        } else {
+            counters_.drop(TftpDrop::malformed);
+        }
         return;
     }
     if (pkt.opcode == proto::TftpOpcode::Wrq) {
@@ -156,6 +173,11 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         return;
     }
     proto::PathVerdict verdict = proto::check_tftp_path(pkt.filename);
+    // One file, one key: the name is hashed, looked up and logged in its one spelling.
+    char normal[proto::kMaxPathLength];
+    std::string_view filename;
+    if (verdict == proto::PathVerdict::ok) filename = proto::normalize_tftp_path(pkt.filename, normal);
+    if (verdict == proto::PathVerdict::ok && filename.empty()) verdict = proto::PathVerdict::empty;
     if (verdict != proto::PathVerdict::ok) {
         counters_.note(verdict);
         refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_refused, now);
@@ -171,7 +193,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     // The Pi bootloader's habits: retransmitted RRQs, probe-then-restart, the RRQ race.
     proto::Ipv4 ip = from.ip;
     std::uint16_t port = from.port;
-    std::uint64_t fhash = proto::fnv1a64(pkt.filename);
+    std::uint64_t fhash = proto::fnv1a64(filename);
     proto::RrqContext ctx;
     std::uint32_t same_port = by_port_.find(port_key(ip, port));
     if (same_port != proto::FlatIndex::kNone) {
@@ -202,10 +224,16 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         case proto::RrqDecision::Start: restart = recent_probes_.take(ip, fhash, now); break;
     }
 
+    std::uint32_t held = per_client_.find(ip.value());
+    if (held != proto::FlatIndex::kNone && held >= cfg_.max_per_client) {
+        refuse(from, filename, TftpErrorCode::NotDefined, "too many transfers from your address, try again",
+               TftpDrop::client_cap, now);
+        return;
+    }
     if (cfg_.global_active != nullptr &&
         cfg_.global_active->fetch_add(1, std::memory_order_relaxed) >= cfg_.global_cap) {
         cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        refuse(from, pkt.filename, TftpErrorCode::NotDefined, "transfer limit reached, try again",
+        refuse(from, filename, TftpErrorCode::NotDefined, "transfer limit reached, try again",
                TftpDrop::transfer_cap, now);
         return;
     }
@@ -217,7 +245,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
             free_head_ = idx;
         }
         if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        refuse(from, pkt.filename, TftpErrorCode::NotDefined, "server busy, try again",
+        refuse(from, filename, TftpErrorCode::NotDefined, "server busy, try again",
                idx == kNoSlot ? TftpDrop::no_slot : TftpDrop::socket_error, now);
         return;
     }
@@ -235,8 +263,9 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     s.started = now;
     s.negotiated = negotiated;
     s.netascii = pkt.mode == proto::TftpMode::Netascii;
-    copy_name(s.name, sizeof s.name, pkt.filename);
+    copy_name(s.name, sizeof s.name, filename);
     counters_.active_transfers.add();
+    per_client_.put(ip.value(), held == proto::FlatIndex::kNone ? 1 : held + 1);
     by_port_.put(port_key(ip, port), idx);
     by_file_.put(file_key(ip, fhash), idx);
     if (restart) note_quirk(s, Quirk::probe_restart);
@@ -247,7 +276,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         old.successor_seq = seq;
     }
 
-    BootTrees::Resolved tree = cfg_.trees->resolve(pkt.filename);
+    BootTrees::Resolved tree = cfg_.trees->resolve(filename);
     char path[proto::kMaxPathLength + 1];
     std::memcpy(path, tree.path.data(), tree.path.size());
     path[tree.path.size()] = '\0';
@@ -493,6 +522,7 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
         counters_.note(perr);
         return;
     }
+    s.heard = true;
     if (s.state != SlotState::Active) {
         // Opening or parked: an ACK can only repeat one already handled; an ERROR still ends it.
         if (pkt.opcode == proto::TftpOpcode::Error && s.state == SlotState::Parked) {
@@ -536,8 +566,13 @@ bool TftpService::resolve_superseded(std::uint32_t idx, Nanos now) {
     if (s.superseded == proto::RrqDecision::Start) return false;
     // Still no progress since the newer request: the client left this transfer for that one.
     bool race = s.superseded == proto::RrqDecision::SupersedeRace;
-    note_quirk(s, race ? Quirk::rrq_race : Quirk::probe_abort);
-    if (!race) credit_restart(s);
+    if (race) {
+        note_quirk(s, Quirk::rrq_race);
+    } else if (s.negotiated.needs_oack()) {
+        // The Pi's probe: options read from the OACK, then the file asked again.
+        note_quirk(s, Quirk::probe_abort);
+        credit_restart(s);
+    }  // else DATA 1 to nobody and the same file asked again: a flood's, not a Pi's habit
     s.engine.abandon(TftpResult::Aborted);
     finalize(idx, now);
     return true;
@@ -560,6 +595,9 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
     if (s.state == SlotState::Free) return;
     TftpResult result = s.engine.result();
     if (result == TftpResult::Running) result = TftpResult::Aborted;
+    if ((result == TftpResult::Aborted || result == TftpResult::Timeout) && !s.heard) {
+        result = TftpResult::Unacknowledged;
+    }
     counters_.result(label_of(result));
 
     TransferRecord r;
@@ -580,6 +618,12 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
 
     by_port_.erase_if(port_key(s.ip, s.port), idx);
     by_file_.erase_if(file_key(s.ip, s.file_hash), idx);
+    std::uint32_t held = per_client_.find(s.ip.value());
+    if (held <= 1) {
+        per_client_.erase_if(s.ip.value(), held);
+    } else if (held != proto::FlatIndex::kNone) {
+        per_client_.put(s.ip.value(), held - 1);
+    }
     wheel_.cancel(idx);
     if (s.has_tid) transport_.close_tid(idx);
     s.has_tid = false;

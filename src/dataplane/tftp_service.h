@@ -33,6 +33,7 @@ struct TftpServiceConfig {
     std::uint32_t max_transfers = 20000;                 // this worker's table size
     std::atomic<std::int64_t>* global_active = nullptr;  // shared cap accounting (per request)
     std::int64_t global_cap = 0;
+    std::uint32_t max_per_client = 32;  // concurrent transfers one client address may hold
     const BootTrees* trees = nullptr;
     BlockCacheConfig cache{};
 };
@@ -49,6 +50,9 @@ public:
     // A datagram to the well-known port, from `from`, addressed to `local_ip`.
     void on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::Ipv4 local_ip,
                     proto::Nanos now);
+    // A datagram to the well-known port cut short by the receive buffer: a request that long is
+    // answered with an ERROR, anything else dropped.
+    void on_oversized_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::Nanos now);
     // A datagram on a transfer's TID. (Backends count received packets; the service counts what
     // it sends.)
     void on_tid_datagram(std::uint32_t slot, const std::uint8_t* data, std::size_t len, proto::Nanos now);
@@ -92,6 +96,7 @@ private:
         std::uint8_t quirks = 0;
         // Marked by a newer request for the same file from the same address (see RrqDecision).
         proto::RrqDecision superseded = proto::RrqDecision::Start;
+        bool heard = false;  // a valid datagram came from the client on this transfer's TID
         std::uint32_t successor = 0;
         std::uint32_t successor_seq = 0;
         bool in_parked = false;
@@ -146,6 +151,7 @@ private:
     TimerWheel wheel_;
     proto::FlatIndex by_port_;
     proto::FlatIndex by_file_;
+    proto::FlatIndex per_client_;  // client address -> transfers it holds here
     std::vector<std::uint32_t> parked_;
     std::vector<std::uint32_t> parked_scratch_;
     proto::RecentProbes recent_probes_;

@@ -59,6 +59,8 @@ public:
         return out;
     }
 
+    // What is left, without consuming it.
+    [[nodiscard]] ConstBytes peek_rest() const noexcept { return data_.subspan(pos_); }
     [[nodiscard]] ConstBytes rest() noexcept {
         ConstBytes out = data_.subspan(pos_);
         pos_ = data_.size();

@@ -1,5 +1,7 @@
 #include "proto/tftp_codec.h"
 
+#include <algorithm>
+
 namespace rackboot::proto {
 
 namespace {
@@ -11,12 +13,13 @@ char lower(char c) noexcept {
 TftpParseError parse_options(ByteReader& r, TftpOptionList& out) noexcept {
     out.count = 0;
     while (!r.empty()) {
+        // Some clients pad requests with NULs: what is left being all NULs is padding.
+        ConstBytes rest = r.peek_rest();
+        if (std::all_of(rest.begin(), rest.end(), [](std::uint8_t b) { return b == 0; })) return TftpParseError::none;
         auto name = r.cstring();
         if (!name) return TftpParseError::unterminated_option;
         auto value = r.cstring();
         if (!value) {
-            // Some clients pad requests with trailing NULs: a lone empty name at the end is padding.
-            if (name->empty() && r.empty()) return TftpParseError::none;
             return TftpParseError::unterminated_option;
         }
         if (name->empty()) return TftpParseError::empty_option_name;

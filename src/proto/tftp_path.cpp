@@ -35,6 +35,22 @@ PathVerdict check_tftp_path(std::string_view path) noexcept {
     return PathVerdict::ok;
 }
 
+std::string_view normalize_tftp_path(std::string_view path, char* out) noexcept {
+    std::size_t n = 0;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string_view::npos) end = path.size();
+        std::string_view comp = path.substr(start, end - start);
+        if (!comp.empty() && comp != ".") {
+            if (n != 0) out[n++] = '/';
+            for (char c : comp) out[n++] = c;
+        }
+        start = end + 1;
+    }
+    return {out, n};
+}
+
 bool parse_serial(std::string_view text, std::uint32_t& out) noexcept {
     if (text.size() != 8) return false;
     std::uint32_t v = 0;

@@ -28,6 +28,12 @@ constexpr std::size_t kMaxComponentLength = 255;
 
 [[nodiscard]] PathVerdict check_tftp_path(std::string_view path) noexcept;
 
+// One spelling per file: drops "." components and empty ones ("a//b", "./a", ".//./a" all
+// become "a" or "a/b"), so one file has one key however it is asked for. Call on a path
+// check_tftp_path accepted; writes at most path.size() bytes to `out` and returns the result,
+// which is empty when nothing is left (".", "./.").
+[[nodiscard]] std::string_view normalize_tftp_path(std::string_view path, char* out) noexcept;
+
 struct BootPrefix {
     enum class Kind : std::uint8_t { None, Serial, Mac };
     Kind kind = Kind::None;

@@ -10,6 +10,7 @@ std::string_view to_string(TftpResult r) noexcept {
         case TftpResult::Complete: return "complete";
         case TftpResult::Aborted: return "aborted";
         case TftpResult::Timeout: return "timeout";
+        case TftpResult::Unacknowledged: return "unacknowledged";
         case TftpResult::Error: return "error";
     }
     return "unknown";

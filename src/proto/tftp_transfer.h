@@ -16,7 +16,9 @@
 
 namespace rackboot::proto {
 
-enum class TftpResult : std::uint8_t { Running, Complete, Aborted, Timeout, Error };
+// Unacknowledged is never the engine's: the service says so of a transfer that ended (aborted or
+// timed out) without one datagram from the client: a spoofed or flooding request, not a boot.
+enum class TftpResult : std::uint8_t { Running, Complete, Aborted, Timeout, Error, Unacknowledged };
 
 [[nodiscard]] std::string_view to_string(TftpResult r) noexcept;
 

@@ -87,6 +87,22 @@ TEST(TftpCodec, NamedErrorsForMalformedInput) {
     EXPECT_EQ(parse(std::string("\x00\x05\x00", 3), pkt), TftpParseError::truncated);
 }
 
+TEST(TftpCodec, TrailingNulsArePadding) {
+    TftpPacket pkt;
+    for (std::size_t pad = 1; pad <= 8; ++pad) {
+        std::string wire = std::string("\x00\x01kernel8.img\x00octet\x00", 20) + std::string(pad, '\0');
+        ASSERT_EQ(parse(wire, pkt), TftpParseError::none) << pad;
+        EXPECT_EQ(pkt.filename, "kernel8.img");
+        EXPECT_EQ(pkt.options.count, 0u);
+    }
+    std::string with_option = std::string("\x00\x01"
+                                          "a\x00octet\x00tsize\x00"
+                                          "0\x00",
+                                          18) + std::string(3, '\0');
+    ASSERT_EQ(parse(with_option, pkt), TftpParseError::none);
+    EXPECT_EQ(pkt.options.count, 1u);
+}
+
 TEST(TftpCodec, TooManyOptionsIsAnError) {
     std::string wire(
         "\x00\x01"

@@ -33,6 +33,19 @@ TEST(TftpPath, RefusesEscapes) {
     EXPECT_EQ(check_tftp_path(""), PathVerdict::empty);
 }
 
+TEST(TftpPath, OneSpellingPerFile) {
+    char out[kMaxPathLength];
+    for (std::string_view p : {"kernel8.img", "./kernel8.img", ".//./kernel8.img", "././/./kernel8.img"}) {
+        ASSERT_EQ(check_tftp_path(p), PathVerdict::ok) << p;
+        EXPECT_EQ(normalize_tftp_path(p, out), "kernel8.img") << p;
+    }
+    EXPECT_EQ(normalize_tftp_path("1a2b3c4d//./start4.elf", out), "1a2b3c4d/start4.elf");
+    EXPECT_EQ(normalize_tftp_path("overlays/./x.dtbo", out), "overlays/x.dtbo");
+    EXPECT_EQ(normalize_tftp_path("a.b/..c/.d", out), "a.b/..c/.d");  // only "." itself goes
+    EXPECT_EQ(normalize_tftp_path(".", out), "");
+    EXPECT_EQ(normalize_tftp_path("./.", out), "");
+}
+
 TEST(TftpPath, SerialPrefix) {
     BootPrefix p = split_boot_prefix("1A2b3c4d/start4.elf");
     EXPECT_EQ(p.kind, BootPrefix::Kind::Serial);

@@ -3,6 +3,8 @@
 // server's port 69 and 0, 1, ... the TIDs it opens, in order.
 #include "support/tftp_table.h"
 
+#include <string>
+
 namespace rackboot::test {
 
 namespace {
@@ -69,15 +71,15 @@ std::vector<TftpCase> build() {
         c.in.push_back({100, 2101, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({2101, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         lock_step(c, 2101, 1, "start4.elf", 1024, 0, 101);
-        c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.complete", 1},
-                      {"result.aborted", 1},    {"result.timeout", 0},      {"retransmits", 0},
-                      {"active_transfers", 0}};
+        c.counters = {{"quirk.probe_abort", 1},     {"quirk.probe_restart", 1},   {"result.complete", 1},
+                      {"result.unacknowledged", 1}, {"result.aborted", 0},        {"result.timeout", 0},
+                      {"retransmits", 0},           {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     {
         // A probe that goes silent with no restart: the OACK is resent on the retransmit timer
-        // (the Pi may only have lost it), and when the retries run out the transfer ends as an
-        // aborted probe, not a failure, its slot free again.
+        // (the Pi may only have lost it), and when the retries run out the transfer ends as a
+        // probe, not a failure (unacknowledged: the client never answered), its slot free again.
         TftpCase c{"Pi 4 EEPROM: probe aborted by silence, no restart: OACK resent, then counted as a probe",
                    {},
                    30000,
@@ -88,7 +90,8 @@ std::vector<TftpCase> build() {
             c.out.push_back({2200, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}}), at});
         }
         c.counters = {{"quirk.probe_abort", 1},
-                      {"result.aborted", 1},
+                      {"result.unacknowledged", 1},
+                      {"result.aborted", 0},
                       {"result.timeout", 0},
                       {"retransmits", 5},
                       {"active_transfers", 0}};
@@ -241,10 +244,74 @@ std::vector<TftpCase> build() {
         c.in.push_back({2, 9102, kListen, rrq("config.txt", {}, "mail")});
         c.out.push_back({9102, kListen, error(4, "mail mode not supported")});
         c.in.push_back({3, 9103, kListen, Bytes{0, 1, 'x'}});
+        c.out.push_back({9103, kListen, error(4, "malformed request")});
         c.counters = {
             {"drop.write_request", 1},    {"drop.path_refused", 1}, {"path_refused.parent_reference", 1},
             {"drop.unsupported_mode", 1}, {"drop.malformed", 1},    {"tftp_malformed.unterminated_filename", 1},
-            {"result.error", 3}};
+            {"result.error", 4}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // Requests the parser cannot take are answered, not dropped in silence; NULs padding a
+        // request are padding, and ACKs, DATA or garbage to port 69 still get nothing.
+        TftpCase c{"Unreadable requests get an ERROR: too many options, an empty option name; NUL padding is fine",
+                   {},
+                   100,
+                   {},
+                   {}};
+        Bytes many = rrq("config.txt");
+        for (int i = 0; i < 17; ++i) {
+            for (char ch : "opt" + std::to_string(i)) many.push_back(static_cast<std::uint8_t>(ch));
+            many.push_back(0);
+            many.push_back('1');
+            many.push_back(0);
+        }
+        c.in.push_back({0, 9200, kListen, many});
+        c.out.push_back({9200, kListen, error(8, "too many options")});
+        Bytes empty_name = rrq("config.txt");
+        for (std::uint8_t b : {std::uint8_t{0}, std::uint8_t{'1'}, std::uint8_t{0}}) empty_name.push_back(b);
+        c.in.push_back({1, 9201, kListen, empty_name});
+        c.out.push_back({9201, kListen, error(4, "malformed request")});
+        Bytes padded = rrq("config.txt");
+        padded.insert(padded.end(), 6, 0);
+        c.in.push_back({2, 9202, kListen, padded});
+        c.out.push_back({9202, 0, data("config.txt", 1, 512)});
+        c.in.push_back({3, 9202, 0, ack(1)});
+        c.in.push_back({4, 9203, kListen, ack(1)});
+        c.counters = {{"drop.malformed", 2},
+                      {"drop.unexpected_opcode", 1},
+                      {"tftp_malformed.too_many_options", 1},
+                      {"tftp_malformed.empty_option_name", 1},
+                      {"tftp_malformed.bad_opcode", 0},
+                      {"result.error", 2},
+                      {"result.complete", 1}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // One host spelling one file many ways (issue 9.3) gets one key: each request supersedes
+        // the one before as an RRQ race would, and past --max-transfers-per-client (32 in the
+        // table) the rest are refused. The last transfer completes; the superseded ones end when
+        // their timers find no progress.
+        TftpCase c{"One file spelled many ways from one address: one key, and at most 32 transfers at once",
+                   {},
+                   2500,
+                   {},
+                   {}};
+        std::string spelling = "config.txt";
+        for (int i = 0; i < 40; ++i) {
+            auto port = static_cast<std::uint16_t>(9300 + i);
+            c.in.push_back({static_cast<std::uint32_t>(i), port, kListen, rrq(spelling)});
+            spelling = (i % 2 == 0 ? "./" : ".//") + spelling;
+            if (i < 32) {
+                c.out.push_back({port, i, data("config.txt", 1, 512)});
+            } else {
+                c.out.push_back({port, kListen, error(0, "too many transfers from your address, try again")});
+            }
+        }
+        c.in.push_back({50, 9331, 31, ack(1)});
+        c.counters = {{"drop.client_cap", 8}, {"result.complete", 1}, {"result.error", 8},
+                      {"result.unacknowledged", 31}, {"quirk.rrq_race", 0}, {"quirk.probe_abort", 0},
+                      {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     return cases;

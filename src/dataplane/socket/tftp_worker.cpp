@@ -103,16 +103,15 @@ void TftpWorker::run(const std::atomic<bool>& stop) {
 void TftpWorker::on_listen_readable(Nanos now) {
     int n = listen_rx_.receive(cfg_.listen_fd);
     for (int i = 0; i < n; ++i) {
+        const sockaddr_in& from = listen_rx_.from(i);
+        Endpoint client{proto::Ipv4::from_network(from.sin_addr.s_addr), ntohs(from.sin_port), {}};
+        service_->counters().rx_packets.add();
         if (listen_rx_.truncated(i)) {
-            service_->counters().rx_packets.add();
-            service_->counters().drop(TftpDrop::oversized);
+            service_->on_oversized_request(listen_rx_.data(i), listen_rx_.length(i), client, now);
             continue;
         }
         proto::Ipv4 local = cfg_.listen_addr;
         if (local.unset()) local = proto::Ipv4::from_network(listen_rx_.pktinfo(i).ipi_spec_dst.s_addr);
-        const sockaddr_in& from = listen_rx_.from(i);
-        Endpoint client{proto::Ipv4::from_network(from.sin_addr.s_addr), ntohs(from.sin_port), {}};
-        service_->counters().rx_packets.add();
         service_->on_request(listen_rx_.data(i), listen_rx_.length(i), client, local, now);
     }
 }
