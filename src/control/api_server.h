@@ -20,6 +20,9 @@ class ApiServer {
 public:
     using MetricsSource = std::function<std::string()>;
 
+    // Connections served at once (each has its own thread); more are answered 503 and closed.
+    static constexpr std::uint32_t kMaxConnections = 64;
+
     ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics);
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;

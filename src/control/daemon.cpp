@@ -18,6 +18,7 @@
 #include "control/backend_factory.h"
 #include "control/demo_tree.h"
 #include "control/event_log.h"
+#include "control/fd_budget.h"
 #include "control/lease_store.h"
 #include "control/metrics.h"
 #include "dataplane/boot_trees.h"
@@ -30,14 +31,6 @@ namespace rackboot::control {
 namespace {
 
 // Every transfer holds a socket: raise the descriptor limit as far as we are allowed.
-void raise_fd_limit() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp) {
     dataplane::TransferRecord r;
     for (std::size_t i = 0; i < backend.worker_count(); ++i) {
@@ -97,6 +90,23 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     return dc;
 }
 
+// Socket workers default to every core but one; a DPDK worker polls its core, so one by default.
+std::uint32_t worker_count(const DaemonConfig& cfg) {
+    std::uint32_t default_workers =
+        cfg.dpdk ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
+    return cfg.workers != 0 ? cfg.workers : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size()) : default_workers;
+}
+
+FdBudget fd_budget(const DaemonConfig& cfg) {
+    FdDemand d;
+    d.nofile = raise_fd_limit();
+    d.workers = worker_count(cfg);
+    d.socket_backend = !cfg.dpdk;
+    d.max_transfers = cfg.max_transfers;
+    d.api_connections = cfg.api_enabled ? ApiServer::kMaxConnections : 0;
+    return plan_fd_budget(d);
+}
+
 // --check-config, once the flags and CPUs have passed: the boot trees (opened, not served; the
 // demo tree is made at start, so it is not), the DHCP pool and reservations (as the server would
 // build them) and the state directory; then one line saying what would be served.
@@ -114,6 +124,10 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
     struct stat st {};
     if (cfg.dhcp_mode == proto::DhcpMode::Server && stat(cfg.state_dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
         std::fprintf(stderr, "rackbootd: --state: '%s' is not a directory\n", cfg.state_dir.c_str());
+        return 1;
+    }
+    if (FdBudget budget = fd_budget(cfg); !budget.ok || budget.lowered) {
+        std::fprintf(stderr, "rackbootd: %s\n", budget.explanation.c_str());
         return 1;
     }
     const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server  ? "server"
@@ -157,17 +171,21 @@ int run_daemon(const DaemonConfig& cfg) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
-    raise_fd_limit();
+    const FdBudget budget = fd_budget(cfg);
+    if (!budget.ok) {
+        std::fprintf(stderr, "rackbootd: %s\n", budget.explanation.c_str());
+        return 1;
+    }
+    if (budget.lowered) {
+        std::fprintf(stderr, "rackbootd: warning: %s\n", budget.explanation.c_str());
+        std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n", budget.max_transfers);
+    }
 
     dataplane::BackendCommon common;
-    // Socket workers default to every core but one; a DPDK worker polls its core, so one by default.
-    std::uint32_t default_workers =
-        cfg.dpdk ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
-    common.workers = cfg.workers != 0    ? cfg.workers
-                     : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
-                                         : default_workers;
+    common.workers = worker_count(cfg);
     common.cpus = cfg.cpus;
-    common.max_transfers = cfg.max_transfers;
+    common.max_transfers = budget.max_transfers;
+    common.cache_files = budget.cache_files;
     common.max_transfers_per_client = cfg.max_transfers_per_client;
     common.cache_bytes = cfg.cache_mb << 20;
     common.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg.mtu);

@@ -35,6 +35,7 @@ namespace rackboot::dataplane {
     X(client_cap, warning, "the client's address holds --max-transfers-per-client transfers already")    \
     X(no_slot, error, "the worker's transfer table is full")                                             \
     X(socket_error, error, "a transfer's socket or TID could not be opened")                             \
+    X(descriptors, error, "out of file descriptors (EMFILE/ENFILE): capacity, not a broken file")        \
     X(read_error, error, "reading the file failed")                                                      \
     X(stray_ack, warning, "ACK for a block never sent")                                                  \
     X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")

@@ -239,14 +239,17 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     }
     std::uint32_t idx = alloc_slot();
     // The transfer's own TID: a socket, or a port of this worker's range (RFC 1350).
+    errno = 0;
     if (idx == kNoSlot || !transport_.open_tid(idx, from, local_ip)) {
         if (idx != kNoSlot) {
             slots_[idx].next_free = free_head_;
             free_head_ = idx;
         }
         if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        refuse(from, filename, TftpErrorCode::NotDefined, "server busy, try again",
-               idx == kNoSlot ? TftpDrop::no_slot : TftpDrop::socket_error, now);
+        TftpDrop why = idx == kNoSlot                       ? TftpDrop::no_slot
+                       : errno == EMFILE || errno == ENFILE ? TftpDrop::descriptors
+                                                            : TftpDrop::socket_error;
+        refuse(from, filename, TftpErrorCode::NotDefined, "server busy, try again", why, now);
         return;
     }
     Slot& s = slots_[idx];
@@ -303,6 +306,11 @@ void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
             case EACCES:
             case EPERM:
                 fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_escape, now);
+                return;
+            case EMFILE:
+            case ENFILE:
+                // Capacity, not a broken file: the process (or system) is out of descriptors.
+                fail(idx, TftpErrorCode::NotDefined, "server busy, try again", TftpDrop::descriptors, now);
                 return;
             default: fail(idx, TftpErrorCode::NotDefined, "cannot open file", TftpDrop::read_error, now); return;
         }

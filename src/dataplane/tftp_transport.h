@@ -31,6 +31,7 @@ public:
     virtual ~TftpTransport() = default;
     // Opens the server end of a transfer (its TID) towards `client`, answering from `local_ip`. `slot` is the service's
     // handle; the backend hands it back with every datagram that arrives on this TID.
+    // False when it cannot, with errno telling why (EMFILE/ENFILE: out of descriptors).
     virtual bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) = 0;
     virtual void close_tid(std::uint32_t slot) = 0;
     // Sends on a slot's TID; returns how many datagrams went out (the rest are lost, and the

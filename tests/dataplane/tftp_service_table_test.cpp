@@ -2,6 +2,7 @@
 // records what the service sends, a virtual clock, and the real block cache on a scratch tree.
 #include <unistd.h>
 
+#include <cerrno>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -24,6 +25,10 @@ class FakeTransport final : public TftpTransport {
 public:
     bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override {
         EXPECT_EQ(local_ip, kServerIp);
+        if (fail_open_errno != 0) {
+            errno = fail_open_errno;
+            return false;
+        }
         open_[slot] = {client, next_port_++};
         return true;
     }
@@ -54,6 +59,7 @@ public:
         return -1;
     }
     std::vector<TftpSent> sent_;
+    int fail_open_errno = 0;  // open_tid fails with this errno when set
 
 private:
     std::map<std::uint32_t, std::pair<Endpoint, std::uint16_t>> open_;  // slot -> client, TID port
@@ -85,6 +91,7 @@ public:
     [[nodiscard]] proto::Nanos next_deadline() const override { return service_->next_deadline(); }
     [[nodiscard]] std::vector<TftpSent> take_sent() override { return std::exchange(transport_.sent_, {}); }
     [[nodiscard]] const WorkerCounters& counters() const override { return service_->counters(); }
+    FakeTransport& transport() { return transport_; }
 
 private:
     FakeTransport transport_;
@@ -106,6 +113,24 @@ TEST_P(TftpTable, ServiceAnswersAsTheTableSays) {
     ServiceHarness h(tree_->trees.get());
     std::string diff = test::run_tftp_case(c, h, 1'000'000'000);
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;
+}
+
+// Out of descriptors is capacity (a refusal to retry), not a broken file: EMFILE or ENFILE
+// opening a transfer's socket is counted as `descriptors`, another failure as socket_error.
+TEST_F(TftpTable, OutOfDescriptorsIsCapacityNotAReadError) {
+    ServiceHarness h(tree_->trees.get());
+    test::Bytes req = test::rrq("config.txt");
+    for (int err : {EMFILE, ENFILE, EADDRINUSE}) {
+        h.transport().fail_open_errno = err;
+        h.deliver(7000, test::TftpHarness::kWellKnownPort, req, 0);
+        std::vector<TftpSent> sent = h.take_sent();
+        ASSERT_EQ(sent.size(), 1u);
+        EXPECT_EQ(sent[0].payload, test::error(0, "server busy, try again"));
+    }
+    const WorkerCounters& c = h.counters();
+    EXPECT_EQ(c.tftp_drops[static_cast<std::size_t>(TftpDrop::descriptors)].get(), 2u);
+    EXPECT_EQ(c.tftp_drops[static_cast<std::size_t>(TftpDrop::socket_error)].get(), 1u);
+    EXPECT_EQ(c.tftp_drops[static_cast<std::size_t>(TftpDrop::read_error)].get(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, TftpTable, ::testing::Range<std::size_t>(0, test::tftp_cases().size()));

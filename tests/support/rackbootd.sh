@@ -11,7 +11,8 @@ eal_args() {
 }
 
 # rackbootd_start LOG ARGS...: starts $RACKBOOTD with ARGS (inside network namespace RB_NETNS when
-# set), output to LOG; adds its pid to PIDS and sets RB_PID; waits up to 10 s for its start line
+# set; under the command in RB_WRAP when set, e.g. "prlimit --nofile=600:600", which must exec it),
+# output to LOG; adds its pid to PIDS and sets RB_PID; waits up to 10 s for its start line
 # and sets RB_PORT (TFTP) and RB_API (ADDR:PORT, or "off") from it. On failure prints the log and
 # returns 1.
 rackbootd_start() {
@@ -19,6 +20,8 @@ rackbootd_start() {
     shift
     local prefix=()
     [ -n "${RB_NETNS:-}" ] && prefix=(ip netns exec "$RB_NETNS")
+    # shellcheck disable=SC2206 # RB_WRAP is a command line, split on purpose
+    [ -n "${RB_WRAP:-}" ] && prefix+=($RB_WRAP)
     "${prefix[@]}" "$RACKBOOTD" "$@" > "$log" 2>&1 &
     RB_PID=$!
     PIDS+=("$RB_PID")

@@ -147,7 +147,9 @@ bool TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv
     if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0 ||
         connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof peer) < 0 ||
         epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int saved = errno;  // the caller tells a descriptor shortage (EMFILE) from other failures
         if (fd >= 0) close(fd);
+        errno = saved;
         return false;
     }
     tid_fds_[slot] = fd;
