@@ -62,8 +62,9 @@ wait_ready() {  # LOG PATTERN: the server has started its port (a memif client t
 
 run_rackbootd() {
     rm -f "$SOCK"
+    # The peer's one address stands for CLIENTS clients: no per-client cap.
     "$BUILD/src/rackbootd/rackbootd" --backend dpdk --ip 10.9.0.1/24 --workers 1 --cpus 1 --tftp-root "$WORK" \
-        --api off --eal "$(EAL_CORES=1 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" \
+        --api off --max-transfers-per-client 1000000 --eal "$(EAL_CORES=1 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" \
         >"$WORK/rackbootd.log" 2>&1 &
     server_pid=$!
     wait_ready "$WORK/rackbootd.log" event=start

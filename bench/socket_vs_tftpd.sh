@@ -30,7 +30,9 @@ chmod -R a+rX "$WORK/root"
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-rackbootd_start "$WORK/rackbootd.log" --tftp-root "$WORK/root" --tftp-port 0 --workers 1 --api off || exit 1
+# The load generator's one address stands for many clients: no per-client cap.
+rackbootd_start "$WORK/rackbootd.log" --tftp-root "$WORK/root" --tftp-port 0 --workers 1 --api off \
+    --max-transfers-per-client 1000000 || exit 1
 
 TFTPD_PORT=$(free_port)
 if [ "$(id -u)" = 0 ]; then

@@ -1,11 +1,78 @@
 #include "control/api_server.h"
 
-#include <httplib.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string_view>
 
 namespace rackboot::control {
 
+struct ApiServer::Conn {
+    std::uint32_t ip = 0;
+    int fd = -1;
+    std::chrono::steady_clock::time_point started;
+    bool cut = false;  // shut down at the deadline
+};
+
+namespace {
+
+MHD_Result accept_cb(void* cls, const sockaddr* addr, socklen_t len) {
+    std::uint32_t ip = 0;
+    if (addr != nullptr && addr->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+        ip = ntohl(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr);
+    }
+    return static_cast<ApiServer*>(cls)->on_accept(ip) != 0 ? MHD_YES : MHD_NO;
+}
+
+void notify_cb(void* cls, MHD_Connection* c, void** context, MHD_ConnectionNotificationCode code) {
+    static_cast<ApiServer*>(cls)->on_connection(c, context, code == MHD_CONNECTION_NOTIFY_STARTED);
+}
+
+MHD_Result request_cb(void* cls, MHD_Connection* c, const char* url, const char* method, const char*, const char*,
+                      std::size_t*, void** request_context) {
+    return static_cast<ApiServer*>(cls)->on_request(c, url, method, request_context) != 0 ? MHD_YES : MHD_NO;
+}
+
+// Queues one response; `close` ends the connection after it (a body left unread, a refusal).
+bool respond(MHD_Connection* c, unsigned status, std::string_view body, const char* type, bool close,
+             const char* allow = nullptr) {
+    MHD_Response* r =
+        MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+    if (r == nullptr) return false;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (allow != nullptr) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    bool ok = MHD_queue_response(c, status, r) == MHD_YES;
+    MHD_destroy_response(r);
+    return ok;
+}
+
+bool respond_error(MHD_Connection* c, unsigned status, const char* code, const std::string& message, bool close,
+                   const char* allow = nullptr) {
+    std::string body = std::string("{\"error\":\"") + code + "\",\"message\":\"" + message + "\"}\n";
+    return respond(c, status, body, "application/json", close, allow);
+}
+
+// The body a request announces: its Content-Length, "unbounded" when chunked, 0 when none.
+std::uint64_t announced_body(MHD_Connection* c) {
+    const char* te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te != nullptr) return UINT64_MAX;
+    const char* cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == nullptr) return 0;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(cl, &end, 10);
+    return end == cl ? UINT64_MAX : n;
+}
+
+}  // namespace
+
 ApiServer::ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics)
-    : addr_(addr), port_(port), metrics_(std::move(metrics)), server_(std::make_unique<httplib::Server>()) {
+    : addr_(addr), port_(port), metrics_(std::move(metrics)) {
 }
 
 ApiServer::~ApiServer() {
@@ -13,33 +80,140 @@ ApiServer::~ApiServer() {
 }
 
 bool ApiServer::start(std::string& error) {
-    server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-        res.set_content(metrics_(), "text/plain; version=0.0.4; charset=utf-8");
-    });
-    server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-        if (res.status == 404) {
-            res.set_content("{\"error\":\"not_found\",\"message\":\"no such endpoint\"}\n", "application/json");
-        }
-    });
-    const std::string host = addr_.to_string();
-    if (port_ == 0) {
-        int bound = server_->bind_to_any_port(host);
-        if (bound <= 0) {
-            error = std::string("cannot bind the API to ") + host + ":0";
-            return false;
-        }
-        port_ = static_cast<std::uint16_t>(bound);
-    } else if (!server_->bind_to_port(host, port_)) {
-        error = std::string("cannot bind the API to ") + host + ":" + std::to_string(port_);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = addr_.network();
+    sa.sin_port = htons(port_);
+    // An external event loop (run() below) so that the deadline check shares its thread.
+    daemon_ = MHD_start_daemon(MHD_USE_EPOLL, port_, &accept_cb, this, &request_cb, this, MHD_OPTION_SOCK_ADDR,
+                               reinterpret_cast<const sockaddr*>(&sa), MHD_OPTION_CONNECTION_LIMIT,
+                               static_cast<unsigned>(kMaxConnections), MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutS,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(kMaxHeaderBytes),
+                               MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
+                               MHD_OPTION_END);
+    if (daemon_ == nullptr) {
+        error = "cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_);
         return false;
     }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    if (const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)) port_ = info->port;
+    stop_.store(false);
+    thread_ = std::thread([this] { run(); });
     return true;
 }
 
 void ApiServer::stop() {
-    if (server_) server_->stop();
+    stop_.store(true);
     if (thread_.joinable()) thread_.join();
+    if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
+    daemon_ = nullptr;
+}
+
+void ApiServer::run() {
+    while (!stop_.load()) {
+        MHD_run_wait(daemon_, 250);
+        close_overdue();
+    }
+}
+
+void ApiServer::close_overdue() {
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [conn, fd] : open_) {
+        if (conn->cut || now - conn->started < std::chrono::seconds(kDeadlineS)) continue;
+        // The next run of the loop sees the socket end and closes the connection (and tells
+        // on_connection): the descriptor stays ours until then, so this cannot hit another.
+        shutdown(fd, SHUT_RDWR);
+        conn->cut = true;
+        closed_deadline_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+int ApiServer::on_accept(std::uint32_t ip) {
+    if (active_.load(std::memory_order_relaxed) >= kMaxConnections) {
+        refused_busy_.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    auto it = per_address_.find(ip);
+    if (it != per_address_.end() && it->second >= kMaxPerAddress) {
+        refused_per_address_.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    return 1;
+}
+
+void ApiServer::on_connection(MHD_Connection* c, void** context, bool started) {
+    if (started) {
+        auto* conn = new Conn();
+        conn->started = std::chrono::steady_clock::now();
+        if (const MHD_ConnectionInfo* i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+            const sockaddr* a = i->client_addr;
+            if (a != nullptr && a->sa_family == AF_INET) {
+                conn->ip = ntohl(reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr);
+            }
+        }
+        if (const MHD_ConnectionInfo* i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD)) {
+            conn->fd = i->connect_fd;
+        }
+        *context = conn;
+        ++per_address_[conn->ip];
+        open_[conn] = conn->fd;
+        active_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto* conn = static_cast<Conn*>(*context);
+    if (conn == nullptr) return;
+    open_.erase(conn);
+    auto it = per_address_.find(conn->ip);
+    if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+    active_.fetch_sub(1, std::memory_order_relaxed);
+    delete conn;
+    *context = nullptr;
+}
+
+int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method, void** request_context) {
+    // Every answer is queued on the first call, before any body is read: no route takes one yet.
+    if (*request_context != nullptr) return 1;
+    *request_context = this;
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t body = announced_body(c);
+    std::string_view m(method);
+    std::string_view path(url);
+    if (body > kMaxBody) {
+        too_large_.fetch_add(1, std::memory_order_relaxed);
+        return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                             "request bodies are limited to " + std::to_string(kMaxBody) + " bytes", true)
+                   ? 1
+                   : 0;
+    }
+    if (path == "/metrics") {
+        if (m != "GET" && m != "HEAD") {
+            bad_method_.fetch_add(1, std::memory_order_relaxed);
+            return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "/metrics answers GET and HEAD",
+                                 true, "GET, HEAD")
+                       ? 1
+                       : 0;
+        }
+        std::string text = metrics_() + render_metrics();
+        return respond(c, MHD_HTTP_OK, text, "text/plain; version=0.0.4; charset=utf-8", body != 0) ? 1 : 0;
+    }
+    return respond_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", body != 0) ? 1 : 0;
+}
+
+std::string ApiServer::render_metrics() const {
+    std::ostringstream out;
+    out << "# HELP rackboot_api_connections HTTP connections open.\n# TYPE rackboot_api_connections gauge\n"
+        << "rackboot_api_connections " << active_.load(std::memory_order_relaxed) << '\n'
+        << "# HELP rackboot_api_requests_total HTTP requests received.\n# TYPE rackboot_api_requests_total counter\n"
+        << "rackboot_api_requests_total " << requests_.load(std::memory_order_relaxed) << '\n'
+        << "# HELP rackboot_api_refused_total HTTP connections closed at accept or cut, and requests refused, by "
+           "reason.\n# TYPE rackboot_api_refused_total counter\n"
+        << "rackboot_api_refused_total{reason=\"busy\"} " << refused_busy_.load(std::memory_order_relaxed) << '\n'
+        << "rackboot_api_refused_total{reason=\"per_address\"} " << refused_per_address_.load(std::memory_order_relaxed)
+        << '\n'
+        << "rackboot_api_refused_total{reason=\"deadline\"} " << closed_deadline_.load(std::memory_order_relaxed)
+        << '\n'
+        << "rackboot_api_refused_total{reason=\"too_large\"} " << too_large_.load(std::memory_order_relaxed) << '\n'
+        << "rackboot_api_refused_total{reason=\"method\"} " << bad_method_.load(std::memory_order_relaxed) << '\n';
+    return out.str();
 }
 
 }  // namespace rackboot::control

@@ -1,18 +1,29 @@
-// The HTTP endpoint (cpp-httplib) on its own thread: GET /metrics for now; the REST admin API
-// joins it later. Bound to loopback unless configured otherwise.
+// The HTTP endpoint: GET /metrics for now; the REST admin API joins it later. Bound to loopback
+// unless configured otherwise. GNU libmicrohttpd on one control thread with epoll (DESIGN.md: one
+// control thread, not a worker), so slow or idle clients cost a descriptor each, never a thread
+// that others wait for; and what a client can make it hold is bounded:
+// - connections: kMaxConnections in all, kMaxPerAddress from one address; more are closed at
+//   accept and counted;
+// - time: kIdleTimeoutS without a byte, or kDeadlineS for a whole connection, and it is closed;
+// - memory: request headers within kMaxHeaderBytes; a body is never buffered: a request with one
+//   larger than kMaxBody (or chunked) is answered 413 before it is read, a method a route lacks
+//   405 with Allow, both closing the connection.
+// Its descriptors are its own budget (fd_budget.h reserves them), so the API cannot starve the
+// dataplane.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <memory>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "proto/ipv4.h"
 
-namespace httplib {
-class Server;
-}
+struct MHD_Daemon;
+struct MHD_Connection;
 
 namespace rackboot::control {
 
@@ -20,8 +31,12 @@ class ApiServer {
 public:
     using MetricsSource = std::function<std::string()>;
 
-    // Connections served at once (each has its own thread); more are answered 503 and closed.
     static constexpr std::uint32_t kMaxConnections = 64;
+    static constexpr std::uint32_t kMaxPerAddress = 16;
+    static constexpr std::uint64_t kMaxBody = std::uint64_t{64} * 1024;
+    static constexpr std::uint32_t kMaxHeaderBytes = 32 * 1024;
+    static constexpr unsigned kIdleTimeoutS = 5;
+    static constexpr unsigned kDeadlineS = 10;
 
     ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics);
     ~ApiServer();
@@ -34,12 +49,36 @@ public:
     // The port bound (the configured one, or the kernel's choice when that was 0).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
+    // The endpoint's own counters, in Prometheus text (appended to /metrics).
+    [[nodiscard]] std::string render_metrics() const;
+
+    // libmicrohttpd's callbacks (C linkage targets; not for callers).
+    struct Conn;
+    int on_accept(std::uint32_t ip);
+    void on_connection(MHD_Connection* c, void** context, bool started);
+    int on_request(MHD_Connection* c, const char* url, const char* method, void** request_context);
+
 private:
+    void run();
+    void close_overdue();
+
     proto::Ipv4 addr_;
     std::uint16_t port_;
     MetricsSource metrics_;
-    std::unique_ptr<httplib::Server> server_;
+    MHD_Daemon* daemon_ = nullptr;
     std::thread thread_;
+    std::atomic<bool> stop_{false};
+
+    // Touched by the control thread only (libmicrohttpd runs in it).
+    std::map<std::uint32_t, std::uint32_t> per_address_;
+    std::map<Conn*, int> open_;  // connection -> its socket
+    std::atomic<std::uint64_t> active_{0};
+    std::atomic<std::uint64_t> refused_busy_{0};
+    std::atomic<std::uint64_t> refused_per_address_{0};
+    std::atomic<std::uint64_t> closed_deadline_{0};
+    std::atomic<std::uint64_t> requests_{0};
+    std::atomic<std::uint64_t> too_large_{0};
+    std::atomic<std::uint64_t> bad_method_{0};
 };
 
 }  // namespace rackboot::control

@@ -264,6 +264,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 return bad("must be 1..1000000");
         } else if (flag == "--max-transfers") {
             if (!parse_uint<std::uint32_t>(value, 1, 1'000'000, cfg.max_transfers)) return bad("must be 1..1000000");
+            cfg.max_transfers_set = true;
         } else if (flag == "--cache-mb") {
             if (!parse_uint<std::size_t>(value, 16, 1 << 20, cfg.cache_mb)) return bad("must be 16..1048576");
         } else if (flag == "--mtu") {

@@ -24,6 +24,7 @@ struct DaemonConfig {
     std::uint32_t workers = 0;               // 0: all cores but one
     std::vector<int> cpus;
     std::uint32_t max_transfers = 20000;
+    bool max_transfers_set = false;  // given on the command line (not the default)
     std::uint32_t max_transfers_per_client = 32;
     std::size_t cache_mb = 512;
     std::uint32_t mtu = 1500;

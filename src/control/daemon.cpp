@@ -94,7 +94,9 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
 std::uint32_t worker_count(const DaemonConfig& cfg) {
     std::uint32_t default_workers =
         cfg.dpdk ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
-    return cfg.workers != 0 ? cfg.workers : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size()) : default_workers;
+    return cfg.workers != 0    ? cfg.workers
+           : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
+                               : default_workers;
 }
 
 FdBudget fd_budget(const DaemonConfig& cfg) {
@@ -126,9 +128,12 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
         std::fprintf(stderr, "rackbootd: --state: '%s' is not a directory\n", cfg.state_dir.c_str());
         return 1;
     }
-    if (FdBudget budget = fd_budget(cfg); !budget.ok || budget.lowered) {
+    // A --max-transfers asked for and not coverable is refused; the default is "as many as fit".
+    if (FdBudget budget = fd_budget(cfg); !budget.ok || (budget.lowered && cfg.max_transfers_set)) {
         std::fprintf(stderr, "rackbootd: %s\n", budget.explanation.c_str());
         return 1;
+    } else if (budget.lowered) {
+        std::printf("rackbootd: note: %s\n", budget.explanation.c_str());
     }
     const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server  ? "server"
                        : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
@@ -178,7 +183,8 @@ int run_daemon(const DaemonConfig& cfg) {
     }
     if (budget.lowered) {
         std::fprintf(stderr, "rackbootd: warning: %s\n", budget.explanation.c_str());
-        std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n", budget.max_transfers);
+        std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n",
+                    budget.max_transfers);
     }
 
     dataplane::BackendCommon common;

@@ -24,8 +24,8 @@ FdBudget plan_fd_budget(const FdDemand& d) {
     b.reserved = kBaseReserve + kPerWorkerReserve * workers + std::uint64_t{d.api_connections} * 2 + 1;
     std::uint64_t left = d.nofile > b.reserved ? d.nofile - b.reserved : 0;
     // The cache's open files take at most a quarter of what is left.
-    b.cache_files = static_cast<std::uint32_t>(
-        std::clamp<std::uint64_t>(left / 4 / workers, kMinCacheFiles, kMaxCacheFiles));
+    b.cache_files =
+        static_cast<std::uint32_t>(std::clamp<std::uint64_t>(left / 4 / workers, kMinCacheFiles, kMaxCacheFiles));
     std::uint64_t cache = std::uint64_t{b.cache_files} * workers;
     std::uint64_t for_transfers = left > cache ? (left - cache) / b.per_transfer : 0;
     b.max_transfers = static_cast<std::uint32_t>(std::min<std::uint64_t>(d.max_transfers, for_transfers));
@@ -34,7 +34,7 @@ FdBudget plan_fd_budget(const FdDemand& d) {
         b.explanation = "the descriptor limit (RLIMIT_NOFILE " + std::to_string(d.nofile) + ") covers " +
                         std::to_string(b.max_transfers) + " transfers, not --max-transfers " +
                         std::to_string(d.max_transfers) + " (" + std::to_string(b.per_transfer) +
-                        " descriptors each, " + std::to_string(cache) + " for the block cache's files, " +
+                        " descriptors a transfer, " + std::to_string(cache) + " for the block cache's files, " +
                         std::to_string(b.reserved) +
                         " kept for the rest); raise the limit (LimitNOFILE=, ulimit -n) or lower --max-transfers";
     }

@@ -20,13 +20,13 @@ struct FdDemand {
 };
 
 struct FdBudget {
-    std::uint32_t max_transfers = 0;    // the effective cap
-    std::uint32_t cache_files = 4096;   // open files each worker's block cache may keep
-    std::uint64_t reserved = 0;         // descriptors kept for everything but transfers and the cache
+    std::uint32_t max_transfers = 0;   // the effective cap
+    std::uint32_t cache_files = 4096;  // open files each worker's block cache may keep
+    std::uint64_t reserved = 0;        // descriptors kept for everything but transfers and the cache
     std::uint32_t per_transfer = 2;
-    bool lowered = false;               // max_transfers is below what was asked
-    std::string explanation;            // why, when lowered or too small
-    bool ok = true;                     // false: not even a minimal service fits
+    bool lowered = false;     // max_transfers is below what was asked
+    std::string explanation;  // why, when lowered or too small
+    bool ok = true;           // false: not even a minimal service fits
 };
 
 [[nodiscard]] FdBudget plan_fd_budget(const FdDemand& d);

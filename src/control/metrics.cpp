@@ -87,7 +87,8 @@ std::string render_metrics(const Workers& ws) {
 
 std::string render_lease_store_metrics(const dataplane::LeaseJournal& journal) {
     std::ostringstream out;
-    header(out, "rackboot_lease_store_up", "gauge", "1 while the lease store commits; 0 while it retries a failed batch.");
+    header(out, "rackboot_lease_store_up", "gauge",
+           "1 while the lease store commits; 0 while it retries a failed batch.");
     out << "rackboot_lease_store_up " << (journal.store_up() ? 1 : 0) << '\n';
     header(out, "rackboot_lease_store_failures_total", "counter",
            "Times the lease store could not commit (disk full, I/O error) and went down to retry.");

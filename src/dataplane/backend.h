@@ -26,11 +26,11 @@ namespace rackboot::dataplane {
 
 struct BackendCommon {
     std::uint32_t workers = 1;
-    std::vector<int> cpus;                 // one per worker; empty: chosen with hwloc
-    std::uint32_t max_transfers = 20000;   // across all workers (--max-transfers)
+    std::vector<int> cpus;                        // one per worker; empty: chosen with hwloc
+    std::uint32_t max_transfers = 20000;          // across all workers (--max-transfers)
     std::uint32_t max_transfers_per_client = 32;  // one client address, on its worker
-    std::size_t cache_bytes = 512u << 20;  // across all workers
-    std::uint32_t cache_files = 4096;      // files each worker's cache may keep open
+    std::size_t cache_bytes = 512u << 20;         // across all workers
+    std::uint32_t cache_files = 4096;             // files each worker's cache may keep open
     proto::TftpLimits limits{};
     const BootTrees* trees = nullptr;
     std::optional<DhcpEngineConfig> dhcp;  // served by worker 0

@@ -121,9 +121,9 @@ RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
     X(arp_requests, "rackboot_arp_requests_total", counter, "ARP requests sent for the gateway's MAC (DPDK backend).") \
     X(icmp_replies, "rackboot_icmp_replies_total", counter, "ICMP echo requests answered (DPDK backend).")             \
     X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge, "DHCP leases offered or bound and not expired.")       \
-    X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")                                \
+    X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")                                 \
     X(dhcp_lease_changes, "rackboot_dhcp_lease_changes_total", counter,                                                \
-      "Lease records changed and handed to the lease store to write.")                                                \
+      "Lease records changed and handed to the lease store to write.")                                                 \
     X(dhcp_replies_held, "rackboot_dhcp_replies_held", gauge, "DHCP replies waiting for their lease to be durable.")
 
 template <typename Enum>

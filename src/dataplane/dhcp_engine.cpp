@@ -121,8 +121,8 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
     } else if (res.yiaddr != 0 && cfg_.journal->last_pushed() > cfg_.journal->committed()) {
         seq = cfg_.journal->last_pushed();
     }
-    bool sendable = reply.verdict == proto::DhcpVerdict::replied && reply.length > 0 &&
-                    reply.length <= sizeof(Pending::bytes);
+    bool sendable =
+        reply.verdict == proto::DhcpVerdict::replied && reply.length > 0 && reply.length <= sizeof(Pending::bytes);
     if (!sendable || seq == 0) {
         if (sendable) send(reply, tx_.data(), origin, counters);  // NAK, INFORM, a durable re-OFFER
         finish(req, reply, reply.verdict, res.yiaddr, origin, counters);

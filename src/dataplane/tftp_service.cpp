@@ -233,8 +233,8 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     if (cfg_.global_active != nullptr &&
         cfg_.global_active->fetch_add(1, std::memory_order_relaxed) >= cfg_.global_cap) {
         cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        refuse(from, filename, TftpErrorCode::NotDefined, "transfer limit reached, try again",
-               TftpDrop::transfer_cap, now);
+        refuse(from, filename, TftpErrorCode::NotDefined, "transfer limit reached, try again", TftpDrop::transfer_cap,
+               now);
         return;
     }
     std::uint32_t idx = alloc_slot();

@@ -152,7 +152,8 @@ void LeaseTable::assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::
 bool LeaseTable::takes_token(Entry& e, std::int64_t now) noexcept {
     std::int64_t gained = (now - e.tokens_at) / kDiscoverRefill;
     if (gained > 0 || now < e.tokens_at) {
-        e.tokens = static_cast<std::uint8_t>(std::min<std::int64_t>(kDiscoverBurst, e.tokens + std::max<std::int64_t>(gained, 0)));
+        e.tokens = static_cast<std::uint8_t>(
+            std::min<std::int64_t>(kDiscoverBurst, e.tokens + std::max<std::int64_t>(gained, 0)));
         e.tokens_at = now;
     }
     if (e.tokens == 0) return false;

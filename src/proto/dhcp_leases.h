@@ -43,8 +43,8 @@ struct LeaseConfig {
     std::uint32_t pool_end = 0;   // inclusive
     std::uint32_t server_ip = 0;  // never handed out
     std::uint32_t lease_time = 3600;
-    std::uint32_t offer_hold = 60;         // an unrequested OFFER to a client that is not a Pi
-    std::uint32_t repeat_window = 10;      // a repeated DISCOVER inside it: same OFFER, no write
+    std::uint32_t offer_hold = 60;          // an unrequested OFFER to a client that is not a Pi
+    std::uint32_t repeat_window = 10;       // a repeated DISCOVER inside it: same OFFER, no write
     std::uint32_t pi_reserve_percent = 10;  // of the pool, kept for Pis when it runs low
     std::vector<std::pair<std::uint64_t, std::uint32_t>> mac_reservations;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
@@ -98,7 +98,7 @@ public:
     // Pool addresses a new client could be given (recounted at most once a second when scarce).
     [[nodiscard]] std::uint32_t available() const noexcept { return available_; }
 
-    static constexpr std::uint8_t kDiscoverBurst = 4;  // DISCOVERs answered at once per client...
+    static constexpr std::uint8_t kDiscoverBurst = 4;   // DISCOVERs answered at once per client...
     static constexpr std::int64_t kDiscoverRefill = 1;  // ...then one every this many seconds
 
 private:

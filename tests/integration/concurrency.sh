@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # 200 concurrent curl fetches (two files, both block sizes) all complete correctly: half from
 # one address (clients behind one address must not disturb each other), half from eight others
-# (spread over both workers by the client-address steering).
+# (spread over both workers by the client-address steering). A site with that many clients behind
+# one address (NAT) raises --max-transfers-per-client, as here.
 source "$(dirname "$0")/lib.sh"
 ROOT=$WORK/root
 make_file "$ROOT/start4.elf" 2253088
 make_file "$ROOT/fixup4.dat" 5456
-start_rackbootd --tftp-root "$ROOT" --workers 2
+start_rackbootd --tftp-root "$ROOT" --workers 2 --max-transfers-per-client 128
 mkdir -p "$WORK/out"
 pids=()
 for i in $(seq 1 200); do

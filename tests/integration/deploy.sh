@@ -18,8 +18,17 @@ out=$(cd "$WORK/units" && SYSTEMD_UNIT_PATH="$WORK/units:" systemd-analyze verif
 [ -z "$out" ] || fail "systemd-analyze verify warned: $out"
 pass "systemd-analyze verify accepts rackbootd.service and rackbootd-dpdk.service"
 
-# Example arguments, as systemd would pass them ($RACKBOOTD_ARGS split at spaces, the EAL whole).
+# Example arguments, as systemd would pass them ($RACKBOOTD_ARGS split at spaces, the EAL whole),
+# under the descriptor limit its unit sets (--check-config weighs --max-transfers against it).
+# Raising a hard limit needs CAP_SYS_RESOURCE, which a container may lack: then the check runs
+# under the limit there is, and its one refusal allowed is that limit being below the unit's
+# (the check of descriptors comes last, so everything else has passed by then).
 for f in rackbootd.default rackbootd-dpdk.default; do
+    unit=$DEPLOY/${f%.default}.service
+    nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
+    [ -n "$nofile" ] || fail "$unit sets no LimitNOFILE"
+    limit=(prlimit --nofile="$nofile:$nofile")
+    "${limit[@]}" true 2>/dev/null || limit=()
     out=$(
         unset RACKBOOTD_ARGS RACKBOOTD_EAL
         # shellcheck disable=SC1090
@@ -28,15 +37,23 @@ for f in rackbootd.default rackbootd-dpdk.default; do
         args=${args//\/var\/lib\/rackboot/$WORK/state}
         # shellcheck disable=SC2086
         if [ -n "${RACKBOOTD_EAL:-}" ]; then
-            "$RACKBOOTD" $args --eal "$RACKBOOTD_EAL" --check-config 2>&1
+            "${limit[@]}" "$RACKBOOTD" $args --eal "$RACKBOOTD_EAL" --check-config 2>&1
         else
-            "$RACKBOOTD" $args --check-config 2>&1
+            "${limit[@]}" "$RACKBOOTD" $args --check-config 2>&1
         fi
-    ) || fail "$f: rackbootd --check-config refused it: $out"
+    ) || {
+        have=$(ulimit -Hn)
+        [ ${#limit[@]} -eq 0 ] && [ "$have" -lt "$nofile" ] \
+            && grep -q "^rackbootd: the descriptor limit (RLIMIT_NOFILE $have) covers" <<<"$out" \
+            || fail "$f: rackbootd --check-config refused it: $out"
+        pass "$f: accepted but for the descriptor limit, $have here against the unit's $nofile (no CAP_SYS_RESOURCE to raise it)"
+        continue
+    }
     grep -q "^rackbootd: configuration ok" <<<"$out" || fail "$f: $out"
     pass "$f: $out"
 done
-grep -q "backend=dpdk" <<<"$out" || fail "the DPDK example is not a DPDK configuration"
+grep -Eq "backend=dpdk|RLIMIT_NOFILE [0-9]+\) covers [0-9]+ transfers, not --max-transfers [0-9]+ \(1 descriptors a transfer" <<<"$out" \
+    || fail "the DPDK example is not a DPDK configuration: $out"
 
 # The sysctl drop-in names settings this kernel has.
 while read -r key _ value; do

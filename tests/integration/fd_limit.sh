@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The descriptor limit and --max-transfers (issue 9.4): under RLIMIT_NOFILE 600, --max-transfers
 # 20000 cannot be met (each socket-backend transfer holds a socket and, while its file opens, a
-# second descriptor). --check-config refuses the configuration; a start lowers the cap with a
+# second descriptor). --check-config refuses the configuration (when --max-transfers is given;
+# the default is "as many as fit", and it says so); a start lowers the cap with a
 # warning (to 150 here: 600 less 201 kept for the daemon and the API, less 99 for the cache's
 # files, over 2), so 700 clients get 150 transfers and 550 "transfer limit reached" refusals, and
 # none fails as "cannot open file" (EMFILE counted as read_error before).
@@ -11,13 +12,16 @@ ROOT=$WORK/root
 make_file "$ROOT/kernel8.img" 100000
 ulimit -n 4096
 
-out=$(prlimit --nofile=600:600 "$RACKBOOTD" --check-config --tftp-root "$ROOT" --workers 1 2>&1) \
+out=$(prlimit --nofile=600:600 "$RACKBOOTD" --check-config --tftp-root "$ROOT" --workers 1 --max-transfers 20000 2>&1) \
     && fail "--check-config accepted --max-transfers 20000 under a 600-descriptor limit: $out"
 grep -q "RLIMIT_NOFILE 600) covers 150 transfers, not --max-transfers 20000" <<<"$out" \
     || fail "--check-config did not say why: $out"
 pass "--check-config refuses: $out"
 prlimit --nofile=600:600 "$RACKBOOTD" --check-config --tftp-root "$ROOT" --workers 1 --max-transfers 150 >/dev/null \
     || fail "--check-config refused --max-transfers 150, which fits"
+out=$(prlimit --nofile=600:600 "$RACKBOOTD" --check-config --tftp-root "$ROOT" --workers 1 2>&1) \
+    || fail "--check-config refused the default cap, which means as many as fit: $out"
+grep -q "^rackbootd: note: .* covers 150 transfers" <<<"$out" || fail "--check-config did not note the lowered default: $out"
 
 RB_WRAP="prlimit --nofile=600:600" start_rackbootd --tftp-root "$ROOT" --workers 1
 grep -q "max_transfers=150 " "$WORK/rackbootd.log" || fail "the cap was not lowered: $(grep event=start "$WORK/rackbootd.log")"

@@ -258,10 +258,10 @@ TEST(DhcpServer, FloodLeavesTheLastTenthOfThePoolToPis) {
     EXPECT_EQ(offered, 90);
     EXPECT_EQ(reserved, 10'000 - 90);
     // A Pi 3 (its OUI, option 60) and a Pi 4 (option 97) still get addresses at once.
-    auto pi3 = f.send(test::make_request({0xb8, 0x27, 0xeb, 0x12, 0x34, 0x56}, 7,
-                                         {{53, {1}}, {60, {'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', ':', 'A', 'r',
-                                                           'c', 'h', ':', '0', '0', '0', '0', '0', ':', 'U', 'N',
-                                                           'D', 'I', ':', '0', '0', '2', '0', '0', '1'}}}));
+    auto pi3 = f.send(test::make_request(
+        {0xb8, 0x27, 0xeb, 0x12, 0x34, 0x56}, 7,
+        {{53, {1}}, {60, {'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', ':', 'A', 'r', 'c', 'h', ':', '0',
+                          '0', '0', '0', '0', ':', 'U', 'N', 'D', 'I', ':', '0', '0', '2', '0', '0', '1'}}}));
     EXPECT_EQ(pi3.reply.verdict, DhcpVerdict::replied);
     EXPECT_EQ(f.send(test::pi4_discover()).reply.verdict, DhcpVerdict::replied);
     EXPECT_EQ(f.server.leases().in_use(f.now), 92u);
@@ -288,7 +288,7 @@ TEST(DhcpServer, RepeatedDiscoversReuseTheOfferAndAreRateLimited) {
         }
         limited += r.reply.verdict == DhcpVerdict::rate_limited ? 1 : 0;
     }
-    EXPECT_EQ(changes, 1);  // one record to write, not 5,000
+    EXPECT_EQ(changes, 1);                                   // one record to write, not 5,000
     EXPECT_EQ(replied, 1 + LeaseTable::kDiscoverBurst + 1);  // the first, the burst, one more a second on
     EXPECT_EQ(limited, 5000 - replied);
     EXPECT_EQ(addresses.size(), 1u);

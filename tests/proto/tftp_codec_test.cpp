@@ -95,10 +95,12 @@ TEST(TftpCodec, TrailingNulsArePadding) {
         EXPECT_EQ(pkt.filename, "kernel8.img");
         EXPECT_EQ(pkt.options.count, 0u);
     }
-    std::string with_option = std::string("\x00\x01"
-                                          "a\x00octet\x00tsize\x00"
-                                          "0\x00",
-                                          18) + std::string(3, '\0');
+    std::string with_option = std::string(
+                                  "\x00\x01"
+                                  "a\x00octet\x00tsize\x00"
+                                  "0\x00",
+                                  18) +
+                              std::string(3, '\0');
     ASSERT_EQ(parse(with_option, pkt), TftpParseError::none);
     EXPECT_EQ(pkt.options.count, 1u);
 }

@@ -1,9 +1,9 @@
 // The TFTP table: every Pi sequence of PI-BOOT.md, as the Pi sends it and as the server must
 // answer, plus the protocol's refusals. Ports: each Pi socket is a client port; `kListen` is the
 // server's port 69 and 0, 1, ... the TIDs it opens, in order.
-#include "support/tftp_table.h"
-
 #include <string>
+
+#include "support/tftp_table.h"
 
 namespace rackboot::test {
 
@@ -71,8 +71,8 @@ std::vector<TftpCase> build() {
         c.in.push_back({100, 2101, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({2101, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         lock_step(c, 2101, 1, "start4.elf", 1024, 0, 101);
-        c.counters = {{"quirk.probe_abort", 1},     {"quirk.probe_restart", 1},   {"result.complete", 1},
-                      {"result.unacknowledged", 1}, {"result.aborted", 0},        {"result.timeout", 0},
+        c.counters = {{"quirk.probe_abort", 1},     {"quirk.probe_restart", 1}, {"result.complete", 1},
+                      {"result.unacknowledged", 1}, {"result.aborted", 0},      {"result.timeout", 0},
                       {"retransmits", 0},           {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
@@ -89,12 +89,8 @@ std::vector<TftpCase> build() {
         for (std::int32_t at : {0, 1000, 3000, 7000, 11000, 15000}) {
             c.out.push_back({2200, 0, oack({{"blksize", "1024"}, {"tsize", "2500"}}), at});
         }
-        c.counters = {{"quirk.probe_abort", 1},
-                      {"result.unacknowledged", 1},
-                      {"result.aborted", 0},
-                      {"result.timeout", 0},
-                      {"retransmits", 5},
-                      {"active_transfers", 0}};
+        c.counters = {{"quirk.probe_abort", 1}, {"result.unacknowledged", 1}, {"result.aborted", 0},
+                      {"result.timeout", 0},    {"retransmits", 5},           {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     {
@@ -292,11 +288,8 @@ std::vector<TftpCase> build() {
         // the one before as an RRQ race would, and past --max-transfers-per-client (32 in the
         // table) the rest are refused. The last transfer completes; the superseded ones end when
         // their timers find no progress.
-        TftpCase c{"One file spelled many ways from one address: one key, and at most 32 transfers at once",
-                   {},
-                   2500,
-                   {},
-                   {}};
+        TftpCase c{
+            "One file spelled many ways from one address: one key, and at most 32 transfers at once", {}, 2500, {}, {}};
         std::string spelling = "config.txt";
         for (int i = 0; i < 40; ++i) {
             auto port = static_cast<std::uint16_t>(9300 + i);
@@ -309,8 +302,8 @@ std::vector<TftpCase> build() {
             }
         }
         c.in.push_back({50, 9331, 31, ack(1)});
-        c.counters = {{"drop.client_cap", 8}, {"result.complete", 1}, {"result.error", 8},
-                      {"result.unacknowledged", 31}, {"quirk.rrq_race", 0}, {"quirk.probe_abort", 0},
+        c.counters = {{"drop.client_cap", 8},        {"result.complete", 1}, {"result.error", 8},
+                      {"result.unacknowledged", 31}, {"quirk.rrq_race", 0},  {"quirk.probe_abort", 0},
                       {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
