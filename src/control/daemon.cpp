@@ -122,10 +122,10 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
-    // The lease store makes its directory (one level) at start; what is there must be one.
-    struct stat st {};
-    if (cfg.dhcp_mode == proto::DhcpMode::Server && stat(cfg.state_dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
-        std::fprintf(stderr, "rackbootd: --state: '%s' is not a directory\n", cfg.state_dir.c_str());
+    // The lease store makes its directory (one level) at start; what is there must be one, and the
+    // daemon's user must be able to write there.
+    if (cfg.dhcp_mode == proto::DhcpMode::Server && !LeaseStore::check_access(cfg.state_dir, error)) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
     // A --max-transfers asked for and not coverable is refused; the default is "as many as fit".

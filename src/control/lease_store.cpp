@@ -1,6 +1,8 @@
 #include "control/lease_store.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -26,7 +28,38 @@ bool exec(sqlite3* db, const char* sql, std::string& error) {
 
 }  // namespace
 
+bool LeaseStore::check_access(const std::string& dir, std::string& error) {
+    auto refuse = [&](const std::string& what, int why) {
+        error = "--state: the daemon's user (uid " + std::to_string(geteuid()) + ") cannot " + what + ": " +
+                std::strerror(why);
+        return false;
+    };
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) return refuse("reach '" + dir + "'", errno);
+        std::size_t slash = dir.find_last_of('/');
+        std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+        if (faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+            return refuse("create '" + dir + "' in '" + parent + "'", errno);
+        }
+        return true;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        error = "--state: '" + dir + "' is not a directory";
+        return false;
+    }
+    if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return refuse("write in '" + dir + "'", errno);
+    for (const char* f : {"/leases.sqlite", "/leases.sqlite-wal", "/leases.sqlite-shm"}) {
+        std::string path = dir + f;
+        if (faccessat(AT_FDCWD, path.c_str(), R_OK | W_OK, AT_EACCESS) != 0 && errno != ENOENT) {
+            return refuse("read and write '" + path + "'", errno);
+        }
+    }
+    return true;
+}
+
 std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durable, std::string& error) {
+    if (!check_access(dir, error)) return nullptr;
     if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
         error = "--state: cannot create '" + dir + "': " + std::strerror(errno);
         return nullptr;

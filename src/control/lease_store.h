@@ -26,6 +26,9 @@ namespace rackboot::control {
 
 class LeaseStore {
 public:
+    // Whether the daemon's user could open the store in DIR: DIR (or, when missing, its parent,
+    // where it would be made) writable and enterable, the database files there read-write.
+    [[nodiscard]] static bool check_access(const std::string& dir, std::string& error);
     // Opens (creating if needed) DIR/leases.sqlite. `durable`: fsync every commit.
     static std::unique_ptr<LeaseStore> open(const std::string& dir, bool durable, std::string& error);
     ~LeaseStore();

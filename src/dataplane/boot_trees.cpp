@@ -1,9 +1,11 @@
 #include "dataplane/boot_trees.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace rackboot::dataplane {
@@ -12,7 +14,23 @@ namespace {
 
 int open_dir(const std::string& path, std::string& error) {
     int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) error = "cannot open boot tree '" + path + "': " + std::strerror(errno);
+    if (fd < 0) {
+        error = "cannot open boot tree '" + path + "': " + std::strerror(errno);
+        return -1;
+    }
+    // O_PATH opens what the daemon's user may not enter: check now, not on every RRQ later.
+    if (faccessat(fd, ".", X_OK, AT_EACCESS) != 0) {
+        int why = errno;
+        struct stat st {};
+        fstat(fd, &st);
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        error = "boot tree '" + path + "': the daemon's user (uid " + std::to_string(geteuid()) +
+                ") may not enter it (mode " + mode + ", owner uid " + std::to_string(st.st_uid) +
+                "): " + std::strerror(why);
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 

@@ -28,6 +28,7 @@ namespace rackboot::dataplane {
     X(unsupported_mode, warning, "mail mode")                                                            \
     X(path_refused, warning, "a path no boot file can have (rackboot_tftp_path_refused_total says why)") \
     X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                        \
+    X(permission_denied, error, "the daemon's user may not read the file or a directory above it")       \
     X(not_found, info, "no such file in the boot tree")                                                  \
     X(not_regular_file, warning, "a directory or device")                                                \
     X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                            \

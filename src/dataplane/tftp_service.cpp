@@ -303,9 +303,12 @@ void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
             case ENOTDIR: fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::not_found, now); return;
             case EXDEV:
             case ELOOP:
+                fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_escape, now);
+                return;
             case EACCES:
             case EPERM:
-                fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_escape, now);
+                // A permissions mistake on the server, not an attack: counted apart.
+                fail(idx, TftpErrorCode::AccessViolation, "access violation", TftpDrop::permission_denied, now);
                 return;
             case EMFILE:
             case ENFILE:
