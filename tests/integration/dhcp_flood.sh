@@ -5,12 +5,7 @@
 # times in 2 s gets a few OFFERs and one lease write. RB_BACKEND=dpdk runs it on the DPDK backend.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-netns_setup
-DATA=$(cd "$(dirname "$0")/../data" && pwd)
-HERE=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$WORK/root"
-echo "x" > "$WORK/root/start.elf"
-backend_args
+dhcp_test_setup
 RB_NETNS=$NS_SRV
 start_rackbootd --tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server --subnet "$NET.0.0/16" \
     --pool "$NET.1.10-$NET.1.250" --lease-time 3600 --offer-hold 8 --state "$WORK/state"

@@ -3,13 +3,9 @@
 # RB_BACKEND=dpdk runs the same test against the DPDK backend.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-netns_setup
-mkdir -p "$WORK/root"
-echo "x" > "$WORK/root/start.elf"
-backend_args
+dhcp_test_setup
 RB_NETNS=$NS_SRV start_rackbootd --tftp-root "$WORK/root" --dhcp proxy "${BACKEND_ARGS[@]}"
 RB_NETNS=$NS_SRV
-DATA=$(cd "$(dirname "$0")/../data" && pwd)
 ip netns exec "$NS_CLI" /usr/bin/python3 "$(dirname "$0")/dhcp_proxy.py" "$IF_CLI" "$SRV_IP" \
     "$DATA/pi3b-discover.hex" "$WORK/offers.pcap"
 

@@ -4,12 +4,7 @@
 # RB_BACKEND=dpdk runs the same test against the DPDK backend.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-netns_setup
-DATA=$(cd "$(dirname "$0")/../data" && pwd)
-HERE=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$WORK/root"
-echo "x" > "$WORK/root/start.elf"
-backend_args
+dhcp_test_setup
 ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server
       --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.8.255" --router "$SRV_IP" --dns "$SRV_IP"
       --lease-time 600 --state "$WORK/state" --reserve "02:00:00:00:00:99=$NET.0.99")

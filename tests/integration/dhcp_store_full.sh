@@ -7,14 +7,10 @@
 # of the run is captured and checked. RB_BACKEND=dpdk runs it against the DPDK backend.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
-netns_setup
-DATA=$(cd "$(dirname "$0")/../data" && pwd)
-HERE=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$WORK/root" "$WORK/state"
-echo "x" > "$WORK/root/start.elf"
+dhcp_test_setup
+mkdir -p "$WORK/state"
 mount -t tmpfs -o size=2m rackboot-state "$WORK/state"
 test_cleanup() { umount -l "$WORK/state" 2>/dev/null || true; }
-backend_args
 ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server
       --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.255.254" --lease-time 600 --state "$WORK/state")
 RB_NETNS=$NS_SRV
@@ -33,6 +29,7 @@ pass "50 Pis offered addresses with room on the disk"
 
 # Fill the disk. The store's next commit fails; it keeps the batch and goes down.
 dd if=/dev/zero of="$WORK/state/fill" bs=64k > /dev/null 2>&1 || true
+replied0=$(result replied)
 abuse pis 100 300 4 "$WORK/b.json" || fail "the 300 Pis during the outage"
 b_offers=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$WORK/b.json")
 wait_log 'event=lease_store state=down' || fail "the store did not say it went down"
@@ -41,6 +38,8 @@ expect_metric rackboot_lease_store_up 0
 unavailable=$(result store_unavailable)
 [ "${unavailable:-0}" -gt 0 ] || fail "no DISCOVER counted as store_unavailable"
 [ "$b_offers" -le 10 ] || fail "$b_offers OFFERs went out while the disk was full"
+replied=$(( $(result replied) - replied0 ))
+[ "$replied" = "$b_offers" ] || fail "replied moved by $replied while $b_offers OFFERs went out"
 pass "disk full: $b_offers OFFERs (only for leases made durable), $unavailable DISCOVERs refused as store_unavailable"
 
 # Free the disk: the server answers again by itself, within seconds.

@@ -51,3 +51,14 @@ backend_args() {
         BACKEND_ARGS=(--listen "$SRV_IP" --dhcp-interface "$IF_SRV")
     fi
 }
+
+# dhcp_test_setup: what every DHCP test starts with: the namespaces, a one-file boot tree in
+# $WORK/root, BACKEND_ARGS, DATA (tests/data) and HERE (this directory).
+dhcp_test_setup() {
+    netns_setup
+    DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
+    HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    mkdir -p "$WORK/root"
+    echo "x" > "$WORK/root/start.elf"
+    backend_args
+}
