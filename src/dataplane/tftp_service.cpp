@@ -35,7 +35,7 @@ ResultLabel label_of(TftpResult r) noexcept {
 
 void copy_name(char* dst, std::size_t cap, std::string_view src) noexcept {
     std::size_t n = std::min(src.size(), cap - 1);
-    std::memcpy(dst, src.data(), n);
+    if (n > 0) std::memcpy(dst, src.data(), n);  // an empty view may have no data at all
     dst[n] = '\0';
 }
 
