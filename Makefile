@@ -60,6 +60,11 @@ fuzz:
 	    "$$(grep -oE 'cov: [0-9]+' build-fuzz/$$t.log | tail -1) edges, $$(ls build-fuzz/corpus/$$t | wc -l) inputs in the corpus"; \
 	done
 
+# The README's quick start on a Debian 12 root that never had the project (needs root): see
+# tools/fresh-check.
+fresh-check:
+	tools/fresh-check
+
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
