@@ -1,0 +1,156 @@
+#include "control/store/inventory.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace rackboot::control {
+
+namespace {
+
+bool is_hex(std::string_view s) {
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+    }
+    return !s.empty();
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+// Names and label keys: 1..63 of [A-Za-z0-9._-], starting with a letter or digit (DNS-label-like,
+// so they can go in URLs, filters and logs unquoted).
+bool safe_name(std::string_view s, std::size_t max = 63) {
+    if (s.empty() || s.size() > max) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+    }
+    return true;
+}
+
+// Label values: printable ASCII without quotes, backslashes or '=' (filters use key=value).
+bool safe_value(std::string_view s) {
+    if (s.size() > 253) return false;
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u > 0x7e || c == '"' || c == '\\' || c == '=' || c == ',') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool normalize_serial(std::string_view text, std::uint32_t& serial, std::string& full) {
+    if ((text.size() != 8 && text.size() != 16) || !is_hex(text)) return false;
+    full = lower(text);
+    serial = static_cast<std::uint32_t>(std::strtoul(full.substr(full.size() - 8).c_str(), nullptr, 16));
+    return true;
+}
+
+std::string serial_text(std::uint32_t serial) {
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08x", serial);
+    return buf;
+}
+
+std::string mac_text(const Mac& mac) {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    return buf;
+}
+
+Outcome validate_board(const Board& b) {
+    if (!b.name.empty() && !safe_name(b.name)) {
+        return Outcome::fail(ApiError::invalid_field, "a name is 1-63 of letters, digits, '.', '_', '-'", "name");
+    }
+    if (b.labels.size() > 32) return Outcome::fail(ApiError::invalid_field, "at most 32 labels", "labels");
+    for (const auto& [k, v] : b.labels) {
+        if (!safe_name(k) || !safe_value(v)) {
+            return Outcome::fail(ApiError::invalid_field,
+                                 "label keys are names; values printable, without quotes, '=' or ','", "labels");
+        }
+    }
+    if (b.macs.size() > 8) return Outcome::fail(ApiError::invalid_field, "at most 8 MAC addresses", "macs");
+    for (const Mac& m : b.macs) {
+        if ((m[0] & 1) != 0 || m == Mac{}) {
+            return Outcome::fail(ApiError::invalid_field, "a board's MAC is a unicast, non-zero address", "macs");
+        }
+    }
+    if (!b.image.empty() && !safe_name(b.image)) {
+        return Outcome::fail(ApiError::invalid_field, "not an image name", "image");
+    }
+    if (b.model.size() > 32 || !safe_value(b.model)) {
+        return Outcome::fail(ApiError::invalid_field, "a model is short printable text", "model");
+    }
+    if (b.state != "configured" && b.state != "discovered") {
+        return Outcome::fail(ApiError::invalid_field, "state is configured or discovered", "state");
+    }
+    return {};
+}
+
+Outcome validate_image(Image& image, const std::string& images_root) {
+    if (!safe_name(image.name)) {
+        return Outcome::fail(ApiError::invalid_field, "an image name is 1-63 of letters, digits, '.', '_', '-'",
+                             "name");
+    }
+    if (image.kind != "dir") {
+        return Outcome::fail(ApiError::invalid_field, "kind must be \"dir\" (disk images are not supported yet)",
+                             "kind");
+    }
+    if (images_root.empty()) {
+        return Outcome::fail(ApiError::invalid_field, "no --images-root is configured: images cannot be added",
+                             "path");
+    }
+    char root[PATH_MAX];
+    char real[PATH_MAX];
+    if (realpath(images_root.c_str(), root) == nullptr) {
+        return Outcome::fail(ApiError::internal, "--images-root '" + images_root + "': " + std::strerror(errno));
+    }
+    if (image.path.empty() || image.path.front() != '/') {
+        return Outcome::fail(ApiError::invalid_field, "path must be absolute", "path");
+    }
+    if (realpath(image.path.c_str(), real) == nullptr) {
+        return Outcome::fail(ApiError::invalid_field, "path '" + image.path + "': " + std::strerror(errno), "path");
+    }
+    std::string r = root;
+    std::string p = real;
+    if (p.size() <= r.size() || p.compare(0, r.size(), r) != 0 || (r != "/" && p[r.size()] != '/')) {
+        return Outcome::fail(ApiError::invalid_field,
+                             "path '" + image.path + "' does not lie beneath --images-root '" + r + "'", "path");
+    }
+    struct stat st {};
+    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return Outcome::fail(ApiError::invalid_field, "path '" + image.path + "' is not a directory", "path");
+    }
+    if (access(real, R_OK | X_OK) != 0) {
+        return Outcome::fail(ApiError::invalid_field,
+                             "path '" + image.path + "' is not readable by the daemon: " + std::strerror(errno),
+                             "path");
+    }
+    bool boot_file = false;
+    for (const char* f : {"start4.elf", "start.elf", "bootcode.bin", "config.txt", "kernel8.img", "kernel_2712.img"}) {
+        boot_file = boot_file || access((p + "/" + f).c_str(), R_OK) == 0;
+    }
+    if (!boot_file) {
+        return Outcome::fail(ApiError::invalid_field,
+                             "path '" + image.path +
+                                 "' holds no boot file (start4.elf, start.elf, bootcode.bin, config.txt, kernel8.img)",
+                             "path");
+    }
+    image.path = p;
+    return {};
+}
+
+}  // namespace rackboot::control

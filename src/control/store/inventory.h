@@ -1,0 +1,60 @@
+// Boards and images, the live state the control plane manages (DESIGN.md, "Control plane"), and
+// the rules a value must meet before it is stored: a board's key is the serial as the firmware
+// puts it in TFTP paths (8 lowercase hex digits; a 16-digit Pi 5 serial or 10000000xxxxxxxx is
+// taken by its low 32 bits, the full form kept); an image is a directory beneath --images-root
+// that holds a boot file.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/store/api_error.h"
+#include "proto/ipv4.h"
+
+namespace rackboot::control {
+
+using Mac = std::array<std::uint8_t, 6>;
+
+struct Image {
+    std::string name;
+    std::string kind = "dir";  // disk images come later
+    std::string path;          // absolute, beneath --images-root
+    std::uint64_t generation = 0;
+};
+
+struct Board {
+    std::uint32_t serial = 0;  // the key: the low 32 bits, as in TFTP paths
+    std::string serial_full;   // as given (8 or 16 hex digits, lowercase)
+    std::string name;
+    std::map<std::string, std::string> labels;
+    std::vector<Mac> macs;
+    std::string model;  // learnt or set: "pi3", "pi4", "pi5" or free text
+    std::string image;  // an image's name; empty: the default tree
+    std::optional<proto::Ipv4> ip;
+    bool netboot = true;
+    std::string state = "configured";  // or "discovered" (learnt from DHCP)
+    std::int64_t first_seen = 0;       // unix seconds; 0: never
+    std::int64_t last_seen = 0;
+    std::string last_boot;
+    std::uint64_t generation = 0;
+};
+
+// "8f3a21c0", "8F3A21C0", "100000008f3a21c0" or a Pi 5's 16 digits -> 0x8f3a21c0 and the full
+// form in lowercase.
+[[nodiscard]] bool normalize_serial(std::string_view text, std::uint32_t& serial, std::string& full);
+[[nodiscard]] std::string serial_text(std::uint32_t serial);
+[[nodiscard]] std::string mac_text(const Mac& mac);
+
+// The checks a board must pass whatever the store holds (names, labels, MACs are well-formed).
+[[nodiscard]] Outcome validate_board(const Board& b);
+// An image: a safe name, kind "dir", a path that resolves (symlinks followed) to a directory
+// beneath `images_root` and holds a boot file (start4.elf, start.elf, bootcode.bin, config.txt
+// or kernel8.img). Sets `path` to the resolved form.
+[[nodiscard]] Outcome validate_image(Image& image, const std::string& images_root);
+
+}  // namespace rackboot::control

@@ -1,0 +1,54 @@
+// Where boards and images live: a small interface, so that a shared PostgreSQL can later back
+// several appliances with one inventory, and its SQLite implementation (WAL, synchronous=FULL:
+// a write this returns ok for survives kill -9). Every write checks the rules of inventory.h and
+// the cross-row ones (a board's image exists, a MAC or address belongs to one board, an image in
+// use is not deleted) in one transaction, and bumps the row's generation (its ETag). Control
+// thread only; workers never see the store, only snapshots built from it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/store/inventory.h"
+
+namespace rackboot::control {
+
+struct BoardFilter {
+    std::string label_key;  // with label_value: boards carrying that label
+    std::string label_value;
+    std::string image;  // boards using that image
+    std::string state;  // configured or discovered
+};
+
+class InventoryStore {
+public:
+    virtual ~InventoryStore() = default;
+
+    [[nodiscard]] virtual Outcome create_image(Image& image) = 0;  // generation becomes 1
+    [[nodiscard]] virtual Outcome get_image(const std::string& name, Image& out) = 0;
+    [[nodiscard]] virtual Outcome list_images(std::vector<Image>& out) = 0;
+    // Refused (conflict) while a board uses it.
+    [[nodiscard]] virtual Outcome delete_image(const std::string& name, std::optional<std::uint64_t> if_match) = 0;
+    [[nodiscard]] virtual Outcome boards_using(const std::string& image, std::size_t& count) = 0;
+
+    [[nodiscard]] virtual Outcome create_board(Board& board) = 0;  // conflict when the serial exists
+    // Replaces every field but the key; `if_match`: the generation the caller saw.
+    [[nodiscard]] virtual Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match) = 0;
+    [[nodiscard]] virtual Outcome get_board(std::uint32_t serial, Board& out) = 0;
+    [[nodiscard]] virtual Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) = 0;
+    // Boards in serial order after `after`, at most `limit`.
+    [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<std::uint32_t> after,
+                                              std::size_t limit, std::vector<Board>& out) = 0;
+};
+
+// Opens (creating, and migrating to the current schema) the inventory at `path`.
+[[nodiscard]] std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error);
+
+// The schema version open_sqlite_inventory migrates to.
+inline constexpr int kInventorySchemaVersion = 1;
+
+}  // namespace rackboot::control

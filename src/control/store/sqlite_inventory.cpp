@@ -1,0 +1,418 @@
+// The SQLite inventory. Labels and MACs are kept as text in the board's row (their values cannot
+// hold the separators, inventory.cpp), and MACs again in board_macs, whose primary key makes a MAC
+// belong to one board. The schema version is PRAGMA user_version; each migration runs in the
+// transaction that sets it.
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+
+#include "control/store/inventory_store.h"
+
+namespace rackboot::control {
+
+namespace {
+
+// Migration N (1-based) brings user_version N-1 to N.
+constexpr const char* kMigrations[] = {
+    "CREATE TABLE images (name TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,"
+    " generation INTEGER NOT NULL);"
+    "CREATE TABLE boards (serial INTEGER PRIMARY KEY, serial_full TEXT NOT NULL, name TEXT NOT NULL,"
+    " labels TEXT NOT NULL, macs TEXT NOT NULL, model TEXT NOT NULL, image TEXT NOT NULL, ip INTEGER,"
+    " netboot INTEGER NOT NULL, state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " last_boot TEXT NOT NULL, generation INTEGER NOT NULL);"
+    "CREATE INDEX boards_image ON boards(image);"
+    "CREATE UNIQUE INDEX boards_ip ON boards(ip) WHERE ip IS NOT NULL;"
+    "CREATE TABLE board_macs (mac TEXT PRIMARY KEY, serial INTEGER NOT NULL);",
+};
+static_assert(std::size(kMigrations) == kInventorySchemaVersion);
+
+std::string join_labels(const std::map<std::string, std::string>& labels) {
+    std::string out;
+    for (const auto& [k, v] : labels) out += k + "=" + v + "\n";
+    return out;
+}
+
+std::map<std::string, std::string> split_labels(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t nl = text.find('\n', start);
+        if (nl == std::string::npos) nl = text.size();
+        std::string line = text.substr(start, nl - start);
+        std::size_t eq = line.find('=');
+        if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+        start = nl + 1;
+    }
+    return out;
+}
+
+std::string join_macs(const std::vector<Mac>& macs) {
+    std::string out;
+    for (const Mac& m : macs) out += (out.empty() ? "" : ",") + mac_text(m);
+    return out;
+}
+
+std::vector<Mac> split_macs(const std::string& text) {
+    std::vector<Mac> out;
+    for (std::size_t i = 0; i + 17 <= text.size(); i += 18) {
+        Mac m{};
+        unsigned v[6];
+        if (std::sscanf(text.c_str() + i, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6) {
+            for (int k = 0; k < 6; ++k) m[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(v[k]);
+            out.push_back(m);
+        }
+    }
+    return out;
+}
+
+// A prepared statement for one call; finalized on scope exit.
+class Stmt {
+public:
+    Stmt(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+    }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    [[nodiscard]] bool ok() const { return s_ != nullptr; }
+    Stmt& text(int i, const std::string& v) {
+        sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& i64(int i, std::int64_t v) {
+        sqlite3_bind_int64(s_, i, v);
+        return *this;
+    }
+    Stmt& null(int i) {
+        sqlite3_bind_null(s_, i);
+        return *this;
+    }
+    int step() { return sqlite3_step(s_); }
+    [[nodiscard]] std::string col_text(int i) const {
+        const unsigned char* t = sqlite3_column_text(s_, i);
+        return t != nullptr ? reinterpret_cast<const char*>(t) : "";
+    }
+    [[nodiscard]] std::int64_t col_i64(int i) const { return sqlite3_column_int64(s_, i); }
+    [[nodiscard]] bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+    [[nodiscard]] const char* error() const { return sqlite3_errmsg(db_); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* s_ = nullptr;
+};
+
+constexpr const char* kBoardColumns =
+    "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
+    "generation";
+
+Board read_board(const Stmt& q) {
+    Board b;
+    b.serial = static_cast<std::uint32_t>(q.col_i64(0));
+    b.serial_full = q.col_text(1);
+    b.name = q.col_text(2);
+    b.labels = split_labels(q.col_text(3));
+    b.macs = split_macs(q.col_text(4));
+    b.model = q.col_text(5);
+    b.image = q.col_text(6);
+    if (!q.col_null(7)) b.ip = proto::Ipv4(static_cast<std::uint32_t>(q.col_i64(7)));
+    b.netboot = q.col_i64(8) != 0;
+    b.state = q.col_text(9);
+    b.first_seen = q.col_i64(10);
+    b.last_seen = q.col_i64(11);
+    b.last_boot = q.col_text(12);
+    b.generation = static_cast<std::uint64_t>(q.col_i64(13));
+    return b;
+}
+
+class SqliteInventory final : public InventoryStore {
+public:
+    ~SqliteInventory() override {
+        if (db_ != nullptr) sqlite3_close(db_);
+    }
+
+    bool open(const std::string& path, std::string& error) {
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK) {
+            error = "cannot open '" + path + "': " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory");
+            return false;
+        }
+        sqlite3_busy_timeout(db_, 2000);
+        if (!exec("PRAGMA journal_mode=WAL", error) || !exec("PRAGMA synchronous=FULL", error) ||
+            !exec("PRAGMA wal_autocheckpoint=128", error)) {
+            return false;
+        }
+        return migrate(path, error);
+    }
+
+    Outcome create_image(Image& image) override {
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Image existing;
+        if (get_image(image.name, existing).ok()) {
+            return Outcome::fail(ApiError::conflict, "image '" + image.name + "' exists already", "name");
+        }
+        image.generation = 1;
+        Stmt q(db_, "INSERT INTO images VALUES (?,?,?,?)");
+        q.text(1, image.name).text(2, image.kind).text(3, image.path).i64(4, 1);
+        if (q.step() != SQLITE_DONE) return store_error();
+        return tx.commit();
+    }
+
+    Outcome get_image(const std::string& name, Image& out) override {
+        Stmt q(db_, "SELECT name, kind, path, generation FROM images WHERE name = ?");
+        q.text(1, name);
+        if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no image '" + name + "'");
+        out = Image{q.col_text(0), q.col_text(1), q.col_text(2), static_cast<std::uint64_t>(q.col_i64(3))};
+        return {};
+    }
+
+    Outcome list_images(std::vector<Image>& out) override {
+        Stmt q(db_, "SELECT name, kind, path, generation FROM images ORDER BY name");
+        int rc = 0;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            out.push_back(Image{q.col_text(0), q.col_text(1), q.col_text(2), static_cast<std::uint64_t>(q.col_i64(3))});
+        }
+        return rc == SQLITE_DONE ? Outcome{} : store_error();
+    }
+
+    Outcome boards_using(const std::string& image, std::size_t& count) override {
+        Stmt q(db_, "SELECT COUNT(*) FROM boards WHERE image = ?");
+        q.text(1, image);
+        if (q.step() != SQLITE_ROW) return store_error();
+        count = static_cast<std::size_t>(q.col_i64(0));
+        return {};
+    }
+
+    Outcome delete_image(const std::string& name, std::optional<std::uint64_t> if_match) override {
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Image old;
+        if (Outcome o = get_image(name, old); !o.ok()) return o;
+        if (if_match && *if_match != old.generation) return stale(old.generation);
+        std::size_t users = 0;
+        if (Outcome o = boards_using(name, users); !o.ok()) return o;
+        if (users > 0) {
+            return Outcome::fail(ApiError::conflict,
+                                 "image '" + name + "' is used by " + std::to_string(users) + " board(s)");
+        }
+        Stmt q(db_, "DELETE FROM images WHERE name = ?");
+        q.text(1, name);
+        if (q.step() != SQLITE_DONE) return store_error();
+        return tx.commit();
+    }
+
+    Outcome create_board(Board& board) override {
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Board existing;
+        if (get_board(board.serial, existing).ok()) {
+            return Outcome::fail(ApiError::conflict, "board " + serial_text(board.serial) + " exists already",
+                                 "serial");
+        }
+        board.generation = 1;
+        if (Outcome o = write_board(board, false); !o.ok()) return o;
+        return tx.commit();
+    }
+
+    Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match) override {
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Board old;
+        if (Outcome o = get_board(board.serial, old); !o.ok()) return o;
+        if (if_match && *if_match != old.generation) return stale(old.generation);
+        board.generation = old.generation + 1;
+        if (Outcome o = write_board(board, true); !o.ok()) return o;
+        return tx.commit();
+    }
+
+    Outcome get_board(std::uint32_t serial, Board& out) override {
+        std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial = ?";
+        Stmt q(db_, sql.c_str());
+        q.i64(1, serial);
+        if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no board " + serial_text(serial));
+        out = read_board(q);
+        return {};
+    }
+
+    Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) override {
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Board old;
+        if (Outcome o = get_board(serial, old); !o.ok()) return o;
+        if (if_match && *if_match != old.generation) return stale(old.generation);
+        Stmt a(db_, "DELETE FROM boards WHERE serial = ?");
+        Stmt b(db_, "DELETE FROM board_macs WHERE serial = ?");
+        a.i64(1, serial);
+        b.i64(1, serial);
+        if (a.step() != SQLITE_DONE || b.step() != SQLITE_DONE) return store_error();
+        return tx.commit();
+    }
+
+    Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> after, std::size_t limit,
+                        std::vector<Board>& out) override {
+        std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial > ?";
+        if (!f.image.empty()) sql += " AND image = ?2";
+        if (!f.state.empty()) sql += " AND state = ?3";
+        // A label is a whole line of the labels text.
+        if (!f.label_key.empty()) sql += " AND instr(char(10) || labels, char(10) || ?4 || char(10)) > 0";
+        sql += " ORDER BY serial LIMIT ?5";
+        Stmt q(db_, sql.c_str());
+        if (!q.ok()) return store_error();
+        q.i64(1, after ? static_cast<std::int64_t>(*after) : -1);
+        if (!f.image.empty()) q.text(2, f.image);
+        if (!f.state.empty()) q.text(3, f.state);
+        if (!f.label_key.empty()) q.text(4, f.label_key + "=" + f.label_value);
+        q.i64(5, static_cast<std::int64_t>(limit));
+        int rc = 0;
+        while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_board(q));
+        return rc == SQLITE_DONE ? Outcome{} : store_error();
+    }
+
+private:
+    // One write transaction; rolled back unless committed.
+    class Tx {
+    public:
+        explicit Tx(SqliteInventory& s) : s_(s) {
+            std::string ignored;
+            ok_ = s_.exec("BEGIN IMMEDIATE", ignored);
+        }
+        ~Tx() {
+            std::string ignored;
+            if (ok_ && !done_ && sqlite3_get_autocommit(s_.db_) == 0) s_.exec("ROLLBACK", ignored);
+        }
+        Tx(const Tx&) = delete;
+        Tx& operator=(const Tx&) = delete;
+        [[nodiscard]] bool ok() const { return ok_; }
+        Outcome commit() {
+            std::string error;
+            done_ = true;
+            if (s_.exec("COMMIT", error)) return {};
+            if (sqlite3_get_autocommit(s_.db_) == 0) s_.exec("ROLLBACK", error);
+            return Outcome::fail(ApiError::store_unavailable, "the store could not commit: " + error);
+        }
+
+    private:
+        SqliteInventory& s_;
+        bool ok_ = false;
+        bool done_ = false;
+    };
+
+    bool exec(const char* sql, std::string& error) {
+        char* msg = nullptr;
+        if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+            error = std::string(sql).substr(0, 40) + ": " + (msg != nullptr ? msg : "error");
+            sqlite3_free(msg);
+            return false;
+        }
+        return true;
+    }
+
+    bool migrate(const std::string& path, std::string& error) {
+        Stmt v(db_, "PRAGMA user_version");
+        int version = v.step() == SQLITE_ROW ? static_cast<int>(v.col_i64(0)) : 0;
+        if (version > kInventorySchemaVersion) {
+            error = "'" + path + "' has schema version " + std::to_string(version) + ", newer than this rackbootd's " +
+                    std::to_string(kInventorySchemaVersion);
+            return false;
+        }
+        for (int n = version; n < kInventorySchemaVersion; ++n) {
+            std::string sql = std::string("BEGIN;") + kMigrations[n] + "PRAGMA user_version=" + std::to_string(n + 1) +
+                              ";COMMIT;";
+            if (!exec(sql.c_str(), error)) {
+                std::string ignored;
+                exec("ROLLBACK", ignored);
+                error = "'" + path + "': migration to schema " + std::to_string(n + 1) + " failed: " + error;
+                return false;
+            }
+        }
+        return true;
+    }
+
+    Outcome store_error() {
+        int code = sqlite3_errcode(db_);
+        ApiError e = code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_BUSY || code == SQLITE_READONLY
+                         ? ApiError::store_unavailable
+                         : ApiError::internal;
+        return Outcome::fail(e, std::string("store: ") + sqlite3_errmsg(db_));
+    }
+
+    static Outcome stale(std::uint64_t now) {
+        return Outcome::fail(ApiError::precondition_failed,
+                             "the resource is at generation " + std::to_string(now) + " (reload it and retry)");
+    }
+
+    // Inserts or replaces the row and its MACs, checking what crosses rows.
+    Outcome write_board(const Board& b, bool replace) {
+        if (!b.image.empty()) {
+            Image img;
+            if (!get_image(b.image, img).ok()) {
+                return Outcome::fail(ApiError::invalid_field, "no image '" + b.image + "'", "image");
+            }
+        }
+        if (b.ip) {
+            Stmt q(db_, "SELECT serial FROM boards WHERE ip = ? AND serial != ?");
+            q.i64(1, b.ip->value()).i64(2, b.serial);
+            if (q.step() == SQLITE_ROW) {
+                return Outcome::fail(ApiError::conflict,
+                                     b.ip->to_string() + " is board " +
+                                         serial_text(static_cast<std::uint32_t>(q.col_i64(0))) + "'s address",
+                                     "ip");
+            }
+        }
+        for (const Mac& m : b.macs) {
+            Stmt q(db_, "SELECT serial FROM board_macs WHERE mac = ? AND serial != ?");
+            q.text(1, mac_text(m)).i64(2, b.serial);
+            if (q.step() == SQLITE_ROW) {
+                return Outcome::fail(ApiError::conflict,
+                                     mac_text(m) + " belongs to board " +
+                                         serial_text(static_cast<std::uint32_t>(q.col_i64(0))),
+                                     "macs");
+            }
+        }
+        if (replace) {
+            Stmt d(db_, "DELETE FROM board_macs WHERE serial = ?");
+            d.i64(1, b.serial);
+            if (d.step() != SQLITE_DONE) return store_error();
+        }
+        for (const Mac& m : b.macs) {
+            Stmt q(db_, "INSERT OR IGNORE INTO board_macs VALUES (?,?)");
+            q.text(1, mac_text(m)).i64(2, b.serial);
+            if (q.step() != SQLITE_DONE) return store_error();
+        }
+        Stmt q(db_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        q.i64(1, b.serial)
+            .text(2, b.serial_full.empty() ? serial_text(b.serial) : b.serial_full)
+            .text(3, b.name)
+            .text(4, join_labels(b.labels))
+            .text(5, join_macs(b.macs))
+            .text(6, b.model)
+            .text(7, b.image);
+        if (b.ip) {
+            q.i64(8, b.ip->value());
+        } else {
+            q.null(8);
+        }
+        q.i64(9, b.netboot ? 1 : 0)
+            .text(10, b.state)
+            .i64(11, b.first_seen)
+            .i64(12, b.last_seen)
+            .text(13, b.last_boot)
+            .i64(14, static_cast<std::int64_t>(b.generation));
+        if (q.step() != SQLITE_DONE) return store_error();
+        return {};
+    }
+
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error) {
+    auto s = std::make_unique<SqliteInventory>();
+    if (!s->open(path, error)) return nullptr;
+    return s;
+}
+
+}  // namespace rackboot::control

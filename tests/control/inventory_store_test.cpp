@@ -1,0 +1,261 @@
+// Boards and images: serial normalisation, the rules a value must meet, the SQLite inventory's
+// constraints and generations (ETags), schema migration, and that every write it acknowledged
+// survives kill -9 of the writing process.
+#include "control/store/inventory_store.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+namespace rackboot::control {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Scratch {
+    fs::path dir;
+    Scratch() {
+        char tmpl[] = "/tmp/rb-inventory.XXXXXX";
+        dir = mkdtemp(tmpl);
+    }
+    ~Scratch() { fs::remove_all(dir); }
+};
+
+Board board(std::uint32_t serial) {
+    Board b;
+    b.serial = serial;
+    b.name = "r12-u" + std::to_string(serial % 100);
+    b.labels = {{"rack", "r12"}};
+    return b;
+}
+
+TEST(Inventory, SerialsNormaliseToTheLow32Bits) {
+    std::uint32_t s = 0;
+    std::string full;
+    ASSERT_TRUE(normalize_serial("8F3A21C0", s, full));
+    EXPECT_EQ(s, 0x8f3a21c0u);
+    EXPECT_EQ(full, "8f3a21c0");
+    ASSERT_TRUE(normalize_serial("100000008f3a21c0", s, full));
+    EXPECT_EQ(s, 0x8f3a21c0u);
+    EXPECT_EQ(full, "100000008f3a21c0");
+    ASSERT_TRUE(normalize_serial("2c4f9a1b8f3a21c0", s, full));  // a Pi 5's 64-bit serial
+    EXPECT_EQ(s, 0x8f3a21c0u);
+    for (const char* bad : {"", "8f3a21c", "8f3a21c0a", "zz3a21c0", "8f3a21c0-", "100000008f3a21cg"}) {
+        EXPECT_FALSE(normalize_serial(bad, s, full)) << bad;
+    }
+    EXPECT_EQ(serial_text(0xc0), "000000c0");
+}
+
+TEST(Inventory, BoardRules) {
+    EXPECT_TRUE(validate_board(board(1)).ok());
+    Board b = board(1);
+    b.name = "bad name";
+    EXPECT_EQ(validate_board(b).field, "name");
+    b = board(1);
+    b.labels["rack"] = "a=b";
+    EXPECT_EQ(validate_board(b).field, "labels");
+    b = board(1);
+    b.macs = {Mac{0x01, 0, 0, 0, 0, 1}};  // multicast
+    EXPECT_EQ(validate_board(b).field, "macs");
+    b = board(1);
+    b.state = "lost";
+    EXPECT_EQ(validate_board(b).field, "state");
+}
+
+TEST(Inventory, ImagesLieBeneathTheRootAndHoldABootFile) {
+    Scratch s;
+    fs::create_directories(s.dir / "images/good");
+    fs::create_directories(s.dir / "images/empty");
+    fs::create_directories(s.dir / "elsewhere");
+    std::ofstream(s.dir / "images/good/start4.elf") << "x";
+    std::ofstream(s.dir / "elsewhere/start4.elf") << "x";
+    fs::create_directory_symlink(s.dir / "elsewhere", s.dir / "images/escape");
+    std::string root = (s.dir / "images").string();
+
+    Image ok{"good", "dir", root + "/good/", 0};
+    ASSERT_TRUE(validate_image(ok, root).ok());
+    EXPECT_EQ(ok.path, root + "/good");  // resolved
+    Image out{"out", "dir", (s.dir / "elsewhere").string(), 0};
+    EXPECT_EQ(validate_image(out, root).field, "path");
+    Image dots{"dots", "dir", root + "/../elsewhere", 0};
+    EXPECT_EQ(validate_image(dots, root).field, "path");
+    Image link{"link", "dir", root + "/escape", 0};  // a symlink out of the root
+    EXPECT_EQ(validate_image(link, root).field, "path");
+    Image empty{"empty", "dir", root + "/empty", 0};
+    Outcome o = validate_image(empty, root);
+    EXPECT_EQ(o.field, "path");
+    EXPECT_NE(o.message.find("no boot file"), std::string::npos);
+    Image disk{"disk", "img", root + "/good", 0};
+    EXPECT_EQ(validate_image(disk, root).field, "kind");
+    Image relative{"rel", "dir", "good", 0};
+    EXPECT_EQ(validate_image(relative, root).field, "path");
+}
+
+TEST(Inventory, StoreKeepsItsConstraints) {
+    Scratch s;
+    std::string err;
+    auto st = open_sqlite_inventory((s.dir / "inventory.sqlite").string(), err);
+    ASSERT_TRUE(st) << err;
+    Image a{"a", "dir", "/srv/a", 0};
+    ASSERT_TRUE(st->create_image(a).ok());
+    EXPECT_EQ(a.generation, 1u);
+    EXPECT_EQ(st->create_image(a).error, ApiError::conflict);
+
+    Board b1 = board(0x8f3a21c0);
+    b1.image = "a";
+    b1.macs = {Mac{0xdc, 0xa6, 0x32, 1, 2, 3}};
+    b1.ip = proto::Ipv4(0x0a000c07);
+    ASSERT_TRUE(st->create_board(b1).ok());
+    EXPECT_EQ(st->create_board(b1).error, ApiError::conflict);
+
+    Board b2 = board(0x11111111);
+    b2.image = "missing";
+    EXPECT_EQ(st->create_board(b2).field, "image");
+    b2.image.clear();
+    b2.macs = b1.macs;
+    EXPECT_EQ(st->create_board(b2).field, "macs");  // a MAC belongs to one board
+    b2.macs.clear();
+    b2.ip = b1.ip;
+    EXPECT_EQ(st->create_board(b2).field, "ip");
+    b2.ip.reset();
+    ASSERT_TRUE(st->create_board(b2).ok());
+
+    // Generations: If-Match must name the current one.
+    Board got;
+    ASSERT_TRUE(st->get_board(0x8f3a21c0, got).ok());
+    EXPECT_EQ(got.generation, 1u);
+    EXPECT_EQ(got.labels.at("rack"), "r12");
+    EXPECT_EQ(got.macs, b1.macs);
+    EXPECT_EQ(got.ip, b1.ip);
+    got.name = "moved";
+    ASSERT_TRUE(st->replace_board(got, 1).ok());
+    EXPECT_EQ(got.generation, 2u);
+    Outcome stale = st->replace_board(got, 1);
+    EXPECT_EQ(stale.error, ApiError::precondition_failed);
+    EXPECT_EQ(info(stale.error).status, 412u);
+
+    // An image in use is not deleted; then it is.
+    EXPECT_EQ(st->delete_image("a", std::nullopt).error, ApiError::conflict);
+    got.image.clear();
+    ASSERT_TRUE(st->replace_board(got, std::nullopt).ok());
+    EXPECT_EQ(st->delete_image("a", 7).error, ApiError::precondition_failed);
+    EXPECT_TRUE(st->delete_image("a", 1).ok());
+    EXPECT_EQ(st->delete_image("a", std::nullopt).error, ApiError::not_found);
+
+    // The MAC moves with the board: free again once the board is gone.
+    ASSERT_TRUE(st->delete_board(0x8f3a21c0, std::nullopt).ok());
+    b2.macs = b1.macs;
+    EXPECT_TRUE(st->replace_board(b2, std::nullopt).ok());
+}
+
+TEST(Inventory, ListsPageAndFilter) {
+    Scratch s;
+    std::string err;
+    auto st = open_sqlite_inventory((s.dir / "inventory.sqlite").string(), err);
+    ASSERT_TRUE(st) << err;
+    Image a{"a", "dir", "/srv/a", 0};
+    ASSERT_TRUE(st->create_image(a).ok());
+    for (std::uint32_t i = 1; i <= 25; ++i) {
+        Board b = board(i);
+        b.labels["rack"] = i % 2 == 0 ? "even" : "odd";
+        if (i % 5 == 0) b.image = "a";
+        ASSERT_TRUE(st->create_board(b).ok());
+    }
+    std::vector<Board> page;
+    std::optional<std::uint32_t> after;
+    std::size_t seen = 0;
+    for (int pages = 0; pages < 10; ++pages) {
+        page.clear();
+        ASSERT_TRUE(st->list_boards({}, after, 10, page).ok());
+        if (page.empty()) break;
+        seen += page.size();
+        after = page.back().serial;
+    }
+    EXPECT_EQ(seen, 25u);
+    page.clear();
+    ASSERT_TRUE(st->list_boards({"rack", "even", "", ""}, std::nullopt, 100, page).ok());
+    EXPECT_EQ(page.size(), 12u);
+    page.clear();
+    ASSERT_TRUE(st->list_boards({"", "", "a", ""}, std::nullopt, 100, page).ok());
+    EXPECT_EQ(page.size(), 5u);
+    page.clear();
+    ASSERT_TRUE(st->list_boards({"rack", "ev", "", ""}, std::nullopt, 100, page).ok());
+    EXPECT_TRUE(page.empty());  // a label matches whole, not by prefix
+}
+
+TEST(Inventory, SchemaVersionIsSetAndANewerOneRefused) {
+    Scratch s;
+    std::string path = (s.dir / "inventory.sqlite").string();
+    std::string err;
+    ASSERT_TRUE(open_sqlite_inventory(path, err)) << err;
+    ASSERT_TRUE(open_sqlite_inventory(path, err)) << err;  // reopening migrates nothing
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(q, 0), kInventorySchemaVersion);
+    sqlite3_finalize(q);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    EXPECT_FALSE(open_sqlite_inventory(path, err));
+    EXPECT_NE(err.find("newer"), std::string::npos) << err;
+}
+
+// A writer process creates boards and reports each one the store acknowledged over a pipe; it is
+// killed with SIGKILL at a random moment. Every acknowledged board must be there after reopening.
+TEST(Inventory, AcknowledgedWritesSurviveKill9) {
+    Scratch s;
+    std::string path = (s.dir / "inventory.sqlite").string();
+    std::uint32_t next = 1;
+    for (int round = 0; round < 20; ++round) {
+        int fds[2];
+        ASSERT_EQ(pipe(fds), 0);
+        pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            close(fds[0]);
+            std::string err;
+            auto st = open_sqlite_inventory(path, err);
+            if (!st) _exit(2);
+            for (std::uint32_t i = next;; ++i) {
+                Board b = board(i);
+                if (!st->create_board(b).ok()) _exit(3);
+                if (write(fds[1], &i, sizeof i) != sizeof i) _exit(4);
+            }
+        }
+        close(fds[1]);
+        usleep(static_cast<useconds_t>(2000 + (round * 7919) % 20000));
+        kill(pid, SIGKILL);
+        std::uint32_t acked = next - 1;
+        std::uint32_t v = 0;
+        while (read(fds[0], &v, sizeof v) == sizeof v) acked = v;
+        close(fds[0]);
+        waitpid(pid, nullptr, 0);
+        std::string err;
+        auto st = open_sqlite_inventory(path, err);
+        ASSERT_TRUE(st) << err;
+        for (std::uint32_t i = 1; i <= acked; ++i) {
+            Board got;
+            ASSERT_TRUE(st->get_board(i, got).ok()) << "round " << round << ": board " << i << " of " << acked
+                                                    << " acknowledged is gone";
+        }
+        // The next round starts past whatever the killed writer may have committed unacknowledged.
+        std::vector<Board> all;
+        ASSERT_TRUE(st->list_boards({}, acked, 1000000, all).ok());
+        next = all.empty() ? acked + 1 : all.back().serial + 1;
+    }
+    EXPECT_GT(next, 100u) << "the writers hardly wrote: the test proved little";
+}
+
+}  // namespace
+}  // namespace rackboot::control
