@@ -33,9 +33,33 @@ void notify_cb(void* cls, MHD_Connection* c, void** context, MHD_ConnectionNotif
     static_cast<ApiServer*>(cls)->on_connection(c, context, code == MHD_CONNECTION_NOTIFY_STARTED);
 }
 
-MHD_Result request_cb(void* cls, MHD_Connection* c, const char* url, const char* method, const char*, const char*,
-                      std::size_t*, void** request_context) {
-    return static_cast<ApiServer*>(cls)->on_request(c, url, method, request_context) != 0 ? MHD_YES : MHD_NO;
+MHD_Result request_cb(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                      const char* upload, std::size_t* upload_size, void** request_context) {
+    return static_cast<ApiServer*>(cls)->on_request(c, url, method, upload, upload_size, request_context) != 0 ? MHD_YES
+                                                                                                               : MHD_NO;
+}
+
+MHD_Result collect_cb(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    auto* m = static_cast<std::map<std::string, std::string>*>(cls);
+    std::string k = key != nullptr ? key : "";
+    for (char& ch : k) {
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    (*m)[k] = value != nullptr ? value : "";
+    return MHD_YES;
+}
+
+void completed_cb(void*, MHD_Connection*, void** request_context, MHD_RequestTerminationCode);
+
+bool queue(MHD_Connection* c, const HttpResponse& r) {
+    MHD_Response* resp =
+        MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (resp == nullptr) return false;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+    for (const auto& [k, v] : r.headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+    bool ok = MHD_queue_response(c, r.status, resp) == MHD_YES;
+    MHD_destroy_response(resp);
+    return ok;
 }
 
 // Queues one response; `close` ends the connection after it (a body left unread, a refusal).
@@ -71,8 +95,24 @@ std::uint64_t announced_body(MHD_Connection* c) {
 
 }  // namespace
 
-ApiServer::ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics)
-    : addr_(addr), port_(port), metrics_(std::move(metrics)) {
+struct ApiServer::Pending {
+    bool api = false;  // an API route: its body is read, then handled
+    std::string body;
+    bool too_large = false;
+};
+
+namespace {
+
+// Frees a request's state however it ended (answered, timed out, connection lost).
+void completed_cb(void*, MHD_Connection*, void** request_context, MHD_RequestTerminationCode) {
+    delete static_cast<ApiServer::Pending*>(*request_context);
+    *request_context = nullptr;
+}
+
+}  // namespace
+
+ApiServer::ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics, RestApi* rest)
+    : addr_(addr), port_(port), metrics_(std::move(metrics)), rest_(rest) {
 }
 
 ApiServer::~ApiServer() {
@@ -89,8 +129,8 @@ bool ApiServer::start(std::string& error) {
                                reinterpret_cast<const sockaddr*>(&sa), MHD_OPTION_CONNECTION_LIMIT,
                                static_cast<unsigned>(kMaxConnections), MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutS,
                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(kMaxHeaderBytes),
-                               MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
-                               MHD_OPTION_END);
+                               MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_NOTIFY_COMPLETED,
+                               &completed_cb, this, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_END);
     if (daemon_ == nullptr) {
         error = "cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_);
         return false;
@@ -169,33 +209,67 @@ void ApiServer::on_connection(MHD_Connection* c, void** context, bool started) {
     *context = nullptr;
 }
 
-int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method, void** request_context) {
-    // Every answer is queued on the first call, before any body is read: no route takes one yet.
-    if (*request_context != nullptr) return 1;
-    *request_context = this;
-    requests_.fetch_add(1, std::memory_order_relaxed);
-    std::uint64_t body = announced_body(c);
+int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method, const char* upload,
+                          std::size_t* upload_size, void** request_context) {
     std::string_view m(method);
-    std::string_view path(url);
-    if (body > kMaxBody) {
-        too_large_.fetch_add(1, std::memory_order_relaxed);
-        return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
-                             "request bodies are limited to " + std::to_string(kMaxBody) + " bytes", true)
-                   ? 1
-                   : 0;
-    }
-    if (path == "/metrics") {
-        if (m != "GET" && m != "HEAD") {
-            bad_method_.fetch_add(1, std::memory_order_relaxed);
-            return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "/metrics answers GET and HEAD",
-                                 true, "GET, HEAD")
+    std::string path(url);
+    if (*request_context == nullptr) {
+        auto* p = new Pending();
+        *request_context = p;
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        std::uint64_t body = announced_body(c);
+        p->api = rest_ != nullptr && RestApi::owns(path);
+        std::uint64_t limit = p->api ? RestApi::kMaxBody : kMaxBody;
+        if (body > limit && (!p->api || body != UINT64_MAX)) {
+            // Refused before a byte of it is read (a chunked body to the API is counted as read).
+            too_large_.fetch_add(1, std::memory_order_relaxed);
+            return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                                 "request bodies are limited to " + std::to_string(limit) + " bytes here", true)
                        ? 1
                        : 0;
         }
-        std::string text = metrics_() + render_metrics();
-        return respond(c, MHD_HTTP_OK, text, "text/plain; version=0.0.4; charset=utf-8", body != 0) ? 1 : 0;
+        if (p->api) return 1;  // the body (if any) comes in the next calls
+        if (path == "/metrics") {
+            if (m != "GET" && m != "HEAD") {
+                bad_method_.fetch_add(1, std::memory_order_relaxed);
+                return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                     "/metrics answers GET and HEAD", true, "GET, HEAD")
+                           ? 1
+                           : 0;
+            }
+            std::string text = metrics_() + render_metrics();
+            return respond(c, MHD_HTTP_OK, text, "text/plain; version=0.0.4; charset=utf-8", body != 0) ? 1 : 0;
+        }
+        return respond_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", body != 0) ? 1 : 0;
     }
-    return respond_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", body != 0) ? 1 : 0;
+    auto* p = static_cast<Pending*>(*request_context);
+    if (!p->api) return 1;  // answered on the first call; the rest of a body is not ours to read
+    if (*upload_size != 0) {
+        if (!p->too_large && p->body.size() + *upload_size <= RestApi::kMaxBody) {
+            p->body.append(upload, *upload_size);
+        } else {
+            p->too_large = true;  // a chunked body past the limit: drop what follows
+            p->body.clear();
+        }
+        *upload_size = 0;
+        return 1;
+    }
+    if (p->too_large) {
+        too_large_.fetch_add(1, std::memory_order_relaxed);
+        return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                             "request bodies are limited to " + std::to_string(RestApi::kMaxBody) + " bytes here", true)
+                   ? 1
+                   : 0;
+    }
+    HttpRequest req;
+    req.method = m;
+    req.path = path;
+    req.body = std::move(p->body);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &collect_cb, &req.query);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, &collect_cb, &req.header);
+    HttpResponse r = rest_->handle(req);
+    if (r.status == 405) bad_method_.fetch_add(1, std::memory_order_relaxed);
+    return queue(c, r) ? 1 : 0;
 }
 
 std::string ApiServer::render_metrics() const {

@@ -1,13 +1,13 @@
-// The HTTP endpoint: GET /metrics for now; the REST admin API joins it later. Bound to loopback
-// unless configured otherwise. GNU libmicrohttpd on one control thread with epoll (DESIGN.md: one
+// The HTTP endpoint: GET /metrics, and the REST API v1 (rest_api.h) when one is given. Bound to
+// loopback unless configured otherwise. GNU libmicrohttpd on one control thread with epoll (DESIGN.md: one
 // control thread, not a worker), so slow or idle clients cost a descriptor each, never a thread
 // that others wait for; and what a client can make it hold is bounded:
 // - connections: kMaxConnections in all, kMaxPerAddress from one address; more are closed at
 //   accept and counted;
 // - time: kIdleTimeoutS without a byte, or kDeadlineS for a whole connection, and it is closed;
-// - memory: request headers within kMaxHeaderBytes; a body is never buffered: a request with one
-//   larger than kMaxBody (or chunked) is answered 413 before it is read, a method a route lacks
-//   405 with Allow, both closing the connection.
+// - memory: request headers within kMaxHeaderBytes; a body is buffered only for the API's routes
+//   and up to RestApi::kMaxBody; elsewhere one larger than kMaxBody (or chunked) is answered 413
+//   before it is read; a method a route lacks gets 405 with Allow.
 // Its descriptors are its own budget (fd_budget.h reserves them), so the API cannot starve the
 // dataplane.
 #pragma once
@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "control/rest_api.h"
 #include "proto/ipv4.h"
 
 struct MHD_Daemon;
@@ -38,7 +39,8 @@ public:
     static constexpr unsigned kIdleTimeoutS = 5;
     static constexpr unsigned kDeadlineS = 10;
 
-    ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics);
+    // `rest` (may be null: no API routes) must outlive the server.
+    ApiServer(proto::Ipv4 addr, std::uint16_t port, MetricsSource metrics, RestApi* rest = nullptr);
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
@@ -56,7 +58,9 @@ public:
     struct Conn;
     int on_accept(std::uint32_t ip);
     void on_connection(MHD_Connection* c, void** context, bool started);
-    int on_request(MHD_Connection* c, const char* url, const char* method, void** request_context);
+    int on_request(MHD_Connection* c, const char* url, const char* method, const char* upload, std::size_t* upload_size,
+                   void** request_context);
+    struct Pending;  // a request whose body is being read
 
 private:
     void run();
@@ -65,6 +69,7 @@ private:
     proto::Ipv4 addr_;
     std::uint16_t port_;
     MetricsSource metrics_;
+    RestApi* rest_;
     MHD_Daemon* daemon_ = nullptr;
     std::thread thread_;
     std::atomic<bool> stop_{false};

@@ -151,7 +151,9 @@ Serves Raspberry Pi network boot files over TFTP.
                          is not a Pi (default 60; Pis, which boot on the OFFER, get the lease time)
   --pi-reserve PERCENT   share of the pool kept for Pis once the rest is taken (default 10)
   --reserve KEY=ADDR     a fixed address for a MAC or a Pi serial; repeatable
-  --state DIR            where leases persist (required; DIR/leases.sqlite)
+  --state DIR            where leases persist (required; DIR/leases.sqlite), and, in any
+                         mode, the boards and images of the API (DIR/inventory.sqlite)
+  --images-root DIR      images added over the API must lie beneath DIR
   --lease-fsync on|off   fsync every lease commit (default on; off loses leases on power loss)
   --check-config         check the flags, boot trees, CPUs and DHCP pool, then exit (0: ok)
                          without serving, binding ports or starting DPDK
@@ -214,6 +216,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                                                        "--pi-reserve",
                                                        "--reserve",
                                                        "--state",
+                                                       "--images-root",
                                                        "--lease-fsync",
                                                        "--backend",
                                                        "--eal",
@@ -366,6 +369,9 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.dpdk_gateway = a;
         } else if (flag == "--state") {
             cfg.state_dir = value;
+        } else if (flag == "--images-root") {
+            if (value.empty() || value.front() != '/') return bad("must be an absolute directory");
+            cfg.images_root = value;
         } else if (flag == "--lease-fsync") {
             if (value != "on" && value != "off") return bad("is not on or off");
             cfg.lease_fsync = value == "on";

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +23,8 @@
 #include "control/fd_budget.h"
 #include "control/lease_store.h"
 #include "control/metrics.h"
+#include "control/rest_api.h"
+#include "control/store/inventory_store.h"
 #include "dataplane/boot_trees.h"
 #include "dataplane/cpu_affinity.h"
 #include "proto/dhcp_leases.h"
@@ -238,15 +242,34 @@ int run_daemon(const DaemonConfig& cfg) {
     if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
     const dataplane::BackendInfo info = backend->info();
 
+    // The inventory (boards, images) lives beside the leases; the API serves it.
+    std::unique_ptr<InventoryStore> inventory;
+    if (!cfg.state_dir.empty()) {
+        if (mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
+            std::fprintf(stderr, "rackbootd: --state: cannot create '%s': %s\n", cfg.state_dir.c_str(),
+                         std::strerror(errno));
+            return 1;
+        }
+        inventory = open_sqlite_inventory(cfg.state_dir + "/inventory.sqlite", error);
+        if (!inventory) {
+            std::fprintf(stderr, "rackbootd: --state: %s\n", error.c_str());
+            return 1;
+        }
+    }
+    RestApi rest(inventory.get(), cfg.images_root);
+
     std::unique_ptr<ApiServer> api;
     if (cfg.api_enabled) {
         dataplane::Backend* b = backend.get();
         const dataplane::LeaseJournal* store = lease_store ? &journal : nullptr;
-        api = std::make_unique<ApiServer>(cfg.api_addr, cfg.api_port, [b, store] {
-            std::vector<const dataplane::WorkerCounters*> ws;
-            for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
-            return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string());
-        });
+        api = std::make_unique<ApiServer>(
+            cfg.api_addr, cfg.api_port,
+            [b, store] {
+                std::vector<const dataplane::WorkerCounters*> ws;
+                for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
+                return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string());
+            },
+            &rest);
         if (!api->start(error)) {
             std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());
             return 1;

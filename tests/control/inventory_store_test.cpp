@@ -246,8 +246,8 @@ TEST(Inventory, AcknowledgedWritesSurviveKill9) {
         ASSERT_TRUE(st) << err;
         for (std::uint32_t i = 1; i <= acked; ++i) {
             Board got;
-            ASSERT_TRUE(st->get_board(i, got).ok()) << "round " << round << ": board " << i << " of " << acked
-                                                    << " acknowledged is gone";
+            ASSERT_TRUE(st->get_board(i, got).ok())
+                << "round " << round << ": board " << i << " of " << acked << " acknowledged is gone";
         }
         // The next round starts past whatever the killed writer may have committed unacknowledged.
         std::vector<Board> all;

@@ -110,8 +110,7 @@ Outcome validate_image(Image& image, const std::string& images_root) {
                              "kind");
     }
     if (images_root.empty()) {
-        return Outcome::fail(ApiError::invalid_field, "no --images-root is configured: images cannot be added",
-                             "path");
+        return Outcome::fail(ApiError::invalid_field, "no --images-root is configured: images cannot be added", "path");
     }
     char root[PATH_MAX];
     char real[PATH_MAX];

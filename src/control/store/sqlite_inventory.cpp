@@ -2,11 +2,11 @@
 // hold the separators, inventory.cpp), and MACs again in board_macs, whose primary key makes a MAC
 // belong to one board. The schema version is PRAGMA user_version; each migration runs in the
 // transaction that sets it.
-#include <sqlite3.h>
-
 #include <array>
 #include <cstdio>
 #include <cstring>
+
+#include <sqlite3.h>
 
 #include "control/store/inventory_store.h"
 
@@ -30,7 +30,12 @@ static_assert(std::size(kMigrations) == kInventorySchemaVersion);
 
 std::string join_labels(const std::map<std::string, std::string>& labels) {
     std::string out;
-    for (const auto& [k, v] : labels) out += k + "=" + v + "\n";
+    for (const auto& [k, v] : labels) {
+        out += k;
+        out += '=';
+        out += v;
+        out += '\n';
+    }
     return out;
 }
 
@@ -318,12 +323,18 @@ private:
             return false;
         }
         for (int n = version; n < kInventorySchemaVersion; ++n) {
-            std::string sql = std::string("BEGIN;") + kMigrations[n] + "PRAGMA user_version=" + std::to_string(n + 1) +
-                              ";COMMIT;";
+            std::string sql =
+                std::string("BEGIN;") + kMigrations[n] + "PRAGMA user_version=" + std::to_string(n + 1) + ";COMMIT;";
             if (!exec(sql.c_str(), error)) {
                 std::string ignored;
                 exec("ROLLBACK", ignored);
-                error = "'" + path + "': migration to schema " + std::to_string(n + 1) + " failed: " + error;
+                std::string why = std::move(error);
+                error = "'";
+                error += path;
+                error += "': migration to schema ";
+                error += std::to_string(n + 1);
+                error += " failed: ";
+                error += why;
                 return false;
             }
         }
@@ -365,10 +376,9 @@ private:
             Stmt q(db_, "SELECT serial FROM board_macs WHERE mac = ? AND serial != ?");
             q.text(1, mac_text(m)).i64(2, b.serial);
             if (q.step() == SQLITE_ROW) {
-                return Outcome::fail(ApiError::conflict,
-                                     mac_text(m) + " belongs to board " +
-                                         serial_text(static_cast<std::uint32_t>(q.col_i64(0))),
-                                     "macs");
+                return Outcome::fail(
+                    ApiError::conflict,
+                    mac_text(m) + " belongs to board " + serial_text(static_cast<std::uint32_t>(q.col_i64(0))), "macs");
             }
         }
         if (replace) {

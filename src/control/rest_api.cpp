@@ -1,0 +1,338 @@
+#include "control/rest_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <optional>
+
+#include "proto/tftp_path.h"
+
+namespace rackboot::control {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kImages = "/api/v1/images";
+constexpr std::string_view kBoards = "/api/v1/boards";
+
+HttpResponse json_response(unsigned status, const json& body, std::uint64_t etag = 0) {
+    HttpResponse r;
+    r.status = status;
+    r.body = body.dump() + "\n";
+    if (etag != 0) r.headers.emplace_back("ETag", "\"" + std::to_string(etag) + "\"");
+    return r;
+}
+
+HttpResponse fail(ApiError e, std::string message, std::string field = {}) {
+    return error_response(Outcome::fail(e, std::move(message), std::move(field)));
+}
+
+HttpResponse not_allowed(const char* allow) {
+    HttpResponse r = fail(ApiError::method_not_allowed, std::string("this resource answers ") + allow);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+}
+
+// If-Match: "N", W/"N" or * (any); absent: no precondition. False when it names no generation.
+bool if_match(const HttpRequest& req, std::optional<std::uint64_t>& out) {
+    auto it = req.header.find("if-match");
+    if (it == req.header.end() || it->second == "*") return true;
+    std::string v = it->second;
+    if (v.rfind("W/", 0) == 0) v = v.substr(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || end == nullptr || *end != '\0') return false;
+    out = n;
+    return true;
+}
+
+// The body as a JSON object, or why not.
+std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
+    auto ct = req.header.find("content-type");
+    if (ct != req.header.end() && ct->second.rfind("application/json", 0) != 0 &&
+        ct->second.rfind("application/merge-patch+json", 0) != 0) {
+        refusal = fail(ApiError::unsupported_media_type, "the body must be application/json, not " + ct->second);
+        return std::nullopt;
+    }
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        refusal = fail(ApiError::bad_json, "the body is not a JSON object");
+        return std::nullopt;
+    }
+    return j;
+}
+
+json image_json(const Image& i, std::size_t boards) {
+    return json{{"name", i.name}, {"kind", i.kind}, {"path", i.path}, {"generation", i.generation}, {"boards", boards}};
+}
+
+json board_json(const Board& b) {
+    json macs = json::array();
+    for (const Mac& m : b.macs) macs.push_back(mac_text(m));
+    return json{{"serial", serial_text(b.serial)},
+                {"serial_full", b.serial_full.empty() ? serial_text(b.serial) : b.serial_full},
+                {"name", b.name},
+                {"labels", b.labels},
+                {"macs", macs},
+                {"model", b.model},
+                {"image", b.image.empty() ? json(nullptr) : json(b.image)},
+                {"ip", b.ip ? json(b.ip->to_string()) : json(nullptr)},
+                {"netboot", b.netboot},
+                {"state", b.state},
+                {"first_seen", b.first_seen},
+                {"last_seen", b.last_seen},
+                {"last_boot", b.last_boot},
+                {"generation", b.generation}};
+}
+
+// Applies the fields of `j` to `b` (create, replace and merge patch alike: null clears a field).
+Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
+    for (const auto& [key, v] : j.items()) {
+        auto bad = [&](const std::string& why) { return Outcome::fail(ApiError::invalid_field, why, key); };
+        if (key == "serial") {
+            if (!serial_allowed) continue;  // checked by the caller against the path
+            std::uint32_t s = 0;
+            if (!v.is_string() || !normalize_serial(v.get<std::string>(), s, b.serial_full)) {
+                return bad("a serial is 8 hex digits (or a Pi 5's 16)");
+            }
+            b.serial = s;
+        } else if (key == "name") {
+            if (!v.is_string() && !v.is_null()) return bad("a name is a string");
+            b.name = v.is_null() ? "" : v.get<std::string>();
+        } else if (key == "labels") {
+            if (v.is_null()) {
+                b.labels.clear();
+                continue;
+            }
+            if (!v.is_object()) return bad("labels are an object of strings");
+            b.labels.clear();
+            for (const auto& [lk, lv] : v.items()) {
+                if (!lv.is_string()) return bad("labels are an object of strings");
+                b.labels[lk] = lv.get<std::string>();
+            }
+        } else if (key == "macs") {
+            if (!v.is_array() && !v.is_null()) return bad("macs is a list of MAC addresses");
+            b.macs.clear();
+            for (const json& m : v.is_null() ? json::array() : v) {
+                Mac mac{};
+                if (!m.is_string() || !proto::parse_mac(m.get<std::string>(), mac)) {
+                    return bad("not a MAC address (aa:bb:cc:dd:ee:ff): " + m.dump());
+                }
+                b.macs.push_back(mac);
+            }
+        } else if (key == "model") {
+            if (!v.is_string() && !v.is_null()) return bad("a model is a string");
+            b.model = v.is_null() ? "" : v.get<std::string>();
+        } else if (key == "image") {
+            if (!v.is_string() && !v.is_null()) return bad("an image is a name");
+            b.image = v.is_null() ? "" : v.get<std::string>();
+        } else if (key == "ip") {
+            if (v.is_null()) {
+                b.ip.reset();
+                continue;
+            }
+            std::optional<proto::Ipv4> ip = v.is_string() ? proto::Ipv4::parse(v.get<std::string>()) : std::nullopt;
+            if (!ip || ip->unset()) return bad("not an IPv4 address");
+            b.ip = ip;
+        } else if (key == "netboot") {
+            if (!v.is_boolean()) return bad("netboot is true or false");
+            b.netboot = v.get<bool>();
+        } else if (key == "state") {
+            if (!v.is_string()) return bad("state is configured or discovered");
+            b.state = v.get<std::string>();
+        } else if (key == "generation" || key == "first_seen" || key == "last_seen" || key == "last_boot" ||
+                   key == "serial_full") {
+            return bad("is read-only");
+        } else {
+            return Outcome::fail(ApiError::unknown_field, "boards have no field '" + key + "'", key);
+        }
+    }
+    return validate_board(b);
+}
+
+std::optional<std::size_t> page_limit(const HttpRequest& req, HttpResponse& refusal) {
+    auto it = req.query.find("limit");
+    if (it == req.query.end()) return 100;
+    char* end = nullptr;
+    unsigned long n = std::strtoul(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || n == 0 || n > RestApi::kMaxPage) {
+        refusal = fail(ApiError::invalid_field, "limit is 1.." + std::to_string(RestApi::kMaxPage), "limit");
+        return std::nullopt;
+    }
+    return n;
+}
+
+}  // namespace
+
+HttpResponse error_response(const Outcome& o) {
+    const ApiErrorInfo& i = info(o.error);
+    json body{{"error", std::string(i.code)}, {"message", o.message.empty() ? std::string(i.sentence) : o.message}};
+    if (!o.field.empty()) body["field"] = o.field;
+    return json_response(i.status, body);
+}
+
+bool RestApi::owns(const std::string& path) {
+    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0;
+}
+
+HttpResponse RestApi::handle(const HttpRequest& req) {
+    if (store_ == nullptr) {
+        return fail(ApiError::store_unavailable, "the inventory needs --state DIR (it lives in DIR/inventory.sqlite)");
+    }
+    auto rest = [&](std::string_view prefix) { return req.path.substr(prefix.size()); };
+    if (req.path == kImages) return images(req);
+    if (req.path.rfind(std::string(kImages) + "/", 0) == 0) return image(req, rest(kImages).substr(1));
+    if (req.path == kBoards) return boards(req);
+    if (req.path.rfind(std::string(kBoards) + "/", 0) == 0) return board(req, rest(kBoards).substr(1));
+    return fail(ApiError::not_found, "no such endpoint");
+}
+
+HttpResponse RestApi::images(const HttpRequest& req) {
+    if (req.method == "GET" || req.method == "HEAD") {
+        std::vector<Image> all;
+        if (Outcome o = store_->list_images(all); !o.ok()) return error_response(o);
+        json items = json::array();
+        for (const Image& i : all) {
+            std::size_t n = 0;
+            (void)store_->boards_using(i.name, n);
+            items.push_back(image_json(i, n));
+        }
+        return json_response(200, json{{"items", items}});
+    }
+    if (req.method != "POST") return not_allowed("GET, HEAD, POST");
+    HttpResponse refusal;
+    std::optional<json> j = parse_body(req, refusal);
+    if (!j) return refusal;
+    Image img;
+    for (const auto& [key, v] : j->items()) {
+        if (key != "name" && key != "kind" && key != "path") {
+            return fail(ApiError::unknown_field, "images have no field '" + key + "'", key);
+        }
+        if (!v.is_string()) return fail(ApiError::invalid_field, key + " is a string", key);
+    }
+    for (const char* required : {"name", "path"}) {
+        if (!j->contains(required)) {
+            return fail(ApiError::missing_field, std::string("an image needs a ") + required, required);
+        }
+    }
+    img.name = (*j)["name"].get<std::string>();
+    img.path = (*j)["path"].get<std::string>();
+    if (j->contains("kind")) img.kind = (*j)["kind"].get<std::string>();
+    if (Outcome o = validate_image(img, images_root_); !o.ok()) return error_response(o);
+    if (Outcome o = store_->create_image(img); !o.ok()) return error_response(o);
+    HttpResponse r = json_response(201, image_json(img, 0), img.generation);
+    r.headers.emplace_back("Location", std::string(kImages) + "/" + img.name);
+    return r;
+}
+
+HttpResponse RestApi::image(const HttpRequest& req, const std::string& name) {
+    Image img;
+    if (req.method == "GET" || req.method == "HEAD") {
+        if (Outcome o = store_->get_image(name, img); !o.ok()) return error_response(o);
+        std::size_t n = 0;
+        (void)store_->boards_using(name, n);
+        return json_response(200, image_json(img, n), img.generation);
+    }
+    if (req.method != "DELETE") return not_allowed("GET, HEAD, DELETE");
+    std::optional<std::uint64_t> match;
+    if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
+    if (Outcome o = store_->delete_image(name, match); !o.ok()) return error_response(o);
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+HttpResponse RestApi::boards(const HttpRequest& req) {
+    if (req.method == "GET" || req.method == "HEAD") {
+        HttpResponse refusal;
+        std::optional<std::size_t> limit = page_limit(req, refusal);
+        if (!limit) return refusal;
+        BoardFilter f;
+        if (auto it = req.query.find("label"); it != req.query.end()) {
+            std::size_t eq = it->second.find('=');
+            if (eq == std::string::npos || eq == 0) return fail(ApiError::invalid_field, "label is KEY=VALUE", "label");
+            f.label_key = it->second.substr(0, eq);
+            f.label_value = it->second.substr(eq + 1);
+        }
+        if (auto it = req.query.find("image"); it != req.query.end()) f.image = it->second;
+        if (auto it = req.query.find("state"); it != req.query.end()) f.state = it->second;
+        std::optional<std::uint32_t> after;
+        if (auto it = req.query.find("after"); it != req.query.end()) {
+            std::uint32_t s = 0;
+            std::string full;
+            if (!normalize_serial(it->second, s, full)) {
+                return fail(ApiError::invalid_field, "after is a serial (the last one seen)", "after");
+            }
+            after = s;
+        }
+        std::vector<Board> page;
+        if (Outcome o = store_->list_boards(f, after, *limit + 1, page); !o.ok()) return error_response(o);
+        json items = json::array();
+        for (std::size_t i = 0; i < page.size() && i < *limit; ++i) items.push_back(board_json(page[i]));
+        json next = page.size() > *limit ? json(serial_text(page[*limit - 1].serial)) : json(nullptr);
+        return json_response(200, json{{"items", items}, {"next", next}});
+    }
+    if (req.method != "POST") return not_allowed("GET, HEAD, POST");
+    HttpResponse refusal;
+    std::optional<json> j = parse_body(req, refusal);
+    if (!j) return refusal;
+    if (!j->contains("serial")) return fail(ApiError::missing_field, "a board needs its serial", "serial");
+    Board b;
+    if (Outcome o = apply_board(*j, b, true); !o.ok()) return error_response(o);
+    if (Outcome o = store_->create_board(b); !o.ok()) return error_response(o);
+    HttpResponse r = json_response(201, board_json(b), b.generation);
+    r.headers.emplace_back("Location", std::string(kBoards) + "/" + serial_text(b.serial));
+    return r;
+}
+
+HttpResponse RestApi::board(const HttpRequest& req, const std::string& key) {
+    std::uint32_t serial = 0;
+    std::string full;
+    if (!normalize_serial(key, serial, full)) {
+        return fail(ApiError::not_found, "'" + key + "' is not a serial (8 hex digits, or a Pi 5's 16)");
+    }
+    Board b;
+    if (req.method == "GET" || req.method == "HEAD") {
+        if (Outcome o = store_->get_board(serial, b); !o.ok()) return error_response(o);
+        return json_response(200, board_json(b), b.generation);
+    }
+    std::optional<std::uint64_t> match;
+    if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
+    if (req.method == "DELETE") {
+        if (Outcome o = store_->delete_board(serial, match); !o.ok()) return error_response(o);
+        HttpResponse r;
+        r.status = 204;
+        return r;
+    }
+    if (req.method != "PUT" && req.method != "PATCH") return not_allowed("GET, HEAD, PUT, PATCH, DELETE");
+    HttpResponse refusal;
+    std::optional<json> j = parse_body(req, refusal);
+    if (!j) return refusal;
+    if (j->contains("serial")) {
+        std::uint32_t s = 0;
+        std::string f;
+        const json& v = (*j)["serial"];
+        if (!v.is_string() || !normalize_serial(v.get<std::string>(), s, f) || s != serial) {
+            return fail(ApiError::invalid_field, "the serial in the body differs from the path's", "serial");
+        }
+    }
+    Board current;
+    if (Outcome o = store_->get_board(serial, current); !o.ok()) return error_response(o);
+    if (req.method == "PUT") {
+        // A replacement: what the body leaves out takes its default; what is learnt stays.
+        b.serial = serial;
+        b.serial_full = current.serial_full;
+        b.first_seen = current.first_seen;
+        b.last_seen = current.last_seen;
+        b.last_boot = current.last_boot;
+    } else {
+        b = current;
+    }
+    if (Outcome o = apply_board(*j, b, false); !o.ok()) return error_response(o);
+    if (Outcome o = store_->replace_board(b, match); !o.ok()) return error_response(o);
+    return json_response(200, board_json(b), b.generation);
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,57 @@
+// REST API v1 over the inventory: /api/v1/images and /api/v1/boards (issue 10). Pure request to
+// response (no sockets: ApiServer carries them), so every route and error class is tested
+// without a server. JSON in and out (nlohmann-json); errors are {"error", "message", "field"?}
+// from the one list in store/api_error.h; every resource carries its generation as its ETag, and
+// writes honour If-Match (412 when stale).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "control/store/inventory_store.h"
+
+namespace rackboot::control {
+
+struct HttpRequest {
+    std::string method;
+    std::string path;                           // without the query
+    std::map<std::string, std::string> query;   // decoded
+    std::map<std::string, std::string> header;  // names lowercase
+    std::string body;
+};
+
+struct HttpResponse {
+    unsigned status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;  // ETag, Location, Allow
+};
+
+class RestApi {
+public:
+    // `store` may be null (no --state): the routes then answer 503 with a reason.
+    RestApi(InventoryStore* store, std::string images_root) : store_(store), images_root_(std::move(images_root)) {}
+
+    // True when `path` is one of this API's routes (the server sends everything else elsewhere).
+    [[nodiscard]] static bool owns(const std::string& path);
+    [[nodiscard]] HttpResponse handle(const HttpRequest& req);
+
+    static constexpr std::size_t kMaxBody = 1u << 20;
+    static constexpr std::size_t kMaxPage = 1000;
+
+private:
+    HttpResponse images(const HttpRequest& req);
+    HttpResponse image(const HttpRequest& req, const std::string& name);
+    HttpResponse boards(const HttpRequest& req);
+    HttpResponse board(const HttpRequest& req, const std::string& key);
+
+    InventoryStore* store_;
+    std::string images_root_;
+};
+
+// An error response from an outcome (status, code, message, field).
+[[nodiscard]] HttpResponse error_response(const Outcome& o);
+
+}  // namespace rackboot::control

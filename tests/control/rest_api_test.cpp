@@ -1,0 +1,178 @@
+// The REST API's routes over a real SQLite inventory, request to response: every route, every
+// error class, ETags and If-Match, paging; and a refusal changes nothing.
+#include "control/rest_api.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace rackboot::control {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class RestApiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/rb-rest.XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        for (const char* img : {"raspios-2026-11", "raspios-2026-12"}) {
+            fs::create_directories(dir_ / "images" / img);
+            std::ofstream(dir_ / "images" / img / "start4.elf") << img;
+        }
+        std::string err;
+        store_ = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
+        ASSERT_TRUE(store_) << err;
+        api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string());
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
+                      std::map<std::string, std::string> header = {}, std::map<std::string, std::string> query = {}) {
+        HttpRequest r{method, path, std::move(query), std::move(header), body};
+        return api_->handle(r);
+    }
+    static json js(const HttpResponse& r) { return json::parse(r.body); }
+    static std::string header(const HttpResponse& r, const std::string& name) {
+        for (const auto& [k, v] : r.headers) {
+            if (k == name) return v;
+        }
+        return "";
+    }
+    std::string image_body(const std::string& name) {
+        return json{{"name", name}, {"kind", "dir"}, {"path", (dir_ / "images" / name).string()}}.dump();
+    }
+
+    fs::path dir_;
+    std::unique_ptr<InventoryStore> store_;
+    std::unique_ptr<RestApi> api_;
+};
+
+TEST_F(RestApiTest, ImagesAndBoardsByExample) {
+    HttpResponse img = call("POST", "/api/v1/images", image_body("raspios-2026-11"));
+    ASSERT_EQ(img.status, 201u) << img.body;
+    EXPECT_EQ(header(img, "Location"), "/api/v1/images/raspios-2026-11");
+    EXPECT_EQ(header(img, "ETag"), "\"1\"");
+    ASSERT_EQ(call("POST", "/api/v1/images", image_body("raspios-2026-12")).status, 201u);
+
+    HttpResponse b = call("POST", "/api/v1/boards",
+                          R"({"serial": "8f3a21c0", "name": "r12-u07", "image": "raspios-2026-11",
+                              "macs": ["dc:a6:32:01:02:03"], "labels": {"rack": "r12"}, "netboot": true,
+                              "ip": "10.0.12.7"})");
+    ASSERT_EQ(b.status, 201u) << b.body;
+    EXPECT_EQ(js(b)["serial"], "8f3a21c0");
+    EXPECT_EQ(js(b)["macs"][0], "dc:a6:32:01:02:03");
+    EXPECT_EQ(js(b)["generation"], 1);
+
+    // PATCH with the ETag: moved to the new image; the old ETag is stale now.
+    HttpResponse p = call("PATCH", "/api/v1/boards/8f3a21c0", R"({"image": "raspios-2026-12"})", {{"if-match", "\"1\""}});
+    ASSERT_EQ(p.status, 200u) << p.body;
+    EXPECT_EQ(js(p)["image"], "raspios-2026-12");
+    EXPECT_EQ(js(p)["ip"], "10.0.12.7");  // a patch leaves the rest
+    EXPECT_EQ(header(p, "ETag"), "\"2\"");
+    HttpResponse stale = call("PATCH", "/api/v1/boards/8f3a21c0", R"({"name": "x"})", {{"if-match", "\"1\""}});
+    EXPECT_EQ(stale.status, 412u);
+    EXPECT_EQ(js(stale)["error"], "precondition_failed");
+    EXPECT_EQ(js(call("GET", "/api/v1/boards/8f3a21c0"))["name"], "r12-u07");  // unchanged
+
+    // The 16-digit form reaches the same board; PUT replaces (fields left out take defaults).
+    HttpResponse put = call("PUT", "/api/v1/boards/100000008f3a21c0", R"({"name": "r12-u08"})");
+    ASSERT_EQ(put.status, 200u) << put.body;
+    EXPECT_EQ(js(put)["image"], nullptr);
+    EXPECT_EQ(js(put)["macs"].size(), 0u);
+
+    EXPECT_EQ(js(call("GET", "/api/v1/images/raspios-2026-11"))["boards"], 0);
+    EXPECT_EQ(call("DELETE", "/api/v1/images/raspios-2026-11").status, 204u);
+    EXPECT_EQ(call("GET", "/api/v1/images/raspios-2026-11").status, 404u);
+    EXPECT_EQ(call("DELETE", "/api/v1/boards/8f3a21c0").status, 204u);
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
+}
+
+TEST_F(RestApiTest, EveryErrorClassAndNothingChanged) {
+    ASSERT_EQ(call("POST", "/api/v1/images", image_body("raspios-2026-11")).status, 201u);
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "8f3a21c0", "image": "raspios-2026-11"})").status, 201u);
+    struct Case {
+        std::string method, path, body;
+        unsigned status;
+        std::string error, field;
+    };
+    std::vector<Case> cases = {
+        {"POST", "/api/v1/boards", "{not json", 400, "bad_json", ""},
+        {"POST", "/api/v1/boards", "[1,2]", 400, "bad_json", ""},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "colour": "red"})", 400, "unknown_field", "colour"},
+        {"POST", "/api/v1/boards", R"({"serial": "1111"})", 400, "invalid_field", "serial"},
+        {"POST", "/api/v1/boards", R"({"name": "x"})", 400, "missing_field", "serial"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "macs": ["zz"]})", 400, "invalid_field", "macs"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "ip": "10.0.0.300"})", 400, "invalid_field", "ip"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "image": "nope"})", 400, "invalid_field", "image"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "generation": 5})", 400, "invalid_field",
+         "generation"},
+        {"POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})", 409, "conflict", "serial"},
+        {"PATCH", "/api/v1/boards/8f3a21c0", R"({"serial": "11111111"})", 400, "invalid_field", "serial"},
+        {"PATCH", "/api/v1/boards/22222222", R"({"name": "x"})", 404, "not_found", ""},
+        {"GET", "/api/v1/boards/xyz", "", 404, "not_found", ""},
+        {"POST", "/api/v1/boards/8f3a21c0", "{}", 405, "method_not_allowed", ""},
+        {"PUT", "/api/v1/images", "{}", 405, "method_not_allowed", ""},
+        {"POST", "/api/v1/images", image_body("raspios-2026-11"), 409, "conflict", "name"},
+        {"POST", "/api/v1/images", R"({"name": "x", "path": "/etc"})", 400, "invalid_field", "path"},
+        {"POST", "/api/v1/images", R"({"name": "x"})", 400, "missing_field", "path"},
+        {"DELETE", "/api/v1/images/raspios-2026-11", "", 409, "conflict", ""},
+        {"GET", "/api/v1/boards", "", 200, "", ""},
+    };
+    for (const Case& c : cases) {
+        HttpResponse r = call(c.method, c.path, c.body);
+        EXPECT_EQ(r.status, c.status) << c.method << ' ' << c.path << ' ' << c.body << " -> " << r.body;
+        if (c.error.empty()) continue;
+        json j = js(r);
+        EXPECT_EQ(j["error"], c.error) << c.body;
+        EXPECT_FALSE(j["message"].get<std::string>().empty());
+        if (!c.field.empty()) {
+            EXPECT_EQ(j.value("field", ""), c.field) << c.body;
+        }
+    }
+    HttpResponse wrong_type = call("POST", "/api/v1/boards", R"({"serial": "11111111"})", {{"content-type", "text/plain"}});
+    EXPECT_EQ(wrong_type.status, 415u);
+    // Nothing the refusals carried was stored.
+    json all = js(call("GET", "/api/v1/boards"));
+    ASSERT_EQ(all["items"].size(), 1u);
+    EXPECT_EQ(all["items"][0]["generation"], 1);
+}
+
+TEST_F(RestApiTest, PagesWithACursorAndFilters) {
+    for (int i = 1; i <= 250; ++i) {
+        char serial[9];
+        std::snprintf(serial, sizeof serial, "%08x", i);
+        json b{{"serial", serial}, {"labels", {{"rack", i % 2 == 0 ? "r12" : "r13"}}}};
+        ASSERT_EQ(call("POST", "/api/v1/boards", b.dump()).status, 201u);
+    }
+    std::size_t seen = 0;
+    std::map<std::string, std::string> q{{"limit", "100"}};
+    for (int pages = 0; pages < 10; ++pages) {
+        json page = js(call("GET", "/api/v1/boards", "", {}, q));
+        seen += page["items"].size();
+        if (page["next"].is_null()) break;
+        q["after"] = page["next"].get<std::string>();
+    }
+    EXPECT_EQ(seen, 250u);
+    json r12 = js(call("GET", "/api/v1/boards", "", {}, {{"label", "rack=r12"}, {"limit", "1000"}}));
+    EXPECT_EQ(r12["items"].size(), 125u);
+    EXPECT_TRUE(r12["next"].is_null());
+    EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "0"}}).status, 400u);
+    EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "5000"}}).status, 400u);
+    EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"label", "rack"}}).status, 400u);
+}
+
+TEST_F(RestApiTest, WithoutAStoreTheRoutesSaySo) {
+    RestApi none(nullptr, "");
+    HttpResponse r = none.handle(HttpRequest{"GET", "/api/v1/boards", {}, {}, {}});
+    EXPECT_EQ(r.status, 503u);
+    EXPECT_NE(r.body.find("--state"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rackboot::control

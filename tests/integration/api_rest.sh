@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The REST API v1 with curl against a running rackbootd (issue 10, first routes): images and
+# boards created, read, patched with If-Match, listed by page, deleted; refusals with their
+# status, code and field; a body over the API's limit refused 413; what was acknowledged is
+# there after kill -9 and a restart.
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$WORK/root" "$WORK/images/raspios-2026-11" "$WORK/images/raspios-2026-12"
+echo x > "$WORK/root/start4.elf"
+echo a > "$WORK/images/raspios-2026-11/start4.elf"
+echo b > "$WORK/images/raspios-2026-12/start4.elf"
+ARGS=(--tftp-root "$WORK/root" --state "$WORK/state" --images-root "$WORK/images")
+start_rackbootd "${ARGS[@]}"
+# call METHOD PATH [BODY [HEADER...]]: prints "STATUS BODY"
+call() {
+    local method=$1 path=$2 body=${3:-}
+    shift 3 2>/dev/null || shift $#
+    local args=(-s -o "$WORK/body" -w '%{http_code}' -X "$method" "http://$API$path")
+    [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    for h in "$@"; do args+=(-H "$h"); done
+    local code
+    code=$(curl "${args[@]}")
+    echo "$code $(cat "$WORK/body")"
+}
+expect() {  # expect STATUS [ERROR_CODE] -- METHOD PATH [BODY [HEADER...]]
+    local want=$1 code=$2
+    shift 3
+    local out
+    out=$(call "$@")
+    [ "${out%% *}" = "$want" ] || fail "$*: got $out, expected $want"
+    [ -z "$code" ] || grep -q "\"error\":\"$code\"" <<<"$out" || fail "$*: got $out, expected error $code"
+    echo "$out"
+}
+
+expect 201 "" -- POST /api/v1/images "{\"name\":\"raspios-2026-11\",\"kind\":\"dir\",\"path\":\"$WORK/images/raspios-2026-11\"}" >/dev/null
+expect 201 "" -- POST /api/v1/images "{\"name\":\"raspios-2026-12\",\"path\":\"$WORK/images/raspios-2026-12\"}" >/dev/null
+out=$(expect 201 "" -- POST /api/v1/boards '{"serial": "8f3a21c0", "name": "r12-u07", "image": "raspios-2026-11",
+    "macs": ["dc:a6:32:01:02:03"], "labels": {"rack": "r12"}, "netboot": true, "ip": "10.0.12.7"}')
+grep -q '"generation":1' <<<"$out" || fail "no generation 1: $out"
+etag=$(curl -s -D - -o /dev/null "http://$API/api/v1/boards/8f3a21c0" | sed -nE 's/^ETag: (.*)\r$/\1/p')
+[ "$etag" = '"1"' ] || fail "ETag is '$etag'"
+out=$(expect 200 "" -- PATCH /api/v1/boards/8f3a21c0 '{"image": "raspios-2026-12"}' "If-Match: $etag")
+grep -q '"image":"raspios-2026-12"' <<<"$out" || fail "patch: $out"
+expect 412 precondition_failed -- PATCH /api/v1/boards/8f3a21c0 '{"name": "x"}' "If-Match: $etag" >/dev/null
+pass "images and a board created; PATCH with If-Match moved it; a stale ETag gets 412"
+
+expect 400 bad_json -- POST /api/v1/boards '{"serial":' >/dev/null
+expect 400 unknown_field -- POST /api/v1/boards '{"serial": "11111111", "colour": "red"}' >/dev/null
+expect 400 invalid_field -- POST /api/v1/boards '{"serial": "11111111", "macs": ["nope"]}' >/dev/null
+expect 409 conflict -- POST /api/v1/boards '{"serial": "11111111", "macs": ["dc:a6:32:01:02:03"]}' >/dev/null
+expect 400 invalid_field -- POST /api/v1/images "{\"name\":\"etc\",\"path\":\"/etc\"}" >/dev/null
+expect 409 conflict -- DELETE /api/v1/images/raspios-2026-12 >/dev/null
+expect 404 not_found -- GET /api/v1/boards/22222222 >/dev/null
+expect 405 method_not_allowed -- POST /api/v1/boards/8f3a21c0 '{}' >/dev/null
+head -c $((2 << 20)) /dev/zero | tr '\0' ' ' > "$WORK/big.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data-binary "@$WORK/big.json" "http://$API/api/v1/boards")
+[ "$code" = 413 ] || fail "a 2 MiB body got $code"
+[ "$(call GET /api/v1/boards | grep -o '"serial":"' | wc -l)" = 1 ] || fail "a refusal stored something"
+pass "refusals: 400 bad_json/unknown_field/invalid_field, 409, 404, 405, 413; nothing stored"
+
+for i in $(seq 1 30); do
+    expect 201 "" -- POST /api/v1/boards "{\"serial\": \"$(printf '%08x' "$i")\", \"labels\": {\"rack\": \"r$((i % 3))\"}}" >/dev/null
+done
+pages=0 seen=0 after=""
+while [ $pages -lt 10 ]; do
+    out=$(curl -sf "http://$API/api/v1/boards?limit=7${after:+&after=$after}")
+    seen=$((seen + $(grep -o '"serial":"' <<<"$out" | wc -l)))
+    pages=$((pages + 1))
+    after=$(python3 -c 'import json,sys; n=json.loads(sys.argv[1])["next"]; print(n or "")' "$out")
+    [ -n "$after" ] || break
+done
+[ "$seen" = 31 ] || fail "paging saw $seen boards, expected 31"
+n=$(curl -sf "http://$API/api/v1/boards?label=rack=r1&limit=100" | grep -o '"serial":"' | wc -l)
+[ "$n" = 10 ] || fail "label filter gave $n boards, expected 10"
+pass "31 boards in $pages pages of 7; the label filter gives 10"
+
+kill -9 "$RB_PID"
+wait "$RB_PID" 2>/dev/null || true
+RB_PID=
+start_rackbootd "${ARGS[@]}"
+out=$(expect 200 "" -- GET /api/v1/boards/8f3a21c0)
+grep -q '"image":"raspios-2026-12"' <<<"$out" && grep -q '"generation":2' <<<"$out" || fail "after kill -9: $out"
+[ "$(curl -sf "http://$API/api/v1/boards?limit=1000" | grep -o '"serial":"' | wc -l)" = 31 ] || fail "boards lost"
+pass "after kill -9 and a restart every acknowledged write is there"
