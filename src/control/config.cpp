@@ -154,6 +154,9 @@ Serves Raspberry Pi network boot files over TFTP.
   --state DIR            where leases persist (required; DIR/leases.sqlite), and, in any
                          mode, the boards and images of the API (DIR/inventory.sqlite)
   --images-root DIR      images added over the API must lie beneath DIR
+  --api-token-file FILE  the bearer token API writes need (default: DIR/api-token under
+                         --state, made with mode 0600 on first start); required to bind the
+                         API to an address other than loopback while --state is set
   --lease-fsync on|off   fsync every lease commit (default on; off loses leases on power loss)
   --check-config         check the flags, boot trees, CPUs and DHCP pool, then exit (0: ok)
                          without serving, binding ports or starting DPDK
@@ -217,6 +220,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                                                        "--reserve",
                                                        "--state",
                                                        "--images-root",
+                                                       "--api-token-file",
                                                        "--lease-fsync",
                                                        "--backend",
                                                        "--eal",
@@ -369,6 +373,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.dpdk_gateway = a;
         } else if (flag == "--state") {
             cfg.state_dir = value;
+        } else if (flag == "--api-token-file") {
+            cfg.api_token_file = value;
         } else if (flag == "--images-root") {
             if (value.empty() || value.front() != '/') return bad("must be an absolute directory");
             cfg.images_root = value;
@@ -396,6 +402,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 !parse_uint<std::uint16_t>(std::string_view(value).substr(colon + 1), 0, 65535, cfg.api_port)) {
                 return bad("is not ADDR:PORT (IPv4) or off");
             }
+            cfg.api_enabled = true;  // the last --api wins, "off" or an address
         }
     }
     if (cfg.dpdk) {
@@ -426,6 +433,13 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         error =
             "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
             "(or the boot network's address), or --tftp-server for another TFTP host";
+        return std::nullopt;
+    }
+    // Writes to the inventory over a network need a token the operator chose, not one made here.
+    if (cfg.api_enabled && !cfg.state_dir.empty() && (cfg.api_addr.value() >> 24) != 127 &&
+        cfg.api_token_file.empty()) {
+        error = "--api " + cfg.api_addr.to_string() +
+                " is not loopback: with --state the API takes writes, so give --api-token-file too";
         return std::nullopt;
     }
     if (cfg.dhcp_mode == proto::DhcpMode::Server) {

@@ -54,8 +54,9 @@ struct DaemonConfig {
     std::uint32_t pi_reserve_percent = 10;
     std::vector<std::pair<std::uint64_t, proto::Ipv4>> mac_reservations;
     std::vector<std::pair<std::uint32_t, proto::Ipv4>> serial_reservations;
-    std::string state_dir;    // leases and the inventory (boards, images)
-    std::string images_root;  // images added over the API must lie beneath it
+    std::string state_dir;       // leases and the inventory (boards, images)
+    std::string images_root;     // images added over the API must lie beneath it
+    std::string api_token_file;  // empty: DIR/api-token under --state
     bool lease_fsync = true;
     // Backend
     bool dpdk = false;

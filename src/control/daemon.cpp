@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "control/api_server.h"
+#include "control/api_token.h"
 #include "control/backend_factory.h"
 #include "control/demo_tree.h"
 #include "control/event_log.h"
@@ -256,7 +257,16 @@ int run_daemon(const DaemonConfig& cfg) {
             return 1;
         }
     }
-    RestApi rest(inventory.get(), cfg.images_root);
+    std::string token;
+    if (inventory) {
+        bool own = cfg.api_token_file.empty();
+        std::string path = own ? cfg.state_dir + "/api-token" : cfg.api_token_file;
+        if (!load_api_token(path, own, token, error)) {
+            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+            return 1;
+        }
+    }
+    RestApi rest(inventory.get(), cfg.images_root, token);
 
     std::unique_ptr<ApiServer> api;
     if (cfg.api_enabled) {

@@ -1,9 +1,9 @@
 #include "control/rest_api.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "proto/tftp_path.h"
 
@@ -177,7 +177,25 @@ bool RestApi::owns(const std::string& path) {
     return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0;
 }
 
+bool RestApi::authorized(const HttpRequest& req) const {
+    auto it = req.header.find("authorization");
+    if (token_.empty() || it == req.header.end() || it->second.rfind("Bearer ", 0) != 0) return false;
+    std::string_view given = std::string_view(it->second).substr(7);
+    // Compared in constant time: how far a guess matched must not show in the answer's timing.
+    unsigned diff = given.size() == token_.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < token_.size(); ++i) {
+        diff |= static_cast<unsigned char>(token_[i]) ^ static_cast<unsigned char>(i < given.size() ? given[i] : 0);
+    }
+    return diff == 0;
+}
+
 HttpResponse RestApi::handle(const HttpRequest& req) {
+    if (req.method != "GET" && req.method != "HEAD" && !authorized(req)) {
+        HttpResponse r = fail(ApiError::unauthorized, token_.empty() ? "writes are off: no API token is configured"
+                                                                     : "writes need Authorization: Bearer TOKEN");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+    }
     if (store_ == nullptr) {
         return fail(ApiError::store_unavailable, "the inventory needs --state DIR (it lives in DIR/inventory.sqlite)");
     }

@@ -31,8 +31,10 @@ struct HttpResponse {
 
 class RestApi {
 public:
-    // `store` may be null (no --state): the routes then answer 503 with a reason.
-    RestApi(InventoryStore* store, std::string images_root) : store_(store), images_root_(std::move(images_root)) {}
+    // `store` may be null (no --state): the routes then answer 503 with a reason. Writes need
+    // "Authorization: Bearer TOKEN" (401 otherwise); an empty token refuses every write.
+    RestApi(InventoryStore* store, std::string images_root, std::string token = {})
+        : store_(store), images_root_(std::move(images_root)), token_(std::move(token)) {}
 
     // True when `path` is one of this API's routes (the server sends everything else elsewhere).
     [[nodiscard]] static bool owns(const std::string& path);
@@ -47,8 +49,11 @@ private:
     HttpResponse boards(const HttpRequest& req);
     HttpResponse board(const HttpRequest& req, const std::string& key);
 
+    [[nodiscard]] bool authorized(const HttpRequest& req) const;
+
     InventoryStore* store_;
     std::string images_root_;
+    std::string token_;
 };
 
 // An error response from an outcome (status, code, message, field).

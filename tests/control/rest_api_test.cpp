@@ -28,12 +28,16 @@ protected:
         std::string err;
         store_ = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
         ASSERT_TRUE(store_) << err;
-        api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string());
+        api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string(), kToken);
     }
     void TearDown() override { fs::remove_all(dir_); }
 
+    static constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
+
+    // Writes carry the token unless the header map says otherwise.
     HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
                       std::map<std::string, std::string> header = {}, std::map<std::string, std::string> query = {}) {
+        header.try_emplace("authorization", std::string("Bearer ") + kToken);
         HttpRequest r{method, path, std::move(query), std::move(header), body};
         return api_->handle(r);
     }
@@ -70,7 +74,8 @@ TEST_F(RestApiTest, ImagesAndBoardsByExample) {
     EXPECT_EQ(js(b)["generation"], 1);
 
     // PATCH with the ETag: moved to the new image; the old ETag is stale now.
-    HttpResponse p = call("PATCH", "/api/v1/boards/8f3a21c0", R"({"image": "raspios-2026-12"})", {{"if-match", "\"1\""}});
+    HttpResponse p =
+        call("PATCH", "/api/v1/boards/8f3a21c0", R"({"image": "raspios-2026-12"})", {{"if-match", "\"1\""}});
     ASSERT_EQ(p.status, 200u) << p.body;
     EXPECT_EQ(js(p)["image"], "raspios-2026-12");
     EXPECT_EQ(js(p)["ip"], "10.0.12.7");  // a patch leaves the rest
@@ -110,8 +115,7 @@ TEST_F(RestApiTest, EveryErrorClassAndNothingChanged) {
         {"POST", "/api/v1/boards", R"({"serial": "11111111", "macs": ["zz"]})", 400, "invalid_field", "macs"},
         {"POST", "/api/v1/boards", R"({"serial": "11111111", "ip": "10.0.0.300"})", 400, "invalid_field", "ip"},
         {"POST", "/api/v1/boards", R"({"serial": "11111111", "image": "nope"})", 400, "invalid_field", "image"},
-        {"POST", "/api/v1/boards", R"({"serial": "11111111", "generation": 5})", 400, "invalid_field",
-         "generation"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "generation": 5})", 400, "invalid_field", "generation"},
         {"POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})", 409, "conflict", "serial"},
         {"PATCH", "/api/v1/boards/8f3a21c0", R"({"serial": "11111111"})", 400, "invalid_field", "serial"},
         {"PATCH", "/api/v1/boards/22222222", R"({"name": "x"})", 404, "not_found", ""},
@@ -135,7 +139,8 @@ TEST_F(RestApiTest, EveryErrorClassAndNothingChanged) {
             EXPECT_EQ(j.value("field", ""), c.field) << c.body;
         }
     }
-    HttpResponse wrong_type = call("POST", "/api/v1/boards", R"({"serial": "11111111"})", {{"content-type", "text/plain"}});
+    HttpResponse wrong_type =
+        call("POST", "/api/v1/boards", R"({"serial": "11111111"})", {{"content-type", "text/plain"}});
     EXPECT_EQ(wrong_type.status, 415u);
     // Nothing the refusals carried was stored.
     json all = js(call("GET", "/api/v1/boards"));
@@ -165,6 +170,22 @@ TEST_F(RestApiTest, PagesWithACursorAndFilters) {
     EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "0"}}).status, 400u);
     EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "5000"}}).status, 400u);
     EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"label", "rack"}}).status, 400u);
+}
+
+TEST_F(RestApiTest, WritesNeedTheToken) {
+    for (const std::string& auth : {std::string(), std::string("Bearer wrong"), std::string("Basic ") + kToken,
+                                    std::string("Bearer ") + kToken + "x", std::string("Bearer 0123")}) {
+        HttpResponse r = call("POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})", {{"authorization", auth}});
+        EXPECT_EQ(r.status, 401u) << auth;
+        EXPECT_EQ(js(r)["error"], "unauthorized");
+        EXPECT_EQ(header(r, "WWW-Authenticate"), "Bearer");
+    }
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0", "", {{"authorization", ""}}).status, 404u);  // reads are open
+    EXPECT_EQ(call("POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})").status, 201u);
+    RestApi no_token(store_.get(), "", "");
+    HttpResponse r =
+        no_token.handle(HttpRequest{"DELETE", "/api/v1/boards/8f3a21c0", {}, {{"authorization", "Bearer "}}, {}});
+    EXPECT_EQ(r.status, 401u);
 }
 
 TEST_F(RestApiTest, WithoutAStoreTheRoutesSaySo) {

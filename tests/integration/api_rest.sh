@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # The REST API v1 with curl against a running rackbootd (issue 10, first routes): images and
 # boards created, read, patched with If-Match, listed by page, deleted; refusals with their
-# status, code and field; a body over the API's limit refused 413; what was acknowledged is
-# there after kill -9 and a restart.
+# status, code and field; a body over the API's limit refused 413; writes need the bearer token
+# made (mode 0600) in the state directory; a non-loopback API without a token file is refused;
+# what was acknowledged is there after kill -9 and a restart.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$WORK/root" "$WORK/images/raspios-2026-11" "$WORK/images/raspios-2026-12"
 echo x > "$WORK/root/start4.elf"
 echo a > "$WORK/images/raspios-2026-11/start4.elf"
 echo b > "$WORK/images/raspios-2026-12/start4.elf"
 ARGS=(--tftp-root "$WORK/root" --state "$WORK/state" --images-root "$WORK/images")
+expect_refusal "give --api-token-file too" --tftp-root "$WORK/root" --state "$WORK/state" --api 0.0.0.0:0
 start_rackbootd "${ARGS[@]}"
-# call METHOD PATH [BODY [HEADER...]]: prints "STATUS BODY"
+[ "$(stat -c %a "$WORK/state/api-token")" = 600 ] || fail "the token file is not mode 600"
+TOKEN=$(cat "$WORK/state/api-token")
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data-binary '{"serial": "8f3a21c0"}' "http://$API/api/v1/boards")
+[ "$code" = 401 ] || fail "a write without the token got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer nope" \
+    -H 'Content-Type: application/json' --data-binary '{"serial": "8f3a21c0"}' "http://$API/api/v1/boards")
+[ "$code" = 401 ] || fail "a write with a wrong token got $code"
+pass "the token was made with mode 600; writes without it, or with a wrong one, get 401"
+# call METHOD PATH [BODY [HEADER...]]: prints "STATUS BODY" (with the token)
 call() {
     local method=$1 path=$2 body=${3:-}
     shift 3 2>/dev/null || shift $#
-    local args=(-s -o "$WORK/body" -w '%{http_code}' -X "$method" "http://$API$path")
+    local args=(-s -o "$WORK/body" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $TOKEN" "http://$API$path")
     [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
     for h in "$@"; do args+=(-H "$h"); done
     local code
@@ -53,7 +64,7 @@ expect 404 not_found -- GET /api/v1/boards/22222222 >/dev/null
 expect 405 method_not_allowed -- POST /api/v1/boards/8f3a21c0 '{}' >/dev/null
 head -c $((2 << 20)) /dev/zero | tr '\0' ' ' > "$WORK/big.json"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    --data-binary "@$WORK/big.json" "http://$API/api/v1/boards")
+    -H "Authorization: Bearer $TOKEN" --data-binary "@$WORK/big.json" "http://$API/api/v1/boards")
 [ "$code" = 413 ] || fail "a 2 MiB body got $code"
 [ "$(call GET /api/v1/boards | grep -o '"serial":"' | wc -l)" = 1 ] || fail "a refusal stored something"
 pass "refusals: 400 bad_json/unknown_field/invalid_field, 409, 404, 405, 413; nothing stored"
@@ -78,6 +89,7 @@ kill -9 "$RB_PID"
 wait "$RB_PID" 2>/dev/null || true
 RB_PID=
 start_rackbootd "${ARGS[@]}"
+[ "$(cat "$WORK/state/api-token")" = "$TOKEN" ] || fail "the token changed across a restart"
 out=$(expect 200 "" -- GET /api/v1/boards/8f3a21c0)
 grep -q '"image":"raspios-2026-12"' <<<"$out" && grep -q '"generation":2' <<<"$out" || fail "after kill -9: $out"
 [ "$(curl -sf "http://$API/api/v1/boards?limit=1000" | grep -o '"serial":"' | wc -l)" = 31 ] || fail "boards lost"

@@ -1,0 +1,13 @@
+// The API's bearer token: read from --api-token-file, or kept in DIR/api-token under --state and
+// made (256 random bits, mode 0600) on the first start without one. A token file that others
+// than its owner may read is refused: it grants writes to the inventory.
+#pragma once
+
+#include <string>
+
+namespace rackboot::control {
+
+// Reads the token at `path`; when it does not exist and `create` is set, makes one there.
+[[nodiscard]] bool load_api_token(const std::string& path, bool create, std::string& token, std::string& error);
+
+}  // namespace rackboot::control
