@@ -90,7 +90,8 @@ json board_json(const Board& b) {
 // Applies the fields of `j` to `b` (create, replace and merge patch alike: null clears a field).
 Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
     for (const auto& [key, v] : j.items()) {
-        auto bad = [&](const std::string& why) { return Outcome::fail(ApiError::invalid_field, why, key); };
+        const std::string& field = key;  // (a structured binding cannot be captured before C++20's clang 16)
+        auto bad = [&field](const std::string& why) { return Outcome::fail(ApiError::invalid_field, why, field); };
         if (key == "serial") {
             if (!serial_allowed) continue;  // checked by the caller against the path
             std::uint32_t s = 0;
