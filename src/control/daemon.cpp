@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -316,6 +317,9 @@ int run_daemon(const DaemonConfig& cfg) {
         if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
     }
     if (lease_store) std::printf("event=leases restored=%zu store=%s\n", restored.size(), lease_store->path().c_str());
+    rest.set_ready(ServiceInfo{RACKBOOT_VERSION, info.description, backend->worker_count(),
+                               info.address + ":" + std::to_string(info.tftp_port), api_text, dhcp_text,
+                               static_cast<std::int64_t>(std::time(nullptr)), 0});
     std::fflush(stdout);
 
     timespec tick{0, 50'000'000};

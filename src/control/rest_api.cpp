@@ -1,10 +1,14 @@
 #include "control/rest_api.h"
 
 #include <cstdlib>
+#include <ctime>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "dataplane/counters.h"
+#include "proto/net_frames.h"
+#include "proto/tftp_codec.h"
 #include "proto/tftp_path.h"
 
 namespace rackboot::control {
@@ -175,8 +179,50 @@ HttpResponse error_response(const Outcome& o) {
 }
 
 bool RestApi::owns(const std::string& path) {
-    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0;
+    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0 || path == "/api/v1/status" ||
+           path == "/api/v1/drop-reasons" || path == "/healthz" || path == "/readyz";
 }
+
+void RestApi::set_ready(ServiceInfo info) {
+    std::lock_guard<std::mutex> lock(info_mutex_);
+    info_ = std::move(info);
+}
+
+HttpResponse RestApi::status() const {
+    std::optional<ServiceInfo> copy;
+    {
+        std::lock_guard<std::mutex> lock(info_mutex_);
+        copy = info_;
+    }
+    if (!copy) return fail(ApiError::store_unavailable, "rackbootd is starting");
+    const ServiceInfo& i = *copy;
+    std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    return json_response(200, json{{"version", i.version},
+                                   {"uptime_s", now - i.started},
+                                   {"started", i.started},
+                                   {"backend", i.backend},
+                                   {"workers", i.workers},
+                                   {"listen", {{"tftp", i.tftp}, {"api", i.api}, {"dhcp", i.dhcp}}},
+                                   {"inventory", store_ != nullptr},
+                                   {"snapshot_generation", i.snapshot_generation}});
+}
+
+namespace {
+
+// Every reason list, as the metrics name them: for dashboards and alert rules.
+template <typename Enum>
+void reasons(json& out, const char* list, const char* metric) {
+    json items = json::array();
+    for (std::size_t i = 0; i < static_cast<std::size_t>(Enum::count_); ++i) {
+        const proto::ReasonInfo& r = reason_info(static_cast<Enum>(i));
+        items.push_back({{"name", std::string(r.name)},
+                         {"severity", std::string(proto::to_string(r.severity))},
+                         {"description", std::string(r.description)}});
+    }
+    out[list] = {{"metric", metric}, {"reasons", items}};
+}
+
+}  // namespace
 
 bool RestApi::authorized(const HttpRequest& req) const {
     auto it = req.header.find("authorization");
@@ -191,7 +237,31 @@ bool RestApi::authorized(const HttpRequest& req) const {
 }
 
 HttpResponse RestApi::handle(const HttpRequest& req) {
-    if (req.method != "GET" && req.method != "HEAD" && !authorized(req)) {
+    bool read = req.method == "GET" || req.method == "HEAD";
+    if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/api/v1/status" ||
+        req.path == "/api/v1/drop-reasons") {
+        if (!read) return not_allowed("GET, HEAD");
+        if (req.path == "/healthz") return json_response(200, json{{"status", "ok"}});
+        if (req.path == "/readyz") {
+            std::lock_guard<std::mutex> lock(info_mutex_);
+            return info_ ? json_response(200, json{{"status", "ready"}})
+                         : fail(ApiError::store_unavailable, "rackbootd is starting");
+        }
+        if (req.path == "/api/v1/status") return status();
+        json out = json::object();
+        reasons<dataplane::TftpDrop>(out, "tftp_drops", "rackboot_drops_total{reason}");
+        reasons<dataplane::TransportDrop>(out, "transport_drops", "rackboot_drops_total{reason}");
+        reasons<dataplane::InternalDrop>(out, "internal_drops", "rackboot_drops_total{reason}");
+        reasons<proto::FrameDrop>(out, "frame_drops", "rackboot_frame_drops_total{reason}");
+        reasons<proto::TftpParseError>(out, "tftp_malformed", "rackboot_tftp_malformed_total{error}");
+        reasons<proto::PathVerdict>(out, "tftp_path_refused", "rackboot_tftp_path_refused_total{verdict}");
+        reasons<dataplane::ResultLabel>(out, "tftp_results", "rackboot_tftp_transfers_total{result}");
+        reasons<dataplane::Quirk>(out, "tftp_quirks", "rackboot_tftp_quirks_total{quirk}");
+        reasons<proto::DhcpVerdict>(out, "dhcp_results", "rackboot_dhcp_packets_total{result}");
+        reasons<dataplane::DhcpQuirk>(out, "dhcp_quirks", "rackboot_dhcp_quirks_total{quirk}");
+        return json_response(200, out);
+    }
+    if (!read && !authorized(req)) {
         HttpResponse r = fail(ApiError::unauthorized, token_.empty() ? "writes are off: no API token is configured"
                                                                      : "writes need Authorization: Bearer TOKEN");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");

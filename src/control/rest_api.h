@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,18 @@ struct HttpResponse {
     std::vector<std::pair<std::string, std::string>> headers;  // ETag, Location, Allow
 };
 
+// What /api/v1/status reports (the tests read it instead of scraping the start line).
+struct ServiceInfo {
+    std::string version;
+    std::string backend;  // its description, as on the start line
+    std::size_t workers = 0;
+    std::string tftp;          // ADDR:PORT
+    std::string api;           // ADDR:PORT
+    std::string dhcp;          // off, proxy or server (with its port and interface)
+    std::int64_t started = 0;  // unix seconds
+    std::uint64_t snapshot_generation = 0;
+};
+
 class RestApi {
 public:
     // `store` may be null (no --state): the routes then answer 503 with a reason. Writes need
@@ -39,6 +53,8 @@ public:
     // True when `path` is one of this API's routes (the server sends everything else elsewhere).
     [[nodiscard]] static bool owns(const std::string& path);
     [[nodiscard]] HttpResponse handle(const HttpRequest& req);
+    // Set once serving (before that /readyz answers 503).
+    void set_ready(ServiceInfo info);
 
     static constexpr std::size_t kMaxBody = 1u << 20;
     static constexpr std::size_t kMaxPage = 1000;
@@ -50,10 +66,13 @@ private:
     HttpResponse board(const HttpRequest& req, const std::string& key);
 
     [[nodiscard]] bool authorized(const HttpRequest& req) const;
+    [[nodiscard]] HttpResponse status() const;
 
     InventoryStore* store_;
     std::string images_root_;
     std::string token_;
+    mutable std::mutex info_mutex_;  // set by the control thread, read by the API's
+    std::optional<ServiceInfo> info_;
 };
 
 // An error response from an outcome (status, code, message, field).

@@ -4,11 +4,14 @@
 
 #include <stdlib.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "dataplane/counters.h"
 
 namespace rackboot::control {
 namespace {
@@ -186,6 +189,37 @@ TEST_F(RestApiTest, WritesNeedTheToken) {
     HttpResponse r =
         no_token.handle(HttpRequest{"DELETE", "/api/v1/boards/8f3a21c0", {}, {{"authorization", "Bearer "}}, {}});
     EXPECT_EQ(r.status, 401u);
+}
+
+TEST_F(RestApiTest, HealthStatusAndDropReasons) {
+    EXPECT_EQ(call("GET", "/healthz").status, 200u);
+    EXPECT_EQ(call("GET", "/readyz").status, 503u);  // not serving yet
+    EXPECT_EQ(call("GET", "/api/v1/status").status, 503u);
+    api_->set_ready(ServiceInfo{"0.1.0", "kernel UDP sockets", 3, "127.0.0.1:6969", "127.0.0.1:8069", "off",
+                                static_cast<std::int64_t>(std::time(nullptr)) - 5, 0});
+    EXPECT_EQ(call("GET", "/readyz").status, 200u);
+    json st = js(call("GET", "/api/v1/status"));
+    EXPECT_EQ(st["version"], "0.1.0");
+    EXPECT_EQ(st["workers"], 3);
+    EXPECT_EQ(st["listen"]["tftp"], "127.0.0.1:6969");
+    EXPECT_GE(st["uptime_s"].get<int>(), 5);
+    EXPECT_EQ(st["inventory"], true);
+    EXPECT_EQ(call("POST", "/healthz", "{}").status, 405u);
+
+    json dr = js(call("GET", "/api/v1/drop-reasons"));
+    auto has = [&](const char* list, const char* name) {
+        for (const json& r : dr[list]["reasons"]) {
+            if (r["name"] == name) return !r["description"].get<std::string>().empty();
+        }
+        return false;
+    };
+    EXPECT_TRUE(has("tftp_drops", "client_cap"));
+    EXPECT_TRUE(has("tftp_drops", "descriptors"));
+    EXPECT_TRUE(has("tftp_drops", "permission_denied"));
+    EXPECT_TRUE(has("dhcp_results", "store_unavailable"));
+    EXPECT_TRUE(has("tftp_results", "unacknowledged"));
+    EXPECT_EQ(dr["tftp_drops"]["metric"], "rackboot_drops_total{reason}");
+    EXPECT_EQ(dr["tftp_drops"]["reasons"].size(), static_cast<std::size_t>(dataplane::TftpDrop::count_));
 }
 
 TEST_F(RestApiTest, WithoutAStoreTheRoutesSaySo) {

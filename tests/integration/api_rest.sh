@@ -21,6 +21,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer 
     -H 'Content-Type: application/json' --data-binary '{"serial": "8f3a21c0"}' "http://$API/api/v1/boards")
 [ "$code" = 401 ] || fail "a write with a wrong token got $code"
 pass "the token was made with mode 600; writes without it, or with a wrong one, get 401"
+status=$(curl -sf "http://$API/api/v1/status") || fail "no /api/v1/status"
+grep -q "\"tftp\":\"127.0.0.1:$PORT\"" <<<"$status" || fail "status does not name the TFTP address: $status"
+grep -q "\"api\":\"$API\"" <<<"$status" || fail "status does not name the API address: $status"
+curl -sf "http://$API/healthz" >/dev/null && curl -sf "http://$API/readyz" >/dev/null || fail "healthz/readyz"
+curl -sf "http://$API/api/v1/drop-reasons" | grep -q '"name":"client_cap"' || fail "drop-reasons lacks client_cap"
+pass "status names the addresses; healthz, readyz and drop-reasons answer"
 # call METHOD PATH [BODY [HEADER...]]: prints "STATUS BODY" (with the token)
 call() {
     local method=$1 path=$2 body=${3:-}
