@@ -94,16 +94,14 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         finish(req, reply, reply.verdict, 0, origin, counters);
         return;
     }
-    proto::DhcpReply refused;
-    refused.pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);  // for the record
-    if (!cfg_.journal->store_up() && req.type != proto::DhcpMessageType::Inform) {
-        // No new lease while the store cannot make it durable (it retries, and says when it can).
-        finish(req, refused, proto::DhcpVerdict::store_unavailable, 0, origin, counters);
-        return;
-    }
-    if (pending_count_ == kMaxPending || !cfg_.journal->has_room(1)) {
-        // The lease store is behind: drop rather than answer what cannot be made durable.
-        finish(req, refused, proto::DhcpVerdict::busy, 0, origin, counters);
+    bool store_down = !cfg_.journal->store_up() && req.type != proto::DhcpMessageType::Inform;
+    if (store_down || pending_count_ == kMaxPending || !cfg_.journal->has_room(1)) {
+        // No new lease while the store cannot make it durable (down: it retries, and says when
+        // it can; behind: too many replies wait on it). Dropped rather than answered.
+        proto::DhcpReply refused;
+        refused.pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);  // for the record
+        finish(req, refused, store_down ? proto::DhcpVerdict::store_unavailable : proto::DhcpVerdict::busy, 0, origin,
+               counters);
         return;
     }
     proto::DhcpServerResult res = server_->handle(req, origin.local_ip.value(), wall_seconds(), tx_);
