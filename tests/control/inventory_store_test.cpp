@@ -28,6 +28,16 @@ struct Scratch {
         dir = mkdtemp(tmpl);
     }
     ~Scratch() { fs::remove_all(dir); }
+    // A store in this directory holding one image, "a".
+    std::unique_ptr<InventoryStore> store_with_image() const {
+        std::string err;
+        auto st = open_sqlite_inventory((dir / "inventory.sqlite").string(), err);
+        EXPECT_TRUE(st) << err;
+        Image a{"a", "dir", "/srv/a", 0};
+        EXPECT_TRUE(st && st->create_image(a).ok());
+        EXPECT_EQ(a.generation, 1u);
+        return st;
+    }
 };
 
 Board board(std::uint32_t serial) {
@@ -102,12 +112,9 @@ TEST(Inventory, ImagesLieBeneathTheRootAndHoldABootFile) {
 
 TEST(Inventory, StoreKeepsItsConstraints) {
     Scratch s;
-    std::string err;
-    auto st = open_sqlite_inventory((s.dir / "inventory.sqlite").string(), err);
-    ASSERT_TRUE(st) << err;
+    auto st = s.store_with_image();
+    ASSERT_TRUE(st);
     Image a{"a", "dir", "/srv/a", 0};
-    ASSERT_TRUE(st->create_image(a).ok());
-    EXPECT_EQ(a.generation, 1u);
     EXPECT_EQ(st->create_image(a).error, ApiError::conflict);
 
     Board b1 = board(0x8f3a21c0);
@@ -159,11 +166,8 @@ TEST(Inventory, StoreKeepsItsConstraints) {
 
 TEST(Inventory, ListsPageAndFilter) {
     Scratch s;
-    std::string err;
-    auto st = open_sqlite_inventory((s.dir / "inventory.sqlite").string(), err);
-    ASSERT_TRUE(st) << err;
-    Image a{"a", "dir", "/srv/a", 0};
-    ASSERT_TRUE(st->create_image(a).ok());
+    auto st = s.store_with_image();
+    ASSERT_TRUE(st);
     for (std::uint32_t i = 1; i <= 25; ++i) {
         Board b = board(i);
         b.labels["rack"] = i % 2 == 0 ? "even" : "odd";
