@@ -46,7 +46,7 @@ bench: build
 # instrumented too; FUZZ_SECONDS bounds each, FUZZ_TARGETS picks some. The corpus grows in
 # build-fuzz/corpus/NAME; each run's last line gives executions and coverage.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= tftp dhcp frames flags leases
+FUZZ_TARGETS ?= tftp dhcp frames flags leases api
 fuzz:
 	tools/install-deps fuzz
 	cmake -S . -B build-fuzz $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_CXX_COMPILER=clang++-14 \
