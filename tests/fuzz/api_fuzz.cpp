@@ -33,6 +33,7 @@ RestApi& api() {
         std::string dir = "/tmp/rb-api-fuzz-" + std::to_string(getpid());
         std::filesystem::create_directories(dir + "/img");
         std::ofstream(dir + "/img/start4.elf") << "x";
+        std::atexit([] { std::filesystem::remove_all("/tmp/rb-api-fuzz-" + std::to_string(getpid())); });
         return dir;
     }();
     static std::unique_ptr<InventoryStore> store;
