@@ -54,11 +54,11 @@ RestApi& api() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
     static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
-    static const char* const kPaths[] = {"/api/v1/boards",           "/api/v1/boards/8f3a21c0",
-                                         "/api/v1/boards/00000001",  "/api/v1/boards/100000008f3a21c0",
-                                         "/api/v1/images",           "/api/v1/images/img",
-                                         "/api/v1/status",           "/api/v1/drop-reasons",
-                                         "/api/v1/boards/zz",        "/healthz"};
+    static const char* const kPaths[] = {"/api/v1/boards",          "/api/v1/boards/8f3a21c0",
+                                         "/api/v1/boards/00000001", "/api/v1/boards/100000008f3a21c0",
+                                         "/api/v1/images",          "/api/v1/images/img",
+                                         "/api/v1/status",          "/api/v1/drop-reasons",
+                                         "/api/v1/boards/zz",       "/healthz"};
     HttpRequest req;
     req.method = kMethods[data[0] % std::size(kMethods)];
     req.path = kPaths[data[1] % std::size(kPaths)];
