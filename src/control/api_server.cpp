@@ -62,24 +62,12 @@ bool queue(MHD_Connection* c, const HttpResponse& r) {
     return ok;
 }
 
-// Queues one response; `close` ends the connection after it (a body left unread, a refusal).
-bool respond(MHD_Connection* c, unsigned status, std::string_view body, const char* type, bool close,
-             const char* allow = nullptr) {
-    MHD_Response* r =
-        MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-    if (r == nullptr) return false;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (allow != nullptr) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    bool ok = MHD_queue_response(c, status, r) == MHD_YES;
-    MHD_destroy_response(r);
-    return ok;
-}
-
-bool respond_error(MHD_Connection* c, unsigned status, const char* code, const std::string& message, bool close,
-                   const char* allow = nullptr) {
-    std::string body = std::string("{\"error\":\"") + code + "\",\"message\":\"" + message + "\"}\n";
-    return respond(c, status, body, "application/json", close, allow);
+// An error in the API's one shape (rest_api.h's error_response, from store/api_error.h).
+bool respond_error(MHD_Connection* c, ApiError e, const std::string& message, bool close, const char* allow = nullptr) {
+    HttpResponse r = error_response(Outcome::fail(e, message));
+    if (close) r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
+    if (allow != nullptr) r.headers.emplace_back(MHD_HTTP_HEADER_ALLOW, allow);
+    return queue(c, r);
 }
 
 // The body a request announces: its Content-Length, "unbounded" when chunked, 0 when none.
@@ -223,7 +211,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
         if (body > limit && (!p->api || body != UINT64_MAX)) {
             // Refused before a byte of it is read (a chunked body to the API is counted as read).
             too_large_.fetch_add(1, std::memory_order_relaxed);
-            return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+            return respond_error(c, ApiError::payload_too_large,
                                  "request bodies are limited to " + std::to_string(limit) + " bytes here", true)
                        ? 1
                        : 0;
@@ -232,15 +220,16 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
         if (path == "/metrics") {
             if (m != "GET" && m != "HEAD") {
                 bad_method_.fetch_add(1, std::memory_order_relaxed);
-                return respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                                     "/metrics answers GET and HEAD", true, "GET, HEAD")
+                return respond_error(c, ApiError::method_not_allowed, "/metrics answers GET and HEAD", true,
+                                     "GET, HEAD")
                            ? 1
                            : 0;
             }
-            std::string text = metrics_() + render_metrics();
-            return respond(c, MHD_HTTP_OK, text, "text/plain; version=0.0.4; charset=utf-8", body != 0) ? 1 : 0;
+            HttpResponse r{MHD_HTTP_OK, metrics_() + render_metrics(), "text/plain; version=0.0.4; charset=utf-8", {}};
+            if (body != 0) r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");  // its body is left unread
+            return queue(c, r) ? 1 : 0;
         }
-        return respond_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint", body != 0) ? 1 : 0;
+        return respond_error(c, ApiError::not_found, "no such endpoint", body != 0) ? 1 : 0;
     }
     auto* p = static_cast<Pending*>(*request_context);
     if (!p->api) return 1;  // answered on the first call; the rest of a body is not ours to read
@@ -256,7 +245,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
     }
     if (p->too_large) {
         too_large_.fetch_add(1, std::memory_order_relaxed);
-        return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+        return respond_error(c, ApiError::payload_too_large,
                              "request bodies are limited to " + std::to_string(RestApi::kMaxBody) + " bytes here", true)
                    ? 1
                    : 0;

@@ -178,9 +178,13 @@ HttpResponse error_response(const Outcome& o) {
     return json_response(i.status, body);
 }
 
+// Routes that read the service, not the inventory: no store, no token.
+static bool service_route(const std::string& path) {
+    return path == "/healthz" || path == "/readyz" || path == "/api/v1/status" || path == "/api/v1/drop-reasons";
+}
+
 bool RestApi::owns(const std::string& path) {
-    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0 || path == "/api/v1/status" ||
-           path == "/api/v1/drop-reasons" || path == "/healthz" || path == "/readyz";
+    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0 || service_route(path);
 }
 
 void RestApi::set_ready(ServiceInfo info) {
@@ -238,8 +242,7 @@ bool RestApi::authorized(const HttpRequest& req) const {
 
 HttpResponse RestApi::handle(const HttpRequest& req) {
     bool read = req.method == "GET" || req.method == "HEAD";
-    if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/api/v1/status" ||
-        req.path == "/api/v1/drop-reasons") {
+    if (service_route(req.path)) {
         if (!read) return not_allowed("GET, HEAD");
         if (req.path == "/healthz") return json_response(200, json{{"status", "ok"}});
         if (req.path == "/readyz") {
