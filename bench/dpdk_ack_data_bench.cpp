@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "dataplane/dpdk/port/dpdk_eal.h"
 #include "dataplane/monotonic_clock.h"
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < 16; ++i) std::fwrite(block.data(), 1, block.size(), f);  // 16 MiB
         std::fclose(f);
     }
-    auto trees = dataplane::BootTrees::open(dir.string(), {}, err);
+    auto trees = dataplane::static_boot_map_cell(dir.string(), {}, 64, err);
     g_pool = rte_pktmbuf_pool_create("bench_pool", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     g_rx = rte_ring_create("bench_rx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     rte_ring* tx = rte_ring_create("bench_tx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     wc.local = kServer;
     wc.pool = g_pool;
     wc.tftp.max_transfers = 256;
-    wc.tftp.trees = trees.get();
+    wc.tftp.maps = trees.get();
     wc.tftp.cache.budget_bytes = 64u << 20;
     auto worker = DpdkWorker::create(wc, err);
     if (!worker) {

@@ -16,4 +16,9 @@ using BackendOptions = std::variant<dataplane::SocketOptions, dataplane::DpdkOpt
 [[nodiscard]] std::unique_ptr<dataplane::Backend> make_backend(const dataplane::BackendCommon& common,
                                                                const BackendOptions& options, std::string& error);
 
+// How the chosen backend's workers report quiescent states to the boot map's publisher: an
+// epoch per worker on sockets, rte_rcu_qsbr on DPDK. Null when it cannot be made.
+[[nodiscard]] std::unique_ptr<dataplane::QuiescentDomain> make_quiescent_domain(const BackendOptions& options,
+                                                                               unsigned workers);
+
 }  // namespace rackboot::control

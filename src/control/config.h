@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/boot_map.h"
 #include "proto/dhcp_pi.h"
 #include "proto/dhcp_responder.h"
 #include "proto/ipv4.h"

@@ -20,14 +20,18 @@
 #include "control/api_server.h"
 #include "control/api_token.h"
 #include "control/backend_factory.h"
+#include "control/board_directory.h"
 #include "control/demo_tree.h"
 #include "control/event_log.h"
 #include "control/fd_budget.h"
+#include "control/inventory_bootstrap.h"
 #include "control/lease_store.h"
 #include "control/metrics.h"
 #include "control/rest_api.h"
+#include "control/snapshot_publisher.h"
 #include "control/store/inventory_store.h"
-#include "dataplane/boot_trees.h"
+#include "dataplane/boot_map.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/cpu_affinity.h"
 #include "proto/dhcp_leases.h"
 #include "proto/tftp_options.h"
@@ -120,7 +124,7 @@ FdBudget fd_budget(const DaemonConfig& cfg) {
 // build them) and the state directory; then one line saying what would be served.
 int check_only(const DaemonConfig& cfg, const std::string& root) {
     std::string error;
-    if (!root.empty() && !dataplane::BootTrees::open(root, cfg.boards, error)) {
+    if (!root.empty() && !dataplane::static_boot_map(root, cfg.boards, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
@@ -130,7 +134,7 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
     }
     // The lease store makes its directory (one level) at start; what is there must be one, and the
     // daemon's user must be able to write there.
-    if (cfg.dhcp_mode == proto::DhcpMode::Server && !LeaseStore::check_access(cfg.state_dir, error)) {
+    if (!cfg.state_dir.empty() && !LeaseStore::check_access(cfg.state_dir, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
@@ -177,8 +181,32 @@ int run_daemon(const DaemonConfig& cfg) {
         return 2;
     }
     if (cfg.check_only) return check_only(cfg, root);
-    auto trees = dataplane::BootTrees::open(root, cfg.boards, error);
-    if (!trees) {
+    // The inventory (boards, images) lives beside the leases; the API serves it, and the boot map
+    // the workers read is built from it (with the --board flags as a bootstrap).
+    std::unique_ptr<InventoryStore> inventory;
+    if (!cfg.state_dir.empty()) {
+        if (!LeaseStore::check_access(cfg.state_dir, error)) {
+            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+            return 1;
+        }
+        if (mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
+            std::fprintf(stderr, "rackbootd: --state: cannot create '%s': %s\n", cfg.state_dir.c_str(),
+                         std::strerror(errno));
+            return 1;
+        }
+        inventory = open_sqlite_inventory(cfg.state_dir + "/inventory.sqlite", error);
+        if (!inventory) {
+            std::fprintf(stderr, "rackbootd: --state: %s\n", error.c_str());
+            return 1;
+        }
+    }
+    auto root_dir = dataplane::DirHandle::open(root, error);
+    if (!root_dir) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
+    }
+    BoardDirectory directory(root_dir);
+    if (!bootstrap_directory(cfg.boards, inventory.get(), directory, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
@@ -205,7 +233,6 @@ int run_daemon(const DaemonConfig& cfg) {
     common.limits.default_timeout = static_cast<proto::Nanos>(cfg.timeout_ms) * proto::kMillisecond;
     common.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
     common.limits.max_retries = cfg.retries;
-    common.trees = trees.get();
     common.dhcp_port = cfg.dhcp_port;
     // Declared before the backend that uses them, so they are destroyed after.
     dataplane::LeaseJournal journal;
@@ -235,6 +262,16 @@ int run_daemon(const DaemonConfig& cfg) {
         options = dataplane::SocketOptions{cfg.listen, cfg.tftp_port.value_or(geteuid() == 0 ? 69 : 6969),
                                            cfg.dhcp_interface};
     }
+    // The boot map: built once now, then again by the publisher whenever the inventory changes.
+    auto domain = make_quiescent_domain(options, common.workers);
+    if (!domain) {
+        std::fprintf(stderr, "rackbootd: cannot set up the boot map's reclamation\n");
+        return 1;
+    }
+    dataplane::BootMapCell maps(std::move(domain), directory.build(1));
+    common.maps = &maps;
+    if (common.dhcp) common.dhcp->maps = &maps;
+    SnapshotPublisher publisher(directory, maps);
     std::unique_ptr<dataplane::Backend> backend = make_backend(common, options, error);
     if (!backend) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
@@ -244,20 +281,6 @@ int run_daemon(const DaemonConfig& cfg) {
     if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
     const dataplane::BackendInfo info = backend->info();
 
-    // The inventory (boards, images) lives beside the leases; the API serves it.
-    std::unique_ptr<InventoryStore> inventory;
-    if (!cfg.state_dir.empty()) {
-        if (mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
-            std::fprintf(stderr, "rackbootd: --state: cannot create '%s': %s\n", cfg.state_dir.c_str(),
-                         std::strerror(errno));
-            return 1;
-        }
-        inventory = open_sqlite_inventory(cfg.state_dir + "/inventory.sqlite", error);
-        if (!inventory) {
-            std::fprintf(stderr, "rackbootd: --state: %s\n", error.c_str());
-            return 1;
-        }
-    }
     std::string token;
     if (inventory) {
         bool own = cfg.api_token_file.empty();
@@ -268,6 +291,8 @@ int run_daemon(const DaemonConfig& cfg) {
         }
     }
     RestApi rest(inventory.get(), cfg.images_root, token);
+    rest.set_observer(&publisher);
+    rest.set_generation_source([&publisher] { return publisher.generation(); });
 
     std::unique_ptr<ApiServer> api;
     if (cfg.api_enabled) {
@@ -295,6 +320,7 @@ int run_daemon(const DaemonConfig& cfg) {
     pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
     if (lease_store) lease_store->start(journal);
     backend->start();
+    publisher.start();
 
     std::string api_text = api ? cfg.api_addr.to_string() + ":" + std::to_string(api->port()) : "off";
     std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off     ? "off"
@@ -308,7 +334,7 @@ int run_daemon(const DaemonConfig& cfg) {
     std::printf(
         "event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
         "max_transfers=%u api=%s dhcp=%s backend=%s\n",
-        info.address.c_str(), info.tftp_port, root.c_str(), demo ? " (demo tree)" : "", trees->board_count(),
+        info.address.c_str(), info.tftp_port, root.c_str(), demo ? " (demo tree)" : "", directory.board_count(),
         backend->worker_count(), cpus.c_str(), info.steering.c_str(), common.limits.max_blksize, common.max_transfers,
         api_text.c_str(), dhcp_text.c_str(), info.description.c_str());
     if (demo) {
@@ -328,10 +354,11 @@ int run_daemon(const DaemonConfig& cfg) {
         drain_records(*backend, dhcp_engine);
         if (sig == SIGINT || sig == SIGTERM) break;
     }
+    if (api) api->stop();  // no change arrives while the workers stop
+    publisher.stop();
     backend->stop();
     if (lease_store) lease_store->stop();
     drain_records(*backend, dhcp_engine);
-    if (api) api->stop();
     std::printf("event=stop\n");
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "control/rest_api.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <optional>
@@ -208,7 +209,7 @@ HttpResponse RestApi::status() const {
                                    {"workers", i.workers},
                                    {"listen", {{"tftp", i.tftp}, {"api", i.api}, {"dhcp", i.dhcp}}},
                                    {"inventory", store_ != nullptr},
-                                   {"snapshot_generation", i.snapshot_generation}});
+                                   {"snapshot_generation", generation_ ? generation_() : i.snapshot_generation}});
 }
 
 namespace {
@@ -227,6 +228,23 @@ void reasons(json& out, const char* list, const char* metric) {
 }
 
 }  // namespace
+
+RestApi::RestApi(InventoryStore* store, std::string images_root, std::string token)
+    : store_(store), images_root_(std::move(images_root)), token_(std::move(token)) {
+    if (!token_.empty()) {
+        char id[17];
+        std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(proto::fnv1a64(token_)));
+        token_id_.assign(id, 8);
+    }
+}
+
+void RestApi::audit(const HttpRequest& req, const std::string& resource, std::uint64_t old_gen,
+                    std::uint64_t new_gen) const {
+    std::printf("event=audit token=%s method=%s resource=%s generation_before=%llu generation_after=%llu\n",
+                token_id_.c_str(), req.method.c_str(), resource.c_str(), static_cast<unsigned long long>(old_gen),
+                static_cast<unsigned long long>(new_gen));
+    std::fflush(stdout);
+}
 
 bool RestApi::authorized(const HttpRequest& req) const {
     auto it = req.header.find("authorization");
@@ -314,6 +332,8 @@ HttpResponse RestApi::images(const HttpRequest& req) {
     if (j->contains("kind")) img.kind = (*j)["kind"].get<std::string>();
     if (Outcome o = validate_image(img, images_root_); !o.ok()) return error_response(o);
     if (Outcome o = store_->create_image(img); !o.ok()) return error_response(o);
+    if (observer_ != nullptr) observer_->image_changed(img);
+    audit(req, std::string(kImages) + "/" + img.name, 0, img.generation);
     HttpResponse r = json_response(201, image_json(img, 0), img.generation);
     r.headers.emplace_back("Location", std::string(kImages) + "/" + img.name);
     return r;
@@ -330,7 +350,11 @@ HttpResponse RestApi::image(const HttpRequest& req, const std::string& name) {
     if (req.method != "DELETE") return not_allowed("GET, HEAD, DELETE");
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
+    Image old;
+    (void)store_->get_image(name, old);
     if (Outcome o = store_->delete_image(name, match); !o.ok()) return error_response(o);
+    if (observer_ != nullptr) observer_->image_removed(name);
+    audit(req, std::string(kImages) + "/" + name, old.generation, 0);
     HttpResponse r;
     r.status = 204;
     return r;
@@ -374,6 +398,8 @@ HttpResponse RestApi::boards(const HttpRequest& req) {
     Board b;
     if (Outcome o = apply_board(*j, b, true); !o.ok()) return error_response(o);
     if (Outcome o = store_->create_board(b); !o.ok()) return error_response(o);
+    if (observer_ != nullptr) observer_->board_changed(b);
+    audit(req, std::string(kBoards) + "/" + serial_text(b.serial), 0, b.generation);
     HttpResponse r = json_response(201, board_json(b), b.generation);
     r.headers.emplace_back("Location", std::string(kBoards) + "/" + serial_text(b.serial));
     return r;
@@ -393,7 +419,11 @@ HttpResponse RestApi::board(const HttpRequest& req, const std::string& key) {
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
     if (req.method == "DELETE") {
+        Board old;
+        (void)store_->get_board(serial, old);
         if (Outcome o = store_->delete_board(serial, match); !o.ok()) return error_response(o);
+        if (observer_ != nullptr) observer_->board_removed(serial);
+        audit(req, std::string(kBoards) + "/" + serial_text(serial), old.generation, 0);
         HttpResponse r;
         r.status = 204;
         return r;
@@ -424,6 +454,8 @@ HttpResponse RestApi::board(const HttpRequest& req, const std::string& key) {
     }
     if (Outcome o = apply_board(*j, b, false); !o.ok()) return error_response(o);
     if (Outcome o = store_->replace_board(b, match); !o.ok()) return error_response(o);
+    if (observer_ != nullptr) observer_->board_changed(b);
+    audit(req, std::string(kBoards) + "/" + serial_text(serial), current.generation, b.generation);
     return json_response(200, board_json(b), b.generation);
 }
 

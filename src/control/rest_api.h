@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -47,12 +48,15 @@ class RestApi {
 public:
     // `store` may be null (no --state): the routes then answer 503 with a reason. Writes need
     // "Authorization: Bearer TOKEN" (401 otherwise); an empty token refuses every write.
-    RestApi(InventoryStore* store, std::string images_root, std::string token = {})
-        : store_(store), images_root_(std::move(images_root)), token_(std::move(token)) {}
+    RestApi(InventoryStore* store, std::string images_root, std::string token = {});
 
     // True when `path` is one of this API's routes (the server sends everything else elsewhere).
     [[nodiscard]] static bool owns(const std::string& path);
     [[nodiscard]] HttpResponse handle(const HttpRequest& req);
+    // Told of every change (the live boot map); null: nobody.
+    void set_observer(InventoryObserver* observer) noexcept { observer_ = observer; }
+    // Where /api/v1/status reads the boot map's generation from.
+    void set_generation_source(std::function<std::uint64_t()> source) { generation_ = std::move(source); }
     // Set once serving (before that /readyz answers 503).
     void set_ready(ServiceInfo info);
 
@@ -66,11 +70,16 @@ private:
     HttpResponse board(const HttpRequest& req, const std::string& key);
 
     [[nodiscard]] bool authorized(const HttpRequest& req) const;
+    // One line per change: who (the token's id), what, and the generations before and after.
+    void audit(const HttpRequest& req, const std::string& resource, std::uint64_t old_gen, std::uint64_t new_gen) const;
     [[nodiscard]] HttpResponse status() const;
 
     InventoryStore* store_;
     std::string images_root_;
     std::string token_;
+    std::string token_id_;  // a hash of the token: names it in the audit log, never reveals it
+    InventoryObserver* observer_ = nullptr;
+    std::function<std::uint64_t()> generation_;
     mutable std::mutex info_mutex_;  // set by the control thread, read by the API's
     std::optional<ServiceInfo> info_;
 };

@@ -13,7 +13,7 @@ TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t
     c.global_active = &active;
     c.global_cap = common.max_transfers;
     c.max_per_client = common.max_transfers_per_client;
-    c.trees = common.trees;
+    c.maps = common.maps;
     c.cache.budget_bytes = common.cache_bytes / std::max<std::uint32_t>(1, common.workers);
     c.cache.max_files = common.cache_files;
     return c;

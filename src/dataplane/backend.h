@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/counters.h"
 #include "dataplane/dhcp_engine.h"
 #include "dataplane/spsc_ring.h"
@@ -32,7 +32,7 @@ struct BackendCommon {
     std::size_t cache_bytes = 512u << 20;         // across all workers
     std::uint32_t cache_files = 4096;             // files each worker's cache may keep open
     proto::TftpLimits limits{};
-    const BootTrees* trees = nullptr;
+    BootMapCell* maps = nullptr;  // the boot map; each worker reads it as reader = its number
     std::optional<DhcpEngineConfig> dhcp;  // served by worker 0
     std::uint16_t dhcp_port = 67;
 };

@@ -30,6 +30,7 @@ namespace rackboot::dataplane {
     X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                        \
     X(permission_denied, error, "the daemon's user may not read the file or a directory above it")       \
     X(not_found, info, "no such file in the boot tree")                                                  \
+    X(netboot_off, info, "the board has netboot off: its files are not found")                           \
     X(not_regular_file, warning, "a directory or device")                                                \
     X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                            \
     X(transfer_cap, error, "the configured transfer limit was reached")                                  \

@@ -88,6 +88,19 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         counters.dhcp_packets[0][static_cast<std::size_t>(proto::DhcpVerdict::malformed)].add();
         return;
     }
+    const BootMap* map = cfg_.maps != nullptr ? cfg_.maps->current() : nullptr;
+    if (map != nullptr && map->board_count() > 0) {
+        // A board with netboot off: its boot firmware gets no answer, so it falls back to its
+        // next boot mode as if unknown (its OS's DHCP client, not a PXE one, is still served).
+        proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
+        const MappedBoard* b = pi.vendor_class ? map->client(proto::mac_key(req.chaddr.data()), pi.serial) : nullptr;
+        if (b != nullptr && !b->netboot) {
+            proto::DhcpReply refused;
+            refused.pi = pi;
+            finish(req, refused, proto::DhcpVerdict::netboot_off, 0, origin, counters);
+            return;
+        }
+    }
     if (!server_) {
         proto::DhcpReply reply = responder_.handle(req, origin.local_ip.value(), tx_);
         if (reply.verdict == proto::DhcpVerdict::replied) send(reply, tx_.data(), origin, counters);
@@ -104,6 +117,7 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
                counters);
         return;
     }
+    server_->leases().set_reservations(map);
     proto::DhcpServerResult res = server_->handle(req, origin.local_ip.value(), wall_seconds(), tx_);
     const proto::DhcpReply& reply = res.reply;
     if (res.offer_without_request) {

@@ -15,6 +15,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/dhcp_record.h"
 #include "dataplane/lease_journal.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/spsc_ring.h"
 #include "proto/dhcp_responder.h"
 #include "proto/dhcp_server.h"
@@ -42,6 +43,9 @@ struct DhcpEngineConfig {
     proto::LeaseConfig leases{};
     proto::DhcpServerConfig server{};
     LeaseJournal* journal = nullptr;  // required in server mode
+    // Boards (netboot off, pinned addresses); read on the engine's worker, which reports the
+    // quiescent states. Null: no boards.
+    BootMapCell* maps = nullptr;
 };
 
 class DhcpEngine {

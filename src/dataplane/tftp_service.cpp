@@ -60,6 +60,11 @@ std::unique_ptr<TftpService> TftpService::create(const TftpServiceConfig& cfg, T
 }
 
 bool TftpService::init(std::string& error) {
+    if (cfg_.max_transfers == 0 || cfg_.max_transfers >= kMaxWorkerTransfers || cfg_.maps == nullptr) {
+        error = "a worker's transfer table holds 1 to " + std::to_string(kMaxWorkerTransfers - 1) +
+                " transfers, and needs a boot map";
+        return false;
+    }
     for (std::uint32_t i = 0; i < slots_.size(); ++i) slots_[i].next_free = i + 1;
     slots_.back().next_free = kNoSlot;
     parked_.reserve(slots_.size());
@@ -279,20 +284,35 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         old.successor_seq = seq;
     }
 
-    BootTrees::Resolved tree = cfg_.trees->resolve(filename);
+    const BootMap* map = cfg_.maps->current();
+    BootMap::Resolved tree = map->resolve(filename, ip.value());
+    if (tree.board != nullptr && tree.board->has_serial) {
+        s.serial = tree.board->serial;
+        s.has_serial = true;
+    }
+    if (tree.dirfd < 0) {
+        fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::netboot_off, now);
+        return;
+    }
+    std::uint32_t pin = pins_.pin(map->generation());
+    if (pin == OpenPins::kNoPin) {
+        fail(idx, TftpErrorCode::NotDefined, "server busy, try again", TftpDrop::no_slot, now);
+        return;
+    }
     char path[proto::kMaxPathLength + 1];
     std::memcpy(path, tree.path.data(), tree.path.size());
     path[tree.path.size()] = '\0';
-    std::uint64_t tag = (static_cast<std::uint64_t>(seq) << 32) | idx;
-    if (!cache_->submit_open(tree.dirfd, path, tag)) {
+    if (!cache_->submit_open(tree.dirfd, path, open_tag(idx, pin, seq))) {
+        pins_.unpin(pin);
         fail(idx, TftpErrorCode::NotDefined, "server busy", TftpDrop::read_error, now);
     }
 }
 
 void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
-    auto idx = static_cast<std::uint32_t>(tag & 0xffffffffu);
-    auto seq = static_cast<std::uint32_t>(tag >> 32);
-    if (idx >= slots_.size() || slots_[idx].seq != seq || slots_[idx].state != SlotState::Opening) {
+    auto idx = static_cast<std::uint32_t>(tag & (kMaxWorkerTransfers - 1));
+    pins_.unpin(static_cast<std::uint32_t>((tag >> 20) & 0xff));
+    auto seq = tag >> 28;
+    if (idx >= slots_.size() || (slots_[idx].seq & kTagSeqMask) != seq || slots_[idx].state != SlotState::Opening) {
         if (res >= 0) close(res);  // the request was superseded while its file was opening
         return;
     }
@@ -624,6 +644,8 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
     r.error_code = s.error_code;
     r.result = static_cast<std::uint8_t>(result);
     r.quirks = s.quirks;
+    r.serial = s.serial;
+    r.has_serial = s.has_serial;
     std::memcpy(r.file, s.name, sizeof r.file);
     push_record(r);
 

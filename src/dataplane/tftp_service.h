@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "dataplane/block_cache.h"
-#include "dataplane/boot_trees.h"
+#include "dataplane/open_pins.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/counters.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_transport.h"
@@ -34,11 +35,13 @@ struct TftpServiceConfig {
     std::atomic<std::int64_t>* global_active = nullptr;  // shared cap accounting (per request)
     std::int64_t global_cap = 0;
     std::uint32_t max_per_client = 32;  // concurrent transfers one client address may hold
-    const BootTrees* trees = nullptr;
+    BootMapCell* maps = nullptr;  // where requests resolve; this worker reads it as reader `id`
     BlockCacheConfig cache{};
 };
 
 constexpr std::uint32_t kMaxWindowBatch = 256;
+// A worker's table is addressed with 20 bits in an open's completion tag.
+constexpr std::uint32_t kMaxWorkerTransfers = 1u << 20;
 
 class TftpService {
 public:
@@ -68,6 +71,11 @@ public:
     // Transfers waiting on the disk (a file opening, or a send parked until its read lands): a
     // driver with a virtual clock polls until this is 0 before moving time on (tests).
     [[nodiscard]] std::uint32_t waiting_on_disk() const noexcept;
+    // The top of the worker's loop: reports a quiescent state to the boot map's publisher, unless a
+    // file open submitted under an older map is still in flight (see open_pins.h).
+    void quiescent_point() noexcept {
+        if (pins_.clear_before(cfg_.maps->generation())) cfg_.maps->quiescent(cfg_.id);
+    }
     // Ends every transfer (shutdown).
     void abandon_all(proto::Nanos now);
 
@@ -88,6 +96,8 @@ private:
         proto::Ipv4 ip;
         std::uint16_t port = 0;  // host order
         std::uint32_t seq = 0;   // guards stale open completions
+        std::uint32_t serial = 0;  // the board the request resolved through, if it has a serial
+        bool has_serial = false;
         std::uint64_t file_hash = 0;
         proto::Nanos started = 0;
         std::uint64_t bytes = 0;
@@ -136,6 +146,12 @@ private:
     void push_record(const TransferRecord& r) noexcept;
 
     [[nodiscard]] std::uint32_t alloc_slot() noexcept;
+    // An open's completion tag: the slot (20 bits), its map pin (8 bits), the slot's sequence
+    // number (35 bits; the block cache keeps the top bit).
+    static constexpr std::uint64_t kTagSeqMask = (std::uint64_t{1} << 35) - 1;
+    [[nodiscard]] static std::uint64_t open_tag(std::uint32_t idx, std::uint32_t pin, std::uint32_t seq) noexcept {
+        return ((seq & kTagSeqMask) << 28) | (std::uint64_t{pin & 0xff} << 20) | idx;
+    }
     [[nodiscard]] static std::uint64_t port_key(proto::Ipv4 ip, std::uint16_t port) noexcept {
         return (static_cast<std::uint64_t>(ip.value()) << 16) | port;
     }
@@ -155,6 +171,7 @@ private:
     std::vector<std::uint32_t> parked_;
     std::vector<std::uint32_t> parked_scratch_;
     proto::RecentProbes recent_probes_;
+    OpenPins pins_;
     WorkerCounters counters_;
     SpscRing<TransferRecord> records_;
 

@@ -21,6 +21,8 @@ struct TransferRecord {
     std::uint16_t error_code = 0;  // TFTP error sent, when result is error
     std::uint8_t result = 0;       // proto::TftpResult
     std::uint8_t quirks = 0;       // bit per dataplane::Quirk
+    bool has_serial = false;       // the request resolved through a board with this serial
+    std::uint32_t serial = 0;
     char file[104] = {};           // requested name, truncated, NUL-terminated
 };
 

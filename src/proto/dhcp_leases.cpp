@@ -94,7 +94,7 @@ void LeaseTable::restore(const Lease& l) noexcept {
 bool LeaseTable::available_to_anyone(std::uint32_t ip, std::int64_t now) const noexcept {
     if (ip < cfg_.pool_start || ip > cfg_.pool_end || ip == cfg_.server_ip) return false;
     const Entry& e = entries_[offset(ip)];
-    return !e.reserved && (e.state == LeaseState::Free || e.expires <= now);
+    return !is_reserved(e, ip) && (e.state == LeaseState::Free || e.expires <= now);
 }
 
 void LeaseTable::recount(std::int64_t now) noexcept {
@@ -116,7 +116,12 @@ std::optional<std::uint32_t> LeaseTable::reservation(std::uint64_t mac,
                                                      std::optional<std::uint32_t> serial) const noexcept {
     std::uint32_t ip = reserved_by_mac_.find(mac);
     if (ip == FlatIndex::kNone && serial) ip = reserved_by_serial_.find(*serial);
-    if (ip == FlatIndex::kNone) return std::nullopt;
+    if (ip == FlatIndex::kNone) {
+        if (dynamic_ == nullptr) return std::nullopt;
+        auto pinned = dynamic_->reserved_for(mac, serial);
+        if (!pinned || !in_subnet(*pinned)) return std::nullopt;
+        return pinned;
+    }
     return ip;
 }
 
@@ -124,7 +129,7 @@ bool LeaseTable::usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<st
                            std::int64_t now) const noexcept {
     if (!in_subnet(ip) || ip == cfg_.subnet || ip == (cfg_.subnet | ~mask_) || ip == cfg_.server_ip) return false;
     const Entry& e = entries_[offset(ip)];
-    if (e.reserved) {
+    if (is_reserved(e, ip)) {
         auto mine = reservation(mac, serial);
         if (!mine || *mine != ip) return false;
     } else if (ip < cfg_.pool_start || ip > cfg_.pool_end) {

@@ -50,6 +50,18 @@ struct LeaseConfig {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
 };
 
+// Reservations that change at runtime (boards' pinned addresses, from the control plane's
+// snapshot), consulted after the configured ones.
+class ReservationSource {
+public:
+    virtual ~ReservationSource() = default;
+    // The address reserved for this client, if any.
+    [[nodiscard]] virtual std::optional<std::uint32_t> reserved_for(std::uint64_t mac,
+                                                                    std::optional<std::uint32_t> serial) const noexcept = 0;
+    // True when `ip` is reserved for some client.
+    [[nodiscard]] virtual bool reserved(std::uint32_t ip) const noexcept = 0;
+};
+
 [[nodiscard]] inline std::uint64_t mac_key(const std::uint8_t* mac) noexcept {
     std::uint64_t k = 0;
     for (int i = 0; i < 6; ++i) k = (k << 8) | mac[i];
@@ -60,6 +72,9 @@ class LeaseTable {
 public:
     // Checks the configuration (pool inside the subnet, reservations inside it and unique).
     static std::optional<LeaseTable> create(const LeaseConfig& cfg, std::string& error);
+
+    // Where runtime reservations come from (null: none); the caller keeps it alive while set.
+    void set_reservations(const ReservationSource* source) noexcept { dynamic_ = source; }
 
     // Restores a persisted record (at start-up, before any request).
     void restore(const Lease& lease) noexcept;
@@ -122,6 +137,10 @@ private:
     [[nodiscard]] std::optional<std::uint32_t> reservation(std::uint64_t mac,
                                                            std::optional<std::uint32_t> serial) const noexcept;
     void assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial, std::int64_t now) noexcept;
+    // Reserved for someone, by the configuration or the runtime source.
+    [[nodiscard]] bool is_reserved(const Entry& e, std::uint32_t ip) const noexcept {
+        return e.reserved || (dynamic_ != nullptr && dynamic_->reserved(ip));
+    }
     [[nodiscard]] bool takes_token(Entry& e, std::int64_t now) noexcept;
     [[nodiscard]] std::uint32_t pick_free(std::uint64_t mac, std::int64_t now) noexcept;
     void recount(std::int64_t now) noexcept;
@@ -138,6 +157,7 @@ private:
     FlatIndex by_mac_;
     FlatIndex reserved_by_mac_;
     FlatIndex reserved_by_serial_;
+    const ReservationSource* dynamic_ = nullptr;
     std::uint32_t cursor_ = 0;
     std::uint32_t available_ = 0;  // an estimate between recounts
     std::int64_t counted_at_ = INT64_MIN;

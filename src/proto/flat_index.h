@@ -2,6 +2,7 @@
 // backward-shift deletion). Sized once; never allocates afterwards.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -20,6 +21,7 @@ public:
     // Removes the key if it maps to `value` (so a newer owner of the key is left alone).
     void erase_if(std::uint64_t key, std::uint32_t value) noexcept;
     [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return cells_.capacity() * sizeof(Cell); }
 
 private:
     struct Cell {

@@ -21,7 +21,7 @@ const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, proto::I
 
 class DhcpRingHarness final : public test::DhcpHarness {
 public:
-    DhcpRingHarness(const BootTrees* trees, rte_mempool* pool, int n, const DhcpEngineConfig& dhcp) : pool_(pool) {
+    DhcpRingHarness(BootMapCell* trees, rte_mempool* pool, int n, const DhcpEngineConfig& dhcp) : pool_(pool) {
         int port = test::start_ring_port("dhcp" + std::to_string(n), pool, rx_, tx_);
         EXPECT_GE(port, 0);
         port_ = static_cast<std::uint16_t>(port);
@@ -33,7 +33,7 @@ public:
         wc.dhcp_worker = 0;
         wc.pool = pool;
         wc.tftp.max_transfers = 8;
-        wc.tftp.trees = trees;
+        wc.tftp.maps = trees;
         wc.tftp.cache.budget_bytes = 1u << 20;
         std::string err;
         worker_ = DpdkWorker::create(wc, err);

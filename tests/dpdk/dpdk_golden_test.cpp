@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "dataplane/dpdk/port/dpdk_eal.h"
 #include "proto/inet_checksum.h"
@@ -58,7 +58,7 @@ protected:
         std::ofstream(dir_ / "file.bin", std::ios::binary)
             .write(reinterpret_cast<const char*>(content_.data()), static_cast<std::streamsize>(content_.size()));
         std::string err;
-        trees_ = BootTrees::open(dir_.string(), {}, err);
+        trees_ = static_boot_map_cell(dir_.string(), {}, 64, err);
         ASSERT_TRUE(trees_) << err;
 
         std::string tag = std::to_string(n);
@@ -73,7 +73,7 @@ protected:
         wc.tid_base = kTidBase;
         wc.pool = g_pool;
         wc.tftp.max_transfers = 64;
-        wc.tftp.trees = trees_.get();
+        wc.tftp.maps = trees_.get();
         wc.tftp.cache.budget_bytes = 4u << 20;
         make_worker();
     }
@@ -204,7 +204,7 @@ protected:
     unsigned offloaded_ = 0;
     fs::path dir_;
     std::vector<std::uint8_t> content_;
-    std::unique_ptr<BootTrees> trees_;
+    std::unique_ptr<BootMapCell> trees_;
     rte_ring* rx_ = nullptr;
     rte_ring* tx_ = nullptr;
     std::uint16_t port_ = 0;

@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
@@ -42,7 +42,7 @@ protected:
         dir_ = fs::temp_directory_path() / ("rb-handoff-" + std::to_string(getpid()));
         fs::create_directories(dir_);
         std::ofstream(dir_ / "file.bin", std::ios::binary) << std::string(700, 'p');
-        trees_ = BootTrees::open(dir_.string(), {}, err);
+        trees_ = static_boot_map_cell(dir_.string(), {}, 64, err);
         ASSERT_TRUE(trees_) << err;
         static int instance = 0;  // ethdev and ring names stay taken for the process
         std::string tag = std::to_string(++instance) + "_";
@@ -81,7 +81,7 @@ protected:
             wc.dhcp_worker = 0;  // DHCP frames go to worker 0 (which serves it in the DHCP test)
             wc.tftp.id = static_cast<std::uint16_t>(i);
             wc.tftp.max_transfers = 64;
-            wc.tftp.trees = trees_.get();
+            wc.tftp.maps = trees_.get();
             wc.tftp.cache.budget_bytes = 1u << 20;
             workers_[i] = DpdkWorker::create(wc, err);
             ASSERT_TRUE(workers_[i]) << err;
@@ -158,7 +158,7 @@ protected:
 
     static inline rte_mempool* pool_ = nullptr;
     fs::path dir_;
-    std::unique_ptr<BootTrees> trees_;
+    std::unique_ptr<BootMapCell> trees_;
     rte_ring* rx_[kWorkers] = {};
     rte_ring* tx_[kWorkers] = {};
     std::uint16_t port_ = 0;

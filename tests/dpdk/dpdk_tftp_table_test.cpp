@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
@@ -26,7 +26,7 @@ const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, proto::Ipv4(
 
 class RingHarness final : public test::TftpHarness {
 public:
-    RingHarness(const BootTrees* trees, rte_mempool* pool, int n) {
+    RingHarness(BootMapCell* trees, rte_mempool* pool, int n) {
         int port = test::start_ring_port("table" + std::to_string(n), pool, rx_, tx_);
         EXPECT_GE(port, 0);
         port_ = static_cast<std::uint16_t>(port);
@@ -37,7 +37,7 @@ public:
         wc.tid_base = 1024;
         wc.pool = pool;
         wc.tftp.max_transfers = 64;
-        wc.tftp.trees = trees;
+        wc.tftp.maps = trees;
         wc.tftp.cache.budget_bytes = 4u << 20;
         std::string err;
         worker_ = DpdkWorker::create(wc, err);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/boot_trees.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/counters.h"
 #include "proto/tftp_transfer.h"
 #include "support/tftp_table.h"
@@ -47,7 +47,7 @@ struct TableTree {
     TableTree(const TableTree&) = delete;
     TableTree& operator=(const TableTree&) = delete;
     std::filesystem::path dir;
-    std::unique_ptr<dataplane::BootTrees> trees;
+    std::unique_ptr<dataplane::BootMapCell> trees;
     std::string error;
 };
 

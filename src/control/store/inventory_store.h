@@ -45,6 +45,17 @@ public:
                                               std::size_t limit, std::vector<Board>& out) = 0;
 };
 
+// Told of every change the store made durable (the live directory the dataplane's maps are
+// built from). Called after the write returned ok.
+class InventoryObserver {
+public:
+    virtual ~InventoryObserver() = default;
+    virtual void board_changed(const Board& board) = 0;
+    virtual void board_removed(std::uint32_t serial) = 0;
+    virtual void image_changed(const Image& image) = 0;
+    virtual void image_removed(const std::string& name) = 0;
+};
+
 // Opens (creating, and migrating to the current schema) the inventory at `path`.
 [[nodiscard]] std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error);
 

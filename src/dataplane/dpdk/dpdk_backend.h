@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dataplane/backend.h"
-#include "dataplane/boot_trees.h"
+#include "dataplane/boot_map.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "dataplane/worker_backend.h"
 #include "proto/tftp_options.h"

@@ -1,0 +1,130 @@
+// The boot map: which tree a request is served from, and what DHCP knows of each board. One
+// immutable snapshot, built by the control plane from its inventory (boards, images, what DHCP
+// taught it) and published to every worker (snapshot_cell.h); workers only read it, with no lock.
+// Every file is opened beneath one of its directory handles, never by an absolute path.
+//
+// Resolution (DESIGN.md, "Control plane"): SERIAL/path through the board with that serial;
+// aa-bb-cc-dd-ee-ff/path through the board listing that MAC; an unprefixed path from an address a
+// board holds (its pinned IP, its lease, or the address learnt with its DHCP) from that board's
+// image; anything else from the default tree as it is (so ROOT/SERIAL/file works unmapped). A
+// board with netboot off resolves to nothing ("not found"), so the Pi falls back as if unknown.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/dhcp_leases.h"
+#include "proto/flat_index.h"
+#include "proto/tftp_path.h"
+
+namespace rackboot::dataplane {
+
+// An open directory (O_PATH), shared by every snapshot that serves from it and closed with the
+// last; snapshots are freed on the control thread only.
+class DirHandle {
+public:
+    // Opens `path` and checks the daemon's user may enter it; nullptr and a reason otherwise.
+    static std::shared_ptr<DirHandle> open(const std::string& path, std::string& error);
+    ~DirHandle();
+    DirHandle(const DirHandle&) = delete;
+    DirHandle& operator=(const DirHandle&) = delete;
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    DirHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+    int fd_;
+    std::string path_;
+};
+
+// What a --board flag maps (bootstrap): a serial or MAC prefix to a directory.
+struct BoardTreeSpec {
+    proto::BootPrefix::Kind kind = proto::BootPrefix::Kind::Serial;
+    std::uint32_t serial = 0;
+    std::array<std::uint8_t, 6> mac{};
+    std::string dir;
+};
+
+// One board as the dataplane sees it: 16 bytes.
+struct MappedBoard {
+    std::int32_t dirfd = -1;  // its image's tree; -1: none (served from the default tree)
+    std::uint32_t serial = 0;
+    std::uint32_t ip = 0;  // pinned address (a DHCP reservation in server mode); 0: none
+    bool has_serial = false;
+    bool netboot = true;
+};
+
+class BootMap final : public proto::ReservationSource {
+public:
+    struct Resolved {
+        int dirfd = -1;  // -1: nothing to serve (the board has netboot off)
+        std::string_view path;
+        const MappedBoard* board = nullptr;  // the board the request resolved through, if any
+    };
+    // Picks the tree for a checked, normalised request path from `client` (host order).
+    [[nodiscard]] Resolved resolve(std::string_view checked_path, std::uint32_t client) const noexcept;
+
+    [[nodiscard]] const MappedBoard* by_serial(std::uint32_t serial) const noexcept;
+    [[nodiscard]] const MappedBoard* by_mac(std::uint64_t mac) const noexcept;
+    [[nodiscard]] const MappedBoard* by_ip(std::uint32_t ip) const noexcept;
+    // The board a DHCP client is, by its MAC or its option 97 serial.
+    [[nodiscard]] const MappedBoard* client(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
+
+    // proto::ReservationSource: boards' pinned addresses.
+    [[nodiscard]] std::optional<std::uint32_t> reserved_for(std::uint64_t mac,
+                                                            std::optional<std::uint32_t> serial) const noexcept override;
+    [[nodiscard]] bool reserved(std::uint32_t ip) const noexcept override;
+
+    [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
+    [[nodiscard]] std::size_t board_count() const noexcept { return boards_.size(); }
+    [[nodiscard]] int root_fd() const noexcept { return root_->fd(); }
+    [[nodiscard]] const std::string& root_path() const noexcept { return root_->path(); }
+    // Heap bytes this snapshot holds (the boards and their indexes).
+    [[nodiscard]] std::size_t memory_bytes() const noexcept;
+
+private:
+    friend class BootMapBuilder;
+    BootMap(std::uint32_t boards, std::uint32_t macs, std::uint32_t ips)
+        : by_serial_(boards + 1), by_mac_(macs + 1), by_ip_(ips + 1) {}
+
+    std::uint64_t generation_ = 0;
+    std::shared_ptr<DirHandle> root_;
+    std::vector<MappedBoard> boards_;
+    proto::FlatIndex by_serial_;
+    proto::FlatIndex by_mac_;
+    proto::FlatIndex by_ip_;
+    std::vector<std::shared_ptr<DirHandle>> dirs_;  // each image's tree, once
+};
+
+// Collects boards, then builds one BootMap. Control thread only.
+class BootMapBuilder {
+public:
+    explicit BootMapBuilder(std::shared_ptr<DirHandle> root) : root_(std::move(root)) {}
+    void reserve(std::size_t boards);
+    // `dir` null: the board has no image (served from the default tree). `ips`: addresses it holds
+    // (the pinned one goes in `pinned`); a MAC or address already taken by an earlier board is
+    // kept by that board.
+    void add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
+             std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips);
+    [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation);
+
+private:
+    std::shared_ptr<DirHandle> root_;
+    std::vector<MappedBoard> boards_;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> macs_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ips_;
+    std::vector<std::shared_ptr<DirHandle>> dirs_;
+};
+
+// A map built from the flags alone (tests, --check-config): the root and the --board trees.
+[[nodiscard]] std::unique_ptr<const BootMap> static_boot_map(const std::string& root,
+                                                             const std::vector<BoardTreeSpec>& boards,
+                                                             std::string& error);
+
+}  // namespace rackboot::dataplane
