@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "dataplane/dpdk/port/dpdk_eal.h"
 #include "dataplane/monotonic_clock.h"
+#include "dataplane/snapshot_cell.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 

@@ -12,13 +12,6 @@
 
 namespace rackboot::control {
 
-struct ApiServer::Conn {
-    std::uint32_t ip = 0;
-    int fd = -1;
-    std::chrono::steady_clock::time_point started;
-    bool cut = false;  // shut down at the deadline
-};
-
 namespace {
 
 MHD_Result accept_cb(void* cls, const sockaddr* addr, socklen_t len) {
@@ -113,12 +106,12 @@ bool ApiServer::start(std::string& error) {
     sa.sin_addr.s_addr = addr_.network();
     sa.sin_port = htons(port_);
     // An external event loop (run() below) so that the deadline check shares its thread.
-    daemon_ = MHD_start_daemon(MHD_USE_EPOLL, port_, &accept_cb, this, &request_cb, this, MHD_OPTION_SOCK_ADDR,
-                               reinterpret_cast<const sockaddr*>(&sa), MHD_OPTION_CONNECTION_LIMIT,
-                               static_cast<unsigned>(kMaxConnections), MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutS,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(kMaxHeaderBytes),
-                               MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_NOTIFY_COMPLETED,
-                               &completed_cb, this, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_END);
+    daemon_ = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, port_, &accept_cb, this, &request_cb, this, MHD_OPTION_SOCK_ADDR,
+        reinterpret_cast<const sockaddr*>(&sa), MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(kMaxConnections),
+        MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        static_cast<std::size_t>(kMaxHeaderBytes), MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this,
+        MHD_OPTION_NOTIFY_COMPLETED, &completed_cb, this, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_END);
     if (daemon_ == nullptr) {
         error = "cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_);
         return false;
@@ -130,6 +123,12 @@ bool ApiServer::start(std::string& error) {
 }
 
 void ApiServer::stop() {
+    if (thread_.joinable() && events_ != nullptr && streams_.load() > 0) {
+        // Streams end first (a suspended connection must not outlive the daemon).
+        closing_.store(true);
+        events_->wake_all();
+        for (int i = 0; i < 100 && streams_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
     if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
@@ -140,13 +139,18 @@ void ApiServer::run() {
     while (!stop_.load()) {
         MHD_run_wait(daemon_, 250);
         close_overdue();
+        auto now = std::chrono::steady_clock::now();
+        if (events_ != nullptr && now - last_heartbeat_ >= std::chrono::seconds(kHeartbeatS)) {
+            last_heartbeat_ = now;
+            events_->wake_all();  // each parked stream writes its keep-alive line
+        }
     }
 }
 
 void ApiServer::close_overdue() {
     auto now = std::chrono::steady_clock::now();
     for (auto& [conn, fd] : open_) {
-        if (conn->cut || now - conn->started < std::chrono::seconds(kDeadlineS)) continue;
+        if (conn->cut || conn->streaming || now - conn->started < std::chrono::seconds(kDeadlineS)) continue;
         // The next run of the loop sees the socket end and closes the connection (and tells
         // on_connection): the descriptor stays ours until then, so this cannot hit another.
         shutdown(fd, SHUT_RDWR);
@@ -215,6 +219,14 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
                                  "request bodies are limited to " + std::to_string(limit) + " bytes here", true)
                        ? 1
                        : 0;
+        }
+        if (path == "/api/v1/events" && events_ != nullptr) {
+            std::map<std::string, std::string> query;
+            MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &collect_cb, &query);
+            bool queued = false;
+            std::optional<HttpResponse> refusal = start_stream(c, std::string(m), query, queued);
+            if (refusal) return queue(c, *refusal) ? 1 : 0;
+            return queued ? 1 : 0;
         }
         if (p->api) return 1;  // the body (if any) comes in the next calls
         if (path == "/metrics") {

@@ -13,13 +13,16 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "control/event_bus.h"
 #include "control/rest_api.h"
 #include "proto/ipv4.h"
 
@@ -51,25 +54,48 @@ public:
     // The port bound (the configured one, or the kernel's choice when that was 0).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
+    // GET /api/v1/events streams from `bus` (Server-Sent Events; set before start()). Streams are
+    // exempt from the connection deadline and the idle timeout; a comment line every
+    // kHeartbeatS keeps proxies (and the server's notice of a gone client) going.
+    void set_events(EventBus* bus) noexcept { events_ = bus; }
+    static constexpr unsigned kHeartbeatS = 15;
+
     // The endpoint's own counters, in Prometheus text (appended to /metrics).
     [[nodiscard]] std::string render_metrics() const;
 
     // libmicrohttpd's callbacks (C linkage targets; not for callers).
-    struct Conn;
+    struct Conn {
+        std::uint32_t ip = 0;
+        int fd = -1;
+        std::chrono::steady_clock::time_point started;
+        bool cut = false;        // shut down at the deadline
+        bool streaming = false;  // an event stream: no deadline
+    };
     int on_accept(std::uint32_t ip);
     void on_connection(MHD_Connection* c, void** context, bool started);
     int on_request(MHD_Connection* c, const char* url, const char* method, const char* upload, std::size_t* upload_size,
                    void** request_context);
     struct Pending;  // a request whose body is being read
+    struct Stream;   // an event stream (api_sse.cpp)
+    long read_stream(Stream& s, char* buf, std::size_t max);
+    void end_stream(Stream* s);
 
 private:
     void run();
     void close_overdue();
+    // api_sse.cpp: starts GET /api/v1/events; a refusal to queue instead (bad filter, method, too
+    // many subscribers), or nothing when the stream is queued (`queued` says whether it could be).
+    std::optional<HttpResponse> start_stream(MHD_Connection* c, const std::string& method,
+                                             const std::map<std::string, std::string>& query, bool& queued);
 
     proto::Ipv4 addr_;
     std::uint16_t port_;
     MetricsSource metrics_;
     RestApi* rest_;
+    EventBus* events_ = nullptr;
+    std::atomic<bool> closing_{false};  // streams end: the server is stopping
+    std::atomic<std::uint64_t> streams_{0};
+    std::chrono::steady_clock::time_point last_heartbeat_{};
     MHD_Daemon* daemon_ = nullptr;
     std::thread thread_;
     std::atomic<bool> stop_{false};

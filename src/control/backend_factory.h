@@ -19,6 +19,6 @@ using BackendOptions = std::variant<dataplane::SocketOptions, dataplane::DpdkOpt
 // How the chosen backend's workers report quiescent states to the boot map's publisher: an
 // epoch per worker on sockets, rte_rcu_qsbr on DPDK. Null when it cannot be made.
 [[nodiscard]] std::unique_ptr<dataplane::QuiescentDomain> make_quiescent_domain(const BackendOptions& options,
-                                                                               unsigned workers);
+                                                                                unsigned workers);
 
 }  // namespace rackboot::control

@@ -8,7 +8,9 @@ namespace rackboot::control {
 
 namespace {
 
-std::uint64_t key_of(const Mac& mac) { return proto::mac_key(mac.data()); }
+std::uint64_t key_of(const Mac& mac) {
+    return proto::mac_key(mac.data());
+}
 
 }  // namespace
 
@@ -163,7 +165,8 @@ std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(std::uint64_t ge
         b.add(serial, dir->dir, e.netboot && servable, e.pinned, std::span<const std::uint64_t>(macs, n),
               std::span<const std::uint32_t>(&e.learnt_ip, e.learnt_ip != 0 ? 1 : 0));
     }
-    for (const auto& [mac, dir] : mac_trees_) b.add(std::nullopt, dir, true, 0, std::span<const std::uint64_t>(&mac, 1), {});
+    for (const auto& [mac, dir] : mac_trees_)
+        b.add(std::nullopt, dir, true, 0, std::span<const std::uint64_t>(&mac, 1), {});
     return b.build(generation);
 }
 

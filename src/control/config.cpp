@@ -154,6 +154,9 @@ Serves Raspberry Pi network boot files over TFTP.
   --state DIR            where leases persist (required; DIR/leases.sqlite), and, in any
                          mode, the boards and images of the API (DIR/inventory.sqlite)
   --images-root DIR      images added over the API must lie beneath DIR
+  --auto-discover        a Pi 4/5 whose serial (DHCP option 97) no board has yet becomes a
+                         board in state "discovered" (needs --state)
+  --timeline-events N    events kept per board for its timeline (default 100)
   --api-token-file FILE  the bearer token API writes need (default: DIR/api-token under
                          --state, made with mode 0600 on first start); required to bind the
                          API to an address other than loopback while --state is set
@@ -188,6 +191,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.check_only = true;
             continue;
         }
+        if (flag == "--auto-discover") {
+            cfg.auto_discover = true;
+            continue;
+        }
         static constexpr std::string_view kValued[] = {"--tftp-root",
                                                        "--demo-dir",
                                                        "--board",
@@ -220,6 +227,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                                                        "--reserve",
                                                        "--state",
                                                        "--images-root",
+                                                       "--timeline-events",
                                                        "--api-token-file",
                                                        "--lease-fsync",
                                                        "--backend",
@@ -375,6 +383,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.state_dir = value;
         } else if (flag == "--api-token-file") {
             cfg.api_token_file = value;
+        } else if (flag == "--timeline-events") {
+            if (!parse_uint<std::uint32_t>(value, 1, 10000, cfg.timeline_events)) return bad("must be 1..10000");
         } else if (flag == "--images-root") {
             if (value.empty() || value.front() != '/') return bad("must be an absolute directory");
             cfg.images_root = value;

@@ -21,7 +21,10 @@
 #include "control/api_token.h"
 #include "control/backend_factory.h"
 #include "control/board_directory.h"
+#include "control/board_learner.h"
+#include "control/boot_timeline.h"
 #include "control/demo_tree.h"
+#include "control/event_bus.h"
 #include "control/event_log.h"
 #include "control/fd_budget.h"
 #include "control/inventory_bootstrap.h"
@@ -31,8 +34,8 @@
 #include "control/snapshot_publisher.h"
 #include "control/store/inventory_store.h"
 #include "dataplane/boot_map.h"
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/cpu_affinity.h"
+#include "dataplane/snapshot_cell.h"
 #include "proto/dhcp_leases.h"
 #include "proto/tftp_options.h"
 
@@ -41,13 +44,27 @@ namespace rackboot::control {
 namespace {
 
 // Every transfer holds a socket: raise the descriptor limit as far as we are allowed.
-void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp) {
+std::int64_t wall_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+// The workers' records: a log line each, and the boards' timelines (which learn from them).
+void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp, BootTimeline& timeline) {
+    std::int64_t now = wall_ms();
+    dataplane::DhcpRecord d;
+    while (dhcp != nullptr && dhcp->records().pop(d)) {
+        std::printf("%s\n", format_dhcp(d).c_str());
+        timeline.on_dhcp(d, now);
+    }
     dataplane::TransferRecord r;
     for (std::size_t i = 0; i < backend.worker_count(); ++i) {
-        while (backend.records(i).pop(r)) std::printf("%s\n", format_transfer(r).c_str());
+        while (backend.records(i).pop(r)) {
+            std::printf("%s\n", format_transfer(r).c_str());
+            timeline.on_transfer(r, now);
+        }
     }
-    dataplane::DhcpRecord d;
-    while (dhcp != nullptr && dhcp->records().pop(d)) std::printf("%s\n", format_dhcp(d).c_str());
     std::fflush(stdout);
 }
 
@@ -290,7 +307,34 @@ int run_daemon(const DaemonConfig& cfg) {
             return 1;
         }
     }
+    // What the workers' records teach: boards' timelines, MAC <-> serial, addresses, live events.
+    EventBus events;
+    BoardLearner learner(directory, publisher, inventory.get(), cfg.auto_discover);
+    BootTimeline::Hooks hooks;
+    hooks.serial_of_mac = [&directory](std::uint64_t mac) { return directory.serial_of_mac(mac); };
+    hooks.on_learn = [&learner](std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model) {
+        learner.learn(mac, serial, ip, model, std::time(nullptr));
+    };
+    hooks.on_boot = [&learner](std::uint32_t serial, const nlohmann::json& summary) {
+        learner.boot_finished(serial, summary.dump());
+    };
+    BootTimeline timeline(cfg.timeline_events, &events, std::move(hooks));
     RestApi rest(inventory.get(), cfg.images_root, token);
+    LiveSources live;
+    live.timeline = [&timeline](std::uint32_t serial) { return timeline.timeline(serial); };
+    if (lease_store) {
+        const LeaseStore* ls = lease_store.get();
+        live.leases = [ls](std::string& err) { return ls->read_durable(err); };
+        live.release = [dhcp_engine](std::uint32_t ip) { return dhcp_engine->release(ip, 3000); };
+    }
+    dataplane::Backend* workers = backend.get();
+    live.transfers = [workers](std::vector<dataplane::TransferView>& out, bool& truncated) {
+        for (std::size_t i = 0; i < workers->worker_count(); ++i) {
+            if (!workers->views(i).snapshot(out, truncated, 1000)) return false;
+        }
+        return true;
+    };
+    rest.set_live(std::move(live));
     rest.set_observer(&publisher);
     rest.set_generation_source([&publisher] { return publisher.generation(); });
 
@@ -306,6 +350,7 @@ int run_daemon(const DaemonConfig& cfg) {
                 return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string());
             },
             &rest);
+        api->set_events(&events);
         if (!api->start(error)) {
             std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());
             return 1;
@@ -349,16 +394,21 @@ int run_daemon(const DaemonConfig& cfg) {
     std::fflush(stdout);
 
     timespec tick{0, 50'000'000};
+    std::int64_t last_tick = wall_ms();
     for (;;) {
         int sig = sigtimedwait(&stop_set, nullptr, &tick);
-        drain_records(*backend, dhcp_engine);
+        drain_records(*backend, dhcp_engine, timeline);
+        if (std::int64_t now = wall_ms(); now - last_tick >= 1000) {
+            timeline.tick(now);
+            last_tick = now;
+        }
         if (sig == SIGINT || sig == SIGTERM) break;
     }
     if (api) api->stop();  // no change arrives while the workers stop
     publisher.stop();
     backend->stop();
     if (lease_store) lease_store->stop();
-    drain_records(*backend, dhcp_engine);
+    drain_records(*backend, dhcp_engine, timeline);
     std::printf("event=stop\n");
     return 0;
 }

@@ -101,12 +101,14 @@ LeaseStore::~LeaseStore() {
     if (db_ != nullptr) sqlite3_close(db_);
 }
 
-std::vector<proto::Lease> LeaseStore::load(std::string& error) {
+namespace {
+
+std::vector<proto::Lease> read_leases(sqlite3* db, std::string& error) {
     std::vector<proto::Lease> out;
     sqlite3_stmt* q = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT ip, mac, state, expires, serial, has_serial FROM leases", -1, &q, nullptr) !=
+    if (sqlite3_prepare_v2(db, "SELECT ip, mac, state, expires, serial, has_serial FROM leases", -1, &q, nullptr) !=
         SQLITE_OK) {
-        error = sqlite3_errmsg(db_);
+        error = sqlite3_errmsg(db);
         return out;
     }
     int rc = SQLITE_ROW;
@@ -122,8 +124,27 @@ std::vector<proto::Lease> LeaseStore::load(std::string& error) {
         l.has_serial = sqlite3_column_int(q, 5) != 0;
         out.push_back(l);
     }
-    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db_);
+    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db);
     sqlite3_finalize(q);
+    return out;
+}
+
+}  // namespace
+
+std::vector<proto::Lease> LeaseStore::load(std::string& error) {
+    return read_leases(db_, error);
+}
+
+std::vector<proto::Lease> LeaseStore::read_durable(std::string& error) const {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        error = db != nullptr ? sqlite3_errmsg(db) : "cannot open the lease store";
+        sqlite3_close(db);
+        return {};
+    }
+    sqlite3_busy_timeout(db, 1000);
+    std::vector<proto::Lease> out = read_leases(db, error);
+    sqlite3_close(db);
     return out;
 }
 

@@ -38,6 +38,9 @@ public:
     // Every stored record (call before start()).
     [[nodiscard]] std::vector<proto::Lease> load(std::string& error);
 
+    // Every durable record, read over a connection of its own (any thread, while running).
+    [[nodiscard]] std::vector<proto::Lease> read_durable(std::string& error) const;
+
     void start(dataplane::LeaseJournal& journal);
     void stop();
 

@@ -20,6 +20,9 @@ using nlohmann::json;
 
 constexpr std::string_view kImages = "/api/v1/images";
 constexpr std::string_view kBoards = "/api/v1/boards";
+constexpr std::string_view kLeases = "/api/v1/leases";
+constexpr std::string_view kTransfers = "/api/v1/transfers";
+constexpr std::string_view kTimeline = "/timeline";
 
 HttpResponse json_response(unsigned status, const json& body, std::uint64_t etag = 0) {
     HttpResponse r;
@@ -34,9 +37,7 @@ HttpResponse fail(ApiError e, std::string message, std::string field = {}) {
 }
 
 HttpResponse not_allowed(const char* allow) {
-    HttpResponse r = fail(ApiError::method_not_allowed, std::string("this resource answers ") + allow);
-    r.headers.emplace_back("Allow", allow);
-    return r;
+    return not_allowed_response(allow);
 }
 
 // If-Match: "N", W/"N" or * (any); absent: no precondition. False when it names no generation.
@@ -73,6 +74,13 @@ json image_json(const Image& i, std::size_t boards) {
     return json{{"name", i.name}, {"kind", i.kind}, {"path", i.path}, {"generation", i.generation}, {"boards", boards}};
 }
 
+// The last boot's summary as the timeline wrote it (JSON), or null.
+json last_boot_json(const std::string& text) {
+    if (text.empty()) return nullptr;
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? json(text) : j;
+}
+
 json board_json(const Board& b) {
     json macs = json::array();
     for (const Mac& m : b.macs) macs.push_back(mac_text(m));
@@ -88,7 +96,7 @@ json board_json(const Board& b) {
                 {"state", b.state},
                 {"first_seen", b.first_seen},
                 {"last_seen", b.last_seen},
-                {"last_boot", b.last_boot},
+                {"last_boot", last_boot_json(b.last_boot)},
                 {"generation", b.generation}};
 }
 
@@ -185,7 +193,14 @@ static bool service_route(const std::string& path) {
 }
 
 bool RestApi::owns(const std::string& path) {
-    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0 || service_route(path);
+    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0 || path.rfind(kLeases, 0) == 0 ||
+           path == kTransfers || service_route(path);
+}
+
+HttpResponse not_allowed_response(const std::string& allow) {
+    HttpResponse r = error_response(Outcome::fail(ApiError::method_not_allowed, "this resource answers " + allow));
+    r.headers.emplace_back("Allow", allow);
+    return r;
 }
 
 void RestApi::set_ready(ServiceInfo info) {
@@ -287,6 +302,15 @@ HttpResponse RestApi::handle(const HttpRequest& req) {
                                                                      : "writes need Authorization: Bearer TOKEN");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
+    }
+    // The live routes need no inventory.
+    if (req.path == kTransfers) return transfers(req);
+    if (req.path == kLeases) return leases(req, {});
+    if (req.path.rfind(std::string(kLeases) + "/", 0) == 0) return leases(req, req.path.substr(kLeases.size() + 1));
+    if (req.path.rfind(std::string(kBoards) + "/", 0) == 0 && req.path.size() > kBoards.size() + kTimeline.size() &&
+        req.path.compare(req.path.size() - kTimeline.size(), kTimeline.size(), kTimeline) == 0) {
+        return timeline(req,
+                        req.path.substr(kBoards.size() + 1, req.path.size() - kBoards.size() - 1 - kTimeline.size()));
     }
     if (store_ == nullptr) {
         return fail(ApiError::store_unavailable, "the inventory needs --state DIR (it lives in DIR/inventory.sqlite)");

@@ -13,7 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "control/store/inventory_store.h"
+#include "dataplane/transfer_view.h"
+#include "proto/dhcp_leases.h"
 
 namespace rackboot::control {
 
@@ -44,6 +48,14 @@ struct ServiceInfo {
     std::uint64_t snapshot_generation = 0;
 };
 
+// What the live routes read (the daemon fills these in; a null one turns its route off).
+struct LiveSources {
+    std::function<std::optional<nlohmann::json>(std::uint32_t serial)> timeline;
+    std::function<std::vector<proto::Lease>(std::string& error)> leases;  // durable records
+    std::function<int(std::uint32_t ip)> release;                         // DhcpEngine::release's answer
+    std::function<bool(std::vector<dataplane::TransferView>& out, bool& truncated)> transfers;
+};
+
 class RestApi {
 public:
     // `store` may be null (no --state): the routes then answer 503 with a reason. Writes need
@@ -55,6 +67,7 @@ public:
     [[nodiscard]] HttpResponse handle(const HttpRequest& req);
     // Told of every change (the live boot map); null: nobody.
     void set_observer(InventoryObserver* observer) noexcept { observer_ = observer; }
+    void set_live(LiveSources live) { live_ = std::move(live); }
     // Where /api/v1/status reads the boot map's generation from.
     void set_generation_source(std::function<std::uint64_t()> source) { generation_ = std::move(source); }
     // Set once serving (before that /readyz answers 503).
@@ -68,6 +81,10 @@ private:
     HttpResponse image(const HttpRequest& req, const std::string& name);
     HttpResponse boards(const HttpRequest& req);
     HttpResponse board(const HttpRequest& req, const std::string& key);
+    // rest_live.cpp
+    HttpResponse timeline(const HttpRequest& req, const std::string& key);
+    HttpResponse leases(const HttpRequest& req, const std::string& key);
+    HttpResponse transfers(const HttpRequest& req);
 
     [[nodiscard]] bool authorized(const HttpRequest& req) const;
     // One line per change: who (the token's id), what, and the generations before and after.
@@ -80,11 +97,14 @@ private:
     std::string token_id_;  // a hash of the token: names it in the audit log, never reveals it
     InventoryObserver* observer_ = nullptr;
     std::function<std::uint64_t()> generation_;
+    LiveSources live_;
     mutable std::mutex info_mutex_;  // set by the control thread, read by the API's
     std::optional<ServiceInfo> info_;
 };
 
 // An error response from an outcome (status, code, message, field).
 [[nodiscard]] HttpResponse error_response(const Outcome& o);
+// 405 with Allow.
+[[nodiscard]] HttpResponse not_allowed_response(const std::string& allow);
 
 }  // namespace rackboot::control

@@ -43,9 +43,9 @@ bool SnapshotPublisher::publish_if_changed() {
     // The version is read before the build: a change racing with it bumps the version again and
     // is built next time round.
     cell_.publish(directory_.build(cell_.generation() + 1));
-    last_build_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-                             .count(),
-                         std::memory_order_relaxed);
+    last_build_ns_.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count(),
+        std::memory_order_relaxed);
     published_.fetch_add(1, std::memory_order_relaxed);
     retained_.store(cell_.reclaim(), std::memory_order_relaxed);
     {

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/counters.h"
 #include "dataplane/dhcp_engine.h"
+#include "dataplane/snapshot_cell.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/transfer_record.h"
@@ -32,7 +32,7 @@ struct BackendCommon {
     std::size_t cache_bytes = 512u << 20;         // across all workers
     std::uint32_t cache_files = 4096;             // files each worker's cache may keep open
     proto::TftpLimits limits{};
-    BootMapCell* maps = nullptr;  // the boot map; each worker reads it as reader = its number
+    BootMapCell* maps = nullptr;           // the boot map; each worker reads it as reader = its number
     std::optional<DhcpEngineConfig> dhcp;  // served by worker 0
     std::uint16_t dhcp_port = 67;
 };
@@ -78,6 +78,8 @@ public:
     [[nodiscard]] virtual std::size_t worker_count() const noexcept = 0;
     [[nodiscard]] virtual const WorkerCounters& counters(std::size_t worker) const noexcept = 0;
     [[nodiscard]] virtual SpscRing<TransferRecord>& records(std::size_t worker) noexcept = 0;
+    // Where the API asks a worker for its live transfers.
+    [[nodiscard]] virtual TransferViewBoard& views(std::size_t worker) noexcept = 0;
     // The DHCP engine worker 0 runs, or nullptr without DHCP. Restore leases before start().
     [[nodiscard]] virtual DhcpEngine* dhcp() noexcept = 0;
     [[nodiscard]] virtual BackendInfo info() const = 0;

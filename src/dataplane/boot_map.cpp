@@ -33,7 +33,9 @@ std::shared_ptr<DirHandle> DirHandle::open(const std::string& path, std::string&
     return std::shared_ptr<DirHandle>(new DirHandle(fd, path));
 }
 
-DirHandle::~DirHandle() { close(fd_); }
+DirHandle::~DirHandle() {
+    close(fd_);
+}
 
 const MappedBoard* BootMap::by_serial(std::uint32_t serial) const noexcept {
     std::uint32_t i = by_serial_.find(serial);

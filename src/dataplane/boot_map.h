@@ -77,8 +77,8 @@ public:
     [[nodiscard]] const MappedBoard* client(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
 
     // proto::ReservationSource: boards' pinned addresses.
-    [[nodiscard]] std::optional<std::uint32_t> reserved_for(std::uint64_t mac,
-                                                            std::optional<std::uint32_t> serial) const noexcept override;
+    [[nodiscard]] std::optional<std::uint32_t> reserved_for(
+        std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept override;
     [[nodiscard]] bool reserved(std::uint32_t ip) const noexcept override;
 
     [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }

@@ -172,8 +172,49 @@ void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, c
     }
 }
 
+int DhcpEngine::release(std::uint32_t ip, int timeout_ms) {
+    if (!server_) return 3;
+    Command c{next_command_.fetch_add(1, std::memory_order_relaxed), ip};
+    if (!commands_.push(c)) return 2;
+    std::int64_t deadline = monotonic_now() + static_cast<std::int64_t>(timeout_ms) * proto::kMillisecond;
+    while (done_command_.load(std::memory_order_acquire) < c.id) {
+        if (monotonic_now() > deadline) return 2;
+        timespec ts{0, 200'000};
+        nanosleep(&ts, nullptr);
+    }
+    std::uint64_t seq = done_seq_.load(std::memory_order_acquire);
+    if (seq == 0) return 1;
+    while (cfg_.journal->committed() < seq) {
+        if (monotonic_now() > deadline) return 2;
+        timespec ts{0, 200'000};
+        nanosleep(&ts, nullptr);
+    }
+    return 0;
+}
+
+void DhcpEngine::run_commands() {
+    Command c;
+    while (commands_.pop(c)) {
+        std::uint64_t seq = 0;
+        bool inside = server_->leases().in_subnet(c.ip);
+        proto::Lease held = inside ? server_->leases().lease_at(c.ip) : proto::Lease{};
+        bool live = inside && held.mac != 0 &&
+                    (held.state == proto::LeaseState::Bound || held.state == proto::LeaseState::Offered);
+        if (live && cfg_.journal->has_room(1)) {
+            if (auto change = server_->leases().release(held.mac, c.ip, wall_seconds())) {
+                seq = cfg_.journal->push(*change);
+                pushed_ = true;
+            }
+        }
+        done_seq_.store(seq, std::memory_order_relaxed);
+        done_command_.store(c.id, std::memory_order_release);
+    }
+    end_batch();
+}
+
 void DhcpEngine::tick(WorkerCounters& counters) {
     if (!server_) return;
+    run_commands();
     begin_batch(counters);  // replies given up on, even when no datagram comes
     std::int64_t now = wall_seconds();
     if (now == last_tick_) return;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -75,6 +76,12 @@ public:
 
     [[nodiscard]] SpscRing<DhcpRecord>& records() noexcept { return records_; }
 
+    // The API's thread (one caller at a time): releases the lease on `ip` (DELETE
+    // /api/v1/leases/IP) through the worker, the lease table's one writer, and waits until the
+    // change is durable. 0: released; 1: no live lease there; 2: the worker or the store did not
+    // answer within `timeout_ms`; 3: not a DHCP server.
+    int release(std::uint32_t ip, int timeout_ms);
+
 private:
     DhcpEngine(const DhcpEngineConfig& cfg, DhcpTransport& transport)
         : cfg_(cfg), transport_(transport), responder_(cfg.responder), records_(4096) {}
@@ -84,6 +91,16 @@ private:
     void finish(const proto::DhcpPacket& req, const proto::DhcpReply& reply, proto::DhcpVerdict verdict,
                 std::uint32_t yiaddr, const DhcpOrigin& origin, WorkerCounters& counters);
     void account(const DhcpRecord& record, WorkerCounters& counters);
+    void run_commands();
+
+    struct Command {
+        std::uint64_t id = 0;
+        std::uint32_t ip = 0;
+    };
+    SpscRing<Command> commands_{16};
+    std::atomic<std::uint64_t> next_command_{1};
+    std::atomic<std::uint64_t> done_command_{0};
+    std::atomic<std::uint64_t> done_seq_{0};  // the journal change the last command made; 0: none
 
     // A reply waiting for its lease change to be durable. Counted (and recorded) only when it
     // leaves, or when it is given up.

@@ -2,7 +2,8 @@
 
 namespace rackboot::dataplane {
 
-EpochDomain::EpochDomain(unsigned readers) : slots_(new Slot[readers]), readers_(readers) {}
+EpochDomain::EpochDomain(unsigned readers) : slots_(new Slot[readers]), readers_(readers) {
+}
 
 std::uint64_t EpochDomain::start() noexcept {
     // seq_cst: the new map's store (before this call) is ordered before the token readers see.
@@ -17,7 +18,9 @@ bool EpochDomain::check(std::uint64_t token) noexcept {
     return true;
 }
 
-void EpochDomain::offline(unsigned reader) noexcept { slots_[reader].seen.store(kOffline, std::memory_order_release); }
+void EpochDomain::offline(unsigned reader) noexcept {
+    slots_[reader].seen.store(kOffline, std::memory_order_release);
+}
 
 void EpochDomain::online(unsigned reader) noexcept {
     // Joins at the current token, then fences so its later reads of the map come after.
@@ -25,7 +28,8 @@ void EpochDomain::online(unsigned reader) noexcept {
 }
 
 BootMapCell::BootMapCell(std::unique_ptr<QuiescentDomain> domain, std::unique_ptr<const BootMap> initial)
-    : domain_(std::move(domain)), current_(initial.release()) {}
+    : domain_(std::move(domain)), current_(initial.release()) {
+}
 
 BootMapCell::~BootMapCell() {
     // Workers have stopped: nothing reads any more.

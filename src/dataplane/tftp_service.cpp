@@ -49,7 +49,32 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       by_port_(cfg.max_transfers),
       by_file_(cfg.max_transfers),
       per_client_(cfg.max_transfers),
-      records_(4096) {
+      records_(4096),
+      views_(cfg.max_transfers) {
+}
+
+void TftpService::serve_views(Nanos now) noexcept {
+    views_.serve([&](TransferView* out, std::size_t cap, bool& more) {
+        std::size_t n = 0;
+        for (const Slot& s : slots_) {
+            if (s.state == SlotState::Free) continue;
+            if (n == cap) {
+                more = true;
+                break;
+            }
+            TransferView& v = out[n++];
+            v.client = s.ip;
+            v.port = s.port;
+            v.worker = cfg_.id;
+            v.has_serial = s.has_serial;
+            v.serial = s.serial;
+            v.bytes = s.bytes;
+            v.size = s.file != BlockCache::kNoFile ? cache_->size_of(s.file) : 0;
+            v.age_ns = now - s.started;
+            std::memcpy(v.file, s.name, sizeof v.file);
+        }
+        return n;
+    });
 }
 
 std::unique_ptr<TftpService> TftpService::create(const TftpServiceConfig& cfg, TftpTransport& transport,

@@ -14,13 +14,14 @@
 #include <vector>
 
 #include "dataplane/block_cache.h"
+#include "dataplane/counters.h"
 #include "dataplane/open_pins.h"
 #include "dataplane/snapshot_cell.h"
-#include "dataplane/counters.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_transport.h"
 #include "dataplane/timer_wheel.h"
 #include "dataplane/transfer_record.h"
+#include "dataplane/transfer_view.h"
 #include "proto/flat_index.h"
 #include "proto/netascii.h"
 #include "proto/tftp_rrq_policy.h"
@@ -35,7 +36,7 @@ struct TftpServiceConfig {
     std::atomic<std::int64_t>* global_active = nullptr;  // shared cap accounting (per request)
     std::int64_t global_cap = 0;
     std::uint32_t max_per_client = 32;  // concurrent transfers one client address may hold
-    BootMapCell* maps = nullptr;  // where requests resolve; this worker reads it as reader `id`
+    BootMapCell* maps = nullptr;        // where requests resolve; this worker reads it as reader `id`
     BlockCacheConfig cache{};
 };
 
@@ -73,9 +74,12 @@ public:
     [[nodiscard]] std::uint32_t waiting_on_disk() const noexcept;
     // The top of the worker's loop: reports a quiescent state to the boot map's publisher, unless a
     // file open submitted under an older map is still in flight (see open_pins.h).
-    void quiescent_point() noexcept {
+    void quiescent_point(proto::Nanos now) noexcept {
         if (pins_.clear_before(cfg_.maps->generation())) cfg_.maps->quiescent(cfg_.id);
+        if (views_.wanted()) serve_views(now);
     }
+    // Where the API reads this worker's live transfers.
+    [[nodiscard]] TransferViewBoard& views() noexcept { return views_; }
     // Ends every transfer (shutdown).
     void abandon_all(proto::Nanos now);
 
@@ -94,8 +98,8 @@ private:
         bool has_tid = false;
         std::int32_t file = BlockCache::kNoFile;
         proto::Ipv4 ip;
-        std::uint16_t port = 0;  // host order
-        std::uint32_t seq = 0;   // guards stale open completions
+        std::uint16_t port = 0;    // host order
+        std::uint32_t seq = 0;     // guards stale open completions
         std::uint32_t serial = 0;  // the board the request resolved through, if it has a serial
         bool has_serial = false;
         std::uint64_t file_hash = 0;
@@ -144,6 +148,7 @@ private:
     // Drops a superseded transfer whose timer fired without progress; false if not superseded.
     bool resolve_superseded(std::uint32_t idx, proto::Nanos now);
     void push_record(const TransferRecord& r) noexcept;
+    void serve_views(proto::Nanos now) noexcept;
 
     [[nodiscard]] std::uint32_t alloc_slot() noexcept;
     // An open's completion tag: the slot (20 bits), its map pin (8 bits), the slot's sequence
@@ -174,6 +179,7 @@ private:
     OpenPins pins_;
     WorkerCounters counters_;
     SpscRing<TransferRecord> records_;
+    TransferViewBoard views_;
 
     // Scratch for building what goes out.
     std::vector<std::uint8_t> tx_buf_;

@@ -23,7 +23,7 @@ struct TransferRecord {
     std::uint8_t quirks = 0;       // bit per dataplane::Quirk
     bool has_serial = false;       // the request resolved through a board with this serial
     std::uint32_t serial = 0;
-    char file[104] = {};           // requested name, truncated, NUL-terminated
+    char file[104] = {};  // requested name, truncated, NUL-terminated
 };
 
 }  // namespace rackboot::dataplane

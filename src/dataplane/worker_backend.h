@@ -24,6 +24,7 @@ public:
         return workers_[i]->counters();
     }
     [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
+    [[nodiscard]] TransferViewBoard& views(std::size_t i) noexcept override { return workers_[i]->views(); }
     [[nodiscard]] BackendInfo info() const override { return info_; }
 
 protected:

@@ -56,8 +56,8 @@ class ReservationSource {
 public:
     virtual ~ReservationSource() = default;
     // The address reserved for this client, if any.
-    [[nodiscard]] virtual std::optional<std::uint32_t> reserved_for(std::uint64_t mac,
-                                                                    std::optional<std::uint32_t> serial) const noexcept = 0;
+    [[nodiscard]] virtual std::optional<std::uint32_t> reserved_for(
+        std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept = 0;
     // True when `ip` is reserved for some client.
     [[nodiscard]] virtual bool reserved(std::uint32_t ip) const noexcept = 0;
 };

@@ -17,9 +17,9 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
 #include "dataplane/dpdk/port/dpdk_eal.h"
+#include "dataplane/snapshot_cell.h"
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"

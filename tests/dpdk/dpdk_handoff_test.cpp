@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
+#include "dataplane/snapshot_cell.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
 #include "support/dhcp_vectors.h"

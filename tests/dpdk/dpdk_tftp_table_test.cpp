@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/dpdk/dpdk_worker.h"
+#include "dataplane/snapshot_cell.h"
 #include "proto/inet_checksum.h"
 #include "proto/net_frames.h"
 #include "support/ring_frames.h"

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/snapshot_cell.h"
 #include "dataplane/counters.h"
+#include "dataplane/snapshot_cell.h"
 #include "proto/tftp_transfer.h"
 #include "support/tftp_table.h"
 

@@ -24,6 +24,14 @@ struct BoardFilter {
     std::string state;  // configured or discovered
 };
 
+// What the appliance observed of a board: not part of its configuration, so recording it leaves
+// the generation (ETag) alone.
+struct Observation {
+    std::string model;                     // kept only when the board has none
+    std::int64_t seen = 0;                 // unix seconds; 0: not seen now
+    std::optional<std::string> last_boot;  // the last boot's summary (JSON)
+};
+
 class InventoryStore {
 public:
     virtual ~InventoryStore() = default;
@@ -39,6 +47,7 @@ public:
     // Replaces every field but the key; `if_match`: the generation the caller saw.
     [[nodiscard]] virtual Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match) = 0;
     [[nodiscard]] virtual Outcome get_board(std::uint32_t serial, Board& out) = 0;
+    [[nodiscard]] virtual Outcome observe_board(std::uint32_t serial, const Observation& o) = 0;
     [[nodiscard]] virtual Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) = 0;
     // Boards in serial order after `after`, at most `limit`.
     [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<std::uint32_t> after,

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include <sqlite3.h>
 
@@ -152,6 +153,7 @@ public:
     }
 
     Outcome create_image(Image& image) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);
         if (!tx.ok()) return store_error();
         Image existing;
@@ -166,6 +168,7 @@ public:
     }
 
     Outcome get_image(const std::string& name, Image& out) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Stmt q(db_, "SELECT name, kind, path, generation FROM images WHERE name = ?");
         q.text(1, name);
         if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no image '" + name + "'");
@@ -174,6 +177,7 @@ public:
     }
 
     Outcome list_images(std::vector<Image>& out) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Stmt q(db_, "SELECT name, kind, path, generation FROM images ORDER BY name");
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) {
@@ -183,6 +187,7 @@ public:
     }
 
     Outcome boards_using(const std::string& image, std::size_t& count) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Stmt q(db_, "SELECT COUNT(*) FROM boards WHERE image = ?");
         q.text(1, image);
         if (q.step() != SQLITE_ROW) return store_error();
@@ -191,6 +196,7 @@ public:
     }
 
     Outcome delete_image(const std::string& name, std::optional<std::uint64_t> if_match) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);
         if (!tx.ok()) return store_error();
         Image old;
@@ -209,6 +215,7 @@ public:
     }
 
     Outcome create_board(Board& board) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);
         if (!tx.ok()) return store_error();
         Board existing;
@@ -222,6 +229,7 @@ public:
     }
 
     Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);
         if (!tx.ok()) return store_error();
         Board old;
@@ -233,6 +241,7 @@ public:
     }
 
     Outcome get_board(std::uint32_t serial, Board& out) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial = ?";
         Stmt q(db_, sql.c_str());
         q.i64(1, serial);
@@ -241,7 +250,24 @@ public:
         return {};
     }
 
+    Outcome observe_board(std::uint32_t serial, const Observation& o) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Board b;
+        if (Outcome out = get_board(serial, b); !out.ok()) return out;
+        if (!o.model.empty() && b.model.empty()) b.model = o.model;
+        if (o.seen != 0) {
+            if (b.first_seen == 0) b.first_seen = o.seen;
+            b.last_seen = o.seen;
+        }
+        if (o.last_boot) b.last_boot = *o.last_boot;
+        if (Outcome out = write_board(b, true); !out.ok()) return out;
+        return tx.commit();
+    }
+
     Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);
         if (!tx.ok()) return store_error();
         Board old;
@@ -257,6 +283,7 @@ public:
 
     Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> after, std::size_t limit,
                         std::vector<Board>& out) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial > ?";
         if (!f.image.empty()) sql += " AND image = ?2";
         if (!f.state.empty()) sql += " AND state = ?3";
@@ -415,6 +442,7 @@ private:
     }
 
     sqlite3* db_ = nullptr;
+    std::recursive_mutex mutex_;
 };
 
 }  // namespace

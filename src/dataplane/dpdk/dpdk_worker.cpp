@@ -198,7 +198,7 @@ void DpdkWorker::run(const std::atomic<bool>& stop) {
     Nanos idle_since = 0;
     long sleep_us = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-        service_->quiescent_point();  // nothing read from the boot map is held across iterations
+        service_->quiescent_point(monotonic_now());  // holds nothing from the boot map across iterations
         Nanos now = monotonic_now();
         if (poll_once(now) > 0) {
             idle_since = 0;

@@ -84,6 +84,7 @@ public:
     // When poll_once() next has TFTP timer work, or -1.
     [[nodiscard]] proto::Nanos next_deadline() const noexcept { return service_->next_deadline(); }
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
+    [[nodiscard]] TransferViewBoard& views() noexcept { return service_->views(); }
 
 private:
     explicit DpdkWorker(const DpdkWorkerConfig& cfg);

@@ -30,7 +30,9 @@ public:
 
     void quiescent(unsigned reader) noexcept override { rte_rcu_qsbr_quiescent(v_, reader); }
     [[nodiscard]] std::uint64_t start() noexcept override { return rte_rcu_qsbr_start(v_); }
-    [[nodiscard]] bool check(std::uint64_t token) noexcept override { return rte_rcu_qsbr_check(v_, token, false) == 1; }
+    [[nodiscard]] bool check(std::uint64_t token) noexcept override {
+        return rte_rcu_qsbr_check(v_, token, false) == 1;
+    }
     void offline(unsigned reader) noexcept override { rte_rcu_qsbr_thread_offline(v_, reader); }
     void online(unsigned reader) noexcept override { rte_rcu_qsbr_thread_online(v_, reader); }
 

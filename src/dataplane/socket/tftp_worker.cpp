@@ -72,7 +72,7 @@ TftpWorker::~TftpWorker() {
 void TftpWorker::run(const std::atomic<bool>& stop) {
     std::array<epoll_event, 256> events{};
     while (!stop.load(std::memory_order_relaxed)) {
-        service_->quiescent_point();  // nothing read from the boot map is held across iterations
+        service_->quiescent_point(monotonic_now());  // holds nothing from the boot map across iterations
         Nanos now = monotonic_now();
         int timeout_ms = 100;  // also how soon a stop request is noticed
         Nanos next = service_->next_deadline();

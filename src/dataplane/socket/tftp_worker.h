@@ -38,6 +38,7 @@ public:
 
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return service_->counters(); }
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
+    [[nodiscard]] TransferViewBoard& views() noexcept { return service_->views(); }
 
 private:
     explicit TftpWorker(const WorkerConfig& cfg) : cfg_(cfg) {}

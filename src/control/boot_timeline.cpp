@@ -1,0 +1,218 @@
+#include "control/boot_timeline.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_leases.h"
+#include "proto/dhcp_responder.h"
+#include "proto/tftp_transfer.h"
+
+namespace rackboot::control {
+
+using nlohmann::json;
+
+namespace {
+
+std::string mac_string(const std::array<std::uint8_t, 6>& m) {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return buf;
+}
+
+std::string serial_string(std::uint32_t s) {
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08x", s);
+    return buf;
+}
+
+std::string_view basename(std::string_view path) {
+    std::size_t slash = path.find_last_of('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool is_kernel(std::string_view file) {
+    std::string_view b = basename(file);
+    return b.rfind("kernel", 0) == 0 || b.rfind("vmlinuz", 0) == 0 || b == "Image" || b == "zImage";
+}
+
+}  // namespace
+
+void BootTimeline::publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
+                           const json& event) {
+    if (bus_ == nullptr) return;
+    BusEvent e;
+    e.kind = kind;
+    e.serial = serial;
+    e.mac = mac;
+    e.json = event.dump();
+    bus_->publish(std::move(e));
+}
+
+void BootTimeline::record(std::uint32_t serial, const std::string& kind, json event, std::int64_t now_ms,
+                          std::uint64_t mac) {
+    Board& b = boards_[serial];
+    if (mac != 0) b.mac = mac;
+    event["at_ms"] = now_ms;
+    event["kind"] = kind;
+    b.events.push_back(event);
+    while (b.events.size() > per_board_) b.events.pop_front();
+}
+
+json BootTimeline::summary(const Boot& boot, const std::string& result) {
+    json files = json::array();
+    for (const File& f : boot.files) {
+        files.push_back({{"file", f.name}, {"ms", f.ms}, {"bytes", f.bytes}, {"result", f.result}});
+    }
+    json s = {{"started_ms", boot.started_ms},
+              {"result", result},
+              {"total_ms", boot.last_ms - boot.started_ms},
+              {"dhcp_ms", boot.dhcp_done_ms != 0 ? json(boot.dhcp_done_ms - boot.started_ms) : json(nullptr)},
+              {"files", files}};
+    if (result == "failed") {
+        s["failed_file"] = boot.failed_file;
+        s["reason"] = boot.failed_reason;
+    }
+    return s;
+}
+
+void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& result, std::int64_t) {
+    if (!b.boot) return;
+    json s = summary(*b.boot, result);
+    b.last_boot = s;
+    b.boot.reset();
+    json event = s;
+    event["serial"] = serial_string(serial);
+    event["at_ms"] = s["started_ms"].get<std::int64_t>() + s["total_ms"].get<std::int64_t>();
+    event["kind"] = "boot_finished";
+    b.events.push_back(event);
+    while (b.events.size() > per_board_) b.events.pop_front();
+    publish("boot", serial, b.mac, event);
+    if (hooks_.on_boot) hooks_.on_boot(serial, s);
+}
+
+void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) {
+    std::uint64_t mac = proto::mac_key(r.mac.data());
+    std::optional<std::uint32_t> serial;
+    if (r.has_serial) serial = r.serial;
+    if (hooks_.on_learn && (serial || !r.yiaddr.unset())) {
+        hooks_.on_learn(mac, serial, r.yiaddr.unset() ? 0 : r.yiaddr.value(), r.model);
+    }
+    if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
+    auto type = static_cast<proto::DhcpMessageType>(r.type);
+    auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
+    json event = {{"type", std::string(to_string(type))},
+                  {"mac", mac_string(r.mac)},
+                  {"result", std::string(to_string(verdict))}};
+    if (serial) event["serial"] = serial_string(*serial);
+    if (!r.yiaddr.unset()) event["ip"] = r.yiaddr.to_string();
+    if (r.model != 0) event["model"] = r.model;
+    std::lock_guard lock(mutex_);
+    if (serial) {
+        if (!r.yiaddr.unset()) serial_by_ip_[r.yiaddr.value()] = *serial;
+        Board& b = boards_[*serial];
+        bool discover = type == proto::DhcpMessageType::Discover;
+        if (discover && b.boot && (b.boot->last_ms + kNewBootGapMs < now_ms || !b.boot->files.empty())) {
+            // The board starts over: the boot in progress has ended without the kernel.
+            finish(*serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed", now_ms);
+        }
+        if (discover && !b.boot) {
+            b.boot = Boot{};
+            b.boot->started_ms = now_ms;
+            json started = {{"serial", serial_string(*serial)}, {"mac", mac_string(r.mac)}};
+            record(*serial, "boot_started", started, now_ms, mac);
+            started["at_ms"] = now_ms;
+            started["kind"] = "boot_started";
+            publish("boot", serial, mac, started);
+        }
+        if (b.boot) {
+            b.boot->last_ms = now_ms;
+            if (verdict == proto::DhcpVerdict::replied && b.boot->files.empty()) b.boot->dhcp_done_ms = now_ms;
+        }
+        record(*serial, "dhcp", event, now_ms, mac);
+    }
+    event["at_ms"] = now_ms;
+    event["kind"] = "dhcp";
+    publish("dhcp", serial, mac, event);
+}
+
+void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
+    std::string file(r.file, strnlen(r.file, sizeof r.file));
+    auto result = static_cast<proto::TftpResult>(r.result);
+    std::int64_t ms = r.duration_ns / 1'000'000;
+    json event = {{"file", file},
+                  {"client", r.client_ip.to_string()},
+                  {"result", std::string(to_string(result))},
+                  {"bytes", r.bytes},
+                  {"size", r.file_size},
+                  {"ms", ms}};
+    if (r.error_code != 0 || result == proto::TftpResult::Error) event["error_code"] = r.error_code;
+    std::lock_guard lock(mutex_);
+    std::optional<std::uint32_t> serial;
+    if (r.has_serial) {
+        serial = r.serial;
+        serial_by_ip_[r.client_ip.value()] = r.serial;
+    } else if (auto it = serial_by_ip_.find(r.client_ip.value()); it != serial_by_ip_.end()) {
+        serial = it->second;
+    }
+    std::uint64_t mac = 0;
+    if (serial) {
+        event["serial"] = serial_string(*serial);
+        Board& b = boards_[*serial];
+        mac = b.mac;
+        if (!b.boot) {
+            // A transfer with no DHCP seen first (a Pi that kept its address, u-boot's second
+            // stage): its boot starts here.
+            b.boot = Boot{};
+            b.boot->started_ms = now_ms - ms;
+        }
+        Boot& boot = *b.boot;
+        boot.last_ms = now_ms;
+        boot.files.push_back({file, now_ms - ms, ms, r.bytes, std::string(to_string(result))});
+        bool whole = result == proto::TftpResult::Complete;
+        if (whole && is_kernel(file)) boot.kernel = true;
+        if (whole && basename(file) == "cmdline.txt") boot.cmdline = true;
+        bool not_found = result == proto::TftpResult::Error && r.error_code == 1;
+        if (!whole && !not_found && result != proto::TftpResult::Aborted &&
+            result != proto::TftpResult::Unacknowledged) {
+            boot.failed_file = file;
+            boot.failed_reason = result == proto::TftpResult::Error
+                                     ? "ERROR " + std::to_string(r.error_code) + " from the server"
+                                     : "the transfer timed out";
+        } else if (whole && boot.failed_file == file) {
+            boot.failed_file.clear();  // retried, and arrived
+            boot.failed_reason.clear();
+        }
+        record(*serial, "tftp", event, now_ms, 0);
+        if (boot.kernel && boot.cmdline) finish(*serial, b, "booted", now_ms);
+    }
+    event["at_ms"] = now_ms;
+    event["kind"] = "tftp";
+    publish("tftp", serial, mac, event);
+}
+
+void BootTimeline::tick(std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    for (auto& [serial, b] : boards_) {
+        if (b.boot && b.boot->last_ms + kIdleMs < now_ms) {
+            finish(serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed", now_ms);
+        }
+    }
+}
+
+std::optional<json> BootTimeline::timeline(std::uint32_t serial) const {
+    std::lock_guard lock(mutex_);
+    auto it = boards_.find(serial);
+    if (it == boards_.end()) return std::nullopt;
+    const Board& b = it->second;
+    json events = json::array();
+    for (const json& e : b.events) events.push_back(e);
+    json boot = b.boot ? summary(*b.boot, "in_progress") : json(nullptr);
+    return json{{"serial", serial_string(serial)},
+                {"events", events},
+                {"boot", boot},
+                {"last_boot", b.last_boot ? *b.last_boot : json(nullptr)}};
+}
+
+}  // namespace rackboot::control
