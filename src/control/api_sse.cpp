@@ -80,14 +80,15 @@ std::optional<HttpResponse> ApiServer::start_stream(MHD_Connection* c, const std
             if (v != "dhcp" && v != "tftp" && v != "boot") return bad("kind is dhcp, tftp or boot", "kind");
             f.kind = v;
         } else {
-            return error_response(Outcome::fail(ApiError::unknown_field, "events are filtered by serial, mac and kind", k));
+            return error_response(
+                Outcome::fail(ApiError::unknown_field, "events are filtered by serial, mac and kind", k));
         }
     }
     std::shared_ptr<Subscription> sub = events_->subscribe(f);
     if (!sub) {
-        return error_response(Outcome::fail(ApiError::store_unavailable,
-                                            "too many event subscribers (" +
-                                                std::to_string(EventBus::kMaxSubscribers) + "): try again later"));
+        return error_response(Outcome::fail(
+            ApiError::store_unavailable,
+            "too many event subscribers (" + std::to_string(EventBus::kMaxSubscribers) + "): try again later"));
     }
     auto* s = new Stream();
     s->server = this;

@@ -39,7 +39,8 @@ public:
         std::function<std::optional<std::uint32_t>(std::uint64_t mac)> serial_of_mac;
         // A DHCP record taught something: MAC `mac` is the board `serial` (option 97) and/or it
         // was given `ip` (0: none), and its model (0: unknown).
-        std::function<void(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model)> on_learn;
+        std::function<void(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model)>
+            on_learn;
         // A boot ended: its summary, to persist as the board's last boot.
         std::function<void(std::uint32_t serial, const nlohmann::json& summary)> on_boot;
     };

@@ -319,6 +319,7 @@ HttpResponse RestApi::handle(const HttpRequest& req) {
     if (req.path == kImages) return images(req);
     if (req.path.rfind(std::string(kImages) + "/", 0) == 0) return image(req, rest(kImages).substr(1));
     if (req.path == kBoards) return boards(req);
+    if (req.path == std::string(kBoards) + ":import") return import_boards(req);
     if (req.path.rfind(std::string(kBoards) + "/", 0) == 0) return board(req, rest(kBoards).substr(1));
     return fail(ApiError::not_found, "no such endpoint");
 }

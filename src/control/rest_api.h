@@ -85,6 +85,8 @@ private:
     HttpResponse timeline(const HttpRequest& req, const std::string& key);
     HttpResponse leases(const HttpRequest& req, const std::string& key);
     HttpResponse transfers(const HttpRequest& req);
+    // rest_import.cpp
+    HttpResponse import_boards(const HttpRequest& req);
 
     [[nodiscard]] bool authorized(const HttpRequest& req) const;
     // One line per change: who (the token's id), what, and the generations before and after.

@@ -24,7 +24,9 @@ HttpResponse reply(unsigned status, const json& body) {
     return r;
 }
 
-HttpResponse refuse(ApiError e, const std::string& message) { return error_response(Outcome::fail(e, message)); }
+HttpResponse refuse(ApiError e, const std::string& message) {
+    return error_response(Outcome::fail(e, message));
+}
 
 std::string mac_string(std::uint64_t mac) {
     char buf[18];
@@ -58,7 +60,8 @@ HttpResponse RestApi::timeline(const HttpRequest& req, const std::string& key) {
 }
 
 HttpResponse RestApi::leases(const HttpRequest& req, const std::string& key) {
-    if (!live_.leases) return refuse(ApiError::store_unavailable, "leases exist in DHCP server mode only (--dhcp server)");
+    if (!live_.leases)
+        return refuse(ApiError::store_unavailable, "leases exist in DHCP server mode only (--dhcp server)");
     proto::Ipv4 ip;
     if (!key.empty()) {
         std::optional<proto::Ipv4> parsed = proto::Ipv4::parse(key);
@@ -73,10 +76,12 @@ HttpResponse RestApi::leases(const HttpRequest& req, const std::string& key) {
                 return r;
             }
             case 1: return refuse(ApiError::not_found, "no live lease on " + key);
-            default: return refuse(ApiError::store_unavailable, "the lease store did not make the release durable in time");
+            default:
+                return refuse(ApiError::store_unavailable, "the lease store did not make the release durable in time");
         }
     }
-    if (req.method != "GET" && req.method != "HEAD") return not_allowed_response(key.empty() ? "GET, HEAD" : "GET, HEAD, DELETE");
+    if (req.method != "GET" && req.method != "HEAD")
+        return not_allowed_response(key.empty() ? "GET, HEAD" : "GET, HEAD, DELETE");
     std::string error;
     std::vector<proto::Lease> all = live_.leases(error);
     if (!error.empty()) return refuse(ApiError::store_unavailable, "reading leases: " + error);

@@ -72,6 +72,11 @@ void SnapshotPublisher::board_changed(const Board& board) {
     changed_and_wait();
 }
 
+void SnapshotPublisher::boards_changed(const std::vector<Board>& boards) {
+    for (const Board& b : boards) directory_.put_board(b);
+    changed_and_wait();
+}
+
 void SnapshotPublisher::board_removed(std::uint32_t serial) {
     directory_.remove_board(serial);
     changed_and_wait();

@@ -22,6 +22,7 @@ if [ "${RB_BACKEND:-socket}" = dpdk ]; then
     source "$HERE/netns.sh"
     netns_setup
     backend_args
+    ip -n "$NS_CLI" addr add "$NET.0.2/16" dev "$IF_CLI"
     RB_NETNS=$NS_SRV
     # The API listens inside the server's namespace: reach it from there.
     start_rackbootd "${ARGS[@]}" "${BACKEND_ARGS[@]}" --api 127.0.0.1:0

@@ -47,6 +47,9 @@ public:
     // Replaces every field but the key; `if_match`: the generation the caller saw.
     [[nodiscard]] virtual Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match) = 0;
     [[nodiscard]] virtual Outcome get_board(std::uint32_t serial, Board& out) = 0;
+    // Creates or replaces every board in one transaction: all or nothing (`failed`: the index of
+    // the board that was refused). Generations move as for create and replace.
+    [[nodiscard]] virtual Outcome put_boards(std::vector<Board>& boards, std::size_t& failed) = 0;
     [[nodiscard]] virtual Outcome observe_board(std::uint32_t serial, const Observation& o) = 0;
     [[nodiscard]] virtual Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) = 0;
     // Boards in serial order after `after`, at most `limit`.
@@ -61,6 +64,7 @@ public:
     virtual ~InventoryObserver() = default;
     virtual void board_changed(const Board& board) = 0;
     virtual void board_removed(std::uint32_t serial) = 0;
+    virtual void boards_changed(const std::vector<Board>& boards) = 0;  // a bulk import
     virtual void image_changed(const Image& image) = 0;
     virtual void image_removed(const std::string& name) = 0;
 };

@@ -250,6 +250,23 @@ public:
         return {};
     }
 
+    Outcome put_boards(std::vector<Board>& boards, std::size_t& failed) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        for (std::size_t i = 0; i < boards.size(); ++i) {
+            Board& b = boards[i];
+            Board old;
+            bool exists = get_board(b.serial, old).ok();
+            b.generation = exists ? old.generation + 1 : 1;
+            if (Outcome o = write_board(b, exists); !o.ok()) {
+                failed = i;
+                return o;  // the transaction rolls back: nothing of the batch stays
+            }
+        }
+        return tx.commit();
+    }
+
     Outcome observe_board(std::uint32_t serial, const Observation& o) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);

@@ -1,0 +1,36 @@
+// rackbootctl's HTTP client of the REST API (libcurl): one request at a time, or a stream of
+// Server-Sent Events. The token rides in "Authorization: Bearer" on every request.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace rackboot::cli {
+
+struct ApiReply {
+    bool reached = false;  // false: the server could not be reached (error says why)
+    long status = 0;
+    std::string body;
+    std::string etag;
+    std::string error;
+};
+
+class ApiClient {
+public:
+    // `base`: http://ADDR:PORT (an ADDR:PORT alone gets http://).
+    ApiClient(std::string base, std::string token);
+
+    [[nodiscard]] ApiReply call(const std::string& method, const std::string& path, const std::string& body = {},
+                                const std::string& if_match = {}) const;
+    // GET `path` as an event stream: `on_event(event, data)` for each event until it returns
+    // false, the server ends the stream or `max_s` passes (0: no limit).
+    [[nodiscard]] ApiReply stream(const std::string& path,
+                                  const std::function<bool(const std::string&, const std::string&)>& on_event,
+                                  long max_s) const;
+
+private:
+    std::string base_;
+    std::string token_;
+};
+
+}  // namespace rackboot::cli
