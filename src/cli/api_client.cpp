@@ -1,8 +1,8 @@
 #include "cli/api_client.h"
 
-#include <curl/curl.h>
-
 #include <memory>
+
+#include <curl/curl.h>
 
 namespace rackboot::cli {
 

@@ -37,13 +37,12 @@ std::string text(const json& j) {
 // --name N style options after the positional ones; repeatable ones collect.
 bool options(const std::vector<std::string>& a, std::size_t from, std::map<std::string, std::vector<std::string>>& out,
              std::string& bad) {
-    for (std::size_t i = from; i < a.size(); ++i) {
+    for (std::size_t i = from; i < a.size(); i += 2) {
         if (a[i].rfind("--", 0) != 0 || i + 1 >= a.size()) {
             bad = a[i];
             return false;
         }
         out[a[i].substr(2)].push_back(a[i + 1]);
-        ++i;
     }
     return true;
 }
@@ -73,7 +72,8 @@ int board_body(Ctl& c, const std::map<std::string, std::vector<std::string>>& o,
 }
 
 void print_boards(Ctl& c, const json& items) {
-    std::vector<std::vector<std::string>> rows{{"SERIAL", "NAME", "IMAGE", "STATE", "NETBOOT", "IP", "MACS", "LAST BOOT"}};
+    std::vector<std::vector<std::string>> rows{
+        {"SERIAL", "NAME", "IMAGE", "STATE", "NETBOOT", "IP", "MACS", "LAST BOOT"}};
     for (const json& b : items) {
         std::string macs;
         for (const json& m : b["macs"]) macs += (macs.empty() ? "" : ",") + m.get<std::string>();
@@ -122,8 +122,8 @@ int cmd_boards(Ctl& c, const std::vector<std::string>& a) {
         if (int rc = c.request("POST", "/api/v1/boards:import", body, json{{"text", content}}.dump()); rc != kExitOk) {
             return rc;
         }
-        c.out << (c.as_json ? body.dump(2) : "imported " + text(body["created"]) + " boards, updated " +
-                                              text(body["updated"]))
+        c.out << (c.as_json ? body.dump(2)
+                            : "imported " + text(body["created"]) + " boards, updated " + text(body["updated"]))
               << '\n';
         return kExitOk;
     }

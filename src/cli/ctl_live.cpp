@@ -41,7 +41,8 @@ int cmd_leases(Ctl& c, const std::vector<std::string>& a) {
     if (a.size() < 2 || a[1] != "ls" || a.size() > 3 || (a.size() == 3 && a[2] != "--all")) {
         return c.usage("leases ls [--all] | leases rm IP");
     }
-    if (int rc = c.request("GET", std::string("/api/v1/leases") + (a.size() == 3 ? "?all=1" : ""), body); rc != kExitOk) {
+    if (int rc = c.request("GET", std::string("/api/v1/leases") + (a.size() == 3 ? "?all=1" : ""), body);
+        rc != kExitOk) {
         return rc;
     }
     if (c.as_json) {
@@ -111,7 +112,8 @@ int cmd_timeline(Ctl& c, const std::vector<std::string>& a) {
         if (b.contains("failed_file")) c.out << ", failed on " << text(b["failed_file"]) << ": " << text(b["reason"]);
         c.out << '\n';
         std::vector<std::vector<std::string>> rows{{"FILE", "MS", "BYTES", "RESULT"}};
-        for (const json& f : b["files"]) rows.push_back({text(f["file"]), text(f["ms"]), text(f["bytes"]), text(f["result"])});
+        for (const json& f : b["files"])
+            rows.push_back({text(f["file"]), text(f["ms"]), text(f["bytes"]), text(f["result"])});
         print_table(c.out, rows);
     };
     boot("boot in progress", body["boot"]);

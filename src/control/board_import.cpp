@@ -97,7 +97,7 @@ bool dnsmasq_line(ImportParse& p, const std::string& line, std::size_t n) {
 
 ImportParse parse_board_import(const std::string& text) {
     ImportParse p;
-    p.format = text.find("[board:") != std::string::npos ? "nobodd"
+    p.format = text.find("[board:") != std::string::npos      ? "nobodd"
                : text.find("dhcp-host=") != std::string::npos ? "dnsmasq"
                                                               : "";
     if (p.format.empty()) {

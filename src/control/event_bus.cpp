@@ -29,7 +29,7 @@ void Subscription::push(const BusEvent& e) {
 std::string Subscription::take(const std::function<void()>& park) {
     std::lock_guard lock(mutex_);
     std::string out;
-    while (!queue_.empty() && out.size() < 64 * 1024) {
+    while (!queue_.empty() && out.size() < std::size_t{64} * 1024) {
         out += queue_.front();
         queue_.pop_front();
     }

@@ -41,7 +41,8 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
         text = j["text"].get<std::string>();
     }
     ImportParse p = parse_board_import(text);
-    if (p.error_line != 0) return refuse(ApiError::invalid_field, "line " + std::to_string(p.error_line) + ": " + p.error, "text");
+    if (p.error_line != 0)
+        return refuse(ApiError::invalid_field, "line " + std::to_string(p.error_line) + ": " + p.error, "text");
 
     std::vector<Image> images;
     if (Outcome o = store_->list_images(images); !o.ok()) return error_response(o);
@@ -53,7 +54,8 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
         std::optional<std::uint32_t> after;
         for (;;) {
             std::vector<Board> page;
-            if (Outcome o = store_->list_boards(BoardFilter{}, after, kMaxPage, page); !o.ok()) return error_response(o);
+            if (Outcome o = store_->list_boards(BoardFilter{}, after, kMaxPage, page); !o.ok())
+                return error_response(o);
             for (const Board& b : page) {
                 for (const Mac& m : b.macs) by_mac[m] = b;
             }

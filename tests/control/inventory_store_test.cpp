@@ -221,7 +221,7 @@ TEST(Inventory, AcknowledgedWritesSurviveKill9) {
     Scratch s;
     std::string path = (s.dir / "inventory.sqlite").string();
     std::uint32_t next = 1;
-    for (int round = 0; round < 20; ++round) {
+    for (int round = 0; round < 100; ++round) {
         int fds[2];
         ASSERT_EQ(pipe(fds), 0);
         pid_t pid = fork();

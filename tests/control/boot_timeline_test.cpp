@@ -1,0 +1,153 @@
+// The control plane's record joins: boot timelines (phases, results), the event bus (filters,
+// bounded queues, parked readers woken), and the board import parsers.
+#include <gtest/gtest.h>
+
+#include "control/board_import.h"
+#include "control/boot_timeline.h"
+#include "control/event_bus.h"
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_responder.h"
+#include "proto/tftp_transfer.h"
+
+namespace rackboot::control {
+namespace {
+
+dataplane::DhcpRecord dhcp(proto::DhcpMessageType type, std::uint32_t serial, std::uint32_t yiaddr = 0) {
+    dataplane::DhcpRecord r;
+    r.mac = {0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56};
+    r.has_serial = true;
+    r.serial = serial;
+    r.model = 4;
+    r.type = static_cast<std::uint8_t>(type);
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::replied);
+    r.yiaddr = proto::Ipv4(yiaddr);
+    return r;
+}
+
+dataplane::TransferRecord tftp(const char* file, proto::TftpResult result, std::uint32_t ip, bool via_serial,
+                               std::uint16_t error = 0) {
+    dataplane::TransferRecord r;
+    r.client_ip = proto::Ipv4(ip);
+    r.result = static_cast<std::uint8_t>(result);
+    r.error_code = error;
+    r.duration_ns = 20'000'000;
+    r.bytes = 100;
+    r.has_serial = via_serial;
+    r.serial = via_serial ? 0x1a2b3c4d : 0;
+    std::snprintf(r.file, sizeof r.file, "%s", file);
+    return r;
+}
+
+TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
+    EventBus bus;
+    auto sub = bus.subscribe(EventFilter{0x1a2b3c4d, 0, "boot"});
+    std::vector<std::pair<std::uint32_t, nlohmann::json>> persisted;
+    std::vector<std::uint32_t> learnt_ips;
+    BootTimeline::Hooks hooks;
+    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t ip, int) { learnt_ips.push_back(ip); };
+    hooks.on_boot = [&](std::uint32_t serial, const nlohmann::json& s) { persisted.emplace_back(serial, s); };
+    BootTimeline t(50, &bus, hooks);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Request, 0x1a2b3c4d, 0x0a000107), 1300);
+    t.on_transfer(tftp("1a2b3c4d/start4.elf", proto::TftpResult::Complete, 0x0a000107, true), 1500);
+    t.on_transfer(tftp("1a2b3c4d/missing.dat", proto::TftpResult::Error, 0x0a000107, true, 1), 1600);
+    t.on_transfer(tftp("1a2b3c4d/kernel8.img", proto::TftpResult::Complete, 0x0a000107, true), 2500);
+    ASSERT_TRUE(persisted.empty());  // no cmdline.txt yet
+    // Unprefixed, joined by the address DHCP gave the board.
+    t.on_transfer(tftp("cmdline.txt", proto::TftpResult::Complete, 0x0a000107, false), 2600);
+    ASSERT_EQ(persisted.size(), 1u);
+    const nlohmann::json& s = persisted[0].second;
+    EXPECT_EQ(persisted[0].first, 0x1a2b3c4du);
+    EXPECT_EQ(s["result"], "booted");
+    EXPECT_EQ(s["dhcp_ms"], 300);
+    EXPECT_EQ(s["total_ms"], 1600);
+    EXPECT_EQ(s["files"].size(), 4u);  // a "not found" is part of the boot, not a failure
+    EXPECT_EQ(learnt_ips, (std::vector<std::uint32_t>{0, 0x0a000107}));
+    auto tl = t.timeline(0x1a2b3c4d);
+    ASSERT_TRUE(tl);
+    EXPECT_TRUE((*tl)["boot"].is_null());
+    EXPECT_EQ((*tl)["last_boot"]["result"], "booted");
+    std::string events = sub->take(nullptr);
+    EXPECT_NE(events.find("boot_started"), std::string::npos);
+    EXPECT_NE(events.find("boot_finished"), std::string::npos);
+    EXPECT_EQ(events.find("event: tftp"), std::string::npos);  // filtered by kind
+    EXPECT_FALSE(t.timeline(0x99999999));
+}
+
+TEST(BootTimeline, ATimeoutThenSilenceIsAFailureWithTheFileAndAStartOverAbandons) {
+    std::vector<nlohmann::json> persisted;
+    BootTimeline::Hooks hooks;
+    hooks.on_boot = [&](std::uint32_t, const nlohmann::json& s) { persisted.push_back(s); };
+    BootTimeline t(3, nullptr, hooks);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    t.on_transfer(tftp("1a2b3c4d/start4.elf", proto::TftpResult::Timeout, 0, true), 2000);
+    t.tick(2000 + BootTimeline::kIdleMs - 1);
+    EXPECT_TRUE(persisted.empty());
+    t.tick(2001 + BootTimeline::kIdleMs);
+    ASSERT_EQ(persisted.size(), 1u);
+    EXPECT_EQ(persisted[0]["result"], "failed");
+    EXPECT_EQ(persisted[0]["failed_file"], "1a2b3c4d/start4.elf");
+    EXPECT_EQ(persisted[0]["reason"], "the transfer timed out");
+    // A DISCOVER after files: the board started over without its kernel.
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 200'000);
+    t.on_transfer(tftp("1a2b3c4d/start4.elf", proto::TftpResult::Complete, 0, true), 200'100);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 200'200);
+    ASSERT_EQ(persisted.size(), 2u);
+    EXPECT_EQ(persisted[1]["result"], "abandoned");
+    EXPECT_LE((*t.timeline(0x1a2b3c4d))["events"].size(), 3u);  // bounded per board
+}
+
+TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {
+    EventBus bus;
+    std::vector<std::shared_ptr<Subscription>> subs;
+    for (std::size_t i = 0; i < EventBus::kMaxSubscribers; ++i) subs.push_back(bus.subscribe({}));
+    EXPECT_FALSE(bus.subscribe({}));
+    bus.unsubscribe(subs.back());
+    subs.pop_back();
+    auto s = bus.subscribe(EventFilter{std::nullopt, 0xdca632123456, ""});
+    ASSERT_TRUE(s);
+    int resumed = 0;
+    s->set_resume([&] { ++resumed; });
+    bool parked = false;
+    EXPECT_EQ(s->take([&] { parked = true; }), "");
+    EXPECT_TRUE(parked);
+    bus.publish(BusEvent{0, "dhcp", std::nullopt, 0x1, "{}"});  // another MAC: not for it
+    EXPECT_EQ(resumed, 0);
+    bus.publish(BusEvent{0, "dhcp", std::nullopt, 0xdca632123456, "{\"x\":1}"});
+    EXPECT_EQ(resumed, 1);
+    EXPECT_EQ(s->take(nullptr), "id: 2\nevent: dhcp\ndata: {\"x\":1}\n\n");
+    for (std::size_t i = 0; i < Subscription::kQueue + 10; ++i) bus.publish(BusEvent{0, "tftp", std::nullopt, 0xdca632123456, "{}"});
+    EXPECT_EQ(s->dropped(), 10u);
+}
+
+TEST(BoardImport, NobodIniAndDnsmasqLinesParseAndABadLineIsNamed) {
+    ImportParse p = parse_board_import(
+        "# nobodd\n[board:1a2b3c4d]\nimage = /srv/a\nip = 10.0.0.5\npartition = 1\n\n[board:100000005a5a0001]\n"
+        "[tftp]\nlisten = 0.0.0.0\n");
+    ASSERT_EQ(p.error_line, 0u) << p.error;
+    EXPECT_EQ(p.format, "nobodd");
+    ASSERT_EQ(p.entries.size(), 2u);
+    EXPECT_EQ(*p.entries[0].serial, 0x1a2b3c4du);
+    EXPECT_EQ(p.entries[0].image_path, "/srv/a");
+    EXPECT_EQ(p.entries[0].ip->to_string(), "10.0.0.5");
+    EXPECT_EQ(*p.entries[1].serial, 0x5a5a0001u);
+    p = parse_board_import("dhcp-range=10.0.0.10,10.0.0.50\ndhcp-host=dc:a6:32:01:02:03,10.0.0.7,r1-u07,12h,set:pi\n");
+    ASSERT_EQ(p.error_line, 0u) << p.error;
+    EXPECT_EQ(p.format, "dnsmasq");
+    ASSERT_EQ(p.entries.size(), 1u);
+    EXPECT_EQ(p.entries[0].macs.size(), 1u);
+    EXPECT_EQ(p.entries[0].name, "r1-u07");
+    EXPECT_EQ(p.entries[0].ip->to_string(), "10.0.0.7");
+    p = parse_board_import("[board:1a2b3c4d]\nimage = /a\nip = 10.0.0.300\n");
+    EXPECT_EQ(p.error_line, 3u);
+    EXPECT_TRUE(p.entries.empty());
+    p = parse_board_import("[board:xyz]\n");
+    EXPECT_EQ(p.error_line, 1u);
+    p = parse_board_import("hello\n");
+    EXPECT_EQ(p.error_line, 1u);
+    p = parse_board_import("dhcp-host=r1-u07,10.0.0.7\n");
+    EXPECT_EQ(p.error_line, 1u);
+}
+
+}  // namespace
+}  // namespace rackboot::control
