@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/api_routes.h"
 #include "dataplane/counters.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
@@ -20,9 +21,6 @@ using nlohmann::json;
 
 constexpr std::string_view kImages = "/api/v1/images";
 constexpr std::string_view kBoards = "/api/v1/boards";
-constexpr std::string_view kLeases = "/api/v1/leases";
-constexpr std::string_view kTransfers = "/api/v1/transfers";
-constexpr std::string_view kTimeline = "/timeline";
 
 HttpResponse json_response(unsigned status, const json& body, std::uint64_t etag = 0) {
     HttpResponse r;
@@ -187,14 +185,9 @@ HttpResponse error_response(const Outcome& o) {
     return json_response(i.status, body);
 }
 
-// Routes that read the service, not the inventory: no store, no token.
-static bool service_route(const std::string& path) {
-    return path == "/healthz" || path == "/readyz" || path == "/api/v1/status" || path == "/api/v1/drop-reasons";
-}
-
 bool RestApi::owns(const std::string& path) {
-    return path.rfind(kImages, 0) == 0 || path.rfind(kBoards, 0) == 0 || path.rfind(kLeases, 0) == 0 ||
-           path == kTransfers || service_route(path);
+    RouteMatch m = match_route(path);
+    return m.route != nullptr && m.route->rest;
 }
 
 HttpResponse not_allowed_response(const std::string& allow) {
@@ -274,28 +267,25 @@ bool RestApi::authorized(const HttpRequest& req) const {
 }
 
 HttpResponse RestApi::handle(const HttpRequest& req) {
+    RouteMatch m = match_route(req.path);
+    if (m.route == nullptr || !m.route->rest) return fail(ApiError::not_found, "no such endpoint");
+    if (!route_allows(*m.route, req.method)) return not_allowed_response(std::string(m.route->methods));
     bool read = req.method == "GET" || req.method == "HEAD";
-    if (service_route(req.path)) {
-        if (!read) return not_allowed("GET, HEAD");
-        if (req.path == "/healthz") return json_response(200, json{{"status", "ok"}});
-        if (req.path == "/readyz") {
+    switch (m.route->id) {
+        case Route::healthz: return json_response(200, json{{"status", "ok"}});
+        case Route::readyz: {
             std::lock_guard<std::mutex> lock(info_mutex_);
             return info_ ? json_response(200, json{{"status", "ready"}})
                          : fail(ApiError::store_unavailable, "rackbootd is starting");
         }
-        if (req.path == "/api/v1/status") return status();
-        json out = json::object();
-        reasons<dataplane::TftpDrop>(out, "tftp_drops", "rackboot_drops_total{reason}");
-        reasons<dataplane::TransportDrop>(out, "transport_drops", "rackboot_drops_total{reason}");
-        reasons<dataplane::InternalDrop>(out, "internal_drops", "rackboot_drops_total{reason}");
-        reasons<proto::FrameDrop>(out, "frame_drops", "rackboot_frame_drops_total{reason}");
-        reasons<proto::TftpParseError>(out, "tftp_malformed", "rackboot_tftp_malformed_total{error}");
-        reasons<proto::PathVerdict>(out, "tftp_path_refused", "rackboot_tftp_path_refused_total{verdict}");
-        reasons<dataplane::ResultLabel>(out, "tftp_results", "rackboot_tftp_transfers_total{result}");
-        reasons<dataplane::Quirk>(out, "tftp_quirks", "rackboot_tftp_quirks_total{quirk}");
-        reasons<proto::DhcpVerdict>(out, "dhcp_results", "rackboot_dhcp_packets_total{result}");
-        reasons<dataplane::DhcpQuirk>(out, "dhcp_quirks", "rackboot_dhcp_quirks_total{quirk}");
-        return json_response(200, out);
+        case Route::status: return status();
+        case Route::drop_reasons: return drop_reasons();
+        case Route::openapi: {
+            HttpResponse r;
+            r.body = openapi_document();
+            return r;
+        }
+        default: break;
     }
     if (!read && !authorized(req)) {
         HttpResponse r = fail(ApiError::unauthorized, token_.empty() ? "writes are off: no API token is configured"
@@ -304,24 +294,39 @@ HttpResponse RestApi::handle(const HttpRequest& req) {
         return r;
     }
     // The live routes need no inventory.
-    if (req.path == kTransfers) return transfers(req);
-    if (req.path == kLeases) return leases(req, {});
-    if (req.path.rfind(std::string(kLeases) + "/", 0) == 0) return leases(req, req.path.substr(kLeases.size() + 1));
-    if (req.path.rfind(std::string(kBoards) + "/", 0) == 0 && req.path.size() > kBoards.size() + kTimeline.size() &&
-        req.path.compare(req.path.size() - kTimeline.size(), kTimeline.size(), kTimeline) == 0) {
-        return timeline(req,
-                        req.path.substr(kBoards.size() + 1, req.path.size() - kBoards.size() - 1 - kTimeline.size()));
+    switch (m.route->id) {
+        case Route::transfers: return transfers(req);
+        case Route::leases: return leases(req, {});
+        case Route::lease: return leases(req, m.param);
+        case Route::timeline: return timeline(req, m.param);
+        default: break;
     }
     if (store_ == nullptr) {
         return fail(ApiError::store_unavailable, "the inventory needs --state DIR (it lives in DIR/inventory.sqlite)");
     }
-    auto rest = [&](std::string_view prefix) { return req.path.substr(prefix.size()); };
-    if (req.path == kImages) return images(req);
-    if (req.path.rfind(std::string(kImages) + "/", 0) == 0) return image(req, rest(kImages).substr(1));
-    if (req.path == kBoards) return boards(req);
-    if (req.path == std::string(kBoards) + ":import") return import_boards(req);
-    if (req.path.rfind(std::string(kBoards) + "/", 0) == 0) return board(req, rest(kBoards).substr(1));
-    return fail(ApiError::not_found, "no such endpoint");
+    switch (m.route->id) {
+        case Route::images: return images(req);
+        case Route::image: return image(req, m.param);
+        case Route::boards: return boards(req);
+        case Route::boards_import: return import_boards(req);
+        case Route::board: return board(req, m.param);
+        default: return fail(ApiError::not_found, "no such endpoint");
+    }
+}
+
+HttpResponse RestApi::drop_reasons() const {
+    json out = json::object();
+    reasons<dataplane::TftpDrop>(out, "tftp_drops", "rackboot_drops_total{reason}");
+    reasons<dataplane::TransportDrop>(out, "transport_drops", "rackboot_drops_total{reason}");
+    reasons<dataplane::InternalDrop>(out, "internal_drops", "rackboot_drops_total{reason}");
+    reasons<proto::FrameDrop>(out, "frame_drops", "rackboot_frame_drops_total{reason}");
+    reasons<proto::TftpParseError>(out, "tftp_malformed", "rackboot_tftp_malformed_total{error}");
+    reasons<proto::PathVerdict>(out, "tftp_path_refused", "rackboot_tftp_path_refused_total{verdict}");
+    reasons<dataplane::ResultLabel>(out, "tftp_results", "rackboot_tftp_transfers_total{result}");
+    reasons<dataplane::Quirk>(out, "tftp_quirks", "rackboot_tftp_quirks_total{quirk}");
+    reasons<proto::DhcpVerdict>(out, "dhcp_results", "rackboot_dhcp_packets_total{result}");
+    reasons<dataplane::DhcpQuirk>(out, "dhcp_quirks", "rackboot_dhcp_quirks_total{quirk}");
+    return json_response(200, out);
 }
 
 HttpResponse RestApi::images(const HttpRequest& req) {

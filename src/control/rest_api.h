@@ -92,6 +92,7 @@ private:
     // One line per change: who (the token's id), what, and the generations before and after.
     void audit(const HttpRequest& req, const std::string& resource, std::uint64_t old_gen, std::uint64_t new_gen) const;
     [[nodiscard]] HttpResponse status() const;
+    [[nodiscard]] HttpResponse drop_reasons() const;
 
     InventoryStore* store_;
     std::string images_root_;

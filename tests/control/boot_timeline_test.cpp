@@ -1,9 +1,10 @@
 // The control plane's record joins: boot timelines (phases, results), the event bus (filters,
 // bounded queues, parked readers woken), and the board import parsers.
+#include "control/boot_timeline.h"
+
 #include <gtest/gtest.h>
 
 #include "control/board_import.h"
-#include "control/boot_timeline.h"
 #include "control/event_bus.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_responder.h"
@@ -44,7 +45,9 @@ TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     std::vector<std::pair<std::uint32_t, nlohmann::json>> persisted;
     std::vector<std::uint32_t> learnt_ips;
     BootTimeline::Hooks hooks;
-    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t ip, int) { learnt_ips.push_back(ip); };
+    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t ip, int) {
+        learnt_ips.push_back(ip);
+    };
     hooks.on_boot = [&](std::uint32_t serial, const nlohmann::json& s) { persisted.emplace_back(serial, s); };
     BootTimeline t(50, &bus, hooks);
     t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
@@ -116,7 +119,8 @@ TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {
     bus.publish(BusEvent{0, "dhcp", std::nullopt, 0xdca632123456, "{\"x\":1}"});
     EXPECT_EQ(resumed, 1);
     EXPECT_EQ(s->take(nullptr), "id: 2\nevent: dhcp\ndata: {\"x\":1}\n\n");
-    for (std::size_t i = 0; i < Subscription::kQueue + 10; ++i) bus.publish(BusEvent{0, "tftp", std::nullopt, 0xdca632123456, "{}"});
+    for (std::size_t i = 0; i < Subscription::kQueue + 10; ++i)
+        bus.publish(BusEvent{0, "tftp", std::nullopt, 0xdca632123456, "{}"});
     EXPECT_EQ(s->dropped(), 10u);
 }
 

@@ -26,7 +26,10 @@ grep -q "\"tftp\":\"127.0.0.1:$PORT\"" <<<"$status" || fail "status does not nam
 grep -q "\"api\":\"$API\"" <<<"$status" || fail "status does not name the API address: $status"
 curl -sf "http://$API/healthz" >/dev/null && curl -sf "http://$API/readyz" >/dev/null || fail "healthz/readyz"
 curl -sf "http://$API/api/v1/drop-reasons" | grep -q '"name":"client_cap"' || fail "drop-reasons lacks client_cap"
-pass "status names the addresses; healthz, readyz and drop-reasons answer"
+curl -sf "http://$API/api/v1/openapi.json" -o "$WORK/openapi.json" || fail "no /api/v1/openapi.json"
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+    "$WORK/openapi.json" "$(dirname "$0")/../../src/control/openapi.json" || fail "the served OpenAPI document is not the repository's"
+pass "status names the addresses; healthz, readyz, drop-reasons and openapi.json (the repository's) answer"
 # call METHOD PATH [BODY [HEADER...]]: prints "STATUS BODY" (with the token)
 call() {
     local method=$1 path=$2 body=${3:-}
