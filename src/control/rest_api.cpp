@@ -248,9 +248,16 @@ RestApi::RestApi(InventoryStore* store, std::string images_root, std::string tok
 
 void RestApi::audit(const HttpRequest& req, const std::string& resource, std::uint64_t old_gen,
                     std::uint64_t new_gen) const {
-    std::printf("event=audit token=%s method=%s resource=%s generation_before=%llu generation_after=%llu\n",
-                token_id_.c_str(), req.method.c_str(), resource.c_str(), static_cast<unsigned long long>(old_gen),
-                static_cast<unsigned long long>(new_gen));
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "event=audit token=%s method=%s resource=%s generation_before=%llu generation_after=%llu",
+                  token_id_.c_str(), req.method.c_str(), resource.c_str(), static_cast<unsigned long long>(old_gen),
+                  static_cast<unsigned long long>(new_gen));
+    if (audit_sink_) {
+        audit_sink_(line);
+        return;
+    }
+    std::printf("%s\n", line);
     std::fflush(stdout);
 }
 

@@ -68,6 +68,8 @@ public:
     // Told of every change (the live boot map); null: nobody.
     void set_observer(InventoryObserver* observer) noexcept { observer_ = observer; }
     void set_live(LiveSources live) { live_ = std::move(live); }
+    // Where audit lines go (default: stdout, the event log).
+    void set_audit_sink(std::function<void(const std::string&)> sink) { audit_sink_ = std::move(sink); }
     // Where /api/v1/status reads the boot map's generation from.
     void set_generation_source(std::function<std::uint64_t()> source) { generation_ = std::move(source); }
     // Set once serving (before that /readyz answers 503).
@@ -101,6 +103,7 @@ private:
     InventoryObserver* observer_ = nullptr;
     std::function<std::uint64_t()> generation_;
     LiveSources live_;
+    std::function<void(const std::string&)> audit_sink_;
     mutable std::mutex info_mutex_;  // set by the control thread, read by the API's
     std::optional<ServiceInfo> info_;
 };

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include <sqlite3.h>
@@ -73,13 +74,61 @@ std::vector<Mac> split_macs(const std::string& text) {
     return out;
 }
 
-// A prepared statement for one call; finalized on scope exit.
+// Prepared statements kept for the connection's life (a bulk import runs the same few statements
+// 100,000 times): taken by a Stmt, reset and handed back when it goes out of scope. A statement
+// already in use (a nested call) is prepared afresh for that use.
+class StmtCache {
+public:
+    explicit StmtCache(sqlite3*& db) : db_(db) {}
+    ~StmtCache() { clear(); }
+    StmtCache(const StmtCache&) = delete;
+    StmtCache& operator=(const StmtCache&) = delete;
+    void clear() {
+        for (auto& [sql, e] : cache_) sqlite3_finalize(e.stmt);
+        cache_.clear();
+    }
+    sqlite3_stmt* take(const char* sql, bool& cached) {
+        auto it = cache_.find(sql);
+        if (it != cache_.end() && !it->second.busy) {
+            it->second.busy = true;
+            cached = true;
+            return it->second.stmt;
+        }
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) return nullptr;
+        cached = it == cache_.end();
+        if (cached) cache_.emplace(sql, Entry{st, true});
+        return st;
+    }
+    void give(sqlite3_stmt* st, bool cached) {
+        if (!cached) {
+            sqlite3_finalize(st);
+            return;
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        for (auto& [sql, e] : cache_) {
+            if (e.stmt == st) e.busy = false;
+        }
+    }
+    [[nodiscard]] sqlite3* db() const { return db_; }
+
+private:
+    struct Entry {
+        sqlite3_stmt* stmt;
+        bool busy;
+    };
+    sqlite3*& db_;
+    std::map<std::string, Entry> cache_;
+};
+
+// A statement for one call, from the cache; handed back on scope exit.
 class Stmt {
 public:
-    Stmt(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+    Stmt(StmtCache& cache, const char* sql) : cache_(cache), db_(cache.db()) { s_ = cache.take(sql, cached_); }
+    ~Stmt() {
+        if (s_ != nullptr) cache_.give(s_, cached_);
     }
-    ~Stmt() { sqlite3_finalize(s_); }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
     [[nodiscard]] bool ok() const { return s_ != nullptr; }
@@ -105,8 +154,10 @@ public:
     [[nodiscard]] const char* error() const { return sqlite3_errmsg(db_); }
 
 private:
+    StmtCache& cache_;
     sqlite3* db_;
     sqlite3_stmt* s_ = nullptr;
+    bool cached_ = false;
 };
 
 constexpr const char* kBoardColumns =
@@ -135,6 +186,7 @@ Board read_board(const Stmt& q) {
 class SqliteInventory final : public InventoryStore {
 public:
     ~SqliteInventory() override {
+        stmts_.clear();
         if (db_ != nullptr) sqlite3_close(db_);
     }
 
@@ -161,7 +213,7 @@ public:
             return Outcome::fail(ApiError::conflict, "image '" + image.name + "' exists already", "name");
         }
         image.generation = 1;
-        Stmt q(db_, "INSERT INTO images VALUES (?,?,?,?)");
+        Stmt q(stmts_, "INSERT INTO images VALUES (?,?,?,?)");
         q.text(1, image.name).text(2, image.kind).text(3, image.path).i64(4, 1);
         if (q.step() != SQLITE_DONE) return store_error();
         return tx.commit();
@@ -169,7 +221,7 @@ public:
 
     Outcome get_image(const std::string& name, Image& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(db_, "SELECT name, kind, path, generation FROM images WHERE name = ?");
+        Stmt q(stmts_, "SELECT name, kind, path, generation FROM images WHERE name = ?");
         q.text(1, name);
         if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no image '" + name + "'");
         out = Image{q.col_text(0), q.col_text(1), q.col_text(2), static_cast<std::uint64_t>(q.col_i64(3))};
@@ -178,7 +230,7 @@ public:
 
     Outcome list_images(std::vector<Image>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(db_, "SELECT name, kind, path, generation FROM images ORDER BY name");
+        Stmt q(stmts_, "SELECT name, kind, path, generation FROM images ORDER BY name");
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) {
             out.push_back(Image{q.col_text(0), q.col_text(1), q.col_text(2), static_cast<std::uint64_t>(q.col_i64(3))});
@@ -188,7 +240,7 @@ public:
 
     Outcome boards_using(const std::string& image, std::size_t& count) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(db_, "SELECT COUNT(*) FROM boards WHERE image = ?");
+        Stmt q(stmts_, "SELECT COUNT(*) FROM boards WHERE image = ?");
         q.text(1, image);
         if (q.step() != SQLITE_ROW) return store_error();
         count = static_cast<std::size_t>(q.col_i64(0));
@@ -208,7 +260,7 @@ public:
             return Outcome::fail(ApiError::conflict,
                                  "image '" + name + "' is used by " + std::to_string(users) + " board(s)");
         }
-        Stmt q(db_, "DELETE FROM images WHERE name = ?");
+        Stmt q(stmts_, "DELETE FROM images WHERE name = ?");
         q.text(1, name);
         if (q.step() != SQLITE_DONE) return store_error();
         return tx.commit();
@@ -243,7 +295,7 @@ public:
     Outcome get_board(std::uint32_t serial, Board& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial = ?";
-        Stmt q(db_, sql.c_str());
+        Stmt q(stmts_, sql.c_str());
         q.i64(1, serial);
         if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no board " + serial_text(serial));
         out = read_board(q);
@@ -290,8 +342,8 @@ public:
         Board old;
         if (Outcome o = get_board(serial, old); !o.ok()) return o;
         if (if_match && *if_match != old.generation) return stale(old.generation);
-        Stmt a(db_, "DELETE FROM boards WHERE serial = ?");
-        Stmt b(db_, "DELETE FROM board_macs WHERE serial = ?");
+        Stmt a(stmts_, "DELETE FROM boards WHERE serial = ?");
+        Stmt b(stmts_, "DELETE FROM board_macs WHERE serial = ?");
         a.i64(1, serial);
         b.i64(1, serial);
         if (a.step() != SQLITE_DONE || b.step() != SQLITE_DONE) return store_error();
@@ -307,7 +359,7 @@ public:
         // A label is a whole line of the labels text.
         if (!f.label_key.empty()) sql += " AND instr(char(10) || labels, char(10) || ?4 || char(10)) > 0";
         sql += " ORDER BY serial LIMIT ?5";
-        Stmt q(db_, sql.c_str());
+        Stmt q(stmts_, sql.c_str());
         if (!q.ok()) return store_error();
         q.i64(1, after ? static_cast<std::int64_t>(*after) : -1);
         if (!f.image.empty()) q.text(2, f.image);
@@ -359,7 +411,7 @@ private:
     }
 
     bool migrate(const std::string& path, std::string& error) {
-        Stmt v(db_, "PRAGMA user_version");
+        Stmt v(stmts_, "PRAGMA user_version");
         int version = v.step() == SQLITE_ROW ? static_cast<int>(v.col_i64(0)) : 0;
         if (version > kInventorySchemaVersion) {
             error = "'" + path + "' has schema version " + std::to_string(version) + ", newer than this rackbootd's " +
@@ -407,7 +459,7 @@ private:
             }
         }
         if (b.ip) {
-            Stmt q(db_, "SELECT serial FROM boards WHERE ip = ? AND serial != ?");
+            Stmt q(stmts_, "SELECT serial FROM boards WHERE ip = ? AND serial != ?");
             q.i64(1, b.ip->value()).i64(2, b.serial);
             if (q.step() == SQLITE_ROW) {
                 return Outcome::fail(ApiError::conflict,
@@ -417,7 +469,7 @@ private:
             }
         }
         for (const Mac& m : b.macs) {
-            Stmt q(db_, "SELECT serial FROM board_macs WHERE mac = ? AND serial != ?");
+            Stmt q(stmts_, "SELECT serial FROM board_macs WHERE mac = ? AND serial != ?");
             q.text(1, mac_text(m)).i64(2, b.serial);
             if (q.step() == SQLITE_ROW) {
                 return Outcome::fail(
@@ -426,16 +478,16 @@ private:
             }
         }
         if (replace) {
-            Stmt d(db_, "DELETE FROM board_macs WHERE serial = ?");
+            Stmt d(stmts_, "DELETE FROM board_macs WHERE serial = ?");
             d.i64(1, b.serial);
             if (d.step() != SQLITE_DONE) return store_error();
         }
         for (const Mac& m : b.macs) {
-            Stmt q(db_, "INSERT OR IGNORE INTO board_macs VALUES (?,?)");
+            Stmt q(stmts_, "INSERT OR IGNORE INTO board_macs VALUES (?,?)");
             q.text(1, mac_text(m)).i64(2, b.serial);
             if (q.step() != SQLITE_DONE) return store_error();
         }
-        Stmt q(db_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         q.i64(1, b.serial)
             .text(2, b.serial_full.empty() ? serial_text(b.serial) : b.serial_full)
             .text(3, b.name)
@@ -459,6 +511,7 @@ private:
     }
 
     sqlite3* db_ = nullptr;
+    StmtCache stmts_{db_};
     std::recursive_mutex mutex_;
 };
 
