@@ -54,7 +54,8 @@ std::unique_ptr<control::BoardDirectory> directory(const Scratch& s, std::uint32
     auto d = std::make_unique<control::BoardDirectory>(dataplane::DirHandle::open(s.dir.string(), err));
     for (int i = 0; i < 4; ++i) {
         std::string warning;
-        d->put_image(control::Image{"img" + std::to_string(i), "dir", (s.dir / "images" / ("img" + std::to_string(i))).string(), 1},
+        d->put_image(control::Image{"img" + std::to_string(i), "dir",
+                                    (s.dir / "images" / ("img" + std::to_string(i))).string(), 1},
                      warning);
     }
     for (std::uint32_t i = 0; i < n; ++i) d->put_board(board(i, 4));
@@ -134,7 +135,12 @@ void BM_PublishLatency(benchmark::State& state) {
     state.counters["all_workers_p50_ms"] = percentile(all_moved_ms, 0.5);
     state.counters["all_workers_p99_ms"] = percentile(all_moved_ms, 0.99);
 }
-BENCHMARK(BM_PublishLatency)->Args({1000, 2})->Args({100000, 2})->UseManualTime()->Iterations(200)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PublishLatency)
+    ->Args({1000, 2})
+    ->Args({100000, 2})
+    ->UseManualTime()
+    ->Iterations(200)
+    ->Unit(benchmark::kMillisecond);
 
 struct ApiFixture {
     Scratch s;
@@ -154,14 +160,16 @@ struct ApiFixture {
         api->set_observer(pub.get());
         api->set_audit_sink([](const std::string&) {});
         for (int i = 0; i < 4; ++i) {
-            control::Image img{"img" + std::to_string(i), "dir", (s.dir / "images" / ("img" + std::to_string(i))).string(), 0};
+            control::Image img{"img" + std::to_string(i), "dir",
+                               (s.dir / "images" / ("img" + std::to_string(i))).string(), 0};
             (void)store->create_image(img);
         }
     }
     ~ApiFixture() { pub->stop(); }
     control::HttpResponse call(const std::string& method, const std::string& path, std::string body,
                                const std::string& type) {
-        control::HttpRequest r{method, path, {}, {{"authorization", "Bearer t"}, {"content-type", type}}, std::move(body)};
+        control::HttpRequest r{
+            method, path, {}, {{"authorization", "Bearer t"}, {"content-type", type}}, std::move(body)};
         return api->handle(r);
     }
 };
@@ -186,7 +194,8 @@ void BM_ImportBoards(benchmark::State& state) {
         state.ResumeTiming();
     }
     state.counters["boards"] = n;
-    state.counters["boards_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["boards_per_s"] =
+        benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_ImportBoards)->Arg(1000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
@@ -212,7 +221,8 @@ void BM_CreateBoardsOneByOne(benchmark::State& state) {
         state.ResumeTiming();
     }
     state.counters["boards"] = n;
-    state.counters["boards_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["boards_per_s"] =
+        benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_CreateBoardsOneByOne)->Arg(1000)->Iterations(1)->Unit(benchmark::kMillisecond);
 

@@ -68,7 +68,8 @@ std::size_t feed_stream(char* data, std::size_t size, std::size_t n, void* out) 
 
 }  // namespace
 
-ApiClient::ApiClient(std::string base, std::string token) : base_(std::move(base)), token_(std::move(token)) {
+ApiClient::ApiClient(std::string base, std::string token, std::string cacert)
+    : base_(std::move(base)), token_(std::move(token)), cacert_(std::move(cacert)) {
     if (base_.find("://") == std::string::npos) base_ = "http://" + base_;
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
@@ -90,6 +91,7 @@ ApiReply ApiClient::call(const std::string& method, const std::string& path, con
     curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &r.etag);
     curl_easy_setopt(c.h, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT, 5L);
+    if (!cacert_.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, cacert_.c_str());
     if (!token_.empty()) c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + token_).c_str());
     if (!if_match.empty()) c.headers = curl_slist_append(c.headers, ("If-Match: " + if_match).c_str());
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
@@ -121,6 +123,7 @@ ApiReply ApiClient::stream(const std::string& path,
     curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT, 5L);
     if (max_s > 0) curl_easy_setopt(c.h, CURLOPT_TIMEOUT, max_s);
+    if (!cacert_.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, cacert_.c_str());
     if (!token_.empty()) c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + token_).c_str());
     curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
     CURLcode rc = curl_easy_perform(c.h);

@@ -18,7 +18,7 @@ struct ApiReply {
 class ApiClient {
 public:
     // `base`: http://ADDR:PORT (an ADDR:PORT alone gets http://).
-    ApiClient(std::string base, std::string token);
+    ApiClient(std::string base, std::string token, std::string cacert = {});
 
     [[nodiscard]] ApiReply call(const std::string& method, const std::string& path, const std::string& body = {},
                                 const std::string& if_match = {}) const;
@@ -31,6 +31,7 @@ public:
 private:
     std::string base_;
     std::string token_;
+    std::string cacert_;  // https: the CA (or self-signed certificate) to trust; empty: the system's
 };
 
 }  // namespace rackboot::cli

@@ -11,7 +11,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: rackbootctl [--api ADDR:PORT] [--token-file FILE] [--json] COMMAND
+constexpr const char* kUsage =
+    R"(usage: rackbootctl [--api [https://]ADDR:PORT] [--cacert FILE] [--token-file FILE] [--json] COMMAND
   status
   boards ls [--label K=V] [--image NAME] [--state configured|discovered]
   boards get SERIAL
@@ -24,7 +25,8 @@ constexpr const char* kUsage = R"(usage: rackbootctl [--api ADDR:PORT] [--token-
   transfers [--watch] [--count N]
   timeline SERIAL
   events [--follow] [--count N] [--serial S] [--mac M] [--kind dhcp|tftp|boot]
-The server: --api, else RACKBOOT_API, else 127.0.0.1:8069. The token (writes): --token-file,
+The server: --api, else RACKBOOT_API, else 127.0.0.1:8069; over HTTPS the certificate is checked
+against --cacert (or RACKBOOT_CACERT), else the system's CAs. The token (writes): --token-file,
 else RACKBOOT_TOKEN. Exit: 0 done, 1 refused by the API, 2 usage, 3 server unreachable.
 )";
 
@@ -235,6 +237,8 @@ int Ctl::request(const std::string& method, const std::string& path, json& body,
 int run_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     const char* env_api = std::getenv("RACKBOOT_API");
     const char* env_token = std::getenv("RACKBOOT_TOKEN");
+    const char* env_ca = std::getenv("RACKBOOT_CACERT");
+    std::string cacert = env_ca != nullptr ? env_ca : "";
     std::string api = env_api != nullptr ? env_api : "127.0.0.1:8069";
     std::string token = env_token != nullptr ? env_token : "";
     bool as_json = false;
@@ -245,9 +249,11 @@ int run_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         } else if (args[i] == "--help") {
             out << kUsage;
             return kExitOk;
-        } else if ((args[i] == "--api" || args[i] == "--token-file") && i + 1 < args.size()) {
+        } else if ((args[i] == "--api" || args[i] == "--token-file" || args[i] == "--cacert") && i + 1 < args.size()) {
             if (args[i] == "--api") {
                 api = args[++i];
+            } else if (args[i] == "--cacert") {
+                cacert = args[++i];
             } else {
                 std::ifstream f(args[++i]);
                 if (!f || !std::getline(f, token)) {
@@ -261,7 +267,7 @@ int run_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         }
     }
     std::vector<std::string> a(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-    Ctl c{ApiClient(api, token), as_json, out, err};
+    Ctl c{ApiClient(api, token, cacert), as_json, out, err};
     if (a.empty()) return c.usage("no command");
     const std::string& cmd = a[0];
     if (cmd == "status") return cmd_status(c);

@@ -106,14 +106,29 @@ bool ApiServer::start(std::string& error) {
     sa.sin_addr.s_addr = addr_.network();
     sa.sin_port = htons(port_);
     // An external event loop (run() below) so that the deadline check shares its thread.
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    bool tls = !tls_cert_.empty();
+    if (tls) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            error = "this libmicrohttpd has no TLS: HTTPS (--api-tls-cert) is not available";
+            return false;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    MHD_OptionItem tls_options[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, const_cast<char*>(tls_cert_.c_str())},
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, const_cast<char*>(tls_key_.c_str())},
+        {MHD_OPTION_END, 0, nullptr},
+    };
     daemon_ = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, port_, &accept_cb, this, &request_cb, this, MHD_OPTION_SOCK_ADDR,
-        reinterpret_cast<const sockaddr*>(&sa), MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(kMaxConnections),
-        MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        static_cast<std::size_t>(kMaxHeaderBytes), MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this,
-        MHD_OPTION_NOTIFY_COMPLETED, &completed_cb, this, MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_END);
+        flags, port_, &accept_cb, this, &request_cb, this, MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&sa),
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(kMaxConnections), MHD_OPTION_CONNECTION_TIMEOUT,
+        kIdleTimeoutS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(kMaxHeaderBytes),
+        MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_NOTIFY_COMPLETED, &completed_cb, this,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (daemon_ == nullptr) {
-        error = "cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_);
+        error = "cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_) +
+                (tls ? " (or the TLS certificate and key were not accepted)" : "");
         return false;
     }
     if (const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)) port_ = info->port;

@@ -54,6 +54,11 @@ public:
     // The port bound (the configured one, or the kernel's choice when that was 0).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
+    // Serves HTTPS with these PEM texts (set before start()).
+    void set_tls(std::string cert_pem, std::string key_pem) {
+        tls_cert_ = std::move(cert_pem);
+        tls_key_ = std::move(key_pem);
+    }
     // GET /api/v1/events streams from `bus` (Server-Sent Events; set before start()). Streams are
     // exempt from the connection deadline and the idle timeout; a comment line every
     // kHeartbeatS keeps proxies (and the server's notice of a gone client) going.
@@ -93,6 +98,8 @@ private:
     MetricsSource metrics_;
     RestApi* rest_;
     EventBus* events_ = nullptr;
+    std::string tls_cert_;
+    std::string tls_key_;
     std::atomic<bool> closing_{false};  // streams end: the server is stopping
     std::atomic<std::uint64_t> streams_{0};
     std::chrono::steady_clock::time_point last_heartbeat_{};

@@ -154,6 +154,8 @@ Serves Raspberry Pi network boot files over TFTP.
   --state DIR            where leases persist (required; DIR/leases.sqlite), and, in any
                          mode, the boards and images of the API (DIR/inventory.sqlite)
   --images-root DIR      images added over the API must lie beneath DIR
+  --api-tls-cert FILE    serve the API over HTTPS with this PEM certificate (chain)...
+  --api-tls-key FILE     ...and this PEM private key
   --auto-discover        a Pi 4/5 whose serial (DHCP option 97) no board has yet becomes a
                          board in state "discovered" (needs --state)
   --timeline-events N    events kept per board for its timeline (default 100)
@@ -229,6 +231,8 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                                                        "--images-root",
                                                        "--timeline-events",
                                                        "--api-token-file",
+                                                       "--api-tls-cert",
+                                                       "--api-tls-key",
                                                        "--lease-fsync",
                                                        "--backend",
                                                        "--eal",
@@ -383,6 +387,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.state_dir = value;
         } else if (flag == "--api-token-file") {
             cfg.api_token_file = value;
+        } else if (flag == "--api-tls-cert") {
+            cfg.api_tls_cert = value;
+        } else if (flag == "--api-tls-key") {
+            cfg.api_tls_key = value;
         } else if (flag == "--timeline-events") {
             if (!parse_uint<std::uint32_t>(value, 1, 10000, cfg.timeline_events)) return bad("must be 1..10000");
         } else if (flag == "--images-root") {
@@ -450,6 +458,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         cfg.api_token_file.empty()) {
         error = "--api " + cfg.api_addr.to_string() +
                 " is not loopback: with --state the API takes writes, so give --api-token-file too";
+        return std::nullopt;
+    }
+    if (cfg.api_tls_cert.empty() != cfg.api_tls_key.empty()) {
+        error = "--api-tls-cert and --api-tls-key go together (HTTPS needs both)";
         return std::nullopt;
     }
     if (cfg.dhcp_mode == proto::DhcpMode::Server) {

@@ -57,6 +57,8 @@ struct DaemonConfig {
     std::string state_dir;       // leases and the inventory (boards, images)
     std::string images_root;     // images added over the API must lie beneath it
     std::string api_token_file;  // empty: DIR/api-token under --state
+    std::string api_tls_cert;    // both set: the API is HTTPS
+    std::string api_tls_key;
     bool auto_discover = false;  // a Pi with an unknown serial becomes a "discovered" board
     std::uint32_t timeline_events = 100;
     bool lease_fsync = true;

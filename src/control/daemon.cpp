@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,21 @@ namespace rackboot::control {
 namespace {
 
 // Every transfer holds a socket: raise the descriptor limit as far as we are allowed.
+// A PEM file for the API's TLS, whole; false with a reason naming the file.
+bool read_pem(const std::string& path, std::string& out, std::string& error) {
+    std::ifstream in(path);
+    if (!in) {
+        error = "cannot read '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (out.find("-----BEGIN ") == std::string::npos) {
+        error = "'" + path + "' is not PEM (no -----BEGIN line)";
+        return false;
+    }
+    return true;
+}
+
 std::int64_t wall_ms() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -351,6 +367,15 @@ int run_daemon(const DaemonConfig& cfg) {
             },
             &rest);
         api->set_events(&events);
+        if (!cfg.api_tls_cert.empty()) {
+            std::string cert;
+            std::string key;
+            if (!read_pem(cfg.api_tls_cert, cert, error) || !read_pem(cfg.api_tls_key, key, error)) {
+                std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+                return 1;
+            }
+            api->set_tls(std::move(cert), std::move(key));
+        }
         if (!api->start(error)) {
             std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());
             return 1;
