@@ -5,6 +5,7 @@
 #include <charconv>
 #include <string_view>
 
+#include "control/config_file.h"
 #include "proto/dhcp_leases.h"
 #include "proto/tftp_path.h"
 
@@ -163,15 +164,19 @@ Serves Raspberry Pi network boot files over TFTP.
                          --state, made with mode 0600 on first start); required to bind the
                          API to an address other than loopback while --state is set
   --lease-fsync on|off   fsync every lease commit (default on; off loses leases on power loss)
+  --config FILE          read these settings from a TOML file first (every flag is a key:
+                         max-transfers = 4000, board = ["8f3a21c0=/srv/x"]); flags override it
   --check-config         check the flags, boot trees, CPUs and DHCP pool, then exit (0: ok)
                          without serving, binding ports or starting DPDK
   --help, --version
 )";
 }
 
-std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error) {
-    DaemonConfig cfg;
-    cfg.api_addr = cfg.listen;
+namespace {
+
+// Applies flags (argv[0] is skipped) over `cfg`; the checks across flags come after all of them
+// (validated()). --config and its value are the caller's and are skipped here.
+std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* const* argv, std::string& error) {
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
         std::string value;
@@ -195,6 +200,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         }
         if (flag == "--auto-discover") {
             cfg.auto_discover = true;
+            continue;
+        }
+        if (flag == "--config") {
+            if (!inline_value) ++i;
             continue;
         }
         static constexpr std::string_view kValued[] = {"--tftp-root",
@@ -423,6 +432,11 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             cfg.api_enabled = true;  // the last --api wins, "off" or an address
         }
     }
+    return cfg;
+}
+
+// The checks across flags, once every flag (the file's, then the command line's) is applied.
+std::optional<DaemonConfig> validated(DaemonConfig cfg, std::string& error) {
     if (cfg.dpdk) {
         if (cfg.dpdk_ip.unset()) {
             error = "--backend dpdk needs --ip ADDR/PREFIX (the port's own address)";
@@ -474,6 +488,40 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         }
     }
     return cfg;
+}
+
+}  // namespace
+
+std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error) {
+    DaemonConfig cfg;
+    cfg.api_addr = cfg.listen;
+    // --config FILE: its keys first, then the command line over them.
+    std::string config_path;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--config" && i + 1 < argc) config_path = argv[i + 1];
+        if (a.rfind("--config=", 0) == 0) config_path = std::string(a.substr(9));
+        if (a == "--config" && i + 1 >= argc) {
+            error = "--config: missing value";
+            return std::nullopt;
+        }
+    }
+    if (!config_path.empty()) {
+        std::vector<ConfigFlag> flags;
+        if (!read_config_file(config_path, flags, error)) return std::nullopt;
+        for (const ConfigFlag& f : flags) {
+            const char* one[] = {"rackbootd", f.flag.c_str()};
+            std::optional<DaemonConfig> next = apply_flags(cfg, 2, one, error);
+            if (!next) {
+                error = config_path + ":" + std::to_string(f.line) + ": " + error;
+                return std::nullopt;
+            }
+            cfg = std::move(*next);
+        }
+    }
+    std::optional<DaemonConfig> next = apply_flags(std::move(cfg), argc, argv, error);
+    if (!next) return std::nullopt;
+    return validated(std::move(*next), error);
 }
 
 }  // namespace rackboot::control

@@ -18,40 +18,47 @@ out=$(cd "$WORK/units" && SYSTEMD_UNIT_PATH="$WORK/units:" systemd-analyze verif
 [ -z "$out" ] || fail "systemd-analyze verify warned: $out"
 pass "systemd-analyze verify accepts rackbootd.service and rackbootd-dpdk.service"
 
-# Example arguments, as systemd would pass them ($RACKBOOTD_ARGS split at spaces, the EAL whole),
-# under the descriptor limit its unit sets (--check-config weighs --max-transfers against it).
-# Raising a hard limit needs CAP_SYS_RESOURCE, which a container may lack: then the check runs
-# under the limit there is, and its one refusal allowed is that limit being below the unit's
-# (the check of descriptors comes last, so everything else has passed by then).
-for f in rackbootd.default rackbootd-dpdk.default; do
-    unit=$DEPLOY/${f%.default}.service
+# The example configuration files, as the units pass them (--config, plus the default file's
+# extra flags, split at spaces), with their paths pointed at scratch ones, under the descriptor
+# limit the unit sets (--check-config weighs --max-transfers against it). Raising a hard limit
+# needs CAP_SYS_RESOURCE, which a container may lack: then the check runs under the limit there
+# is, and its one refusal allowed is that limit being below the unit's (the check of descriptors
+# comes last, so everything else has passed by then).
+mkdir -p "$WORK/images"
+for name in rackbootd rackbootd-dpdk; do
+    unit=$DEPLOY/$name.service
+    grep -q -- "--config /etc/rackboot/$name.toml" "$unit" || fail "$unit does not read /etc/rackboot/$name.toml"
     nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
     [ -n "$nofile" ] || fail "$unit sets no LimitNOFILE"
     limit=(prlimit --nofile="$nofile:$nofile")
     "${limit[@]}" true 2>/dev/null || limit=()
+    sed -e "s|/srv/tftp|$WORK/root|; s|/var/lib/rackboot|$WORK/state|; s|/srv/rackboot/images|$WORK/images|" \
+        "$DEPLOY/$name.toml" > "$WORK/$name.toml"
     out=$(
-        unset RACKBOOTD_ARGS RACKBOOTD_EAL
+        unset RACKBOOTD_ARGS
         # shellcheck disable=SC1090
-        . "$DEPLOY/$f"
-        args=${RACKBOOTD_ARGS//\/srv\/tftp/$WORK/root}
-        args=${args//\/var\/lib\/rackboot/$WORK/state}
+        . "$DEPLOY/$name.default"
         # shellcheck disable=SC2086
-        if [ -n "${RACKBOOTD_EAL:-}" ]; then
-            "${limit[@]}" "$RACKBOOTD" $args --eal "$RACKBOOTD_EAL" --check-config 2>&1
-        else
-            "${limit[@]}" "$RACKBOOTD" $args --check-config 2>&1
-        fi
+        "${limit[@]}" "$RACKBOOTD" --config "$WORK/$name.toml" $RACKBOOTD_ARGS --check-config 2>&1
     ) || {
         have=$(ulimit -Hn)
         [ ${#limit[@]} -eq 0 ] && [ "$have" -lt "$nofile" ] \
             && grep -q "^rackbootd: the descriptor limit (RLIMIT_NOFILE $have) covers" <<<"$out" \
-            || fail "$f: rackbootd --check-config refused it: $out"
-        pass "$f: accepted but for the descriptor limit, $have here against the unit's $nofile (no CAP_SYS_RESOURCE to raise it)"
+            || fail "$name.toml: rackbootd --check-config refused it: $out"
+        pass "$name.toml: accepted but for the descriptor limit, $have here against the unit's $nofile (no CAP_SYS_RESOURCE to raise it)"
         continue
     }
-    grep -q "^rackbootd: configuration ok" <<<"$out" || fail "$f: $out"
-    pass "$f: $out"
+    grep -q "^rackbootd: configuration ok" <<<"$out" || fail "$name.toml: $out"
+    pass "$name.toml: $out"
 done
+# A bad line is named; a flag overrides the file.
+printf 'tftp-root = "%s"\nmax-transfers = "lots"\n' "$WORK/root" > "$WORK/bad.toml"
+bad=$("$RACKBOOTD" --config "$WORK/bad.toml" --check-config 2>&1) && fail "a bad configuration file was accepted"
+grep -q "bad.toml:2: --max-transfers: 'lots'" <<<"$bad" || fail "the bad file's line is not named: $bad"
+printf 'tftp-root = "/nonexistent"\n' > "$WORK/over.toml"
+"$RACKBOOTD" --config "$WORK/over.toml" --tftp-root "$WORK/root" --tftp-port 0 --api off --check-config >/dev/null \
+    || fail "--tftp-root on the command line did not override the file's"
+pass "a bad file refuses and names its line ($bad); the command line overrides the file"
 grep -Eq "backend=dpdk|RLIMIT_NOFILE [0-9]+\) covers [0-9]+ transfers, not --max-transfers [0-9]+ \(1 descriptors a transfer" <<<"$out" \
     || fail "the DPDK example is not a DPDK configuration: $out"
 

@@ -1,0 +1,27 @@
+// rackbootd's configuration file (--config, TOML, read with toml++): every flag is a key of the
+// same name (without the dashes; '_' may stand for '-'), so the file and the command line say
+// the same things the same way:
+//   tftp-root = "/srv/rackboot/root"      a string, as the flag's value
+//   max-transfers = 4000                  an integer
+//   auto-discover = true                  a flag without a value: true sets it
+//   lease-fsync = false                   an on|off flag: true is on
+//   board = ["8f3a21c0=/srv/a"]           a repeatable flag: one value each
+//   cpus = [2, 3]                         a list flag: joined with ','
+// The keys become flags, each with its line, applied before the command line's (which override).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace rackboot::control {
+
+struct ConfigFlag {
+    std::size_t line = 0;
+    std::string flag;  // "--key" or "--key=value"
+};
+
+// False with "FILE:LINE: why" (a TOML syntax error, a table, a value of the wrong kind).
+[[nodiscard]] bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std::string& error);
+
+}  // namespace rackboot::control
