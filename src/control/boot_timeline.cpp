@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "dataplane/counters.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_leases.h"
 #include "proto/dhcp_responder.h"
@@ -148,6 +149,14 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
                   {"size", r.file_size},
                   {"ms", ms}};
     if (r.error_code != 0 || result == proto::TftpResult::Error) event["error_code"] = r.error_code;
+    if (r.quirks != 0) {
+        // Which Pi bootloader quirks the transfer met (probe then restart, RRQ races, ...).
+        json quirks = json::array();
+        for (unsigned q = 0; q < static_cast<unsigned>(dataplane::Quirk::count_); ++q) {
+            if ((r.quirks & (1u << q)) != 0) quirks.push_back(std::string(to_string(static_cast<dataplane::Quirk>(q))));
+        }
+        event["quirks"] = quirks;
+    }
     std::lock_guard lock(mutex_);
     std::optional<std::uint32_t> serial;
     if (r.has_serial) {

@@ -9,10 +9,16 @@ namespace rackboot::control {
 namespace {
 
 // Flags that take no value (true sets them) and on|off flags (a boolean is on or off).
-bool valueless(const std::string& key) { return key == "auto-discover"; }
-bool on_off(const std::string& key) { return key == "lease-fsync"; }
+bool valueless(const std::string& key) {
+    return key == "auto-discover";
+}
+bool on_off(const std::string& key) {
+    return key == "lease-fsync";
+}
 // Flags whose value is a comma-separated list (an array joins).
-bool comma_list(const std::string& key) { return key == "cpus" || key == "pi-ouis"; }
+bool comma_list(const std::string& key) {
+    return key == "cpus" || key == "pi-ouis";
+}
 
 bool scalar_text(const toml::node& n, std::string& out) {
     if (auto s = n.value<std::string>()) {

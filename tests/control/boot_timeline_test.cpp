@@ -6,6 +6,7 @@
 
 #include "control/board_import.h"
 #include "control/event_bus.h"
+#include "dataplane/counters.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_responder.h"
 #include "proto/tftp_transfer.h"
@@ -52,7 +53,9 @@ TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     BootTimeline t(50, &bus, hooks);
     t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
     t.on_dhcp(dhcp(proto::DhcpMessageType::Request, 0x1a2b3c4d, 0x0a000107), 1300);
-    t.on_transfer(tftp("1a2b3c4d/start4.elf", proto::TftpResult::Complete, 0x0a000107, true), 1500);
+    dataplane::TransferRecord probe = tftp("1a2b3c4d/start4.elf", proto::TftpResult::Complete, 0x0a000107, true);
+    probe.quirks = 1u << static_cast<unsigned>(dataplane::Quirk::probe_restart);
+    t.on_transfer(probe, 1500);
     t.on_transfer(tftp("1a2b3c4d/missing.dat", proto::TftpResult::Error, 0x0a000107, true, 1), 1600);
     t.on_transfer(tftp("1a2b3c4d/kernel8.img", proto::TftpResult::Complete, 0x0a000107, true), 2500);
     ASSERT_TRUE(persisted.empty());  // no cmdline.txt yet
@@ -68,6 +71,11 @@ TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     EXPECT_EQ(learnt_ips, (std::vector<std::uint32_t>{0, 0x0a000107}));
     auto tl = t.timeline(0x1a2b3c4d);
     ASSERT_TRUE(tl);
+    bool quirk_seen = false;
+    for (const auto& e : (*tl)["events"]) {
+        if (e.contains("quirks")) quirk_seen = e["quirks"][0] == "probe_restart";
+    }
+    EXPECT_TRUE(quirk_seen) << (*tl)["events"].dump();
     EXPECT_TRUE((*tl)["boot"].is_null());
     EXPECT_EQ((*tl)["last_boot"]["result"], "booted");
     std::string events = sub->take(nullptr);

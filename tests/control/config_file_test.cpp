@@ -1,5 +1,7 @@
 // The TOML configuration file (--config): every flag is a key; lists, booleans and integers map
 // to the flags' values; the command line overrides the file; a bad file names its line.
+#include "control/config_file.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,14 +10,15 @@
 #include <gtest/gtest.h>
 
 #include "control/config.h"
-#include "control/config_file.h"
 
 namespace rackboot::control {
 namespace {
 
 class ConfigFile : public ::testing::Test {
 protected:
-    void SetUp() override { path_ = std::filesystem::temp_directory_path() / ("rb-conf-" + std::to_string(getpid()) + ".toml"); }
+    void SetUp() override {
+        path_ = std::filesystem::temp_directory_path() / ("rb-conf-" + std::to_string(getpid()) + ".toml");
+    }
     void TearDown() override { std::filesystem::remove(path_); }
     std::optional<DaemonConfig> parse(const std::string& toml, std::vector<std::string> more, std::string& err) {
         std::ofstream(path_) << toml;

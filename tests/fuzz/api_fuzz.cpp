@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                          "/api/v1/boards/00000001", "/api/v1/boards/100000008f3a21c0",
                                          "/api/v1/images",          "/api/v1/images/img",
                                          "/api/v1/status",          "/api/v1/drop-reasons",
-                                         "/api/v1/boards/zz",       "/healthz"};
+                                         "/api/v1/boards/zz",       "/healthz",
+                                         "/api/v1/boards:import"};
     HttpRequest req;
     req.method = kMethods[data[0] % std::size(kMethods)];
     req.path = kPaths[data[1] % std::size(kPaths)];

@@ -136,6 +136,19 @@ ctl boards import "$WORK/bad.ini" 2>"$WORK/err" && fail "a bad import was accept
 grep -q 'line 1' "$WORK/err" || fail "bad import: $(cat "$WORK/err")"
 pass "boards import: nobodd INI (2 created), dnsmasq dhcp-host (1 updated by MAC, 1 skipped), a bad file names its line"
 
+# The address the import pinned is the board's DHCP reservation from its next DISCOVER; netboot
+# off leaves its boot firmware unanswered (counted), and on again it is answered.
+in_cli ip addr flush dev "$IF_CLI"
+GOT=$(in_cli /usr/bin/python3 "$HERE/pi4_dhcp.py" "$IF_CLI" dc:a6:32:12:34:56 1a2b3c4d) || fail "pinned DHCP: $GOT"
+[ "$GOT" = "$NET.0.77" ] || fail "the board pinned to $NET.0.77 got $GOT"
+ctl boards set 1a2b3c4d --netboot off || fail "netboot off"
+out=$(in_cli /usr/bin/python3 "$HERE/pi4_dhcp.py" "$IF_CLI" dc:a6:32:12:34:56 1a2b3c4d) && fail "netboot off was answered: $out"
+in_srv curl -sf "http://$API/metrics" | grep -q 'rackboot_dhcp_packets_total{type="discover",result="netboot_off"} [1-9]' \
+    || fail "netboot_off not counted: $(in_srv curl -sf "http://$API/metrics" | grep netboot_off)"
+ctl boards set 1a2b3c4d --netboot on || fail "netboot on"
+GOT=$(in_cli /usr/bin/python3 "$HERE/pi4_dhcp.py" "$IF_CLI" dc:a6:32:12:34:56 1a2b3c4d) || fail "netboot on again: $GOT"
+pass "a pinned address is the board's reservation ($GOT); netboot off: no answer (counted), on: answered"
+
 # Exit codes: usage 2, refused 1, unreachable 3.
 exit_code() { local rc=0; "$@" >/dev/null 2>"$WORK/err" || rc=$?; echo "$rc"; }
 [ "$(exit_code ctl boards frobnicate)" = 2 ] || fail "usage exit code"

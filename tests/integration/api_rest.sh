@@ -103,3 +103,17 @@ out=$(expect 200 "" -- GET /api/v1/boards/8f3a21c0)
 grep -q '"image":"raspios-2026-12"' <<<"$out" && grep -q '"generation":2' <<<"$out" || fail "after kill -9: $out"
 [ "$(curl -sf "http://$API/api/v1/boards?limit=1000" | grep -o '"serial":"' | wc -l)" = 31 ] || fail "boards lost"
 pass "after kill -9 and a restart every acknowledged write is there"
+
+# --board flags are a bootstrap: written to the store at start (once), shown and served like any.
+stop_rackbootd() { kill "$RB_PID"; wait "$RB_PID" 2>/dev/null || true; RB_PID=; }
+stop_rackbootd
+start_rackbootd "${ARGS[@]}" --board "0badf00d=$WORK/images/raspios-2026-11"
+out=$(expect 200 "" -- GET /api/v1/boards/0badf00d)
+grep -q '"image":"flag-raspios-2026-11-[0-9a-f]\{8\}"' <<<"$out" || fail "the --board flag's board: $out"
+curl -sf -o "$WORK/flag.elf" "tftp://127.0.0.1:$PORT/0badf00d/start4.elf" || fail "the --board flag's board is not served"
+same_sha "$WORK/images/raspios-2026-11/start4.elf" "$WORK/flag.elf" "the flag board's tree"
+stop_rackbootd
+start_rackbootd "${ARGS[@]}" --board "0badf00d=$WORK/images/raspios-2026-11"
+out2=$(expect 200 "" -- GET /api/v1/boards/0badf00d)
+[ "$out" = "$out2" ] || fail "a second start with the same --board changed the board: $out -> $out2"
+pass "--board SERIAL=DIR with --state creates the board (and its image) once; the API shows it and TFTP serves it"

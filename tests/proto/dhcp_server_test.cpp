@@ -202,6 +202,34 @@ TEST(DhcpServer, ReservationsByMacAndSerial) {
     EXPECT_EQ(f.reply(f.send(request(1, ip(10, 0, 0, 150)))).type, DhcpMessageType::Nak);
 }
 
+// Boards' pinned addresses (the control plane's snapshot) reserve at runtime: the board is given
+// its address, inside the pool or not, nobody else gets it, and a change applies at once.
+class PinnedBoards final : public ReservationSource {
+public:
+    std::optional<std::uint32_t> reserved_for(std::uint64_t mac,
+                                              std::optional<std::uint32_t> serial) const noexcept override {
+        if (serial == serial_ || mac == mac_) return ip_;
+        return std::nullopt;
+    }
+    bool reserved(std::uint32_t ip) const noexcept override { return ip == ip_; }
+    std::uint32_t serial_ = 0x1a2b3c4d;
+    std::uint64_t mac_ = 0x020000000007ULL;
+    std::uint32_t ip_ = 0;
+};
+
+TEST(DhcpServer, ReservationsFromTheBoardsAtRuntime) {
+    Fixture f(config(ip(10, 0, 0, 100), ip(10, 0, 0, 101)));
+    PinnedBoards pins;
+    pins.ip_ = ip(10, 0, 0, 100);  // inside the pool
+    f.server.leases().set_reservations(&pins);
+    EXPECT_EQ(f.reply(f.send(test::pi4_discover())).yiaddr, ip(10, 0, 0, 100));
+    EXPECT_EQ(f.reply(f.send(discover(1))).yiaddr, ip(10, 0, 0, 101));  // not the pinned one
+    EXPECT_EQ(f.reply(f.send(request(2, ip(10, 0, 0, 100)))).type, DhcpMessageType::Nak);
+    pins.ip_ = ip(10, 0, 0, 30);  // moved outside the pool: the next DISCOVER gets it
+    EXPECT_EQ(f.reply(f.send(discover(7))).yiaddr, ip(10, 0, 0, 30));
+    f.server.leases().set_reservations(nullptr);
+}
+
 TEST(DhcpServer, ExhaustionAndExpiry) {
     Fixture f(config(ip(10, 0, 0, 100), ip(10, 0, 0, 101)));
     EXPECT_EQ(f.send(discover(1)).reply.verdict, DhcpVerdict::replied);
