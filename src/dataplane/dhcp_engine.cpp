@@ -160,7 +160,7 @@ void DhcpEngine::finish(const proto::DhcpPacket& req, const proto::DhcpReply& re
 
 void DhcpEngine::account(const DhcpRecord& record, WorkerCounters& counters) {
     counters.dhcp_packets[record.type][record.verdict].add();
-    records_.push(record);
+    if (!records_.push(record)) counters.drop(InternalDrop::log_overflow);  // never blocks: counted
 }
 
 void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin,

@@ -143,8 +143,9 @@ GOT=$(in_cli /usr/bin/python3 "$HERE/pi4_dhcp.py" "$IF_CLI" dc:a6:32:12:34:56 1a
 [ "$GOT" = "$NET.0.77" ] || fail "the board pinned to $NET.0.77 got $GOT"
 ctl boards set 1a2b3c4d --netboot off || fail "netboot off"
 out=$(in_cli /usr/bin/python3 "$HERE/pi4_dhcp.py" "$IF_CLI" dc:a6:32:12:34:56 1a2b3c4d) && fail "netboot off was answered: $out"
-in_srv curl -sf "http://$API/metrics" | grep -q 'rackboot_dhcp_packets_total{type="discover",result="netboot_off"} [1-9]' \
-    || fail "netboot_off not counted: $(in_srv curl -sf "http://$API/metrics" | grep netboot_off)"
+in_srv curl -sf -o "$WORK/metrics" "http://$API/metrics" || fail "metrics"
+grep -q 'rackboot_dhcp_packets_total{type="discover",result="netboot_off"} [1-9]' "$WORK/metrics" \
+    || fail "netboot_off not counted: $(grep netboot_off "$WORK/metrics")"
 ctl boards set 1a2b3c4d --netboot on || fail "netboot on"
 GOT=$(in_cli /usr/bin/python3 "$HERE/pi4_dhcp.py" "$IF_CLI" dc:a6:32:12:34:56 1a2b3c4d) || fail "netboot on again: $GOT"
 pass "a pinned address is the board's reservation ($GOT); netboot off: no answer (counted), on: answered"

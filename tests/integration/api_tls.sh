@@ -18,7 +18,8 @@ start_rackbootd --tftp-root "$WORK/root" --state "$WORK/state" --images-root "$W
     --api-tls-cert "$WORK/cert.pem" --api-tls-key "$WORK/key.pem"
 TOKEN=$(cat "$WORK/state/api-token")
 curl -sf --cacert "$WORK/cert.pem" "https://$API/healthz" | grep -q '"ok"' || fail "HTTPS healthz"
-curl -sf --cacert "$WORK/cert.pem" "https://$API/metrics" | grep -q '^rackboot_' || fail "HTTPS metrics"
+curl -sf --cacert "$WORK/cert.pem" -o "$WORK/metrics" "https://$API/metrics" || fail "HTTPS metrics"
+grep -q '^rackboot_' "$WORK/metrics" || fail "HTTPS metrics: $(head -c 300 "$WORK/metrics")"
 curl -sf --max-time 3 "http://$API/healthz" >/dev/null && fail "plain HTTP was answered on the HTTPS port"
 curl -sf --max-time 3 "https://$API/healthz" >/dev/null && fail "an untrusted certificate was accepted by curl"
 pass "curl over HTTPS with the certificate trusted; plain HTTP and untrusted clients get nothing"

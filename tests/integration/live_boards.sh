@@ -61,6 +61,8 @@ touch "$WORK/stop"
 wait "$MOVER" || fail "the mover failed: $(cat "$WORK/mover.out")"
 cat "$WORK/mover.out"
 grep -q ", 0 failed" "$WORK/mover.out" || fail "API changes failed: $(cat "$WORK/mover.out")"
+changes=$(sed -nE 's/^mover: ([0-9]+) changes.*/\1/p' "$WORK/mover.out")
+[ "${changes:-0}" -ge 500 ] || fail "only ${changes:-0} changes were made while the fetches ran"
 [ "$failed" = 0 ] || fail "$failed of 200 fetches failed while the board moved"
 na=0 nb=0
 for i in $(seq 1 200); do
@@ -88,8 +90,9 @@ pass "20 changes, each followed at once by a fetch: every fetch got the new imag
 in_cli curl -sf -o "$WORK/off" "tftp://$HOST:$TPORT/8f3a21c0/start4.elf" && fail "a board with netboot off was served"
 [ "$(api PATCH /api/v1/boards/8f3a21c0 '{"netboot":true}')" = 200 ] || fail "netboot on: $(cat "$WORK/body")"
 in_cli curl -sf -o "$WORK/on" "tftp://$HOST:$TPORT/8f3a21c0/start4.elf" || fail "netboot back on: not served"
-in_api curl -sf "http://$API/metrics" | grep -q 'rackboot_drops_total{reason="netboot_off"} 1' \
-    || fail "netboot_off not counted: $(in_api curl -sf "http://$API/metrics" | grep netboot_off)"
+in_api curl -sf -o "$WORK/metrics" "http://$API/metrics" || fail "metrics"
+grep -q 'rackboot_drops_total{reason="netboot_off"} 1' "$WORK/metrics" \
+    || fail "netboot_off not counted: $(grep netboot_off "$WORK/metrics")"
 pass "netboot off: not found (counted as netboot_off); on again: served"
 grep -c '^event=audit' "$WORK/rackbootd.log" > "$WORK/audits" || true
 [ "$(cat "$WORK/audits")" -gt 20 ] || fail "no audit lines: $(cat "$WORK/audits")"
