@@ -2,6 +2,8 @@
 // board (and the map resolves by it), a leased address resolves unprefixed requests, an image
 // that cannot be opened serves nothing; BoardLearner writes what is new to the store and, with
 // --auto-discover, makes a board of an unknown serial.
+#include "control/board_directory.h"
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include "control/board_directory.h"
 #include "control/board_learner.h"
 #include "control/snapshot_publisher.h"
 
