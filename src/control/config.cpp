@@ -513,7 +513,11 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
             const char* one[] = {"rackbootd", f.flag.c_str()};
             std::optional<DaemonConfig> next = apply_flags(cfg, 2, one, error);
             if (!next) {
-                error = config_path + ":" + std::to_string(f.line) + ": " + error;
+                std::string where = config_path;
+                where += ':';
+                where += std::to_string(f.line);
+                where += ": ";
+                error.insert(0, where);
                 return std::nullopt;
             }
             cfg = std::move(*next);

@@ -20,6 +20,15 @@ bool comma_list(const std::string& key) {
     return key == "cpus" || key == "pi-ouis";
 }
 
+// "--key=value", built without temporaries.
+std::string flag_with(const std::string& key, const std::string& value) {
+    std::string f = "--";
+    f += key;
+    f += '=';
+    f += value;
+    return f;
+}
+
 bool scalar_text(const toml::node& n, std::string& out) {
     if (auto s = n.value<std::string>()) {
         out = *s;
@@ -59,7 +68,7 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
             if (valueless(key)) {
                 if (*b) out.push_back({line, "--" + key});
             } else if (on_off(key)) {
-                out.push_back({line, "--" + key + "=" + (*b ? "on" : "off")});
+                out.push_back({line, flag_with(key, *b ? "on" : "off")});
             } else {
                 error = where(node) + key + " takes a value, not true or false";
                 return false;
@@ -77,10 +86,10 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
                 if (comma_list(key)) {
                     joined += (joined.empty() ? "" : ",") + v;
                 } else {
-                    out.push_back({item.source().begin.line, "--" + key + "=" + v});
+                    out.push_back({item.source().begin.line, flag_with(key, v)});
                 }
             }
-            if (comma_list(key) && !joined.empty()) out.push_back({line, "--" + key + "=" + joined});
+            if (comma_list(key) && !joined.empty()) out.push_back({line, flag_with(key, joined)});
             continue;
         }
         std::string v;
@@ -92,7 +101,7 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
             error = where(node) + key + " is set with true or false";
             return false;
         }
-        out.push_back({line, "--" + key + "=" + v});
+        out.push_back({line, flag_with(key, v)});
     }
     // toml++ keeps a table's keys sorted; the flags apply in file order (a repeated --api: the last
     // one written wins).
