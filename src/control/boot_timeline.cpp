@@ -101,6 +101,8 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         hooks_.on_learn(mac, serial, r.yiaddr.unset() ? 0 : r.yiaddr.value(), r.model);
     }
     if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
+    // No board and nobody listening: nothing to record (a DISCOVER flood costs no JSON here).
+    if (!serial && (bus_ == nullptr || bus_->subscribers() == 0)) return;
     auto type = static_cast<proto::DhcpMessageType>(r.type);
     auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
     json event = {{"type", std::string(to_string(type))},
@@ -139,6 +141,10 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
 }
 
 void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
+    if (!r.has_serial && (bus_ == nullptr || bus_->subscribers() == 0)) {
+        std::lock_guard lock(mutex_);
+        if (serial_by_ip_.find(r.client_ip.value()) == serial_by_ip_.end()) return;  // no board, nobody listening
+    }
     std::string file(r.file, strnlen(r.file, sizeof r.file));
     auto result = static_cast<proto::TftpResult>(r.result);
     std::int64_t ms = r.duration_ns / 1'000'000;

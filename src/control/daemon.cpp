@@ -193,6 +193,13 @@ int run_daemon(const DaemonConfig& cfg) {
     // A peer that goes away mid-write (a vhost-user guest, an HTTP client) is an error on that
     // write, never the end of the appliance.
     std::signal(SIGPIPE, SIG_IGN);
+    // Signals are taken synchronously by this (control) thread; blocked before any thread starts
+    // (the API's, the stores', the workers'), which inherit the mask and so never take them.
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
     std::string error;
     std::string root = cfg.tftp_root;
     bool demo = root.empty();
@@ -382,12 +389,6 @@ int run_daemon(const DaemonConfig& cfg) {
         }
     }
 
-    // Signals are taken synchronously by this (control) thread; workers never see them.
-    sigset_t stop_set;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
     if (lease_store) lease_store->start(journal);
     backend->start();
     publisher.start();
