@@ -10,6 +10,7 @@
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_responder.h"
 #include "proto/dhcp_server.h"
+#include "proto/pi_dhcp_client.h"
 
 using namespace rackboot::proto;
 
@@ -47,6 +48,17 @@ void check_reply(const DhcpPacket& req, const std::uint8_t* out, std::size_t len
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    // The fake Pi's side reads any bytes as an answer without harm, and takes only a reply to it.
+    FakePi pi{PiModel::pi4, {0xdc, 0xa6, 0x32, 0x01, 0x02, 0x03}, 0x1a2b3c4d};
+    PiDhcpAnswer answer;
+    if (read_pi_dhcp_answer(ConstBytes(data, size), pi,
+                            size >= 8 ? (std::uint32_t{data[4]} << 24) | (std::uint32_t{data[5]} << 16) |
+                                            (std::uint32_t{data[6]} << 8) | data[7]
+                                      : 0,
+                            answer) &&
+        (size < 34 || data[0] != 2 || data[28] != 0xdc)) {
+        std::abort();  // accepted something that is not a BOOTREPLY to this MAC
+    }
     DhcpPacket req;
     if (parse_dhcp(ConstBytes(data, size), req) != DhcpParseError::none) return 0;
     std::vector<std::uint8_t> out(1500);
