@@ -21,12 +21,19 @@ std::array<std::uint8_t, 17> guid(const FakePi& pi) noexcept {
         return g;
     }
     bool five = pi.model == PiModel::pi5;
-    const std::uint8_t head[9] = {0, 'R', 'P', 'i', static_cast<std::uint8_t>(five ? '5' : '4'), 0x00,
-                                  static_cast<std::uint8_t>(five ? 0xd0 : 0xc0), static_cast<std::uint8_t>(five ? 0x40 : 0x31),
+    const std::uint8_t head[9] = {0,
+                                  'R',
+                                  'P',
+                                  'i',
+                                  static_cast<std::uint8_t>(five ? '5' : '4'),
+                                  0x00,
+                                  static_cast<std::uint8_t>(five ? 0xd0 : 0xc0),
+                                  static_cast<std::uint8_t>(five ? 0x40 : 0x31),
                                   static_cast<std::uint8_t>(five ? 0x17 : 0x12)};
     std::memcpy(g.data(), head, sizeof head);
     std::memcpy(g.data() + 9, pi.mac.data() + 2, 4);
-    for (int i = 0; i < 4; ++i) g[13 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(pi.serial >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+        g[13 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(pi.serial >> (24 - 8 * i));
     return g;
 }
 

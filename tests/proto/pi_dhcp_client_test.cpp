@@ -44,7 +44,8 @@ TEST(PiDhcpClient, TheProxyAnswersEveryModelAndThePiReadsItsAnswer) {
     cfg.tftp_ip = 0x0a000005;
     DhcpResponder responder(cfg);
     for (PiModel m : {PiModel::pi3, PiModel::pi4, PiModel::pi5}) {
-        FakePi pi{m, {0xdc, 0xa6, 0x32, 0x00, 0x00, static_cast<std::uint8_t>(m)}, 0x10000000u + static_cast<unsigned>(m)};
+        FakePi pi{
+            m, {0xdc, 0xa6, 0x32, 0x00, 0x00, static_cast<std::uint8_t>(m)}, 0x10000000u + static_cast<unsigned>(m)};
         std::vector<std::uint8_t> d = built(pi, 77);
         DhcpPacket p;
         ASSERT_EQ(parse_dhcp(d, p), DhcpParseError::none);
@@ -59,11 +60,11 @@ TEST(PiDhcpClient, TheProxyAnswersEveryModelAndThePiReadsItsAnswer) {
         EXPECT_EQ(a.type, DhcpMessageType::Offer);
         EXPECT_TRUE(a.pxe_menu);
         EXPECT_EQ(a.server_id, kServer);
-        EXPECT_EQ(a.tftp_server, 0x0a000005u);  // option 66 names another host
+        EXPECT_EQ(a.tftp_server, 0x0a000005u);                // option 66 names another host
         EXPECT_FALSE(read_pi_dhcp_answer(reply, pi, 78, a));  // another exchange
         FakePi other = pi;
         other.mac[5] ^= 1;
-        EXPECT_FALSE(read_pi_dhcp_answer(reply, other, 77, a));  // another Pi's
+        EXPECT_FALSE(read_pi_dhcp_answer(reply, other, 77, a));       // another Pi's
         EXPECT_FALSE(read_pi_dhcp_answer(ConstBytes(d), pi, 77, a));  // a request, not a reply
     }
 }
