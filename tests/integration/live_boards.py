@@ -16,6 +16,14 @@ lock = threading.Lock()
 deadline = time.time() + float(limit_s)
 
 
+def patch(conn, body):
+    conn.request("PATCH", "/api/v1/boards/" + serial, body,
+                 {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    return r.status == 200
+
+
 def mover(k):
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     i = k
@@ -24,15 +32,18 @@ def mover(k):
         i += 1
         body = json.dumps({"image": image})
         try:
-            conn.request("PATCH", "/api/v1/boards/" + serial, body,
-                         {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            ok = r.status == 200
+            ok = patch(conn, body)
         except (OSError, http.client.HTTPException):
-            ok = False
+            # The server closes a connection past its 10 s deadline: a keep-alive client opens
+            # another and sends the (idempotent) change again. A second failure counts.
             conn.close()
             conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            try:
+                ok = patch(conn, body)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=10)
         with lock:
             if ok:
                 done[0] += 1

@@ -49,7 +49,12 @@ gen0=$(in_api curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys
 in_api python3 "$HERE/live_boards.py" "$API" "$TOKEN" 8f3a21c0 a b "$WORK/stop" 4 120 > "$WORK/mover.out" 2>&1 &
 MOVER=$!
 PIDS+=($MOVER)
-sleep 0.3
+generation() {
+    in_api curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot_generation"])'
+}
+# The fetches start once the board is moving (a slow machine starts the mover late).
+for _ in $(seq 1 100); do [ "$(generation)" -ge $((gen0 + 20)) ] && break; sleep 0.1; done
+[ "$(generation)" -ge $((gen0 + 20)) ] || fail "the mover made no changes: $(cat "$WORK/mover.out")"
 FETCHERS=()
 for i in $(seq 1 200); do
     in_cli timeout 120 curl -sf --tftp-blksize 1468 -o "$WORK/got.$i" "tftp://$HOST:$TPORT/8f3a21c0/kernel.img" &
@@ -72,7 +77,7 @@ for i in $(seq 1 200); do
     fi
 done
 [ "$na" -gt 0 ] && [ "$nb" -gt 0 ] || fail "only one image was served ($na a, $nb b): the moves did not reach the workers"
-gen1=$(in_api curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot_generation"])')
+gen1=$(generation)
 pass "200 fetches while the board moved: $na got image a, $nb image b, none failed or torn; snapshot generation $gen0 -> $gen1"
 
 # Every request made after a change completes on the new image.
