@@ -5,19 +5,6 @@
 
 namespace rackboot::control {
 
-namespace {
-
-Mac mac_of(std::uint64_t key) {
-    Mac m{};
-    for (int i = 5; i >= 0; --i) {
-        m[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(key & 0xff);
-        key >>= 8;
-    }
-    return m;
-}
-
-}  // namespace
-
 void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
                          std::int64_t now) {
     if (directory_.learn(mac, serial, ip)) publisher_.notify();
@@ -36,7 +23,7 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
         b.serial = serial;
         b.serial_full = serial_text(serial);
         b.state = "discovered";
-        b.macs.push_back(mac_of(mac));
+        b.macs.push_back(mac_from_key(mac));
         b.model = model_text;
         b.first_seen = now;
         b.last_seen = now;
@@ -47,13 +34,13 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
         }
         ++discovered_;
         std::printf("event=board_discovered serial=%s mac=%s model=%s\n", serial_text(serial).c_str(),
-                    mac_text(mac_of(mac)).c_str(), model_text.empty() ? "unknown" : model_text.c_str());
+                    mac_text(mac_from_key(mac)).c_str(), model_text.empty() ? "unknown" : model_text.c_str());
         directory_.put_board(b);
         publisher_.notify();
         return;
     }
     // A MAC learnt from option 97 is shown on the board (a MAC another board lists stays there).
-    Mac m = mac_of(mac);
+    Mac m = mac_from_key(mac);
     if (std::find(b.macs.begin(), b.macs.end(), m) == b.macs.end() && b.macs.size() < 8) {
         b.macs.push_back(m);
         if (store_->replace_board(b, std::nullopt).ok()) {

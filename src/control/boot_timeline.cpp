@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "control/store/inventory.h"
 #include "dataplane/counters.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_leases.h"
@@ -15,18 +16,6 @@ namespace rackboot::control {
 using nlohmann::json;
 
 namespace {
-
-std::string mac_string(const std::array<std::uint8_t, 6>& m) {
-    char buf[18];
-    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-    return buf;
-}
-
-std::string serial_string(std::uint32_t s) {
-    char buf[9];
-    std::snprintf(buf, sizeof buf, "%08x", s);
-    return buf;
-}
 
 std::string_view basename(std::string_view path) {
     std::size_t slash = path.find_last_of('/');
@@ -78,13 +67,13 @@ json BootTimeline::summary(const Boot& boot, const std::string& result) {
     return s;
 }
 
-void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& result, std::int64_t) {
+void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& result) {
     if (!b.boot) return;
     json s = summary(*b.boot, result);
     b.last_boot = s;
     b.boot.reset();
     json event = s;
-    event["serial"] = serial_string(serial);
+    event["serial"] = serial_text(serial);
     event["at_ms"] = s["started_ms"].get<std::int64_t>() + s["total_ms"].get<std::int64_t>();
     event["kind"] = "boot_finished";
     b.events.push_back(event);
@@ -105,10 +94,9 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
     if (!serial && (bus_ == nullptr || bus_->subscribers() == 0)) return;
     auto type = static_cast<proto::DhcpMessageType>(r.type);
     auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
-    json event = {{"type", std::string(to_string(type))},
-                  {"mac", mac_string(r.mac)},
-                  {"result", std::string(to_string(verdict))}};
-    if (serial) event["serial"] = serial_string(*serial);
+    json event = {
+        {"type", std::string(to_string(type))}, {"mac", mac_text(r.mac)}, {"result", std::string(to_string(verdict))}};
+    if (serial) event["serial"] = serial_text(*serial);
     if (!r.yiaddr.unset()) event["ip"] = r.yiaddr.to_string();
     if (r.model != 0) event["model"] = r.model;
     std::lock_guard lock(mutex_);
@@ -118,12 +106,12 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         bool discover = type == proto::DhcpMessageType::Discover;
         if (discover && b.boot && (b.boot->last_ms + kNewBootGapMs < now_ms || !b.boot->files.empty())) {
             // The board starts over: the boot in progress has ended without the kernel.
-            finish(*serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed", now_ms);
+            finish(*serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed");
         }
         if (discover && !b.boot) {
             b.boot = Boot{};
             b.boot->started_ms = now_ms;
-            json started = {{"serial", serial_string(*serial)}, {"mac", mac_string(r.mac)}};
+            json started = {{"serial", serial_text(*serial)}, {"mac", mac_text(r.mac)}};
             record(*serial, "boot_started", started, now_ms, mac);
             started["at_ms"] = now_ms;
             started["kind"] = "boot_started";
@@ -173,7 +161,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     }
     std::uint64_t mac = 0;
     if (serial) {
-        event["serial"] = serial_string(*serial);
+        event["serial"] = serial_text(*serial);
         Board& b = boards_[*serial];
         mac = b.mac;
         if (!b.boot) {
@@ -200,7 +188,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
             boot.failed_reason.clear();
         }
         record(*serial, "tftp", event, now_ms, 0);
-        if (boot.kernel && boot.cmdline) finish(*serial, b, "booted", now_ms);
+        if (boot.kernel && boot.cmdline) finish(*serial, b, "booted");
     }
     event["at_ms"] = now_ms;
     event["kind"] = "tftp";
@@ -211,7 +199,7 @@ void BootTimeline::tick(std::int64_t now_ms) {
     std::lock_guard lock(mutex_);
     for (auto& [serial, b] : boards_) {
         if (b.boot && b.boot->last_ms + kIdleMs < now_ms) {
-            finish(serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed", now_ms);
+            finish(serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed");
         }
     }
 }
@@ -224,7 +212,7 @@ std::optional<json> BootTimeline::timeline(std::uint32_t serial) const {
     json events = json::array();
     for (const json& e : b.events) events.push_back(e);
     json boot = b.boot ? summary(*b.boot, "in_progress") : json(nullptr);
-    return json{{"serial", serial_string(serial)},
+    return json{{"serial", serial_text(serial)},
                 {"events", events},
                 {"boot", boot},
                 {"last_boot", b.last_boot ? *b.last_boot : json(nullptr)}};

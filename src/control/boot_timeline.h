@@ -86,7 +86,7 @@ private:
                 std::uint64_t mac);
     void publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
                  const nlohmann::json& event);
-    void finish(std::uint32_t serial, Board& b, const std::string& result, std::int64_t now_ms);
+    void finish(std::uint32_t serial, Board& b, const std::string& result);
     [[nodiscard]] static nlohmann::json summary(const Boot& boot, const std::string& result);
 
     std::size_t per_board_;

@@ -28,18 +28,9 @@ HttpResponse refuse(ApiError e, const std::string& message) {
     return error_response(Outcome::fail(e, message));
 }
 
-std::string mac_string(std::uint64_t mac) {
-    char buf[18];
-    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", static_cast<unsigned>((mac >> 40) & 0xff),
-                  static_cast<unsigned>((mac >> 32) & 0xff), static_cast<unsigned>((mac >> 24) & 0xff),
-                  static_cast<unsigned>((mac >> 16) & 0xff), static_cast<unsigned>((mac >> 8) & 0xff),
-                  static_cast<unsigned>(mac & 0xff));
-    return buf;
-}
-
 json lease_json(const proto::Lease& l) {
     json j = {{"ip", proto::Ipv4(l.ip).to_string()},
-              {"mac", mac_string(l.mac)},
+              {"mac", mac_text(mac_from_key(l.mac))},
               {"state", std::string(proto::to_string(l.state))},
               {"expires", l.expires}};
     if (l.has_serial) j["serial"] = serial_text(l.serial);

@@ -71,6 +71,15 @@ std::string mac_text(const Mac& mac) {
     return buf;
 }
 
+Mac mac_from_key(std::uint64_t key) {
+    Mac m{};
+    for (int i = 5; i >= 0; --i) {
+        m[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(key & 0xff);
+        key >>= 8;
+    }
+    return m;
+}
+
 Outcome validate_board(const Board& b) {
     if (!b.name.empty() && !safe_name(b.name)) {
         return Outcome::fail(ApiError::invalid_field, "a name is 1-63 of letters, digits, '.', '_', '-'", "name");

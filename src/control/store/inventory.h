@@ -49,6 +49,8 @@ struct Board {
 [[nodiscard]] bool normalize_serial(std::string_view text, std::uint32_t& serial, std::string& full);
 [[nodiscard]] std::string serial_text(std::uint32_t serial);
 [[nodiscard]] std::string mac_text(const Mac& mac);
+// A MAC from its 48-bit key (proto::mac_key's inverse).
+[[nodiscard]] Mac mac_from_key(std::uint64_t key);
 
 // The checks a board must pass whatever the store holds (names, labels, MACs are well-formed).
 [[nodiscard]] Outcome validate_board(const Board& b);
