@@ -121,6 +121,9 @@ Serves Raspberry Pi network boot files over TFTP.
   --max-windowsize N     largest RFC 7440 windowsize granted, 1..256 (default 64)
   --timeout-ms N         retransmit timeout when the client asks none (default 1000)
   --max-backoff-ms N     retransmit interval doubles up to this (default 4000)
+  --min-rto-ms N         adaptive retransmit: resend after the measured round trip (SRTT +
+                         4 RTTVAR), at least N ms and at most --timeout-ms (default 50; 0: always
+                         --timeout-ms). A lost DATA then costs milliseconds, not a second
   --retries N            retransmits before a transfer times out (default 5)
   --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069; port 0: any free port)
   --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
@@ -220,6 +223,7 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
                                                        "--max-windowsize",
                                                        "--timeout-ms",
                                                        "--max-backoff-ms",
+                                                       "--min-rto-ms",
                                                        "--retries",
                                                        "--api",
                                                        "--dhcp",
@@ -303,6 +307,8 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
             if (!parse_uint<std::uint32_t>(value, 10, 255'000, cfg.timeout_ms)) return bad("must be 10..255000");
         } else if (flag == "--max-backoff-ms") {
             if (!parse_uint<std::uint32_t>(value, 10, 255'000, cfg.max_backoff_ms)) return bad("must be 10..255000");
+        } else if (flag == "--min-rto-ms") {
+            if (!parse_uint<std::uint32_t>(value, 0, 255'000, cfg.min_rto_ms)) return bad("must be 0..255000");
         } else if (flag == "--retries") {
             if (!parse_uint<std::uint32_t>(value, 0, 100, cfg.retries)) return bad("must be 0..100");
         } else if (flag == "--dhcp") {

@@ -31,6 +31,7 @@ struct DaemonConfig {
     std::uint16_t max_windowsize = 64;
     std::uint32_t timeout_ms = 1000;
     std::uint32_t max_backoff_ms = 4000;
+    std::uint32_t min_rto_ms = 50;  // adaptive retransmit timeout's floor; 0: fixed timeout_ms
     std::uint32_t retries = 5;
     bool api_enabled = true;
     proto::Ipv4 api_addr{0x7f000001};  // default 127.0.0.1

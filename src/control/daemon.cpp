@@ -273,6 +273,7 @@ int run_daemon(const DaemonConfig& cfg) {
     common.limits.default_timeout = static_cast<proto::Nanos>(cfg.timeout_ms) * proto::kMillisecond;
     common.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
     common.limits.max_retries = cfg.retries;
+    common.limits.min_rto = static_cast<proto::Nanos>(cfg.min_rto_ms) * proto::kMillisecond;
     common.dhcp_port = cfg.dhcp_port;
     // Declared before the backend that uses them, so they are destroyed after.
     dataplane::LeaseJournal journal;

@@ -59,7 +59,8 @@ RACKBOOT_DEFINE_REASONS(InternalDrop, RACKBOOT_INTERNAL_DROPS)
     X(probe_restart, info, "the file asked again from a new port right after its probe")         \
     X(rrq_race, info, "a second RRQ for a file just started (firmware#1700); the first dropped") \
     X(rrq_retransmit, info, "an RRQ repeated from the same port; no second transfer")            \
-    X(duplicate_ack, info, "an ACK repeated; nothing sent in answer (no Sorcerer's Apprentice)")
+    X(duplicate_ack, info, "an ACK repeated; nothing sent in answer (no Sorcerer's Apprentice)") \
+    X(padded_ack, info, "ACKs longer than 4 bytes, zero-padded (Pi 5); counted once a transfer")
 
 RACKBOOT_DEFINE_REASONS(Quirk, RACKBOOT_TFTP_QUIRKS)
 

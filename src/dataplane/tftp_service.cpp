@@ -587,6 +587,8 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
         return;
     }
     if (pkt.opcode == proto::TftpOpcode::Ack) {
+        if (len > 4 && (s.quirks & (1u << static_cast<unsigned>(Quirk::padded_ack))) == 0)
+            note_quirk(s, Quirk::padded_ack);
         execute(idx, s.engine.on_ack(pkt.block, now), now);
     } else if (pkt.opcode == proto::TftpOpcode::Error) {
         execute(idx, s.engine.on_error(now), now);

@@ -71,14 +71,16 @@ void put32(std::uint8_t* p, std::uint32_t v) noexcept {
 
 }  // namespace
 
-FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, Ipv4 subnet_broadcast,
-                         bool verify_udp_checksum) noexcept {
+namespace {
+
+// `us` null: a host that answers for every address (the swarm's many Pis).
+FrameInfo classify(ConstBytes f, const LocalAddress* us, Ipv4 subnet_broadcast, bool verify_udp_checksum) noexcept {
     FrameInfo out;
     if (f.size() < kEthHeaderSize) return drop(out, FrameDrop::runt);
     std::memcpy(out.dst_mac.data(), f.data(), 6);
     std::memcpy(out.src_mac.data(), f.data() + 6, 6);
     std::uint16_t type = rd16(f, 12);
-    bool to_us = out.dst_mac == us.mac || out.dst_mac == kBroadcastMac;
+    bool to_us = us == nullptr || out.dst_mac == us->mac || out.dst_mac == kBroadcastMac;
     if (type == kEtherArp) {
         // htype 1, ptype IPv4, hlen 6, plen 4, op, sha, spa, tha, tpa
         if (f.size() < kEthHeaderSize + 28 || rd16(f, 14) != 1 || rd16(f, 16) != kEtherIpv4 || f[18] != 6 ||
@@ -94,7 +96,7 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, Ipv4 subnet_broad
             return out;
         }
         if (op != 1) return drop(out, FrameDrop::arp_malformed);
-        if (out.dst_ip != us.ip) return drop(out, FrameDrop::arp_not_for_us);
+        if (us != nullptr && out.dst_ip != us->ip) return drop(out, FrameDrop::arp_not_for_us);
         out.kind = FrameInfo::Kind::ArpRequest;
         return out;
     }
@@ -112,7 +114,7 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, Ipv4 subnet_broad
     out.src_ip = Ipv4(rd32(ip, 12));
     out.dst_ip = Ipv4(rd32(ip, 16));
     out.ip_offset = kEthHeaderSize;
-    if (out.dst_ip != us.ip && out.dst_ip != Ipv4::broadcast() &&
+    if (us != nullptr && out.dst_ip != us->ip && out.dst_ip != Ipv4::broadcast() &&
         (subnet_broadcast.unset() || out.dst_ip != subnet_broadcast)) {
         return drop(out, FrameDrop::ip_not_for_us);
     }
@@ -150,6 +152,17 @@ FrameInfo classify_frame(ConstBytes f, const LocalAddress& us, Ipv4 subnet_broad
     }
     out.kind = FrameInfo::Kind::Udp;
     return out;
+}
+
+}  // namespace
+
+FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, Ipv4 subnet_broadcast,
+                         bool verify_udp_checksum) noexcept {
+    return classify(frame, &us, subnet_broadcast, verify_udp_checksum);
+}
+
+FrameInfo classify_frame_any_address(ConstBytes frame, bool verify_udp_checksum) noexcept {
+    return classify(frame, nullptr, Ipv4{}, verify_udp_checksum);
 }
 
 bool peek_udp_owner_key(ConstBytes f, Ipv4& src_ip, std::uint16_t& dst_port) noexcept {

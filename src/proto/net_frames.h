@@ -66,6 +66,10 @@ struct LocalAddress {
 [[nodiscard]] FrameInfo classify_frame(ConstBytes frame, const LocalAddress& us, Ipv4 subnet_broadcast,
                                        bool verify_udp_checksum) noexcept;
 
+// The same for a host that answers for every MAC and address (the swarm's many Pis): no frame is
+// dropped for being someone else's; the caller finds whose it is.
+[[nodiscard]] FrameInfo classify_frame_any_address(ConstBytes frame, bool verify_udp_checksum) noexcept;
+
 // Just enough of a frame to choose the worker that owns it (software steering): true for an
 // unfragmented IPv4 UDP datagram whose headers are present, with its source address (host order)
 // and destination port. Nothing is validated; the owner classifies the frame in full.

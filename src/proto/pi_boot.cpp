@@ -129,7 +129,7 @@ void PiBoot::on_dhcp(ConstBytes payload, Nanos now, PiBootSink& sink) {
         ip_ = Ipv4(a.yiaddr);
         addr_server_ = Ipv4(a.server_id);
     }
-    if (a.pxe_menu && !have_pxe_) {
+    if ((a.pxe_menu || cfg_.dhcp_only) && !have_pxe_) {
         have_pxe_ = true;
         if (cfg_.server_override.unset()) server_ = Ipv4(a.tftp_server);
     }
@@ -147,6 +147,11 @@ void PiBoot::on_dhcp(ConstBytes payload, Nanos now, PiBootSink& sink) {
 
 void PiBoot::dhcp_done(Nanos now, PiBootSink& sink) {
     t_dhcp_ = now;
+    if (cfg_.dhcp_only) {
+        phase_ = PiPhase::Booted;
+        t_end_ = now;
+        return;
+    }
     phase_ = PiPhase::Arp;
     arps_ = 1;
     arp_timer_ = now + kArpInterval;
@@ -221,6 +226,7 @@ void PiBoot::on_tftp(std::uint16_t local_port, std::uint16_t server_port, ConstB
     if (race_at_ != 0) return;  // racing: this transfer is being walked away from
     bool was_requested = fetch_.state() == PiFetchState::Requested;
     PiFetchOutput o = fetch_.on_datagram(server_port, payload, now, scratch());
+    if (fetch_.state() == PiFetchState::Hung) ++traps_sprung_;
     PiFileRole role = steps_[step_].role;
     bool config = role == PiFileRole::Config || role == PiFileRole::ConfigFinal;
     if (config && !o.data.empty() && config_text_.size() + o.data.size() <= kMaxConfigText) {
@@ -241,7 +247,7 @@ void PiBoot::on_tftp(std::uint16_t local_port, std::uint16_t server_port, ConstB
 void PiBoot::fetch_finished(Nanos now, PiBootSink& sink) {
     const PiBootStep& s = steps_[step_];
     PiFetchState st = fetch_.state();
-    PiFileResult r = result();
+    PiFileResult r = result(now);
     if (st == PiFetchState::TimedOut) {
         sink.file_other(r);
         fail(PiFailure::file_timeout, path_, now, sink);
@@ -326,10 +332,12 @@ void PiBoot::stop(Nanos now) {
     phase_ = PiPhase::Failed;
 }
 
-PiFileResult PiBoot::result() const {
+PiFileResult PiBoot::result(Nanos now) const {
     PiFileResult r;
+    r.elapsed = now - fetch_.started();
     r.path = path_;
     r.kind = probing_ ? PiStepKind::Probe : PiStepKind::Fetch;
+    r.role = step_ < steps_.size() ? steps_[step_].role : PiFileRole::Other;
     r.state = fetch_.state();
     r.bytes = fetch_.bytes();
     r.retransmits = fetch_.retransmits();

@@ -55,11 +55,13 @@ struct PiBootConfig {
     int max_attempts = 1;  // boots tried before the Pi counts as failed (the EEPROM would loop)
     std::uint64_t seed = 1;
     Nanos file_timeout = 30 * kSecond;
+    bool dhcp_only = false;  // the boot ends at the address: a DORA (the swarm's DHCP mode, any server)
 };
 
 struct PiFileResult {
     std::string_view path;  // as requested, prefix included
     PiStepKind kind = PiStepKind::Fetch;
+    PiFileRole role = PiFileRole::Other;
     PiFetchState state = PiFetchState::Idle;
     std::uint64_t bytes = 0;
     Nanos elapsed = 0;
@@ -116,6 +118,7 @@ public:
     [[nodiscard]] std::uint32_t dhcp_sends() const noexcept { return dhcp_sends_; }
     [[nodiscard]] std::uint32_t rrqs() const noexcept { return rrqs_; }
     [[nodiscard]] std::uint32_t races() const noexcept { return races_; }
+    [[nodiscard]] std::uint32_t traps_sprung() const noexcept { return traps_sprung_; }
     [[nodiscard]] bool dup_trap_armed() const noexcept { return dup_trap_; }
     [[nodiscard]] bool pads_acks() const noexcept { return pad_acks_; }
     [[nodiscard]] bool skipped_request() const noexcept { return skip_request_; }
@@ -133,7 +136,7 @@ private:
     void fetch_finished(Nanos now, PiBootSink& sink);
     void next_step(Nanos now, PiBootSink& sink);
     void fail(PiFailure why, std::string_view file, Nanos now, PiBootSink& sink);
-    [[nodiscard]] PiFileResult result() const;
+    [[nodiscard]] PiFileResult result(Nanos now) const;
     [[nodiscard]] double uniform() noexcept;
     [[nodiscard]] std::uint16_t next_port() noexcept;
 
@@ -188,6 +191,7 @@ private:
     std::uint32_t dhcp_sends_ = 0;
     std::uint32_t rrqs_ = 0;
     std::uint32_t races_ = 0;
+    std::uint32_t traps_sprung_ = 0;
 };
 
 [[nodiscard]] std::string_view to_string(PiPhase p) noexcept;

@@ -18,6 +18,12 @@ struct TftpLimits {
     Nanos default_timeout = kSecond;
     Nanos max_backoff = 4 * kSecond;  // retransmit interval doubles up to this
     std::uint32_t max_retries = 5;
+    // Adaptive retransmit timeout (RFC 6298's estimator over each transfer's ACK round trips,
+    // Karn's rule: no sample from a retransmitted block): the first retransmit comes after
+    // SRTT + 4·RTTVAR, at least this and at most the timeout, instead of after the whole timeout.
+    // A lost DATA on a LAN then costs milliseconds, not a second; a transfer still gives up only
+    // after as long a silence as the fixed schedule allows. 0: the fixed timeout (RFC 1350).
+    Nanos min_rto = 0;
 
     // The largest blksize that fits an unfragmented IPv4/UDP datagram on a path of this MTU.
     [[nodiscard]] static std::uint16_t blksize_for_mtu(std::uint32_t mtu) noexcept;

@@ -4,7 +4,13 @@ namespace rackboot::proto {
 
 RrqDecision decide_rrq(const RrqContext& ctx) noexcept {
     if (ctx.same_port != nullptr && !ctx.same_port->finished()) {
-        return ctx.same_port_same_file ? RrqDecision::IgnoreRetransmit : RrqDecision::ReplaceSamePort;
+        // The same file again from the same socket is the request repeated (no answer reached the
+        // client yet) unless the client had taken the transfer on and then fell silent while we
+        // retransmit: then it started over (a board rebooted and its firmware picked the same
+        // port), and the stale transfer would hold it off until it timed out.
+        if (ctx.same_port_same_file && !(ctx.same_port->committed() && ctx.same_port->retrying()))
+            return RrqDecision::IgnoreRetransmit;
+        return RrqDecision::ReplaceSamePort;
     }
     if (ctx.same_file != nullptr && !ctx.same_file->finished()) {
         if (ctx.same_file->oack_pending()) return RrqDecision::SupersedeProbe;

@@ -15,7 +15,8 @@ namespace rackboot::proto {
 enum class RrqDecision : std::uint8_t {
     Start,             // a new transfer, nothing else to do
     IgnoreRetransmit,  // same client port, same file, transfer running: do not start another
-    ReplaceSamePort,   // same client port asks for another file: the old transfer is abandoned
+    ReplaceSamePort,   // same client port asks for another file, or for the same one after taking the
+                       // transfer on and falling silent (it started over): the old one is abandoned
     SupersedeRace,     // firmware#1700: old transfer acked the OACK and sits at block 0
     SupersedeProbe,    // old transfer was a probe that went silent: probe, then restart
 };

@@ -33,10 +33,14 @@ TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t f
     acked_ = 0;
     next_send_ = 1;
     retries_ = 0;
+    srtt_ = -1;
+    rttvar_ = 0;
     result_ = TftpResult::Running;
     event_ = TftpEvent::None;
     if (neg_.needs_oack()) {
         awaiting_oack_ack_ = true;
+        sample_at_ = now;
+        sample_ok_ = true;
         arm(now);
         return TftpAction{.kind = TftpAction::Kind::Oack};
     }
@@ -44,10 +48,32 @@ TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t f
     return send_new(now);
 }
 
-void TftpTransfer::arm(Nanos now) noexcept {
-    // Exponential back-off from the negotiated timeout, capped (but never below the timeout the
-    // client asked for).
+Nanos TftpTransfer::rto() const noexcept {
+    // A timeout the client asked for (RFC 2349) is kept as asked; so is the fixed one when
+    // adaptation is off or nothing has been measured yet.
+    if (limits_.min_rto <= 0 || srtt_ < 0 || neg_.ack_timeout || neg_.ack_utimeout) return neg_.timeout;
+    Nanos rto = srtt_ + std::max<Nanos>(kMillisecond, 4 * rttvar_);
+    return std::clamp(rto, std::min(limits_.min_rto, neg_.timeout), neg_.timeout);
+}
+
+Nanos TftpTransfer::patience() const noexcept {
+    // The silence the fixed schedule tolerates: the timeout, doubling to the cap, once more than
+    // there are retries.
+    Nanos cap = std::max(neg_.timeout, limits_.max_backoff);
     Nanos interval = neg_.timeout;
+    Nanos total = 0;
+    for (std::uint32_t i = 0; i <= limits_.max_retries; ++i) {
+        total += std::min(interval, cap);
+        if (interval < cap) interval *= 2;
+    }
+    return total;
+}
+
+void TftpTransfer::arm(Nanos now) noexcept {
+    // Exponential back-off from the retransmit timeout, capped (but never below the timeout the
+    // client asked for).
+    if (retries_ == 0) progress_at_ = now;
+    Nanos interval = rto();
     Nanos cap = std::max(neg_.timeout, limits_.max_backoff);
     for (std::uint32_t i = 0; i < retries_ && interval < cap; ++i) interval *= 2;
     deadline_ = now + std::min(interval, cap);
@@ -65,6 +91,12 @@ TftpAction TftpTransfer::send_window(std::uint64_t from, bool retransmit, Nanos 
     }
     auto count = static_cast<std::uint32_t>(window_end - from + 1);
     next_send_ = std::max(next_send_, window_end + 1);
+    if (retransmit) {
+        sample_ok_ = false;  // Karn: an ACK now may answer either copy
+    } else if (!sample_ok_) {
+        sample_at_ = now;
+        sample_ok_ = true;
+    }
     arm(now);
     return TftpAction{.kind = TftpAction::Kind::Data, .first_block = from, .count = count, .retransmit = retransmit};
 }
@@ -82,6 +114,7 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
             return {};
         }
         awaiting_oack_ack_ = false;
+        take_sample(now);
         retries_ = 0;
         event_ = TftpEvent::Progress;
         return send_new(now);
@@ -101,6 +134,7 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
         return {};
     }
     acked_ = block;
+    take_sample(now);
     retries_ = 0;
     event_ = TftpEvent::Progress;
     if (acked_ >= total_blocks_) {
@@ -113,6 +147,20 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
     return send_new(now);
 }
 
+void TftpTransfer::take_sample(Nanos now) noexcept {
+    if (!sample_ok_) return;
+    sample_ok_ = false;
+    Nanos rtt = std::max<Nanos>(0, now - sample_at_);
+    if (srtt_ < 0) {
+        srtt_ = rtt;
+        rttvar_ = rtt / 2;
+        return;
+    }
+    Nanos err = srtt_ > rtt ? srtt_ - rtt : rtt - srtt_;
+    rttvar_ = (3 * rttvar_ + err) / 4;  // RFC 6298: beta 1/4, alpha 1/8
+    srtt_ = (7 * srtt_ + rtt) / 8;
+}
+
 TftpAction TftpTransfer::on_error(Nanos) noexcept {
     if (finished()) return {};
     event_ = committed() ? TftpEvent::ClientError : TftpEvent::ProbeAbort;
@@ -123,7 +171,9 @@ TftpAction TftpTransfer::on_error(Nanos) noexcept {
 TftpAction TftpTransfer::on_timer(Nanos now) noexcept {
     event_ = TftpEvent::None;
     if (finished() || now < deadline_) return {};
-    if (retries_ >= limits_.max_retries) {
+    // Out of retries, and silent as long as the fixed schedule allows (an adaptive timeout
+    // retries sooner, not for less time).
+    if (retries_ >= limits_.max_retries && now - progress_at_ >= patience()) {
         // A client that never took the transfer on was probing for the file's existence and went
         // silent; one that acknowledged the OACK or a block and then went silent failed.
         if (committed()) {
@@ -137,6 +187,7 @@ TftpAction TftpTransfer::on_timer(Nanos now) noexcept {
     }
     ++retries_;
     if (awaiting_oack_ack_) {
+        sample_ok_ = false;
         arm(now);
         return TftpAction{.kind = TftpAction::Kind::Oack, .retransmit = true};
     }

@@ -68,6 +68,9 @@ public:
     [[nodiscard]] bool finished() const noexcept { return result_ != TftpResult::Running; }
     [[nodiscard]] TftpEvent last_event() const noexcept { return event_; }
     [[nodiscard]] Nanos deadline() const noexcept { return deadline_; }
+    [[nodiscard]] Nanos smoothed_rtt() const noexcept { return srtt_; }
+    // The client has been silent past a retransmit timeout: we are resending.
+    [[nodiscard]] bool retrying() const noexcept { return retries_ > 0; }
     [[nodiscard]] const TftpNegotiated& negotiated() const noexcept { return neg_; }
     [[nodiscard]] std::uint64_t total_blocks() const noexcept { return total_blocks_; }
     [[nodiscard]] std::uint64_t acked_blocks() const noexcept { return acked_; }
@@ -91,6 +94,7 @@ private:
     TftpAction send_window(std::uint64_t from, bool retransmit, Nanos now) noexcept;
     TftpAction send_new(Nanos now) noexcept;
     void arm(Nanos now) noexcept;
+    void take_sample(Nanos now) noexcept;
     void finish(TftpResult r) noexcept;
 
     TftpNegotiated neg_{};
@@ -99,8 +103,16 @@ private:
     std::uint64_t total_blocks_ = 0;
     std::uint64_t acked_ = 0;      // highest block acknowledged in order
     std::uint64_t next_send_ = 1;  // next block never sent
+    [[nodiscard]] Nanos rto() const noexcept;
+    [[nodiscard]] Nanos patience() const noexcept;
+
     Nanos deadline_ = 0;
     std::uint32_t retries_ = 0;
+    Nanos progress_at_ = 0;  // the send after the last progress: silence is measured from it
+    Nanos srtt_ = -1;        // smoothed round trip (-1: no sample yet)
+    Nanos rttvar_ = 0;
+    Nanos sample_at_ = 0;     // when the data now awaited was first sent
+    bool sample_ok_ = false;  // and it was not retransmitted since (Karn)
     bool awaiting_oack_ack_ = false;
     TftpResult result_ = TftpResult::Running;
     TftpEvent event_ = TftpEvent::None;

@@ -26,6 +26,21 @@ TEST(RrqPolicy, RetransmittedRrqFromTheSamePortIsIgnored) {
     EXPECT_EQ(decide_rrq({&t, false, nullptr}), RrqDecision::ReplaceSamePort);
 }
 
+TEST(RrqPolicy, TheSameFileFromTheSamePortAfterASilenceIsARestart) {
+    // A board rebooted and its firmware asked from the same port: its old transfer had data
+    // acknowledged and has been resending since. Healthy, the same request is a repeat.
+    TftpTransfer t = started(true);
+    t.on_ack(0, 1);
+    t.on_ack(1, 2);
+    EXPECT_EQ(decide_rrq({&t, true, nullptr}), RrqDecision::IgnoreRetransmit);
+    (void)t.on_timer(t.deadline());
+    ASSERT_TRUE(t.retrying());
+    EXPECT_EQ(decide_rrq({&t, true, nullptr}), RrqDecision::ReplaceSamePort);
+    TftpTransfer probe = started(true);  // OACK resent, never acknowledged: still a repeat
+    (void)probe.on_timer(probe.deadline());
+    EXPECT_EQ(decide_rrq({&probe, true, nullptr}), RrqDecision::IgnoreRetransmit);
+}
+
 TEST(RrqPolicy, RaceAtBlockZeroSupersedesTheFirstTransfer) {
     TftpTransfer t = started(true);
     t.on_ack(0, 1);  // RRQ -> OACK -> ACK 0

@@ -128,11 +128,60 @@ TEST(TftpTransfer, RetriesExhaustedAfterProgressIsATimeout) {
     EXPECT_EQ(h.t.last_event(), TftpEvent::RetriesExhausted);
 }
 
+TEST(TftpTransfer, AdaptiveTimeoutResendsAfterTheMeasuredRoundTrip) {
+    Harness h;
+    h.limits.min_rto = 50 * kMillisecond;
+    h.start(100'000);
+    EXPECT_EQ(h.t.deadline() - h.now, kSecond);  // nothing measured yet: the timeout
+    for (std::uint16_t b = 1; b <= 20; ++b) {
+        h.now += kMillisecond;  // a LAN round trip
+        expect_data(h.ack(b), b + 1u, 1);
+    }
+    EXPECT_GE(h.t.smoothed_rtt(), kMillisecond - kMicrosecond);
+    EXPECT_EQ(h.t.deadline() - h.now, 50 * kMillisecond);   // the floor, not a second
+    expect_data(h.fire(), 21, 1, true);                     // DATA 21 was lost
+    EXPECT_EQ(h.t.deadline() - h.now, 100 * kMillisecond);  // backing off from there
+    // Karn: the ACK of a retransmitted block, however late, is no sample.
+    Nanos srtt = h.t.smoothed_rtt();
+    h.now += 90 * kMillisecond;
+    expect_data(h.ack(21), 22, 1);
+    EXPECT_EQ(h.t.smoothed_rtt(), srtt);
+    // A slow client raises the estimate: 300 ms round trips give a timeout above them.
+    for (std::uint16_t b = 22; b <= 60; ++b) {
+        h.now += 300 * kMillisecond;
+        expect_data(h.ack(b), b + 1u, 1);
+    }
+    EXPECT_GT(h.t.deadline() - h.now, 300 * kMillisecond);
+    EXPECT_LE(h.t.deadline() - h.now, kSecond);  // never above the timeout
+}
+
+TEST(TftpTransfer, AnAdaptiveTimeoutRetriesSoonerButGivesUpNoSooner) {
+    Harness h;
+    h.limits.min_rto = 50 * kMillisecond;
+    h.start(100'000);
+    h.now += kMillisecond;
+    h.ack(1);
+    Nanos silent_from = h.now;
+    int resends = 0;
+    while (h.t.result() == TftpResult::Running && resends < 100) {
+        if (h.fire().kind == Kind::Data) ++resends;
+    }
+    EXPECT_EQ(h.t.result(), TftpResult::Timeout);
+    EXPECT_GT(resends, 5);
+    // The fixed schedule's silence: 1 + 2 + 4 + 4 + 4 + 4 s (timeout 1 s, cap 4 s, 5 retries).
+    EXPECT_GE(h.now - silent_from, 19 * kSecond);
+    EXPECT_LT(h.now - silent_from, 24 * kSecond);
+}
+
 TEST(TftpTransfer, ClientAckTimeoutNegotiatedIsUsed) {
     Harness h;
+    h.limits.min_rto = 50 * kMillisecond;  // adaptation never overrides what the client asked
     h.start(100, {{"timeout", "3"}});
     EXPECT_EQ(h.t.deadline() - h.now, 3 * kSecond);
     EXPECT_EQ(h.fire().kind, Kind::Oack);
+    h.now += kMillisecond;
+    h.ack(0);
+    EXPECT_EQ(h.t.deadline() - h.now, 3 * kSecond);
 }
 
 TEST(TftpTransfer, WindowsizeSendsAWindowPerAck) {

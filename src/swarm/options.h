@@ -1,0 +1,62 @@
+// rackboot-swarm's command line (issue 11), parsed into what a run needs; pure, so the tests
+// check every flag and every refusal without a port.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proto/ipv4.h"
+#include "proto/pi_boot.h"
+
+namespace rackboot::swarm {
+
+// Frame faults by direction: [0] the Pis' frames to the server, [1] the server's to the Pis.
+struct FrameFaultRates {
+    double loss[2] = {0, 0};
+    double dup[2] = {0, 0};
+    double reorder[2] = {0, 0};
+    double corrupt[2] = {0, 0};
+    [[nodiscard]] bool any() const noexcept;
+};
+
+enum class VerifyMode : std::uint8_t { sha256, crc32 };
+enum class SwarmMode : std::uint8_t { boot, dhcp };
+
+struct SwarmOptions {
+    std::string eal;   // --eal "ARGS"
+    std::string port;  // --port NAME: the DPDK port, when the EAL finds several
+    SwarmMode mode = SwarmMode::boot;
+    unsigned pis = 1;
+    unsigned mix[3] = {0, 100, 0};  // --mix pi3=W,pi4=W,pi5=W (weights)
+    double ramp_s = 0;              // power-ons spread over this many seconds; 0: all at once
+    double churn_per_s = 0;         // booted Pis rebooted per second, until --duration
+    double duration_s = 300;        // the run's bound: every Pi still booting then is stopped
+    unsigned max_in_flight = 0;     // at most this many Pis booting at once; 0: no limit
+    double dhcp_rate = 0;           // --mode dhcp: DORAs started per second; 0: as fast as answered
+    proto::PiFaultRates pi_faults;
+    FrameFaultRates frame_faults;
+    double late_link_s = 0;  // each Pi's DHCP lost for this long after power-on (STP)
+    std::string json_path;
+    std::string require;
+    bool json_pis = false;              // one entry per Pi in the JSON report
+    std::string trace_path;             // every Pi's requests, one line each (for tests and debugging)
+    proto::Ipv4 pool_first, pool_last;  // --static-pool A-B: no DHCP
+    proto::Ipv4 server;                 // --server IP
+    std::vector<std::string> trees;     // --tree DIR (repeatable): the served trees, to check bytes
+    VerifyMode verify = VerifyMode::sha256;
+    std::uint16_t pi4_blksize = 1024;
+    int attempts = 1;
+    int config_rereads = 3;
+    std::uint64_t seed = 1;
+    std::uint32_t mac_offset = 0;  // --mac-offset N: MACs from OUI:(N+1) on
+    int progress = -1;             // -1: when stderr is a terminal
+    double file_timeout_s = 30;
+};
+
+// False with a reason naming the flag; `help` set for --help.
+[[nodiscard]] bool parse_swarm_options(const std::vector<std::string>& args, SwarmOptions& out, std::string& error,
+                                       bool& help);
+[[nodiscard]] const char* swarm_usage() noexcept;
+
+}  // namespace rackboot::swarm
