@@ -42,11 +42,11 @@ bench: build
 	$(BUILD)/bench/bench_tftp_engine
 	bench/socket_vs_tftpd.sh $(BUILD)
 
-# libFuzzer runs of every harness (tests/fuzz: tftp dhcp frames flags leases), the libraries
+# libFuzzer runs of every harness (tests/fuzz: tftp dhcp frames flags leases api pi_client), the libraries
 # instrumented too; FUZZ_SECONDS bounds each, FUZZ_TARGETS picks some. The corpus grows in
 # build-fuzz/corpus/NAME; each run's last line gives executions and coverage.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= tftp dhcp frames flags leases api
+FUZZ_TARGETS ?= tftp dhcp frames flags leases api pi_client
 fuzz:
 	tools/install-deps fuzz
 	cmake -S . -B build-fuzz $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_CXX_COMPILER=clang++-14 \

@@ -1,0 +1,84 @@
+// rackboot-swarm's command line: the issue's example, each flag, and each refusal.
+#include "swarm/options.h"
+
+#include <gtest/gtest.h>
+
+namespace rackboot::swarm {
+namespace {
+
+bool parse(std::vector<std::string> args, SwarmOptions& o, std::string& err) {
+    bool help = false;
+    return parse_swarm_options(args, o, err, help);
+}
+
+TEST(SwarmOptions, TheIssuesExampleParses) {
+    SwarmOptions o;
+    std::string err;
+    ASSERT_TRUE(
+        parse({"--eal", "--no-huge -m 1024 --no-pci --vdev=net_af_packet0,iface=veth1", "--pis", "1000", "--mix",
+               "pi4=100", "--ramp", "0", "--json", "report.json", "--require", "failed=0,p99_boot_s<30", "--fault",
+               "loss=0.02", "--fault", "dup=0.01", "--fault", "rrq-race=0.1"},
+              o, err))
+        << err;
+    EXPECT_EQ(o.pis, 1000u);
+    EXPECT_EQ(o.mix[1], 100u);
+    EXPECT_EQ(o.mix[0] + o.mix[2], 0u);
+    EXPECT_DOUBLE_EQ(o.frame_faults.loss[0], 0.02);
+    EXPECT_DOUBLE_EQ(o.frame_faults.loss[1], 0.02);
+    EXPECT_DOUBLE_EQ(o.frame_faults.dup[1], 0.01);
+    EXPECT_DOUBLE_EQ(o.pi_faults.rrq_race, 0.1);
+    EXPECT_EQ(o.json_path, "report.json");
+}
+
+TEST(SwarmOptions, EachFaultAndDirection) {
+    SwarmOptions o;
+    std::string err;
+    ASSERT_TRUE(
+        parse({"--eal", "x", "--fault", "loss-tx=0.1", "--fault", "corrupt-rx=0.2", "--fault", "reorder", "--fault",
+               "no-request", "--fault", "dup-trap=0.05", "--fault", "zero-pad-ack=1", "--fault", "late-link=7"},
+              o, err))
+        << err;
+    EXPECT_DOUBLE_EQ(o.frame_faults.loss[0], 0.1);
+    EXPECT_DOUBLE_EQ(o.frame_faults.loss[1], 0);
+    EXPECT_DOUBLE_EQ(o.frame_faults.corrupt[1], 0.2);
+    EXPECT_DOUBLE_EQ(o.frame_faults.reorder[0], 1);
+    EXPECT_DOUBLE_EQ(o.pi_faults.no_request, 1);
+    EXPECT_DOUBLE_EQ(o.pi_faults.dup_trap, 0.05);
+    EXPECT_DOUBLE_EQ(o.pi_faults.zero_pad_ack, 1);
+    EXPECT_DOUBLE_EQ(o.late_link_s, 7);
+}
+
+TEST(SwarmOptions, RefusalsNameTheFlag) {
+    struct Case {
+        std::vector<std::string> args;
+        const char* says;
+    } cases[] = {
+        {{"--pis", "3"}, "--eal is required"},
+        {{"--eal", "x", "--pis", "0"}, "--pis"},
+        {{"--eal", "x", "--mix", "pi6=3"}, "unknown model 'pi6'"},
+        {{"--eal", "x", "--mix", "pi4=0"}, "every weight is 0"},
+        {{"--eal", "x", "--fault", "loss=2"}, "not in [0, 1]"},
+        {{"--eal", "x", "--fault", "gremlins"}, "unknown fault 'gremlins'"},
+        {{"--eal", "x", "--static-pool", "10.0.0.9-10.0.0.1", "--server", "10.0.0.1"}, "--static-pool"},
+        {{"--eal", "x", "--static-pool", "10.0.0.1-10.0.0.9"}, "needs --server"},
+        {{"--eal", "x", "--pis", "20", "--static-pool", "10.0.0.1-10.0.0.9", "--server", "10.0.0.1"}, "fewer"},
+        {{"--eal", "x", "--pi4-blksize", "512"}, "1024 or 1468"},
+        {{"--eal", "x", "--pis", "1000000", "--mac-offset", "16000000"}, "16777216"},
+        {{"--eal", "x", "--bogus", "1"}, "unknown option '--bogus'"},
+        {{"--eal"}, "needs a value"},
+    };
+    for (const Case& c : cases) {
+        SwarmOptions o;
+        std::string err;
+        EXPECT_FALSE(parse(c.args, o, err)) << c.says;
+        EXPECT_NE(err.find(c.says), std::string::npos) << err;
+    }
+    SwarmOptions o;
+    std::string err;
+    bool help = false;
+    EXPECT_FALSE(parse_swarm_options({"--help"}, o, err, help));
+    EXPECT_TRUE(help);
+}
+
+}  // namespace
+}  // namespace rackboot::swarm
