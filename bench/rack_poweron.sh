@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The rack power-on benchmark (issue 11): one fleet of Pi 4s powered on at once (rackboot-swarm,
+# --ramp 0) boots a realistic ~20 MB boot set from each server in turn, in the same run, at each
+# fleet size, clean and with 2% loss each way:
+#   rb-memif     rackbootd, DPDK backend over net_memif (no kernel in the path), DHCP server
+#   rb-afpacket  rackbootd, DPDK backend over net_af_packet on a veth, DHCP server
+#   rb-socket    rackbootd, kernel sockets on a veth, DHCP server
+#   dnsmasq      dnsmasq: DHCP with pxe-service "Raspberry Pi Boot" and --enable-tftp, default tftp-max (50)
+#   dnsmasq-max  the same with --tftp-max=10000
+#   tftpd-hpa    in.tftpd at its defaults, rackbootd giving the addresses (--dhcp server, its TFTP elsewhere)
+#   atftpd       atftpd at its defaults (--maxthread 100), the same DHCP
+# Each kernel server runs in its own network namespace; the swarm reaches it through net_af_packet
+# on the other end of a veth. rackbootd gets CPU 1 (one worker); the swarm polls on CPU 0 and
+# reports its idle share (it was not the bound when that stays high).
+# Writes RESULTS (default bench/results/rack_poweron): a .tsv of every run, a .md table with the
+# machine and the command, and a .png of p99 boot time and success against fleet size.
+# Usage: rack_poweron.sh BUILD_DIR [--smoke]
+#   SIZES="100 250 500 1000 2000" TARGETS="rb-memif ..." LOSSES="0 0.02" DURATION=120 (a run's bound, s)
+set -euo pipefail
+BUILD=$(cd "${1:?build dir}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+SMOKE=0
+[[ ${2:-} == --smoke ]] && SMOKE=1
+if [ $SMOKE = 1 ]; then
+    SIZES=${SIZES:-20} TARGETS=${TARGETS:-"rb-memif rb-socket dnsmasq"} LOSSES=${LOSSES:-"0"} DURATION=${DURATION:-60}
+    SET_MB=2
+fi
+SIZES=${SIZES:-"100 250 500 1000 2000"}
+TARGETS=${TARGETS:-"rb-memif rb-afpacket rb-socket dnsmasq dnsmasq-max tftpd-hpa atftpd"}
+LOSSES=${LOSSES:-"0 0.02"}
+DURATION=${DURATION:-120}
+SET_MB=${SET_MB:-20}
+RESULTS=${RESULTS:-$HERE/results/rack_poweron}
+[ $SMOKE = 1 ] && RESULTS=${RESULTS_SMOKE:-/tmp/rack_poweron_smoke.$$}
+source "$HERE/netns_bench.sh" rackpoweron
+for t in dnsmasq in.tftpd; do command -v "$t" >/dev/null || { echo "rack_poweron.sh: $t missing (tools/install-deps)"; exit 1; }; done
+# atftpd's package conflicts with tftpd-hpa's (both provide tftpd): it is fetched from Debian and
+# unpacked beside the tree instead of installed (its libraries, libwrap0 and libpcre2, are).
+ATFTPD=$(command -v atftpd || true)
+if [ -z "$ATFTPD" ] && [[ " $TARGETS " == *" atftpd "* ]]; then
+    cache=/var/cache/rackboot-peers
+    if [ ! -x "$cache/usr/sbin/atftpd" ]; then
+        mkdir -p "$cache"
+        (cd "$cache" && chown _apt "$cache" 2>/dev/null; apt-get download atftpd >/dev/null && dpkg-deb -x atftpd_*.deb "$cache")
+    fi
+    ATFTPD=$cache/usr/sbin/atftpd
+fi
+ip -n "$NS_CLI" addr flush dev "$IF_CLI"  # the swarm owns this end: its Pis have the addresses
+SWARM=$BUILD/tools/rackboot-swarm/rackboot-swarm
+RACKBOOTD=$BUILD/src/rackbootd/rackbootd
+PREFIX=rbrack$$
+SOCK=$WORK/memif.sock
+ulimit -n 20000
+
+# The boot set: start4.elf, fixup4.dat, an 8 MB kernel, an initramfs, the dtb, an overlay,
+# config.txt naming them, cmdline.txt (SET_MB scales the kernel and initramfs for --smoke).
+TREE=$WORK/tree
+mkdir -p "$TREE/overlays"
+big=$((SET_MB * 1000000 * 2 / 5))
+for f in start4.elf:2300000 fixup4.dat:5400 kernel8.img:$big initramfs8:$((big - 300000)) bcm2711-rpi-4-b.dtb:52000 \
+    overlays/vc4-kms-v3d.dtbo:3000; do
+    head -c "${f##*:}" /dev/urandom > "$TREE/${f%%:*}"
+done
+echo "console=serial0,115200 console=tty1 ip=dhcp root=/dev/nbd0p2 rootwait" > "$TREE/cmdline.txt"
+printf '[pi4]\ndtoverlay=vc4-kms-v3d\nmax_framebuffers=2\n[all]\narm_64bit=1\ninitramfs initramfs8 followkernel\n' \
+    > "$TREE/config.txt"
+SET_BYTES=$(du -sb "$TREE" | cut -f1)
+chmod -R a+rX "$WORK"  # tftpd-hpa and atftpd drop to nobody
+
+server_pid=""
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+    ip netns pids "$NS_SRV" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    for _ in $(seq 1 100); do  # every server in the namespace gone, its ports free
+        [ -z "$(ip netns pids "$NS_SRV" 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    rm -rf /run/dpdk/"$PREFIX"s* "$WORK/state"
+}
+in_srv() { ip netns exec "$NS_SRV" "$@"; }
+POOL=(--dhcp server --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.200.0")
+
+start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
+    local t=$1 log=$WORK/$1.log
+    mkdir -p "$WORK/state"
+    SWARM_EAL="$(EAL_MB=2048 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")"
+    ip -n "$NS_SRV" addr replace "$SRV_IP/16" dev "$IF_SRV"
+    case $t in
+    rb-memif)
+        rm -f "$SOCK"
+        "$RACKBOOTD" --backend dpdk --ip 10.77.0.1/16 --workers 1 --cpus 1 --tftp-root "$TREE" --api off \
+            --state "$WORK/state" --dhcp server --subnet 10.77.0.0/16 --pool 10.77.1.0-10.77.200.0 \
+            --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" \
+            > "$log" 2>&1 &
+        SWARM_EAL="$(EAL_MB=2048 eal_args "${PREFIX}c" --vdev=net_memif0,role=client,socket="$SOCK",socket-abstract=no)"
+        ;;
+    rb-afpacket)
+        ip -n "$NS_SRV" addr flush dev "$IF_SRV"
+        in_srv taskset -c 1 "$RACKBOOTD" --backend dpdk --ip "$SRV_IP/16" --workers 1 --cpus 1 --tftp-root "$TREE" \
+            --api off --state "$WORK/state" "${POOL[@]}" \
+            --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_af_packet0,iface="$IF_SRV")" > "$log" 2>&1 &
+        ;;
+    rb-socket)
+        in_srv taskset -c 1 "$RACKBOOTD" --listen "$SRV_IP" --dhcp-interface "$IF_SRV" --workers 1 --cpus 1 \
+            --tftp-root "$TREE" --api off --state "$WORK/state" "${POOL[@]}" > "$log" 2>&1 &
+        ;;
+    dnsmasq | dnsmasq-max)
+        local max=()
+        [ "$t" = dnsmasq-max ] && max=(--tftp-max=10000)
+        in_srv dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$IF_SRV" --bind-interfaces --no-ping \
+            --dhcp-range="$NET.1.0,$NET.200.0,255.255.0.0,1h" --dhcp-leasefile="$WORK/state/dnsmasq.leases" \
+            --dhcp-lease-max=100000 --pxe-service=0,"Raspberry Pi Boot" --enable-tftp --tftp-root="$TREE" \
+            "${max[@]}" --log-facility="$WORK/state/dnsmasq.log" > "$log" 2>&1 &
+        ;;
+    tftpd-hpa | atftpd)
+        # rackbootd gives the addresses and names the TFTP server; its own TFTP is on another port.
+        in_srv "$RACKBOOTD" --listen "$SRV_IP" --dhcp-interface "$IF_SRV" --workers 1 --tftp-root "$TREE" \
+            --tftp-port 6969 --tftp-server "$SRV_IP" --api off --state "$WORK/state" "${POOL[@]}" > "$WORK/dhcp.log" 2>&1 &
+        PIDS+=($!)
+        if [ "$t" = tftpd-hpa ]; then
+            in_srv in.tftpd -L -l -a "$SRV_IP:69" -s "$TREE" > "$log" 2>&1 &  # --foreground --listen --secure
+        else
+            in_srv "$ATFTPD" --daemon --no-fork --bind-address "$SRV_IP" --port 69 --logfile "$WORK/state/atftpd.log" \
+                "$TREE" > "$log" 2>&1 &
+        fi
+        ;;
+    *) echo "unknown target $t" >&2; exit 2 ;;
+    esac
+    server_pid=$!
+    PIDS+=("$server_pid")
+    sleep 1.5
+    kill -0 "$server_pid" 2>/dev/null || { echo "$t did not start: $(tail -3 "$log")" >&2; exit 1; }
+}
+
+run_swarm() {  # TARGET PIS LOSS: one power-on; appends a row to the .tsv
+    local t=$1 n=$2 loss=$3 out=$WORK/$1-$2-$3.json fault=()
+    [ "$loss" != 0 ] && fault=(--fault "loss=$loss")
+    local ns=(ip netns exec "$NS_CLI")
+    [ "$t" = rb-memif ] && ns=()
+    "${ns[@]}" timeout $((DURATION + 120)) "$SWARM" --eal "$SWARM_EAL" --pis "$n" --mix pi4=1 --ramp 0 \
+        --tree "$TREE" --verify crc32 --duration "$DURATION" "${fault[@]}" --json "$out" --progress off \
+        > "$WORK/swarm.out" 2>&1 || { echo "  swarm failed: $(tail -3 "$WORK/swarm.out")" >&2; return 0; }
+    python3 - "$out" "$t" "$n" "$loss" >> "$RESULTS.tsv" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); b = d["boots"]; l = d["latency_s"]["boot"]
+print("\t".join(str(x) for x in [sys.argv[2], sys.argv[3], sys.argv[4], b["booted"], b["failed"],
+      round(100.0 * b["booted"] / max(1, b["booted"] + b["failed"]), 1), round(l["p50"], 2), round(l["p99"], 2),
+      round(l["max"], 2), round(b["boots_per_s"], 1), round(d["elapsed_s"], 1), round(d["swarm"]["idle_pct"], 1),
+      ";".join(f"{k}={v}" for k, v in b["failed_by_reason"].items()) or "-"]))
+PY
+    tail -1 "$RESULTS.tsv" >&2
+}
+
+mkdir -p "$(dirname "$RESULTS")"
+printf 'target\tpis\tloss\tbooted\tfailed\tsuccess_pct\tp50_s\tp99_s\tmax_s\tboots_per_s\telapsed_s\tswarm_idle_pct\tfailures\n' > "$RESULTS.tsv"
+for t in $TARGETS; do
+    echo "== $t" >&2
+    start_server "$t"
+    for loss in $LOSSES; do
+        for n in $SIZES; do run_swarm "$t" "$n" "$loss"; done
+    done
+    stop_server
+done
+python3 "$HERE/rack_poweron_report.py" "$RESULTS.tsv" "$RESULTS" "$SET_BYTES" "$DURATION" "$0 $*" \
+    "SIZES=\"$SIZES\" LOSSES=\"$LOSSES\" DURATION=$DURATION"
+echo "wrote $RESULTS.tsv $RESULTS.md $RESULTS.png" >&2

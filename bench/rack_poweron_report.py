@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Turns rack_poweron.sh's .tsv into a Markdown table (with the machine and the command) and a PNG
+of p99 boot time and success rate against fleet size, drawn by gnuplot.
+Usage: rack_poweron_report.py RESULTS.tsv OUT_PREFIX SET_BYTES DURATION COMMAND SETTINGS"""
+import csv
+import os
+import platform
+import subprocess
+import sys
+import time
+
+tsv, out, set_bytes, duration, command, settings = sys.argv[1:7]
+rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+targets = list(dict.fromkeys(r["target"] for r in rows))
+sizes = sorted({int(r["pis"]) for r in rows})
+losses = sorted({r["loss"] for r in rows}, key=float)
+by = {(r["target"], int(r["pis"]), r["loss"]): r for r in rows}
+
+
+def machine():
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = int(open("/proc/meminfo").readline().split()[1]) // (1024 * 1024)
+    debian = open("/etc/debian_version").read().strip() if os.path.exists("/etc/debian_version") else "?"
+    return f"{os.cpu_count()} vCPU ({cpu}), {mem} GiB, Linux {platform.release()}, Debian {debian}"
+
+
+md = [f"# Rack power-on: Pi 4s powered on at once, {int(set_bytes) / 1e6:.1f} MB boot set each",
+      "", f"- Machine: {machine()}", f"- Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+      f"- Command: `{command}` with {settings}",
+      f"- A run is bounded at {duration} s: Pis still booting then count as failed (`stopped`).",
+      "- Each cell: success % / p99 boot s / boots per s. The swarm's idle share is in the .tsv.", ""]
+for loss in losses:
+    md.append(f"## {'clean' if float(loss) == 0 else f'{float(loss) * 100:g}% loss each way'}")
+    md.append("")
+    md.append("| server | " + " | ".join(f"{n} Pis" for n in sizes) + " |")
+    md.append("|---|" + "---|" * len(sizes))
+    for t in targets:
+        cells = []
+        for n in sizes:
+            r = by.get((t, n, loss))
+            cells.append("–" if r is None else f"{r['success_pct']}% / {r['p99_s']} / {r['boots_per_s']}")
+        md.append(f"| {t} | " + " | ".join(cells) + " |")
+    md.append("")
+    for base in ("rb-socket", "rb-memif"):
+        if not any((base, n, loss) in by for n in sizes):
+            continue
+        md.append(f"rackbootd ({base}) against each peer, boots/s ratio and p99 ratio (peer p99 / ours), same run:")
+        md.append("")
+        md.append("| peer | " + " | ".join(f"{n} Pis" for n in sizes) + " |")
+        md.append("|---|" + "---|" * len(sizes))
+        for t in targets:
+            if t.startswith("rb-"):
+                continue
+            cells = []
+            for n in sizes:
+                a, b = by.get((base, n, loss)), by.get((t, n, loss))
+                if a is None or b is None:
+                    cells.append("–")
+                    continue
+                bps = float(a["boots_per_s"]) / float(b["boots_per_s"]) if float(b["boots_per_s"]) > 0 else float("inf")
+                p99 = float(b["p99_s"]) / float(a["p99_s"]) if float(a["p99_s"]) > 0 and int(b["booted"]) > 0 else None
+                cells.append(("∞ (peer booted none)" if bps == float("inf") else f"{bps:.2f}×") +
+                             (f", p99 {p99:.2f}×" if p99 is not None else ""))
+            md.append(f"| {t} | " + " | ".join(cells) + " |")
+        md.append("")
+open(out + ".md", "w").write("\n".join(md) + "\n")
+
+# The plot: one data block per (target, loss).
+data = out + ".dat"
+with open(data, "w") as f:
+    for t in targets:
+        for loss in losses:
+            f.write(f"# {t} loss={loss}\n")
+            for n in sizes:
+                r = by.get((t, n, loss))
+                if r:
+                    p99 = r["p99_s"] if int(r["booted"]) > 0 else "NaN"
+                    f.write(f"{n}\t{p99}\t{r['success_pct']}\n")
+            f.write("\n\n")
+plots_p99, plots_ok = [], []
+index = 0
+for ti, t in enumerate(targets):
+    for li, loss in enumerate(losses):
+        title = t + ("" if float(loss) == 0 else f" {float(loss) * 100:g}% loss")
+        style = f"lc {ti + 1} dt {1 if li == 0 else 2} pt {ti + 4} lw 2"
+        plots_p99.append(f"'{data}' index {index} using 1:2 with linespoints {style} title '{title}'")
+        plots_ok.append(f"'{data}' index {index} using 1:3 with linespoints {style} title '{title}'")
+        index += 1
+script = f"""set terminal pngcairo size 1400,600 font ',10'
+set output '{out}.png'
+set multiplot layout 1,2 title 'Rack power-on, Pi 4s at once ({int(set_bytes) / 1e6:.0f} MB each): {machine()}'
+set logscale x
+set xlabel 'Pis powered on at once'
+set grid
+set key top left
+set ylabel 'p99 boot time (s), booted Pis'
+plot {', '.join(plots_p99)}
+set ylabel 'booted (%)'
+set yrange [0:105]
+set key bottom left
+plot {', '.join(plots_ok)}
+unset multiplot
+"""
+try:
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+except (OSError, subprocess.CalledProcessError) as e:
+    print(f"rack_poweron_report: no plot: {e}", file=sys.stderr)
