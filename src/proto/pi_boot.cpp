@@ -14,7 +14,7 @@ constexpr Nanos kDhcpTimeout = 45 * kSecond;    // EEPROM DHCP_TIMEOUT
 constexpr Nanos kArpInterval = kSecond;
 constexpr int kArpTries = 10;
 constexpr std::size_t kPaddedAck = 18;  // a minimum Ethernet frame's UDP payload
-constexpr std::size_t kMaxConfigText = 64 * 1024;
+constexpr std::size_t kMaxConfigText = std::size_t{64} * 1024;
 
 thread_local std::array<std::uint8_t, 1536> t_scratch;
 

@@ -142,7 +142,11 @@ bool parse_swarm_options(const std::vector<std::string>& args, SwarmOptions& o, 
         std::uint64_t n = 0;
         double d = 0;
         auto bad = [&](const char* what) {
-            error = k + ": '" + v + "' is not " + what;
+            error = k;
+            error += ": '";
+            error += v;
+            error += "' is not ";
+            error += what;
             return false;
         };
         if (k == "--eal") {

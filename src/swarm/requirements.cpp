@@ -61,7 +61,10 @@ bool parse_requirements(const std::string& text, const std::vector<std::string>&
         char* end = nullptr;
         r.value = std::strtod(number.c_str(), &end);
         if (number.empty() || end == nullptr || *end != '\0') {
-            error = "'" + item + "': '" + number + "' is not a number";
+            error = "'" + item;
+            error += "': '";
+            error += number;
+            error += "' is not a number";
             return false;
         }
         if (std::find(known.begin(), known.end(), r.metric) == known.end()) {
