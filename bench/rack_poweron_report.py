@@ -61,6 +61,9 @@ for loss in losses:
                 if a is None or b is None:
                     cells.append("–")
                     continue
+                if int(a["booted"]) == 0:
+                    cells.append("– (rackbootd booted none)")
+                    continue
                 bps = float(a["boots_per_s"]) / float(b["boots_per_s"]) if float(b["boots_per_s"]) > 0 else float("inf")
                 p99 = float(b["p99_s"]) / float(a["p99_s"]) if float(a["p99_s"]) > 0 and int(b["booted"]) > 0 else None
                 cells.append(("∞ (peer booted none)" if bps == float("inf") else f"{bps:.2f}×") +
@@ -70,7 +73,7 @@ for loss in losses:
 open(out + ".md", "w").write("\n".join(md) + "\n")
 
 # The plot: one data block per (target, loss).
-data = out + ".dat"
+data = out + ".dat"  # removed once drawn
 with open(data, "w") as f:
     for t in targets:
         for loss in losses:
@@ -109,3 +112,4 @@ try:
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 except (OSError, subprocess.CalledProcessError) as e:
     print(f"rack_poweron_report: no plot: {e}", file=sys.stderr)
+os.remove(data)

@@ -33,7 +33,7 @@ struct SwarmOptions {
     double churn_per_s = 0;         // booted Pis rebooted per second, until --duration
     double duration_s = 300;        // the run's bound: every Pi still booting then is stopped
     unsigned max_in_flight = 0;     // at most this many Pis booting at once; 0: no limit
-    double dhcp_rate = 0;           // --mode dhcp: DORAs started per second; 0: as fast as answered
+    double dhcp_rate = 0;           // power-ons (DORAs in --mode dhcp) started per second; 0: --ramp
     proto::PiFaultRates pi_faults;
     FrameFaultRates frame_faults;
     double late_link_s = 0;  // each Pi's DHCP lost for this long after power-on (STP)

@@ -427,7 +427,11 @@ void SwarmEngine::poll(Nanos now, FrameTx& tx) {
     if (stopped_) return;
     auto room = [&] { return o_.max_in_flight == 0 || in_flight_ < o_.max_in_flight; };
     for (unsigned k = 0; k < kPowerOnsPerPoll && next_power_ < pis_.size() && room(); ++k) {
-        Nanos at = started_ + static_cast<Nanos>(o_.ramp_s * 1e9 * next_power_ / static_cast<double>(pis_.size()));
+        // --dhcp-rate paces power-ons (one DORA each in DHCP mode); else --ramp spreads them.
+        Nanos at =
+            o_.dhcp_rate > 0
+                ? started_ + static_cast<Nanos>(1e9 * next_power_ / o_.dhcp_rate)
+                : started_ + static_cast<Nanos>(o_.ramp_s * 1e9 * next_power_ / static_cast<double>(pis_.size()));
         if (now < at) break;
         power_on(next_power_++, now, tx);
     }

@@ -114,6 +114,13 @@ cat "$WORK/rack.out"
 [ "$(jq_ "$WORK/rack.json" 'd["boots"]["booted"]')" = 1000 ] || fail "not 1000 booted"
 pass "1000 Pis powered on at once, all booted with the right bytes"
 
+# Steady reboots: 50 Pis, 40 reboots a second for 3 s, bounded by --duration.
+swarm --pis 50 --mix pi4=1 --churn 40 --duration 3 --tree "$WORK/images/a" --json "$WORK/churn.json" \
+    --require 'booted>80,failed_wrong_bytes=0' > "$WORK/churn.out" || fail "churn: $(cat "$WORK/churn.out")"
+[ "$(jq_ "$WORK/churn.json" 'd["boots"]["started"] > 80 and d["elapsed_s"] < 4')" = True ] ||
+    fail "churn: $(jq_ "$WORK/churn.json" 'd["boots"]')"
+pass "churn: $(jq_ "$WORK/churn.json" 'd["boots"]["started"]') boots of 50 Pis in 3 s"
+
 # 3. The same with 2% loss and 1% duplication each way.
 r0=$(metric 'rackboot_tftp_retransmits_total')
 d0=$(q duplicate_ack)
