@@ -24,6 +24,9 @@ tree() {  # DIR SEED
     echo "console=serial0,115200 ip=dhcp root=/dev/nbd0p2 image=$2" > "$1/cmdline.txt"
     printf '[pi4]\ndtoverlay=vc4-kms-v3d\n[all]\narm_64bit=1\ninitramfs initramfs8 followkernel\n' > "$1/config.txt"
 }
+# The rack: 1,000 Pis (300 under ASan, several times slower; see CMakeLists).
+RACK=1000 P99='p99_boot_s<30'
+[ -n "${RB_SANITIZED:-}" ] && RACK=300 P99='failed=0'
 tree "$WORK/images/a" a
 tree "$WORK/images/b" b
 
@@ -108,31 +111,33 @@ grep -q "pi3 dhcp DISCOVER" "$WORK/trace" && ! grep -q "pi3 dhcp REQUEST" "$WORK
 pass "each model's sequence is PI-BOOT.md's, served by rackbootd over memif"
 
 # 2. A rack of 1,000 powering on at once.
-swarm --pis 1000 --mix pi4=8,pi5=1,pi3=1 --ramp 0 --tree "$WORK/images/a" --json "$WORK/rack.json" \
-    --require 'failed=0,booted=1000,p99_boot_s<30' > "$WORK/rack.out" || fail "1000 Pis: $(cat "$WORK/rack.out")"
+swarm --pis $RACK --mix pi4=8,pi5=1,pi3=1 --ramp 0 --tree "$WORK/images/a" --json "$WORK/rack.json" \
+    --require "failed=0,booted=$RACK,$P99" > "$WORK/rack.out" || fail "$RACK Pis: $(cat "$WORK/rack.out")"
 cat "$WORK/rack.out"
-[ "$(jq_ "$WORK/rack.json" 'd["boots"]["booted"]')" = 1000 ] || fail "not 1000 booted"
-pass "1000 Pis powered on at once, all booted with the right bytes"
+[ "$(jq_ "$WORK/rack.json" 'd["boots"]["booted"]')" = $RACK ] || fail "not $RACK booted"
+pass "$RACK Pis powered on at once, all booted with the right bytes"
 
-# Steady reboots: 50 Pis, 40 reboots a second for 3 s, bounded by --duration.
-swarm --pis 50 --mix pi4=1 --churn 40 --duration 3 --tree "$WORK/images/a" --json "$WORK/churn.json" \
-    --require 'booted>80,failed_wrong_bytes=0' > "$WORK/churn.out" || fail "churn: $(cat "$WORK/churn.out")"
-[ "$(jq_ "$WORK/churn.json" 'd["boots"]["started"] > 80 and d["elapsed_s"] < 4')" = True ] ||
+# Steady reboots: 50 Pis, 40 reboots a second for 5 s, bounded by --duration: more boots than Pis,
+# and the only failures the boots the bound cut short.
+swarm --pis 50 --mix pi4=1 --churn 40 --duration 5 --tree "$WORK/images/a" --json "$WORK/churn.json" \
+    --require 'booted>50,failed_wrong_bytes=0,failed_file_timeout=0,failed_dhcp_timeout=0' > "$WORK/churn.out" ||
+    fail "churn: $(cat "$WORK/churn.out")"
+[ "$(jq_ "$WORK/churn.json" 'd["boots"]["started"] > 60 and d["elapsed_s"] < 6')" = True ] ||
     fail "churn: $(jq_ "$WORK/churn.json" 'd["boots"]')"
-pass "churn: $(jq_ "$WORK/churn.json" 'd["boots"]["started"]') boots of 50 Pis in 3 s"
+pass "churn: $(jq_ "$WORK/churn.json" 'd["boots"]["started"]') boots of 50 Pis in 5 s"
 
 # 3. The same with 2% loss and 1% duplication each way.
 r0=$(metric 'rackboot_tftp_retransmits_total')
 d0=$(q duplicate_ack)
-swarm --pis 1000 --mix pi4=8,pi5=1,pi3=1 --ramp 0 --tree "$WORK/images/a" --fault loss=0.02 --fault dup=0.01 \
-    --json "$WORK/lossy.json" --require 'failed=0,booted=1000' > "$WORK/lossy.out" ||
-    fail "1000 Pis, 2% loss: $(cat "$WORK/lossy.out")"
+swarm --pis $RACK --mix pi4=8,pi5=1,pi3=1 --ramp 0 --tree "$WORK/images/a" --fault loss=0.02 --fault dup=0.01 \
+    --json "$WORK/lossy.json" --require "failed=0,booted=$RACK" > "$WORK/lossy.out" ||
+    fail "$RACK Pis, 2% loss: $(cat "$WORK/lossy.out")"
 cat "$WORK/lossy.out"
 [ "$(jq_ "$WORK/lossy.json" 'd["faults_injected"]["lost"][0] > 0 and d["faults_injected"]["lost"][1] > 0 and d["faults_injected"]["duplicated"][1] > 0')" = True ] ||
     fail "faults not injected both ways"
 [ "$(metric 'rackboot_tftp_retransmits_total')" -gt "$r0" ] || fail "the server never retransmitted"
 [ "$(q duplicate_ack)" -gt "$d0" ] || fail "duplicated ACKs not seen by the server"
-pass "1000 Pis with 2% loss and 1% duplication: all booted"
+pass "$RACK Pis with 2% loss and 1% duplication: all booted"
 
 # 4. Each firmware bug, seen by the server.
 before() { echo "$(q rrq_race) $(q probe_abort) $(q probe_restart) $(q padded_ack) $(metric 'rackboot_dhcp_quirks_total{quirk="offer_without_request"}') $(metric 'rackboot_tftp_transfers_total{result="timeout"}')"; }
@@ -172,7 +177,7 @@ pass "rrq-race, probes, zero-pad-ack, no-request and dup-trap each seen by the s
 # 5. A board moved mid-power-on boots the new image next time. The first power-on discovers the
 # boards (--auto-discover); one is moved to image b while the rack powers on again.
 [ "$(api POST /api/v1/images "{\"name\":\"b\",\"path\":\"$WORK/images/b\"}")" = 201 ] || fail "image b: $(cat "$WORK/body")"
-swarm --pis 1000 --mix pi4=1 --tree "$WORK/images/a" --tree "$WORK/images/b" --json "$WORK/boot1.json" --json-pis \
+swarm --pis $RACK --mix pi4=1 --tree "$WORK/images/a" --tree "$WORK/images/b" --json "$WORK/boot1.json" --json-pis \
     --require 'failed=0' > "$WORK/boot1.out" &
 SW=$!
 PIDS+=($SW)
@@ -186,11 +191,11 @@ done
 [ -n "$moved" ] || fail "no board discovered"
 [ "$(api PATCH "/api/v1/boards/$moved" '{"image":"b"}')" = 200 ] || fail "move: $(cat "$WORK/body")"
 wait $SW || fail "power-on with a move: $(cat "$WORK/boot1.out"; python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"boots\"][\"failure_samples\"][:3])" "$WORK/boot1.json")"
-swarm --pis 1000 --mix pi4=1 --tree "$WORK/images/a" --tree "$WORK/images/b" --json "$WORK/boot2.json" --json-pis \
+swarm --pis $RACK --mix pi4=1 --tree "$WORK/images/a" --tree "$WORK/images/b" --json "$WORK/boot2.json" --json-pis \
     --require 'failed=0' > "$WORK/boot2.out" || fail "next boot: $(cat "$WORK/boot2.out")"
 images() { python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); m=sys.argv[2]
 print(" ".join(str(p["image"]) for p in d["pis"] if (p["serial"] == m) == (sys.argv[3] == "it")) if sys.argv[3] == "it" else collections.Counter(p["image"] for p in d["pis"] if p["serial"] != m))' "$@"; }
 [ "$(images "$WORK/boot2.json" "$moved" it)" = 1 ] || fail "board $moved did not boot image b: $(images "$WORK/boot2.json" "$moved" it)"
-[ "$(images "$WORK/boot2.json" "$moved" others)" = "Counter({0: 999})" ] ||
+[ "$(images "$WORK/boot2.json" "$moved" others)" = "Counter({0: $((RACK - 1))})" ] ||
     fail "other boards: $(images "$WORK/boot2.json" "$moved" others)"
-pass "board $moved, moved to image b during the power-on, boots b next time; the 999 others boot a"
+pass "board $moved, moved to image b during the power-on, boots b next time; the $((RACK - 1)) others boot a"

@@ -31,13 +31,15 @@ ulimit -n 16384
 # Port 69, as a Pi asks (start_rackbootd would take an ephemeral one).
 rackbootd_start "$WORK/rackbootd.log" --tftp-port 69 --api 127.0.0.1:0 --listen "$SRV_IP" --dhcp-interface "$IF_SRV" --tftp-root "$WORK/tree" --state "$WORK/state" \
     --dhcp server --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.200.0" || fail "rackbootd did not start"
-swarm --pis 200 --mix pi3=1,pi4=8,pi5=1 --tree "$WORK/tree" --json "$WORK/rb.json" --require 'failed=0,booted=200' \
-    > "$WORK/rb.out" || fail "rackbootd (sockets): $(cat "$WORK/rb.out")"
+RACK=200  # 60 under ASan: several times slower, its files would outlast the firmware's 30 s
+[ -n "${RB_SANITIZED:-}" ] && RACK=60
+swarm --pis $RACK --mix pi3=1,pi4=8,pi5=1 --tree "$WORK/tree" --json "$WORK/rb.json" \
+    --require "failed=0,booted=$RACK" > "$WORK/rb.out" || fail "rackbootd (sockets): $(cat "$WORK/rb.out")"
 cat "$WORK/rb.out"
 kill "$RB_PID"
 wait "$RB_PID" || fail "rackbootd did not stop cleanly"
 RB_PID=""
-pass "200 Pis through af_packet to rackbootd's socket backend: all booted, every byte right"
+pass "$RACK Pis through af_packet to rackbootd's socket backend: all booted, every byte right"
 
 # 2. dnsmasq as the usual Pi netboot setup, at its default tftp-max.
 ip netns exec "$NS_SRV" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$IF_SRV" --bind-interfaces \

@@ -13,6 +13,7 @@
 
 #include "proto/dhcp_server.h"
 #include "proto/pi_config_txt.h"
+#include "support/pi_dhcp_server.h"
 
 namespace rackboot::proto {
 namespace {
@@ -38,19 +39,7 @@ public:
     std::uint16_t duplicate_block = 0;  // send this DATA block twice (the network duplicated it)
     std::vector<std::size_t> ack_sizes;
 
-    World() {
-        LeaseConfig lc;
-        lc.subnet = 0x0a000000;
-        lc.prefix = 24;
-        lc.pool_start = 0x0a000064;
-        lc.pool_end = 0x0a0000c7;
-        lc.server_ip = kServer;
-        std::string err;
-        auto table = LeaseTable::create(lc, err);
-        DhcpServerConfig sc;
-        sc.server_ip = kServer;
-        dhcp_ = std::make_unique<DhcpServer>(sc, std::move(*table));
-    }
+    World() : dhcp_(test::small_dhcp_server(kServer)) {}
 
     void send_dhcp(ConstBytes payload) override {
         DhcpPacket p;

@@ -9,6 +9,7 @@
 #include "proto/dhcp_responder.h"
 #include "proto/dhcp_server.h"
 #include "support/dhcp_vectors.h"
+#include "support/pi_dhcp_server.h"
 
 namespace rackboot::proto {
 namespace {
@@ -70,18 +71,9 @@ TEST(PiDhcpClient, TheProxyAnswersEveryModelAndThePiReadsItsAnswer) {
 }
 
 TEST(PiDhcpClient, AFullServerLeasesToAPi4ThatRequests) {
-    LeaseConfig lc;
-    lc.subnet = 0x0a000000;
-    lc.prefix = 24;
-    lc.pool_start = 0x0a000064;
-    lc.pool_end = 0x0a0000c7;
-    lc.server_ip = kServer;
-    std::string err;
-    auto table = LeaseTable::create(lc, err);
-    ASSERT_TRUE(table) << err;
-    DhcpServerConfig sc;
-    sc.server_ip = kServer;
-    DhcpServer server(sc, std::move(*table));
+    std::unique_ptr<DhcpServer> made = test::small_dhcp_server(kServer);
+    ASSERT_TRUE(made);
+    DhcpServer& server = *made;
     FakePi pi{PiModel::pi4, {0xdc, 0xa6, 0x32, 0xaa, 0xbb, 0xcc}, 0x1a2b3c4d};
     std::vector<std::uint8_t> out(1500);
     std::vector<std::uint8_t> d = built(pi, 9);

@@ -1,0 +1,28 @@
+// A full DHCP server from the proto layer for the fake Pi's tests: 10.0.0.0/24, the pool
+// .100-.199, the server at `server` (host order).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proto/dhcp_server.h"
+
+namespace rackboot::test {
+
+inline std::unique_ptr<proto::DhcpServer> small_dhcp_server(std::uint32_t server) {
+    proto::LeaseConfig lc;
+    lc.subnet = 0x0a000000;
+    lc.prefix = 24;
+    lc.pool_start = 0x0a000064;
+    lc.pool_end = 0x0a0000c7;
+    lc.server_ip = server;
+    std::string err;
+    auto table = proto::LeaseTable::create(lc, err);
+    if (!table) return nullptr;
+    proto::DhcpServerConfig sc;
+    sc.server_ip = server;
+    return std::make_unique<proto::DhcpServer>(sc, std::move(*table));
+}
+
+}  // namespace rackboot::test
