@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "proto/dhcp_codec.h"
 #include "proto/tftp_codec.h"
 #include "swarm/fleet.h"
 
@@ -52,7 +53,12 @@ public:
 
     void send_dhcp(ConstBytes payload) override {
         const proto::FakePi& pi = s_.boot.config().pi;
-        trace(payload.size() > 242 && payload[242] == 3 ? "dhcp REQUEST" : "dhcp DISCOVER");
+        if (e_.trace_ != nullptr) {
+            proto::DhcpPacket p;
+            bool request = proto::parse_dhcp(payload, p) == proto::DhcpParseError::none &&
+                           p.type == proto::DhcpMessageType::Request;
+            trace(request ? "dhcp REQUEST" : "dhcp DISCOVER");
+        }
         if (now_ - s_.boot.powered_at() < static_cast<Nanos>(e_.o_.late_link_s * 1e9)) {
             ++e_.stats_.late_link_dropped;  // the switch port is not forwarding yet (STP)
             return;
@@ -312,21 +318,28 @@ void SwarmEngine::send_frame(ConstBytes frame, FrameTx& tx) {
         }
         if (chance(f.dup[0])) {
             ++stats_.duplicated[0];
-            tx.send(frame);
-            ++stats_.frames_tx;
-            stats_.bytes_tx += frame.size();
+            transmit(frame, tx);
         }
     }
+    transmit(frame, tx);
+    release_held(0, 0, tx);  // a frame held back goes after this one: reordered
+}
+
+void SwarmEngine::transmit(ConstBytes frame, FrameTx& tx) {
     tx.send(frame);
     ++stats_.frames_tx;
     stats_.bytes_tx += frame.size();
-    if (!held_[0].empty()) {
-        std::vector<std::uint8_t> late;
-        late.swap(held_[0]);
-        tx.send(late);
-        ++stats_.frames_tx;
-        stats_.bytes_tx += late.size();
+}
+
+void SwarmEngine::release_held(int direction, Nanos now, FrameTx& tx) {
+    std::vector<std::uint8_t>& held = held_[direction];
+    if (held.empty()) return;
+    if (direction == 0) {
+        transmit(held, tx);
+    } else {
+        deliver(held, now, tx);  // touches only held_[0] (a reply sent), never this one
     }
+    held.clear();
 }
 
 void SwarmEngine::on_frame(ConstBytes frame, Nanos now, FrameTx& tx) {
@@ -359,11 +372,7 @@ void SwarmEngine::on_frame(ConstBytes frame, Nanos now, FrameTx& tx) {
         ++stats_.duplicated[1];
         deliver(frame, now, tx);
     }
-    if (!held_[1].empty()) {
-        std::vector<std::uint8_t> late;
-        late.swap(held_[1]);
-        deliver(late, now, tx);
-    }
+    release_held(1, now, tx);
 }
 
 void SwarmEngine::deliver(ConstBytes frame, Nanos now, FrameTx& tx) {
@@ -453,20 +462,9 @@ void SwarmEngine::poll(Nanos now, FrameTx& tx) {
         s.boot.on_timer(now, sink);
         after(i, now);
     }
-    if (!held_[0].empty()) {
-        if (held_at_[0] == 0) held_at_[0] = now;
-        if (now - held_at_[0] >= kHoldMax) {
-            std::vector<std::uint8_t> late;
-            late.swap(held_[0]);
-            tx.send(late);
-            ++stats_.frames_tx;
-            stats_.bytes_tx += late.size();
-        }
-    }
-    if (!held_[1].empty() && now - held_at_[1] >= kHoldMax) {
-        std::vector<std::uint8_t> late;
-        late.swap(held_[1]);
-        deliver(late, now, tx);
+    if (!held_[0].empty() && held_at_[0] == 0) held_at_[0] = now;  // held by send_frame, which has no clock
+    for (int direction = 0; direction < 2; ++direction) {
+        if (!held_[direction].empty() && now - held_at_[direction] >= kHoldMax) release_held(direction, now, tx);
     }
 }
 

@@ -64,7 +64,9 @@ private:
     void power_on(std::uint32_t i, proto::Nanos now, FrameTx& tx);
     void after(std::uint32_t i, proto::Nanos now);
     void count_phase(proto::PiPhase p, int delta) noexcept;
-    void send_frame(proto::ConstBytes frame, FrameTx& tx);
+    void send_frame(proto::ConstBytes frame, FrameTx& tx);  // through the faults to the server
+    void transmit(proto::ConstBytes frame, FrameTx& tx);    // onto the port, counted
+    void release_held(int direction, proto::Nanos now, FrameTx& tx);
     void deliver(proto::ConstBytes frame, proto::Nanos now, FrameTx& tx);
     [[nodiscard]] bool chance(double p);
     void trace(const Slot& s, proto::Nanos now, const char* what);

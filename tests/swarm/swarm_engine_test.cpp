@@ -130,6 +130,27 @@ TEST(SwarmEngine, FrameFaultsDropDuplicateAndCorruptByDirection) {
     EXPECT_EQ(dup.stats().corrupted[1], 0u);  // only UDP frames are corrupted (the payload's last byte)
 }
 
+TEST(SwarmEngine, ReorderedFramesGoAfterTheNextOrWithinAMillisecond) {
+    SwarmOptions o = three_pis();
+    o.frame_faults.reorder[0] = 1;
+    Manifest m;
+    SwarmEngine e(o, m, nullptr);
+    Capture tx;
+    e.start(0);
+    e.poll(0, tx);
+    auto sender = [&](std::size_t k) { return proto::classify_frame_any_address(tx.frames[k], true).src_ip; };
+    ASSERT_EQ(tx.frames.size(), 2u);  // Pi 0's ARP held, Pi 1's sent, then Pi 0's; Pi 2's held
+    EXPECT_EQ(sender(0), Ipv4(0x0a000065));
+    EXPECT_EQ(sender(1), Ipv4(0x0a000064));
+    e.poll(proto::kMillisecond / 2, tx);
+    EXPECT_EQ(tx.frames.size(), 2u);
+    e.poll(2 * proto::kMillisecond, tx);  // held no longer than a millisecond
+    ASSERT_EQ(tx.frames.size(), 3u);
+    EXPECT_EQ(sender(2), Ipv4(0x0a000066));
+    EXPECT_EQ(e.stats().reordered[0], 2u);
+    EXPECT_EQ(e.stats().frames_tx, 3u);
+}
+
 TEST(SwarmEngine, RampAndMaxInFlightPaceThePowerOns) {
     SwarmOptions o = three_pis();
     o.ramp_s = 2;
