@@ -117,6 +117,11 @@ bool BoardDirectory::learn(std::uint64_t mac, std::optional<std::uint32_t> seria
     return changed;
 }
 
+bool BoardDirectory::has_board(std::uint32_t serial) const {
+    std::lock_guard lock(mutex_);
+    return boards_.find(serial) != boards_.end();
+}
+
 std::uint64_t BoardDirectory::version() const {
     std::lock_guard lock(mutex_);
     return version_;

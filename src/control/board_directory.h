@@ -42,6 +42,7 @@ public:
     [[nodiscard]] std::uint64_t version() const;
     [[nodiscard]] std::unique_ptr<const dataplane::BootMap> build(std::uint64_t generation) const;
     [[nodiscard]] std::size_t board_count() const;
+    [[nodiscard]] bool has_board(std::uint32_t serial) const;
     [[nodiscard]] std::optional<std::uint32_t> serial_of_mac(std::uint64_t mac) const;
 
 private:

@@ -8,7 +8,11 @@ namespace rackboot::control {
 void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
                          std::int64_t now) {
     if (directory_.learn(mac, serial, ip)) publisher_.notify();
-    if (serial && store_ != nullptr) remember(mac, *serial, model, now);
+    // A serial the inventory does not hold is only worth a store lookup when it would be
+    // discovered: a flood of unknown Pis costs no query each (the directory holds every board).
+    if (serial && store_ != nullptr && (auto_discover_ || directory_.has_board(*serial))) {
+        remember(mac, *serial, model, now);
+    }
 }
 
 void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, std::int64_t now) {

@@ -31,7 +31,8 @@ bool is_kernel(std::string_view file) {
 
 void BootTimeline::publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
                            const json& event) {
-    if (bus_ == nullptr) return;
+    // Nobody listening: no JSON text made (a flood of Pis costs the control thread no serializing).
+    if (!listened()) return;
     BusEvent e;
     e.kind = kind;
     e.serial = serial;
@@ -40,13 +41,11 @@ void BootTimeline::publish(const std::string& kind, std::optional<std::uint32_t>
     bus_->publish(std::move(e));
 }
 
-void BootTimeline::record(std::uint32_t serial, const std::string& kind, json event, std::int64_t now_ms,
-                          std::uint64_t mac) {
-    Board& b = boards_[serial];
+void BootTimeline::record(Board& b, const std::string& kind, json event, std::int64_t now_ms, std::uint64_t mac) {
     if (mac != 0) b.mac = mac;
     event["at_ms"] = now_ms;
     event["kind"] = kind;
-    b.events.push_back(event);
+    b.events.push_back(std::move(event));
     while (b.events.size() > per_board_) b.events.pop_front();
 }
 
@@ -91,7 +90,8 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
     }
     if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
     // No board and nobody listening: nothing to record (a DISCOVER flood costs no JSON here).
-    if (!serial && (bus_ == nullptr || bus_->subscribers() == 0)) return;
+    bool live = listened();
+    if (!serial && !live) return;
     auto type = static_cast<proto::DhcpMessageType>(r.type);
     auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
     json event = {
@@ -112,7 +112,7 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
             b.boot = Boot{};
             b.boot->started_ms = now_ms;
             json started = {{"serial", serial_text(*serial)}, {"mac", mac_text(r.mac)}};
-            record(*serial, "boot_started", started, now_ms, mac);
+            record(b, "boot_started", started, now_ms, mac);
             started["at_ms"] = now_ms;
             started["kind"] = "boot_started";
             publish("boot", serial, mac, started);
@@ -121,7 +121,11 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
             b.boot->last_ms = now_ms;
             if (verdict == proto::DhcpVerdict::replied && b.boot->files.empty()) b.boot->dhcp_done_ms = now_ms;
         }
-        record(*serial, "dhcp", event, now_ms, mac);
+        if (!live) {
+            record(b, "dhcp", std::move(event), now_ms, mac);
+            return;
+        }
+        record(b, "dhcp", event, now_ms, mac);
     }
     event["at_ms"] = now_ms;
     event["kind"] = "dhcp";
@@ -129,7 +133,8 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
 }
 
 void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
-    if (!r.has_serial && (bus_ == nullptr || bus_->subscribers() == 0)) {
+    bool live = listened();
+    if (!r.has_serial && !live) {
         std::lock_guard lock(mutex_);
         if (serial_by_ip_.find(r.client_ip.value()) == serial_by_ip_.end()) return;  // no board, nobody listening
     }
@@ -187,8 +192,14 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
             boot.failed_file.clear();  // retried, and arrived
             boot.failed_reason.clear();
         }
-        record(*serial, "tftp", event, now_ms, 0);
-        if (boot.kernel && boot.cmdline) finish(*serial, b, "booted");
+        bool done = boot.kernel && boot.cmdline;
+        if (!live) {
+            record(b, "tftp", std::move(event), now_ms, 0);
+            if (done) finish(*serial, b, "booted");
+            return;
+        }
+        record(b, "tftp", event, now_ms, 0);
+        if (done) finish(*serial, b, "booted");
     }
     event["at_ms"] = now_ms;
     event["kind"] = "tftp";

@@ -58,6 +58,8 @@ public:
     [[nodiscard]] std::optional<nlohmann::json> timeline(std::uint32_t serial) const;
 
 private:
+    // Someone subscribed to the live stream: only then is an event copied and serialized for it.
+    [[nodiscard]] bool listened() const { return bus_ != nullptr && bus_->subscribers() > 0; }
     struct File {
         std::string name;
         std::int64_t started_ms = 0;
@@ -82,8 +84,7 @@ private:
         std::uint64_t mac = 0;
     };
 
-    void record(std::uint32_t serial, const std::string& kind, nlohmann::json event, std::int64_t now_ms,
-                std::uint64_t mac);
+    void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, std::uint64_t mac);
     void publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
                  const nlohmann::json& event);
     void finish(std::uint32_t serial, Board& b, const std::string& result);
@@ -93,7 +94,7 @@ private:
     EventBus* bus_;
     Hooks hooks_;
     mutable std::mutex mutex_;
-    std::map<std::uint32_t, Board> boards_;
+    std::unordered_map<std::uint32_t, Board> boards_;  // thousands of Pis: hashed, not a tree walk
     std::unordered_map<std::uint32_t, std::uint32_t> serial_by_ip_;
 };
 

@@ -91,8 +91,11 @@ void PiBoot::start_attempt(Nanos now, PiBootSink& sink) {
     server_ = cfg_.server_override;
     if (!cfg_.static_ip.unset()) {
         ip_ = cfg_.static_ip;
-        dhcp_done(now, sink);
-        return;
+        have_addr_ = true;
+        if (!cfg_.dhcp_only) {
+            dhcp_done(now, sink);
+            return;
+        }
     }
     phase_ = PiPhase::Dhcp;
     dhcp_started_ = now;
@@ -129,12 +132,12 @@ void PiBoot::on_dhcp(ConstBytes payload, Nanos now, PiBootSink& sink) {
         ip_ = Ipv4(a.yiaddr);
         addr_server_ = Ipv4(a.server_id);
     }
-    if ((a.pxe_menu || cfg_.dhcp_only) && !have_pxe_) {
+    if ((a.pxe_menu || (cfg_.dhcp_only && cfg_.static_ip.unset())) && !have_pxe_) {
         have_pxe_ = true;
         if (cfg_.server_override.unset()) server_ = Ipv4(a.tftp_server);
     }
     if (!have_addr_ || !have_pxe_) return;
-    if (skip_request_) {
+    if (skip_request_ || !cfg_.static_ip.unset()) {  // the address is the Pi's own: nothing to REQUEST
         dhcp_done(now, sink);
         return;
     }
@@ -364,7 +367,8 @@ void PiBoot::on_timer(Nanos now, PiBootSink& sink) {
                 fail(PiFailure::dhcp_timeout, "dhcp", now, sink);
                 return;
             }
-            have_addr_ = have_pxe_ = false;
+            have_addr_ = !cfg_.static_ip.unset();
+            have_pxe_ = false;
             send_discover(now, sink);
             return;
         }

@@ -50,12 +50,14 @@ struct PiBootConfig {
     std::uint16_t pi4_blksize = 1024;
     PiStepOptions steps;
     PiFaultRates faults;
-    Ipv4 static_ip;        // set: no DHCP, this address (--static-pool)
+    Ipv4 static_ip;        // set: this address, and no DHCP (with dhcp_only: DHCP for the PXE answer only)
     Ipv4 server_override;  // set: the TFTP server, whatever DHCP says (--server)
     int max_attempts = 1;  // boots tried before the Pi counts as failed (the EEPROM would loop)
     std::uint64_t seed = 1;
     Nanos file_timeout = 30 * kSecond;
-    bool dhcp_only = false;  // the boot ends at the address: a DORA (the swarm's DHCP mode, any server)
+    // The boot ends at the DHCP answer (the swarm's DHCP mode): a DORA from a full server, or with
+    // static_ip the first OFFER with the PXE menu (a proxy DHCP server's OFFER rate).
+    bool dhcp_only = false;
 };
 
 struct PiFileResult {

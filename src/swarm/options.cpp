@@ -118,7 +118,9 @@ const char* swarm_usage() noexcept {
            "         [--mac-offset N] [--file-timeout S] [--config-rereads 1-4]\n"
            "         [--json FILE] [--json-pis] [--require 'EXPR,...'] [--trace FILE] [--progress on|off]\n"
            "         [--mode boot|dhcp] [--dhcp-rate PER_S]\n"
-           "Simulates N Raspberry Pis booting from the network over a DPDK port. Exit: 0 ok, 2 bad\n"
+           "Simulates N Raspberry Pis booting from the network over a DPDK port. --mode dhcp ends each\n"
+           "boot at its DHCP answer: a DORA, or with --static-pool (addresses held already) the proxy\n"
+           "OFFER with the PXE menu. Exit: 0 ok, 2 bad\n"
            "arguments, 1 the run could not start, 99 a --require threshold failed.\n";
 }
 
@@ -231,16 +233,12 @@ bool parse_swarm_options(const std::vector<std::string>& args, SwarmOptions& o, 
         error = "--pis plus --mac-offset must stay below 16777216 (three bytes of MAC)";
         return false;
     }
-    if (!o.pool_first.unset() && o.server.unset()) {
+    if (!o.pool_first.unset() && o.server.unset() && o.mode == SwarmMode::boot) {
         error = "--static-pool needs --server: with no DHCP nothing names the TFTP server";
         return false;
     }
     if (!o.pool_first.unset() && std::uint64_t{o.pool_last.value()} - o.pool_first.value() + 1 < o.pis) {
         error = "--static-pool holds fewer addresses than --pis";
-        return false;
-    }
-    if (o.mode == SwarmMode::dhcp && !o.pool_first.unset()) {
-        error = "--mode dhcp measures a DHCP server: --static-pool makes no sense with it";
         return false;
     }
     return true;

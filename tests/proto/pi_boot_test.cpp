@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/dhcp_responder.h"
 #include "proto/dhcp_server.h"
 #include "proto/pi_config_txt.h"
 #include "support/pi_dhcp_server.h"
@@ -35,6 +36,7 @@ public:
     std::deque<Delivery> queue;
     std::map<std::string, std::string> received;
     bool dhcp_answers = true;
+    bool proxy = false;  // answer DHCP as a proxy (PXE menu, no address) instead of the full server
     bool tftp_answers = true;
     std::uint16_t duplicate_block = 0;  // send this DATA block twice (the network duplicated it)
     std::vector<std::size_t> ack_sizes;
@@ -47,8 +49,13 @@ public:
         log.push_back(p.type == DhcpMessageType::Discover ? "DISCOVER" : "REQUEST");
         if (!dhcp_answers) return;
         std::vector<std::uint8_t> out(1500);
-        DhcpServerResult r = dhcp_->handle(p, kServer, 1'800'000'000 + now_s++, out);
-        out.resize(r.reply.length);
+        if (proxy) {
+            DhcpResponderConfig pc;
+            pc.server_ip = kServer;
+            out.resize(DhcpResponder(pc).handle(p, kServer, out).length);
+        } else {
+            out.resize(dhcp_->handle(p, kServer, 1'800'000'000 + now_s++, out).reply.length);
+        }
         if (!out.empty()) queue.push_back({Delivery::Dhcp, 0, 0, std::move(out)});
     }
     void send_arp_request(Ipv4 target) override {
@@ -374,6 +381,35 @@ TEST(PiBoot, DhcpTimesOutAsEachFirmwareDoes) {
     EXPECT_EQ(pi4.failure(), PiFailure::dhcp_timeout);
     EXPECT_GE(w4.end - pi4.powered_at(), 45 * kSecond);  // DHCP_TIMEOUT
     EXPECT_LT(w4.end - pi4.powered_at(), 50 * kSecond);
+}
+
+// The swarm's DHCP mode: a boot ends at the full server's ACK (a whole DORA) or, for a Pi that
+// holds its address already, at the proxy's OFFER with the PXE menu; it never reaches TFTP.
+TEST(PiBoot, DhcpModeEndsAtTheLeaseOrAtTheProxyOffer) {
+    World w;
+    PiBootConfig c = config(PiModel::pi4);
+    c.dhcp_only = true;
+    PiBoot dora(c);
+    w.run(dora);
+    EXPECT_EQ(dora.phase(), PiPhase::Booted);
+    EXPECT_EQ(w.log, (std::vector<std::string>{"DISCOVER", "REQUEST"}));
+    EXPECT_GE(dora.address().value(), 0x0a000064U);  // from the server's pool
+    EXPECT_LE(dora.address().value(), 0x0a0000c7U);
+
+    World p;
+    p.proxy = true;
+    PiBoot no_address(c);  // a proxy gives no address: a DHCP-only Pi without one never completes
+    p.run(no_address);
+    EXPECT_EQ(no_address.failure(), PiFailure::dhcp_timeout);
+
+    World q;
+    q.proxy = true;
+    c.static_ip = Ipv4(0x0a000042);
+    PiBoot offer(c);
+    q.run(offer);
+    EXPECT_EQ(offer.phase(), PiPhase::Booted);
+    EXPECT_EQ(q.log, (std::vector<std::string>{"DISCOVER"}));  // the OFFER is the answer: no REQUEST
+    EXPECT_EQ(offer.address(), Ipv4(0x0a000042));
 }
 
 TEST(PiBoot, AFileTimeoutEndsAPi5ButAPi4StartsOver) {

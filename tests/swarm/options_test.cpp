@@ -30,6 +30,19 @@ TEST(SwarmOptions, TheIssuesExampleParses) {
     EXPECT_EQ(o.json_path, "report.json");
 }
 
+// The proxy OFFER rate: DHCP mode with the Pis' own addresses, no TFTP server to name.
+TEST(SwarmOptions, DhcpModeWithAStaticPoolMeasuresAProxy) {
+    SwarmOptions o;
+    std::string err;
+    ASSERT_TRUE(parse(
+        {"--eal", "x", "--mode", "dhcp", "--dhcp-rate", "100000", "--pis", "9", "--static-pool", "10.0.0.1-10.0.0.9"},
+        o, err))
+        << err;
+    EXPECT_EQ(o.mode, SwarmMode::dhcp);
+    EXPECT_FALSE(o.pool_first.unset());
+    EXPECT_DOUBLE_EQ(o.dhcp_rate, 100000);
+}
+
 TEST(SwarmOptions, EachFaultAndDirection) {
     SwarmOptions o;
     std::string err;
