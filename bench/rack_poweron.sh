@@ -33,6 +33,19 @@ SET_MB=${SET_MB:-20}
 RESULTS=${RESULTS:-$HERE/results/rack_poweron}
 [ $SMOKE = 1 ] && RESULTS=${RESULTS_SMOKE:-/tmp/rack_poweron_smoke.$$}
 source "$HERE/netns_bench.sh" rackpoweron
+# The kernel servers need room in the neighbour (ARP) table for the whole fleet, as
+# deploy/99-rackboot.conf gives it: at the default 1,024 entries for the host, a 2,000-Pi run
+# overflows it and the kernel drops what the servers send to the Pis it cannot hold. Raised for
+# the run (never lowered), put back on exit.
+NEIGH=net.ipv4.neigh.default
+NEIGH_WAS=()
+for i in 1 2 3; do NEIGH_WAS+=("$(sysctl -n "$NEIGH.gc_thresh$i")"); done
+restore_neigh() { for i in 1 2 3; do sysctl -qw "$NEIGH.gc_thresh$i=${NEIGH_WAS[$((i - 1))]}"; done; }
+trap 'restore_neigh; cleanup' EXIT
+for spec in 1:4096 2:8192 3:16384; do
+    i=${spec%%:*} want=${spec##*:}
+    if [ "${NEIGH_WAS[$((i - 1))]}" -lt "$want" ]; then sysctl -qw "$NEIGH.gc_thresh$i=$want"; fi
+done
 for t in dnsmasq in.tftpd; do command -v "$t" >/dev/null || { echo "rack_poweron.sh: $t missing (tools/install-deps)"; exit 1; }; done
 # atftpd's package conflicts with tftpd-hpa's (both provide tftpd): it is fetched from Debian and
 # unpacked beside the tree instead of installed (its libraries, libwrap0 and libpcre2, are).
@@ -135,8 +148,12 @@ start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
     kill -0 "$server_pid" 2>/dev/null || { echo "$t did not start: $(tail -3 "$log")" >&2; exit 1; }
 }
 
+# Frames the kernel dropped from its per-CPU input backlogs (net.core.netdev_max_backlog), every CPU.
+backlog_drops() { python3 -c 'import sys; print(sum(int(l.split()[1], 16) for l in open("/proc/net/softnet_stat")))'; }
+
 run_swarm() {  # TARGET PIS LOSS: one power-on; appends a row to the .tsv
-    local t=$1 n=$2 loss=$3 out=$WORK/$1-$2-$3.json fault=()
+    local t=$1 n=$2 loss=$3 out=$WORK/$1-$2-$3.json fault=() drops
+    drops=$(backlog_drops)
     [ "$loss" != 0 ] && fault=(--fault "loss=$loss")
     local ns=(ip netns exec "$NS_CLI")
     [ "$t" = rb-memif ] && ns=()
@@ -152,6 +169,13 @@ print("\t".join(str(x) for x in [sys.argv[2], sys.argv[3], sys.argv[4], b["boote
       ";".join(f"{k}={v}" for k, v in b["failed_by_reason"].items()) or "-"]))
 PY
     tail -1 "$RESULTS.tsv" >&2
+    # What the table cannot show: frames lost on the way rather than by the server, and (KEEP=DIR)
+    # the swarm's whole report.
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print("  swarm tx dropped", d["traffic"]["frames_tx_dropped"], "rx missed", d["swarm"]["rx_missed"],
+      "kernel backlog drops", sys.argv[2])' "$out" $(($(backlog_drops) - drops)) >&2
+    [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$out" "$KEEP/"
+    return 0
 }
 
 mkdir -p "$(dirname "$RESULTS")"

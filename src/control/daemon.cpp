@@ -31,6 +31,7 @@
 #include "control/inventory_bootstrap.h"
 #include "control/lease_store.h"
 #include "control/metrics.h"
+#include "control/neighbour_room.h"
 #include "control/rest_api.h"
 #include "control/snapshot_publisher.h"
 #include "control/store/inventory_store.h"
@@ -152,6 +153,14 @@ FdBudget fd_budget(const DaemonConfig& cfg) {
     return plan_fd_budget(d);
 }
 
+// The socket backend serving a DHCP pool larger than the kernel's neighbour table: why, and the fix.
+std::string neighbour_warning(const DaemonConfig& cfg) {
+    if (cfg.dpdk || cfg.dhcp_mode != proto::DhcpMode::Server || cfg.pool_end.value() < cfg.pool_start.value())
+        return {};
+    std::uint64_t pool = std::uint64_t{cfg.pool_end.value()} - cfg.pool_start.value() + 1;
+    return neighbour_room_warning(pool, kernel_neighbour_limit());
+}
+
 // --check-config, once the flags and CPUs have passed: the boot trees (opened, not served; the
 // demo tree is made at start, so it is not), the DHCP pool and reservations (as the server would
 // build them) and the state directory; then one line saying what would be served.
@@ -178,6 +187,7 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
     } else if (budget.lowered) {
         std::printf("rackbootd: note: %s\n", budget.explanation.c_str());
     }
+    if (std::string w = neighbour_warning(cfg); !w.empty()) std::printf("rackbootd: note: %s\n", w.c_str());
     const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server  ? "server"
                        : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
                                                                  : "off";
@@ -259,6 +269,11 @@ int run_daemon(const DaemonConfig& cfg) {
         std::fprintf(stderr, "rackbootd: warning: %s\n", budget.explanation.c_str());
         std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n",
                     budget.max_transfers);
+    }
+
+    if (std::string w = neighbour_warning(cfg); !w.empty()) {
+        std::fprintf(stderr, "rackbootd: warning: %s\n", w.c_str());
+        std::printf("event=warning what=\"the kernel's neighbour table is smaller than the DHCP pool\"\n");
     }
 
     dataplane::BackendCommon common;

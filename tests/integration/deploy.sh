@@ -62,9 +62,35 @@ pass "a bad file refuses and names its line ($bad); the command line overrides t
 grep -Eq "backend=dpdk|RLIMIT_NOFILE [0-9]+\) covers [0-9]+ transfers, not --max-transfers [0-9]+ \(1 descriptors a transfer" <<<"$out" \
     || fail "the DPDK example is not a DPDK configuration: $out"
 
-# The sysctl drop-in names settings this kernel has.
+# The sysctl drop-in names settings this kernel has, each at least what a rack needs.
 while read -r key _ value; do
     [ -e "/proc/sys/${key//.//}" ] || fail "99-rackboot.conf: no such sysctl $key"
-    [ "$value" -ge 16777216 ] || fail "99-rackboot.conf: $key = $value"
+    case $key in
+    net.core.*) want=16777216 ;;                      # socket buffers of 16 MiB
+    net.ipv4.neigh.default.gc_thresh3) want=8192 ;;   # neighbours for thousands of Pis
+    *) want=1 ;;
+    esac
+    [ "$value" -ge "$want" ] || fail "99-rackboot.conf: $key = $value, below $want"
 done < <(grep -v '^#' "$DEPLOY/99-rackboot.conf" | grep .)
+grep -q '^net.ipv4.neigh.default.gc_thresh3' "$DEPLOY/99-rackboot.conf" || fail "99-rackboot.conf: no neighbour table room"
 pass "99-rackboot.conf names existing sysctls"
+
+# The socket backend says so when its DHCP pool is larger than the kernel's neighbour table (the
+# table the gc_thresh settings above size), and names the fix; a pool that fits draws no note.
+limit=$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3)
+check() {  # POOL_LAST: --check-config of a socket-backend DHCP server with the pool 10.0.0.10-POOL_LAST
+    "$RACKBOOTD" --check-config --tftp-root "$WORK/root" --state "$WORK/state" --listen 0.0.0.0 --dhcp server \
+        --subnet 10.0.0.0/16 --pool "10.0.0.10-$1" 2>&1
+}
+out=$(check 10.0.0.100) || fail "--check-config refused a pool of 91: $out"
+! grep -q "neighbour table" <<<"$out" || fail "a pool of 91 drew a neighbour table note: $out"
+if [ "$limit" -lt 65000 ]; then
+    big=$((limit + 1))
+    last=$((big + 9))  # the pool starts at .10
+    out=$(check "10.0.$((last >> 8)).$((last & 255))") || fail "--check-config refused a pool of $big: $out"
+    grep -q "^rackbootd: note: the kernel's neighbour table holds $limit entries .* fewer than the $big addresses.*99-rackboot.conf" \
+        <<<"$out" || fail "no neighbour table note for a pool of $big over a table of $limit: $out"
+    pass "a DHCP pool past the kernel's $limit-entry neighbour table is noted, with the fix; one that fits is not"
+else
+    pass "a pool that fits draws no neighbour table note (this host's table, $limit, is larger than a /16)"
+fi

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "dataplane/dpdk/port/dpdk_eal.h"
-#include "dataplane/dpdk/port/dpdk_port.h"
+#include "swarm/dpdk/peer_port.h"
 #include "swarm/report.h"
 #include "swarm/swarm_engine.h"
 
@@ -63,36 +63,6 @@ private:
     std::uint16_t count_ = 0;
 };
 
-bool open_port(const SwarmOptions& o, std::uint16_t& port, rte_mempool*& pool, std::string& error) {
-    if (!dataplane::find_port(o.port, port, error)) return false;
-    pool = rte_pktmbuf_pool_create("swarm_pool", kPoolSize, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    if (pool == nullptr) {
-        error = "no memory for the swarm's mbuf pool (raise -m in --eal)";
-        return false;
-    }
-    rte_eth_conf conf{};
-    rte_eth_dev_info info{};
-    rte_eth_dev_info_get(port, &info);
-    std::uint16_t rx_ring =
-        std::min<std::uint16_t>(kRing, info.rx_desc_lim.nb_max == 0 ? kRing : info.rx_desc_lim.nb_max);
-    std::uint16_t tx_ring =
-        std::min<std::uint16_t>(kRing, info.tx_desc_lim.nb_max == 0 ? kRing : info.tx_desc_lim.nb_max);
-    if (rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
-        rte_eth_rx_queue_setup(port, 0, rx_ring, SOCKET_ID_ANY, nullptr, pool) != 0 ||
-        rte_eth_tx_queue_setup(port, 0, tx_ring, SOCKET_ID_ANY, nullptr) != 0 || rte_eth_dev_start(port) != 0) {
-        error = "the DPDK port could not be configured and started";
-        return false;
-    }
-    rte_eth_promiscuous_enable(port);  // every Pi has its own MAC
-    for (int i = 0; i < 1000; ++i) {
-        rte_eth_link link{};
-        if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) return true;
-        usleep(10'000);
-    }
-    error = "the port's link did not come up in 10 s (is the server's side of the memif or veth there?)";
-    return false;
-}
-
 int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& manifest) {
     std::FILE* trace = nullptr;
     if (!o.trace_path.empty()) {
@@ -108,14 +78,21 @@ int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& m
         if (trace != nullptr) std::fclose(trace);
         return 1;
     }
-    std::uint16_t port = 0;
-    rte_mempool* pool = nullptr;
-    if (!open_port(o, port, pool, err)) {
+    PeerPortSpec spec;
+    spec.name = o.port;
+    spec.pool_name = "swarm_pool";
+    spec.pool_size = kPoolSize;
+    spec.ring = kRing;
+    spec.promiscuous = true;  // every Pi has its own MAC
+    PeerPort peer_port;
+    if (!open_peer_port(spec, peer_port, err)) {
         std::fprintf(stderr, "rackboot-swarm: %s\n", err.c_str());
         dataplane::DpdkEal::cleanup();
         if (trace != nullptr) std::fclose(trace);
         return 1;
     }
+    std::uint16_t port = peer_port.id;
+    rte_mempool* pool = peer_port.pool;
     SwarmEngine engine(o, manifest, trace);
     SwarmStats& stats = engine.stats();
     PortTx tx(port, pool, stats);
@@ -171,8 +148,7 @@ int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& m
     double elapsed = static_cast<double>(now - began) / 1e9;
     rte_eth_stats ps{};
     if (rte_eth_stats_get(port, &ps) == 0) stats.rx_missed = ps.imissed + ps.rx_nombuf;
-    rte_eth_dev_stop(port);
-    rte_eth_dev_close(port);
+    close_peer_port(peer_port);
     dataplane::DpdkEal::cleanup();
     if (trace != nullptr) std::fclose(trace);
 

@@ -1,0 +1,33 @@
+// One DPDK port brought up for a traffic generator (the swarm, the TFTP load peer): the mbuf
+// pool, one RX and one TX queue, started, and its link waited for. The generators use it; the
+// server's port code (dataplane/dpdk/port) is not theirs to share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+struct rte_mempool;
+
+namespace rackboot::swarm {
+
+struct PeerPortSpec {
+    std::string name;  // the port by name (empty: the only one)
+    const char* pool_name = "peer_pool";
+    unsigned pool_size = 32767;  // mbufs
+    std::uint16_t ring = 4096;   // descriptors per queue, capped at what the device takes
+    bool promiscuous = false;    // many MACs behind one port (the swarm's Pis)
+    double link_timeout_s = 10;
+};
+
+struct PeerPort {
+    std::uint16_t id = 0;
+    rte_mempool* pool = nullptr;
+};
+
+// Opens, configures and starts the port (after the EAL is up) and waits for its link. False with
+// a reason a user can act on.
+[[nodiscard]] bool open_peer_port(const PeerPortSpec& spec, PeerPort& out, std::string& error);
+// Stops and closes it.
+void close_peer_port(const PeerPort& port);
+
+}  // namespace rackboot::swarm
