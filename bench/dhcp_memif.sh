@@ -99,7 +99,11 @@ PY
     wait "$RB_PID" 2>/dev/null || true
     sleep 0.5
 done
-column -t -s $'\t' "$TSV"
+# The table, aligned (python3: util-linux's column is not on a bare Debian root).
+python3 -c 'import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+for r in rows: print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip())' "$TSV"
 [ -n "$OUT" ] && cp "$TSV" "$OUT"
 # At the lowest rate every Pi was answered the first time, in every mode, or the run says which not.
 awk -F'\t' -v low="${RATES%% *}" 'NR > 1 && $2 == low && $4 < 100 { print $1 " at " $2 "/s: only " $4 "% answered the first time"; bad = 1 }

@@ -135,7 +135,11 @@ for gen in $GENERATORS; do
                      (cpu > 0 ? l / cpu : 0) }' >> "$TSV"
     done
 done
-column -t -s $'\t' "$TSV"
+# The table, aligned (python3: util-linux's column is not on a bare Debian root).
+python3 -c 'import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+for r in rows: print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip())' "$TSV"
 # Ratios against Kea, generator by generator, from this run.
 awk -F'\t' 'NR > 1 { k = $1; if ($2 == "kea") { kr[k] = $6; kc[k] = $8 } r[k, $2] = $6; c[k, $2] = $8; s[$2] = 1; g[k] = 1 }
     END { for (k in g) if (kr[k] > 0) for (n in s) if (n != "kea")
