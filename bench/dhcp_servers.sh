@@ -91,10 +91,9 @@ stop_server() {
     wait "$SRV_PID" 2>/dev/null || true
 }
 
-# run GENERATOR: offers RATE DORAs/s for SECS; sets LEASES (ACKs the generator received) and WALL.
+# run GENERATOR: offers RATE DORAs/s for SECS; sets LEASES (ACKs the generator received).
 run_generator() {
-    local t0 t1 out
-    t0=$(date +%s.%N)
+    local out
     case $1 in
     perfdhcp)
         # perfdhcp exits non-zero when packets were dropped; the ACK count is what matters here.
@@ -115,8 +114,6 @@ run_generator() {
             2>/dev/null || echo 0)
         ;;
     esac
-    t1=$(date +%s.%N)
-    WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
     LEASES=${LEASES:-0}
 }
 

@@ -45,4 +45,13 @@ void close_peer_port(const PeerPort& port) {
     rte_eth_dev_close(port.id);
 }
 
+std::uint16_t send_burst(std::uint16_t port, rte_mbuf** frames, std::uint16_t count, int tries) {
+    std::uint16_t sent = 0;
+    for (int t = 0; sent < count && t < tries; ++t) {
+        sent = static_cast<std::uint16_t>(sent + rte_eth_tx_burst(port, 0, frames + sent, count - sent));
+    }
+    for (std::uint16_t i = sent; i < count; ++i) rte_pktmbuf_free(frames[i]);
+    return static_cast<std::uint16_t>(count - sent);
+}
+
 }  // namespace rackboot::swarm

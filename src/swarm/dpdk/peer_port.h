@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+struct rte_mbuf;
 struct rte_mempool;
 
 namespace rackboot::swarm {
@@ -29,5 +30,9 @@ struct PeerPort {
 [[nodiscard]] bool open_peer_port(const PeerPortSpec& spec, PeerPort& out, std::string& error);
 // Stops and closes it.
 void close_peer_port(const PeerPort& port);
+
+// Sends `count` frames on queue 0, retrying a full ring up to `tries` times; what still did not
+// go is freed. Returns how many were dropped.
+std::uint16_t send_burst(std::uint16_t port, rte_mbuf** frames, std::uint16_t count, int tries);
 
 }  // namespace rackboot::swarm

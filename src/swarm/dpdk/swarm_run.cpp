@@ -47,11 +47,7 @@ public:
     }
 
     void flush() {
-        std::uint16_t sent = 0;
-        for (int tries = 0; sent < count_ && tries < 1000; ++tries)
-            sent = static_cast<std::uint16_t>(sent + rte_eth_tx_burst(port_, 0, burst_ + sent, count_ - sent));
-        for (std::uint16_t i = sent; i < count_; ++i) rte_pktmbuf_free(burst_[i]);
-        stats_.frames_tx_dropped += count_ - sent;
+        stats_.frames_tx_dropped += send_burst(port_, burst_, count_, 1000);
         count_ = 0;
     }
 

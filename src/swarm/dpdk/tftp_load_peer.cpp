@@ -220,11 +220,7 @@ private:
     }
 
     void flush() {
-        std::uint16_t sent = 0;
-        for (int tries = 0; sent < tx_count_ && tries < 64; ++tries)
-            sent = static_cast<std::uint16_t>(sent + rte_eth_tx_burst(port_, 0, tx_ + sent, tx_count_ - sent));
-        for (std::uint16_t i = sent; i < tx_count_; ++i) rte_pktmbuf_free(tx_[i]);
-        totals_.tx_dropped += tx_count_ - sent;
+        totals_.tx_dropped += send_burst(port_, tx_, tx_count_, 64);
         tx_count_ = 0;
     }
 
