@@ -44,8 +44,11 @@ bench: build
 
 # libFuzzer runs of every harness (tests/fuzz: tftp dhcp frames flags leases api pi_client), the libraries
 # instrumented too; FUZZ_SECONDS bounds each, FUZZ_TARGETS picks some. The corpus grows in
-# build-fuzz/corpus/NAME; each run's last line gives executions and coverage.
+# build-fuzz/corpus/NAME; each run's last line gives executions and coverage. The API's inputs may
+# grow to 128 KiB (FUZZ_MAX_LEN_api), enough for bodies nested thousands deep; others keep
+# libFuzzer's default, taken from their largest seed.
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN_api ?= 131072
 FUZZ_TARGETS ?= tftp dhcp frames flags leases api pi_client
 fuzz:
 	tools/install-deps fuzz
@@ -55,6 +58,7 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t && cp tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ && \
 	  build-fuzz/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $$([ $$t = api ] && echo -max_len=$(FUZZ_MAX_LEN_api)) \
 	    build-fuzz/corpus/$$t 2> build-fuzz/$$t.log || { tail -n 60 build-fuzz/$$t.log; exit 1; }; \
 	  echo "fuzz $$t: $$(grep -E '^stat::number_of_executed_units' build-fuzz/$$t.log | awk '{print $$2}') executions," \
 	    "$$(grep -oE 'cov: [0-9]+' build-fuzz/$$t.log | tail -1) edges, $$(ls build-fuzz/corpus/$$t | wc -l) inputs in the corpus"; \

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/api_routes.h"
+#include "control/client_json.h"
 #include "dataplane/counters.h"
 #include "proto/net_frames.h"
 #include "proto/tftp_codec.h"
@@ -60,12 +61,16 @@ std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
         refusal = fail(ApiError::unsupported_media_type, "the body must be application/json, not " + ct->second);
         return std::nullopt;
     }
-    json j = json::parse(req.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    ClientJson parsed = parse_client_json(req.body);
+    if (!parsed.error.empty()) {
+        refusal = fail(ApiError::bad_json, parsed.error, parsed.field);
+        return std::nullopt;
+    }
+    if (!parsed.value.is_object()) {
         refusal = fail(ApiError::bad_json, "the body is not a JSON object");
         return std::nullopt;
     }
-    return j;
+    return std::move(parsed.value);
 }
 
 json image_json(const Image& i, std::size_t boards) {
@@ -130,7 +135,7 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             for (const json& m : v.is_null() ? json::array() : v) {
                 Mac mac{};
                 if (!m.is_string() || !proto::parse_mac(m.get<std::string>(), mac)) {
-                    return bad("not a MAC address (aa:bb:cc:dd:ee:ff): " + m.dump());
+                    return bad("not a MAC address (aa:bb:cc:dd:ee:ff): " + quote_client_value(m));
                 }
                 b.macs.push_back(mac);
             }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/board_import.h"
+#include "control/client_json.h"
 #include "control/rest_api.h"
 
 namespace rackboot::control {
@@ -34,8 +35,10 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
     if (ct != req.header.end() && ct->second.rfind("text/plain", 0) == 0) {
         text = req.body;
     } else {
-        json j = json::parse(req.body, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("text") || !j["text"].is_string()) {
+        ClientJson parsed = parse_client_json(req.body);
+        if (!parsed.error.empty()) return refuse(ApiError::bad_json, parsed.error, parsed.field);
+        const json& j = parsed.value;
+        if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
             return refuse(ApiError::bad_json, "send the file as text/plain, or as {\"text\": \"...\"}");
         }
         text = j["text"].get<std::string>();

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "control/client_json.h"
 #include "dataplane/counters.h"
 
 namespace rackboot::control {
@@ -149,6 +150,34 @@ TEST_F(RestApiTest, EveryErrorClassAndNothingChanged) {
     json all = js(call("GET", "/api/v1/boards"));
     ASSERT_EQ(all["items"].size(), 1u);
     EXPECT_EQ(all["items"][0]["generation"], 1);
+}
+
+// A body nested 50,000 deep once overflowed the stack (the error message dumped the client's
+// value): now it is refused at parse time with the field, and no message quotes a value whole.
+TEST_F(RestApiTest, DeepNestingAndHugeValuesAreRefusedNotQuoted) {
+    std::string deep = R"({"serial":"aaaa0042","macs":[)" + std::string(50000, '[') + std::string(50000, ']') + "]}";
+    HttpResponse r = call("POST", "/api/v1/boards", deep);
+    ASSERT_EQ(r.status, 400u) << r.body.substr(0, 200);
+    EXPECT_EQ(js(r)["error"], "bad_json");
+    EXPECT_EQ(js(r)["field"], "macs");
+    EXPECT_NE(js(r)["message"].get<std::string>().find("deeper than"), std::string::npos);
+    // Just inside the bound it parses, and the MAC check names the value by its kind alone.
+    std::string inside = R"({"serial":"aaaa0042","macs":[)" + std::string(kMaxClientJsonDepth - 2, '[') +
+                         std::string(kMaxClientJsonDepth - 2, ']') + "]}";
+    r = call("POST", "/api/v1/boards", inside);
+    ASSERT_EQ(r.status, 400u) << r.body;
+    EXPECT_EQ(js(r)["error"], "invalid_field");
+    EXPECT_LT(r.body.size(), 300u) << r.body;
+    std::string long_mac = R"({"serial":"aaaa0042","macs":[")" + std::string(100000, 'a') + R"("]})";
+    r = call("POST", "/api/v1/boards", long_mac);
+    ASSERT_EQ(r.status, 400u);
+    EXPECT_LT(r.body.size(), 400u) << r.body.substr(0, 400);
+    EXPECT_NE(r.body.find("100000 characters"), std::string::npos) << r.body;
+    // The import route parses its JSON body with the same bound.
+    r = call("POST", "/api/v1/boards:import", R"({"text":)" + std::string(40, '[') + std::string(40, ']') + "}");
+    ASSERT_EQ(r.status, 400u);
+    EXPECT_EQ(js(r)["field"], "text");
+    EXPECT_EQ(call("GET", "/api/v1/boards/aaaa0042").status, 404u);
 }
 
 TEST_F(RestApiTest, PagesWithACursorAndFilters) {
