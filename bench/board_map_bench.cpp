@@ -51,11 +51,13 @@ control::Board board(std::uint32_t i, int images) {
 
 std::unique_ptr<control::BoardDirectory> directory(const Scratch& s, std::uint32_t n) {
     std::string err;
-    auto d = std::make_unique<control::BoardDirectory>(dataplane::DirHandle::open(s.dir.string(), err));
+    auto root = dataplane::DirHandle::open(s.dir.string(), err);
+    auto d = std::make_unique<control::BoardDirectory>(root);
+    d->set_images_root(root, std::filesystem::canonical(s.dir).string());
     for (int i = 0; i < 4; ++i) {
         std::string warning;
         d->put_image(control::Image{"img" + std::to_string(i), "dir",
-                                    (s.dir / "images" / ("img" + std::to_string(i))).string(), 1},
+                                    (std::filesystem::canonical(s.dir) / "images" / ("img" + std::to_string(i))).string(), 1},
                      warning);
     }
     for (std::uint32_t i = 0; i < n; ++i) d->put_board(board(i, 4));

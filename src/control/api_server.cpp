@@ -226,7 +226,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
         requests_.fetch_add(1, std::memory_order_relaxed);
         std::uint64_t body = announced_body(c);
         p->api = rest_ != nullptr && RestApi::owns(path);
-        std::uint64_t limit = p->api ? RestApi::kMaxBody : kMaxBody;
+        std::uint64_t limit = p->api ? RestApi::kMaxApiBody : kMaxOtherBody;
         if (body > limit && (!p->api || body != UINT64_MAX)) {
             // Refused before a byte of it is read (a chunked body to the API is counted as read).
             too_large_.fetch_add(1, std::memory_order_relaxed);
@@ -261,7 +261,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
     auto* p = static_cast<Pending*>(*request_context);
     if (!p->api) return 1;  // answered on the first call; the rest of a body is not ours to read
     if (*upload_size != 0) {
-        if (!p->too_large && p->body.size() + *upload_size <= RestApi::kMaxBody) {
+        if (!p->too_large && p->body.size() + *upload_size <= RestApi::kMaxApiBody) {
             p->body.append(upload, *upload_size);
         } else {
             p->too_large = true;  // a chunked body past the limit: drop what follows
@@ -273,7 +273,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
     if (p->too_large) {
         too_large_.fetch_add(1, std::memory_order_relaxed);
         return respond_error(c, ApiError::payload_too_large,
-                             "request bodies are limited to " + std::to_string(RestApi::kMaxBody) + " bytes here", true)
+                             "request bodies are limited to " + std::to_string(RestApi::kMaxApiBody) + " bytes here", true)
                    ? 1
                    : 0;
     }

@@ -6,7 +6,7 @@
 //   accept and counted;
 // - time: kIdleTimeoutS without a byte, or kDeadlineS for a whole connection, and it is closed;
 // - memory: request headers within kMaxHeaderBytes; a body is buffered only for the API's routes
-//   and up to RestApi::kMaxBody; elsewhere one larger than kMaxBody (or chunked) is answered 413
+//   and up to RestApi::kMaxApiBody; elsewhere one larger than kMaxOtherBody (or chunked) is answered 413
 //   before it is read; a method a route lacks gets 405 with Allow.
 // Its descriptors are its own budget (fd_budget.h reserves them), so the API cannot starve the
 // dataplane.
@@ -37,7 +37,7 @@ public:
 
     static constexpr std::uint32_t kMaxConnections = 64;
     static constexpr std::uint32_t kMaxPerAddress = 16;
-    static constexpr std::uint64_t kMaxBody = std::uint64_t{64} * 1024;
+    static constexpr std::uint64_t kMaxOtherBody = std::uint64_t{64} * 1024;  // any other route: refused unread
     static constexpr std::uint32_t kMaxHeaderBytes = 32 * 1024;
     static constexpr unsigned kIdleTimeoutS = 5;
     static constexpr unsigned kDeadlineS = 10;

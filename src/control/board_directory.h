@@ -1,5 +1,6 @@
 // The control plane's view of boards for the dataplane: every board and image from the inventory,
-// what DHCP taught (a MAC seen with a serial, the address a board got), and the --board MAC
+// what DHCP taught (a MAC seen claiming a board that lists none, the address one of a board's
+// own MACs got), and the --board MAC
 // flags, kept in memory and turned into an immutable BootMap on demand (snapshot_publisher.h).
 // Image directories are opened here (once per image, shared by every map that uses them), never
 // on a worker. Thread-safe: the API thread writes, the control thread learns, the publisher builds.
@@ -30,13 +31,33 @@ public:
 
     void put_board(const Board& b);
     void remove_board(std::uint32_t serial);
-    // Opens the image's directory; a directory that cannot be opened leaves the image's boards
-    // served nothing (and says why in `warning`).
+    // Where images may lie: beneath `root` (the --images-root, opened; `real` its resolved path,
+    // as image paths are stored), or one of the --board directories given now. Before load().
+    void set_images_root(std::shared_ptr<dataplane::DirHandle> root, std::string real);
+    void allow_flag_tree(const std::string& resolved_dir);
+    // Opens the image's directory beneath the images root, refusing a symlink anywhere on the
+    // way (or as the --board directory it is); one that cannot be opened, or lies elsewhere (an
+    // older --images-root), is unavailable: its boards are served nothing ("not found"), and
+    // `warning` and image_status() say why.
     void put_image(const Image& image, std::string& warning);
+    // Opens every image again as put_image does (a directory swapped for a symlink, moved or
+    // removed since): true when any changed, with a warning line each in `warnings`.
+    bool recheck_images(std::vector<std::string>& warnings);
+    struct ImageStatus {
+        bool available = false;
+        std::string reason;       // why not
+        std::string resolves_to;  // where the open directory lies now
+    };
+    [[nodiscard]] std::optional<ImageStatus> image_status(const std::string& name) const;
     void remove_image(const std::string& name);
-    // What DHCP taught: `mac` belongs to the board with `serial` (option 97), and/or the board
-    // that `mac` belongs to holds `ip`. True when that changed anything.
+    // What an answered DHCP message taught: `mac` claimed the board with `serial` (option 97),
+    // and/or was given `ip`. A claim is learnt only onto a board that lists no MACs and learns
+    // (most recent first, at most kMaxLearntMacs); a board's address is learnt only from one of
+    // its own MACs (configured, or learnt when it lists none), never from a claim against them.
+    // True when that changed anything.
     bool learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip);
+    // The MACs the operator configured on a board (empty: none, or no such board).
+    [[nodiscard]] std::vector<std::uint64_t> configured_macs(std::uint32_t serial) const;
 
     // Bumped by every change; the publisher builds when it moved.
     [[nodiscard]] std::uint64_t version() const;
@@ -49,21 +70,31 @@ private:
     struct Entry {
         std::string image;
         bool netboot = true;
+        bool learn = true;
         std::uint32_t pinned = 0;
-        std::vector<std::uint64_t> macs;  // configured
-        std::uint64_t learnt_mac = 0;     // from option 97, when not configured
+        std::vector<std::uint64_t> macs;    // configured
+        std::vector<std::uint64_t> learnt;  // from option 97, most recent first; used only when macs is empty
         std::uint32_t learnt_ip = 0;
     };
+    void forget_macs(std::uint32_t serial, const Entry& e);
+    [[nodiscard]] Entry* owner_of(std::uint64_t mac);
     struct ImageDir {
-        std::shared_ptr<dataplane::DirHandle> dir;  // null: could not be opened
+        std::string path;                           // as stored
+        std::shared_ptr<dataplane::DirHandle> dir;  // null: unavailable
+        std::string reason;                         // why
     };
+    [[nodiscard]] ImageDir open_image(const Image& image) const;
 
     mutable std::mutex mutex_;
     std::shared_ptr<dataplane::DirHandle> root_;
+    std::shared_ptr<dataplane::DirHandle> images_root_;  // null: no --images-root
+    std::string images_root_real_;
+    std::vector<std::string> flag_trees_;
     std::map<std::uint32_t, Entry> boards_;
     std::unordered_map<std::string, ImageDir> images_;
     std::vector<std::pair<std::uint64_t, std::shared_ptr<dataplane::DirHandle>>> mac_trees_;
-    std::unordered_map<std::uint64_t, std::uint32_t> serial_by_mac_;  // configured and learnt
+    std::unordered_map<std::uint64_t, std::uint32_t> configured_by_mac_;
+    std::unordered_map<std::uint64_t, std::uint32_t> learnt_by_mac_;  // the board it last claimed
     std::uint64_t version_ = 1;
 };
 

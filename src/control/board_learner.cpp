@@ -6,28 +6,30 @@
 namespace rackboot::control {
 
 void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
-                         std::int64_t now) {
-    if (directory_.learn(mac, serial, ip)) publisher_.notify();
+                         std::int64_t now, const std::string& from) {
+    bool fresh = directory_.learn(mac, serial, ip);
+    if (fresh) publisher_.notify();
     // A serial the inventory does not hold is only worth a store lookup when it would be
     // discovered: a flood of unknown Pis costs no query each (the directory holds every board).
     if (serial && store_ != nullptr && (auto_discover_ || directory_.has_board(*serial))) {
-        remember(mac, *serial, model, now);
+        remember(mac, *serial, model, now, from, fresh);
     }
 }
 
-void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, std::int64_t now) {
+void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, std::int64_t now,
+                            const std::string& from, bool fresh) {
     auto last = last_written_.find(serial);
-    if (last != last_written_.end() && now - last->second < kSeenEveryS) return;
+    if (!fresh && last != last_written_.end() && now - last->second < kSeenEveryS) return;
     last_written_[serial] = now;
     std::string model_text = model == 4 ? "pi4" : model == 5 ? "pi5" : "";
-    Board b;
-    if (!store_->get_board(serial, b).ok()) {
+    LearntMac seen{mac_from_key(mac), now, now, from};
+    if (!directory_.has_board(serial)) {
         if (!auto_discover_) return;
-        b = Board{};
+        Board b;
         b.serial = serial;
         b.serial_full = serial_text(serial);
         b.state = "discovered";
-        b.macs.push_back(mac_from_key(mac));
+        b.learnt_macs.push_back(seen);
         b.model = model_text;
         b.first_seen = now;
         b.last_seen = now;
@@ -38,24 +40,25 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
         }
         ++discovered_;
         std::printf("event=board_discovered serial=%s mac=%s model=%s\n", serial_text(serial).c_str(),
-                    mac_text(mac_from_key(mac)).c_str(), model_text.empty() ? "unknown" : model_text.c_str());
+                    mac_text(seen.mac).c_str(), model_text.empty() ? "unknown" : model_text.c_str());
         directory_.put_board(b);
         publisher_.notify();
         return;
     }
-    // A MAC learnt from option 97 is shown on the board (a MAC another board lists stays there).
-    Mac m = mac_from_key(mac);
-    if (std::find(b.macs.begin(), b.macs.end(), m) == b.macs.end() && b.macs.size() < 8) {
-        b.macs.push_back(m);
-        if (store_->replace_board(b, std::nullopt).ok()) {
-            directory_.put_board(b);
-            publisher_.notify();
-        }
-    }
+    // The sighting, the learnt MAC (when the board lists none and learns) and the model, in one
+    // transaction that leaves the configuration and its generation alone.
     Observation o;
     o.model = model_text;
     o.seen = now;
-    (void)store_->observe_board(serial, o);
+    o.learnt_mac = seen;
+    bool learnt = false;
+    if (Outcome out = store_->observe_board(serial, o, &learnt); !out.ok()) {
+        std::printf("event=warning what=\"recording board %s: %s\"\n", serial_text(serial).c_str(),
+                    out.message.c_str());
+    } else if (learnt && fresh) {
+        std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", serial_text(serial).c_str(),
+                    mac_text(seen.mac).c_str(), from.c_str());
+    }
 }
 
 void BoardLearner::boot_finished(std::uint32_t serial, const std::string& summary) {

@@ -1,5 +1,7 @@
 #include "control/boot_timeline.h"
 
+#include <net/if.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -81,19 +83,32 @@ void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& res
     if (hooks_.on_boot) hooks_.on_boot(serial, s);
 }
 
+std::string dhcp_origin(const dataplane::DhcpRecord& r) {
+    if (!r.via.unset()) return "relay " + r.via.to_string();
+    char name[IF_NAMESIZE] = {};
+    if (r.ifindex != 0 && if_indextoname(r.ifindex, name) != nullptr) return std::string("interface ") + name;
+    return "direct";
+}
+
 void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) {
     std::uint64_t mac = proto::mac_key(r.mac.data());
     std::optional<std::uint32_t> serial;
     if (r.has_serial) serial = r.serial;
-    if (hooks_.on_learn && (serial || !r.yiaddr.unset())) {
-        hooks_.on_learn(mac, serial, r.yiaddr.unset() ? 0 : r.yiaddr.value(), r.model);
+    auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
+    // Only what was answered teaches: a refused claim (identity_conflict, netboot_off, a flood's
+    // rate_limited) never reaches a board.
+    if (hooks_.on_learn && verdict == proto::DhcpVerdict::replied && (serial || !r.yiaddr.unset())) {
+        hooks_.on_learn(mac, serial, r.yiaddr.unset() ? 0 : r.yiaddr.value(), r.model, dhcp_origin(r));
+    }
+    if (verdict == proto::DhcpVerdict::identity_conflict) {
+        on_conflict(r, serial, now_ms);
+        return;
     }
     if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
     // No board and nobody listening: nothing to record (a DISCOVER flood costs no JSON here).
     bool live = listened();
     if (!serial && !live) return;
     auto type = static_cast<proto::DhcpMessageType>(r.type);
-    auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
     json event = {
         {"type", std::string(to_string(type))}, {"mac", mac_text(r.mac)}, {"result", std::string(to_string(verdict))}};
     if (serial) event["serial"] = serial_text(*serial);
@@ -126,6 +141,32 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
             return;
         }
         record(b, "dhcp", event, now_ms, mac);
+    }
+    event["at_ms"] = now_ms;
+    event["kind"] = "dhcp";
+    publish("dhcp", serial, mac, event);
+}
+
+void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial,
+                               std::int64_t now_ms) {
+    std::uint64_t mac = proto::mac_key(r.mac.data());
+    auto type = static_cast<proto::DhcpMessageType>(r.type);
+    json board_macs = json::array();
+    if (serial && hooks_.configured_macs) {
+        for (std::uint64_t m : hooks_.configured_macs(*serial)) board_macs.push_back(mac_text(mac_from_key(m)));
+    }
+    std::optional<std::uint32_t> owner = hooks_.serial_of_mac ? hooks_.serial_of_mac(mac) : std::nullopt;
+    json event = {{"type", std::string(to_string(type))},
+                  {"mac", mac_text(r.mac)},
+                  {"result", "identity_conflict"},
+                  {"board_macs", board_macs},
+                  {"from", dhcp_origin(r)}};
+    if (serial) event["serial"] = serial_text(*serial);
+    if (owner && owner != serial) event["mac_belongs_to"] = serial_text(*owner);
+    if (serial) {
+        std::lock_guard lock(mutex_);
+        // On the claimed board's timeline (no boot starts), bounded like every board's.
+        record(boards_[*serial], "dhcp", event, now_ms, 0);
     }
     event["at_ms"] = now_ms;
     event["kind"] = "dhcp";

@@ -8,7 +8,8 @@
 // - abandoned: it stopped with neither.
 // Every event also goes to the event bus (SSE); a finished boot's summary goes to `on_boot` (the
 // store persists it). Learning (option 97 MAC <-> serial, addresses) is reported through
-// `on_learn`.
+// `on_learn`, for answered requests only. An identity conflict (a serial claimed from a MAC its
+// board does not list) is an event on the claimed board with both MACs, and starts no boot.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,9 @@
 
 namespace rackboot::control {
 
+// Where a DHCP message came from, as a board's learnt MAC and an event name it.
+[[nodiscard]] std::string dhcp_origin(const dataplane::DhcpRecord& r);
+
 class BootTimeline {
 public:
     static constexpr std::int64_t kIdleMs = 120'000;       // a boot with nothing new this long has stopped
@@ -37,10 +41,14 @@ public:
     struct Hooks {
         // The board a MAC belongs to (configured or learnt), if any.
         std::function<std::optional<std::uint32_t>(std::uint64_t mac)> serial_of_mac;
-        // A DHCP record taught something: MAC `mac` is the board `serial` (option 97) and/or it
-        // was given `ip` (0: none), and its model (0: unknown).
-        std::function<void(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model)>
+        // An answered DHCP request taught something: MAC `mac` claimed the board `serial`
+        // (option 97) and/or was given `ip` (0: none), its model (0: unknown), and where it came
+        // from ("relay A.B.C.D", "interface NAME", "direct").
+        std::function<void(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
+                           const std::string& from)>
             on_learn;
+        // The MACs the operator configured on a board (for an identity conflict's event).
+        std::function<std::vector<std::uint64_t>(std::uint32_t serial)> configured_macs;
         // A boot ended: its summary, to persist as the board's last boot.
         std::function<void(std::uint32_t serial, const nlohmann::json& summary)> on_boot;
     };
@@ -84,6 +92,7 @@ private:
         std::uint64_t mac = 0;
     };
 
+    void on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial, std::int64_t now_ms);
     void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, std::uint64_t mac);
     void publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
                  const nlohmann::json& event);

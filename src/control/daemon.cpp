@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -68,11 +69,23 @@ std::int64_t wall_ms() {
 }
 
 // The workers' records: a log line each, and the boards' timelines (which learn from them).
-void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp, BootTimeline& timeline) {
+void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp, BootTimeline& timeline,
+                   const BoardDirectory& directory) {
     std::int64_t now = wall_ms();
     dataplane::DhcpRecord d;
     while (dhcp != nullptr && dhcp->records().pop(d)) {
-        std::printf("%s\n", format_dhcp(d).c_str());
+        std::string line = format_dhcp(d);
+        if (d.verdict == static_cast<std::uint8_t>(proto::DhcpVerdict::identity_conflict)) {
+            // Both sides of the conflict: the MAC that claimed (mac=) and what the operator configured.
+            std::string macs;
+            for (std::uint64_t m : d.has_serial ? directory.configured_macs(d.serial) : std::vector<std::uint64_t>{})
+                macs += (macs.empty() ? "" : ",") + mac_text(mac_from_key(m));
+            auto owner = directory.serial_of_mac(proto::mac_key(d.mac.data()));
+            line += " board_macs=" + (macs.empty() ? std::string("none") : macs);
+            if (owner && (!d.has_serial || *owner != d.serial)) line += " mac_belongs_to=" + serial_text(*owner);
+            line += " from=\"" + dhcp_origin(d) + "\"";
+        }
+        std::printf("%s\n", line.c_str());
         timeline.on_dhcp(d, now);
     }
     dataplane::TransferRecord r;
@@ -256,6 +269,17 @@ int run_daemon(const DaemonConfig& cfg) {
         return 1;
     }
     BoardDirectory directory(root_dir);
+    if (!cfg.images_root.empty()) {
+        // Every image is opened beneath this descriptor, never by its stored path (issue 18 #3).
+        auto images_root = dataplane::DirHandle::open(cfg.images_root, error);
+        std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
+        if (!images_root || !real) {
+            std::fprintf(stderr, "rackbootd: --images-root: %s\n",
+                         images_root ? std::strerror(errno) : error.c_str());
+            return 1;
+        }
+        directory.set_images_root(std::move(images_root), real.get());
+    }
     if (!bootstrap_directory(cfg.boards, inventory.get(), directory, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
@@ -351,9 +375,11 @@ int run_daemon(const DaemonConfig& cfg) {
     BoardLearner learner(directory, publisher, inventory.get(), cfg.auto_discover);
     BootTimeline::Hooks hooks;
     hooks.serial_of_mac = [&directory](std::uint64_t mac) { return directory.serial_of_mac(mac); };
-    hooks.on_learn = [&learner](std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model) {
-        learner.learn(mac, serial, ip, model, std::time(nullptr));
+    hooks.on_learn = [&learner](std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
+                                const std::string& from) {
+        learner.learn(mac, serial, ip, model, std::time(nullptr), from);
     };
+    hooks.configured_macs = [&directory](std::uint32_t serial) { return directory.configured_macs(serial); };
     hooks.on_boot = [&learner](std::uint32_t serial, const nlohmann::json& summary) {
         learner.boot_finished(serial, summary.dump());
     };
@@ -361,6 +387,13 @@ int run_daemon(const DaemonConfig& cfg) {
     RestApi rest(inventory.get(), cfg.images_root, token);
     LiveSources live;
     live.timeline = [&timeline](std::uint32_t serial) { return timeline.timeline(serial); };
+    live.image_status = [&directory](const std::string& name) -> std::optional<nlohmann::json> {
+        auto st = directory.image_status(name);
+        if (!st) return std::nullopt;
+        return nlohmann::json{{"available", st->available},
+                              {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
+                              {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)}};
+    };
     if (lease_store) {
         const LeaseStore* ls = lease_store.get();
         live.leases = [ls](std::string& err) { return ls->read_durable(err); };
@@ -437,12 +470,21 @@ int run_daemon(const DaemonConfig& cfg) {
 
     timespec tick{0, 50'000'000};
     std::int64_t last_tick = wall_ms();
+    constexpr unsigned kImageRecheckS = 5;
+    unsigned ticks = 0;
     for (;;) {
         int sig = sigtimedwait(&stop_set, nullptr, &tick);
-        drain_records(*backend, dhcp_engine, timeline);
+        drain_records(*backend, dhcp_engine, timeline, directory);
         if (std::int64_t now = wall_ms(); now - last_tick >= 1000) {
             timeline.tick(now);
             last_tick = now;
+            // Images are opened again every few seconds: one swapped for a symlink, moved or
+            // removed since becomes unavailable rather than served from wherever it went.
+            if (++ticks % kImageRecheckS == 0) {
+                std::vector<std::string> warnings;
+                if (directory.recheck_images(warnings)) publisher.notify();
+                for (const std::string& w : warnings) std::printf("event=warning what=\"%s\"\n", w.c_str());
+            }
         }
         if (sig == SIGINT || sig == SIGTERM) break;
     }
@@ -450,7 +492,7 @@ int run_daemon(const DaemonConfig& cfg) {
     publisher.stop();
     backend->stop();
     if (lease_store) lease_store->stop();
-    drain_records(*backend, dhcp_engine, timeline);
+    drain_records(*backend, dhcp_engine, timeline, directory);
     std::printf("event=stop\n");
     return 0;
 }

@@ -25,12 +25,14 @@ std::string flag_image_name(const std::string& resolved_dir) {
 namespace {
 
 // The --board SERIAL=DIR flag written to the store: the image (made once) and the board.
-bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& store, std::string& error) {
+bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& store, BoardDirectory& directory,
+                      std::string& error) {
     std::unique_ptr<char, decltype(&std::free)> real(realpath(spec.dir.c_str(), nullptr), &std::free);
     if (!real) {
         error = "--board " + serial_text(spec.serial) + "=" + spec.dir + ": the directory does not exist";
         return false;
     }
+    directory.allow_flag_tree(real.get());  // given now, so served from wherever it lies
     Image img;
     img.name = flag_image_name(real.get());
     img.path = real.get();
@@ -72,7 +74,7 @@ bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, Inv
             continue;
         }
         if (store != nullptr) {
-            if (!store_flag_board(spec, *store, error)) return false;
+            if (!store_flag_board(spec, *store, directory, error)) return false;
             continue;
         }
         // No store: the flag's board lives in the directory only. Its tree must open.
@@ -84,6 +86,7 @@ bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, Inv
         Image img;
         img.name = flag_image_name(spec.dir);
         img.path = spec.dir;
+        directory.allow_flag_tree(spec.dir);
         std::string warning;
         directory.put_image(img, warning);
         Board b;

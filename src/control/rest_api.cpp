@@ -87,11 +87,18 @@ json last_boot_json(const std::string& text) {
 json board_json(const Board& b) {
     json macs = json::array();
     for (const Mac& m : b.macs) macs.push_back(mac_text(m));
+    json learnt = json::array();
+    for (const LearntMac& l : b.learnt_macs) {
+        learnt.push_back(
+            {{"mac", mac_text(l.mac)}, {"first_seen", l.first_seen}, {"last_seen", l.last_seen}, {"from", l.from}});
+    }
     return json{{"serial", serial_text(b.serial)},
                 {"serial_full", b.serial_full.empty() ? serial_text(b.serial) : b.serial_full},
                 {"name", b.name},
                 {"labels", b.labels},
                 {"macs", macs},
+                {"learnt_macs", learnt},
+                {"learn", b.learn},
                 {"model", b.model},
                 {"image", b.image.empty() ? json(nullptr) : json(b.image)},
                 {"ip", b.ip ? json(b.ip->to_string()) : json(nullptr)},
@@ -153,6 +160,9 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             std::optional<proto::Ipv4> ip = v.is_string() ? proto::Ipv4::parse(v.get<std::string>()) : std::nullopt;
             if (!ip || ip->unset()) return bad("not an IPv4 address");
             b.ip = ip;
+        } else if (key == "learn") {
+            if (!v.is_boolean()) return bad("learn is true or false (false: nothing is learnt onto the board)");
+            b.learn = v.get<bool>();
         } else if (key == "netboot") {
             if (!v.is_boolean()) return bad("netboot is true or false");
             b.netboot = v.get<bool>();
@@ -160,7 +170,7 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             if (!v.is_string()) return bad("state is configured or discovered");
             b.state = v.get<std::string>();
         } else if (key == "generation" || key == "first_seen" || key == "last_seen" || key == "last_boot" ||
-                   key == "serial_full") {
+                   key == "serial_full" || key == "learnt_macs") {
             return bad("is read-only");
         } else {
             return Outcome::fail(ApiError::unknown_field, "boards have no field '" + key + "'", key);
@@ -349,7 +359,11 @@ HttpResponse RestApi::images(const HttpRequest& req) {
         for (const Image& i : all) {
             std::size_t n = 0;
             (void)store_->boards_using(i.name, n);
-            items.push_back(image_json(i, n));
+            json item = image_json(i, n);
+            if (live_.image_status) {
+                if (auto st = live_.image_status(i.name)) item.update(*st);
+            }
+            items.push_back(std::move(item));
         }
         return json_response(200, json{{"items", items}});
     }
@@ -387,7 +401,12 @@ HttpResponse RestApi::image(const HttpRequest& req, const std::string& name) {
         if (Outcome o = store_->get_image(name, img); !o.ok()) return error_response(o);
         std::size_t n = 0;
         (void)store_->boards_using(name, n);
-        return json_response(200, image_json(img, n), img.generation);
+        json body = image_json(img, n);
+        // Where it resolves now, and whether it is served (the dataplane's view, not the store's).
+        if (live_.image_status) {
+            if (auto st = live_.image_status(name)) body.update(*st);
+        }
+        return json_response(200, body, img.generation);
     }
     if (req.method != "DELETE") return not_allowed("GET, HEAD, DELETE");
     std::optional<std::uint64_t> match;

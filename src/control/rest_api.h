@@ -54,6 +54,8 @@ struct LiveSources {
     std::function<std::vector<proto::Lease>(std::string& error)> leases;  // durable records
     std::function<int(std::uint32_t ip)> release;                         // DhcpEngine::release's answer
     std::function<bool(std::vector<dataplane::TransferView>& out, bool& truncated)> transfers;
+    // Whether the image is served now: {"available", "reason", "resolves_to"}; nullopt: not known.
+    std::function<std::optional<nlohmann::json>(const std::string& name)> image_status;
 };
 
 class RestApi {
@@ -75,7 +77,7 @@ public:
     // Set once serving (before that /readyz answers 503).
     void set_ready(ServiceInfo info);
 
-    static constexpr std::size_t kMaxBody = 1u << 20;
+    static constexpr std::size_t kMaxApiBody = 1u << 20;  // a body to an API route (Content-Length or chunked)
     static constexpr std::size_t kMaxPage = 1000;
 
 private:

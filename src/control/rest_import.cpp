@@ -1,6 +1,7 @@
 // POST /api/v1/boards:import: a nobodd INI or dnsmasq dhcp-host lines (board_import.h), as
 // text/plain or as {"text": "..."}; every board written in one transaction (all or nothing), one
 // published map, one audit line per board.
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -61,6 +62,10 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
                 return error_response(o);
             for (const Board& b : page) {
                 for (const Mac& m : b.macs) by_mac[m] = b;
+                // A MAC a board learnt (it lists none) names it too: the file makes it configured.
+                for (const LearntMac& l : b.learnt_macs) {
+                    if (b.macs.empty()) by_mac.emplace(l.mac, b);
+                }
             }
             if (page.size() < kMaxPage) break;
             after = page.back().serial;
@@ -83,9 +88,13 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
             }
         } else {
             const Board* found = nullptr;
+            Mac named{};
             for (const Mac& m : e.macs) {
                 auto it = by_mac.find(m);
-                if (it != by_mac.end()) found = &it->second;
+                if (it != by_mac.end()) {
+                    found = &it->second;
+                    named = m;
+                }
             }
             if (found == nullptr) {
                 skipped.push_back({{"line", e.line},
@@ -95,6 +104,7 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
             }
             b = *found;
             exists = true;
+            if (std::find(b.macs.begin(), b.macs.end(), named) == b.macs.end()) b.macs.push_back(named);
         }
         if (e.ip) b.ip = e.ip;
         if (!e.name.empty()) b.name = e.name;

@@ -1,8 +1,12 @@
 #include "dataplane/boot_map.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <climits>
 
 #include <algorithm>
 #include <cerrno>
@@ -33,6 +37,52 @@ std::shared_ptr<DirHandle> DirHandle::open(const std::string& path, std::string&
     return std::shared_ptr<DirHandle>(new DirHandle(fd, path));
 }
 
+std::shared_ptr<DirHandle> DirHandle::open_beneath(const DirHandle& root, const std::string& relative,
+                                                   std::string& error) {
+    std::string shown = root.path() + "/" + relative;
+    if (relative.empty() || relative.front() == '/') {
+        error = "'" + shown + "' is not a path beneath '" + root.path() + "'";
+        return nullptr;
+    }
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long fd = syscall(SYS_openat2, root.fd(), relative.c_str(), &how, sizeof how);
+    if (fd < 0) {
+        int why = errno;
+        if (why == ELOOP) {
+            error = "'" + shown + "' has a symlink on the way: images are opened beneath '" + root.path() +
+                    "' without following any";
+        } else if (why == EXDEV) {
+            error = "'" + shown + "' leads outside '" + root.path() + "'";
+        } else {
+            error = "cannot open '" + shown + "': " + std::strerror(why);
+        }
+        return nullptr;
+    }
+    auto handle = std::shared_ptr<DirHandle>(new DirHandle(static_cast<int>(fd), shown));
+    if (faccessat(handle->fd(), ".", X_OK, AT_EACCESS) != 0) {
+        error = "'" + shown + "': the daemon's user (uid " + std::to_string(geteuid()) +
+                ") may not enter it: " + std::strerror(errno);
+        return nullptr;
+    }
+    return handle;
+}
+
+std::string DirHandle::location() const {
+    char link[64];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd_);
+    char target[PATH_MAX];
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : path_;
+}
+
+bool DirHandle::same_as(const DirHandle& other) const {
+    struct stat a {};
+    struct stat b {};
+    return fstat(fd_, &a) == 0 && fstat(other.fd_, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 DirHandle::~DirHandle() {
     close(fd_);
 }
@@ -53,17 +103,35 @@ const MappedBoard* BootMap::by_ip(std::uint32_t ip) const noexcept {
     return i == proto::FlatIndex::kNone ? nullptr : &boards_[i];
 }
 
-const MappedBoard* BootMap::client(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept {
-    const MappedBoard* b = by_mac(mac);
-    if (b == nullptr && serial) b = by_serial(*serial);
-    return b;
+ClientIdentity BootMap::identify(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept {
+    ClientIdentity id;
+    const MappedBoard* m = by_mac(mac);
+    bool configured = m != nullptr && m->lists_macs;  // learnt MACs index only boards that list none
+    const MappedBoard* s = serial ? by_serial(*serial) : nullptr;
+    if (!serial || (s != nullptr && s == m)) {
+        id.board = m;
+        id.by_mac = configured;
+        return id;
+    }
+    if (s != nullptr && s->lists_macs) {
+        id.conflict = s;  // the serial's board lists other MACs
+        return id;
+    }
+    if (configured && m->has_serial) {
+        id.conflict = m;  // this MAC is another board's, and it claims a serial that is not
+        return id;
+    }
+    // The serial names a board that lists no MACs (or none has it): that board, else the MAC's tree.
+    id.board = s != nullptr ? s : m;
+    id.by_mac = s == nullptr && configured;
+    return id;
 }
 
-std::optional<std::uint32_t> BootMap::reserved_for(std::uint64_t mac,
-                                                   std::optional<std::uint32_t> serial) const noexcept {
-    const MappedBoard* b = client(mac, serial);
-    if (b == nullptr || b->ip == 0) return std::nullopt;
-    return b->ip;
+std::optional<proto::Reservation> BootMap::reserved_for(std::uint64_t mac,
+                                                       std::optional<std::uint32_t> serial) const noexcept {
+    ClientIdentity id = identify(mac, serial);
+    if (id.board == nullptr || id.board->ip == 0) return std::nullopt;
+    return proto::Reservation{id.board->ip, id.by_mac};
 }
 
 bool BootMap::reserved(std::uint32_t ip) const noexcept {
@@ -105,7 +173,7 @@ void BootMapBuilder::reserve(std::size_t boards) {
 
 void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
                          std::uint32_t pinned, std::span<const std::uint64_t> macs,
-                         std::span<const std::uint32_t> ips) {
+                         std::span<const std::uint32_t> ips, std::span<const std::uint64_t> learnt) {
     auto idx = static_cast<std::uint32_t>(boards_.size());
     MappedBoard b;
     b.dirfd = dir ? dir->fd() : -1;
@@ -113,8 +181,12 @@ void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_
     b.has_serial = serial.has_value();
     b.ip = pinned;
     b.netboot = netboot;
+    b.lists_macs = !macs.empty();
     boards_.push_back(b);
     for (std::uint64_t m : macs) macs_.emplace_back(m, idx);
+    if (macs.empty()) {
+        for (std::uint64_t m : learnt) learnt_.emplace_back(m, idx);
+    }
     if (pinned != 0) ips_.emplace_back(pinned, idx);
     for (std::uint32_t ip : ips) {
         if (ip != 0 && ip != pinned) ips_.emplace_back(ip, idx);
@@ -124,7 +196,7 @@ void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_
 
 std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
     std::unique_ptr<BootMap> m(new BootMap(static_cast<std::uint32_t>(boards_.size()),
-                                           static_cast<std::uint32_t>(macs_.size()),
+                                           static_cast<std::uint32_t>(macs_.size() + learnt_.size()),
                                            static_cast<std::uint32_t>(ips_.size())));
     m->generation_ = generation;
     m->root_ = root_;
@@ -138,6 +210,10 @@ std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
     for (const auto& [mac, i] : macs_) {
         if (m->by_mac_.find(mac) == proto::FlatIndex::kNone) m->by_mac_.put(mac, i);
     }
+    // Learnt MACs after every configured one: a configured MAC is never outranked by a learnt one.
+    for (const auto& [mac, i] : learnt_) {
+        if (m->by_mac_.find(mac) == proto::FlatIndex::kNone) m->by_mac_.put(mac, i);
+    }
     for (const auto& [ip, i] : ips_) {
         std::uint32_t held = m->by_ip_.find(ip);
         // A pinned address outranks one learnt by another board.
@@ -149,6 +225,7 @@ std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
     m->dirs_ = std::move(dirs_);
     boards_ = {};
     macs_ = {};
+    learnt_ = {};
     ips_ = {};
     dirs_ = {};
     return m;

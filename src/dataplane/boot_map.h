@@ -5,7 +5,7 @@
 //
 // Resolution (DESIGN.md, "Control plane"): SERIAL/path through the board with that serial;
 // aa-bb-cc-dd-ee-ff/path through the board listing that MAC; an unprefixed path from an address a
-// board holds (its pinned IP, its lease, or the address learnt with its DHCP) from that board's
+// board holds (its pinned IP, or the address DHCP gave one of its own MACs) from that board's
 // image; anything else from the default tree as it is (so ROOT/SERIAL/file works unmapped). A
 // board with netboot off resolves to nothing ("not found"), so the Pi falls back as if unknown.
 #pragma once
@@ -31,6 +31,14 @@ class DirHandle {
 public:
     // Opens `path` and checks the daemon's user may enter it; nullptr and a reason otherwise.
     static std::shared_ptr<DirHandle> open(const std::string& path, std::string& error);
+    // Opens the directory `relative` beneath `root` (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS:
+    // no '..' out of it and no symlink anywhere on the way), so it never resolves outside `root`.
+    static std::shared_ptr<DirHandle> open_beneath(const DirHandle& root, const std::string& relative,
+                                                   std::string& error);
+    // Where the open directory lies now (its /proc/self/fd link): it may have moved since.
+    [[nodiscard]] std::string location() const;
+    // The same directory (device and inode) as `other`.
+    [[nodiscard]] bool same_as(const DirHandle& other) const;
     ~DirHandle();
     DirHandle(const DirHandle&) = delete;
     DirHandle& operator=(const DirHandle&) = delete;
@@ -58,6 +66,16 @@ struct MappedBoard {
     std::uint32_t ip = 0;  // pinned address (a DHCP reservation in server mode); 0: none
     bool has_serial = false;
     bool netboot = true;
+    bool lists_macs = false;  // the operator configured its MACs: it is matched by them alone
+};
+
+// Who a DHCP client is (BootMap::identify). What the operator configured outranks what a client
+// claims: a board that lists MACs is that client only by one of them; option 97's serial names
+// only a board that lists none. A claim against that is a conflict, and is not answered.
+struct ClientIdentity {
+    const MappedBoard* board = nullptr;     // the board the client is, if any
+    const MappedBoard* conflict = nullptr;  // set: the claim contradicts this board's configured MACs
+    bool by_mac = false;                    // matched by a MAC the operator configured
 };
 
 class BootMap final : public proto::ReservationSource {
@@ -73,11 +91,11 @@ public:
     [[nodiscard]] const MappedBoard* by_serial(std::uint32_t serial) const noexcept;
     [[nodiscard]] const MappedBoard* by_mac(std::uint64_t mac) const noexcept;
     [[nodiscard]] const MappedBoard* by_ip(std::uint32_t ip) const noexcept;
-    // The board a DHCP client is, by its MAC or its option 97 serial.
-    [[nodiscard]] const MappedBoard* client(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
+    // Who a DHCP client is, by its MAC and its option 97 serial (see ClientIdentity).
+    [[nodiscard]] ClientIdentity identify(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
 
-    // proto::ReservationSource: boards' pinned addresses.
-    [[nodiscard]] std::optional<std::uint32_t> reserved_for(
+    // proto::ReservationSource: boards' pinned addresses, for the client identify() names.
+    [[nodiscard]] std::optional<proto::Reservation> reserved_for(
         std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept override;
     [[nodiscard]] bool reserved(std::uint32_t ip) const noexcept override;
 
@@ -107,17 +125,20 @@ class BootMapBuilder {
 public:
     explicit BootMapBuilder(std::shared_ptr<DirHandle> root) : root_(std::move(root)) {}
     void reserve(std::size_t boards);
-    // `dir` null: the board has no image (served from the default tree). `ips`: addresses it holds
-    // (the pinned one goes in `pinned`); a MAC or address already taken by an earlier board is
-    // kept by that board.
+    // `dir` null: the board has no image (served from the default tree). `macs`: configured;
+    // `learnt`: learnt from DHCP, used only when it lists none, and outranked by any board's
+    // configured one. `ips`: addresses it holds (the pinned one goes in `pinned`); a MAC or
+    // address already taken by an earlier board is kept by that board.
     void add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
-             std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips);
+             std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
+             std::span<const std::uint64_t> learnt = {});
     [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation);
 
 private:
     std::shared_ptr<DirHandle> root_;
     std::vector<MappedBoard> boards_;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> macs_;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> learnt_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> ips_;
     std::vector<std::shared_ptr<DirHandle>> dirs_;
 };

@@ -90,14 +90,19 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
     }
     const BootMap* map = cfg_.maps != nullptr ? cfg_.maps->current() : nullptr;
     if (map != nullptr && map->board_count() > 0) {
+        proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
+        ClientIdentity id = map->identify(proto::mac_key(req.chaddr.data()), pi.serial);
+        proto::DhcpVerdict refusal = proto::DhcpVerdict::replied;
+        // A serial claimed from a MAC its board does not list (or a board's MAC claiming another
+        // serial): nothing is answered, offered, bound or learnt.
+        if (id.conflict != nullptr) refusal = proto::DhcpVerdict::identity_conflict;
         // A board with netboot off: its boot firmware gets no answer, so it falls back to its
         // next boot mode as if unknown (its OS's DHCP client, not a PXE one, is still served).
-        proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
-        const MappedBoard* b = pi.vendor_class ? map->client(proto::mac_key(req.chaddr.data()), pi.serial) : nullptr;
-        if (b != nullptr && !b->netboot) {
+        if (id.board != nullptr && pi.vendor_class && !id.board->netboot) refusal = proto::DhcpVerdict::netboot_off;
+        if (refusal != proto::DhcpVerdict::replied) {
             proto::DhcpReply refused;
             refused.pi = pi;
-            finish(req, refused, proto::DhcpVerdict::netboot_off, 0, origin, counters);
+            finish(req, refused, refusal, 0, origin, counters);
             return;
         }
     }

@@ -112,17 +112,16 @@ void LeaseTable::track(bool was_available, std::uint32_t ip, std::int64_t now) n
     if (!was_available && is) ++available_;
 }
 
-std::optional<std::uint32_t> LeaseTable::reservation(std::uint64_t mac,
-                                                     std::optional<std::uint32_t> serial) const noexcept {
+std::optional<Reservation> LeaseTable::reservation(std::uint64_t mac,
+                                                   std::optional<std::uint32_t> serial) const noexcept {
     std::uint32_t ip = reserved_by_mac_.find(mac);
-    if (ip == FlatIndex::kNone && serial) ip = reserved_by_serial_.find(*serial);
-    if (ip == FlatIndex::kNone) {
-        if (dynamic_ == nullptr) return std::nullopt;
-        auto pinned = dynamic_->reserved_for(mac, serial);
-        if (!pinned || !in_subnet(*pinned)) return std::nullopt;
-        return pinned;
-    }
-    return ip;
+    if (ip != FlatIndex::kNone) return Reservation{ip, true};
+    if (serial) ip = reserved_by_serial_.find(*serial);
+    if (ip != FlatIndex::kNone) return Reservation{ip, false};
+    if (dynamic_ == nullptr) return std::nullopt;
+    auto pinned = dynamic_->reserved_for(mac, serial);
+    if (!pinned || !in_subnet(pinned->ip)) return std::nullopt;
+    return pinned;
 }
 
 bool LeaseTable::usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
@@ -131,7 +130,10 @@ bool LeaseTable::usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<st
     const Entry& e = entries_[offset(ip)];
     if (is_reserved(e, ip)) {
         auto mine = reservation(mac, serial);
-        if (!mine || *mine != ip) return false;
+        if (!mine || mine->ip != ip) return false;
+        // The MAC the operator reserved it for takes it back from any other holder (one who got
+        // it by a claim, or before the reservation was made); only a DECLINE keeps it out.
+        if (mine->by_mac && e.state != LeaseState::Declined) return true;
     } else if (ip < cfg_.pool_start || ip > cfg_.pool_end) {
         return false;  // outside the pool only reservations are given out
     }
@@ -204,8 +206,8 @@ LeaseTable::Offer LeaseTable::offer(std::uint64_t mac, std::optional<std::uint32
     if (counted_at_ == INT64_MIN || (available_ <= pi_reserve() + 1 && now - counted_at_ >= 1)) recount(now);
     std::uint32_t ip = 0;
     auto reserved = reservation(mac, serial);
-    if (reserved && usable_by(*reserved, mac, serial, now)) {
-        ip = *reserved;
+    if (reserved && usable_by(reserved->ip, mac, serial, now)) {
+        ip = reserved->ip;
     } else if (holder && usable_by(old, mac, serial, now)) {
         ip = old;
     } else if (!pi && available_ <= pi_reserve()) {
@@ -255,7 +257,7 @@ LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::ui
                                         std::int64_t now) noexcept {
     Request out;
     auto reserved = reservation(mac, serial);
-    bool wrong_reserved = reserved && *reserved != ip && usable_by(*reserved, mac, serial, now);
+    bool wrong_reserved = reserved && reserved->ip != ip && usable_by(reserved->ip, mac, serial, now);
     // RFC 2131 4.3.2: a client asking for another address than the one it holds is NAKed (it
     // then starts over and is offered the one it holds); one live lease per client.
     std::uint32_t held = by_mac_.find(mac);

@@ -50,13 +50,21 @@ struct LeaseConfig {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
 };
 
+// An address reserved for a client. `by_mac`: reserved to the client's own MAC as the operator
+// configured it, so that MAC takes the address back from whoever else holds it; otherwise (a
+// serial claimed in option 97, which anyone can send) the first holder keeps it until it lapses.
+struct Reservation {
+    std::uint32_t ip = 0;
+    bool by_mac = false;
+};
+
 // Reservations that change at runtime (boards' pinned addresses, from the control plane's
 // snapshot), consulted after the configured ones.
 class ReservationSource {
 public:
     virtual ~ReservationSource() = default;
     // The address reserved for this client, if any.
-    [[nodiscard]] virtual std::optional<std::uint32_t> reserved_for(
+    [[nodiscard]] virtual std::optional<Reservation> reserved_for(
         std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept = 0;
     // True when `ip` is reserved for some client.
     [[nodiscard]] virtual bool reserved(std::uint32_t ip) const noexcept = 0;
@@ -134,8 +142,8 @@ private:
     [[nodiscard]] std::uint32_t offset(std::uint32_t ip) const noexcept { return ip - cfg_.subnet; }
     [[nodiscard]] bool usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
                                  std::int64_t now) const noexcept;
-    [[nodiscard]] std::optional<std::uint32_t> reservation(std::uint64_t mac,
-                                                           std::optional<std::uint32_t> serial) const noexcept;
+    [[nodiscard]] std::optional<Reservation> reservation(std::uint64_t mac,
+                                                         std::optional<std::uint32_t> serial) const noexcept;
     void assign(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial, std::int64_t now) noexcept;
     // Reserved for someone, by the configuration or the runtime source.
     [[nodiscard]] bool is_reserved(const Entry& e, std::uint32_t ip) const noexcept {

@@ -30,6 +30,7 @@ enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
     X(store_unavailable, error, "the lease store cannot write: no new lease until it can") \
     X(rate_limited, warning, "this client sent more DISCOVERs than a client needs")        \
     X(netboot_off, info, "the board has netboot off: its boot firmware is not answered")   \
+    X(identity_conflict, warning, "option 97 claims a board from a MAC it does not list: not answered") \
     X(reserved_for_pis, warning, "the pool is nearly full: what is left is kept for Raspberry Pis")
 
 RACKBOOT_DEFINE_REASONS(DhcpVerdict, RACKBOOT_DHCP_VERDICTS)

@@ -46,7 +46,7 @@ TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     std::vector<std::pair<std::uint32_t, nlohmann::json>> persisted;
     std::vector<std::uint32_t> learnt_ips;
     BootTimeline::Hooks hooks;
-    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t ip, int) {
+    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t ip, int, const std::string&) {
         learnt_ips.push_back(ip);
     };
     hooks.on_boot = [&](std::uint32_t serial, const nlohmann::json& s) { persisted.emplace_back(serial, s); };
@@ -106,6 +106,49 @@ TEST(BootTimeline, ATimeoutThenSilenceIsAFailureWithTheFileAndAStartOverAbandons
     ASSERT_EQ(persisted.size(), 2u);
     EXPECT_EQ(persisted[1]["result"], "abandoned");
     EXPECT_LE((*t.timeline(0x1a2b3c4d))["events"].size(), 3u);  // bounded per board
+}
+
+// Issue 18: a serial claimed from a MAC its board does not list teaches nothing, starts no boot,
+// and shows on the board's timeline and the event stream with both MACs and where it came from.
+TEST(BootTimeline, AnIdentityConflictIsAnEventWithBothMacsAndTeachesNothing) {
+    EventBus bus;
+    auto sub = bus.subscribe(EventFilter{0x1234abcd, 0, ""});
+    int learnt = 0;
+    BootTimeline::Hooks hooks;
+    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t, int, const std::string&) {
+        ++learnt;
+    };
+    hooks.configured_macs = [](std::uint32_t serial) {
+        return serial == 0x1234abcd ? std::vector<std::uint64_t>{0xdca632000001} : std::vector<std::uint64_t>{};
+    };
+    BootTimeline t(50, &bus, hooks);
+    dataplane::DhcpRecord r = dhcp(proto::DhcpMessageType::Discover, 0x1234abcd);
+    r.mac = {0x02, 0x66, 0x66, 0x00, 0x00, 0x01};
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::identity_conflict);
+    r.via = proto::Ipv4(0x0a000001);
+    t.on_dhcp(r, 1000);
+    r.type = static_cast<std::uint8_t>(proto::DhcpMessageType::Request);
+    t.on_dhcp(r, 1100);
+    EXPECT_EQ(learnt, 0);
+    auto tl = t.timeline(0x1234abcd);
+    ASSERT_TRUE(tl);
+    ASSERT_EQ((*tl)["events"].size(), 2u) << tl->dump();
+    const nlohmann::json& e = (*tl)["events"][0];
+    EXPECT_EQ(e["result"], "identity_conflict");
+    EXPECT_EQ(e["mac"], "02:66:66:00:00:01");
+    EXPECT_EQ(e["board_macs"], nlohmann::json::array({"dc:a6:32:00:00:01"}));
+    EXPECT_EQ(e["from"], "relay 10.0.0.1");
+    EXPECT_TRUE((*tl)["boot"].is_null());  // no boot started
+    std::string events = sub->take(nullptr);
+    EXPECT_NE(events.find("identity_conflict"), std::string::npos) << events;
+    EXPECT_NE(events.find("dc:a6:32:00:00:01"), std::string::npos) << events;
+    // Only answered requests teach: a rate-limited one does not either.
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::rate_limited);
+    t.on_dhcp(r, 1200);
+    EXPECT_EQ(learnt, 0);
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::replied);
+    t.on_dhcp(r, 1300);
+    EXPECT_EQ(learnt, 1);
 }
 
 TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {

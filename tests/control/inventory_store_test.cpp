@@ -215,6 +215,89 @@ TEST(Inventory, SchemaVersionIsSetAndANewerOneRefused) {
     EXPECT_NE(err.find("newer"), std::string::npos) << err;
 }
 
+// Schema 1 (before learnt MACs were kept apart) migrates to 2: its boards keep every field, learn
+// is on and nothing is learnt; learnt MACs then round-trip apart from configured ones, at most
+// kMaxLearntMacs, most recent first, and a replacement keeps them (observations, not configuration).
+TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
+    Scratch s;
+    std::string path = (s.dir / "inventory.sqlite").string();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE images (name TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL, generation INTEGER NOT "
+        "NULL);"
+        "CREATE TABLE boards (serial INTEGER PRIMARY KEY, serial_full TEXT NOT NULL, name TEXT NOT NULL, labels TEXT "
+        "NOT NULL, macs TEXT NOT NULL, model TEXT NOT NULL, image TEXT NOT NULL, ip INTEGER, netboot INTEGER NOT NULL, "
+        "state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, last_boot TEXT NOT NULL, "
+        "generation INTEGER NOT NULL);"
+        "CREATE INDEX boards_image ON boards(image);"
+        "CREATE UNIQUE INDEX boards_ip ON boards(ip) WHERE ip IS NOT NULL;"
+        "CREATE TABLE board_macs (mac TEXT PRIMARY KEY, serial INTEGER NOT NULL);"
+        "INSERT INTO boards VALUES (305441741, '1234abcd', 'victim', '', 'dc:a6:32:00:00:01', 'pi4', '', NULL, 1, "
+        "'configured', 5, 6, '', 3);"
+        "INSERT INTO board_macs VALUES ('dc:a6:32:00:00:01', 305441741);"
+        "PRAGMA user_version=1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    std::string err;
+    auto st = open_sqlite_inventory(path, err);
+    ASSERT_TRUE(st) << err;
+    Board b;
+    ASSERT_TRUE(st->get_board(0x1234abcd, b).ok());
+    EXPECT_EQ(b.name, "victim");
+    ASSERT_EQ(b.macs.size(), 1u);
+    EXPECT_EQ(b.generation, 3u);
+    EXPECT_TRUE(b.learn);
+    EXPECT_TRUE(b.learnt_macs.empty());
+    // It lists a MAC: a sighting from another MAC is not learnt onto it.
+    Observation o;
+    o.seen = 100;
+    o.learnt_mac = LearntMac{mac_from_key(0x026666000001), 100, 100, "relay 10.0.0.1"};
+    bool learnt = true;
+    ASSERT_TRUE(st->observe_board(0x1234abcd, o, &learnt).ok());
+    EXPECT_FALSE(learnt);
+    ASSERT_TRUE(st->get_board(0x1234abcd, b).ok());
+    EXPECT_TRUE(b.learnt_macs.empty());
+    EXPECT_EQ(b.generation, 3u);
+    // A board that lists none learns, up to kMaxLearntMacs, the latest first, first_seen kept.
+    Board open = board(0x0badc0de);
+    ASSERT_TRUE(st->create_board(open).ok());
+    for (std::uint64_t i = 0; i < kMaxLearntMacs + 2; ++i) {
+        o.learnt_mac = LearntMac{mac_from_key(0x020000000000 + i), 200 + static_cast<std::int64_t>(i),
+                                 200 + static_cast<std::int64_t>(i), "interface eth1"};
+        ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
+        EXPECT_TRUE(learnt);
+    }
+    o.learnt_mac = LearntMac{mac_from_key(0x020000000005), 900, 900, "interface eth2"};
+    ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
+    ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
+    ASSERT_EQ(b.learnt_macs.size(), kMaxLearntMacs);
+    EXPECT_EQ(mac_text(b.learnt_macs[0].mac), "02:00:00:00:00:05");
+    EXPECT_EQ(b.learnt_macs[0].first_seen, 205);
+    EXPECT_EQ(b.learnt_macs[0].last_seen, 900);
+    EXPECT_EQ(b.learnt_macs[0].from, "interface eth2");
+    EXPECT_EQ(mac_text(b.learnt_macs[1].mac), "02:00:00:00:00:04");
+    EXPECT_TRUE(b.macs.empty());
+    EXPECT_EQ(b.generation, 1u);
+    // A replacement keeps what was learnt; a MAC it configures is no longer shown as learnt.
+    Board put = board(0x0badc0de);
+    put.macs.push_back(mac_from_key(0x020000000004));
+    ASSERT_TRUE(st->replace_board(put, std::nullopt).ok());
+    ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
+    ASSERT_EQ(b.learnt_macs.size(), kMaxLearntMacs - 1);
+    for (const LearntMac& l : b.learnt_macs) EXPECT_NE(mac_text(l.mac), "02:00:00:00:00:04");
+    // Locked: nothing learnt.
+    put.learn = false;
+    put.macs.clear();
+    ASSERT_TRUE(st->replace_board(put, std::nullopt).ok());
+    o.learnt_mac = LearntMac{mac_from_key(0x0200000000ff), 1000, 1000, "direct"};
+    ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
+    EXPECT_FALSE(learnt);
+    ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
+    EXPECT_FALSE(b.learn);
+    for (const LearntMac& l : b.learnt_macs) EXPECT_NE(mac_text(l.mac), "02:00:00:00:00:ff");
+}
+
 // A writer process creates boards and reports each one the store acknowledged over a pipe; it is
 // killed with SIGKILL at a random moment. Every acknowledged board must be there after reopening.
 TEST(Inventory, AcknowledgedWritesSurviveKill9) {

@@ -180,6 +180,35 @@ TEST_F(RestApiTest, DeepNestingAndHugeValuesAreRefusedNotQuoted) {
     EXPECT_EQ(call("GET", "/api/v1/boards/aaaa0042").status, 404u);
 }
 
+// Learnt identity is shown apart and is read-only; a board can be locked (learn off).
+TEST_F(RestApiTest, LearntMacsAreShownApartAndABoardCanBeLocked) {
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "0badc0de"})").status, 201u);
+    Observation o;
+    o.learnt_mac = LearntMac{mac_from_key(0x026666000001), 100, 120, "relay 10.0.0.1"};
+    ASSERT_TRUE(store_->observe_board(0x0badc0de, o).ok());
+    json b = js(call("GET", "/api/v1/boards/0badc0de"));
+    EXPECT_EQ(b["macs"], json::array());
+    ASSERT_EQ(b["learnt_macs"].size(), 1u);
+    EXPECT_EQ(b["learnt_macs"][0]["mac"], "02:66:66:00:00:01");
+    EXPECT_EQ(b["learnt_macs"][0]["first_seen"], 100);
+    EXPECT_EQ(b["learnt_macs"][0]["from"], "relay 10.0.0.1");
+    EXPECT_EQ(b["learn"], true);
+    EXPECT_EQ(b["generation"], 1);
+    HttpResponse r = call("PATCH", "/api/v1/boards/0badc0de", R"({"learnt_macs": []})");
+    EXPECT_EQ(r.status, 400u);
+    EXPECT_EQ(js(r)["field"], "learnt_macs");
+    EXPECT_EQ(call("PATCH", "/api/v1/boards/0badc0de", R"({"learn": "no"})").status, 400u);
+    r = call("PATCH", "/api/v1/boards/0badc0de", R"({"learn": false})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(js(r)["learn"], false);
+    EXPECT_EQ(js(r)["learnt_macs"].size(), 1u);  // what was learnt stays shown
+    // A replacement keeps what was learnt too.
+    r = call("PUT", "/api/v1/boards/0badc0de", R"({"name": "r1-u02"})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(js(r)["learnt_macs"].size(), 1u);
+    EXPECT_EQ(js(r)["learn"], true);  // PUT: what the body leaves out takes its default
+}
+
 TEST_F(RestApiTest, PagesWithACursorAndFilters) {
     for (int i = 1; i <= 250; ++i) {
         char serial[9];

@@ -82,10 +82,61 @@ TEST_F(LiveMap, NetbootOffServesNothing) {
 
 TEST_F(LiveMap, PinnedAddressesAreReservations) {
     auto m = map(a_, true, 1);
-    EXPECT_EQ(m->reserved_for(0x1, 0x11223344u), 0x0a000063u);
+    // Board 11223344 lists no MACs: its serial names it, and its reservation is not a MAC's.
+    auto r = m->reserved_for(0x1, 0x11223344u);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->ip, 0x0a000063u);
+    EXPECT_FALSE(r->by_mac);
     EXPECT_FALSE(m->reserved_for(0x1, 0xaabbccddu));
     EXPECT_TRUE(m->reserved(0x0a000063));
     EXPECT_FALSE(m->reserved(0x0a000064));  // learnt, not pinned
+}
+
+// Issue 18: what the operator configured outranks what a client claims. Board 1234abcd lists
+// dc:a6:32:00:00:01 and holds 10.213.0.50; board 0badc0de lists none and learnt 02:00:00:00:00:07.
+TEST_F(LiveMap, ConfiguredMacsOutrankAClaimedSerial) {
+    BootMapBuilder bld(root_);
+    std::uint64_t board_mac = 0xdca632000001;
+    std::uint64_t learnt = 0x020000000007;
+    std::uint64_t thief = 0x026666000001;
+    bld.add(0x1234abcd, a_, true, 0x0ad50032, std::span<const std::uint64_t>(&board_mac, 1), {});
+    bld.add(0x0badc0de, b_, true, 0x0ad50033, {}, {}, std::span<const std::uint64_t>(&learnt, 1));
+    // A board that lists MACs learns none: its learnt list is ignored (and outranked).
+    bld.add(0x5555aaaa, b_, true, 0, std::span<const std::uint64_t>(&learnt, 1), {},
+            std::span<const std::uint64_t>(&thief, 1));
+    auto m = bld.build(1);
+    // The board's own MAC, with or without its serial: the board, matched by MAC, its reservation held by MAC.
+    EXPECT_EQ(m->identify(board_mac, std::nullopt).board->serial, 0x1234abcdu);
+    ClientIdentity own = m->identify(board_mac, 0x1234abcdu);
+    ASSERT_NE(own.board, nullptr);
+    EXPECT_TRUE(own.by_mac);
+    EXPECT_EQ(own.conflict, nullptr);
+    ASSERT_TRUE(m->reserved_for(board_mac, 0x1234abcdu));
+    EXPECT_TRUE(m->reserved_for(board_mac, 0x1234abcdu)->by_mac);
+    // Another MAC claiming its serial: no board, a conflict, no reservation.
+    ClientIdentity stolen = m->identify(thief, 0x1234abcdu);
+    EXPECT_EQ(stolen.board, nullptr);
+    ASSERT_NE(stolen.conflict, nullptr);
+    EXPECT_EQ(stolen.conflict->serial, 0x1234abcdu);
+    EXPECT_FALSE(m->reserved_for(thief, 0x1234abcdu));
+    // The board's MAC claiming another board's serial: a conflict too (the MAC is the first board's).
+    ClientIdentity swapped = m->identify(board_mac, 0x0badc0deu);
+    EXPECT_EQ(swapped.board, nullptr);
+    ASSERT_NE(swapped.conflict, nullptr);
+    EXPECT_EQ(swapped.conflict->serial, 0x1234abcdu);
+    // A board that lists none is named by the serial, from any MAC; its reservation is not by MAC.
+    ClientIdentity claimed = m->identify(thief, 0x0badc0deu);
+    ASSERT_NE(claimed.board, nullptr);
+    EXPECT_EQ(claimed.board->serial, 0x0badc0deu);
+    EXPECT_FALSE(claimed.by_mac);
+    EXPECT_FALSE(m->reserved_for(thief, 0x0badc0deu)->by_mac);
+    // A configured MAC outranks the same MAC learnt by a board that lists none.
+    EXPECT_EQ(m->identify(learnt, std::nullopt).board->serial, 0x5555aaaau);
+    EXPECT_EQ(m->by_mac(thief), nullptr);  // learnt by a board that lists MACs: not indexed
+    // An unknown serial from an unknown MAC: nobody, no conflict.
+    ClientIdentity nobody = m->identify(0x02aa00000001, 0x77777777u);
+    EXPECT_EQ(nobody.board, nullptr);
+    EXPECT_EQ(nobody.conflict, nullptr);
 }
 
 TEST_F(LiveMap, HundredThousandBoardsCostUnder256BytesEach) {

@@ -2,7 +2,8 @@
 // MAC, any of the five states, any expiry: a database edited by hand, a pool that shrank since,
 // duplicated MACs) restored into the lease table, which then serves a script of DISCOVERs,
 // REQUESTs, RELEASEs and DECLINEs. Whatever was restored, the table must never give an address
-// that another client holds unexpired, nor the network, broadcast or server address, nor a pool
+// that another client holds unexpired (but to the MAC it is reserved for, which takes it back),
+// nor the network, broadcast or server address, nor a pool
 // address outside the pool, nor one reserved for someone else.
 //
 // Input: a row count byte, then 12 bytes per row (ip low 16 bits, MAC index, state, expiry offset
@@ -55,7 +56,7 @@ void check_given(const LeaseTable& t, const Lease& before, std::uint32_t ip, std
     }
     bool held_by_other =
         before.mac != 0 && before.mac != mac && before.state != LeaseState::Free && before.expires > now;
-    check(!held_by_other);
+    check(!held_by_other || (ip == kReservedIp && mac == kReservedMac));
     check(!(before.state == LeaseState::Declined && before.expires > now));
 }
 

@@ -1,8 +1,10 @@
 """One Pi 4's DHCP, as its EEPROM does it (PI-BOOT.md): DISCOVER with option 97 (type 0, "RPi4",
 revision, the MAC's low bytes, the serial) and the PXE vendor class, then REQUEST for the
-offered address. Prints the address it was given, or FAIL.
+offered address. Prints the address it was given, or FAIL. With "offer" (a proxy's answer
+carries no address, and a Pi takes it without a REQUEST) it stops at the OFFER and prints
+"offer", or FAIL.
 
-usage: pi4_dhcp.py IFACE MAC SERIAL_HEX"""
+usage: pi4_dhcp.py IFACE MAC SERIAL_HEX [offer]"""
 import struct
 import sys
 import time
@@ -63,6 +65,9 @@ def exchange(pkt, want_type):
 
 
 offer = exchange(packet(0x4a000001, [(53, b"\x01")] + common), 2)
+if sys.argv[4:5] == ["offer"]:
+    print("offer")
+    sys.exit(0)
 yiaddr = offer[16:20]
 server = None
 i = 240

@@ -206,15 +206,17 @@ TEST(DhcpServer, ReservationsByMacAndSerial) {
 // its address, inside the pool or not, nobody else gets it, and a change applies at once.
 class PinnedBoards final : public ReservationSource {
 public:
-    std::optional<std::uint32_t> reserved_for(std::uint64_t mac,
-                                              std::optional<std::uint32_t> serial) const noexcept override {
-        if (serial == serial_ || mac == mac_) return ip_;
+    std::optional<Reservation> reserved_for(std::uint64_t mac,
+                                            std::optional<std::uint32_t> serial) const noexcept override {
+        if (mac == mac_) return Reservation{ip_, true};
+        if (serial == serial_ && !by_mac_only_) return Reservation{ip_, false};
         return std::nullopt;
     }
     bool reserved(std::uint32_t ip) const noexcept override { return ip == ip_; }
     std::uint32_t serial_ = 0x1a2b3c4d;
     std::uint64_t mac_ = 0x020000000007ULL;
     std::uint32_t ip_ = 0;
+    bool by_mac_only_ = false;
 };
 
 TEST(DhcpServer, ReservationsFromTheBoardsAtRuntime) {
@@ -227,6 +229,45 @@ TEST(DhcpServer, ReservationsFromTheBoardsAtRuntime) {
     EXPECT_EQ(f.reply(f.send(request(2, ip(10, 0, 0, 100)))).type, DhcpMessageType::Nak);
     pins.ip_ = ip(10, 0, 0, 30);  // moved outside the pool: the next DISCOVER gets it
     EXPECT_EQ(f.reply(f.send(discover(7))).yiaddr, ip(10, 0, 0, 30));
+    f.server.leases().set_reservations(nullptr);
+}
+
+// The Pi 4 of test::pi4_discover() (serial 1a2b3c4d in option 97) asking for `want`.
+std::vector<std::uint8_t> pi4_request(std::uint32_t want) {
+    return test::make_request(
+        {0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56}, 0x11223345,
+        {{53, {3}},
+         {50, be(want)},
+         {54, be(kServer)},
+         {97, {0, 'R', 'P', 'i', '4', 0x00, 0xc0, 0x31, 0x12, 0x32, 0x12, 0x34, 0x56, 0x1a, 0x2b, 0x3c, 0x4d}}});
+}
+
+// A reservation made to a MAC takes the address back from whoever holds it (issue 18: a client
+// that held a board's address, by a claim or from before the pin, kept it against the board's
+// own MAC, which then got a pool address); one made by serial leaves the first holder be.
+TEST(DhcpServer, TheReservedMacTakesItsAddressBack) {
+    Fixture f(config(ip(10, 0, 0, 100), ip(10, 0, 0, 101)));
+    PinnedBoards pins;
+    pins.ip_ = ip(10, 0, 0, 50);
+    f.server.leases().set_reservations(&pins);
+    // A Pi 4 claiming the board's serial holds .50 (the pin is by serial as well as by MAC here).
+    auto claimed = f.send(test::pi4_discover());
+    ASSERT_EQ(claimed.yiaddr, ip(10, 0, 0, 50));
+    auto thief_ack = f.send(pi4_request(ip(10, 0, 0, 50)));
+    ASSERT_EQ(f.reply(thief_ack).type, DhcpMessageType::Ack);
+    // The board's own MAC: offered .50 all the same, and ACKed.
+    EXPECT_EQ(f.reply(f.send(discover(7))).yiaddr, ip(10, 0, 0, 50));
+    EXPECT_EQ(f.reply(f.send(request(7, ip(10, 0, 0, 50)))).type, DhcpMessageType::Ack);
+    EXPECT_EQ(f.server.leases().lease_at(ip(10, 0, 0, 50)).mac, 0x020000000007ULL);
+    // The one that had it is refused it on renewal, and offered a pool address instead.
+    EXPECT_EQ(f.reply(f.send(pi4_request(ip(10, 0, 0, 50)))).type, DhcpMessageType::Nak);
+    EXPECT_EQ(f.reply(f.send(test::pi4_discover())).yiaddr, ip(10, 0, 0, 100));
+    // By serial only: the first holder keeps it while its lease lives.
+    pins.by_mac_only_ = false;
+    pins.mac_ = 0x0200000000aaULL;  // nobody's MAC: the pin is the serial's alone
+    pins.ip_ = ip(10, 0, 0, 60);
+    f.now += 1000;  // every lease so far has lapsed
+    ASSERT_EQ(f.reply(f.send(test::pi4_discover())).yiaddr, ip(10, 0, 0, 60));
     f.server.leases().set_reservations(nullptr);
 }
 

@@ -27,12 +27,24 @@ struct Image {
     std::uint64_t generation = 0;
 };
 
+// A MAC a board learnt from DHCP (option 97 carried its serial): an observation, shown apart from
+// the MACs the operator configured and never one of them by itself. Only a board that lists no
+// MACs learns any (one that lists some is matched by those alone).
+struct LearntMac {
+    Mac mac{};
+    std::int64_t first_seen = 0;  // unix seconds
+    std::int64_t last_seen = 0;
+    std::string from;  // where the DHCP message came from: "relay 10.1.0.1", "interface eth1", "direct"
+};
+
 struct Board {
     std::uint32_t serial = 0;  // the key: the low 32 bits, as in TFTP paths
     std::string serial_full;   // as given (8 or 16 hex digits, lowercase)
     std::string name;
     std::map<std::string, std::string> labels;
-    std::vector<Mac> macs;
+    std::vector<Mac> macs;              // configured: a board that lists any is matched by them alone
+    std::vector<LearntMac> learnt_macs;  // observed, most recent first, at most kMaxLearntMacs
+    bool learn = true;                   // false: locked, nothing is learnt onto it
     std::string model;  // learnt or set: "pi3", "pi4", "pi5" or free text
     std::string image;  // an image's name; empty: the default tree
     std::optional<proto::Ipv4> ip;
@@ -43,6 +55,8 @@ struct Board {
     std::string last_boot;
     std::uint64_t generation = 0;
 };
+
+inline constexpr std::size_t kMaxLearntMacs = 4;
 
 // "8f3a21c0", "8F3A21C0", "100000008f3a21c0" or a Pi 5's 16 digits -> 0x8f3a21c0 and the full
 // form in lowercase.

@@ -30,6 +30,9 @@ struct Observation {
     std::string model;                     // kept only when the board has none
     std::int64_t seen = 0;                 // unix seconds; 0: not seen now
     std::optional<std::string> last_boot;  // the last boot's summary (JSON)
+    // A MAC seen claiming the board's serial: recorded (first and last seen, from where) when the
+    // board lists no MACs and learns, in the same transaction as the rest; `learnt` says whether it was.
+    std::optional<LearntMac> learnt_mac;
 };
 
 class InventoryStore {
@@ -50,7 +53,10 @@ public:
     // Creates or replaces every board in one transaction: all or nothing (`failed`: the index of
     // the board that was refused). Generations move as for create and replace.
     [[nodiscard]] virtual Outcome put_boards(std::vector<Board>& boards, std::size_t& failed) = 0;
-    [[nodiscard]] virtual Outcome observe_board(std::uint32_t serial, const Observation& o) = 0;
+    // Records what was observed in one transaction, whatever generation the board is at (an
+    // acknowledged change in between is never undone). `learnt`, when given: whether the MAC was
+    // recorded on the board.
+    [[nodiscard]] virtual Outcome observe_board(std::uint32_t serial, const Observation& o, bool* learnt = nullptr) = 0;
     [[nodiscard]] virtual Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) = 0;
     // Boards in serial order after `after`, at most `limit`.
     [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<std::uint32_t> after,
@@ -73,6 +79,6 @@ public:
 [[nodiscard]] std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error);
 
 // The schema version open_sqlite_inventory migrates to.
-inline constexpr int kInventorySchemaVersion = 1;
+inline constexpr int kInventorySchemaVersion = 2;
 
 }  // namespace rackboot::control

@@ -27,6 +27,10 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX boards_image ON boards(image);"
     "CREATE UNIQUE INDEX boards_ip ON boards(ip) WHERE ip IS NOT NULL;"
     "CREATE TABLE board_macs (mac TEXT PRIMARY KEY, serial INTEGER NOT NULL);",
+    // 2: learnt MACs apart from configured ones, and the lock. MACs learnt before this version
+    // were written into `macs` and stay there as configured.
+    "ALTER TABLE boards ADD COLUMN learn INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE boards ADD COLUMN learnt TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(kMigrations) == kInventorySchemaVersion);
 
@@ -70,6 +74,38 @@ std::vector<Mac> split_macs(const std::string& text) {
             for (int k = 0; k < 6; ++k) m[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(v[k]);
             out.push_back(m);
         }
+    }
+    return out;
+}
+
+// Learnt MACs, one a line: "aa:bb:cc:dd:ee:ff first last from" (`from` is ours, without newlines).
+std::string join_learnt(const std::vector<LearntMac>& learnt) {
+    std::string out;
+    for (const LearntMac& l : learnt) {
+        out += mac_text(l.mac) + ' ' + std::to_string(l.first_seen) + ' ' + std::to_string(l.last_seen) + ' ';
+        for (char c : l.from) out += c == '\n' ? ' ' : c;
+        out += '\n';
+    }
+    return out;
+}
+
+std::vector<LearntMac> split_learnt(const std::string& text) {
+    std::vector<LearntMac> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t nl = text.find('\n', start);
+        if (nl == std::string::npos) nl = text.size();
+        std::string line = text.substr(start, nl - start);
+        start = nl + 1;
+        std::vector<Mac> mac = split_macs(line.substr(0, 17));
+        long long first = 0;
+        long long last = 0;
+        int used = 0;
+        if (mac.size() != 1 || line.size() < 18 ||
+            std::sscanf(line.c_str() + 18, "%lld %lld %n", &first, &last, &used) != 2) {
+            continue;
+        }
+        out.push_back(LearntMac{mac[0], first, last, line.substr(18 + static_cast<std::size_t>(used))});
     }
     return out;
 }
@@ -162,7 +198,7 @@ private:
 
 constexpr const char* kBoardColumns =
     "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
-    "generation";
+    "generation, learn, learnt";
 
 Board read_board(const Stmt& q) {
     Board b;
@@ -180,6 +216,8 @@ Board read_board(const Stmt& q) {
     b.last_seen = q.col_i64(11);
     b.last_boot = q.col_text(12);
     b.generation = static_cast<std::uint64_t>(q.col_i64(13));
+    b.learn = q.col_i64(14) != 0;
+    b.learnt_macs = split_learnt(q.col_text(15));
     return b;
 }
 
@@ -288,6 +326,7 @@ public:
         if (Outcome o = get_board(board.serial, old); !o.ok()) return o;
         if (if_match && *if_match != old.generation) return stale(old.generation);
         board.generation = old.generation + 1;
+        keep_observations(old, board);
         if (Outcome o = write_board(board, true); !o.ok()) return o;
         return tx.commit();
     }
@@ -311,6 +350,7 @@ public:
             Board old;
             bool exists = get_board(b.serial, old).ok();
             b.generation = exists ? old.generation + 1 : 1;
+            if (exists) keep_observations(old, b);
             if (Outcome o = write_board(b, exists); !o.ok()) {
                 failed = i;
                 return o;  // the transaction rolls back: nothing of the batch stays
@@ -319,12 +359,17 @@ public:
         return tx.commit();
     }
 
-    Outcome observe_board(std::uint32_t serial, const Observation& o) override {
+    Outcome observe_board(std::uint32_t serial, const Observation& o, bool* learnt) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        if (learnt != nullptr) *learnt = false;
         Tx tx(*this);
         if (!tx.ok()) return store_error();
         Board b;
         if (Outcome out = get_board(serial, b); !out.ok()) return out;
+        if (o.learnt_mac && b.learn && b.macs.empty()) {
+            record_learnt(b, *o.learnt_mac);
+            if (learnt != nullptr) *learnt = true;
+        }
         if (!o.model.empty() && b.model.empty()) b.model = o.model;
         if (o.seen != 0) {
             if (b.first_seen == 0) b.first_seen = o.seen;
@@ -450,6 +495,30 @@ private:
                              "the resource is at generation " + std::to_string(now) + " (reload it and retry)");
     }
 
+    // What the appliance observed is not configuration: a replacement keeps the stored row's
+    // (an observation made between the caller's read and this write is never undone).
+    static void keep_observations(const Board& stored, Board& b) {
+        b.learnt_macs = stored.learnt_macs;
+        b.first_seen = stored.first_seen;
+        b.last_seen = stored.last_seen;
+        b.last_boot = stored.last_boot;
+    }
+
+    // A sighting of `seen.mac`: its entry moves to the front (first_seen kept), the oldest beyond
+    // kMaxLearntMacs goes.
+    static void record_learnt(Board& b, const LearntMac& seen) {
+        LearntMac entry = seen;
+        for (auto it = b.learnt_macs.begin(); it != b.learnt_macs.end(); ++it) {
+            if (it->mac == seen.mac) {
+                entry.first_seen = it->first_seen;
+                b.learnt_macs.erase(it);
+                break;
+            }
+        }
+        b.learnt_macs.insert(b.learnt_macs.begin(), entry);
+        if (b.learnt_macs.size() > kMaxLearntMacs) b.learnt_macs.resize(kMaxLearntMacs);
+    }
+
     // Inserts or replaces the row and its MACs, checking what crosses rows.
     Outcome write_board(const Board& b, bool replace) {
         if (!b.image.empty()) {
@@ -487,7 +556,14 @@ private:
             q.text(1, mac_text(m)).i64(2, b.serial);
             if (q.step() != SQLITE_DONE) return store_error();
         }
-        Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        // A MAC the operator now configures is no longer shown as learnt.
+        std::vector<LearntMac> learnt;
+        for (const LearntMac& l : b.learnt_macs) {
+            bool configured = false;
+            for (const Mac& m : b.macs) configured = configured || m == l.mac;
+            if (!configured) learnt.push_back(l);
+        }
+        Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         q.i64(1, b.serial)
             .text(2, b.serial_full.empty() ? serial_text(b.serial) : b.serial_full)
             .text(3, b.name)
@@ -505,7 +581,9 @@ private:
             .i64(11, b.first_seen)
             .i64(12, b.last_seen)
             .text(13, b.last_boot)
-            .i64(14, static_cast<std::int64_t>(b.generation));
+            .i64(14, static_cast<std::int64_t>(b.generation))
+            .i64(15, b.learn ? 1 : 0)
+            .text(16, join_learnt(learnt));
         if (q.step() != SQLITE_DONE) return store_error();
         return {};
     }
