@@ -56,9 +56,10 @@ std::unique_ptr<control::BoardDirectory> directory(const Scratch& s, std::uint32
     d->set_images_root(root, std::filesystem::canonical(s.dir).string());
     for (int i = 0; i < 4; ++i) {
         std::string warning;
-        d->put_image(control::Image{"img" + std::to_string(i), "dir",
-                                    (std::filesystem::canonical(s.dir) / "images" / ("img" + std::to_string(i))).string(), 1},
-                     warning);
+        d->put_image(
+            control::Image{"img" + std::to_string(i), "dir",
+                           (std::filesystem::canonical(s.dir) / "images" / ("img" + std::to_string(i))).string(), 1},
+            warning);
     }
     for (std::uint32_t i = 0; i < n; ++i) d->put_board(board(i, 4));
     return d;

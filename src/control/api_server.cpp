@@ -273,7 +273,8 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
     if (p->too_large) {
         too_large_.fetch_add(1, std::memory_order_relaxed);
         return respond_error(c, ApiError::payload_too_large,
-                             "request bodies are limited to " + std::to_string(RestApi::kMaxApiBody) + " bytes here", true)
+                             "request bodies are limited to " + std::to_string(RestApi::kMaxApiBody) + " bytes here",
+                             true)
                    ? 1
                    : 0;
     }

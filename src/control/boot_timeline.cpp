@@ -1,10 +1,10 @@
 #include "control/boot_timeline.h"
 
-#include <net/if.h>
-
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+
+#include <net/if.h>
 
 #include "control/store/inventory.h"
 #include "dataplane/counters.h"

@@ -4,8 +4,7 @@ namespace rackboot::control {
 
 using nlohmann::json;
 
-ClientJson parse_client_json(std::string_view text, int max_depth) {
-    ClientJson out;
+json parse_client_json(std::string_view text, ClientJsonError& error, int max_depth) {
     bool too_deep = false;
     std::string top_key;
     std::string deep_key;
@@ -23,15 +22,15 @@ ClientJson parse_client_json(std::string_view text, int max_depth) {
         }
         return true;
     };
-    out.value = json::parse(text.begin(), text.end(), cb, false);
-    if (out.value.is_discarded()) {
-        out.error = "the body is not valid JSON";
+    json value = json::parse(text.begin(), text.end(), cb, false);
+    if (value.is_discarded()) {
+        error.message = "the body is not valid JSON";
     } else if (too_deep) {
-        out.value = json(json::value_t::discarded);
-        out.error = "the body nests objects and arrays deeper than " + std::to_string(max_depth) + " levels";
-        out.field = deep_key;
+        value = json(json::value_t::discarded);
+        error.message = "the body nests objects and arrays deeper than " + std::to_string(max_depth) + " levels";
+        error.field = deep_key;
     }
-    return out;
+    return value;
 }
 
 std::string quote_client_value(const json& v) {
@@ -39,8 +38,8 @@ std::string quote_client_value(const json& v) {
         case json::value_t::string: {
             const auto& s = v.get_ref<const std::string&>();
             if (s.size() <= kMaxQuotedChars) return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-            return json(s.substr(0, kMaxQuotedChars)).dump(-1, ' ', false, json::error_handler_t::replace) +
-                   "... (" + std::to_string(s.size()) + " characters)";
+            return json(s.substr(0, kMaxQuotedChars)).dump(-1, ' ', false, json::error_handler_t::replace) + "... (" +
+                   std::to_string(s.size()) + " characters)";
         }
         case json::value_t::object: return "an object of " + std::to_string(v.size()) + " members";
         case json::value_t::array: return "an array of " + std::to_string(v.size()) + " elements";

@@ -18,14 +18,16 @@ inline constexpr int kMaxClientJsonDepth = 16;
 // The most of a client's value an error message quotes.
 inline constexpr std::size_t kMaxQuotedChars = 64;
 
-struct ClientJson {
-    nlohmann::json value;  // discarded when `error` is set
-    std::string error;     // empty: parsed
-    std::string field;     // the top-level key under which the body went too deep, if any
+// Where a refusal lies: why, and the top-level key under which the body went too deep, if any.
+struct ClientJsonError {
+    std::string message;  // empty: parsed
+    std::string field;
 };
 
-// Parses `text`; refuses invalid JSON and nesting deeper than `max_depth` (with the field).
-[[nodiscard]] ClientJson parse_client_json(std::string_view text, int max_depth = kMaxClientJsonDepth);
+// Parses `text`; refuses invalid JSON and nesting deeper than `max_depth` (the value is then
+// discarded, and `error` says why).
+[[nodiscard]] nlohmann::json parse_client_json(std::string_view text, ClientJsonError& error,
+                                               int max_depth = kMaxClientJsonDepth);
 
 // A client's value for a message: a string quoted and cut at kMaxQuotedChars; a number or a
 // literal as written; an object or array only as its kind and size.

@@ -274,8 +274,7 @@ int run_daemon(const DaemonConfig& cfg) {
         auto images_root = dataplane::DirHandle::open(cfg.images_root, error);
         std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
         if (!images_root || !real) {
-            std::fprintf(stderr, "rackbootd: --images-root: %s\n",
-                         images_root ? std::strerror(errno) : error.c_str());
+            std::fprintf(stderr, "rackbootd: --images-root: %s\n", images_root ? std::strerror(errno) : error.c_str());
             return 1;
         }
         directory.set_images_root(std::move(images_root), real.get());
@@ -390,9 +389,10 @@ int run_daemon(const DaemonConfig& cfg) {
     live.image_status = [&directory](const std::string& name) -> std::optional<nlohmann::json> {
         auto st = directory.image_status(name);
         if (!st) return std::nullopt;
-        return nlohmann::json{{"available", st->available},
-                              {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
-                              {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)}};
+        return nlohmann::json{
+            {"available", st->available},
+            {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
+            {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)}};
     };
     if (lease_store) {
         const LeaseStore* ls = lease_store.get();

@@ -61,16 +61,17 @@ std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
         refusal = fail(ApiError::unsupported_media_type, "the body must be application/json, not " + ct->second);
         return std::nullopt;
     }
-    ClientJson parsed = parse_client_json(req.body);
-    if (!parsed.error.empty()) {
-        refusal = fail(ApiError::bad_json, parsed.error, parsed.field);
+    ClientJsonError error;
+    json j = parse_client_json(req.body, error);
+    if (!error.message.empty()) {
+        refusal = fail(ApiError::bad_json, error.message, error.field);
         return std::nullopt;
     }
-    if (!parsed.value.is_object()) {
+    if (!j.is_object()) {
         refusal = fail(ApiError::bad_json, "the body is not a JSON object");
         return std::nullopt;
     }
-    return std::move(parsed.value);
+    return j;
 }
 
 json image_json(const Image& i, std::size_t boards) {

@@ -36,9 +36,9 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
     if (ct != req.header.end() && ct->second.rfind("text/plain", 0) == 0) {
         text = req.body;
     } else {
-        ClientJson parsed = parse_client_json(req.body);
-        if (!parsed.error.empty()) return refuse(ApiError::bad_json, parsed.error, parsed.field);
-        const json& j = parsed.value;
+        ClientJsonError error;
+        json j = parse_client_json(req.body, error);
+        if (!error.message.empty()) return refuse(ApiError::bad_json, error.message, error.field);
         if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
             return refuse(ApiError::bad_json, "send the file as text/plain, or as {\"text\": \"...\"}");
         }

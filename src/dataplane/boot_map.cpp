@@ -6,10 +6,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <climits>
-
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -128,7 +127,7 @@ ClientIdentity BootMap::identify(std::uint64_t mac, std::optional<std::uint32_t>
 }
 
 std::optional<proto::Reservation> BootMap::reserved_for(std::uint64_t mac,
-                                                       std::optional<std::uint32_t> serial) const noexcept {
+                                                        std::optional<std::uint32_t> serial) const noexcept {
     ClientIdentity id = identify(mac, serial);
     if (id.board == nullptr || id.board->ip == 0) return std::nullopt;
     return proto::Reservation{id.board->ip, id.by_mac};
@@ -172,8 +171,8 @@ void BootMapBuilder::reserve(std::size_t boards) {
 }
 
 void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
-                         std::uint32_t pinned, std::span<const std::uint64_t> macs,
-                         std::span<const std::uint32_t> ips, std::span<const std::uint64_t> learnt) {
+                         std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
+                         std::span<const std::uint64_t> learnt) {
     auto idx = static_cast<std::uint32_t>(boards_.size());
     MappedBoard b;
     b.dirfd = dir ? dir->fd() : -1;

@@ -16,20 +16,20 @@ namespace rackboot::proto {
 
 enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
 
-#define RACKBOOT_DHCP_VERDICTS(X)                                                          \
-    X(replied, info, "a reply was built")                                                  \
-    X(accepted, info, "handled, and no reply is due (RELEASE, DECLINE)")                   \
-    X(malformed, warning, "not a valid DHCP message")                                      \
-    X(not_a_pi, info, "proxy mode answers Raspberry Pis only")                             \
-    X(bad_mac, warning, "hardware address missing or all zeroes")                          \
-    X(not_a_request, info, "BOOTREPLY or a message type a server does not answer")         \
-    X(no_free_address, error, "the pool is exhausted")                                     \
-    X(other_server, info, "the client chose another server's offer")                       \
-    X(not_our_subnet, warning, "relayed from a subnet we do not serve")                    \
-    X(busy, error, "too many replies waiting for the lease store")                         \
-    X(store_unavailable, error, "the lease store cannot write: no new lease until it can") \
-    X(rate_limited, warning, "this client sent more DISCOVERs than a client needs")        \
-    X(netboot_off, info, "the board has netboot off: its boot firmware is not answered")   \
+#define RACKBOOT_DHCP_VERDICTS(X)                                                                       \
+    X(replied, info, "a reply was built")                                                               \
+    X(accepted, info, "handled, and no reply is due (RELEASE, DECLINE)")                                \
+    X(malformed, warning, "not a valid DHCP message")                                                   \
+    X(not_a_pi, info, "proxy mode answers Raspberry Pis only")                                          \
+    X(bad_mac, warning, "hardware address missing or all zeroes")                                       \
+    X(not_a_request, info, "BOOTREPLY or a message type a server does not answer")                      \
+    X(no_free_address, error, "the pool is exhausted")                                                  \
+    X(other_server, info, "the client chose another server's offer")                                    \
+    X(not_our_subnet, warning, "relayed from a subnet we do not serve")                                 \
+    X(busy, error, "too many replies waiting for the lease store")                                      \
+    X(store_unavailable, error, "the lease store cannot write: no new lease until it can")              \
+    X(rate_limited, warning, "this client sent more DISCOVERs than a client needs")                     \
+    X(netboot_off, info, "the board has netboot off: its boot firmware is not answered")                \
     X(identity_conflict, warning, "option 97 claims a board from a MAC it does not list: not answered") \
     X(reserved_for_pis, warning, "the pool is nearly full: what is left is kept for Raspberry Pis")
 

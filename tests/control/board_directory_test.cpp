@@ -98,7 +98,7 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     EXPECT_NE(warnings[0].find("symlink"), std::string::npos) << warnings[0];
     EXPECT_FALSE(d.image_status("swap")->available);
     EXPECT_EQ(d.build(2)->resolve("5a5a0001/start4.elf", 0).dirfd, -1);  // served nothing
-    EXPECT_FALSE(d.recheck_images(warnings));                           // nothing new
+    EXPECT_FALSE(d.recheck_images(warnings));                            // nothing new
     // And at start (put) the same.
     BoardDirectory fresh(root_);
     fresh.set_images_root(images, fs::canonical(dir_ / "images").string());

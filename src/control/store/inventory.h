@@ -42,11 +42,11 @@ struct Board {
     std::string serial_full;   // as given (8 or 16 hex digits, lowercase)
     std::string name;
     std::map<std::string, std::string> labels;
-    std::vector<Mac> macs;              // configured: a board that lists any is matched by them alone
+    std::vector<Mac> macs;               // configured: a board that lists any is matched by them alone
     std::vector<LearntMac> learnt_macs;  // observed, most recent first, at most kMaxLearntMacs
     bool learn = true;                   // false: locked, nothing is learnt onto it
-    std::string model;  // learnt or set: "pi3", "pi4", "pi5" or free text
-    std::string image;  // an image's name; empty: the default tree
+    std::string model;                   // learnt or set: "pi3", "pi4", "pi5" or free text
+    std::string image;                   // an image's name; empty: the default tree
     std::optional<proto::Ipv4> ip;
     bool netboot = true;
     std::string state = "configured";  // or "discovered" (learnt from DHCP)
