@@ -109,9 +109,7 @@ BoardDirectory::ImageDir BoardDirectory::open_image(const Image& image) const {
         error = "'" + image.path + "' is no --board directory and no --images-root is configured";
     } else {
         const std::string& r = images_root_real_;
-        bool beneath = image.path.size() > r.size() + 1 && image.path.compare(0, r.size(), r) == 0 &&
-                       (r == "/" || image.path[r.size()] == '/');
-        if (!beneath) {
+        if (!path_beneath(image.path, r)) {
             error = "'" + image.path + "' is not beneath --images-root '" + r +
                     "' (it was stored under another root, or by a --board flag no longer given)";
         } else {

@@ -155,14 +155,22 @@ void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std
     if (serial && hooks_.configured_macs) {
         for (std::uint64_t m : hooks_.configured_macs(*serial)) board_macs.push_back(mac_text(mac_from_key(m)));
     }
-    std::optional<std::uint32_t> owner = hooks_.serial_of_mac ? hooks_.serial_of_mac(mac) : std::nullopt;
+    // The board the claiming MAC belongs to, when another than the one it claimed (0: none).
+    std::uint32_t owner = 0;
+    bool owned = false;
+    if (hooks_.serial_of_mac) {
+        if (auto s = hooks_.serial_of_mac(mac)) {
+            owner = *s;
+            owned = !serial || *s != *serial;
+        }
+    }
     json event = {{"type", std::string(to_string(type))},
                   {"mac", mac_text(r.mac)},
                   {"result", "identity_conflict"},
                   {"board_macs", board_macs},
                   {"from", dhcp_origin(r)}};
     if (serial) event["serial"] = serial_text(*serial);
-    if (owner && owner != serial) event["mac_belongs_to"] = serial_text(*owner);
+    if (owned) event["mac_belongs_to"] = serial_text(owner);
     if (serial) {
         std::lock_guard lock(mutex_);
         // On the claimed board's timeline (no boot starts), bounded like every board's.

@@ -42,6 +42,18 @@ protected:
         directory_->put_board(b);
     }
     void TearDown() override { fs::remove_all(dir_); }
+    // An inventory in dir_ holding image "img" and board 1a2b3c4d on it.
+    std::unique_ptr<InventoryStore> store_with_board() const {
+        std::string err;
+        auto store = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
+        EXPECT_TRUE(store) << err;
+        Image img{"img", "dir", (dir_ / "img").string(), 0};
+        Board b;
+        b.serial = 0x1a2b3c4d;
+        b.image = "img";
+        if (!store || !store->create_image(img).ok() || !store->create_board(b).ok()) return nullptr;
+        return store;
+    }
 
     fs::path dir_;
     std::shared_ptr<dataplane::DirHandle> root_;
@@ -131,15 +143,9 @@ TEST_F(Directory, AnImageThatCannotBeOpenedServesNothing) {
 }
 
 TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
-    std::string err;
-    auto store = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
-    ASSERT_TRUE(store) << err;
-    Image img{"img", "dir", (dir_ / "img").string(), 0};
-    ASSERT_TRUE(store->create_image(img).ok());
+    auto store = store_with_board();
+    ASSERT_TRUE(store);
     Board b;
-    b.serial = 0x1a2b3c4d;
-    b.image = "img";
-    ASSERT_TRUE(store->create_board(b).ok());
     dataplane::BootMapCell cell(std::make_unique<dataplane::EpochDomain>(1), directory_->build(1));
     SnapshotPublisher pub(*directory_, cell);
     BoardLearner off(*directory_, pub, store.get(), false);
@@ -251,15 +257,9 @@ private:
 };
 
 TEST_F(Directory, AnApiChangeWhileTheLearnerRecordsIsKept) {
-    std::string err;
-    auto inner = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
-    ASSERT_TRUE(inner) << err;
-    Image img{"img", "dir", (dir_ / "img").string(), 0};
-    ASSERT_TRUE(inner->create_image(img).ok());
+    auto inner = store_with_board();
+    ASSERT_TRUE(inner);
     Board b;
-    b.serial = 0x1a2b3c4d;
-    b.image = "img";
-    ASSERT_TRUE(inner->create_board(b).ok());
     RacingStore store(*inner);
     dataplane::BootMapCell cell(std::make_unique<dataplane::EpochDomain>(1), directory_->build(1));
     SnapshotPublisher pub(*directory_, cell);

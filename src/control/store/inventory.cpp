@@ -109,6 +109,11 @@ Outcome validate_board(const Board& b) {
     return {};
 }
 
+bool path_beneath(std::string_view path, std::string_view root) {
+    return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+           (root == "/" || path[root.size()] == '/');
+}
+
 Outcome validate_image(Image& image, const std::string& images_root) {
     if (!safe_name(image.name)) {
         return Outcome::fail(ApiError::invalid_field, "an image name is 1-63 of letters, digits, '.', '_', '-'",
@@ -134,7 +139,7 @@ Outcome validate_image(Image& image, const std::string& images_root) {
     }
     std::string r = root;
     std::string p = real;
-    if (p.size() <= r.size() || p.compare(0, r.size(), r) != 0 || (r != "/" && p[r.size()] != '/')) {
+    if (!path_beneath(p, r)) {
         return Outcome::fail(ApiError::invalid_field,
                              "path '" + image.path + "' does not lie beneath --images-root '" + r + "'", "path");
     }

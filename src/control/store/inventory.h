@@ -66,6 +66,9 @@ inline constexpr std::size_t kMaxLearntMacs = 4;
 // A MAC from its 48-bit key (proto::mac_key's inverse).
 [[nodiscard]] Mac mac_from_key(std::uint64_t key);
 
+// True when `path` lies strictly beneath `root` (both absolute and resolved), by their text.
+[[nodiscard]] bool path_beneath(std::string_view path, std::string_view root);
+
 // The checks a board must pass whatever the store holds (names, labels, MACs are well-formed).
 [[nodiscard]] Outcome validate_board(const Board& b);
 // An image: a safe name, kind "dir", a path that resolves (symlinks followed) to a directory
