@@ -85,9 +85,10 @@ struct ApiServer::Pending {
 namespace {
 
 // Frees a request's state however it ended (answered, timed out, connection lost).
-void completed_cb(void*, MHD_Connection*, void** request_context, MHD_RequestTerminationCode) {
+void completed_cb(void* cls, MHD_Connection* c, void** request_context, MHD_RequestTerminationCode) {
     delete static_cast<ApiServer::Pending*>(*request_context);
     *request_context = nullptr;
+    static_cast<ApiServer*>(cls)->on_request_done(c);
 }
 
 }  // namespace
@@ -122,7 +123,7 @@ bool ApiServer::start(std::string& error) {
     };
     daemon_ = MHD_start_daemon(
         flags, port_, &accept_cb, this, &request_cb, this, MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&sa),
-        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(kMaxConnections), MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(kMaxDescriptors), MHD_OPTION_CONNECTION_TIMEOUT,
         kIdleTimeoutS, MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(kMaxHeaderBytes),
         MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_NOTIFY_COMPLETED, &completed_cb, this,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
@@ -155,42 +156,77 @@ void ApiServer::run() {
         MHD_run_wait(daemon_, 250);
         close_overdue();
         auto now = std::chrono::steady_clock::now();
-        if (events_ != nullptr && now - last_heartbeat_ >= std::chrono::seconds(kHeartbeatS)) {
+        if (events_ != nullptr && now - last_heartbeat_ >= std::chrono::seconds(heartbeat_s_)) {
             last_heartbeat_ = now;
+            cut_stalled(now);
             events_->wake_all();  // each parked stream writes its keep-alive line
         }
     }
+}
+
+void ApiServer::cut(Conn& conn) {
+    // The next run of the loop sees the socket end and closes the connection (and tells
+    // on_connection): the descriptor stays ours until then, so this cannot hit another.
+    if (conn.cut) return;
+    shutdown(conn.fd, SHUT_RDWR);
+    conn.cut = true;
+    ++cut_open_;
 }
 
 void ApiServer::close_overdue() {
     auto now = std::chrono::steady_clock::now();
     for (auto& [conn, fd] : open_) {
         if (conn->cut || conn->streaming || now - conn->started < std::chrono::seconds(kDeadlineS)) continue;
-        // The next run of the loop sees the socket end and closes the connection (and tells
-        // on_connection): the descriptor stays ours until then, so this cannot hit another.
-        shutdown(fd, SHUT_RDWR);
-        conn->cut = true;
+        cut(*conn);
         closed_deadline_.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
-int ApiServer::on_accept(std::uint32_t ip) {
-    if (active_.load(std::memory_order_relaxed) >= kMaxConnections) {
-        refused_busy_.fetch_add(1, std::memory_order_relaxed);
-        return 0;
+bool ApiServer::make_room() {
+    Conn* idlest = nullptr;
+    for (const auto& [conn, fd] : open_) {
+        if (conn->cut || conn->streaming || conn->answering) continue;
+        if (idlest == nullptr || conn->idle_since < idlest->idle_since) idlest = conn;
     }
+    if (idlest == nullptr) return false;
+    cut(*idlest);
+    made_room_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+int ApiServer::on_accept(std::uint32_t ip) {
     auto it = per_address_.find(ip);
     if (it != per_address_.end() && it->second >= kMaxPerAddress) {
         refused_per_address_.fetch_add(1, std::memory_order_relaxed);
         return 0;
     }
+    // Those cut close on the next turn: they count against the descriptors, not the connections.
+    std::uint64_t open = active_.load(std::memory_order_relaxed);
+    bool full = open - cut_open_ >= kMaxConnections;
+    if (open + 1 >= kMaxDescriptors || (full && !make_room())) {
+        refused_busy_.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
     return 1;
+}
+
+ApiServer::Conn* ApiServer::conn_of(MHD_Connection* c) const {
+    const MHD_ConnectionInfo* i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i != nullptr ? static_cast<Conn*>(i->socket_context) : nullptr;
+}
+
+void ApiServer::on_request_done(MHD_Connection* c) {
+    if (Conn* conn = conn_of(c)) {
+        conn->answering = false;
+        conn->idle_since = std::chrono::steady_clock::now();
+    }
 }
 
 void ApiServer::on_connection(MHD_Connection* c, void** context, bool started) {
     if (started) {
         auto* conn = new Conn();
         conn->started = std::chrono::steady_clock::now();
+        conn->idle_since = conn->started;
         if (const MHD_ConnectionInfo* i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
             const sockaddr* a = i->client_addr;
             if (a != nullptr && a->sa_family == AF_INET) {
@@ -209,6 +245,8 @@ void ApiServer::on_connection(MHD_Connection* c, void** context, bool started) {
     auto* conn = static_cast<Conn*>(*context);
     if (conn == nullptr) return;
     open_.erase(conn);
+    if (conn->cut) --cut_open_;
+    forget_conn(conn);
     auto it = per_address_.find(conn->ip);
     if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
     active_.fetch_sub(1, std::memory_order_relaxed);
@@ -234,6 +272,10 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
                                  "request bodies are limited to " + std::to_string(limit) + " bytes here", true)
                        ? 1
                        : 0;
+        }
+        // Headers are in: unless the body is the API's to read, the request is whole.
+        if (!p->api) {
+            if (Conn* conn = conn_of(c)) conn->answering = true;
         }
         if (path == "/api/v1/events" && events_ != nullptr) {
             std::map<std::string, std::string> query;
@@ -278,6 +320,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
                    ? 1
                    : 0;
     }
+    if (Conn* conn = conn_of(c)) conn->answering = true;
     HttpRequest req;
     req.method = m;
     req.path = path;
@@ -303,7 +346,16 @@ std::string ApiServer::render_metrics() const {
         << "rackboot_api_refused_total{reason=\"deadline\"} " << closed_deadline_.load(std::memory_order_relaxed)
         << '\n'
         << "rackboot_api_refused_total{reason=\"too_large\"} " << too_large_.load(std::memory_order_relaxed) << '\n'
-        << "rackboot_api_refused_total{reason=\"method\"} " << bad_method_.load(std::memory_order_relaxed) << '\n';
+        << "rackboot_api_refused_total{reason=\"method\"} " << bad_method_.load(std::memory_order_relaxed) << '\n'
+        << "rackboot_api_refused_total{reason=\"made_room\"} " << made_room_.load(std::memory_order_relaxed) << '\n'
+        << "rackboot_api_refused_total{reason=\"streams_per_address\"} "
+        << streams_per_address_refused_.load(std::memory_order_relaxed) << '\n'
+        << "rackboot_api_refused_total{reason=\"stream_evicted\"} " << streams_evicted_.load(std::memory_order_relaxed)
+        << '\n'
+        << "rackboot_api_refused_total{reason=\"stream_stalled\"} " << streams_stalled_.load(std::memory_order_relaxed)
+        << '\n'
+        << "# HELP rackboot_api_event_streams Event streams open.\n# TYPE rackboot_api_event_streams gauge\n"
+        << "rackboot_api_event_streams " << streams_.load(std::memory_order_relaxed) << '\n';
     return out.str();
 }
 

@@ -163,6 +163,8 @@ Serves Raspberry Pi network boot files over TFTP.
   --auto-discover        a Pi 4/5 whose serial (DHCP option 97) no board has yet becomes a
                          board in state "discovered" (needs --state)
   --timeline-events N    events kept per board for its timeline (default 100)
+  --api-heartbeat S      seconds between keep-alive lines on /api/v1/events (default 15); a
+                         stream that cannot write for 4 of them (its client stopped reading) is cut
   --api-token-file FILE  the bearer token API writes need (default: DIR/api-token under
                          --state, made with mode 0600 on first start); required to bind the
                          API to an address other than loopback while --state is set
@@ -243,6 +245,7 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
                                                        "--state",
                                                        "--images-root",
                                                        "--timeline-events",
+                                                       "--api-heartbeat",
                                                        "--api-token-file",
                                                        "--api-tls-cert",
                                                        "--api-tls-key",
@@ -408,6 +411,8 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
             cfg.api_tls_key = value;
         } else if (flag == "--timeline-events") {
             if (!parse_uint<std::uint32_t>(value, 1, 10000, cfg.timeline_events)) return bad("must be 1..10000");
+        } else if (flag == "--api-heartbeat") {
+            if (!parse_uint<std::uint32_t>(value, 1, 300, cfg.api_heartbeat_s)) return bad("must be 1..300 seconds");
         } else if (flag == "--images-root") {
             if (value.empty() || value.front() != '/') return bad("must be an absolute directory");
             cfg.images_root = value;

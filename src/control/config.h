@@ -36,6 +36,7 @@ struct DaemonConfig {
     bool api_enabled = true;
     proto::Ipv4 api_addr{0x7f000001};  // default 127.0.0.1
     std::uint16_t api_port = 8069;
+    std::uint32_t api_heartbeat_s = 15;  // the event stream's keep-alive line, every this many seconds
     // DHCP
     proto::DhcpMode dhcp_mode = proto::DhcpMode::Off;
     std::string dhcp_interface;

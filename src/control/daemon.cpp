@@ -162,7 +162,7 @@ FdBudget fd_budget(const DaemonConfig& cfg) {
     d.workers = worker_count(cfg);
     d.socket_backend = !cfg.dpdk;
     d.max_transfers = cfg.max_transfers;
-    d.api_connections = cfg.api_enabled ? ApiServer::kMaxConnections : 0;
+    d.api_connections = cfg.api_enabled ? ApiServer::kMaxDescriptors : 0;
     return plan_fd_budget(d);
 }
 
@@ -422,7 +422,7 @@ int run_daemon(const DaemonConfig& cfg) {
                 return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string());
             },
             &rest);
-        api->set_events(&events);
+        api->set_events(&events, cfg.api_heartbeat_s);
         if (!cfg.api_tls_cert.empty()) {
             std::string cert;
             std::string key;

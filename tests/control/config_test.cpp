@@ -53,10 +53,13 @@ TEST(DaemonConfig, ParsesEveryFlag) {
                     "9000",
                     "--max-windowsize",
                     "128",
+                    "--api-heartbeat",
+                    "2",
                     "--api",
                     "off"},
                    err);
     ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->api_heartbeat_s, 2u);
     EXPECT_EQ(c->tftp_root, "/srv/tftp");
     ASSERT_EQ(c->boards.size(), 2u);
     EXPECT_EQ(c->boards[0].serial, 0x1a2b3c4du);
@@ -150,6 +153,8 @@ TEST(DaemonConfig, ErrorsNameTheFlagAndValue) {
     EXPECT_FALSE(parse({"--reserve", "zz=10.0.0.1"}, err));
     EXPECT_FALSE(parse({"--subnet", "10.0.0.0"}, err));
     EXPECT_FALSE(parse({"--pi-ouis", "b8:27"}, err));
+    EXPECT_FALSE(parse({"--api-heartbeat", "0"}, err));
+    EXPECT_EQ(err, "--api-heartbeat: '0' must be 1..300 seconds");
 }
 
 // A refusal is one line however hostile the value (found by the flags fuzzer: a value with a

@@ -23,6 +23,7 @@ namespace rackboot::control {
     X(precondition_failed, 412, "If-Match names another generation: the resource has changed") \
     X(payload_too_large, 413, "the request body is larger than this route takes")              \
     X(unsupported_media_type, 415, "the body must be application/json")                        \
+    X(too_many_requests, 429, "this client holds as many of these as it may: close one, or retry")  \
     X(store_unavailable, 503, "the store cannot write now (disk full or failing)")             \
     X(internal, 500, "an internal error")
 
