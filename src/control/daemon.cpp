@@ -13,14 +13,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "control/api_server.h"
-#include "control/api_token.h"
 #include "control/backend_factory.h"
 #include "control/board_directory.h"
 #include "control/board_learner.h"
@@ -33,6 +31,7 @@
 #include "control/lease_store.h"
 #include "control/metrics.h"
 #include "control/neighbour_room.h"
+#include "control/preflight.h"
 #include "control/rest_api.h"
 #include "control/snapshot_publisher.h"
 #include "control/store/inventory_store.h"
@@ -45,22 +44,6 @@
 namespace rackboot::control {
 
 namespace {
-
-// Every transfer holds a socket: raise the descriptor limit as far as we are allowed.
-// A PEM file for the API's TLS, whole; false with a reason naming the file.
-bool read_pem(const std::string& path, std::string& out, std::string& error) {
-    std::ifstream in(path);
-    if (!in) {
-        error = "cannot read '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (out.find("-----BEGIN ") == std::string::npos) {
-        error = "'" + path + "' is not PEM (no -----BEGIN line)";
-        return false;
-    }
-    return true;
-}
 
 std::int64_t wall_ms() {
     timespec ts{};
@@ -187,9 +170,9 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
-    // The lease store makes its directory (one level) at start; what is there must be one, and the
-    // daemon's user must be able to write there.
-    if (!cfg.state_dir.empty() && !LeaseStore::check_access(cfg.state_dir, error)) {
+    // What a start would refuse before serving, in its words (preflight.h); nothing is written.
+    Preflight pre;
+    if (!preflight(cfg, true, pre, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
@@ -206,7 +189,7 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
                                                                  : "off";
     std::printf("rackbootd: configuration ok: backend=%s tftp_root=%s boards=%zu dhcp=%s%s\n",
                 cfg.dpdk ? "dpdk" : "socket", root.empty() ? "(the demo tree, made at start)" : root.c_str(),
-                cfg.boards.size(), dhcp, cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
+                pre.stored_boards, dhcp, cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
     return 0;
 }
 
@@ -245,40 +228,21 @@ int run_daemon(const DaemonConfig& cfg) {
     }
     if (cfg.check_only) return check_only(cfg, root);
     // The inventory (boards, images) lives beside the leases; the API serves it, and the boot map
-    // the workers read is built from it (with the --board flags as a bootstrap).
-    std::unique_ptr<InventoryStore> inventory;
-    if (!cfg.state_dir.empty()) {
-        if (!LeaseStore::check_access(cfg.state_dir, error)) {
-            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-            return 1;
-        }
-        if (mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
-            std::fprintf(stderr, "rackbootd: --state: cannot create '%s': %s\n", cfg.state_dir.c_str(),
-                         std::strerror(errno));
-            return 1;
-        }
-        inventory = open_sqlite_inventory(cfg.state_dir + "/inventory.sqlite", error);
-        if (!inventory) {
-            std::fprintf(stderr, "rackbootd: --state: %s\n", error.c_str());
-            return 1;
-        }
+    // the workers read is built from it (with the --board flags as a bootstrap). Checked as
+    // --check-config checks it (preflight.h).
+    Preflight pre;
+    if (!preflight(cfg, false, pre, error)) {
+        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+        return 1;
     }
+    std::unique_ptr<InventoryStore> inventory = std::move(pre.inventory);
     auto root_dir = dataplane::DirHandle::open(root, error);
     if (!root_dir) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
     }
     BoardDirectory directory(root_dir);
-    if (!cfg.images_root.empty()) {
-        // Every image is opened beneath this descriptor, never by its stored path (issue 18 #3).
-        auto images_root = dataplane::DirHandle::open(cfg.images_root, error);
-        std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
-        if (!images_root || !real) {
-            std::fprintf(stderr, "rackbootd: --images-root: %s\n", images_root ? std::strerror(errno) : error.c_str());
-            return 1;
-        }
-        directory.set_images_root(std::move(images_root), real.get());
-    }
+    if (pre.images_root) directory.set_images_root(std::move(pre.images_root), pre.images_real);
     if (!bootstrap_directory(cfg.boards, inventory.get(), directory, error)) {
         std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
         return 1;
@@ -360,15 +324,7 @@ int run_daemon(const DaemonConfig& cfg) {
     if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
     const dataplane::BackendInfo info = backend->info();
 
-    std::string token;
-    if (inventory) {
-        bool own = cfg.api_token_file.empty();
-        std::string path = own ? cfg.state_dir + "/api-token" : cfg.api_token_file;
-        if (!load_api_token(path, own, token, error)) {
-            std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-            return 1;
-        }
-    }
+    std::string token = std::move(pre.token);
     // What the workers' records teach: boards' timelines, MAC <-> serial, addresses, live events.
     EventBus events;
     BoardLearner learner(directory, publisher, inventory.get(), cfg.auto_discover);
@@ -423,15 +379,7 @@ int run_daemon(const DaemonConfig& cfg) {
             },
             &rest);
         api->set_events(&events, cfg.api_heartbeat_s);
-        if (!cfg.api_tls_cert.empty()) {
-            std::string cert;
-            std::string key;
-            if (!read_pem(cfg.api_tls_cert, cert, error) || !read_pem(cfg.api_tls_key, key, error)) {
-                std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-                return 1;
-            }
-            api->set_tls(std::move(cert), std::move(key));
-        }
+        if (!pre.tls_cert.empty()) api->set_tls(std::move(pre.tls_cert), std::move(pre.tls_key));
         if (!api->start(error)) {
             std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());
             return 1;

@@ -75,8 +75,12 @@ public:
     virtual void image_removed(const std::string& name) = 0;
 };
 
-// Opens (creating, and migrating to the current schema) the inventory at `path`.
-[[nodiscard]] std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error);
+// Opens (creating, and migrating to the current schema) the inventory at `path`; `read_only`
+// (--check-config): the file must exist, and is read as it is, never created, migrated or written.
+// Either way a file that is not SQLite, of a newer schema, or without the inventory's tables is
+// refused with the same words.
+[[nodiscard]] std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error,
+                                                                    bool read_only = false);
 
 // The schema version open_sqlite_inventory migrates to.
 inline constexpr int kInventorySchemaVersion = 2;

@@ -2,6 +2,7 @@
 // hold the separators, inventory.cpp), and MACs again in board_macs, whose primary key makes a MAC
 // belong to one board. The schema version is PRAGMA user_version; each migration runs in the
 // transaction that sets it.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -228,13 +229,17 @@ public:
         if (db_ != nullptr) sqlite3_close(db_);
     }
 
-    bool open(const std::string& path, std::string& error) {
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                            nullptr) != SQLITE_OK) {
+    bool open(const std::string& path, bool read_only, std::string& error) {
+        int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        if (sqlite3_open_v2(path.c_str(), &db_, mode | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
             error = "cannot open '" + path + "': " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory");
             return false;
         }
         sqlite3_busy_timeout(db_, 2000);
+        // Before anything is written: a file that is not SQLite, a database of a newer rackbootd,
+        // or one that is not an inventory at all is refused as it is.
+        if (!recognise(path, error)) return false;
+        if (read_only) return true;
         if (!exec("PRAGMA journal_mode=WAL", error) || !exec("PRAGMA synchronous=FULL", error) ||
             !exec("PRAGMA wal_autocheckpoint=128", error)) {
             return false;
@@ -455,14 +460,45 @@ private:
         return true;
     }
 
-    bool migrate(const std::string& path, std::string& error) {
-        Stmt v(stmts_, "PRAGMA user_version");
-        int version = v.step() == SQLITE_ROW ? static_cast<int>(v.col_i64(0)) : 0;
+    static int collect_name(void* names, int, char** values, char**) {
+        static_cast<std::vector<std::string>*>(names)->emplace_back(values[0] != nullptr ? values[0] : "");
+        return 0;
+    }
+
+    // A new (empty) database, or one at this schema or an older one with the tables it had.
+    bool recognise(const std::string& path, std::string& error) {
+        std::vector<std::string> tables;
+        char* msg = nullptr;
+        if (sqlite3_exec(db_, "SELECT name FROM sqlite_master WHERE type = 'table'", &collect_name, &tables, &msg) !=
+            SQLITE_OK) {
+            error = "'" + path + "' cannot be read as an inventory: " + (msg != nullptr ? msg : "error");
+            sqlite3_free(msg);
+            return false;
+        }
+        int version = schema_version();
         if (version > kInventorySchemaVersion) {
             error = "'" + path + "' has schema version " + std::to_string(version) + ", newer than this rackbootd's " +
                     std::to_string(kInventorySchemaVersion);
             return false;
         }
+        if (version == 0 && tables.empty()) return true;  // new: the migrations make it
+        for (const char* want : {"images", "boards", "board_macs"}) {
+            if (std::find(tables.begin(), tables.end(), want) == tables.end()) {
+                error = "'" + path + "' is not a rackboot inventory (schema version " + std::to_string(version) +
+                        ", no table " + want + ")";
+                return false;
+            }
+        }
+        return true;
+    }
+
+    int schema_version() {
+        Stmt v(stmts_, "PRAGMA user_version");
+        return v.step() == SQLITE_ROW ? static_cast<int>(v.col_i64(0)) : 0;
+    }
+
+    bool migrate(const std::string& path, std::string& error) {
+        int version = schema_version();
         for (int n = version; n < kInventorySchemaVersion; ++n) {
             std::string sql =
                 std::string("BEGIN;") + kMigrations[n] + "PRAGMA user_version=" + std::to_string(n + 1) + ";COMMIT;";
@@ -595,9 +631,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error) {
+std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error, bool read_only) {
     auto s = std::make_unique<SqliteInventory>();
-    if (!s->open(path, error)) return nullptr;
+    if (!s->open(path, read_only, error)) return nullptr;
     return s;
 }
 
