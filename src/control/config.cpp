@@ -162,6 +162,9 @@ Serves Raspberry Pi network boot files over TFTP.
   --api-tls-key FILE     ...and this PEM private key
   --auto-discover        a Pi 4/5 whose serial (DHCP option 97) no board has yet becomes a
                          board in state "discovered" (needs --state)
+  --discover-max N       at most N boards wait in state "discovered" (default 4096)
+  --discover-rate N      at most N discoveries a second, with a burst of 10 s (default 100);
+                         unknown serials past either bound are counted, not made boards
   --timeline-events N    events kept per board for its timeline (default 100)
   --api-heartbeat S      seconds between keep-alive lines on /api/v1/events (default 15); a
                          stream that cannot write for 4 of them (its client stopped reading) is cut
@@ -179,9 +182,11 @@ Serves Raspberry Pi network boot files over TFTP.
 
 namespace {
 
-// Applies flags (argv[0] is skipped) over `cfg`; the checks across flags come after all of them
-// (validated()). --config and its value are the caller's and are skipped here.
-std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* const* argv, std::string& error) {
+// Applies flags (argv[0] is skipped) over `cfg`, in place (a file of 8,000 boards applies each
+// to the same configuration: never a copy per entry); false on a refusal, `cfg` then half done.
+// The checks across flags come after all of them (validated()). --config and its value are the
+// caller's and are skipped here.
+bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::string& error) {
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
         std::string value;
@@ -246,6 +251,8 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
                                                        "--images-root",
                                                        "--timeline-events",
                                                        "--api-heartbeat",
+                                                       "--discover-max",
+                                                       "--discover-rate",
                                                        "--api-token-file",
                                                        "--api-tls-cert",
                                                        "--api-tls-key",
@@ -258,12 +265,12 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
         if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
             error = flag.rfind('-', 0) == 0 ? "unknown option '" + printable(flag) + "' (see --help)"
                                             : "unexpected argument '" + printable(flag) + "'";
-            return std::nullopt;
+            return false;
         }
         if (!inline_value) {
             if (i + 1 >= argc) {
                 error = flag + ": missing value";
-                return std::nullopt;
+                return false;
             }
             value = argv[++i];
         }
@@ -273,7 +280,7 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
             error += printable(value);
             error += "' ";
             error += why;
-            return std::nullopt;
+            return false;
         };
         if (flag == "--tftp-root") {
             cfg.tftp_root = value;
@@ -413,6 +420,10 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
             if (!parse_uint<std::uint32_t>(value, 1, 10000, cfg.timeline_events)) return bad("must be 1..10000");
         } else if (flag == "--api-heartbeat") {
             if (!parse_uint<std::uint32_t>(value, 1, 300, cfg.api_heartbeat_s)) return bad("must be 1..300 seconds");
+        } else if (flag == "--discover-max") {
+            if (!parse_uint<std::uint32_t>(value, 1, 1'000'000, cfg.discover_max)) return bad("must be 1..1000000");
+        } else if (flag == "--discover-rate") {
+            if (!parse_uint<std::uint32_t>(value, 1, 100'000, cfg.discover_rate)) return bad("must be 1..100000 a second");
         } else if (flag == "--images-root") {
             if (value.empty() || value.front() != '/') return bad("must be an absolute directory");
             cfg.images_root = value;
@@ -443,7 +454,7 @@ std::optional<DaemonConfig> apply_flags(DaemonConfig cfg, int argc, const char* 
             cfg.api_enabled = true;  // the last --api wins, "off" or an address
         }
     }
-    return cfg;
+    return true;
 }
 
 // The checks across flags, once every flag (the file's, then the command line's) is applied.
@@ -522,8 +533,7 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         if (!read_config_file(config_path, flags, error)) return std::nullopt;
         for (const ConfigFlag& f : flags) {
             const char* one[] = {"rackbootd", f.flag.c_str()};
-            std::optional<DaemonConfig> next = apply_flags(cfg, 2, one, error);
-            if (!next) {
+            if (!apply_flags(cfg, 2, one, error)) {
                 std::string where = config_path;
                 where += ':';
                 where += std::to_string(f.line);
@@ -531,12 +541,10 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
                 error.insert(0, where);
                 return std::nullopt;
             }
-            cfg = std::move(*next);
         }
     }
-    std::optional<DaemonConfig> next = apply_flags(std::move(cfg), argc, argv, error);
-    if (!next) return std::nullopt;
-    return validated(std::move(*next), error);
+    if (!apply_flags(cfg, argc, argv, error)) return std::nullopt;
+    return validated(std::move(cfg), error);
 }
 
 }  // namespace rackboot::control

@@ -327,7 +327,8 @@ int run_daemon(const DaemonConfig& cfg) {
     std::string token = std::move(pre.token);
     // What the workers' records teach: boards' timelines, MAC <-> serial, addresses, live events.
     EventBus events;
-    BoardLearner learner(directory, publisher, inventory.get(), cfg.auto_discover);
+    BoardLearner learner(directory, publisher, inventory.get(), cfg.auto_discover,
+                         DiscoverLimits{cfg.discover_max, cfg.discover_rate});
     BootTimeline::Hooks hooks;
     hooks.serial_of_mac = [&directory](std::uint64_t mac) { return directory.serial_of_mac(mac); };
     hooks.on_learn = [&learner](std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
@@ -372,10 +373,15 @@ int run_daemon(const DaemonConfig& cfg) {
         const dataplane::LeaseJournal* store = lease_store ? &journal : nullptr;
         api = std::make_unique<ApiServer>(
             cfg.api_addr, cfg.api_port,
-            [b, store] {
+            [b, store, &learner, &publisher] {
                 std::vector<const dataplane::WorkerCounters*> ws;
                 for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
-                return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string());
+                return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string()) +
+                       learner.render_metrics() +
+                       "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
+                       "# TYPE rackboot_boot_maps_published_total counter\n"
+                       "rackboot_boot_maps_published_total " +
+                       std::to_string(publisher.published()) + "\n";
             },
             &rest);
         api->set_events(&events, cfg.api_heartbeat_s);

@@ -30,6 +30,12 @@ void SnapshotPublisher::notify() {
     wake_.notify_one();
 }
 
+void SnapshotPublisher::notify_batched() {
+    std::lock_guard lock(mutex_);
+    if (!batched_) batched_since_ = std::chrono::steady_clock::now();
+    batched_ = true;  // the thread's next turn (every 100 ms at most) sees it when it is due
+}
+
 bool SnapshotPublisher::publish_if_changed() {
     std::uint64_t version = directory_.version();
     {
@@ -98,10 +104,23 @@ void SnapshotPublisher::run() {
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            // Wakes at least every 100 ms to free what workers have moved on from.
-            wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return pending_ || stopping_; });
+            // Wakes at least every 100 ms to free what workers have moved on from, and to publish
+            // a batch that is due.
+            auto due = [&] {
+                return batched_ && std::chrono::steady_clock::now() - batched_since_ >= std::chrono::milliseconds(kBatchMs);
+            };
+            wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return pending_ || stopping_ || due(); });
             if (stopping_) return;
+            // An immediate change covers what was batched too (one build covers every change so
+            // far); a batch not yet due waits, and only what workers moved on from is freed.
+            bool now = pending_ || !batched_ || due();
+            if (now) batched_ = false;
             pending_ = false;
+            if (!now) {
+                lock.unlock();
+                retained_.store(cell_.reclaim(), std::memory_order_relaxed);
+                continue;
+            }
         }
         publish_if_changed();
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -26,6 +27,10 @@ public:
     void stop();
     // Something in the directory changed.
     void notify();
+    // Something changed that may wait to be batched with what follows (a discovered board): it is
+    // published within kBatchMs, one map for everything batched meanwhile.
+    void notify_batched();
+    static constexpr int kBatchMs = 250;
     // Builds and publishes now if the directory moved (the thread's step; tests call it alone).
     // True when a map was published.
     bool publish_if_changed();
@@ -56,6 +61,8 @@ private:
     std::condition_variable wake_;
     std::condition_variable done_;
     bool pending_ = false;
+    bool batched_ = false;
+    std::chrono::steady_clock::time_point batched_since_{};
     bool stopping_ = false;
     std::uint64_t applied_version_ = 0;  // the directory version the current map covers
     std::thread thread_;

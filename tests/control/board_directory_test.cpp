@@ -250,6 +250,7 @@ public:
                         std::vector<Board>& o) override {
         return inner_.list_boards(f, a, l, o);
     }
+    Outcome count_boards(const BoardFilter& f, std::size_t& n) override { return inner_.count_boards(f, n); }
 
 private:
     InventoryStore& inner_;

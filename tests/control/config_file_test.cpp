@@ -71,5 +71,27 @@ TEST_F(ConfigFile, ABadFileNamesItsLine) {
     EXPECT_NE(err.find("/nonexistent/rackbootd.toml"), std::string::npos) << err;
 }
 
+// Each entry is applied to the one configuration in place (bench_board_map's
+// BM_ConfigFileBoards measures that it stays linear); every board of a large file arrives, in
+// order, and the command line still comes last.
+TEST_F(ConfigFile, EightThousandBoardsArriveInOrder) {
+    std::string toml = "tftp-root = \"/srv/tftp\"\nboard = [\n";
+    for (unsigned i = 0; i < 8000; ++i) {
+        char line[48];
+        std::snprintf(line, sizeof line, "  \"%08x=/srv/b%u\",\n", 0x10000000 + i, i);
+        toml += line;
+    }
+    toml += "]\nmax-transfers = 7\n";
+    std::string err;
+    auto c = parse(toml, {"--board", "2a2b3c4d=/srv/last"}, err);
+    ASSERT_TRUE(c) << err;
+    ASSERT_EQ(c->boards.size(), 8001u);
+    EXPECT_EQ(c->boards[0].serial, 0x10000000u);
+    EXPECT_EQ(c->boards[7999].serial, 0x10000000u + 7999);
+    EXPECT_EQ(c->boards[7999].dir, "/srv/b7999");
+    EXPECT_EQ(c->boards[8000].serial, 0x2a2b3c4du);
+    EXPECT_EQ(c->max_transfers, 7u);
+}
+
 }  // namespace
 }  // namespace rackboot::control

@@ -61,6 +61,8 @@ public:
     // Boards in serial order after `after`, at most `limit`.
     [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<std::uint32_t> after,
                                               std::size_t limit, std::vector<Board>& out) = 0;
+    // How many boards match (the discovery bound counts those in state "discovered").
+    [[nodiscard]] virtual Outcome count_boards(const BoardFilter& filter, std::size_t& count) = 0;
 };
 
 // Told of every change the store made durable (the live directory the dataplane's maps are

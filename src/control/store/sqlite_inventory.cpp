@@ -403,22 +403,25 @@ public:
     Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> after, std::size_t limit,
                         std::vector<Board>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial > ?";
-        if (!f.image.empty()) sql += " AND image = ?2";
-        if (!f.state.empty()) sql += " AND state = ?3";
-        // A label is a whole line of the labels text.
-        if (!f.label_key.empty()) sql += " AND instr(char(10) || labels, char(10) || ?4 || char(10)) > 0";
-        sql += " ORDER BY serial LIMIT ?5";
+        std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards" + where(f) + " ORDER BY serial LIMIT ?5";
         Stmt q(stmts_, sql.c_str());
         if (!q.ok()) return store_error();
-        q.i64(1, after ? static_cast<std::int64_t>(*after) : -1);
-        if (!f.image.empty()) q.text(2, f.image);
-        if (!f.state.empty()) q.text(3, f.state);
-        if (!f.label_key.empty()) q.text(4, f.label_key + "=" + f.label_value);
+        bind(q, f, after);
         q.i64(5, static_cast<std::int64_t>(limit));
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_board(q));
         return rc == SQLITE_DONE ? Outcome{} : store_error();
+    }
+
+    Outcome count_boards(const BoardFilter& f, std::size_t& count) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        std::string sql = "SELECT COUNT(*) FROM boards" + where(f);
+        Stmt q(stmts_, sql.c_str());
+        if (!q.ok()) return store_error();
+        bind(q, f, std::nullopt);
+        if (q.step() != SQLITE_ROW) return store_error();
+        count = static_cast<std::size_t>(q.col_i64(0));
+        return {};
     }
 
 private:
@@ -458,6 +461,23 @@ private:
             return false;
         }
         return true;
+    }
+
+    // A filter's conditions, with parameters ?1 (after), ?2 (image), ?3 (state), ?4 (label).
+    static std::string where(const BoardFilter& f) {
+        std::string sql = " WHERE serial > ?1";
+        if (!f.image.empty()) sql += " AND image = ?2";
+        if (!f.state.empty()) sql += " AND state = ?3";
+        // A label is a whole line of the labels text.
+        if (!f.label_key.empty()) sql += " AND instr(char(10) || labels, char(10) || ?4 || char(10)) > 0";
+        return sql;
+    }
+
+    static void bind(Stmt& q, const BoardFilter& f, std::optional<std::uint32_t> after) {
+        q.i64(1, after ? static_cast<std::int64_t>(*after) : -1);
+        if (!f.image.empty()) q.text(2, f.image);
+        if (!f.state.empty()) q.text(3, f.state);
+        if (!f.label_key.empty()) q.text(4, f.label_key + "=" + f.label_value);
     }
 
     static int collect_name(void* names, int, char** values, char**) {
