@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +40,21 @@ MHD_Result collect_cb(void* cls, MHD_ValueKind, const char* key, const char* val
         if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
     }
     (*m)[k] = value != nullptr ? value : "";
+    return MHD_YES;
+}
+
+// Headers into the request, names lowercase; a name seen again is noted in `repeated` (the API
+// refuses a repeated Authorization rather than pick one).
+MHD_Result header_cb(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    auto* req = static_cast<HttpRequest*>(cls);
+    std::string k = key != nullptr ? key : "";
+    for (char& ch : k) {
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    auto [it, fresh] = req->header.insert_or_assign(k, value != nullptr ? value : "");
+    if (!fresh && std::find(req->repeated.begin(), req->repeated.end(), it->first) == req->repeated.end()) {
+        req->repeated.push_back(it->first);
+    }
     return MHD_YES;
 }
 
@@ -326,7 +342,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
     req.path = path;
     req.body = std::move(p->body);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &collect_cb, &req.query);
-    MHD_get_connection_values(c, MHD_HEADER_KIND, &collect_cb, &req.header);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, &header_cb, &req);
     HttpResponse r = rest_->handle(req);
     if (r.status == 405) bad_method_.fetch_add(1, std::memory_order_relaxed);
     return queue(c, r) ? 1 : 0;

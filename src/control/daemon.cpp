@@ -130,6 +130,30 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     return dc;
 }
 
+// Boards stored with an address these leases cannot give out (the subnet changed since, say):
+// each is named once at the start (the first 16, then a count), as the API refuses new ones.
+void warn_unofferable_boards(InventoryStore* store, const RestApi& rest) {
+    if (store == nullptr) return;
+    std::optional<std::uint32_t> after;
+    std::size_t found = 0;
+    for (;;) {
+        std::vector<Board> page;
+        if (!store->list_boards(BoardFilter{}, after, RestApi::kMaxPage, page).ok() || page.empty()) break;
+        for (const Board& b : page) {
+            std::string why = b.ip ? rest.never_offered(*b.ip) : std::string();
+            if (why.empty()) continue;
+            if (++found <= 16) {
+                std::printf("event=warning what=\"board %s: %s (set its ip to one of the subnet)\"\n",
+                            serial_text(b.serial).c_str(), why.c_str());
+            }
+        }
+        after = page.back().serial;
+    }
+    if (found > 16) {
+        std::printf("event=warning what=\"%zu boards in all have an ip that can never be offered\"\n", found);
+    }
+}
+
 // Socket workers default to every core but one; a DPDK worker polls its core, so one by default.
 std::uint32_t worker_count(const DaemonConfig& cfg) {
     std::uint32_t default_workers =
@@ -341,6 +365,10 @@ int run_daemon(const DaemonConfig& cfg) {
     };
     BootTimeline timeline(cfg.timeline_events, &events, std::move(hooks));
     RestApi rest(inventory.get(), cfg.images_root, token);
+    if (common.dhcp && cfg.dhcp_mode == proto::DhcpMode::Server) {
+        rest.set_served_leases(common.dhcp->leases);
+        warn_unofferable_boards(inventory.get(), rest);
+    }
     LiveSources live;
     live.timeline = [&timeline](std::uint32_t serial) { return timeline.timeline(serial); };
     live.image_status = [&directory](const std::string& name) -> std::optional<nlohmann::json> {

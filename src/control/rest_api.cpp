@@ -1,5 +1,6 @@
 #include "control/rest_api.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -289,7 +290,28 @@ bool RestApi::authorized(const HttpRequest& req) const {
     return diff == 0;
 }
 
+std::string RestApi::never_offered(proto::Ipv4 ip) const {
+    if (!served_) return {};
+    std::string why = proto::why_never_offered(*served_, ip.value());
+    if (!why.empty()) return ip.to_string() + " is " + why + ": it can never be offered";
+    for (const auto& [mac, reserved] : served_->mac_reservations) {
+        if (reserved == ip.value()) return ip.to_string() + " is reserved by --reserve for another MAC";
+    }
+    for (const auto& [serial, reserved] : served_->serial_reservations) {
+        if (reserved == ip.value()) return ip.to_string() + " is reserved by --reserve for serial " + serial_text(serial);
+    }
+    return {};
+}
+
 HttpResponse RestApi::handle(const HttpRequest& req) {
+    // Headers that say who is asking or what the body is count once: with two Authorization
+    // lines, which one the token check reads is a guess a proxy in front may make differently.
+    for (std::string_view once : {"authorization", "content-type", "if-match"}) {
+        if (std::find(req.repeated.begin(), req.repeated.end(), once) != req.repeated.end()) {
+            return fail(ApiError::repeated_header, "the " + std::string(once) + " header came more than once: send it once",
+                        std::string(once));
+        }
+    }
     RouteMatch m = match_route(req.path);
     if (m.route == nullptr || !m.route->rest) return fail(ApiError::not_found, "no such endpoint");
     if (!route_allows(*m.route, req.method)) return not_allowed_response(std::string(m.route->methods));
@@ -459,6 +481,9 @@ HttpResponse RestApi::boards(const HttpRequest& req) {
     if (!j->contains("serial")) return fail(ApiError::missing_field, "a board needs its serial", "serial");
     Board b;
     if (Outcome o = apply_board(*j, b, true); !o.ok()) return error_response(o);
+    if (std::string why = b.ip ? never_offered(*b.ip) : std::string(); !why.empty()) {
+        return fail(ApiError::invalid_field, why, "ip");
+    }
     if (Outcome o = store_->create_board(b); !o.ok()) return error_response(o);
     if (observer_ != nullptr) observer_->board_changed(b);
     audit(req, std::string(kBoards) + "/" + serial_text(b.serial), 0, b.generation);
@@ -515,6 +540,10 @@ HttpResponse RestApi::board(const HttpRequest& req, const std::string& key) {
         b = current;
     }
     if (Outcome o = apply_board(*j, b, false); !o.ok()) return error_response(o);
+    // A board stored before the subnet changed can still be edited; a new address must be offerable.
+    if (std::string why = b.ip && b.ip != current.ip ? never_offered(*b.ip) : std::string(); !why.empty()) {
+        return fail(ApiError::invalid_field, why, "ip");
+    }
     if (Outcome o = store_->replace_board(b, match); !o.ok()) return error_response(o);
     if (observer_ != nullptr) observer_->board_changed(b);
     audit(req, std::string(kBoards) + "/" + serial_text(serial), current.generation, b.generation);

@@ -25,8 +25,9 @@ struct HttpRequest {
     std::string method;
     std::string path;                           // without the query
     std::map<std::string, std::string> query;   // decoded
-    std::map<std::string, std::string> header;  // names lowercase
+    std::map<std::string, std::string> header;  // names lowercase; a repeated one keeps its last value
     std::string body;
+    std::vector<std::string> repeated;  // header names (lowercase) that came more than once
 };
 
 struct HttpResponse {
@@ -76,6 +77,11 @@ public:
     void set_generation_source(std::function<std::uint64_t()> source) { generation_ = std::move(source); }
     // Set once serving (before that /readyz answers 503).
     void set_ready(ServiceInfo info);
+    // DHCP server mode: a board's `ip` must be an address these leases can give out (a write
+    // naming another is refused 400 with the reason); unset (proxy mode): any address is kept.
+    void set_served_leases(const proto::LeaseConfig& leases) { served_ = leases; }
+    // Why `ip` can never be offered to a board here, or empty (also when no leases are served).
+    [[nodiscard]] std::string never_offered(proto::Ipv4 ip) const;
 
     static constexpr std::size_t kMaxApiBody = 1u << 20;  // a body to an API route (Content-Length or chunked)
     static constexpr std::size_t kMaxPage = 1000;
@@ -108,6 +114,7 @@ private:
     std::function<void(const std::string&)> audit_sink_;
     mutable std::mutex info_mutex_;  // set by the control thread, read by the API's
     std::optional<ServiceInfo> info_;
+    std::optional<proto::LeaseConfig> served_;
 };
 
 // An error response from an outcome (status, code, message, field).

@@ -106,7 +106,12 @@ HttpResponse RestApi::import_boards(const HttpRequest& req) {
             exists = true;
             if (std::find(b.macs.begin(), b.macs.end(), named) == b.macs.end()) b.macs.push_back(named);
         }
-        if (e.ip) b.ip = e.ip;
+        if (e.ip) {
+            if (std::string why = never_offered(*e.ip); !why.empty()) {
+                return refuse(ApiError::invalid_field, "line " + std::to_string(e.line) + ": " + why, "ip");
+            }
+            b.ip = e.ip;
+        }
         if (!e.name.empty()) b.name = e.name;
         if (!e.image_path.empty()) {
             auto it = image_by_path.find(resolved(e.image_path));

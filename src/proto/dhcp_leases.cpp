@@ -33,6 +33,17 @@ LeaseTable::LeaseTable(const LeaseConfig& cfg, std::uint32_t size)
       reserved_by_serial_(static_cast<std::uint32_t>(cfg.serial_reservations.size()) + 1) {
 }
 
+std::string why_never_offered(const LeaseConfig& cfg, std::uint32_t ip) {
+    std::uint32_t mask = cfg.prefix == 0 ? 0 : ~((std::uint32_t{1} << (32 - cfg.prefix)) - 1);
+    if ((ip & mask) != cfg.subnet) {
+        return "outside the served subnet " + ip_text(cfg.subnet) + "/" + std::to_string(cfg.prefix);
+    }
+    if (ip == cfg.subnet) return "the subnet's network address";
+    if (ip == (cfg.subnet | ~mask)) return "the subnet's broadcast address";
+    if (ip == cfg.server_ip) return "this server's own address";
+    return {};
+}
+
 std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string& error) {
     if (cfg.prefix < 16 || cfg.prefix > 30) {
         error = "--subnet: prefix /" + std::to_string(cfg.prefix) + " is outside /16../30";
@@ -54,8 +65,9 @@ std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string
     }
     LeaseTable t(cfg, size);
     auto reserve = [&](std::uint32_t ip, const std::string& who) {
-        if (!inside(ip) || ip == cfg.server_ip) {
-            error = "--reserve: " + who + "=" + ip_text(ip) + " is not a host address of the subnet we may give out";
+        if (std::string why = why_never_offered(cfg, ip); !why.empty()) {
+            error = "--reserve: " + who + "=" + ip_text(ip) + " is not a host address of the subnet we may give out (" +
+                    why + ")";
             return false;
         }
         Entry& e = t.entries_[t.offset(ip)];

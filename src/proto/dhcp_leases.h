@@ -50,6 +50,11 @@ struct LeaseConfig {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> serial_reservations;
 };
 
+// Why `ip` can never be handed out under `cfg` ("outside the subnet 10.0.0.0/24", "the subnet's
+// broadcast address", "this server's own address"), or empty when it is a host address the table
+// may give out. A reservation (flag or board) is checked against this one rule.
+[[nodiscard]] std::string why_never_offered(const LeaseConfig& cfg, std::uint32_t ip);
+
 // An address reserved for a client. `by_mac`: reserved to the client's own MAC as the operator
 // configured it, so that MAC takes the address back from whoever else holds it; otherwise (a
 // serial claimed in option 97, which anyone can send) the first holder keeps it until it lapses.

@@ -249,6 +249,51 @@ TEST_F(RestApiTest, WritesNeedTheToken) {
     EXPECT_EQ(r.status, 401u);
 }
 
+TEST_F(RestApiTest, AServerRefusesABoardAddressItCanNeverOffer) {
+    proto::LeaseConfig leases;
+    leases.subnet = 0x0ad50000;  // 10.213.0.0/24
+    leases.prefix = 24;
+    leases.server_ip = 0x0ad50001;
+    leases.serial_reservations.emplace_back(0x0c0ffee0, 0x0ad50009);
+    api_->set_served_leases(leases);
+    auto refused = [&](const HttpResponse& r, const std::string& why) {
+        EXPECT_EQ(r.status, 400u) << r.body;
+        EXPECT_EQ(js(r)["field"], "ip") << r.body;
+        EXPECT_NE(js(r)["message"].get<std::string>().find(why), std::string::npos) << r.body;
+    };
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.9.0.5"})"),
+            "10.9.0.5 is outside the served subnet 10.213.0.0/24: it can never be offered");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.255"})"), "broadcast address");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.0"})"), "network address");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.1"})"), "this server's own");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.9"})"), "serial 0c0ffee0");
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.50"})").status, 201u);
+    refused(call("PATCH", "/api/v1/boards/8f3a21c0", R"({"ip":"192.0.2.1"})"), "outside the served subnet");
+    refused(call("POST", "/api/v1/boards:import", "[board:0badc0de]\nip = 10.9.9.9\n", {{"content-type", "text/plain"}}),
+            "line 1: 10.9.9.9 is outside");
+    EXPECT_EQ(js(call("GET", "/api/v1/boards/8f3a21c0"))["ip"], "10.213.0.50");
+    // A board stored before the subnet changed keeps its address and can still be edited.
+    proto::LeaseConfig moved = leases;
+    moved.subnet = 0x0ad60000;
+    moved.server_ip = 0x0ad60001;
+    api_->set_served_leases(moved);
+    EXPECT_NE(api_->never_offered(proto::Ipv4(0x0ad50032)), "");
+    EXPECT_EQ(call("PATCH", "/api/v1/boards/8f3a21c0", R"({"name":"kept"})").status, 200u);
+}
+
+TEST_F(RestApiTest, ARepeatedAuthorizationIsRefusedWhicheverCarriesTheToken) {
+    HttpRequest r{"POST", "/api/v1/boards", {}, {{"authorization", std::string("Bearer ") + kToken}},
+                  R"({"serial": "8f3a21c0"})", {"authorization"}};
+    HttpResponse h = api_->handle(r);
+    EXPECT_EQ(h.status, 400u);
+    EXPECT_EQ(js(h)["error"], "repeated_header");
+    EXPECT_EQ(js(h)["field"], "authorization");
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
+    r.repeated = {"user-agent"};  // a header the API does not read may repeat
+    EXPECT_EQ(api_->handle(r).status, 201u);
+}
+
 TEST_F(RestApiTest, HealthStatusAndDropReasons) {
     EXPECT_EQ(call("GET", "/healthz").status, 200u);
     EXPECT_EQ(call("GET", "/readyz").status, 503u);  // not serving yet

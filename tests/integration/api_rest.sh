@@ -20,7 +20,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applicat
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer nope" \
     -H 'Content-Type: application/json' --data-binary '{"serial": "8f3a21c0"}' "http://$API/api/v1/boards")
 [ "$code" = 401 ] || fail "a write with a wrong token got $code"
-pass "the token was made with mode 600; writes without it, or with a wrong one, get 401"
+# Two Authorization lines (curl sends both, in order), the right token in either: refused, not
+# a guess at which one counts; nothing is written.
+for pair in "nope $TOKEN" "$TOKEN nope"; do
+    read -r first second <<<"$pair"
+    code=$(curl -s -o "$WORK/twice" -w '%{http_code}' -X POST -H "Authorization: Bearer $first" \
+        -H "Authorization: Bearer $second" -H 'Content-Type: application/json' \
+        --data-binary '{"serial": "8f3a21c0"}' "http://$API/api/v1/boards")
+    [ "$code" = 400 ] && grep -q '"error":"repeated_header"' "$WORK/twice" \
+        || fail "two Authorization headers got $code: $(cat "$WORK/twice")"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://$API/api/v1/boards/8f3a21c0")
+[ "$code" = 404 ] || fail "a request with two Authorization headers wrote the board ($code)"
+pass "the token was made with mode 600; writes without it, with a wrong one, or with two, are refused"
 status=$(curl -sf "http://$API/api/v1/status") || fail "no /api/v1/status"
 grep -q "\"tftp\":\"127.0.0.1:$PORT\"" <<<"$status" || fail "status does not name the TFTP address: $status"
 grep -q "\"api\":\"$API\"" <<<"$status" || fail "status does not name the API address: $status"

@@ -7,6 +7,7 @@
 #   the event stream, and nothing is written onto the board;
 # - the board's own DORA gets .0.50; a client that held an address before it was pinned to the
 #   board loses it to the board's MAC, and its unprefixed requests do not resolve through it;
+# - a board ip the subnet cannot give out (outside it, its broadcast) is refused with the reason;
 # - as a proxy: the claim gets no OFFER, the board's MAC does; a board listing no MACs learns the
 #   claimant as learnt (with where it came from), never as configured; a locked board (learn off)
 #   learns nothing; after kill -9 and a restart nothing was written onto board 1234abcd.
@@ -40,6 +41,13 @@ THIEF=02:66:66:00:00:01
 [ "$(api POST /api/v1/images "{\"name\":\"victim\",\"path\":\"$WORK/images/victim\"}")" = 201 ] || fail "image: $(cat "$WORK/body")"
 [ "$(api POST /api/v1/boards "{\"serial\":\"1234abcd\",\"image\":\"victim\",\"ip\":\"$NET.0.50\",\"macs\":[\"$BOARD_MAC\"]}")" = 201 ] \
     || fail "board: $(cat "$WORK/body")"
+# A board address these leases can never give out is refused with the reason, and nothing changes.
+[ "$(api POST /api/v1/boards '{"serial":"5eed0001","ip":"192.0.2.5"}')" = 400 ] \
+    && grep -q "outside the served subnet $NET.0.0/16" "$WORK/body" || fail "an ip outside the subnet: $(cat "$WORK/body")"
+[ "$(api PATCH /api/v1/boards/1234abcd "{\"ip\":\"$NET.255.255\"}")" = 400 ] \
+    && grep -q "broadcast address" "$WORK/body" || fail "the subnet's broadcast as a board ip: $(cat "$WORK/body")"
+[ "$(api GET /api/v1/boards/5eed0001)" = 404 ] || fail "the refused board was made"
+[ "$(api GET /api/v1/boards/1234abcd)" = 200 ] && [ "$(field 'b["ip"]')" = "$NET.0.50" ] || fail "the ip changed"
 
 in_srv timeout 30 curl -sN "http://$API/api/v1/events?serial=1234abcd" > "$WORK/sse.out" 2>&1 &
 SSE=$!

@@ -16,6 +16,7 @@ namespace rackboot::control {
     X(unknown_field, 400, "the body has a field this resource does not have")                  \
     X(invalid_field, 400, "a field's value is not valid")                                      \
     X(missing_field, 400, "a required field is missing")                                       \
+    X(repeated_header, 400, "a header that may be sent once came more than once")              \
     X(unauthorized, 401, "this request needs the API token")                                   \
     X(not_found, 404, "no such resource")                                                      \
     X(method_not_allowed, 405, "this resource does not answer that method")                    \
