@@ -145,7 +145,7 @@ private:
 
     // Touched by the control thread only (libmicrohttpd runs in it).
     std::map<std::uint32_t, std::uint32_t> per_address_;
-    std::map<Conn*, int> open_;  // connection -> its socket
+    std::map<Conn*, int> open_;   // connection -> its socket
     std::uint32_t cut_open_ = 0;  // of open_, those cut and not yet closed
     std::vector<Stream*> stream_list_;
     std::map<std::uint32_t, std::uint32_t> streams_per_address_;  // streams holding a slot

@@ -87,7 +87,8 @@ ApiServer::Stream* ApiServer::stream_to_evict() const {
         if (!s->holds_slot) continue;
         auto it = streams_per_address_.find(s->ip);
         std::uint32_t share = it != streams_per_address_.end() ? it->second : 0;
-        if (victim == nullptr || share > victim_share || (share == victim_share && s->last_event < victim->last_event)) {
+        if (victim == nullptr || share > victim_share ||
+            (share == victim_share && s->last_event < victim->last_event)) {
             victim = s;
             victim_share = share;
         }
@@ -145,11 +146,12 @@ std::optional<HttpResponse> ApiServer::start_stream(MHD_Connection* c, const std
     }
     Conn* conn = conn_of(c);
     std::uint32_t ip = conn != nullptr ? conn->ip : 0;
-    if (auto it = streams_per_address_.find(ip); it != streams_per_address_.end() && it->second >= kMaxStreamsPerAddress) {
+    if (auto it = streams_per_address_.find(ip);
+        it != streams_per_address_.end() && it->second >= kMaxStreamsPerAddress) {
         streams_per_address_refused_.fetch_add(1, std::memory_order_relaxed);
-        return error_response(Outcome::fail(ApiError::too_many_requests,
-                                            "this address holds " + std::to_string(kMaxStreamsPerAddress) +
-                                                " event streams already: close one first"));
+        return error_response(Outcome::fail(
+            ApiError::too_many_requests,
+            "this address holds " + std::to_string(kMaxStreamsPerAddress) + " event streams already: close one first"));
     }
     std::shared_ptr<Subscription> sub = events_->subscribe(f);
     if (!sub) {

@@ -67,8 +67,8 @@ private:
     bool auto_discover_;
     DiscoverLimits limits_;
     std::unordered_map<std::uint32_t, std::int64_t> last_written_;  // serial -> when its sighting was stored
-    double tokens_;                // discoveries that may come now (a token bucket)
-    std::int64_t refilled_ = 0;    // when tokens_ was last topped up (unix seconds)
+    double tokens_;                                                 // discoveries that may come now (a token bucket)
+    std::int64_t refilled_ = 0;                                     // when tokens_ was last topped up (unix seconds)
     std::optional<std::size_t> waiting_;  // boards in state "discovered", as last counted (and since added)
     std::int64_t counted_ = 0;            // when the store was last asked
     std::atomic<std::uint64_t> discovered_{0};

@@ -423,7 +423,8 @@ bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::stri
         } else if (flag == "--discover-max") {
             if (!parse_uint<std::uint32_t>(value, 1, 1'000'000, cfg.discover_max)) return bad("must be 1..1000000");
         } else if (flag == "--discover-rate") {
-            if (!parse_uint<std::uint32_t>(value, 1, 100'000, cfg.discover_rate)) return bad("must be 1..100000 a second");
+            if (!parse_uint<std::uint32_t>(value, 1, 100'000, cfg.discover_rate))
+                return bad("must be 1..100000 a second");
         } else if (flag == "--images-root") {
             if (value.empty() || value.front() != '/') return bad("must be an absolute directory");
             cfg.images_root = value;

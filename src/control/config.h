@@ -61,9 +61,9 @@ struct DaemonConfig {
     std::string api_token_file;  // empty: DIR/api-token under --state
     std::string api_tls_cert;    // both set: the API is HTTPS
     std::string api_tls_key;
-    bool auto_discover = false;  // a Pi with an unknown serial becomes a "discovered" board
-    std::uint32_t discover_max = 4096;   // ...while fewer than this many wait in that state
-    std::uint32_t discover_rate = 100;   // ...and at most this many a second (a burst of 10 s)
+    bool auto_discover = false;         // a Pi with an unknown serial becomes a "discovered" board
+    std::uint32_t discover_max = 4096;  // ...while fewer than this many wait in that state
+    std::uint32_t discover_rate = 100;  // ...and at most this many a second (a burst of 10 s)
     std::uint32_t timeline_events = 100;
     bool lease_fsync = true;
     // Backend

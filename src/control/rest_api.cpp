@@ -298,7 +298,8 @@ std::string RestApi::never_offered(proto::Ipv4 ip) const {
         if (reserved == ip.value()) return ip.to_string() + " is reserved by --reserve for another MAC";
     }
     for (const auto& [serial, reserved] : served_->serial_reservations) {
-        if (reserved == ip.value()) return ip.to_string() + " is reserved by --reserve for serial " + serial_text(serial);
+        if (reserved == ip.value())
+            return ip.to_string() + " is reserved by --reserve for serial " + serial_text(serial);
     }
     return {};
 }
@@ -308,8 +309,8 @@ HttpResponse RestApi::handle(const HttpRequest& req) {
     // lines, which one the token check reads is a guess a proxy in front may make differently.
     for (std::string_view once : {"authorization", "content-type", "if-match"}) {
         if (std::find(req.repeated.begin(), req.repeated.end(), once) != req.repeated.end()) {
-            return fail(ApiError::repeated_header, "the " + std::string(once) + " header came more than once: send it once",
-                        std::string(once));
+            return fail(ApiError::repeated_header,
+                        "the " + std::string(once) + " header came more than once: send it once", std::string(once));
         }
     }
     RouteMatch m = match_route(req.path);

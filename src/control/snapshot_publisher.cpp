@@ -107,7 +107,8 @@ void SnapshotPublisher::run() {
             // Wakes at least every 100 ms to free what workers have moved on from, and to publish
             // a batch that is due.
             auto due = [&] {
-                return batched_ && std::chrono::steady_clock::now() - batched_since_ >= std::chrono::milliseconds(kBatchMs);
+                return batched_ &&
+                       std::chrono::steady_clock::now() - batched_since_ >= std::chrono::milliseconds(kBatchMs);
             };
             wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return pending_ || stopping_ || due(); });
             if (stopping_) return;

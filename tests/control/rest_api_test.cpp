@@ -270,8 +270,9 @@ TEST_F(RestApiTest, AServerRefusesABoardAddressItCanNeverOffer) {
     EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
     ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.50"})").status, 201u);
     refused(call("PATCH", "/api/v1/boards/8f3a21c0", R"({"ip":"192.0.2.1"})"), "outside the served subnet");
-    refused(call("POST", "/api/v1/boards:import", "[board:0badc0de]\nip = 10.9.9.9\n", {{"content-type", "text/plain"}}),
-            "line 1: 10.9.9.9 is outside");
+    refused(
+        call("POST", "/api/v1/boards:import", "[board:0badc0de]\nip = 10.9.9.9\n", {{"content-type", "text/plain"}}),
+        "line 1: 10.9.9.9 is outside");
     EXPECT_EQ(js(call("GET", "/api/v1/boards/8f3a21c0"))["ip"], "10.213.0.50");
     // A board stored before the subnet changed keeps its address and can still be edited.
     proto::LeaseConfig moved = leases;
@@ -283,8 +284,12 @@ TEST_F(RestApiTest, AServerRefusesABoardAddressItCanNeverOffer) {
 }
 
 TEST_F(RestApiTest, ARepeatedAuthorizationIsRefusedWhicheverCarriesTheToken) {
-    HttpRequest r{"POST", "/api/v1/boards", {}, {{"authorization", std::string("Bearer ") + kToken}},
-                  R"({"serial": "8f3a21c0"})", {"authorization"}};
+    HttpRequest r{"POST",
+                  "/api/v1/boards",
+                  {},
+                  {{"authorization", std::string("Bearer ") + kToken}},
+                  R"({"serial": "8f3a21c0"})",
+                  {"authorization"}};
     HttpResponse h = api_->handle(r);
     EXPECT_EQ(h.status, 400u);
     EXPECT_EQ(js(h)["error"], "repeated_header");

@@ -10,22 +10,22 @@
 
 namespace rackboot::control {
 
-#define RACKBOOT_API_ERRORS(X)                                                                 \
-    X(none, 200, "no error")                                                                   \
-    X(bad_json, 400, "the body is not valid JSON, or not an object")                           \
-    X(unknown_field, 400, "the body has a field this resource does not have")                  \
-    X(invalid_field, 400, "a field's value is not valid")                                      \
-    X(missing_field, 400, "a required field is missing")                                       \
-    X(repeated_header, 400, "a header that may be sent once came more than once")              \
-    X(unauthorized, 401, "this request needs the API token")                                   \
-    X(not_found, 404, "no such resource")                                                      \
-    X(method_not_allowed, 405, "this resource does not answer that method")                    \
-    X(conflict, 409, "the resource exists already, or others depend on it")                    \
-    X(precondition_failed, 412, "If-Match names another generation: the resource has changed") \
-    X(payload_too_large, 413, "the request body is larger than this route takes")              \
-    X(unsupported_media_type, 415, "the body must be application/json")                        \
-    X(too_many_requests, 429, "this client holds as many of these as it may: close one, or retry")  \
-    X(store_unavailable, 503, "the store cannot write now (disk full or failing)")             \
+#define RACKBOOT_API_ERRORS(X)                                                                     \
+    X(none, 200, "no error")                                                                       \
+    X(bad_json, 400, "the body is not valid JSON, or not an object")                               \
+    X(unknown_field, 400, "the body has a field this resource does not have")                      \
+    X(invalid_field, 400, "a field's value is not valid")                                          \
+    X(missing_field, 400, "a required field is missing")                                           \
+    X(repeated_header, 400, "a header that may be sent once came more than once")                  \
+    X(unauthorized, 401, "this request needs the API token")                                       \
+    X(not_found, 404, "no such resource")                                                          \
+    X(method_not_allowed, 405, "this resource does not answer that method")                        \
+    X(conflict, 409, "the resource exists already, or others depend on it")                        \
+    X(precondition_failed, 412, "If-Match names another generation: the resource has changed")     \
+    X(payload_too_large, 413, "the request body is larger than this route takes")                  \
+    X(unsupported_media_type, 415, "the body must be application/json")                            \
+    X(too_many_requests, 429, "this client holds as many of these as it may: close one, or retry") \
+    X(store_unavailable, 503, "the store cannot write now (disk full or failing)")                 \
     X(internal, 500, "an internal error")
 
 #define RACKBOOT_API_ERROR_ENUM_(name, status, text) name,

@@ -403,7 +403,8 @@ public:
     Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> after, std::size_t limit,
                         std::vector<Board>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards" + where(f) + " ORDER BY serial LIMIT ?5";
+        std::string sql =
+            std::string("SELECT ") + kBoardColumns + " FROM boards" + where(f) + " ORDER BY serial LIMIT ?5";
         Stmt q(stmts_, sql.c_str());
         if (!q.ok()) return store_error();
         bind(q, f, after);
