@@ -116,8 +116,8 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
     if (r.model != 0) event["model"] = r.model;
     std::lock_guard lock(mutex_);
     if (serial) {
-        if (!r.yiaddr.unset()) serial_by_ip_[r.yiaddr.value()] = *serial;
-        Board& b = boards_[*serial];
+        if (!r.yiaddr.unset()) join_address(r.yiaddr.value(), *serial);
+        Board& b = board(*serial);
         bool discover = type == proto::DhcpMessageType::Discover;
         if (discover && b.boot && (b.boot->last_ms + kNewBootGapMs < now_ms || !b.boot->files.empty())) {
             // The board starts over: the boot in progress has ended without the kernel.
@@ -174,7 +174,7 @@ void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std
     if (serial) {
         std::lock_guard lock(mutex_);
         // On the claimed board's timeline (no boot starts), bounded like every board's.
-        record(boards_[*serial], "dhcp", event, now_ms, 0);
+        record(board(*serial), "dhcp", event, now_ms, 0);
     }
     event["at_ms"] = now_ms;
     event["kind"] = "dhcp";
@@ -209,14 +209,14 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     std::optional<std::uint32_t> serial;
     if (r.has_serial) {
         serial = r.serial;
-        serial_by_ip_[r.client_ip.value()] = r.serial;
+        join_address(r.client_ip.value(), r.serial);
     } else if (auto it = serial_by_ip_.find(r.client_ip.value()); it != serial_by_ip_.end()) {
         serial = it->second;
     }
     std::uint64_t mac = 0;
     if (serial) {
         event["serial"] = serial_text(*serial);
-        Board& b = boards_[*serial];
+        Board& b = board(*serial);
         mac = b.mac;
         if (!b.boot) {
             // A transfer with no DHCP seen first (a Pi that kept its address, u-boot's second
@@ -253,6 +253,47 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     event["at_ms"] = now_ms;
     event["kind"] = "tftp";
     publish("tftp", serial, mac, event);
+}
+
+BootTimeline::Board& BootTimeline::board(std::uint32_t serial) {
+    auto [it, made] = boards_.try_emplace(serial);
+    if (!made || !hooks_.is_board || hooks_.is_board(serial)) return it->second;
+    strangers_.push_back(serial);
+    while (strangers_.size() > kMaxStrangers) {
+        std::uint32_t oldest = strangers_.front();
+        strangers_.pop_front();
+        // Made a board since (discovered, or added over the API): kept like every board.
+        if (oldest == serial || hooks_.is_board(oldest)) continue;
+        boards_.erase(oldest);
+        ++forgotten_;
+    }
+    return it->second;  // erasing other entries leaves this one where it is
+}
+
+void BootTimeline::join_address(std::uint32_t ip, std::uint32_t serial) {
+    if (serial_by_ip_.size() >= kMaxAddresses && serial_by_ip_.find(ip) == serial_by_ip_.end()) {
+        // Spoofed sources can name any address: keep the joins to timelines still kept, and if
+        // that is not enough, start over (an unprefixed request then joins no board until DHCP
+        // or a prefixed request names it again).
+        std::erase_if(serial_by_ip_, [this](const auto& e) { return boards_.find(e.second) == boards_.end(); });
+        if (serial_by_ip_.size() >= kMaxAddresses / 2) serial_by_ip_.clear();
+    }
+    serial_by_ip_[ip] = serial;
+}
+
+std::size_t BootTimeline::kept() const {
+    std::lock_guard lock(mutex_);
+    return boards_.size();
+}
+
+std::size_t BootTimeline::joined_addresses() const {
+    std::lock_guard lock(mutex_);
+    return serial_by_ip_.size();
+}
+
+std::uint64_t BootTimeline::forgotten() const {
+    std::lock_guard lock(mutex_);
+    return forgotten_;
 }
 
 void BootTimeline::tick(std::int64_t now_ms) {

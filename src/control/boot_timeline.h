@@ -51,7 +51,13 @@ public:
         std::function<std::vector<std::uint64_t>(std::uint32_t serial)> configured_macs;
         // A boot ended: its summary, to persist as the board's last boot.
         std::function<void(std::uint32_t serial, const nlohmann::json& summary)> on_boot;
+        // Whether a serial is a board of the inventory (null: every serial is). A serial no
+        // board has (made up in option 97 or a path) gets a timeline among the last
+        // kMaxStrangers such serials only, so a flood of them cannot grow memory without bound.
+        std::function<bool(std::uint32_t serial)> is_board;
     };
+    static constexpr std::size_t kMaxStrangers = 1024;
+    static constexpr std::size_t kMaxAddresses = std::size_t{1} << 17;  // address -> serial joins kept
 
     BootTimeline(std::size_t events_per_board, EventBus* bus, Hooks hooks)
         : per_board_(events_per_board), bus_(bus), hooks_(std::move(hooks)) {}
@@ -64,6 +70,10 @@ public:
     // The API's thread: {"serial", "events": [...], "boot": the one in progress or null,
     // "last_boot": the last finished or null}; nullopt when the board was never seen.
     [[nodiscard]] std::optional<nlohmann::json> timeline(std::uint32_t serial) const;
+    // Timelines kept, and those of serials no board has that were let go to bound them.
+    [[nodiscard]] std::size_t kept() const;
+    [[nodiscard]] std::uint64_t forgotten() const;
+    [[nodiscard]] std::size_t joined_addresses() const;
 
 private:
     // Someone subscribed to the live stream: only then is an event copied and serialized for it.
@@ -92,6 +102,9 @@ private:
         std::uint64_t mac = 0;
     };
 
+    // The serial's timeline, made when missing (the oldest stranger's let go past the bound).
+    Board& board(std::uint32_t serial);
+    void join_address(std::uint32_t ip, std::uint32_t serial);
     void on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial, std::int64_t now_ms);
     void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, std::uint64_t mac);
     void publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
@@ -105,6 +118,8 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<std::uint32_t, Board> boards_;  // thousands of Pis: hashed, not a tree walk
     std::unordered_map<std::uint32_t, std::uint32_t> serial_by_ip_;
+    std::deque<std::uint32_t> strangers_;  // serials no board had when their timeline was made, oldest first
+    std::uint64_t forgotten_ = 0;
 };
 
 }  // namespace rackboot::control

@@ -360,6 +360,7 @@ int run_daemon(const DaemonConfig& cfg) {
         learner.learn(mac, serial, ip, model, std::time(nullptr), from);
     };
     hooks.configured_macs = [&directory](std::uint32_t serial) { return directory.configured_macs(serial); };
+    hooks.is_board = [&directory](std::uint32_t serial) { return directory.has_board(serial); };
     hooks.on_boot = [&learner](std::uint32_t serial, const nlohmann::json& summary) {
         learner.boot_finished(serial, summary.dump());
     };
@@ -401,7 +402,7 @@ int run_daemon(const DaemonConfig& cfg) {
         const dataplane::LeaseJournal* store = lease_store ? &journal : nullptr;
         api = std::make_unique<ApiServer>(
             cfg.api_addr, cfg.api_port,
-            [b, store, &learner, &publisher] {
+            [b, store, &learner, &publisher, &timeline] {
                 std::vector<const dataplane::WorkerCounters*> ws;
                 for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
                 return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string()) +
@@ -409,7 +410,13 @@ int run_daemon(const DaemonConfig& cfg) {
                        "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
                        "# TYPE rackboot_boot_maps_published_total counter\n"
                        "rackboot_boot_maps_published_total " +
-                       std::to_string(publisher.published()) + "\n";
+                       std::to_string(publisher.published()) +
+                       "\n# HELP rackboot_timelines Boot timelines kept (boards, and the last serials no board has).\n"
+                       "# TYPE rackboot_timelines gauge\nrackboot_timelines " +
+                       std::to_string(timeline.kept()) +
+                       "\n# HELP rackboot_timelines_forgotten_total Timelines of serials no board has, let go to bound "
+                       "them.\n# TYPE rackboot_timelines_forgotten_total counter\nrackboot_timelines_forgotten_total " +
+                       std::to_string(timeline.forgotten()) + "\n";
             },
             &rest);
         api->set_events(&events, cfg.api_heartbeat_s);

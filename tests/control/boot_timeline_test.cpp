@@ -40,6 +40,36 @@ dataplane::TransferRecord tftp(const char* file, proto::TftpResult result, std::
     return r;
 }
 
+// Made-up serials (option 97, or a serial prefix in a path) cannot grow the timelines without
+// bound: those no board has are kept for the last kMaxStrangers only, a board's always.
+TEST(BootTimeline, MadeUpSerialsAndAddressesAreBounded) {
+    BootTimeline::Hooks hooks;
+    hooks.is_board = [](std::uint32_t serial) { return serial == 0x1a2b3c4d; };
+    BootTimeline t(50, nullptr, hooks);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    constexpr std::uint32_t kFlood = 5000;
+    for (std::uint32_t i = 0; i < kFlood; ++i) {
+        t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x50000000 + i, 0x0a000000 + i), 2000 + i);
+        t.on_transfer(tftp("start4.elf", proto::TftpResult::Complete, 0x0b000000 + i, true), 2000 + i);
+    }
+    EXPECT_EQ(t.kept(), BootTimeline::kMaxStrangers + 1);
+    EXPECT_EQ(t.forgotten(), kFlood - BootTimeline::kMaxStrangers);
+    EXPECT_TRUE(t.timeline(0x1a2b3c4d));               // the board's, from before the flood
+    EXPECT_TRUE(t.timeline(0x50000000 + kFlood - 1));  // the latest stranger's
+    EXPECT_FALSE(t.timeline(0x50000000));              // the first stranger's, let go
+    // Spoofed sources, each naming a made-up serial: the address joins stay bounded too, and
+    // the board's own address still joins its unprefixed requests.
+    for (std::uint32_t i = 0; i < BootTimeline::kMaxAddresses + 1000; ++i) {
+        dataplane::TransferRecord r = tftp("start4.elf", proto::TftpResult::Complete, 0x0c000000 + i, true);
+        r.serial = 0x60000000 + i;
+        t.on_transfer(r, 30'000 + i);
+    }
+    EXPECT_LE(t.joined_addresses(), BootTimeline::kMaxAddresses);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Request, 0x1a2b3c4d, 0x0a0000fe), 200'000);
+    t.on_transfer(tftp("cmdline.txt", proto::TftpResult::Complete, 0x0a0000fe, false), 200'100);
+    EXPECT_EQ(t.timeline(0x1a2b3c4d)->at("events").back().at("file"), "cmdline.txt");
+}
+
 TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     EventBus bus;
     auto sub = bus.subscribe(EventFilter{0x1a2b3c4d, 0, "boot"});
