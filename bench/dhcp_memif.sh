@@ -19,7 +19,9 @@ MODES=${MODES:-proxy server}
 SECS=${SECS:-4}
 while [ $# -gt 0 ]; do
     case $1 in
-    --smoke) RATES=20000; SECS=1 ;;
+    # The smoke keeps the script and its checks running on a small machine: at 20,000/s two
+    # shared cores (worker, swarm, the rest) now and then lose ~1% of the first answers.
+    --smoke) RATES=10000; SECS=1 ;;
     --out) OUT=$(realpath -m "$2"); shift ;;
     *) echo "dhcp_memif.sh: unknown argument $1" >&2; exit 2 ;;
     esac

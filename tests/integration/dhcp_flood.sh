@@ -47,7 +47,11 @@ abuse same 5000 2 | tee "$WORK/same.out" || fail "one MAC's DISCOVERs"
 offers=$(sed -nE 's/^offers=([0-9]+)/\1/p' "$WORK/same.out")
 changes=$(( $(metric rackboot_dhcp_lease_changes_total) - changes0 ))
 limited=$(( $(result rate_limited) - limited0 ))
-[ "$offers" -ge 1 ] && [ "$offers" -le 10 ] || fail "one MAC got $offers OFFERs for 5,000 DISCOVERs"
+# A burst of 4, then 1 a second: the bound follows how long the sender took (a loaded machine
+# stretches the 2 s; 5.74 s made 11 OFFERs, within the rule).
+took=$(sed -nE 's/^same: .* in ([0-9]+)\.[0-9]+ s,.*/\1/p' "$WORK/same.out")
+most=$((4 + ${took:-2} + 2))
+[ "$offers" -ge 1 ] && [ "$offers" -le "$most" ] || fail "one MAC got $offers OFFERs for 5,000 DISCOVERs in ${took} s (at most $most)"
 [ "$changes" -le 2 ] || fail "one MAC caused $changes lease writes"
 [ "$limited" -ge 4900 ] || fail "only $limited DISCOVERs counted as rate_limited"
 pass "one MAC: $offers OFFERs, $changes lease writes, $limited DISCOVERs refused as rate_limited"
