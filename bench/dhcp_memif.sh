@@ -60,6 +60,7 @@ for mode in $MODES; do
     fi
     RACKBOOTD=$BUILD/src/rackbootd/rackbootd rackbootd_start "$WORK/rackbootd-$mode.log" --backend dpdk \
         --ip "$ip" --workers 1 --cpus 1 --tftp-root "$WORK/root" --state "$WORK/state" --api off "${dhcp[@]}" \
+        --admission off \
         --eal "$(EAL_CORES=1 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" ||
         exit 1
     offset=0

@@ -47,8 +47,10 @@ start_server() {  # NAME: starts it in the server namespace, sets SRV_PID
     rackbootd | rackbootd-nofsync | rackbootd-base)
         local fsync=on bin=$BUILD/src/rackbootd/rackbootd
         [ "$name" = rackbootd-nofsync ] && fsync=off
-        [ "$name" = rackbootd-base ] && bin=$RACKBOOTD_BASE
-        RACKBOOTD=$bin RB_NETNS=$NS_SRV rackbootd_start "$WORK/$name.log" \
+        # DHCP alone is measured: every DISCOVER answered at once (a baseline build may predate the flag).
+        local adm=(--admission off)
+        [ "$name" = rackbootd-base ] && bin=$RACKBOOTD_BASE && adm=()
+        RACKBOOTD=$bin RB_NETNS=$NS_SRV rackbootd_start "$WORK/$name.log" "${adm[@]}" \
             --tftp-root "$WORK/root" --listen "$SRV_IP" --tftp-port 0 --api off --workers 1 --dhcp server \
             --dhcp-interface "$IF_SRV" --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.254.255" --lease-time 3600 \
             --state "$WORK/state" --lease-fsync $fsync

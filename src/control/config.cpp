@@ -125,6 +125,13 @@ Serves Raspberry Pi network boot files over TFTP.
                          4 RTTVAR), at least N ms and at most --timeout-ms (default 50; 0: always
                          --timeout-ms). A lost DATA then costs milliseconds, not a second
   --retries N            retransmits before a transfer times out (default 5)
+  --admission on|off     admit transfers and Pi boots only as far as the measured path rate
+                         carries them in time; the rest wait where waiting costs them nothing
+                         (default on)
+  --admission-target S   an admitted file is planned to end S seconds after its RRQ (default 20)
+  --file-timeout S       how long a client gives a file, from its RRQ: the Pi firmware's
+                         TFTP_FILE_TIMEOUT (default 30); a held transfer that can no longer end
+                         by then is refused with ERROR "server busy, try again"
   --api ADDR:PORT|off    metrics HTTP endpoint (default 127.0.0.1:8069; port 0: any free port)
   --demo-dir DIR         where the demo tree is generated (default /tmp/rackboot-demo-UID)
 
@@ -232,6 +239,9 @@ bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::stri
                                                        "--max-backoff-ms",
                                                        "--min-rto-ms",
                                                        "--retries",
+                                                       "--admission",
+                                                       "--admission-target",
+                                                       "--file-timeout",
                                                        "--api",
                                                        "--dhcp",
                                                        "--dhcp-interface",
@@ -321,6 +331,14 @@ bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::stri
             if (!parse_uint<std::uint32_t>(value, 0, 255'000, cfg.min_rto_ms)) return bad("must be 0..255000");
         } else if (flag == "--retries") {
             if (!parse_uint<std::uint32_t>(value, 0, 100, cfg.retries)) return bad("must be 0..100");
+        } else if (flag == "--admission") {
+            if (value != "on" && value != "off") return bad("must be on or off");
+            cfg.admission = value == "on";
+        } else if (flag == "--admission-target") {
+            if (!parse_uint<std::uint32_t>(value, 1, 3600, cfg.admission_target_s))
+                return bad("must be 1..3600 seconds");
+        } else if (flag == "--file-timeout") {
+            if (!parse_uint<std::uint32_t>(value, 2, 3600, cfg.file_timeout_s)) return bad("must be 2..3600 seconds");
         } else if (flag == "--dhcp") {
             if (value == "off") {
                 cfg.dhcp_mode = proto::DhcpMode::Off;
@@ -460,6 +478,10 @@ bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::stri
 
 // The checks across flags, once every flag (the file's, then the command line's) is applied.
 std::optional<DaemonConfig> validated(DaemonConfig cfg, std::string& error) {
+    if (cfg.admission_target_s >= cfg.file_timeout_s) {
+        error = "--admission-target must be shorter than --file-timeout (the margin is what absorbs losses)";
+        return std::nullopt;
+    }
     if (cfg.dpdk) {
         if (cfg.dpdk_ip.unset()) {
             error = "--backend dpdk needs --ip ADDR/PREFIX (the port's own address)";

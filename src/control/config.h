@@ -33,6 +33,12 @@ struct DaemonConfig {
     std::uint32_t max_backoff_ms = 4000;
     std::uint32_t min_rto_ms = 50;  // adaptive retransmit timeout's floor; 0: fixed timeout_ms
     std::uint32_t retries = 5;
+    // Admission to the path's capacity (issue 19): a transfer's first DATA and a Pi's boot wait
+    // for room; an admitted file is planned to end admission_target_s after its RRQ, inside the
+    // Pi's file_timeout_s.
+    bool admission = true;
+    std::uint32_t admission_target_s = 20;
+    std::uint32_t file_timeout_s = 30;
     bool api_enabled = true;
     proto::Ipv4 api_addr{0x7f000001};  // default 127.0.0.1
     std::uint16_t api_port = 8069;

@@ -301,12 +301,25 @@ int run_daemon(const DaemonConfig& cfg) {
     common.limits.max_retries = cfg.retries;
     common.limits.min_rto = static_cast<proto::Nanos>(cfg.min_rto_ms) * proto::kMillisecond;
     common.dhcp_port = cfg.dhcp_port;
+    common.admission.enabled = cfg.admission;
+    common.admission.target = static_cast<proto::Nanos>(cfg.admission_target_s) * proto::kSecond;
+    common.admission.file_timeout = static_cast<proto::Nanos>(cfg.file_timeout_s) * proto::kSecond;
     // Declared before the backend that uses them, so they are destroyed after.
+    dataplane::PathBoard path_board(common.workers);
+    common.path = &path_board;
     dataplane::LeaseJournal journal;
     std::unique_ptr<LeaseStore> lease_store;
     std::vector<proto::Lease> restored;
     if (cfg.dhcp_mode != proto::DhcpMode::Off) {
         common.dhcp = dhcp_engine_config(cfg);
+        // Boots are admitted at DHCP only when the TFTP they are pointed at is ours: another
+        // server's path is not what our workers measure.
+        proto::Ipv4 tftp = cfg.tftp_server_ip;
+        bool ours =
+            tftp.unset() || tftp == cfg.listen || (cfg.dpdk && tftp == cfg.dpdk_ip) || tftp == cfg.dhcp_server_ip;
+        common.dhcp->admission.enabled = cfg.admission && ours;
+        common.dhcp->admission.target = common.admission.target;
+        common.dhcp->path = &path_board;
         if (cfg.dhcp_mode == proto::DhcpMode::Server) {
             lease_store = LeaseStore::open(cfg.state_dir, cfg.lease_fsync, error);
             if (!lease_store) {

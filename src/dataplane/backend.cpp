@@ -16,6 +16,8 @@ TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t
     c.maps = common.maps;
     c.cache.budget_bytes = common.cache_bytes / std::max<std::uint32_t>(1, common.workers);
     c.cache.max_files = common.cache_files;
+    c.admission = common.admission;
+    c.path = common.path;
     return c;
 }
 

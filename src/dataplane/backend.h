@@ -35,6 +35,9 @@ struct BackendCommon {
     BootMapCell* maps = nullptr;           // the boot map; each worker reads it as reader = its number
     std::optional<DhcpEngineConfig> dhcp;  // served by worker 0
     std::uint16_t dhcp_port = 67;
+    // Admission to the path's capacity: each worker publishes on `path` as its number.
+    AdmissionConfig admission{};
+    PathBoard* path = nullptr;
 };
 
 // What only the socket backend has: where it listens (and where DHCP listens).

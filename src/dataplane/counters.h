@@ -40,7 +40,8 @@ namespace rackboot::dataplane {
     X(descriptors, error, "out of file descriptors (EMFILE/ENFILE): capacity, not a broken file")        \
     X(read_error, error, "reading the file failed")                                                      \
     X(stray_ack, warning, "ACK for a block never sent")                                                  \
-    X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")
+    X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")           \
+    X(path_full, warning, "held for room on the path until it could no longer end before its client gives up")
 // The backends' transports: what could not be received, steered or sent.
 #define RACKBOOT_TRANSPORT_DROPS(X)                                                                  \
     X(unserved_port, info, "UDP to a port we serve nothing on, or a TID from another client (DPDK)") \
@@ -127,7 +128,31 @@ RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
     X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")                                 \
     X(dhcp_lease_changes, "rackboot_dhcp_lease_changes_total", counter,                                                \
       "Lease records changed and handed to the lease store to write.")                                                 \
-    X(dhcp_replies_held, "rackboot_dhcp_replies_held", gauge, "DHCP replies waiting for their lease to be durable.")
+    X(dhcp_replies_held, "rackboot_dhcp_replies_held", gauge, "DHCP replies waiting for their lease to be durable.")   \
+    X(admission_admitted, "rackboot_tftp_admission_total{outcome=\"admitted\"}", counter,                              \
+      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
+      "holding (they could no longer end before their client gives up).")                                              \
+    X(admission_held, "rackboot_tftp_admission_total{outcome=\"held\"}", counter,                                      \
+      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
+      "holding (they could no longer end before their client gives up).")                                              \
+    X(admission_released, "rackboot_tftp_admission_total{outcome=\"released\"}", counter,                              \
+      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
+      "holding (they could no longer end before their client gives up).")                                              \
+    X(admission_expired, "rackboot_tftp_admission_total{outcome=\"expired\"}", counter,                                \
+      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
+      "holding (they could no longer end before their client gives up).")                                              \
+    X(tftp_held, "rackboot_tftp_held", gauge, "Transfers whose first DATA waits for room on the path.")                \
+    X(path_rate, "rackboot_path_rate_bytes_per_second", gauge,                                                         \
+      "The rate the worker's transfers are acknowledged at: the best second of the last ten (sum over workers: the "   \
+      "port's).")                                                                                                      \
+    X(spurious_retransmits, "rackboot_tftp_spurious_retransmits_total", counter,                                       \
+      "DATA resent on timeout whose original was acknowledged after all (the ACK came sooner than a round trip after " \
+      "the resend): a duplicate the client did not need.")                                                             \
+    X(dhcp_boots_admitted, "rackboot_dhcp_boots_admitted_total", counter,                                              \
+      "Boot firmware DISCOVERs answered by admission to the path (a boot let start).")                                 \
+    X(dhcp_boots_waiting, "rackboot_dhcp_boots_waiting", gauge, "Pis whose boot waits at DHCP for room on the path.")  \
+    X(dhcp_boot_room, "rackboot_dhcp_boot_room", gauge,                                                                \
+      "Boots the measured path rate has room for at once (each with its largest file in flight).")
 
 template <typename Enum>
 using CounterArray = std::array<Counter, static_cast<std::size_t>(Enum::count_)>;

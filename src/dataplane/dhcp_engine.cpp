@@ -9,6 +9,11 @@ namespace rackboot::dataplane {
 
 namespace {
 
+// How long a boot firmware keeps DISCOVERing before it gives up: the Pi 4/5 EEPROM's DHCP_TIMEOUT,
+// the Pi 3 ROM's five DISCOVERs 5 s apart (PI-BOOT.md).
+constexpr proto::Nanos kEepromDhcpWindow = 45 * proto::kSecond;
+constexpr proto::Nanos kRomDhcpWindow = 25 * proto::kSecond;
+
 std::int64_t wall_seconds() noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -46,6 +51,7 @@ std::unique_ptr<DhcpEngine> DhcpEngine::create(const DhcpEngineConfig& cfg, Dhcp
         e->pending_.resize(kMaxPending);
     }
     e->tx_.resize(1500);
+    if (cfg.admission.enabled) e->admission_ = std::make_unique<BootAdmission>(cfg.admission, cfg.path);
     return e;
 }
 
@@ -103,6 +109,18 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
             proto::DhcpReply refused;
             refused.pi = pi;
             finish(req, refused, refusal, 0, origin, counters);
+            return;
+        }
+    }
+    if (admission_ && req.type == proto::DhcpMessageType::Discover) {
+        // A boot firmware's DISCOVER is answered when the path has room for its boot; until then
+        // it asks again every few seconds, which costs it nothing (boot_admission.h).
+        proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
+        proto::Nanos window = pi.model >= 4 ? kEepromDhcpWindow : kRomDhcpWindow;
+        if (pi.vendor_class && !admission_->admit(proto::mac_key(req.chaddr.data()), window, monotonic_now())) {
+            proto::DhcpReply held;
+            held.pi = pi;
+            finish(req, held, proto::DhcpVerdict::held_for_room, 0, origin, counters);
             return;
         }
     }
@@ -218,6 +236,13 @@ void DhcpEngine::run_commands() {
 }
 
 void DhcpEngine::tick(WorkerCounters& counters) {
+    if (admission_) {
+        admission_->tick(monotonic_now());
+        BootAdmissionFigures f = admission_->figures();
+        counters.dhcp_boots_admitted.set(f.admitted);
+        counters.dhcp_boots_waiting.set(f.waiting);
+        counters.dhcp_boot_room.set(f.room);
+    }
     if (!server_) return;
     run_commands();
     begin_batch(counters);  // replies given up on, even when no datagram comes

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/boot_admission.h"
 #include "dataplane/counters.h"
 #include "dataplane/dhcp_record.h"
 #include "dataplane/lease_journal.h"
@@ -47,6 +48,10 @@ struct DhcpEngineConfig {
     // Boards (netboot off, pinned addresses); read on the engine's worker, which reports the
     // quiescent states. Null: no boards.
     BootMapCell* maps = nullptr;
+    // Boots admitted as far as the path has room (boot_admission.h); `path` is where the TFTP
+    // workers publish what they carry.
+    BootAdmissionConfig admission{};
+    const PathBoard* path = nullptr;
 };
 
 class DhcpEngine {
@@ -129,6 +134,7 @@ private:
     std::int64_t last_tick_ = 0;
     SpscRing<DhcpRecord> records_;
     std::vector<std::uint8_t> tx_;
+    std::unique_ptr<BootAdmission> admission_;
 };
 
 }  // namespace rackboot::dataplane

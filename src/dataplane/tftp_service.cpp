@@ -51,6 +51,9 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       per_client_(cfg.max_transfers),
       records_(4096),
       views_(cfg.max_transfers) {
+    running_.reserve(cfg.max_transfers);
+    held_.reserve(cfg.max_transfers);
+    work_.reserve(cfg.max_transfers + 1);
 }
 
 void TftpService::serve_views(Nanos now) noexcept {
@@ -118,6 +121,7 @@ void TftpService::poll(Nanos now) {
     std::uint32_t reads = cache_->poll([&](std::uint64_t t, int res) { on_open_done(t, res, now); });
     if (reads > 0 && !parked_.empty()) retry_parked(now);
     wheel_.expire(now, [&](std::uint32_t idx) { on_timer(idx, now); });
+    admission_tick(now);
     cache_->flush();
 }
 
@@ -230,7 +234,8 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         ctx.same_port = &slots_[same_port].engine;
         ctx.same_port_same_file = slots_[same_port].file_hash == fhash;
         // A slot still opening its file has not started its engine: treat it as running.
-        if (slots_[same_port].state == SlotState::Opening && ctx.same_port_same_file) {
+        if ((slots_[same_port].state == SlotState::Opening || slots_[same_port].state == SlotState::Held) &&
+            ctx.same_port_same_file) {
             counters_.quirk(Quirk::rrq_retransmit);
             return;
         }
@@ -513,6 +518,8 @@ void TftpService::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
         }
         case TftpAction::Kind::Error: send_error(s, a.error_code, a.error_message); break;
         case TftpAction::Kind::Data:
+            // A transfer's first DATA waits for room on the path (tftp_service_admission.cpp).
+            if (!s.admitted && !admit_or_hold(idx, a, now)) break;
             switch (send_data(s, a)) {
                 case SendOutcome::Sent:
                     // The retransmit timer runs from when the data really went out (later than the
@@ -557,6 +564,9 @@ void TftpService::after_event(std::uint32_t idx, Nanos now) {
     } else if (s.state == SlotState::Parked) {
         // A read landing retries it sooner; the timer is the fallback.
         wheel_.arm(idx, now + s.engine.negotiated().timeout);
+    } else if (s.state == SlotState::Held) {
+        // Released by admission when there is room; this is when its client gives up.
+        wheel_.arm(idx, s.started + cfg_.admission.file_timeout);
     } else if (s.state != SlotState::Free) {
         wheel_.arm(idx, s.engine.deadline());
     }
@@ -580,8 +590,8 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
     }
     s.heard = true;
     if (s.state != SlotState::Active) {
-        // Opening or parked: an ACK can only repeat one already handled; an ERROR still ends it.
-        if (pkt.opcode == proto::TftpOpcode::Error && s.state == SlotState::Parked) {
+        // Opening, parked or held: an ACK can only repeat one already handled; an ERROR still ends it.
+        if (pkt.opcode == proto::TftpOpcode::Error && (s.state == SlotState::Parked || s.state == SlotState::Held)) {
             execute(idx, s.engine.on_error(now), now);
         }
         return;
@@ -589,7 +599,11 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
     if (pkt.opcode == proto::TftpOpcode::Ack) {
         if (len > 4 && (s.quirks & (1u << static_cast<unsigned>(Quirk::padded_ack))) == 0)
             note_quirk(s, Quirk::padded_ack);
-        execute(idx, s.engine.on_ack(pkt.block, now), now);
+        std::uint64_t before = s.engine.acked_blocks();
+        TftpAction a = s.engine.on_ack(pkt.block, now);
+        acked(s, before, now);
+        if (s.engine.last_ack_spurious()) counters_.spurious_retransmits.add();
+        execute(idx, a, now);
     } else if (pkt.opcode == proto::TftpOpcode::Error) {
         execute(idx, s.engine.on_error(now), now);
     } else {
@@ -604,6 +618,13 @@ void TftpService::on_timer(std::uint32_t idx, Nanos now) {
         // any read that could not be queued) without counting a retry.
         s.state = SlotState::Active;
         execute(idx, s.pending, now);
+        return;
+    }
+    if (s.state == SlotState::Held) {
+        // Its client has given up on it by now (TFTP_FILE_TIMEOUT from the RRQ).
+        counters_.admission_expired.add();
+        s.engine.abandon(TftpResult::Timeout);
+        finalize(idx, now);
         return;
     }
     if (s.state != SlotState::Active) return;
@@ -685,6 +706,18 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
         per_client_.put(s.ip.value(), held - 1);
     }
     wheel_.cancel(idx);
+    if (s.state == SlotState::Held) {
+        if (auto it = std::find(held_.begin(), held_.end(), idx); it != held_.end()) held_.erase(it);
+        counters_.tftp_held.set(held_.size());
+    }
+    if (s.admitted) {
+        std::uint32_t last = running_.back();
+        running_[s.running_at] = last;
+        slots_[last].running_at = s.running_at;
+        running_.pop_back();
+        s.admitted = false;
+        room_freed_ = true;
+    }
     if (s.has_tid) transport_.close_tid(idx);
     s.has_tid = false;
     cache_->release(s.file);

@@ -15,7 +15,9 @@
 
 #include "dataplane/block_cache.h"
 #include "dataplane/counters.h"
+#include "dataplane/delivery_rate.h"
 #include "dataplane/open_pins.h"
+#include "dataplane/path_admission.h"
 #include "dataplane/snapshot_cell.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_transport.h"
@@ -38,6 +40,10 @@ struct TftpServiceConfig {
     std::uint32_t max_per_client = 32;  // concurrent transfers one client address may hold
     BootMapCell* maps = nullptr;        // where requests resolve; this worker reads it as reader `id`
     BlockCacheConfig cache{};
+    // Admission to the path's capacity (path_admission.h); `path` (may be null) is where this
+    // worker publishes its figures, as worker `id`, and reads the others'.
+    AdmissionConfig admission{};
+    PathBoard* path = nullptr;
 };
 
 constexpr std::uint32_t kMaxWindowBatch = 256;
@@ -65,7 +71,7 @@ public:
     // Disk completions, parked transfers, timers; then submits queued reads.
     void poll(proto::Nanos now);
     // When poll() next has timer work, or -1.
-    [[nodiscard]] proto::Nanos next_deadline() const noexcept { return wheel_.next_deadline(); }
+    [[nodiscard]] proto::Nanos next_deadline() const noexcept;
     // Readable when disk completions wait (for epoll-based backends); drain_cache_event() clears it.
     [[nodiscard]] int cache_event_fd() const noexcept { return cache_->event_fd(); }
     void drain_cache_event() noexcept;
@@ -90,7 +96,9 @@ public:
     [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return records_; }
 
 private:
-    enum class SlotState : std::uint8_t { Free, Opening, Active, Parked };
+    // Held: the file is open and the OACK (if any) answered, but its first DATA waits for room on
+    // the path (path_admission.h).
+    enum class SlotState : std::uint8_t { Free, Opening, Active, Parked, Held };
     struct Slot {
         proto::TftpTransfer engine;
         proto::TftpNegotiated negotiated;
@@ -114,6 +122,10 @@ private:
         std::uint32_t successor = 0;
         std::uint32_t successor_seq = 0;
         bool in_parked = false;
+        bool admitted = false;                  // its first DATA went out (it counts against the path)
+        bool unfit = false;                     // larger than the path carries in a file timeout
+        bool waited = false;                    // it was held before it was admitted
+        std::uint32_t running_at = UINT32_MAX;  // its place in running_
         // Netascii: where the block in flight (na_block) and the one after it start in the file.
         bool netascii = false;
         proto::NetasciiCursor na_base;
@@ -150,6 +162,17 @@ private:
     void push_record(const TransferRecord& r) noexcept;
     void serve_views(proto::Nanos now) noexcept;
 
+    // Admission (path_admission.h).
+    enum class Room : std::uint8_t { Admit, Hold, Never };
+    [[nodiscard]] Room room_for(const Slot& s, proto::Nanos now);
+    // False when the transfer was held instead of sending `a`, its first DATA.
+    bool admit_or_hold(std::uint32_t idx, const proto::TftpAction& a, proto::Nanos now);
+    void mark_running(Slot& s);
+    void admit_held(proto::Nanos now);
+    void admission_tick(proto::Nanos now);
+    [[nodiscard]] std::uint64_t remaining_bytes(const Slot& s) const noexcept;
+    void acked(const Slot& s, std::uint64_t blocks_before, proto::Nanos now) noexcept;
+
     [[nodiscard]] std::uint32_t alloc_slot() noexcept;
     // An open's completion tag: the slot (20 bits), its map pin (8 bits), the slot's sequence
     // number (35 bits; the block cache keeps the top bit).
@@ -180,6 +203,17 @@ private:
     WorkerCounters counters_;
     SpscRing<TransferRecord> records_;
     TransferViewBoard views_;
+
+    DeliveryRate rate_;
+    std::vector<std::uint32_t> running_;  // admitted transfers, unordered
+    std::vector<std::uint32_t> held_;     // held transfers, earliest RRQ first
+    std::vector<PlannedWork> work_;       // scratch for plans_hold
+    proto::Nanos tick_at_ = 0;
+    bool room_freed_ = false;
+    std::uint64_t largest_[2] = {0, 0};  // the largest file admitted: this half-minute, the last
+    proto::Nanos largest_since_ = 0;
+    std::uint64_t published_rate_ = 0;
+    std::uint32_t published_running_ = 0;
 
     // Scratch for building what goes out.
     std::vector<std::uint8_t> tx_buf_;

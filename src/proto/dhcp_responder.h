@@ -31,7 +31,8 @@ enum class DhcpMode : std::uint8_t { Off, Proxy, Server };
     X(rate_limited, warning, "this client sent more DISCOVERs than a client needs")                     \
     X(netboot_off, info, "the board has netboot off: its boot firmware is not answered")                \
     X(identity_conflict, warning, "option 97 claims a board from a MAC it does not list: not answered") \
-    X(reserved_for_pis, warning, "the pool is nearly full: what is left is kept for Raspberry Pis")
+    X(reserved_for_pis, warning, "the pool is nearly full: what is left is kept for Raspberry Pis")     \
+    X(held_for_room, info, "a Pi's boot waits for room on the path: not answered yet (its firmware asks again)")
 
 RACKBOOT_DEFINE_REASONS(DhcpVerdict, RACKBOOT_DHCP_VERDICTS)
 

@@ -67,6 +67,7 @@ std::uint16_t PiBoot::next_port() noexcept {
 
 void PiBoot::power_on(Nanos now, PiBootSink& sink) {
     attempts_ = 0;
+    retry_at_ = 0;
     t_first_power_ = now;
     start_attempt(now, sink);
 }
@@ -314,11 +315,16 @@ void PiBoot::next_step(Nanos now, PiBootSink& sink) {
 void PiBoot::fail(PiFailure why, std::string_view file, Nanos now, PiBootSink& sink) {
     fetch_.abandon();
     race_at_ = 0;
-    bool retry = attempts_ < cfg_.max_attempts &&
+    bool retry = (cfg_.max_attempts == 0 || attempts_ < cfg_.max_attempts) &&
                  !(why == PiFailure::file_timeout && cfg_.pi.model == PiModel::pi5);  // rpi-eeprom#687
     failure_ = why;
     failed_file_ = file;
     t_end_ = now;
+    if (retry && cfg_.retry_delay > 0) {
+        phase_ = PiPhase::Off;  // starting over: the firmware's loop back to its network boot
+        retry_at_ = now + cfg_.retry_delay;
+        return;
+    }
     if (retry) {
         start_attempt(now, sink);
         return;
@@ -327,7 +333,9 @@ void PiBoot::fail(PiFailure why, std::string_view file, Nanos now, PiBootSink& s
 }
 
 void PiBoot::stop(Nanos now) {
-    if (phase_ == PiPhase::Booted || phase_ == PiPhase::Failed || phase_ == PiPhase::Off) return;
+    if (phase_ == PiPhase::Booted || phase_ == PiPhase::Failed) return;
+    if (phase_ == PiPhase::Off && retry_at_ == 0) return;  // never powered on
+    retry_at_ = 0;
     fetch_.abandon();
     failure_ = PiFailure::stopped;
     failed_file_ = phase_ == PiPhase::Tftp ? path_ : std::string(to_string(phase_));
@@ -353,12 +361,18 @@ Nanos PiBoot::next_deadline() const noexcept {
         case PiPhase::Dhcp: return dhcp_timer_;
         case PiPhase::Arp: return arp_timer_;
         case PiPhase::Tftp: return race_at_ != 0 ? race_at_ : fetch_.next_deadline();
+        case PiPhase::Off: return retry_at_;
         default: return 0;
     }
 }
 
 void PiBoot::on_timer(Nanos now, PiBootSink& sink) {
     switch (phase_) {
+        case PiPhase::Off:
+            if (retry_at_ == 0 || now < retry_at_) return;
+            retry_at_ = 0;
+            start_attempt(now, sink);
+            return;
         case PiPhase::Dhcp: {
             if (now < dhcp_timer_) return;
             bool pi3 = cfg_.pi.model == PiModel::pi3;

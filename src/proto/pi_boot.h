@@ -50,9 +50,10 @@ struct PiBootConfig {
     std::uint16_t pi4_blksize = 1024;
     PiStepOptions steps;
     PiFaultRates faults;
-    Ipv4 static_ip;        // set: this address, and no DHCP (with dhcp_only: DHCP for the PXE answer only)
-    Ipv4 server_override;  // set: the TFTP server, whatever DHCP says (--server)
-    int max_attempts = 1;  // boots tried before the Pi counts as failed (the EEPROM would loop)
+    Ipv4 static_ip;         // set: this address, and no DHCP (with dhcp_only: DHCP for the PXE answer only)
+    Ipv4 server_override;   // set: the TFTP server, whatever DHCP says (--server)
+    int max_attempts = 1;   // boots tried before the Pi counts as failed (the EEPROM loops); 0: no end
+    Nanos retry_delay = 0;  // from a failed attempt to the next one (the firmware starting over)
     std::uint64_t seed = 1;
     Nanos file_timeout = 30 * kSecond;
     // The boot ends at the DHCP answer (the swarm's DHCP mode): a DORA from a full server, or with
@@ -185,6 +186,7 @@ private:
     bool raced_ = false;
     std::uint16_t port_ = 0;
 
+    Nanos retry_at_ = 0;  // the next attempt starts then (phase Off between attempts)
     Nanos t_first_power_ = 0;
     Nanos t_power_ = 0;
     Nanos t_dhcp_ = 0;

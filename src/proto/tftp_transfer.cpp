@@ -35,6 +35,9 @@ TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t f
     retries_ = 0;
     srtt_ = -1;
     rttvar_ = 0;
+    min_rtt_ = -1;
+    resent_at_ = -1;
+    spurious_ = false;
     result_ = TftpResult::Running;
     event_ = TftpEvent::None;
     if (neg_.needs_oack()) {
@@ -107,6 +110,7 @@ TftpAction TftpTransfer::send_new(Nanos now) noexcept {
 
 TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
     event_ = TftpEvent::None;
+    spurious_ = false;
     if (finished()) return {};
     if (awaiting_oack_ack_) {
         if (wire_block != 0) {
@@ -134,6 +138,10 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
         return {};
     }
     acked_ = block;
+    if (resent_at_ >= 0) {
+        spurious_ = min_rtt_ >= 0 && now - resent_at_ < min_rtt_;
+        resent_at_ = -1;
+    }
     take_sample(now);
     retries_ = 0;
     event_ = TftpEvent::Progress;
@@ -151,6 +159,7 @@ void TftpTransfer::take_sample(Nanos now) noexcept {
     if (!sample_ok_) return;
     sample_ok_ = false;
     Nanos rtt = std::max<Nanos>(0, now - sample_at_);
+    min_rtt_ = min_rtt_ < 0 ? rtt : std::min(min_rtt_, rtt);
     if (srtt_ < 0) {
         srtt_ = rtt;
         rttvar_ = rtt / 2;
@@ -193,6 +202,7 @@ TftpAction TftpTransfer::on_timer(Nanos now) noexcept {
     }
     // Resend what is unacknowledged, from the first missing block, as one window.
     next_send_ = acked_ + 1;
+    resent_at_ = now;
     return send_window(acked_ + 1, true, now);
 }
 

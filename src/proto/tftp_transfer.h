@@ -61,12 +61,22 @@ public:
     void abandon(TftpResult result) noexcept { finish(result); }
     // The stream ends with this block (it was shorter than blksize).
     void set_final_block(std::uint64_t block) noexcept { total_blocks_ = block; }
-    // Restarts the retransmit timer (the caller sent the last action later than it was asked to).
-    void restart_timer(Nanos now) noexcept { arm(now); }
+    // Restarts the retransmit timer (the caller sent the last action later than it was asked to:
+    // it waited for the disk, or for room on the path), and the round trip it measures with it.
+    void restart_timer(Nanos now) noexcept {
+        if (sample_ok_) sample_at_ = now;
+        arm(now);
+    }
 
     [[nodiscard]] TftpResult result() const noexcept { return result_; }
     [[nodiscard]] bool finished() const noexcept { return result_ != TftpResult::Running; }
     [[nodiscard]] TftpEvent last_event() const noexcept { return event_; }
+    // The last ACK moved the window for data resent on timeout, sooner after the resend than any
+    // round trip this transfer has measured: it answered the original, and the resend was not
+    // needed (a duplicate DATA the client got for nothing).
+    [[nodiscard]] bool last_ack_spurious() const noexcept { return spurious_; }
+    // The shortest round trip measured (-1: none yet).
+    [[nodiscard]] Nanos min_rtt() const noexcept { return min_rtt_; }
     [[nodiscard]] Nanos deadline() const noexcept { return deadline_; }
     [[nodiscard]] Nanos smoothed_rtt() const noexcept { return srtt_; }
     // The client has been silent past a retransmit timeout: we are resending.
@@ -111,6 +121,9 @@ private:
     Nanos progress_at_ = 0;  // the send after the last progress: silence is measured from it
     Nanos srtt_ = -1;        // smoothed round trip (-1: no sample yet)
     Nanos rttvar_ = 0;
+    Nanos min_rtt_ = -1;
+    Nanos resent_at_ = -1;  // when data was last resent on timeout, until an ACK moves past it
+    bool spurious_ = false;
     Nanos sample_at_ = 0;     // when the data now awaited was first sent
     bool sample_ok_ = false;  // and it was not retransmitted since (Karn)
     bool awaiting_oack_ack_ = false;

@@ -15,6 +15,33 @@ bool to_double(const std::string& s, double& out) {
     return !s.empty() && end != nullptr && *end == '\0' && errno == 0 && std::isfinite(out);
 }
 
+// A count with an optional k, m or g suffix (powers of 1000 for rates, 1024 for sizes).
+bool to_scaled(const std::string& s, std::uint64_t unit, std::uint64_t& out) {
+    if (s.empty()) return false;
+    std::uint64_t scale = 1;
+    std::string digits = s;
+    switch (s.back()) {
+        case 'k':
+        case 'K': scale = unit; break;
+        case 'm':
+        case 'M': scale = unit * unit; break;
+        case 'g':
+        case 'G': scale = unit * unit * unit; break;
+        default: break;
+    }
+    if (scale != 1) digits.pop_back();
+    double v = 0;
+    std::size_t used = 0;
+    try {
+        v = std::stod(digits, &used);
+    } catch (...) {
+        return false;
+    }
+    if (used != digits.size() || v <= 0 || v * static_cast<double>(scale) > 1e15) return false;
+    out = static_cast<std::uint64_t>(v * static_cast<double>(scale));
+    return out > 0;
+}
+
 bool to_u64(const std::string& s, std::uint64_t& out) {
     char* end = nullptr;
     errno = 0;
@@ -115,12 +142,16 @@ const char* swarm_usage() noexcept {
            "         [--ramp SECONDS] [--churn REBOOTS_PER_S] [--duration SECONDS] [--max-in-flight N]\n"
            "         [--fault NAME[=RATE]]... [--static-pool A-B] [--server IP] [--tree DIR]\n"
            "         [--verify sha256|crc32] [--pi4-blksize 1024|1468] [--attempts N] [--seed N]\n"
-           "         [--mac-offset N] [--file-timeout S] [--config-rereads 1-4]\n"
+           "         [--mac-offset N] [--file-timeout S] [--config-rereads 1-4] [--retry-delay S]\n"
+           "         [--link-rate BITS_PER_S] [--link-buffer BYTES]\n"
            "         [--json FILE] [--json-pis] [--require 'EXPR,...'] [--trace FILE] [--progress on|off]\n"
            "         [--mode boot|dhcp] [--dhcp-rate PER_S]\n"
            "Simulates N Raspberry Pis booting from the network over a DPDK port. --mode dhcp ends each\n"
            "boot at its DHCP answer: a DORA, or with --static-pool (addresses held already) the proxy\n"
-           "OFFER with the PXE menu. Exit: 0 ok, 2 bad\n"
+           "OFFER with the PXE menu. --attempts: boots each Pi tries, --retry-delay apart (its firmware's\n"
+           "loop; 0: until --duration; a Pi 5 does not retry after a file timeout). --link-rate puts a\n"
+           "switch port of that rate (400m, 1g) between the fleet and the server, each way, with a\n"
+           "--link-buffer queue (default 512k) and tail drop. Exit: 0 ok, 2 bad\n"
            "arguments, 1 the run could not start, 99 a --require threshold failed.\n";
 }
 
@@ -204,8 +235,17 @@ bool parse_swarm_options(const std::vector<std::string>& args, SwarmOptions& o, 
             if (!to_u64(v, n) || (n != 1024 && n != 1468)) return bad("1024 or 1468");
             o.pi4_blksize = static_cast<std::uint16_t>(n);
         } else if (k == "--attempts") {
-            if (!to_u64(v, n) || n < 1 || n > 100) return bad("1 to 100");
+            if (!to_u64(v, n) || n > 100000) return bad("0 (until the run's bound) to 100000");
             o.attempts = static_cast<int>(n);
+        } else if (k == "--retry-delay") {
+            if (!to_double(v, d) || d < 0 || d > 600) return bad("seconds [0-600]");
+            o.retry_delay_s = d;
+        } else if (k == "--link-rate") {
+            if (!to_scaled(v, 1000, n) || n < 1000) return bad("bits per second, at least 1000 (400m, 1g)");
+            o.link_bps = n;
+        } else if (k == "--link-buffer") {
+            if (!to_scaled(v, 1024, n) || n < 2048 || n > (1ull << 30)) return bad("bytes, 2048 to 1g (512k)");
+            o.link_buffer = n;
         } else if (k == "--config-rereads") {
             if (!to_u64(v, n) || n < 1 || n > 4) return bad("1 to 4");
             o.config_rereads = static_cast<int>(n);

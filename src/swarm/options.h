@@ -46,12 +46,17 @@ struct SwarmOptions {
     std::vector<std::string> trees;     // --tree DIR (repeatable): the served trees, to check bytes
     VerifyMode verify = VerifyMode::sha256;
     std::uint16_t pi4_blksize = 1024;
-    int attempts = 1;
+    int attempts = 1;  // boots tried before a Pi counts as failed; 0: until the run's bound
     int config_rereads = 3;
     std::uint64_t seed = 1;
     std::uint32_t mac_offset = 0;  // --mac-offset N: MACs from OUI:(N+1) on
     int progress = -1;             // -1: when stderr is a terminal
     double file_timeout_s = 30;
+    double retry_delay_s = 5;  // between a failed boot and the firmware's next attempt
+    // --link-rate BITS/S and --link-buffer BYTES: a switch port between the fleet and the
+    // server, each direction (link.h); 0: none.
+    std::uint64_t link_bps = 0;
+    std::uint64_t link_buffer = 512 * 1024;
 };
 
 // False with a reason naming the flag; `help` set for --help.

@@ -1,6 +1,8 @@
 #include "swarm/report.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
 namespace rackboot::swarm {
 
@@ -33,13 +35,60 @@ const char* model_name(proto::PiModel m) {
     return m == proto::PiModel::pi3 ? "pi3" : m == proto::PiModel::pi4 ? "pi4" : "pi5";
 }
 
+// The rack as a whole: from the first power-on to the last Pi up (-1 while any is not), attempts.
+struct RackFigures {
+    double all_up_s = -1;
+    double attempts_max = 0;
+    double attempts_mean = 0;
+};
+
+RackFigures rack_figures(const SwarmEngine& e) {
+    RackFigures r;
+    proto::Nanos first = 0, last = 0;
+    bool all = e.size() > 0;
+    double attempts = 0;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const proto::PiBoot& b = e.pi(i);
+        attempts += b.attempts();
+        r.attempts_max = std::max<double>(r.attempts_max, b.attempts());
+        if (b.phase() != proto::PiPhase::Booted) {
+            all = false;
+            continue;
+        }
+        if (first == 0 || b.first_power_at() < first) first = b.first_power_at();
+        last = std::max(last, b.ended_at());
+    }
+    if (all) r.all_up_s = static_cast<double>(last - first) / 1e9;
+    r.attempts_mean = e.size() == 0 ? 0 : attempts / static_cast<double>(e.size());
+    return r;
+}
+
 }  // namespace
 
 std::vector<std::string> metric_names() {
-    std::vector<std::string> out = {"pis",         "boots",       "booted",          "failed",    "success_pct",
-                                    "boots_per_s", "retried",     "frames_tx",       "frames_rx", "mb_per_s",
-                                    "file_bytes",  "retransmits", "duplicates_seen", "idle_pct",  "rx_missed",
-                                    "elapsed_s"};
+    std::vector<std::string> out = {"pis",
+                                    "boots",
+                                    "booted",
+                                    "failed",
+                                    "success_pct",
+                                    "boots_per_s",
+                                    "retried",
+                                    "frames_tx",
+                                    "frames_rx",
+                                    "mb_per_s",
+                                    "file_bytes",
+                                    "retransmits",
+                                    "duplicates_seen",
+                                    "idle_pct",
+                                    "rx_missed",
+                                    "elapsed_s",
+                                    "time_to_all_up_s",
+                                    "attempts_max",
+                                    "attempts_mean",
+                                    "goodput_pct",
+                                    "slowest_file_s",
+                                    "file_margin_s",
+                                    "link_dropped"};
     for (const proto::ReasonInfo& r : proto::kPiFailureReasons) {
         if (r.name != "none") out.push_back("failed_" + std::string(r.name));
     }
@@ -70,6 +119,15 @@ std::map<std::string, double> run_figures(const SwarmEngine& e, double elapsed) 
     f["idle_pct"] = s.polls == 0 ? 0 : 100.0 * static_cast<double>(s.idle_polls) / static_cast<double>(s.polls);
     f["rx_missed"] = static_cast<double>(s.rx_missed);
     f["elapsed_s"] = elapsed;
+    RackFigures r = rack_figures(e);
+    f["time_to_all_up_s"] = r.all_up_s;
+    f["attempts_max"] = r.attempts_max;
+    f["attempts_mean"] = r.attempts_mean;
+    f["goodput_pct"] =
+        s.data_bytes_sent == 0 ? 0 : 100.0 * static_cast<double>(s.file_bytes) / static_cast<double>(s.data_bytes_sent);
+    f["slowest_file_s"] = seconds(s.file_us.max());
+    f["file_margin_s"] = e.options().file_timeout_s - seconds(s.file_us.max());
+    f["link_dropped"] = static_cast<double>(e.link(0).stats().dropped + e.link(1).stats().dropped);
     for (std::size_t i = 1; i < s.failed_by.size(); ++i) {
         f["failed_" + std::string(proto::kPiFailureReasons[i].name)] = static_cast<double>(s.failed_by[i]);
     }
@@ -168,6 +226,18 @@ nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double el
                   {"idle_pct", fig["idle_pct"]},
                   {"rx_missed", s.rx_missed},
                   {"max_in_flight", s.max_in_flight}};
+    RackFigures rack = rack_figures(e);
+    j["rack"] = {{"time_to_all_up_s", rack.all_up_s},   {"attempts_max", rack.attempts_max},
+                 {"attempts_mean", rack.attempts_mean}, {"data_bytes_sent", s.data_bytes_sent},
+                 {"goodput_pct", fig["goodput_pct"]},   {"slowest_file_s", fig["slowest_file_s"]},
+                 {"file_timeout_s", o.file_timeout_s},  {"file_margin_s", fig["file_margin_s"]}};
+    json link = {{"rate_bps", o.link_bps}, {"buffer_bytes", o.link_buffer}};
+    for (int d = 0; d < 2; ++d) {
+        const LinkStats& ls = e.link(d).stats();
+        link[d == 0 ? "to_server" : "to_pis"] = {
+            {"frames", ls.frames}, {"wire_bytes", ls.wire_bytes}, {"dropped", ls.dropped}, {"max_queue", ls.max_queue}};
+    }
+    j["link"] = link;
     j["elapsed_s"] = elapsed;
     json reqs = json::array();
     bool all = true;
@@ -237,6 +307,26 @@ std::string run_summary(const SwarmEngine& e, double elapsed, const std::vector<
                   static_cast<unsigned long long>(s.duplicates_seen), f["idle_pct"],
                   static_cast<unsigned long long>(s.rx_missed));
     out += buf;
+    RackFigures rack = rack_figures(e);
+    std::snprintf(buf, sizeof buf,
+                  "  rack     all up in %s, attempts max %.0f mean %.2f; goodput %.1f%% of %.1f MB sent; slowest file "
+                  "%.2f s (%.2f s inside its timeout)\n",
+                  rack.all_up_s < 0 ? "- (not all booted)" : (std::to_string(rack.all_up_s) + " s").c_str(),
+                  rack.attempts_max, rack.attempts_mean, f["goodput_pct"], static_cast<double>(s.data_bytes_sent) / 1e6,
+                  f["slowest_file_s"], f["file_margin_s"]);
+    out += buf;
+    if (e.link(0).enabled()) {
+        std::snprintf(
+            buf, sizeof buf,
+            "  link     %.1f Mb/s each way, %llu KiB queue: dropped %llu to the server, %llu to the Pis; most "
+            "queued %llu KiB\n",
+            static_cast<double>(e.link(0).bits_per_s()) / 1e6,
+            static_cast<unsigned long long>(e.link(0).buffer_bytes() / 1024),
+            static_cast<unsigned long long>(e.link(0).stats().dropped),
+            static_cast<unsigned long long>(e.link(1).stats().dropped),
+            static_cast<unsigned long long>(e.link(1).stats().max_queue / 1024));
+        out += buf;
+    }
     for (const RequirementResult& r : checked) {
         std::snprintf(buf, sizeof buf, "  require %-24s %s (actual %g)\n", r.req->text.c_str(), r.ok ? "ok" : "FAILED",
                       r.actual);

@@ -152,7 +152,12 @@ private:
 };
 
 SwarmEngine::SwarmEngine(const SwarmOptions& options, Manifest& manifest, std::FILE* trace)
-    : o_(options), manifest_(manifest), trace_(trace), rng_(options.seed), frame_(kFrameMax) {
+    : o_(options),
+      manifest_(manifest),
+      trace_(trace),
+      rng_(options.seed),
+      frame_(kFrameMax),
+      links_{Link(options.link_bps, options.link_buffer), Link(options.link_bps, options.link_buffer)} {
     std::vector<proto::FakePi> fleet = make_fleet(o_.pis, o_.mix, o_.seed, o_.mac_offset);
     pis_.reserve(fleet.size());
     by_ip_.reserve(fleet.size() * 2);
@@ -165,6 +170,7 @@ SwarmEngine::SwarmEngine(const SwarmOptions& options, Manifest& manifest, std::F
         c.server_override = o_.server;
         if (!o_.pool_first.unset()) c.static_ip = Ipv4(o_.pool_first.value() + static_cast<std::uint32_t>(i));
         c.max_attempts = o_.attempts;
+        c.retry_delay = static_cast<Nanos>(o_.retry_delay_s * 1e9);
         c.seed = o_.seed * 0x9e3779b97f4a7c15ull + i + 1;
         c.file_timeout = static_cast<Nanos>(o_.file_timeout_s * 1e9);
         c.dhcp_only = o_.mode == SwarmMode::dhcp;
@@ -326,9 +332,13 @@ void SwarmEngine::send_frame(ConstBytes frame, FrameTx& tx) {
 }
 
 void SwarmEngine::transmit(ConstBytes frame, FrameTx& tx) {
-    tx.send(frame);
     ++stats_.frames_tx;
     stats_.bytes_tx += frame.size();
+    if (links_[0].enabled()) {
+        (void)links_[0].offer(frame, clock_);  // onto the port when the link has carried it (poll)
+        return;
+    }
+    tx.send(frame);
 }
 
 void SwarmEngine::release_held(int direction, Nanos now, FrameTx& tx) {
@@ -345,6 +355,20 @@ void SwarmEngine::release_held(int direction, Nanos now, FrameTx& tx) {
 void SwarmEngine::on_frame(ConstBytes frame, Nanos now, FrameTx& tx) {
     ++stats_.frames_rx;
     stats_.bytes_rx += frame.size();
+    clock_ = now;
+    // DATA payload the server sent (IPv4 header without options, UDP, TFTP opcode 3).
+    if (frame.size() > proto::kUdpFrameOverhead + 4 && frame[proto::kUdpFrameOverhead + 1] == 3 &&
+        frame[proto::kUdpFrameOverhead] == 0) {
+        stats_.data_bytes_sent += frame.size() - proto::kUdpFrameOverhead - 4;
+    }
+    if (links_[1].enabled()) {
+        (void)links_[1].offer(frame, now);  // reaches the Pis when the link has carried it (poll)
+        return;
+    }
+    arrive(frame, now, tx);
+}
+
+void SwarmEngine::arrive(ConstBytes frame, Nanos now, FrameTx& tx) {
     const FrameFaultRates& f = o_.frame_faults;
     if (!f.any()) {
         deliver(frame, now, tx);
@@ -434,6 +458,9 @@ void SwarmEngine::deliver(ConstBytes frame, Nanos now, FrameTx& tx) {
 
 void SwarmEngine::poll(Nanos now, FrameTx& tx) {
     if (stopped_) return;
+    clock_ = now;
+    links_[0].release(now, [&](ConstBytes frame) { tx.send(frame); });
+    links_[1].release(now, [&](ConstBytes frame) { arrive(frame, now, tx); });
     auto room = [&] { return o_.max_in_flight == 0 || in_flight_ < o_.max_in_flight; };
     for (unsigned k = 0; k < kPowerOnsPerPoll && next_power_ < pis_.size() && room(); ++k) {
         // --dhcp-rate paces power-ons (one DORA each in DHCP mode); else --ramp spreads them.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proto/pi_boot.h"
+#include "swarm/link.h"
 #include "swarm/manifest.h"
 #include "swarm/options.h"
 #include "swarm/swarm_stats.h"
@@ -49,12 +50,15 @@ public:
     void stop(proto::Nanos now);
 
     [[nodiscard]] const SwarmStats& stats() const noexcept { return stats_; }
+    [[nodiscard]] const SwarmOptions& options() const noexcept { return o_; }
     [[nodiscard]] SwarmStats& stats() noexcept { return stats_; }
     [[nodiscard]] PhaseCounts phases() const noexcept { return phases_; }
     [[nodiscard]] double elapsed_s(proto::Nanos now) const noexcept;
     [[nodiscard]] std::size_t size() const noexcept { return pis_.size(); }
     [[nodiscard]] const proto::PiBoot& pi(std::size_t i) const noexcept;
     [[nodiscard]] int image_of(std::size_t i) const noexcept;  // the tree its kernel matched; -1
+    // The link between the fleet and the server: [0] the Pis' frames to it, [1] its frames to them.
+    [[nodiscard]] const Link& link(int direction) const noexcept { return links_[direction]; }
 
 private:
     struct Slot;
@@ -68,6 +72,7 @@ private:
     void transmit(proto::ConstBytes frame, FrameTx& tx);    // onto the port, counted
     void release_held(int direction, proto::Nanos now, FrameTx& tx);
     void deliver(proto::ConstBytes frame, proto::Nanos now, FrameTx& tx);
+    void arrive(proto::ConstBytes frame, proto::Nanos now, FrameTx& tx);  // off the link, through the faults
     [[nodiscard]] bool chance(double p);
     void trace(const Slot& s, proto::Nanos now, const char* what);
 
@@ -91,6 +96,8 @@ private:
     proto::Nanos held_at_[2] = {0, 0};
     std::uint16_t ip_id_ = 0;
     bool stopped_ = false;
+    Link links_[2];
+    proto::Nanos clock_ = 0;  // the time of the call in progress (a frame's arrival on the link)
 };
 
 }  // namespace rackboot::swarm

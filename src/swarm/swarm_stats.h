@@ -38,6 +38,7 @@ struct SwarmStats {
     std::uint64_t frames_tx = 0, frames_rx = 0, bytes_tx = 0, bytes_rx = 0;
     std::uint64_t frames_tx_dropped = 0;  // the port would not take them
     std::uint64_t file_bytes = 0;         // file bytes received in order
+    std::uint64_t data_bytes_sent = 0;    // DATA payload bytes the server sent (as they reach the link)
     std::uint64_t files = 0;
     std::uint64_t pi_retransmits = 0;   // RRQs and ACKs the Pis resent after silence
     std::uint64_t duplicates_seen = 0;  // DATA received twice (the server's retransmits, or dup)

@@ -4,6 +4,7 @@
 
 #include "dataplane/dhcp_engine.h"
 #include "support/dhcp_table.h"
+#include "support/dhcp_vectors.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -50,6 +51,57 @@ TEST_P(DhcpTable, EngineAnswersAsTheTableSays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, DhcpTable, ::testing::Range<std::size_t>(0, test::dhcp_cases().size()));
+
+// Admission at DHCP (issue 19), proxy and full server: a Pi 4's DISCOVER gets no answer (and no
+// lease) while the path has no room for its boot, and the one after room frees is answered. A PC's
+// DISCOVER (no PXE vendor class) is never held.
+class DhcpAdmission : public ::testing::TestWithParam<proto::DhcpMode> {};
+
+TEST_P(DhcpAdmission, APiWaitsForRoomOnThePathAndAPcNever) {
+    LeaseJournal journal;
+    DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
+    PathBoard board(1);
+    WorkerPath& w = board.worker(0);
+    w.rate = 10'000'000;  // 10 MB/s, 8 MB files, a 20 s plan: room for 25 boots
+    w.largest = 8'000'000;
+    w.clients = 25;
+    w.running = 25;
+    cfg.admission.enabled = true;
+    cfg.path = &board;
+    EngineHarness h(cfg);
+    auto settle = [&] {
+        LeaseChange change;
+        std::uint64_t last = 0;
+        while (journal.pop(change)) last = change.seq;
+        if (last != 0) journal.publish(last);
+        h.poll();
+        return h.take_sent();
+    };
+    auto held = [&] {
+        return h.counters()
+            .dhcp_packets[static_cast<std::size_t>(proto::DhcpMessageType::Discover)]
+                         [static_cast<std::size_t>(proto::DhcpVerdict::held_for_room)]
+            .get();
+    };
+    h.deliver(test::pi4_discover());
+    EXPECT_TRUE(settle().empty());
+    EXPECT_EQ(held(), 1u);
+    EXPECT_EQ(h.counters().dhcp_lease_changes.get(), 0u);
+    if (GetParam() == proto::DhcpMode::Server) {
+        // A PC's DISCOVER is answered at once: only boot firmware waits.
+        h.deliver(test::make_request({0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}, 0x1234, {{53, {1}}, {55, {1, 3, 6}}}));
+        EXPECT_EQ(settle().size(), 1u);
+        EXPECT_EQ(held(), 1u);
+    }
+    w.clients = 24;
+    w.running = 24;
+    h.deliver(test::pi4_discover());
+    std::vector<test::DhcpSent> sent = settle();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(held(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, DhcpAdmission, ::testing::Values(proto::DhcpMode::Proxy, proto::DhcpMode::Server));
 
 }  // namespace
 }  // namespace rackboot::dataplane

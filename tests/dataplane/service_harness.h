@@ -68,11 +68,12 @@ private:
 
 class ServiceHarness final : public test::TftpHarness {
 public:
-    explicit ServiceHarness(BootMapCell* trees) {
+    explicit ServiceHarness(BootMapCell* trees, const test::TftpCase* c = nullptr) {
         TftpServiceConfig cfg;
         cfg.max_transfers = 64;
         cfg.maps = trees;
         cfg.cache.budget_bytes = 4u << 20;
+        if (c != nullptr) test::apply_case_settings(*c, cfg);
         std::string err;
         service_ = TftpService::create(cfg, transport_, err);
         EXPECT_TRUE(service_) << err;

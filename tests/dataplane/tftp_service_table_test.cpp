@@ -22,7 +22,7 @@ protected:
 
 TEST_P(TftpTable, ServiceAnswersAsTheTableSays) {
     const test::TftpCase& c = test::tftp_cases()[GetParam()];
-    ServiceHarness h(tree_->trees.get());
+    ServiceHarness h(tree_->trees.get(), &c);
     std::string diff = test::run_tftp_case(c, h, 1'000'000'000);
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;
 }

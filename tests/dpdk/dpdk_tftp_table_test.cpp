@@ -26,7 +26,7 @@ const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, proto::Ipv4(
 
 class RingHarness final : public test::TftpHarness {
 public:
-    RingHarness(BootMapCell* trees, rte_mempool* pool, int n) {
+    RingHarness(BootMapCell* trees, rte_mempool* pool, int n, const test::TftpCase& c) {
         int port = test::start_ring_port("table" + std::to_string(n), pool, rx_, tx_);
         EXPECT_GE(port, 0);
         port_ = static_cast<std::uint16_t>(port);
@@ -39,6 +39,7 @@ public:
         wc.tftp.max_transfers = 64;
         wc.tftp.maps = trees;
         wc.tftp.cache.budget_bytes = 4u << 20;
+        test::apply_case_settings(c, wc.tftp);
         std::string err;
         worker_ = DpdkWorker::create(wc, err);
         EXPECT_TRUE(worker_) << err;
@@ -102,7 +103,7 @@ TEST_P(DpdkTftpTable, WorkerAnswersAsTheTableSays) {
     test::DpdkTableEnv* env = test::dpdk_table_env();
     ASSERT_NE(env, nullptr);
     const test::TftpCase& c = test::tftp_cases()[GetParam()];
-    RingHarness h(env->tree->trees.get(), env->pool, static_cast<int>(GetParam()));
+    RingHarness h(env->tree->trees.get(), env->pool, static_cast<int>(GetParam()), c);
     std::string diff = test::run_tftp_case(c, h, 1'000'000'000);
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;
 }

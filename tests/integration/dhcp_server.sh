@@ -5,7 +5,9 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 dhcp_test_setup
-ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server
+# DHCP alone is measured here: boots are not admitted by the path (--admission off; its test is
+# integration.swarm_link), so every Pi of the burst must be answered at once.
+ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server --admission off
       --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.8.255" --router "$SRV_IP" --dns "$SRV_IP"
       --lease-time 600 --state "$WORK/state" --reserve "02:00:00:00:00:99=$NET.0.99")
 RB_NETNS=$NS_SRV

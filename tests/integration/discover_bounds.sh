@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 dhcp_test_setup
 RB_NETNS=$NS_SRV
-COMMON=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --state "$WORK/state" --dhcp proxy --auto-discover)
+# Discovery is measured here, not admission (--admission off: every DISCOVER of the flood is answered).
+COMMON=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --state "$WORK/state" --dhcp proxy --auto-discover --admission off)
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 flood() { ip netns exec "$NS_CLI" /usr/bin/python3 "$HERE/pi4_flood.py" "$IF_CLI" "$@"; }
 discovered() {

@@ -1,6 +1,7 @@
 // The TFTP table: every Pi sequence of PI-BOOT.md, as the Pi sends it and as the server must
 // answer, plus the protocol's refusals. Ports: each Pi socket is a client port; `kListen` is the
 // server's port 69 and 0, 1, ... the TIDs it opens, in order.
+#include <algorithm>
 #include <string>
 
 #include "support/tftp_table.h"
@@ -12,14 +13,34 @@ namespace {
 // A lock-step fetch's exchange after the first DATA (or after ACK 0 of an OACK): ACK n -> DATA
 // n+1 up to the last block, then the final ACK. Inputs start at `at_ms`, one per millisecond.
 void lock_step(TftpCase& c, std::uint16_t port, int tid, std::string_view file, std::uint16_t blksize,
-               std::uint16_t first_acked, std::uint32_t at_ms) {
+               std::uint16_t first_acked, std::uint32_t at_ms, std::uint32_t step_ms = 1) {
     std::size_t size = boot_file(file).size();
     auto blocks = static_cast<std::uint16_t>(size / blksize + 1);
     for (std::uint16_t b = first_acked; b < blocks; ++b) {
-        c.in.push_back({at_ms++, port, tid, ack(b)});
+        c.in.push_back({at_ms, port, tid, ack(b)});
         c.out.push_back({port, tid, data(file, static_cast<std::uint16_t>(b + 1), blksize)});
+        at_ms += step_ms;
     }
     c.in.push_back({at_ms, port, tid, ack(blocks)});
+}
+
+// Admission's cases (path_admission.h): a slow transfer sets the measured rate. kernel8.img
+// (3000 bytes) in 8-byte blocks, one ACK every 4 ms from t = 1 (so the other transfers'
+// datagrams, at even milliseconds, interleave in a fixed order): 2,000 bytes/s, measured once a
+// whole second has passed, done at t = 1505. With `floor` 1 the next transfer is checked
+// against that rate.
+TftpAdmission slow_path(std::uint32_t target_ms, std::uint32_t file_timeout_ms) {
+    return TftpAdmission{true, target_ms, file_timeout_ms, 1, 1};
+}
+
+void slow_transfer(TftpCase& c, std::uint16_t port) {
+    c.in.push_back({0, port, kListen, rrq("kernel8.img", {{"blksize", "8"}})});
+    c.out.push_back({port, 0, oack({{"blksize", "8"}})});
+    lock_step(c, port, 0, "kernel8.img", 8, 0, 1, 4);
+}
+
+void by_time(TftpCase& c) {
+    std::stable_sort(c.in.begin(), c.in.end(), [](const TftpIn& a, const TftpIn& b) { return a.at_ms < b.at_ms; });
 }
 
 std::vector<TftpCase> build() {
@@ -305,6 +326,102 @@ std::vector<TftpCase> build() {
         c.counters = {{"drop.client_cap", 8},        {"result.complete", 1}, {"result.error", 8},
                       {"result.unacknowledged", 31}, {"quirk.rrq_race", 0},  {"quirk.probe_abort", 0},
                       {"active_transfers", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // config.txt at t = 1200: alone it ends in ~20 ms, but shared, the slow transfer would end
+        // at ~1525, past what its plan may slip to (t = 1500: target 1 s, file timeout 2 s). So
+        // it is held, and starts the moment the slow one ends (t = 1505).
+        TftpCase c{
+            "Admission: a transfer that would make one already sending miss its plan is held, and starts "
+            "when that one ends",
+            {},
+            1700,
+            {},
+            {}};
+        c.admission = slow_path(1000, 2000);
+        slow_transfer(c, 3100);
+        c.in.push_back({1200, 3101, kListen, rrq("config.txt")});
+        by_time(c);
+        c.out.push_back({3101, 1, data("config.txt", 1, 512), 1505});
+        c.in.push_back({1508, 3101, 1, ack(1)});
+        c.counters = {{"admission_admitted", 1}, {"admission_held", 1}, {"admission_released", 1},
+                      {"admission_expired", 0},  {"tftp_held", 0},      {"result.complete", 2},
+                      {"retransmits", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // C asks at t = 1190 (its OACK answered at once: a probe costs one datagram) and is held
+        // at its ACK 0 (t = 1210); B asks at t = 1200 and is held first. When the slow transfer
+        // ends, C, the earlier RRQ and so the nearer deadline, starts first, then B.
+        TftpCase c{"Admission: held transfers start in the order of their RRQs", {}, 1700, {}, {}};
+        c.admission = slow_path(1000, 2000);
+        slow_transfer(c, 3200);
+        c.in.push_back({1190, 3202, kListen, rrq("cmdline.txt", {{"tsize", "0"}})});
+        c.in.push_back({1200, 3201, kListen, rrq("config.txt")});
+        c.in.push_back({1210, 3202, 1, ack(0)});
+        by_time(c);
+        // The OACK goes out between the slow transfer's DATA 298 (t = 1189) and 299 (t = 1193).
+        std::vector<TftpOut> slow = std::move(c.out);
+        c.out.assign(slow.begin(), slow.begin() + 299);
+        c.out.push_back({3202, 1, oack({{"tsize", "30"}}), 1190});
+        c.out.insert(c.out.end(), slow.begin() + 299, slow.end());
+        c.out.push_back({3202, 1, data("cmdline.txt", 1, 512), 1505});
+        c.out.push_back({3201, 2, data("config.txt", 1, 512), 1505});
+        c.in.push_back({1508, 3202, 1, ack(1)});
+        c.in.push_back({1510, 3201, 2, ack(1)});
+        c.counters = {{"admission_admitted", 1}, {"admission_held", 2},  {"admission_released", 2},
+                      {"admission_expired", 0},  {"result.complete", 3}, {"retransmits", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // kernel_2712.img held at t = 1200 with a 1.65 s file timeout: at 2,000 bytes/s it needs
+        // 1.5 s of the whole path, so from t = 1350 it can no longer end before its client gives
+        // up (t = 2850). The tick after (t = 1401) refuses it, so the client starts over, instead
+        // of sending it what it cannot use.
+        TftpCase c{"Admission: a held transfer that can no longer end before its client gives up is refused",
+                   {},
+                   1700,
+                   {},
+                   {}};
+        c.admission = slow_path(400, 1650);
+        slow_transfer(c, 3300);
+        c.in.push_back({1200, 3301, kListen, rrq("kernel_2712.img")});
+        by_time(c);
+        std::vector<TftpOut> slow = std::move(c.out);
+        // DATA n+1 leaves at t = 1 + 4n: the ERROR (the tick at t = 1401, before that instant's
+        // ACK) before DATA 351.
+        c.out.assign(slow.begin(), slow.begin() + 351);
+        c.out.push_back({3301, 1, error(0, "server busy, try again"), 1401});
+        c.out.insert(c.out.end(), slow.begin() + 351, slow.end());
+        c.counters = {{"admission_held", 1}, {"admission_expired", 1}, {"drop.path_full", 1},
+                      {"result.error", 1},   {"result.complete", 1},   {"tftp_held", 0}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // A round trip of 10 ms measured on DATA 1; DATA 2's ACK is lost... or late: the timer
+        // resends DATA 2 at t = 1010 and ACK 2 comes 2 ms later, sooner than any round trip: it
+        // answered the original, and the resend was a duplicate the Pi did not need. The second
+        // transfer's ACK comes 15 ms after its resend: an answer to the resend, not counted.
+        TftpCase c{
+            "Spurious retransmits: an ACK sooner after the resend than a round trip is counted", {}, 200, {}, {}};
+        c.in.push_back({0, 3400, kListen, rrq("bootcode.bin")});
+        c.out.push_back({3400, 0, data("bootcode.bin", 1, 512), 0});
+        c.in.push_back({10, 3400, 0, ack(1)});
+        c.out.push_back({3400, 0, data("bootcode.bin", 2, 512), 10});
+        c.out.push_back({3400, 0, data("bootcode.bin", 2, 512), 1010});
+        c.in.push_back({1012, 3400, 0, ack(2)});
+        c.out.push_back({3400, 0, data("bootcode.bin", 3, 512), 1012});
+        c.in.push_back({1020, 3400, 0, ack(3)});
+        c.in.push_back({2000, 3401, kListen, rrq("bootcode.bin")});
+        c.out.push_back({3401, 1, data("bootcode.bin", 1, 512), 2000});
+        c.in.push_back({2010, 3401, 1, ack(1)});
+        c.out.push_back({3401, 1, data("bootcode.bin", 2, 512), 2010});
+        c.out.push_back({3401, 1, data("bootcode.bin", 2, 512), 3010});
+        c.in.push_back({3025, 3401, 1, ack(2)});
+        c.out.push_back({3401, 1, data("bootcode.bin", 3, 512), 3025});
+        c.in.push_back({3030, 3401, 1, ack(3)});
+        c.counters = {{"retransmits", 2}, {"spurious_retransmits", 1}, {"result.complete", 2}};
         cases.push_back(std::move(c));
     }
     return cases;

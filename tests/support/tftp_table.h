@@ -35,12 +35,24 @@ struct TftpOut {
     std::int32_t at_ms = -1;  // when it must leave (within 20 ms: the runner's 1 ms steps drift); -1: any time
 };
 
+// Admission to the path's capacity (dataplane/path_admission.h) as a case sets it: off unless
+// enabled, in the case's milliseconds.
+struct TftpAdmission {
+    bool enabled = false;
+    std::uint32_t target_ms = 20000;
+    std::uint32_t file_timeout_ms = 30000;
+    std::uint32_t floor = 2;
+    std::uint32_t unmeasured = 32;
+};
+
 struct TftpCase {
     std::string description;
     std::vector<TftpIn> in;
     std::uint32_t run_ms = 0;                                    // the clock runs on to here after the last input
     std::vector<TftpOut> out;                                    // every datagram the server sends, in order
     std::vector<std::pair<std::string, std::int64_t>> counters;  // deltas (for_each_counter names)
+    TftpAdmission admission{};
+    std::uint32_t min_rto_ms = 0;  // the adaptive retransmit timeout's floor; 0: the fixed timeout
 };
 
 // The boot tree every case runs against: files of fixed sizes with deterministic bytes.

@@ -78,6 +78,16 @@ TableTree::~TableTree() {
     std::filesystem::remove_all(dir);
 }
 
+void apply_case_settings(const TftpCase& c, dataplane::TftpServiceConfig& cfg) {
+    const TftpAdmission& a = c.admission;
+    cfg.admission.enabled = a.enabled;
+    cfg.admission.target = static_cast<Nanos>(a.target_ms) * proto::kMillisecond;
+    cfg.admission.file_timeout = static_cast<Nanos>(a.file_timeout_ms) * proto::kMillisecond;
+    cfg.admission.floor = a.floor;
+    cfg.admission.unmeasured = a.unmeasured;
+    cfg.limits.min_rto = static_cast<Nanos>(c.min_rto_ms) * proto::kMillisecond;
+}
+
 std::string run_tftp_case(const TftpCase& c, TftpHarness& h, Nanos start) {
     std::ostringstream err;
     // A transfer is both its ends: a backend may give a later transfer the port of one that ended

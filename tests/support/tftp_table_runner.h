@@ -12,6 +12,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/snapshot_cell.h"
+#include "dataplane/tftp_service.h"
 #include "proto/tftp_transfer.h"
 #include "support/tftp_table.h"
 
@@ -50,6 +51,9 @@ struct TableTree {
     std::unique_ptr<dataplane::BootMapCell> trees;
     std::string error;
 };
+
+// What a case sets of a worker's TFTP service: admission, the retransmit timeout's floor.
+void apply_case_settings(const TftpCase& c, dataplane::TftpServiceConfig& cfg);
 
 // Runs one case from virtual time `start`; returns an empty string when everything matched,
 // else what differed (with the whole exchange, for reading).

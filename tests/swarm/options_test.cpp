@@ -61,6 +61,21 @@ TEST(SwarmOptions, EachFaultAndDirection) {
     EXPECT_DOUBLE_EQ(o.late_link_s, 7);
 }
 
+TEST(SwarmOptions, ALinkAndTheFirmwaresRetryLoop) {
+    SwarmOptions o;
+    std::string err;
+    ASSERT_TRUE(
+        parse({"--eal", "x", "--link-rate", "400m", "--link-buffer", "256k", "--attempts", "0", "--retry-delay", "2.5"},
+              o, err))
+        << err;
+    EXPECT_EQ(o.link_bps, 400'000'000u);
+    EXPECT_EQ(o.link_buffer, 256u * 1024);
+    EXPECT_EQ(o.attempts, 0);
+    EXPECT_DOUBLE_EQ(o.retry_delay_s, 2.5);
+    ASSERT_TRUE(parse({"--eal", "x", "--link-rate", "1g"}, o, err)) << err;
+    EXPECT_EQ(o.link_bps, 1'000'000'000u);
+}
+
 TEST(SwarmOptions, RefusalsNameTheFlag) {
     struct Case {
         std::vector<std::string> args;
@@ -79,6 +94,10 @@ TEST(SwarmOptions, RefusalsNameTheFlag) {
         {{"--eal", "x", "--pis", "1000000", "--mac-offset", "16000000"}, "16777216"},
         {{"--eal", "x", "--bogus", "1"}, "unknown option '--bogus'"},
         {{"--eal"}, "needs a value"},
+        {{"--eal", "x", "--link-rate", "fast"}, "--link-rate"},
+        {{"--eal", "x", "--link-rate", "10"}, "at least 1000"},
+        {{"--eal", "x", "--link-buffer", "100"}, "--link-buffer"},
+        {{"--eal", "x", "--retry-delay", "-1"}, "--retry-delay"},
     };
     for (const Case& c : cases) {
         SwarmOptions o;

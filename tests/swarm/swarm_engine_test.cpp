@@ -151,6 +151,58 @@ TEST(SwarmEngine, ReorderedFramesGoAfterTheNextOrWithinAMillisecond) {
     EXPECT_EQ(e.stats().frames_tx, 3u);
 }
 
+TEST(SwarmEngine, ALinkCarriesFramesAtItsRate) {
+    SwarmOptions o = three_pis();
+    o.link_bps = 1'000'000;  // 1 Mb/s: a 42-byte ARP request is 84 bytes on the wire, 672 µs
+    Manifest m;
+    SwarmEngine e(o, m, nullptr);
+    Capture tx;
+    e.start(0);
+    e.poll(0, tx);
+    EXPECT_TRUE(tx.frames.empty());  // on the link, not through it yet
+    e.poll(671 * proto::kMicrosecond, tx);
+    EXPECT_TRUE(tx.frames.empty());
+    e.poll(672 * proto::kMicrosecond, tx);
+    EXPECT_EQ(tx.frames.size(), 1u);
+    e.poll(3 * 672 * proto::kMicrosecond, tx);
+    EXPECT_EQ(tx.frames.size(), 3u);
+    EXPECT_EQ(e.link(0).stats().frames, 3u);
+    // The server's answer waits its turn on the way back too.
+    FrameInfo a = proto::classify_frame_any_address(tx.frames[0], true);
+    std::vector<std::uint8_t> r(64);
+    r.resize(proto::build_arp_reply(r, kServer, a));
+    Capture tx2;
+    e.on_frame(r, 3 * proto::kMillisecond, tx2);
+    EXPECT_EQ(e.phases().tftp, 0u);
+    e.poll(3 * proto::kMillisecond + 672 * proto::kMicrosecond, tx2);
+    EXPECT_EQ(e.phases().tftp, 1u);
+}
+
+TEST(SwarmEngine, AFailedBootStartsOverAfterTheFirmwaresDelay) {
+    SwarmOptions o = three_pis();  // nobody answers ARP: each attempt fails with arp_timeout
+    o.pis = 1;
+    o.attempts = 2;
+    o.retry_delay_s = 5;
+    o.duration_s = 600;
+    Manifest m;
+    SwarmEngine e(o, m, nullptr);
+    Capture tx;
+    e.start(0);
+    std::vector<proto::Nanos> sent;
+    for (proto::Nanos t = 0; t < 300 * proto::kSecond && !e.finished(t); t += 10 * proto::kMillisecond) {
+        e.poll(t, tx);
+        for (std::size_t i = sent.size(); i < tx.frames.size(); ++i) sent.push_back(t);
+    }
+    EXPECT_EQ(e.stats().failed, 1u);
+    EXPECT_EQ(e.stats().attempts_retried, 1u);
+    EXPECT_EQ(e.pi(0).attempts(), 2);
+    // The longest silence between two ARP requests is the delay between the attempts.
+    proto::Nanos gap = 0;
+    for (std::size_t i = 1; i < sent.size(); ++i) gap = std::max(gap, sent[i] - sent[i - 1]);
+    EXPECT_GE(gap, 5 * proto::kSecond);
+    EXPECT_LT(gap, 7 * proto::kSecond);
+}
+
 TEST(SwarmEngine, RampAndMaxInFlightPaceThePowerOns) {
     SwarmOptions o = three_pis();
     o.ramp_s = 2;

@@ -1,0 +1,95 @@
+// Boots admitted at DHCP as far as the path has room for them (issue 19; DESIGN.md "Admission"):
+// a Pi's boot firmware (a PXE DISCOVER) is answered only while one more boot's largest file can
+// still end by its plan at the rate the workers measure; the rest wait in a room where waiting
+// costs them nothing but a DISCOVER every 4-5 s, ordered by when each was first seen plus its
+// model's DHCP window (the Pi 3 ROM gives up after 25 s, the Pi 4/5 EEPROM after 45 s). When room
+// frees, the first live waiters in that order are granted it, and answered at their next DISCOVER.
+// A Pi keeps its place across its firmware's retries (it is remembered two minutes), so every Pi
+// reaches the front: see DESIGN.md for why none waits forever. Fixed memory; the caller's clock.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/path_admission.h"
+#include "proto/clock.h"
+#include "proto/flat_index.h"
+
+namespace rackboot::dataplane {
+
+struct BootAdmissionConfig {
+    bool enabled = false;
+    proto::Nanos target = 20 * proto::kSecond;  // as AdmissionConfig::target
+    std::uint32_t unmeasured = 32;              // boots in progress at most before a rate is measured
+    std::uint32_t room = 16384;                 // Pis remembered, waiting or admitted
+};
+
+struct BootAdmissionFigures {
+    std::uint64_t admitted = 0;  // boots answered (counter)
+    std::uint64_t held = 0;      // DISCOVERs not answered for want of room (counter)
+    std::uint32_t waiting = 0;   // Pis waiting now
+    std::uint32_t room = 0;      // boots the path has room for now (0 while held transfers wait)
+};
+
+class BootAdmission {
+public:
+    // How long a waiter counts as live after its last DISCOVER (its firmware resends every 4-5 s).
+    static constexpr proto::Nanos kLive = 12 * proto::kSecond;
+    // A grant not taken up by a DISCOVER in this long goes to the next waiter.
+    static constexpr proto::Nanos kGrantFor = 10 * proto::kSecond;
+    // An admitted Pi's DISCOVERs are answered for this long (a lost OFFER, a REQUEST after NAK).
+    static constexpr proto::Nanos kAdmittedFor = 60 * proto::kSecond;
+    // Boots answered this recently count as in progress before their first transfer shows.
+    static constexpr proto::Nanos kStarting = 3 * proto::kSecond;
+    // A Pi not heard for this long is forgotten (its place with it).
+    static constexpr proto::Nanos kForget = 120 * proto::kSecond;
+
+    // `board` may be null (then every boot is unmeasured).
+    BootAdmission(const BootAdmissionConfig& cfg, const PathBoard* board);
+
+    // A DISCOVER from a boot firmware with this MAC, which gives up DHCP after `window`: true to
+    // answer it now.
+    [[nodiscard]] bool admit(std::uint64_t mac, proto::Nanos window, proto::Nanos now) noexcept;
+    // Grants that lapsed, Pis forgotten; call often (at most once a second does work).
+    void tick(proto::Nanos now) noexcept;
+    [[nodiscard]] BootAdmissionFigures figures() const noexcept { return figures_; }
+
+private:
+    struct Entry {
+        std::uint64_t mac = 0;
+        proto::Nanos key = 0;  // first seen + window: the order of the room
+        proto::Nanos last_seen = 0;
+        proto::Nanos admitted_at = 0;  // 0: waiting
+        proto::Nanos granted_at = 0;   // 0: no grant
+        std::uint32_t gen = 0;
+        bool used = false;
+        bool in_heap = false;
+    };
+    struct Item {
+        proto::Nanos key;
+        std::uint32_t slot;
+        std::uint32_t gen;
+    };
+
+    [[nodiscard]] std::uint32_t capacity(const PathTotals& t) const noexcept;
+    void grant(proto::Nanos now) noexcept;
+    void take(Entry& e, proto::Nanos now) noexcept;
+    void push(std::uint32_t slot) noexcept;
+    void release(std::uint32_t slot) noexcept;
+    void sweep(proto::Nanos now) noexcept;
+    [[nodiscard]] std::uint32_t recent(proto::Nanos now) noexcept;
+
+    BootAdmissionConfig cfg_;
+    const PathBoard* board_;
+    std::vector<Entry> entries_;
+    std::vector<std::uint32_t> free_;
+    proto::FlatIndex by_mac_;
+    std::vector<Item> heap_;            // min-heap on key, lazily cleaned
+    std::vector<proto::Nanos> starts_;  // when recent boots were answered, ring
+    std::size_t starts_head_ = 0, starts_count_ = 0;
+    std::uint32_t granted_ = 0;  // grants outstanding
+    proto::Nanos swept_at_ = 0;
+    BootAdmissionFigures figures_;
+};
+
+}  // namespace rackboot::dataplane

@@ -1,0 +1,192 @@
+// Admission to the path's capacity (issue 19): the ACK clock's rate, the processor-sharing plan
+// check, and the boot waiting room at DHCP. TftpService's holds are table cases (tftp_cases.cpp).
+#include <gtest/gtest.h>
+
+#include "dataplane/boot_admission.h"
+#include "dataplane/delivery_rate.h"
+#include "dataplane/path_admission.h"
+
+namespace rackboot::dataplane {
+namespace {
+
+using proto::kMillisecond;
+using proto::kSecond;
+using proto::Nanos;
+
+constexpr Nanos kStart = 1000 * kSecond;
+
+// `bytes_per_s` acknowledged in 10 ms steps from `from` for `for_ns`.
+void feed(DeliveryRate& r, std::uint64_t bytes_per_s, Nanos from, Nanos for_ns) {
+    for (Nanos t = from; t < from + for_ns; t += 10 * kMillisecond) r.add(bytes_per_s / 100, t);
+    r.advance(from + for_ns);
+}
+
+TEST(DeliveryRate, MeasuresASteadyAckClock) {
+    DeliveryRate r;
+    EXPECT_EQ(r.bytes_per_second(), 0u);
+    feed(r, 5'000'000, kStart, 3 * kSecond);
+    EXPECT_NEAR(static_cast<double>(r.bytes_per_second()), 5e6, 5e6 * 0.02);
+    EXPECT_NEAR(static_cast<double>(r.last_second()), 5e6, 5e6 * 0.02);
+}
+
+TEST(DeliveryRate, NothingIsMeasuredUntilAWholeSecondHasBeen) {
+    DeliveryRate r;
+    feed(r, 2'000'000, kStart + 50 * kMillisecond, 900 * kMillisecond);  // began mid-bin: a part second
+    EXPECT_EQ(r.bytes_per_second(), 0u);
+    feed(r, 2'000'000, kStart + 950 * kMillisecond, 300 * kMillisecond);
+    EXPECT_NEAR(static_cast<double>(r.bytes_per_second()), 2e6, 2e6 * 0.06);
+}
+
+TEST(DeliveryRate, KeepsTheBestSecondForTenSecondsThenForgetsIt) {
+    DeliveryRate r;
+    feed(r, 8'000'000, kStart, 2 * kSecond);
+    feed(r, 1'000'000, kStart + 2 * kSecond, 5 * kSecond);  // a lull in demand
+    EXPECT_NEAR(static_cast<double>(r.bytes_per_second()), 8e6, 8e6 * 0.02);
+    EXPECT_NEAR(static_cast<double>(r.last_second()), 1e6, 1e6 * 0.05);
+    feed(r, 1'000'000, kStart + 7 * kSecond, 6 * kSecond);  // the 8 MB/s second is 11 s old now
+    EXPECT_NEAR(static_cast<double>(r.bytes_per_second()), 1e6, 1e6 * 0.05);
+    r.advance(kStart + 40 * kSecond);  // silence
+    EXPECT_EQ(r.bytes_per_second(), 0u);
+}
+
+TEST(PlansHold, ProcessorSharingEndsTheSmallerFirst) {
+    // 1 MB/s shared by 100 KB and 500 KB: the small one ends after 200 ms (two shares), the big
+    // one after 600 ms (all the bytes).
+    PlannedWork w[] = {{500'000, kStart + 600 * kMillisecond}, {100'000, kStart + 200 * kMillisecond}};
+    EXPECT_TRUE(plans_hold(w, 1'000'000, kStart));
+    PlannedWork late_big[] = {{500'000, kStart + 599 * kMillisecond}, {100'000, kStart + 200 * kMillisecond}};
+    EXPECT_FALSE(plans_hold(late_big, 1'000'000, kStart));
+    PlannedWork late_small[] = {{500'000, kStart + 600 * kMillisecond}, {100'000, kStart + 199 * kMillisecond}};
+    EXPECT_FALSE(plans_hold(late_small, 1'000'000, kStart));
+    EXPECT_TRUE(plans_hold({}, 0, kStart));
+    PlannedWork one[] = {{1, kStart + kSecond}};
+    EXPECT_FALSE(plans_hold(one, 0, kStart));  // no rate carries anything
+}
+
+// A board whose single worker carries `rate` with `clients` boots in progress, its largest file
+// `largest`, and `held` transfers waiting.
+void publish(PathBoard& b, std::uint64_t rate, std::uint32_t clients, std::uint64_t largest, std::uint32_t held = 0) {
+    WorkerPath& w = b.worker(0);
+    w.rate = rate;
+    w.clients = clients;
+    w.running = clients;
+    w.largest = largest;
+    w.held = held;
+}
+
+BootAdmissionConfig enabled() {
+    BootAdmissionConfig c;
+    c.enabled = true;
+    c.target = 20 * kSecond;
+    c.unmeasured = 4;
+    c.room = 64;
+    return c;
+}
+
+constexpr Nanos kPi4 = 45 * kSecond;
+constexpr Nanos kPi3 = 25 * kSecond;
+
+TEST(BootAdmission, AdmitsWhatTheRateHasRoomForAndHoldsTheRest) {
+    PathBoard board(1);
+    // 10 MB/s, 8 MB largest file, 20 s plan: room for 25 boots; 23 in progress.
+    publish(board, 10'000'000, 23, 8'000'000);
+    BootAdmission a(enabled(), &board);
+    EXPECT_TRUE(a.admit(1, kPi4, kStart));
+    EXPECT_TRUE(a.admit(2, kPi4, kStart));
+    EXPECT_FALSE(a.admit(3, kPi4, kStart));           // 23 + 2 just started: full
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + kSecond));  // an admitted Pi's DISCOVER again: answered
+    BootAdmissionFigures f = a.figures();
+    EXPECT_EQ(f.admitted, 2u);
+    EXPECT_EQ(f.held, 1u);
+    EXPECT_EQ(f.waiting, 1u);
+    EXPECT_EQ(f.room, 25u);
+    // Three seconds on, the two count as started no more (their transfers would show as clients;
+    // here two other boots ended): room for Pi 3 at its next DISCOVER.
+    publish(board, 10'000'000, 23, 8'000'000);
+    EXPECT_TRUE(a.admit(3, kPi4, kStart + 4 * kSecond));
+    EXPECT_EQ(a.figures().waiting, 0u);
+}
+
+TEST(BootAdmission, HeldTransfersStopNewBootsButOneMayAlwaysStart) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 1, 8'000'000, 1);  // room for 25, but a transfer waits
+    BootAdmission a(enabled(), &board);
+    EXPECT_FALSE(a.admit(1, kPi4, kStart));
+    publish(board, 10'000'000, 0, 8'000'000, 0);
+    board.worker(0).running = 0;
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 4 * kSecond));
+    // Nothing measured and nothing in progress: `unmeasured` boots at once.
+    PathBoard idle(1);
+    BootAdmission b(enabled(), &idle);
+    for (std::uint64_t mac = 1; mac <= 4; ++mac) EXPECT_TRUE(b.admit(mac, kPi4, kStart)) << mac;
+    EXPECT_FALSE(b.admit(5, kPi4, kStart));
+}
+
+TEST(BootAdmission, RoomGoesToTheEarliestFirstSeenPlusWindowAndTheShorterWindowFirst) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 25, 8'000'000);  // full
+    BootAdmission a(enabled(), &board);
+    EXPECT_FALSE(a.admit(10, kPi4, kStart));                // key start + 45
+    EXPECT_FALSE(a.admit(11, kPi3, kStart + kSecond));      // key start + 26: a Pi 3 gives up sooner
+    EXPECT_FALSE(a.admit(12, kPi4, kStart + 2 * kSecond));  // key start + 47
+    publish(board, 10'000'000, 24, 8'000'000);              // room for one
+    EXPECT_FALSE(a.admit(12, kPi4, kStart + 4 * kSecond));  // not its turn: the grant is the Pi 3's
+    EXPECT_TRUE(a.admit(11, kPi3, kStart + 5 * kSecond));   // its next DISCOVER takes it
+    publish(board, 10'000'000, 23, 8'000'000);              // room for one more (1 just started)
+    EXPECT_FALSE(a.admit(12, kPi4, kStart + 6 * kSecond));  // 10 is ahead of it
+    EXPECT_TRUE(a.admit(10, kPi4, kStart + 8 * kSecond));
+}
+
+TEST(BootAdmission, AGrantNotTakenUpGoesToTheNextWaiter) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 25, 8'000'000);
+    BootAdmission a(enabled(), &board);
+    EXPECT_FALSE(a.admit(1, kPi4, kStart));
+    EXPECT_FALSE(a.admit(2, kPi4, kStart + kSecond));
+    publish(board, 10'000'000, 24, 8'000'000);
+    a.tick(kStart + 2 * kSecond);  // granted to 1, which has gone quiet (powered off, say)
+    EXPECT_FALSE(a.admit(2, kPi4, kStart + 5 * kSecond));
+    a.tick(kStart + 13 * kSecond);  // 1 neither took its grant nor was heard: 2 is next
+    EXPECT_TRUE(a.admit(2, kPi4, kStart + 14 * kSecond));
+}
+
+TEST(BootAdmission, APiKeepsItsPlaceAcrossItsFirmwaresRetries) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 25, 8'000'000);
+    BootAdmission a(enabled(), &board);
+    EXPECT_FALSE(a.admit(1, kPi4, kStart));  // waits, then gives up after 45 s (its EEPROM loops)
+    for (Nanos t = kStart + kSecond; t < kStart + 45 * kSecond; t += 4 * kSecond) {
+        EXPECT_FALSE(a.admit(static_cast<std::uint64_t>(100 + (t - kStart) / kSecond), kPi4, t));  // newcomers
+    }
+    a.tick(kStart + 50 * kSecond);
+    publish(board, 10'000'000, 24, 8'000'000);             // room for one, as Pi 1 comes back
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 52 * kSecond));  // ahead of every newcomer
+    // Forgotten two minutes after it was last heard (its place with it).
+    publish(board, 10'000'000, 25, 8'000'000);
+    EXPECT_FALSE(a.admit(2, kPi4, kStart + 53 * kSecond));
+    a.tick(kStart + 200 * kSecond);
+    EXPECT_EQ(a.figures().waiting, 0u);
+}
+
+TEST(BootAdmission, OffAnswersEveryone) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 1000, 8'000'000, 5);
+    BootAdmissionConfig c = enabled();
+    c.enabled = false;
+    BootAdmission a(c, &board);
+    for (std::uint64_t mac = 1; mac <= 100; ++mac) EXPECT_TRUE(a.admit(mac, kPi4, kStart));
+}
+
+TEST(BootAdmission, AFullRoomHoldsWithoutAPlace) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 25, 8'000'000);
+    BootAdmissionConfig c = enabled();
+    c.room = 4;
+    BootAdmission a(c, &board);
+    for (std::uint64_t mac = 1; mac <= 10; ++mac) EXPECT_FALSE(a.admit(mac, kPi4, kStart));
+    EXPECT_EQ(a.figures().waiting, 4u);
+    EXPECT_EQ(a.figures().held, 10u);
+}
+
+}  // namespace
+}  // namespace rackboot::dataplane
