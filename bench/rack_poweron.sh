@@ -159,6 +159,7 @@ run_swarm() {  # TARGET PIS LOSS: one power-on; appends a row to the .tsv
     [ "$t" = rb-memif ] && ns=()
     "${ns[@]}" timeout $((DURATION + 120)) "$SWARM" --eal "$SWARM_EAL" --pis "$n" --mix pi4=1 --ramp 0 \
         --tree "$TREE" --verify crc32 --duration "$DURATION" "${fault[@]}" --json "$out" --progress off \
+        --attempts "${ATTEMPTS:-1}" \
         > "$WORK/swarm.out" 2>&1 || { echo "  swarm failed: $(tail -3 "$WORK/swarm.out")" >&2; return 0; }
     python3 - "$out" "$t" "$n" "$loss" >> "$RESULTS.tsv" <<'PY'
 import json, sys

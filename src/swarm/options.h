@@ -56,7 +56,7 @@ struct SwarmOptions {
     // --link-rate BITS/S and --link-buffer BYTES: a switch port between the fleet and the
     // server, each direction (link.h); 0: none.
     std::uint64_t link_bps = 0;
-    std::uint64_t link_buffer = 512 * 1024;
+    std::uint64_t link_buffer = 512ull * 1024;
 };
 
 // False with a reason naming the flag; `help` set for --help.
