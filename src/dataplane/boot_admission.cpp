@@ -28,6 +28,9 @@ std::uint32_t BootAdmission::capacity(const PathTotals& t) const noexcept {
     // plan, sharing the measured rate.
     long double boots = static_cast<long double>(t.rate) * static_cast<long double>(cfg_.target) /
                         static_cast<long double>(proto::kSecond) / static_cast<long double>(t.largest);
+    // No worker sees a queue: the path is not what limits the boots in progress (they are loss-
+    // or client-bound); their count may double (and eight more) in the time a boot takes to show.
+    if (!t.queue) boots = std::max<long double>(boots, 2.0L * static_cast<long double>(t.clients) + 8);
     return static_cast<std::uint32_t>(std::clamp<long double>(boots, 1, 1e6));
 }
 

@@ -13,6 +13,7 @@ PathTotals PathBoard::totals() const noexcept {
         t.held += w.held.load(std::memory_order_relaxed);
         t.clients += w.clients.load(std::memory_order_relaxed);
         t.largest = std::max(t.largest, w.largest.load(std::memory_order_relaxed));
+        if (w.running.load(std::memory_order_relaxed) > 0 && w.queue.load(std::memory_order_relaxed)) t.queue = true;
     }
     return t;
 }

@@ -36,6 +36,9 @@ struct alignas(64) WorkerPath {
     std::atomic<std::uint32_t> held{0};     // transfers held for room
     std::atomic<std::uint32_t> clients{0};  // client addresses holding a transfer (boots in progress)
     std::atomic<std::uint64_t> largest{0};  // the largest file admitted in the last minute (bytes)
+    // Its running transfers' round trips show a standing queue: the path is what limits them
+    // (else they are loss- or client-bound, and more of them carry more).
+    std::atomic<bool> queue{true};
 };
 
 struct PathTotals {
@@ -44,6 +47,7 @@ struct PathTotals {
     std::uint64_t held = 0;
     std::uint64_t clients = 0;
     std::uint64_t largest = 0;  // the largest of the workers'
+    bool queue = false;         // some worker with transfers running sees a standing queue
 };
 
 // The port's figures, one WorkerPath per worker. Created before the workers, outlives them.

@@ -52,6 +52,7 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       records_(4096),
       views_(cfg.max_transfers) {
     running_.reserve(cfg.max_transfers);
+    rtt_floors_.fill(INT64_MAX);
     held_.reserve(cfg.max_transfers);
     work_.reserve(cfg.max_transfers + 1);
 }

@@ -170,6 +170,7 @@ private:
     void mark_running(Slot& s);
     void admit_held(proto::Nanos now);
     void admission_tick(proto::Nanos now);
+    void update_queue() noexcept;
     [[nodiscard]] std::uint64_t remaining_bytes(const Slot& s) const noexcept;
     void acked(const Slot& s, std::uint64_t blocks_before, proto::Nanos now) noexcept;
 
@@ -205,6 +206,12 @@ private:
     TransferViewBoard views_;
 
     DeliveryRate rate_;
+    // Whether the running transfers' round trips show a standing queue (the path limits them);
+    // without one, more transfers carry more and the count may grow a quarter each tick.
+    bool queue_ = true;
+    std::uint32_t running_at_tick_ = 0;
+    std::array<proto::Nanos, 100> rtt_floors_{};  // the least round trip of each tick, 10 s
+    std::size_t rtt_floor_at_ = 0;
     std::vector<std::uint32_t> running_;  // admitted transfers, unordered
     std::vector<std::uint32_t> held_;     // held transfers, earliest RRQ first
     std::vector<PlannedWork> work_;       // scratch for plans_hold

@@ -14,6 +14,13 @@ namespace {
 
 constexpr Nanos kTick = 100 * proto::kMillisecond;
 constexpr Nanos kLargestWindow = 30 * proto::kSecond;
+constexpr Nanos kNoRtt = INT64_MAX;
+// A standing queue: the running transfers' smoothed round trip more than twice the least seen
+// (and a timer's slack more).
+constexpr Nanos kQueueSlack = 200 * proto::kMicrosecond;
+// Without a queue the running count may grow by a quarter (and two) a tick.
+constexpr std::uint32_t kGrowthDivisor = 4;
+constexpr std::uint32_t kGrowthStep = 2;
 
 // Bytes `rate` delivers in `d` (0 for d <= 0).
 std::uint64_t carried(std::uint64_t rate, Nanos d) noexcept {
@@ -61,6 +68,12 @@ TftpService::Room TftpService::room_for(const Slot& s, Nanos now) {
         port_running = t.running - std::min<std::uint64_t>(t.running, published_running_) + n;
     }
     if (own == 0 || port_rate == 0) return n < ac.unmeasured ? Room::Admit : Room::Hold;
+    // No standing queue: the path is not what limits the transfers (they are loss- or
+    // client-bound), so one more does not slow the others; only how fast their count grows is
+    // bounded, until the round trips show a queue and the plans take over.
+    if (!queue_) {
+        return n < running_at_tick_ + running_at_tick_ / kGrowthDivisor + kGrowthStep ? Room::Admit : Room::Hold;
+    }
     auto rate = static_cast<std::uint64_t>(static_cast<long double>(port_rate) * (n + 1) /
                                            static_cast<long double>(port_running + 1));
     rate = std::max<std::uint64_t>(rate, 1);
@@ -156,6 +169,27 @@ void TftpService::admit_held(Nanos now) {
     counters_.tftp_held.set(held_.size());
 }
 
+void TftpService::update_queue() noexcept {
+    // Whether the path queues: the running transfers' mean smoothed round trip against the least
+    // round trip any transfer here measured in the last 10 s.
+    Nanos least = kNoRtt;
+    long double sum = 0;
+    std::uint32_t n = 0;
+    for (std::uint32_t idx : running_) {
+        const proto::TftpTransfer& e = slots_[idx].engine;
+        if (e.min_rtt() >= 0) least = std::min(least, e.min_rtt());
+        if (e.smoothed_rtt() >= 0) {
+            sum += static_cast<long double>(e.smoothed_rtt());
+            ++n;
+        }
+    }
+    rtt_floors_[rtt_floor_at_] = least;
+    rtt_floor_at_ = (rtt_floor_at_ + 1) % rtt_floors_.size();
+    Nanos floor = *std::min_element(rtt_floors_.begin(), rtt_floors_.end());
+    queue_ = n == 0 || floor == kNoRtt || sum / n > static_cast<long double>(2 * floor + kQueueSlack);
+    running_at_tick_ = static_cast<std::uint32_t>(running_.size());
+}
+
 void TftpService::admission_tick(Nanos now) {
     if (now - tick_at_ < kTick && !room_freed_) return;
     if (now - tick_at_ >= kTick) {
@@ -167,6 +201,7 @@ void TftpService::admission_tick(Nanos now) {
             largest_since_ = now;
         }
         counters_.path_rate.set(rate_.bytes_per_second());
+        update_queue();
         if (cfg_.path != nullptr) {
             WorkerPath& w = cfg_.path->worker(cfg_.id);
             published_rate_ = rate_.bytes_per_second();
@@ -176,6 +211,7 @@ void TftpService::admission_tick(Nanos now) {
             w.held.store(static_cast<std::uint32_t>(held_.size()), std::memory_order_relaxed);
             w.clients.store(per_client_.size(), std::memory_order_relaxed);
             w.largest.store(std::max(largest_[0], largest_[1]), std::memory_order_relaxed);
+            w.queue.store(queue_, std::memory_order_relaxed);
         }
     }
     if (!held_.empty()) admit_held(now);

@@ -25,18 +25,26 @@ void lock_step(TftpCase& c, std::uint16_t port, int tid, std::string_view file, 
 }
 
 // Admission's cases (path_admission.h): a slow transfer sets the measured rate. kernel8.img
-// (3000 bytes) in 8-byte blocks, one ACK every 4 ms from t = 1 (so the other transfers'
-// datagrams, at even milliseconds, interleave in a fixed order): 2,000 bytes/s, measured once a
-// whole second has passed, done at t = 1505. With `floor` 1 the next transfer is checked
-// against that rate.
+// (3000 bytes) in 8-byte blocks: ACK 0 at t = 1, ACK 1 a millisecond after DATA 1, then ACK n at
+// 4n - 2: 2,000 bytes/s, measured once a whole second has passed, done at t = 1502. Its round
+// trip grows from 1 to 4 ms as a queue's would: the path is what limits it, so admission plans
+// with the rate as measured (no probing). The other transfers' datagrams come at times it sends
+// none, so the order is fixed. With `floor` 1 the next transfer is checked against the rate.
 TftpAdmission slow_path(std::uint32_t target_ms, std::uint32_t file_timeout_ms) {
     return TftpAdmission{true, target_ms, file_timeout_ms, 1, 1};
 }
 
 void slow_transfer(TftpCase& c, std::uint16_t port) {
-    c.in.push_back({0, port, kListen, rrq("kernel8.img", {{"blksize", "8"}})});
+    const std::string_view file = "kernel8.img";
+    c.in.push_back({0, port, kListen, rrq(file, {{"blksize", "8"}})});
     c.out.push_back({port, 0, oack({{"blksize", "8"}})});
-    lock_step(c, port, 0, "kernel8.img", 8, 0, 1, 4);
+    c.in.push_back({1, port, 0, ack(0)});
+    c.out.push_back({port, 0, data(file, 1, 8)});
+    for (std::uint16_t b = 1; b < 376; ++b) {
+        c.in.push_back({4u * b - 2, port, 0, ack(b)});
+        c.out.push_back({port, 0, data(file, static_cast<std::uint16_t>(b + 1), 8)});
+    }
+    c.in.push_back({4u * 376 - 2, port, 0, ack(376)});
 }
 
 void by_time(TftpCase& c) {
@@ -330,8 +338,8 @@ std::vector<TftpCase> build() {
     }
     {
         // config.txt at t = 1200: alone it ends in ~20 ms, but shared, the slow transfer would end
-        // at ~1525, past what its plan may slip to (t = 1500: target 1 s, file timeout 2 s). So
-        // it is held, and starts the moment the slow one ends (t = 1505).
+        // at ~1522, past what its plan may slip to (t = 1500: target 1 s, file timeout 2 s). So
+        // it is held, and starts the moment the slow one ends (t = 1502).
         TftpCase c{
             "Admission: a transfer that would make one already sending miss its plan is held, and starts "
             "when that one ends",
@@ -343,33 +351,33 @@ std::vector<TftpCase> build() {
         slow_transfer(c, 3100);
         c.in.push_back({1200, 3101, kListen, rrq("config.txt")});
         by_time(c);
-        c.out.push_back({3101, 1, data("config.txt", 1, 512), 1505});
-        c.in.push_back({1508, 3101, 1, ack(1)});
+        c.out.push_back({3101, 1, data("config.txt", 1, 512), 1502});
+        c.in.push_back({1505, 3101, 1, ack(1)});
         c.counters = {{"admission_admitted", 1}, {"admission_held", 1}, {"admission_released", 1},
                       {"admission_expired", 0},  {"tftp_held", 0},      {"result.complete", 2},
                       {"retransmits", 0}};
         cases.push_back(std::move(c));
     }
     {
-        // C asks at t = 1190 (its OACK answered at once: a probe costs one datagram) and is held
-        // at its ACK 0 (t = 1210); B asks at t = 1200 and is held first. When the slow transfer
+        // C asks at t = 1191 (its OACK answered at once: a probe costs one datagram) and is held
+        // at its ACK 0 (t = 1211); B asks at t = 1200 and is held first. When the slow transfer
         // ends, C, the earlier RRQ and so the nearer deadline, starts first, then B.
         TftpCase c{"Admission: held transfers start in the order of their RRQs", {}, 1700, {}, {}};
         c.admission = slow_path(1000, 2000);
         slow_transfer(c, 3200);
-        c.in.push_back({1190, 3202, kListen, rrq("cmdline.txt", {{"tsize", "0"}})});
+        c.in.push_back({1191, 3202, kListen, rrq("cmdline.txt", {{"tsize", "0"}})});
         c.in.push_back({1200, 3201, kListen, rrq("config.txt")});
-        c.in.push_back({1210, 3202, 1, ack(0)});
+        c.in.push_back({1211, 3202, 1, ack(0)});
         by_time(c);
-        // The OACK goes out between the slow transfer's DATA 298 (t = 1189) and 299 (t = 1193).
+        // The OACK goes out between the slow transfer's DATA 299 (t = 1190) and 300 (t = 1194).
         std::vector<TftpOut> slow = std::move(c.out);
-        c.out.assign(slow.begin(), slow.begin() + 299);
-        c.out.push_back({3202, 1, oack({{"tsize", "30"}}), 1190});
-        c.out.insert(c.out.end(), slow.begin() + 299, slow.end());
-        c.out.push_back({3202, 1, data("cmdline.txt", 1, 512), 1505});
-        c.out.push_back({3201, 2, data("config.txt", 1, 512), 1505});
-        c.in.push_back({1508, 3202, 1, ack(1)});
-        c.in.push_back({1510, 3201, 2, ack(1)});
+        c.out.assign(slow.begin(), slow.begin() + 300);
+        c.out.push_back({3202, 1, oack({{"tsize", "30"}}), 1191});
+        c.out.insert(c.out.end(), slow.begin() + 300, slow.end());
+        c.out.push_back({3202, 1, data("cmdline.txt", 1, 512), 1502});
+        c.out.push_back({3201, 2, data("config.txt", 1, 512), 1502});
+        c.in.push_back({1505, 3202, 1, ack(1)});
+        c.in.push_back({1507, 3201, 2, ack(1)});
         c.counters = {{"admission_admitted", 1}, {"admission_held", 2},  {"admission_released", 2},
                       {"admission_expired", 0},  {"result.complete", 3}, {"retransmits", 0}};
         cases.push_back(std::move(c));
@@ -377,7 +385,7 @@ std::vector<TftpCase> build() {
     {
         // kernel_2712.img held at t = 1200 with a 1.65 s file timeout: at 2,000 bytes/s it needs
         // 1.5 s of the whole path, so from t = 1350 it can no longer end before its client gives
-        // up (t = 2850). The tick after (t = 1401) refuses it, so the client starts over, instead
+        // up (t = 2850). The tick after (t = 1402) refuses it, so the client starts over, instead
         // of sending it what it cannot use.
         TftpCase c{"Admission: a held transfer that can no longer end before its client gives up is refused",
                    {},
@@ -389,11 +397,10 @@ std::vector<TftpCase> build() {
         c.in.push_back({1200, 3301, kListen, rrq("kernel_2712.img")});
         by_time(c);
         std::vector<TftpOut> slow = std::move(c.out);
-        // DATA n+1 leaves at t = 1 + 4n: the ERROR (the tick at t = 1401, before that instant's
-        // ACK) before DATA 351.
-        c.out.assign(slow.begin(), slow.begin() + 351);
-        c.out.push_back({3301, 1, error(0, "server busy, try again"), 1401});
-        c.out.insert(c.out.end(), slow.begin() + 351, slow.end());
+        // The ERROR (the tick at t = 1402, before that instant's ACK 351) after DATA 351 (t = 1398).
+        c.out.assign(slow.begin(), slow.begin() + 352);
+        c.out.push_back({3301, 1, error(0, "server busy, try again"), 1402});
+        c.out.insert(c.out.end(), slow.begin() + 352, slow.end());
         c.counters = {{"admission_held", 1}, {"admission_expired", 1}, {"drop.path_full", 1},
                       {"result.error", 1},   {"result.complete", 1},   {"tftp_held", 0}};
         cases.push_back(std::move(c));
