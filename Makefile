@@ -28,7 +28,7 @@ test: build
 test-asan: deps
 	cmake -S . -B $(SAN_BUILD) $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=Debug -DRACKBOOT_SANITIZE=ON -DRACKBOOT_BENCH=OFF
 	cmake --build $(SAN_BUILD) -j $(JOBS)
-	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration' -LE rack
 
 # The socket backend alone, as a build without DPDK (-DRACKBOOT_DPDK=OFF) makes it.
 NODPDK_BUILD ?= build-nodpdk
@@ -36,7 +36,7 @@ test-nodpdk: deps
 	cmake -S . -B $(NODPDK_BUILD) $$(command -v ninja >/dev/null && echo -G Ninja) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DRACKBOOT_DPDK=OFF -DRACKBOOT_BENCH=OFF
 	cmake --build $(NODPDK_BUILD) -j $(JOBS)
-	cd $(NODPDK_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+	cd $(NODPDK_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|integration' -LE rack
 
 bench: build
 	$(BUILD)/bench/bench_tftp_engine
