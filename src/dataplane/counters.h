@@ -98,6 +98,11 @@ constexpr std::size_t kDhcpVerdicts = static_cast<std::size_t>(proto::DhcpVerdic
 
 RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
 
+// One help text for the four series of rackboot_tftp_admission_total.
+#define RACKBOOT_ADMISSION_HELP                                                                                \
+    "Transfers by how admission to the path took them: started at once, held, started after holding, refused " \
+    "after holding (they could no longer end before their client gives up)."
+
 // Every scalar counter of a worker, once: (member, metric name and labels, type, help). The
 // struct, the metrics page and the by-name visitor (tests' counter deltas) all come from this
 // list; consecutive entries of one metric name are one family (one HELP), told apart by labels.
@@ -129,18 +134,10 @@ RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
     X(dhcp_lease_changes, "rackboot_dhcp_lease_changes_total", counter,                                                \
       "Lease records changed and handed to the lease store to write.")                                                 \
     X(dhcp_replies_held, "rackboot_dhcp_replies_held", gauge, "DHCP replies waiting for their lease to be durable.")   \
-    X(admission_admitted, "rackboot_tftp_admission_total{outcome=\"admitted\"}", counter,                              \
-      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
-      "holding (they could no longer end before their client gives up).")                                              \
-    X(admission_held, "rackboot_tftp_admission_total{outcome=\"held\"}", counter,                                      \
-      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
-      "holding (they could no longer end before their client gives up).")                                              \
-    X(admission_released, "rackboot_tftp_admission_total{outcome=\"released\"}", counter,                              \
-      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
-      "holding (they could no longer end before their client gives up).")                                              \
-    X(admission_expired, "rackboot_tftp_admission_total{outcome=\"expired\"}", counter,                                \
-      "Transfers by how admission to the path took them: started at once, held, started after holding, refused after " \
-      "holding (they could no longer end before their client gives up).")                                              \
+    X(admission_admitted, "rackboot_tftp_admission_total{outcome=\"admitted\"}", counter, RACKBOOT_ADMISSION_HELP)     \
+    X(admission_held, "rackboot_tftp_admission_total{outcome=\"held\"}", counter, RACKBOOT_ADMISSION_HELP)             \
+    X(admission_released, "rackboot_tftp_admission_total{outcome=\"released\"}", counter, RACKBOOT_ADMISSION_HELP)     \
+    X(admission_expired, "rackboot_tftp_admission_total{outcome=\"expired\"}", counter, RACKBOOT_ADMISSION_HELP)       \
     X(tftp_held, "rackboot_tftp_held", gauge, "Transfers whose first DATA waits for room on the path.")                \
     X(path_rate, "rackboot_path_rate_bytes_per_second", gauge,                                                         \
       "The rate the worker's transfers are acknowledged at: the best second of the last ten (sum over workers: the "   \

@@ -110,11 +110,6 @@ void TftpService::mark_running(Slot& s) {
     if (cfg_.path != nullptr) port_rate = std::max(port_rate, cfg_.path->totals().rate);
     s.unfit = port_rate > 0 && size > carried(port_rate, cfg_.admission.file_timeout);
     if (!s.unfit) largest_[0] = std::max(largest_[0], size);
-    if (cfg_.path != nullptr) {
-        WorkerPath& w = cfg_.path->worker(cfg_.id);
-        w.running.store(static_cast<std::uint32_t>(running_.size()), std::memory_order_relaxed);
-        published_running_ = static_cast<std::uint32_t>(running_.size());
-    }
 }
 
 bool TftpService::admit_or_hold(std::uint32_t idx, const TftpAction& a, Nanos now) {
@@ -123,8 +118,8 @@ bool TftpService::admit_or_hold(std::uint32_t idx, const TftpAction& a, Nanos no
         mark_running(s);
         return true;
     }
-    if (held_.empty() || s.waited) {
-        // Nobody earlier waits (or this is the earliest, released): it may go if there is room.
+    if (held_.empty()) {
+        // Nobody earlier waits: it may go if there is room (else it waits behind them).
         Room r = room_for(s, now);
         if (r == Room::Admit) {
             mark_running(s);
@@ -152,7 +147,6 @@ void TftpService::admit_held(Nanos now) {
         Room r = room_for(s, now);
         if (r == Room::Hold) break;
         held_.erase(held_.begin());
-        counters_.tftp_held.set(held_.size());
         s.state = SlotState::Active;
         if (r == Room::Never) {
             // It cannot end before its client gives up: refused now, so the client starts over
