@@ -20,6 +20,7 @@ BootAdmission::BootAdmission(const BootAdmissionConfig& cfg, const PathBoard* bo
     for (std::size_t i = entries_.size(); i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
     heap_.reserve(entries_.size() * 2);
     starts_.resize(4096);
+    grants_.resize(4096);
 }
 
 std::uint32_t BootAdmission::capacity(const PathTotals& t) const noexcept {
@@ -81,6 +82,10 @@ void BootAdmission::grant(proto::Nanos now) noexcept {
         e.granted_at = now;
         ++granted_;
         --spare;
+        if (grants_count_ < grants_.size()) {
+            grants_[(grants_head_ + grants_count_) % grants_.size()] = e.mac;
+            ++grants_count_;
+        }
     }
 }
 
@@ -167,10 +172,21 @@ void BootAdmission::sweep(proto::Nanos now) noexcept {
 }
 
 void BootAdmission::tick(proto::Nanos now) noexcept {
-    if (!cfg_.enabled || now - swept_at_ < proto::kSecond) return;
-    swept_at_ = now;
-    sweep(now);
+    if (!cfg_.enabled || now - granted_at_ < kGrantEvery) return;
+    granted_at_ = now;
+    if (now - swept_at_ >= proto::kSecond) {
+        swept_at_ = now;
+        sweep(now);
+    }
     grant(now);
+}
+
+bool BootAdmission::next_grant(std::uint64_t& mac) noexcept {
+    if (grants_count_ == 0) return false;
+    mac = grants_[grants_head_];
+    grants_head_ = (grants_head_ + 1) % grants_.size();
+    --grants_count_;
+    return true;
 }
 
 }  // namespace rackboot::dataplane

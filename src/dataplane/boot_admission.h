@@ -3,7 +3,8 @@
 // still end by its plan at the rate the workers measure; the rest wait in a room where waiting
 // costs them nothing but a DISCOVER every 4-5 s, ordered by when each was first seen plus its
 // model's DHCP window (the Pi 3 ROM gives up after 25 s, the Pi 4/5 EEPROM after 45 s). When room
-// frees, the first live waiters in that order are granted it, and answered at their next DISCOVER.
+// frees, the first live waiters in that order are granted it (checked every 100 ms), and answered
+// at once if their last DISCOVER is still listened for (held_discovers.h), else at their next.
 // A Pi keeps its place across its firmware's retries (it is remembered two minutes), so every Pi
 // reaches the front: see DESIGN.md for why none waits forever. Fixed memory; the caller's clock.
 #pragma once
@@ -43,6 +44,8 @@ public:
     static constexpr proto::Nanos kStarting = 3 * proto::kSecond;
     // A Pi not heard for this long is forgotten (its place with it).
     static constexpr proto::Nanos kForget = 120 * proto::kSecond;
+    // How often room freed is shared out to waiters.
+    static constexpr proto::Nanos kGrantEvery = 100 * proto::kMillisecond;
 
     // `board` may be null (then every boot is unmeasured).
     BootAdmission(const BootAdmissionConfig& cfg, const PathBoard* board);
@@ -50,8 +53,13 @@ public:
     // A DISCOVER from a boot firmware with this MAC, which gives up DHCP after `window`: true to
     // answer it now.
     [[nodiscard]] bool admit(std::uint64_t mac, proto::Nanos window, proto::Nanos now) noexcept;
-    // Grants that lapsed, Pis forgotten; call often (at most once a second does work).
+    // Room shared out (every 100 ms), grants that lapsed and Pis forgotten (every second); call
+    // often.
     void tick(proto::Nanos now) noexcept;
+    // The next Pi granted room since the last call (in the order granted): its DISCOVER, when
+    // admitted, will be answered. False when there is none (or more were granted at once than are
+    // remembered: those are answered at their next DISCOVER).
+    [[nodiscard]] bool next_grant(std::uint64_t& mac) noexcept;
     [[nodiscard]] BootAdmissionFigures figures() const noexcept { return figures_; }
 
 private:
@@ -88,7 +96,10 @@ private:
     std::vector<proto::Nanos> starts_;  // when recent boots were answered, ring
     std::size_t starts_head_ = 0, starts_count_ = 0;
     std::uint32_t granted_ = 0;  // grants outstanding
+    std::vector<std::uint64_t> grants_;  // ring: MACs granted, not yet handed out by next_grant
+    std::size_t grants_head_ = 0, grants_count_ = 0;
     proto::Nanos swept_at_ = 0;
+    proto::Nanos granted_at_ = 0;  // when room was last shared out by tick
     BootAdmissionFigures figures_;
 };
 

@@ -1,5 +1,6 @@
 #include "dataplane/dhcp_engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
@@ -51,7 +52,10 @@ std::unique_ptr<DhcpEngine> DhcpEngine::create(const DhcpEngineConfig& cfg, Dhcp
         e->pending_.resize(kMaxPending);
     }
     e->tx_.resize(1500);
-    if (cfg.admission.enabled) e->admission_ = std::make_unique<BootAdmission>(cfg.admission, cfg.path);
+    if (cfg.admission.enabled) {
+        e->admission_ = std::make_unique<BootAdmission>(cfg.admission, cfg.path);
+        e->held_ = std::make_unique<HeldDiscovers>(std::min<std::uint32_t>(cfg.admission.room, 4096));
+    }
     return e;
 }
 
@@ -117,12 +121,17 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         // it asks again every few seconds, which costs it nothing (boot_admission.h).
         proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
         proto::Nanos window = pi.model >= 4 ? kEepromDhcpWindow : kRomDhcpWindow;
-        if (pi.vendor_class && !admission_->admit(proto::mac_key(req.chaddr.data()), window, monotonic_now())) {
+        std::uint64_t mac = proto::mac_key(req.chaddr.data());
+        proto::Nanos now = monotonic_now();
+        if (pi.vendor_class && !admission_->admit(mac, window, now)) {
+            // Kept, to be answered the moment room is granted while the Pi still listens.
+            (void)held_->keep(mac, proto::ConstBytes(data, len), origin, now);
             proto::DhcpReply held;
             held.pi = pi;
             finish(req, held, proto::DhcpVerdict::held_for_room, 0, origin, counters);
             return;
         }
+        if (pi.vendor_class) held_->forget(mac);  // answered now: an older one is not answered again
     }
     if (!server_) {
         proto::DhcpReply reply = responder_.handle(req, origin.local_ip.value(), tx_);
@@ -235,9 +244,24 @@ void DhcpEngine::run_commands() {
     end_batch();
 }
 
+void DhcpEngine::answer_granted(WorkerCounters& counters) {
+    std::uint64_t mac = 0;
+    bool answered = false;
+    proto::Nanos now = monotonic_now();
+    while (admission_->next_grant(mac)) {
+        if (!held_->take(mac, now, replay_)) continue;  // answered at its next DISCOVER
+        // Its held DISCOVER, again: admitted now (it holds the grant), it is answered as any other.
+        counters.dhcp_late_answers.add();
+        on_datagram(replay_.bytes.data(), replay_.length, false, replay_.origin, counters);
+        answered = true;
+    }
+    if (answered) end_batch();
+}
+
 void DhcpEngine::tick(WorkerCounters& counters) {
     if (admission_) {
         admission_->tick(monotonic_now());
+        answer_granted(counters);
         BootAdmissionFigures f = admission_->figures();
         counters.dhcp_boots_admitted.set(f.admitted);
         counters.dhcp_boots_waiting.set(f.waiting);

@@ -15,7 +15,9 @@
 
 #include "dataplane/boot_admission.h"
 #include "dataplane/counters.h"
+#include "dataplane/dhcp_origin.h"
 #include "dataplane/dhcp_record.h"
+#include "dataplane/held_discovers.h"
 #include "dataplane/lease_journal.h"
 #include "dataplane/snapshot_cell.h"
 #include "dataplane/spsc_ring.h"
@@ -24,13 +26,6 @@
 #include "proto/net_frames.h"
 
 namespace rackboot::dataplane {
-
-// Where a request came from, so its reply can go back the same way.
-struct DhcpOrigin {
-    proto::Ipv4 local_ip;       // our address on the receiving interface
-    int ifindex = 0;            // socket backend: the receiving interface
-    proto::MacAddr peer_mac{};  // DPDK backend: the sender's Ethernet address
-};
 
 class DhcpTransport {
 public:
@@ -97,6 +92,7 @@ private:
                 std::uint32_t yiaddr, const DhcpOrigin& origin, WorkerCounters& counters);
     void account(const DhcpRecord& record, WorkerCounters& counters);
     void run_commands();
+    void answer_granted(WorkerCounters& counters);
 
     struct Command {
         std::uint64_t id = 0;
@@ -135,6 +131,8 @@ private:
     SpscRing<DhcpRecord> records_;
     std::vector<std::uint8_t> tx_;
     std::unique_ptr<BootAdmission> admission_;
+    std::unique_ptr<HeldDiscovers> held_;  // with admission: DISCOVERs answered when room is granted
+    HeldDiscover replay_;                  // the one being answered late
 };
 
 }  // namespace rackboot::dataplane

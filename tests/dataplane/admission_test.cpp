@@ -1,9 +1,10 @@
 // Admission to the path's capacity (issue 19): the ACK clock's rate, the processor-sharing plan
-// check, and the boot waiting room at DHCP. TftpService's holds are table cases (tftp_cases.cpp).
+// check, the boot waiting room at DHCP and the DISCOVERs it holds. TftpService's holds are table cases (tftp_cases.cpp).
 #include <gtest/gtest.h>
 
 #include "dataplane/boot_admission.h"
 #include "dataplane/delivery_rate.h"
+#include "dataplane/held_discovers.h"
 #include "dataplane/path_admission.h"
 
 namespace rackboot::dataplane {
@@ -186,6 +187,75 @@ TEST(BootAdmission, AFullRoomHoldsWithoutAPlace) {
     for (std::uint64_t mac = 1; mac <= 10; ++mac) EXPECT_FALSE(a.admit(mac, kPi4, kStart));
     EXPECT_EQ(a.figures().waiting, 4u);
     EXPECT_EQ(a.figures().held, 10u);
+}
+
+TEST(BootAdmission, RoomFreedIsGrantedWithinATenthOfASecondAndTheGrantsAreHandedOut) {
+    PathBoard board(1);
+    publish(board, 10'000'000, 25, 8'000'000);
+    BootAdmission a(enabled(), &board);
+    EXPECT_FALSE(a.admit(1, kPi4, kStart));
+    EXPECT_FALSE(a.admit(2, kPi4, kStart + 10 * kMillisecond));
+    EXPECT_FALSE(a.admit(3, kPi4, kStart + 20 * kMillisecond));
+    std::uint64_t mac = 0;
+    EXPECT_FALSE(a.next_grant(mac));
+    publish(board, 10'000'000, 23, 8'000'000);  // two boots ended
+    a.tick(kStart + 50 * kMillisecond);         // under 100 ms since the last share-out: nothing yet
+    EXPECT_FALSE(a.next_grant(mac));
+    a.tick(kStart + 150 * kMillisecond);
+    ASSERT_TRUE(a.next_grant(mac));
+    EXPECT_EQ(mac, 1u);
+    ASSERT_TRUE(a.next_grant(mac));
+    EXPECT_EQ(mac, 2u);
+    EXPECT_FALSE(a.next_grant(mac));
+    // The two granted are admitted at their (replayed) DISCOVER; the third still waits.
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 151 * kMillisecond));
+    EXPECT_TRUE(a.admit(2, kPi4, kStart + 151 * kMillisecond));
+    EXPECT_FALSE(a.admit(3, kPi4, kStart + 152 * kMillisecond));
+}
+
+std::vector<std::uint8_t> datagram(std::uint8_t tag, std::size_t n = 300) {
+    return std::vector<std::uint8_t>(n, tag);
+}
+
+TEST(HeldDiscovers, KeepsEachPisLatestDiscoverWhileItListens) {
+    HeldDiscovers h(8);
+    DhcpOrigin o{proto::Ipv4(0x0a000001), 3, {}};
+    auto first = datagram(1), second = datagram(2, 400);
+    EXPECT_TRUE(h.keep(7, first, o, kStart));
+    EXPECT_TRUE(h.keep(7, second, o, kStart + kSecond));  // resent: a new transaction ID
+    EXPECT_EQ(h.size(), 1u);
+    HeldDiscover out;
+    ASSERT_TRUE(h.take(7, kStart + 3 * kSecond, out));  // 2 s after the latest: still listening
+    EXPECT_EQ(out.length, 400u);
+    EXPECT_EQ(out.bytes[0], 2);
+    EXPECT_EQ(out.origin.ifindex, 3);
+    EXPECT_FALSE(h.take(7, kStart + 3 * kSecond, out));  // taken once
+    // Too late: the Pi has stopped listening for it (and resends anyway).
+    EXPECT_TRUE(h.keep(8, first, o, kStart));
+    EXPECT_FALSE(h.take(8, kStart + HeldDiscovers::kListening, out));
+    EXPECT_EQ(h.size(), 0u);
+    // Answered otherwise: forgotten.
+    EXPECT_TRUE(h.keep(9, first, o, kStart));
+    h.forget(9);
+    EXPECT_FALSE(h.take(9, kStart, out));
+}
+
+TEST(HeldDiscovers, AFullStoreMakesRoomOnlyFromDiscoversNoLongerListenedFor) {
+    HeldDiscovers h(2);
+    DhcpOrigin o{};
+    auto d = datagram(1);
+    EXPECT_TRUE(h.keep(1, d, o, kStart));
+    EXPECT_TRUE(h.keep(2, d, o, kStart + kSecond));
+    EXPECT_FALSE(h.keep(3, d, o, kStart + 2 * kSecond));  // both still listened for
+    EXPECT_TRUE(h.keep(3, d, o, kStart + 3 * kSecond));   // 1 is stale: its slot is reused
+    HeldDiscover out;
+    EXPECT_FALSE(h.take(1, kStart + 3 * kSecond, out));
+    EXPECT_TRUE(h.take(2, kStart + 3 * kSecond, out));
+    EXPECT_TRUE(h.take(3, kStart + 3 * kSecond, out));
+    // Larger than a slot: not kept, and an older one of the same Pi is dropped with it.
+    EXPECT_TRUE(h.keep(4, d, o, kStart));
+    EXPECT_FALSE(h.keep(4, datagram(1, 2000), o, kStart));
+    EXPECT_FALSE(h.take(4, kStart, out));
 }
 
 }  // namespace

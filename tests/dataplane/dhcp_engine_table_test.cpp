@@ -1,6 +1,7 @@
 // The DHCP table (tests/support/dhcp_cases.cpp) against DhcpEngine itself, over a fake transport
 // that records each reply and where it was to go.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "dataplane/dhcp_engine.h"
 #include "support/dhcp_table.h"
@@ -26,6 +27,8 @@ public:
         engine_->begin_batch(counters_);
         engine_->end_batch();
     }
+    // The worker's every-loop call (admission shares out room, held DISCOVERs answered).
+    void tick() { engine_->tick(counters_); }
     [[nodiscard]] std::vector<test::DhcpSent> take_sent() override { return std::exchange(sent_, {}); }
     [[nodiscard]] const WorkerCounters& counters() const override { return counters_; }
 
@@ -99,6 +102,52 @@ TEST_P(DhcpAdmission, APiWaitsForRoomOnThePathAndAPcNever) {
     std::vector<test::DhcpSent> sent = settle();
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(held(), 1u);
+}
+
+TEST_P(DhcpAdmission, AHeldDiscoverIsAnsweredWhenRoomIsGrantedWhileThePiListens) {
+    LeaseJournal journal;
+    DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
+    PathBoard board(1);
+    WorkerPath& w = board.worker(0);
+    w.rate = 10'000'000;
+    w.largest = 8'000'000;
+    w.clients = 25;
+    w.running = 25;
+    cfg.admission.enabled = true;
+    cfg.path = &board;
+    EngineHarness h(cfg);
+    auto settle = [&] {
+        LeaseChange change;
+        std::uint64_t last = 0;
+        while (journal.pop(change)) last = change.seq;
+        if (last != 0) journal.publish(last);
+        h.tick();
+        h.poll();
+        return h.take_sent();
+    };
+    h.deliver(test::pi4_discover());
+    EXPECT_TRUE(settle().empty());
+    w.clients = 24;  // a boot ended: room for one
+    w.running = 24;
+    // Room is shared out every 100 ms; the Pi's next DISCOVER is 4 s away. Bounded wait.
+    std::vector<test::DhcpSent> sent;
+    for (int i = 0; i < 200 && sent.empty(); ++i) {
+        sent = settle();
+        if (sent.empty()) usleep(5000);
+    }
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(h.counters().dhcp_late_answers.get(), 1u);
+    proto::DhcpPacket offer;
+    ASSERT_EQ(proto::parse_dhcp(proto::ConstBytes(sent[0].payload.data(), sent[0].payload.size()), offer),
+              proto::DhcpParseError::none);
+    proto::DhcpPacket discover;
+    test::Bytes d = test::pi4_discover();
+    ASSERT_EQ(proto::parse_dhcp(proto::ConstBytes(d.data(), d.size()), discover), proto::DhcpParseError::none);
+    EXPECT_EQ(offer.xid, discover.xid);  // the answer to the DISCOVER that was held
+    EXPECT_EQ(offer.type, proto::DhcpMessageType::Offer);
+    // Answered once: later ticks send nothing more.
+    usleep(150000);
+    EXPECT_TRUE(settle().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, DhcpAdmission, ::testing::Values(proto::DhcpMode::Proxy, proto::DhcpMode::Server));
