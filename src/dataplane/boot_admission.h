@@ -95,7 +95,7 @@ private:
     std::vector<Item> heap_;            // min-heap on key, lazily cleaned
     std::vector<proto::Nanos> starts_;  // when recent boots were answered, ring
     std::size_t starts_head_ = 0, starts_count_ = 0;
-    std::uint32_t granted_ = 0;  // grants outstanding
+    std::uint32_t granted_ = 0;          // grants outstanding
     std::vector<std::uint64_t> grants_;  // ring: MACs granted, not yet handed out by next_grant
     std::size_t grants_head_ = 0, grants_count_ = 0;
     proto::Nanos swept_at_ = 0;

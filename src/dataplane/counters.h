@@ -147,7 +147,7 @@ RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
       "the resend): a duplicate the client did not need.")                                                             \
     X(dhcp_boots_admitted, "rackboot_dhcp_boots_admitted_total", counter,                                              \
       "Boot firmware DISCOVERs answered by admission to the path (a boot let start).")                                 \
-    X(dhcp_late_answers, "rackboot_dhcp_boots_answered_late_total", counter,                                         \
+    X(dhcp_late_answers, "rackboot_dhcp_boots_answered_late_total", counter,                                           \
       "Held boot firmware DISCOVERs answered when room was granted, while their Pi still listened.")                   \
     X(dhcp_boots_waiting, "rackboot_dhcp_boots_waiting", gauge, "Pis whose boot waits at DHCP for room on the path.")  \
     X(dhcp_boot_room, "rackboot_dhcp_boot_room", gauge,                                                                \

@@ -1,5 +1,6 @@
 // Admission to the path's capacity (issue 19): the ACK clock's rate, the processor-sharing plan
-// check, the boot waiting room at DHCP and the DISCOVERs it holds. TftpService's holds are table cases (tftp_cases.cpp).
+// check, the boot waiting room at DHCP and the DISCOVERs it holds. TftpService's holds are table cases
+// (tftp_cases.cpp).
 #include <gtest/gtest.h>
 
 #include "dataplane/boot_admission.h"

@@ -1,7 +1,8 @@
 // The DHCP table (tests/support/dhcp_cases.cpp) against DhcpEngine itself, over a fake transport
 // that records each reply and where it was to go.
-#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "dataplane/dhcp_engine.h"
 #include "support/dhcp_table.h"
