@@ -124,6 +124,10 @@ Serves Raspberry Pi network boot files over TFTP.
   --min-rto-ms N         adaptive retransmit: resend after the measured round trip (SRTT +
                          4 RTTVAR), at least N ms and at most --timeout-ms (default 50; 0: always
                          --timeout-ms). A lost DATA then costs milliseconds, not a second
+  --loss-rto-ms N        the floor instead once a transfer's resend was answered as a resend (a
+                         real loss), never below twice the longest round trip the worker saw in
+                         the last 10 s (default 5; 0: --min-rto-ms throughout). A clean path
+                         keeps --min-rto-ms against late ACKs; a lossy one loses less per loss
   --retries N            retransmits before a transfer times out (default 5)
   --admission on|off     admit transfers and Pi boots only as far as the measured path rate
                          carries them in time; the rest wait where waiting costs them nothing
@@ -238,6 +242,7 @@ bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::stri
                                                        "--timeout-ms",
                                                        "--max-backoff-ms",
                                                        "--min-rto-ms",
+                                                       "--loss-rto-ms",
                                                        "--retries",
                                                        "--admission",
                                                        "--admission-target",
@@ -329,6 +334,8 @@ bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::stri
             if (!parse_uint<std::uint32_t>(value, 10, 255'000, cfg.max_backoff_ms)) return bad("must be 10..255000");
         } else if (flag == "--min-rto-ms") {
             if (!parse_uint<std::uint32_t>(value, 0, 255'000, cfg.min_rto_ms)) return bad("must be 0..255000");
+        } else if (flag == "--loss-rto-ms") {
+            if (!parse_uint<std::uint32_t>(value, 0, 255'000, cfg.loss_rto_ms)) return bad("must be 0..255000");
         } else if (flag == "--retries") {
             if (!parse_uint<std::uint32_t>(value, 0, 100, cfg.retries)) return bad("must be 0..100");
         } else if (flag == "--admission") {

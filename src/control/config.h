@@ -32,6 +32,7 @@ struct DaemonConfig {
     std::uint32_t timeout_ms = 1000;
     std::uint32_t max_backoff_ms = 4000;
     std::uint32_t min_rto_ms = 50;  // adaptive retransmit timeout's floor; 0: fixed timeout_ms
+    std::uint32_t loss_rto_ms = 5;  // the floor once a transfer has seen a real loss; 0: min_rto_ms
     std::uint32_t retries = 5;
     // Admission to the path's capacity (issue 19): a transfer's first DATA and a Pi's boot wait
     // for room; an admitted file is planned to end admission_target_s after its RRQ, inside the

@@ -300,6 +300,7 @@ int run_daemon(const DaemonConfig& cfg) {
     common.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
     common.limits.max_retries = cfg.retries;
     common.limits.min_rto = static_cast<proto::Nanos>(cfg.min_rto_ms) * proto::kMillisecond;
+    common.limits.loss_rto = static_cast<proto::Nanos>(cfg.loss_rto_ms) * proto::kMillisecond;
     common.dhcp_port = cfg.dhcp_port;
     common.admission.enabled = cfg.admission;
     common.admission.target = static_cast<proto::Nanos>(cfg.admission_target_s) * proto::kSecond;

@@ -52,6 +52,8 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       records_(4096),
       views_(cfg.max_transfers) {
     running_.reserve(cfg.max_transfers);
+    // The worker's learnt floor under every transfer's retransmit timeout (rtt_guard.h).
+    if (cfg_.limits.min_rto > 0) cfg_.limits.rto_floor = rtt_guard_.floor_ptr();
     rtt_floors_.fill(INT64_MAX);
     held_.reserve(cfg.max_transfers);
     work_.reserve(cfg.max_transfers + 1);
@@ -604,6 +606,7 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
         TftpAction a = s.engine.on_ack(pkt.block, now);
         acked(s, before, now);
         if (s.engine.last_ack_spurious()) counters_.spurious_retransmits.add();
+        if (s.engine.last_rtt() >= 0) rtt_guard_.add(s.engine.last_rtt(), now);
         execute(idx, a, now);
     } else if (pkt.opcode == proto::TftpOpcode::Error) {
         execute(idx, s.engine.on_error(now), now);

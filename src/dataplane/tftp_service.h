@@ -18,6 +18,7 @@
 #include "dataplane/delivery_rate.h"
 #include "dataplane/open_pins.h"
 #include "dataplane/path_admission.h"
+#include "dataplane/rtt_guard.h"
 #include "dataplane/snapshot_cell.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_transport.h"
@@ -206,6 +207,7 @@ private:
     TransferViewBoard views_;
 
     DeliveryRate rate_;
+    RttGuard rtt_guard_;
     // Whether the running transfers' round trips show a standing queue (the path limits them);
     // without one, more transfers carry more and the count may grow a quarter each tick.
     bool queue_ = true;

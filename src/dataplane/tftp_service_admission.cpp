@@ -189,6 +189,7 @@ void TftpService::admission_tick(Nanos now) {
     if (now - tick_at_ >= kTick) {
         tick_at_ = now;
         rate_.advance(now);
+        rtt_guard_.advance(now);
         if (now - largest_since_ >= kLargestWindow) {
             largest_[1] = largest_[0];
             largest_[0] = 0;

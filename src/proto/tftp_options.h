@@ -24,6 +24,15 @@ struct TftpLimits {
     // A lost DATA on a LAN then costs milliseconds, not a second; a transfer still gives up only
     // after as long a silence as the fixed schedule allows. 0: the fixed timeout (RFC 1350).
     Nanos min_rto = 0;
+    // The floor once the transfer has seen a real loss (a resend answered as a resend is, not
+    // sooner than a round trip): lower than `min_rto`, so that a lossy path costs a few of its own
+    // round trips per loss, while a clean one keeps `min_rto` against late ACKs, whose resends are
+    // duplicates a Pi 4's start4.elf may hang on (firmware#1631). 0 or above `min_rto`: `min_rto`.
+    Nanos loss_rto = 0;
+    // A floor the caller moves as it learns how late ACKs come on its path (the worker's round
+    // trip guard: twice the longest round trip of the last 10 s); the timeout is at least the
+    // greater of it (up to a quarter of the timeout) and the floor above. Null: none.
+    const Nanos* rto_floor = nullptr;
 
     // The largest blksize that fits an unfragmented IPv4/UDP datagram on a path of this MTU.
     [[nodiscard]] static std::uint16_t blksize_for_mtu(std::uint32_t mtu) noexcept;

@@ -37,7 +37,9 @@ TftpAction TftpTransfer::start(const TftpNegotiated& negotiated, std::uint64_t f
     rttvar_ = 0;
     min_rtt_ = -1;
     resent_at_ = -1;
+    last_rtt_ = -1;
     spurious_ = false;
+    lossy_ = false;
     result_ = TftpResult::Running;
     event_ = TftpEvent::None;
     if (neg_.needs_oack()) {
@@ -56,7 +58,10 @@ Nanos TftpTransfer::rto() const noexcept {
     // adaptation is off or nothing has been measured yet.
     if (limits_.min_rto <= 0 || srtt_ < 0 || neg_.ack_timeout || neg_.ack_utimeout) return neg_.timeout;
     Nanos rto = srtt_ + std::max<Nanos>(kMillisecond, 4 * rttvar_);
-    return std::clamp(rto, std::min(limits_.min_rto, neg_.timeout), neg_.timeout);
+    Nanos floor = lossy_ && limits_.loss_rto > 0 ? std::min(limits_.loss_rto, limits_.min_rto) : limits_.min_rto;
+    // The worker's floor guards against jitter, never up to the client's own timeout.
+    if (limits_.rto_floor != nullptr) floor = std::max(floor, std::min(*limits_.rto_floor, neg_.timeout / 4));
+    return std::clamp(rto, std::min(floor, neg_.timeout), neg_.timeout);
 }
 
 Nanos TftpTransfer::patience() const noexcept {
@@ -111,6 +116,7 @@ TftpAction TftpTransfer::send_new(Nanos now) noexcept {
 TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
     event_ = TftpEvent::None;
     spurious_ = false;
+    last_rtt_ = -1;
     if (finished()) return {};
     if (awaiting_oack_ack_) {
         if (wire_block != 0) {
@@ -138,10 +144,7 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
         return {};
     }
     acked_ = block;
-    if (resent_at_ >= 0) {
-        spurious_ = min_rtt_ >= 0 && now - resent_at_ < min_rtt_;
-        resent_at_ = -1;
-    }
+    if (resent_at_ >= 0) judge_resend(now);
     take_sample(now);
     retries_ = 0;
     event_ = TftpEvent::Progress;
@@ -155,10 +158,29 @@ TftpAction TftpTransfer::on_ack(std::uint16_t wire_block, Nanos now) noexcept {
     return send_new(now);
 }
 
+void TftpTransfer::judge_resend(Nanos now) noexcept {
+    Nanos since = now - resent_at_;
+    resent_at_ = -1;
+    if (min_rtt_ < 0 || srtt_ < 0) return;  // nothing measured to judge by
+    // Sooner than any round trip: the ACK answered the original, and the resend was a duplicate.
+    // (Counted, not acted on: a round trip of tens of microseconds varies by more than itself, so
+    // a resend answered quickly may still have been needed.)
+    spurious_ = since < min_rtt_;
+    // About one of this transfer's round trips after the resend: it answered the resend, so
+    // something was lost. Later than that it may answer either copy, and proves nothing.
+    if (!spurious_ && since <= 2 * (srtt_ + std::max<Nanos>(kMillisecond, 4 * rttvar_))) lossy_ = true;
+}
+
 void TftpTransfer::take_sample(Nanos now) noexcept {
     if (!sample_ok_) return;
     sample_ok_ = false;
     Nanos rtt = std::max<Nanos>(0, now - sample_at_);
+    // An ACK as late as a client's own timeout may be the client's resend (a Pi repeats its last
+    // ACK after 1 s of silence when the first was lost, and may beat our timer while nothing is
+    // measured yet): no sample. Taken, it would teach every transfer on the worker (RttGuard) to
+    // wait as long.
+    if (rtt >= neg_.timeout - neg_.timeout / 4) return;
+    last_rtt_ = rtt;
     min_rtt_ = min_rtt_ < 0 ? rtt : std::min(min_rtt_, rtt);
     if (srtt_ < 0) {
         srtt_ = rtt;

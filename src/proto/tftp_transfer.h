@@ -75,6 +75,11 @@ public:
     // round trip this transfer has measured: it answered the original, and the resend was not
     // needed (a duplicate DATA the client got for nothing).
     [[nodiscard]] bool last_ack_spurious() const noexcept { return spurious_; }
+    // The round trip the last ACK measured (-1: none; Karn's rule: none for a resent block).
+    [[nodiscard]] Nanos last_rtt() const noexcept { return last_rtt_; }
+    // A resend of this transfer was answered as a resend is: the path loses datagrams, and the
+    // timeout's floor is TftpLimits::loss_rto from then on.
+    [[nodiscard]] bool lossy() const noexcept { return lossy_; }
     // The shortest round trip measured (-1: none yet).
     [[nodiscard]] Nanos min_rtt() const noexcept { return min_rtt_; }
     [[nodiscard]] Nanos deadline() const noexcept { return deadline_; }
@@ -105,6 +110,7 @@ private:
     TftpAction send_new(Nanos now) noexcept;
     void arm(Nanos now) noexcept;
     void take_sample(Nanos now) noexcept;
+    void judge_resend(Nanos now) noexcept;
     void finish(TftpResult r) noexcept;
 
     TftpNegotiated neg_{};
@@ -122,8 +128,10 @@ private:
     Nanos srtt_ = -1;        // smoothed round trip (-1: no sample yet)
     Nanos rttvar_ = 0;
     Nanos min_rtt_ = -1;
+    Nanos last_rtt_ = -1;
     Nanos resent_at_ = -1;  // when data was last resent on timeout, until an ACK moves past it
     bool spurious_ = false;
+    bool lossy_ = false;      // a resend was answered as a resend (loss_rto applies)
     Nanos sample_at_ = 0;     // when the data now awaited was first sent
     bool sample_ok_ = false;  // and it was not retransmitted since (Karn)
     bool awaiting_oack_ack_ = false;

@@ -173,6 +173,86 @@ TEST(TftpTransfer, AnAdaptiveTimeoutRetriesSoonerButGivesUpNoSooner) {
     EXPECT_LT(h.now - silent_from, 24 * kSecond);
 }
 
+TEST(TftpTransfer, ARealLossLowersTheFloorALateAckDoesNot) {
+    Harness h;
+    h.limits.min_rto = 50 * kMillisecond;
+    h.limits.loss_rto = 5 * kMillisecond;
+    h.start(100'000);
+    for (std::uint16_t b = 1; b <= 5; ++b) {
+        h.now += kMillisecond;
+        expect_data(h.ack(b), b + 1u, 1);
+    }
+    EXPECT_EQ(h.t.deadline() - h.now, 50 * kMillisecond);
+    // A late ACK: resent at 50 ms, answered 0.5 ms later (sooner than a round trip). Spurious:
+    // no loss, the floor stays; Karn's rule: no sample.
+    expect_data(h.fire(), 6, 1, true);
+    h.now += kMillisecond / 2;
+    expect_data(h.ack(6), 7, 1);
+    EXPECT_TRUE(h.t.last_ack_spurious());
+    EXPECT_FALSE(h.t.lossy());
+    EXPECT_EQ(h.t.last_rtt(), -1);
+    EXPECT_EQ(h.t.deadline() - h.now, 50 * kMillisecond);
+    // An ACK answering the resend only much later proves nothing either.
+    expect_data(h.fire(), 7, 1, true);
+    h.now += 30 * kMillisecond;
+    expect_data(h.ack(7), 8, 1);
+    EXPECT_FALSE(h.t.last_ack_spurious());
+    EXPECT_FALSE(h.t.lossy());
+    for (std::uint16_t b = 8; b <= 60; ++b) {
+        h.now += kMillisecond;
+        expect_data(h.ack(b), b + 1u, 1);
+    }
+    EXPECT_EQ(h.t.deadline() - h.now, 50 * kMillisecond);
+    // A real loss: the resend is answered a round trip later. The floor falls to loss_rto.
+    expect_data(h.fire(), 61, 1, true);
+    h.now += kMillisecond;
+    expect_data(h.ack(61), 62, 1);
+    EXPECT_FALSE(h.t.last_ack_spurious());
+    EXPECT_TRUE(h.t.lossy());
+    EXPECT_LT(h.t.deadline() - h.now, 50 * kMillisecond);
+    EXPECT_GE(h.t.deadline() - h.now, 5 * kMillisecond);
+}
+
+TEST(TftpTransfer, TheCallersFloorHoldsTheTimeoutUp) {
+    Harness h;
+    Nanos guard = 30 * kMillisecond;
+    h.limits.min_rto = 5 * kMillisecond;
+    h.limits.rto_floor = &guard;
+    h.start(100'000);
+    h.now += kMillisecond;
+    expect_data(h.ack(1), 2, 1);
+    EXPECT_EQ(h.t.deadline() - h.now, 30 * kMillisecond);
+    guard = 0;  // the caller moves it: read at every arm
+    h.now += kMillisecond;
+    expect_data(h.ack(2), 3, 1);
+    EXPECT_LT(h.t.deadline() - h.now, 30 * kMillisecond);
+}
+
+TEST(TftpTransfer, AnAckAsLateAsTheClientsOwnTimeoutIsNoSample) {
+    Harness h;
+    h.limits.min_rto = 50 * kMillisecond;
+    h.start(100'000);
+    // DATA 1's ACK was lost; the client repeated it after its own 1 s, just before our timer.
+    h.now += kSecond - kMillisecond;
+    expect_data(h.ack(1), 2, 1);
+    EXPECT_EQ(h.t.last_rtt(), -1);
+    EXPECT_EQ(h.t.smoothed_rtt(), -1);
+    h.now += kMillisecond;
+    expect_data(h.ack(2), 3, 1);
+    EXPECT_EQ(h.t.last_rtt(), kMillisecond);
+}
+
+TEST(TftpTransfer, TheCallersFloorStopsAtAQuarterOfTheTimeout) {
+    Harness h;
+    Nanos guard = 5 * kSecond;
+    h.limits.min_rto = 5 * kMillisecond;
+    h.limits.rto_floor = &guard;
+    h.start(100'000);
+    h.now += kMillisecond;
+    expect_data(h.ack(1), 2, 1);
+    EXPECT_EQ(h.t.deadline() - h.now, kSecond / 4);
+}
+
 TEST(TftpTransfer, ClientAckTimeoutNegotiatedIsUsed) {
     Harness h;
     h.limits.min_rto = 50 * kMillisecond;  // adaptation never overrides what the client asked

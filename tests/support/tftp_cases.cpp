@@ -447,6 +447,58 @@ std::vector<TftpCase> build() {
         c.counters = {{"retransmits", 2}, {"spurious_retransmits", 1}, {"result.complete", 2}};
         cases.push_back(std::move(c));
     }
+    {
+        // Loss recovery (issue 19): DATA 2 is lost and resent after the 50 ms floor; its ACK comes
+        // a round trip after the resend, so the path lost it, and from then on the transfer's
+        // floor is --loss-rto-ms (5 ms): the lost DATA 3 costs 6 ms (SRTT + 4 RTTVAR), not 50.
+        TftpCase c{
+            "After a real loss the floor is --loss-rto-ms: the next loss costs a few round trips", {}, 200, {}, {}};
+        c.min_rto_ms = 50;
+        c.loss_rto_ms = 5;
+        c.in.push_back({0, 3700, kListen, rrq("kernel8.img")});
+        c.out.push_back({3700, 0, data("kernel8.img", 1, 512), 0});
+        c.in.push_back({2, 3700, 0, ack(1)});
+        c.out.push_back({3700, 0, data("kernel8.img", 2, 512), 2});
+        c.out.push_back({3700, 0, data("kernel8.img", 2, 512), 52});
+        c.in.push_back({55, 3700, 0, ack(2)});
+        c.out.push_back({3700, 0, data("kernel8.img", 3, 512), 55});
+        c.out.push_back({3700, 0, data("kernel8.img", 3, 512), 61});
+        for (std::uint16_t b = 3; b <= 5; ++b) {
+            c.in.push_back({static_cast<std::uint32_t>(58 + 2 * b), 3700, 0, ack(b)});
+            c.out.push_back({3700, 0, data("kernel8.img", static_cast<std::uint16_t>(b + 1), 512), 58 + 2 * b});
+        }
+        c.in.push_back({70, 3700, 0, ack(6)});
+        c.counters = {{"retransmits", 2}, {"spurious_retransmits", 0}, {"result.complete", 1}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // The worker's round trip guard (issue 19): the first transfer's client answers in 10 ms,
+        // so every transfer on the worker waits at least 20 ms before a resend, and the second
+        // transfer's ACK 14 ms after a 2 ms round trip is waited for, not answered with a
+        // duplicate DATA 2 (its own estimate alone, SRTT + 4 RTTVAR, would resend at 6 ms).
+        TftpCase c{"A slow round trip on one transfer teaches the worker: a late ACK on another is waited for",
+                   {},
+                   200,
+                   {},
+                   {}};
+        c.min_rto_ms = 5;
+        c.in.push_back({0, 3600, kListen, rrq("bootcode.bin")});
+        c.out.push_back({3600, 0, data("bootcode.bin", 1, 512), 0});
+        for (std::uint16_t b = 1; b <= 2; ++b) {
+            c.in.push_back({10u * b, 3600, 0, ack(b)});
+            c.out.push_back({3600, 0, data("bootcode.bin", static_cast<std::uint16_t>(b + 1), 512), 10 * b});
+        }
+        c.in.push_back({30, 3600, 0, ack(3)});
+        c.in.push_back({40, 3601, kListen, rrq("bootcode.bin")});
+        c.out.push_back({3601, 1, data("bootcode.bin", 1, 512), 40});
+        c.in.push_back({42, 3601, 1, ack(1)});
+        c.out.push_back({3601, 1, data("bootcode.bin", 2, 512), 42});
+        c.in.push_back({56, 3601, 1, ack(2)});
+        c.out.push_back({3601, 1, data("bootcode.bin", 3, 512), 56});
+        c.in.push_back({58, 3601, 1, ack(3)});
+        c.counters = {{"retransmits", 0}, {"spurious_retransmits", 0}, {"result.complete", 2}};
+        cases.push_back(std::move(c));
+    }
     return cases;
 }
 

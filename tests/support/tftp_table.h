@@ -52,7 +52,8 @@ struct TftpCase {
     std::vector<TftpOut> out;                                    // every datagram the server sends, in order
     std::vector<std::pair<std::string, std::int64_t>> counters;  // deltas (for_each_counter names)
     TftpAdmission admission{};
-    std::uint32_t min_rto_ms = 0;  // the adaptive retransmit timeout's floor; 0: the fixed timeout
+    std::uint32_t min_rto_ms = 0;   // the adaptive retransmit timeout's floor; 0: the fixed timeout
+    std::uint32_t loss_rto_ms = 0;  // the floor once a transfer has seen a real loss; 0: min_rto_ms
 };
 
 // The boot tree every case runs against: files of fixed sizes with deterministic bytes.

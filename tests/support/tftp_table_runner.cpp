@@ -86,6 +86,7 @@ void apply_case_settings(const TftpCase& c, dataplane::TftpServiceConfig& cfg) {
     cfg.admission.floor = a.floor;
     cfg.admission.unmeasured = a.unmeasured;
     cfg.limits.min_rto = static_cast<Nanos>(c.min_rto_ms) * proto::kMillisecond;
+    cfg.limits.loss_rto = static_cast<Nanos>(c.loss_rto_ms) * proto::kMillisecond;
 }
 
 std::string run_tftp_case(const TftpCase& c, TftpHarness& h, Nanos start) {

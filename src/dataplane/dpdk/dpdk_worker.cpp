@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::uint16_t kTftpPort = 69;
 constexpr unsigned kBurst = 32;
+constexpr unsigned kRxRounds = 8;  // bursts read per poll, at most
 
 }  // namespace
 
@@ -139,7 +140,9 @@ unsigned DpdkWorker::poll_once(Nanos now) {
     refresh_gateway(now);
     std::array<rte_mbuf*, kBurst> rx{};
     unsigned total = 0;
-    if (cfg_.has_rx_queue) {
+    // What waits in the queue is read before the timers run (up to kRxRounds bursts): an ACK
+    // already here must not find its DATA resent (a spurious duplicate a Pi 4 may hang on).
+    for (unsigned round = 0; cfg_.has_rx_queue && round < kRxRounds; ++round) {
         std::uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue_id, rx.data(), kBurst);
         for (std::uint16_t i = 0; i < n; ++i) {
             if (hand_off(rx[i])) continue;
@@ -147,6 +150,7 @@ unsigned DpdkWorker::poll_once(Nanos now) {
             rte_pktmbuf_free(rx[i]);
         }
         total += n;
+        if (n < kBurst) break;
     }
     if (cfg_.handoff != nullptr) {
         for (std::uint32_t from = 0; from < cfg_.handoff->workers(); ++from) {
