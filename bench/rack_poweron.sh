@@ -14,8 +14,15 @@
 # reports its idle share (it was not the bound when that stays high).
 # Writes RESULTS (default bench/results/rack_poweron): a .tsv of every run, a .md table with the
 # machine and the command, and a .png of p99 boot time and success against fleet size.
+# LINKS adds link-limited rows (issue 19): the swarm puts a switch port of that rate (1g, 400m:
+# --link-rate, a LINK_BUFFER queue, tail drop) between its Pis and the server, and every Pi runs its
+# firmware's retry loop (LINK_ATTEMPTS, default 0: until the run's bound). Each row also reports
+# the rack's time to all up (first power-on to the last Pi booted), against the floor (the rack's
+# bytes over the link's rate), the goodput while Pis wait, the slowest file and the DATA the Pis
+# saw twice.
 # Usage: rack_poweron.sh BUILD_DIR [--smoke]
 #   SIZES="100 250 500 1000 2000" TARGETS="rb-memif ..." LOSSES="0 0.02" DURATION=120 (a run's bound, s)
+#   LINKS="0 1g" (0: no link, the host is the bound) LINK_SIZES="250 500 1008 2000" (sizes for link rows)
 set -euo pipefail
 BUILD=$(cd "${1:?build dir}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +33,9 @@ if [ $SMOKE = 1 ]; then
     SET_MB=2
 fi
 SIZES=${SIZES:-"100 250 500 1000 2000"}
+LINKS=${LINKS:-0}
+LINK_SIZES=${LINK_SIZES:-"250 500 1008 2000"}
+LINK_BUFFER=${LINK_BUFFER:-512k}
 TARGETS=${TARGETS:-"rb-memif rb-afpacket rb-socket dnsmasq dnsmasq-max tftpd-hpa atftpd"}
 LOSSES=${LOSSES:-"0 0.02"}
 DURATION=${DURATION:-120}
@@ -151,23 +161,39 @@ start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
 # Frames the kernel dropped from its per-CPU input backlogs (net.core.netdev_max_backlog), every CPU.
 backlog_drops() { python3 -c 'import sys; print(sum(int(l.split()[1], 16) for l in open("/proc/net/softnet_stat")))'; }
 
-run_swarm() {  # TARGET PIS LOSS: one power-on; appends a row to the .tsv
-    local t=$1 n=$2 loss=$3 out=$WORK/$1-$2-$3.json fault=() drops
+# A link rate as bits/s (1g, 400m, 0).
+link_bps() { python3 -c 'import sys; v=sys.argv[1].lower(); m={"k":1e3,"m":1e6,"g":1e9}
+print(int(float(v[:-1]) * m[v[-1]]) if v[-1] in m else int(v))' "$1"; }
+
+run_swarm() {  # TARGET PIS LOSS LINK: one power-on; appends a row to the .tsv
+    local t=$1 n=$2 loss=$3 link=$4 out=$WORK/$1-$2-$3-$4.json fault=() drops dur=$DURATION attempts=${ATTEMPTS:-1}
     drops=$(backlog_drops)
     [ "$loss" != 0 ] && fault=(--fault "loss=$loss")
+    if [ "$link" != 0 ]; then
+        fault+=(--link-rate "$link" --link-buffer "$LINK_BUFFER")
+        attempts=${LINK_ATTEMPTS:-0}
+        # Bounded at twice the floor plus a minute, at least DURATION: room for the waves.
+        dur=$(python3 -c "print(max($DURATION, int(2 * $n * $SET_BYTES * 8 / $(link_bps "$link")) + 60))")
+    fi
     local ns=(ip netns exec "$NS_CLI")
     [ "$t" = rb-memif ] && ns=()
-    "${ns[@]}" timeout $((DURATION + 120)) "$SWARM" --eal "$SWARM_EAL" --pis "$n" --mix pi4=1 --ramp 0 \
-        --tree "$TREE" --verify crc32 --duration "$DURATION" "${fault[@]}" --json "$out" --progress off \
-        --attempts "${ATTEMPTS:-1}" \
+    "${ns[@]}" timeout $((dur + 120)) "$SWARM" --eal "$SWARM_EAL" --pis "$n" --mix pi4=1 --ramp 0 \
+        --tree "$TREE" --verify crc32 --duration "$dur" "${fault[@]}" --json "$out" --progress off \
+        --attempts "$attempts" \
         > "$WORK/swarm.out" 2>&1 || { echo "  swarm failed: $(tail -3 "$WORK/swarm.out")" >&2; return 0; }
-    python3 - "$out" "$t" "$n" "$loss" >> "$RESULTS.tsv" <<'PY'
+    python3 - "$out" "$t" "$n" "$loss" "$link" "$(link_bps "$link")" "$SET_BYTES" >> "$RESULTS.tsv" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1])); b = d["boots"]; l = d["latency_s"]["boot"]
+d = json.load(open(sys.argv[1])); b = d["boots"]; l = d["latency_s"]["boot"]; r = d["rack"]
+n, bps, set_bytes = int(sys.argv[3]), int(sys.argv[6]), int(sys.argv[7])
+floor = n * set_bytes * 8 / bps if bps > 0 else 0
+up = r["time_to_all_up_s"]
+goodput = 100.0 * d["traffic"]["file_bytes"] * 8 / (up * bps) if bps > 0 and up > 0 else -1
 print("\t".join(str(x) for x in [sys.argv[2], sys.argv[3], sys.argv[4], b["booted"], b["failed"],
       round(100.0 * b["booted"] / max(1, b["booted"] + b["failed"]), 1), round(l["p50"], 2), round(l["p99"], 2),
       round(l["max"], 2), round(b["boots_per_s"], 1), round(d["elapsed_s"], 1), round(d["swarm"]["idle_pct"], 1),
-      ";".join(f"{k}={v}" for k, v in b["failed_by_reason"].items()) or "-"]))
+      ";".join(f"{k}={v}" for k, v in b["failed_by_reason"].items()) or "-",
+      sys.argv[5], round(up, 1), round(floor, 1), round(goodput, 1), round(r["slowest_file_s"], 2),
+      round(r["attempts_max"]), d["traffic"]["duplicates_seen"]]))
 PY
     tail -1 "$RESULTS.tsv" >&2
     # What the table cannot show: frames lost on the way rather than by the server, and (KEEP=DIR)
@@ -180,15 +206,19 @@ print("  swarm tx dropped", d["traffic"]["frames_tx_dropped"], "rx missed", d["s
 }
 
 mkdir -p "$(dirname "$RESULTS")"
-printf 'target\tpis\tloss\tbooted\tfailed\tsuccess_pct\tp50_s\tp99_s\tmax_s\tboots_per_s\telapsed_s\tswarm_idle_pct\tfailures\n' > "$RESULTS.tsv"
+printf 'target\tpis\tloss\tbooted\tfailed\tsuccess_pct\tp50_s\tp99_s\tmax_s\tboots_per_s\telapsed_s\tswarm_idle_pct\tfailures\tlink\tall_up_s\tfloor_s\tgoodput_pct\tslowest_file_s\tattempts_max\tduplicates\n' > "$RESULTS.tsv"
 for t in $TARGETS; do
     echo "== $t" >&2
     start_server "$t"
     for loss in $LOSSES; do
-        for n in $SIZES; do run_swarm "$t" "$n" "$loss"; done
+        for link in $LINKS; do
+            sizes=$SIZES
+            [ "$link" != 0 ] && sizes=$LINK_SIZES
+            for n in $sizes; do run_swarm "$t" "$n" "$loss" "$link"; done
+        done
     done
     stop_server
 done
 python3 "$HERE/rack_poweron_report.py" "$RESULTS.tsv" "$RESULTS" "$SET_BYTES" "$DURATION" "$0 $*" \
-    "SIZES=\"$SIZES\" LOSSES=\"$LOSSES\" DURATION=$DURATION"
+    "SIZES=\"$SIZES\" LOSSES=\"$LOSSES\" LINKS=\"$LINKS\" LINK_SIZES=\"$LINK_SIZES\" DURATION=$DURATION"
 echo "wrote $RESULTS.tsv $RESULTS.md $RESULTS.png" >&2

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Turns rack_poweron.sh's .tsv into a Markdown table (with the machine and the command) and a PNG
-of p99 boot time and success rate against fleet size, drawn by gnuplot.
+"""Turns rack_poweron.sh's .tsv into Markdown tables (with the machine and the command) and a PNG
+of p99 boot time and success rate against fleet size, drawn by gnuplot. One section per loss and
+link rate; each has the success table, the rack's time to all up (against the floor where a link
+bounds it, with the goodput and the slowest file), and rackbootd's ratios to each peer.
 Usage: rack_poweron_report.py RESULTS.tsv OUT_PREFIX SET_BYTES DURATION COMMAND SETTINGS"""
 import csv
 import os
@@ -11,10 +13,35 @@ import time
 
 tsv, out, set_bytes, duration, command, settings = sys.argv[1:7]
 rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+for r in rows:
+    r.setdefault("link", "0")  # a .tsv from before the link rows
+    r["cond"] = (r["loss"], r["link"] or "0")
 targets = list(dict.fromkeys(r["target"] for r in rows))
+conds = sorted({r["cond"] for r in rows}, key=lambda c: (float(c[0]), c[1] != "0", c[1]))
+sizes_of = {c: sorted({int(r["pis"]) for r in rows if r["cond"] == c}) for c in conds}
 sizes = sorted({int(r["pis"]) for r in rows})
-losses = sorted({r["loss"] for r in rows}, key=float)
-by = {(r["target"], int(r["pis"]), r["loss"]): r for r in rows}
+by = {(r["target"], int(r["pis"]), r["cond"]): r for r in rows}
+
+
+def title(c):
+    loss, link = c
+    name = "clean" if float(loss) == 0 else f"{float(loss) * 100:g}% loss each way"
+    return name if link == "0" else f"{name}, behind a {rate(link)} link (the firmware's retry loop)"
+
+
+def rate(link):  # 1g -> 1 Gb/s
+    return f"{link[:-1]} {link[-1].upper()}b/s" if link[-1:].isalpha() else f"{link} b/s"
+
+
+def all_up(r):
+    if r is None:
+        return "–"
+    if float(r.get("all_up_s") or -1) <= 0:
+        return f"not all up ({r['success_pct']}%)"
+    cell = f"{r['all_up_s']} s"
+    if float(r.get("floor_s") or 0) > 0:
+        cell += f" ({float(r['all_up_s']) / float(r['floor_s']):.2f}× floor {r['floor_s']} s), goodput {r['goodput_pct']}%"
+    return cell + f", slowest file {r['slowest_file_s']} s, dup {r.get('duplicates', '?')}"
 
 
 def machine():
@@ -33,31 +60,40 @@ md = [f"# Rack power-on: Pi 4s powered on at once, {int(set_bytes) / 1e6:.1f} MB
       f"- Command: `{command}` with {settings}",
       f"- A run is bounded at {duration} s: Pis still booting then count as failed (`stopped`).",
       "- Each cell: success % / p99 boot s / boots per s. The swarm's idle share is in the .tsv.", ""]
-for loss in losses:
-    md.append(f"## {'clean' if float(loss) == 0 else f'{float(loss) * 100:g}% loss each way'}")
+for c in conds:
+    cs = sizes_of[c]
+    md.append(f"## {title(c)}")
     md.append("")
-    md.append("| server | " + " | ".join(f"{n} Pis" for n in sizes) + " |")
-    md.append("|---|" + "---|" * len(sizes))
+    md.append("| server | " + " | ".join(f"{n} Pis" for n in cs) + " |")
+    md.append("|---|" + "---|" * len(cs))
     for t in targets:
         cells = []
-        for n in sizes:
-            r = by.get((t, n, loss))
+        for n in cs:
+            r = by.get((t, n, c))
             cells.append("–" if r is None else f"{r['success_pct']}% / {r['p99_s']} / {r['boots_per_s']}")
         md.append(f"| {t} | " + " | ".join(cells) + " |")
     md.append("")
+    if any(r.get("all_up_s") not in (None, "") for r in rows if r["cond"] == c):
+        md.append("Time to all up (first power-on to the last Pi booted):")
+        md.append("")
+        md.append("| server | " + " | ".join(f"{n} Pis" for n in cs) + " |")
+        md.append("|---|" + "---|" * len(cs))
+        for t in targets:
+            md.append(f"| {t} | " + " | ".join(all_up(by.get((t, n, c))) for n in cs) + " |")
+        md.append("")
     for base in ("rb-socket", "rb-memif"):
-        if not any((base, n, loss) in by for n in sizes):
+        if not any((base, n, c) in by for n in cs):
             continue
         md.append(f"rackbootd ({base}) against each peer, boots/s ratio and p99 ratio (peer p99 / ours), same run:")
         md.append("")
-        md.append("| peer | " + " | ".join(f"{n} Pis" for n in sizes) + " |")
-        md.append("|---|" + "---|" * len(sizes))
+        md.append("| peer | " + " | ".join(f"{n} Pis" for n in cs) + " |")
+        md.append("|---|" + "---|" * len(cs))
         for t in targets:
             if t.startswith("rb-"):
                 continue
             cells = []
-            for n in sizes:
-                a, b = by.get((base, n, loss)), by.get((t, n, loss))
+            for n in cs:
+                a, b = by.get((base, n, c)), by.get((t, n, c))
                 if a is None or b is None:
                     cells.append("–")
                     continue
@@ -76,10 +112,10 @@ open(out + ".md", "w").write("\n".join(md) + "\n")
 data = out + ".dat"  # removed once drawn
 with open(data, "w") as f:
     for t in targets:
-        for loss in losses:
-            f.write(f"# {t} loss={loss}\n")
+        for c in conds:
+            f.write(f"# {t} {c}\n")
             for n in sizes:
-                r = by.get((t, n, loss))
+                r = by.get((t, n, c))
                 if r:
                     p99 = r["p99_s"] if int(r["booted"]) > 0 else "NaN"
                     f.write(f"{n}\t{p99}\t{r['success_pct']}\n")
@@ -87,11 +123,11 @@ with open(data, "w") as f:
 plots_p99, plots_ok = [], []
 index = 0
 for ti, t in enumerate(targets):
-    for li, loss in enumerate(losses):
-        title = t + ("" if float(loss) == 0 else f" {float(loss) * 100:g}% loss")
-        style = f"lc {ti + 1} dt {1 if li == 0 else 2} pt {ti + 4} lw 2"
-        plots_p99.append(f"'{data}' index {index} using 1:2 with linespoints {style} title '{title}'")
-        plots_ok.append(f"'{data}' index {index} using 1:3 with linespoints {style} title '{title}'")
+    for ci, c in enumerate(conds):
+        name = t + ("" if float(c[0]) == 0 else f" {float(c[0]) * 100:g}% loss") + ("" if c[1] == "0" else f" {rate(c[1])} link")
+        style = f"lc {ti + 1} dt {ci + 1} pt {ti + 4} lw 2"
+        plots_p99.append(f"'{data}' index {index} using 1:2 with linespoints {style} title '{name}'")
+        plots_ok.append(f"'{data}' index {index} using 1:3 with linespoints {style} title '{name}'")
         index += 1
 script = f"""set terminal pngcairo size 1400,600 font ',10'
 set output '{out}.png'
