@@ -25,10 +25,11 @@ BootAdmission::BootAdmission(const BootAdmissionConfig& cfg, const PathBoard* bo
 
 std::uint32_t BootAdmission::capacity(const PathTotals& t) const noexcept {
     if (t.rate == 0 || t.largest == 0) return cfg_.unmeasured;
-    // As many boots as can each have their largest file in flight at once and still end it in half
-    // its plan, sharing the measured rate: the other half is for the boot's next file and for the
-    // rate's dips (a boot let in past this waits at TFTP instead, where its file clock runs).
-    long double boots = static_cast<long double>(t.rate) * static_cast<long double>(cfg_.target) / 2.0L /
+    // As many boots as can each have their largest file in flight at once and still end it in two
+    // thirds of its plan, sharing the measured rate: the last third is for the boot's next file and
+    // the rate's dips (a boot let in past this waits at TFTP instead, where its file clock runs).
+    // Less room leaves the link idle in the gaps of each boot (DHCP, small files, probes).
+    long double boots = static_cast<long double>(t.rate) * static_cast<long double>(cfg_.target) * 2.0L / 3.0L /
                         static_cast<long double>(proto::kSecond) / static_cast<long double>(t.largest);
     // No worker sees a queue: the path is not what limits the boots in progress (they are loss-
     // or client-bound); their count may double (and eight more) in the time a boot takes to show.

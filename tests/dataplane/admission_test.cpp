@@ -90,8 +90,8 @@ constexpr Nanos kPi3 = 25 * kSecond;
 
 TEST(BootAdmission, AdmitsWhatTheRateHasRoomForAndHoldsTheRest) {
     PathBoard board(1);
-    // 20 MB/s, 8 MB largest file, half a 20 s plan: room for 25 boots; 23 in progress.
-    publish(board, 20'000'000, 23, 8'000'000);
+    // 15 MB/s, 8 MB largest file, two thirds of a 20 s plan: room for 25 boots; 23 in progress.
+    publish(board, 15'000'000, 23, 8'000'000);
     BootAdmission a(enabled(), &board);
     EXPECT_TRUE(a.admit(1, kPi4, kStart));
     EXPECT_TRUE(a.admit(2, kPi4, kStart));
@@ -104,17 +104,17 @@ TEST(BootAdmission, AdmitsWhatTheRateHasRoomForAndHoldsTheRest) {
     EXPECT_EQ(f.room, 25u);
     // Three seconds on, the two count as started no more (their transfers would show as clients;
     // here two other boots ended): room for Pi 3 at its next DISCOVER.
-    publish(board, 20'000'000, 23, 8'000'000);
+    publish(board, 15'000'000, 23, 8'000'000);
     EXPECT_TRUE(a.admit(3, kPi4, kStart + 4 * kSecond));
     EXPECT_EQ(a.figures().waiting, 0u);
 }
 
 TEST(BootAdmission, HeldTransfersStopNewBootsButOneMayAlwaysStart) {
     PathBoard board(1);
-    publish(board, 20'000'000, 1, 8'000'000, 1);  // room for 25, but a transfer waits
+    publish(board, 15'000'000, 1, 8'000'000, 1);  // room for 25, but a transfer waits
     BootAdmission a(enabled(), &board);
     EXPECT_FALSE(a.admit(1, kPi4, kStart));
-    publish(board, 20'000'000, 0, 8'000'000, 0);
+    publish(board, 15'000'000, 0, 8'000'000, 0);
     board.worker(0).running = 0;
     EXPECT_TRUE(a.admit(1, kPi4, kStart + 4 * kSecond));
     // Nothing measured and nothing in progress: `unmeasured` boots at once.
@@ -126,26 +126,26 @@ TEST(BootAdmission, HeldTransfersStopNewBootsButOneMayAlwaysStart) {
 
 TEST(BootAdmission, RoomGoesToTheEarliestFirstSeenPlusWindowAndTheShorterWindowFirst) {
     PathBoard board(1);
-    publish(board, 20'000'000, 25, 8'000'000);  // full
+    publish(board, 15'000'000, 25, 8'000'000);  // full
     BootAdmission a(enabled(), &board);
     EXPECT_FALSE(a.admit(10, kPi4, kStart));                // key start + 45
     EXPECT_FALSE(a.admit(11, kPi3, kStart + kSecond));      // key start + 26: a Pi 3 gives up sooner
     EXPECT_FALSE(a.admit(12, kPi4, kStart + 2 * kSecond));  // key start + 47
-    publish(board, 20'000'000, 24, 8'000'000);              // room for one
+    publish(board, 15'000'000, 24, 8'000'000);              // room for one
     EXPECT_FALSE(a.admit(12, kPi4, kStart + 4 * kSecond));  // not its turn: the grant is the Pi 3's
     EXPECT_TRUE(a.admit(11, kPi3, kStart + 5 * kSecond));   // its next DISCOVER takes it
-    publish(board, 20'000'000, 23, 8'000'000);              // room for one more (1 just started)
+    publish(board, 15'000'000, 23, 8'000'000);              // room for one more (1 just started)
     EXPECT_FALSE(a.admit(12, kPi4, kStart + 6 * kSecond));  // 10 is ahead of it
     EXPECT_TRUE(a.admit(10, kPi4, kStart + 8 * kSecond));
 }
 
 TEST(BootAdmission, AGrantNotTakenUpGoesToTheNextWaiter) {
     PathBoard board(1);
-    publish(board, 20'000'000, 25, 8'000'000);
+    publish(board, 15'000'000, 25, 8'000'000);
     BootAdmission a(enabled(), &board);
     EXPECT_FALSE(a.admit(1, kPi4, kStart));
     EXPECT_FALSE(a.admit(2, kPi4, kStart + kSecond));
-    publish(board, 20'000'000, 24, 8'000'000);
+    publish(board, 15'000'000, 24, 8'000'000);
     a.tick(kStart + 2 * kSecond);  // granted to 1, which has gone quiet (powered off, say)
     EXPECT_FALSE(a.admit(2, kPi4, kStart + 5 * kSecond));
     a.tick(kStart + 13 * kSecond);  // 1 neither took its grant nor was heard: 2 is next
@@ -154,17 +154,17 @@ TEST(BootAdmission, AGrantNotTakenUpGoesToTheNextWaiter) {
 
 TEST(BootAdmission, APiKeepsItsPlaceAcrossItsFirmwaresRetries) {
     PathBoard board(1);
-    publish(board, 20'000'000, 25, 8'000'000);
+    publish(board, 15'000'000, 25, 8'000'000);
     BootAdmission a(enabled(), &board);
     EXPECT_FALSE(a.admit(1, kPi4, kStart));  // waits, then gives up after 45 s (its EEPROM loops)
     for (Nanos t = kStart + kSecond; t < kStart + 45 * kSecond; t += 4 * kSecond) {
         EXPECT_FALSE(a.admit(static_cast<std::uint64_t>(100 + (t - kStart) / kSecond), kPi4, t));  // newcomers
     }
     a.tick(kStart + 50 * kSecond);
-    publish(board, 20'000'000, 24, 8'000'000);             // room for one, as Pi 1 comes back
+    publish(board, 15'000'000, 24, 8'000'000);             // room for one, as Pi 1 comes back
     EXPECT_TRUE(a.admit(1, kPi4, kStart + 52 * kSecond));  // ahead of every newcomer
     // Forgotten two minutes after it was last heard (its place with it).
-    publish(board, 20'000'000, 25, 8'000'000);
+    publish(board, 15'000'000, 25, 8'000'000);
     EXPECT_FALSE(a.admit(2, kPi4, kStart + 53 * kSecond));
     a.tick(kStart + 200 * kSecond);
     EXPECT_EQ(a.figures().waiting, 0u);
@@ -172,7 +172,7 @@ TEST(BootAdmission, APiKeepsItsPlaceAcrossItsFirmwaresRetries) {
 
 TEST(BootAdmission, OffAnswersEveryone) {
     PathBoard board(1);
-    publish(board, 20'000'000, 1000, 8'000'000, 5);
+    publish(board, 15'000'000, 1000, 8'000'000, 5);
     BootAdmissionConfig c = enabled();
     c.enabled = false;
     BootAdmission a(c, &board);
@@ -181,7 +181,7 @@ TEST(BootAdmission, OffAnswersEveryone) {
 
 TEST(BootAdmission, AFullRoomHoldsWithoutAPlace) {
     PathBoard board(1);
-    publish(board, 20'000'000, 25, 8'000'000);
+    publish(board, 15'000'000, 25, 8'000'000);
     BootAdmissionConfig c = enabled();
     c.room = 4;
     BootAdmission a(c, &board);
@@ -192,14 +192,14 @@ TEST(BootAdmission, AFullRoomHoldsWithoutAPlace) {
 
 TEST(BootAdmission, RoomFreedIsGrantedWithinATenthOfASecondAndTheGrantsAreHandedOut) {
     PathBoard board(1);
-    publish(board, 20'000'000, 25, 8'000'000);
+    publish(board, 15'000'000, 25, 8'000'000);
     BootAdmission a(enabled(), &board);
     EXPECT_FALSE(a.admit(1, kPi4, kStart));
     EXPECT_FALSE(a.admit(2, kPi4, kStart + 10 * kMillisecond));
     EXPECT_FALSE(a.admit(3, kPi4, kStart + 20 * kMillisecond));
     std::uint64_t mac = 0;
     EXPECT_FALSE(a.next_grant(mac));
-    publish(board, 20'000'000, 23, 8'000'000);  // two boots ended
+    publish(board, 15'000'000, 23, 8'000'000);  // two boots ended
     a.tick(kStart + 50 * kMillisecond);         // under 100 ms since the last share-out: nothing yet
     EXPECT_FALSE(a.next_grant(mac));
     a.tick(kStart + 150 * kMillisecond);

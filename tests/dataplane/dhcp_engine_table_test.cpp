@@ -66,7 +66,7 @@ TEST_P(DhcpAdmission, APiWaitsForRoomOnThePathAndAPcNever) {
     DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
     PathBoard board(1);
     WorkerPath& w = board.worker(0);
-    w.rate = 20'000'000;  // 20 MB/s, 8 MB files, half a 20 s plan: room for 25 boots
+    w.rate = 15'000'000;  // 15 MB/s, 8 MB files, two thirds of a 20 s plan: room for 25 boots
     w.largest = 8'000'000;
     w.clients = 25;
     w.running = 25;
@@ -110,7 +110,7 @@ TEST_P(DhcpAdmission, AHeldDiscoverIsAnsweredWhenRoomIsGrantedWhileThePiListens)
     DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
     PathBoard board(1);
     WorkerPath& w = board.worker(0);
-    w.rate = 20'000'000;
+    w.rate = 15'000'000;
     w.largest = 8'000'000;
     w.clients = 25;
     w.running = 25;
