@@ -57,7 +57,7 @@ Nanos TftpTransfer::rto() const noexcept {
     // A timeout the client asked for (RFC 2349) is kept as asked; so is the fixed one when
     // adaptation is off or nothing has been measured yet.
     if (limits_.min_rto <= 0 || srtt_ < 0 || neg_.ack_timeout || neg_.ack_utimeout) return neg_.timeout;
-    Nanos rto = srtt_ + std::max<Nanos>(kMillisecond, 4 * rttvar_);
+    Nanos rto = estimate();
     Nanos floor = lossy_ && limits_.loss_rto > 0 ? std::min(limits_.loss_rto, limits_.min_rto) : limits_.min_rto;
     // The worker's floor guards against jitter, never up to the client's own timeout.
     if (limits_.rto_floor != nullptr) floor = std::max(floor, std::min(*limits_.rto_floor, neg_.timeout / 4));
@@ -168,7 +168,7 @@ void TftpTransfer::judge_resend(Nanos now) noexcept {
     spurious_ = since < min_rtt_;
     // About one of this transfer's round trips after the resend: it answered the resend, so
     // something was lost. Later than that it may answer either copy, and proves nothing.
-    if (!spurious_ && since <= 2 * (srtt_ + std::max<Nanos>(kMillisecond, 4 * rttvar_))) lossy_ = true;
+    if (!spurious_ && since <= 2 * estimate()) lossy_ = true;
 }
 
 void TftpTransfer::take_sample(Nanos now) noexcept {

@@ -7,6 +7,7 @@
 // duplicated block (firmware#1631).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 
@@ -120,6 +121,8 @@ private:
     std::uint64_t acked_ = 0;      // highest block acknowledged in order
     std::uint64_t next_send_ = 1;  // next block never sent
     [[nodiscard]] Nanos rto() const noexcept;
+    // RFC 6298's SRTT + 4·RTTVAR (at least a millisecond above SRTT), before any floor.
+    [[nodiscard]] Nanos estimate() const noexcept { return srtt_ + std::max<Nanos>(kMillisecond, 4 * rttvar_); }
     [[nodiscard]] Nanos patience() const noexcept;
 
     Nanos deadline_ = 0;
