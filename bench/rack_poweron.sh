@@ -104,6 +104,9 @@ stop_server() {
     rm -rf /run/dpdk/"$PREFIX"s* "$WORK/state"
 }
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
+# KEEP=DIR: rackbootd's metrics are sampled every second through a run (its admission over time).
+API=(--api off)
+[ -n "${KEEP:-}" ] && API=(--api 127.0.0.1:18069)
 POOL=(--dhcp server --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.200.0")
 
 start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
@@ -114,7 +117,7 @@ start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
     case $t in
     rb-memif)
         rm -f "$SOCK"
-        "$RACKBOOTD" --backend dpdk --ip 10.77.0.1/16 --workers 1 --cpus 1 --tftp-root "$TREE" --api off \
+        "$RACKBOOTD" --backend dpdk --ip 10.77.0.1/16 --workers 1 --cpus 1 --tftp-root "$TREE" "${API[@]}" \
             --state "$WORK/state" --dhcp server --subnet 10.77.0.0/16 --pool 10.77.1.0-10.77.200.0 \
             --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" \
             > "$log" 2>&1 &
@@ -123,12 +126,12 @@ start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
     rb-afpacket)
         ip -n "$NS_SRV" addr flush dev "$IF_SRV"
         in_srv taskset -c 1 "$RACKBOOTD" --backend dpdk --ip "$SRV_IP/16" --workers 1 --cpus 1 --tftp-root "$TREE" \
-            --api off --state "$WORK/state" "${POOL[@]}" \
+            "${API[@]}" --state "$WORK/state" "${POOL[@]}" \
             --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_af_packet0,iface="$IF_SRV")" > "$log" 2>&1 &
         ;;
     rb-socket)
         in_srv taskset -c 1 "$RACKBOOTD" --listen "$SRV_IP" --dhcp-interface "$IF_SRV" --workers 1 --cpus 1 \
-            --tftp-root "$TREE" --api off --state "$WORK/state" "${POOL[@]}" > "$log" 2>&1 &
+            --tftp-root "$TREE" "${API[@]}" --state "$WORK/state" "${POOL[@]}" > "$log" 2>&1 &
         ;;
     dnsmasq | dnsmasq-max)
         local max=()
@@ -172,15 +175,29 @@ run_swarm() {  # TARGET PIS LOSS LINK: one power-on; appends a row to the .tsv
     if [ "$link" != 0 ]; then
         fault+=(--link-rate "$link" --link-buffer "$LINK_BUFFER")
         attempts=${LINK_ATTEMPTS:-0}
-        # Bounded at twice the floor plus a minute, at least DURATION: room for the waves.
-        dur=$(python3 -c "print(max($DURATION, int(2 * $n * $SET_BYTES * 8 / $(link_bps "$link")) + 60))")
+        # Bounded at 1.5x the floor plus a minute, at least DURATION: room for the waves (the goal
+        # is 1.2x), and a server that boots none of the rack stops there.
+        dur=$(python3 -c "print(max($DURATION, int(1.5 * $n * $SET_BYTES * 8 / $(link_bps "$link")) + 60))")
     fi
-    local ns=(ip netns exec "$NS_CLI")
+    local ns=(ip netns exec "$NS_CLI") sampler="" rc=0
     [ "$t" = rb-memif ] && ns=()
+    if [ -n "${KEEP:-}" ] && [[ $t == rb-* ]]; then
+        mkdir -p "$KEEP"
+        local at=() m=$KEEP/$t-$n-$loss-$link.metrics
+        [ "$t" != rb-memif ] && at=(ip netns exec "$NS_SRV")
+        : > "$m"
+        (while sleep 1; do
+            echo "t $(date +%s.%N)"
+            "${at[@]}" curl -s --max-time 1 http://127.0.0.1:18069/metrics | grep -E '^rackboot_(path_rate|dhcp_boot|tftp_held|tftp_active|tftp_admission|dhcp_boots|tftp_retransmits|tftp_spurious)' || true
+        done >> "$m") &
+        sampler=$!
+    fi
     "${ns[@]}" timeout $((dur + 120)) "$SWARM" --eal "$SWARM_EAL" --pis "$n" --mix pi4=1 --ramp 0 \
         --tree "$TREE" --verify crc32 --duration "$dur" "${fault[@]}" --json "$out" --progress off \
         --attempts "$attempts" \
-        > "$WORK/swarm.out" 2>&1 || { echo "  swarm failed: $(tail -3 "$WORK/swarm.out")" >&2; return 0; }
+        > "$WORK/swarm.out" 2>&1 || rc=$?
+    [ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; }
+    [ "$rc" = 0 ] || { echo "  swarm failed: $(tail -3 "$WORK/swarm.out")" >&2; return 0; }
     python3 - "$out" "$t" "$n" "$loss" "$link" "$(link_bps "$link")" "$SET_BYTES" >> "$RESULTS.tsv" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); b = d["boots"]; l = d["latency_s"]["boot"]; r = d["rack"]

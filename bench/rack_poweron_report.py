@@ -58,7 +58,7 @@ def machine():
 md = [f"# Rack power-on: Pi 4s powered on at once, {int(set_bytes) / 1e6:.1f} MB boot set each",
       "", f"- Machine: {machine()}", f"- Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
       f"- Command: `{command}` with {settings}",
-      f"- A run is bounded at {duration} s" + (", a link-limited one at twice its floor plus a minute (at least that)"
+      f"- A run is bounded at {duration} s" + (", a link-limited one at 1.5× its floor plus a minute (at least that)"
                                                 if any(c[1] != "0" for c in conds) else "") +
       ": Pis still booting then count as failed (`stopped`).",
       "- Each cell: success % / p99 boot s / boots per s. The swarm's idle share is in the .tsv.", ""]

@@ -38,8 +38,12 @@ public:
     static constexpr proto::Nanos kLive = 12 * proto::kSecond;
     // A grant not taken up by a DISCOVER in this long goes to the next waiter.
     static constexpr proto::Nanos kGrantFor = 10 * proto::kSecond;
-    // An admitted Pi's DISCOVERs are answered for this long (a lost OFFER, a REQUEST after NAK).
-    static constexpr proto::Nanos kAdmittedFor = 60 * proto::kSecond;
+    // An admitted Pi's DISCOVERs are answered for this long: its firmware's DHCP retries after a
+    // lost OFFER or ACK (every 4 s on a Pi 4/5, 5 s on the Pi 3 ROM). Later, a DISCOVER is a new
+    // boot (a failed attempt looping back, a power cycle): it waits for room again, in its place.
+    // (At 60 s, a rack power-cycled within a minute of its boot came back all at once, past the
+    // room: 1,008 Pis behind 1 Gb/s took 1.49x the floor with files near their timeout.)
+    static constexpr proto::Nanos kAdmittedFor = 12 * proto::kSecond;
     // Boots answered this recently count as in progress before their first transfer shows.
     static constexpr proto::Nanos kStarting = 3 * proto::kSecond;
     // A Pi not heard for this long is forgotten (its place with it).

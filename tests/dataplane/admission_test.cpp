@@ -170,6 +170,26 @@ TEST(BootAdmission, APiKeepsItsPlaceAcrossItsFirmwaresRetries) {
     EXPECT_EQ(a.figures().waiting, 0u);
 }
 
+TEST(BootAdmission, AnAdmittedPiHeardAgainAfterItsDhcpRetriesWaitsForRoomAgain) {
+    PathBoard board(1);
+    publish(board, 15'000'000, 0, 8'000'000);  // room for 25, none in progress
+    BootAdmission a(enabled(), &board);
+    for (std::uint64_t mac = 1; mac <= 3; ++mac) EXPECT_TRUE(a.admit(mac, kPi4, kStart)) << mac;
+    // Its OFFER lost: the firmware's next DISCOVERs (4 s, 8 s) are answered whatever the room.
+    publish(board, 15'000'000, 25, 8'000'000);
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 4 * kSecond));
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 8 * kSecond));
+    // The rack power-cycled 20 s into its boot: every Pi comes back while the path is full, and
+    // waits (with 60 s of answers, the whole rack came back past the room at once), in its old
+    // place: ahead of a newcomer that came first to this cycle.
+    EXPECT_FALSE(a.admit(9, kPi4, kStart + 19 * kSecond));
+    for (std::uint64_t mac = 1; mac <= 3; ++mac) EXPECT_FALSE(a.admit(mac, kPi4, kStart + 20 * kSecond)) << mac;
+    EXPECT_EQ(a.figures().waiting, 4u);
+    publish(board, 15'000'000, 24, 8'000'000);  // room for one
+    EXPECT_FALSE(a.admit(9, kPi4, kStart + 23 * kSecond));
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 24 * kSecond));
+}
+
 TEST(BootAdmission, OffAnswersEveryone) {
     PathBoard board(1);
     publish(board, 15'000'000, 1000, 8'000'000, 5);
