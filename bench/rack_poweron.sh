@@ -179,16 +179,17 @@ run_swarm() {  # TARGET PIS LOSS LINK: one power-on; appends a row to the .tsv
         # is 1.2x), and a server that boots none of the rack stops there.
         dur=$(python3 -c "print(max($DURATION, int(1.5 * $n * $SET_BYTES * 8 / $(link_bps "$link")) + 60))")
     fi
-    local ns=(ip netns exec "$NS_CLI") sampler="" rc=0
+    local ns=(ip netns exec "$NS_CLI") sampler="" rc=0 measured=$'\t' m=""
     [ "$t" = rb-memif ] && ns=()
     if [ -n "${KEEP:-}" ] && [[ $t == rb-* ]]; then
         mkdir -p "$KEEP"
-        local at=() m=$KEEP/$t-$n-$loss-$link.metrics
+        local at=()
+        m=$KEEP/$t-$n-$loss-$link.metrics
         [ "$t" != rb-memif ] && at=(ip netns exec "$NS_SRV")
         : > "$m"
         (while sleep 1; do
             echo "t $(date +%s.%N)"
-            "${at[@]}" curl -s --max-time 1 http://127.0.0.1:18069/metrics | grep -E '^rackboot_(path_rate|dhcp_boot|tftp_held|tftp_active|tftp_admission|dhcp_boots|tftp_retransmits|tftp_spurious)' || true
+            "${at[@]}" curl -s --max-time 1 http://127.0.0.1:18069/metrics | grep -E '^rackboot_(path_rate|dhcp_boot|tftp_held|tftp_active|tftp_admission|dhcp_boots|tftp_retransmits|tftp_spurious|tftp_resends_held|tftp_bytes_total)' || true
         done >> "$m") &
         sampler=$!
     fi
@@ -198,7 +199,9 @@ run_swarm() {  # TARGET PIS LOSS LINK: one power-on; appends a row to the .tsv
         > "$WORK/swarm.out" 2>&1 || rc=$?
     [ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; }
     [ "$rc" = 0 ] || { echo "  swarm failed: $(tail -3 "$WORK/swarm.out")" >&2; return 0; }
-    python3 - "$out" "$t" "$n" "$loss" "$link" "$(link_bps "$link")" "$SET_BYTES" >> "$RESULTS.tsv" <<'PY'
+    # rackbootd's own view of the path (KEEP): the rate it measured, the goodput while Pis waited.
+    [ -n "$m" ] && measured=$(python3 "$HERE/rack_poweron_metrics.py" "$m")
+    python3 - "$out" "$t" "$n" "$loss" "$link" "$(link_bps "$link")" "$SET_BYTES" "$measured" >> "$RESULTS.tsv" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); b = d["boots"]; l = d["latency_s"]["boot"]; r = d["rack"]
 n, bps, set_bytes = int(sys.argv[3]), int(sys.argv[6]), int(sys.argv[7])
@@ -210,7 +213,7 @@ print("\t".join(str(x) for x in [sys.argv[2], sys.argv[3], sys.argv[4], b["boote
       round(l["max"], 2), round(b["boots_per_s"], 1), round(d["elapsed_s"], 1), round(d["swarm"]["idle_pct"], 1),
       ";".join(f"{k}={v}" for k, v in b["failed_by_reason"].items()) or "-",
       sys.argv[5], round(up, 1), round(floor, 1), round(goodput, 1), round(r["slowest_file_s"], 2),
-      round(r["attempts_max"]), d["traffic"]["duplicates_seen"]]))
+      round(r["attempts_max"]), d["traffic"]["duplicates_seen"]] + sys.argv[8].split("\t")))
 PY
     tail -1 "$RESULTS.tsv" >&2
     # What the table cannot show: frames lost on the way rather than by the server, and (KEEP=DIR)
@@ -223,7 +226,7 @@ print("  swarm tx dropped", d["traffic"]["frames_tx_dropped"], "rx missed", d["s
 }
 
 mkdir -p "$(dirname "$RESULTS")"
-printf 'target\tpis\tloss\tbooted\tfailed\tsuccess_pct\tp50_s\tp99_s\tmax_s\tboots_per_s\telapsed_s\tswarm_idle_pct\tfailures\tlink\tall_up_s\tfloor_s\tgoodput_pct\tslowest_file_s\tattempts_max\tduplicates\n' > "$RESULTS.tsv"
+printf 'target\tpis\tloss\tbooted\tfailed\tsuccess_pct\tp50_s\tp99_s\tmax_s\tboots_per_s\telapsed_s\tswarm_idle_pct\tfailures\tlink\tall_up_s\tfloor_s\tgoodput_pct\tslowest_file_s\tattempts_max\tduplicates\tpath_rate\twaiting_goodput_pct\n' > "$RESULTS.tsv"
 for t in $TARGETS; do
     echo "== $t" >&2
     start_server "$t"

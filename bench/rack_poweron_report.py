@@ -33,14 +33,33 @@ def rate(link):  # 1g -> 1 Gb/s
     return f"{link[:-1]} {link[-1].upper()}b/s" if link[-1:].isalpha() else f"{link} b/s"
 
 
+# The path rate of each link: what rackbootd measured there (the median of its rows' figures, from
+# their sampled metrics; KEEP=DIR). The path floor is the rack's bytes over it; without it, over
+# the link's bit rate (which counts frame headers as if they were file bytes).
+path_rate = {}
+for c in conds:
+    got = [float(r["path_rate"]) for r in rows if r["cond"] == c and (r.get("path_rate") or "") not in ("", "0")]
+    if got:
+        path_rate[c] = sorted(got)[len(got) // 2]
+
+
 def all_up(r):
     if r is None:
         return "–"
     if float(r.get("all_up_s") or -1) <= 0:
         return f"not all up ({r['success_pct']}%)"
+    up = float(r["all_up_s"])
     cell = f"{r['all_up_s']} s"
-    if float(r.get("floor_s") or 0) > 0:
-        cell += f" ({float(r['all_up_s']) / float(r['floor_s']):.2f}× floor {r['floor_s']} s), goodput {r['goodput_pct']}%"
+    if r["cond"] in path_rate:
+        rate_bps = path_rate[r["cond"]]
+        floor = int(r["pis"]) * int(set_bytes) / rate_bps
+        goodput = float(r["goodput_pct"]) * floor / float(r["floor_s"]) if float(r.get("floor_s") or 0) > 0 else 0
+        cell += (f" ({up / floor:.2f}× the path floor {floor:.1f} s, {up / float(r['floor_s']):.2f}× the link's bits),"
+                 f" goodput {goodput:.1f}% of the path rate")
+        if (r.get("waiting_goodput_pct") or "") != "":
+            cell += f" ({r['waiting_goodput_pct']}% while Pis waited)"
+    elif float(r.get("floor_s") or 0) > 0:
+        cell += f" ({up / float(r['floor_s']):.2f}× floor {r['floor_s']} s), goodput {r['goodput_pct']}%"
     return cell + f", slowest file {r['slowest_file_s']} s, dup {r.get('duplicates', '?')}"
 
 
@@ -78,6 +97,11 @@ for c in conds:
     if any(r.get("all_up_s") not in (None, "") for r in rows if r["cond"] == c):
         md.append("Time to all up (first power-on to the last Pi booted):")
         md.append("")
+        if c in path_rate:
+            md.append(f"The path rate rackbootd measured behind this link: {path_rate[c] / 1e6:.1f} MB/s of file bytes "
+                      "(the median of its rows; the rest of the link's bits are frame and packet headers). The path "
+                      "floor is the rack's bytes over it; every server is held to the same floor.")
+            md.append("")
         md.append("| server | " + " | ".join(f"{n} Pis" for n in cs) + " |")
         md.append("|---|" + "---|" * len(cs))
         for t in targets:

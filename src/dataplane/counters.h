@@ -145,6 +145,9 @@ RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
     X(spurious_retransmits, "rackboot_tftp_spurious_retransmits_total", counter,                                       \
       "DATA resent on timeout whose original was acknowledged after all (the ACK came sooner than a round trip after " \
       "the resend): a duplicate the client did not need.")                                                             \
+    X(resends_held, "rackboot_tftp_resends_held_total", counter,                                                       \
+      "Resends on timeout held back because no transfer on the worker had an ACK for a whole timeout: the host or "    \
+      "the path stalled, and the ACKs were late, not lost (each resend is held a quarter of a second at most).")       \
     X(dhcp_boots_admitted, "rackboot_dhcp_boots_admitted_total", counter,                                              \
       "Boot firmware DISCOVERs answered by admission to the path (a boot let start).")                                 \
     X(dhcp_late_answers, "rackboot_dhcp_boots_answered_late_total", counter,                                           \

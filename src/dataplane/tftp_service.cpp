@@ -602,6 +602,8 @@ void TftpService::on_tid_datagram(std::uint32_t idx, const std::uint8_t* data, s
     if (pkt.opcode == proto::TftpOpcode::Ack) {
         if (len > 4 && (s.quirks & (1u << static_cast<unsigned>(Quirk::padded_ack))) == 0)
             note_quirk(s, Quirk::padded_ack);
+        last_ack_at_ = now;
+        s.silent_since = 0;
         std::uint64_t before = s.engine.acked_blocks();
         TftpAction a = s.engine.on_ack(pkt.block, now);
         acked(s, before, now);
@@ -633,7 +635,34 @@ void TftpService::on_timer(std::uint32_t idx, Nanos now) {
     }
     if (s.state != SlotState::Active) return;
     if (resolve_superseded(idx, now)) return;
+    if (hold_resend(idx, now)) return;
     execute(idx, s.engine.on_timer(now), now);
+}
+
+namespace {
+
+// Transfers that must be sending before a silence is the path's rather than one client's.
+constexpr std::size_t kSilentQuorum = 4;
+// The longest a resend is held for a silent path: then it goes (the path may be dead, not slow).
+constexpr Nanos kSilentWait = 250 * proto::kMillisecond;
+
+}  // namespace
+
+bool TftpService::hold_resend(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
+    if (s.engine.finished() || now < s.engine.deadline() || running_.size() < kSilentQuorum) return false;
+    // ACKs came while this one's timer ran: the others' clients answer, so its own was lost.
+    Nanos wait = s.engine.interval();
+    if (now - last_ack_at_ < wait) return false;
+    // No transfer here has had an ACK for a whole timeout: the host or the path stalled (a pause
+    // of this VM, a burst queued ahead of the ACKs), and a resend would be a duplicate DATA the
+    // client does not need (a Pi 4's start4.elf may hang on one, firmware#1631).
+    if (s.silent_since == 0) s.silent_since = now;
+    if (now - s.silent_since >= kSilentWait) return false;
+    s.engine.postpone(std::min(now + wait, s.silent_since + kSilentWait));
+    wheel_.arm(idx, s.engine.deadline());
+    counters_.resends_held.add();
+    return true;
 }
 
 void TftpService::credit_restart(const Slot& probe) {

@@ -126,6 +126,7 @@ private:
         bool admitted = false;                  // its first DATA went out (it counts against the path)
         bool unfit = false;                     // larger than the path carries in a file timeout
         bool waited = false;                    // it was held before it was admitted
+        proto::Nanos silent_since = 0;          // its resend has been held since (the path silent); 0: not
         std::uint32_t running_at = UINT32_MAX;  // its place in running_
         // Netascii: where the block in flight (na_block) and the one after it start in the file.
         bool netascii = false;
@@ -142,6 +143,9 @@ private:
 
     void on_open_done(std::uint64_t tag, int res, proto::Nanos now);
     void on_timer(std::uint32_t idx, proto::Nanos now);
+    // A due resend held back while the whole path is silent (DESIGN.md "Loss recovery"): true
+    // when it was (its timer is re-armed).
+    [[nodiscard]] bool hold_resend(std::uint32_t idx, proto::Nanos now);
     void retry_parked(proto::Nanos now);
 
     void execute(std::uint32_t idx, const proto::TftpAction& action, proto::Nanos now);
@@ -215,6 +219,7 @@ private:
     std::array<proto::Nanos, 100> rtt_floors_{};  // the least round trip of each tick, 10 s
     std::size_t rtt_floor_at_ = 0;
     std::vector<std::uint32_t> running_;  // admitted transfers, unordered
+    proto::Nanos last_ack_at_ = 0;        // when any transfer here last had an ACK
     std::vector<std::uint32_t> held_;     // held transfers, earliest RRQ first
     std::vector<PlannedWork> work_;       // scratch for plans_hold
     proto::Nanos tick_at_ = 0;

@@ -77,14 +77,18 @@ Nanos TftpTransfer::patience() const noexcept {
     return total;
 }
 
-void TftpTransfer::arm(Nanos now) noexcept {
+Nanos TftpTransfer::interval() const noexcept {
     // Exponential back-off from the retransmit timeout, capped (but never below the timeout the
     // client asked for).
-    if (retries_ == 0) progress_at_ = now;
     Nanos interval = rto();
     Nanos cap = std::max(neg_.timeout, limits_.max_backoff);
     for (std::uint32_t i = 0; i < retries_ && interval < cap; ++i) interval *= 2;
-    deadline_ = now + std::min(interval, cap);
+    return std::min(interval, cap);
+}
+
+void TftpTransfer::arm(Nanos now) noexcept {
+    if (retries_ == 0) progress_at_ = now;
+    deadline_ = now + interval();
 }
 
 void TftpTransfer::finish(TftpResult r) noexcept {

@@ -69,6 +69,12 @@ public:
         arm(now);
     }
 
+    // Holds a due resend back until `until`: the caller saw the whole path silent (the ACK is
+    // late, not lost). Nothing is counted as a retry, and the round trip being measured is kept.
+    void postpone(Nanos until) noexcept { deadline_ = until; }
+    // How long the timer waits now: the retransmit timeout, backed off for the retries so far.
+    [[nodiscard]] Nanos interval() const noexcept;
+
     [[nodiscard]] TftpResult result() const noexcept { return result_; }
     [[nodiscard]] bool finished() const noexcept { return result_ != TftpResult::Running; }
     [[nodiscard]] TftpEvent last_event() const noexcept { return event_; }

@@ -51,6 +51,11 @@ void by_time(TftpCase& c) {
     std::stable_sort(c.in.begin(), c.in.end(), [](const TftpIn& a, const TftpIn& b) { return a.at_ms < b.at_ms; });
 }
 
+// The expected datagrams in the order they leave (those of one instant in the order written).
+void sends_by_time(TftpCase& c) {
+    std::stable_sort(c.out.begin(), c.out.end(), [](const TftpOut& a, const TftpOut& b) { return a.at_ms < b.at_ms; });
+}
+
 std::vector<TftpCase> build() {
     std::vector<TftpCase> cases;
 
@@ -497,6 +502,50 @@ std::vector<TftpCase> build() {
         c.out.push_back({3601, 1, data("bootcode.bin", 3, 512), 56});
         c.in.push_back({58, 3601, 1, ack(3)});
         c.counters = {{"retransmits", 0}, {"spurious_retransmits", 0}, {"result.complete", 2}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // A stall of the whole path (issue 19): four transfers wait for ACK 2, and no ACK at all
+        // comes for 80 ms (a pause of the host, a burst queued ahead of the ACKs); then all four
+        // come. With every client silent at once the ACKs are late, not lost: no DATA 2 is resent
+        // at the 50 ms floor (each resend is held, counted), so no Pi sees a DATA twice.
+        TftpCase c{"A silent path is a stall, not four losses: nothing is resent while no ACK comes", {}, 200, {}, {}};
+        c.min_rto_ms = 50;
+        for (std::uint16_t i = 0; i < 4; ++i) {
+            std::uint16_t port = static_cast<std::uint16_t>(3900 + i);
+            c.in.push_back({0, port, kListen, rrq("bootcode.bin")});
+            c.out.push_back({port, i, data("bootcode.bin", 1, 512), 0});
+            c.in.push_back({2, port, i, ack(1)});
+            c.out.push_back({port, i, data("bootcode.bin", 2, 512), 2});
+            c.in.push_back({82, port, i, ack(2)});
+            c.out.push_back({port, i, data("bootcode.bin", 3, 512), 82});
+            c.in.push_back({84, port, i, ack(3)});
+        }
+        by_time(c);
+        sends_by_time(c);
+        c.counters = {{"retransmits", 0}, {"resends_held", 4}, {"result.complete", 4}};
+        cases.push_back(std::move(c));
+    }
+    {
+        // The same four with no ACK for a whole second (the path is down, not slow): each resend
+        // is held a quarter of a second at most, then goes (at t = 52 + 250), and the ACKs to it
+        // end the transfers.
+        TftpCase c{"A silent path is waited for a quarter of a second at most, then resent", {}, 600, {}, {}};
+        c.min_rto_ms = 50;
+        for (std::uint16_t i = 0; i < 4; ++i) {
+            std::uint16_t port = static_cast<std::uint16_t>(3950 + i);
+            c.in.push_back({0, port, kListen, rrq("bootcode.bin")});
+            c.out.push_back({port, i, data("bootcode.bin", 1, 512), 0});
+            c.in.push_back({2, port, i, ack(1)});
+            c.out.push_back({port, i, data("bootcode.bin", 2, 512), 2});
+            c.out.push_back({port, i, data("bootcode.bin", 2, 512), 302});
+            c.in.push_back({305, port, i, ack(2)});
+            c.out.push_back({port, i, data("bootcode.bin", 3, 512), 305});
+            c.in.push_back({307, port, i, ack(3)});
+        }
+        by_time(c);
+        sends_by_time(c);
+        c.counters = {{"retransmits", 4}, {"result.complete", 4}};
         cases.push_back(std::move(c));
     }
     return cases;
