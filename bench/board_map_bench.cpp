@@ -16,11 +16,11 @@
 
 #include <benchmark/benchmark.h>
 
-#include "control/board_directory.h"
-#include "control/config.h"
-#include "control/rest_api.h"
-#include "control/snapshot_publisher.h"
+#include "control/api/rest_api.h"
+#include "control/live/board_directory.h"
+#include "control/live/snapshot_publisher.h"
 #include "control/store/inventory_store.h"
+#include "rackbootd/config.h"
 
 namespace {
 

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <string>
 
-#include "control/config.h"
-#include "control/daemon.h"
+#include "rackbootd/config.h"
+#include "rackbootd/daemon.h"
 
 int main(int argc, char** argv) {
     std::string error;

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/rest_api.h"
+#include "control/api/rest_api.h"
 
 using namespace rackboot::control;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config.h"
+#include "rackbootd/config.h"
 
 using namespace rackboot::control;
 

@@ -40,7 +40,7 @@ curl -sf "http://$API/healthz" >/dev/null && curl -sf "http://$API/readyz" >/dev
 curl -sf "http://$API/api/v1/drop-reasons" | grep -q '"name":"client_cap"' || fail "drop-reasons lacks client_cap"
 curl -sf "http://$API/api/v1/openapi.json" -o "$WORK/openapi.json" || fail "no /api/v1/openapi.json"
 python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
-    "$WORK/openapi.json" "$(dirname "$0")/../../src/control/openapi.json" || fail "the served OpenAPI document is not the repository's"
+    "$WORK/openapi.json" "$(dirname "$0")/../../src/control/api/openapi.json" || fail "the served OpenAPI document is not the repository's"
 pass "status names the addresses; healthz, readyz, drop-reasons and openapi.json (the repository's) answer"
 # call METHOD PATH [BODY [HEADER...]]: prints "STATUS BODY" (with the token)
 call() {

@@ -1,0 +1,322 @@
+#include "control/events/boot_timeline.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include <net/if.h>
+
+#include "control/store/inventory.h"
+#include "dataplane/counters.h"
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_leases.h"
+#include "proto/dhcp_responder.h"
+#include "proto/tftp_transfer.h"
+
+namespace rackboot::control {
+
+using nlohmann::json;
+
+namespace {
+
+std::string_view basename(std::string_view path) {
+    std::size_t slash = path.find_last_of('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool is_kernel(std::string_view file) {
+    std::string_view b = basename(file);
+    return b.rfind("kernel", 0) == 0 || b.rfind("vmlinuz", 0) == 0 || b == "Image" || b == "zImage";
+}
+
+}  // namespace
+
+void BootTimeline::publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
+                           const json& event) {
+    // Nobody listening: no JSON text made (a flood of Pis costs the control thread no serializing).
+    if (!listened()) return;
+    BusEvent e;
+    e.kind = kind;
+    e.serial = serial;
+    e.mac = mac;
+    e.json = event.dump();
+    bus_->publish(std::move(e));
+}
+
+void BootTimeline::record(Board& b, const std::string& kind, json event, std::int64_t now_ms, std::uint64_t mac) {
+    if (mac != 0) b.mac = mac;
+    event["at_ms"] = now_ms;
+    event["kind"] = kind;
+    b.events.push_back(std::move(event));
+    while (b.events.size() > per_board_) b.events.pop_front();
+}
+
+json BootTimeline::summary(const Boot& boot, const std::string& result) {
+    json files = json::array();
+    for (const File& f : boot.files) {
+        files.push_back({{"file", f.name}, {"ms", f.ms}, {"bytes", f.bytes}, {"result", f.result}});
+    }
+    json s = {{"started_ms", boot.started_ms},
+              {"result", result},
+              {"total_ms", boot.last_ms - boot.started_ms},
+              {"dhcp_ms", boot.dhcp_done_ms != 0 ? json(boot.dhcp_done_ms - boot.started_ms) : json(nullptr)},
+              {"files", files}};
+    if (result == "failed") {
+        s["failed_file"] = boot.failed_file;
+        s["reason"] = boot.failed_reason;
+    }
+    return s;
+}
+
+void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& result) {
+    if (!b.boot) return;
+    json s = summary(*b.boot, result);
+    b.last_boot = s;
+    b.boot.reset();
+    json event = s;
+    event["serial"] = serial_text(serial);
+    event["at_ms"] = s["started_ms"].get<std::int64_t>() + s["total_ms"].get<std::int64_t>();
+    event["kind"] = "boot_finished";
+    b.events.push_back(event);
+    while (b.events.size() > per_board_) b.events.pop_front();
+    publish("boot", serial, b.mac, event);
+    if (hooks_.on_boot) hooks_.on_boot(serial, s);
+}
+
+std::string dhcp_origin(const dataplane::DhcpRecord& r) {
+    if (!r.via.unset()) return "relay " + r.via.to_string();
+    char name[IF_NAMESIZE] = {};
+    if (r.ifindex != 0 && if_indextoname(r.ifindex, name) != nullptr) return std::string("interface ") + name;
+    return "direct";
+}
+
+void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) {
+    std::uint64_t mac = proto::mac_key(r.mac.data());
+    std::optional<std::uint32_t> serial;
+    if (r.has_serial) serial = r.serial;
+    auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
+    // Only what was answered teaches: a refused claim (identity_conflict, netboot_off, a flood's
+    // rate_limited) never reaches a board.
+    if (hooks_.on_learn && verdict == proto::DhcpVerdict::replied && (serial || !r.yiaddr.unset())) {
+        hooks_.on_learn(mac, serial, r.yiaddr.unset() ? 0 : r.yiaddr.value(), r.model, dhcp_origin(r));
+    }
+    if (verdict == proto::DhcpVerdict::identity_conflict) {
+        on_conflict(r, serial, now_ms);
+        return;
+    }
+    if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
+    // No board and nobody listening: nothing to record (a DISCOVER flood costs no JSON here).
+    bool live = listened();
+    if (!serial && !live) return;
+    auto type = static_cast<proto::DhcpMessageType>(r.type);
+    json event = {
+        {"type", std::string(to_string(type))}, {"mac", mac_text(r.mac)}, {"result", std::string(to_string(verdict))}};
+    if (serial) event["serial"] = serial_text(*serial);
+    if (!r.yiaddr.unset()) event["ip"] = r.yiaddr.to_string();
+    if (r.model != 0) event["model"] = r.model;
+    std::lock_guard lock(mutex_);
+    if (serial) {
+        if (!r.yiaddr.unset()) join_address(r.yiaddr.value(), *serial);
+        Board& b = board(*serial);
+        bool discover = type == proto::DhcpMessageType::Discover;
+        if (discover && b.boot && (b.boot->last_ms + kNewBootGapMs < now_ms || !b.boot->files.empty())) {
+            // The board starts over: the boot in progress has ended without the kernel.
+            finish(*serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed");
+        }
+        if (discover && !b.boot) {
+            b.boot = Boot{};
+            b.boot->started_ms = now_ms;
+            json started = {{"serial", serial_text(*serial)}, {"mac", mac_text(r.mac)}};
+            record(b, "boot_started", started, now_ms, mac);
+            started["at_ms"] = now_ms;
+            started["kind"] = "boot_started";
+            publish("boot", serial, mac, started);
+        }
+        if (b.boot) {
+            b.boot->last_ms = now_ms;
+            if (verdict == proto::DhcpVerdict::replied && b.boot->files.empty()) b.boot->dhcp_done_ms = now_ms;
+        }
+        if (!live) {
+            record(b, "dhcp", std::move(event), now_ms, mac);
+            return;
+        }
+        record(b, "dhcp", event, now_ms, mac);
+    }
+    event["at_ms"] = now_ms;
+    event["kind"] = "dhcp";
+    publish("dhcp", serial, mac, event);
+}
+
+void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial,
+                               std::int64_t now_ms) {
+    std::uint64_t mac = proto::mac_key(r.mac.data());
+    auto type = static_cast<proto::DhcpMessageType>(r.type);
+    json board_macs = json::array();
+    if (serial && hooks_.configured_macs) {
+        for (std::uint64_t m : hooks_.configured_macs(*serial)) board_macs.push_back(mac_text(mac_from_key(m)));
+    }
+    // The board the claiming MAC belongs to, when another than the one it claimed (0: none).
+    std::uint32_t owner = 0;
+    bool owned = false;
+    if (hooks_.serial_of_mac) {
+        if (auto s = hooks_.serial_of_mac(mac)) {
+            owner = *s;
+            owned = !serial || *s != *serial;
+        }
+    }
+    json event = {{"type", std::string(to_string(type))},
+                  {"mac", mac_text(r.mac)},
+                  {"result", "identity_conflict"},
+                  {"board_macs", board_macs},
+                  {"from", dhcp_origin(r)}};
+    if (serial) event["serial"] = serial_text(*serial);
+    if (owned) event["mac_belongs_to"] = serial_text(owner);
+    if (serial) {
+        std::lock_guard lock(mutex_);
+        // On the claimed board's timeline (no boot starts), bounded like every board's.
+        record(board(*serial), "dhcp", event, now_ms, 0);
+    }
+    event["at_ms"] = now_ms;
+    event["kind"] = "dhcp";
+    publish("dhcp", serial, mac, event);
+}
+
+void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
+    bool live = listened();
+    if (!r.has_serial && !live) {
+        std::lock_guard lock(mutex_);
+        if (serial_by_ip_.find(r.client_ip.value()) == serial_by_ip_.end()) return;  // no board, nobody listening
+    }
+    std::string file(r.file, strnlen(r.file, sizeof r.file));
+    auto result = static_cast<proto::TftpResult>(r.result);
+    std::int64_t ms = r.duration_ns / 1'000'000;
+    json event = {{"file", file},
+                  {"client", r.client_ip.to_string()},
+                  {"result", std::string(to_string(result))},
+                  {"bytes", r.bytes},
+                  {"size", r.file_size},
+                  {"ms", ms}};
+    if (r.error_code != 0 || result == proto::TftpResult::Error) event["error_code"] = r.error_code;
+    if (r.quirks != 0) {
+        // Which Pi bootloader quirks the transfer met (probe then restart, RRQ races, ...).
+        json quirks = json::array();
+        for (unsigned q = 0; q < static_cast<unsigned>(dataplane::Quirk::count_); ++q) {
+            if ((r.quirks & (1u << q)) != 0) quirks.push_back(std::string(to_string(static_cast<dataplane::Quirk>(q))));
+        }
+        event["quirks"] = quirks;
+    }
+    std::lock_guard lock(mutex_);
+    std::optional<std::uint32_t> serial;
+    if (r.has_serial) {
+        serial = r.serial;
+        join_address(r.client_ip.value(), r.serial);
+    } else if (auto it = serial_by_ip_.find(r.client_ip.value()); it != serial_by_ip_.end()) {
+        serial = it->second;
+    }
+    std::uint64_t mac = 0;
+    if (serial) {
+        event["serial"] = serial_text(*serial);
+        Board& b = board(*serial);
+        mac = b.mac;
+        if (!b.boot) {
+            // A transfer with no DHCP seen first (a Pi that kept its address, u-boot's second
+            // stage): its boot starts here.
+            b.boot = Boot{};
+            b.boot->started_ms = now_ms - ms;
+        }
+        Boot& boot = *b.boot;
+        boot.last_ms = now_ms;
+        boot.files.push_back({file, now_ms - ms, ms, r.bytes, std::string(to_string(result))});
+        bool whole = result == proto::TftpResult::Complete;
+        if (whole && is_kernel(file)) boot.kernel = true;
+        if (whole && basename(file) == "cmdline.txt") boot.cmdline = true;
+        bool not_found = result == proto::TftpResult::Error && r.error_code == 1;
+        if (!whole && !not_found && result != proto::TftpResult::Aborted &&
+            result != proto::TftpResult::Unacknowledged) {
+            boot.failed_file = file;
+            boot.failed_reason = result == proto::TftpResult::Error
+                                     ? "ERROR " + std::to_string(r.error_code) + " from the server"
+                                     : "the transfer timed out";
+        } else if (whole && boot.failed_file == file) {
+            boot.failed_file.clear();  // retried, and arrived
+            boot.failed_reason.clear();
+        }
+        bool done = boot.kernel && boot.cmdline;
+        if (!live) {
+            record(b, "tftp", std::move(event), now_ms, 0);
+            if (done) finish(*serial, b, "booted");
+            return;
+        }
+        record(b, "tftp", event, now_ms, 0);
+        if (done) finish(*serial, b, "booted");
+    }
+    event["at_ms"] = now_ms;
+    event["kind"] = "tftp";
+    publish("tftp", serial, mac, event);
+}
+
+BootTimeline::Board& BootTimeline::board(std::uint32_t serial) {
+    auto [it, made] = boards_.try_emplace(serial);
+    if (!made || !hooks_.is_board || hooks_.is_board(serial)) return it->second;
+    strangers_.push_back(serial);
+    while (strangers_.size() > kMaxStrangers) {
+        std::uint32_t oldest = strangers_.front();
+        strangers_.pop_front();
+        // Made a board since (discovered, or added over the API): kept like every board.
+        if (oldest == serial || hooks_.is_board(oldest)) continue;
+        boards_.erase(oldest);
+        ++forgotten_;
+    }
+    return it->second;  // erasing other entries leaves this one where it is
+}
+
+void BootTimeline::join_address(std::uint32_t ip, std::uint32_t serial) {
+    if (serial_by_ip_.size() >= kMaxAddresses && serial_by_ip_.find(ip) == serial_by_ip_.end()) {
+        // Spoofed sources can name any address: keep the joins to timelines still kept, and if
+        // that is not enough, start over (an unprefixed request then joins no board until DHCP
+        // or a prefixed request names it again).
+        std::erase_if(serial_by_ip_, [this](const auto& e) { return boards_.find(e.second) == boards_.end(); });
+        if (serial_by_ip_.size() >= kMaxAddresses / 2) serial_by_ip_.clear();
+    }
+    serial_by_ip_[ip] = serial;
+}
+
+std::size_t BootTimeline::kept() const {
+    std::lock_guard lock(mutex_);
+    return boards_.size();
+}
+
+std::size_t BootTimeline::joined_addresses() const {
+    std::lock_guard lock(mutex_);
+    return serial_by_ip_.size();
+}
+
+std::uint64_t BootTimeline::forgotten() const {
+    std::lock_guard lock(mutex_);
+    return forgotten_;
+}
+
+void BootTimeline::tick(std::int64_t now_ms) {
+    std::lock_guard lock(mutex_);
+    for (auto& [serial, b] : boards_) {
+        if (b.boot && b.boot->last_ms + kIdleMs < now_ms) {
+            finish(serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed");
+        }
+    }
+}
+
+std::optional<json> BootTimeline::timeline(std::uint32_t serial) const {
+    std::lock_guard lock(mutex_);
+    auto it = boards_.find(serial);
+    if (it == boards_.end()) return std::nullopt;
+    const Board& b = it->second;
+    json events = json::array();
+    for (const json& e : b.events) events.push_back(e);
+    json boot = b.boot ? summary(*b.boot, "in_progress") : json(nullptr);
+    return json{{"serial", serial_text(serial)},
+                {"events", events},
+                {"boot", boot},
+                {"last_boot", b.last_boot ? *b.last_boot : json(nullptr)}};
+}
+
+}  // namespace rackboot::control

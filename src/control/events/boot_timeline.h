@@ -1,0 +1,125 @@
+// Each Pi's boot, joined from the workers' records on the control thread: DHCP requests (by MAC,
+// and by serial when option 97 carries it), transfers (by the board they resolved through, or
+// the client address DHCP gave the board). Per board: the last N events, and per boot its start,
+// DHCP time, each file's time and result, the total, and how it ended:
+// - booted: the kernel and cmdline.txt arrived whole;
+// - failed: it stopped (a new boot began, or nothing came for kIdleMs) after a transfer that
+//   timed out or was refused for another reason than "not found" (the file and reason kept);
+// - abandoned: it stopped with neither.
+// Every event also goes to the event bus (SSE); a finished boot's summary goes to `on_boot` (the
+// store persists it). Learning (option 97 MAC <-> serial, addresses) is reported through
+// `on_learn`, for answered requests only. An identity conflict (a serial claimed from a MAC its
+// board does not list) is an event on the claimed board with both MACs, and starts no boot.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control/events/event_bus.h"
+#include "dataplane/dhcp_record.h"
+#include "dataplane/transfer_record.h"
+
+namespace rackboot::control {
+
+// Where a DHCP message came from, as a board's learnt MAC and an event name it.
+[[nodiscard]] std::string dhcp_origin(const dataplane::DhcpRecord& r);
+
+class BootTimeline {
+public:
+    static constexpr std::int64_t kIdleMs = 120'000;       // a boot with nothing new this long has stopped
+    static constexpr std::int64_t kNewBootGapMs = 30'000;  // a DISCOVER after this long starts a new boot
+
+    struct Hooks {
+        // The board a MAC belongs to (configured or learnt), if any.
+        std::function<std::optional<std::uint32_t>(std::uint64_t mac)> serial_of_mac;
+        // An answered DHCP request taught something: MAC `mac` claimed the board `serial`
+        // (option 97) and/or was given `ip` (0: none), its model (0: unknown), and where it came
+        // from ("relay A.B.C.D", "interface NAME", "direct").
+        std::function<void(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
+                           const std::string& from)>
+            on_learn;
+        // The MACs the operator configured on a board (for an identity conflict's event).
+        std::function<std::vector<std::uint64_t>(std::uint32_t serial)> configured_macs;
+        // A boot ended: its summary, to persist as the board's last boot.
+        std::function<void(std::uint32_t serial, const nlohmann::json& summary)> on_boot;
+        // Whether a serial is a board of the inventory (null: every serial is). A serial no
+        // board has (made up in option 97 or a path) gets a timeline among the last
+        // kMaxStrangers such serials only, so a flood of them cannot grow memory without bound.
+        std::function<bool(std::uint32_t serial)> is_board;
+    };
+    static constexpr std::size_t kMaxStrangers = 1024;
+    static constexpr std::size_t kMaxAddresses = std::size_t{1} << 17;  // address -> serial joins kept
+
+    BootTimeline(std::size_t events_per_board, EventBus* bus, Hooks hooks)
+        : per_board_(events_per_board), bus_(bus), hooks_(std::move(hooks)) {}
+
+    // Control thread: records as they are drained, and a tick to close idle boots.
+    void on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms);
+    void on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms);
+    void tick(std::int64_t now_ms);
+
+    // The API's thread: {"serial", "events": [...], "boot": the one in progress or null,
+    // "last_boot": the last finished or null}; nullopt when the board was never seen.
+    [[nodiscard]] std::optional<nlohmann::json> timeline(std::uint32_t serial) const;
+    // Timelines kept, and those of serials no board has that were let go to bound them.
+    [[nodiscard]] std::size_t kept() const;
+    [[nodiscard]] std::uint64_t forgotten() const;
+    [[nodiscard]] std::size_t joined_addresses() const;
+
+private:
+    // Someone subscribed to the live stream: only then is an event copied and serialized for it.
+    [[nodiscard]] bool listened() const { return bus_ != nullptr && bus_->subscribers() > 0; }
+    struct File {
+        std::string name;
+        std::int64_t started_ms = 0;
+        std::int64_t ms = 0;
+        std::uint64_t bytes = 0;
+        std::string result;
+    };
+    struct Boot {
+        std::int64_t started_ms = 0;
+        std::int64_t last_ms = 0;
+        std::int64_t dhcp_done_ms = 0;  // the last DHCP reply before the first transfer
+        std::vector<File> files;
+        bool kernel = false;
+        bool cmdline = false;
+        std::string failed_file;
+        std::string failed_reason;
+    };
+    struct Board {
+        std::deque<nlohmann::json> events;
+        std::optional<Boot> boot;
+        std::optional<nlohmann::json> last_boot;
+        std::uint64_t mac = 0;
+    };
+
+    // The serial's timeline, made when missing (the oldest stranger's let go past the bound).
+    Board& board(std::uint32_t serial);
+    void join_address(std::uint32_t ip, std::uint32_t serial);
+    void on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial, std::int64_t now_ms);
+    void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, std::uint64_t mac);
+    void publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
+                 const nlohmann::json& event);
+    void finish(std::uint32_t serial, Board& b, const std::string& result);
+    [[nodiscard]] static nlohmann::json summary(const Boot& boot, const std::string& result);
+
+    std::size_t per_board_;
+    EventBus* bus_;
+    Hooks hooks_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::uint32_t, Board> boards_;  // thousands of Pis: hashed, not a tree walk
+    std::unordered_map<std::uint32_t, std::uint32_t> serial_by_ip_;
+    std::deque<std::uint32_t> strangers_;  // serials no board had when their timeline was made, oldest first
+    std::uint64_t forgotten_ = 0;
+};
+
+}  // namespace rackboot::control

@@ -1,0 +1,123 @@
+#include "control/live/board_learner.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace rackboot::control {
+
+void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
+                         std::int64_t now, const std::string& from) {
+    bool fresh = directory_.learn(mac, serial, ip);
+    if (fresh) publisher_.notify();
+    // A serial the inventory does not hold is only worth a store lookup when it would be
+    // discovered: a flood of unknown Pis costs no query each (the directory holds every board).
+    if (serial && store_ != nullptr && (auto_discover_ || directory_.has_board(*serial))) {
+        remember(mac, *serial, model, now, from, fresh);
+    }
+}
+
+void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, std::int64_t now,
+                            const std::string& from, bool fresh) {
+    auto last = last_written_.find(serial);
+    if (!fresh && last != last_written_.end() && now - last->second < kSeenEveryS) return;
+    last_written_[serial] = now;
+    std::string model_text = model == 4 ? "pi4" : model == 5 ? "pi5" : "";
+    LearntMac seen{mac_from_key(mac), now, now, from};
+    if (!directory_.has_board(serial)) {
+        if (auto_discover_) discover(serial, seen, model_text, now);
+        return;
+    }
+    // The sighting, the learnt MAC (when the board lists none and learns) and the model, in one
+    // transaction that leaves the configuration and its generation alone.
+    Observation o;
+    o.model = model_text;
+    o.seen = now;
+    o.learnt_mac = seen;
+    bool learnt = false;
+    if (Outcome out = store_->observe_board(serial, o, &learnt); !out.ok()) {
+        std::printf("event=warning what=\"recording board %s: %s\"\n", serial_text(serial).c_str(),
+                    out.message.c_str());
+    } else if (learnt && fresh) {
+        std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", serial_text(serial).c_str(),
+                    mac_text(seen.mac).c_str(), from.c_str());
+    }
+}
+
+bool BoardLearner::may_discover(std::int64_t now) {
+    double burst = static_cast<double>(limits_.per_second) * kBurstSeconds;
+    if (now > refilled_) {
+        tokens_ = std::min(burst, tokens_ + static_cast<double>(now - refilled_) * limits_.per_second);
+        refilled_ = now;
+    }
+    // The boards waiting in state "discovered": counted once, then kept up to date here; at the
+    // bound, asked again now and then (the operator may have configured or deleted some).
+    if (!waiting_ || (*waiting_ >= limits_.max && now - counted_ >= kRecountEveryS)) {
+        BoardFilter f;
+        f.state = "discovered";
+        std::size_t n = 0;
+        if (Outcome o = store_->count_boards(f, n); !o.ok()) {
+            std::printf("event=warning what=\"counting discovered boards: %s\"\n", o.message.c_str());
+            return false;
+        }
+        waiting_ = n;
+        counted_ = now;
+    }
+    if (*waiting_ >= limits_.max) {
+        refused_limit_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    if (tokens_ < 1.0) {
+        refused_rate_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    tokens_ -= 1.0;
+    return true;
+}
+
+void BoardLearner::discover(std::uint32_t serial, const LearntMac& seen, const std::string& model, std::int64_t now) {
+    if (!may_discover(now)) {
+        last_written_.erase(serial);  // asked again when it next comes, not a minute later
+        return;
+    }
+    Board b;
+    b.serial = serial;
+    b.serial_full = serial_text(serial);
+    b.state = "discovered";
+    b.learnt_macs.push_back(seen);
+    b.model = model;
+    b.first_seen = now;
+    b.last_seen = now;
+    if (Outcome o = store_->create_board(b); !o.ok()) {
+        std::printf("event=warning what=\"discovering board %s: %s\"\n", serial_text(serial).c_str(),
+                    o.message.c_str());
+        return;
+    }
+    discovered_.fetch_add(1, std::memory_order_relaxed);
+    ++*waiting_;
+    std::printf("event=board_discovered serial=%s mac=%s model=%s\n", serial_text(serial).c_str(),
+                mac_text(seen.mac).c_str(), model.empty() ? "unknown" : model.c_str());
+    directory_.put_board(b);
+    publisher_.notify_batched();
+}
+
+std::string BoardLearner::render_metrics() const {
+    return "# HELP rackboot_boards_discovered_total Boards --auto-discover created.\n"
+           "# TYPE rackboot_boards_discovered_total counter\n"
+           "rackboot_boards_discovered_total " +
+           std::to_string(discovered_.load(std::memory_order_relaxed)) +
+           "\n# HELP rackboot_discover_refused_total Unknown serials not made boards, by the bound that held.\n"
+           "# TYPE rackboot_discover_refused_total counter\n"
+           "rackboot_discover_refused_total{reason=\"rate\"} " +
+           std::to_string(refused_rate_.load(std::memory_order_relaxed)) +
+           "\nrackboot_discover_refused_total{reason=\"limit\"} " +
+           std::to_string(refused_limit_.load(std::memory_order_relaxed)) + "\n";
+}
+
+void BoardLearner::boot_finished(std::uint32_t serial, const std::string& summary) {
+    if (store_ == nullptr) return;
+    Observation o;
+    o.last_boot = summary;
+    (void)store_->observe_board(serial, o);
+}
+
+}  // namespace rackboot::control

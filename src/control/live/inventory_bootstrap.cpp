@@ -1,0 +1,100 @@
+#include "control/live/inventory_bootstrap.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "proto/tftp_path.h"
+
+namespace rackboot::control {
+
+std::string flag_image_name(const std::string& resolved_dir) {
+    std::string base = resolved_dir.substr(resolved_dir.find_last_of('/') + 1);
+    std::string safe;
+    for (char c : base) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                  c == '.';
+        if (safe.size() < 40) safe += ok ? c : '-';
+    }
+    if (safe.empty() || safe[0] == '.') safe = "root" + safe;
+    char hash[9];
+    std::snprintf(hash, sizeof hash, "%08x", static_cast<unsigned>(proto::fnv1a64(resolved_dir) & 0xffffffffu));
+    return "flag-" + safe + "-" + hash;
+}
+
+namespace {
+
+// The --board SERIAL=DIR flag written to the store: the image (made once) and the board.
+bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& store, BoardDirectory& directory,
+                      std::string& error) {
+    std::unique_ptr<char, decltype(&std::free)> real(realpath(spec.dir.c_str(), nullptr), &std::free);
+    if (!real) {
+        error = "--board " + serial_text(spec.serial) + "=" + spec.dir + ": the directory does not exist";
+        return false;
+    }
+    directory.allow_flag_tree(real.get());  // given now, so served from wherever it lies
+    Image img;
+    img.name = flag_image_name(real.get());
+    img.path = real.get();
+    Image existing;
+    if (!store.get_image(img.name, existing).ok()) {
+        if (Outcome o = store.create_image(img); !o.ok()) {
+            error = "--board " + serial_text(spec.serial) + ": " + o.message;
+            return false;
+        }
+    }
+    Board b;
+    if (store.get_board(spec.serial, b).ok()) {
+        if (b.image == img.name) return true;
+        b.image = img.name;
+        if (Outcome o = store.replace_board(b, std::nullopt); !o.ok()) {
+            error = "--board " + serial_text(spec.serial) + ": " + o.message;
+            return false;
+        }
+        return true;
+    }
+    b = Board{};
+    b.serial = spec.serial;
+    b.serial_full = serial_text(spec.serial);
+    b.image = img.name;
+    if (Outcome o = store.create_board(b); !o.ok()) {
+        error = "--board " + serial_text(spec.serial) + ": " + o.message;
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryStore* store,
+                         BoardDirectory& directory, std::string& error) {
+    for (const dataplane::BoardTreeSpec& spec : flags) {
+        if (spec.kind == proto::BootPrefix::Kind::Mac) {
+            if (!directory.add_mac_tree(spec, error)) return false;
+            continue;
+        }
+        if (store != nullptr) {
+            if (!store_flag_board(spec, *store, directory, error)) return false;
+            continue;
+        }
+        // No store: the flag's board lives in the directory only. Its tree must open.
+        std::string open_error;
+        if (!dataplane::DirHandle::open(spec.dir, open_error)) {
+            error = open_error;
+            return false;
+        }
+        Image img;
+        img.name = flag_image_name(spec.dir);
+        img.path = spec.dir;
+        directory.allow_flag_tree(spec.dir);
+        std::string warning;
+        directory.put_image(img, warning);
+        Board b;
+        b.serial = spec.serial;
+        b.image = img.name;
+        directory.put_board(b);
+    }
+    return store == nullptr || directory.load(*store, error);
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,227 @@
+#include "control/store/lease_store.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <sqlite3.h>
+
+namespace rackboot::control {
+
+namespace {
+
+bool exec(sqlite3* db, const char* sql, std::string& error) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        error = std::string(sql) + ": " + (msg != nullptr ? msg : "error");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool LeaseStore::check_access(const std::string& dir, std::string& error) {
+    auto refuse = [&](const std::string& what, int why) {
+        error = "--state: the daemon's user (uid " + std::to_string(geteuid()) + ") cannot " + what + ": " +
+                std::strerror(why);
+        return false;
+    };
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) return refuse("reach '" + dir + "'", errno);
+        std::size_t slash = dir.find_last_of('/');
+        std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+        if (faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+            return refuse("create '" + dir + "' in '" + parent + "'", errno);
+        }
+        return true;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        error = "--state: '" + dir + "' is not a directory";
+        return false;
+    }
+    if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return refuse("write in '" + dir + "'", errno);
+    for (const char* f : {"/leases.sqlite", "/leases.sqlite-wal", "/leases.sqlite-shm"}) {
+        std::string path = dir + f;
+        if (faccessat(AT_FDCWD, path.c_str(), R_OK | W_OK, AT_EACCESS) != 0 && errno != ENOENT) {
+            return refuse("read and write '" + path + "'", errno);
+        }
+    }
+    return true;
+}
+
+std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durable, std::string& error) {
+    if (!check_access(dir, error)) return nullptr;
+    if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+        error = "--state: cannot create '" + dir + "': " + std::strerror(errno);
+        return nullptr;
+    }
+    std::unique_ptr<LeaseStore> s(new LeaseStore());
+    s->path_ = dir + "/leases.sqlite";
+    if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+        error = "--state: cannot open '" + s->path_ +
+                "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory");
+        return nullptr;
+    }
+    std::string why;
+    if (!exec(s->db_, "PRAGMA journal_mode=WAL", why) ||
+        !exec(s->db_, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", why) ||
+        // Keep the WAL small (SQLite's default lets it reach 4 MB before a checkpoint): a small
+        // --state volume must not fill up with log a checkpoint would have reclaimed.
+        !exec(s->db_, "PRAGMA wal_autocheckpoint=128", why) ||
+        !exec(s->db_, "PRAGMA journal_size_limit=1048576", why) ||
+        !exec(s->db_,
+              "CREATE TABLE IF NOT EXISTS leases ("
+              " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
+              " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)",
+              why)) {
+        error = "--state: '" + s->path_ + "': " + why;
+        return nullptr;
+    }
+    if (sqlite3_prepare_v2(s->db_, "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?)", -1, &s->upsert_, nullptr) !=
+        SQLITE_OK) {
+        error = "--state: '" + s->path_ + "': " + sqlite3_errmsg(s->db_);
+        return nullptr;
+    }
+    return s;
+}
+
+LeaseStore::~LeaseStore() {
+    stop();
+    if (upsert_ != nullptr) sqlite3_finalize(upsert_);
+    if (db_ != nullptr) sqlite3_close(db_);
+}
+
+namespace {
+
+std::vector<proto::Lease> read_leases(sqlite3* db, std::string& error) {
+    std::vector<proto::Lease> out;
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT ip, mac, state, expires, serial, has_serial FROM leases", -1, &q, nullptr) !=
+        SQLITE_OK) {
+        error = sqlite3_errmsg(db);
+        return out;
+    }
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        proto::Lease l;
+        l.ip = static_cast<std::uint32_t>(sqlite3_column_int64(q, 0));
+        l.mac = static_cast<std::uint64_t>(sqlite3_column_int64(q, 1));
+        int state = sqlite3_column_int(q, 2);
+        if (state < 0 || state > static_cast<int>(proto::LeaseState::Declined)) continue;  // not ours: skip
+        l.state = static_cast<proto::LeaseState>(state);
+        l.expires = sqlite3_column_int64(q, 3);
+        l.serial = static_cast<std::uint32_t>(sqlite3_column_int64(q, 4));
+        l.has_serial = sqlite3_column_int(q, 5) != 0;
+        out.push_back(l);
+    }
+    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db);
+    sqlite3_finalize(q);
+    return out;
+}
+
+}  // namespace
+
+std::vector<proto::Lease> LeaseStore::load(std::string& error) {
+    return read_leases(db_, error);
+}
+
+std::vector<proto::Lease> LeaseStore::read_durable(std::string& error) const {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        error = db != nullptr ? sqlite3_errmsg(db) : "cannot open the lease store";
+        sqlite3_close(db);
+        return {};
+    }
+    sqlite3_busy_timeout(db, 1000);
+    std::vector<proto::Lease> out = read_leases(db, error);
+    sqlite3_close(db);
+    return out;
+}
+
+void LeaseStore::start(dataplane::LeaseJournal& journal) {
+    stop_.store(false);
+    thread_ = std::thread([this, &journal] { run(journal); });
+}
+
+void LeaseStore::stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+}
+
+bool LeaseStore::commit_batch(std::string& error) {
+    if (!exec(db_, "BEGIN", error)) return false;
+    for (const dataplane::LeaseChange& c : batch_) {
+        sqlite3_reset(upsert_);
+        sqlite3_bind_int64(upsert_, 1, c.lease.ip);
+        sqlite3_bind_int64(upsert_, 2, static_cast<sqlite3_int64>(c.lease.mac));
+        sqlite3_bind_int(upsert_, 3, static_cast<int>(c.lease.state));
+        sqlite3_bind_int64(upsert_, 4, c.lease.expires);
+        sqlite3_bind_int64(upsert_, 5, c.lease.serial);
+        sqlite3_bind_int(upsert_, 6, c.lease.has_serial ? 1 : 0);
+        if (sqlite3_step(upsert_) != SQLITE_DONE) {
+            error = std::string("write: ") + sqlite3_errmsg(db_);
+            break;
+        }
+    }
+    sqlite3_reset(upsert_);
+    // One commit (one fsync with synchronous=FULL) for the whole batch: group commit.
+    if (error.empty() && exec(db_, "COMMIT", error)) return true;
+    // SQLite may already have rolled back (SQLITE_FULL does); otherwise undo the half batch.
+    std::string ignored;
+    if (sqlite3_get_autocommit(db_) == 0) exec(db_, "ROLLBACK", ignored);
+    // The log may hold pages a checkpoint can fold into the database and give back.
+    exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", ignored);
+    return false;
+}
+
+void LeaseStore::run(dataplane::LeaseJournal& journal) {
+    pollfd p{journal.store_fd(), POLLIN, 0};
+    int backoff_ms = 0;  // 0: up
+    for (;;) {
+        bool stopping = stop_.load();
+        journal.drain_store_fd();
+        dataplane::LeaseChange c;
+        while (journal.pop(c)) batch_.push_back(c);
+        if (!batch_.empty()) {
+            std::string error;
+            if (commit_batch(error)) {
+                // Replies wait on this, so only a committed batch is ever published.
+                journal.publish(batch_.back().seq);
+                batch_.clear();
+                if (backoff_ms != 0) {
+                    journal.set_store_up(true);
+                    std::fprintf(stderr, "event=lease_store state=up\n");
+                    backoff_ms = 0;
+                }
+            } else {
+                if (backoff_ms == 0) {
+                    journal.set_store_up(false);
+                    std::fprintf(stderr,
+                                 "event=lease_store state=down pending=%zu what=\"%s\" "
+                                 "(DHCP refuses new leases until a retry commits)\n",
+                                 batch_.size(), error.c_str());
+                }
+                backoff_ms = backoff_ms == 0 ? kMinBackoffMs : std::min(backoff_ms * 2, kMaxBackoffMs);
+            }
+        }
+        if (stopping) return;
+        // Down: sleep the back-off (a push cannot hurry a retry). Up: wait for the worker.
+        if (backoff_ms != 0) {
+            poll(nullptr, 0, backoff_ms);
+        } else {
+            poll(&p, 1, 100);
+        }
+    }
+}
+
+}  // namespace rackboot::control

@@ -1,0 +1,112 @@
+#include "rackbootd/config_file.h"
+
+#include <algorithm>
+
+#include <toml++/toml.h>
+
+namespace rackboot::control {
+
+namespace {
+
+// Flags that take no value (true sets them) and on|off flags (a boolean is on or off).
+bool valueless(const std::string& key) {
+    return key == "auto-discover";
+}
+bool on_off(const std::string& key) {
+    return key == "lease-fsync";
+}
+// Flags whose value is a comma-separated list (an array joins).
+bool comma_list(const std::string& key) {
+    return key == "cpus" || key == "pi-ouis";
+}
+
+// "--key=value", built without temporaries.
+std::string flag_with(const std::string& key, const std::string& value) {
+    std::string f = "--";
+    f += key;
+    f += '=';
+    f += value;
+    return f;
+}
+
+bool scalar_text(const toml::node& n, std::string& out) {
+    if (auto s = n.value<std::string>()) {
+        out = *s;
+        return true;
+    }
+    if (n.is_integer()) {
+        out = std::to_string(*n.value<std::int64_t>());
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std::string& error) {
+    toml::table root;
+    try {
+        root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        error = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+        return false;
+    }
+    auto where = [&](const toml::node& n) { return path + ":" + std::to_string(n.source().begin.line) + ": "; };
+    for (const auto& [k, node] : root) {
+        std::string key(k.str());
+        for (char& c : key) c = c == '_' ? '-' : c;
+        std::size_t line = node.source().begin.line;
+        if (key == "config" || key == "check-config" || key == "help" || key == "version") {
+            error = where(node) + "'" + key + "' is a command-line flag only";
+            return false;
+        }
+        if (node.is_table()) {
+            error = where(node) + "[" + key + "]: the file has no tables; every key is a flag's name";
+            return false;
+        }
+        if (auto b = node.value<bool>(); b && node.is_boolean()) {
+            if (valueless(key)) {
+                if (*b) out.push_back({line, "--" + key});
+            } else if (on_off(key)) {
+                out.push_back({line, flag_with(key, *b ? "on" : "off")});
+            } else {
+                error = where(node) + key + " takes a value, not true or false";
+                return false;
+            }
+            continue;
+        }
+        if (const toml::array* arr = node.as_array()) {
+            std::string joined;
+            for (const toml::node& item : *arr) {
+                std::string v;
+                if (!scalar_text(item, v)) {
+                    error = where(item) + key + ": list items are strings or integers";
+                    return false;
+                }
+                if (comma_list(key)) {
+                    joined += (joined.empty() ? "" : ",") + v;
+                } else {
+                    out.push_back({item.source().begin.line, flag_with(key, v)});
+                }
+            }
+            if (comma_list(key) && !joined.empty()) out.push_back({line, flag_with(key, joined)});
+            continue;
+        }
+        std::string v;
+        if (!scalar_text(node, v)) {
+            error = where(node) + key + ": the value is a string, an integer, a boolean or a list";
+            return false;
+        }
+        if (valueless(key)) {
+            error = where(node) + key + " is set with true or false";
+            return false;
+        }
+        out.push_back({line, flag_with(key, v)});
+    }
+    // toml++ keeps a table's keys sorted; the flags apply in file order (a repeated --api: the last
+    // one written wins).
+    std::stable_sort(out.begin(), out.end(), [](const ConfigFlag& a, const ConfigFlag& b) { return a.line < b.line; });
+    return true;
+}
+
+}  // namespace rackboot::control

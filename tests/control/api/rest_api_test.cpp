@@ -1,0 +1,341 @@
+// The REST API's routes over a real SQLite inventory, request to response: every route, every
+// error class, ETags and If-Match, paging; and a refusal changes nothing.
+#include "control/api/rest_api.h"
+
+#include <stdlib.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "control/api/client_json.h"
+#include "dataplane/counters.h"
+
+namespace rackboot::control {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class RestApiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/rb-rest.XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        for (const char* img : {"raspios-2026-11", "raspios-2026-12"}) {
+            fs::create_directories(dir_ / "images" / img);
+            std::ofstream(dir_ / "images" / img / "start4.elf") << img;
+        }
+        std::string err;
+        store_ = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
+        ASSERT_TRUE(store_) << err;
+        api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string(), kToken);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    static constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
+
+    // Writes carry the token unless the header map says otherwise.
+    HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
+                      std::map<std::string, std::string> header = {}, std::map<std::string, std::string> query = {}) {
+        header.try_emplace("authorization", std::string("Bearer ") + kToken);
+        HttpRequest r{method, path, std::move(query), std::move(header), body};
+        return api_->handle(r);
+    }
+    static json js(const HttpResponse& r) { return json::parse(r.body); }
+    static std::string header(const HttpResponse& r, const std::string& name) {
+        for (const auto& [k, v] : r.headers) {
+            if (k == name) return v;
+        }
+        return "";
+    }
+    std::string image_body(const std::string& name) {
+        return json{{"name", name}, {"kind", "dir"}, {"path", (dir_ / "images" / name).string()}}.dump();
+    }
+
+    fs::path dir_;
+    std::unique_ptr<InventoryStore> store_;
+    std::unique_ptr<RestApi> api_;
+};
+
+TEST_F(RestApiTest, ImagesAndBoardsByExample) {
+    HttpResponse img = call("POST", "/api/v1/images", image_body("raspios-2026-11"));
+    ASSERT_EQ(img.status, 201u) << img.body;
+    EXPECT_EQ(header(img, "Location"), "/api/v1/images/raspios-2026-11");
+    EXPECT_EQ(header(img, "ETag"), "\"1\"");
+    ASSERT_EQ(call("POST", "/api/v1/images", image_body("raspios-2026-12")).status, 201u);
+
+    HttpResponse b = call("POST", "/api/v1/boards",
+                          R"({"serial": "8f3a21c0", "name": "r12-u07", "image": "raspios-2026-11",
+                              "macs": ["dc:a6:32:01:02:03"], "labels": {"rack": "r12"}, "netboot": true,
+                              "ip": "10.0.12.7"})");
+    ASSERT_EQ(b.status, 201u) << b.body;
+    EXPECT_EQ(js(b)["serial"], "8f3a21c0");
+    EXPECT_EQ(js(b)["macs"][0], "dc:a6:32:01:02:03");
+    EXPECT_EQ(js(b)["generation"], 1);
+
+    // PATCH with the ETag: moved to the new image; the old ETag is stale now.
+    HttpResponse p =
+        call("PATCH", "/api/v1/boards/8f3a21c0", R"({"image": "raspios-2026-12"})", {{"if-match", "\"1\""}});
+    ASSERT_EQ(p.status, 200u) << p.body;
+    EXPECT_EQ(js(p)["image"], "raspios-2026-12");
+    EXPECT_EQ(js(p)["ip"], "10.0.12.7");  // a patch leaves the rest
+    EXPECT_EQ(header(p, "ETag"), "\"2\"");
+    HttpResponse stale = call("PATCH", "/api/v1/boards/8f3a21c0", R"({"name": "x"})", {{"if-match", "\"1\""}});
+    EXPECT_EQ(stale.status, 412u);
+    EXPECT_EQ(js(stale)["error"], "precondition_failed");
+    EXPECT_EQ(js(call("GET", "/api/v1/boards/8f3a21c0"))["name"], "r12-u07");  // unchanged
+
+    // The 16-digit form reaches the same board; PUT replaces (fields left out take defaults).
+    HttpResponse put = call("PUT", "/api/v1/boards/100000008f3a21c0", R"({"name": "r12-u08"})");
+    ASSERT_EQ(put.status, 200u) << put.body;
+    EXPECT_EQ(js(put)["image"], nullptr);
+    EXPECT_EQ(js(put)["macs"].size(), 0u);
+
+    EXPECT_EQ(js(call("GET", "/api/v1/images/raspios-2026-11"))["boards"], 0);
+    EXPECT_EQ(call("DELETE", "/api/v1/images/raspios-2026-11").status, 204u);
+    EXPECT_EQ(call("GET", "/api/v1/images/raspios-2026-11").status, 404u);
+    EXPECT_EQ(call("DELETE", "/api/v1/boards/8f3a21c0").status, 204u);
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
+}
+
+TEST_F(RestApiTest, EveryErrorClassAndNothingChanged) {
+    ASSERT_EQ(call("POST", "/api/v1/images", image_body("raspios-2026-11")).status, 201u);
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "8f3a21c0", "image": "raspios-2026-11"})").status, 201u);
+    struct Case {
+        std::string method, path, body;
+        unsigned status;
+        std::string error, field;
+    };
+    std::vector<Case> cases = {
+        {"POST", "/api/v1/boards", "{not json", 400, "bad_json", ""},
+        {"POST", "/api/v1/boards", "[1,2]", 400, "bad_json", ""},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "colour": "red"})", 400, "unknown_field", "colour"},
+        {"POST", "/api/v1/boards", R"({"serial": "1111"})", 400, "invalid_field", "serial"},
+        {"POST", "/api/v1/boards", R"({"name": "x"})", 400, "missing_field", "serial"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "macs": ["zz"]})", 400, "invalid_field", "macs"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "ip": "10.0.0.300"})", 400, "invalid_field", "ip"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "image": "nope"})", 400, "invalid_field", "image"},
+        {"POST", "/api/v1/boards", R"({"serial": "11111111", "generation": 5})", 400, "invalid_field", "generation"},
+        {"POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})", 409, "conflict", "serial"},
+        {"PATCH", "/api/v1/boards/8f3a21c0", R"({"serial": "11111111"})", 400, "invalid_field", "serial"},
+        {"PATCH", "/api/v1/boards/22222222", R"({"name": "x"})", 404, "not_found", ""},
+        {"GET", "/api/v1/boards/xyz", "", 404, "not_found", ""},
+        {"POST", "/api/v1/boards/8f3a21c0", "{}", 405, "method_not_allowed", ""},
+        {"PUT", "/api/v1/images", "{}", 405, "method_not_allowed", ""},
+        {"POST", "/api/v1/images", image_body("raspios-2026-11"), 409, "conflict", "name"},
+        {"POST", "/api/v1/images", R"({"name": "x", "path": "/etc"})", 400, "invalid_field", "path"},
+        {"POST", "/api/v1/images", R"({"name": "x"})", 400, "missing_field", "path"},
+        {"DELETE", "/api/v1/images/raspios-2026-11", "", 409, "conflict", ""},
+        {"GET", "/api/v1/boards", "", 200, "", ""},
+    };
+    for (const Case& c : cases) {
+        HttpResponse r = call(c.method, c.path, c.body);
+        EXPECT_EQ(r.status, c.status) << c.method << ' ' << c.path << ' ' << c.body << " -> " << r.body;
+        if (c.error.empty()) continue;
+        json j = js(r);
+        EXPECT_EQ(j["error"], c.error) << c.body;
+        EXPECT_FALSE(j["message"].get<std::string>().empty());
+        if (!c.field.empty()) {
+            EXPECT_EQ(j.value("field", ""), c.field) << c.body;
+        }
+    }
+    HttpResponse wrong_type =
+        call("POST", "/api/v1/boards", R"({"serial": "11111111"})", {{"content-type", "text/plain"}});
+    EXPECT_EQ(wrong_type.status, 415u);
+    // Nothing the refusals carried was stored.
+    json all = js(call("GET", "/api/v1/boards"));
+    ASSERT_EQ(all["items"].size(), 1u);
+    EXPECT_EQ(all["items"][0]["generation"], 1);
+}
+
+// A body nested 50,000 deep once overflowed the stack (the error message dumped the client's
+// value): now it is refused at parse time with the field, and no message quotes a value whole.
+TEST_F(RestApiTest, DeepNestingAndHugeValuesAreRefusedNotQuoted) {
+    std::string deep = R"({"serial":"aaaa0042","macs":[)" + std::string(50000, '[') + std::string(50000, ']') + "]}";
+    HttpResponse r = call("POST", "/api/v1/boards", deep);
+    ASSERT_EQ(r.status, 400u) << r.body.substr(0, 200);
+    EXPECT_EQ(js(r)["error"], "bad_json");
+    EXPECT_EQ(js(r)["field"], "macs");
+    EXPECT_NE(js(r)["message"].get<std::string>().find("deeper than"), std::string::npos);
+    // Just inside the bound it parses, and the MAC check names the value by its kind alone.
+    std::string inside = R"({"serial":"aaaa0042","macs":[)" + std::string(kMaxClientJsonDepth - 2, '[') +
+                         std::string(kMaxClientJsonDepth - 2, ']') + "]}";
+    r = call("POST", "/api/v1/boards", inside);
+    ASSERT_EQ(r.status, 400u) << r.body;
+    EXPECT_EQ(js(r)["error"], "invalid_field");
+    EXPECT_LT(r.body.size(), 300u) << r.body;
+    std::string long_mac = R"({"serial":"aaaa0042","macs":[")" + std::string(100000, 'a') + R"("]})";
+    r = call("POST", "/api/v1/boards", long_mac);
+    ASSERT_EQ(r.status, 400u);
+    EXPECT_LT(r.body.size(), 400u) << r.body.substr(0, 400);
+    EXPECT_NE(r.body.find("100000 characters"), std::string::npos) << r.body;
+    // The import route parses its JSON body with the same bound.
+    r = call("POST", "/api/v1/boards:import", R"({"text":)" + std::string(40, '[') + std::string(40, ']') + "}");
+    ASSERT_EQ(r.status, 400u);
+    EXPECT_EQ(js(r)["field"], "text");
+    EXPECT_EQ(call("GET", "/api/v1/boards/aaaa0042").status, 404u);
+}
+
+// Learnt identity is shown apart and is read-only; a board can be locked (learn off).
+TEST_F(RestApiTest, LearntMacsAreShownApartAndABoardCanBeLocked) {
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "0badc0de"})").status, 201u);
+    Observation o;
+    o.learnt_mac = LearntMac{mac_from_key(0x026666000001), 100, 120, "relay 10.0.0.1"};
+    ASSERT_TRUE(store_->observe_board(0x0badc0de, o).ok());
+    json b = js(call("GET", "/api/v1/boards/0badc0de"));
+    EXPECT_EQ(b["macs"], json::array());
+    ASSERT_EQ(b["learnt_macs"].size(), 1u);
+    EXPECT_EQ(b["learnt_macs"][0]["mac"], "02:66:66:00:00:01");
+    EXPECT_EQ(b["learnt_macs"][0]["first_seen"], 100);
+    EXPECT_EQ(b["learnt_macs"][0]["from"], "relay 10.0.0.1");
+    EXPECT_EQ(b["learn"], true);
+    EXPECT_EQ(b["generation"], 1);
+    HttpResponse r = call("PATCH", "/api/v1/boards/0badc0de", R"({"learnt_macs": []})");
+    EXPECT_EQ(r.status, 400u);
+    EXPECT_EQ(js(r)["field"], "learnt_macs");
+    EXPECT_EQ(call("PATCH", "/api/v1/boards/0badc0de", R"({"learn": "no"})").status, 400u);
+    r = call("PATCH", "/api/v1/boards/0badc0de", R"({"learn": false})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(js(r)["learn"], false);
+    EXPECT_EQ(js(r)["learnt_macs"].size(), 1u);  // what was learnt stays shown
+    // A replacement keeps what was learnt too.
+    r = call("PUT", "/api/v1/boards/0badc0de", R"({"name": "r1-u02"})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(js(r)["learnt_macs"].size(), 1u);
+    EXPECT_EQ(js(r)["learn"], true);  // PUT: what the body leaves out takes its default
+}
+
+TEST_F(RestApiTest, PagesWithACursorAndFilters) {
+    for (int i = 1; i <= 250; ++i) {
+        char serial[9];
+        std::snprintf(serial, sizeof serial, "%08x", i);
+        json b{{"serial", serial}, {"labels", {{"rack", i % 2 == 0 ? "r12" : "r13"}}}};
+        ASSERT_EQ(call("POST", "/api/v1/boards", b.dump()).status, 201u);
+    }
+    std::size_t seen = 0;
+    std::map<std::string, std::string> q{{"limit", "100"}};
+    for (int pages = 0; pages < 10; ++pages) {
+        json page = js(call("GET", "/api/v1/boards", "", {}, q));
+        seen += page["items"].size();
+        if (page["next"].is_null()) break;
+        q["after"] = page["next"].get<std::string>();
+    }
+    EXPECT_EQ(seen, 250u);
+    json r12 = js(call("GET", "/api/v1/boards", "", {}, {{"label", "rack=r12"}, {"limit", "1000"}}));
+    EXPECT_EQ(r12["items"].size(), 125u);
+    EXPECT_TRUE(r12["next"].is_null());
+    EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "0"}}).status, 400u);
+    EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "5000"}}).status, 400u);
+    EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"label", "rack"}}).status, 400u);
+}
+
+TEST_F(RestApiTest, WritesNeedTheToken) {
+    for (const std::string& auth : {std::string(), std::string("Bearer wrong"), std::string("Basic ") + kToken,
+                                    std::string("Bearer ") + kToken + "x", std::string("Bearer 0123")}) {
+        HttpResponse r = call("POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})", {{"authorization", auth}});
+        EXPECT_EQ(r.status, 401u) << auth;
+        EXPECT_EQ(js(r)["error"], "unauthorized");
+        EXPECT_EQ(header(r, "WWW-Authenticate"), "Bearer");
+    }
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0", "", {{"authorization", ""}}).status, 404u);  // reads are open
+    EXPECT_EQ(call("POST", "/api/v1/boards", R"({"serial": "8f3a21c0"})").status, 201u);
+    RestApi no_token(store_.get(), "", "");
+    HttpResponse r =
+        no_token.handle(HttpRequest{"DELETE", "/api/v1/boards/8f3a21c0", {}, {{"authorization", "Bearer "}}, {}});
+    EXPECT_EQ(r.status, 401u);
+}
+
+TEST_F(RestApiTest, AServerRefusesABoardAddressItCanNeverOffer) {
+    proto::LeaseConfig leases;
+    leases.subnet = 0x0ad50000;  // 10.213.0.0/24
+    leases.prefix = 24;
+    leases.server_ip = 0x0ad50001;
+    leases.serial_reservations.emplace_back(0x0c0ffee0, 0x0ad50009);
+    api_->set_served_leases(leases);
+    auto refused = [&](const HttpResponse& r, const std::string& why) {
+        EXPECT_EQ(r.status, 400u) << r.body;
+        EXPECT_EQ(js(r)["field"], "ip") << r.body;
+        EXPECT_NE(js(r)["message"].get<std::string>().find(why), std::string::npos) << r.body;
+    };
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.9.0.5"})"),
+            "10.9.0.5 is outside the served subnet 10.213.0.0/24: it can never be offered");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.255"})"), "broadcast address");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.0"})"), "network address");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.1"})"), "this server's own");
+    refused(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.9"})"), "serial 0c0ffee0");
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial":"8f3a21c0","ip":"10.213.0.50"})").status, 201u);
+    refused(call("PATCH", "/api/v1/boards/8f3a21c0", R"({"ip":"192.0.2.1"})"), "outside the served subnet");
+    refused(
+        call("POST", "/api/v1/boards:import", "[board:0badc0de]\nip = 10.9.9.9\n", {{"content-type", "text/plain"}}),
+        "line 1: 10.9.9.9 is outside");
+    EXPECT_EQ(js(call("GET", "/api/v1/boards/8f3a21c0"))["ip"], "10.213.0.50");
+    // A board stored before the subnet changed keeps its address and can still be edited.
+    proto::LeaseConfig moved = leases;
+    moved.subnet = 0x0ad60000;
+    moved.server_ip = 0x0ad60001;
+    api_->set_served_leases(moved);
+    EXPECT_NE(api_->never_offered(proto::Ipv4(0x0ad50032)), "");
+    EXPECT_EQ(call("PATCH", "/api/v1/boards/8f3a21c0", R"({"name":"kept"})").status, 200u);
+}
+
+TEST_F(RestApiTest, ARepeatedAuthorizationIsRefusedWhicheverCarriesTheToken) {
+    HttpRequest r{"POST",
+                  "/api/v1/boards",
+                  {},
+                  {{"authorization", std::string("Bearer ") + kToken}},
+                  R"({"serial": "8f3a21c0"})",
+                  {"authorization"}};
+    HttpResponse h = api_->handle(r);
+    EXPECT_EQ(h.status, 400u);
+    EXPECT_EQ(js(h)["error"], "repeated_header");
+    EXPECT_EQ(js(h)["field"], "authorization");
+    EXPECT_EQ(call("GET", "/api/v1/boards/8f3a21c0").status, 404u);
+    r.repeated = {"user-agent"};  // a header the API does not read may repeat
+    EXPECT_EQ(api_->handle(r).status, 201u);
+}
+
+TEST_F(RestApiTest, HealthStatusAndDropReasons) {
+    EXPECT_EQ(call("GET", "/healthz").status, 200u);
+    EXPECT_EQ(call("GET", "/readyz").status, 503u);  // not serving yet
+    EXPECT_EQ(call("GET", "/api/v1/status").status, 503u);
+    api_->set_ready(ServiceInfo{"0.1.0", "kernel UDP sockets", 3, "127.0.0.1:6969", "127.0.0.1:8069", "off",
+                                static_cast<std::int64_t>(std::time(nullptr)) - 5, 0});
+    EXPECT_EQ(call("GET", "/readyz").status, 200u);
+    json st = js(call("GET", "/api/v1/status"));
+    EXPECT_EQ(st["version"], "0.1.0");
+    EXPECT_EQ(st["workers"], 3);
+    EXPECT_EQ(st["listen"]["tftp"], "127.0.0.1:6969");
+    EXPECT_GE(st["uptime_s"].get<int>(), 5);
+    EXPECT_EQ(st["inventory"], true);
+    EXPECT_EQ(call("POST", "/healthz", "{}").status, 405u);
+
+    json dr = js(call("GET", "/api/v1/drop-reasons"));
+    auto has = [&](const char* list, const char* name) {
+        for (const json& r : dr[list]["reasons"]) {
+            if (r["name"] == name) return !r["description"].get<std::string>().empty();
+        }
+        return false;
+    };
+    EXPECT_TRUE(has("tftp_drops", "client_cap"));
+    EXPECT_TRUE(has("tftp_drops", "descriptors"));
+    EXPECT_TRUE(has("tftp_drops", "permission_denied"));
+    EXPECT_TRUE(has("dhcp_results", "store_unavailable"));
+    EXPECT_TRUE(has("tftp_results", "unacknowledged"));
+    EXPECT_EQ(dr["tftp_drops"]["metric"], "rackboot_drops_total{reason}");
+    EXPECT_EQ(dr["tftp_drops"]["reasons"].size(), static_cast<std::size_t>(dataplane::TftpDrop::count_));
+}
+
+TEST_F(RestApiTest, WithoutAStoreTheRoutesSaySo) {
+    RestApi none(nullptr, "");
+    HttpResponse r = none.handle(HttpRequest{"GET", "/api/v1/boards", {}, {}, {}});
+    EXPECT_EQ(r.status, 503u);
+    EXPECT_NE(r.body.find("--state"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rackboot::control

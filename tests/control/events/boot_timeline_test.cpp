@@ -1,0 +1,208 @@
+// The control plane's record joins: boot timelines (phases, results) and the event bus (filters,
+// bounded queues, parked readers woken).
+#include "control/events/boot_timeline.h"
+
+#include <gtest/gtest.h>
+
+#include "control/events/event_bus.h"
+#include "dataplane/counters.h"
+#include "proto/dhcp_codec.h"
+#include "proto/dhcp_responder.h"
+#include "proto/tftp_transfer.h"
+
+namespace rackboot::control {
+namespace {
+
+dataplane::DhcpRecord dhcp(proto::DhcpMessageType type, std::uint32_t serial, std::uint32_t yiaddr = 0) {
+    dataplane::DhcpRecord r;
+    r.mac = {0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56};
+    r.has_serial = true;
+    r.serial = serial;
+    r.model = 4;
+    r.type = static_cast<std::uint8_t>(type);
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::replied);
+    r.yiaddr = proto::Ipv4(yiaddr);
+    return r;
+}
+
+dataplane::TransferRecord tftp(const char* file, proto::TftpResult result, std::uint32_t ip, bool via_serial,
+                               std::uint16_t error = 0) {
+    dataplane::TransferRecord r;
+    r.client_ip = proto::Ipv4(ip);
+    r.result = static_cast<std::uint8_t>(result);
+    r.error_code = error;
+    r.duration_ns = 20'000'000;
+    r.bytes = 100;
+    r.has_serial = via_serial;
+    r.serial = via_serial ? 0x1a2b3c4d : 0;
+    std::snprintf(r.file, sizeof r.file, "%s", file);
+    return r;
+}
+
+// Made-up serials (option 97, or a serial prefix in a path) cannot grow the timelines without
+// bound: those no board has are kept for the last kMaxStrangers only, a board's always.
+TEST(BootTimeline, MadeUpSerialsAndAddressesAreBounded) {
+    BootTimeline::Hooks hooks;
+    hooks.is_board = [](std::uint32_t serial) { return serial == 0x1a2b3c4d; };
+    BootTimeline t(50, nullptr, hooks);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    constexpr std::uint32_t kFlood = 5000;
+    for (std::uint32_t i = 0; i < kFlood; ++i) {
+        t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x50000000 + i, 0x0a000000 + i), 2000 + i);
+        t.on_transfer(tftp("start4.elf", proto::TftpResult::Complete, 0x0b000000 + i, true), 2000 + i);
+    }
+    EXPECT_EQ(t.kept(), BootTimeline::kMaxStrangers + 1);
+    EXPECT_EQ(t.forgotten(), kFlood - BootTimeline::kMaxStrangers);
+    EXPECT_TRUE(t.timeline(0x1a2b3c4d));               // the board's, from before the flood
+    EXPECT_TRUE(t.timeline(0x50000000 + kFlood - 1));  // the latest stranger's
+    EXPECT_FALSE(t.timeline(0x50000000));              // the first stranger's, let go
+    // Spoofed sources, each naming a made-up serial: the address joins stay bounded too, and
+    // the board's own address still joins its unprefixed requests.
+    for (std::uint32_t i = 0; i < BootTimeline::kMaxAddresses + 1000; ++i) {
+        dataplane::TransferRecord r = tftp("start4.elf", proto::TftpResult::Complete, 0x0c000000 + i, true);
+        r.serial = 0x60000000 + i;
+        t.on_transfer(r, 30'000 + i);
+    }
+    EXPECT_LE(t.joined_addresses(), BootTimeline::kMaxAddresses);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Request, 0x1a2b3c4d, 0x0a0000fe), 200'000);
+    t.on_transfer(tftp("cmdline.txt", proto::TftpResult::Complete, 0x0a0000fe, false), 200'100);
+    EXPECT_EQ(t.timeline(0x1a2b3c4d)->at("events").back().at("file"), "cmdline.txt");
+}
+
+TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
+    EventBus bus;
+    auto sub = bus.subscribe(EventFilter{0x1a2b3c4d, 0, "boot"});
+    std::vector<std::pair<std::uint32_t, nlohmann::json>> persisted;
+    std::vector<std::uint32_t> learnt_ips;
+    BootTimeline::Hooks hooks;
+    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t ip, int, const std::string&) {
+        learnt_ips.push_back(ip);
+    };
+    hooks.on_boot = [&](std::uint32_t serial, const nlohmann::json& s) { persisted.emplace_back(serial, s); };
+    BootTimeline t(50, &bus, hooks);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Request, 0x1a2b3c4d, 0x0a000107), 1300);
+    dataplane::TransferRecord probe = tftp("1a2b3c4d/start4.elf", proto::TftpResult::Complete, 0x0a000107, true);
+    probe.quirks = 1u << static_cast<unsigned>(dataplane::Quirk::probe_restart);
+    t.on_transfer(probe, 1500);
+    t.on_transfer(tftp("1a2b3c4d/missing.dat", proto::TftpResult::Error, 0x0a000107, true, 1), 1600);
+    t.on_transfer(tftp("1a2b3c4d/kernel8.img", proto::TftpResult::Complete, 0x0a000107, true), 2500);
+    ASSERT_TRUE(persisted.empty());  // no cmdline.txt yet
+    // Unprefixed, joined by the address DHCP gave the board.
+    t.on_transfer(tftp("cmdline.txt", proto::TftpResult::Complete, 0x0a000107, false), 2600);
+    ASSERT_EQ(persisted.size(), 1u);
+    const nlohmann::json& s = persisted[0].second;
+    EXPECT_EQ(persisted[0].first, 0x1a2b3c4du);
+    EXPECT_EQ(s["result"], "booted");
+    EXPECT_EQ(s["dhcp_ms"], 300);
+    EXPECT_EQ(s["total_ms"], 1600);
+    EXPECT_EQ(s["files"].size(), 4u);  // a "not found" is part of the boot, not a failure
+    EXPECT_EQ(learnt_ips, (std::vector<std::uint32_t>{0, 0x0a000107}));
+    auto tl = t.timeline(0x1a2b3c4d);
+    ASSERT_TRUE(tl);
+    bool quirk_seen = false;
+    for (const auto& e : (*tl)["events"]) {
+        if (e.contains("quirks")) quirk_seen = e["quirks"][0] == "probe_restart";
+    }
+    EXPECT_TRUE(quirk_seen) << (*tl)["events"].dump();
+    EXPECT_TRUE((*tl)["boot"].is_null());
+    EXPECT_EQ((*tl)["last_boot"]["result"], "booted");
+    std::string events = sub->take(nullptr);
+    EXPECT_NE(events.find("boot_started"), std::string::npos);
+    EXPECT_NE(events.find("boot_finished"), std::string::npos);
+    EXPECT_EQ(events.find("event: tftp"), std::string::npos);  // filtered by kind
+    EXPECT_FALSE(t.timeline(0x99999999));
+}
+
+TEST(BootTimeline, ATimeoutThenSilenceIsAFailureWithTheFileAndAStartOverAbandons) {
+    std::vector<nlohmann::json> persisted;
+    BootTimeline::Hooks hooks;
+    hooks.on_boot = [&](std::uint32_t, const nlohmann::json& s) { persisted.push_back(s); };
+    BootTimeline t(3, nullptr, hooks);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    t.on_transfer(tftp("1a2b3c4d/start4.elf", proto::TftpResult::Timeout, 0, true), 2000);
+    t.tick(2000 + BootTimeline::kIdleMs - 1);
+    EXPECT_TRUE(persisted.empty());
+    t.tick(2001 + BootTimeline::kIdleMs);
+    ASSERT_EQ(persisted.size(), 1u);
+    EXPECT_EQ(persisted[0]["result"], "failed");
+    EXPECT_EQ(persisted[0]["failed_file"], "1a2b3c4d/start4.elf");
+    EXPECT_EQ(persisted[0]["reason"], "the transfer timed out");
+    // A DISCOVER after files: the board started over without its kernel.
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 200'000);
+    t.on_transfer(tftp("1a2b3c4d/start4.elf", proto::TftpResult::Complete, 0, true), 200'100);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 200'200);
+    ASSERT_EQ(persisted.size(), 2u);
+    EXPECT_EQ(persisted[1]["result"], "abandoned");
+    EXPECT_LE((*t.timeline(0x1a2b3c4d))["events"].size(), 3u);  // bounded per board
+}
+
+// Issue 18: a serial claimed from a MAC its board does not list teaches nothing, starts no boot,
+// and shows on the board's timeline and the event stream with both MACs and where it came from.
+TEST(BootTimeline, AnIdentityConflictIsAnEventWithBothMacsAndTeachesNothing) {
+    EventBus bus;
+    auto sub = bus.subscribe(EventFilter{0x1234abcd, 0, ""});
+    int learnt = 0;
+    BootTimeline::Hooks hooks;
+    hooks.on_learn = [&](std::uint64_t, std::optional<std::uint32_t>, std::uint32_t, int, const std::string&) {
+        ++learnt;
+    };
+    hooks.configured_macs = [](std::uint32_t serial) {
+        return serial == 0x1234abcd ? std::vector<std::uint64_t>{0xdca632000001} : std::vector<std::uint64_t>{};
+    };
+    BootTimeline t(50, &bus, hooks);
+    dataplane::DhcpRecord r = dhcp(proto::DhcpMessageType::Discover, 0x1234abcd);
+    r.mac = {0x02, 0x66, 0x66, 0x00, 0x00, 0x01};
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::identity_conflict);
+    r.via = proto::Ipv4(0x0a000001);
+    t.on_dhcp(r, 1000);
+    r.type = static_cast<std::uint8_t>(proto::DhcpMessageType::Request);
+    t.on_dhcp(r, 1100);
+    EXPECT_EQ(learnt, 0);
+    auto tl = t.timeline(0x1234abcd);
+    ASSERT_TRUE(tl);
+    ASSERT_EQ((*tl)["events"].size(), 2u) << tl->dump();
+    const nlohmann::json& e = (*tl)["events"][0];
+    EXPECT_EQ(e["result"], "identity_conflict");
+    EXPECT_EQ(e["mac"], "02:66:66:00:00:01");
+    EXPECT_EQ(e["board_macs"], nlohmann::json::array({"dc:a6:32:00:00:01"}));
+    EXPECT_EQ(e["from"], "relay 10.0.0.1");
+    EXPECT_TRUE((*tl)["boot"].is_null());  // no boot started
+    std::string events = sub->take(nullptr);
+    EXPECT_NE(events.find("identity_conflict"), std::string::npos) << events;
+    EXPECT_NE(events.find("dc:a6:32:00:00:01"), std::string::npos) << events;
+    // Only answered requests teach: a rate-limited one does not either.
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::rate_limited);
+    t.on_dhcp(r, 1200);
+    EXPECT_EQ(learnt, 0);
+    r.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::replied);
+    t.on_dhcp(r, 1300);
+    EXPECT_EQ(learnt, 1);
+}
+
+TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {
+    EventBus bus;
+    std::vector<std::shared_ptr<Subscription>> subs;
+    for (std::size_t i = 0; i < EventBus::kMaxSubscribers; ++i) subs.push_back(bus.subscribe({}));
+    EXPECT_FALSE(bus.subscribe({}));
+    bus.unsubscribe(subs.back());
+    subs.pop_back();
+    auto s = bus.subscribe(EventFilter{std::nullopt, 0xdca632123456, ""});
+    ASSERT_TRUE(s);
+    int resumed = 0;
+    s->set_resume([&] { ++resumed; });
+    bool parked = false;
+    EXPECT_EQ(s->take([&] { parked = true; }), "");
+    EXPECT_TRUE(parked);
+    bus.publish(BusEvent{0, "dhcp", std::nullopt, 0x1, "{}"});  // another MAC: not for it
+    EXPECT_EQ(resumed, 0);
+    bus.publish(BusEvent{0, "dhcp", std::nullopt, 0xdca632123456, "{\"x\":1}"});
+    EXPECT_EQ(resumed, 1);
+    EXPECT_EQ(s->take(nullptr), "id: 2\nevent: dhcp\ndata: {\"x\":1}\n\n");
+    for (std::size_t i = 0; i < Subscription::kQueue + 10; ++i)
+        bus.publish(BusEvent{0, "tftp", std::nullopt, 0xdca632123456, "{}"});
+    EXPECT_EQ(s->dropped(), 10u);
+}
+
+}  // namespace
+}  // namespace rackboot::control

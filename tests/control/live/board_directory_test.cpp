@@ -1,0 +1,277 @@
+// The control plane's board directory and what DHCP teaches it: option 97 joins a MAC to a board
+// that lists none (and the map resolves by it), never to one that lists MACs; a leased address
+// resolves unprefixed requests only when one of the board's own MACs got it; a locked board
+// learns nothing; an image that cannot be opened serves nothing; BoardLearner records what is new
+// as learnt (never as configured), in one transaction that an API change meanwhile survives, and
+// with --auto-discover makes a board of an unknown serial.
+#include "control/live/board_directory.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "control/live/board_learner.h"
+#include "control/live/snapshot_publisher.h"
+
+namespace rackboot::control {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Directory : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/rb-dir.XXXXXX";
+        dir_ = fs::canonical(mkdtemp(tmpl));
+        fs::create_directories(dir_ / "img");
+        std::ofstream(dir_ / "img" / "start4.elf") << "x";
+        std::string err;
+        root_ = dataplane::DirHandle::open(dir_.string(), err);
+        ASSERT_TRUE(root_) << err;
+        directory_ = std::make_unique<BoardDirectory>(root_);
+        directory_->set_images_root(root_, fs::canonical(dir_).string());  // images beneath dir_
+        std::string warning;
+        directory_->put_image(Image{"img", "dir", (dir_ / "img").string(), 1}, warning);
+        ASSERT_TRUE(warning.empty()) << warning;
+        Board b;
+        b.serial = 0x1a2b3c4d;
+        b.image = "img";
+        directory_->put_board(b);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    // An inventory in dir_ holding image "img" and board 1a2b3c4d on it.
+    std::unique_ptr<InventoryStore> store_with_board() const {
+        std::string err;
+        auto store = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
+        EXPECT_TRUE(store) << err;
+        Image img{"img", "dir", (dir_ / "img").string(), 0};
+        Board b;
+        b.serial = 0x1a2b3c4d;
+        b.image = "img";
+        if (!store || !store->create_image(img).ok() || !store->create_board(b).ok()) return nullptr;
+        return store;
+    }
+
+    fs::path dir_;
+    std::shared_ptr<dataplane::DirHandle> root_;
+    std::unique_ptr<BoardDirectory> directory_;
+};
+
+TEST_F(Directory, Option97JoinsTheMacAndTheLeaseResolvesUnprefixedRequests) {
+    std::uint64_t mac = 0xdca632123456;
+    auto before = directory_->build(1);
+    EXPECT_EQ(before->resolve("start4.elf", 0x0a000107).dirfd, root_->fd());
+    std::uint64_t v = directory_->version();
+    EXPECT_TRUE(directory_->learn(mac, 0x1a2b3c4d, 0x0a000107));
+    EXPECT_GT(directory_->version(), v);
+    EXPECT_FALSE(directory_->learn(mac, 0x1a2b3c4d, 0x0a000107));  // nothing new
+    EXPECT_EQ(directory_->serial_of_mac(mac), 0x1a2b3c4du);
+    auto after = directory_->build(2);
+    EXPECT_NE(after->resolve("start4.elf", 0x0a000107).dirfd, root_->fd());  // the board's image
+    EXPECT_EQ(after->resolve("dc-a6-32-12-34-56/start4.elf", 0).board->serial, 0x1a2b3c4du);
+    EXPECT_FALSE(directory_->learn(0x1, 0x99999999, 0));  // no such board: nothing learnt
+}
+
+// Issue 18 #3: images are opened beneath --images-root with no symlink on the way, at put and at
+// every recheck; one swapped for a symlink to elsewhere, or stored under another root, is
+// unavailable (with why) and its boards are served nothing; a --board directory given now is
+// served from wherever it lies.
+TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
+    fs::create_directories(dir_ / "images" / "swap");
+    fs::create_directories(dir_ / "outside");
+    std::ofstream(dir_ / "images" / "swap" / "start4.elf") << "inside";
+    std::ofstream(dir_ / "outside" / "start4.elf") << "OUTSIDE";
+    std::string err;
+    auto images = dataplane::DirHandle::open((dir_ / "images").string(), err);
+    ASSERT_TRUE(images) << err;
+    BoardDirectory d(root_);
+    d.set_images_root(images, fs::canonical(dir_ / "images").string());
+    std::string warning;
+    std::string swap_path = fs::canonical(dir_ / "images" / "swap").string();
+    d.put_image(Image{"swap", "dir", swap_path, 1}, warning);
+    EXPECT_TRUE(warning.empty()) << warning;
+    Board b;
+    b.serial = 0x5a5a0001;
+    b.image = "swap";
+    d.put_board(b);
+    EXPECT_GE(d.build(1)->resolve("5a5a0001/start4.elf", 0).dirfd, 0);
+    ASSERT_TRUE(d.image_status("swap"));
+    EXPECT_TRUE(d.image_status("swap")->available);
+    EXPECT_EQ(d.image_status("swap")->resolves_to, swap_path);
+    // Swapped for a symlink to a directory outside the root while running: the recheck catches it.
+    fs::rename(dir_ / "images" / "swap", dir_ / "images" / "swap.old");
+    fs::create_directory_symlink(dir_ / "outside", dir_ / "images" / "swap");
+    std::vector<std::string> warnings;
+    EXPECT_TRUE(d.recheck_images(warnings));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("symlink"), std::string::npos) << warnings[0];
+    EXPECT_FALSE(d.image_status("swap")->available);
+    EXPECT_EQ(d.build(2)->resolve("5a5a0001/start4.elf", 0).dirfd, -1);  // served nothing
+    EXPECT_FALSE(d.recheck_images(warnings));                            // nothing new
+    // And at start (put) the same.
+    BoardDirectory fresh(root_);
+    fresh.set_images_root(images, fs::canonical(dir_ / "images").string());
+    fresh.put_image(Image{"swap", "dir", swap_path, 1}, warning);
+    EXPECT_NE(warning.find("unavailable"), std::string::npos) << warning;
+    // A symlink further up the way counts too: images/link -> images/swap.old, image images/link/x.
+    fs::create_directories(dir_ / "images" / "swap.old" / "x");
+    fs::create_directory_symlink(dir_ / "images" / "swap.old", dir_ / "images" / "link");
+    warning.clear();
+    fresh.put_image(Image{"via-link", "dir", fs::absolute(dir_ / "images" / "link" / "x").string(), 1}, warning);
+    EXPECT_FALSE(fresh.image_status("via-link")->available);
+    // Stored under another --images-root: unavailable, and says so.
+    warning.clear();
+    fresh.put_image(Image{"old", "dir", fs::canonical(dir_ / "outside").string(), 1}, warning);
+    EXPECT_NE(fresh.image_status("old")->reason.find("not beneath --images-root"), std::string::npos)
+        << fresh.image_status("old")->reason;
+    // A --board directory given now is served wherever it lies.
+    fresh.allow_flag_tree(fs::canonical(dir_ / "outside").string());
+    warning.clear();
+    fresh.put_image(Image{"old", "dir", fs::canonical(dir_ / "outside").string(), 1}, warning);
+    EXPECT_TRUE(fresh.image_status("old")->available) << warning;
+}
+
+TEST_F(Directory, AnImageThatCannotBeOpenedServesNothing) {
+    std::string warning;
+    directory_->put_image(Image{"img", "dir", (dir_ / "gone").string(), 2}, warning);
+    EXPECT_NE(warning.find("served nothing"), std::string::npos) << warning;
+    auto m = directory_->build(3);
+    EXPECT_EQ(m->resolve("1a2b3c4d/start4.elf", 0).dirfd, -1);
+}
+
+TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
+    auto store = store_with_board();
+    ASSERT_TRUE(store);
+    Board b;
+    dataplane::BootMapCell cell(std::make_unique<dataplane::EpochDomain>(1), directory_->build(1));
+    SnapshotPublisher pub(*directory_, cell);
+    BoardLearner off(*directory_, pub, store.get(), false);
+    off.learn(0xdca632000001, 0x0badc0de, 0, 4, 1000, "interface eth1");
+    EXPECT_FALSE(store->get_board(0x0badc0de, b).ok());  // no --auto-discover: nothing made
+    BoardLearner learner(*directory_, pub, store.get(), true);
+    learner.learn(0xdca632123456, 0x1a2b3c4d, 0, 4, 1000, "interface eth1");
+    ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
+    EXPECT_TRUE(b.macs.empty());  // learnt, not configured
+    ASSERT_EQ(b.learnt_macs.size(), 1u);
+    EXPECT_EQ(mac_text(b.learnt_macs[0].mac), "dc:a6:32:12:34:56");
+    EXPECT_EQ(b.learnt_macs[0].first_seen, 1000);
+    EXPECT_EQ(b.learnt_macs[0].from, "interface eth1");
+    EXPECT_EQ(b.model, "pi4");
+    EXPECT_EQ(b.last_seen, 1000);
+    learner.learn(0xdca632000001, 0x0badc0de, 0, 5, 1000, "relay 10.0.0.1");
+    ASSERT_TRUE(store->get_board(0x0badc0de, b).ok());
+    EXPECT_EQ(b.state, "discovered");
+    EXPECT_TRUE(b.macs.empty());
+    ASSERT_EQ(b.learnt_macs.size(), 1u);
+    EXPECT_EQ(b.learnt_macs[0].from, "relay 10.0.0.1");
+    EXPECT_EQ(b.model, "pi5");
+    EXPECT_EQ(learner.discovered(), 1u);
+    EXPECT_TRUE(pub.publish_if_changed());  // the learnt boards reach the map
+    EXPECT_NE(cell.current()->by_serial(0x0badc0de), nullptr);
+    learner.boot_finished(0x1a2b3c4d, R"({"result":"booted"})");
+    ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
+    EXPECT_EQ(b.last_boot, R"({"result":"booted"})");
+    EXPECT_EQ(b.generation, 1u);  // learnt MACs, sightings and boots are observations, not changes
+}
+
+// Issue 18 #1: board 1234abcd lists dc:a6:32:00:00:01. Another MAC claiming its serial is not
+// learnt onto it, and the address that MAC was given does not resolve through it; the board's
+// own MAC's address does. A locked board (learn off) that lists none learns nothing.
+TEST_F(Directory, AClaimNeverTeachesABoardThatListsMacsNorALockedOne) {
+    Board victim;
+    victim.serial = 0x1234abcd;
+    victim.image = "img";
+    victim.macs.push_back(mac_from_key(0xdca632000001));
+    directory_->put_board(victim);
+    std::uint64_t thief = 0x026666000001;
+    EXPECT_FALSE(directory_->learn(thief, 0x1234abcd, 0x0ad50064));
+    EXPECT_EQ(directory_->serial_of_mac(thief), std::nullopt);
+    auto m = directory_->build(2);
+    EXPECT_EQ(m->resolve("start4.elf", 0x0ad50064).board, nullptr);  // the thief's address: the default tree
+    EXPECT_EQ(m->by_mac(thief), nullptr);
+    // The board's MAC (with its serial, or alone as a Pi 3 sends it): its address resolves through it.
+    EXPECT_TRUE(directory_->learn(0xdca632000001, 0x1234abcd, 0x0ad50032));
+    EXPECT_EQ(directory_->build(3)->resolve("start4.elf", 0x0ad50032).board->serial, 0x1234abcdu);
+    EXPECT_TRUE(directory_->learn(0xdca632000001, std::nullopt, 0x0ad50033));
+    EXPECT_EQ(directory_->build(4)->resolve("start4.elf", 0x0ad50033).board->serial, 0x1234abcdu);
+    // The board's MAC claiming another board's serial teaches that board nothing either.
+    EXPECT_FALSE(directory_->learn(0xdca632000001, 0x1a2b3c4d, 0x0ad50034));
+    EXPECT_EQ(directory_->serial_of_mac(0xdca632000001), 0x1234abcdu);
+    // Locked: nothing learnt.
+    Board locked;
+    locked.serial = 0x0badc0de;
+    locked.learn = false;
+    directory_->put_board(locked);
+    EXPECT_FALSE(directory_->learn(thief, 0x0badc0de, 0x0ad50065));
+    EXPECT_EQ(directory_->build(5)->resolve("start4.elf", 0x0ad50065).board, nullptr);
+    EXPECT_EQ(directory_->configured_macs(0x1234abcd), std::vector<std::uint64_t>{0xdca632000001});
+}
+
+// A store whose first get_board lets an API change land right after the read (the window the
+// learner's read-then-write once had): what the learner records must not undo it.
+class RacingStore final : public InventoryStore {
+public:
+    explicit RacingStore(InventoryStore& inner) : inner_(inner) {}
+    Outcome create_image(Image& i) override { return inner_.create_image(i); }
+    Outcome get_image(const std::string& n, Image& o) override { return inner_.get_image(n, o); }
+    Outcome list_images(std::vector<Image>& o) override { return inner_.list_images(o); }
+    Outcome delete_image(const std::string& n, std::optional<std::uint64_t> m) override {
+        return inner_.delete_image(n, m);
+    }
+    Outcome boards_using(const std::string& i, std::size_t& c) override { return inner_.boards_using(i, c); }
+    Outcome create_board(Board& b) override { return inner_.create_board(b); }
+    Outcome replace_board(Board& b, std::optional<std::uint64_t> m) override { return inner_.replace_board(b, m); }
+    Outcome get_board(std::uint32_t s, Board& out) override {
+        Outcome o = inner_.get_board(s, out);
+        if (o.ok() && !raced_) {
+            raced_ = true;
+            Board patched = out;
+            patched.name = "patched-by-the-api";
+            (void)inner_.replace_board(patched, out.generation);
+        }
+        return o;
+    }
+    Outcome put_boards(std::vector<Board>& b, std::size_t& f) override { return inner_.put_boards(b, f); }
+    Outcome observe_board(std::uint32_t s, const Observation& o, bool* learnt) override {
+        if (!raced_) {
+            raced_ = true;
+            Board now;
+            (void)inner_.get_board(s, now);
+            now.name = "patched-by-the-api";
+            (void)inner_.replace_board(now, now.generation);
+        }
+        return inner_.observe_board(s, o, learnt);
+    }
+    Outcome delete_board(std::uint32_t s, std::optional<std::uint64_t> m) override { return inner_.delete_board(s, m); }
+    Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> a, std::size_t l,
+                        std::vector<Board>& o) override {
+        return inner_.list_boards(f, a, l, o);
+    }
+    Outcome count_boards(const BoardFilter& f, std::size_t& n) override { return inner_.count_boards(f, n); }
+
+private:
+    InventoryStore& inner_;
+    bool raced_ = false;
+};
+
+TEST_F(Directory, AnApiChangeWhileTheLearnerRecordsIsKept) {
+    auto inner = store_with_board();
+    ASSERT_TRUE(inner);
+    Board b;
+    RacingStore store(*inner);
+    dataplane::BootMapCell cell(std::make_unique<dataplane::EpochDomain>(1), directory_->build(1));
+    SnapshotPublisher pub(*directory_, cell);
+    BoardLearner learner(*directory_, pub, &store, false);
+    learner.learn(0xdca632123456, 0x1a2b3c4d, 0, 4, 1000, "direct");
+    ASSERT_TRUE(inner->get_board(0x1a2b3c4d, b).ok());
+    EXPECT_EQ(b.name, "patched-by-the-api");  // the acknowledged change stands
+    EXPECT_EQ(b.generation, 2u);
+    ASSERT_EQ(b.learnt_macs.size(), 1u);  // and the sighting is recorded with it
+    EXPECT_EQ(b.model, "pi4");
+}
+
+}  // namespace
+}  // namespace rackboot::control
