@@ -15,14 +15,11 @@ import struct
 import sys
 import threading
 import time
+from checks import fail
 
 cmd = sys.argv[1]
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.stdout.flush()
-    sys.exit(1)
 
 
 def status_of(data):

@@ -22,8 +22,6 @@ start_rackbootd --tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server --su
     --auto-discover --api 127.0.0.1:0
 TPORT=$PORT
 [ "${RB_BACKEND:-socket}" = dpdk ] && TPORT=69
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 export RACKBOOT_API=$API RACKBOOT_TOKEN
 RACKBOOT_TOKEN=$(cat "$WORK/state/api-token")
 ctl() { in_srv env RACKBOOT_API="$API" RACKBOOT_TOKEN="$RACKBOOT_TOKEN" "$CTL" "$@"; }

@@ -21,6 +21,7 @@ import time
 from scapy.all import BOOTP, DHCP, IP, UDP, Ether, Raw, conf, rdpcap, sendp
 
 from reply_capture import ReplyCapture
+from checks import fail
 
 conf.verb = 0
 iface, server_ip, hex_path, command = sys.argv[1:5]
@@ -28,9 +29,6 @@ args = sys.argv[5:]
 template = bytes.fromhex(open(hex_path).read().strip())
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
 
 
 def mac_text(mac):

@@ -9,7 +9,6 @@ dhcp_test_setup
 RB_NETNS=$NS_SRV
 start_rackbootd --tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server --subnet "$NET.0.0/16" \
     --pool "$NET.1.10-$NET.1.250" --lease-time 3600 --offer-hold 20 --state "$WORK/state"
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 abuse() { in_cli /usr/bin/python3 "$HERE/dhcp_abuse.py" "$IF_CLI" "$SRV_IP" "$DATA/pi3b-discover.hex" "$@"; }
 result() { metric "rackboot_dhcp_packets_total{type=\"discover\",result=\"$1\"}"; }
 

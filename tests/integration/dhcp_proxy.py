@@ -10,6 +10,7 @@ import time
 from scapy.all import BOOTP, DHCP, IP, UDP, Ether, Raw, conf, sendp, wrpcap
 
 from reply_capture import ReplyCapture
+from checks import fail
 
 conf.verb = 0
 iface, server_ip, hex_path, pcap_out = sys.argv[1:5]
@@ -68,9 +69,6 @@ def run(frames, wait, expect=None):
     return got
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
 
 
 # 1. The Pi 3B capture.

@@ -10,6 +10,7 @@ import time
 from scapy.all import IP, UDP, Ether, Raw, conf, sendp, wrpcap
 
 from reply_capture import ReplyCapture
+from checks import fail
 
 conf.verb = 0
 iface, server_ip, hex_path, pcap_out, phase, state_path, count = sys.argv[1:8]
@@ -17,9 +18,6 @@ count = int(count)
 discover = bytes.fromhex(open(hex_path).read().strip())
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
 
 
 frames = []

@@ -12,7 +12,6 @@ ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server --admission of
       --lease-time 600 --state "$WORK/state" --reserve "02:00:00:00:00:99=$NET.0.99")
 RB_NETNS=$NS_SRV
 start_rackbootd "${ARGS[@]}"
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 if [ "${RB_BACKEND:-socket}" = socket ]; then
     # A group commit releases a rack's OFFERs together: the send buffer must hold them (with the
     # default 208 KiB, non-blocking sends were refused on a loaded host).

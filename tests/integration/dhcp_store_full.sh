@@ -17,7 +17,6 @@ ARGS=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --dhcp server --admission of
       --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.255.254" --lease-time 600 --state "$WORK/state")
 RB_NETNS=$NS_SRV
 start_rackbootd "${ARGS[@]}"
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 abuse() { in_cli /usr/bin/python3 "$HERE/dhcp_abuse.py" "$IF_CLI" "$SRV_IP" "$DATA/pi3b-discover.hex" "$@"; }
 result() { metric "rackboot_dhcp_packets_total{type=\"discover\",result=\"$1\"}"; }
 in_cli dumpcap -q -i "$IF_CLI" -f "udp dst port 68" -w "$WORK/all.pcap" > /dev/null 2>&1 &

@@ -9,7 +9,6 @@ dhcp_test_setup
 RB_NETNS=$NS_SRV
 # Discovery is measured here, not admission (--admission off: every DISCOVER of the flood is answered).
 COMMON=(--tftp-root "$WORK/root" "${BACKEND_ARGS[@]}" --state "$WORK/state" --dhcp proxy --auto-discover --admission off)
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
 flood() { ip netns exec "$NS_CLI" /usr/bin/python3 "$HERE/pi4_flood.py" "$IF_CLI" "$@"; }
 discovered() {
     in_srv curl -sf -H "Authorization: Bearer $(cat "$WORK/state/api-token")" \

@@ -20,7 +20,6 @@ start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1
 grep -q "backend=dpdk port=net_af_packet0" "$WORK/rackbootd.log" || fail "not on the DPDK backend"
 grep -q "tx_payload=zero_copy iova=va .*cache_dma=mapped" "$WORK/rackbootd.log" \
     || fail "the block cache is not registered and mapped for the port's DMA: $(grep event=start "$WORK/rackbootd.log")"
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 
 in_cli ping -c 3 -i 0.2 -W 2 "$SRV_IP" > "$WORK/ping.log" || fail "ping: $(cat "$WORK/ping.log")"
 pass "ARP and ping answered by the DPDK backend"

@@ -11,7 +11,6 @@ RB_BACKEND=dpdk backend_args
 GW=$NET.0.3
 GW_IF=rbg${IF_CLI#rbc}
 FAR=192.168.77.2
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 in_cli sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 ip -n "$NS_CLI" link add "$GW_IF" link "$IF_CLI" address 02:00:00:00:77:03 type macvlan mode bridge
 in_cli sysctl -qw "net.ipv4.conf.$GW_IF.rp_filter=0" "net.ipv4.conf.$IF_CLI.rp_filter=0"

@@ -20,7 +20,6 @@ grep -q "backend=dpdk port=net_tap0 .*tx_checksum=port" "$WORK/rackbootd.log" ||
 # The tap's kernel side is the client.
 ip -n "$NS_SRV" addr add "$NET.0.2/16" dev "$TAP"
 ip -n "$NS_SRV" link set "$TAP" up
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_srv ping -c 2 -i 0.2 -W 2 "$SRV_IP" > "$WORK/ping.log" || fail "ping over the tap: $(cat "$WORK/ping.log")"
 
 in_srv dumpcap -i "$TAP" -w "$WORK/tap.pcap" -f "udp and src host $SRV_IP" > "$WORK/dumpcap.log" 2>&1 &

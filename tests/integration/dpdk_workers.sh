@@ -15,7 +15,6 @@ RB_NETNS=$NS_SRV
 start_rackbootd --tftp-root "$ROOT" "${BACKEND_ARGS[@]}"
 grep -q "workers=2 .*steering=software-client-address" "$WORK/rackbootd.log" ||
     fail "not two software-steered workers: $(grep event=start "$WORK/rackbootd.log")"
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 
 pids=()
 for i in $(seq 10 17); do

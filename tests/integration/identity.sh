@@ -24,8 +24,6 @@ SERVER=(--dhcp server --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.1.200" --rout
 start_rackbootd "${COMMON[@]}" "${SERVER[@]}"
 TPORT=$PORT
 [ "${RB_BACKEND:-socket}" = dpdk ] && TPORT=69
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
 TOKEN=$(cat "$WORK/state/api-token")
 api() {  # api METHOD PATH [BODY]: prints the status code, the body in $WORK/body
     in_srv curl -s -o "$WORK/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOKEN" \

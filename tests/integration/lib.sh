@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../support/skip.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/rackbootd.sh"
+# Network namespaces (netns_setup) and in_cli / in_srv, which run here when a test makes none.
+source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
 : "${RACKBOOTD:?RACKBOOTD must point at the rackbootd binary}"
 WORK=$(mktemp -d /tmp/rackboot-it.XXXXXX)
@@ -44,6 +46,11 @@ expect_refusal() {
     [ $rc -ne 0 ] || fail "rackbootd $* started"
     grep -qF -- "$want" <<<"$out" || fail "rackbootd $*: message lacks '$want': $out"
     pass "refused: $* -> $out"
+}
+# json_get FILE EXPR: prints EXPR (Python, over the JSON document in FILE as `d`; FILE - reads
+# standard input), e.g. json_get report.json 'd["boots"]["booted"]'.
+json_get() {
+    python3 -c 'import json, sys; d = json.load(sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"
 }
 # make_file PATH SIZE: random content of exactly SIZE bytes.
 make_file() {

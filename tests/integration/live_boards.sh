@@ -27,30 +27,26 @@ if [ "${RB_BACKEND:-socket}" = dpdk ]; then
     # The API listens inside the server's namespace: reach it from there.
     start_rackbootd "${ARGS[@]}" "${BACKEND_ARGS[@]}" --api 127.0.0.1:0
     HOST=$SRV_IP TPORT=69
-    in_cli() { ip netns exec "$NS_CLI" "$@"; }
-    in_api() { ip netns exec "$NS_SRV" "$@"; }
 else
     start_rackbootd "${ARGS[@]}"
     HOST=127.0.0.1 TPORT=$PORT
-    in_cli() { "$@"; }
-    in_api() { "$@"; }
 fi
 TOKEN=$(cat "$WORK/state/api-token")
 api() {  # api METHOD PATH BODY: prints the status code
-    in_api curl -s -o "$WORK/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOKEN" \
+    in_srv curl -s -o "$WORK/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOKEN" \
         -H 'Content-Type: application/json' --data-binary "$3" "http://$API$2"
 }
 [ "$(api POST /api/v1/images "{\"name\":\"a\",\"path\":\"$WORK/images/a\"}")" = 201 ] || fail "image a: $(cat "$WORK/body")"
 [ "$(api POST /api/v1/images "{\"name\":\"b\",\"path\":\"$WORK/images/b\"}")" = 201 ] || fail "image b: $(cat "$WORK/body")"
 [ "$(api POST /api/v1/boards '{"serial":"8f3a21c0","image":"a"}')" = 201 ] || fail "board: $(cat "$WORK/body")"
-gen0=$(in_api curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot_generation"])')
+gen0=$(in_srv curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot_generation"])')
 
 # The mover runs while 200 fetches run at once.
-in_api python3 "$HERE/live_boards.py" "$API" "$TOKEN" 8f3a21c0 a b "$WORK/stop" 4 120 > "$WORK/mover.out" 2>&1 &
+in_srv python3 "$HERE/live_boards.py" "$API" "$TOKEN" 8f3a21c0 a b "$WORK/stop" 4 120 > "$WORK/mover.out" 2>&1 &
 MOVER=$!
 PIDS+=($MOVER)
 generation() {
-    in_api curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot_generation"])'
+    in_srv curl -sf "http://$API/api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot_generation"])'
 }
 # The fetches start once the board is moving (a slow machine starts the mover late).
 for _ in $(seq 1 100); do [ "$(generation)" -ge $((gen0 + 20)) ] && break; sleep 0.1; done
@@ -95,7 +91,7 @@ pass "20 changes, each followed at once by a fetch: every fetch got the new imag
 in_cli curl -sf -o "$WORK/off" "tftp://$HOST:$TPORT/8f3a21c0/start4.elf" && fail "a board with netboot off was served"
 [ "$(api PATCH /api/v1/boards/8f3a21c0 '{"netboot":true}')" = 200 ] || fail "netboot on: $(cat "$WORK/body")"
 in_cli curl -sf -o "$WORK/on" "tftp://$HOST:$TPORT/8f3a21c0/start4.elf" || fail "netboot back on: not served"
-in_api curl -sf -o "$WORK/metrics" "http://$API/metrics" || fail "metrics"
+in_srv curl -sf -o "$WORK/metrics" "http://$API/metrics" || fail "metrics"
 grep -q 'rackboot_drops_total{reason="netboot_off"} 1' "$WORK/metrics" \
     || fail "netboot_off not counted: $(grep netboot_off "$WORK/metrics")"
 pass "netboot off: not found (counted as netboot_off); on again: served"

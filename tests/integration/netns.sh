@@ -28,6 +28,11 @@ netns_setup() {
     ip netns exec "$NS_CLI" ethtool -K "$IF_CLI" tx off >/dev/null 2>&1 || true
 }
 
+# in_cli / in_srv CMD...: runs CMD on the clients' / the server's side of the veth (in NS_CLI /
+# NS_SRV after netns_setup; on this host where a test runs without namespaces).
+in_cli() { if [ -n "${NS_CLI:-}" ]; then ip netns exec "$NS_CLI" "$@"; else "$@"; fi; }
+in_srv() { if [ -n "${NS_SRV:-}" ]; then ip netns exec "$NS_SRV" "$@"; else "$@"; fi; }
+
 netns_cleanup() {
     [ -n "${NETNS_CREATED:-}" ] || return 0
     ip netns pids "$NS_SRV" 2>/dev/null | xargs -r kill 2>/dev/null || true

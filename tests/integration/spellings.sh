@@ -17,11 +17,9 @@ if [ "${RB_BACKEND:-socket}" = dpdk ]; then
     RB_NETNS=$NS_SRV
     start_rackbootd --tftp-root "$ROOT" "${BACKEND_ARGS[@]}" --max-transfers 2000
     HOST=$SRV_IP TPORT=69 ATTACKER=$NET.0.2 OTHER=$NET.0.3
-    in_cli() { ip netns exec "$NS_CLI" "$@"; }
 else
     start_rackbootd --tftp-root "$ROOT" --max-transfers 2000
     HOST=127.0.0.1 TPORT=$PORT ATTACKER=127.0.0.2 OTHER=127.0.0.1
-    in_cli() { "$@"; }
 fi
 in_cli /usr/bin/python3 "$HERE/spellings.py" "$HOST" "$TPORT" "$ATTACKER" kernel8.img 2000 32 15 \
     > "$WORK/spellings.out" 2>&1 &

@@ -52,7 +52,6 @@ else
             --eal "$(EAL_MB=1024 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")" --progress off "$@"
     }
 fi
-jq_() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 swarm --pis $RACK --mix pi4=1 --ramp 0 --tree "$WORK/tree" --verify crc32 --link-rate 100m --link-buffer 512k \
     --attempts 0 --retry-delay 2 --file-timeout $TIMEOUT --duration 150 --json "$WORK/link.json" \

@@ -33,7 +33,6 @@ start_rackbootd --backend dpdk --ip 10.9.0.1/20 --workers 1 --cpus 1 --tftp-root
     --dhcp server --subnet 10.9.0.0/20 --pool 10.9.1.0-10.9.15.250 --file-timeout "$TIMEOUT" \
     --admission-target "$(python3 -c "print(max(1, round($TIMEOUT * 2 / 3)))")" "${RTO[@]}" ${EXTRA:-} \
     --eal "$(EAL_CORES=1 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)"
-jq_() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 r0=$(metric rackboot_tftp_retransmits_total) s0=$(metric rackboot_tftp_spurious_retransmits_total)
 EAL_MB=1024 timeout 400 "$RACKBOOT_SWARM" \

@@ -48,7 +48,6 @@ swarm() {  # ARGS...: runs the swarm on the client side of the memif; its exit s
         --eal "$(EAL_CORES=0 eal_args "${PREFIX}c" --vdev=net_memif0,role=client,socket="$SOCK",socket-abstract=no)" \
         --progress off "$@"
 }
-jq_() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 # 1. Each model's sequence, against the table in PI-BOOT.md.
 swarm --pis 3 --mix pi3=1,pi4=1,pi5=1 --tree "$WORK/images/a" --trace "$WORK/trace" --json "$WORK/seq.json" \
@@ -107,14 +106,14 @@ initramfs8 tsize=0 blksize=1468"
 $(seq_of pi5)"
 grep -q "pi3 dhcp DISCOVER" "$WORK/trace" && ! grep -q "pi3 dhcp REQUEST" "$WORK/trace" ||
     fail "the Pi 3 ROM sends DISCOVER and no REQUEST"
-[ "$(jq_ "$WORK/seq.json" 'd["scenario"]["verify"]')" = sha256 ] || fail "bytes not checked by sha256"
+[ "$(json_get "$WORK/seq.json" 'd["scenario"]["verify"]')" = sha256 ] || fail "bytes not checked by sha256"
 pass "each model's sequence is PI-BOOT.md's, served by rackbootd over memif"
 
 # 2. A rack of 1,000 powering on at once.
 swarm --pis $RACK --mix pi4=8,pi5=1,pi3=1 --ramp 0 --tree "$WORK/images/a" --json "$WORK/rack.json" \
     --require "failed=0,booted=$RACK,$P99" > "$WORK/rack.out" || fail "$RACK Pis: $(cat "$WORK/rack.out")"
 cat "$WORK/rack.out"
-[ "$(jq_ "$WORK/rack.json" 'd["boots"]["booted"]')" = $RACK ] || fail "not $RACK booted"
+[ "$(json_get "$WORK/rack.json" 'd["boots"]["booted"]')" = $RACK ] || fail "not $RACK booted"
 pass "$RACK Pis powered on at once, all booted with the right bytes"
 
 # Steady reboots: 50 Pis, 40 reboots a second for 5 s, bounded by --duration: more boots than Pis,
@@ -122,9 +121,9 @@ pass "$RACK Pis powered on at once, all booted with the right bytes"
 swarm --pis 50 --mix pi4=1 --churn 40 --duration 5 --tree "$WORK/images/a" --json "$WORK/churn.json" \
     --require 'booted>50,failed_wrong_bytes=0,failed_file_timeout=0,failed_dhcp_timeout=0' > "$WORK/churn.out" ||
     fail "churn: $(cat "$WORK/churn.out")"
-[ "$(jq_ "$WORK/churn.json" 'd["boots"]["started"] > 60 and d["elapsed_s"] < 6')" = True ] ||
-    fail "churn: $(jq_ "$WORK/churn.json" 'd["boots"]')"
-pass "churn: $(jq_ "$WORK/churn.json" 'd["boots"]["started"]') boots of 50 Pis in 5 s"
+[ "$(json_get "$WORK/churn.json" 'd["boots"]["started"] > 60 and d["elapsed_s"] < 6')" = True ] ||
+    fail "churn: $(json_get "$WORK/churn.json" 'd["boots"]')"
+pass "churn: $(json_get "$WORK/churn.json" 'd["boots"]["started"]') boots of 50 Pis in 5 s"
 
 # 3. The same with 2% loss and 1% duplication each way.
 r0=$(metric 'rackboot_tftp_retransmits_total')
@@ -133,7 +132,7 @@ swarm --pis $RACK --mix pi4=8,pi5=1,pi3=1 --ramp 0 --tree "$WORK/images/a" --fau
     --json "$WORK/lossy.json" --require "failed=0,booted=$RACK" > "$WORK/lossy.out" ||
     fail "$RACK Pis, 2% loss: $(cat "$WORK/lossy.out")"
 cat "$WORK/lossy.out"
-[ "$(jq_ "$WORK/lossy.json" 'd["faults_injected"]["lost"][0] > 0 and d["faults_injected"]["lost"][1] > 0 and d["faults_injected"]["duplicated"][1] > 0')" = True ] ||
+[ "$(json_get "$WORK/lossy.json" 'd["faults_injected"]["lost"][0] > 0 and d["faults_injected"]["lost"][1] > 0 and d["faults_injected"]["duplicated"][1] > 0')" = True ] ||
     fail "faults not injected both ways"
 [ "$(metric 'rackboot_tftp_retransmits_total')" -gt "$r0" ] || fail "the server never retransmitted"
 [ "$(q duplicate_ack)" -gt "$d0" ] || fail "duplicated ACKs not seen by the server"
@@ -150,8 +149,8 @@ for run in 1 2; do
         --fault zero-pad-ack=1 --json "$WORK/quirks.json" --require 'failed=0' > "$WORK/quirks.out" ||
         fail "quirks run $run: $(cat "$WORK/quirks.out")"
 done
-[ "$(jq_ "$WORK/quirks.json" 'd["quirks"]["rrq_races"] > 0 and d["quirks"]["offers_without_request"] == 40 and d["quirks"]["padded_ack_boots"] == 40')" = True ] ||
-    fail "the swarm's own quirk counts: $(jq_ "$WORK/quirks.json" 'd["quirks"]')"
+[ "$(json_get "$WORK/quirks.json" 'd["quirks"]["rrq_races"] > 0 and d["quirks"]["offers_without_request"] == 40 and d["quirks"]["padded_ack_boots"] == 40')" = True ] ||
+    fail "the swarm's own quirk counts: $(json_get "$WORK/quirks.json" 'd["quirks"]')"
 # The duplicated-DATA trap: a duplicated DATA makes the Pi ACK a block never sent, then hang.
 # Its Pis get MACs (so addresses and ports) of their own: the server's hung transfers outlive this
 # run, and a later power-on's Pi on the same address and port would meet them (fresh-check once
@@ -173,7 +172,7 @@ for _ in $(seq 1 60); do
     hung1=$(metric 'rackboot_tftp_transfers_total{result="timeout"}')
 done
 [ "$hung1" -gt "$hung0" ] || fail "dup-trap: no transfer timed out on the server"
-[ "$(jq_ "$WORK/trap.json" 'd["quirks"]["dup_traps_sprung"] > 0 and d["boots"]["failed_by_reason"].get("file_timeout", 0) > 0')" = True ] ||
+[ "$(json_get "$WORK/trap.json" 'd["quirks"]["dup_traps_sprung"] > 0 and d["boots"]["failed_by_reason"].get("file_timeout", 0) > 0')" = True ] ||
     fail "dup-trap: no Pi hung: $(cat "$WORK/trap.out")"
 pass "rrq-race, probes, zero-pad-ack, no-request and dup-trap each seen by the server"
 

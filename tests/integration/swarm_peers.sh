@@ -23,7 +23,6 @@ swarm() {  # ARGS...: the swarm in the client namespace on its end of the veth
     ip netns exec "$NS_CLI" env EAL_MB=1024 timeout 240 "$RACKBOOT_SWARM" \
         --eal "$(EAL_MB=1024 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")" --progress off "$@"
 }
-jq_() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 # 1. rackbootd's socket backend, a DHCP server and TFTP on the kernel's UDP.
 RB_NETNS=$NS_SRV
@@ -53,8 +52,8 @@ swarm --pis 200 --mix pi4=1 --tree "$WORK/tree" --json "$WORK/dm.json" --duratio
     > "$WORK/dm.out" || rc=$?
 cat "$WORK/dm.out"
 [ $rc -eq 99 ] || fail "a failed --require must exit 99, not $rc"
-[ "$(jq_ "$WORK/dm.json" 'd["boots"]["failed"] > 0 and d["boots"]["failed_by_reason"].get("file_timeout", 0) > 0')" = True ] ||
+[ "$(json_get "$WORK/dm.json" 'd["boots"]["failed"] > 0 and d["boots"]["failed_by_reason"].get("file_timeout", 0) > 0')" = True ] ||
     fail "dnsmasq at tftp-max 50 lost no Pi to a file timeout"
-[ "$(jq_ "$WORK/dm.json" 'd["boots"]["failure_samples"][0]["file"] != ""')" = True ] || fail "no failed file named"
-[ "$(jq_ "$WORK/dm.json" 'd["passed"]')" = False ] || fail "the report says the run passed"
-pass "dnsmasq at its default tftp-max: $(jq_ "$WORK/dm.json" 'd["boots"]["failed"]') of 200 failed, by reason $(jq_ "$WORK/dm.json" 'd["boots"]["failed_by_reason"]'); exit 99"
+[ "$(json_get "$WORK/dm.json" 'd["boots"]["failure_samples"][0]["file"] != ""')" = True ] || fail "no failed file named"
+[ "$(json_get "$WORK/dm.json" 'd["passed"]')" = False ] || fail "the report says the run passed"
+pass "dnsmasq at its default tftp-max: $(json_get "$WORK/dm.json" 'd["boots"]["failed"]') of 200 failed, by reason $(json_get "$WORK/dm.json" 'd["boots"]["failed_by_reason"]'); exit 99"
