@@ -103,7 +103,6 @@ stop_server() {
     done
     rm -rf /run/dpdk/"$PREFIX"s* "$WORK/state"
 }
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
 # KEEP=DIR: rackbootd's metrics are sampled every second through a run (its admission over time).
 API=(--api off)
 [ -n "${KEEP:-}" ] && API=(--api 127.0.0.1:18069)
@@ -143,8 +142,9 @@ start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
         ;;
     tftpd-hpa | atftpd)
         # rackbootd gives the addresses and names the TFTP server; its own TFTP is on another port.
+        # Its admission is off: it sees none of the transfers, and would pace the boots at DHCP.
         in_srv "$RACKBOOTD" --listen "$SRV_IP" --dhcp-interface "$IF_SRV" --workers 1 --tftp-root "$TREE" \
-            --tftp-port 6969 --tftp-server "$SRV_IP" --api off --state "$WORK/state" "${POOL[@]}" > "$WORK/dhcp.log" 2>&1 &
+            --tftp-port 6969 --tftp-server "$SRV_IP" --admission off --api off --state "$WORK/state" "${POOL[@]}" > "$WORK/dhcp.log" 2>&1 &
         PIDS+=($!)
         if [ "$t" = tftpd-hpa ]; then
             in_srv in.tftpd -L -l -a "$SRV_IP:69" -s "$TREE" > "$log" 2>&1 &  # --foreground --listen --secure
