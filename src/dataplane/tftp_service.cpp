@@ -650,7 +650,11 @@ constexpr Nanos kSilentWait = 250 * proto::kMillisecond;
 
 bool TftpService::hold_resend(std::uint32_t idx, Nanos now) {
     Slot& s = slots_[idx];
-    if (s.engine.finished() || now < s.engine.deadline() || running_.size() < kSilentQuorum) return false;
+    // A transfer that has seen a real loss is resent as ever: on a lossy link a few transfers are
+    // often all waiting on losses at once, and holding them would stall them all together.
+    if (s.engine.finished() || s.engine.lossy() || now < s.engine.deadline() || running_.size() < kSilentQuorum) {
+        return false;
+    }
     // ACKs came while this one's timer ran: the others' clients answer, so its own was lost.
     Nanos wait = s.engine.interval();
     if (now - last_ack_at_ < wait) return false;
