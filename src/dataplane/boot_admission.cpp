@@ -37,6 +37,22 @@ std::uint32_t BootAdmission::capacity(const PathTotals& t) const noexcept {
     return static_cast<std::uint32_t>(std::clamp<long double>(boots, 1, 1e6));
 }
 
+std::uint64_t BootAdmission::paced(const PathTotals& t, proto::Nanos now) noexcept {
+    if (!t.queue || t.rate == 0 || t.largest == 0) {
+        pace_tokens_ = -1;
+        paced_at_ = now;
+        return UINT64_MAX;
+    }
+    long double per_ns = static_cast<long double>(t.rate) / static_cast<long double>(t.largest) /
+                         static_cast<long double>(proto::kSecond);
+    long double burst = std::max<long double>(1.0L, per_ns * static_cast<long double>(kPaceBurst));
+    if (pace_tokens_ < 0) pace_tokens_ = burst;
+    pace_tokens_ =
+        std::min(burst, pace_tokens_ + per_ns * static_cast<long double>(std::max<proto::Nanos>(0, now - paced_at_)));
+    paced_at_ = now;
+    return static_cast<std::uint64_t>(pace_tokens_);
+}
+
 std::uint32_t BootAdmission::recent(proto::Nanos now) noexcept {
     while (starts_count_ > 0 && now - starts_[starts_head_] >= kStarting) {
         starts_head_ = (starts_head_ + 1) % starts_.size();
@@ -70,8 +86,11 @@ void BootAdmission::grant(proto::Nanos now) noexcept {
     // Transfers already started come first: no new boot while any waits for room; but with
     // nothing in progress at all, one boot always may start.
     std::uint64_t spare = t.held > 0 ? 0 : (load < cap ? cap - load : 0);
+    std::uint64_t pace = paced(t, now);
+    spare = std::min(spare, pace);
     if (load == 0 && t.running == 0) spare = std::max<std::uint64_t>(spare, 1);
     figures_.room = static_cast<std::uint32_t>(std::min<std::uint64_t>(cap, UINT32_MAX));
+    std::uint64_t before = spare;
     while (spare > 0 && !heap_.empty()) {
         std::pop_heap(heap_.begin(), heap_.end(), kLater);
         Item it = heap_.back();
@@ -89,6 +108,8 @@ void BootAdmission::grant(proto::Nanos now) noexcept {
             ++grants_count_;
         }
     }
+    if (pace != UINT64_MAX)
+        pace_tokens_ = std::max<long double>(0, pace_tokens_ - static_cast<long double>(before - spare));
 }
 
 void BootAdmission::take(Entry& e, proto::Nanos now) noexcept {

@@ -50,6 +50,11 @@ public:
     static constexpr proto::Nanos kForget = 120 * proto::kSecond;
     // How often room freed is shared out to waiters.
     static constexpr proto::Nanos kGrantEvery = 100 * proto::kMillisecond;
+    // While the path queues, boots start at most at the pace the path ends largest files (rate /
+    // largest), with this much of that pace saved up: room freed all at once (a wave of boots that
+    // started together ending together) is granted over seconds, so the boots it lets in end
+    // apart, and room keeps freeing while Pis wait (see DESIGN.md "When a boot may start").
+    static constexpr proto::Nanos kPaceBurst = 2 * proto::kSecond;
 
     // `board` may be null (then every boot is unmeasured).
     BootAdmission(const BootAdmissionConfig& cfg, const PathBoard* board);
@@ -84,6 +89,8 @@ private:
     };
 
     [[nodiscard]] std::uint32_t capacity(const PathTotals& t) const noexcept;
+    // Boots the pace lets start now (every one when the path does not queue or is unmeasured).
+    [[nodiscard]] std::uint64_t paced(const PathTotals& t, proto::Nanos now) noexcept;
     void grant(proto::Nanos now) noexcept;
     void take(Entry& e, proto::Nanos now) noexcept;
     void push(std::uint32_t slot) noexcept;
@@ -103,7 +110,9 @@ private:
     std::vector<std::uint64_t> grants_;  // ring: MACs granted, not yet handed out by next_grant
     std::size_t grants_head_ = 0, grants_count_ = 0;
     proto::Nanos swept_at_ = 0;
-    proto::Nanos granted_at_ = 0;  // when room was last shared out by tick
+    proto::Nanos granted_at_ = 0;   // when room was last shared out by tick
+    long double pace_tokens_ = -1;  // boots the pace has saved up (-1: a full burst)
+    proto::Nanos paced_at_ = 0;
     BootAdmissionFigures figures_;
 };
 

@@ -234,6 +234,37 @@ TEST(BootAdmission, RoomFreedIsGrantedWithinATenthOfASecondAndTheGrantsAreHanded
     EXPECT_FALSE(a.admit(3, kPi4, kStart + 152 * kMillisecond));
 }
 
+TEST(BootAdmission, RoomFreedAllAtOnceIsGrantedAtThePaceThePathEndsLargestFiles) {
+    PathBoard board(1);
+    // 16 MB/s, 8 MB largest file: room for 26 boots, and the path ends two largest files a second.
+    publish(board, 16'000'000, 26, 8'000'000);
+    BootAdmission a(enabled(), &board);
+    for (std::uint64_t mac = 1; mac <= 20; ++mac) EXPECT_FALSE(a.admit(mac, kPi4, kStart)) << mac;
+    // A whole wave ends together: room for 26 at once. Two seconds of the pace (four boots) are
+    // granted now, then two a second, so the boots let in end apart and room keeps freeing.
+    publish(board, 16'000'000, 0, 8'000'000);
+    board.worker(0).running = 1;  // (not an idle path, where one boot may always start)
+    auto granted = [&] {
+        int n = 0;
+        std::uint64_t mac = 0;
+        while (a.next_grant(mac)) ++n;
+        return n;
+    };
+    a.tick(kStart + 100 * kMillisecond);
+    EXPECT_EQ(granted(), 4);
+    a.tick(kStart + 300 * kMillisecond);
+    EXPECT_EQ(granted(), 0);
+    a.tick(kStart + 600 * kMillisecond);  // half a second of pace: one boot
+    EXPECT_EQ(granted(), 1);
+    a.tick(kStart + 1600 * kMillisecond);
+    EXPECT_EQ(granted(), 2);
+    EXPECT_EQ(a.figures().room, 26u);
+    // A path that does not queue is not what limits the boots: no pace (the rest at once).
+    board.worker(0).queue = false;
+    a.tick(kStart + 1700 * kMillisecond);
+    EXPECT_EQ(granted(), 13);
+}
+
 std::vector<std::uint8_t> datagram(std::uint8_t tag, std::size_t n = 300) {
     return std::vector<std::uint8_t>(n, tag);
 }

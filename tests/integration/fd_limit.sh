@@ -36,8 +36,9 @@ grep -q "transfer_limit_reached_try_again=562" "$WORK/fd.out" || fail "not 562 r
 expect_metric 'rackboot_drops_total{reason="read_error"}' 0
 expect_metric 'rackboot_drops_total{reason="descriptors"}' 0
 expect_metric 'rackboot_drops_total{reason="socket_error"}' 0
-# Once they are gone, the service is whole again.
-sleep 1
+# Once they are gone (each is given up 1.25 s after it started), the service is whole again.
+wait_metric rackboot_tftp_active_transfers 0 \
+    || fail "transfers still open 5 s after the burst: $(metric rackboot_tftp_active_transfers)"
 curl -sf -o "$WORK/k.img" "tftp://127.0.0.1:$PORT/kernel8.img" || fail "curl after the burst"
 same_sha "$ROOT/kernel8.img" "$WORK/k.img" "curl after the burst"
 pass "under a 600-descriptor limit: 138 transfers, 562 refused at the cap, no EMFILE, then curl served"

@@ -82,6 +82,15 @@ wait_log() {
     return 1
 }
 
+# wait_metric NAME{labels} VALUE [SECONDS]: waits (up to SECONDS, 5 by default) for a series to read VALUE.
+wait_metric() {
+    local end=$((SECONDS + ${3:-5}))
+    while [ "$(metric "$1")" != "$2" ]; do
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.1
+    done
+}
+
 expect_metric() {
     local got
     got=$(metric "$1")
