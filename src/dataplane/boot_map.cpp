@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
 
 namespace rackboot::dataplane {
 
@@ -87,19 +88,16 @@ DirHandle::~DirHandle() {
 }
 
 const MappedBoard* BootMap::by_serial(std::uint32_t serial) const noexcept {
-    std::uint32_t i = by_serial_.find(serial);
-    return i == proto::FlatIndex::kNone ? nullptr : &boards_[i];
+    return boards_.find(board_key(serial));
 }
 
 const MappedBoard* BootMap::by_mac(std::uint64_t mac) const noexcept {
-    std::uint32_t i = by_mac_.find(mac);
-    return i == proto::FlatIndex::kNone ? nullptr : &boards_[i];
+    return board_at(by_mac_.find(mac));
 }
 
 const MappedBoard* BootMap::by_ip(std::uint32_t ip) const noexcept {
     if (ip == 0) return nullptr;
-    std::uint32_t i = by_ip_.find(ip);
-    return i == proto::FlatIndex::kNone ? nullptr : &boards_[i];
+    return board_at(by_ip_.find(ip));
 }
 
 ClientIdentity BootMap::identify(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept {
@@ -161,8 +159,13 @@ BootMap::Resolved BootMap::resolve(std::string_view checked_path, std::uint32_t 
 }
 
 std::size_t BootMap::memory_bytes() const noexcept {
-    return sizeof(*this) + boards_.capacity() * sizeof(MappedBoard) + by_serial_.memory_bytes() +
-           by_mac_.memory_bytes() + by_ip_.memory_bytes() + dirs_.capacity() * sizeof(dirs_[0]);
+    return sizeof(*this) + boards_.memory_bytes() + by_mac_.memory_bytes() + by_ip_.memory_bytes() +
+           dirs_.capacity() * sizeof(dirs_[0]);
+}
+
+std::pair<std::size_t, std::size_t> BootMap::shards_shared_with(const BootMap& other) const noexcept {
+    return {boards_.shared_with(other.boards_) + by_mac_.shared_with(other.by_mac_) + by_ip_.shared_with(other.by_ip_),
+            boards_.shards() + by_mac_.shards() + by_ip_.shards()};
 }
 
 void BootMapBuilder::reserve(std::size_t boards) {
@@ -173,7 +176,6 @@ void BootMapBuilder::reserve(std::size_t boards) {
 void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
                          std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
                          std::span<const std::uint64_t> learnt) {
-    auto idx = static_cast<std::uint32_t>(boards_.size());
     MappedBoard b;
     b.dirfd = dir ? dir->fd() : -1;
     b.serial = serial.value_or(0);
@@ -181,44 +183,63 @@ void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_
     b.ip = pinned;
     b.netboot = netboot;
     b.lists_macs = !macs.empty();
-    boards_.push_back(b);
-    for (std::uint64_t m : macs) macs_.emplace_back(m, idx);
+    // A board without a serial is kept by its first MAC (a MAC-prefixed --board flag has one).
+    std::uint64_t key = serial ? board_key(*serial) : mac_board_key(macs.empty() ? 0 : macs.front());
+    boards_.emplace_back(key, b);
+    for (std::uint64_t m : macs) macs_.emplace_back(m, key);
     if (macs.empty()) {
-        for (std::uint64_t m : learnt) learnt_.emplace_back(m, idx);
+        for (std::uint64_t m : learnt) learnt_.emplace_back(m, key);
     }
-    if (pinned != 0) ips_.emplace_back(pinned, idx);
+    if (pinned != 0) ips_.emplace_back(pinned, key);
     for (std::uint32_t ip : ips) {
-        if (ip != 0 && ip != pinned) ips_.emplace_back(ip, idx);
+        if (ip != 0 && ip != pinned) ips_.emplace_back(ip, key);
     }
     if (dir && (dirs_.empty() || dirs_.back() != dir)) dirs_.push_back(dir);
 }
 
 std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
-    std::unique_ptr<BootMap> m(new BootMap(static_cast<std::uint32_t>(boards_.size()),
-                                           static_cast<std::uint32_t>(macs_.size() + learnt_.size()),
-                                           static_cast<std::uint32_t>(ips_.size())));
+    std::unique_ptr<BootMap> m(new BootMap());
     m->generation_ = generation;
     m->root_ = root_;
-    for (std::uint32_t i = 0; i < boards_.size(); ++i) {
-        if (boards_[i].has_serial && m->by_serial_.find(boards_[i].serial) == proto::FlatIndex::kNone) {
-            m->by_serial_.put(boards_[i].serial, i);
+    // First come keeps a serial, a MAC or an address (the store already refuses a MAC on two
+    // boards; a learnt address can lag behind a move).
+    std::vector<ShardedTable<MappedBoard>::Slot> boards;
+    std::unordered_map<std::uint64_t, std::size_t> board_at;  // key -> its place in `boards`
+    boards.reserve(boards_.size());
+    board_at.reserve(boards_.size());
+    for (const auto& [key, b] : boards_) {
+        if (board_at.emplace(key, boards.size()).second) boards.push_back({key, b});
+    }
+    std::vector<ShardedTable<std::uint64_t>::Slot> macs;
+    std::unordered_map<std::uint64_t, bool> mac_taken;
+    mac_taken.reserve(macs_.size() + learnt_.size());
+    // Learnt MACs after every configured one: a configured MAC is never outranked by a learnt one.
+    for (const auto* list : {&macs_, &learnt_}) {
+        for (const auto& [mac, key] : *list) {
+            if (mac_taken.emplace(mac, true).second) macs.push_back({mac, key});
         }
     }
-    // First come keeps a MAC or an address (the store already refuses a MAC on two boards; a
-    // learnt address can lag behind a move).
-    for (const auto& [mac, i] : macs_) {
-        if (m->by_mac_.find(mac) == proto::FlatIndex::kNone) m->by_mac_.put(mac, i);
-    }
-    // Learnt MACs after every configured one: a configured MAC is never outranked by a learnt one.
-    for (const auto& [mac, i] : learnt_) {
-        if (m->by_mac_.find(mac) == proto::FlatIndex::kNone) m->by_mac_.put(mac, i);
-    }
-    for (const auto& [ip, i] : ips_) {
-        std::uint32_t held = m->by_ip_.find(ip);
+    std::vector<ShardedTable<std::uint64_t>::Slot> ips;
+    std::unordered_map<std::uint32_t, std::size_t> ip_at;
+    ip_at.reserve(ips_.size());
+    for (const auto& [ip, key] : ips_) {
+        auto [it, fresh] = ip_at.emplace(ip, ips.size());
+        if (fresh) {
+            ips.push_back({ip, key});
+            continue;
+        }
         // A pinned address outranks one learnt by another board.
-        if (held == proto::FlatIndex::kNone || (boards_[i].ip == ip && boards_[held].ip != ip)) m->by_ip_.put(ip, i);
+        const MappedBoard& mine = boards[board_at[key]].value;
+        const MappedBoard& held = boards[board_at[ips[it->second].value]].value;
+        if (mine.ip == ip && held.ip != ip) ips[it->second].value = key;
     }
-    m->boards_ = std::move(boards_);
+    m->count_ = boards.size();
+    m->boards_ = ShardedTable<MappedBoard>(shards_for(boards.size()));
+    m->boards_.fill(boards);
+    m->by_mac_ = ShardedTable<std::uint64_t>(shards_for(macs.size()));
+    m->by_mac_.fill(macs);
+    m->by_ip_ = ShardedTable<std::uint64_t>(shards_for(ips.size()));
+    m->by_ip_.fill(ips);
     std::sort(dirs_.begin(), dirs_.end());
     dirs_.erase(std::unique(dirs_.begin(), dirs_.end()), dirs_.end());
     m->dirs_ = std::move(dirs_);
@@ -227,6 +248,41 @@ std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
     learnt_ = {};
     ips_ = {};
     dirs_ = {};
+    return m;
+}
+
+BootMapEditor::BootMapEditor(const BootMap& base) : next_(new BootMap()) {
+    next_->root_ = base.root_;
+    next_->boards_ = base.boards_;
+    next_->by_mac_ = base.by_mac_;
+    next_->by_ip_ = base.by_ip_;
+    // Every tree a board of the base used, and the edited boards' own: a tree no board uses any
+    // more is let go at the next whole build.
+    next_->dirs_ = base.dirs_;
+}
+
+BootMapEditor::BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards, std::size_t macs, std::size_t ips)
+    : next_(new BootMap()) {
+    next_->root_ = std::move(root);
+    next_->boards_ = ShardedTable<MappedBoard>(shards_for(boards));
+    next_->by_mac_ = ShardedTable<std::uint64_t>(shards_for(macs));
+    next_->by_ip_ = ShardedTable<std::uint64_t>(shards_for(ips));
+}
+
+void BootMapEditor::put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<DirHandle>& dir) {
+    boards_.put(key, b);
+    auto& dirs = next_->dirs_;
+    if (dir && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+}
+
+std::unique_ptr<const BootMap> BootMapEditor::build(std::uint64_t generation, std::uint64_t revision) {
+    std::unique_ptr<BootMap> m = std::move(next_);
+    m->generation_ = generation;
+    m->revision_ = revision;
+    boards_.apply(m->boards_);
+    macs_.apply(m->by_mac_);
+    ips_.apply(m->by_ip_);
+    m->count_ = m->boards_.size();
     return m;
 }
 

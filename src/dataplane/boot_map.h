@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/sharded_table.h"
 #include "proto/dhcp_leases.h"
-#include "proto/flat_index.h"
 #include "proto/tftp_path.h"
 
 namespace rackboot::dataplane {
@@ -59,7 +59,7 @@ struct BoardTreeSpec {
     std::string dir;
 };
 
-// One board as the dataplane sees it: 16 bytes.
+// One board as the dataplane sees it: 16 bytes (24 with its key in a shard).
 struct MappedBoard {
     std::int32_t dirfd = -1;  // its image's tree; -1: none (served from the default tree)
     std::uint32_t serial = 0;
@@ -67,6 +67,7 @@ struct MappedBoard {
     bool has_serial = false;
     bool netboot = true;
     bool lists_macs = false;  // the operator configured its MACs: it is matched by them alone
+    bool operator==(const MappedBoard&) const = default;
 };
 
 // Who a DHCP client is (BootMap::identify). What the operator configured outranks what a client
@@ -77,6 +78,15 @@ struct ClientIdentity {
     const MappedBoard* conflict = nullptr;  // set: the claim contradicts this board's configured MACs
     bool by_mac = false;                    // matched by a MAC the operator configured
 };
+
+// Where a board is kept in the map: its serial, or (a board without one: a MAC-prefixed --board
+// flag) its MAC with the top bit set.
+[[nodiscard]] constexpr std::uint64_t board_key(std::uint32_t serial) noexcept {
+    return serial;
+}
+[[nodiscard]] constexpr std::uint64_t mac_board_key(std::uint64_t mac) noexcept {
+    return mac | (1ULL << 63);
+}
 
 class BootMap final : public proto::ReservationSource {
 public:
@@ -100,24 +110,36 @@ public:
     [[nodiscard]] bool reserved(std::uint32_t ip) const noexcept override;
 
     [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
-    [[nodiscard]] std::size_t board_count() const noexcept { return boards_.size(); }
+    // The version of its source it was built from (the board directory's), for the next edit.
+    [[nodiscard]] std::uint64_t revision() const noexcept { return revision_; }
+    [[nodiscard]] std::size_t board_count() const noexcept { return count_; }
     [[nodiscard]] int root_fd() const noexcept { return root_->fd(); }
     [[nodiscard]] const std::string& root_path() const noexcept { return root_->path(); }
-    // Heap bytes this snapshot holds (the boards and their indexes).
+    // Heap bytes this snapshot holds (the boards and their indexes, shards shared with other
+    // snapshots included).
     [[nodiscard]] std::size_t memory_bytes() const noexcept;
+    // Shards of its board table (a map edited far past its size is better built again).
+    [[nodiscard]] std::size_t board_shards() const noexcept { return boards_.shards(); }
+    // Of this map's shards (boards, MACs, addresses), how many `other` holds too, and how many
+    // there are: what an edit built again is the difference.
+    [[nodiscard]] std::pair<std::size_t, std::size_t> shards_shared_with(const BootMap& other) const noexcept;
 
 private:
     friend class BootMapBuilder;
-    BootMap(std::uint32_t boards, std::uint32_t macs, std::uint32_t ips)
-        : by_serial_(boards + 1), by_mac_(macs + 1), by_ip_(ips + 1) {}
+    friend class BootMapEditor;
+    BootMap() = default;
+    [[nodiscard]] const MappedBoard* board_at(const std::uint64_t* key) const noexcept {
+        return key == nullptr ? nullptr : boards_.find(*key);
+    }
 
     std::uint64_t generation_ = 0;
+    std::uint64_t revision_ = 0;
+    std::size_t count_ = 0;
     std::shared_ptr<DirHandle> root_;
-    std::vector<MappedBoard> boards_;
-    proto::FlatIndex by_serial_;
-    proto::FlatIndex by_mac_;
-    proto::FlatIndex by_ip_;
-    std::vector<std::shared_ptr<DirHandle>> dirs_;  // each image's tree, once
+    ShardedTable<MappedBoard> boards_;              // board key -> board
+    ShardedTable<std::uint64_t> by_mac_;            // MAC -> board key
+    ShardedTable<std::uint64_t> by_ip_;             // address -> board key
+    std::vector<std::shared_ptr<DirHandle>> dirs_;  // every image tree a board here is served from
 };
 
 // Collects boards, then builds one BootMap. Control thread only.
@@ -136,11 +158,34 @@ public:
 
 private:
     std::shared_ptr<DirHandle> root_;
-    std::vector<MappedBoard> boards_;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> macs_;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> learnt_;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> ips_;
+    std::vector<std::pair<std::uint64_t, MappedBoard>> boards_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> macs_;    // MAC, board key
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> learnt_;  // MAC, board key
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> ips_;     // address, board key
     std::vector<std::shared_ptr<DirHandle>> dirs_;
+};
+
+// A map made by edits: the next map from the current one (the shards the edits touch are built
+// again, the rest shared: sharded_table.h), or a new one sized for what will be put. The caller
+// says who owns each key; no precedence is applied here. Control thread only.
+class BootMapEditor {
+public:
+    explicit BootMapEditor(const BootMap& base);
+    BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards, std::size_t macs, std::size_t ips);
+    void put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<DirHandle>& dir);
+    void erase_board(std::uint64_t key) { boards_.erase(key); }
+    void put_mac(std::uint64_t mac, std::uint64_t key) { macs_.put(mac, key); }
+    void erase_mac(std::uint64_t mac) { macs_.erase(mac); }
+    void put_ip(std::uint32_t ip, std::uint64_t key) { ips_.put(ip, key); }
+    void erase_ip(std::uint32_t ip) { ips_.erase(ip); }
+    // `revision`: what the caller built it from (BootMap::revision()). Once.
+    [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation, std::uint64_t revision);
+
+private:
+    std::unique_ptr<BootMap> next_;
+    ShardedTable<MappedBoard>::Edit boards_;
+    ShardedTable<std::uint64_t>::Edit macs_;
+    ShardedTable<std::uint64_t>::Edit ips_;
 };
 
 // A map built from the flags alone (tests, --check-config): the root and the --board trees.

@@ -44,21 +44,40 @@ bool BoardDirectory::add_mac_tree(const dataplane::BoardTreeSpec& spec, std::str
     if (!dir) return false;
     std::lock_guard lock(mutex_);
     mac_trees_.emplace_back(proto::mac_key(spec.mac.data()), std::move(dir));
+    dirty_all_ = true;
     ++version_;
     return true;
 }
 
+namespace {
+
+template <class Map, class Key>
+void erase_if_held(Map& map, const Key& key, std::uint32_t serial) {
+    auto it = map.find(key);
+    if (it != map.end() && it->second == serial) map.erase(it);
+}
+
+}  // namespace
+
 void BoardDirectory::forget_macs(std::uint32_t serial, const Entry& e) {
-    for (std::uint64_t m : e.macs) configured_by_mac_.erase(m);
-    for (std::uint64_t m : e.learnt) {
-        auto it = learnt_by_mac_.find(m);
-        if (it != learnt_by_mac_.end() && it->second == serial) learnt_by_mac_.erase(it);
-    }
+    for (std::uint64_t m : e.macs) erase_if_held(configured_by_mac_, m, serial);
+    for (std::uint64_t m : e.learnt) erase_if_held(learnt_by_mac_, m, serial);
+    if (e.pinned != 0) erase_if_held(pinned_by_ip_, e.pinned, serial);
+}
+
+void BoardDirectory::touch(std::uint32_t serial, const Entry& e) {
+    if (dirty_all_) return;
+    dirty_boards_.insert(serial);
+    dirty_macs_.insert(e.macs.begin(), e.macs.end());
+    dirty_macs_.insert(e.learnt.begin(), e.learnt.end());
+    if (e.pinned != 0) dirty_ips_.insert(e.pinned);
+    if (e.learnt_ip != 0) dirty_ips_.insert(e.learnt_ip);
 }
 
 void BoardDirectory::put_board(const Board& b) {
     std::lock_guard lock(mutex_);
     Entry& e = boards_[b.serial];
+    touch(b.serial, e);  // what it held before
     forget_macs(b.serial, e);
     e.image = b.image;
     e.netboot = b.netboot;
@@ -78,6 +97,8 @@ void BoardDirectory::put_board(const Board& b) {
     if (learnt.size() > kMaxLearntMacs) learnt.resize(kMaxLearntMacs);
     e.learnt = std::move(learnt);
     for (std::uint64_t m : e.learnt) learnt_by_mac_.emplace(m, b.serial);
+    if (e.pinned != 0) pinned_by_ip_[e.pinned] = b.serial;
+    touch(b.serial, e);  // and what it holds now
     ++version_;
 }
 
@@ -85,7 +106,9 @@ void BoardDirectory::remove_board(std::uint32_t serial) {
     std::lock_guard lock(mutex_);
     auto it = boards_.find(serial);
     if (it == boards_.end()) return;
+    touch(serial, it->second);
     forget_macs(serial, it->second);
+    if (it->second.learnt_ip != 0) erase_if_held(learnt_by_ip_, it->second.learnt_ip, serial);
     boards_.erase(it);
     ++version_;
 }
@@ -126,6 +149,7 @@ void BoardDirectory::put_image(const Image& image, std::string& warning) {
     if (!d.dir) warning = "image '" + image.name + "' is unavailable: " + d.reason + " (its boards are served nothing)";
     std::lock_guard lock(mutex_);
     images_[image.name] = std::move(d);
+    dirty_all_ = true;  // every board on it
     ++version_;
 }
 
@@ -152,6 +176,7 @@ bool BoardDirectory::recheck_images(std::vector<std::string>& warnings) {
         }
         held = std::move(fresh);
         changed = true;
+        dirty_all_ = true;
         ++version_;
     }
     return changed;
@@ -170,25 +195,30 @@ std::optional<BoardDirectory::ImageStatus> BoardDirectory::image_status(const st
 
 void BoardDirectory::remove_image(const std::string& name) {
     std::lock_guard lock(mutex_);
-    if (images_.erase(name) > 0) ++version_;
+    if (images_.erase(name) > 0) {
+        dirty_all_ = true;
+        ++version_;
+    }
 }
 
-BoardDirectory::Entry* BoardDirectory::owner_of(std::uint64_t mac) {
-    auto c = configured_by_mac_.find(mac);
-    if (c != configured_by_mac_.end()) {
-        auto b = boards_.find(c->second);
-        return b == boards_.end() ? nullptr : &b->second;
+std::optional<std::uint32_t> BoardDirectory::owner_of(std::uint64_t mac) const {
+    if (auto c = configured_by_mac_.find(mac); c != configured_by_mac_.end()) {
+        if (boards_.count(c->second) != 0) return c->second;
+        return std::nullopt;
     }
     auto l = learnt_by_mac_.find(mac);
-    if (l == learnt_by_mac_.end()) return nullptr;
+    if (l == learnt_by_mac_.end()) return std::nullopt;
     auto b = boards_.find(l->second);
-    return b == boards_.end() || !b->second.macs.empty() ? nullptr : &b->second;
+    if (b == boards_.end() || !b->second.macs.empty()) return std::nullopt;
+    const std::vector<std::uint64_t>& learnt = b->second.learnt;
+    if (std::find(learnt.begin(), learnt.end(), mac) == learnt.end()) return std::nullopt;
+    return l->second;
 }
 
 bool BoardDirectory::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip) {
     std::lock_guard lock(mutex_);
     bool changed = false;
-    Entry* owner = nullptr;
+    std::optional<std::uint32_t> owner;
     if (serial) {
         auto b = boards_.find(*serial);
         auto other = configured_by_mac_.find(mac);
@@ -197,25 +227,36 @@ bool BoardDirectory::learn(std::uint64_t mac, std::optional<std::uint32_t> seria
             Entry& e = b->second;
             bool configured = std::find(e.macs.begin(), e.macs.end(), mac) != e.macs.end();
             if (configured) {
-                owner = &e;
+                owner = *serial;
             } else if (e.macs.empty()) {
                 if (e.learn && (e.learnt.empty() || e.learnt.front() != mac)) {
+                    touch(*serial, e);  // the MACs it had (one may drop off the end)
                     e.learnt.erase(std::remove(e.learnt.begin(), e.learnt.end(), mac), e.learnt.end());
                     e.learnt.insert(e.learnt.begin(), mac);
                     if (e.learnt.size() > kMaxLearntMacs) e.learnt.resize(kMaxLearntMacs);
                     learnt_by_mac_[mac] = *serial;
+                    if (!dirty_all_) dirty_macs_.insert(mac);
                     changed = true;
                 }
-                if (std::find(e.learnt.begin(), e.learnt.end(), mac) != e.learnt.end()) owner = &e;
+                if (std::find(e.learnt.begin(), e.learnt.end(), mac) != e.learnt.end()) owner = *serial;
             }
             // A claim against the board's configured MACs teaches nothing (the dataplane refuses it).
         }
     } else {
         owner = owner_of(mac);
     }
-    if (ip != 0 && owner != nullptr && owner->learnt_ip != ip) {
-        owner->learnt_ip = ip;
-        changed = true;
+    if (ip != 0 && owner) {
+        Entry& e = boards_[*owner];
+        if (e.learnt_ip != ip) {
+            if (!dirty_all_) {
+                dirty_ips_.insert(ip);
+                if (e.learnt_ip != 0) dirty_ips_.insert(e.learnt_ip);
+            }
+            if (e.learnt_ip != 0) erase_if_held(learnt_by_ip_, e.learnt_ip, *owner);
+            e.learnt_ip = ip;
+            learnt_by_ip_[ip] = *owner;
+            changed = true;
+        }
     }
     if (changed) ++version_;
     return changed;
@@ -251,34 +292,123 @@ std::optional<std::uint32_t> BoardDirectory::serial_of_mac(std::uint64_t mac) co
     return l->second;
 }
 
-std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(std::uint64_t generation) const {
-    std::lock_guard lock(mutex_);
-    dataplane::BootMapBuilder b(root_);
-    b.reserve(boards_.size() + mac_trees_.size());
-    const std::string* last_name = nullptr;
-    const ImageDir* last_dir = nullptr;
+namespace {
+
+// A map's shards hold about 64 entries each (sharded_table.h); edited to four times that, it is
+// built again.
+constexpr std::size_t kEditedPastSize = std::size_t{4} * std::size_t{64};
+
+}  // namespace
+
+std::optional<std::uint64_t> BoardDirectory::mac_owner(std::uint64_t mac) const {
+    // A board's configured MAC, then a MAC-prefixed --board tree's, then a board it was learnt onto.
+    if (auto c = configured_by_mac_.find(mac); c != configured_by_mac_.end() && boards_.count(c->second) != 0) {
+        return dataplane::board_key(c->second);
+    }
+    for (const auto& [m, dir] : mac_trees_) {
+        if (m == mac) return dataplane::mac_board_key(mac);
+    }
+    if (auto serial = owner_of(mac)) return dataplane::board_key(*serial);
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> BoardDirectory::ip_owner(std::uint32_t ip) const {
+    // A pinned address outranks one learnt by another board; a learnt one is the board's it was
+    // last given to (an older holder's can lag behind a move).
+    if (auto p = pinned_by_ip_.find(ip); p != pinned_by_ip_.end()) {
+        auto b = boards_.find(p->second);
+        if (b != boards_.end() && b->second.pinned == ip) return dataplane::board_key(p->second);
+    }
+    if (auto l = learnt_by_ip_.find(ip); l != learnt_by_ip_.end()) {
+        auto b = boards_.find(l->second);
+        if (b != boards_.end() && b->second.learnt_ip == ip) return dataplane::board_key(l->second);
+    }
+    return std::nullopt;
+}
+
+void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e) const {
     static const ImageDir kNoImage;
-    for (const auto& [serial, e] : boards_) {
-        // Boards sharing an image are usually neighbours: skip the lookup when it repeats.
-        const ImageDir* dir = &kNoImage;
-        if (!e.image.empty()) {
-            if (last_name != nullptr && *last_name == e.image) {
-                dir = last_dir;
-            } else {
-                auto it = images_.find(e.image);
-                dir = it == images_.end() ? &kNoImage : &it->second;
-                last_name = &e.image;
-                last_dir = dir;
+    const ImageDir* dir = &kNoImage;
+    if (!e.image.empty()) {
+        auto it = images_.find(e.image);
+        if (it != images_.end()) dir = &it->second;
+    }
+    // An image whose directory could not be opened serves nothing (as netboot off).
+    bool servable = e.image.empty() || dir->dir != nullptr;
+    dataplane::MappedBoard m;
+    m.dirfd = dir->dir ? dir->dir->fd() : -1;
+    m.serial = serial;
+    m.has_serial = true;
+    m.ip = e.pinned;
+    m.netboot = e.netboot && servable;
+    m.lists_macs = !e.macs.empty();
+    ed.put_board(dataplane::board_key(serial), m, dir->dir);
+}
+
+std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane::BootMap* prev,
+                                                                std::uint64_t generation) {
+    std::lock_guard lock(mutex_);
+    std::size_t boards = boards_.size() + mac_trees_.size();
+    // An edit needs the map the changes are counted from; a map edited to four times the boards
+    // it was sized for is built again (its shards would grow past a few kilobytes each).
+    bool whole = prev == nullptr || dirty_all_ || prev->revision() != built_version_ ||
+                 boards > kEditedPastSize * prev->board_shards();
+    std::unique_ptr<dataplane::BootMapEditor> ed;
+    if (whole) {
+        ed =
+            std::make_unique<dataplane::BootMapEditor>(root_, boards, configured_by_mac_.size() + learnt_by_mac_.size(),
+                                                       pinned_by_ip_.size() + learnt_by_ip_.size());
+        for (const auto& [serial, e] : boards_) put_mapped(*ed, serial, e);
+        std::unordered_set<std::uint64_t> trees;
+        for (const auto& [mac, dir] : mac_trees_) {
+            dataplane::MappedBoard m;
+            m.dirfd = dir->fd();
+            m.lists_macs = true;
+            if (trees.insert(mac).second) ed->put_board(dataplane::mac_board_key(mac), m, dir);  // the first flag's
+        }
+        for (const auto* keys : {&configured_by_mac_, &learnt_by_mac_}) {
+            for (const auto& [mac, serial] : *keys) {
+                if (auto owner = mac_owner(mac)) ed->put_mac(mac, *owner);
             }
         }
-        // An image whose directory could not be opened serves nothing (as netboot off).
-        bool servable = e.image.empty() || dir->dir != nullptr;
-        b.add(serial, dir->dir, e.netboot && servable, e.pinned, e.macs,
-              std::span<const std::uint32_t>(&e.learnt_ip, e.learnt_ip != 0 ? 1 : 0), e.learnt);
+        for (const auto& [mac, dir] : mac_trees_) {
+            if (auto owner = mac_owner(mac)) ed->put_mac(mac, *owner);
+        }
+        for (const auto* keys : {&pinned_by_ip_, &learnt_by_ip_}) {
+            for (const auto& [ip, serial] : *keys) {
+                if (auto owner = ip_owner(ip)) ed->put_ip(ip, *owner);
+            }
+        }
+    } else {
+        ed = std::make_unique<dataplane::BootMapEditor>(*prev);
+        for (std::uint32_t serial : dirty_boards_) {
+            if (auto it = boards_.find(serial); it != boards_.end()) {
+                put_mapped(*ed, serial, it->second);
+            } else {
+                ed->erase_board(dataplane::board_key(serial));
+            }
+        }
+        for (std::uint64_t mac : dirty_macs_) {
+            if (auto owner = mac_owner(mac)) {
+                ed->put_mac(mac, *owner);
+            } else {
+                ed->erase_mac(mac);
+            }
+        }
+        for (std::uint32_t ip : dirty_ips_) {
+            if (auto owner = ip_owner(ip)) {
+                ed->put_ip(ip, *owner);
+            } else {
+                ed->erase_ip(ip);
+            }
+        }
     }
-    for (const auto& [mac, dir] : mac_trees_)
-        b.add(std::nullopt, dir, true, 0, std::span<const std::uint64_t>(&mac, 1), {});
-    return b.build(generation);
+    dirty_all_ = false;
+    dirty_boards_.clear();
+    dirty_macs_.clear();
+    dirty_ips_.clear();
+    built_version_ = version_;
+    return ed->build(generation, version_);
 }
 
 }  // namespace rackboot::control

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "control/store/inventory_store.h"
@@ -61,7 +62,14 @@ public:
 
     // Bumped by every change; the publisher builds when it moved.
     [[nodiscard]] std::uint64_t version() const;
-    [[nodiscard]] std::unique_ptr<const dataplane::BootMap> build(std::uint64_t generation) const;
+    // The map of every board now. From `prev`, the map this directory built last, only what
+    // changed since is built again (one board's change touches a few shards: sharded_table.h);
+    // without it, or after a change to images or flag trees, the whole map.
+    [[nodiscard]] std::unique_ptr<const dataplane::BootMap> build(const dataplane::BootMap* prev,
+                                                                  std::uint64_t generation);
+    [[nodiscard]] std::unique_ptr<const dataplane::BootMap> build(std::uint64_t generation) {
+        return build(nullptr, generation);
+    }
     [[nodiscard]] std::size_t board_count() const;
     [[nodiscard]] bool has_board(std::uint32_t serial) const;
     [[nodiscard]] std::optional<std::uint32_t> serial_of_mac(std::uint64_t mac) const;
@@ -77,7 +85,14 @@ private:
         std::uint32_t learnt_ip = 0;
     };
     void forget_macs(std::uint32_t serial, const Entry& e);
-    [[nodiscard]] Entry* owner_of(std::uint64_t mac);
+    // The board `mac` is (configured on it, or learnt onto one that lists none and still has it).
+    [[nodiscard]] std::optional<std::uint32_t> owner_of(std::uint64_t mac) const;
+    // What changed since the last build, for the next one (all of it after `dirty_all_`).
+    void touch(std::uint32_t serial, const Entry& e);
+    // Who the map says each key is, by the rules above (the same for a whole build and an edit).
+    [[nodiscard]] std::optional<std::uint64_t> mac_owner(std::uint64_t mac) const;
+    [[nodiscard]] std::optional<std::uint64_t> ip_owner(std::uint32_t ip) const;
+    void put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e) const;
     struct ImageDir {
         std::string path;                           // as stored
         std::shared_ptr<dataplane::DirHandle> dir;  // null: unavailable
@@ -95,7 +110,15 @@ private:
     std::vector<std::pair<std::uint64_t, std::shared_ptr<dataplane::DirHandle>>> mac_trees_;
     std::unordered_map<std::uint64_t, std::uint32_t> configured_by_mac_;
     std::unordered_map<std::uint64_t, std::uint32_t> learnt_by_mac_;  // the board it last claimed
+    std::unordered_map<std::uint32_t, std::uint32_t> pinned_by_ip_;   // the board pinning it
+    std::unordered_map<std::uint32_t, std::uint32_t> learnt_by_ip_;   // the board it was last given to
     std::uint64_t version_ = 1;
+    // Changed since the last build (`built_version_`): boards, MACs and addresses to map again.
+    std::uint64_t built_version_ = 0;
+    bool dirty_all_ = true;
+    std::unordered_set<std::uint32_t> dirty_boards_;
+    std::unordered_set<std::uint64_t> dirty_macs_;
+    std::unordered_set<std::uint32_t> dirty_ips_;
 };
 
 }  // namespace rackboot::control
