@@ -97,6 +97,6 @@ grep -q 'rackboot_drops_total{reason="netboot_off"} 1' "$WORK/metrics" \
 pass "netboot off: not found (counted as netboot_off); on again: served"
 grep -c '^event=audit' "$WORK/rackbootd.log" > "$WORK/audits" || true
 [ "$(cat "$WORK/audits")" -gt 20 ] || fail "no audit lines: $(cat "$WORK/audits")"
-grep -m1 '^event=audit token=[0-9a-f]\{8\} method=PATCH resource=/api/v1/boards/8f3a21c0 generation_before=[0-9]* generation_after=[0-9]*$' \
+grep -m1 '^event=audit actor=token token=[0-9a-f]\{8\} method=PATCH resource=/api/v1/boards/8f3a21c0 generation_before=[0-9]* generation_after=[0-9]*$' \
     "$WORK/rackbootd.log" >/dev/null || fail "audit line shape: $(grep -m1 '^event=audit' "$WORK/rackbootd.log")"
 pass "one audit line per change ($(cat "$WORK/audits"))"

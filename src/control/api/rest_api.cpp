@@ -185,26 +185,15 @@ HttpResponse error_response(const Outcome& o) {
 
 RestApi::RestApi(InventoryStore* store, std::string images_root, std::string token)
     : store_(store), images_root_(std::move(images_root)), token_(std::move(token)) {
+    if (store_ != nullptr) {
+        own_writes_ = std::make_unique<InventoryWrites>(*store_);
+        writes_ = own_writes_.get();
+    }
     if (!token_.empty()) {
         char id[17];
         std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(proto::fnv1a64(token_)));
         token_id_.assign(id, 8);
     }
-}
-
-void RestApi::audit(const HttpRequest& req, const std::string& resource, std::uint64_t old_gen,
-                    std::uint64_t new_gen) const {
-    char line[512];
-    std::snprintf(line, sizeof line,
-                  "event=audit token=%s method=%s resource=%s generation_before=%llu generation_after=%llu",
-                  token_id_.c_str(), req.method.c_str(), resource.c_str(), static_cast<unsigned long long>(old_gen),
-                  static_cast<unsigned long long>(new_gen));
-    if (audit_sink_) {
-        audit_sink_(line);
-        return;
-    }
-    std::printf("%s\n", line);
-    std::fflush(stdout);
 }
 
 bool RestApi::authorized(const HttpRequest& req) const {
@@ -269,9 +258,7 @@ HttpResponse RestApi::create_image(const HttpRequest& req, const std::string&) {
     img.path = (*j)["path"].get<std::string>();
     if (j->contains("kind")) img.kind = (*j)["kind"].get<std::string>();
     if (Outcome o = validate_image(img, images_root_); !o.ok()) return error_response(o);
-    if (Outcome o = store_->create_image(img); !o.ok()) return error_response(o);
-    if (observer_ != nullptr) observer_->image_changed(img);
-    audit(req, std::string(kImages) + "/" + img.name, 0, img.generation);
+    if (Outcome o = writes_->create_image(img, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, image_json(img, 0), img.generation);
     r.headers.emplace_back("Location", std::string(kImages) + "/" + img.name);
     return r;
@@ -293,11 +280,7 @@ HttpResponse RestApi::get_image(const HttpRequest&, const std::string& name) {
 HttpResponse RestApi::delete_image(const HttpRequest& req, const std::string& name) {
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
-    Image old;
-    (void)store_->get_image(name, old);
-    if (Outcome o = store_->delete_image(name, match); !o.ok()) return error_response(o);
-    if (observer_ != nullptr) observer_->image_removed(name);
-    audit(req, std::string(kImages) + "/" + name, old.generation, 0);
+    if (Outcome o = writes_->delete_image(name, match, actor(req)); !o.ok()) return error_response(o);
     return no_content();
 }
 
@@ -341,9 +324,7 @@ HttpResponse RestApi::create_board(const HttpRequest& req, const std::string&) {
     if (std::string why = b.ip ? never_offered(*b.ip) : std::string(); !why.empty()) {
         return fail(ApiError::invalid_field, why, "ip");
     }
-    if (Outcome o = store_->create_board(b); !o.ok()) return error_response(o);
-    if (observer_ != nullptr) observer_->board_changed(b);
-    audit(req, std::string(kBoards) + "/" + serial_text(b.serial), 0, b.generation);
+    if (Outcome o = writes_->create_board(b, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, board_json(b), b.generation);
     r.headers.emplace_back("Location", std::string(kBoards) + "/" + serial_text(b.serial));
     return r;
@@ -377,11 +358,7 @@ HttpResponse RestApi::delete_board(const HttpRequest& req, const std::string& ke
     if (!serial) return refusal;
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
-    Board old;
-    (void)store_->get_board(*serial, old);
-    if (Outcome o = store_->delete_board(*serial, match); !o.ok()) return error_response(o);
-    if (observer_ != nullptr) observer_->board_removed(*serial);
-    audit(req, std::string(kBoards) + "/" + serial_text(*serial), old.generation, 0);
+    if (Outcome o = writes_->delete_board(*serial, match, actor(req)); !o.ok()) return error_response(o);
     return no_content();
 }
 
@@ -427,9 +404,9 @@ HttpResponse RestApi::write_board(const HttpRequest& req, const std::string& key
     if (std::string why = b.ip && b.ip != current.ip ? never_offered(*b.ip) : std::string(); !why.empty()) {
         return fail(ApiError::invalid_field, why, "ip");
     }
-    if (Outcome o = store_->replace_board(b, match); !o.ok()) return error_response(o);
-    if (observer_ != nullptr) observer_->board_changed(b);
-    audit(req, std::string(kBoards) + "/" + serial_text(*serial), current.generation, b.generation);
+    if (Outcome o = writes_->replace_board(b, match, current.generation, actor(req)); !o.ok()) {
+        return error_response(o);
+    }
     return json_response(200, board_json(b), b.generation);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -18,6 +19,7 @@
 
 #include "control/api/api_routes.h"
 #include "control/store/inventory_store.h"
+#include "control/store/inventory_writes.h"
 #include "dataplane/transfer_view.h"
 #include "proto/dhcp_leases.h"
 
@@ -70,11 +72,18 @@ public:
     // Every route of the endpoint, one row per method (api_routes.h): ApiServer's own among them.
     [[nodiscard]] static std::span<const RouteRow> routes();
     [[nodiscard]] HttpResponse handle(const HttpRequest& req);
-    // Told of every change (the live boot map); null: nobody.
-    void set_observer(InventoryObserver* observer) noexcept { observer_ = observer; }
+    // Every change goes through one write path (inventory_writes.h): this API's own over `store`,
+    // or the one the daemon shares with the learner and the bootstrap.
+    void set_writes(InventoryWrites* writes) noexcept { writes_ = writes; }
+    // Told of every change (the live boot map); null: nobody. (Sets the write path's.)
+    void set_observer(InventoryObserver* observer) noexcept {
+        if (writes_ != nullptr) writes_->set_live(observer);
+    }
     void set_live(LiveSources live) { live_ = std::move(live); }
-    // Where audit lines go (default: stdout, the event log).
-    void set_audit_sink(std::function<void(const std::string&)> sink) { audit_sink_ = std::move(sink); }
+    // Where audit lines go (default: stdout, the event log). (Sets the write path's.)
+    void set_audit_sink(std::function<void(const std::string&)> sink) {
+        if (writes_ != nullptr) writes_->set_audit_sink(std::move(sink));
+    }
     // Where /api/v1/status reads the boot map's generation from.
     void set_generation_source(std::function<std::uint64_t()> source) { generation_ = std::move(source); }
     // Set once serving (before that /readyz answers 503).
@@ -117,17 +126,19 @@ private:
     HttpResponse import_boards(const HttpRequest& req, const std::string& param);
 
     [[nodiscard]] bool authorized(const HttpRequest& req) const;
-    // One line per change: who (the token's id), what, and the generations before and after.
-    void audit(const HttpRequest& req, const std::string& resource, std::uint64_t old_gen, std::uint64_t new_gen) const;
+    // Who a write is audited as: the token's id and the request's method (`action` instead).
+    [[nodiscard]] Actor actor(const HttpRequest& req, const char* action = nullptr) const {
+        return Actor{Actor::Kind::token, token_id_, action != nullptr ? action : req.method};
+    }
 
     InventoryStore* store_;
     std::string images_root_;
     std::string token_;
-    std::string token_id_;  // a hash of the token: names it in the audit log, never reveals it
-    InventoryObserver* observer_ = nullptr;
+    std::string token_id_;                         // a hash of the token: names it in the audit log, never reveals it
+    std::unique_ptr<InventoryWrites> own_writes_;  // over store_, unless set_writes() gave another
+    InventoryWrites* writes_ = nullptr;
     std::function<std::uint64_t()> generation_;
     LiveSources live_;
-    std::function<void(const std::string&)> audit_sink_;
     mutable std::mutex info_mutex_;  // set by the control thread, read by the API's
     std::optional<ServiceInfo> info_;
     std::optional<proto::LeaseConfig> served_;

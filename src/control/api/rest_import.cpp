@@ -127,17 +127,11 @@ HttpResponse RestApi::import_boards(const HttpRequest& req, const std::string&) 
         boards.push_back(std::move(b));
         lines.push_back(e.line);
     }
-    std::vector<std::uint64_t> before(boards.size());
-    for (std::size_t i = 0; i < boards.size(); ++i) before[i] = boards[i].generation;
     std::size_t failed = 0;
-    if (Outcome o = store_->put_boards(boards, failed); !o.ok()) {
+    if (Outcome o = writes_->put_boards(boards, failed, actor(req, "import")); !o.ok()) {
         // Nothing was imported: say which line the store refused.
         return fail(o.error, "line " + std::to_string(lines[failed]) + ": " + o.message + " (nothing was imported)",
                     o.field);
-    }
-    if (observer_ != nullptr) observer_->boards_changed(boards);
-    for (std::size_t i = 0; i < boards.size(); ++i) {
-        audit(req, "/api/v1/boards/" + serial_text(boards[i].serial), before[i], boards[i].generation);
     }
     HttpResponse r;
     r.body = json{{"format", p.format},

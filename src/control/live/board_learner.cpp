@@ -87,7 +87,7 @@ void BoardLearner::discover(std::uint32_t serial, const LearntMac& seen, const s
     b.model = model;
     b.first_seen = now;
     b.last_seen = now;
-    if (Outcome o = store_->create_board(b); !o.ok()) {
+    if (Outcome o = writes_->discover_board(b, Actor{Actor::Kind::learner, {}, "discover"}); !o.ok()) {
         std::printf("event=warning what=\"discovering board %s: %s\"\n", serial_text(serial).c_str(),
                     o.message.c_str());
         return;
@@ -96,8 +96,6 @@ void BoardLearner::discover(std::uint32_t serial, const LearntMac& seen, const s
     ++*waiting_;
     std::printf("event=board_discovered serial=%s mac=%s model=%s\n", serial_text(serial).c_str(),
                 mac_text(seen.mac).c_str(), model.empty() ? "unknown" : model.c_str());
-    directory_.put_board(b);
-    publisher_.notify_batched();
 }
 
 std::string BoardLearner::render_metrics() const {

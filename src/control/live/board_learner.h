@@ -20,6 +20,7 @@
 #include "control/live/board_directory.h"
 #include "control/live/snapshot_publisher.h"
 #include "control/store/inventory_store.h"
+#include "control/store/inventory_writes.h"
 
 namespace rackboot::control {
 
@@ -34,11 +35,13 @@ public:
     static constexpr std::int64_t kBurstSeconds = 10;
     static constexpr std::int64_t kRecountEveryS = 5;  // at the bound: how often the store is asked again
 
-    BoardLearner(BoardDirectory& directory, SnapshotPublisher& publisher, InventoryStore* store, bool auto_discover,
+    // `writes` (over the store; null: no --state) makes discovered boards, as every caller does.
+    BoardLearner(BoardDirectory& directory, SnapshotPublisher& publisher, InventoryWrites* writes, bool auto_discover,
                  DiscoverLimits limits = {})
         : directory_(directory),
           publisher_(publisher),
-          store_(store),
+          writes_(writes),
+          store_(writes != nullptr ? &writes->store() : nullptr),
           auto_discover_(auto_discover),
           limits_(limits),
           tokens_(static_cast<double>(limits.per_second) * kBurstSeconds) {}
@@ -63,6 +66,7 @@ private:
 
     BoardDirectory& directory_;
     SnapshotPublisher& publisher_;
+    InventoryWrites* writes_;
     InventoryStore* store_;
     bool auto_discover_;
     DiscoverLimits limits_;

@@ -25,8 +25,10 @@ std::string flag_image_name(const std::string& resolved_dir) {
 namespace {
 
 // The --board SERIAL=DIR flag written to the store: the image (made once) and the board.
-bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& store, BoardDirectory& directory,
+bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryWrites& writes, BoardDirectory& directory,
                       std::string& error) {
+    InventoryStore& store = writes.store();
+    const Actor flag{Actor::Kind::bootstrap, {}, "flag"};
     std::unique_ptr<char, decltype(&std::free)> real(realpath(spec.dir.c_str(), nullptr), &std::free);
     if (!real) {
         error = "--board " + serial_text(spec.serial) + "=" + spec.dir + ": the directory does not exist";
@@ -38,7 +40,7 @@ bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& stor
     img.path = real.get();
     Image existing;
     if (!store.get_image(img.name, existing).ok()) {
-        if (Outcome o = store.create_image(img); !o.ok()) {
+        if (Outcome o = writes.create_image(img, flag); !o.ok()) {
             error = "--board " + serial_text(spec.serial) + ": " + o.message;
             return false;
         }
@@ -46,8 +48,9 @@ bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& stor
     Board b;
     if (store.get_board(spec.serial, b).ok()) {
         if (b.image == img.name) return true;
+        std::uint64_t before = b.generation;
         b.image = img.name;
-        if (Outcome o = store.replace_board(b, std::nullopt); !o.ok()) {
+        if (Outcome o = writes.replace_board(b, std::nullopt, before, flag); !o.ok()) {
             error = "--board " + serial_text(spec.serial) + ": " + o.message;
             return false;
         }
@@ -57,7 +60,7 @@ bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& stor
     b.serial = spec.serial;
     b.serial_full = serial_text(spec.serial);
     b.image = img.name;
-    if (Outcome o = store.create_board(b); !o.ok()) {
+    if (Outcome o = writes.create_board(b, flag); !o.ok()) {
         error = "--board " + serial_text(spec.serial) + ": " + o.message;
         return false;
     }
@@ -66,15 +69,15 @@ bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryStore& stor
 
 }  // namespace
 
-bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryStore* store,
+bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryWrites* writes,
                          BoardDirectory& directory, std::string& error) {
     for (const dataplane::BoardTreeSpec& spec : flags) {
         if (spec.kind == proto::BootPrefix::Kind::Mac) {
             if (!directory.add_mac_tree(spec, error)) return false;
             continue;
         }
-        if (store != nullptr) {
-            if (!store_flag_board(spec, *store, directory, error)) return false;
+        if (writes != nullptr) {
+            if (!store_flag_board(spec, *writes, directory, error)) return false;
             continue;
         }
         // No store: the flag's board lives in the directory only. Its tree must open.
@@ -94,7 +97,7 @@ bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, Inv
         b.image = img.name;
         directory.put_board(b);
     }
-    return store == nullptr || directory.load(*store, error);
+    return writes == nullptr || directory.load(writes->store(), error);
 }
 
 }  // namespace rackboot::control

@@ -9,12 +9,15 @@
 
 #include "control/live/board_directory.h"
 #include "control/store/inventory_store.h"
+#include "control/store/inventory_writes.h"
 #include "dataplane/boot_map.h"
 
 namespace rackboot::control {
 
-// `store` may be null (no --state). False with a reason naming the flag or the store.
-[[nodiscard]] bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryStore* store,
+// `writes` (over the store) may be null (no --state): the flags' boards then live in the directory
+// only. The flags' boards and images are written through the one write path (actor "bootstrap"),
+// then the directory reads the whole store. False with a reason naming the flag or the store.
+[[nodiscard]] bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryWrites* writes,
                                        BoardDirectory& directory, std::string& error);
 
 // The image name a --board directory gets: "flag-" + its last component + a short hash of the

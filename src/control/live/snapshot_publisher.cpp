@@ -48,7 +48,9 @@ bool SnapshotPublisher::publish_if_changed() {
     auto t0 = std::chrono::steady_clock::now();
     // The version is read before the build: a change racing with it bumps the version again and
     // is built next time round.
-    cell_.publish(directory_.build(cell_.generation() + 1));
+    // Built from the map the workers read now (only the publisher publishes): what changed since
+    // is built again, the rest shared.
+    cell_.publish(directory_.build(cell_.current(), cell_.generation() + 1));
     last_build_ns_.store(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count(),
         std::memory_order_relaxed);
@@ -76,6 +78,11 @@ void SnapshotPublisher::changed_and_wait() {
 void SnapshotPublisher::board_changed(const Board& board) {
     directory_.put_board(board);
     changed_and_wait();
+}
+
+void SnapshotPublisher::board_discovered(const Board& board) {
+    directory_.put_board(board);
+    notify_batched();
 }
 
 void SnapshotPublisher::boards_changed(const std::vector<Board>& boards) {

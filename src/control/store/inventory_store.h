@@ -71,6 +71,8 @@ class InventoryObserver {
 public:
     virtual ~InventoryObserver() = default;
     virtual void board_changed(const Board& board) = 0;
+    // A board discovered from DHCP: live with the next batch, not waited for.
+    virtual void board_discovered(const Board& board) = 0;
     virtual void board_removed(std::uint32_t serial) = 0;
     virtual void boards_changed(const std::vector<Board>& boards) = 0;  // a bulk import
     virtual void image_changed(const Image& image) = 0;

@@ -148,10 +148,13 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     Board b;
     dataplane::BootMapCell cell(std::make_unique<dataplane::EpochDomain>(1), directory_->build(1));
     SnapshotPublisher pub(*directory_, cell);
-    BoardLearner off(*directory_, pub, store.get(), false);
+    InventoryWrites writes(*store, &pub);
+    std::vector<std::string> audits;
+    writes.set_audit_sink([&audits](const std::string& line) { audits.push_back(line); });
+    BoardLearner off(*directory_, pub, &writes, false);
     off.learn(0xdca632000001, 0x0badc0de, 0, 4, 1000, "interface eth1");
     EXPECT_FALSE(store->get_board(0x0badc0de, b).ok());  // no --auto-discover: nothing made
-    BoardLearner learner(*directory_, pub, store.get(), true);
+    BoardLearner learner(*directory_, pub, &writes, true);
     learner.learn(0xdca632123456, 0x1a2b3c4d, 0, 4, 1000, "interface eth1");
     ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
     EXPECT_TRUE(b.macs.empty());  // learnt, not configured
@@ -169,6 +172,11 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     EXPECT_EQ(b.learnt_macs[0].from, "relay 10.0.0.1");
     EXPECT_EQ(b.model, "pi5");
     EXPECT_EQ(learner.discovered(), 1u);
+    // Made through the one write path: audited with the learner as its actor.
+    ASSERT_EQ(audits.size(), 1u);
+    EXPECT_EQ(audits[0],
+              "event=audit actor=learner method=discover resource=/api/v1/boards/0badc0de generation_before=0 "
+              "generation_after=1");
     EXPECT_TRUE(pub.publish_if_changed());  // the learnt boards reach the map
     EXPECT_NE(cell.current()->by_serial(0x0badc0de), nullptr);
     learner.boot_finished(0x1a2b3c4d, R"({"result":"booted"})");
@@ -264,7 +272,8 @@ TEST_F(Directory, AnApiChangeWhileTheLearnerRecordsIsKept) {
     RacingStore store(*inner);
     dataplane::BootMapCell cell(std::make_unique<dataplane::EpochDomain>(1), directory_->build(1));
     SnapshotPublisher pub(*directory_, cell);
-    BoardLearner learner(*directory_, pub, &store, false);
+    InventoryWrites writes(store, &pub);
+    BoardLearner learner(*directory_, pub, &writes, false);
     learner.learn(0xdca632123456, 0x1a2b3c4d, 0, 4, 1000, "direct");
     ASSERT_TRUE(inner->get_board(0x1a2b3c4d, b).ok());
     EXPECT_EQ(b.name, "patched-by-the-api");  // the acknowledged change stands

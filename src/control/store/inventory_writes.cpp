@@ -1,0 +1,104 @@
+#include "control/store/inventory_writes.h"
+
+#include <cstdio>
+
+namespace rackboot::control {
+
+namespace {
+
+constexpr const char* kBoards = "/api/v1/boards/";
+constexpr const char* kImages = "/api/v1/images/";
+
+const char* kind_text(Actor::Kind k) {
+    switch (k) {
+        case Actor::Kind::token: return "token";
+        case Actor::Kind::learner: return "learner";
+        case Actor::Kind::bootstrap: return "bootstrap";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+void InventoryWrites::audit(const Actor& who, const std::string& resource, std::uint64_t before,
+                            std::uint64_t after) const {
+    std::string line = "event=audit actor=";
+    line += kind_text(who.kind);
+    if (who.kind == Actor::Kind::token) line += " token=" + who.id;
+    line += " method=" + who.action + " resource=" + resource + " generation_before=" + std::to_string(before) +
+            " generation_after=" + std::to_string(after);
+    if (audit_sink_) {
+        audit_sink_(line);
+        return;
+    }
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+}
+
+Outcome InventoryWrites::create_board(Board& board, const Actor& who) {
+    Outcome o = store_.create_board(board);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->board_changed(board);
+    audit(who, kBoards + serial_text(board.serial), 0, board.generation);
+    return o;
+}
+
+Outcome InventoryWrites::replace_board(Board& board, std::optional<std::uint64_t> if_match, std::uint64_t before,
+                                       const Actor& who) {
+    Outcome o = store_.replace_board(board, if_match);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->board_changed(board);
+    audit(who, kBoards + serial_text(board.serial), before, board.generation);
+    return o;
+}
+
+Outcome InventoryWrites::delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match, const Actor& who) {
+    Board old;
+    (void)store_.get_board(serial, old);
+    Outcome o = store_.delete_board(serial, if_match);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->board_removed(serial);
+    audit(who, kBoards + serial_text(serial), old.generation, 0);
+    return o;
+}
+
+Outcome InventoryWrites::put_boards(std::vector<Board>& boards, std::size_t& failed, const Actor& who) {
+    std::vector<std::uint64_t> before(boards.size());
+    for (std::size_t i = 0; i < boards.size(); ++i) before[i] = boards[i].generation;
+    Outcome o = store_.put_boards(boards, failed);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->boards_changed(boards);
+    for (std::size_t i = 0; i < boards.size(); ++i) {
+        audit(who, kBoards + serial_text(boards[i].serial), before[i], boards[i].generation);
+    }
+    return o;
+}
+
+Outcome InventoryWrites::discover_board(Board& board, const Actor& who) {
+    Outcome o = store_.create_board(board);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->board_discovered(board);
+    audit(who, kBoards + serial_text(board.serial), 0, board.generation);
+    return o;
+}
+
+Outcome InventoryWrites::create_image(Image& image, const Actor& who) {
+    Outcome o = store_.create_image(image);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->image_changed(image);
+    audit(who, kImages + image.name, 0, image.generation);
+    return o;
+}
+
+Outcome InventoryWrites::delete_image(const std::string& name, std::optional<std::uint64_t> if_match,
+                                      const Actor& who) {
+    Image old;
+    (void)store_.get_image(name, old);
+    Outcome o = store_.delete_image(name, if_match);
+    if (!o.ok()) return o;
+    if (live_ != nullptr) live_->image_removed(name);
+    audit(who, kImages + name, old.generation, 0);
+    return o;
+}
+
+}  // namespace rackboot::control
