@@ -178,9 +178,25 @@ void TftpService::note_quirk(Slot& s, Quirk q) noexcept {
     s.quirks = static_cast<std::uint8_t>(s.quirks | (1u << static_cast<unsigned>(q)));
 }
 
+// An RRQ, as its steps: read it, check its name and options, weigh the Pi's habits against the
+// transfers its address holds, claim a slot and a TID, then resolve and open the file. Each step
+// that refuses or drops the request answers it itself and says so.
 void TftpService::on_request(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::Ipv4 local_ip,
                              Nanos now) {
     proto::TftpPacket pkt;
+    if (!read_rrq(data, len, from, pkt, now)) return;
+    char normal[proto::kMaxPathLength];
+    RrqPlan plan;
+    if (!check_rrq(pkt, from, normal, plan, now)) return;
+    if (!weigh_habits(from, plan, now)) return;
+    std::uint32_t idx = claim_slot(from, local_ip, plan.filename, now);
+    if (idx == kNoSlot) return;
+    start_slot(idx, from, pkt.mode, plan, now);
+    open_file(idx, plan.filename, now);
+}
+
+bool TftpService::read_rrq(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::TftpPacket& pkt,
+                           Nanos now) {
     proto::TftpParseError perr = proto::parse_tftp(proto::ConstBytes(data, len), pkt);
     if (perr != proto::TftpParseError::none) {
         counters_.note(perr);
@@ -192,104 +208,117 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
         } else {
             counters_.drop(TftpDrop::malformed);
         }
-        return;
+        return false;
     }
     if (pkt.opcode == proto::TftpOpcode::Wrq) {
         refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "read-only server: WRQ refused",
                TftpDrop::write_request, now);
-        return;
+        return false;
     }
     if (pkt.opcode != proto::TftpOpcode::Rrq) {
         counters_.drop(TftpDrop::unexpected_opcode);
-        return;
+        return false;
     }
     counters_.rrq_received.add();
     if (pkt.mode == proto::TftpMode::Mail) {
         refuse(from, pkt.filename, TftpErrorCode::IllegalOperation, "mail mode not supported",
                TftpDrop::unsupported_mode, now);
-        return;
+        return false;
     }
+    return true;
+}
+
+bool TftpService::check_rrq(const proto::TftpPacket& pkt, const Endpoint& from, char* normal, RrqPlan& plan,
+                            Nanos now) {
     proto::PathVerdict verdict = proto::check_tftp_path(pkt.filename);
     // One file, one key: the name is hashed, looked up and logged in its one spelling.
-    char normal[proto::kMaxPathLength];
-    std::string_view filename;
-    if (verdict == proto::PathVerdict::ok) filename = proto::normalize_tftp_path(pkt.filename, normal);
-    if (verdict == proto::PathVerdict::ok && filename.empty()) verdict = proto::PathVerdict::empty;
+    if (verdict == proto::PathVerdict::ok) plan.filename = proto::normalize_tftp_path(pkt.filename, normal);
+    if (verdict == proto::PathVerdict::ok && plan.filename.empty()) verdict = proto::PathVerdict::empty;
     if (verdict != proto::PathVerdict::ok) {
         counters_.note(verdict);
         refuse(from, pkt.filename, TftpErrorCode::AccessViolation, "access violation", TftpDrop::path_refused, now);
-        return;
+        return false;
     }
-    proto::TftpNegotiated negotiated;
-    proto::TftpNegotiationResult neg = proto::negotiate_tftp_options(pkt.options, pkt.mode, 0, cfg_.limits, negotiated);
+    proto::TftpNegotiationResult neg =
+        proto::negotiate_tftp_options(pkt.options, pkt.mode, 0, cfg_.limits, plan.negotiated);
     if (!neg.ok) {
         refuse(from, pkt.filename, TftpErrorCode::OptionRefused, neg.refusal, TftpDrop::options_refused, now);
-        return;
+        return false;
     }
+    plan.file_hash = proto::fnv1a64(plan.filename);
+    return true;
+}
 
-    // The Pi bootloader's habits: retransmitted RRQs, probe-then-restart, the RRQ race.
-    proto::Ipv4 ip = from.ip;
-    std::uint16_t port = from.port;
-    std::uint64_t fhash = proto::fnv1a64(filename);
+// The Pi bootloader's habits: retransmitted RRQs, probe-then-restart, the RRQ race.
+bool TftpService::weigh_habits(const Endpoint& from, RrqPlan& plan, Nanos now) {
     proto::RrqContext ctx;
-    std::uint32_t same_port = by_port_.find(port_key(ip, port));
+    std::uint32_t same_port = by_port_.find(port_key(from.ip, from.port));
     if (same_port != proto::FlatIndex::kNone) {
-        ctx.same_port = &slots_[same_port].engine;
-        ctx.same_port_same_file = slots_[same_port].file_hash == fhash;
+        const Slot& other = slots_[same_port];
+        ctx.same_port = &other.engine;
+        ctx.same_port_same_file = other.file_hash == plan.file_hash;
         // A slot still opening its file has not started its engine: treat it as running.
-        if ((slots_[same_port].state == SlotState::Opening || slots_[same_port].state == SlotState::Held) &&
-            ctx.same_port_same_file) {
+        if ((other.state == SlotState::Opening || other.state == SlotState::Held) && ctx.same_port_same_file) {
             counters_.quirk(Quirk::rrq_retransmit);
-            return;
+            return false;
         }
     }
-    std::uint32_t same_file = by_file_.find(file_key(ip, fhash));
-    if (same_file != proto::FlatIndex::kNone && slots_[same_file].port != port && slots_[same_file].ip == ip &&
-        slots_[same_file].file_hash == fhash && slots_[same_file].state != SlotState::Opening) {
+    std::uint32_t same_file = by_file_.find(file_key(from.ip, plan.file_hash));
+    if (same_file != proto::FlatIndex::kNone && slots_[same_file].port != from.port &&
+        slots_[same_file].ip == from.ip && slots_[same_file].file_hash == plan.file_hash &&
+        slots_[same_file].state != SlotState::Opening) {
         ctx.same_file = &slots_[same_file].engine;
     }
-    proto::RrqDecision decision = proto::decide_rrq(ctx);
-    bool restart = false;
-    switch (decision) {
-        case proto::RrqDecision::IgnoreRetransmit: note_quirk(slots_[same_port], Quirk::rrq_retransmit); return;
+    plan.decision = proto::decide_rrq(ctx);
+    plan.same_file = same_file;
+    switch (plan.decision) {
+        case proto::RrqDecision::IgnoreRetransmit: note_quirk(slots_[same_port], Quirk::rrq_retransmit); return false;
         case proto::RrqDecision::ReplaceSamePort:
             // The same client socket asks for something else: it has given up on the old transfer.
             slots_[same_port].engine.abandon(TftpResult::Aborted);
             finalize(same_port, now);
             break;
         case proto::RrqDecision::SupersedeRace:
-        case proto::RrqDecision::SupersedeProbe: break;  // marked below, once the new transfer has a slot
-        case proto::RrqDecision::Start: restart = recent_probes_.take(ip, fhash, now); break;
+        case proto::RrqDecision::SupersedeProbe: break;  // marked once the new transfer has a slot
+        case proto::RrqDecision::Start: plan.restart = recent_probes_.take(from.ip, plan.file_hash, now); break;
     }
+    return true;
+}
 
-    std::uint32_t held = per_client_.find(ip.value());
+// A slot and the transfer's own TID (a socket, or a port of this worker's range: RFC 1350), within
+// the caps per client and for the process; kNoSlot when refused.
+std::uint32_t TftpService::claim_slot(const Endpoint& from, proto::Ipv4 local_ip, std::string_view filename,
+                                      Nanos now) {
+    std::uint32_t held = per_client_.find(from.ip.value());
     if (held != proto::FlatIndex::kNone && held >= cfg_.max_per_client) {
         refuse(from, filename, TftpErrorCode::NotDefined, "too many transfers from your address, try again",
                TftpDrop::client_cap, now);
-        return;
+        return kNoSlot;
     }
     if (cfg_.global_active != nullptr &&
         cfg_.global_active->fetch_add(1, std::memory_order_relaxed) >= cfg_.global_cap) {
         cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
         refuse(from, filename, TftpErrorCode::NotDefined, "transfer limit reached, try again", TftpDrop::transfer_cap,
                now);
-        return;
+        return kNoSlot;
     }
     std::uint32_t idx = alloc_slot();
-    // The transfer's own TID: a socket, or a port of this worker's range (RFC 1350).
     errno = 0;
-    if (idx == kNoSlot || !transport_.open_tid(idx, from, local_ip)) {
-        if (idx != kNoSlot) {
-            slots_[idx].next_free = free_head_;
-            free_head_ = idx;
-        }
-        if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-        TftpDrop why = idx == kNoSlot                       ? TftpDrop::no_slot
-                       : errno == EMFILE || errno == ENFILE ? TftpDrop::descriptors
-                                                            : TftpDrop::socket_error;
-        refuse(from, filename, TftpErrorCode::NotDefined, "server busy, try again", why, now);
-        return;
+    if (idx != kNoSlot && transport_.open_tid(idx, from, local_ip)) return idx;
+    if (idx != kNoSlot) {
+        slots_[idx].next_free = free_head_;
+        free_head_ = idx;
     }
+    if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
+    TftpDrop why = idx == kNoSlot                       ? TftpDrop::no_slot
+                   : errno == EMFILE || errno == ENFILE ? TftpDrop::descriptors
+                                                        : TftpDrop::socket_error;
+    refuse(from, filename, TftpErrorCode::NotDefined, "server busy, try again", why, now);
+    return kNoSlot;
+}
+
+void TftpService::start_slot(std::uint32_t idx, const Endpoint& from, proto::TftpMode mode, const RrqPlan& plan,
+                             Nanos now) {
     Slot& s = slots_[idx];
     std::uint32_t seq = s.seq + 1;
     bool in_parked = s.in_parked;
@@ -298,27 +327,33 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     s.in_parked = in_parked;
     s.has_tid = true;
     s.state = SlotState::Opening;
-    s.ip = ip;
-    s.port = port;
-    s.file_hash = fhash;
+    s.ip = from.ip;
+    s.port = from.port;
+    s.file_hash = plan.file_hash;
     s.started = now;
-    s.negotiated = negotiated;
-    s.netascii = pkt.mode == proto::TftpMode::Netascii;
-    copy_name(s.name, sizeof s.name, filename);
+    s.negotiated = plan.negotiated;
+    s.netascii = mode == proto::TftpMode::Netascii;
+    copy_name(s.name, sizeof s.name, plan.filename);
     counters_.active_transfers.add();
-    per_client_.put(ip.value(), held == proto::FlatIndex::kNone ? 1 : held + 1);
-    by_port_.put(port_key(ip, port), idx);
-    by_file_.put(file_key(ip, fhash), idx);
-    if (restart) note_quirk(s, Quirk::probe_restart);
-    if (decision == proto::RrqDecision::SupersedeRace || decision == proto::RrqDecision::SupersedeProbe) {
-        Slot& old = slots_[same_file];
-        old.superseded = decision;
+    std::uint32_t held = per_client_.find(from.ip.value());
+    per_client_.put(from.ip.value(), held == proto::FlatIndex::kNone ? 1 : held + 1);
+    by_port_.put(port_key(from.ip, from.port), idx);
+    by_file_.put(file_key(from.ip, plan.file_hash), idx);
+    if (plan.restart) note_quirk(s, Quirk::probe_restart);
+    if (plan.decision == proto::RrqDecision::SupersedeRace || plan.decision == proto::RrqDecision::SupersedeProbe) {
+        Slot& old = slots_[plan.same_file];
+        old.superseded = plan.decision;
         old.successor = idx;
         old.successor_seq = seq;
     }
+}
 
+// The tree the boot map picks for it (the board's image, or the default tree), then the open,
+// pinned to that map until it completes.
+void TftpService::open_file(std::uint32_t idx, std::string_view filename, Nanos now) {
+    Slot& s = slots_[idx];
     const BootMap* map = cfg_.maps->current();
-    BootMap::Resolved tree = map->resolve(filename, ip.value());
+    BootMap::Resolved tree = map->resolve(filename, s.ip.value());
     if (tree.board != nullptr && tree.board->has_serial) {
         s.serial = tree.board->serial;
         s.has_serial = true;
@@ -335,7 +370,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     char path[proto::kMaxPathLength + 1];
     std::memcpy(path, tree.path.data(), tree.path.size());
     path[tree.path.size()] = '\0';
-    if (!cache_->submit_open(tree.dirfd, path, open_tag(idx, pin, seq))) {
+    if (!cache_->submit_open(tree.dirfd, path, open_tag(idx, pin, s.seq))) {
         pins_.unpin(pin);
         fail(idx, TftpErrorCode::NotDefined, "server busy", TftpDrop::read_error, now);
     }

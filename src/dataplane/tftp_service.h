@@ -141,6 +141,26 @@ private:
     TftpService(const TftpServiceConfig& cfg, TftpTransport& transport);
     [[nodiscard]] bool init(std::string& error);
 
+    // An RRQ's steps (on_request); a step that returns false (or kNoSlot) has answered it.
+    struct RrqPlan {
+        std::string_view filename;  // normalised
+        std::uint64_t file_hash = 0;
+        proto::TftpNegotiated negotiated;
+        proto::RrqDecision decision = proto::RrqDecision::Start;
+        std::uint32_t same_file = 0;  // the transfer it supersedes, if it does
+        bool restart = false;         // it restarts a probe
+    };
+    [[nodiscard]] bool read_rrq(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::TftpPacket& pkt,
+                                proto::Nanos now);
+    // `normal` (kMaxPathLength) holds the normalised name plan.filename views.
+    [[nodiscard]] bool check_rrq(const proto::TftpPacket& pkt, const Endpoint& from, char* normal, RrqPlan& plan,
+                                 proto::Nanos now);
+    [[nodiscard]] bool weigh_habits(const Endpoint& from, RrqPlan& plan, proto::Nanos now);
+    [[nodiscard]] std::uint32_t claim_slot(const Endpoint& from, proto::Ipv4 local_ip, std::string_view filename,
+                                           proto::Nanos now);
+    void start_slot(std::uint32_t idx, const Endpoint& from, proto::TftpMode mode, const RrqPlan& plan,
+                    proto::Nanos now);
+    void open_file(std::uint32_t idx, std::string_view filename, proto::Nanos now);
     void on_open_done(std::uint64_t tag, int res, proto::Nanos now);
     void on_timer(std::uint32_t idx, proto::Nanos now);
     // A due resend held back while the whole path is silent (DESIGN.md "Loss recovery"): true

@@ -4,20 +4,17 @@
 
 #include <toml++/toml.h>
 
+#include "rackbootd/flags.h"
+
 namespace rackboot::control {
 
 namespace {
 
-// Flags that take no value (true sets them) and on|off flags (a boolean is on or off).
-bool valueless(const std::string& key) {
-    return key == "auto-discover";
-}
-bool on_off(const std::string& key) {
-    return key == "lease-fsync";
-}
-// Flags whose value is a comma-separated list (an array joins).
-bool comma_list(const std::string& key) {
-    return key == "cpus" || key == "pi-ouis";
+// How the file gives `key` (its flag's row); Value for a key no flag has (the flag's parser then
+// refuses it as an unknown option, with the file's line).
+proto::FlagShape shape_of(const std::string& key) {
+    const proto::FlagRow<DaemonConfig>* row = proto::find_flag(daemon_flags(), "--" + key);
+    return row == nullptr ? proto::FlagShape::Value : row->shape;
 }
 
 // "--key=value", built without temporaries.
@@ -56,7 +53,8 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
         std::string key(k.str());
         for (char& c : key) c = c == '_' ? '-' : c;
         std::size_t line = node.source().begin.line;
-        if (key == "config" || key == "check-config" || key == "help" || key == "version") {
+        proto::FlagShape shape = shape_of(key);
+        if (shape == proto::FlagShape::CommandLine) {
             error = where(node) + "'" + key + "' is a command-line flag only";
             return false;
         }
@@ -65,9 +63,9 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
             return false;
         }
         if (auto b = node.value<bool>(); b && node.is_boolean()) {
-            if (valueless(key)) {
+            if (shape == proto::FlagShape::Switch) {
                 if (*b) out.push_back({line, "--" + key});
-            } else if (on_off(key)) {
+            } else if (shape == proto::FlagShape::OnOff) {
                 out.push_back({line, flag_with(key, *b ? "on" : "off")});
             } else {
                 error = where(node) + key + " takes a value, not true or false";
@@ -83,13 +81,13 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
                     error = where(item) + key + ": list items are strings or integers";
                     return false;
                 }
-                if (comma_list(key)) {
+                if (shape == proto::FlagShape::List) {
                     joined += (joined.empty() ? "" : ",") + v;
                 } else {
                     out.push_back({item.source().begin.line, flag_with(key, v)});
                 }
             }
-            if (comma_list(key) && !joined.empty()) out.push_back({line, flag_with(key, joined)});
+            if (shape == proto::FlagShape::List && !joined.empty()) out.push_back({line, flag_with(key, joined)});
             continue;
         }
         std::string v;
@@ -97,7 +95,7 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
             error = where(node) + key + ": the value is a string, an integer, a boolean or a list";
             return false;
         }
-        if (valueless(key)) {
+        if (shape == proto::FlagShape::Switch) {
             error = where(node) + key + " is set with true or false";
             return false;
         }

@@ -34,6 +34,7 @@
 #include "dataplane/cpu_affinity.h"
 #include "dataplane/snapshot_cell.h"
 #include "proto/dhcp_leases.h"
+#include "proto/result.h"
 #include "proto/tftp_options.h"
 #include "rackbootd/backend_factory.h"
 #include "rackbootd/demo_tree.h"
@@ -219,154 +220,195 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
 
 }  // namespace
 
-int run_daemon(const DaemonConfig& cfg) {
-    // A peer that goes away mid-write (a vhost-user guest, an HTTP client) is an error on that
-    // write, never the end of the appliance.
-    std::signal(SIGPIPE, SIG_IGN);
-    // Signals are taken synchronously by this (control) thread; blocked before any thread starts
-    // (the API's, the stores', the workers'), which inherit the mask and so never take them.
-    sigset_t stop_set;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
-    std::string error;
-    std::string root = cfg.tftp_root;
-    bool demo = root.empty();
-    if (demo && !cfg.check_only) {
-        root = cfg.demo_dir.empty() ? default_demo_dir() : cfg.demo_dir;
-        if (!ensure_demo_tree(root, error)) {
-            std::fprintf(stderr, "rackbootd: demo tree: %s\n", error.c_str());
-            return 1;
-        }
-    }
-    for (int cpu : cfg.cpus) {
-        if (!dataplane::cpu_exists(cpu)) {
-            std::fprintf(stderr, "rackbootd: --cpus: CPU %d does not exist on this machine\n", cpu);
-            return 2;
-        }
-    }
-    if (!cfg.cpus.empty() && cfg.workers != 0 && cfg.workers != cfg.cpus.size()) {
-        std::fprintf(stderr, "rackbootd: --cpus lists %zu CPUs but --workers is %u\n", cfg.cpus.size(), cfg.workers);
-        return 2;
-    }
-    if (cfg.check_only) return check_only(cfg, root);
-    // The inventory (boards, images) lives beside the leases; the API serves it, and the boot map
-    // the workers read is built from it (with the --board flags as a bootstrap). Checked as
-    // --check-config checks it (preflight.h).
-    Preflight pre;
-    if (!preflight(cfg, false, pre, error)) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
-    }
-    std::unique_ptr<InventoryStore> inventory = std::move(pre.inventory);
-    auto root_dir = dataplane::DirHandle::open(root, error);
-    if (!root_dir) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
-    }
-    BoardDirectory directory(root_dir);
-    if (pre.images_root) directory.set_images_root(std::move(pre.images_root), pre.images_real);
-    if (!bootstrap_directory(cfg.boards, inventory.get(), directory, error)) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
-    }
-    const FdBudget budget = fd_budget(cfg);
-    if (!budget.ok) {
-        std::fprintf(stderr, "rackbootd: %s\n", budget.explanation.c_str());
-        return 1;
-    }
-    if (budget.lowered) {
-        std::fprintf(stderr, "rackbootd: warning: %s\n", budget.explanation.c_str());
-        std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n",
-                    budget.max_transfers);
-    }
+namespace {
 
-    if (std::string w = neighbour_warning(cfg); !w.empty()) {
+using proto::failure;
+using proto::Result;
+
+// rackbootd from start to stop, as named steps (each sets up one thing, or says why it cannot).
+// Members are declared in the order they are made, so they are destroyed in reverse: the API
+// before the rooms it calls, the backend before the boot maps and the path board it reads.
+class Daemon {
+public:
+    explicit Daemon(const DaemonConfig& cfg) : cfg_(cfg) {}
+    [[nodiscard]] int run();
+
+private:
+    [[nodiscard]] Result<> prepare_tree();
+    [[nodiscard]] Result<> check_cpus() const;
+    [[nodiscard]] Result<> open_inventory();
+    [[nodiscard]] Result<> plan_workers();
+    [[nodiscard]] Result<> open_leases();
+    [[nodiscard]] Result<> start_dataplane();
+    void wire_events();
+    void wire_api_sources();
+    [[nodiscard]] Result<> open_api();
+    void start();
+    void announce() const;
+    void serve();
+    void stop();
+    [[nodiscard]] std::string render_metrics_text() const;
+
+    const DaemonConfig& cfg_;
+    sigset_t stop_set_{};
+    std::string root_;
+    bool demo_ = false;
+    Preflight pre_;
+    std::unique_ptr<InventoryStore> inventory_;
+    std::unique_ptr<InventoryWrites> writes_;  // the one write path over inventory_ (null without one)
+    std::unique_ptr<BoardDirectory> directory_;
+    FdBudget budget_;
+    dataplane::BackendCommon common_;
+    std::unique_ptr<dataplane::PathBoard> path_board_;
+    dataplane::LeaseJournal journal_;
+    std::unique_ptr<LeaseStore> lease_store_;
+    std::vector<proto::Lease> restored_;
+    BackendOptions options_;
+    std::unique_ptr<dataplane::BootMapCell> maps_;
+    std::unique_ptr<SnapshotPublisher> publisher_;
+    std::unique_ptr<dataplane::Backend> backend_;
+    dataplane::DhcpEngine* dhcp_engine_ = nullptr;
+    dataplane::BackendInfo info_;
+    EventBus events_;
+    std::unique_ptr<BoardLearner> learner_;
+    std::unique_ptr<BootTimeline> timeline_;
+    std::unique_ptr<RestApi> rest_;
+    std::unique_ptr<ApiServer> api_;
+    std::string api_text_ = "off";
+    std::string dhcp_text_;
+};
+
+// The boot tree: the one given, else the demo tree (made now; --check-config only names it).
+Result<> Daemon::prepare_tree() {
+    root_ = cfg_.tftp_root;
+    demo_ = root_.empty();
+    if (!demo_ || cfg_.check_only) return {};
+    root_ = cfg_.demo_dir.empty() ? default_demo_dir() : cfg_.demo_dir;
+    std::string error;
+    if (!ensure_demo_tree(root_, error)) return failure("demo tree: " + error);
+    return {};
+}
+
+Result<> Daemon::check_cpus() const {
+    for (int cpu : cfg_.cpus) {
+        if (!dataplane::cpu_exists(cpu)) {
+            return failure("--cpus: CPU " + std::to_string(cpu) + " does not exist on this machine", 2);
+        }
+    }
+    if (!cfg_.cpus.empty() && cfg_.workers != 0 && cfg_.workers != cfg_.cpus.size()) {
+        return failure("--cpus lists " + std::to_string(cfg_.cpus.size()) + " CPUs but --workers is " +
+                           std::to_string(cfg_.workers),
+                       2);
+    }
+    return {};
+}
+
+// The inventory (boards, images) lives beside the leases; the API serves it, and the boot map the
+// workers read is built from it (with the --board flags as a bootstrap). Checked as
+// --check-config checks it (preflight.h).
+Result<> Daemon::open_inventory() {
+    std::string error;
+    if (!preflight(cfg_, false, pre_, error)) return failure(error);
+    inventory_ = std::move(pre_.inventory);
+    if (inventory_) writes_ = std::make_unique<InventoryWrites>(*inventory_);
+    auto root_dir = dataplane::DirHandle::open(root_, error);
+    if (!root_dir) return failure(error);
+    directory_ = std::make_unique<BoardDirectory>(root_dir);
+    if (pre_.images_root) directory_->set_images_root(std::move(pre_.images_root), pre_.images_real);
+    if (!bootstrap_directory(cfg_.boards, writes_.get(), *directory_, error)) return failure(error);
+    return {};
+}
+
+// How many workers, transfers and cached files the descriptor limit covers, and the settings
+// every worker shares.
+Result<> Daemon::plan_workers() {
+    budget_ = fd_budget(cfg_);
+    if (!budget_.ok) return failure(budget_.explanation);
+    if (budget_.lowered) {
+        std::fprintf(stderr, "rackbootd: warning: %s\n", budget_.explanation.c_str());
+        std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n",
+                    budget_.max_transfers);
+    }
+    if (std::string w = neighbour_warning(cfg_); !w.empty()) {
         std::fprintf(stderr, "rackbootd: warning: %s\n", w.c_str());
         std::printf("event=warning what=\"the kernel's neighbour table is smaller than the DHCP pool\"\n");
     }
+    dataplane::BackendCommon& c = common_;
+    c.workers = worker_count(cfg_);
+    c.cpus = cfg_.cpus;
+    c.max_transfers = budget_.max_transfers;
+    c.cache_files = budget_.cache_files;
+    c.max_transfers_per_client = cfg_.max_transfers_per_client;
+    c.cache_bytes = cfg_.cache_mb << 20;
+    c.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg_.mtu);
+    c.limits.max_windowsize = cfg_.max_windowsize;
+    c.limits.default_timeout = static_cast<proto::Nanos>(cfg_.timeout_ms) * proto::kMillisecond;
+    c.limits.max_backoff = static_cast<proto::Nanos>(cfg_.max_backoff_ms) * proto::kMillisecond;
+    c.limits.max_retries = cfg_.retries;
+    c.limits.min_rto = static_cast<proto::Nanos>(cfg_.min_rto_ms) * proto::kMillisecond;
+    c.limits.loss_rto = static_cast<proto::Nanos>(cfg_.loss_rto_ms) * proto::kMillisecond;
+    c.dhcp_port = cfg_.dhcp_port;
+    c.admission.enabled = cfg_.admission;
+    c.admission.target = static_cast<proto::Nanos>(cfg_.admission_target_s) * proto::kSecond;
+    c.admission.file_timeout = static_cast<proto::Nanos>(cfg_.file_timeout_s) * proto::kSecond;
+    path_board_ = std::make_unique<dataplane::PathBoard>(c.workers);
+    c.path = path_board_.get();
+    return {};
+}
 
-    dataplane::BackendCommon common;
-    common.workers = worker_count(cfg);
-    common.cpus = cfg.cpus;
-    common.max_transfers = budget.max_transfers;
-    common.cache_files = budget.cache_files;
-    common.max_transfers_per_client = cfg.max_transfers_per_client;
-    common.cache_bytes = cfg.cache_mb << 20;
-    common.limits.max_blksize = proto::TftpLimits::blksize_for_mtu(cfg.mtu);
-    common.limits.max_windowsize = cfg.max_windowsize;
-    common.limits.default_timeout = static_cast<proto::Nanos>(cfg.timeout_ms) * proto::kMillisecond;
-    common.limits.max_backoff = static_cast<proto::Nanos>(cfg.max_backoff_ms) * proto::kMillisecond;
-    common.limits.max_retries = cfg.retries;
-    common.limits.min_rto = static_cast<proto::Nanos>(cfg.min_rto_ms) * proto::kMillisecond;
-    common.limits.loss_rto = static_cast<proto::Nanos>(cfg.loss_rto_ms) * proto::kMillisecond;
-    common.dhcp_port = cfg.dhcp_port;
-    common.admission.enabled = cfg.admission;
-    common.admission.target = static_cast<proto::Nanos>(cfg.admission_target_s) * proto::kSecond;
-    common.admission.file_timeout = static_cast<proto::Nanos>(cfg.file_timeout_s) * proto::kSecond;
-    // Declared before the backend that uses them, so they are destroyed after.
-    dataplane::PathBoard path_board(common.workers);
-    common.path = &path_board;
-    dataplane::LeaseJournal journal;
-    std::unique_ptr<LeaseStore> lease_store;
-    std::vector<proto::Lease> restored;
-    if (cfg.dhcp_mode != proto::DhcpMode::Off) {
-        common.dhcp = dhcp_engine_config(cfg);
-        // Boots are admitted at DHCP only when the TFTP they are pointed at is ours: another
-        // server's path is not what our workers measure.
-        proto::Ipv4 tftp = cfg.tftp_server_ip;
-        bool ours =
-            tftp.unset() || tftp == cfg.listen || (cfg.dpdk && tftp == cfg.dpdk_ip) || tftp == cfg.dhcp_server_ip;
-        common.dhcp->admission.enabled = cfg.admission && ours;
-        common.dhcp->admission.target = common.admission.target;
-        common.dhcp->path = &path_board;
-        if (cfg.dhcp_mode == proto::DhcpMode::Server) {
-            lease_store = LeaseStore::open(cfg.state_dir, cfg.lease_fsync, error);
-            if (!lease_store) {
-                std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-                return 1;
-            }
-            restored = lease_store->load(error);
-            if (!error.empty()) {
-                std::fprintf(stderr, "rackbootd: --state: reading '%s': %s\n", lease_store->path().c_str(),
-                             error.c_str());
-                return 1;
-            }
-            common.dhcp->journal = &journal;
-        }
-    }
-    BackendOptions options;
-    if (cfg.dpdk) {
-        options = dataplane::DpdkOptions{cfg.eal, cfg.dpdk_port, cfg.dpdk_ip, cfg.dpdk_prefix, cfg.dpdk_gateway};
+// The DHCP engine's settings, and in server mode the lease store and the leases it restores.
+Result<> Daemon::open_leases() {
+    if (cfg_.dhcp_mode == proto::DhcpMode::Off) return {};
+    common_.dhcp = dhcp_engine_config(cfg_);
+    // Boots are admitted at DHCP only when the TFTP they are pointed at is ours: another server's
+    // path is not what our workers measure.
+    proto::Ipv4 tftp = cfg_.tftp_server_ip;
+    bool ours =
+        tftp.unset() || tftp == cfg_.listen || (cfg_.dpdk && tftp == cfg_.dpdk_ip) || tftp == cfg_.dhcp_server_ip;
+    common_.dhcp->admission.enabled = cfg_.admission && ours;
+    common_.dhcp->admission.target = common_.admission.target;
+    common_.dhcp->path = path_board_.get();
+    if (cfg_.dhcp_mode != proto::DhcpMode::Server) return {};
+    std::string error;
+    lease_store_ = LeaseStore::open(cfg_.state_dir, cfg_.lease_fsync, error);
+    if (!lease_store_) return failure(error);
+    restored_ = lease_store_->load(error);
+    if (!error.empty()) return failure("--state: reading '" + lease_store_->path() + "': " + error);
+    common_.dhcp->journal = &journal_;
+    return {};
+}
+
+// The boot map (built once now, then by the publisher whenever the inventory changes) and the
+// backend that serves from it.
+Result<> Daemon::start_dataplane() {
+    if (cfg_.dpdk) {
+        options_ = dataplane::DpdkOptions{cfg_.eal, cfg_.dpdk_port, cfg_.dpdk_ip, cfg_.dpdk_prefix, cfg_.dpdk_gateway};
     } else {
-        options = dataplane::SocketOptions{cfg.listen, cfg.tftp_port.value_or(geteuid() == 0 ? 69 : 6969),
-                                           cfg.dhcp_interface};
+        options_ = dataplane::SocketOptions{cfg_.listen, cfg_.tftp_port.value_or(geteuid() == 0 ? 69 : 6969),
+                                            cfg_.dhcp_interface};
     }
-    // The boot map: built once now, then again by the publisher whenever the inventory changes.
-    auto domain = make_quiescent_domain(options, common.workers);
-    if (!domain) {
-        std::fprintf(stderr, "rackbootd: cannot set up the boot map's reclamation\n");
-        return 1;
-    }
-    dataplane::BootMapCell maps(std::move(domain), directory.build(1));
-    common.maps = &maps;
-    if (common.dhcp) common.dhcp->maps = &maps;
-    SnapshotPublisher publisher(directory, maps);
-    std::unique_ptr<dataplane::Backend> backend = make_backend(common, options, error);
-    if (!backend) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
-    }
-    dataplane::DhcpEngine* dhcp_engine = backend->dhcp();
-    if (dhcp_engine != nullptr) dhcp_engine->restore(restored);
-    const dataplane::BackendInfo info = backend->info();
+    auto domain = make_quiescent_domain(options_, common_.workers);
+    if (!domain) return failure("cannot set up the boot map's reclamation");
+    maps_ = std::make_unique<dataplane::BootMapCell>(std::move(domain), directory_->build(1));
+    common_.maps = maps_.get();
+    if (common_.dhcp) common_.dhcp->maps = maps_.get();
+    publisher_ = std::make_unique<SnapshotPublisher>(*directory_, *maps_);
+    if (writes_) writes_->set_live(publisher_.get());  // from now on every write is published
+    std::string error;
+    backend_ = make_backend(common_, options_, error);
+    if (!backend_) return failure(error);
+    dhcp_engine_ = backend_->dhcp();
+    if (dhcp_engine_ != nullptr) dhcp_engine_->restore(restored_);
+    info_ = backend_->info();
+    return {};
+}
 
-    std::string token = std::move(pre.token);
-    // What the workers' records teach: boards' timelines, MAC <-> serial, addresses, live events.
-    EventBus events;
-    BoardLearner learner(directory, publisher, inventory.get(), cfg.auto_discover,
-                         DiscoverLimits{cfg.discover_max, cfg.discover_rate});
+// What the workers' records teach: boards' timelines, MAC <-> serial, addresses, live events.
+void Daemon::wire_events() {
+    learner_ = std::make_unique<BoardLearner>(*directory_, *publisher_, writes_.get(), cfg_.auto_discover,
+                                              DiscoverLimits{cfg_.discover_max, cfg_.discover_rate});
+    BoardDirectory& directory = *directory_;
+    BoardLearner& learner = *learner_;
     BootTimeline::Hooks hooks;
     hooks.serial_of_mac = [&directory](std::uint64_t mac) { return directory.serial_of_mac(mac); };
     hooks.on_learn = [&learner](std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
@@ -378,13 +420,19 @@ int run_daemon(const DaemonConfig& cfg) {
     hooks.on_boot = [&learner](std::uint32_t serial, const nlohmann::json& summary) {
         learner.boot_finished(serial, summary.dump());
     };
-    BootTimeline timeline(cfg.timeline_events, &events, std::move(hooks));
-    RestApi rest(inventory.get(), cfg.images_root, token);
-    if (common.dhcp && cfg.dhcp_mode == proto::DhcpMode::Server) {
-        rest.set_served_leases(common.dhcp->leases);
-        warn_unofferable_boards(inventory.get(), rest);
+    timeline_ = std::make_unique<BootTimeline>(cfg_.timeline_events, &events_, std::move(hooks));
+}
+
+// What the REST API reads live: timelines, images' status, leases, transfers in flight.
+void Daemon::wire_api_sources() {
+    rest_ = std::make_unique<RestApi>(inventory_.get(), cfg_.images_root, pre_.token);
+    if (common_.dhcp && cfg_.dhcp_mode == proto::DhcpMode::Server) {
+        rest_->set_served_leases(common_.dhcp->leases);
+        warn_unofferable_boards(inventory_.get(), *rest_);
     }
     LiveSources live;
+    BootTimeline& timeline = *timeline_;
+    BoardDirectory& directory = *directory_;
     live.timeline = [&timeline](std::uint32_t serial) { return timeline.timeline(serial); };
     live.image_status = [&directory](const std::string& name) -> std::optional<nlohmann::json> {
         auto st = directory.image_status(name);
@@ -394,110 +442,164 @@ int run_daemon(const DaemonConfig& cfg) {
             {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
             {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)}};
     };
-    if (lease_store) {
-        const LeaseStore* ls = lease_store.get();
+    if (lease_store_) {
+        const LeaseStore* ls = lease_store_.get();
+        dataplane::DhcpEngine* engine = dhcp_engine_;
         live.leases = [ls](std::string& err) { return ls->read_durable(err); };
-        live.release = [dhcp_engine](std::uint32_t ip) { return dhcp_engine->release(ip, 3000); };
+        live.release = [engine](std::uint32_t ip) { return engine->release(ip, 3000); };
     }
-    dataplane::Backend* workers = backend.get();
+    dataplane::Backend* workers = backend_.get();
     live.transfers = [workers](std::vector<dataplane::TransferView>& out, bool& truncated) {
         for (std::size_t i = 0; i < workers->worker_count(); ++i) {
             if (!workers->views(i).snapshot(out, truncated, 1000)) return false;
         }
         return true;
     };
-    rest.set_live(std::move(live));
-    rest.set_observer(&publisher);
-    rest.set_generation_source([&publisher] { return publisher.generation(); });
+    rest_->set_live(std::move(live));
+    if (writes_) rest_->set_writes(writes_.get());
+    SnapshotPublisher& publisher = *publisher_;
+    rest_->set_generation_source([&publisher] { return publisher.generation(); });
+}
 
-    std::unique_ptr<ApiServer> api;
-    if (cfg.api_enabled) {
-        dataplane::Backend* b = backend.get();
-        const dataplane::LeaseJournal* store = lease_store ? &journal : nullptr;
-        api = std::make_unique<ApiServer>(
-            cfg.api_addr, cfg.api_port,
-            [b, store, &learner, &publisher, &timeline] {
-                std::vector<const dataplane::WorkerCounters*> ws;
-                for (std::size_t i = 0; i < b->worker_count(); ++i) ws.push_back(&b->counters(i));
-                return render_metrics(ws) + (store != nullptr ? render_lease_store_metrics(*store) : std::string()) +
-                       learner.render_metrics() +
-                       "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
-                       "# TYPE rackboot_boot_maps_published_total counter\n"
-                       "rackboot_boot_maps_published_total " +
-                       std::to_string(publisher.published()) +
-                       "\n# HELP rackboot_timelines Boot timelines kept (boards, and the last serials no board has).\n"
-                       "# TYPE rackboot_timelines gauge\nrackboot_timelines " +
-                       std::to_string(timeline.kept()) +
-                       "\n# HELP rackboot_timelines_forgotten_total Timelines of serials no board has, let go to bound "
-                       "them.\n# TYPE rackboot_timelines_forgotten_total counter\nrackboot_timelines_forgotten_total " +
-                       std::to_string(timeline.forgotten()) + "\n";
-            },
-            &rest);
-        api->set_events(&events, cfg.api_heartbeat_s);
-        if (!pre.tls_cert.empty()) api->set_tls(std::move(pre.tls_cert), std::move(pre.tls_key));
-        if (!api->start(error)) {
-            std::fprintf(stderr, "rackbootd: %s (use --api ADDR:PORT or --api off)\n", error.c_str());
-            return 1;
-        }
-    }
+std::string Daemon::render_metrics_text() const {
+    std::vector<const dataplane::WorkerCounters*> ws;
+    for (std::size_t i = 0; i < backend_->worker_count(); ++i) ws.push_back(&backend_->counters(i));
+    return render_metrics(ws) + (lease_store_ ? render_lease_store_metrics(journal_) : std::string()) +
+           learner_->render_metrics() +
+           "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
+           "# TYPE rackboot_boot_maps_published_total counter\n"
+           "rackboot_boot_maps_published_total " +
+           std::to_string(publisher_->published()) +
+           "\n# HELP rackboot_timelines Boot timelines kept (boards, and the last serials no board has).\n"
+           "# TYPE rackboot_timelines gauge\nrackboot_timelines " +
+           std::to_string(timeline_->kept()) +
+           "\n# HELP rackboot_timelines_forgotten_total Timelines of serials no board has, let go to bound "
+           "them.\n# TYPE rackboot_timelines_forgotten_total counter\nrackboot_timelines_forgotten_total " +
+           std::to_string(timeline_->forgotten()) + "\n";
+}
 
-    if (lease_store) lease_store->start(journal);
-    backend->start();
-    publisher.start();
+Result<> Daemon::open_api() {
+    if (!cfg_.api_enabled) return {};
+    api_ = std::make_unique<ApiServer>(
+        cfg_.api_addr, cfg_.api_port, [this] { return render_metrics_text(); }, rest_.get());
+    api_->set_events(&events_, cfg_.api_heartbeat_s);
+    if (!pre_.tls_cert.empty()) api_->set_tls(std::move(pre_.tls_cert), std::move(pre_.tls_key));
+    std::string error;
+    if (!api_->start(error)) return failure(error + " (use --api ADDR:PORT or --api off)");
+    api_text_ = cfg_.api_addr.to_string() + ":" + std::to_string(api_->port());
+    return {};
+}
 
-    std::string api_text = api ? cfg.api_addr.to_string() + ":" + std::to_string(api->port()) : "off";
-    std::string dhcp_text = cfg.dhcp_mode == proto::DhcpMode::Off     ? "off"
-                            : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
-                                                                      : "server";
-    if (dhcp_engine != nullptr) {
-        dhcp_text += ":" + std::to_string(cfg.dhcp_port) + (cfg.dhcp_interface.empty() ? "" : "@" + cfg.dhcp_interface);
-    }
+void Daemon::start() {
+    if (lease_store_) lease_store_->start(journal_);
+    backend_->start();
+    publisher_->start();
+}
+
+// The start line (what tests and operators read), the demo's hint, and the API's ready state.
+void Daemon::announce() const {
     std::string cpus;
-    for (int c : info.cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+    for (int c : info_.cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
     std::printf(
         "event=start tftp=%s:%u root=%s%s boards=%zu workers=%zu cpus=%s steering=%s max_blksize=%u "
         "max_transfers=%u api=%s dhcp=%s backend=%s\n",
-        info.address.c_str(), info.tftp_port, root.c_str(), demo ? " (demo tree)" : "", directory.board_count(),
-        backend->worker_count(), cpus.c_str(), info.steering.c_str(), common.limits.max_blksize, common.max_transfers,
-        api_text.c_str(), dhcp_text.c_str(), info.description.c_str());
-    if (demo) {
+        info_.address.c_str(), info_.tftp_port, root_.c_str(), demo_ ? " (demo tree)" : "", directory_->board_count(),
+        backend_->worker_count(), cpus.c_str(), info_.steering.c_str(), common_.limits.max_blksize,
+        common_.max_transfers, api_text_.c_str(), dhcp_text_.c_str(), info_.description.c_str());
+    if (demo_) {
         std::printf("Serving the demo Pi 4 boot tree. Try:\n  curl -o start4.elf tftp://%s:%u/start4.elf\n",
-                    cfg.listen.to_string().c_str(), info.tftp_port);
-        if (api) std::printf("  curl http://%s/metrics\n", api_text.c_str());
+                    cfg_.listen.to_string().c_str(), info_.tftp_port);
+        if (api_) std::printf("  curl http://%s/metrics\n", api_text_.c_str());
     }
-    if (lease_store) std::printf("event=leases restored=%zu store=%s\n", restored.size(), lease_store->path().c_str());
-    rest.set_ready(ServiceInfo{RACKBOOT_VERSION, info.description, backend->worker_count(),
-                               info.address + ":" + std::to_string(info.tftp_port), api_text, dhcp_text,
-                               static_cast<std::int64_t>(std::time(nullptr)), 0});
+    if (lease_store_) {
+        std::printf("event=leases restored=%zu store=%s\n", restored_.size(), lease_store_->path().c_str());
+    }
+    rest_->set_ready(ServiceInfo{RACKBOOT_VERSION, info_.description, backend_->worker_count(),
+                                 info_.address + ":" + std::to_string(info_.tftp_port), api_text_, dhcp_text_,
+                                 static_cast<std::int64_t>(std::time(nullptr)), 0});
     std::fflush(stdout);
+}
 
+// Until SIGINT or SIGTERM: the workers' records every 50 ms, timelines every second, and images
+// opened again every few seconds (one swapped for a symlink, moved or removed since becomes
+// unavailable rather than served from wherever it went).
+void Daemon::serve() {
     timespec tick{0, 50'000'000};
     std::int64_t last_tick = wall_ms();
     constexpr unsigned kImageRecheckS = 5;
     unsigned ticks = 0;
     for (;;) {
-        int sig = sigtimedwait(&stop_set, nullptr, &tick);
-        drain_records(*backend, dhcp_engine, timeline, directory);
+        int sig = sigtimedwait(&stop_set_, nullptr, &tick);
+        drain_records(*backend_, dhcp_engine_, *timeline_, *directory_);
         if (std::int64_t now = wall_ms(); now - last_tick >= 1000) {
-            timeline.tick(now);
+            timeline_->tick(now);
             last_tick = now;
-            // Images are opened again every few seconds: one swapped for a symlink, moved or
-            // removed since becomes unavailable rather than served from wherever it went.
             if (++ticks % kImageRecheckS == 0) {
                 std::vector<std::string> warnings;
-                if (directory.recheck_images(warnings)) publisher.notify();
+                if (directory_->recheck_images(warnings)) publisher_->notify();
                 for (const std::string& w : warnings) std::printf("event=warning what=\"%s\"\n", w.c_str());
             }
         }
-        if (sig == SIGINT || sig == SIGTERM) break;
+        if (sig == SIGINT || sig == SIGTERM) return;
     }
-    if (api) api->stop();  // no change arrives while the workers stop
-    publisher.stop();
-    backend->stop();
-    if (lease_store) lease_store->stop();
-    drain_records(*backend, dhcp_engine, timeline, directory);
+}
+
+void Daemon::stop() {
+    if (api_) api_->stop();  // no change arrives while the workers stop
+    publisher_->stop();
+    backend_->stop();
+    if (lease_store_) lease_store_->stop();
+    drain_records(*backend_, dhcp_engine_, *timeline_, *directory_);
     std::printf("event=stop\n");
+}
+
+int Daemon::run() {
+    // A peer that goes away mid-write (a vhost-user guest, an HTTP client) is an error on that
+    // write, never the end of the appliance.
+    std::signal(SIGPIPE, SIG_IGN);
+    // Signals are taken synchronously by this (control) thread; blocked before any thread starts
+    // (the API's, the stores', the workers'), which inherit the mask and so never take them.
+    sigemptyset(&stop_set_);
+    sigaddset(&stop_set_, SIGINT);
+    sigaddset(&stop_set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set_, nullptr);
+    if (Result<> r = prepare_tree().and_then([this] { return check_cpus(); }); !r) {
+        std::fprintf(stderr, "rackbootd: %s\n", r.error().reason.c_str());
+        return r.error().exit_code;
+    }
+    if (cfg_.check_only) return check_only(cfg_, root_);
+    Result<> up = open_inventory()
+                      .and_then([this] { return plan_workers(); })
+                      .and_then([this] { return open_leases(); })
+                      .and_then([this] { return start_dataplane(); });
+    if (up) {
+        wire_events();
+        wire_api_sources();
+        up = open_api();
+    }
+    if (!up) {
+        std::fprintf(stderr, "rackbootd: %s\n", up.error().reason.c_str());
+        return up.error().exit_code;
+    }
+    dhcp_text_ = cfg_.dhcp_mode == proto::DhcpMode::Off     ? "off"
+                 : cfg_.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
+                                                            : "server";
+    if (dhcp_engine_ != nullptr) {
+        dhcp_text_ +=
+            ":" + std::to_string(cfg_.dhcp_port) + (cfg_.dhcp_interface.empty() ? "" : "@" + cfg_.dhcp_interface);
+    }
+    start();
+    announce();
+    serve();
+    stop();
     return 0;
+}
+
+}  // namespace
+
+int run_daemon(const DaemonConfig& cfg) {
+    Daemon daemon(cfg);
+    return daemon.run();
 }
 
 }  // namespace rackboot::control
