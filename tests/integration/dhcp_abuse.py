@@ -18,7 +18,9 @@ import random
 import sys
 import time
 
-from scapy.all import BOOTP, DHCP, IP, UDP, Ether, Raw, conf, rdpcap, sendp
+from scapy.all import BOOTP, DHCP, IP, UDP, Ether, conf, rdpcap, sendp
+
+import dhcpwire
 
 from reply_capture import ReplyCapture
 from checks import fail
@@ -31,8 +33,7 @@ template = bytes.fromhex(open(hex_path).read().strip())
 
 
 
-def mac_text(mac):
-    return ":".join(f"{b:02x}" for b in mac)
+mac_text = dhcpwire.mac_text
 
 
 def pi_mac(n):
@@ -40,12 +41,8 @@ def pi_mac(n):
 
 
 def pi_discover(n, xid):
-    p = bytearray(template)
-    p[4:8] = xid.to_bytes(4, "big")
     mac = pi_mac(n)
-    p[28:34] = mac
-    return Ether(src=mac_text(mac), dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") \
-        / UDP(sport=68, dport=67) / Raw(bytes(p))
+    return dhcpwire.broadcast_frame(mac, dhcpwire.from_template(template, xid, mac))
 
 
 def plain_discover(mac, xid):
@@ -59,20 +56,8 @@ def offers_in(frames):
     out = []
     for f in frames:
         b = bytes(f[UDP].payload) if hasattr(f, "haslayer") else bytes(Ether(f)[UDP].payload)
-        if len(b) < 243 or b[0] != 2:
-            continue
-        opts = b[240:]
-        i = 0
-        kind = None
-        while i + 1 < len(opts) and opts[i] != 255:
-            if opts[i] == 0:
-                i += 1
-                continue
-            if opts[i] == 53:
-                kind = opts[i + 2]
-            i += 2 + opts[i + 1]
-        if kind == 2:
-            out.append((b[28:34].hex(":"), ".".join(str(x) for x in b[16:20])))
+        if len(b) >= 243 and dhcpwire.message_type(b) == dhcpwire.OFFER:
+            out.append((dhcpwire.chaddr(b).hex(":"), dhcpwire.yiaddr(b)))
     return out
 
 

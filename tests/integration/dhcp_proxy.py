@@ -9,6 +9,7 @@ import time
 
 from scapy.all import BOOTP, DHCP, IP, UDP, Ether, Raw, conf, sendp, wrpcap
 
+import dhcpwire
 from reply_capture import ReplyCapture
 from checks import fail
 
@@ -31,17 +32,8 @@ def expected_offer(req, server):
     hdr[20:24] = socket.inet_aton(server)  # siaddr: the TFTP server
     hdr[24:28] = req[24:28]    # giaddr
     hdr[28:44] = req[28:44]    # chaddr
-    # Find the client's option 97 to echo it.
-    opts, i = req[240:], 0
-    guid = None
-    while i < len(opts) and opts[i] != 255:
-        if opts[i] == 0:
-            i += 1
-            continue
-        code, ln = opts[i], opts[i + 1]
-        if code == 97:
-            guid = opts[i + 2:i + 2 + ln]
-        i += 2 + ln
+    # The client's option 97, echoed.
+    guid = dhcpwire.options_of(req).get(97)
     o = bytearray(b"\x63\x82\x53\x63")
     o += bytes([53, 1, 2]) + bytes([54, 4]) + socket.inet_aton(server)
     o += bytes([60, 9]) + b"PXEClient"

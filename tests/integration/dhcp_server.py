@@ -7,8 +7,9 @@ import json
 import sys
 import time
 
-from scapy.all import IP, UDP, Ether, Raw, conf, sendp, wrpcap
+from scapy.all import IP, UDP, conf, sendp, wrpcap
 
+import dhcpwire
 from reply_capture import ReplyCapture
 from checks import fail
 
@@ -22,12 +23,8 @@ discover = bytes.fromhex(open(hex_path).read().strip())
 
 frames = []
 for n in range(count):
-    p = bytearray(discover)
-    p[4:8] = (0x20000000 + n).to_bytes(4, "big")
     mac = bytes([0xb8, 0x27, 0xeb, 0x10, n >> 8, n & 0xff])
-    p[28:34] = mac
-    frames.append(Ether(src=":".join(f"{b:02x}" for b in mac), dst="ff:ff:ff:ff:ff:ff")
-                  / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) / Raw(bytes(p)))
+    frames.append(dhcpwire.broadcast_frame(mac, dhcpwire.from_template(discover, 0x20000000 + n, mac)))
 
 capture = ReplyCapture(iface)
 time.sleep(0.5)
@@ -46,8 +43,8 @@ for r in replies:
     b = bytes(r[UDP].payload)
     if len(b) < 240 or b[0] != 2:
         continue
-    mac = b[28:34].hex()
-    yiaddr = ".".join(str(x) for x in b[16:20])
+    mac = dhcpwire.chaddr(b).hex()
+    yiaddr = dhcpwire.yiaddr(b)
     if mac in offers and offers[mac] != yiaddr:
         fail(f"{mac} offered two addresses: {offers[mac]} and {yiaddr}")
     offers[mac] = yiaddr

@@ -13,8 +13,8 @@ eal_args() {
 # rackbootd_start LOG ARGS...: starts $RACKBOOTD with ARGS (inside network namespace RB_NETNS when
 # set; under the command in RB_WRAP when set, e.g. "prlimit --nofile=600:600", which must exec it),
 # output to LOG; adds its pid to PIDS and sets RB_PID; waits up to 10 s for its start line
-# and sets RB_PORT (TFTP) and RB_API (ADDR:PORT, or "off") from it. On failure prints the log and
-# returns 1.
+# and sets RB_API (ADDR:PORT, or "off") from it and RB_PORT (TFTP) from /api/v1/status (from the
+# start line where the API is off or TLS). On failure prints the log and returns 1.
 rackbootd_start() {
     local log=$1
     shift
@@ -37,8 +37,20 @@ rackbootd_start() {
         cat "$log" >&2
         return 1
     fi
-    RB_PORT=$(sed -E 's/.* tftp=[0-9.]+:([0-9]+) .*/\1/' <<<"$line")
+    # The API's address is on the start line (its port 0 is chosen at start); what else it serves
+    # comes from /api/v1/status where the API answers plain HTTP, else from that line too.
     RB_API=$(sed -E 's/.* api=([0-9.]+:[0-9]+|off) .*/\1/' <<<"$line")
+    local status=""
+    if [ "$RB_API" != off ]; then
+        local ns=()
+        [ -n "${RB_NETNS:-}" ] && ns=(ip netns exec "$RB_NETNS")
+        status=$("${ns[@]}" curl -sf --max-time 5 "http://$RB_API/api/v1/status" || true)
+    fi
+    if [ -n "$status" ]; then
+        RB_PORT=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["listen"]["tftp"].rsplit(":", 1)[1])' <<<"$status")
+    else
+        RB_PORT=$(sed -E 's/.* tftp=[0-9.]+:([0-9]+) .*/\1/' <<<"$line")
+    fi
 }
 
 # The real clients every fetch test runs, with the options each is known by.
