@@ -262,23 +262,54 @@ BootMapEditor::BootMapEditor(const BootMap& base) : next_(new BootMap()) {
 }
 
 BootMapEditor::BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards, std::size_t macs, std::size_t ips)
-    : next_(new BootMap()) {
+    : next_(new BootMap()), fresh_(true) {
     next_->root_ = std::move(root);
     next_->boards_ = ShardedTable<MappedBoard>(shards_for(boards));
     next_->by_mac_ = ShardedTable<std::uint64_t>(shards_for(macs));
     next_->by_ip_ = ShardedTable<std::uint64_t>(shards_for(ips));
+    fresh_boards_.reserve(boards);
+    fresh_macs_.reserve(macs);
+    fresh_ips_.reserve(ips);
 }
 
 void BootMapEditor::put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<DirHandle>& dir) {
-    boards_.put(key, b);
+    if (fresh_) {
+        fresh_boards_.push_back({key, b});
+    } else {
+        boards_.put(key, b);
+    }
     auto& dirs = next_->dirs_;
-    if (dir && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+    // Boards sharing a tree are usually put one after another: the last one is checked first.
+    if (dir && (dirs.empty() || dirs.back() != dir) && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+        dirs.push_back(dir);
+    }
+}
+
+void BootMapEditor::put_mac(std::uint64_t mac, std::uint64_t key) {
+    if (fresh_) {
+        fresh_macs_.push_back({mac, key});
+    } else {
+        macs_.put(mac, key);
+    }
+}
+
+void BootMapEditor::put_ip(std::uint32_t ip, std::uint64_t key) {
+    if (fresh_) {
+        fresh_ips_.push_back({ip, key});
+    } else {
+        ips_.put(ip, key);
+    }
 }
 
 std::unique_ptr<const BootMap> BootMapEditor::build(std::uint64_t generation, std::uint64_t revision) {
     std::unique_ptr<BootMap> m = std::move(next_);
     m->generation_ = generation;
     m->revision_ = revision;
+    if (fresh_) {
+        m->boards_.fill(fresh_boards_);
+        m->by_mac_.fill(fresh_macs_);
+        m->by_ip_.fill(fresh_ips_);
+    }
     boards_.apply(m->boards_);
     macs_.apply(m->by_mac_);
     ips_.apply(m->by_ip_);

@@ -172,17 +172,23 @@ class BootMapEditor {
 public:
     explicit BootMapEditor(const BootMap& base);
     BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards, std::size_t macs, std::size_t ips);
+    // A key put twice keeps its last value. (A new map takes puts only.)
     void put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<DirHandle>& dir);
     void erase_board(std::uint64_t key) { boards_.erase(key); }
-    void put_mac(std::uint64_t mac, std::uint64_t key) { macs_.put(mac, key); }
+    void put_mac(std::uint64_t mac, std::uint64_t key);
     void erase_mac(std::uint64_t mac) { macs_.erase(mac); }
-    void put_ip(std::uint32_t ip, std::uint64_t key) { ips_.put(ip, key); }
+    void put_ip(std::uint32_t ip, std::uint64_t key);
     void erase_ip(std::uint32_t ip) { ips_.erase(ip); }
     // `revision`: what the caller built it from (BootMap::revision()). Once.
     [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation, std::uint64_t revision);
 
 private:
     std::unique_ptr<BootMap> next_;
+    // A new map's entries, filled into its shards at build (no edit to merge with).
+    bool fresh_ = false;
+    std::vector<ShardedTable<MappedBoard>::Slot> fresh_boards_;
+    std::vector<ShardedTable<std::uint64_t>::Slot> fresh_macs_;
+    std::vector<ShardedTable<std::uint64_t>::Slot> fresh_ips_;
     ShardedTable<MappedBoard>::Edit boards_;
     ShardedTable<std::uint64_t>::Edit macs_;
     ShardedTable<std::uint64_t>::Edit ips_;

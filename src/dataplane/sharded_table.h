@@ -7,10 +7,12 @@
 // find(); versions are built and freed on the control thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,7 +31,7 @@ public:
     };
 
     // `entries` with distinct keys (none kEmpty).
-    explicit FrozenShard(const std::vector<Slot>& entries) {
+    explicit FrozenShard(std::span<const Slot> entries) {
         std::size_t cap = 4;
         while (cap < entries.size() * 2) cap <<= 1;
         slots_.resize(cap);
@@ -110,12 +112,27 @@ public:
         return n;
     }
 
-    // Fills every shard from `entries` (distinct keys).
+    // Fills every shard from `entries`; a key given twice keeps the later value. One pass to count
+    // each shard's entries, one to place them (in order), then each shard's run built alone.
     void fill(const std::vector<Slot>& entries) {
-        std::vector<std::vector<Slot>> parts(shards_.size());
-        for (const Slot& e : entries) parts[shard_of(e.key)].push_back(e);
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-            shards_[i] = parts[i].empty() ? nullptr : std::make_shared<const Shard>(parts[i]);
+        std::vector<std::size_t> start(shards_.size() + 1, 0);
+        for (const Slot& e : entries) ++start[shard_of(e.key) + 1];
+        for (std::size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+        std::vector<Slot> placed(entries.size());
+        std::vector<std::size_t> next(start.begin(), start.end() - 1);
+        for (const Slot& e : entries) placed[next[shard_of(e.key)]++] = e;
+        for (std::size_t i = 0; i < shards_.size(); ++i) {
+            auto first = placed.begin() + static_cast<std::ptrdiff_t>(start[i]);
+            auto last = placed.begin() + static_cast<std::ptrdiff_t>(start[i + 1]);
+            std::stable_sort(first, last, [](const Slot& a, const Slot& b) { return a.key < b.key; });
+            auto out = first;
+            for (auto it = first; it != last; ++it) {
+                if (it + 1 != last && (it + 1)->key == it->key) continue;  // the later one is kept
+                *out++ = *it;
+            }
+            shards_[i] = out == first ? nullptr
+                                      : std::make_shared<const Shard>(
+                                            std::span<const Slot>(&*first, static_cast<std::size_t>(out - first)));
         }
     }
 

@@ -326,13 +326,15 @@ std::optional<std::uint64_t> BoardDirectory::ip_owner(std::uint32_t ip) const {
     return std::nullopt;
 }
 
-void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e) const {
+const BoardDirectory::ImageDir* BoardDirectory::image_dir(const std::string& name) const {
     static const ImageDir kNoImage;
-    const ImageDir* dir = &kNoImage;
-    if (!e.image.empty()) {
-        auto it = images_.find(e.image);
-        if (it != images_.end()) dir = &it->second;
-    }
+    if (name.empty()) return &kNoImage;
+    auto it = images_.find(name);
+    return it == images_.end() ? &kNoImage : &it->second;
+}
+
+void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e,
+                                const ImageDir* dir) const {
     // An image whose directory could not be opened serves nothing (as netboot off).
     bool servable = e.image.empty() || dir->dir != nullptr;
     dataplane::MappedBoard m;
@@ -358,7 +360,16 @@ std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane:
         ed =
             std::make_unique<dataplane::BootMapEditor>(root_, boards, configured_by_mac_.size() + learnt_by_mac_.size(),
                                                        pinned_by_ip_.size() + learnt_by_ip_.size());
-        for (const auto& [serial, e] : boards_) put_mapped(*ed, serial, e);
+        // Boards sharing an image are usually neighbours: the lookup is skipped when it repeats.
+        const std::string* last_name = nullptr;
+        const ImageDir* last_dir = nullptr;
+        for (const auto& [serial, e] : boards_) {
+            if (last_name == nullptr || *last_name != e.image) {
+                last_name = &e.image;
+                last_dir = image_dir(e.image);
+            }
+            put_mapped(*ed, serial, e, last_dir);
+        }
         std::unordered_set<std::uint64_t> trees;
         for (const auto& [mac, dir] : mac_trees_) {
             dataplane::MappedBoard m;
@@ -366,24 +377,28 @@ std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane:
             m.lists_macs = true;
             if (trees.insert(mac).second) ed->put_board(dataplane::mac_board_key(mac), m, dir);  // the first flag's
         }
-        for (const auto* keys : {&configured_by_mac_, &learnt_by_mac_}) {
-            for (const auto& [mac, serial] : *keys) {
-                if (auto owner = mac_owner(mac)) ed->put_mac(mac, *owner);
-            }
+        // A configured MAC's owner is its board (mac_owner's first rule, without asking again).
+        for (const auto& [mac, serial] : configured_by_mac_) {
+            if (boards_.count(serial) != 0) ed->put_mac(mac, dataplane::board_key(serial));
+        }
+        for (const auto& [mac, serial] : learnt_by_mac_) {
+            if (auto owner = mac_owner(mac)) ed->put_mac(mac, *owner);
         }
         for (const auto& [mac, dir] : mac_trees_) {
             if (auto owner = mac_owner(mac)) ed->put_mac(mac, *owner);
         }
-        for (const auto* keys : {&pinned_by_ip_, &learnt_by_ip_}) {
-            for (const auto& [ip, serial] : *keys) {
-                if (auto owner = ip_owner(ip)) ed->put_ip(ip, *owner);
-            }
+        for (const auto& [ip, serial] : pinned_by_ip_) {
+            if (auto owner = ip_owner(ip)) ed->put_ip(ip, *owner);
+        }
+        for (const auto& [ip, serial] : learnt_by_ip_) {
+            if (pinned_by_ip_.count(ip) != 0) continue;  // put above when its pin holds
+            if (auto owner = ip_owner(ip)) ed->put_ip(ip, *owner);
         }
     } else {
         ed = std::make_unique<dataplane::BootMapEditor>(*prev);
         for (std::uint32_t serial : dirty_boards_) {
             if (auto it = boards_.find(serial); it != boards_.end()) {
-                put_mapped(*ed, serial, it->second);
+                put_mapped(*ed, serial, it->second, image_dir(it->second.image));
             } else {
                 ed->erase_board(dataplane::board_key(serial));
             }

@@ -92,20 +92,22 @@ private:
     // Who the map says each key is, by the rules above (the same for a whole build and an edit).
     [[nodiscard]] std::optional<std::uint64_t> mac_owner(std::uint64_t mac) const;
     [[nodiscard]] std::optional<std::uint64_t> ip_owner(std::uint32_t ip) const;
-    void put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e) const;
     struct ImageDir {
         std::string path;                           // as stored
         std::shared_ptr<dataplane::DirHandle> dir;  // null: unavailable
         std::string reason;                         // why
     };
     [[nodiscard]] ImageDir open_image(const Image& image) const;
+    // The image's open directory as held (an empty one for none or an unknown name).
+    [[nodiscard]] const ImageDir* image_dir(const std::string& name) const;
+    void put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e, const ImageDir* dir) const;
 
     mutable std::mutex mutex_;
     std::shared_ptr<dataplane::DirHandle> root_;
     std::shared_ptr<dataplane::DirHandle> images_root_;  // null: no --images-root
     std::string images_root_real_;
     std::vector<std::string> flag_trees_;
-    std::map<std::uint32_t, Entry> boards_;
+    std::unordered_map<std::uint32_t, Entry> boards_;  // by serial (the map decides no order)
     std::unordered_map<std::string, ImageDir> images_;
     std::vector<std::pair<std::uint64_t, std::shared_ptr<dataplane::DirHandle>>> mac_trees_;
     std::unordered_map<std::uint64_t, std::uint32_t> configured_by_mac_;
