@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace rackboot::dataplane {
 
@@ -211,12 +212,12 @@ std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
         if (board_at.emplace(key, boards.size()).second) boards.push_back({key, b});
     }
     std::vector<ShardedTable<std::uint64_t>::Slot> macs;
-    std::unordered_map<std::uint64_t, bool> mac_taken;
+    std::unordered_set<std::uint64_t> mac_taken;
     mac_taken.reserve(macs_.size() + learnt_.size());
     // Learnt MACs after every configured one: a configured MAC is never outranked by a learnt one.
     for (const auto* list : {&macs_, &learnt_}) {
         for (const auto& [mac, key] : *list) {
-            if (mac_taken.emplace(mac, true).second) macs.push_back({mac, key});
+            if (mac_taken.insert(mac).second) macs.push_back({mac, key});
         }
     }
     std::vector<ShardedTable<std::uint64_t>::Slot> ips;

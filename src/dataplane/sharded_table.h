@@ -139,10 +139,8 @@ public:
     // Edits to a copy of a table: puts and erasures collected, then applied shard by shard.
     class Edit {
     public:
-        void reserve(std::size_t n) { ops_.reserve(n); }
         void put(std::uint64_t key, const Value& v) { ops_[key] = v; }
         void erase(std::uint64_t key) { ops_[key] = std::nullopt; }
-        [[nodiscard]] bool empty() const noexcept { return ops_.empty(); }
         // Rebuilds the shards of `table` that the edits touch; the rest stay shared.
         void apply(ShardedTable& table) const {
             std::unordered_map<std::size_t, std::vector<std::pair<std::uint64_t, const std::optional<Value>*>>> touched;

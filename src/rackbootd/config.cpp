@@ -1,12 +1,7 @@
 #include "rackbootd/config.h"
 
-#include <algorithm>
-#include <array>
-#include <charconv>
 #include <string_view>
 
-#include "proto/dhcp_leases.h"
-#include "proto/tftp_path.h"
 #include "rackbootd/config_file.h"
 #include "rackbootd/flags.h"
 

@@ -11,7 +11,7 @@ void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial,
     if (fresh) publisher_.notify();
     // A serial the inventory does not hold is only worth a store lookup when it would be
     // discovered: a flood of unknown Pis costs no query each (the directory holds every board).
-    if (serial && store_ != nullptr && (auto_discover_ || directory_.has_board(*serial))) {
+    if (serial && writes_ != nullptr && (auto_discover_ || directory_.has_board(*serial))) {
         remember(mac, *serial, model, now, from, fresh);
     }
 }
@@ -34,7 +34,7 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
     o.seen = now;
     o.learnt_mac = seen;
     bool learnt = false;
-    if (Outcome out = store_->observe_board(serial, o, &learnt); !out.ok()) {
+    if (Outcome out = writes_->store().observe_board(serial, o, &learnt); !out.ok()) {
         std::printf("event=warning what=\"recording board %s: %s\"\n", serial_text(serial).c_str(),
                     out.message.c_str());
     } else if (learnt && fresh) {
@@ -55,7 +55,7 @@ bool BoardLearner::may_discover(std::int64_t now) {
         BoardFilter f;
         f.state = "discovered";
         std::size_t n = 0;
-        if (Outcome o = store_->count_boards(f, n); !o.ok()) {
+        if (Outcome o = writes_->store().count_boards(f, n); !o.ok()) {
             std::printf("event=warning what=\"counting discovered boards: %s\"\n", o.message.c_str());
             return false;
         }
@@ -112,10 +112,10 @@ std::string BoardLearner::render_metrics() const {
 }
 
 void BoardLearner::boot_finished(std::uint32_t serial, const std::string& summary) {
-    if (store_ == nullptr) return;
+    if (writes_ == nullptr) return;
     Observation o;
     o.last_boot = summary;
-    (void)store_->observe_board(serial, o);
+    (void)writes_->store().observe_board(serial, o);
 }
 
 }  // namespace rackboot::control

@@ -41,7 +41,6 @@ public:
         : directory_(directory),
           publisher_(publisher),
           writes_(writes),
-          store_(writes != nullptr ? &writes->store() : nullptr),
           auto_discover_(auto_discover),
           limits_(limits),
           tokens_(static_cast<double>(limits.per_second) * kBurstSeconds) {}
@@ -67,7 +66,6 @@ private:
     BoardDirectory& directory_;
     SnapshotPublisher& publisher_;
     InventoryWrites* writes_;
-    InventoryStore* store_;
     bool auto_discover_;
     DiscoverLimits limits_;
     std::unordered_map<std::uint32_t, std::int64_t> last_written_;  // serial -> when its sighting was stored
