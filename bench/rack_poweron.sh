@@ -189,7 +189,7 @@ run_swarm() {  # TARGET PIS LOSS LINK: one power-on; appends a row to the .tsv
         : > "$m"
         (while sleep 1; do
             echo "t $(date +%s.%N)"
-            "${at[@]}" curl -s --max-time 1 http://127.0.0.1:18069/metrics | grep -E '^rackboot_(path_rate|dhcp_boot|tftp_held|tftp_active|tftp_admission|dhcp_boots|tftp_retransmits|tftp_spurious|tftp_resends_held|tftp_bytes_total)' || true
+            "${at[@]}" curl -s --max-time 1 http://127.0.0.1:18069/metrics | grep -E '^rackboot_(path_rate|dhcp_boot|tftp_held|tftp_active|tftp_admission|dhcp_boots|tftp_retransmits|tftp_spurious|tftp_resends_held|tftp_bytes_total|port_)' || true
         done >> "$m") &
         sampler=$!
     fi

@@ -73,6 +73,13 @@ struct BackendInfo {
     std::vector<int> cpus;    // the workers'
 };
 
+// What the port itself counts (the DPDK backend): frames lost before any worker saw them.
+struct PortStats {
+    std::uint64_t rx_missed = 0;   // the RX ring was full (imissed)
+    std::uint64_t rx_no_mbuf = 0;  // no buffer to receive into
+    std::uint64_t tx_errors = 0;   // frames the port could not send
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -86,6 +93,8 @@ public:
     // The DHCP engine worker 0 runs, or nullptr without DHCP. Restore leases before start().
     [[nodiscard]] virtual DhcpEngine* dhcp() noexcept = 0;
     [[nodiscard]] virtual BackendInfo info() const = 0;
+    // The port's own counters where it has any (the kernel's sockets count theirs elsewhere).
+    [[nodiscard]] virtual std::optional<PortStats> port_stats() const { return std::nullopt; }
 };
 
 }  // namespace rackboot::dataplane

@@ -88,20 +88,20 @@ DirHandle::~DirHandle() {
     close(fd_);
 }
 
-const MappedBoard* BootMap::by_serial(std::uint32_t serial) const noexcept {
-    return boards_.find(board_key(serial));
+const MappedBoard* BootMap::by_serial(proto::Serial serial) const noexcept {
+    return boards_.find(board_key(serial.value()));
 }
 
-const MappedBoard* BootMap::by_mac(std::uint64_t mac) const noexcept {
-    return board_at(by_mac_.find(mac));
+const MappedBoard* BootMap::by_mac(proto::Mac mac) const noexcept {
+    return board_at(by_mac_.find(mac.key()));
 }
 
-const MappedBoard* BootMap::by_ip(std::uint32_t ip) const noexcept {
-    if (ip == 0) return nullptr;
-    return board_at(by_ip_.find(ip));
+const MappedBoard* BootMap::by_ip(proto::Ipv4 ip) const noexcept {
+    if (ip.unset()) return nullptr;
+    return board_at(by_ip_.find(ip.value()));
 }
 
-ClientIdentity BootMap::identify(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept {
+ClientIdentity BootMap::identify(proto::Mac mac, std::optional<proto::Serial> serial) const noexcept {
     ClientIdentity id;
     const MappedBoard* m = by_mac(mac);
     bool configured = m != nullptr && m->lists_macs;  // learnt MACs index only boards that list none
@@ -125,27 +125,27 @@ ClientIdentity BootMap::identify(std::uint64_t mac, std::optional<std::uint32_t>
     return id;
 }
 
-std::optional<proto::Reservation> BootMap::reserved_for(std::uint64_t mac,
-                                                        std::optional<std::uint32_t> serial) const noexcept {
+std::optional<proto::Reservation> BootMap::reserved_for(proto::Mac mac,
+                                                        std::optional<proto::Serial> serial) const noexcept {
     ClientIdentity id = identify(mac, serial);
-    if (id.board == nullptr || id.board->ip == 0) return std::nullopt;
+    if (id.board == nullptr || id.board->ip.unset()) return std::nullopt;
     return proto::Reservation{id.board->ip, id.by_mac};
 }
 
-bool BootMap::reserved(std::uint32_t ip) const noexcept {
+bool BootMap::reserved(proto::Ipv4 ip) const noexcept {
     const MappedBoard* b = by_ip(ip);
     return b != nullptr && b->ip == ip;
 }
 
-BootMap::Resolved BootMap::resolve(std::string_view checked_path, std::uint32_t client) const noexcept {
+BootMap::Resolved BootMap::resolve(std::string_view checked_path, proto::Ipv4 client) const noexcept {
     proto::BootPrefix p = proto::split_boot_prefix(checked_path);
     const MappedBoard* b = nullptr;
     std::string_view rest = checked_path;
     if (p.kind == proto::BootPrefix::Kind::Serial) {
-        b = by_serial(p.serial);
+        b = by_serial(proto::Serial(p.serial));
         rest = p.rest;
     } else if (p.kind == proto::BootPrefix::Kind::Mac) {
-        b = by_mac(proto::mac_key(p.mac.data()));
+        b = by_mac(p.mac);
         rest = p.rest;
     }
     if (p.kind == proto::BootPrefix::Kind::None) {
@@ -179,9 +179,9 @@ void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_
                          std::span<const std::uint64_t> learnt) {
     MappedBoard b;
     b.dirfd = dir ? dir->fd() : -1;
-    b.serial = serial.value_or(0);
+    b.serial_number = serial.value_or(0);
     b.has_serial = serial.has_value();
-    b.ip = pinned;
+    b.ip = proto::Ipv4(pinned);
     b.netboot = netboot;
     b.lists_macs = !macs.empty();
     // A board without a serial is kept by its first MAC (a MAC-prefixed --board flag has one).
@@ -232,7 +232,7 @@ std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
         // A pinned address outranks one learnt by another board.
         const MappedBoard& mine = boards[board_at[key]].value;
         const MappedBoard& held = boards[board_at[ips[it->second].value]].value;
-        if (mine.ip == ip && held.ip != ip) ips[it->second].value = key;
+        if (mine.ip.value() == ip && held.ip.value() != ip) ips[it->second].value = key;
     }
     m->count_ = boards.size();
     m->boards_ = ShardedTable<MappedBoard>(shards_for(boards.size()));
@@ -327,7 +327,7 @@ std::unique_ptr<const BootMap> static_boot_map(const std::string& root, const st
         auto dir = DirHandle::open(spec.dir, error);
         if (!dir) return nullptr;
         if (spec.kind == proto::BootPrefix::Kind::Mac) {
-            std::uint64_t mac = proto::mac_key(spec.mac.data());
+            std::uint64_t mac = spec.mac.key();
             b.add(std::nullopt, dir, true, 0, std::span<const std::uint64_t>(&mac, 1), {});
         } else {
             b.add(spec.serial, dir, true, 0, {}, {});

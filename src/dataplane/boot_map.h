@@ -55,18 +55,21 @@ private:
 struct BoardTreeSpec {
     proto::BootPrefix::Kind kind = proto::BootPrefix::Kind::Serial;
     std::uint32_t serial = 0;
-    std::array<std::uint8_t, 6> mac{};
+    proto::Mac mac{};
     std::string dir;
 };
 
 // One board as the dataplane sees it: 16 bytes (24 with its key in a shard).
 struct MappedBoard {
-    std::int32_t dirfd = -1;  // its image's tree; -1: none (served from the default tree)
-    std::uint32_t serial = 0;
-    std::uint32_t ip = 0;  // pinned address (a DHCP reservation in server mode); 0: none
+    std::int32_t dirfd = -1;          // its image's tree; -1: none (served from the default tree)
+    std::uint32_t serial_number = 0;  // serial() when has_serial (kept apart: 16 bytes in all)
+    proto::Ipv4 ip;                   // pinned address (a DHCP reservation in server mode); unset: none
     bool has_serial = false;
     bool netboot = true;
     bool lists_macs = false;  // the operator configured its MACs: it is matched by them alone
+    [[nodiscard]] std::optional<proto::Serial> serial() const noexcept {
+        return has_serial ? std::optional<proto::Serial>(proto::Serial(serial_number)) : std::nullopt;
+    }
     bool operator==(const MappedBoard&) const = default;
 };
 
@@ -96,18 +99,18 @@ public:
         const MappedBoard* board = nullptr;  // the board the request resolved through, if any
     };
     // Picks the tree for a checked, normalised request path from `client` (host order).
-    [[nodiscard]] Resolved resolve(std::string_view checked_path, std::uint32_t client) const noexcept;
+    [[nodiscard]] Resolved resolve(std::string_view checked_path, proto::Ipv4 client) const noexcept;
 
-    [[nodiscard]] const MappedBoard* by_serial(std::uint32_t serial) const noexcept;
-    [[nodiscard]] const MappedBoard* by_mac(std::uint64_t mac) const noexcept;
-    [[nodiscard]] const MappedBoard* by_ip(std::uint32_t ip) const noexcept;
+    [[nodiscard]] const MappedBoard* by_serial(proto::Serial serial) const noexcept;
+    [[nodiscard]] const MappedBoard* by_mac(proto::Mac mac) const noexcept;
+    [[nodiscard]] const MappedBoard* by_ip(proto::Ipv4 ip) const noexcept;
     // Who a DHCP client is, by its MAC and its option 97 serial (see ClientIdentity).
-    [[nodiscard]] ClientIdentity identify(std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept;
+    [[nodiscard]] ClientIdentity identify(proto::Mac mac, std::optional<proto::Serial> serial) const noexcept;
 
     // proto::ReservationSource: boards' pinned addresses, for the client identify() names.
     [[nodiscard]] std::optional<proto::Reservation> reserved_for(
-        std::uint64_t mac, std::optional<std::uint32_t> serial) const noexcept override;
-    [[nodiscard]] bool reserved(std::uint32_t ip) const noexcept override;
+        proto::Mac mac, std::optional<proto::Serial> serial) const noexcept override;
+    [[nodiscard]] bool reserved(proto::Ipv4 ip) const noexcept override;
 
     [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
     // The version of its source it was built from (the board directory's), for the next edit.

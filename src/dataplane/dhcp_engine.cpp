@@ -27,7 +27,7 @@ void fill_record(DhcpRecord& r, const proto::DhcpPacket& req, const proto::DhcpR
     r.xid = req.xid;
     r.is_pi = reply.pi.is_pi;
     r.has_serial = reply.pi.serial.has_value();
-    r.serial = reply.pi.serial.value_or(0);
+    r.serial = reply.pi.serial.value_or(proto::Serial()).value();
     r.model = static_cast<std::uint8_t>(reply.pi.model);
     r.type = static_cast<std::uint8_t>(req.type);
     r.verdict = static_cast<std::uint8_t>(reply.verdict);
@@ -101,7 +101,7 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
     const BootMap* map = cfg_.maps != nullptr ? cfg_.maps->current() : nullptr;
     if (map != nullptr && map->board_count() > 0) {
         proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
-        ClientIdentity id = map->identify(proto::mac_key(req.chaddr.data()), pi.serial);
+        ClientIdentity id = map->identify(req.mac(), pi.serial);
         proto::DhcpVerdict refusal = proto::DhcpVerdict::replied;
         // A serial claimed from a MAC its board does not list (or a board's MAC claiming another
         // serial): nothing is answered, offered, bound or learnt.
@@ -121,7 +121,7 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         // it asks again every few seconds, which costs it nothing (boot_admission.h).
         proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
         proto::Nanos window = pi.model >= 4 ? kEepromDhcpWindow : kRomDhcpWindow;
-        std::uint64_t mac = proto::mac_key(req.chaddr.data());
+        std::uint64_t mac = req.mac().key();
         proto::Nanos now = monotonic_now();
         if (pi.vendor_class && !admission_->admit(mac, window, now)) {
             // Kept, to be answered the moment room is granted while the Pi still listens.
@@ -204,36 +204,38 @@ void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, c
     }
 }
 
-int DhcpEngine::release(std::uint32_t ip, int timeout_ms) {
-    if (!server_) return 3;
-    Command c{next_command_.fetch_add(1, std::memory_order_relaxed), ip};
-    if (!commands_.push(c)) return 2;
+proto::LeaseRelease DhcpEngine::release(proto::Ipv4 ip, int timeout_ms) {
+    using proto::LeaseRelease;
+    if (!server_) return LeaseRelease::not_a_server;
+    Command c{next_command_.fetch_add(1, std::memory_order_relaxed), ip.value()};
+    if (!commands_.push(c)) return LeaseRelease::not_durable_in_time;
     std::int64_t deadline = monotonic_now() + static_cast<std::int64_t>(timeout_ms) * proto::kMillisecond;
     while (done_command_.load(std::memory_order_acquire) < c.id) {
-        if (monotonic_now() > deadline) return 2;
+        if (monotonic_now() > deadline) return LeaseRelease::not_durable_in_time;
         timespec ts{0, 200'000};
         nanosleep(&ts, nullptr);
     }
     std::uint64_t seq = done_seq_.load(std::memory_order_acquire);
-    if (seq == 0) return 1;
+    if (seq == 0) return LeaseRelease::no_live_lease;
     while (cfg_.journal->committed() < seq) {
-        if (monotonic_now() > deadline) return 2;
+        if (monotonic_now() > deadline) return LeaseRelease::not_durable_in_time;
         timespec ts{0, 200'000};
         nanosleep(&ts, nullptr);
     }
-    return 0;
+    return LeaseRelease::released;
 }
 
 void DhcpEngine::run_commands() {
     Command c;
     while (commands_.pop(c)) {
         std::uint64_t seq = 0;
-        bool inside = server_->leases().in_subnet(c.ip);
-        proto::Lease held = inside ? server_->leases().lease_at(c.ip) : proto::Lease{};
-        bool live = inside && held.mac != 0 &&
+        proto::Ipv4 ip(c.ip);
+        bool inside = server_->leases().in_subnet(ip);
+        proto::Lease held = inside ? server_->leases().lease_at(ip) : proto::Lease{};
+        bool live = inside && !held.mac.unset() &&
                     (held.state == proto::LeaseState::Bound || held.state == proto::LeaseState::Offered);
         if (live && cfg_.journal->has_room(1)) {
-            if (auto change = server_->leases().release(held.mac, c.ip, wall_seconds())) {
+            if (auto change = server_->leases().release(held.mac, ip, wall_seconds())) {
                 seq = cfg_.journal->push(*change);
                 pushed_ = true;
             }

@@ -78,9 +78,8 @@ public:
 
     // The API's thread (one caller at a time): releases the lease on `ip` (DELETE
     // /api/v1/leases/IP) through the worker, the lease table's one writer, and waits until the
-    // change is durable. 0: released; 1: no live lease there; 2: the worker or the store did not
-    // answer within `timeout_ms`; 3: not a DHCP server.
-    int release(std::uint32_t ip, int timeout_ms);
+    // change is durable, or `timeout_ms` has passed.
+    [[nodiscard]] proto::LeaseRelease release(proto::Ipv4 ip, int timeout_ms);
 
 private:
     DhcpEngine(const DhcpEngineConfig& cfg, DhcpTransport& transport)

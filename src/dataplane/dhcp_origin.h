@@ -6,9 +6,9 @@
 namespace rackboot::dataplane {
 
 struct DhcpOrigin {
-    proto::Ipv4 local_ip;       // our address on the receiving interface
-    int ifindex = 0;            // socket backend: the receiving interface
-    proto::MacAddr peer_mac{};  // DPDK backend: the sender's Ethernet address
+    proto::Ipv4 local_ip;   // our address on the receiving interface
+    int ifindex = 0;        // socket backend: the receiving interface
+    proto::Mac peer_mac{};  // DPDK backend: the sender's Ethernet address
 };
 
 }  // namespace rackboot::dataplane

@@ -5,11 +5,12 @@
 #include <cstdint>
 
 #include "proto/ipv4.h"
+#include "proto/mac.h"
 
 namespace rackboot::dataplane {
 
 struct DhcpRecord {
-    std::array<std::uint8_t, 6> mac{};
+    proto::Mac mac{};
     std::uint32_t xid = 0;
     std::uint32_t serial = 0;
     bool has_serial = false;

@@ -353,9 +353,9 @@ void TftpService::start_slot(std::uint32_t idx, const Endpoint& from, proto::Tft
 void TftpService::open_file(std::uint32_t idx, std::string_view filename, Nanos now) {
     Slot& s = slots_[idx];
     const BootMap* map = cfg_.maps->current();
-    BootMap::Resolved tree = map->resolve(filename, s.ip.value());
+    BootMap::Resolved tree = map->resolve(filename, s.ip);
     if (tree.board != nullptr && tree.board->has_serial) {
-        s.serial = tree.board->serial;
+        s.serial = tree.board->serial_number;
         s.has_serial = true;
     }
     if (tree.dirfd < 0) {

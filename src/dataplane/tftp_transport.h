@@ -10,13 +10,14 @@
 #include <span>
 
 #include "proto/ipv4.h"
+#include "proto/mac.h"
 
 namespace rackboot::dataplane {
 
 struct Endpoint {
     proto::Ipv4 ip;
-    std::uint16_t port = 0;             // host byte order
-    std::array<std::uint8_t, 6> mac{};  // the client's Ethernet address where the backend sees it
+    std::uint16_t port = 0;  // host byte order
+    proto::Mac mac{};        // the client's Ethernet address where the backend sees it
 };
 
 // One datagram as up to three pieces: a header and at most two payload segments (a TFTP block may

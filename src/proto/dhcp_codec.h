@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "proto/byte_cursor.h"
+#include "proto/mac.h"
 
 namespace rackboot::proto {
 
@@ -131,9 +132,7 @@ struct DhcpPacket {
 
     [[nodiscard]] bool broadcast_flag() const noexcept { return (flags & 0x8000) != 0; }
     // The first 6 bytes of chaddr (Ethernet).
-    [[nodiscard]] std::array<std::uint8_t, 6> mac() const noexcept {
-        return {chaddr[0], chaddr[1], chaddr[2], chaddr[3], chaddr[4], chaddr[5]};
-    }
+    [[nodiscard]] Mac mac() const noexcept { return Mac::from(chaddr.data()); }
 };
 
 // Parses a DHCP message (BOOTP without a message type is refused: bad_message_type).

@@ -6,9 +6,8 @@ namespace rackboot::proto {
 
 namespace {
 
-std::string ip_text(std::uint32_t ip) {
-    return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." + std::to_string((ip >> 8) & 0xff) +
-           "." + std::to_string(ip & 0xff);
+std::optional<std::uint32_t> serial_number(std::optional<Serial> serial) noexcept {
+    return serial ? std::optional<std::uint32_t>(serial->value()) : std::nullopt;
 }
 
 }  // namespace
@@ -26,6 +25,10 @@ std::string_view to_string(LeaseState s) noexcept {
 
 LeaseTable::LeaseTable(const LeaseConfig& cfg, std::uint32_t size)
     : cfg_(cfg),
+      subnet_(cfg.subnet.value()),
+      pool_start_(cfg.pool_start.value()),
+      pool_end_(cfg.pool_end.value()),
+      server_ip_(cfg.server_ip.value()),
       mask_(~(size - 1)),
       entries_(size),
       by_mac_(size),
@@ -33,14 +36,16 @@ LeaseTable::LeaseTable(const LeaseConfig& cfg, std::uint32_t size)
       reserved_by_serial_(static_cast<std::uint32_t>(cfg.serial_reservations.size()) + 1) {
 }
 
-std::string why_never_offered(const LeaseConfig& cfg, std::uint32_t ip) {
+std::string why_never_offered(const LeaseConfig& cfg, Ipv4 address) {
     std::uint32_t mask = cfg.prefix == 0 ? 0 : ~((std::uint32_t{1} << (32 - cfg.prefix)) - 1);
-    if ((ip & mask) != cfg.subnet) {
-        return "outside the served subnet " + ip_text(cfg.subnet) + "/" + std::to_string(cfg.prefix);
+    std::uint32_t ip = address.value();
+    std::uint32_t subnet = cfg.subnet.value();
+    if ((ip & mask) != subnet) {
+        return "outside the served subnet " + cfg.subnet.to_string() + "/" + std::to_string(cfg.prefix);
     }
-    if (ip == cfg.subnet) return "the subnet's network address";
-    if (ip == (cfg.subnet | ~mask)) return "the subnet's broadcast address";
-    if (ip == cfg.server_ip) return "this server's own address";
+    if (ip == subnet) return "the subnet's network address";
+    if (ip == (subnet | ~mask)) return "the subnet's broadcast address";
+    if (address == cfg.server_ip) return "this server's own address";
     return {};
 }
 
@@ -51,28 +56,30 @@ std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string
     }
     std::uint32_t size = 1u << (32 - cfg.prefix);
     std::uint32_t mask = ~(size - 1);
-    if ((cfg.subnet & mask) != cfg.subnet) {
-        error = "--subnet: " + ip_text(cfg.subnet) + " is not the network address of a /" + std::to_string(cfg.prefix);
+    std::uint32_t subnet = cfg.subnet.value();
+    if ((subnet & mask) != subnet) {
+        error =
+            "--subnet: " + cfg.subnet.to_string() + " is not the network address of a /" + std::to_string(cfg.prefix);
         return std::nullopt;
     }
-    auto inside = [&](std::uint32_t ip) {
-        return (ip & mask) == cfg.subnet && ip != cfg.subnet && ip != (cfg.subnet | ~mask);
+    auto inside = [&](Ipv4 ip) {
+        return (ip.value() & mask) == subnet && ip.value() != subnet && ip.value() != (subnet | ~mask);
     };
     if (cfg.pool_start > cfg.pool_end || !inside(cfg.pool_start) || !inside(cfg.pool_end)) {
-        error = "--pool: " + ip_text(cfg.pool_start) + "-" + ip_text(cfg.pool_end) +
+        error = "--pool: " + cfg.pool_start.to_string() + "-" + cfg.pool_end.to_string() +
                 " is not an ascending range of host addresses inside the subnet";
         return std::nullopt;
     }
     LeaseTable t(cfg, size);
-    auto reserve = [&](std::uint32_t ip, const std::string& who) {
+    auto reserve = [&](Ipv4 ip, const std::string& who) {
         if (std::string why = why_never_offered(cfg, ip); !why.empty()) {
-            error = "--reserve: " + who + "=" + ip_text(ip) + " is not a host address of the subnet we may give out (" +
-                    why + ")";
+            error = "--reserve: " + who + "=" + ip.to_string() +
+                    " is not a host address of the subnet we may give out (" + why + ")";
             return false;
         }
-        Entry& e = t.entries_[t.offset(ip)];
+        Entry& e = t.entries_[t.offset(ip.value())];
         if (e.reserved) {
-            error = "--reserve: " + ip_text(ip) + " is reserved twice";
+            error = "--reserve: " + ip.to_string() + " is reserved twice";
             return false;
         }
         e.reserved = true;
@@ -80,11 +87,11 @@ std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string
     };
     for (const auto& [mac, ip] : cfg.mac_reservations) {
         if (!reserve(ip, "MAC")) return std::nullopt;
-        t.reserved_by_mac_.put(mac, ip);
+        t.reserved_by_mac_.put(mac.key(), ip.value());
     }
     for (const auto& [serial, ip] : cfg.serial_reservations) {
         if (!reserve(ip, "serial")) return std::nullopt;
-        t.reserved_by_serial_.put(serial, ip);
+        t.reserved_by_serial_.put(serial.value(), ip.value());
     }
     t.recount(0);
     return t;
@@ -92,26 +99,26 @@ std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string
 
 void LeaseTable::restore(const Lease& l) noexcept {
     if (!in_subnet(l.ip)) return;
-    Entry& e = entries_[offset(l.ip)];
-    e.mac = l.mac;
+    Entry& e = entries_[offset(l.ip.value())];
+    e.mac = l.mac.key();
     e.state = l.state;
     e.expires = l.expires;
     e.offered_at = l.state == LeaseState::Offered ? l.expires - cfg_.lease_time : 0;
-    e.serial = l.serial;
-    e.has_serial = l.has_serial;
-    if (l.mac != 0) by_mac_.put(l.mac, l.ip);
+    e.serial = l.serial.value_or(Serial()).value();
+    e.has_serial = l.serial.has_value();
+    if (!l.mac.unset()) by_mac_.put(e.mac, l.ip.value());
     counted_at_ = INT64_MIN;  // recount before the next offer
 }
 
 bool LeaseTable::available_to_anyone(std::uint32_t ip, std::int64_t now) const noexcept {
-    if (ip < cfg_.pool_start || ip > cfg_.pool_end || ip == cfg_.server_ip) return false;
+    if (ip < pool_start_ || ip > pool_end_ || ip == server_ip_) return false;
     const Entry& e = entries_[offset(ip)];
     return !is_reserved(e, ip) && (e.state == LeaseState::Free || e.expires <= now);
 }
 
 void LeaseTable::recount(std::int64_t now) noexcept {
     std::uint32_t n = 0;
-    for (std::uint32_t ip = cfg_.pool_start; ip <= cfg_.pool_end && ip >= cfg_.pool_start; ++ip) {
+    for (std::uint32_t ip = pool_start_; ip <= pool_end_ && ip >= pool_start_; ++ip) {
         n += available_to_anyone(ip, now) ? 1 : 0;
     }
     available_ = n;
@@ -127,26 +134,27 @@ void LeaseTable::track(bool was_available, std::uint32_t ip, std::int64_t now) n
 std::optional<Reservation> LeaseTable::reservation(std::uint64_t mac,
                                                    std::optional<std::uint32_t> serial) const noexcept {
     std::uint32_t ip = reserved_by_mac_.find(mac);
-    if (ip != FlatIndex::kNone) return Reservation{ip, true};
+    if (ip != FlatIndex::kNone) return Reservation{Ipv4(ip), true};
     if (serial) ip = reserved_by_serial_.find(*serial);
-    if (ip != FlatIndex::kNone) return Reservation{ip, false};
+    if (ip != FlatIndex::kNone) return Reservation{Ipv4(ip), false};
     if (dynamic_ == nullptr) return std::nullopt;
-    auto pinned = dynamic_->reserved_for(mac, serial);
+    auto pinned =
+        dynamic_->reserved_for(Mac::from_key(mac), serial ? std::optional<Serial>(Serial(*serial)) : std::nullopt);
     if (!pinned || !in_subnet(pinned->ip)) return std::nullopt;
     return pinned;
 }
 
 bool LeaseTable::usable_by(std::uint32_t ip, std::uint64_t mac, std::optional<std::uint32_t> serial,
                            std::int64_t now) const noexcept {
-    if (!in_subnet(ip) || ip == cfg_.subnet || ip == (cfg_.subnet | ~mask_) || ip == cfg_.server_ip) return false;
+    if (!in_subnet(ip) || ip == subnet_ || ip == (subnet_ | ~mask_) || ip == server_ip_) return false;
     const Entry& e = entries_[offset(ip)];
     if (is_reserved(e, ip)) {
         auto mine = reservation(mac, serial);
-        if (!mine || mine->ip != ip) return false;
+        if (!mine || mine->ip.value() != ip) return false;
         // The MAC the operator reserved it for takes it back from any other holder (one who got
         // it by a claim, or before the reservation was made); only a DECLINE keeps it out.
         if (mine->by_mac && e.state != LeaseState::Declined) return true;
-    } else if (ip < cfg_.pool_start || ip > cfg_.pool_end) {
+    } else if (ip < pool_start_ || ip > pool_end_) {
         return false;  // outside the pool only reservations are given out
     }
     if (e.mac == mac && e.state != LeaseState::Declined) return true;
@@ -188,7 +196,7 @@ std::uint32_t LeaseTable::pick_free(std::uint64_t mac, std::int64_t now) noexcep
     std::uint32_t fallback = 0;
     std::uint32_t fallback_i = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
-        std::uint32_t cand = cfg_.pool_start + (cursor_ + i) % n;
+        std::uint32_t cand = pool_start_ + (cursor_ + i) % n;
         if (!usable_by(cand, mac, std::nullopt, now)) continue;
         const Entry& e = entries_[offset(cand)];
         if (e.state == LeaseState::Free || e.state == LeaseState::Offered || e.state == LeaseState::Declined) {
@@ -206,8 +214,11 @@ std::uint32_t LeaseTable::pick_free(std::uint64_t mac, std::int64_t now) noexcep
     return fallback;
 }
 
-LeaseTable::Offer LeaseTable::offer(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t requested,
-                                    bool pi, std::int64_t now) noexcept {
+LeaseTable::Offer LeaseTable::offer(Mac client, std::optional<Serial> claimed, Ipv4 asked, bool pi,
+                                    std::int64_t now) noexcept {
+    const std::uint64_t mac = client.key();
+    const std::optional<std::uint32_t> serial = serial_number(claimed);
+    const std::uint32_t requested = asked.value();
     Offer out;
     std::uint32_t old = by_mac_.find(mac);
     bool holder = old != FlatIndex::kNone && entries_[offset(old)].mac == mac;
@@ -218,8 +229,8 @@ LeaseTable::Offer LeaseTable::offer(std::uint64_t mac, std::optional<std::uint32
     if (counted_at_ == INT64_MIN || (available_ <= pi_reserve() + 1 && now - counted_at_ >= 1)) recount(now);
     std::uint32_t ip = 0;
     auto reserved = reservation(mac, serial);
-    if (reserved && usable_by(reserved->ip, mac, serial, now)) {
-        ip = reserved->ip;
+    if (reserved && usable_by(reserved->ip.value(), mac, serial, now)) {
+        ip = reserved->ip.value();
     } else if (holder && usable_by(old, mac, serial, now)) {
         ip = old;
     } else if (!pi && available_ <= pi_reserve()) {
@@ -265,11 +276,14 @@ LeaseTable::Offer LeaseTable::offer(std::uint64_t mac, std::optional<std::uint32
     return out;
 }
 
-LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip,
+LeaseTable::Request LeaseTable::request(Mac client, std::optional<Serial> claimed, Ipv4 asked,
                                         std::int64_t now) noexcept {
+    const std::uint64_t mac = client.key();
+    const std::optional<std::uint32_t> serial = serial_number(claimed);
+    const std::uint32_t ip = asked.value();
     Request out;
     auto reserved = reservation(mac, serial);
-    bool wrong_reserved = reserved && reserved->ip != ip && usable_by(reserved->ip, mac, serial, now);
+    bool wrong_reserved = reserved && reserved->ip != asked && usable_by(reserved->ip.value(), mac, serial, now);
     // RFC 2131 4.3.2: a client asking for another address than the one it holds is NAKed (it
     // then starts over and is offered the one it holds); one live lease per client.
     std::uint32_t held = by_mac_.find(mac);
@@ -291,7 +305,8 @@ LeaseTable::Request LeaseTable::request(std::uint64_t mac, std::optional<std::ui
     return out;
 }
 
-std::optional<Lease> LeaseTable::withdraw_offer(std::uint64_t mac, std::int64_t now) noexcept {
+std::optional<Lease> LeaseTable::withdraw_offer(Mac client, std::int64_t now) noexcept {
+    const std::uint64_t mac = client.key();
     std::uint32_t ip = by_mac_.find(mac);
     if (ip == FlatIndex::kNone) return std::nullopt;
     Entry& e = entries_[offset(ip)];
@@ -305,7 +320,9 @@ std::optional<Lease> LeaseTable::withdraw_offer(std::uint64_t mac, std::int64_t 
     return lease_at(ip);
 }
 
-std::optional<Lease> LeaseTable::release(std::uint64_t mac, std::uint32_t ip, std::int64_t now) noexcept {
+std::optional<Lease> LeaseTable::release(Mac client, Ipv4 address, std::int64_t now) noexcept {
+    const std::uint64_t mac = client.key();
+    const std::uint32_t ip = address.value();
     if (!in_subnet(ip)) return std::nullopt;
     Entry& e = entries_[offset(ip)];
     if (e.mac != mac || (e.state != LeaseState::Bound && e.state != LeaseState::Offered)) return std::nullopt;
@@ -316,7 +333,9 @@ std::optional<Lease> LeaseTable::release(std::uint64_t mac, std::uint32_t ip, st
     return lease_at(ip);
 }
 
-std::optional<Lease> LeaseTable::decline(std::uint64_t mac, std::uint32_t ip, std::int64_t now) noexcept {
+std::optional<Lease> LeaseTable::decline(Mac client, Ipv4 address, std::int64_t now) noexcept {
+    const std::uint64_t mac = client.key();
+    const std::uint32_t ip = address.value();
     if (!in_subnet(ip)) return std::nullopt;
     Entry& e = entries_[offset(ip)];
     if (e.mac != mac) return std::nullopt;
@@ -338,9 +357,14 @@ std::uint32_t LeaseTable::in_use(std::int64_t now) const noexcept {
     return n;
 }
 
+Lease LeaseTable::lease_at(Ipv4 ip) const noexcept {
+    return lease_at(ip.value());
+}
+
 Lease LeaseTable::lease_at(std::uint32_t ip) const noexcept {
     const Entry& e = entries_[offset(ip)];
-    return Lease{ip, e.mac, e.state, e.expires, e.serial, e.has_serial};
+    return Lease{Ipv4(ip), Mac::from_key(e.mac), e.state, e.expires,
+                 e.has_serial ? std::optional<Serial>(Serial(e.serial)) : std::nullopt};
 }
 
 }  // namespace rackboot::proto

@@ -42,8 +42,8 @@ PiIdentity recognise_pi(const DhcpPacket& pkt, const std::vector<Oui>& ouis) noe
             if (g.size() >= 4 && (g[3] == '4' || g[3] == '5')) id.model = g[3] - '0';
             // "RPi4" + board revision (4) + low MAC bytes (4) + serial (4).
             if (g.size() == 16) {
-                id.serial = (std::uint32_t{g[12]} << 24) | (std::uint32_t{g[13]} << 16) | (std::uint32_t{g[14]} << 8) |
-                            std::uint32_t{g[15]};
+                id.serial = Serial((std::uint32_t{g[12]} << 24) | (std::uint32_t{g[13]} << 16) |
+                                   (std::uint32_t{g[14]} << 8) | std::uint32_t{g[15]});
             }
         }
     }

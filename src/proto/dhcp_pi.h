@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proto/dhcp_codec.h"
+#include "proto/serial.h"
 
 namespace rackboot::proto {
 
@@ -25,9 +26,9 @@ struct PiIdentity {
     bool is_pi = false;
     bool vendor_class = false;  // option 60 is the Pi's PXE string
     bool oui_match = false;
-    bool guid_rpi = false;                // option 97 begins with "RPi"
-    int model = 0;                        // 4 or 5 when option 97 says so, else 0
-    std::optional<std::uint32_t> serial;  // from option 97 (Pi 4/5)
+    bool guid_rpi = false;         // option 97 begins with "RPi"
+    int model = 0;                 // 4 or 5 when option 97 says so, else 0
+    std::optional<Serial> serial;  // from option 97 (Pi 4/5)
 };
 
 // A Pi: option 60 is kPiVendorClass, and the MAC OUI is in `ouis` or option 97 begins with "RPi".

@@ -38,7 +38,7 @@ DhcpReply DhcpResponder::handle(const DhcpPacket& req, std::uint32_t local_ip, M
         r.verdict = DhcpVerdict::not_a_request;
         return r;
     }
-    std::array<std::uint8_t, 6> mac = req.mac();
+    Mac mac = req.mac();
     if (req.hlen == 0 || std::all_of(mac.begin(), mac.end(), [](std::uint8_t b) { return b == 0; })) {
         r.verdict = DhcpVerdict::bad_mac;
         return r;

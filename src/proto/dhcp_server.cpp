@@ -62,19 +62,18 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
         r.verdict = DhcpVerdict::not_a_request;
         return res;
     }
-    std::array<std::uint8_t, 6> mac = req.mac();
-    if (req.hlen == 0 || std::all_of(mac.begin(), mac.end(), [](std::uint8_t b) { return b == 0; })) {
+    Mac mac = req.mac();
+    if (req.hlen == 0 || mac.unset()) {
         r.verdict = DhcpVerdict::bad_mac;
         return res;
     }
-    if (req.giaddr != 0 && !leases_.in_subnet(req.giaddr)) {
+    if (req.giaddr != 0 && !leases_.in_subnet(Ipv4(req.giaddr))) {
         r.verdict = DhcpVerdict::not_our_subnet;
         return res;
     }
     r.pi = recognise_pi(req, cfg_.pi_ouis);
     std::uint32_t server_ip = cfg_.server_ip != 0 ? cfg_.server_ip : local_ip;
-    std::uint64_t key = mac_key(mac.data());
-    std::optional<std::uint32_t> serial = r.pi.serial;
+    std::optional<Serial> serial = r.pi.serial;
     r.dest = reply_destination(req, r.dest_ip);
 
     switch (req.type) {
@@ -82,7 +81,7 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
             // The long hold goes to Pis by their MAC's OUI or their option 97 (option 60 aside).
             bool pi = r.pi.oui_match || r.pi.guid_rpi;
             LeaseTable::Offer offer =
-                leases_.offer(key, serial, option_ip(req, dhcp_option::kRequestedIp).value_or(0), pi, now);
+                leases_.offer(mac, serial, Ipv4(option_ip(req, dhcp_option::kRequestedIp).value_or(0)), pi, now);
             switch (offer.outcome) {
                 case LeaseTable::Offer::Outcome::Offered: break;
                 case LeaseTable::Offer::Outcome::NoFreeAddress: r.verdict = DhcpVerdict::no_free_address; return res;
@@ -90,20 +89,20 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
                 case LeaseTable::Offer::Outcome::RateLimited: r.verdict = DhcpVerdict::rate_limited; return res;
             }
             if (offer.changed) res.change = offer.lease;
-            res.yiaddr = offer.lease.ip;
+            res.yiaddr = offer.lease.ip.value();
             res.offer_without_request = offer.unrequested_again;
-            r.length = build(req, DhcpMessageType::Offer, offer.lease.ip, server_ip, r.pi, out);
+            r.length = build(req, DhcpMessageType::Offer, offer.lease.ip.value(), server_ip, r.pi, out);
             break;
         }
         case DhcpMessageType::Request: {
             auto sid = option_ip(req, dhcp_option::kServerId);
             if (sid && *sid != server_ip) {
-                res.change = leases_.withdraw_offer(key, now);
+                res.change = leases_.withdraw_offer(mac, now);
                 r.verdict = DhcpVerdict::other_server;
                 return res;
             }
             std::uint32_t ip = option_ip(req, dhcp_option::kRequestedIp).value_or(req.ciaddr);
-            LeaseTable::Request got = leases_.request(key, serial, ip, now);
+            LeaseTable::Request got = leases_.request(mac, serial, Ipv4(ip), now);
             if (got.outcome == LeaseTable::Request::Outcome::Ack) {
                 res.change = got.lease;
                 res.yiaddr = ip;
@@ -116,11 +115,11 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
             break;
         }
         case DhcpMessageType::Release:
-            res.change = leases_.release(key, req.ciaddr, now);
+            res.change = leases_.release(mac, Ipv4(req.ciaddr), now);
             r.verdict = DhcpVerdict::accepted;
             return res;
         case DhcpMessageType::Decline:
-            res.change = leases_.decline(key, option_ip(req, dhcp_option::kRequestedIp).value_or(0), now);
+            res.change = leases_.decline(mac, Ipv4(option_ip(req, dhcp_option::kRequestedIp).value_or(0)), now);
             r.verdict = DhcpVerdict::accepted;
             return res;
         case DhcpMessageType::Inform: r.length = build(req, DhcpMessageType::Ack, 0, server_ip, r.pi, out); break;

@@ -97,4 +97,42 @@ template <class Config>
     return out;
 }
 
+// Applies `args` (a command line without the program's name) over `cfg` in place, each flag
+// through its row: "--flag VALUE" or "--flag=VALUE"; a row without a metavar takes no value (an
+// inline one is ignored); "-h" is "--help". The failure names the flag: "--flag: 'VALUE' <the
+// row's reason>"; `cfg` is then half done.
+template <class Config>
+[[nodiscard]] Result<> apply_flags(std::span<const FlagRow<Config>> rows, std::span<const std::string_view> args,
+                                   Config& cfg) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string flag(args[i]);
+        std::string value;
+        std::size_t eq = flag.find('=');
+        bool inline_value = flag.rfind("--", 0) == 0 && eq != std::string::npos;
+        if (inline_value) {
+            value = flag.substr(eq + 1);
+            flag.resize(eq);
+        }
+        if (flag == "-h") flag = "--help";
+        const FlagRow<Config>* row = find_flag(rows, flag);
+        if (row == nullptr) {
+            return failure(flag.rfind('-', 0) == 0 ? "unknown option '" + printable(flag) + "' (see --help)"
+                                                   : "unexpected argument '" + printable(flag) + "'",
+                           2);
+        }
+        if (row->metavar.empty()) {
+            (void)row->apply(cfg, {});  // a switch
+            continue;
+        }
+        if (!inline_value) {
+            if (i + 1 >= args.size()) return failure(flag + ": missing value", 2);
+            value = std::string(args[++i]);
+        }
+        if (Result<> r = row->apply(cfg, value); !r) {
+            return failure(flag + ": '" + printable(value) + "' " + r.error().reason, 2);
+        }
+    }
+    return {};
+}
+
 }  // namespace rackboot::proto

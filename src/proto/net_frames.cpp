@@ -26,7 +26,7 @@ FrameInfo drop(FrameInfo f, FrameDrop why) noexcept {
     return f;
 }
 
-void write_eth(ByteWriter& w, const MacAddr& dst, const MacAddr& src, std::uint16_t type) noexcept {
+void write_eth(ByteWriter& w, const Mac& dst, const Mac& src, std::uint16_t type) noexcept {
     w.bytes(dst);
     w.bytes(src);
     w.be16(type);
@@ -178,8 +178,8 @@ bool peek_udp_owner_key(ConstBytes f, Ipv4& src_ip, std::uint16_t& dst_port) noe
 }
 
 // IPv4-over-Ethernet ARP: opcode, sender and target.
-static std::size_t build_arp(MutableBytes out, const MacAddr& eth_dst, const LocalAddress& us, std::uint16_t op,
-                             const MacAddr& target_mac, Ipv4 target_ip) noexcept {
+static std::size_t build_arp(MutableBytes out, const Mac& eth_dst, const LocalAddress& us, std::uint16_t op,
+                             const Mac& target_mac, Ipv4 target_ip) noexcept {
     ByteWriter w(out);
     write_eth(w, eth_dst, us.mac, kEtherArp);
     w.be16(1);
@@ -199,7 +199,7 @@ std::size_t build_arp_reply(MutableBytes out, const LocalAddress& us, const Fram
 }
 
 std::size_t build_arp_request(MutableBytes out, const LocalAddress& us, Ipv4 target_ip, bool gratuitous) noexcept {
-    return build_arp(out, kBroadcastMac, us, 1, MacAddr{}, gratuitous ? us.ip : target_ip);
+    return build_arp(out, kBroadcastMac, us, 1, Mac{}, gratuitous ? us.ip : target_ip);
 }
 
 std::size_t build_icmp_echo_reply(MutableBytes out, const LocalAddress& us, const FrameInfo& echo) noexcept {
@@ -248,8 +248,8 @@ std::uint16_t udp_checksum(Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std
     return udp_checksum(src_ip, dst_ip, src_port, dst_port, len, payload.partial());
 }
 
-std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac, Ipv4 src_ip,
-                              Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port, std::size_t payload_len,
+std::size_t build_udp_headers(MutableBytes out, const Mac& src_mac, const Mac& dst_mac, Ipv4 src_ip, Ipv4 dst_ip,
+                              std::uint16_t src_port, std::uint16_t dst_port, std::size_t payload_len,
                               std::uint16_t ip_id, std::uint16_t checksum) noexcept {
     // Every DATA frame's headers come from here: one bounds check, then plain stores.
     if (out.size() < kUdpFrameOverhead || payload_len > 0xffff - kIpv4HeaderSize - kUdpHeaderSize) return 0;

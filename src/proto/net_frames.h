@@ -10,12 +10,12 @@
 
 #include "proto/byte_cursor.h"
 #include "proto/ipv4.h"
+#include "proto/mac.h"
 #include "proto/reason_list.h"
 
 namespace rackboot::proto {
 
-using MacAddr = std::array<std::uint8_t, 6>;
-constexpr MacAddr kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+constexpr Mac kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 constexpr std::size_t kEthHeaderSize = 14;
 constexpr std::size_t kIpv4HeaderSize = 20;
 constexpr std::size_t kUdpHeaderSize = 8;
@@ -43,8 +43,8 @@ struct FrameInfo {
     enum class Kind : std::uint8_t { Drop, ArpRequest, ArpReply, IcmpEcho, Udp };
     Kind kind = Kind::Drop;
     FrameDrop drop = FrameDrop::runt;
-    MacAddr src_mac{};
-    MacAddr dst_mac{};
+    Mac src_mac{};
+    Mac dst_mac{};
     Ipv4 src_ip;
     Ipv4 dst_ip;
     std::uint16_t src_port = 0;
@@ -55,7 +55,7 @@ struct FrameInfo {
 };
 
 struct LocalAddress {
-    MacAddr mac{};
+    Mac mac{};
     Ipv4 ip;
 };
 
@@ -84,8 +84,8 @@ struct LocalAddress {
 
 // Ethernet + IPv4 + UDP headers (42 bytes) for a datagram whose payload has `payload_len` bytes and
 // whose UDP checksum is `udp_checksum` (host order; compute it with udp_checksum()).
-[[nodiscard]] std::size_t build_udp_headers(MutableBytes out, const MacAddr& src_mac, const MacAddr& dst_mac,
-                                            Ipv4 src_ip, Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
+[[nodiscard]] std::size_t build_udp_headers(MutableBytes out, const Mac& src_mac, const Mac& dst_mac, Ipv4 src_ip,
+                                            Ipv4 dst_ip, std::uint16_t src_port, std::uint16_t dst_port,
                                             std::size_t payload_len, std::uint16_t ip_id,
                                             std::uint16_t udp_checksum) noexcept;
 // The UDP checksum over the pseudo-header, UDP header and payload pieces (0 is sent as 0xffff).

@@ -162,7 +162,7 @@ void PiBoot::dhcp_done(Nanos now, PiBootSink& sink) {
     sink.send_arp_request(server_);
 }
 
-void PiBoot::on_arp_reply(Ipv4 sender_ip, const MacAddr& sender_mac, Nanos now, PiBootSink& sink) {
+void PiBoot::on_arp_reply(Ipv4 sender_ip, const Mac& sender_mac, Nanos now, PiBootSink& sink) {
     if (phase_ != PiPhase::Arp || sender_ip != server_) return;
     server_mac_ = sender_mac;
     t_arp_ = now;

@@ -93,7 +93,7 @@ public:
 
     void power_on(Nanos now, PiBootSink& sink);
     void on_dhcp(ConstBytes payload, Nanos now, PiBootSink& sink);
-    void on_arp_reply(Ipv4 sender_ip, const MacAddr& sender_mac, Nanos now, PiBootSink& sink);
+    void on_arp_reply(Ipv4 sender_ip, const Mac& sender_mac, Nanos now, PiBootSink& sink);
     // A datagram to `local_port` from the server's `server_port`.
     void on_tftp(std::uint16_t local_port, std::uint16_t server_port, ConstBytes payload, Nanos now, PiBootSink& sink);
     void on_timer(Nanos now, PiBootSink& sink);
@@ -107,7 +107,7 @@ public:
     [[nodiscard]] PiPhase phase() const noexcept { return phase_; }
     [[nodiscard]] Ipv4 address() const noexcept { return ip_; }
     [[nodiscard]] Ipv4 tftp_server() const noexcept { return server_; }
-    [[nodiscard]] const MacAddr& server_mac() const noexcept { return server_mac_; }
+    [[nodiscard]] const Mac& server_mac() const noexcept { return server_mac_; }
     [[nodiscard]] PiFailure failure() const noexcept { return failure_; }
     [[nodiscard]] const std::string& failed_file() const noexcept { return failed_file_; }
     [[nodiscard]] int attempts() const noexcept { return attempts_; }
@@ -166,7 +166,7 @@ private:
     bool have_pxe_ = false;
 
     // ARP
-    MacAddr server_mac_{};
+    Mac server_mac_{};
     Nanos arp_timer_ = 0;
     int arps_ = 0;
 

@@ -17,7 +17,7 @@ enum class PiModel : std::uint8_t { pi3, pi4, pi5 };
 
 struct FakePi {
     PiModel model = PiModel::pi4;
-    std::array<std::uint8_t, 6> mac{};
+    Mac mac{};
     std::uint32_t serial = 0;  // pi4 and pi5 carry it in option 97; the Pi 3 ROM does not
 };
 

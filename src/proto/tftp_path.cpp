@@ -2,17 +2,6 @@
 
 namespace rackboot::proto {
 
-namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 PathVerdict check_tftp_path(std::string_view path) noexcept {
     if (path.empty()) return PathVerdict::empty;
     if (path.size() > kMaxPathLength) return PathVerdict::too_long;
@@ -51,42 +40,18 @@ std::string_view normalize_tftp_path(std::string_view path, char* out) noexcept 
     return {out, n};
 }
 
-bool parse_serial(std::string_view text, std::uint32_t& out) noexcept {
-    if (text.size() != 8) return false;
-    std::uint32_t v = 0;
-    for (char c : text) {
-        int h = hex_value(c);
-        if (h < 0) return false;
-        v = (v << 4) | static_cast<std::uint32_t>(h);
-    }
-    out = v;
-    return true;
-}
-
-bool parse_mac(std::string_view text, std::array<std::uint8_t, 6>& out) noexcept {
-    if (text.size() != 17) return false;
-    char sep = text[2];
-    if (sep != '-' && sep != ':') return false;
-    for (std::size_t i = 0; i < 6; ++i) {
-        int hi = hex_value(text[i * 3]);
-        int lo = hex_value(text[i * 3 + 1]);
-        if (hi < 0 || lo < 0) return false;
-        if (i < 5 && text[i * 3 + 2] != sep) return false;
-        out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
-    }
-    return true;
-}
-
 BootPrefix split_boot_prefix(std::string_view path) noexcept {
     BootPrefix out;
     out.rest = path;
     std::size_t slash = path.find('/');
     if (slash == std::string_view::npos) return out;
     std::string_view head = path.substr(0, slash);
-    if (parse_serial(head, out.serial)) {
+    if (std::optional<Serial> serial = Serial::parse(head)) {
+        out.serial = serial->value();
         out.kind = BootPrefix::Kind::Serial;
         out.rest = path.substr(slash + 1);
-    } else if (head.size() == 17 && head[2] == '-' && parse_mac(head, out.mac)) {
+    } else if (std::optional<Mac> mac = head.size() == 17 && head[2] == '-' ? Mac::parse(head) : std::nullopt) {
+        out.mac = *mac;
         out.kind = BootPrefix::Kind::Mac;
         out.rest = path.substr(slash + 1);
     }

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/mac.h"
 #include "proto/reason_list.h"
+#include "proto/serial.h"
 
 namespace rackboot::proto {
 
@@ -37,18 +39,13 @@ constexpr std::size_t kMaxComponentLength = 255;
 struct BootPrefix {
     enum class Kind : std::uint8_t { None, Serial, Mac };
     Kind kind = Kind::None;
-    std::uint32_t serial = 0;           // Kind::Serial
-    std::array<std::uint8_t, 6> mac{};  // Kind::Mac
-    std::string_view rest;              // the path after "PREFIX/" (whole path for None)
+    std::uint32_t serial = 0;  // Kind::Serial
+    Mac mac{};                 // Kind::Mac
+    std::string_view rest;     // the path after "PREFIX/" (whole path for None)
 };
 
 // Splits "SERIAL/rest" (8 hex digits) or "aa-bb-cc-dd-ee-ff/rest" from a checked path.
 [[nodiscard]] BootPrefix split_boot_prefix(std::string_view path) noexcept;
-
-// Parses 8 hex digits (either case) as a Pi serial.
-[[nodiscard]] bool parse_serial(std::string_view text, std::uint32_t& out) noexcept;
-// Parses a MAC written with '-' or ':' separators.
-[[nodiscard]] bool parse_mac(std::string_view text, std::array<std::uint8_t, 6>& out) noexcept;
 
 [[nodiscard]] std::uint64_t fnv1a64(std::string_view text) noexcept;
 

@@ -1,6 +1,8 @@
 #include "rackbootd/config.h"
 
+#include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include "rackbootd/config_file.h"
 #include "rackbootd/flags.h"
@@ -12,43 +14,12 @@ namespace {
 // Applies flags (argv[0] is skipped) over `cfg`, in place (a file of 8,000 boards applies each
 // to the same configuration: never a copy per entry); false on a refusal, `cfg` then half done.
 // Each flag is a row of daemon_flags(); the checks across flags come after all of them
-// (validated()). --config and its value are the caller's and are skipped here.
+// (validated()). --config's row applies nothing: its file was read first.
 bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::string& error) {
-    for (int i = 1; i < argc; ++i) {
-        std::string flag = argv[i];
-        std::string value;
-        std::size_t eq = flag.find('=');
-        bool inline_value = flag.rfind("--", 0) == 0 && eq != std::string::npos;
-        if (inline_value) {
-            value = flag.substr(eq + 1);
-            flag = flag.substr(0, eq);
-        }
-        if (flag == "-h") flag = "--help";
-        const proto::FlagRow<DaemonConfig>* row = proto::find_flag(daemon_flags(), flag);
-        if (row == nullptr) {
-            error = flag.rfind('-', 0) == 0 ? "unknown option '" + proto::printable(flag) + "' (see --help)"
-                                            : "unexpected argument '" + proto::printable(flag) + "'";
-            return false;
-        }
-        if (row->name == "--config") {
-            if (!inline_value) ++i;
-            continue;
-        }
-        if (row->metavar.empty()) {
-            (void)row->apply(cfg, {});  // a switch: any inline value is ignored
-            continue;
-        }
-        if (!inline_value) {
-            if (i + 1 >= argc) {
-                error = flag + ": missing value";
-                return false;
-            }
-            value = argv[++i];
-        }
-        if (proto::Result<> r = row->apply(cfg, value); !r) {
-            error = flag + ": '" + proto::printable(value) + "' " + r.error().reason;
-            return false;
-        }
+    std::vector<std::string_view> args(argv + std::min(argc, 1), argv + argc);
+    if (proto::Result<> r = proto::apply_flags(daemon_flags(), std::span<const std::string_view>(args), cfg); !r) {
+        error = r.error().reason;
+        return false;
     }
     return true;
 }

@@ -12,6 +12,8 @@
 #include "proto/dhcp_pi.h"
 #include "proto/dhcp_responder.h"
 #include "proto/ipv4.h"
+#include "proto/mac.h"
+#include "proto/serial.h"
 
 namespace rackboot::control {
 
@@ -61,8 +63,8 @@ struct DaemonConfig {
     std::uint32_t lease_time = 3600;
     std::uint32_t offer_hold = 60;
     std::uint32_t pi_reserve_percent = 10;
-    std::vector<std::pair<std::uint64_t, proto::Ipv4>> mac_reservations;
-    std::vector<std::pair<std::uint32_t, proto::Ipv4>> serial_reservations;
+    std::vector<std::pair<proto::Mac, proto::Ipv4>> mac_reservations;
+    std::vector<std::pair<proto::Serial, proto::Ipv4>> serial_reservations;
     std::string state_dir;       // leases and the inventory (boards, images)
     std::string images_root;     // images added over the API must lie beneath it
     std::string api_token_file;  // empty: DIR/api-token under --state

@@ -63,10 +63,11 @@ void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp, Boo
             // Both sides of the conflict: the MAC that claimed (mac=) and what the operator configured.
             std::string macs;
             for (std::uint64_t m : d.has_serial ? directory.configured_macs(d.serial) : std::vector<std::uint64_t>{})
-                macs += (macs.empty() ? "" : ",") + mac_text(mac_from_key(m));
-            auto owner = directory.serial_of_mac(proto::mac_key(d.mac.data()));
+                macs += (macs.empty() ? "" : ",") + Mac::from_key(m).to_string();
+            auto owner = directory.serial_of_mac(d.mac.key());
             line += " board_macs=" + (macs.empty() ? std::string("none") : macs);
-            if (owner && (!d.has_serial || *owner != d.serial)) line += " mac_belongs_to=" + serial_text(*owner);
+            if (owner && (!d.has_serial || *owner != d.serial))
+                line += " mac_belongs_to=" + proto::Serial(*owner).to_string();
             line += " from=\"" + dhcp_origin(d) + "\"";
         }
         std::printf("%s\n", line.c_str());
@@ -96,8 +97,8 @@ proto::Ipv4 interface_ipv4(const std::string& name) {
     return found;
 }
 
-// The DHCP engine's settings from the flags (the lease store is wired separately). The DHCP codec
-// and the lease table take addresses as host-order integers (they do arithmetic over ranges).
+// The DHCP engine's settings from the flags (the lease store is wired separately). The DHCP
+// codec's settings take addresses as host-order integers, as its wire fields are.
 dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dataplane::DhcpEngineConfig dc;
     dc.responder.mode = cfg.dhcp_mode;
@@ -111,18 +112,16 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     if (own.unset() && cfg.dpdk) own = cfg.dpdk_ip;
     if (own.unset()) own = cfg.listen;
     if (own.unset()) own = interface_ipv4(cfg.dhcp_interface);
-    dc.leases.subnet = cfg.subnet.value();
+    dc.leases.subnet = cfg.subnet;
     dc.leases.prefix = cfg.prefix;
-    dc.leases.pool_start = cfg.pool_start.value();
-    dc.leases.pool_end = cfg.pool_end.value();
-    dc.leases.server_ip = own.value();
+    dc.leases.pool_start = cfg.pool_start;
+    dc.leases.pool_end = cfg.pool_end;
+    dc.leases.server_ip = own;
     dc.leases.lease_time = cfg.lease_time;
     dc.leases.offer_hold = cfg.offer_hold;
     dc.leases.pi_reserve_percent = cfg.pi_reserve_percent;
-    for (const auto& [mac, ip] : cfg.mac_reservations) dc.leases.mac_reservations.emplace_back(mac, ip.value());
-    for (const auto& [serial, ip] : cfg.serial_reservations) {
-        dc.leases.serial_reservations.emplace_back(serial, ip.value());
-    }
+    dc.leases.mac_reservations = cfg.mac_reservations;
+    dc.leases.serial_reservations = cfg.serial_reservations;
     dc.server.server_ip = cfg.dhcp_server_ip.value();
     dc.server.tftp_ip = cfg.tftp_server_ip.value();
     dc.server.router = cfg.router.value();
@@ -145,7 +144,7 @@ void warn_unofferable_boards(InventoryStore* store, const RestApi& rest) {
             if (why.empty()) continue;
             if (++found <= 16) {
                 std::printf("event=warning what=\"board %s: %s (set its ip to one of the subnet)\"\n",
-                            serial_text(b.serial).c_str(), why.c_str());
+                            proto::Serial(b.serial).to_string().c_str(), why.c_str());
             }
         }
         after = page.back().serial;
@@ -315,7 +314,7 @@ Result<> Daemon::open_inventory() {
     if (!root_dir) return failure(error);
     directory_ = std::make_unique<BoardDirectory>(root_dir);
     if (pre_.images_root) directory_->set_images_root(std::move(pre_.images_root), pre_.images_real);
-    if (!bootstrap_directory(cfg_.boards, writes_.get(), *directory_, error)) return failure(error);
+    if (Result<> ok = bootstrap_directory(cfg_.boards, writes_.get(), *directory_); !ok) return ok;
     return {};
 }
 
@@ -369,11 +368,12 @@ Result<> Daemon::open_leases() {
     common_.dhcp->admission.target = common_.admission.target;
     common_.dhcp->path = path_board_.get();
     if (cfg_.dhcp_mode != proto::DhcpMode::Server) return {};
-    std::string error;
-    lease_store_ = LeaseStore::open(cfg_.state_dir, cfg_.lease_fsync, error);
-    if (!lease_store_) return failure(error);
-    restored_ = lease_store_->load(error);
-    if (!error.empty()) return failure("--state: reading '" + lease_store_->path() + "': " + error);
+    Result<std::unique_ptr<LeaseStore>> opened = LeaseStore::open(cfg_.state_dir, cfg_.lease_fsync);
+    if (!opened) return tl::unexpected(opened.error());
+    lease_store_ = std::move(*opened);
+    Result<std::vector<proto::Lease>> restored = lease_store_->load();
+    if (!restored) return failure("--state: reading '" + lease_store_->path() + "': " + restored.error().reason);
+    restored_ = std::move(*restored);
     common_.dhcp->journal = &journal_;
     return {};
 }
@@ -445,8 +445,8 @@ void Daemon::wire_api_sources() {
     if (lease_store_) {
         const LeaseStore* ls = lease_store_.get();
         dataplane::DhcpEngine* engine = dhcp_engine_;
-        live.leases = [ls](std::string& err) { return ls->read_durable(err); };
-        live.release = [engine](std::uint32_t ip) { return engine->release(ip, 3000); };
+        live.leases = [ls] { return ls->read_durable(); };
+        live.release = [engine](proto::Ipv4 ip) { return engine->release(ip, 3000); };
     }
     dataplane::Backend* workers = backend_.get();
     live.transfers = [workers](std::vector<dataplane::TransferView>& out, bool& truncated) {
@@ -464,8 +464,9 @@ void Daemon::wire_api_sources() {
 std::string Daemon::render_metrics_text() const {
     std::vector<const dataplane::WorkerCounters*> ws;
     for (std::size_t i = 0; i < backend_->worker_count(); ++i) ws.push_back(&backend_->counters(i));
+    std::optional<dataplane::PortStats> port = backend_->port_stats();
     return render_metrics(ws) + (lease_store_ ? render_lease_store_metrics(journal_) : std::string()) +
-           learner_->render_metrics() +
+           (port ? render_port_metrics(*port) : std::string()) + learner_->render_metrics() +
            "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
            "# TYPE rackboot_boot_maps_published_total counter\n"
            "rackboot_boot_maps_published_total " +

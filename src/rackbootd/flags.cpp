@@ -62,11 +62,13 @@ Result<> parse_board(std::string_view spec, dataplane::BoardTreeSpec& out) {
     if (eq == std::string_view::npos || eq + 1 == spec.size()) return failure("expected SERIAL=DIR or MAC=DIR");
     std::string key(spec.substr(0, eq));
     out.dir = std::string(spec.substr(eq + 1));
-    if (proto::parse_serial(key, out.serial)) {
+    if (std::optional<proto::Serial> serial = proto::Serial::parse(key)) {
+        out.serial = serial->value();
         out.kind = proto::BootPrefix::Kind::Serial;
         return {};
     }
-    if (proto::parse_mac(key, out.mac)) {
+    if (std::optional<proto::Mac> mac = proto::Mac::parse(key)) {
+        out.mac = *mac;
         out.kind = proto::BootPrefix::Kind::Mac;
         return {};
     }
@@ -88,10 +90,11 @@ bool each_item(std::string_view text, F&& item) {
 Result<> parse_ouis(std::string_view text, std::vector<proto::Oui>& out) {
     out.clear();
     bool ok = each_item(text, [&](std::string_view item) {
-        std::array<std::uint8_t, 6> mac{};
         // The MAC parser on the prefix padded to a whole address.
-        if (item.size() != 8 || !proto::parse_mac(std::string(item) + ":00:00:00", mac)) return false;
-        out.push_back({mac[0], mac[1], mac[2]});
+        std::optional<proto::Mac> mac =
+            item.size() == 8 ? proto::Mac::parse(std::string(item) + ":00:00:00") : std::nullopt;
+        if (!mac) return false;
+        out.push_back({(*mac)[0], (*mac)[1], (*mac)[2]});
         return true;
     });
     if (!ok) return failure("is not a comma-separated list of aa:bb:cc prefixes");
@@ -127,12 +130,10 @@ Result<> parse_reservation(std::string_view text, DaemonConfig& c) {
     proto::Ipv4 a;
     if (sep == std::string_view::npos || !parse_ipv4(text.substr(sep + 1), a)) return failure("is not KEY=ADDR");
     std::string key(text.substr(0, sep));
-    std::uint32_t serial = 0;
-    std::array<std::uint8_t, 6> mac{};
-    if (proto::parse_serial(key, serial)) {
-        c.serial_reservations.emplace_back(serial, a);
-    } else if (proto::parse_mac(key, mac)) {
-        c.mac_reservations.emplace_back(proto::mac_key(mac.data()), a);
+    if (std::optional<proto::Serial> serial = proto::Serial::parse(key)) {
+        c.serial_reservations.emplace_back(*serial, a);
+    } else if (std::optional<proto::Mac> mac = proto::Mac::parse(key)) {
+        c.mac_reservations.emplace_back(*mac, a);
     } else {
         return failure("has a KEY that is neither an 8-hex-digit serial nor a MAC");
     }

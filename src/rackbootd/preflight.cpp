@@ -100,7 +100,10 @@ bool count_boards(const DaemonConfig& cfg, Preflight& out, std::string& error) {
 
 bool preflight(const DaemonConfig& cfg, bool check, Preflight& out, std::string& error) {
     if (!cfg.state_dir.empty()) {
-        if (!LeaseStore::check_access(cfg.state_dir, error)) return false;
+        if (proto::Result<> ok = LeaseStore::check_access(cfg.state_dir); !ok) {
+            error = ok.error().reason;
+            return false;
+        }
         struct stat st {};
         bool made = stat(cfg.state_dir.c_str(), &st) == 0;
         if (!check && !made && mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {

@@ -18,8 +18,8 @@ namespace rackboot::swarm {
                                                     std::uint32_t mac_offset);
 // The index of the Pi that owns `mac`, if it is one of the fleet's; `mac_of(i)` gives Pi i's MAC.
 template <typename MacOf>
-[[nodiscard]] std::optional<std::uint32_t> pi_of_mac(const proto::MacAddr& mac, std::size_t count,
-                                                     std::uint32_t mac_offset, MacOf mac_of) noexcept {
+[[nodiscard]] std::optional<std::uint32_t> pi_of_mac(const proto::Mac& mac, std::size_t count, std::uint32_t mac_offset,
+                                                     MacOf mac_of) noexcept {
     std::uint32_t id = (std::uint32_t{mac[3]} << 16) | (std::uint32_t{mac[4]} << 8) | mac[5];
     if (id <= mac_offset || id - mac_offset > count || mac_of(id - mac_offset - 1) != mac) return std::nullopt;
     return id - mac_offset - 1;

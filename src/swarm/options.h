@@ -3,11 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "proto/flag_table.h"
 #include "proto/ipv4.h"
 #include "proto/pi_boot.h"
+#include "proto/result.h"
 
 namespace rackboot::swarm {
 
@@ -57,11 +61,14 @@ struct SwarmOptions {
     // server, each direction (link.h); 0: none.
     std::uint64_t link_bps = 0;
     std::uint64_t link_buffer = 512ull * 1024;
+    bool help = false;  // --help: the usage is asked for, nothing is run
 };
 
-// False with a reason naming the flag; `help` set for --help.
-[[nodiscard]] bool parse_swarm_options(const std::vector<std::string>& args, SwarmOptions& out, std::string& error,
-                                       bool& help);
-[[nodiscard]] const char* swarm_usage() noexcept;
+// The options `args` give, or the refusal naming the flag (exit code 2); with --help, `help` set
+// and the checks across flags left out.
+[[nodiscard]] proto::Result<SwarmOptions> parse_swarm_options(std::span<const std::string_view> args);
+// One row per flag (proto/flag_table.h): the usage and the parsing read them.
+[[nodiscard]] std::span<const proto::FlagRow<SwarmOptions>> swarm_flags();
+[[nodiscard]] std::string swarm_usage();
 
 }  // namespace rackboot::swarm

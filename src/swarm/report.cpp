@@ -140,34 +140,39 @@ std::map<std::string, double> run_figures(const SwarmEngine& e, double elapsed) 
     return f;
 }
 
-nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double elapsed,
-                          const std::vector<RequirementResult>& checked) {
-    using nlohmann::json;
-    const SwarmStats& s = e.stats();
-    std::map<std::string, double> fig = run_figures(e, elapsed);
-    json j;
-    j["scenario"] = {{"pis", o.pis},
-                     {"mode", o.mode == SwarmMode::boot ? "boot" : "dhcp"},
-                     {"mix", {{"pi3", o.mix[0]}, {"pi4", o.mix[1]}, {"pi5", o.mix[2]}}},
-                     {"ramp_s", o.ramp_s},
-                     {"churn_per_s", o.churn_per_s},
-                     {"duration_s", o.duration_s},
-                     {"max_in_flight", o.max_in_flight},
-                     {"attempts", o.attempts},
-                     {"seed", o.seed},
-                     {"addresses", o.pool_first.unset() ? "dhcp" : "static"},
-                     {"verify", o.trees.empty()                  ? "first read (size, crc32)"
-                                : o.verify == VerifyMode::sha256 ? "sha256"
-                                                                 : "crc32"}};
-    j["faults"] = {{"no_request", o.pi_faults.no_request},
-                   {"rrq_race", o.pi_faults.rrq_race},
-                   {"dup_trap", o.pi_faults.dup_trap},
-                   {"zero_pad_ack", o.pi_faults.zero_pad_ack},
-                   {"late_link_s", o.late_link_s},
-                   {"loss", {o.frame_faults.loss[0], o.frame_faults.loss[1]}},
-                   {"dup", {o.frame_faults.dup[0], o.frame_faults.dup[1]}},
-                   {"reorder", {o.frame_faults.reorder[0], o.frame_faults.reorder[1]}},
-                   {"corrupt", {o.frame_faults.corrupt[0], o.frame_faults.corrupt[1]}}};
+namespace {
+
+using nlohmann::json;
+
+json scenario_json(const SwarmOptions& o) {
+    return {{"pis", o.pis},
+            {"mode", o.mode == SwarmMode::boot ? "boot" : "dhcp"},
+            {"mix", {{"pi3", o.mix[0]}, {"pi4", o.mix[1]}, {"pi5", o.mix[2]}}},
+            {"ramp_s", o.ramp_s},
+            {"churn_per_s", o.churn_per_s},
+            {"duration_s", o.duration_s},
+            {"max_in_flight", o.max_in_flight},
+            {"attempts", o.attempts},
+            {"seed", o.seed},
+            {"addresses", o.pool_first.unset() ? "dhcp" : "static"},
+            {"verify", o.trees.empty()                  ? "first read (size, crc32)"
+                       : o.verify == VerifyMode::sha256 ? "sha256"
+                                                        : "crc32"}};
+}
+
+json faults_json(const SwarmOptions& o) {
+    return {{"no_request", o.pi_faults.no_request},
+            {"rrq_race", o.pi_faults.rrq_race},
+            {"dup_trap", o.pi_faults.dup_trap},
+            {"zero_pad_ack", o.pi_faults.zero_pad_ack},
+            {"late_link_s", o.late_link_s},
+            {"loss", {o.frame_faults.loss[0], o.frame_faults.loss[1]}},
+            {"dup", {o.frame_faults.dup[0], o.frame_faults.dup[1]}},
+            {"reorder", {o.frame_faults.reorder[0], o.frame_faults.reorder[1]}},
+            {"corrupt", {o.frame_faults.corrupt[0], o.frame_faults.corrupt[1]}}};
+}
+
+json boots_json(const SwarmStats& s, std::map<std::string, double>& fig) {
     json failed_by = json::object();
     for (std::size_t i = 1; i < s.failed_by.size(); ++i) {
         if (s.failed_by[i] != 0) failed_by[std::string(proto::kPiFailureReasons[i].name)] = s.failed_by[i];
@@ -182,14 +187,17 @@ nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double el
                            {"file", f.file},
                            {"at_s", f.at_s}});
     }
-    j["boots"] = {{"started", s.boots_started},
-                  {"booted", s.booted},
-                  {"failed", s.failed},
-                  {"failed_by_reason", failed_by},
-                  {"retried", s.attempts_retried},
-                  {"success_pct", fig["success_pct"]},
-                  {"boots_per_s", fig["boots_per_s"]},
-                  {"failure_samples", samples}};
+    return {{"started", s.boots_started},
+            {"booted", s.booted},
+            {"failed", s.failed},
+            {"failed_by_reason", failed_by},
+            {"retried", s.attempts_retried},
+            {"success_pct", fig["success_pct"]},
+            {"boots_per_s", fig["boots_per_s"]},
+            {"failure_samples", samples}};
+}
+
+json latency_json(const SwarmStats& s) {
     json lat = json::object();
     for (const Latency& l : kLatencies) {
         const LogLinearHistogram& h = s.*l.hist;
@@ -198,19 +206,71 @@ nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double el
         one["max"] = seconds(h.max());
         lat[l.name] = one;
     }
-    j["latency_s"] = lat;
-    j["traffic"] = {{"frames_tx", s.frames_tx},
-                    {"frames_rx", s.frames_rx},
-                    {"bytes_tx", s.bytes_tx},
-                    {"bytes_rx", s.bytes_rx},
-                    {"frames_tx_dropped", s.frames_tx_dropped},
-                    {"frames_ignored", s.frames_ignored},
-                    {"files", s.files},
-                    {"file_bytes", s.file_bytes},
-                    {"mb_per_s", fig["mb_per_s"]},
-                    {"frames_per_s", per_s(s.frames_tx + s.frames_rx, elapsed)},
-                    {"retransmits_sent", s.pi_retransmits},
-                    {"duplicates_seen", s.duplicates_seen}};
+    return lat;
+}
+
+json traffic_json(const SwarmStats& s, std::map<std::string, double>& fig, double elapsed) {
+    return {{"frames_tx", s.frames_tx},
+            {"frames_rx", s.frames_rx},
+            {"bytes_tx", s.bytes_tx},
+            {"bytes_rx", s.bytes_rx},
+            {"frames_tx_dropped", s.frames_tx_dropped},
+            {"frames_ignored", s.frames_ignored},
+            {"files", s.files},
+            {"file_bytes", s.file_bytes},
+            {"mb_per_s", fig["mb_per_s"]},
+            {"frames_per_s", per_s(s.frames_tx + s.frames_rx, elapsed)},
+            {"retransmits_sent", s.pi_retransmits},
+            {"duplicates_seen", s.duplicates_seen}};
+}
+
+json link_json(const SwarmOptions& o, const SwarmEngine& e) {
+    json link = {{"rate_bps", o.link_bps}, {"buffer_bytes", o.link_buffer}};
+    for (int d = 0; d < 2; ++d) {
+        const LinkStats& ls = e.link(d).stats();
+        link[d == 0 ? "to_server" : "to_pis"] = {
+            {"frames", ls.frames}, {"wire_bytes", ls.wire_bytes}, {"dropped", ls.dropped}, {"max_queue", ls.max_queue}};
+    }
+    return link;
+}
+
+// One entry per Pi (--json-pis).
+json pis_json(const SwarmEngine& e) {
+    json pis = json::array();
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const proto::PiBoot& b = e.pi(i);
+        char serial[9];
+        std::snprintf(serial, sizeof serial, "%08x", b.config().pi.serial);
+        json one = {{"serial", serial},
+                    {"model", model_name(b.config().pi.model)},
+                    {"phase", std::string(proto::to_string(b.phase()))},
+                    {"address", b.address().to_string()},
+                    {"attempts", b.attempts()},
+                    {"prefix", b.used_prefix()},
+                    {"image", e.image_of(i)}};
+        if (b.phase() == proto::PiPhase::Failed) {
+            one["reason"] = proto::reason_info(b.failure()).name;
+            one["file"] = b.failed_file();
+        }
+        if (b.phase() == proto::PiPhase::Booted)
+            one["boot_s"] = static_cast<double>(b.ended_at() - b.first_power_at()) / 1e9;
+        pis.push_back(std::move(one));
+    }
+    return pis;
+}
+
+}  // namespace
+
+nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double elapsed,
+                          const std::vector<RequirementResult>& checked) {
+    const SwarmStats& s = e.stats();
+    std::map<std::string, double> fig = run_figures(e, elapsed);
+    json j;
+    j["scenario"] = scenario_json(o);
+    j["faults"] = faults_json(o);
+    j["boots"] = boots_json(s, fig);
+    j["latency_s"] = latency_json(s);
+    j["traffic"] = traffic_json(s, fig, elapsed);
     j["quirks"] = {{"offers_without_request", s.offers_without_request},
                    {"rrq_races", s.rrq_races},
                    {"dup_traps_sprung", s.dup_traps_sprung},
@@ -231,13 +291,7 @@ nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double el
                  {"attempts_mean", rack.attempts_mean}, {"data_bytes_sent", s.data_bytes_sent},
                  {"goodput_pct", fig["goodput_pct"]},   {"slowest_file_s", fig["slowest_file_s"]},
                  {"file_timeout_s", o.file_timeout_s},  {"file_margin_s", fig["file_margin_s"]}};
-    json link = {{"rate_bps", o.link_bps}, {"buffer_bytes", o.link_buffer}};
-    for (int d = 0; d < 2; ++d) {
-        const LinkStats& ls = e.link(d).stats();
-        link[d == 0 ? "to_server" : "to_pis"] = {
-            {"frames", ls.frames}, {"wire_bytes", ls.wire_bytes}, {"dropped", ls.dropped}, {"max_queue", ls.max_queue}};
-    }
-    j["link"] = link;
+    j["link"] = link_json(o, e);
     j["elapsed_s"] = elapsed;
     json reqs = json::array();
     bool all = true;
@@ -247,29 +301,7 @@ nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double el
     }
     j["requirements"] = reqs;
     j["passed"] = all;
-    if (o.json_pis) {
-        json pis = json::array();
-        for (std::size_t i = 0; i < e.size(); ++i) {
-            const proto::PiBoot& b = e.pi(i);
-            char serial[9];
-            std::snprintf(serial, sizeof serial, "%08x", b.config().pi.serial);
-            json one = {{"serial", serial},
-                        {"model", model_name(b.config().pi.model)},
-                        {"phase", std::string(proto::to_string(b.phase()))},
-                        {"address", b.address().to_string()},
-                        {"attempts", b.attempts()},
-                        {"prefix", b.used_prefix()},
-                        {"image", e.image_of(i)}};
-            if (b.phase() == proto::PiPhase::Failed) {
-                one["reason"] = proto::reason_info(b.failure()).name;
-                one["file"] = b.failed_file();
-            }
-            if (b.phase() == proto::PiPhase::Booted)
-                one["boot_s"] = static_cast<double>(b.ended_at() - b.first_power_at()) / 1e9;
-            pis.push_back(std::move(one));
-        }
-        j["pis"] = std::move(pis);
-    }
+    if (o.json_pis) j["pis"] = pis_json(e);
     return j;
 }
 

@@ -135,7 +135,7 @@ public:
     void trace(const char* what) const { e_.trace(s_, now_, what); }
 
 private:
-    void udp(const proto::MacAddr& src_mac, const proto::MacAddr& dst_mac, Ipv4 src, Ipv4 dst, std::uint16_t sport,
+    void udp(const proto::Mac& src_mac, const proto::Mac& dst_mac, Ipv4 src, Ipv4 dst, std::uint16_t sport,
              std::uint16_t dport, ConstBytes payload) {
         if (payload.size() + proto::kUdpFrameOverhead > kFrameMax) return;
         std::uint16_t sum = proto::udp_checksum(src, dst, sport, dport, &payload, 1);
@@ -433,7 +433,7 @@ void SwarmEngine::deliver(ConstBytes frame, Nanos now, FrameTx& tx) {
             ++stats_.frames_ignored;
             return;
         }
-        proto::MacAddr mac;
+        proto::Mac mac;
         std::memcpy(mac.data(), f.payload.data() + kChaddrOffset, 6);
         auto i = pi_of_mac(mac, pis_.size(), o_.mac_offset,
                            [this](std::uint32_t k) { return pis_[k]->boot.config().pi.mac; });

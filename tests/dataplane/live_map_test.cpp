@@ -54,27 +54,27 @@ protected:
 
 TEST_F(LiveMap, ResolvesBySerialMacAddressOrTheDefaultTree) {
     auto m = map(a_, true, 1);
-    auto r = m->resolve("aabbccdd/file.bin", 0);
+    auto r = m->resolve("aabbccdd/file.bin", proto::Ipv4());
     EXPECT_EQ(r.dirfd, a_->fd());
     EXPECT_EQ(r.path, "file.bin");
     ASSERT_NE(r.board, nullptr);
-    EXPECT_EQ(r.board->serial, 0xaabbccddu);
-    r = m->resolve("dc-a6-32-01-02-03/start4.elf", 0);
+    EXPECT_EQ(r.board->serial(), proto::Serial(0xaabbccdd));
+    r = m->resolve("dc-a6-32-01-02-03/start4.elf", proto::Ipv4());
     EXPECT_EQ(r.dirfd, b_->fd());
     EXPECT_EQ(r.path, "start4.elf");
     // Unprefixed, from an address a board holds (learnt or pinned): that board's image.
-    EXPECT_EQ(m->resolve("file.bin", 0x0a000064).dirfd, b_->fd());
-    EXPECT_EQ(m->resolve("file.bin", 0x0a000063).dirfd, b_->fd());
+    EXPECT_EQ(m->resolve("file.bin", proto::Ipv4(0x0a000064)).dirfd, b_->fd());
+    EXPECT_EQ(m->resolve("file.bin", proto::Ipv4(0x0a000063)).dirfd, b_->fd());
     // Anything else: the default tree, path as it is (ROOT/SERIAL/file works unmapped).
-    r = m->resolve("0badf00d/file.bin", 0x0a000064);
+    r = m->resolve("0badf00d/file.bin", proto::Ipv4(0x0a000064));
     EXPECT_EQ(r.dirfd, root_->fd());
     EXPECT_EQ(r.path, "0badf00d/file.bin");
-    EXPECT_EQ(m->resolve("file.bin", 0x0a0000ff).dirfd, root_->fd());
+    EXPECT_EQ(m->resolve("file.bin", proto::Ipv4(0x0a0000ff)).dirfd, root_->fd());
 }
 
 TEST_F(LiveMap, NetbootOffServesNothing) {
     auto m = map(a_, false, 1);
-    auto r = m->resolve("aabbccdd/file.bin", 0);
+    auto r = m->resolve("aabbccdd/file.bin", proto::Ipv4());
     EXPECT_EQ(r.dirfd, -1);
     ASSERT_NE(r.board, nullptr);
     EXPECT_FALSE(r.board->netboot);
@@ -83,13 +83,13 @@ TEST_F(LiveMap, NetbootOffServesNothing) {
 TEST_F(LiveMap, PinnedAddressesAreReservations) {
     auto m = map(a_, true, 1);
     // Board 11223344 lists no MACs: its serial names it, and its reservation is not a MAC's.
-    auto r = m->reserved_for(0x1, 0x11223344u);
+    auto r = m->reserved_for(proto::Mac::from_key(0x1), proto::Serial(0x11223344));
     ASSERT_TRUE(r);
-    EXPECT_EQ(r->ip, 0x0a000063u);
+    EXPECT_EQ(r->ip, proto::Ipv4(0x0a000063));
     EXPECT_FALSE(r->by_mac);
-    EXPECT_FALSE(m->reserved_for(0x1, 0xaabbccddu));
-    EXPECT_TRUE(m->reserved(0x0a000063));
-    EXPECT_FALSE(m->reserved(0x0a000064));  // learnt, not pinned
+    EXPECT_FALSE(m->reserved_for(proto::Mac::from_key(0x1), proto::Serial(0xaabbccdd)));
+    EXPECT_TRUE(m->reserved(proto::Ipv4(0x0a000063)));
+    EXPECT_FALSE(m->reserved(proto::Ipv4(0x0a000064)));  // learnt, not pinned
 }
 
 // Issue 18: what the operator configured outranks what a client claims. Board 1234abcd lists
@@ -106,35 +106,35 @@ TEST_F(LiveMap, ConfiguredMacsOutrankAClaimedSerial) {
             std::span<const std::uint64_t>(&thief, 1));
     auto m = bld.build(1);
     // The board's own MAC, with or without its serial: the board, matched by MAC, its reservation held by MAC.
-    EXPECT_EQ(m->identify(board_mac, std::nullopt).board->serial, 0x1234abcdu);
-    ClientIdentity own = m->identify(board_mac, 0x1234abcdu);
+    EXPECT_EQ(m->identify(proto::Mac::from_key(board_mac), std::nullopt).board->serial(), proto::Serial(0x1234abcd));
+    ClientIdentity own = m->identify(proto::Mac::from_key(board_mac), proto::Serial(0x1234abcd));
     ASSERT_NE(own.board, nullptr);
     EXPECT_TRUE(own.by_mac);
     EXPECT_EQ(own.conflict, nullptr);
-    ASSERT_TRUE(m->reserved_for(board_mac, 0x1234abcdu));
-    EXPECT_TRUE(m->reserved_for(board_mac, 0x1234abcdu)->by_mac);
+    ASSERT_TRUE(m->reserved_for(proto::Mac::from_key(board_mac), proto::Serial(0x1234abcd)));
+    EXPECT_TRUE(m->reserved_for(proto::Mac::from_key(board_mac), proto::Serial(0x1234abcd))->by_mac);
     // Another MAC claiming its serial: no board, a conflict, no reservation.
-    ClientIdentity stolen = m->identify(thief, 0x1234abcdu);
+    ClientIdentity stolen = m->identify(proto::Mac::from_key(thief), proto::Serial(0x1234abcd));
     EXPECT_EQ(stolen.board, nullptr);
     ASSERT_NE(stolen.conflict, nullptr);
-    EXPECT_EQ(stolen.conflict->serial, 0x1234abcdu);
-    EXPECT_FALSE(m->reserved_for(thief, 0x1234abcdu));
+    EXPECT_EQ(stolen.conflict->serial(), proto::Serial(0x1234abcd));
+    EXPECT_FALSE(m->reserved_for(proto::Mac::from_key(thief), proto::Serial(0x1234abcd)));
     // The board's MAC claiming another board's serial: a conflict too (the MAC is the first board's).
-    ClientIdentity swapped = m->identify(board_mac, 0x0badc0deu);
+    ClientIdentity swapped = m->identify(proto::Mac::from_key(board_mac), proto::Serial(0x0badc0de));
     EXPECT_EQ(swapped.board, nullptr);
     ASSERT_NE(swapped.conflict, nullptr);
-    EXPECT_EQ(swapped.conflict->serial, 0x1234abcdu);
+    EXPECT_EQ(swapped.conflict->serial(), proto::Serial(0x1234abcd));
     // A board that lists none is named by the serial, from any MAC; its reservation is not by MAC.
-    ClientIdentity claimed = m->identify(thief, 0x0badc0deu);
+    ClientIdentity claimed = m->identify(proto::Mac::from_key(thief), proto::Serial(0x0badc0de));
     ASSERT_NE(claimed.board, nullptr);
-    EXPECT_EQ(claimed.board->serial, 0x0badc0deu);
+    EXPECT_EQ(claimed.board->serial(), proto::Serial(0x0badc0de));
     EXPECT_FALSE(claimed.by_mac);
-    EXPECT_FALSE(m->reserved_for(thief, 0x0badc0deu)->by_mac);
+    EXPECT_FALSE(m->reserved_for(proto::Mac::from_key(thief), proto::Serial(0x0badc0de))->by_mac);
     // A configured MAC outranks the same MAC learnt by a board that lists none.
-    EXPECT_EQ(m->identify(learnt, std::nullopt).board->serial, 0x5555aaaau);
-    EXPECT_EQ(m->by_mac(thief), nullptr);  // learnt by a board that lists MACs: not indexed
+    EXPECT_EQ(m->identify(proto::Mac::from_key(learnt), std::nullopt).board->serial(), proto::Serial(0x5555aaaa));
+    EXPECT_EQ(m->by_mac(proto::Mac::from_key(thief)), nullptr);  // learnt by a board that lists MACs: not indexed
     // An unknown serial from an unknown MAC: nobody, no conflict.
-    ClientIdentity nobody = m->identify(0x02aa00000001, 0x77777777u);
+    ClientIdentity nobody = m->identify(proto::Mac::from_key(0x02aa00000001), proto::Serial(0x77777777));
     EXPECT_EQ(nobody.board, nullptr);
     EXPECT_EQ(nobody.conflict, nullptr);
 }
@@ -151,8 +151,8 @@ TEST_F(LiveMap, HundredThousandBoardsCostUnder256BytesEach) {
     auto m = bld.build(1);
     EXPECT_EQ(m->board_count(), kBoards);
     EXPECT_LT(m->memory_bytes() / kBoards, 256u) << m->memory_bytes() << " bytes";
-    EXPECT_EQ(m->resolve("10000007/x", 0).dirfd, a_->fd());
-    EXPECT_EQ(m->by_mac(0xdca632000000 + 99'999)->serial, 0x10000000u + 99'999);
+    EXPECT_EQ(m->resolve("10000007/x", proto::Ipv4()).dirfd, a_->fd());
+    EXPECT_EQ(m->by_mac(proto::Mac::from_key(0xdca632000000 + 99'999))->serial(), proto::Serial(0x10000000 + 99'999));
 }
 
 TEST(EpochDomain, ReclaimWaitsForEveryReaderThatIsOnline) {

@@ -49,7 +49,7 @@ public:
         rte_ring_free(tx_);
     }
     void deliver(const test::Bytes& payload) override {
-        proto::MacAddr mac{};
+        proto::Mac mac{};
         std::copy(payload.begin() + 28, payload.begin() + 34, mac.begin());  // chaddr
         std::vector<std::uint8_t> f(proto::kUdpFrameOverhead + payload.size());
         proto::ConstBytes piece(payload);
@@ -99,7 +99,7 @@ private:
     rte_mempool* pool_ = nullptr;
     std::uint16_t port_ = 0;
     std::unique_ptr<DpdkWorker> worker_;
-    proto::MacAddr last_client_{};
+    proto::Mac last_client_{};
     proto::Nanos now_ = 1'000'000'000;
 };
 

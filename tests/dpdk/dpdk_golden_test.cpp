@@ -31,7 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using proto::FrameInfo;
-using proto::MacAddr;
+using proto::Mac;
 
 const proto::LocalAddress kServer{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, proto::Ipv4(0x0a000001)};
 const proto::LocalAddress kPi{{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, proto::Ipv4(0x0a000064)};
@@ -330,7 +330,7 @@ TEST_F(DpdkGolden, ChecksumOffloadHandsThePortThePseudoHeaderSum) {
 TEST_F(DpdkGolden, RepliesOffTheSubnetGoThroughTheGateway) {
     GatewayMac shared;
     const proto::LocalAddress gateway{{0x02, 0xaa, 0, 0, 0, 0xfe}, proto::Ipv4(0x0a0000fe)};
-    const proto::MacAddr router_port{0x02, 0xbb, 0, 0, 0, 0x01};  // where relayed frames come from
+    const proto::Mac router_port{0x02, 0xbb, 0, 0, 0, 0x01};  // where relayed frames come from
     wc_.subnet_mask = 0xffffff00;
     wc_.gateway_ip = gateway.ip;
     wc_.gateway_mac = &shared;

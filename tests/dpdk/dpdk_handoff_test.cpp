@@ -122,7 +122,7 @@ protected:
         ASSERT_NE(m, nullptr);
         auto* p = reinterpret_cast<std::uint8_t*>(
             rte_pktmbuf_append(m, static_cast<std::uint16_t>(proto::kUdpFrameOverhead + payload.size())));
-        proto::MacAddr mac{0xdc, 0xa6, 0x32, 0, 0, static_cast<std::uint8_t>(pi_ip.value())};
+        proto::Mac mac{0xdc, 0xa6, 0x32, 0, 0, static_cast<std::uint8_t>(pi_ip.value())};
         proto::ConstBytes piece(payload);
         std::uint16_t sum = proto::udp_checksum(pi_ip, dst_ip, sport, dport, &piece, 1);
         ASSERT_GT(proto::build_udp_headers(proto::MutableBytes(p, proto::kUdpFrameOverhead), mac,

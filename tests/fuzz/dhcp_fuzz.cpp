@@ -24,13 +24,13 @@ DhcpServer& server() {
     static std::optional<DhcpServer> s;
     if (!s) {
         LeaseConfig c;
-        c.subnet = 0x0a000000;
+        c.subnet = Ipv4(0x0a000000);
         c.prefix = 24;
-        c.pool_start = 0x0a000002;
-        c.pool_end = 0x0a000009;  // small: exhaustion is reached often
-        c.server_ip = 0x0a000001;
+        c.pool_start = Ipv4(0x0a000002);
+        c.pool_end = Ipv4(0x0a000009);  // small: exhaustion is reached often
+        c.server_ip = Ipv4(0x0a000001);
         c.lease_time = 60;
-        c.mac_reservations = {{0xb827eb28f66dULL, 0x0a000064}};
+        c.mac_reservations = {{Mac::from_key(0xb827eb28f66dULL), Ipv4(0x0a000064)}};
         std::string err;
         auto t = LeaseTable::create(c, err);
         check(t.has_value());
@@ -73,14 +73,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     now += size % 7;  // time moves: leases expire during a run
     DhcpServerResult sr = server().handle(req, 0x0a000001, now, out);
     if (sr.reply.verdict == DhcpVerdict::replied) check_reply(req, out.data(), sr.reply.length);
-    if (sr.change && sr.change->mac != 0) {
+    if (sr.change && !sr.change->mac.unset()) {
         // The changed address belongs to one MAC: no other address in the pool names it as
         // holder while both are live.
         const LeaseTable& t = server().leases();
         for (std::uint32_t ip = 0x0a000002; ip <= 0x0a000009; ++ip) {
-            Lease l = t.lease_at(ip);
-            if (ip != sr.change->ip && l.mac == sr.change->mac && l.expires > now && (l.state == LeaseState::Bound) &&
-                sr.change->state == LeaseState::Bound) {
+            Lease l = t.lease_at(Ipv4(ip));
+            if (Ipv4(ip) != sr.change->ip && l.mac == sr.change->mac && l.expires > now &&
+                (l.state == LeaseState::Bound) && sr.change->state == LeaseState::Bound) {
                 std::abort();
             }
         }

@@ -25,28 +25,28 @@ void check(bool ok) {
 }
 
 constexpr std::uint32_t kSubnet = 0x0a000000;  // 10.0.0.0/24
-constexpr std::uint32_t kServer = 0x0a000001;
-constexpr std::uint32_t kPoolStart = 0x0a000010;
-constexpr std::uint32_t kPoolEnd = 0x0a000017;  // 8 addresses: exhaustion is reached often
-constexpr std::uint32_t kReservedIp = 0x0a000064;
-constexpr std::uint64_t kReservedMac = 0xb827eb000001ULL;
-constexpr std::uint32_t kSerialReservedIp = 0x0a000065;
-constexpr std::uint32_t kReservedSerial = 0x12345678;
+constexpr Ipv4 kServer(0x0a000001);
+constexpr Ipv4 kPoolStart(0x0a000010);
+constexpr Ipv4 kPoolEnd(0x0a000017);  // 8 addresses: exhaustion is reached often
+constexpr Ipv4 kReservedIp(0x0a000064);
+constexpr Mac kReservedMac = Mac::from_key(0xb827eb000001ULL);
+constexpr Ipv4 kSerialReservedIp(0x0a000065);
+constexpr Serial kReservedSerial(0x12345678);
 constexpr std::int64_t kNow = 1'800'000'000;
 
-std::uint64_t mac_of(std::uint8_t i) {
-    return i % 16 == 0 ? kReservedMac : 0xdca632000000ULL + i % 16;
+Mac mac_of(std::uint8_t i) {
+    return i % 16 == 0 ? kReservedMac : Mac::from_key(0xdca632000000ULL + i % 16);
 }
 
-std::uint32_t ip_of(std::uint8_t hi, std::uint8_t lo) {
+Ipv4 ip_of(std::uint8_t hi, std::uint8_t lo) {
     // Mostly inside the subnet; one in eight elsewhere (a row from before a renumbering).
-    return hi % 8 == 0 ? (std::uint32_t{hi} << 24 | std::uint32_t{lo}) : kSubnet | lo;
+    return Ipv4(hi % 8 == 0 ? (std::uint32_t{hi} << 24 | std::uint32_t{lo}) : kSubnet | lo);
 }
 
 // What the server may give `mac` at `ip`, written apart from the table's own rules.
-void check_given(const LeaseTable& t, const Lease& before, std::uint32_t ip, std::uint64_t mac,
-                 std::optional<std::uint32_t> serial, std::int64_t now) {
-    check(t.in_subnet(ip) && ip != kSubnet && ip != (kSubnet | 0xff) && ip != kServer);
+void check_given(const LeaseTable& t, const Lease& before, Ipv4 ip, Mac mac, std::optional<Serial> serial,
+                 std::int64_t now) {
+    check(t.in_subnet(ip) && ip != Ipv4(kSubnet) && ip != Ipv4(kSubnet | 0xff) && ip != kServer);
     if (ip == kReservedIp) {
         check(mac == kReservedMac);
     } else if (ip == kSerialReservedIp) {
@@ -55,7 +55,7 @@ void check_given(const LeaseTable& t, const Lease& before, std::uint32_t ip, std
         check(ip >= kPoolStart && ip <= kPoolEnd);
     }
     bool held_by_other =
-        before.mac != 0 && before.mac != mac && before.state != LeaseState::Free && before.expires > now;
+        !before.mac.unset() && before.mac != mac && before.state != LeaseState::Free && before.expires > now;
     check(!held_by_other || (ip == kReservedIp && mac == kReservedMac));
     check(!(before.state == LeaseState::Declined && before.expires > now));
 }
@@ -64,7 +64,7 @@ void check_given(const LeaseTable& t, const Lease& before, std::uint32_t ip, std
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     LeaseConfig c;
-    c.subnet = kSubnet;
+    c.subnet = Ipv4(kSubnet);
     c.prefix = 24;
     c.pool_start = kPoolStart;
     c.pool_end = kPoolEnd;
@@ -84,31 +84,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (p[3] > static_cast<std::uint8_t>(LeaseState::Declined)) continue;  // the store skips those rows
         Lease l;
         l.ip = ip_of(p[0], p[1]);
-        l.mac = p[2] == 0 ? 0 : mac_of(p[2]);
+        l.mac = p[2] == 0 ? Mac{} : mac_of(p[2]);
         l.state = static_cast<LeaseState>(p[3]);
         l.expires = kNow + static_cast<std::int8_t>(p[4]) * 10;
-        l.serial = (std::uint32_t{p[5]} << 24) | (std::uint32_t{p[6]} << 16) | (std::uint32_t{p[7]} << 8) | p[8];
-        l.has_serial = (p[9] & 1) != 0;
+        if ((p[9] & 1) != 0) {
+            l.serial =
+                Serial((std::uint32_t{p[5]} << 24) | (std::uint32_t{p[6]} << 16) | (std::uint32_t{p[7]} << 8) | p[8]);
+        }
         t.restore(l);
     }
     std::int64_t now = kNow;
     for (; at + 5 <= size; at += 5) {
         const std::uint8_t* p = data + at;
-        std::uint64_t mac = mac_of(p[1]);
-        std::optional<std::uint32_t> serial;
-        if (p[1] & 0x10) serial = (p[1] & 0x20) ? kReservedSerial : 0xdc000000u + p[1];
-        std::uint32_t ip = ip_of(p[2], p[3]);
+        Mac mac = mac_of(p[1]);
+        std::optional<Serial> serial;
+        if (p[1] & 0x10) serial = (p[1] & 0x20) ? kReservedSerial : Serial(0xdc000000u + p[1]);
+        Ipv4 ip = ip_of(p[2], p[3]);
         now += p[4] % 16 == 0 ? p[4] * 10 : 0;
         Lease before = t.in_subnet(ip) ? t.lease_at(ip) : Lease{};
         switch (p[0] % 5) {
             case 0: {  // DISCOVER, with option 50 = ip
                 // Which address it will be is only known after; record every candidate's state first.
                 Lease snapshot[256];
-                for (std::uint32_t i = 0; i < 256; ++i) snapshot[i] = t.lease_at(kSubnet | i);
+                for (std::uint32_t i = 0; i < 256; ++i) snapshot[i] = t.lease_at(Ipv4(kSubnet | i));
                 auto o = t.offer(mac, serial, ip, (p[1] & 0x40) != 0, now);
                 if (o.outcome == LeaseTable::Offer::Outcome::Offered) {
                     check(o.lease.mac == mac && o.lease.expires > now);
-                    check_given(t, snapshot[o.lease.ip & 0xff], o.lease.ip, mac, serial, now);
+                    check_given(t, snapshot[o.lease.ip.value() & 0xff], o.lease.ip, mac, serial, now);
                 }
                 break;
             }

@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Sink sink;
     Nanos now = kSecond;
     pi.power_on(now, sink);
-    pi.on_arp_reply(Ipv4(0x0a000001), MacAddr{2, 0, 0, 0, 0, 1}, now, sink);
+    pi.on_arp_reply(Ipv4(0x0a000001), Mac{2, 0, 0, 0, 0, 1}, now, sink);
     std::uint16_t blksize = c.pi.model == PiModel::pi3 ? 512 : c.pi.model == PiModel::pi4 ? 1024 : 1468;
     std::size_t i = 2;
     while (i + 2 <= size) {
@@ -112,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 now += static_cast<Nanos>(len) * 100 * kMillisecond;
                 pi.on_timer(now, sink);
                 break;
-            case 3: pi.on_arp_reply(Ipv4(0x0a000001), MacAddr{2, 0, 0, 0, 0, 1}, now, sink); break;
+            case 3: pi.on_arp_reply(Ipv4(0x0a000001), Mac{2, 0, 0, 0, 0, 1}, now, sink); break;
             case 4: pi.on_tftp(static_cast<std::uint16_t>(sink.port - 1), 40000, chunk, now, sink); break;
             default:
                 // Several correct answers in a row, from a file of (len * 97) bytes.

@@ -44,4 +44,7 @@ expect_metric 'rackboot_tftp_transfers_total{result="complete"}' 20
 # Zero copy: DATA payloads left as references into the block cache, none copied.
 [ "$(metric rackboot_tx_copied_bytes_total)" = 0 ] || fail "payload bytes were copied"
 [ "$(metric rackboot_tx_zero_copy_bytes_total)" -ge "$(metric rackboot_tftp_bytes_total)" ] || fail "payload not sent by reference"
+# The port's own losses are exported (frames no worker saw: none at this load).
+expect_metric rackboot_port_rx_missed_total 0
+expect_metric rackboot_port_rx_no_mbuf_total 0
 pass "counters, and every DATA payload sent by reference (zero copy)"

@@ -20,7 +20,7 @@ TEST(DhcpCodec, ParsesThePi3bCapture) {
     EXPECT_EQ(p.op, 1);
     EXPECT_EQ(p.xid, 0x26f30339u);
     EXPECT_EQ(p.type, DhcpMessageType::Discover);
-    EXPECT_EQ(p.mac(), (std::array<std::uint8_t, 6>{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}));
+    EXPECT_EQ(p.mac(), (Mac{0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}));
     auto vc = p.options.find(dhcp_option::kVendorClass);
     ASSERT_TRUE(vc);
     EXPECT_EQ(std::string(vc->begin(), vc->end()), "PXEClient:Arch:00000:UNDI:002001");

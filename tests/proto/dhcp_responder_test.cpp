@@ -35,12 +35,12 @@ TEST(PiRecognition, ModelsAndOthers) {
     EXPECT_TRUE(pi4.guid_rpi);
     EXPECT_EQ(pi4.model, 4);
     ASSERT_TRUE(pi4.serial);
-    EXPECT_EQ(*pi4.serial, 0x1a2b3c4du);
+    EXPECT_EQ(*pi4.serial, Serial(0x1a2b3c4d));
 
     PiIdentity pi5 = recognise_pi(parsed(test::pi5_discover()), ouis);
     EXPECT_TRUE(pi5.is_pi);
     EXPECT_EQ(pi5.model, 5);
-    EXPECT_EQ(*pi5.serial, 0xdeadbeefu);
+    EXPECT_EQ(*pi5.serial, Serial(0xdeadbeef));
 
     EXPECT_FALSE(recognise_pi(parsed(test::uboot_discover()), ouis).is_pi);
     PiIdentity ipxe = recognise_pi(parsed(test::ipxe_discover()), ouis);

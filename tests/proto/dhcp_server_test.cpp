@@ -20,11 +20,11 @@ constexpr std::uint32_t kServer = ip(10, 0, 0, 1);
 
 LeaseConfig config(std::uint32_t first = ip(10, 0, 0, 100), std::uint32_t last = ip(10, 0, 0, 199)) {
     LeaseConfig c;
-    c.subnet = ip(10, 0, 0, 0);
+    c.subnet = Ipv4(ip(10, 0, 0, 0));
     c.prefix = 24;
-    c.pool_start = first;
-    c.pool_end = last;
-    c.server_ip = kServer;
+    c.pool_start = Ipv4(first);
+    c.pool_end = Ipv4(last);
+    c.server_ip = Ipv4(kServer);
     c.lease_time = 600;
     return c;
 }
@@ -191,8 +191,8 @@ TEST(DhcpServer, ReleaseDeclineInform) {
 
 TEST(DhcpServer, ReservationsByMacAndSerial) {
     LeaseConfig c = config();
-    c.mac_reservations = {{0x020000000001ULL, ip(10, 0, 0, 20)}};
-    c.serial_reservations = {{0x1a2b3c4d, ip(10, 0, 0, 21)}};
+    c.mac_reservations = {{Mac::from_key(0x020000000001ULL), Ipv4(ip(10, 0, 0, 20))}};
+    c.serial_reservations = {{Serial(0x1a2b3c4d), Ipv4(ip(10, 0, 0, 21))}};
     Fixture f(c);
     EXPECT_EQ(f.reply(f.send(discover(1))).yiaddr, ip(10, 0, 0, 20));
     EXPECT_EQ(f.reply(f.send(test::pi4_discover())).yiaddr, ip(10, 0, 0, 21));
@@ -206,13 +206,12 @@ TEST(DhcpServer, ReservationsByMacAndSerial) {
 // its address, inside the pool or not, nobody else gets it, and a change applies at once.
 class PinnedBoards final : public ReservationSource {
 public:
-    std::optional<Reservation> reserved_for(std::uint64_t mac,
-                                            std::optional<std::uint32_t> serial) const noexcept override {
-        if (mac == mac_) return Reservation{ip_, true};
-        if (serial == serial_ && !by_mac_only_) return Reservation{ip_, false};
+    std::optional<Reservation> reserved_for(Mac mac, std::optional<Serial> serial) const noexcept override {
+        if (mac.key() == mac_) return Reservation{Ipv4(ip_), true};
+        if (serial == Serial(serial_) && !by_mac_only_) return Reservation{Ipv4(ip_), false};
         return std::nullopt;
     }
-    bool reserved(std::uint32_t ip) const noexcept override { return ip == ip_; }
+    bool reserved(Ipv4 ip) const noexcept override { return ip.value() == ip_; }
     std::uint32_t serial_ = 0x1a2b3c4d;
     std::uint64_t mac_ = 0x020000000007ULL;
     std::uint32_t ip_ = 0;
@@ -258,7 +257,7 @@ TEST(DhcpServer, TheReservedMacTakesItsAddressBack) {
     // The board's own MAC: offered .50 all the same, and ACKed.
     EXPECT_EQ(f.reply(f.send(discover(7))).yiaddr, ip(10, 0, 0, 50));
     EXPECT_EQ(f.reply(f.send(request(7, ip(10, 0, 0, 50)))).type, DhcpMessageType::Ack);
-    EXPECT_EQ(f.server.leases().lease_at(ip(10, 0, 0, 50)).mac, 0x020000000007ULL);
+    EXPECT_EQ(f.server.leases().lease_at(Ipv4(ip(10, 0, 0, 50))).mac, Mac::from_key(0x020000000007ULL));
     // The one that had it is refused it on renewal, and offered a pool address instead.
     EXPECT_EQ(f.reply(f.send(pi4_request(ip(10, 0, 0, 50)))).type, DhcpMessageType::Nak);
     EXPECT_EQ(f.reply(f.send(test::pi4_discover())).yiaddr, ip(10, 0, 0, 100));
@@ -412,7 +411,7 @@ TEST(DhcpServer, RestoreGivesClientsTheirAddresses) {
     }
     Fixture g;
     for (const Lease& l : saved) g.server.leases().restore(l);
-    for (std::uint8_t id = 5; id >= 1; --id) EXPECT_EQ(g.reply(g.send(discover(id))).yiaddr, saved[id - 1u].ip);
+    for (std::uint8_t id = 5; id >= 1; --id) EXPECT_EQ(g.reply(g.send(discover(id))).yiaddr, saved[id - 1u].ip.value());
 }
 
 TEST(DhcpServer, BadConfigurationsAreRefused) {
@@ -425,7 +424,7 @@ TEST(DhcpServer, BadConfigurationsAreRefused) {
     EXPECT_FALSE(LeaseTable::create(c, err));
     EXPECT_NE(err.find("--pool"), std::string::npos);
     c = config();
-    c.mac_reservations = {{1, ip(10, 0, 0, 20)}, {2, ip(10, 0, 0, 20)}};
+    c.mac_reservations = {{Mac::from_key(1), Ipv4(ip(10, 0, 0, 20))}, {Mac::from_key(2), Ipv4(ip(10, 0, 0, 20))}};
     EXPECT_FALSE(LeaseTable::create(c, err));
     EXPECT_NE(err.find("reserved twice"), std::string::npos);
 }

@@ -110,7 +110,7 @@ public:
                 queue.pop_front();
                 now += 100 * kMicrosecond;
                 if (d.kind == Delivery::Dhcp) pi.on_dhcp(d.bytes, now, *this);
-                if (d.kind == Delivery::Arp) pi.on_arp_reply(Ipv4(kServer), MacAddr{2, 0, 0, 0, 0, 1}, now, *this);
+                if (d.kind == Delivery::Arp) pi.on_arp_reply(Ipv4(kServer), Mac{2, 0, 0, 0, 0, 1}, now, *this);
                 if (d.kind == Delivery::Tftp) pi.on_tftp(d.local_port, d.server_port, d.bytes, now, *this);
                 continue;
             }

@@ -64,9 +64,8 @@ TEST(TftpPath, MacPrefix) {
     EXPECT_EQ(p.mac[5], 0x03);
     EXPECT_EQ(p.rest, "overlays/a.dtbo");
     EXPECT_EQ(split_boot_prefix("dc:a6:32:01:02:03/x").kind, BootPrefix::Kind::None);  // only '-' on the wire
-    std::array<std::uint8_t, 6> mac{};
-    EXPECT_TRUE(parse_mac("DC:A6:32:01:02:03", mac));
-    EXPECT_FALSE(parse_mac("dc-a6:32-01-02-03", mac));
+    EXPECT_EQ(Mac::parse("DC:A6:32:01:02:03"), p.mac);
+    EXPECT_FALSE(Mac::parse("dc-a6:32-01-02-03"));
 }
 
 }  // namespace

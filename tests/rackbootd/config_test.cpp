@@ -122,8 +122,8 @@ TEST(DaemonConfig, DhcpServerFlags) {
     EXPECT_EQ(c->prefix, 16);
     EXPECT_EQ(c->pool_end, proto::Ipv4(0x0a0101ff));
     EXPECT_EQ(c->dns.size(), 2u);
-    EXPECT_EQ(c->serial_reservations.at(0).first, 0x1a2b3c4du);
-    EXPECT_EQ(c->mac_reservations.at(0).first, 0xdca632010203ULL);
+    EXPECT_EQ(c->serial_reservations.at(0).first, proto::Serial(0x1a2b3c4d));
+    EXPECT_EQ(c->mac_reservations.at(0).first, proto::Mac::from_key(0xdca632010203ULL));
     EXPECT_FALSE(c->lease_fsync);
     EXPECT_EQ(c->pi_ouis.size(), 2u);
     EXPECT_EQ(c->tftp_server_ip, proto::Ipv4(0x0a010009));

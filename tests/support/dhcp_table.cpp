@@ -31,11 +31,11 @@ dataplane::DhcpEngineConfig dhcp_table_config(proto::DhcpMode mode, dataplane::L
     dataplane::DhcpEngineConfig c;
     c.responder = {mode, proto::default_pi_ouis(), 0, 0};
     if (mode == proto::DhcpMode::Server) {
-        c.leases.subnet = kDhcpServerIp & 0xffffff00u;
+        c.leases.subnet = proto::Ipv4(kDhcpServerIp & 0xffffff00u);
         c.leases.prefix = 24;
-        c.leases.pool_start = kDhcpPoolStart;
-        c.leases.pool_end = kDhcpPoolEnd;
-        c.leases.server_ip = kDhcpServerIp;
+        c.leases.pool_start = proto::Ipv4(kDhcpPoolStart);
+        c.leases.pool_end = proto::Ipv4(kDhcpPoolEnd);
+        c.leases.server_ip = proto::Ipv4(kDhcpServerIp);
         c.leases.lease_time = kDhcpLeaseTime;
         c.server.router = kDhcpServerIp;
         c.server.dns = {kDhcpServerIp};

@@ -12,11 +12,11 @@ namespace rackboot::test {
 
 inline std::unique_ptr<proto::DhcpServer> small_dhcp_server(std::uint32_t server) {
     proto::LeaseConfig lc;
-    lc.subnet = 0x0a000000;
+    lc.subnet = proto::Ipv4(0x0a000000);
     lc.prefix = 24;
-    lc.pool_start = 0x0a000064;
-    lc.pool_end = 0x0a0000c7;
-    lc.server_ip = server;
+    lc.pool_start = proto::Ipv4(0x0a000064);
+    lc.pool_end = proto::Ipv4(0x0a0000c7);
+    lc.server_ip = proto::Ipv4(server);
     std::string err;
     auto table = proto::LeaseTable::create(lc, err);
     if (!table) return nullptr;

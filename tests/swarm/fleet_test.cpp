@@ -16,7 +16,7 @@ TEST(Fleet, UniqueIdentitiesInTheMixesProportions) {
     unsigned mix[3] = {1, 8, 1};
     std::vector<proto::FakePi> f = make_fleet(10'000, mix, 3, 0);
     std::set<std::uint32_t> serials;
-    std::set<proto::MacAddr> macs;
+    std::set<proto::Mac> macs;
     unsigned per[3] = {0, 0, 0};
     for (std::size_t i = 0; i < f.size(); ++i) {
         serials.insert(f[i].serial);

@@ -6,9 +6,14 @@
 namespace rackboot::swarm {
 namespace {
 
-bool parse(std::vector<std::string> args, SwarmOptions& o, std::string& err) {
-    bool help = false;
-    return parse_swarm_options(args, o, err, help);
+bool parse(std::vector<std::string_view> args, SwarmOptions& o, std::string& err) {
+    proto::Result<SwarmOptions> r = parse_swarm_options(args);
+    if (!r) {
+        err = r.error().reason;
+        return false;
+    }
+    o = *r;
+    return true;
 }
 
 TEST(SwarmOptions, TheIssuesExampleParses) {
@@ -78,13 +83,13 @@ TEST(SwarmOptions, ALinkAndTheFirmwaresRetryLoop) {
 
 TEST(SwarmOptions, RefusalsNameTheFlag) {
     struct Case {
-        std::vector<std::string> args;
+        std::vector<std::string_view> args;
         const char* says;
     } cases[] = {
         {{"--pis", "3"}, "--eal is required"},
         {{"--eal", "x", "--pis", "0"}, "--pis"},
         {{"--eal", "x", "--mix", "pi6=3"}, "unknown model 'pi6'"},
-        {{"--eal", "x", "--mix", "pi4=0"}, "every weight is 0"},
+        {{"--eal", "x", "--mix", "pi4=0"}, "every weight 0"},
         {{"--eal", "x", "--fault", "loss=2"}, "not in [0, 1]"},
         {{"--eal", "x", "--fault", "gremlins"}, "unknown fault 'gremlins'"},
         {{"--eal", "x", "--static-pool", "10.0.0.9-10.0.0.1", "--server", "10.0.0.1"}, "--static-pool"},
@@ -93,7 +98,7 @@ TEST(SwarmOptions, RefusalsNameTheFlag) {
         {{"--eal", "x", "--pi4-blksize", "512"}, "1024 or 1468"},
         {{"--eal", "x", "--pis", "1000000", "--mac-offset", "16000000"}, "16777216"},
         {{"--eal", "x", "--bogus", "1"}, "unknown option '--bogus'"},
-        {{"--eal"}, "needs a value"},
+        {{"--eal"}, "--eal: missing value"},
         {{"--eal", "x", "--link-rate", "fast"}, "--link-rate"},
         {{"--eal", "x", "--link-rate", "10"}, "at least 1000"},
         {{"--eal", "x", "--link-buffer", "100"}, "--link-buffer"},
@@ -107,9 +112,32 @@ TEST(SwarmOptions, RefusalsNameTheFlag) {
     }
     SwarmOptions o;
     std::string err;
-    bool help = false;
-    EXPECT_FALSE(parse_swarm_options({"--help"}, o, err, help));
-    EXPECT_TRUE(help);
+    ASSERT_TRUE(parse({"--help"}, o, err)) << err;  // no --eal: the usage is all that is asked
+    EXPECT_TRUE(o.help);
+    EXPECT_EQ(parse_swarm_options(std::vector<std::string_view>{"--pis", "x"}).error().exit_code, 2);
+}
+
+// The usage is the rows': every flag in it, each once.
+TEST(SwarmOptions, TheUsageListsEveryFlagOnce) {
+    std::string usage = swarm_usage();
+    for (const proto::FlagRow<SwarmOptions>& row : swarm_flags()) {
+        std::string name = "  " + std::string(row.name) + " ";
+        std::size_t at = usage.find(name);
+        EXPECT_NE(at, std::string::npos) << row.name;
+        EXPECT_EQ(usage.find(name, at + 1), std::string::npos) << row.name;
+    }
+}
+
+// Both spellings of a valued flag, and a switch.
+TEST(SwarmOptions, InlineValuesAndSwitches) {
+    SwarmOptions o;
+    std::string err;
+    ASSERT_TRUE(parse({"--eal=x", "--pis=7", "--json-pis", "--fault", "loss-tx=0.5"}, o, err)) << err;
+    EXPECT_EQ(o.eal, "x");
+    EXPECT_EQ(o.pis, 7u);
+    EXPECT_TRUE(o.json_pis);
+    EXPECT_DOUBLE_EQ(o.frame_faults.loss[0], 0.5);
+    EXPECT_DOUBLE_EQ(o.frame_faults.loss[1], 0);
 }
 
 }  // namespace

@@ -127,14 +127,13 @@ std::optional<HttpResponse> ApiServer::start_stream(MHD_Connection* c, const std
     EventFilter f;
     for (const auto& [k, v] : query) {
         if (k == "serial") {
-            std::uint32_t serial = 0;
-            std::string full;
-            if (!normalize_serial(v, serial, full)) return bad("serial is 8 hex digits (or a Pi 5's 16)", "serial");
-            f.serial = serial;
+            std::optional<proto::Serial> serial = proto::Serial::parse_full(v);
+            if (!serial) return bad("serial is 8 hex digits (or a Pi 5's 16)", "serial");
+            f.serial = serial->value();
         } else if (k == "mac") {
-            std::array<std::uint8_t, 6> mac{};
-            if (!proto::parse_mac(v, mac)) return bad("mac is six hex pairs (aa:bb:cc:dd:ee:ff)", "mac");
-            f.mac = proto::mac_key(mac.data());
+            std::optional<proto::Mac> mac = proto::Mac::parse(v);
+            if (!mac) return bad("mac is six hex pairs (aa:bb:cc:dd:ee:ff)", "mac");
+            f.mac = mac->key();
         } else if (k == "kind") {
             if (v != "dhcp" && v != "tftp" && v != "boot") return bad("kind is dhcp, tftp or boot", "kind");
             f.kind = v;

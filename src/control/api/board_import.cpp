@@ -41,11 +41,9 @@ bool nobodd_line(ImportParse& p, const std::string& line, std::size_t n) {
         }
         ImportEntry e;
         e.line = n;
-        std::uint32_t serial = 0;
-        if (!normalize_serial(name.substr(6), serial, e.serial_full)) {
-            return fail(p, n, "'" + name.substr(6) + "' is not a Pi serial (8 hex digits, or a Pi 5's 16)");
-        }
-        e.serial = serial;
+        std::optional<proto::Serial> serial = proto::Serial::parse_full(name.substr(6), &e.serial_full);
+        if (!serial) return fail(p, n, "'" + name.substr(6) + "' is not a Pi serial (8 hex digits, or a Pi 5's 16)");
+        e.serial = serial->value();
         p.entries.push_back(e);
         return true;
     }
@@ -75,10 +73,9 @@ bool dnsmasq_line(ImportParse& p, const std::string& line, std::size_t n) {
     ImportEntry e;
     e.line = n;
     for (const std::string& f : split(line.substr(10), ',')) {
-        Mac m{};
         if (f.empty()) continue;
-        if (proto::parse_mac(f, m)) {
-            e.macs.push_back(m);
+        if (std::optional<Mac> m = Mac::parse(f)) {
+            e.macs.push_back(*m);
         } else if (auto ip = proto::Ipv4::parse(f); ip && !ip->unset()) {
             e.ip = ip;
         } else if (f.rfind("set:", 0) == 0 || f.rfind("tag:", 0) == 0 || f.rfind("id:", 0) == 0 || f == "ignore" ||

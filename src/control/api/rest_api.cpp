@@ -69,14 +69,14 @@ json last_boot_json(const std::string& text) {
 
 json board_json(const Board& b) {
     json macs = json::array();
-    for (const Mac& m : b.macs) macs.push_back(mac_text(m));
+    for (const Mac& m : b.macs) macs.push_back(m.to_string());
     json learnt = json::array();
     for (const LearntMac& l : b.learnt_macs) {
         learnt.push_back(
-            {{"mac", mac_text(l.mac)}, {"first_seen", l.first_seen}, {"last_seen", l.last_seen}, {"from", l.from}});
+            {{"mac", l.mac.to_string()}, {"first_seen", l.first_seen}, {"last_seen", l.last_seen}, {"from", l.from}});
     }
-    return json{{"serial", serial_text(b.serial)},
-                {"serial_full", b.serial_full.empty() ? serial_text(b.serial) : b.serial_full},
+    return json{{"serial", proto::Serial(b.serial).to_string()},
+                {"serial_full", b.serial_full.empty() ? proto::Serial(b.serial).to_string() : b.serial_full},
                 {"name", b.name},
                 {"labels", b.labels},
                 {"macs", macs},
@@ -100,11 +100,10 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
         auto bad = [&field](const std::string& why) { return Outcome::fail(ApiError::invalid_field, why, field); };
         if (key == "serial") {
             if (!serial_allowed) continue;  // checked by the caller against the path
-            std::uint32_t s = 0;
-            if (!v.is_string() || !normalize_serial(v.get<std::string>(), s, b.serial_full)) {
-                return bad("a serial is 8 hex digits (or a Pi 5's 16)");
-            }
-            b.serial = s;
+            std::optional<proto::Serial> s =
+                v.is_string() ? proto::Serial::parse_full(v.get<std::string>(), &b.serial_full) : std::nullopt;
+            if (!s) return bad("a serial is 8 hex digits (or a Pi 5's 16)");
+            b.serial = s->value();
         } else if (key == "name") {
             if (!v.is_string() && !v.is_null()) return bad("a name is a string");
             b.name = v.is_null() ? "" : v.get<std::string>();
@@ -123,11 +122,9 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             if (!v.is_array() && !v.is_null()) return bad("macs is a list of MAC addresses");
             b.macs.clear();
             for (const json& m : v.is_null() ? json::array() : v) {
-                Mac mac{};
-                if (!m.is_string() || !proto::parse_mac(m.get<std::string>(), mac)) {
-                    return bad("not a MAC address (aa:bb:cc:dd:ee:ff): " + quote_client_value(m));
-                }
-                b.macs.push_back(mac);
+                std::optional<Mac> mac = m.is_string() ? Mac::parse(m.get<std::string>()) : std::nullopt;
+                if (!mac) return bad("not a MAC address (aa:bb:cc:dd:ee:ff): " + quote_client_value(m));
+                b.macs.push_back(*mac);
             }
         } else if (key == "model") {
             if (!v.is_string() && !v.is_null()) return bad("a model is a string");
@@ -210,14 +207,13 @@ bool RestApi::authorized(const HttpRequest& req) const {
 
 std::string RestApi::never_offered(proto::Ipv4 ip) const {
     if (!served_) return {};
-    std::string why = proto::why_never_offered(*served_, ip.value());
+    std::string why = proto::why_never_offered(*served_, ip);
     if (!why.empty()) return ip.to_string() + " is " + why + ": it can never be offered";
     for (const auto& [mac, reserved] : served_->mac_reservations) {
-        if (reserved == ip.value()) return ip.to_string() + " is reserved by --reserve for another MAC";
+        if (reserved == ip) return ip.to_string() + " is reserved by --reserve for another MAC";
     }
     for (const auto& [serial, reserved] : served_->serial_reservations) {
-        if (reserved == ip.value())
-            return ip.to_string() + " is reserved by --reserve for serial " + serial_text(serial);
+        if (reserved == ip) return ip.to_string() + " is reserved by --reserve for serial " + serial.to_string();
     }
     return {};
 }
@@ -299,18 +295,15 @@ HttpResponse RestApi::list_boards(const HttpRequest& req, const std::string&) {
     if (auto it = req.query.find("state"); it != req.query.end()) f.state = it->second;
     std::optional<std::uint32_t> after;
     if (auto it = req.query.find("after"); it != req.query.end()) {
-        std::uint32_t s = 0;
-        std::string full;
-        if (!normalize_serial(it->second, s, full)) {
-            return fail(ApiError::invalid_field, "after is a serial (the last one seen)", "after");
-        }
-        after = s;
+        std::optional<proto::Serial> s = proto::Serial::parse_full(it->second);
+        if (!s) return fail(ApiError::invalid_field, "after is a serial (the last one seen)", "after");
+        after = s->value();
     }
     std::vector<Board> page;
     if (Outcome o = store_->list_boards(f, after, *limit + 1, page); !o.ok()) return error_response(o);
     json items = json::array();
     for (std::size_t i = 0; i < page.size() && i < *limit; ++i) items.push_back(board_json(page[i]));
-    json next = page.size() > *limit ? json(serial_text(page[*limit - 1].serial)) : json(nullptr);
+    json next = page.size() > *limit ? json(proto::Serial(page[*limit - 1].serial).to_string()) : json(nullptr);
     return json_response(200, json{{"items", items}, {"next", next}});
 }
 
@@ -326,7 +319,7 @@ HttpResponse RestApi::create_board(const HttpRequest& req, const std::string&) {
     }
     if (Outcome o = writes_->create_board(b, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, board_json(b), b.generation);
-    r.headers.emplace_back("Location", std::string(kBoards) + "/" + serial_text(b.serial));
+    r.headers.emplace_back("Location", std::string(kBoards) + "/" + proto::Serial(b.serial).to_string());
     return r;
 }
 
@@ -334,9 +327,7 @@ namespace {
 
 // The {serial} of a board's path, or the 404 it gets.
 std::optional<std::uint32_t> path_serial(const std::string& key, HttpResponse& refusal) {
-    std::uint32_t serial = 0;
-    std::string full;
-    if (normalize_serial(key, serial, full)) return serial;
+    if (std::optional<proto::Serial> serial = proto::Serial::parse_full(key)) return serial->value();
     refusal = fail(ApiError::not_found, "'" + key + "' is not a serial (8 hex digits, or a Pi 5's 16)");
     return std::nullopt;
 }
@@ -379,10 +370,9 @@ HttpResponse RestApi::write_board(const HttpRequest& req, const std::string& key
     std::optional<json> j = parse_body(req, refusal);
     if (!j) return refusal;
     if (j->contains("serial")) {
-        std::uint32_t s = 0;
-        std::string f;
         const json& v = (*j)["serial"];
-        if (!v.is_string() || !normalize_serial(v.get<std::string>(), s, f) || s != *serial) {
+        std::optional<proto::Serial> s = v.is_string() ? proto::Serial::parse_full(v.get<std::string>()) : std::nullopt;
+        if (!s || s->value() != *serial) {
             return fail(ApiError::invalid_field, "the serial in the body differs from the path's", "serial");
         }
     }

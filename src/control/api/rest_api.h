@@ -22,6 +22,7 @@
 #include "control/store/inventory_writes.h"
 #include "dataplane/transfer_view.h"
 #include "proto/dhcp_leases.h"
+#include "proto/result.h"
 
 namespace rackboot::control {
 
@@ -56,8 +57,8 @@ struct ServiceInfo {
 // What the live routes read (the daemon fills these in; a null one turns its route off).
 struct LiveSources {
     std::function<std::optional<nlohmann::json>(std::uint32_t serial)> timeline;
-    std::function<std::vector<proto::Lease>(std::string& error)> leases;  // durable records
-    std::function<int(std::uint32_t ip)> release;                         // DhcpEngine::release's answer
+    std::function<proto::Result<std::vector<proto::Lease>>()> leases;  // durable records
+    std::function<proto::LeaseRelease(proto::Ipv4 ip)> release;
     std::function<bool(std::vector<dataplane::TransferView>& out, bool& truncated)> transfers;
     // Whether the image is served now: {"available", "reason", "resolves_to"}; nullopt: not known.
     std::function<std::optional<nlohmann::json>(const std::string& name)> image_status;

@@ -19,23 +19,22 @@ using nlohmann::json;
 namespace {
 
 json lease_json(const proto::Lease& l) {
-    json j = {{"ip", proto::Ipv4(l.ip).to_string()},
-              {"mac", mac_text(mac_from_key(l.mac))},
+    json j = {{"ip", l.ip.to_string()},
+              {"mac", l.mac.to_string()},
               {"state", std::string(proto::to_string(l.state))},
               {"expires", l.expires}};
-    if (l.has_serial) j["serial"] = serial_text(l.serial);
+    if (l.serial) j["serial"] = l.serial->to_string();
     return j;
 }
 
 }  // namespace
 
 HttpResponse RestApi::get_timeline(const HttpRequest&, const std::string& key) {
-    std::uint32_t serial = 0;
-    std::string full;
-    if (!normalize_serial(key, serial, full)) return fail(ApiError::not_found, "'" + key + "' is not a serial");
+    std::optional<proto::Serial> serial = proto::Serial::parse_full(key);
+    if (!serial) return fail(ApiError::not_found, "'" + key + "' is not a serial");
     if (!live_.timeline) return fail(ApiError::store_unavailable, "timelines are off");
-    std::optional<json> t = live_.timeline(serial);
-    if (!t) return fail(ApiError::not_found, "board " + serial_text(serial) + " has not been seen booting");
+    std::optional<json> t = live_.timeline(serial->value());
+    if (!t) return fail(ApiError::not_found, "board " + serial->to_string() + " has not been seen booting");
     return json_response(200, *t);
 }
 
@@ -61,11 +60,13 @@ HttpResponse RestApi::release_lease(const HttpRequest&, const std::string& key) 
     HttpResponse refusal;
     std::optional<proto::Ipv4> ip = path_ip(key, refusal);
     if (!ip) return refusal;
-    switch (live_.release(ip->value())) {
-        case 0: return no_content();
-        case 1: return fail(ApiError::not_found, "no live lease on " + key);
-        default: return fail(ApiError::store_unavailable, "the lease store did not make the release durable in time");
+    switch (live_.release(*ip)) {
+        case proto::LeaseRelease::released: return no_content();
+        case proto::LeaseRelease::no_live_lease: return fail(ApiError::not_found, "no live lease on " + key);
+        case proto::LeaseRelease::not_a_server: return fail(ApiError::store_unavailable, "leases are off");
+        case proto::LeaseRelease::not_durable_in_time: break;
     }
+    return fail(ApiError::store_unavailable, "the lease store did not make the release durable in time");
 }
 
 HttpResponse RestApi::get_lease(const HttpRequest&, const std::string& key) {
@@ -73,29 +74,27 @@ HttpResponse RestApi::get_lease(const HttpRequest&, const std::string& key) {
     HttpResponse refusal;
     std::optional<proto::Ipv4> ip = path_ip(key, refusal);
     if (!ip) return refusal;
-    std::string error;
-    std::vector<proto::Lease> all = live_.leases(error);
-    if (!error.empty()) return fail(ApiError::store_unavailable, "reading leases: " + error);
-    for (const proto::Lease& l : all) {
-        if (l.ip == ip->value() && l.mac != 0) return json_response(200, lease_json(l));
+    proto::Result<std::vector<proto::Lease>> all = live_.leases();
+    if (!all) return fail(ApiError::store_unavailable, "reading leases: " + all.error().reason);
+    for (const proto::Lease& l : *all) {
+        if (l.ip == *ip && !l.mac.unset()) return json_response(200, lease_json(l));
     }
     return fail(ApiError::not_found, "no lease on " + key);
 }
 
 HttpResponse RestApi::list_leases(const HttpRequest& req, const std::string&) {
     if (auto off = leases_off()) return *off;
-    std::string error;
-    std::vector<proto::Lease> all = live_.leases(error);
-    if (!error.empty()) return fail(ApiError::store_unavailable, "reading leases: " + error);
+    proto::Result<std::vector<proto::Lease>> all = live_.leases();
+    if (!all) return fail(ApiError::store_unavailable, "reading leases: " + all.error().reason);
     std::int64_t now = std::time(nullptr);
     auto live = [now](const proto::Lease& l) {
-        return l.mac != 0 && (l.state == proto::LeaseState::Bound || l.state == proto::LeaseState::Offered) &&
+        return !l.mac.unset() && (l.state == proto::LeaseState::Bound || l.state == proto::LeaseState::Offered) &&
                l.expires > now;
     };
     bool everything = req.query.count("all") > 0;  // released, declined and expired too
     json items = json::array();
-    for (const proto::Lease& l : all) {
-        if (everything ? l.mac != 0 : live(l)) items.push_back(lease_json(l));
+    for (const proto::Lease& l : *all) {
+        if (everything ? !l.mac.unset() : live(l)) items.push_back(lease_json(l));
     }
     return json_response(200, json{{"items", items}});
 }
@@ -115,7 +114,7 @@ HttpResponse RestApi::list_transfers(const HttpRequest&, const std::string&) {
                   {"age_ms", v.age_ns / 1'000'000},
                   {"rate_bps", age_s > 0 ? static_cast<std::uint64_t>(static_cast<double>(v.bytes) / age_s) : 0},
                   {"worker", v.worker},
-                  {"serial", v.has_serial ? json(serial_text(v.serial)) : json(nullptr)}};
+                  {"serial", v.has_serial ? json(proto::Serial(v.serial).to_string()) : json(nullptr)}};
         items.push_back(j);
     }
     return json_response(200, json{{"items", items}, {"truncated", truncated}});

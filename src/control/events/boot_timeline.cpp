@@ -6,11 +6,12 @@
 
 #include <net/if.h>
 
-#include "control/store/inventory.h"
 #include "dataplane/counters.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_leases.h"
 #include "proto/dhcp_responder.h"
+#include "proto/mac.h"
+#include "proto/serial.h"
 #include "proto/tftp_transfer.h"
 
 namespace rackboot::control {
@@ -74,7 +75,7 @@ void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& res
     b.last_boot = s;
     b.boot.reset();
     json event = s;
-    event["serial"] = serial_text(serial);
+    event["serial"] = proto::Serial(serial).to_string();
     event["at_ms"] = s["started_ms"].get<std::int64_t>() + s["total_ms"].get<std::int64_t>();
     event["kind"] = "boot_finished";
     b.events.push_back(event);
@@ -91,7 +92,7 @@ std::string dhcp_origin(const dataplane::DhcpRecord& r) {
 }
 
 void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) {
-    std::uint64_t mac = proto::mac_key(r.mac.data());
+    std::uint64_t mac = r.mac.key();
     std::optional<std::uint32_t> serial;
     if (r.has_serial) serial = r.serial;
     auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
@@ -109,9 +110,10 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
     bool live = listened();
     if (!serial && !live) return;
     auto type = static_cast<proto::DhcpMessageType>(r.type);
-    json event = {
-        {"type", std::string(to_string(type))}, {"mac", mac_text(r.mac)}, {"result", std::string(to_string(verdict))}};
-    if (serial) event["serial"] = serial_text(*serial);
+    json event = {{"type", std::string(to_string(type))},
+                  {"mac", r.mac.to_string()},
+                  {"result", std::string(to_string(verdict))}};
+    if (serial) event["serial"] = proto::Serial(*serial).to_string();
     if (!r.yiaddr.unset()) event["ip"] = r.yiaddr.to_string();
     if (r.model != 0) event["model"] = r.model;
     std::lock_guard lock(mutex_);
@@ -126,7 +128,7 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         if (discover && !b.boot) {
             b.boot = Boot{};
             b.boot->started_ms = now_ms;
-            json started = {{"serial", serial_text(*serial)}, {"mac", mac_text(r.mac)}};
+            json started = {{"serial", proto::Serial(*serial).to_string()}, {"mac", r.mac.to_string()}};
             record(b, "boot_started", started, now_ms, mac);
             started["at_ms"] = now_ms;
             started["kind"] = "boot_started";
@@ -149,11 +151,12 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
 
 void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial,
                                std::int64_t now_ms) {
-    std::uint64_t mac = proto::mac_key(r.mac.data());
+    std::uint64_t mac = r.mac.key();
     auto type = static_cast<proto::DhcpMessageType>(r.type);
     json board_macs = json::array();
     if (serial && hooks_.configured_macs) {
-        for (std::uint64_t m : hooks_.configured_macs(*serial)) board_macs.push_back(mac_text(mac_from_key(m)));
+        for (std::uint64_t m : hooks_.configured_macs(*serial))
+            board_macs.push_back(proto::Mac::from_key(m).to_string());
     }
     // The board the claiming MAC belongs to, when another than the one it claimed (0: none).
     std::uint32_t owner = 0;
@@ -165,12 +168,12 @@ void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std
         }
     }
     json event = {{"type", std::string(to_string(type))},
-                  {"mac", mac_text(r.mac)},
+                  {"mac", r.mac.to_string()},
                   {"result", "identity_conflict"},
                   {"board_macs", board_macs},
                   {"from", dhcp_origin(r)}};
-    if (serial) event["serial"] = serial_text(*serial);
-    if (owned) event["mac_belongs_to"] = serial_text(owner);
+    if (serial) event["serial"] = proto::Serial(*serial).to_string();
+    if (owned) event["mac_belongs_to"] = proto::Serial(owner).to_string();
     if (serial) {
         std::lock_guard lock(mutex_);
         // On the claimed board's timeline (no boot starts), bounded like every board's.
@@ -215,7 +218,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     }
     std::uint64_t mac = 0;
     if (serial) {
-        event["serial"] = serial_text(*serial);
+        event["serial"] = proto::Serial(*serial).to_string();
         Board& b = board(*serial);
         mac = b.mac;
         if (!b.boot) {
@@ -313,7 +316,7 @@ std::optional<json> BootTimeline::timeline(std::uint32_t serial) const {
     json events = json::array();
     for (const json& e : b.events) events.push_back(e);
     json boot = b.boot ? summary(*b.boot, "in_progress") : json(nullptr);
-    return json{{"serial", serial_text(serial)},
+    return json{{"serial", proto::Serial(serial).to_string()},
                 {"events", events},
                 {"boot", boot},
                 {"last_boot", b.last_boot ? *b.last_boot : json(nullptr)}};

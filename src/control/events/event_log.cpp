@@ -49,10 +49,9 @@ std::string timestamp() {
 
 std::string format_dhcp(const dataplane::DhcpRecord& r) {
     char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "ts=%s event=dhcp type=%s mac=%02x:%02x:%02x:%02x:%02x:%02x xid=0x%08x pi=%d result=%s",
-                  timestamp().c_str(), std::string(to_string(static_cast<proto::DhcpMessageType>(r.type))).c_str(),
-                  r.mac[0], r.mac[1], r.mac[2], r.mac[3], r.mac[4], r.mac[5], r.xid, r.is_pi ? 1 : 0,
+    std::snprintf(buf, sizeof buf, "ts=%s event=dhcp type=%s mac=%s xid=0x%08x pi=%d result=%s", timestamp().c_str(),
+                  std::string(to_string(static_cast<proto::DhcpMessageType>(r.type))).c_str(),
+                  r.mac.to_string().c_str(), r.xid, r.is_pi ? 1 : 0,
                   std::string(to_string(static_cast<proto::DhcpVerdict>(r.verdict))).c_str());
     std::string line = buf;
     if (r.model != 0) line += " model=" + std::to_string(r.model);
@@ -89,9 +88,7 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
         std::snprintf(buf, sizeof buf, " serial=%08x", prefix.serial);
         line += buf;
     } else if (prefix.kind == proto::BootPrefix::Kind::Mac) {
-        std::snprintf(buf, sizeof buf, " mac=%02x:%02x:%02x:%02x:%02x:%02x", prefix.mac[0], prefix.mac[1],
-                      prefix.mac[2], prefix.mac[3], prefix.mac[4], prefix.mac[5]);
-        line += buf;
+        line += " mac=" + prefix.mac.to_string();
     }
     if (r.error_code != 0 || r.result == static_cast<std::uint8_t>(proto::TftpResult::Error)) {
         line += " error_code=" + std::to_string(r.error_code);

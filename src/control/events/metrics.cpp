@@ -85,6 +85,18 @@ std::string render_metrics(const Workers& ws) {
     return out.str();
 }
 
+std::string render_port_metrics(const dataplane::PortStats& port) {
+    std::ostringstream out;
+    header(out, "rackboot_port_rx_missed_total", "counter",
+           "Frames the port dropped because its RX ring was full (the workers did not poll in time).");
+    out << "rackboot_port_rx_missed_total " << port.rx_missed << '\n';
+    header(out, "rackboot_port_rx_no_mbuf_total", "counter", "Frames the port dropped for want of a buffer.");
+    out << "rackboot_port_rx_no_mbuf_total " << port.rx_no_mbuf << '\n';
+    header(out, "rackboot_port_tx_errors_total", "counter", "Frames the port could not send.");
+    out << "rackboot_port_tx_errors_total " << port.tx_errors << '\n';
+    return out.str();
+}
+
 std::string render_lease_store_metrics(const dataplane::LeaseJournal& journal) {
     std::ostringstream out;
     header(out, "rackboot_lease_store_up", "gauge",

@@ -10,17 +10,14 @@ namespace rackboot::control {
 namespace {
 
 std::uint64_t key_of(const Mac& mac) {
-    return proto::mac_key(mac.data());
+    return proto::Mac::from(mac.data()).key();
 }
 
 }  // namespace
 
-bool BoardDirectory::load(InventoryStore& store, std::string& error) {
+proto::Result<> BoardDirectory::load(InventoryStore& store) {
     std::vector<Image> images;
-    if (Outcome o = store.list_images(images); !o.ok()) {
-        error = "reading images: " + o.message;
-        return false;
-    }
+    if (Outcome o = store.list_images(images); !o.ok()) return proto::failure("reading images: " + o.message);
     for (const Image& i : images) {
         std::string warning;
         put_image(i, warning);
@@ -30,23 +27,23 @@ bool BoardDirectory::load(InventoryStore& store, std::string& error) {
     for (;;) {
         std::vector<Board> page;
         if (Outcome o = store.list_boards(BoardFilter{}, after, 10000, page); !o.ok()) {
-            error = "reading boards: " + o.message;
-            return false;
+            return proto::failure("reading boards: " + o.message);
         }
         for (const Board& b : page) put_board(b);
-        if (page.size() < 10000) return true;
+        if (page.size() < 10000) return {};
         after = page.back().serial;
     }
 }
 
-bool BoardDirectory::add_mac_tree(const dataplane::BoardTreeSpec& spec, std::string& error) {
+proto::Result<> BoardDirectory::add_mac_tree(const dataplane::BoardTreeSpec& spec) {
+    std::string error;
     auto dir = dataplane::DirHandle::open(spec.dir, error);
-    if (!dir) return false;
+    if (!dir) return proto::failure(error);
     std::lock_guard lock(mutex_);
-    mac_trees_.emplace_back(proto::mac_key(spec.mac.data()), std::move(dir));
+    mac_trees_.emplace_back(spec.mac.key(), std::move(dir));
     dirty_all_ = true;
     ++version_;
-    return true;
+    return {};
 }
 
 namespace {
@@ -339,9 +336,9 @@ void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t seri
     bool servable = e.image.empty() || dir->dir != nullptr;
     dataplane::MappedBoard m;
     m.dirfd = dir->dir ? dir->dir->fd() : -1;
-    m.serial = serial;
+    m.serial_number = serial;
     m.has_serial = true;
-    m.ip = e.pinned;
+    m.ip = proto::Ipv4(e.pinned);
     m.netboot = e.netboot && servable;
     m.lists_macs = !e.macs.empty();
     ed.put_board(dataplane::board_key(serial), m, dir->dir);

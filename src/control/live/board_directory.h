@@ -18,6 +18,7 @@
 
 #include "control/store/inventory_store.h"
 #include "dataplane/boot_map.h"
+#include "proto/result.h"
 
 namespace rackboot::control {
 
@@ -25,10 +26,10 @@ class BoardDirectory {
 public:
     explicit BoardDirectory(std::shared_ptr<dataplane::DirHandle> root) : root_(std::move(root)) {}
 
-    // Reads every image and board; false with a reason when the store cannot be read.
-    [[nodiscard]] bool load(InventoryStore& store, std::string& error);
+    // Reads every image and board.
+    [[nodiscard]] proto::Result<> load(InventoryStore& store);
     // A MAC-prefixed --board flag (boards without a serial, outside the store).
-    [[nodiscard]] bool add_mac_tree(const dataplane::BoardTreeSpec& spec, std::string& error);
+    [[nodiscard]] proto::Result<> add_mac_tree(const dataplane::BoardTreeSpec& spec);
 
     void put_board(const Board& b);
     void remove_board(std::uint32_t serial);

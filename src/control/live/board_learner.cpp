@@ -22,7 +22,7 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
     if (!fresh && last != last_written_.end() && now - last->second < kSeenEveryS) return;
     last_written_[serial] = now;
     std::string model_text = model == 4 ? "pi4" : model == 5 ? "pi5" : "";
-    LearntMac seen{mac_from_key(mac), now, now, from};
+    LearntMac seen{Mac::from_key(mac), now, now, from};
     if (!directory_.has_board(serial)) {
         if (auto_discover_) discover(serial, seen, model_text, now);
         return;
@@ -35,11 +35,11 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
     o.learnt_mac = seen;
     bool learnt = false;
     if (Outcome out = writes_->store().observe_board(serial, o, &learnt); !out.ok()) {
-        std::printf("event=warning what=\"recording board %s: %s\"\n", serial_text(serial).c_str(),
+        std::printf("event=warning what=\"recording board %s: %s\"\n", proto::Serial(serial).to_string().c_str(),
                     out.message.c_str());
     } else if (learnt && fresh) {
-        std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", serial_text(serial).c_str(),
-                    mac_text(seen.mac).c_str(), from.c_str());
+        std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", proto::Serial(serial).to_string().c_str(),
+                    seen.mac.to_string().c_str(), from.c_str());
     }
 }
 
@@ -81,21 +81,21 @@ void BoardLearner::discover(std::uint32_t serial, const LearntMac& seen, const s
     }
     Board b;
     b.serial = serial;
-    b.serial_full = serial_text(serial);
+    b.serial_full = proto::Serial(serial).to_string();
     b.state = "discovered";
     b.learnt_macs.push_back(seen);
     b.model = model;
     b.first_seen = now;
     b.last_seen = now;
     if (Outcome o = writes_->discover_board(b, Actor{Actor::Kind::learner, {}, "discover"}); !o.ok()) {
-        std::printf("event=warning what=\"discovering board %s: %s\"\n", serial_text(serial).c_str(),
+        std::printf("event=warning what=\"discovering board %s: %s\"\n", proto::Serial(serial).to_string().c_str(),
                     o.message.c_str());
         return;
     }
     discovered_.fetch_add(1, std::memory_order_relaxed);
     ++*waiting_;
-    std::printf("event=board_discovered serial=%s mac=%s model=%s\n", serial_text(serial).c_str(),
-                mac_text(seen.mac).c_str(), model.empty() ? "unknown" : model.c_str());
+    std::printf("event=board_discovered serial=%s mac=%s model=%s\n", proto::Serial(serial).to_string().c_str(),
+                seen.mac.to_string().c_str(), model.empty() ? "unknown" : model.c_str());
 }
 
 std::string BoardLearner::render_metrics() const {

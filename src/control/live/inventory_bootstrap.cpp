@@ -25,14 +25,14 @@ std::string flag_image_name(const std::string& resolved_dir) {
 namespace {
 
 // The --board SERIAL=DIR flag written to the store: the image (made once) and the board.
-bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryWrites& writes, BoardDirectory& directory,
-                      std::string& error) {
+proto::Result<> store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryWrites& writes,
+                                 BoardDirectory& directory) {
     InventoryStore& store = writes.store();
     const Actor flag{Actor::Kind::bootstrap, {}, "flag"};
     std::unique_ptr<char, decltype(&std::free)> real(realpath(spec.dir.c_str(), nullptr), &std::free);
     if (!real) {
-        error = "--board " + serial_text(spec.serial) + "=" + spec.dir + ": the directory does not exist";
-        return false;
+        return proto::failure("--board " + proto::Serial(spec.serial).to_string() + "=" + spec.dir +
+                              ": the directory does not exist");
     }
     directory.allow_flag_tree(real.get());  // given now, so served from wherever it lies
     Image img;
@@ -41,51 +41,45 @@ bool store_flag_board(const dataplane::BoardTreeSpec& spec, InventoryWrites& wri
     Image existing;
     if (!store.get_image(img.name, existing).ok()) {
         if (Outcome o = writes.create_image(img, flag); !o.ok()) {
-            error = "--board " + serial_text(spec.serial) + ": " + o.message;
-            return false;
+            return proto::failure("--board " + proto::Serial(spec.serial).to_string() + ": " + o.message);
         }
     }
     Board b;
     if (store.get_board(spec.serial, b).ok()) {
-        if (b.image == img.name) return true;
+        if (b.image == img.name) return {};
         std::uint64_t before = b.generation;
         b.image = img.name;
         if (Outcome o = writes.replace_board(b, std::nullopt, before, flag); !o.ok()) {
-            error = "--board " + serial_text(spec.serial) + ": " + o.message;
-            return false;
+            return proto::failure("--board " + proto::Serial(spec.serial).to_string() + ": " + o.message);
         }
-        return true;
+        return {};
     }
     b = Board{};
     b.serial = spec.serial;
-    b.serial_full = serial_text(spec.serial);
+    b.serial_full = proto::Serial(spec.serial).to_string();
     b.image = img.name;
     if (Outcome o = writes.create_board(b, flag); !o.ok()) {
-        error = "--board " + serial_text(spec.serial) + ": " + o.message;
-        return false;
+        return proto::failure("--board " + proto::Serial(spec.serial).to_string() + ": " + o.message);
     }
-    return true;
+    return {};
 }
 
 }  // namespace
 
-bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryWrites* writes,
-                         BoardDirectory& directory, std::string& error) {
+proto::Result<> bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryWrites* writes,
+                                    BoardDirectory& directory) {
     for (const dataplane::BoardTreeSpec& spec : flags) {
         if (spec.kind == proto::BootPrefix::Kind::Mac) {
-            if (!directory.add_mac_tree(spec, error)) return false;
+            if (proto::Result<> ok = directory.add_mac_tree(spec); !ok) return ok;
             continue;
         }
         if (writes != nullptr) {
-            if (!store_flag_board(spec, *writes, directory, error)) return false;
+            if (proto::Result<> ok = store_flag_board(spec, *writes, directory); !ok) return ok;
             continue;
         }
         // No store: the flag's board lives in the directory only. Its tree must open.
         std::string open_error;
-        if (!dataplane::DirHandle::open(spec.dir, open_error)) {
-            error = open_error;
-            return false;
-        }
+        if (!dataplane::DirHandle::open(spec.dir, open_error)) return proto::failure(open_error);
         Image img;
         img.name = flag_image_name(spec.dir);
         img.path = spec.dir;
@@ -97,7 +91,8 @@ bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, Inv
         b.image = img.name;
         directory.put_board(b);
     }
-    return writes == nullptr || directory.load(writes->store(), error);
+    if (writes == nullptr) return {};
+    return directory.load(writes->store());
 }
 
 }  // namespace rackboot::control

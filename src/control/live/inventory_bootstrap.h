@@ -16,9 +16,9 @@ namespace rackboot::control {
 
 // `writes` (over the store) may be null (no --state): the flags' boards then live in the directory
 // only. The flags' boards and images are written through the one write path (actor "bootstrap"),
-// then the directory reads the whole store. False with a reason naming the flag or the store.
-[[nodiscard]] bool bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags, InventoryWrites* writes,
-                                       BoardDirectory& directory, std::string& error);
+// then the directory reads the whole store. A failure's reason names the flag or the store.
+[[nodiscard]] proto::Result<> bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>& flags,
+                                                  InventoryWrites* writes, BoardDirectory& directory);
 
 // The image name a --board directory gets: "flag-" + its last component + a short hash of the
 // whole path, so two directories never share a name.

@@ -13,21 +13,6 @@ namespace rackboot::control {
 
 namespace {
 
-bool is_hex(std::string_view s) {
-    for (char c : s) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
-    }
-    return !s.empty();
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
 // Names and label keys: 1..63 of [A-Za-z0-9._-], starting with a letter or digit (DNS-label-like,
 // so they can go in URLs, filters and logs unquoted).
 bool safe_name(std::string_view s, std::size_t max = 63) {
@@ -51,34 +36,6 @@ bool safe_value(std::string_view s) {
 }
 
 }  // namespace
-
-bool normalize_serial(std::string_view text, std::uint32_t& serial, std::string& full) {
-    if ((text.size() != 8 && text.size() != 16) || !is_hex(text)) return false;
-    full = lower(text);
-    serial = static_cast<std::uint32_t>(std::strtoul(full.substr(full.size() - 8).c_str(), nullptr, 16));
-    return true;
-}
-
-std::string serial_text(std::uint32_t serial) {
-    char buf[9];
-    std::snprintf(buf, sizeof buf, "%08x", serial);
-    return buf;
-}
-
-std::string mac_text(const Mac& mac) {
-    char buf[18];
-    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    return buf;
-}
-
-Mac mac_from_key(std::uint64_t key) {
-    Mac m{};
-    for (int i = 5; i >= 0; --i) {
-        m[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(key & 0xff);
-        key >>= 8;
-    }
-    return m;
-}
 
 Outcome validate_board(const Board& b) {
     if (!b.name.empty() && !safe_name(b.name)) {

@@ -15,10 +15,12 @@
 
 #include "control/store/api_error.h"
 #include "proto/ipv4.h"
+#include "proto/mac.h"
+#include "proto/serial.h"
 
 namespace rackboot::control {
 
-using Mac = std::array<std::uint8_t, 6>;
+using proto::Mac;
 
 struct Image {
     std::string name;
@@ -57,14 +59,6 @@ struct Board {
 };
 
 inline constexpr std::size_t kMaxLearntMacs = 4;
-
-// "8f3a21c0", "8F3A21C0", "100000008f3a21c0" or a Pi 5's 16 digits -> 0x8f3a21c0 and the full
-// form in lowercase.
-[[nodiscard]] bool normalize_serial(std::string_view text, std::uint32_t& serial, std::string& full);
-[[nodiscard]] std::string serial_text(std::uint32_t serial);
-[[nodiscard]] std::string mac_text(const Mac& mac);
-// A MAC from its 48-bit key (proto::mac_key's inverse).
-[[nodiscard]] Mac mac_from_key(std::uint64_t key);
 
 // True when `path` lies strictly beneath `root` (both absolute and resolved), by their text.
 [[nodiscard]] bool path_beneath(std::string_view path, std::string_view root);

@@ -39,7 +39,7 @@ Outcome InventoryWrites::create_board(Board& board, const Actor& who) {
     Outcome o = store_.create_board(board);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(board);
-    audit(who, kBoards + serial_text(board.serial), 0, board.generation);
+    audit(who, kBoards + proto::Serial(board.serial).to_string(), 0, board.generation);
     return o;
 }
 
@@ -48,7 +48,7 @@ Outcome InventoryWrites::replace_board(Board& board, std::optional<std::uint64_t
     Outcome o = store_.replace_board(board, if_match);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(board);
-    audit(who, kBoards + serial_text(board.serial), before, board.generation);
+    audit(who, kBoards + proto::Serial(board.serial).to_string(), before, board.generation);
     return o;
 }
 
@@ -58,7 +58,7 @@ Outcome InventoryWrites::delete_board(std::uint32_t serial, std::optional<std::u
     Outcome o = store_.delete_board(serial, if_match);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_removed(serial);
-    audit(who, kBoards + serial_text(serial), old.generation, 0);
+    audit(who, kBoards + proto::Serial(serial).to_string(), old.generation, 0);
     return o;
 }
 
@@ -69,7 +69,7 @@ Outcome InventoryWrites::put_boards(std::vector<Board>& boards, std::size_t& fai
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->boards_changed(boards);
     for (std::size_t i = 0; i < boards.size(); ++i) {
-        audit(who, kBoards + serial_text(boards[i].serial), before[i], boards[i].generation);
+        audit(who, kBoards + proto::Serial(boards[i].serial).to_string(), before[i], boards[i].generation);
     }
     return o;
 }
@@ -78,7 +78,7 @@ Outcome InventoryWrites::discover_board(Board& board, const Actor& who) {
     Outcome o = store_.create_board(board);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_discovered(board);
-    audit(who, kBoards + serial_text(board.serial), 0, board.generation);
+    audit(who, kBoards + proto::Serial(board.serial).to_string(), 0, board.generation);
     return o;
 }
 

@@ -28,11 +28,10 @@ bool exec(sqlite3* db, const char* sql, std::string& error) {
 
 }  // namespace
 
-bool LeaseStore::check_access(const std::string& dir, std::string& error) {
+proto::Result<> LeaseStore::check_access(const std::string& dir) {
     auto refuse = [&](const std::string& what, int why) {
-        error = "--state: the daemon's user (uid " + std::to_string(geteuid()) + ") cannot " + what + ": " +
-                std::strerror(why);
-        return false;
+        return proto::failure("--state: the daemon's user (uid " + std::to_string(geteuid()) + ") cannot " + what +
+                              ": " + std::strerror(why));
     };
     struct stat st {};
     if (stat(dir.c_str(), &st) != 0) {
@@ -42,12 +41,9 @@ bool LeaseStore::check_access(const std::string& dir, std::string& error) {
         if (faccessat(AT_FDCWD, parent.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
             return refuse("create '" + dir + "' in '" + parent + "'", errno);
         }
-        return true;
+        return {};
     }
-    if (!S_ISDIR(st.st_mode)) {
-        error = "--state: '" + dir + "' is not a directory";
-        return false;
-    }
+    if (!S_ISDIR(st.st_mode)) return proto::failure("--state: '" + dir + "' is not a directory");
     if (faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return refuse("write in '" + dir + "'", errno);
     for (const char* f : {"/leases.sqlite", "/leases.sqlite-wal", "/leases.sqlite-shm"}) {
         std::string path = dir + f;
@@ -55,22 +51,20 @@ bool LeaseStore::check_access(const std::string& dir, std::string& error) {
             return refuse("read and write '" + path + "'", errno);
         }
     }
-    return true;
+    return {};
 }
 
-std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durable, std::string& error) {
-    if (!check_access(dir, error)) return nullptr;
+proto::Result<std::unique_ptr<LeaseStore>> LeaseStore::open(const std::string& dir, bool durable) {
+    if (proto::Result<> ok = check_access(dir); !ok) return tl::unexpected(ok.error());
     if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-        error = "--state: cannot create '" + dir + "': " + std::strerror(errno);
-        return nullptr;
+        return proto::failure("--state: cannot create '" + dir + "': " + std::strerror(errno));
     }
     std::unique_ptr<LeaseStore> s(new LeaseStore());
     s->path_ = dir + "/leases.sqlite";
     if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
-        error = "--state: cannot open '" + s->path_ +
-                "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory");
-        return nullptr;
+        return proto::failure("--state: cannot open '" + s->path_ +
+                              "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory"));
     }
     std::string why;
     if (!exec(s->db_, "PRAGMA journal_mode=WAL", why) ||
@@ -84,13 +78,11 @@ std::unique_ptr<LeaseStore> LeaseStore::open(const std::string& dir, bool durabl
               " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
               " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)",
               why)) {
-        error = "--state: '" + s->path_ + "': " + why;
-        return nullptr;
+        return proto::failure("--state: '" + s->path_ + "': " + why);
     }
     if (sqlite3_prepare_v2(s->db_, "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?)", -1, &s->upsert_, nullptr) !=
         SQLITE_OK) {
-        error = "--state: '" + s->path_ + "': " + sqlite3_errmsg(s->db_);
-        return nullptr;
+        return proto::failure("--state: '" + s->path_ + "': " + sqlite3_errmsg(s->db_));
     }
     return s;
 }
@@ -103,47 +95,47 @@ LeaseStore::~LeaseStore() {
 
 namespace {
 
-std::vector<proto::Lease> read_leases(sqlite3* db, std::string& error) {
+proto::Result<std::vector<proto::Lease>> read_leases(sqlite3* db) {
     std::vector<proto::Lease> out;
     sqlite3_stmt* q = nullptr;
     if (sqlite3_prepare_v2(db, "SELECT ip, mac, state, expires, serial, has_serial FROM leases", -1, &q, nullptr) !=
         SQLITE_OK) {
-        error = sqlite3_errmsg(db);
-        return out;
+        return proto::failure(sqlite3_errmsg(db));
     }
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         proto::Lease l;
-        l.ip = static_cast<std::uint32_t>(sqlite3_column_int64(q, 0));
-        l.mac = static_cast<std::uint64_t>(sqlite3_column_int64(q, 1));
+        l.ip = proto::Ipv4(static_cast<std::uint32_t>(sqlite3_column_int64(q, 0)));
+        l.mac = proto::Mac::from_key(static_cast<std::uint64_t>(sqlite3_column_int64(q, 1)));
         int state = sqlite3_column_int(q, 2);
         if (state < 0 || state > static_cast<int>(proto::LeaseState::Declined)) continue;  // not ours: skip
         l.state = static_cast<proto::LeaseState>(state);
         l.expires = sqlite3_column_int64(q, 3);
-        l.serial = static_cast<std::uint32_t>(sqlite3_column_int64(q, 4));
-        l.has_serial = sqlite3_column_int(q, 5) != 0;
+        if (sqlite3_column_int(q, 5) != 0)
+            l.serial = proto::Serial(static_cast<std::uint32_t>(sqlite3_column_int64(q, 4)));
         out.push_back(l);
     }
-    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db);
+    std::string error = rc != SQLITE_DONE ? sqlite3_errmsg(db) : "";
     sqlite3_finalize(q);
+    if (!error.empty()) return proto::failure(error);
     return out;
 }
 
 }  // namespace
 
-std::vector<proto::Lease> LeaseStore::load(std::string& error) {
-    return read_leases(db_, error);
+proto::Result<std::vector<proto::Lease>> LeaseStore::load() {
+    return read_leases(db_);
 }
 
-std::vector<proto::Lease> LeaseStore::read_durable(std::string& error) const {
+proto::Result<std::vector<proto::Lease>> LeaseStore::read_durable() const {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        error = db != nullptr ? sqlite3_errmsg(db) : "cannot open the lease store";
+        std::string why = db != nullptr ? sqlite3_errmsg(db) : "cannot open the lease store";
         sqlite3_close(db);
-        return {};
+        return proto::failure(why);
     }
     sqlite3_busy_timeout(db, 1000);
-    std::vector<proto::Lease> out = read_leases(db, error);
+    proto::Result<std::vector<proto::Lease>> out = read_leases(db);
     sqlite3_close(db);
     return out;
 }
@@ -158,16 +150,17 @@ void LeaseStore::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-bool LeaseStore::commit_batch(std::string& error) {
-    if (!exec(db_, "BEGIN", error)) return false;
+proto::Result<> LeaseStore::commit_batch() {
+    std::string error;
+    if (!exec(db_, "BEGIN", error)) return proto::failure(error);
     for (const dataplane::LeaseChange& c : batch_) {
         sqlite3_reset(upsert_);
-        sqlite3_bind_int64(upsert_, 1, c.lease.ip);
-        sqlite3_bind_int64(upsert_, 2, static_cast<sqlite3_int64>(c.lease.mac));
+        sqlite3_bind_int64(upsert_, 1, c.lease.ip.value());
+        sqlite3_bind_int64(upsert_, 2, static_cast<sqlite3_int64>(c.lease.mac.key()));
         sqlite3_bind_int(upsert_, 3, static_cast<int>(c.lease.state));
         sqlite3_bind_int64(upsert_, 4, c.lease.expires);
-        sqlite3_bind_int64(upsert_, 5, c.lease.serial);
-        sqlite3_bind_int(upsert_, 6, c.lease.has_serial ? 1 : 0);
+        sqlite3_bind_int64(upsert_, 5, c.lease.serial.value_or(proto::Serial()).value());
+        sqlite3_bind_int(upsert_, 6, c.lease.serial ? 1 : 0);
         if (sqlite3_step(upsert_) != SQLITE_DONE) {
             error = std::string("write: ") + sqlite3_errmsg(db_);
             break;
@@ -175,13 +168,13 @@ bool LeaseStore::commit_batch(std::string& error) {
     }
     sqlite3_reset(upsert_);
     // One commit (one fsync with synchronous=FULL) for the whole batch: group commit.
-    if (error.empty() && exec(db_, "COMMIT", error)) return true;
+    if (error.empty() && exec(db_, "COMMIT", error)) return {};
     // SQLite may already have rolled back (SQLITE_FULL does); otherwise undo the half batch.
     std::string ignored;
     if (sqlite3_get_autocommit(db_) == 0) exec(db_, "ROLLBACK", ignored);
     // The log may hold pages a checkpoint can fold into the database and give back.
     exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", ignored);
-    return false;
+    return proto::failure(error);
 }
 
 void LeaseStore::run(dataplane::LeaseJournal& journal) {
@@ -193,8 +186,8 @@ void LeaseStore::run(dataplane::LeaseJournal& journal) {
         dataplane::LeaseChange c;
         while (journal.pop(c)) batch_.push_back(c);
         if (!batch_.empty()) {
-            std::string error;
-            if (commit_batch(error)) {
+            proto::Result<> committed = commit_batch();
+            if (committed) {
                 // Replies wait on this, so only a committed batch is ever published.
                 journal.publish(batch_.back().seq);
                 batch_.clear();
@@ -209,7 +202,7 @@ void LeaseStore::run(dataplane::LeaseJournal& journal) {
                     std::fprintf(stderr,
                                  "event=lease_store state=down pending=%zu what=\"%s\" "
                                  "(DHCP refuses new leases until a retry commits)\n",
-                                 batch_.size(), error.c_str());
+                                 batch_.size(), committed.error().reason.c_str());
                 }
                 backoff_ms = backoff_ms == 0 ? kMinBackoffMs : std::min(backoff_ms * 2, kMaxBackoffMs);
             }

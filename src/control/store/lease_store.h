@@ -18,6 +18,7 @@
 
 #include "dataplane/lease_journal.h"
 #include "proto/dhcp_leases.h"
+#include "proto/result.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -28,18 +29,18 @@ class LeaseStore {
 public:
     // Whether the daemon's user could open the store in DIR: DIR (or, when missing, its parent,
     // where it would be made) writable and enterable, the database files there read-write.
-    [[nodiscard]] static bool check_access(const std::string& dir, std::string& error);
+    [[nodiscard]] static proto::Result<> check_access(const std::string& dir);
     // Opens (creating if needed) DIR/leases.sqlite. `durable`: fsync every commit.
-    static std::unique_ptr<LeaseStore> open(const std::string& dir, bool durable, std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<LeaseStore>> open(const std::string& dir, bool durable);
     ~LeaseStore();
     LeaseStore(const LeaseStore&) = delete;
     LeaseStore& operator=(const LeaseStore&) = delete;
 
     // Every stored record (call before start()).
-    [[nodiscard]] std::vector<proto::Lease> load(std::string& error);
+    [[nodiscard]] proto::Result<std::vector<proto::Lease>> load();
 
     // Every durable record, read over a connection of its own (any thread, while running).
-    [[nodiscard]] std::vector<proto::Lease> read_durable(std::string& error) const;
+    [[nodiscard]] proto::Result<std::vector<proto::Lease>> read_durable() const;
 
     void start(dataplane::LeaseJournal& journal);
     void stop();
@@ -49,8 +50,8 @@ public:
 private:
     LeaseStore() = default;
     void run(dataplane::LeaseJournal& journal);
-    // Commits batch_ in one transaction; false (batch kept, transaction rolled back) on failure.
-    bool commit_batch(std::string& error);
+    // Commits batch_ in one transaction; on failure the batch is kept and the transaction rolled back.
+    [[nodiscard]] proto::Result<> commit_batch();
 
     static constexpr int kMinBackoffMs = 50;
     static constexpr int kMaxBackoffMs = 1000;

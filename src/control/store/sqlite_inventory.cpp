@@ -62,7 +62,7 @@ std::map<std::string, std::string> split_labels(const std::string& text) {
 
 std::string join_macs(const std::vector<Mac>& macs) {
     std::string out;
-    for (const Mac& m : macs) out += (out.empty() ? "" : ",") + mac_text(m);
+    for (const Mac& m : macs) out += (out.empty() ? "" : ",") + m.to_string();
     return out;
 }
 
@@ -83,7 +83,7 @@ std::vector<Mac> split_macs(const std::string& text) {
 std::string join_learnt(const std::vector<LearntMac>& learnt) {
     std::string out;
     for (const LearntMac& l : learnt) {
-        out += mac_text(l.mac) + ' ' + std::to_string(l.first_seen) + ' ' + std::to_string(l.last_seen) + ' ';
+        out += l.mac.to_string() + ' ' + std::to_string(l.first_seen) + ' ' + std::to_string(l.last_seen) + ' ';
         for (char c : l.from) out += c == '\n' ? ' ' : c;
         out += '\n';
     }
@@ -315,8 +315,8 @@ public:
         if (!tx.ok()) return store_error();
         Board existing;
         if (get_board(board.serial, existing).ok()) {
-            return Outcome::fail(ApiError::conflict, "board " + serial_text(board.serial) + " exists already",
-                                 "serial");
+            return Outcome::fail(ApiError::conflict,
+                                 "board " + proto::Serial(board.serial).to_string() + " exists already", "serial");
         }
         board.generation = 1;
         if (Outcome o = write_board(board, false); !o.ok()) return o;
@@ -341,7 +341,8 @@ public:
         std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial = ?";
         Stmt q(stmts_, sql.c_str());
         q.i64(1, serial);
-        if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no board " + serial_text(serial));
+        if (q.step() != SQLITE_ROW)
+            return Outcome::fail(ApiError::not_found, "no board " + proto::Serial(serial).to_string());
         out = read_board(q);
         return {};
     }
@@ -590,17 +591,19 @@ private:
             if (q.step() == SQLITE_ROW) {
                 return Outcome::fail(ApiError::conflict,
                                      b.ip->to_string() + " is board " +
-                                         serial_text(static_cast<std::uint32_t>(q.col_i64(0))) + "'s address",
+                                         proto::Serial(static_cast<std::uint32_t>(q.col_i64(0))).to_string() +
+                                         "'s address",
                                      "ip");
             }
         }
         for (const Mac& m : b.macs) {
             Stmt q(stmts_, "SELECT serial FROM board_macs WHERE mac = ? AND serial != ?");
-            q.text(1, mac_text(m)).i64(2, b.serial);
+            q.text(1, m.to_string()).i64(2, b.serial);
             if (q.step() == SQLITE_ROW) {
-                return Outcome::fail(
-                    ApiError::conflict,
-                    mac_text(m) + " belongs to board " + serial_text(static_cast<std::uint32_t>(q.col_i64(0))), "macs");
+                return Outcome::fail(ApiError::conflict,
+                                     m.to_string() + " belongs to board " +
+                                         proto::Serial(static_cast<std::uint32_t>(q.col_i64(0))).to_string(),
+                                     "macs");
             }
         }
         if (replace) {
@@ -610,7 +613,7 @@ private:
         }
         for (const Mac& m : b.macs) {
             Stmt q(stmts_, "INSERT OR IGNORE INTO board_macs VALUES (?,?)");
-            q.text(1, mac_text(m)).i64(2, b.serial);
+            q.text(1, m.to_string()).i64(2, b.serial);
             if (q.step() != SQLITE_DONE) return store_error();
         }
         // A MAC the operator now configures is no longer shown as learnt.
@@ -622,7 +625,7 @@ private:
         }
         Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         q.i64(1, b.serial)
-            .text(2, b.serial_full.empty() ? serial_text(b.serial) : b.serial_full)
+            .text(2, b.serial_full.empty() ? proto::Serial(b.serial).to_string() : b.serial_full)
             .text(3, b.name)
             .text(4, join_labels(b.labels))
             .text(5, join_macs(b.macs))

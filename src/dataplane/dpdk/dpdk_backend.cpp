@@ -28,139 +28,169 @@ std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const
                                                  std::string& error) {
     if (!DpdkEal::init(opts.eal, error)) return nullptr;
     std::unique_ptr<DpdkBackend> b(new DpdkBackend());
-    std::string features;  // what the port does for us, as key=value words for the start line
-    std::string steering;  // single-queue, rss-ipv4 or software-client-address
-    std::uint16_t port = 0;
-    if (!find_port(opts.port, port, error)) return nullptr;
-    b->port_ = port;
+    std::uint32_t workers = std::max<std::uint32_t>(1, cfg.workers);
     rte_eth_dev_info info{};
-    if (rte_eth_dev_info_get(port, &info) != 0) {
-        error = "--backend dpdk: cannot read port " + std::to_string(port) + "'s capabilities";
+    PortPlan plan;
+    if (!b->open_port(opts, workers, info, error)) return nullptr;
+    int socket = rte_eth_dev_socket_id(b->port_);
+    if (socket < 0) socket = static_cast<int>(SOCKET_ID_ANY);
+    if (!b->create_pool(workers, socket, error) || !b->configure_port(cfg, workers, info, socket, plan, error) ||
+        !b->create_workers(cfg, opts, workers, plan, error) || !b->start_port(cfg, opts, workers, plan, error)) {
         return nullptr;
+    }
+    return b;
+}
+
+// The port the operator named (or the only one), with its capabilities: a TX queue per worker.
+bool DpdkBackend::open_port(const DpdkOptions& opts, std::uint32_t workers, rte_eth_dev_info& info,
+                            std::string& error) {
+    if (!find_port(opts.port, port_, error)) return false;
+    if (rte_eth_dev_info_get(port_, &info) != 0) {
+        error = "--backend dpdk: cannot read port " + std::to_string(port_) + "'s capabilities";
+        return false;
     }
     char name[RTE_ETH_NAME_MAX_LEN] = {};
-    rte_eth_dev_get_name_by_port(port, name);
-    b->port_name_ = name;
-    std::uint32_t workers = std::max<std::uint32_t>(1, cfg.workers);
+    rte_eth_dev_get_name_by_port(port_, name);
+    port_name_ = name;
     if (workers > info.max_tx_queues) {
-        error = "--workers " + std::to_string(workers) + ": each worker needs a TX queue and port " + b->port_name_ +
+        error = "--workers " + std::to_string(workers) + ": each worker needs a TX queue and port " + port_name_ +
                 " has " + std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=N to the vdev)";
-        return nullptr;
+        return false;
     }
-    int socket = rte_eth_dev_socket_id(port);
-    if (socket < 0) socket = static_cast<int>(SOCKET_ID_ANY);
+    return true;
+}
 
-    // Every descriptor of every queue, each worker's TX batch, and the per-core caches.
+// Every descriptor of every queue, each worker's TX batch, and the per-core caches.
+bool DpdkBackend::create_pool(std::uint32_t workers, int socket, std::string& error) {
     unsigned mbufs = workers * (kRxDesc + kTxDesc + 2 * 64 + kPoolCache) + 1024;
     // Frames waiting in hand-off rings: room for two full rings per worker (all of them full at
     // once would take workers² rings' worth; a short pool only drops at RX, counted).
     if (workers > 1) mbufs += workers * 2 * kHandoffSlots;
-    b->pool_ = rte_pktmbuf_pool_create(("rb_pool_" + std::to_string(port)).c_str(), mbufs, kPoolCache, 0,
-                                       RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-    if (b->pool_ == nullptr) {
+    pool_ = rte_pktmbuf_pool_create(("rb_pool_" + std::to_string(port_)).c_str(), mbufs, kPoolCache, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (pool_ == nullptr) {
         error = "--backend dpdk: cannot create a pool of " + std::to_string(mbufs) +
                 " mbufs (raise the EAL's -m or add hugepages): " + rte_strerror(rte_errno);
-        return nullptr;
+        return false;
     }
+    return true;
+}
 
+// Offloads, RX spreading and the queues.
+bool DpdkBackend::configure_port(const BackendCommon& cfg, std::uint32_t workers, const rte_eth_dev_info& info,
+                                 int socket, PortPlan& plan, std::string& error) {
     rte_eth_conf conf{};
     // Chained mbufs carry DATA zero-copy; the UDP checksum goes to the port where it offers it
     // (software otherwise, with remembered payload sums).
     // Zero copy also needs IOVA as VA: with physical addresses the arena's pages are scattered.
-    const bool chain =
-        (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
-    const bool csum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
-    conf.txmode.offloads = (chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
-    features = std::string("tx_checksum=") + (csum ? "port" : "software") +
-               " tx_payload=" + (chain ? "zero_copy" : "copied") +
-               " iova=" + (rte_eal_iova_mode() == RTE_IOVA_VA ? "va" : "pa");
+    plan.chain = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
+    plan.csum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+    conf.txmode.offloads =
+        (plan.chain ? RTE_ETH_TX_OFFLOAD_MULTI_SEGS : 0) | (plan.csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
+    plan.features = std::string("tx_checksum=") + (plan.csum ? "port" : "software") +
+                    " tx_payload=" + (plan.chain ? "zero_copy" : "copied") +
+                    " iova=" + (rte_eal_iova_mode() == RTE_IOVA_VA ? "va" : "pa");
     // RSS on the IPv4 address pair keeps a Pi's RRQ and ACKs on one worker (DESIGN.md). Without
     // it, each worker polls the RX queue it has (if any) and passes every frame to the worker
     // that owns its source address, over SPSC rings. DHCP is always handed to worker 0, the lease
     // table's one writer, wherever RSS put it.
     std::uint64_t rss = info.flow_type_rss_offloads & RTE_ETH_RSS_IPV4;
     const bool rss_spread = workers > 1 && rss != 0;
-    const std::uint32_t rx_queues =
+    plan.rx_queues =
         rss_spread ? workers : std::min<std::uint32_t>(workers, std::max<std::uint16_t>(1, info.max_rx_queues));
-    const bool steer = workers > 1 && !rss_spread;
+    plan.steer = workers > 1 && !rss_spread;
     if (rss_spread) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = rss;
     }
-    if (steer || (workers > 1 && cfg.dhcp)) {
-        b->handoff_ = HandoffRings::create(workers, kHandoffSlots, error);
-        if (!b->handoff_) return nullptr;
+    if (plan.steer || (workers > 1 && cfg.dhcp)) {
+        handoff_ = HandoffRings::create(workers, kHandoffSlots, error);
+        if (!handoff_) return false;
     }
-    steering = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
-    features += " rx_queues=" + std::to_string(rx_queues);
-    if (int rc = rte_eth_dev_configure(port, static_cast<std::uint16_t>(rx_queues), static_cast<std::uint16_t>(workers),
-                                       &conf);
+    plan.steering = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
+    plan.features += " rx_queues=" + std::to_string(plan.rx_queues);
+    if (int rc = rte_eth_dev_configure(port_, static_cast<std::uint16_t>(plan.rx_queues),
+                                       static_cast<std::uint16_t>(workers), &conf);
         rc != 0) {
-        error = "--backend dpdk: configuring " + b->port_name_ + " failed: " + rte_strerror(-rc);
-        return nullptr;
+        error = "--backend dpdk: configuring " + port_name_ + " failed: " + rte_strerror(-rc);
+        return false;
     }
     for (std::uint32_t i = 0; i < workers; ++i) {
         auto q = static_cast<std::uint16_t>(i);
-        if ((i < rx_queues &&
-             rte_eth_rx_queue_setup(port, q, kRxDesc, static_cast<unsigned>(socket), nullptr, b->pool_) != 0) ||
-            rte_eth_tx_queue_setup(port, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
-            error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + b->port_name_ + " failed";
-            return nullptr;
+        if ((i < plan.rx_queues &&
+             rte_eth_rx_queue_setup(port_, q, kRxDesc, static_cast<unsigned>(socket), nullptr, pool_) != 0) ||
+            rte_eth_tx_queue_setup(port_, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
+            error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + port_name_ + " failed";
+            return false;
         }
     }
     rte_ether_addr mac{};
-    rte_eth_macaddr_get(port, &mac);
-    std::memcpy(b->mac_.data(), mac.addr_bytes, 6);
+    rte_eth_macaddr_get(port_, &mac);
+    std::memcpy(mac_.data(), mac.addr_bytes, 6);
+    return true;
+}
 
+// A worker per queue, each answering from its own range of UDP ports (a TID per transfer slot).
+bool DpdkBackend::create_workers(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers,
+                                 const PortPlan& plan, std::string& error) {
     std::uint32_t mask = opts.prefix == 0 ? 0 : ~((1u << (32 - opts.prefix)) - 1);
-    // Each worker answers from its own range of UDP ports (a TID per transfer slot).
     const std::uint32_t tid_room = (65536 - kFirstTid) / workers;
     for (std::uint32_t i = 0; i < workers; ++i) {
         DpdkWorkerConfig wc;
-        wc.port_id = port;
+        wc.port_id = port_;
         wc.queue_id = static_cast<std::uint16_t>(i);
-        wc.has_rx_queue = i < rx_queues;
-        wc.handoff = b->handoff_.get();
+        wc.has_rx_queue = i < plan.rx_queues;
+        wc.handoff = handoff_.get();
         wc.worker_index = i;
-        wc.steer_by_address = steer;
+        wc.steer_by_address = plan.steer;
         wc.dhcp_worker = cfg.dhcp ? 0 : -1;
         wc.dhcp_port = cfg.dhcp_port;
-        wc.local = proto::LocalAddress{b->mac_, opts.ip};
+        wc.local = proto::LocalAddress{mac_, opts.ip};
         wc.subnet_broadcast = mask == 0 ? proto::Ipv4() : proto::Ipv4((opts.ip.value() & mask) | ~mask);
         wc.subnet_mask = mask;
         wc.gateway_ip = opts.gateway;
-        wc.gateway_mac = &b->gateway_mac_;
-        wc.tftp = tftp_service_config(cfg, i, b->active_, tid_room);
+        wc.gateway_mac = &gateway_mac_;
+        wc.tftp = tftp_service_config(cfg, i, active_, tid_room);
         wc.tid_base = static_cast<std::uint16_t>(kFirstTid + i * wc.tftp.max_transfers);
-        wc.pool = b->pool_;
-        wc.tx_checksum_offload = csum;
-        wc.tx_chain = chain;
+        wc.pool = pool_;
+        wc.tx_checksum_offload = plan.csum;
+        wc.tx_chain = plan.chain;
         // Room for the blocks a rack is fetching at once (a few images), small enough to stay in
         // the core's cache (16 bytes each): 1 per 4 KiB of this worker's block cache, 4 Ki..64 Ki.
         wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / workers / 4096, 4096, 65536);
         auto w = DpdkWorker::create(wc, error);
-        if (!w) return nullptr;
-        b->workers_.push_back(std::move(w));
+        if (!w) return false;
+        workers_.push_back(std::move(w));
     }
-    if (const DmaRegion* dma = b->workers_[0]->cache_dma(); dma != nullptr) {
-        features += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
+    return true;
+}
+
+// DHCP on worker 0, the port started, the workers' CPUs chosen and our MAC announced.
+bool DpdkBackend::start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers, PortPlan& plan,
+                             std::string& error) {
+    if (const DmaRegion* dma = workers_[0]->cache_dma(); dma != nullptr) {
+        plan.features += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
     }
-    if (cfg.dhcp && !b->workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return nullptr;
-    if (int rc = rte_eth_dev_start(port); rc != 0) {
-        error = "--backend dpdk: starting " + b->port_name_ + " failed: " + rte_strerror(-rc);
-        return nullptr;
+    if (cfg.dhcp && !workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return false;
+    if (int rc = rte_eth_dev_start(port_); rc != 0) {
+        error = "--backend dpdk: starting " + port_name_ + " failed: " + rte_strerror(-rc);
+        return false;
     }
-    b->port_started_ = true;
+    port_started_ = true;
     // Workers on the port's NUMA node, next to its memory (the pool is there too).
     std::vector<int> cpus =
-        cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers), rte_eth_dev_socket_id(port)) : cfg.cpus;
-    for (auto& w : b->workers_) w->announce();  // gratuitous ARP: peers learn our MAC now
-    char mac_text[18];
-    std::snprintf(mac_text, sizeof mac_text, "%02x:%02x:%02x:%02x:%02x:%02x", b->mac_[0], b->mac_[1], b->mac_[2],
-                  b->mac_[3], b->mac_[4], b->mac_[5]);
-    b->info_ = BackendInfo{opts.ip.to_string(), 69, "dpdk port=" + b->port_name_ + " mac=" + mac_text + " " + features,
-                           steering, std::move(cpus)};
-    return b;
+        cfg.cpus.empty() ? pick_worker_cpus(static_cast<int>(workers), rte_eth_dev_socket_id(port_)) : cfg.cpus;
+    for (auto& w : workers_) w->announce();  // gratuitous ARP: peers learn our MAC now
+    info_ = BackendInfo{opts.ip.to_string(), 69,
+                        "dpdk port=" + port_name_ + " mac=" + mac_.to_string() + " " + plan.features, plan.steering,
+                        std::move(cpus)};
+    return true;
+}
+
+std::optional<PortStats> DpdkBackend::port_stats() const {
+    rte_eth_stats s{};
+    if (!port_started_ || rte_eth_stats_get(port_, &s) != 0) return std::nullopt;
+    return PortStats{s.imissed, s.rx_nombuf, s.oerrors};
 }
 
 void DpdkBackend::start() {

@@ -17,6 +17,8 @@
 #include "dataplane/worker_backend.h"
 #include "proto/tftp_options.h"
 
+struct rte_eth_dev_info;
+
 namespace rackboot::dataplane {
 
 class DpdkBackend final : public WorkerBackend<DpdkWorker> {
@@ -27,13 +29,33 @@ public:
 
     void start() override;
     [[nodiscard]] DhcpEngine* dhcp() noexcept override { return workers_.empty() ? nullptr : workers_[0]->dhcp(); }
+    [[nodiscard]] std::optional<PortStats> port_stats() const override;
 
 private:
+    // What configure_port() chose, for the workers and the start line.
+    struct PortPlan {
+        bool chain = false;  // DATA zero copy: chained mbufs over the cache's pages
+        bool csum = false;   // the UDP checksum offloaded to the port
+        bool steer = false;  // frames handed to the worker owning their source address
+        std::uint32_t rx_queues = 1;
+        std::string features;  // key=value words for the start line
+        std::string steering;  // single-queue, rss-ipv4 or software-client-address
+    };
+
     DpdkBackend() = default;
+    // create()'s steps, in order; each false with `error` set ends it.
+    bool open_port(const DpdkOptions& opts, std::uint32_t workers, rte_eth_dev_info& info, std::string& error);
+    bool create_pool(std::uint32_t workers, int socket, std::string& error);
+    bool configure_port(const BackendCommon& cfg, std::uint32_t workers, const rte_eth_dev_info& info, int socket,
+                        PortPlan& plan, std::string& error);
+    bool create_workers(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers, const PortPlan& plan,
+                        std::string& error);
+    bool start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers, PortPlan& plan,
+                    std::string& error);
     std::uint16_t port_ = 0;
     bool port_started_ = false;
     std::string port_name_;
-    proto::MacAddr mac_{};
+    proto::Mac mac_{};
     struct rte_mempool* pool_ = nullptr;
     std::unique_ptr<HandoffRings> handoff_;  // workers point at it: the destructor ends them first
     GatewayMac gateway_mac_;

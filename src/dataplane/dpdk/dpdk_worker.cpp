@@ -123,7 +123,7 @@ void DpdkWorker::refresh_gateway(Nanos now) {
     next_gateway_arp_ = now + (gateway_known_ ? 60 : 1) * proto::kSecond;
 }
 
-const proto::MacAddr& DpdkWorker::next_hop(proto::Ipv4 ip, const proto::MacAddr& sender) const noexcept {
+const proto::Mac& DpdkWorker::next_hop(proto::Ipv4 ip, const proto::Mac& sender) const noexcept {
     bool off_link =
         (ip.value() & cfg_.subnet_mask) != (cfg_.local.ip.value() & cfg_.subnet_mask) && ip != proto::Ipv4::broadcast();
     return off_link && gateway_known_ ? gateway_mac_ : sender;

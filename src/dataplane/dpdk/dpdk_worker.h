@@ -97,7 +97,7 @@ private:
     void learn_gateway(const proto::FrameInfo& f);
     void refresh_gateway(proto::Nanos now);
     // Where a datagram to `ip` goes on the wire: the gateway for other subnets when known.
-    [[nodiscard]] const proto::MacAddr& next_hop(proto::Ipv4 ip, const proto::MacAddr& sender) const noexcept;
+    [[nodiscard]] const proto::Mac& next_hop(proto::Ipv4 ip, const proto::Mac& sender) const noexcept;
     // Copies a frame into a new mbuf and queues it; false when no mbuf was free.
     bool queue_frame(const std::uint8_t* data, std::size_t len);
     // A UDP datagram: headers and the first piece in one mbuf; block-cache pieces chained as
@@ -144,7 +144,7 @@ private:
     std::vector<ChunkRef> chunk_refs_;
     std::unique_ptr<rte_mbuf_ext_shared_info[]> shinfo_;
     PayloadSumMemo sums_;
-    proto::MacAddr gateway_mac_{};
+    proto::Mac gateway_mac_{};
     bool gateway_known_ = false;
     proto::Nanos next_gateway_arp_ = 0;
 };

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "dataplane/dpdk/port/dpdk_eal.h"
 #include "swarm/dpdk/peer_port.h"
@@ -59,6 +61,91 @@ private:
     std::uint16_t count_ = 0;
 };
 
+// The progress line, once a second, to stderr.
+class Progress {
+public:
+    explicit Progress(bool on, proto::Nanos now) : on_(on), next_(now + proto::kSecond) {}
+
+    void tick(const SwarmEngine& engine, proto::Nanos now) {
+        if (now < next_) return;
+        next_ = now + proto::kSecond;
+        const SwarmStats& stats = engine.stats();
+        std::uint64_t frames = stats.frames_tx + stats.frames_rx;
+        if (on_) {
+            std::fprintf(
+                stderr, "\r%s\033[K",
+                progress_line(engine, engine.elapsed_s(now), static_cast<double>(stats.file_bytes - last_bytes_) / 1e6,
+                              static_cast<double>(frames - last_frames_))
+                    .c_str());
+        }
+        last_bytes_ = stats.file_bytes;
+        last_frames_ = frames;
+    }
+    void end() const {
+        if (on_) std::fprintf(stderr, "\n");
+    }
+
+private:
+    bool on_;
+    proto::Nanos next_;
+    std::uint64_t last_bytes_ = 0, last_frames_ = 0;
+};
+
+// The fleet against the port until the engine is finished: frames in to the engine, what it sends
+// out in bursts; the loop naps when nothing arrives. Returns when it stopped.
+proto::Nanos drive(SwarmEngine& engine, std::uint16_t port, PortTx& tx, Progress& progress, proto::Nanos now) {
+    SwarmStats& stats = engine.stats();
+    unsigned empty_run = 0;
+    rte_mbuf* rx[kBurst];
+    while (!engine.finished(now)) {
+        std::uint16_t n = rte_eth_rx_burst(port, 0, rx, kBurst);
+        ++stats.polls;
+        now = now_ns();
+        if (n == 0) {
+            ++stats.idle_polls;
+            ++empty_run;
+        } else {
+            empty_run = 0;
+        }
+        for (std::uint16_t i = 0; i < n; ++i) {
+            if (rx[i]->nb_segs == 1) {
+                engine.on_frame(proto::ConstBytes(rte_pktmbuf_mtod(rx[i], const std::uint8_t*), rx[i]->data_len), now,
+                                tx);
+            } else {
+                ++stats.frames_ignored;
+            }
+            rte_pktmbuf_free(rx[i]);
+        }
+        engine.poll(now, tx);
+        tx.flush();
+        if (empty_run > kIdleBeforeNap) {
+            timespec nap{0, 20'000};
+            nanosleep(&nap, nullptr);  // leave the core to the server under test when nothing is due
+        }
+        progress.tick(engine, now);
+    }
+    return now;
+}
+
+// The summary, the JSON report and the requirements' verdict as the exit code.
+int finish(const SwarmOptions& o, const std::vector<Requirement>& reqs, const SwarmEngine& engine, double elapsed) {
+    std::vector<RequirementResult> checked = check_requirements(reqs, run_figures(engine, elapsed));
+    std::fputs(run_summary(engine, elapsed, checked).c_str(), stdout);
+    std::fflush(stdout);
+    if (!o.json_path.empty()) {
+        std::ofstream out(o.json_path);
+        out << run_report(o, engine, elapsed, checked).dump(2) << "\n";
+        if (!out) {
+            std::fprintf(stderr, "rackboot-swarm: --json %s: cannot write\n", o.json_path.c_str());
+            return 1;
+        }
+    }
+    for (const RequirementResult& r : checked) {
+        if (!r.ok) return 99;
+    }
+    return 0;
+}
+
 int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& manifest) {
     std::FILE* trace = nullptr;
     if (!o.trace_path.empty()) {
@@ -87,98 +174,37 @@ int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& m
         if (trace != nullptr) std::fclose(trace);
         return 1;
     }
-    std::uint16_t port = peer_port.id;
-    rte_mempool* pool = peer_port.pool;
     SwarmEngine engine(o, manifest, trace);
-    SwarmStats& stats = engine.stats();
-    PortTx tx(port, pool, stats);
-    bool progress = o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO) != 0);
-    proto::Nanos now = now_ns();
-    proto::Nanos began = now;
-    engine.start(now);
-    proto::Nanos next_progress = now + proto::kSecond;
-    std::uint64_t last_bytes = 0, last_frames = 0;
-    unsigned empty_run = 0;
-    rte_mbuf* rx[kBurst];
-    while (!engine.finished(now)) {
-        std::uint16_t n = rte_eth_rx_burst(port, 0, rx, kBurst);
-        ++stats.polls;
-        now = now_ns();
-        if (n == 0) {
-            ++stats.idle_polls;
-            ++empty_run;
-        } else {
-            empty_run = 0;
-        }
-        for (std::uint16_t i = 0; i < n; ++i) {
-            if (rx[i]->nb_segs == 1) {
-                engine.on_frame(proto::ConstBytes(rte_pktmbuf_mtod(rx[i], const std::uint8_t*), rx[i]->data_len), now,
-                                tx);
-            } else {
-                ++stats.frames_ignored;
-            }
-            rte_pktmbuf_free(rx[i]);
-        }
-        engine.poll(now, tx);
-        tx.flush();
-        if (empty_run > kIdleBeforeNap) {
-            timespec nap{0, 20'000};
-            nanosleep(&nap, nullptr);  // leave the core to the server under test when nothing is due
-        }
-        if (now >= next_progress) {
-            next_progress = now + proto::kSecond;
-            std::uint64_t frames = stats.frames_tx + stats.frames_rx;
-            if (progress) {
-                std::fprintf(stderr, "\r%s\033[K",
-                             progress_line(engine, engine.elapsed_s(now),
-                                           static_cast<double>(stats.file_bytes - last_bytes) / 1e6,
-                                           static_cast<double>(frames - last_frames))
-                                 .c_str());
-            }
-            last_bytes = stats.file_bytes;
-            last_frames = frames;
-        }
-    }
+    PortTx tx(peer_port.id, peer_port.pool, engine.stats());
+    proto::Nanos began = now_ns();
+    engine.start(began);
+    Progress progress(o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO) != 0), began);
+    proto::Nanos now = drive(engine, peer_port.id, tx, progress, began);
     engine.stop(now);
-    if (progress) std::fprintf(stderr, "\n");
-    double elapsed = static_cast<double>(now - began) / 1e9;
+    progress.end();
     rte_eth_stats ps{};
-    if (rte_eth_stats_get(port, &ps) == 0) stats.rx_missed = ps.imissed + ps.rx_nombuf;
+    if (rte_eth_stats_get(peer_port.id, &ps) == 0) engine.stats().rx_missed = ps.imissed + ps.rx_nombuf;
     close_peer_port(peer_port);
     dataplane::DpdkEal::cleanup();
     if (trace != nullptr) std::fclose(trace);
-
-    std::vector<RequirementResult> checked = check_requirements(reqs, run_figures(engine, elapsed));
-    std::fputs(run_summary(engine, elapsed, checked).c_str(), stdout);
-    std::fflush(stdout);
-    if (!o.json_path.empty()) {
-        std::ofstream out(o.json_path);
-        out << run_report(o, engine, elapsed, checked).dump(2) << "\n";
-        if (!out) {
-            std::fprintf(stderr, "rackboot-swarm: --json %s: cannot write\n", o.json_path.c_str());
-            return 1;
-        }
-    }
-    for (const RequirementResult& r : checked) {
-        if (!r.ok) return 99;
-    }
-    return 0;
+    return finish(o, reqs, engine, static_cast<double>(now - began) / 1e9);
 }
 
 }  // namespace
 
 int run_swarm_main(const std::vector<std::string>& args) {
-    SwarmOptions o;
-    std::string err;
-    bool help = false;
-    if (!parse_swarm_options(args, o, err, help)) {
-        if (help) {
-            std::fputs(swarm_usage(), stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "rackboot-swarm: %s\n%s", err.c_str(), swarm_usage());
-        return 2;
+    std::vector<std::string_view> words(args.begin(), args.end());
+    proto::Result<SwarmOptions> parsed = parse_swarm_options(words);
+    if (!parsed) {
+        std::fprintf(stderr, "rackboot-swarm: %s\n%s", parsed.error().reason.c_str(), swarm_usage().c_str());
+        return parsed.error().exit_code;
     }
+    if (parsed->help) {
+        std::fputs(swarm_usage().c_str(), stdout);
+        return 0;
+    }
+    const SwarmOptions& o = *parsed;
+    std::string err;
     std::vector<Requirement> reqs;
     if (!parse_requirements(o.require, metric_names(), reqs, err)) {
         std::fprintf(stderr, "rackboot-swarm: --require %s\n", err.c_str());

@@ -362,7 +362,7 @@ private:
     std::uint16_t port_;
     rte_mempool* pool_;
     proto::LocalAddress us_;
-    proto::MacAddr server_mac_ = proto::kBroadcastMac;
+    proto::Mac server_mac_ = proto::kBroadcastMac;
     bool resolved_ = false;
     std::vector<Client> clients_;
     std::vector<int> owner_;  // client port -> client index

@@ -109,15 +109,17 @@ protected:
             if (serial != 0x8f3a21c0) return std::nullopt;
             return json{{"serial", "8f3a21c0"}, {"events", json::array()}, {"boot", nullptr}, {"last_boot", nullptr}};
         };
-        live.leases = [](std::string&) {
+        live.leases = []() -> proto::Result<std::vector<proto::Lease>> {
             proto::Lease l;
-            l.ip = 0x0a000005;
-            l.mac = 0xdca632010203;
+            l.ip = proto::Ipv4(0x0a000005);
+            l.mac = proto::Mac::from_key(0xdca632010203);
             l.state = proto::LeaseState::Bound;
             l.expires = std::time(nullptr) + 600;
             return std::vector<proto::Lease>{l};
         };
-        live.release = [](std::uint32_t ip) { return ip == 0x0a000005 ? 0 : 1; };
+        live.release = [](proto::Ipv4 ip) {
+            return ip == proto::Ipv4(0x0a000005) ? proto::LeaseRelease::released : proto::LeaseRelease::no_live_lease;
+        };
         live.transfers = [](std::vector<dataplane::TransferView>&, bool&) { return true; };
         api_->set_live(live);
         api_->set_ready(ServiceInfo{});

@@ -184,7 +184,7 @@ TEST_F(RestApiTest, DeepNestingAndHugeValuesAreRefusedNotQuoted) {
 TEST_F(RestApiTest, LearntMacsAreShownApartAndABoardCanBeLocked) {
     ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "0badc0de"})").status, 201u);
     Observation o;
-    o.learnt_mac = LearntMac{mac_from_key(0x026666000001), 100, 120, "relay 10.0.0.1"};
+    o.learnt_mac = LearntMac{Mac::from_key(0x026666000001), 100, 120, "relay 10.0.0.1"};
     ASSERT_TRUE(store_->observe_board(0x0badc0de, o).ok());
     json b = js(call("GET", "/api/v1/boards/0badc0de"));
     EXPECT_EQ(b["macs"], json::array());
@@ -251,10 +251,10 @@ TEST_F(RestApiTest, WritesNeedTheToken) {
 
 TEST_F(RestApiTest, AServerRefusesABoardAddressItCanNeverOffer) {
     proto::LeaseConfig leases;
-    leases.subnet = 0x0ad50000;  // 10.213.0.0/24
+    leases.subnet = proto::Ipv4(0x0ad50000);  // 10.213.0.0/24
     leases.prefix = 24;
-    leases.server_ip = 0x0ad50001;
-    leases.serial_reservations.emplace_back(0x0c0ffee0, 0x0ad50009);
+    leases.server_ip = proto::Ipv4(0x0ad50001);
+    leases.serial_reservations.emplace_back(proto::Serial(0x0c0ffee0), proto::Ipv4(0x0ad50009));
     api_->set_served_leases(leases);
     auto refused = [&](const HttpResponse& r, const std::string& why) {
         EXPECT_EQ(r.status, 400u) << r.body;
@@ -276,8 +276,8 @@ TEST_F(RestApiTest, AServerRefusesABoardAddressItCanNeverOffer) {
     EXPECT_EQ(js(call("GET", "/api/v1/boards/8f3a21c0"))["ip"], "10.213.0.50");
     // A board stored before the subnet changed keeps its address and can still be edited.
     proto::LeaseConfig moved = leases;
-    moved.subnet = 0x0ad60000;
-    moved.server_ip = 0x0ad60001;
+    moved.subnet = proto::Ipv4(0x0ad60000);
+    moved.server_ip = proto::Ipv4(0x0ad60001);
     api_->set_served_leases(moved);
     EXPECT_NE(api_->never_offered(proto::Ipv4(0x0ad50032)), "");
     EXPECT_EQ(call("PATCH", "/api/v1/boards/8f3a21c0", R"({"name":"kept"})").status, 200u);

@@ -63,15 +63,15 @@ protected:
 TEST_F(Directory, Option97JoinsTheMacAndTheLeaseResolvesUnprefixedRequests) {
     std::uint64_t mac = 0xdca632123456;
     auto before = directory_->build(1);
-    EXPECT_EQ(before->resolve("start4.elf", 0x0a000107).dirfd, root_->fd());
+    EXPECT_EQ(before->resolve("start4.elf", proto::Ipv4(0x0a000107)).dirfd, root_->fd());
     std::uint64_t v = directory_->version();
     EXPECT_TRUE(directory_->learn(mac, 0x1a2b3c4d, 0x0a000107));
     EXPECT_GT(directory_->version(), v);
     EXPECT_FALSE(directory_->learn(mac, 0x1a2b3c4d, 0x0a000107));  // nothing new
     EXPECT_EQ(directory_->serial_of_mac(mac), 0x1a2b3c4du);
     auto after = directory_->build(2);
-    EXPECT_NE(after->resolve("start4.elf", 0x0a000107).dirfd, root_->fd());  // the board's image
-    EXPECT_EQ(after->resolve("dc-a6-32-12-34-56/start4.elf", 0).board->serial, 0x1a2b3c4du);
+    EXPECT_NE(after->resolve("start4.elf", proto::Ipv4(0x0a000107)).dirfd, root_->fd());  // the board's image
+    EXPECT_EQ(after->resolve("dc-a6-32-12-34-56/start4.elf", proto::Ipv4()).board->serial(), proto::Serial(0x1a2b3c4d));
     EXPECT_FALSE(directory_->learn(0x1, 0x99999999, 0));  // no such board: nothing learnt
 }
 
@@ -97,7 +97,7 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     b.serial = 0x5a5a0001;
     b.image = "swap";
     d.put_board(b);
-    EXPECT_GE(d.build(1)->resolve("5a5a0001/start4.elf", 0).dirfd, 0);
+    EXPECT_GE(d.build(1)->resolve("5a5a0001/start4.elf", proto::Ipv4()).dirfd, 0);
     ASSERT_TRUE(d.image_status("swap"));
     EXPECT_TRUE(d.image_status("swap")->available);
     EXPECT_EQ(d.image_status("swap")->resolves_to, swap_path);
@@ -109,8 +109,8 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     ASSERT_EQ(warnings.size(), 1u);
     EXPECT_NE(warnings[0].find("symlink"), std::string::npos) << warnings[0];
     EXPECT_FALSE(d.image_status("swap")->available);
-    EXPECT_EQ(d.build(2)->resolve("5a5a0001/start4.elf", 0).dirfd, -1);  // served nothing
-    EXPECT_FALSE(d.recheck_images(warnings));                            // nothing new
+    EXPECT_EQ(d.build(2)->resolve("5a5a0001/start4.elf", proto::Ipv4()).dirfd, -1);  // served nothing
+    EXPECT_FALSE(d.recheck_images(warnings));                                        // nothing new
     // And at start (put) the same.
     BoardDirectory fresh(root_);
     fresh.set_images_root(images, fs::canonical(dir_ / "images").string());
@@ -139,7 +139,7 @@ TEST_F(Directory, AnImageThatCannotBeOpenedServesNothing) {
     directory_->put_image(Image{"img", "dir", (dir_ / "gone").string(), 2}, warning);
     EXPECT_NE(warning.find("served nothing"), std::string::npos) << warning;
     auto m = directory_->build(3);
-    EXPECT_EQ(m->resolve("1a2b3c4d/start4.elf", 0).dirfd, -1);
+    EXPECT_EQ(m->resolve("1a2b3c4d/start4.elf", proto::Ipv4()).dirfd, -1);
 }
 
 TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
@@ -159,7 +159,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
     EXPECT_TRUE(b.macs.empty());  // learnt, not configured
     ASSERT_EQ(b.learnt_macs.size(), 1u);
-    EXPECT_EQ(mac_text(b.learnt_macs[0].mac), "dc:a6:32:12:34:56");
+    EXPECT_EQ(b.learnt_macs[0].mac.to_string(), "dc:a6:32:12:34:56");
     EXPECT_EQ(b.learnt_macs[0].first_seen, 1000);
     EXPECT_EQ(b.learnt_macs[0].from, "interface eth1");
     EXPECT_EQ(b.model, "pi4");
@@ -178,7 +178,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
               "event=audit actor=learner method=discover resource=/api/v1/boards/0badc0de generation_before=0 "
               "generation_after=1");
     EXPECT_TRUE(pub.publish_if_changed());  // the learnt boards reach the map
-    EXPECT_NE(cell.current()->by_serial(0x0badc0de), nullptr);
+    EXPECT_NE(cell.current()->by_serial(proto::Serial(0x0badc0de)), nullptr);
     learner.boot_finished(0x1a2b3c4d, R"({"result":"booted"})");
     ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
     EXPECT_EQ(b.last_boot, R"({"result":"booted"})");
@@ -192,19 +192,22 @@ TEST_F(Directory, AClaimNeverTeachesABoardThatListsMacsNorALockedOne) {
     Board victim;
     victim.serial = 0x1234abcd;
     victim.image = "img";
-    victim.macs.push_back(mac_from_key(0xdca632000001));
+    victim.macs.push_back(Mac::from_key(0xdca632000001));
     directory_->put_board(victim);
     std::uint64_t thief = 0x026666000001;
     EXPECT_FALSE(directory_->learn(thief, 0x1234abcd, 0x0ad50064));
     EXPECT_EQ(directory_->serial_of_mac(thief), std::nullopt);
     auto m = directory_->build(2);
-    EXPECT_EQ(m->resolve("start4.elf", 0x0ad50064).board, nullptr);  // the thief's address: the default tree
-    EXPECT_EQ(m->by_mac(thief), nullptr);
+    EXPECT_EQ(m->resolve("start4.elf", proto::Ipv4(0x0ad50064)).board,
+              nullptr);  // the thief's address: the default tree
+    EXPECT_EQ(m->by_mac(proto::Mac::from_key(thief)), nullptr);
     // The board's MAC (with its serial, or alone as a Pi 3 sends it): its address resolves through it.
     EXPECT_TRUE(directory_->learn(0xdca632000001, 0x1234abcd, 0x0ad50032));
-    EXPECT_EQ(directory_->build(3)->resolve("start4.elf", 0x0ad50032).board->serial, 0x1234abcdu);
+    EXPECT_EQ(directory_->build(3)->resolve("start4.elf", proto::Ipv4(0x0ad50032)).board->serial(),
+              proto::Serial(0x1234abcd));
     EXPECT_TRUE(directory_->learn(0xdca632000001, std::nullopt, 0x0ad50033));
-    EXPECT_EQ(directory_->build(4)->resolve("start4.elf", 0x0ad50033).board->serial, 0x1234abcdu);
+    EXPECT_EQ(directory_->build(4)->resolve("start4.elf", proto::Ipv4(0x0ad50033)).board->serial(),
+              proto::Serial(0x1234abcd));
     // The board's MAC claiming another board's serial teaches that board nothing either.
     EXPECT_FALSE(directory_->learn(0xdca632000001, 0x1a2b3c4d, 0x0ad50034));
     EXPECT_EQ(directory_->serial_of_mac(0xdca632000001), 0x1234abcdu);
@@ -214,7 +217,7 @@ TEST_F(Directory, AClaimNeverTeachesABoardThatListsMacsNorALockedOne) {
     locked.learn = false;
     directory_->put_board(locked);
     EXPECT_FALSE(directory_->learn(thief, 0x0badc0de, 0x0ad50065));
-    EXPECT_EQ(directory_->build(5)->resolve("start4.elf", 0x0ad50065).board, nullptr);
+    EXPECT_EQ(directory_->build(5)->resolve("start4.elf", proto::Ipv4(0x0ad50065)).board, nullptr);
     EXPECT_EQ(directory_->configured_macs(0x1234abcd), std::vector<std::uint64_t>{0xdca632000001});
 }
 

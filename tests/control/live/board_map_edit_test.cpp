@@ -68,30 +68,34 @@ std::uint32_t ip_of(std::uint32_t i) {
 
 std::string describe(const dataplane::MappedBoard* b) {
     if (b == nullptr) return "none";
-    return std::to_string(b->serial) + "/" + std::to_string(b->has_serial) + "/fd" + std::to_string(b->dirfd) + "/ip" +
-           std::to_string(b->ip) + "/nb" + std::to_string(b->netboot) + "/lm" + std::to_string(b->lists_macs);
+    return std::to_string(b->serial_number) + "/" + std::to_string(b->has_serial) + "/fd" + std::to_string(b->dirfd) +
+           "/ip" + b->ip.to_string() + "/nb" + std::to_string(b->netboot) + "/lm" + std::to_string(b->lists_macs);
 }
 
 void expect_same(const dataplane::BootMap& edited, const dataplane::BootMap& whole, int step) {
     EXPECT_EQ(edited.board_count(), whole.board_count()) << "step " << step;
     for (std::uint32_t i = 0; i < kSerials; ++i) {
-        EXPECT_EQ(describe(edited.by_serial(serial_of(i))), describe(whole.by_serial(serial_of(i))))
+        EXPECT_EQ(describe(edited.by_serial(proto::Serial(serial_of(i)))),
+                  describe(whole.by_serial(proto::Serial(serial_of(i)))))
             << "serial " << i << " step " << step;
     }
     for (std::uint64_t i = 0; i < kMacs; ++i) {
-        EXPECT_EQ(describe(edited.by_mac(mac_of(i))), describe(whole.by_mac(mac_of(i))))
+        EXPECT_EQ(describe(edited.by_mac(proto::Mac::from_key(mac_of(i)))),
+                  describe(whole.by_mac(proto::Mac::from_key(mac_of(i)))))
             << "mac " << i << " step " << step;
         for (std::uint32_t s = 0; s < kSerials; s += 5) {
-            dataplane::ClientIdentity a = edited.identify(mac_of(i), serial_of(s));
-            dataplane::ClientIdentity b = whole.identify(mac_of(i), serial_of(s));
+            dataplane::ClientIdentity a = edited.identify(proto::Mac::from_key(mac_of(i)), proto::Serial(serial_of(s)));
+            dataplane::ClientIdentity b = whole.identify(proto::Mac::from_key(mac_of(i)), proto::Serial(serial_of(s)));
             EXPECT_EQ(describe(a.board), describe(b.board)) << "identify " << i << "," << s << " step " << step;
             EXPECT_EQ(describe(a.conflict), describe(b.conflict)) << "identify " << i << "," << s << " step " << step;
             EXPECT_EQ(a.by_mac, b.by_mac) << "identify " << i << "," << s << " step " << step;
         }
     }
     for (std::uint32_t i = 0; i < kIps; ++i) {
-        EXPECT_EQ(describe(edited.by_ip(ip_of(i))), describe(whole.by_ip(ip_of(i)))) << "ip " << i << " step " << step;
-        EXPECT_EQ(edited.reserved(ip_of(i)), whole.reserved(ip_of(i))) << "ip " << i << " step " << step;
+        EXPECT_EQ(describe(edited.by_ip(proto::Ipv4(ip_of(i)))), describe(whole.by_ip(proto::Ipv4(ip_of(i)))))
+            << "ip " << i << " step " << step;
+        EXPECT_EQ(edited.reserved(proto::Ipv4(ip_of(i))), whole.reserved(proto::Ipv4(ip_of(i))))
+            << "ip " << i << " step " << step;
     }
 }
 
@@ -166,10 +170,11 @@ TEST_F(MapEdit, OneBoardsChangeSharesAllButAFewShardsWithTheMapBefore) {
     // Its board's shard, the old and new MACs' and the old and new addresses': five at most.
     EXPECT_GE(shared + 5, shards);
     EXPECT_LT(shared, shards);
-    EXPECT_EQ(after->by_serial(b.serial)->dirfd, after->by_mac(0xdca632100000)->dirfd);
-    EXPECT_EQ(after->by_mac(0xdca632000000 + 77), nullptr);
-    EXPECT_EQ(after->by_ip(0x0a000000 + 77), nullptr);
-    EXPECT_EQ(after->by_ip(0x0a100000)->serial, b.serial);
+    EXPECT_EQ(after->by_serial(proto::Serial(b.serial))->dirfd,
+              after->by_mac(proto::Mac::from_key(0xdca632100000))->dirfd);
+    EXPECT_EQ(after->by_mac(proto::Mac::from_key(0xdca632000000 + 77)), nullptr);
+    EXPECT_EQ(after->by_ip(proto::Ipv4(0x0a000000 + 77)), nullptr);
+    EXPECT_EQ(after->by_ip(proto::Ipv4(0x0a100000))->serial(), proto::Serial(b.serial));
     EXPECT_EQ(after->board_count(), 20000u);
     // The map costs well under 256 bytes a board, shards shared or not.
     EXPECT_LT(after->memory_bytes(), 20000u * 256u);

@@ -49,20 +49,17 @@ Board board(std::uint32_t serial) {
 }
 
 TEST(Inventory, SerialsNormaliseToTheLow32Bits) {
-    std::uint32_t s = 0;
     std::string full;
-    ASSERT_TRUE(normalize_serial("8F3A21C0", s, full));
-    EXPECT_EQ(s, 0x8f3a21c0u);
+    EXPECT_EQ(proto::Serial::parse_full("8F3A21C0", &full), proto::Serial(0x8f3a21c0));
     EXPECT_EQ(full, "8f3a21c0");
-    ASSERT_TRUE(normalize_serial("100000008f3a21c0", s, full));
-    EXPECT_EQ(s, 0x8f3a21c0u);
+    EXPECT_EQ(proto::Serial::parse_full("100000008f3a21c0", &full), proto::Serial(0x8f3a21c0));
     EXPECT_EQ(full, "100000008f3a21c0");
-    ASSERT_TRUE(normalize_serial("2c4f9a1b8f3a21c0", s, full));  // a Pi 5's 64-bit serial
-    EXPECT_EQ(s, 0x8f3a21c0u);
+    // A Pi 5's 64-bit serial.
+    EXPECT_EQ(proto::Serial::parse_full("2c4f9a1b8f3a21c0", &full), proto::Serial(0x8f3a21c0));
     for (const char* bad : {"", "8f3a21c", "8f3a21c0a", "zz3a21c0", "8f3a21c0-", "100000008f3a21cg"}) {
-        EXPECT_FALSE(normalize_serial(bad, s, full)) << bad;
+        EXPECT_FALSE(proto::Serial::parse_full(bad, &full)) << bad;
     }
-    EXPECT_EQ(serial_text(0xc0), "000000c0");
+    EXPECT_EQ(proto::Serial(0xc0).to_string(), "000000c0");
 }
 
 TEST(Inventory, BoardRules) {
@@ -252,7 +249,7 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     // It lists a MAC: a sighting from another MAC is not learnt onto it.
     Observation o;
     o.seen = 100;
-    o.learnt_mac = LearntMac{mac_from_key(0x026666000001), 100, 100, "relay 10.0.0.1"};
+    o.learnt_mac = LearntMac{Mac::from_key(0x026666000001), 100, 100, "relay 10.0.0.1"};
     bool learnt = true;
     ASSERT_TRUE(st->observe_board(0x1234abcd, o, &learnt).ok());
     EXPECT_FALSE(learnt);
@@ -263,39 +260,39 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     Board open = board(0x0badc0de);
     ASSERT_TRUE(st->create_board(open).ok());
     for (std::uint64_t i = 0; i < kMaxLearntMacs + 2; ++i) {
-        o.learnt_mac = LearntMac{mac_from_key(0x020000000000 + i), 200 + static_cast<std::int64_t>(i),
+        o.learnt_mac = LearntMac{Mac::from_key(0x020000000000 + i), 200 + static_cast<std::int64_t>(i),
                                  200 + static_cast<std::int64_t>(i), "interface eth1"};
         ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
         EXPECT_TRUE(learnt);
     }
-    o.learnt_mac = LearntMac{mac_from_key(0x020000000005), 900, 900, "interface eth2"};
+    o.learnt_mac = LearntMac{Mac::from_key(0x020000000005), 900, 900, "interface eth2"};
     ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
     ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
     ASSERT_EQ(b.learnt_macs.size(), kMaxLearntMacs);
-    EXPECT_EQ(mac_text(b.learnt_macs[0].mac), "02:00:00:00:00:05");
+    EXPECT_EQ(b.learnt_macs[0].mac.to_string(), "02:00:00:00:00:05");
     EXPECT_EQ(b.learnt_macs[0].first_seen, 205);
     EXPECT_EQ(b.learnt_macs[0].last_seen, 900);
     EXPECT_EQ(b.learnt_macs[0].from, "interface eth2");
-    EXPECT_EQ(mac_text(b.learnt_macs[1].mac), "02:00:00:00:00:04");
+    EXPECT_EQ(b.learnt_macs[1].mac.to_string(), "02:00:00:00:00:04");
     EXPECT_TRUE(b.macs.empty());
     EXPECT_EQ(b.generation, 1u);
     // A replacement keeps what was learnt; a MAC it configures is no longer shown as learnt.
     Board put = board(0x0badc0de);
-    put.macs.push_back(mac_from_key(0x020000000004));
+    put.macs.push_back(Mac::from_key(0x020000000004));
     ASSERT_TRUE(st->replace_board(put, std::nullopt).ok());
     ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
     ASSERT_EQ(b.learnt_macs.size(), kMaxLearntMacs - 1);
-    for (const LearntMac& l : b.learnt_macs) EXPECT_NE(mac_text(l.mac), "02:00:00:00:00:04");
+    for (const LearntMac& l : b.learnt_macs) EXPECT_NE(l.mac.to_string(), "02:00:00:00:00:04");
     // Locked: nothing learnt.
     put.learn = false;
     put.macs.clear();
     ASSERT_TRUE(st->replace_board(put, std::nullopt).ok());
-    o.learnt_mac = LearntMac{mac_from_key(0x0200000000ff), 1000, 1000, "direct"};
+    o.learnt_mac = LearntMac{Mac::from_key(0x0200000000ff), 1000, 1000, "direct"};
     ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
     EXPECT_FALSE(learnt);
     ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
     EXPECT_FALSE(b.learn);
-    for (const LearntMac& l : b.learnt_macs) EXPECT_NE(mac_text(l.mac), "02:00:00:00:00:ff");
+    for (const LearntMac& l : b.learnt_macs) EXPECT_NE(l.mac.to_string(), "02:00:00:00:00:ff");
 }
 
 // A writer process creates boards and reports each one the store acknowledged over a pipe; it is
