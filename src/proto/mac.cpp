@@ -1,15 +1,10 @@
 #include "proto/mac.h"
 
+#include "proto/hex_digit.h"
+
 namespace rackboot::proto {
 
 namespace {
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 std::string spelled(const Mac& m, char sep) {
     static constexpr char kHex[] = "0123456789abcdef";

@@ -1,15 +1,10 @@
 #include "proto/serial.h"
 
+#include "proto/hex_digit.h"
+
 namespace rackboot::proto {
 
 namespace {
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // The low 32 bits of a run of hex digits; nullopt when one is not a digit.
 std::optional<std::uint32_t> low_bits(std::string_view text) noexcept {
