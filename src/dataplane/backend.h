@@ -16,9 +16,8 @@
 #include "dataplane/counters.h"
 #include "dataplane/dhcp_engine.h"
 #include "dataplane/snapshot_cell.h"
-#include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_service.h"
-#include "dataplane/transfer_record.h"
+#include "dataplane/worker_channel.h"
 #include "proto/ipv4.h"
 #include "proto/tftp_options.h"
 
@@ -87,10 +86,11 @@ public:
     virtual void stop() = 0;
     [[nodiscard]] virtual std::size_t worker_count() const noexcept = 0;
     [[nodiscard]] virtual const WorkerCounters& counters(std::size_t worker) const noexcept = 0;
-    [[nodiscard]] virtual SpscRing<TransferRecord>& records(std::size_t worker) noexcept = 0;
-    // Where the API asks a worker for its live transfers.
-    [[nodiscard]] virtual TransferViewBoard& views(std::size_t worker) noexcept = 0;
-    // The DHCP engine worker 0 runs, or nullptr without DHCP. Restore leases before start().
+    // A worker's events out and mailbox in (worker_channel.h).
+    [[nodiscard]] virtual WorkerChannel& channel(std::size_t worker) noexcept = 0;
+    // The DHCP engine worker kDhcpWorker runs, or nullptr without DHCP. Restore leases before
+    // start(); afterwards, reach it through that worker's mailbox.
+    static constexpr std::size_t kDhcpWorker = 0;
     [[nodiscard]] virtual DhcpEngine* dhcp() noexcept = 0;
     [[nodiscard]] virtual BackendInfo info() const = 0;
     // The port's own counters where it has any (the kernel's sockets count theirs elsewhere).

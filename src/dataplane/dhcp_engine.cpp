@@ -26,11 +26,10 @@ void fill_record(DhcpRecord& r, const proto::DhcpPacket& req, const proto::DhcpR
     r.mac = req.mac();
     r.xid = req.xid;
     r.is_pi = reply.pi.is_pi;
-    r.has_serial = reply.pi.serial.has_value();
-    r.serial = reply.pi.serial.value_or(proto::Serial()).value();
+    r.serial = reply.pi.serial;
     r.model = static_cast<std::uint8_t>(reply.pi.model);
-    r.type = static_cast<std::uint8_t>(req.type);
-    r.verdict = static_cast<std::uint8_t>(reply.verdict);
+    r.type = req.type;
+    r.verdict = reply.verdict;
     r.yiaddr = proto::Ipv4(yiaddr);
     r.via = proto::Ipv4(req.giaddr);
     r.ifindex = static_cast<std::uint32_t>(origin.ifindex);
@@ -72,10 +71,10 @@ void DhcpEngine::begin_batch(WorkerCounters& counters) {
         Pending& p = pending_[pending_head_];
         if (now_ms - p.held_since_ms >= kMaxHoldMs) {
             // Too late to be of use (durable or not): the client has retried, or will.
-            p.record.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::store_unavailable);
+            p.record.verdict = proto::DhcpVerdict::store_unavailable;
             p.record.yiaddr = proto::Ipv4();
         } else if (p.seq <= committed) {
-            p.record.verdict = static_cast<std::uint8_t>(proto::DhcpVerdict::replied);
+            p.record.verdict = proto::DhcpVerdict::replied;
             send(p.reply, p.bytes.data(), p.origin, counters);
         } else {
             break;  // FIFO: everything behind waits on a later change
@@ -186,13 +185,14 @@ void DhcpEngine::finish(const proto::DhcpPacket& req, const proto::DhcpReply& re
                         std::uint32_t yiaddr, const DhcpOrigin& origin, WorkerCounters& counters) {
     DhcpRecord r;
     fill_record(r, req, reply, verdict == proto::DhcpVerdict::replied ? yiaddr : 0, origin);
-    r.verdict = static_cast<std::uint8_t>(verdict);
+    r.verdict = verdict;
     account(r, counters);
 }
 
 void DhcpEngine::account(const DhcpRecord& record, WorkerCounters& counters) {
-    counters.dhcp_packets[record.type][record.verdict].add();
-    if (!records_.push(record)) counters.drop(InternalDrop::log_overflow);  // never blocks: counted
+    counters.dhcp_packets[static_cast<std::size_t>(record.type)][static_cast<std::size_t>(record.verdict)].add();
+    if (events_ != nullptr && !events_->push(record))
+        counters.drop(InternalDrop::log_overflow);  // never blocks: counted
 }
 
 void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin,
@@ -204,46 +204,21 @@ void DhcpEngine::send(const proto::DhcpReply& reply, const std::uint8_t* data, c
     }
 }
 
-proto::LeaseRelease DhcpEngine::release(proto::Ipv4 ip, int timeout_ms) {
+LeaseReleaseStep DhcpEngine::release_now(proto::Ipv4 ip) noexcept {
     using proto::LeaseRelease;
-    if (!server_) return LeaseRelease::not_a_server;
-    Command c{next_command_.fetch_add(1, std::memory_order_relaxed), ip.value()};
-    if (!commands_.push(c)) return LeaseRelease::not_durable_in_time;
-    std::int64_t deadline = monotonic_now() + static_cast<std::int64_t>(timeout_ms) * proto::kMillisecond;
-    while (done_command_.load(std::memory_order_acquire) < c.id) {
-        if (monotonic_now() > deadline) return LeaseRelease::not_durable_in_time;
-        timespec ts{0, 200'000};
-        nanosleep(&ts, nullptr);
-    }
-    std::uint64_t seq = done_seq_.load(std::memory_order_acquire);
-    if (seq == 0) return LeaseRelease::no_live_lease;
-    while (cfg_.journal->committed() < seq) {
-        if (monotonic_now() > deadline) return LeaseRelease::not_durable_in_time;
-        timespec ts{0, 200'000};
-        nanosleep(&ts, nullptr);
-    }
-    return LeaseRelease::released;
-}
-
-void DhcpEngine::run_commands() {
-    Command c;
-    while (commands_.pop(c)) {
-        std::uint64_t seq = 0;
-        proto::Ipv4 ip(c.ip);
-        bool inside = server_->leases().in_subnet(ip);
-        proto::Lease held = inside ? server_->leases().lease_at(ip) : proto::Lease{};
-        bool live = inside && !held.mac.unset() &&
-                    (held.state == proto::LeaseState::Bound || held.state == proto::LeaseState::Offered);
-        if (live && cfg_.journal->has_room(1)) {
-            if (auto change = server_->leases().release(held.mac, ip, wall_seconds())) {
-                seq = cfg_.journal->push(*change);
-                pushed_ = true;
-            }
-        }
-        done_seq_.store(seq, std::memory_order_relaxed);
-        done_command_.store(c.id, std::memory_order_release);
-    }
+    if (!server_) return {LeaseRelease::not_a_server, 0};
+    proto::LeaseTable& leases = server_->leases();
+    proto::Lease held = leases.in_subnet(ip) ? leases.lease_at(ip) : proto::Lease{};
+    bool live =
+        !held.mac.unset() && (held.state == proto::LeaseState::Bound || held.state == proto::LeaseState::Offered);
+    if (!live) return {LeaseRelease::no_live_lease, 0};
+    if (!cfg_.journal->has_room(1)) return {LeaseRelease::not_durable_in_time, 0};  // the store is behind
+    auto change = leases.release(held.mac, ip, wall_seconds());
+    if (!change) return {LeaseRelease::no_live_lease, 0};
+    LeaseReleaseStep step{LeaseRelease::released, cfg_.journal->push(*change)};
+    pushed_ = true;
     end_batch();
+    return step;
 }
 
 void DhcpEngine::answer_granted(WorkerCounters& counters) {
@@ -270,7 +245,6 @@ void DhcpEngine::tick(WorkerCounters& counters) {
         counters.dhcp_boot_room.set(f.room);
     }
     if (!server_) return;
-    run_commands();
     begin_batch(counters);  // replies given up on, even when no datagram comes
     std::int64_t now = wall_seconds();
     if (now == last_tick_) return;

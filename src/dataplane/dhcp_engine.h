@@ -5,7 +5,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,7 +19,8 @@
 #include "dataplane/held_discovers.h"
 #include "dataplane/lease_journal.h"
 #include "dataplane/snapshot_cell.h"
-#include "dataplane/spsc_ring.h"
+#include "dataplane/worker_event.h"
+#include "dataplane/worker_mailbox.h"
 #include "proto/dhcp_responder.h"
 #include "proto/dhcp_server.h"
 #include "proto/net_frames.h"
@@ -74,33 +74,24 @@ public:
     // Each loop: held replies given up on; once a second: the lease gauges.
     void tick(WorkerCounters& counters);
 
-    [[nodiscard]] SpscRing<DhcpRecord>& records() noexcept { return records_; }
+    // Where the engine's records go: the ring out of the worker that runs it (worker_event.h).
+    // Before the worker starts; without one, records are not kept.
+    void report_to(EventRing& events) noexcept { events_ = &events; }
 
-    // The API's thread (one caller at a time): releases the lease on `ip` (DELETE
-    // /api/v1/leases/IP) through the worker, the lease table's one writer, and waits until the
-    // change is durable, or `timeout_ms` has passed.
-    [[nodiscard]] proto::LeaseRelease release(proto::Ipv4 ip, int timeout_ms);
+    // The worker, answering its mailbox (worker_mailbox.h): releases the lease on `ip` as the
+    // lease table's one writer (DELETE /api/v1/leases/IP); the journal change to wait for.
+    [[nodiscard]] LeaseReleaseStep release_now(proto::Ipv4 ip) noexcept;
 
 private:
     DhcpEngine(const DhcpEngineConfig& cfg, DhcpTransport& transport)
-        : cfg_(cfg), transport_(transport), responder_(cfg.responder), records_(4096) {}
+        : cfg_(cfg), transport_(transport), responder_(cfg.responder) {}
     void send(const proto::DhcpReply& reply, const std::uint8_t* data, const DhcpOrigin& origin,
               WorkerCounters& counters);
 
     void finish(const proto::DhcpPacket& req, const proto::DhcpReply& reply, proto::DhcpVerdict verdict,
                 std::uint32_t yiaddr, const DhcpOrigin& origin, WorkerCounters& counters);
     void account(const DhcpRecord& record, WorkerCounters& counters);
-    void run_commands();
     void answer_granted(WorkerCounters& counters);
-
-    struct Command {
-        std::uint64_t id = 0;
-        std::uint32_t ip = 0;
-    };
-    SpscRing<Command> commands_{16};
-    std::atomic<std::uint64_t> next_command_{1};
-    std::atomic<std::uint64_t> done_command_{0};
-    std::atomic<std::uint64_t> done_seq_{0};  // the journal change the last command made; 0: none
 
     // A reply waiting for its lease change to be durable. Counted (and recorded) only when it
     // leaves, or when it is given up.
@@ -127,7 +118,7 @@ private:
     std::size_t pending_count_ = 0;
     bool pushed_ = false;
     std::int64_t last_tick_ = 0;
-    SpscRing<DhcpRecord> records_;
+    EventRing* events_ = nullptr;
     std::vector<std::uint8_t> tx_;
     std::unique_ptr<BootAdmission> admission_;
     std::unique_ptr<HeldDiscovers> held_;  // with admission: DISCOVERs answered when room is granted

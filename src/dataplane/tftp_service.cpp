@@ -48,9 +48,7 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
       wheel_(cfg.max_transfers),
       by_port_(cfg.max_transfers),
       by_file_(cfg.max_transfers),
-      per_client_(cfg.max_transfers),
-      records_(4096),
-      views_(cfg.max_transfers) {
+      per_client_(cfg.max_transfers) {
     running_.reserve(cfg.max_transfers);
     // The worker's learnt floor under every transfer's retransmit timeout (rtt_guard.h).
     if (cfg_.limits.min_rto > 0) cfg_.limits.rto_floor = rtt_guard_.floor_ptr();
@@ -59,28 +57,25 @@ TftpService::TftpService(const TftpServiceConfig& cfg, TftpTransport& transport)
     work_.reserve(cfg.max_transfers + 1);
 }
 
-void TftpService::serve_views(Nanos now) noexcept {
-    views_.serve([&](TransferView* out, std::size_t cap, bool& more) {
-        std::size_t n = 0;
-        for (const Slot& s : slots_) {
-            if (s.state == SlotState::Free) continue;
-            if (n == cap) {
-                more = true;
-                break;
-            }
-            TransferView& v = out[n++];
-            v.client = s.ip;
-            v.port = s.port;
-            v.worker = cfg_.id;
-            v.has_serial = s.has_serial;
-            v.serial = s.serial;
-            v.bytes = s.bytes;
-            v.size = s.file != BlockCache::kNoFile ? cache_->size_of(s.file) : 0;
-            v.age_ns = now - s.started;
-            std::memcpy(v.file, s.name, sizeof v.file);
+std::size_t TftpService::list_transfers(TransferView* out, std::size_t room, bool& more, Nanos now) const noexcept {
+    std::size_t n = 0;
+    for (const Slot& s : slots_) {
+        if (s.state == SlotState::Free) continue;
+        if (n == room) {
+            more = true;
+            break;
         }
-        return n;
-    });
+        TransferView& v = out[n++];
+        v.client = s.ip;
+        v.port = s.port;
+        v.worker = cfg_.id;
+        v.serial = s.serial;
+        v.bytes = s.bytes;
+        v.size = s.file != BlockCache::kNoFile ? cache_->size_of(s.file) : 0;
+        v.age_ns = now - s.started;
+        std::memcpy(v.file, s.name, sizeof v.file);
+    }
+    return n;
 }
 
 std::unique_ptr<TftpService> TftpService::create(const TftpServiceConfig& cfg, TftpTransport& transport,
@@ -151,7 +146,7 @@ void TftpService::on_oversized_request(const std::uint8_t* data, std::size_t len
 }
 
 void TftpService::push_record(const TransferRecord& r) noexcept {
-    if (!records_.push(r)) counters_.drop(InternalDrop::log_overflow);
+    if (cfg_.events != nullptr && !cfg_.events->push(r)) counters_.drop(InternalDrop::log_overflow);
 }
 
 void TftpService::refuse(const Endpoint& to, std::string_view file, TftpErrorCode code, std::string_view msg,
@@ -167,7 +162,8 @@ void TftpService::refuse(const Endpoint& to, std::string_view file, TftpErrorCod
     r.client_ip = to.ip;
     r.client_port = to.port;
     r.worker = cfg_.id;
-    r.result = static_cast<std::uint8_t>(TftpResult::Error);
+    r.client_mac = to.mac;
+    r.result = TftpResult::Error;
     r.error_code = static_cast<std::uint16_t>(code);
     copy_name(r.file, sizeof r.file, file);
     push_record(r);
@@ -329,6 +325,7 @@ void TftpService::start_slot(std::uint32_t idx, const Endpoint& from, proto::Tft
     s.state = SlotState::Opening;
     s.ip = from.ip;
     s.port = from.port;
+    s.mac = from.mac;
     s.file_hash = plan.file_hash;
     s.started = now;
     s.negotiated = plan.negotiated;
@@ -354,10 +351,7 @@ void TftpService::open_file(std::uint32_t idx, std::string_view filename, Nanos 
     Slot& s = slots_[idx];
     const BootMap* map = cfg_.maps->current();
     BootMap::Resolved tree = map->resolve(filename, s.ip);
-    if (tree.board != nullptr && tree.board->has_serial) {
-        s.serial = tree.board->serial_number;
-        s.has_serial = true;
-    }
+    if (tree.board != nullptr) s.serial = tree.board->serial();
     if (tree.dirfd < 0) {
         fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::netboot_off, now);
         return;
@@ -762,10 +756,10 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
     r.blksize = s.negotiated.blksize;
     r.windowsize = s.negotiated.windowsize;
     r.error_code = s.error_code;
-    r.result = static_cast<std::uint8_t>(result);
+    r.client_mac = s.mac;
+    r.result = result;
     r.quirks = s.quirks;
     r.serial = s.serial;
-    r.has_serial = s.has_serial;
     std::memcpy(r.file, s.name, sizeof r.file);
     push_record(r);
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,13 +21,14 @@
 #include "dataplane/path_admission.h"
 #include "dataplane/rtt_guard.h"
 #include "dataplane/snapshot_cell.h"
-#include "dataplane/spsc_ring.h"
 #include "dataplane/tftp_transport.h"
 #include "dataplane/timer_wheel.h"
-#include "dataplane/transfer_record.h"
 #include "dataplane/transfer_view.h"
+#include "dataplane/worker_event.h"
 #include "proto/flat_index.h"
+#include "proto/mac.h"
 #include "proto/netascii.h"
+#include "proto/serial.h"
 #include "proto/tftp_rrq_policy.h"
 #include "proto/tftp_transfer.h"
 
@@ -45,6 +47,8 @@ struct TftpServiceConfig {
     // worker publishes its figures, as worker `id`, and reads the others'.
     AdmissionConfig admission{};
     PathBoard* path = nullptr;
+    // Where transfer records go: the ring out of this worker (worker_event.h). Null: not kept.
+    EventRing* events = nullptr;
 };
 
 constexpr std::uint32_t kMaxWindowBatch = 256;
@@ -81,12 +85,12 @@ public:
     [[nodiscard]] std::uint32_t waiting_on_disk() const noexcept;
     // The top of the worker's loop: reports a quiescent state to the boot map's publisher, unless a
     // file open submitted under an older map is still in flight (see open_pins.h).
-    void quiescent_point(proto::Nanos now) noexcept {
+    void quiescent_point() noexcept {
         if (pins_.clear_before(cfg_.maps->generation())) cfg_.maps->quiescent(cfg_.id);
-        if (views_.wanted()) serve_views(now);
     }
-    // Where the API reads this worker's live transfers.
-    [[nodiscard]] TransferViewBoard& views() noexcept { return views_; }
+    // Its live transfers, for the worker's mailbox (worker_mailbox.h): up to `room` into `out`,
+    // `more` set when some were left out; how many.
+    std::size_t list_transfers(TransferView* out, std::size_t room, bool& more, proto::Nanos now) const noexcept;
     // Ends every transfer (shutdown).
     void abandon_all(proto::Nanos now);
 
@@ -94,7 +98,6 @@ public:
     // For zero-copy transports: where DATA payloads live.
     [[nodiscard]] BlockCache& cache() noexcept { return *cache_; }
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return counters_; }
-    [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return records_; }
 
 private:
     // Held: the file is open and the OACK (if any) answered, but its first DATA waits for room on
@@ -107,10 +110,10 @@ private:
         bool has_tid = false;
         std::int32_t file = BlockCache::kNoFile;
         proto::Ipv4 ip;
-        std::uint16_t port = 0;    // host order
-        std::uint32_t seq = 0;     // guards stale open completions
-        std::uint32_t serial = 0;  // the board the request resolved through, if it has a serial
-        bool has_serial = false;
+        std::uint16_t port = 0;               // host order
+        std::uint32_t seq = 0;                // guards stale open completions
+        std::optional<proto::Serial> serial;  // the board the request resolved through
+        proto::Mac mac{};                     // the client's, where the backend sees it
         std::uint64_t file_hash = 0;
         proto::Nanos started = 0;
         std::uint64_t bytes = 0;
@@ -185,7 +188,6 @@ private:
     // Drops a superseded transfer whose timer fired without progress; false if not superseded.
     bool resolve_superseded(std::uint32_t idx, proto::Nanos now);
     void push_record(const TransferRecord& r) noexcept;
-    void serve_views(proto::Nanos now) noexcept;
 
     // Admission (path_admission.h).
     enum class Room : std::uint8_t { Admit, Hold, Never };
@@ -227,8 +229,6 @@ private:
     proto::RecentProbes recent_probes_;
     OpenPins pins_;
     WorkerCounters counters_;
-    SpscRing<TransferRecord> records_;
-    TransferViewBoard views_;
 
     DeliveryRate rate_;
     RttGuard rtt_guard_;

@@ -1,5 +1,5 @@
 // What every backend does with its workers, written once: the Backend interface over a vector of
-// workers (each with counters() and records()), their threads, the shared count of active
+// workers (each with counters() and channel()), their threads, the shared count of active
 // transfers that enforces --max-transfers, and the start-line information. A backend derives from
 // WorkerBackend<ItsWorker>, fills workers_ and info_, and starts threads_.
 #pragma once
@@ -23,8 +23,7 @@ public:
     [[nodiscard]] const WorkerCounters& counters(std::size_t i) const noexcept override {
         return workers_[i]->counters();
     }
-    [[nodiscard]] SpscRing<TransferRecord>& records(std::size_t i) noexcept override { return workers_[i]->records(); }
-    [[nodiscard]] TransferViewBoard& views(std::size_t i) noexcept override { return workers_[i]->views(); }
+    [[nodiscard]] WorkerChannel& channel(std::size_t i) noexcept override { return workers_[i]->channel(); }
     [[nodiscard]] BackendInfo info() const override { return info_; }
 
 protected:

@@ -6,6 +6,7 @@
 #include <bit>
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,3 +41,8 @@ private:
 };
 
 }  // namespace rackboot::proto
+
+template <>
+struct std::hash<rackboot::proto::Ipv4> {
+    std::size_t operator()(rackboot::proto::Ipv4 a) const noexcept { return std::hash<std::uint32_t>{}(a.value()); }
+};

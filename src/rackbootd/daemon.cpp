@@ -22,6 +22,7 @@
 #include "control/api/rest_api.h"
 #include "control/events/boot_timeline.h"
 #include "control/events/event_bus.h"
+#include "control/events/event_fanout.h"
 #include "control/events/event_log.h"
 #include "control/events/metrics.h"
 #include "control/live/board_directory.h"
@@ -50,37 +51,6 @@ std::int64_t wall_ms() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-// The workers' records: a log line each, and the boards' timelines (which learn from them).
-void drain_records(dataplane::Backend& backend, dataplane::DhcpEngine* dhcp, BootTimeline& timeline,
-                   const BoardDirectory& directory) {
-    std::int64_t now = wall_ms();
-    dataplane::DhcpRecord d;
-    while (dhcp != nullptr && dhcp->records().pop(d)) {
-        std::string line = format_dhcp(d);
-        if (d.verdict == static_cast<std::uint8_t>(proto::DhcpVerdict::identity_conflict)) {
-            // Both sides of the conflict: the MAC that claimed (mac=) and what the operator configured.
-            std::string macs;
-            for (std::uint64_t m : d.has_serial ? directory.configured_macs(d.serial) : std::vector<std::uint64_t>{})
-                macs += (macs.empty() ? "" : ",") + Mac::from_key(m).to_string();
-            auto owner = directory.serial_of_mac(d.mac.key());
-            line += " board_macs=" + (macs.empty() ? std::string("none") : macs);
-            if (owner && (!d.has_serial || *owner != d.serial))
-                line += " mac_belongs_to=" + proto::Serial(*owner).to_string();
-            line += " from=\"" + dhcp_origin(d) + "\"";
-        }
-        std::printf("%s\n", line.c_str());
-        timeline.on_dhcp(d, now);
-    }
-    dataplane::TransferRecord r;
-    for (std::size_t i = 0; i < backend.worker_count(); ++i) {
-        while (backend.records(i).pop(r)) {
-            std::printf("%s\n", format_transfer(r).c_str());
-            timeline.on_transfer(r, now);
-        }
-    }
-    std::fflush(stdout);
 }
 
 // The first IPv4 address of an interface, or unset.
@@ -240,6 +210,7 @@ private:
     [[nodiscard]] Result<> open_leases();
     [[nodiscard]] Result<> start_dataplane();
     void wire_events();
+    void drain_events();
     void wire_api_sources();
     [[nodiscard]] Result<> open_api();
     void start();
@@ -271,6 +242,7 @@ private:
     EventBus events_;
     std::unique_ptr<BoardLearner> learner_;
     std::unique_ptr<BootTimeline> timeline_;
+    std::unique_ptr<EventFanout> fanout_;
     std::unique_ptr<RestApi> rest_;
     std::unique_ptr<ApiServer> api_;
     std::string api_text_ = "off";
@@ -409,18 +381,29 @@ void Daemon::wire_events() {
                                               DiscoverLimits{cfg_.discover_max, cfg_.discover_rate});
     BoardDirectory& directory = *directory_;
     BoardLearner& learner = *learner_;
+    auto serial_of_mac = [&directory](proto::Mac mac) { return directory.serial_of_mac(mac); };
+    auto configured_macs = [&directory](proto::Serial serial) { return directory.configured_macs(serial); };
     BootTimeline::Hooks hooks;
-    hooks.serial_of_mac = [&directory](std::uint64_t mac) { return directory.serial_of_mac(mac); };
-    hooks.on_learn = [&learner](std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
-                                const std::string& from) {
-        learner.learn(mac, serial, ip, model, std::time(nullptr), from);
-    };
-    hooks.configured_macs = [&directory](std::uint32_t serial) { return directory.configured_macs(serial); };
-    hooks.is_board = [&directory](std::uint32_t serial) { return directory.has_board(serial); };
-    hooks.on_boot = [&learner](std::uint32_t serial, const nlohmann::json& summary) {
+    hooks.serial_of_mac = serial_of_mac;
+    hooks.configured_macs = configured_macs;
+    hooks.is_board = [&directory](proto::Serial serial) { return directory.has_board(serial); };
+    hooks.on_boot = [&learner](proto::Serial serial, const nlohmann::json& summary) {
         learner.boot_finished(serial, summary.dump());
     };
     timeline_ = std::make_unique<BootTimeline>(cfg_.timeline_events, &events_, std::move(hooks));
+    EventFanout::Sinks sinks;
+    sinks.learn = [&learner](const DhcpLesson& l) {
+        learner.learn(l.mac, l.serial, l.ip, l.model, std::time(nullptr), l.from);
+    };
+    sinks.serial_of_mac = serial_of_mac;
+    sinks.configured_macs = configured_macs;
+    fanout_ = std::make_unique<EventFanout>(*timeline_, std::move(sinks));
+}
+
+// Every worker's events, to the log, the learner and the timelines.
+void Daemon::drain_events() {
+    std::int64_t now = wall_ms();
+    for (std::size_t i = 0; i < backend_->worker_count(); ++i) fanout_->drain(backend_->channel(i).events, now);
 }
 
 // What the REST API reads live: timelines, images' status, leases, transfers in flight.
@@ -433,7 +416,7 @@ void Daemon::wire_api_sources() {
     LiveSources live;
     BootTimeline& timeline = *timeline_;
     BoardDirectory& directory = *directory_;
-    live.timeline = [&timeline](std::uint32_t serial) { return timeline.timeline(serial); };
+    live.timeline = [&timeline](proto::Serial serial) { return timeline.timeline(serial); };
     live.image_status = [&directory](const std::string& name) -> std::optional<nlohmann::json> {
         auto st = directory.image_status(name);
         if (!st) return std::nullopt;
@@ -442,18 +425,24 @@ void Daemon::wire_api_sources() {
             {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
             {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)}};
     };
+    dataplane::Backend* workers = backend_.get();
     if (lease_store_) {
         const LeaseStore* ls = lease_store_.get();
-        dataplane::DhcpEngine* engine = dhcp_engine_;
+        const dataplane::LeaseJournal* journal = &journal_;
         live.leases = [ls] { return ls->read_durable(); };
-        live.release = [engine](proto::Ipv4 ip) { return engine->release(ip, 3000); };
+        live.release = [workers, journal](proto::Ipv4 ip) {
+            return release_durably(workers->channel(dataplane::Backend::kDhcpWorker).mailbox, *journal, ip, 3000);
+        };
     }
-    dataplane::Backend* workers = backend_.get();
-    live.transfers = [workers](std::vector<dataplane::TransferView>& out, bool& truncated) {
+    live.transfers = [workers]() -> std::optional<dataplane::TransferList> {
+        dataplane::TransferList all;
         for (std::size_t i = 0; i < workers->worker_count(); ++i) {
-            if (!workers->views(i).snapshot(out, truncated, 1000)) return false;
+            std::optional<dataplane::TransferList> one = workers->channel(i).mailbox.list_transfers(1000);
+            if (!one) return std::nullopt;
+            all.views.insert(all.views.end(), one->views.begin(), one->views.end());
+            all.truncated = all.truncated || one->truncated;
         }
-        return true;
+        return all;
     };
     rest_->set_live(std::move(live));
     if (writes_) rest_->set_writes(writes_.get());
@@ -531,7 +520,7 @@ void Daemon::serve() {
     unsigned ticks = 0;
     for (;;) {
         int sig = sigtimedwait(&stop_set_, nullptr, &tick);
-        drain_records(*backend_, dhcp_engine_, *timeline_, *directory_);
+        drain_events();
         if (std::int64_t now = wall_ms(); now - last_tick >= 1000) {
             timeline_->tick(now);
             last_tick = now;
@@ -550,7 +539,7 @@ void Daemon::stop() {
     publisher_->stop();
     backend_->stop();
     if (lease_store_) lease_store_->stop();
-    drain_records(*backend_, dhcp_engine_, *timeline_, *directory_);
+    drain_events();
     std::printf("event=stop\n");
 }
 

@@ -2,9 +2,14 @@
 // that records each reply and where it was to go.
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "dataplane/dhcp_engine.h"
+#include "dataplane/worker_channel.h"
 #include "support/dhcp_table.h"
 #include "support/dhcp_vectors.h"
 
@@ -30,6 +35,7 @@ public:
     }
     // The worker's every-loop call (admission shares out room, held DISCOVERs answered).
     void tick() { engine_->tick(counters_); }
+    [[nodiscard]] DhcpEngine& engine() { return *engine_; }
     [[nodiscard]] std::vector<test::DhcpSent> take_sent() override { return std::exchange(sent_, {}); }
     [[nodiscard]] const WorkerCounters& counters() const override { return counters_; }
 
@@ -55,6 +61,59 @@ TEST_P(DhcpTable, EngineAnswersAsTheTableSays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, DhcpTable, ::testing::Range<std::size_t>(0, test::dhcp_cases().size()));
+
+// DELETE /api/v1/leases/IP: the release goes through the DHCP worker's mailbox (the lease table's
+// one writer) and is answered only once the store has made it durable.
+TEST(DhcpRelease, AReleaseThroughTheWorkersMailboxIsAnsweredOnceDurable) {
+    LeaseJournal journal;
+    EngineHarness h(test::dhcp_table_config(proto::DhcpMode::Server, &journal));
+    h.deliver(test::pi4_discover());
+    LeaseChange change;
+    while (journal.pop(change)) journal.publish(change.seq);
+    h.poll();
+    std::vector<test::DhcpSent> sent = h.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    const test::Bytes& offer = sent[0].payload;
+    proto::Ipv4 offered((std::uint32_t{offer[16]} << 24) | (std::uint32_t{offer[17]} << 16) |
+                        (std::uint32_t{offer[18]} << 8) | offer[19]);
+
+    // The worker answers its mailbox each pass; the store commits what the journal holds, late.
+    WorkerChannel channel(16);
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> committed_late{0};
+    std::thread worker([&] {
+        struct Desk {
+            DhcpEngine& dhcp;
+            std::size_t list_transfers(TransferView*, std::size_t, bool&) noexcept { return 0; }
+            LeaseReleaseStep release_lease(proto::Ipv4 ip) noexcept { return dhcp.release_now(ip); }
+        } desk{h.engine()};
+        while (!stop.load()) {
+            if (channel.mailbox.pending()) channel.mailbox.serve(desk);
+            LeaseChange c;
+            while (journal.pop(c)) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(30));  // an fsync
+                committed_late = c.seq;
+                journal.publish(c.seq);
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+    });
+    EXPECT_EQ(release_durably(channel.mailbox, journal, proto::Ipv4(0x0a0000fe), 2000),
+              proto::LeaseRelease::no_live_lease);
+    std::uint64_t before = journal.committed();
+    EXPECT_EQ(release_durably(channel.mailbox, journal, offered, 2000), proto::LeaseRelease::released);
+    EXPECT_GT(committed_late.load(), before);  // the release's own change, committed before the answer
+    EXPECT_GE(journal.committed(), committed_late.load());
+    EXPECT_EQ(release_durably(channel.mailbox, journal, offered, 2000), proto::LeaseRelease::no_live_lease);
+    stop = true;
+    worker.join();
+}
+
+TEST(DhcpRelease, AProxyHasNoLeasesToRelease) {
+    LeaseJournal journal;
+    EngineHarness h(test::dhcp_table_config(proto::DhcpMode::Proxy, &journal));
+    EXPECT_EQ(h.engine().release_now(proto::Ipv4(0x0a000107)).outcome, proto::LeaseRelease::not_a_server);
+}
 
 // Admission at DHCP (issue 19), proxy and full server: a Pi 4's DISCOVER gets no answer (and no
 // lease) while the path has no room for its boot, and the one after room frees is answered. A PC's

@@ -255,7 +255,7 @@ std::string fetch(ServiceHarness& h, const std::string& file, proto::Nanos& now,
         got.append(d.begin() + 4, d.end());
         if (move_after_first && next) {
             cell->publish(std::move(next));  // the board moves while the transfer runs
-            h.service().quiescent_point(0);
+            h.service().quiescent_point();
         }
         auto block = static_cast<std::uint16_t>((d[2] << 8) | d[3]);
         now += 1'000'000;
@@ -274,7 +274,7 @@ TEST_F(LiveMap, ATransferKeepsTheFileItOpenedAndTheNextSeesTheNewImage) {
     EXPECT_EQ(cell.generation(), 2u);
     std::string second = fetch(h, "aabbccdd/file.bin", now, false, &cell, nullptr);
     EXPECT_EQ(second, std::string(3000, 'b'));
-    h.service().quiescent_point(0);
+    h.service().quiescent_point();
     EXPECT_EQ(cell.reclaim(), 0u);  // the worker moved on: the old map is gone
 }
 
@@ -285,10 +285,10 @@ TEST_F(LiveMap, AnOpenInFlightDelaysTheQuiescentState) {
     h.deliver(7000, test::TftpHarness::kWellKnownPort, test::rrq("aabbccdd/file.bin"), now);
     ASSERT_GT(h.waiting_on_disk(), 0u);  // the open names map 1's directory and has not run
     cell.publish(map(b_, true, 2));
-    h.service().quiescent_point(0);
+    h.service().quiescent_point();
     EXPECT_EQ(cell.reclaim(), 1u);  // map 1 stays while its open is in flight
     while (h.waiting_on_disk() > 0) h.poll(now);
-    h.service().quiescent_point(0);
+    h.service().quiescent_point();
     EXPECT_EQ(cell.reclaim(), 0u);
 }
 

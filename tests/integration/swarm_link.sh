@@ -3,10 +3,11 @@
 # rackboot-swarm puts a 100 Mb/s switch port with a 512 KiB queue between its Pi 4s and rackbootd
 # (--link-rate), and every Pi runs its firmware's retry loop (--attempts 0). Time is scaled down
 # so the run is short: a 6 s file timeout (the firmware's is 30 s) and a 4 s plan. Checked: every
-# Pi boots, the last within 1.2x the floor (the rack's bytes over the path rate rackbootd
-# measured), the goodput while Pis wait at least 90% of that rate, the slowest file at least 1 s
-# (a sixth of the timeout, as 5 s of 30) inside its timeout, no DATA duplicated. Without
-# admission the same rack shares the link until every file outlasts the timeout.
+# Pi boots, no spurious retransmit, the last Pi within 1.2x the floor (the rack's bytes over the
+# path rate rackbootd measured), the goodput while Pis wait at least 90% of that rate, the slowest
+# file at least 1 s (a sixth of the timeout, as 5 s of 30) inside its timeout, no DATA seen twice
+# (a run that misses only these timing figures gets one more try: run_rack). Without admission
+# the same rack shares the link until every file outlasts the timeout.
 # RB_BACKEND=dpdk: rackbootd's DPDK backend over memif; else its socket backend on a veth, the
 # swarm on the other end through af_packet.
 source "$(dirname "$0")/lib.sh"
@@ -28,11 +29,29 @@ RACK=105 TIMEOUT=6
 [ -n "${RB_SANITIZED:-}" ] && RACK=60
 ulimit -n 16384
 TIMES=(--file-timeout $TIMEOUT --admission-target 4)
+# rackbootd, fresh for run N (its own state; the last one stopped first, cleanly).
+start_server() {
+    local n=$1
+    if [ -n "${RB_PID:-}" ]; then
+        kill "$RB_PID" && wait "$RB_PID" || fail "rackbootd did not stop cleanly before run $n"
+        grep -q '^event=stop' "$WORK/rackbootd.log" || fail "no clean stop in the log before run $n"
+        mv "$WORK/rackbootd.log" "$WORK/rackbootd.$((n - 1)).log"
+        RB_PID=""
+    fi
+    if [ "${RB_BACKEND:-socket}" = dpdk ]; then
+        SOCK=$WORK/memif$n.sock
+        start_rackbootd --backend dpdk --ip 10.9.0.1/20 --workers 1 --cpus 1 --tftp-root "$WORK/tree" \
+            --state "$WORK/state$n" --dhcp server --subnet 10.9.0.0/20 --pool 10.9.1.0-10.9.15.250 "${TIMES[@]}" \
+            --eal "$(EAL_CORES=1 eal_args "${PREFIX}s$n" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)"
+    else
+        # Port 69, as a Pi asks (start_rackbootd would take an ephemeral one).
+        rackbootd_start "$WORK/rackbootd.log" --tftp-port 69 --api 127.0.0.1:0 --listen "$SRV_IP" \
+            --dhcp-interface "$IF_SRV" --tftp-root "$WORK/tree" --state "$WORK/state$n" --dhcp server \
+            --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.200.0" "${TIMES[@]}" || fail "rackbootd did not start"
+        API=$RB_API
+    fi
+}
 if [ "${RB_BACKEND:-socket}" = dpdk ]; then
-    SOCK=$WORK/memif.sock
-    start_rackbootd --backend dpdk --ip 10.9.0.1/20 --workers 1 --cpus 1 --tftp-root "$WORK/tree" --state "$WORK/state" \
-        --dhcp server --subnet 10.9.0.0/20 --pool 10.9.1.0-10.9.15.250 "${TIMES[@]}" \
-        --eal "$(EAL_CORES=1 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)"
     swarm() {
         EAL_MB=1024 timeout 240 "$RACKBOOT_SWARM" \
             --eal "$(EAL_CORES=0 EAL_MB=1024 eal_args "${PREFIX}c" --vdev=net_memif0,role=client,socket="$SOCK",socket-abstract=no)" \
@@ -42,36 +61,56 @@ else
     source "$(dirname "$0")/netns.sh"
     netns_setup
     RB_NETNS=$NS_SRV
-    # Port 69, as a Pi asks (start_rackbootd would take an ephemeral one).
-    rackbootd_start "$WORK/rackbootd.log" --tftp-port 69 --api 127.0.0.1:0 --listen "$SRV_IP" \
-        --dhcp-interface "$IF_SRV" --tftp-root "$WORK/tree" --state "$WORK/state" --dhcp server \
-        --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.200.0" "${TIMES[@]}" || fail "rackbootd did not start"
-    API=$RB_API
     swarm() {
         ip netns exec "$NS_CLI" timeout 240 "$RACKBOOT_SWARM" \
             --eal "$(EAL_MB=1024 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")" --progress off "$@"
     }
 fi
 
-swarm --pis $RACK --mix pi4=1 --ramp 0 --tree "$WORK/tree" --verify crc32 --link-rate 100m --link-buffer 512k \
-    --attempts 0 --retry-delay 2 --file-timeout $TIMEOUT --duration 150 --json "$WORK/link.json" \
-    > "$WORK/link.out" 2>&1 || fail "the swarm: $(cat "$WORK/link.out")"
-cat "$WORK/link.out"
-RATE=$(metric rackboot_path_rate_bytes_per_second)
-echo "rackbootd measured the path at $RATE bytes/s; held $(metric 'rackboot_tftp_admission_total{outcome="held"}') transfers, $(metric 'rackboot_dhcp_packets_total{type="discover",result="held_for_room"}') DISCOVERs"
-[ "${RATE:-0}" -gt 0 ] || fail "no path rate measured"
-python3 - "$WORK/link.json" "$RACK" "$SET" "$RATE" "$TIMEOUT" <<'PY' || fail "the rack's figures (above)"
+# One run of the rack, and its verdict: 0 every figure met; 1 a Pi did not boot, or a DATA was
+# resent that nothing had lost (rackbootd counted a spurious retransmit); 2 only a figure the host's
+# timing moves was missed: the time to all up, the goodput, the slowest file's margin, or a DATA
+# seen twice after an ACK was lost on the host (no spurious retransmit: the resend was owed). On
+# this two-core machine a stall of the kernel's network stack or of a build beside the test can
+# do that, so such a run gets one more try, with a fresh rackbootd, and that one must meet every
+# figure.
+run_rack() {
+    local n=$1 spurious_before spurious
+    start_server "$n"
+    spurious_before=$(metric rackboot_tftp_spurious_retransmits_total)
+    swarm --pis $RACK --mix pi4=1 --ramp 0 --tree "$WORK/tree" --verify crc32 --link-rate 100m --link-buffer 512k \
+        --attempts 0 --retry-delay 2 --file-timeout $TIMEOUT --duration 150 --json "$WORK/link$n.json" \
+        > "$WORK/link$n.out" 2>&1 || fail "the swarm: $(cat "$WORK/link$n.out")"
+    cat "$WORK/link$n.out"
+    RATE=$(metric rackboot_path_rate_bytes_per_second)
+    spurious=$(( $(metric rackboot_tftp_spurious_retransmits_total) - spurious_before ))
+    echo "rackbootd measured the path at $RATE bytes/s; held $(metric 'rackboot_tftp_admission_total{outcome="held"}') transfers, $(metric 'rackboot_dhcp_packets_total{type="discover",result="held_for_room"}') DISCOVERs; $spurious spurious retransmits"
+    [ "${RATE:-0}" -gt 0 ] || fail "no path rate measured"
+    python3 - "$WORK/link$n.json" "$RACK" "$SET" "$RATE" "$TIMEOUT" "$spurious" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); rack, set_bytes, rate, timeout = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+spurious = int(sys.argv[6])
 b, r = d["boots"], d["rack"]
 floor = rack * set_bytes / rate
 up = r["time_to_all_up_s"]
 goodput = d["traffic"]["file_bytes"] / up if up > 0 else 0
+dups = d["traffic"]["duplicates_seen"]
 print(f"booted {b['booted']}/{rack}; all up in {up:.1f} s, floor {floor:.1f} s ({up / floor:.2f}x); goodput "
       f"{goodput / 1e6:.2f} MB/s, {100 * goodput / rate:.0f}% of the path; slowest file {r['slowest_file_s']:.2f} s of "
-      f"{timeout:.0f}; attempts max {r['attempts_max']:.0f}; duplicates {d['traffic']['duplicates_seen']}")
-ok = (b["booted"] == rack and b["failed"] == 0 and 0 < up <= 1.2 * floor and goodput >= 0.9 * rate
-      and r["slowest_file_s"] <= timeout - timeout / 6 and d["traffic"]["duplicates_seen"] == 0)
-sys.exit(0 if ok else 1)
+      f"{timeout:.0f}; attempts max {r['attempts_max']:.0f}; duplicates {dups}")
+if b["booted"] != rack or b["failed"] != 0 or spurious != 0:
+    sys.exit(1)
+timed = 0 < up <= 1.2 * floor and goodput >= 0.9 * rate and r["slowest_file_s"] <= timeout - timeout / 6
+sys.exit(0 if timed and dups == 0 else 2)
 PY
+}
+
+verdict=0
+run_rack 1 || verdict=$?
+if [ "$verdict" = 2 ]; then
+    echo "a figure the host's timing moves was missed: the rack once more"
+    verdict=0
+    run_rack 2 || verdict=$?
+fi
+[ "$verdict" = 0 ] || fail "the rack's figures (above)"
 pass "$RACK Pis through a link that carries $((RACK / 3)) in a file timeout: all booted, in waves"

@@ -129,11 +129,11 @@ std::optional<HttpResponse> ApiServer::start_stream(MHD_Connection* c, const std
         if (k == "serial") {
             std::optional<proto::Serial> serial = proto::Serial::parse_full(v);
             if (!serial) return bad("serial is 8 hex digits (or a Pi 5's 16)", "serial");
-            f.serial = serial->value();
+            f.serial = *serial;
         } else if (k == "mac") {
             std::optional<proto::Mac> mac = proto::Mac::parse(v);
             if (!mac) return bad("mac is six hex pairs (aa:bb:cc:dd:ee:ff)", "mac");
-            f.mac = mac->key();
+            f.mac = *mac;
         } else if (k == "kind") {
             if (v != "dhcp" && v != "tftp" && v != "boot") return bad("kind is dhcp, tftp or boot", "kind");
             f.kind = v;

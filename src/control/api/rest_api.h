@@ -20,7 +20,7 @@
 #include "control/api/api_routes.h"
 #include "control/store/inventory_store.h"
 #include "control/store/inventory_writes.h"
-#include "dataplane/transfer_view.h"
+#include "dataplane/worker_mailbox.h"
 #include "proto/dhcp_leases.h"
 #include "proto/result.h"
 
@@ -56,10 +56,11 @@ struct ServiceInfo {
 
 // What the live routes read (the daemon fills these in; a null one turns its route off).
 struct LiveSources {
-    std::function<std::optional<nlohmann::json>(std::uint32_t serial)> timeline;
+    std::function<std::optional<nlohmann::json>(proto::Serial serial)> timeline;
     std::function<proto::Result<std::vector<proto::Lease>>()> leases;  // durable records
     std::function<proto::LeaseRelease(proto::Ipv4 ip)> release;
-    std::function<bool(std::vector<dataplane::TransferView>& out, bool& truncated)> transfers;
+    // Every worker's live transfers; nullopt when one did not answer in time.
+    std::function<std::optional<dataplane::TransferList>()> transfers;
     // Whether the image is served now: {"available", "reason", "resolves_to"}; nullopt: not known.
     std::function<std::optional<nlohmann::json>(const std::string& name)> image_status;
 };

@@ -33,7 +33,7 @@ HttpResponse RestApi::get_timeline(const HttpRequest&, const std::string& key) {
     std::optional<proto::Serial> serial = proto::Serial::parse_full(key);
     if (!serial) return fail(ApiError::not_found, "'" + key + "' is not a serial");
     if (!live_.timeline) return fail(ApiError::store_unavailable, "timelines are off");
-    std::optional<json> t = live_.timeline(serial->value());
+    std::optional<json> t = live_.timeline(*serial);
     if (!t) return fail(ApiError::not_found, "board " + serial->to_string() + " has not been seen booting");
     return json_response(200, *t);
 }
@@ -101,11 +101,10 @@ HttpResponse RestApi::list_leases(const HttpRequest& req, const std::string&) {
 
 HttpResponse RestApi::list_transfers(const HttpRequest&, const std::string&) {
     if (!live_.transfers) return fail(ApiError::store_unavailable, "the dataplane is not running");
-    std::vector<dataplane::TransferView> views;
-    bool truncated = false;
-    if (!live_.transfers(views, truncated)) return fail(ApiError::store_unavailable, "a worker did not answer");
+    std::optional<dataplane::TransferList> list = live_.transfers();
+    if (!list) return fail(ApiError::store_unavailable, "a worker did not answer");
     json items = json::array();
-    for (const dataplane::TransferView& v : views) {
+    for (const dataplane::TransferView& v : list->views) {
         double age_s = static_cast<double>(v.age_ns) / 1e9;
         json j = {{"client", v.client.to_string() + ":" + std::to_string(v.port)},
                   {"file", std::string(v.file, strnlen(v.file, sizeof v.file))},
@@ -114,10 +113,10 @@ HttpResponse RestApi::list_transfers(const HttpRequest&, const std::string&) {
                   {"age_ms", v.age_ns / 1'000'000},
                   {"rate_bps", age_s > 0 ? static_cast<std::uint64_t>(static_cast<double>(v.bytes) / age_s) : 0},
                   {"worker", v.worker},
-                  {"serial", v.has_serial ? json(proto::Serial(v.serial).to_string()) : json(nullptr)}};
+                  {"serial", v.serial ? json(v.serial->to_string()) : json(nullptr)}};
         items.push_back(j);
     }
-    return json_response(200, json{{"items", items}, {"truncated", truncated}});
+    return json_response(200, json{{"items", items}, {"truncated", list->truncated}});
 }
 
 }  // namespace rackboot::control

@@ -32,7 +32,7 @@ bool is_kernel(std::string_view file) {
 
 }  // namespace
 
-void BootTimeline::publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
+void BootTimeline::publish(const std::string& kind, std::optional<proto::Serial> serial, proto::Mac mac,
                            const json& event) {
     // Nobody listening: no JSON text made (a flood of Pis costs the control thread no serializing).
     if (!listened()) return;
@@ -44,8 +44,8 @@ void BootTimeline::publish(const std::string& kind, std::optional<std::uint32_t>
     bus_->publish(std::move(e));
 }
 
-void BootTimeline::record(Board& b, const std::string& kind, json event, std::int64_t now_ms, std::uint64_t mac) {
-    if (mac != 0) b.mac = mac;
+void BootTimeline::record(Board& b, const std::string& kind, json event, std::int64_t now_ms, proto::Mac mac) {
+    if (!mac.unset()) b.mac = mac;
     event["at_ms"] = now_ms;
     event["kind"] = kind;
     b.events.push_back(std::move(event));
@@ -69,13 +69,13 @@ json BootTimeline::summary(const Boot& boot, const std::string& result) {
     return s;
 }
 
-void BootTimeline::finish(std::uint32_t serial, Board& b, const std::string& result) {
+void BootTimeline::finish(proto::Serial serial, Board& b, const std::string& result) {
     if (!b.boot) return;
     json s = summary(*b.boot, result);
     b.last_boot = s;
     b.boot.reset();
     json event = s;
-    event["serial"] = proto::Serial(serial).to_string();
+    event["serial"] = serial.to_string();
     event["at_ms"] = s["started_ms"].get<std::int64_t>() + s["total_ms"].get<std::int64_t>();
     event["kind"] = "boot_finished";
     b.events.push_back(event);
@@ -92,33 +92,27 @@ std::string dhcp_origin(const dataplane::DhcpRecord& r) {
 }
 
 void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) {
-    std::uint64_t mac = r.mac.key();
-    std::optional<std::uint32_t> serial;
-    if (r.has_serial) serial = r.serial;
-    auto verdict = static_cast<proto::DhcpVerdict>(r.verdict);
-    // Only what was answered teaches: a refused claim (identity_conflict, netboot_off, a flood's
-    // rate_limited) never reaches a board.
-    if (hooks_.on_learn && verdict == proto::DhcpVerdict::replied && (serial || !r.yiaddr.unset())) {
-        hooks_.on_learn(mac, serial, r.yiaddr.unset() ? 0 : r.yiaddr.value(), r.model, dhcp_origin(r));
-    }
+    proto::Mac mac = r.mac;
+    std::optional<proto::Serial> serial = r.serial;
+    proto::DhcpVerdict verdict = r.verdict;
     if (verdict == proto::DhcpVerdict::identity_conflict) {
-        on_conflict(r, serial, now_ms);
+        on_conflict(r, now_ms);
         return;
     }
     if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
     // No board and nobody listening: nothing to record (a DISCOVER flood costs no JSON here).
     bool live = listened();
     if (!serial && !live) return;
-    auto type = static_cast<proto::DhcpMessageType>(r.type);
+    proto::DhcpMessageType type = r.type;
     json event = {{"type", std::string(to_string(type))},
                   {"mac", r.mac.to_string()},
                   {"result", std::string(to_string(verdict))}};
-    if (serial) event["serial"] = proto::Serial(*serial).to_string();
+    if (serial) event["serial"] = serial->to_string();
     if (!r.yiaddr.unset()) event["ip"] = r.yiaddr.to_string();
     if (r.model != 0) event["model"] = r.model;
     std::lock_guard lock(mutex_);
     if (serial) {
-        if (!r.yiaddr.unset()) join_address(r.yiaddr.value(), *serial);
+        if (!r.yiaddr.unset()) join_address(r.yiaddr, *serial);
         Board& b = board(*serial);
         bool discover = type == proto::DhcpMessageType::Discover;
         if (discover && b.boot && (b.boot->last_ms + kNewBootGapMs < now_ms || !b.boot->files.empty())) {
@@ -128,7 +122,7 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         if (discover && !b.boot) {
             b.boot = Boot{};
             b.boot->started_ms = now_ms;
-            json started = {{"serial", proto::Serial(*serial).to_string()}, {"mac", r.mac.to_string()}};
+            json started = {{"serial", serial->to_string()}, {"mac", r.mac.to_string()}};
             record(b, "boot_started", started, now_ms, mac);
             started["at_ms"] = now_ms;
             started["kind"] = "boot_started";
@@ -149,49 +143,39 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
     publish("dhcp", serial, mac, event);
 }
 
-void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial,
-                               std::int64_t now_ms) {
-    std::uint64_t mac = r.mac.key();
-    auto type = static_cast<proto::DhcpMessageType>(r.type);
+void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::int64_t now_ms) {
+    std::optional<proto::Serial> serial = r.serial;
     json board_macs = json::array();
     if (serial && hooks_.configured_macs) {
-        for (std::uint64_t m : hooks_.configured_macs(*serial))
-            board_macs.push_back(proto::Mac::from_key(m).to_string());
+        for (proto::Mac m : hooks_.configured_macs(*serial)) board_macs.push_back(m.to_string());
     }
-    // The board the claiming MAC belongs to, when another than the one it claimed (0: none).
-    std::uint32_t owner = 0;
-    bool owned = false;
-    if (hooks_.serial_of_mac) {
-        if (auto s = hooks_.serial_of_mac(mac)) {
-            owner = *s;
-            owned = !serial || *s != *serial;
-        }
-    }
-    json event = {{"type", std::string(to_string(type))},
+    // The board the claiming MAC belongs to, when another than the one it claimed.
+    std::optional<proto::Serial> owner = hooks_.serial_of_mac ? hooks_.serial_of_mac(r.mac) : std::nullopt;
+    json event = {{"type", std::string(to_string(r.type))},
                   {"mac", r.mac.to_string()},
                   {"result", "identity_conflict"},
                   {"board_macs", board_macs},
                   {"from", dhcp_origin(r)}};
-    if (serial) event["serial"] = proto::Serial(*serial).to_string();
-    if (owned) event["mac_belongs_to"] = proto::Serial(owner).to_string();
+    if (serial) event["serial"] = serial->to_string();
+    if (owner && owner != serial) event["mac_belongs_to"] = owner->to_string();
     if (serial) {
         std::lock_guard lock(mutex_);
         // On the claimed board's timeline (no boot starts), bounded like every board's.
-        record(board(*serial), "dhcp", event, now_ms, 0);
+        record(board(*serial), "dhcp", event, now_ms, proto::Mac{});
     }
     event["at_ms"] = now_ms;
     event["kind"] = "dhcp";
-    publish("dhcp", serial, mac, event);
+    publish("dhcp", serial, r.mac, event);
 }
 
 void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
     bool live = listened();
-    if (!r.has_serial && !live) {
+    if (!r.serial && !live) {
         std::lock_guard lock(mutex_);
-        if (serial_by_ip_.find(r.client_ip.value()) == serial_by_ip_.end()) return;  // no board, nobody listening
+        if (serial_by_ip_.find(r.client_ip) == serial_by_ip_.end()) return;  // no board, nobody listening
     }
     std::string file(r.file, strnlen(r.file, sizeof r.file));
-    auto result = static_cast<proto::TftpResult>(r.result);
+    proto::TftpResult result = r.result;
     std::int64_t ms = r.duration_ns / 1'000'000;
     json event = {{"file", file},
                   {"client", r.client_ip.to_string()},
@@ -209,18 +193,17 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
         event["quirks"] = quirks;
     }
     std::lock_guard lock(mutex_);
-    std::optional<std::uint32_t> serial;
-    if (r.has_serial) {
-        serial = r.serial;
-        join_address(r.client_ip.value(), r.serial);
-    } else if (auto it = serial_by_ip_.find(r.client_ip.value()); it != serial_by_ip_.end()) {
+    std::optional<proto::Serial> serial = r.serial;
+    if (serial) {
+        join_address(r.client_ip, *serial);
+    } else if (auto it = serial_by_ip_.find(r.client_ip); it != serial_by_ip_.end()) {
         serial = it->second;
     }
-    std::uint64_t mac = 0;
+    proto::Mac mac = r.client_mac;
     if (serial) {
-        event["serial"] = proto::Serial(*serial).to_string();
+        event["serial"] = serial->to_string();
         Board& b = board(*serial);
-        mac = b.mac;
+        if (mac.unset()) mac = b.mac;
         if (!b.boot) {
             // A transfer with no DHCP seen first (a Pi that kept its address, u-boot's second
             // stage): its boot starts here.
@@ -246,11 +229,11 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
         }
         bool done = boot.kernel && boot.cmdline;
         if (!live) {
-            record(b, "tftp", std::move(event), now_ms, 0);
+            record(b, "tftp", std::move(event), now_ms, r.client_mac);
             if (done) finish(*serial, b, "booted");
             return;
         }
-        record(b, "tftp", event, now_ms, 0);
+        record(b, "tftp", event, now_ms, r.client_mac);
         if (done) finish(*serial, b, "booted");
     }
     event["at_ms"] = now_ms;
@@ -258,12 +241,12 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     publish("tftp", serial, mac, event);
 }
 
-BootTimeline::Board& BootTimeline::board(std::uint32_t serial) {
+BootTimeline::Board& BootTimeline::board(proto::Serial serial) {
     auto [it, made] = boards_.try_emplace(serial);
     if (!made || !hooks_.is_board || hooks_.is_board(serial)) return it->second;
     strangers_.push_back(serial);
     while (strangers_.size() > kMaxStrangers) {
-        std::uint32_t oldest = strangers_.front();
+        proto::Serial oldest = strangers_.front();
         strangers_.pop_front();
         // Made a board since (discovered, or added over the API): kept like every board.
         if (oldest == serial || hooks_.is_board(oldest)) continue;
@@ -273,7 +256,7 @@ BootTimeline::Board& BootTimeline::board(std::uint32_t serial) {
     return it->second;  // erasing other entries leaves this one where it is
 }
 
-void BootTimeline::join_address(std::uint32_t ip, std::uint32_t serial) {
+void BootTimeline::join_address(proto::Ipv4 ip, proto::Serial serial) {
     if (serial_by_ip_.size() >= kMaxAddresses && serial_by_ip_.find(ip) == serial_by_ip_.end()) {
         // Spoofed sources can name any address: keep the joins to timelines still kept, and if
         // that is not enough, start over (an unprefixed request then joins no board until DHCP
@@ -308,7 +291,7 @@ void BootTimeline::tick(std::int64_t now_ms) {
     }
 }
 
-std::optional<json> BootTimeline::timeline(std::uint32_t serial) const {
+std::optional<json> BootTimeline::timeline(proto::Serial serial) const {
     std::lock_guard lock(mutex_);
     auto it = boards_.find(serial);
     if (it == boards_.end()) return std::nullopt;
@@ -316,7 +299,7 @@ std::optional<json> BootTimeline::timeline(std::uint32_t serial) const {
     json events = json::array();
     for (const json& e : b.events) events.push_back(e);
     json boot = b.boot ? summary(*b.boot, "in_progress") : json(nullptr);
-    return json{{"serial", proto::Serial(serial).to_string()},
+    return json{{"serial", serial.to_string()},
                 {"events", events},
                 {"boot", boot},
                 {"last_boot", b.last_boot ? *b.last_boot : json(nullptr)}};

@@ -27,6 +27,9 @@
 #include "control/events/event_bus.h"
 #include "dataplane/dhcp_record.h"
 #include "dataplane/transfer_record.h"
+#include "proto/ipv4.h"
+#include "proto/mac.h"
+#include "proto/serial.h"
 
 namespace rackboot::control {
 
@@ -40,21 +43,15 @@ public:
 
     struct Hooks {
         // The board a MAC belongs to (configured or learnt), if any.
-        std::function<std::optional<std::uint32_t>(std::uint64_t mac)> serial_of_mac;
-        // An answered DHCP request taught something: MAC `mac` claimed the board `serial`
-        // (option 97) and/or was given `ip` (0: none), its model (0: unknown), and where it came
-        // from ("relay A.B.C.D", "interface NAME", "direct").
-        std::function<void(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
-                           const std::string& from)>
-            on_learn;
+        std::function<std::optional<proto::Serial>(proto::Mac mac)> serial_of_mac;
         // The MACs the operator configured on a board (for an identity conflict's event).
-        std::function<std::vector<std::uint64_t>(std::uint32_t serial)> configured_macs;
+        std::function<std::vector<proto::Mac>(proto::Serial serial)> configured_macs;
         // A boot ended: its summary, to persist as the board's last boot.
-        std::function<void(std::uint32_t serial, const nlohmann::json& summary)> on_boot;
+        std::function<void(proto::Serial serial, const nlohmann::json& summary)> on_boot;
         // Whether a serial is a board of the inventory (null: every serial is). A serial no
         // board has (made up in option 97 or a path) gets a timeline among the last
         // kMaxStrangers such serials only, so a flood of them cannot grow memory without bound.
-        std::function<bool(std::uint32_t serial)> is_board;
+        std::function<bool(proto::Serial serial)> is_board;
     };
     static constexpr std::size_t kMaxStrangers = 1024;
     static constexpr std::size_t kMaxAddresses = std::size_t{1} << 17;  // address -> serial joins kept
@@ -69,7 +66,7 @@ public:
 
     // The API's thread: {"serial", "events": [...], "boot": the one in progress or null,
     // "last_boot": the last finished or null}; nullopt when the board was never seen.
-    [[nodiscard]] std::optional<nlohmann::json> timeline(std::uint32_t serial) const;
+    [[nodiscard]] std::optional<nlohmann::json> timeline(proto::Serial serial) const;
     // Timelines kept, and those of serials no board has that were let go to bound them.
     [[nodiscard]] std::size_t kept() const;
     [[nodiscard]] std::uint64_t forgotten() const;
@@ -99,26 +96,26 @@ private:
         std::deque<nlohmann::json> events;
         std::optional<Boot> boot;
         std::optional<nlohmann::json> last_boot;
-        std::uint64_t mac = 0;
+        proto::Mac mac{};
     };
 
     // The serial's timeline, made when missing (the oldest stranger's let go past the bound).
-    Board& board(std::uint32_t serial);
-    void join_address(std::uint32_t ip, std::uint32_t serial);
-    void on_conflict(const dataplane::DhcpRecord& r, std::optional<std::uint32_t> serial, std::int64_t now_ms);
-    void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, std::uint64_t mac);
-    void publish(const std::string& kind, std::optional<std::uint32_t> serial, std::uint64_t mac,
+    Board& board(proto::Serial serial);
+    void join_address(proto::Ipv4 ip, proto::Serial serial);
+    void on_conflict(const dataplane::DhcpRecord& r, std::int64_t now_ms);
+    void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, proto::Mac mac);
+    void publish(const std::string& kind, std::optional<proto::Serial> serial, proto::Mac mac,
                  const nlohmann::json& event);
-    void finish(std::uint32_t serial, Board& b, const std::string& result);
+    void finish(proto::Serial serial, Board& b, const std::string& result);
     [[nodiscard]] static nlohmann::json summary(const Boot& boot, const std::string& result);
 
     std::size_t per_board_;
     EventBus* bus_;
     Hooks hooks_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::uint32_t, Board> boards_;  // thousands of Pis: hashed, not a tree walk
-    std::unordered_map<std::uint32_t, std::uint32_t> serial_by_ip_;
-    std::deque<std::uint32_t> strangers_;  // serials no board had when their timeline was made, oldest first
+    std::unordered_map<proto::Serial, Board> boards_;  // thousands of Pis: hashed, not a tree walk
+    std::unordered_map<proto::Ipv4, proto::Serial> serial_by_ip_;
+    std::deque<proto::Serial> strangers_;  // serials no board had when their timeline was made, oldest first
     std::uint64_t forgotten_ = 0;
 };
 

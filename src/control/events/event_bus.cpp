@@ -6,7 +6,7 @@ namespace rackboot::control {
 
 bool Subscription::wants(const BusEvent& e) const noexcept {
     if (filter_.serial && (!e.serial || *e.serial != *filter_.serial)) return false;
-    if (filter_.mac != 0 && e.mac != filter_.mac) return false;
+    if (filter_.mac && e.mac != *filter_.mac) return false;
     return filter_.kind.empty() || filter_.kind == e.kind;
 }
 

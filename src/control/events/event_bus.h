@@ -14,20 +14,23 @@
 #include <string>
 #include <vector>
 
+#include "proto/mac.h"
+#include "proto/serial.h"
+
 namespace rackboot::control {
 
 struct EventFilter {
-    std::optional<std::uint32_t> serial;
-    std::uint64_t mac = 0;  // 0: any
-    std::string kind;       // empty: any
+    std::optional<proto::Serial> serial;  // nullopt: any
+    std::optional<proto::Mac> mac;        // nullopt: any
+    std::string kind;                     // empty: any
 };
 
 // One event: its routing keys and its JSON text.
 struct BusEvent {
     std::uint64_t id = 0;
     std::string kind;
-    std::optional<std::uint32_t> serial;
-    std::uint64_t mac = 0;
+    std::optional<proto::Serial> serial;
+    proto::Mac mac{};  // unset: none known
     std::string json;
 };
 

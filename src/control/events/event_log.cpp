@@ -50,15 +50,11 @@ std::string timestamp() {
 std::string format_dhcp(const dataplane::DhcpRecord& r) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "ts=%s event=dhcp type=%s mac=%s xid=0x%08x pi=%d result=%s", timestamp().c_str(),
-                  std::string(to_string(static_cast<proto::DhcpMessageType>(r.type))).c_str(),
-                  r.mac.to_string().c_str(), r.xid, r.is_pi ? 1 : 0,
-                  std::string(to_string(static_cast<proto::DhcpVerdict>(r.verdict))).c_str());
+                  std::string(to_string(r.type)).c_str(), r.mac.to_string().c_str(), r.xid, r.is_pi ? 1 : 0,
+                  std::string(to_string(r.verdict)).c_str());
     std::string line = buf;
     if (r.model != 0) line += " model=" + std::to_string(r.model);
-    if (r.has_serial) {
-        std::snprintf(buf, sizeof buf, " serial=%08x", r.serial);
-        line += buf;
-    }
+    if (r.serial) line += " serial=" + r.serial->to_string();
     if (!r.yiaddr.unset()) line += " yiaddr=" + r.yiaddr.to_string();
     if (!r.via.unset()) line += " relay=" + r.via.to_string();
     return line;
@@ -79,18 +75,24 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
                   "ts=%s event=tftp_transfer client=%s:%u file=%s result=%s bytes=%llu size=%llu "
                   "blksize=%u windowsize=%u duration_ms=%.3f retransmits=%u",
                   timestamp().c_str(), ip.c_str(), r.client_port, quoted(file).c_str(),
-                  std::string(to_string(static_cast<proto::TftpResult>(r.result))).c_str(),
-                  static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.file_size), r.blksize,
-                  r.windowsize, static_cast<double>(r.duration_ns) / 1e6, r.retransmits);
+                  std::string(to_string(r.result)).c_str(), static_cast<unsigned long long>(r.bytes),
+                  static_cast<unsigned long long>(r.file_size), r.blksize, r.windowsize,
+                  static_cast<double>(r.duration_ns) / 1e6, r.retransmits);
     std::string line = buf;
+    // The board it resolved through, else the serial its path named; the client's MAC where the
+    // backend saw it, else the MAC its path named.
     proto::BootPrefix prefix = proto::split_boot_prefix(file);
-    if (prefix.kind == proto::BootPrefix::Kind::Serial) {
-        std::snprintf(buf, sizeof buf, " serial=%08x", prefix.serial);
-        line += buf;
+    if (r.serial) {
+        line += " serial=" + r.serial->to_string();
+    } else if (prefix.kind == proto::BootPrefix::Kind::Serial) {
+        line += " serial=" + proto::Serial(prefix.serial).to_string();
+    }
+    if (!r.client_mac.unset()) {
+        line += " mac=" + r.client_mac.to_string();
     } else if (prefix.kind == proto::BootPrefix::Kind::Mac) {
         line += " mac=" + prefix.mac.to_string();
     }
-    if (r.error_code != 0 || r.result == static_cast<std::uint8_t>(proto::TftpResult::Error)) {
+    if (r.error_code != 0 || r.result == proto::TftpResult::Error) {
         line += " error_code=" + std::to_string(r.error_code);
     }
     if (!quirks.empty()) line += " quirks=" + quirks;

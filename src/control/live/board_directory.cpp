@@ -99,7 +99,8 @@ void BoardDirectory::put_board(const Board& b) {
     ++version_;
 }
 
-void BoardDirectory::remove_board(std::uint32_t serial) {
+void BoardDirectory::remove_board(proto::Serial board) {
+    std::uint32_t serial = board.value();
     std::lock_guard lock(mutex_);
     auto it = boards_.find(serial);
     if (it == boards_.end()) return;
@@ -212,7 +213,11 @@ std::optional<std::uint32_t> BoardDirectory::owner_of(std::uint64_t mac) const {
     return l->second;
 }
 
-bool BoardDirectory::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip) {
+bool BoardDirectory::learn(proto::Mac claimed, std::optional<proto::Serial> claim, proto::Ipv4 given) {
+    std::uint64_t mac = claimed.key();
+    std::optional<std::uint32_t> serial;
+    if (claim) serial = claim->value();
+    std::uint32_t ip = given.value();
     std::lock_guard lock(mutex_);
     bool changed = false;
     std::optional<std::uint32_t> owner;
@@ -259,15 +264,18 @@ bool BoardDirectory::learn(std::uint64_t mac, std::optional<std::uint32_t> seria
     return changed;
 }
 
-std::vector<std::uint64_t> BoardDirectory::configured_macs(std::uint32_t serial) const {
+std::vector<proto::Mac> BoardDirectory::configured_macs(proto::Serial serial) const {
     std::lock_guard lock(mutex_);
-    auto it = boards_.find(serial);
-    return it == boards_.end() ? std::vector<std::uint64_t>{} : it->second.macs;
+    std::vector<proto::Mac> macs;
+    if (auto it = boards_.find(serial.value()); it != boards_.end()) {
+        for (std::uint64_t m : it->second.macs) macs.push_back(proto::Mac::from_key(m));
+    }
+    return macs;
 }
 
-bool BoardDirectory::has_board(std::uint32_t serial) const {
+bool BoardDirectory::has_board(proto::Serial serial) const {
     std::lock_guard lock(mutex_);
-    return boards_.find(serial) != boards_.end();
+    return boards_.find(serial.value()) != boards_.end();
 }
 
 std::uint64_t BoardDirectory::version() const {
@@ -280,13 +288,13 @@ std::size_t BoardDirectory::board_count() const {
     return boards_.size() + mac_trees_.size();
 }
 
-std::optional<std::uint32_t> BoardDirectory::serial_of_mac(std::uint64_t mac) const {
+std::optional<proto::Serial> BoardDirectory::serial_of_mac(proto::Mac mac) const {
     std::lock_guard lock(mutex_);
-    auto c = configured_by_mac_.find(mac);
-    if (c != configured_by_mac_.end()) return c->second;
-    auto l = learnt_by_mac_.find(mac);
+    auto c = configured_by_mac_.find(mac.key());
+    if (c != configured_by_mac_.end()) return proto::Serial(c->second);
+    auto l = learnt_by_mac_.find(mac.key());
     if (l == learnt_by_mac_.end()) return std::nullopt;
-    return l->second;
+    return proto::Serial(l->second);
 }
 
 namespace {

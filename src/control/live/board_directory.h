@@ -18,7 +18,10 @@
 
 #include "control/store/inventory_store.h"
 #include "dataplane/boot_map.h"
+#include "proto/ipv4.h"
+#include "proto/mac.h"
 #include "proto/result.h"
+#include "proto/serial.h"
 
 namespace rackboot::control {
 
@@ -32,7 +35,7 @@ public:
     [[nodiscard]] proto::Result<> add_mac_tree(const dataplane::BoardTreeSpec& spec);
 
     void put_board(const Board& b);
-    void remove_board(std::uint32_t serial);
+    void remove_board(proto::Serial serial);
     // Where images may lie: beneath `root` (the --images-root, opened; `real` its resolved path,
     // as image paths are stored), or one of the --board directories given now. Before load().
     void set_images_root(std::shared_ptr<dataplane::DirHandle> root, std::string real);
@@ -53,13 +56,13 @@ public:
     [[nodiscard]] std::optional<ImageStatus> image_status(const std::string& name) const;
     void remove_image(const std::string& name);
     // What an answered DHCP message taught: `mac` claimed the board with `serial` (option 97),
-    // and/or was given `ip`. A claim is learnt only onto a board that lists no MACs and learns
+    // and/or was given `ip` (unset: none). A claim is learnt only onto a board that lists no MACs and learns
     // (most recent first, at most kMaxLearntMacs); a board's address is learnt only from one of
     // its own MACs (configured, or learnt when it lists none), never from a claim against them.
     // True when that changed anything.
-    bool learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip);
+    bool learn(proto::Mac mac, std::optional<proto::Serial> serial, proto::Ipv4 ip);
     // The MACs the operator configured on a board (empty: none, or no such board).
-    [[nodiscard]] std::vector<std::uint64_t> configured_macs(std::uint32_t serial) const;
+    [[nodiscard]] std::vector<proto::Mac> configured_macs(proto::Serial serial) const;
 
     // Bumped by every change; the publisher builds when it moved.
     [[nodiscard]] std::uint64_t version() const;
@@ -72,8 +75,8 @@ public:
         return build(nullptr, generation);
     }
     [[nodiscard]] std::size_t board_count() const;
-    [[nodiscard]] bool has_board(std::uint32_t serial) const;
-    [[nodiscard]] std::optional<std::uint32_t> serial_of_mac(std::uint64_t mac) const;
+    [[nodiscard]] bool has_board(proto::Serial serial) const;
+    [[nodiscard]] std::optional<proto::Serial> serial_of_mac(proto::Mac mac) const;
 
 private:
     struct Entry {

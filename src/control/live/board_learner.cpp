@@ -5,7 +5,7 @@
 
 namespace rackboot::control {
 
-void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model,
+void BoardLearner::learn(proto::Mac mac, std::optional<proto::Serial> serial, proto::Ipv4 ip, int model,
                          std::int64_t now, const std::string& from) {
     bool fresh = directory_.learn(mac, serial, ip);
     if (fresh) publisher_.notify();
@@ -16,13 +16,13 @@ void BoardLearner::learn(std::uint64_t mac, std::optional<std::uint32_t> serial,
     }
 }
 
-void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, std::int64_t now,
-                            const std::string& from, bool fresh) {
+void BoardLearner::remember(proto::Mac mac, proto::Serial serial, int model, std::int64_t now, const std::string& from,
+                            bool fresh) {
     auto last = last_written_.find(serial);
     if (!fresh && last != last_written_.end() && now - last->second < kSeenEveryS) return;
     last_written_[serial] = now;
     std::string model_text = model == 4 ? "pi4" : model == 5 ? "pi5" : "";
-    LearntMac seen{Mac::from_key(mac), now, now, from};
+    LearntMac seen{mac, now, now, from};
     if (!directory_.has_board(serial)) {
         if (auto_discover_) discover(serial, seen, model_text, now);
         return;
@@ -34,11 +34,10 @@ void BoardLearner::remember(std::uint64_t mac, std::uint32_t serial, int model, 
     o.seen = now;
     o.learnt_mac = seen;
     bool learnt = false;
-    if (Outcome out = writes_->store().observe_board(serial, o, &learnt); !out.ok()) {
-        std::printf("event=warning what=\"recording board %s: %s\"\n", proto::Serial(serial).to_string().c_str(),
-                    out.message.c_str());
+    if (Outcome out = writes_->store().observe_board(serial.value(), o, &learnt); !out.ok()) {
+        std::printf("event=warning what=\"recording board %s: %s\"\n", serial.to_string().c_str(), out.message.c_str());
     } else if (learnt && fresh) {
-        std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", proto::Serial(serial).to_string().c_str(),
+        std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", serial.to_string().c_str(),
                     seen.mac.to_string().c_str(), from.c_str());
     }
 }
@@ -74,27 +73,26 @@ bool BoardLearner::may_discover(std::int64_t now) {
     return true;
 }
 
-void BoardLearner::discover(std::uint32_t serial, const LearntMac& seen, const std::string& model, std::int64_t now) {
+void BoardLearner::discover(proto::Serial serial, const LearntMac& seen, const std::string& model, std::int64_t now) {
     if (!may_discover(now)) {
         last_written_.erase(serial);  // asked again when it next comes, not a minute later
         return;
     }
     Board b;
-    b.serial = serial;
-    b.serial_full = proto::Serial(serial).to_string();
+    b.serial = serial.value();
+    b.serial_full = serial.to_string();
     b.state = "discovered";
     b.learnt_macs.push_back(seen);
     b.model = model;
     b.first_seen = now;
     b.last_seen = now;
     if (Outcome o = writes_->discover_board(b, Actor{Actor::Kind::learner, {}, "discover"}); !o.ok()) {
-        std::printf("event=warning what=\"discovering board %s: %s\"\n", proto::Serial(serial).to_string().c_str(),
-                    o.message.c_str());
+        std::printf("event=warning what=\"discovering board %s: %s\"\n", serial.to_string().c_str(), o.message.c_str());
         return;
     }
     discovered_.fetch_add(1, std::memory_order_relaxed);
     ++*waiting_;
-    std::printf("event=board_discovered serial=%s mac=%s model=%s\n", proto::Serial(serial).to_string().c_str(),
+    std::printf("event=board_discovered serial=%s mac=%s model=%s\n", serial.to_string().c_str(),
                 seen.mac.to_string().c_str(), model.empty() ? "unknown" : model.c_str());
 }
 
@@ -111,11 +109,11 @@ std::string BoardLearner::render_metrics() const {
            std::to_string(refused_limit_.load(std::memory_order_relaxed)) + "\n";
 }
 
-void BoardLearner::boot_finished(std::uint32_t serial, const std::string& summary) {
+void BoardLearner::boot_finished(proto::Serial serial, const std::string& summary) {
     if (writes_ == nullptr) return;
     Observation o;
     o.last_boot = summary;
-    (void)writes_->store().observe_board(serial, o);
+    (void)writes_->store().observe_board(serial.value(), o);
 }
 
 }  // namespace rackboot::control

@@ -47,19 +47,20 @@ public:
 
     // `model`: 4 or 5 from option 97, 0 unknown. `now`: unix seconds. `from`: where the message
     // came from ("relay 10.1.0.1", "interface eth1").
-    void learn(std::uint64_t mac, std::optional<std::uint32_t> serial, std::uint32_t ip, int model, std::int64_t now,
+    // `ip`: the address it was given (unset: none).
+    void learn(proto::Mac mac, std::optional<proto::Serial> serial, proto::Ipv4 ip, int model, std::int64_t now,
                const std::string& from);
     // A finished boot's summary, kept as the board's last boot.
-    void boot_finished(std::uint32_t serial, const std::string& summary);
+    void boot_finished(proto::Serial serial, const std::string& summary);
 
     [[nodiscard]] std::uint64_t discovered() const noexcept { return discovered_.load(std::memory_order_relaxed); }
     // Discovery's counters in Prometheus text (any thread).
     [[nodiscard]] std::string render_metrics() const;
 
 private:
-    void remember(std::uint64_t mac, std::uint32_t serial, int model, std::int64_t now, const std::string& from,
+    void remember(proto::Mac mac, proto::Serial serial, int model, std::int64_t now, const std::string& from,
                   bool fresh);
-    void discover(std::uint32_t serial, const LearntMac& seen, const std::string& model, std::int64_t now);
+    void discover(proto::Serial serial, const LearntMac& seen, const std::string& model, std::int64_t now);
     // Whether one more board may be discovered now (the bounds above); counts a refusal.
     [[nodiscard]] bool may_discover(std::int64_t now);
 
@@ -68,7 +69,7 @@ private:
     InventoryWrites* writes_;
     bool auto_discover_;
     DiscoverLimits limits_;
-    std::unordered_map<std::uint32_t, std::int64_t> last_written_;  // serial -> when its sighting was stored
+    std::unordered_map<proto::Serial, std::int64_t> last_written_;  // serial -> when its sighting was stored
     double tokens_;                                                 // discoveries that may come now (a token bucket)
     std::int64_t refilled_ = 0;                                     // when tokens_ was last topped up (unix seconds)
     std::optional<std::size_t> waiting_;  // boards in state "discovered", as last counted (and since added)

@@ -91,7 +91,7 @@ void SnapshotPublisher::boards_changed(const std::vector<Board>& boards) {
 }
 
 void SnapshotPublisher::board_removed(std::uint32_t serial) {
-    directory_.remove_board(serial);
+    directory_.remove_board(proto::Serial(serial));
     changed_and_wait();
 }
 

@@ -41,6 +41,8 @@ bool DpdkWorker::init(std::string& error) {
         return false;
     }
     tids_.resize(cfg_.tftp.max_transfers);
+    channel_ = std::make_unique<WorkerChannel>(cfg_.tftp.max_transfers);
+    cfg_.tftp.events = &channel_->events;
     service_ = TftpService::create(cfg_.tftp, *this, error);
     if (!service_) return false;
     if (cfg_.tx_chain) {
@@ -132,7 +134,9 @@ const proto::Mac& DpdkWorker::next_hop(proto::Ipv4 ip, const proto::Mac& sender)
 bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error) {
     cfg_.dhcp_port = port;
     dhcp_ = DhcpEngine::create(cfg, *this, error);
-    return dhcp_ != nullptr;
+    if (!dhcp_) return false;
+    dhcp_->report_to(channel_->events);
+    return true;
 }
 
 unsigned DpdkWorker::poll_once(Nanos now) {
@@ -202,8 +206,9 @@ void DpdkWorker::run(const std::atomic<bool>& stop) {
     Nanos idle_since = 0;
     long sleep_us = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-        service_->quiescent_point(monotonic_now());  // holds nothing from the boot map across iterations
+        service_->quiescent_point();  // holds nothing from the boot map across iterations
         Nanos now = monotonic_now();
+        serve_mailbox(*channel_, *service_, dhcp_.get(), now);
         if (poll_once(now) > 0) {
             idle_since = 0;
             sleep_us = 0;

@@ -17,6 +17,7 @@
 #include "dataplane/dpdk/port/dpdk_dma.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
+#include "dataplane/worker_channel.h"
 #include "proto/net_frames.h"
 
 struct rte_mbuf;
@@ -83,8 +84,8 @@ public:
     [[nodiscard]] std::uint32_t waiting_on_disk() const noexcept { return service_->waiting_on_disk(); }
     // When poll_once() next has TFTP timer work, or -1.
     [[nodiscard]] proto::Nanos next_deadline() const noexcept { return service_->next_deadline(); }
-    [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
-    [[nodiscard]] TransferViewBoard& views() noexcept { return service_->views(); }
+    // Its events out and its mailbox in (worker_channel.h).
+    [[nodiscard]] WorkerChannel& channel() noexcept { return *channel_; }
 
 private:
     explicit DpdkWorker(const DpdkWorkerConfig& cfg);
@@ -127,6 +128,7 @@ private:
     };
 
     DpdkWorkerConfig cfg_;
+    std::unique_ptr<WorkerChannel> channel_;
     std::unique_ptr<TftpService> service_;
     std::unique_ptr<DmaRegion> dma_;  // the cache arena, readable by the NIC (zero copy); goes before the cache
     std::vector<Tid> tids_;

@@ -33,8 +33,11 @@ std::unique_ptr<TftpWorker> TftpWorker::create(const WorkerConfig& cfg, std::str
 bool TftpWorker::init(std::string& error) {
     tid_fds_.assign(cfg_.tftp.max_transfers, -1);
     rx_buf_.resize(kRxBufSize);
+    channel_ = std::make_unique<WorkerChannel>(cfg_.tftp.max_transfers);
+    cfg_.tftp.events = &channel_->events;
     service_ = TftpService::create(cfg_.tftp, *this, error);
     if (!service_) return false;
+    if (cfg_.dhcp != nullptr) cfg_.dhcp->engine().report_to(channel_->events);
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) {
         error = std::string("epoll_create1: ") + std::strerror(errno);
@@ -72,8 +75,9 @@ TftpWorker::~TftpWorker() {
 void TftpWorker::run(const std::atomic<bool>& stop) {
     std::array<epoll_event, 256> events{};
     while (!stop.load(std::memory_order_relaxed)) {
-        service_->quiescent_point(monotonic_now());  // holds nothing from the boot map across iterations
+        service_->quiescent_point();  // holds nothing from the boot map across iterations
         Nanos now = monotonic_now();
+        serve_mailbox(*channel_, *service_, cfg_.dhcp != nullptr ? &cfg_.dhcp->engine() : nullptr, now);
         int timeout_ms = 100;  // also how soon a stop request is noticed
         Nanos next = service_->next_deadline();
         if (next >= 0) {

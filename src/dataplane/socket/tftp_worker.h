@@ -16,6 +16,7 @@
 #include "dataplane/socket/udp_rx_batch.h"
 #include "dataplane/tftp_service.h"
 #include "dataplane/tftp_transport.h"
+#include "dataplane/worker_channel.h"
 
 namespace rackboot::dataplane {
 
@@ -37,8 +38,8 @@ public:
     void run(const std::atomic<bool>& stop);
 
     [[nodiscard]] const WorkerCounters& counters() const noexcept { return service_->counters(); }
-    [[nodiscard]] SpscRing<TransferRecord>& records() noexcept { return service_->records(); }
-    [[nodiscard]] TransferViewBoard& views() noexcept { return service_->views(); }
+    // Its events out and its mailbox in (worker_channel.h).
+    [[nodiscard]] WorkerChannel& channel() noexcept { return *channel_; }
 
 private:
     explicit TftpWorker(const WorkerConfig& cfg) : cfg_(cfg) {}
@@ -55,6 +56,7 @@ private:
     WorkerConfig cfg_;
     int epoll_fd_ = -1;
     std::vector<int> tid_fds_;  // by slot
+    std::unique_ptr<WorkerChannel> channel_;
     std::unique_ptr<TftpService> service_;
     static constexpr std::uint32_t kRxBatch = 32;
     static constexpr std::size_t kRxBufSize = 2048;

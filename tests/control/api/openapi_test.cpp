@@ -105,8 +105,8 @@ protected:
         ASSERT_TRUE(store_) << err;
         api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string(), kToken);
         LiveSources live;
-        live.timeline = [](std::uint32_t serial) -> std::optional<json> {
-            if (serial != 0x8f3a21c0) return std::nullopt;
+        live.timeline = [](proto::Serial serial) -> std::optional<json> {
+            if (serial != proto::Serial(0x8f3a21c0)) return std::nullopt;
             return json{{"serial", "8f3a21c0"}, {"events", json::array()}, {"boot", nullptr}, {"last_boot", nullptr}};
         };
         live.leases = []() -> proto::Result<std::vector<proto::Lease>> {
@@ -120,7 +120,7 @@ protected:
         live.release = [](proto::Ipv4 ip) {
             return ip == proto::Ipv4(0x0a000005) ? proto::LeaseRelease::released : proto::LeaseRelease::no_live_lease;
         };
-        live.transfers = [](std::vector<dataplane::TransferView>&, bool&) { return true; };
+        live.transfers = [] { return std::optional<dataplane::TransferList>(dataplane::TransferList{}); };
         api_->set_live(live);
         api_->set_ready(ServiceInfo{});
         Image img{"fixture-img", "dir", (dir_ / "images" / "fixture-img").string(), 0};

@@ -65,14 +65,16 @@ TEST_F(Directory, Option97JoinsTheMacAndTheLeaseResolvesUnprefixedRequests) {
     auto before = directory_->build(1);
     EXPECT_EQ(before->resolve("start4.elf", proto::Ipv4(0x0a000107)).dirfd, root_->fd());
     std::uint64_t v = directory_->version();
-    EXPECT_TRUE(directory_->learn(mac, 0x1a2b3c4d, 0x0a000107));
+    EXPECT_TRUE(directory_->learn(proto::Mac::from_key(mac), proto::Serial(0x1a2b3c4d), proto::Ipv4(0x0a000107)));
     EXPECT_GT(directory_->version(), v);
-    EXPECT_FALSE(directory_->learn(mac, 0x1a2b3c4d, 0x0a000107));  // nothing new
-    EXPECT_EQ(directory_->serial_of_mac(mac), 0x1a2b3c4du);
+    EXPECT_FALSE(directory_->learn(proto::Mac::from_key(mac), proto::Serial(0x1a2b3c4d),
+                                   proto::Ipv4(0x0a000107)));  // nothing new
+    EXPECT_EQ(directory_->serial_of_mac(proto::Mac::from_key(mac)), proto::Serial(0x1a2b3c4d));
     auto after = directory_->build(2);
     EXPECT_NE(after->resolve("start4.elf", proto::Ipv4(0x0a000107)).dirfd, root_->fd());  // the board's image
     EXPECT_EQ(after->resolve("dc-a6-32-12-34-56/start4.elf", proto::Ipv4()).board->serial(), proto::Serial(0x1a2b3c4d));
-    EXPECT_FALSE(directory_->learn(0x1, 0x99999999, 0));  // no such board: nothing learnt
+    EXPECT_FALSE(directory_->learn(proto::Mac::from_key(0x1), proto::Serial(0x99999999),
+                                   proto::Ipv4()));  // no such board: nothing learnt
 }
 
 // Issue 18 #3: images are opened beneath --images-root with no symlink on the way, at put and at
@@ -152,10 +154,12 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     std::vector<std::string> audits;
     writes.set_audit_sink([&audits](const std::string& line) { audits.push_back(line); });
     BoardLearner off(*directory_, pub, &writes, false);
-    off.learn(0xdca632000001, 0x0badc0de, 0, 4, 1000, "interface eth1");
+    off.learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x0badc0de), proto::Ipv4(), 4, 1000,
+              "interface eth1");
     EXPECT_FALSE(store->get_board(0x0badc0de, b).ok());  // no --auto-discover: nothing made
     BoardLearner learner(*directory_, pub, &writes, true);
-    learner.learn(0xdca632123456, 0x1a2b3c4d, 0, 4, 1000, "interface eth1");
+    learner.learn(proto::Mac::from_key(0xdca632123456), proto::Serial(0x1a2b3c4d), proto::Ipv4(), 4, 1000,
+                  "interface eth1");
     ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
     EXPECT_TRUE(b.macs.empty());  // learnt, not configured
     ASSERT_EQ(b.learnt_macs.size(), 1u);
@@ -164,7 +168,8 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     EXPECT_EQ(b.learnt_macs[0].from, "interface eth1");
     EXPECT_EQ(b.model, "pi4");
     EXPECT_EQ(b.last_seen, 1000);
-    learner.learn(0xdca632000001, 0x0badc0de, 0, 5, 1000, "relay 10.0.0.1");
+    learner.learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x0badc0de), proto::Ipv4(), 5, 1000,
+                  "relay 10.0.0.1");
     ASSERT_TRUE(store->get_board(0x0badc0de, b).ok());
     EXPECT_EQ(b.state, "discovered");
     EXPECT_TRUE(b.macs.empty());
@@ -179,7 +184,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
               "generation_after=1");
     EXPECT_TRUE(pub.publish_if_changed());  // the learnt boards reach the map
     EXPECT_NE(cell.current()->by_serial(proto::Serial(0x0badc0de)), nullptr);
-    learner.boot_finished(0x1a2b3c4d, R"({"result":"booted"})");
+    learner.boot_finished(proto::Serial(0x1a2b3c4d), R"({"result":"booted"})");
     ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
     EXPECT_EQ(b.last_boot, R"({"result":"booted"})");
     EXPECT_EQ(b.generation, 1u);  // learnt MACs, sightings and boots are observations, not changes
@@ -195,30 +200,33 @@ TEST_F(Directory, AClaimNeverTeachesABoardThatListsMacsNorALockedOne) {
     victim.macs.push_back(Mac::from_key(0xdca632000001));
     directory_->put_board(victim);
     std::uint64_t thief = 0x026666000001;
-    EXPECT_FALSE(directory_->learn(thief, 0x1234abcd, 0x0ad50064));
-    EXPECT_EQ(directory_->serial_of_mac(thief), std::nullopt);
+    EXPECT_FALSE(directory_->learn(proto::Mac::from_key(thief), proto::Serial(0x1234abcd), proto::Ipv4(0x0ad50064)));
+    EXPECT_EQ(directory_->serial_of_mac(proto::Mac::from_key(thief)), std::nullopt);
     auto m = directory_->build(2);
     EXPECT_EQ(m->resolve("start4.elf", proto::Ipv4(0x0ad50064)).board,
               nullptr);  // the thief's address: the default tree
     EXPECT_EQ(m->by_mac(proto::Mac::from_key(thief)), nullptr);
     // The board's MAC (with its serial, or alone as a Pi 3 sends it): its address resolves through it.
-    EXPECT_TRUE(directory_->learn(0xdca632000001, 0x1234abcd, 0x0ad50032));
+    EXPECT_TRUE(
+        directory_->learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x1234abcd), proto::Ipv4(0x0ad50032)));
     EXPECT_EQ(directory_->build(3)->resolve("start4.elf", proto::Ipv4(0x0ad50032)).board->serial(),
               proto::Serial(0x1234abcd));
-    EXPECT_TRUE(directory_->learn(0xdca632000001, std::nullopt, 0x0ad50033));
+    EXPECT_TRUE(directory_->learn(proto::Mac::from_key(0xdca632000001), std::nullopt, proto::Ipv4(0x0ad50033)));
     EXPECT_EQ(directory_->build(4)->resolve("start4.elf", proto::Ipv4(0x0ad50033)).board->serial(),
               proto::Serial(0x1234abcd));
     // The board's MAC claiming another board's serial teaches that board nothing either.
-    EXPECT_FALSE(directory_->learn(0xdca632000001, 0x1a2b3c4d, 0x0ad50034));
-    EXPECT_EQ(directory_->serial_of_mac(0xdca632000001), 0x1234abcdu);
+    EXPECT_FALSE(
+        directory_->learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x1a2b3c4d), proto::Ipv4(0x0ad50034)));
+    EXPECT_EQ(directory_->serial_of_mac(proto::Mac::from_key(0xdca632000001)), proto::Serial(0x1234abcd));
     // Locked: nothing learnt.
     Board locked;
     locked.serial = 0x0badc0de;
     locked.learn = false;
     directory_->put_board(locked);
-    EXPECT_FALSE(directory_->learn(thief, 0x0badc0de, 0x0ad50065));
+    EXPECT_FALSE(directory_->learn(proto::Mac::from_key(thief), proto::Serial(0x0badc0de), proto::Ipv4(0x0ad50065)));
     EXPECT_EQ(directory_->build(5)->resolve("start4.elf", proto::Ipv4(0x0ad50065)).board, nullptr);
-    EXPECT_EQ(directory_->configured_macs(0x1234abcd), std::vector<std::uint64_t>{0xdca632000001});
+    EXPECT_EQ(directory_->configured_macs(proto::Serial(0x1234abcd)),
+              std::vector<proto::Mac>{Mac::from_key(0xdca632000001)});
 }
 
 // A store whose first get_board lets an API change land right after the read (the window the
@@ -277,7 +285,7 @@ TEST_F(Directory, AnApiChangeWhileTheLearnerRecordsIsKept) {
     SnapshotPublisher pub(*directory_, cell);
     InventoryWrites writes(store, &pub);
     BoardLearner learner(*directory_, pub, &writes, false);
-    learner.learn(0xdca632123456, 0x1a2b3c4d, 0, 4, 1000, "direct");
+    learner.learn(proto::Mac::from_key(0xdca632123456), proto::Serial(0x1a2b3c4d), proto::Ipv4(), 4, 1000, "direct");
     ASSERT_TRUE(inner->get_board(0x1a2b3c4d, b).ok());
     EXPECT_EQ(b.name, "patched-by-the-api");  // the acknowledged change stands
     EXPECT_EQ(b.generation, 2u);

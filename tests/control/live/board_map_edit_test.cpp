@@ -120,13 +120,15 @@ TEST_F(MapEdit, EveryEditedMapResolvesAsTheWholeMapBuiltFromTheSameDirectory) {
                 if (pick(2) == 0) b.ip = proto::Ipv4(ip_of(pick(kIps)));
                 directory_->put_board(b);
                 break;
-            case 2: directory_->remove_board(b.serial); break;
+            case 2: directory_->remove_board(proto::Serial(b.serial)); break;
             case 3:
             case 4:  // a claim by option 97, with an address
-                (void)directory_->learn(mac_of(pick(kMacs)), serial_of(i), pick(2) == 0 ? ip_of(pick(kIps)) : 0);
+                (void)directory_->learn(proto::Mac::from_key(mac_of(pick(kMacs))), proto::Serial(serial_of(i)),
+                                        pick(2) == 0 ? proto::Ipv4(ip_of(pick(kIps))) : proto::Ipv4());
                 break;
             case 5:  // an address given to a MAC
-                (void)directory_->learn(mac_of(pick(kMacs)), std::nullopt, ip_of(pick(kIps)));
+                (void)directory_->learn(proto::Mac::from_key(mac_of(pick(kMacs))), std::nullopt,
+                                        proto::Ipv4(ip_of(pick(kIps))));
                 break;
             case 6:
                 if (pick(10) == 0) {  // an image moved (every board on it)
