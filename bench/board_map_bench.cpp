@@ -158,8 +158,7 @@ struct ApiFixture {
     std::unique_ptr<control::SnapshotPublisher> pub;
     std::unique_ptr<control::RestApi> api;
     ApiFixture() {
-        std::string err;
-        store = control::open_sqlite_inventory((s.dir / "inventory.sqlite").string(), err);
+        store = std::move(control::open_sqlite_inventory((s.dir / "inventory.sqlite").string()).value());
         dir = directory(s, 0);
         cell = std::make_unique<dataplane::BootMapCell>(std::make_unique<dataplane::EpochDomain>(1), dir->build(1));
         pub = std::make_unique<control::SnapshotPublisher>(*dir, *cell);
@@ -253,10 +252,10 @@ void BM_ConfigFileBoards(benchmark::State& state) {
     }
     const char* argv[] = {"rackbootd", "--config", path.c_str()};
     for (auto _ : state) {
-        std::string error;
-        std::optional<control::DaemonConfig> cfg = control::parse_daemon_args(3, argv, error);
+        proto::Result<control::DaemonConfig> cfg = control::parse_daemon_args(3, argv);
         if (!cfg || cfg->boards.size() != n) {
-            state.SkipWithError(("the file was refused: " + error).c_str());
+            state.SkipWithError(
+                ("the file was refused: " + (cfg ? std::string("boards lost") : cfg.error().reason)).c_str());
             break;
         }
         benchmark::DoNotOptimize(cfg);

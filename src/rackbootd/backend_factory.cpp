@@ -8,17 +8,22 @@
 
 namespace rackboot::control {
 
-std::unique_ptr<dataplane::Backend> make_backend(const dataplane::BackendCommon& common, const BackendOptions& options,
-                                                 std::string& error) {
+proto::Result<std::unique_ptr<dataplane::Backend>> make_backend(const dataplane::BackendCommon& common,
+                                                                const BackendOptions& options) {
+    // The backends' own constructors report through a string (the dataplane's idiom); it ends here.
+    std::string error;
+    std::unique_ptr<dataplane::Backend> made;
     if (const auto* s = std::get_if<dataplane::SocketOptions>(&options)) {
-        return dataplane::SocketBackend::create(common, *s, error);
-    }
+        made = dataplane::SocketBackend::create(common, *s, error);
+    } else {
 #ifdef RACKBOOT_HAVE_DPDK
-    return dataplane::DpdkBackend::create(common, std::get<dataplane::DpdkOptions>(options), error);
+        made = dataplane::DpdkBackend::create(common, std::get<dataplane::DpdkOptions>(options), error);
 #else
-    error = "--backend dpdk: this rackbootd was built without DPDK (-DRACKBOOT_DPDK=OFF)";
-    return nullptr;
+        return proto::failure("--backend dpdk: this rackbootd was built without DPDK (-DRACKBOOT_DPDK=OFF)");
 #endif
+    }
+    if (!made) return proto::failure(error);
+    return made;
 }
 
 std::unique_ptr<dataplane::QuiescentDomain> make_quiescent_domain(const BackendOptions& options, unsigned workers) {

@@ -11,72 +11,63 @@ namespace rackboot::control {
 
 namespace {
 
+// A refusal of the command line or the file: exit code 2.
+tl::unexpected<proto::Failure> usage(std::string reason) {
+    return proto::failure(std::move(reason), 2);
+}
+
 // Applies flags (argv[0] is skipped) over `cfg`, in place (a file of 8,000 boards applies each
-// to the same configuration: never a copy per entry); false on a refusal, `cfg` then half done.
+// to the same configuration: never a copy per entry); on a refusal, `cfg` is half done.
 // Each flag is a row of daemon_flags(); the checks across flags come after all of them
 // (validated()). --config's row applies nothing: its file was read first.
-bool apply_flags(DaemonConfig& cfg, int argc, const char* const* argv, std::string& error) {
+proto::Result<> apply_flags(DaemonConfig& cfg, int argc, const char* const* argv) {
     std::vector<std::string_view> args(argv + std::min(argc, 1), argv + argc);
-    if (proto::Result<> r = proto::apply_flags(daemon_flags(), std::span<const std::string_view>(args), cfg); !r) {
-        error = r.error().reason;
-        return false;
-    }
-    return true;
+    return proto::apply_flags(daemon_flags(), std::span<const std::string_view>(args), cfg);
 }
 
 // The checks across flags, once every flag (the file's, then the command line's) is applied.
-std::optional<DaemonConfig> validated(DaemonConfig cfg, std::string& error) {
+proto::Result<DaemonConfig> validated(DaemonConfig cfg) {
     if (cfg.admission_target_s >= cfg.file_timeout_s) {
-        error = "--admission-target must be shorter than --file-timeout (the margin is what absorbs losses)";
-        return std::nullopt;
+        return usage("--admission-target must be shorter than --file-timeout (the margin is what absorbs losses)");
     }
     if (cfg.dpdk) {
         if (cfg.dpdk_ip.unset()) {
-            error = "--backend dpdk needs --ip ADDR/PREFIX (the port's own address)";
-            return std::nullopt;
+            return usage("--backend dpdk needs --ip ADDR/PREFIX (the port's own address)");
         }
         if (cfg.eal.empty()) {
-            error = "--backend dpdk needs --eal with at least the port (--vdev=... or a PCI address)";
-            return std::nullopt;
+            return usage("--backend dpdk needs --eal with at least the port (--vdev=... or a PCI address)");
         }
         std::uint32_t mask = ~0u << (32 - cfg.dpdk_prefix);
         if (!cfg.dpdk_gateway.unset() &&
             ((cfg.dpdk_gateway.value() & mask) != (cfg.dpdk_ip.value() & mask) || cfg.dpdk_gateway == cfg.dpdk_ip)) {
-            error = "--gateway must be another address inside --ip's subnet";
-            return std::nullopt;
+            return usage("--gateway must be another address inside --ip's subnet");
         }
     } else if (!cfg.dpdk_gateway.unset()) {
-        error = "--gateway applies to --backend dpdk (the kernel routes for the socket backend)";
-        return std::nullopt;
+        return usage("--gateway applies to --backend dpdk (the kernel routes for the socket backend)");
     } else if (!cfg.dpdk_port.empty()) {
-        error = "--port applies to --backend dpdk (the socket backend answers on --listen)";
-        return std::nullopt;
+        return usage("--port applies to --backend dpdk (the socket backend answers on --listen)");
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.
     if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip.unset() &&
         (cfg.listen.value() >> 24) == 127) {
-        error =
+        return usage(
             "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "
-            "(or the boot network's address), or --tftp-server for another TFTP host";
-        return std::nullopt;
+            "(or the boot network's address), or --tftp-server for another TFTP host");
     }
     // Writes to the inventory over a network need a token the operator chose, not one made here.
     if (cfg.api_enabled && !cfg.state_dir.empty() && (cfg.api_addr.value() >> 24) != 127 &&
         cfg.api_token_file.empty()) {
-        error = "--api " + cfg.api_addr.to_string() +
-                " is not loopback: with --state the API takes writes, so give --api-token-file too";
-        return std::nullopt;
+        return usage("--api " + cfg.api_addr.to_string() +
+                     " is not loopback: with --state the API takes writes, so give --api-token-file too");
     }
     if (cfg.api_tls_cert.empty() != cfg.api_tls_key.empty()) {
-        error = "--api-tls-cert and --api-tls-key go together (HTTPS needs both)";
-        return std::nullopt;
+        return usage("--api-tls-cert and --api-tls-key go together (HTTPS needs both)");
     }
     if (cfg.dhcp_mode == proto::DhcpMode::Server) {
         for (auto [flag, missing] : {std::pair{"--subnet", cfg.prefix == 0}, std::pair{"--pool", cfg.pool_end.unset()},
                                      std::pair{"--state", cfg.state_dir.empty()}}) {
             if (missing) {
-                error = std::string("--dhcp server needs ") + flag;
-                return std::nullopt;
+                return usage(std::string("--dhcp server needs ") + flag);
             }
         }
     }
@@ -85,7 +76,7 @@ std::optional<DaemonConfig> validated(DaemonConfig cfg, std::string& error) {
 
 }  // namespace
 
-std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error) {
+proto::Result<DaemonConfig> parse_daemon_args(int argc, const char* const* argv) {
     DaemonConfig cfg;
     cfg.api_addr = cfg.listen;
     // --config FILE: its keys first, then the command line over them.
@@ -94,28 +85,20 @@ std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv,
         std::string_view a = argv[i];
         if (a == "--config" && i + 1 < argc) config_path = argv[i + 1];
         if (a.rfind("--config=", 0) == 0) config_path = std::string(a.substr(9));
-        if (a == "--config" && i + 1 >= argc) {
-            error = "--config: missing value";
-            return std::nullopt;
-        }
+        if (a == "--config" && i + 1 >= argc) return usage("--config: missing value");
     }
     if (!config_path.empty()) {
-        std::vector<ConfigFlag> flags;
-        if (!read_config_file(config_path, flags, error)) return std::nullopt;
-        for (const ConfigFlag& f : flags) {
+        proto::Result<std::vector<ConfigFlag>> flags = read_config_file(config_path);
+        if (!flags) return usage(flags.error().reason);
+        for (const ConfigFlag& f : *flags) {
             const char* one[] = {"rackbootd", f.flag.c_str()};
-            if (!apply_flags(cfg, 2, one, error)) {
-                std::string where = config_path;
-                where += ':';
-                where += std::to_string(f.line);
-                where += ": ";
-                error.insert(0, where);
-                return std::nullopt;
+            if (proto::Result<> ok = apply_flags(cfg, 2, one); !ok) {
+                return usage(config_path + ":" + std::to_string(f.line) + ": " + ok.error().reason);
             }
         }
     }
-    if (!apply_flags(cfg, argc, argv, error)) return std::nullopt;
-    return validated(std::move(cfg), error);
+    if (proto::Result<> ok = apply_flags(cfg, argc, argv); !ok) return usage(ok.error().reason);
+    return validated(std::move(cfg));
 }
 
 }  // namespace rackboot::control

@@ -13,6 +13,7 @@
 #include "proto/dhcp_responder.h"
 #include "proto/ipv4.h"
 #include "proto/mac.h"
+#include "proto/result.h"
 #include "proto/serial.h"
 
 namespace rackboot::control {
@@ -87,8 +88,9 @@ struct DaemonConfig {
     bool check_only = false;  // --check-config: validate what can be without serving, then exit
 };
 
-// Parses argv. On error returns nullopt and sets `error` to a sentence naming the flag.
-[[nodiscard]] std::optional<DaemonConfig> parse_daemon_args(int argc, const char* const* argv, std::string& error);
+// Parses argv (and the --config file it names), or refuses with a sentence naming the flag
+// (exit code 2).
+[[nodiscard]] proto::Result<DaemonConfig> parse_daemon_args(int argc, const char* const* argv);
 
 [[nodiscard]] std::string daemon_usage();
 

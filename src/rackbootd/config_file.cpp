@@ -40,13 +40,13 @@ bool scalar_text(const toml::node& n, std::string& out) {
 
 }  // namespace
 
-bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std::string& error) {
+proto::Result<std::vector<ConfigFlag>> read_config_file(const std::string& path) {
+    std::vector<ConfigFlag> out;
     toml::table root;
     try {
         root = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
-        error = path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
-        return false;
+        return proto::failure(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
     }
     auto where = [&](const toml::node& n) { return path + ":" + std::to_string(n.source().begin.line) + ": "; };
     for (const auto& [k, node] : root) {
@@ -55,12 +55,10 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
         std::size_t line = node.source().begin.line;
         proto::FlagShape shape = shape_of(key);
         if (shape == proto::FlagShape::CommandLine) {
-            error = where(node) + "'" + key + "' is a command-line flag only";
-            return false;
+            return proto::failure(where(node) + "'" + key + "' is a command-line flag only");
         }
         if (node.is_table()) {
-            error = where(node) + "[" + key + "]: the file has no tables; every key is a flag's name";
-            return false;
+            return proto::failure(where(node) + "[" + key + "]: the file has no tables; every key is a flag's name");
         }
         if (auto b = node.value<bool>(); b && node.is_boolean()) {
             if (shape == proto::FlagShape::Switch) {
@@ -68,8 +66,7 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
             } else if (shape == proto::FlagShape::OnOff) {
                 out.push_back({line, flag_with(key, *b ? "on" : "off")});
             } else {
-                error = where(node) + key + " takes a value, not true or false";
-                return false;
+                return proto::failure(where(node) + key + " takes a value, not true or false");
             }
             continue;
         }
@@ -78,8 +75,7 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
             for (const toml::node& item : *arr) {
                 std::string v;
                 if (!scalar_text(item, v)) {
-                    error = where(item) + key + ": list items are strings or integers";
-                    return false;
+                    return proto::failure(where(item) + key + ": list items are strings or integers");
                 }
                 if (shape == proto::FlagShape::List) {
                     joined += (joined.empty() ? "" : ",") + v;
@@ -92,19 +88,17 @@ bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std
         }
         std::string v;
         if (!scalar_text(node, v)) {
-            error = where(node) + key + ": the value is a string, an integer, a boolean or a list";
-            return false;
+            return proto::failure(where(node) + key + ": the value is a string, an integer, a boolean or a list");
         }
         if (shape == proto::FlagShape::Switch) {
-            error = where(node) + key + " is set with true or false";
-            return false;
+            return proto::failure(where(node) + key + " is set with true or false");
         }
         out.push_back({line, flag_with(key, v)});
     }
     // toml++ keeps a table's keys sorted; the flags apply in file order (a repeated --api: the last
     // one written wins).
     std::stable_sort(out.begin(), out.end(), [](const ConfigFlag& a, const ConfigFlag& b) { return a.line < b.line; });
-    return true;
+    return out;
 }
 
 }  // namespace rackboot::control

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "proto/result.h"
+
 namespace rackboot::control {
 
 struct ConfigFlag {
@@ -21,7 +23,7 @@ struct ConfigFlag {
     std::string flag;  // "--key" or "--key=value"
 };
 
-// False with "FILE:LINE: why" (a TOML syntax error, a table, a value of the wrong kind).
-[[nodiscard]] bool read_config_file(const std::string& path, std::vector<ConfigFlag>& out, std::string& error);
+// The file's flags, or "FILE:LINE: why" (a TOML syntax error, a table, a value of the wrong kind).
+[[nodiscard]] proto::Result<std::vector<ConfigFlag>> read_config_file(const std::string& path);
 
 }  // namespace rackboot::control

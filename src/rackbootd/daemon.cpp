@@ -165,11 +165,12 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
         return 1;
     }
     // What a start would refuse before serving, in its words (preflight.h); nothing is written.
-    Preflight pre;
-    if (!preflight(cfg, true, pre, error)) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
+    proto::Result<Preflight> checked = preflight(cfg, true);
+    if (!checked) {
+        std::fprintf(stderr, "rackbootd: %s\n", checked.error().reason.c_str());
         return 1;
     }
+    const Preflight& pre = *checked;
     // A --max-transfers asked for and not coverable is refused; the default is "as many as fit".
     if (FdBudget budget = fd_budget(cfg); !budget.ok || (budget.lowered && cfg.max_transfers_set)) {
         std::fprintf(stderr, "rackbootd: %s\n", budget.explanation.c_str());
@@ -255,8 +256,7 @@ Result<> Daemon::prepare_tree() {
     demo_ = root_.empty();
     if (!demo_ || cfg_.check_only) return {};
     root_ = cfg_.demo_dir.empty() ? default_demo_dir() : cfg_.demo_dir;
-    std::string error;
-    if (!ensure_demo_tree(root_, error)) return failure("demo tree: " + error);
+    if (Result<> made = ensure_demo_tree(root_); !made) return failure("demo tree: " + made.error().reason);
     return {};
 }
 
@@ -278,9 +278,11 @@ Result<> Daemon::check_cpus() const {
 // workers read is built from it (with the --board flags as a bootstrap). Checked as
 // --check-config checks it (preflight.h).
 Result<> Daemon::open_inventory() {
-    std::string error;
-    if (!preflight(cfg_, false, pre_, error)) return failure(error);
+    Result<Preflight> checked = preflight(cfg_, false);
+    if (!checked) return tl::unexpected(checked.error());
+    pre_ = std::move(*checked);
     inventory_ = std::move(pre_.inventory);
+    std::string error;
     if (inventory_) writes_ = std::make_unique<InventoryWrites>(*inventory_);
     auto root_dir = dataplane::DirHandle::open(root_, error);
     if (!root_dir) return failure(error);
@@ -366,9 +368,9 @@ Result<> Daemon::start_dataplane() {
     if (common_.dhcp) common_.dhcp->maps = maps_.get();
     publisher_ = std::make_unique<SnapshotPublisher>(*directory_, *maps_);
     if (writes_) writes_->set_live(publisher_.get());  // from now on every write is published
-    std::string error;
-    backend_ = make_backend(common_, options_, error);
-    if (!backend_) return failure(error);
+    Result<std::unique_ptr<dataplane::Backend>> made = make_backend(common_, options_);
+    if (!made) return tl::unexpected(made.error());
+    backend_ = std::move(*made);
     dhcp_engine_ = backend_->dhcp();
     if (dhcp_engine_ != nullptr) dhcp_engine_->restore(restored_);
     info_ = backend_->info();
@@ -474,8 +476,7 @@ Result<> Daemon::open_api() {
         cfg_.api_addr, cfg_.api_port, [this] { return render_metrics_text(); }, rest_.get());
     api_->set_events(&events_, cfg_.api_heartbeat_s);
     if (!pre_.tls_cert.empty()) api_->set_tls(std::move(pre_.tls_cert), std::move(pre_.tls_key));
-    std::string error;
-    if (!api_->start(error)) return failure(error + " (use --api ADDR:PORT or --api off)");
+    if (Result<> up = api_->start(); !up) return failure(up.error().reason + " (use --api ADDR:PORT or --api off)");
     api_text_ = cfg_.api_addr.to_string() + ":" + std::to_string(api_->port());
     return {};
 }

@@ -4,11 +4,12 @@
 
 #include <string>
 
+#include "proto/result.h"
+
 namespace rackboot::control {
 
-// Writes the tree under `dir` unless it already holds this version of it. Returns false with a
-// reason on failure.
-[[nodiscard]] bool ensure_demo_tree(const std::string& dir, std::string& error);
+// Writes the tree under `dir` unless it already holds this version of it, or says why it cannot.
+[[nodiscard]] proto::Result<> ensure_demo_tree(const std::string& dir);
 
 [[nodiscard]] std::string default_demo_dir();
 

@@ -6,11 +6,10 @@
 #include "rackbootd/daemon.h"
 
 int main(int argc, char** argv) {
-    std::string error;
-    auto cfg = rackboot::control::parse_daemon_args(argc, argv, error);
+    auto cfg = rackboot::control::parse_daemon_args(argc, argv);
     if (!cfg) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 2;
+        std::fprintf(stderr, "rackbootd: %s\n", cfg.error().reason.c_str());
+        return cfg.error().exit_code;
     }
     if (cfg->show_help) {
         std::fputs(rackboot::control::daemon_usage().c_str(), stdout);

@@ -19,125 +19,137 @@ namespace rackboot::control {
 
 namespace {
 
-// A PEM file for the API's TLS, whole; false with a reason naming the flag and file.
-bool read_pem(const char* flag, const std::string& path, std::string& out, std::string& error) {
+using proto::failure;
+using proto::Result;
+
+// A PEM file for the API's TLS, whole; the reason names the flag and file.
+Result<std::string> read_pem(const char* flag, const std::string& path) {
     std::ifstream in(path);
-    if (!in) {
-        error = std::string(flag) + ": cannot read '" + path + "': " + std::strerror(errno);
-        return false;
+    if (!in) return failure(std::string(flag) + ": cannot read '" + path + "': " + std::strerror(errno));
+    std::string pem(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
+    if (pem.find("-----BEGIN ") == std::string::npos) {
+        return failure(std::string(flag) + ": '" + path + "' is not PEM (no -----BEGIN line)");
     }
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (out.find("-----BEGIN ") == std::string::npos) {
-        error = std::string(flag) + ": '" + path + "' is not PEM (no -----BEGIN line)";
-        return false;
-    }
-    return true;
+    return pem;
 }
 
 // The socket backend binds --listen: it must be an address of this machine (or any).
-bool check_listen(const DaemonConfig& cfg, std::string& error) {
-    if (cfg.dpdk || cfg.listen.unset()) return true;
+Result<> check_listen(const DaemonConfig& cfg) {
+    if (cfg.dpdk || cfg.listen.unset()) return {};
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return true;  // nothing to learn here; the start says what fails
+    if (fd < 0) return {};  // nothing to learn here; the start says what fails
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = cfg.listen.network();
     bool ok = bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
     int why = errno;
     close(fd);
-    if (ok || why != EADDRNOTAVAIL) return true;
-    error = "--listen: " + cfg.listen.to_string() + " is not an address of this machine: " + std::strerror(why);
-    return false;
+    if (ok || why != EADDRNOTAVAIL) return {};
+    return failure("--listen: " + cfg.listen.to_string() + " is not an address of this machine: " + std::strerror(why));
 }
 
-// The inventory: opened (a start makes it when missing), or read as it is (a check).
-bool open_inventory(const DaemonConfig& cfg, bool check, Preflight& out, std::string& error) {
+// The inventory: opened (a start makes it when missing), or read as it is (a check: null when a
+// start would make it).
+Result<std::unique_ptr<InventoryStore>> open_inventory(const DaemonConfig& cfg, bool check) {
     std::string path = cfg.state_dir + "/inventory.sqlite";
     struct stat st {};
     bool exists = stat(path.c_str(), &st) == 0;
-    if (!exists && errno != ENOENT) {
-        error = "--state: cannot reach '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    if (exists && !S_ISREG(st.st_mode)) {
-        error = "--state: '" + path + "' is not a regular file";
-        return false;
-    }
-    if (check && !exists) return true;  // a start makes an empty one
-    out.inventory = open_sqlite_inventory(path, error, check);
-    if (!out.inventory) {
-        error = "--state: " + error;
-        return false;
-    }
-    return true;
+    if (!exists && errno != ENOENT) return failure("--state: cannot reach '" + path + "': " + std::strerror(errno));
+    if (exists && !S_ISREG(st.st_mode)) return failure("--state: '" + path + "' is not a regular file");
+    if (check && !exists) return std::unique_ptr<InventoryStore>();  // a start makes an empty one
+    auto opened = open_sqlite_inventory(path, check);
+    if (!opened) return failure("--state: " + opened.error().reason);
+    return opened;
 }
 
 // Checking: the boards a start would serve from the store and the flags.
-bool count_boards(const DaemonConfig& cfg, Preflight& out, std::string& error) {
+Result<std::size_t> count_boards(const DaemonConfig& cfg, InventoryStore* inventory) {
     std::set<std::uint32_t> serials;
     for (const auto& b : cfg.boards) {
         if (b.kind == proto::BootPrefix::Kind::Serial) serials.insert(b.serial);
     }
     std::size_t by_mac = cfg.boards.size() - serials.size();
-    if (out.inventory) {
+    if (inventory != nullptr) {
         std::optional<std::uint32_t> after;
         for (;;) {
             std::vector<Board> page;
-            if (Outcome o = out.inventory->list_boards({}, after, 1000, page); !o.ok()) {
-                error = "--state: " + o.message;
-                return false;
-            }
+            if (Outcome o = inventory->list_boards({}, after, 1000, page); !o.ok())
+                return failure("--state: " + o.message);
             for (const Board& b : page) serials.insert(b.serial);
             if (page.size() < 1000) break;
             after = page.back().serial;
         }
     }
-    out.stored_boards = serials.size() + by_mac;
-    return true;
+    return serials.size() + by_mac;
 }
 
-}  // namespace
+// The state directory (made on a start) and the inventory in it.
+Result<> prepare_state(const DaemonConfig& cfg, bool check, Preflight& out) {
+    if (cfg.state_dir.empty()) return {};
+    if (Result<> ok = LeaseStore::check_access(cfg.state_dir); !ok) return ok;
+    struct stat st {};
+    bool made = stat(cfg.state_dir.c_str(), &st) == 0;
+    if (!check && !made && mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
+        return failure("--state: cannot create '" + cfg.state_dir + "': " + std::strerror(errno));
+    }
+    if (!made && check) return {};
+    auto inventory = open_inventory(cfg, check);
+    if (!inventory) return tl::unexpected(inventory.error());
+    out.inventory = std::move(*inventory);
+    return {};
+}
 
-bool preflight(const DaemonConfig& cfg, bool check, Preflight& out, std::string& error) {
-    if (!cfg.state_dir.empty()) {
-        if (proto::Result<> ok = LeaseStore::check_access(cfg.state_dir); !ok) {
-            error = ok.error().reason;
-            return false;
-        }
-        struct stat st {};
-        bool made = stat(cfg.state_dir.c_str(), &st) == 0;
-        if (!check && !made && mkdir(cfg.state_dir.c_str(), 0750) != 0 && errno != EEXIST) {
-            error = "--state: cannot create '" + cfg.state_dir + "': " + std::strerror(errno);
-            return false;
-        }
-        if ((made || !check) && !open_inventory(cfg, check, out, error)) return false;
+// Every image is opened beneath this descriptor, never by its stored path (issue 18 #3).
+Result<> open_images_root(const DaemonConfig& cfg, Preflight& out) {
+    if (cfg.images_root.empty()) return {};
+    std::string why;
+    out.images_root = dataplane::DirHandle::open(cfg.images_root, why);
+    std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
+    if (!out.images_root || !real) {
+        return failure("--images-root: " + (out.images_root ? std::string(std::strerror(errno)) : why));
     }
-    if (!cfg.images_root.empty()) {
-        // Every image is opened beneath this descriptor, never by its stored path (issue 18 #3).
-        std::string why;
-        out.images_root = dataplane::DirHandle::open(cfg.images_root, why);
-        std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
-        if (!out.images_root || !real) {
-            error = "--images-root: " + (out.images_root ? std::string(std::strerror(errno)) : why);
-            return false;
-        }
-        out.images_real = real.get();
-    }
-    if (!check_listen(cfg, error)) return false;
+    out.images_real = real.get();
+    return {};
+}
+
+// The API's token (checking, one a start would make is not made) and its TLS files.
+Result<> read_api_secrets(const DaemonConfig& cfg, bool check, Preflight& out) {
     if (!cfg.state_dir.empty()) {
         bool own = cfg.api_token_file.empty();
         std::string path = own ? cfg.state_dir + "/api-token" : cfg.api_token_file;
         struct stat st {};
         bool made_at_start = own && lstat(path.c_str(), &st) != 0 && errno == ENOENT;
-        if (!(check && made_at_start) && !load_api_token(path, own && !check, out.token, error)) return false;
-    }
-    if (!cfg.api_tls_cert.empty()) {
-        if (!read_pem("--api-tls-cert", cfg.api_tls_cert, out.tls_cert, error) ||
-            !read_pem("--api-tls-key", cfg.api_tls_key, out.tls_key, error)) {
-            return false;
+        if (!(check && made_at_start)) {
+            Result<std::string> token = load_api_token(path, own && !check);
+            if (!token) return tl::unexpected(token.error());
+            out.token = std::move(*token);
         }
     }
-    return !check || count_boards(cfg, out, error);
+    if (cfg.api_tls_cert.empty()) return {};
+    Result<std::string> cert = read_pem("--api-tls-cert", cfg.api_tls_cert);
+    if (!cert) return tl::unexpected(cert.error());
+    Result<std::string> key = read_pem("--api-tls-key", cfg.api_tls_key);
+    if (!key) return tl::unexpected(key.error());
+    out.tls_cert = std::move(*cert);
+    out.tls_key = std::move(*key);
+    return {};
+}
+
+}  // namespace
+
+proto::Result<Preflight> preflight(const DaemonConfig& cfg, bool check) {
+    Preflight out;
+    Result<> ok = prepare_state(cfg, check, out)
+                      .and_then([&] { return open_images_root(cfg, out); })
+                      .and_then([&] { return check_listen(cfg); })
+                      .and_then([&] { return read_api_secrets(cfg, check, out); });
+    if (!ok) return tl::unexpected(ok.error());
+    if (check) {
+        Result<std::size_t> boards = count_boards(cfg, out.inventory.get());
+        if (!boards) return tl::unexpected(boards.error());
+        out.stored_boards = *boards;
+    }
+    return out;
 }
 
 }  // namespace rackboot::control

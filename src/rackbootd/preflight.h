@@ -12,6 +12,7 @@
 
 #include "control/store/inventory_store.h"
 #include "dataplane/boot_map.h"
+#include "proto/result.h"
 #include "rackbootd/config.h"
 
 namespace rackboot::control {
@@ -26,7 +27,7 @@ struct Preflight {
     std::size_t stored_boards = 0;  // checking: the serials the store holds and --board adds, together
 };
 
-// False with the reason a start would give (without "rackbootd: ").
-[[nodiscard]] bool preflight(const DaemonConfig& cfg, bool check, Preflight& out, std::string& error);
+// What a start needs, or the reason a start would give (without "rackbootd: ").
+[[nodiscard]] proto::Result<Preflight> preflight(const DaemonConfig& cfg, bool check);
 
 }  // namespace rackboot::control

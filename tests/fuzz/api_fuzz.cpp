@@ -42,9 +42,9 @@ RestApi& api() {
     static unsigned calls = 0;
     if (calls++ % 5000 == 0) {
         a.reset();
-        std::string err;
-        store = open_sqlite_inventory(":memory:", err);
-        check(store != nullptr);
+        auto opened = open_sqlite_inventory(":memory:");
+        check(opened.has_value());
+        store = std::move(*opened);
         a = std::make_unique<RestApi>(store.get(), root, kToken);
     }
     return *a;

@@ -35,12 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
 
-    std::string error;
-    auto cfg = parse_daemon_args(static_cast<int>(argv.size()), argv.data(), error);
-    std::string error2;
-    auto again = parse_daemon_args(static_cast<int>(argv.size()), argv.data(), error2);
-    check(cfg.has_value() == again.has_value() && error == error2);
+    auto cfg = parse_daemon_args(static_cast<int>(argv.size()), argv.data());
+    auto again = parse_daemon_args(static_cast<int>(argv.size()), argv.data());
+    check(cfg.has_value() == again.has_value());
     if (!cfg) {
+        const std::string& error = cfg.error().reason;
+        check(error == again.error().reason && cfg.error().exit_code == 2);
         check(!error.empty() && error.find('\n') == std::string::npos);
         return 0;
     }

@@ -24,7 +24,12 @@ protected:
         std::ofstream(path_) << toml;
         std::vector<const char*> argv{"rackbootd", "--config", path_.c_str()};
         for (const std::string& m : more) argv.push_back(m.c_str());
-        return parse_daemon_args(static_cast<int>(argv.size()), argv.data(), err);
+        auto cfg = parse_daemon_args(static_cast<int>(argv.size()), argv.data());
+        if (!cfg) {
+            err = cfg.error().reason;
+            return std::nullopt;
+        }
+        return std::move(*cfg);
     }
     std::filesystem::path path_;
 };
@@ -67,7 +72,9 @@ TEST_F(ConfigFile, ABadFileNamesItsLine) {
     EXPECT_FALSE(parse("check-config = true\n", {}, err));
     EXPECT_NE(err.find("command-line flag only"), std::string::npos) << err;
     std::vector<const char*> argv{"rackbootd", "--config", "/nonexistent/rackbootd.toml"};
-    EXPECT_FALSE(parse_daemon_args(3, argv.data(), err));
+    auto refused = parse_daemon_args(3, argv.data());
+    ASSERT_FALSE(refused);
+    err = refused.error().reason;
     EXPECT_NE(err.find("/nonexistent/rackbootd.toml"), std::string::npos) << err;
 }
 

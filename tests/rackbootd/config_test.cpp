@@ -11,7 +11,12 @@ namespace {
 
 std::optional<DaemonConfig> parse(std::vector<const char*> args, std::string& err) {
     args.insert(args.begin(), "rackbootd");
-    return parse_daemon_args(static_cast<int>(args.size()), args.data(), err);
+    auto cfg = parse_daemon_args(static_cast<int>(args.size()), args.data());
+    if (!cfg) {
+        err = cfg.error().reason;
+        return std::nullopt;
+    }
+    return std::move(*cfg);
 }
 
 // The DPDK backend's required flags (a ring port, 10.2.0.1/16), then `extra`.

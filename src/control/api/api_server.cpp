@@ -117,7 +117,7 @@ ApiServer::~ApiServer() {
     stop();
 }
 
-bool ApiServer::start(std::string& error) {
+proto::Result<> ApiServer::start() {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = addr_.network();
@@ -127,8 +127,7 @@ bool ApiServer::start(std::string& error) {
     bool tls = !tls_cert_.empty();
     if (tls) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            error = "this libmicrohttpd has no TLS: HTTPS (--api-tls-cert) is not available";
-            return false;
+            return proto::failure("this libmicrohttpd has no TLS: HTTPS (--api-tls-cert) is not available");
         }
         flags |= MHD_USE_TLS;
     }
@@ -144,14 +143,13 @@ bool ApiServer::start(std::string& error) {
         MHD_OPTION_NOTIFY_CONNECTION, &notify_cb, this, MHD_OPTION_NOTIFY_COMPLETED, &completed_cb, this,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (daemon_ == nullptr) {
-        error = "cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_) +
-                (tls ? " (or the TLS certificate and key were not accepted)" : "");
-        return false;
+        return proto::failure("cannot bind the API to " + addr_.to_string() + ":" + std::to_string(port_) +
+                              (tls ? " (or the TLS certificate and key were not accepted)" : ""));
     }
     if (const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)) port_ = info->port;
     stop_.store(false);
     thread_ = std::thread([this] { run(); });
-    return true;
+    return {};
 }
 
 void ApiServer::stop() {

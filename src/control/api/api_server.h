@@ -28,6 +28,7 @@
 #include "control/api/rest_api.h"
 #include "control/events/event_bus.h"
 #include "proto/ipv4.h"
+#include "proto/result.h"
 
 struct MHD_Daemon;
 struct MHD_Connection;
@@ -61,8 +62,8 @@ public:
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
 
-    // Binds and starts serving; false (with a reason) when the address cannot be bound.
-    [[nodiscard]] bool start(std::string& error);
+    // Binds and starts serving, or says why not (the address cannot be bound, no TLS).
+    [[nodiscard]] proto::Result<> start();
     void stop();
     // The port bound (the configured one, or the kernel's choice when that was 0).
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }

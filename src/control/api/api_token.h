@@ -5,9 +5,11 @@
 
 #include <string>
 
+#include "proto/result.h"
+
 namespace rackboot::control {
 
-// Reads the token at `path`; when it does not exist and `create` is set, makes one there.
-[[nodiscard]] bool load_api_token(const std::string& path, bool create, std::string& token, std::string& error);
+// The token at `path`; when it does not exist and `create` is set, one made there.
+[[nodiscard]] proto::Result<std::string> load_api_token(const std::string& path, bool create);
 
 }  // namespace rackboot::control

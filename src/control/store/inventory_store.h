@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "control/store/inventory.h"
+#include "proto/result.h"
 
 namespace rackboot::control {
 
@@ -83,8 +84,8 @@ public:
 // (--check-config): the file must exist, and is read as it is, never created, migrated or written.
 // Either way a file that is not SQLite, of a newer schema, or without the inventory's tables is
 // refused with the same words.
-[[nodiscard]] std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error,
-                                                                    bool read_only = false);
+[[nodiscard]] proto::Result<std::unique_ptr<InventoryStore>> open_sqlite_inventory(const std::string& path,
+                                                                                   bool read_only = false);
 
 // The schema version open_sqlite_inventory migrates to.
 inline constexpr int kInventorySchemaVersion = 2;

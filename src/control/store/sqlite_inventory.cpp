@@ -655,10 +655,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<InventoryStore> open_sqlite_inventory(const std::string& path, std::string& error, bool read_only) {
+proto::Result<std::unique_ptr<InventoryStore>> open_sqlite_inventory(const std::string& path, bool read_only) {
     auto s = std::make_unique<SqliteInventory>();
-    if (!s->open(path, read_only, error)) return nullptr;
-    return s;
+    if (std::string error; !s->open(path, read_only, error)) return proto::failure(error);
+    return std::unique_ptr<InventoryStore>(std::move(s));
 }
 
 }  // namespace rackboot::control

@@ -29,9 +29,9 @@ protected:
             fs::create_directories(dir_ / "images" / img);
             std::ofstream(dir_ / "images" / img / "start4.elf") << img;
         }
-        std::string err;
-        store_ = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
-        ASSERT_TRUE(store_) << err;
+        auto opened = open_sqlite_inventory((dir_ / "inventory.sqlite").string());
+        ASSERT_TRUE(opened) << opened.error().reason;
+        store_ = std::move(*opened);
         api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string(), kToken);
     }
     void TearDown() override { fs::remove_all(dir_); }

@@ -44,9 +44,9 @@ protected:
     void TearDown() override { fs::remove_all(dir_); }
     // An inventory in dir_ holding image "img" and board 1a2b3c4d on it.
     std::unique_ptr<InventoryStore> store_with_board() const {
-        std::string err;
-        auto store = open_sqlite_inventory((dir_ / "inventory.sqlite").string(), err);
-        EXPECT_TRUE(store) << err;
+        auto opened = open_sqlite_inventory((dir_ / "inventory.sqlite").string());
+        EXPECT_TRUE(opened) << opened.error().reason;
+        std::unique_ptr<InventoryStore> store = opened ? std::move(*opened) : nullptr;
         Image img{"img", "dir", (dir_ / "img").string(), 0};
         Board b;
         b.serial = 0x1a2b3c4d;

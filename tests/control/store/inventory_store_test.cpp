@@ -30,9 +30,9 @@ struct Scratch {
     ~Scratch() { fs::remove_all(dir); }
     // A store in this directory holding one image, "a".
     std::unique_ptr<InventoryStore> store_with_image() const {
-        std::string err;
-        auto st = open_sqlite_inventory((dir / "inventory.sqlite").string(), err);
-        EXPECT_TRUE(st) << err;
+        auto opened = open_sqlite_inventory((dir / "inventory.sqlite").string());
+        EXPECT_TRUE(opened) << opened.error().reason;
+        std::unique_ptr<InventoryStore> st = opened ? std::move(*opened) : nullptr;
         Image a{"a", "dir", "/srv/a", 0};
         EXPECT_TRUE(st && st->create_image(a).ok());
         EXPECT_EQ(a.generation, 1u);
@@ -196,9 +196,12 @@ TEST(Inventory, ListsPageAndFilter) {
 TEST(Inventory, SchemaVersionIsSetAndANewerOneRefused) {
     Scratch s;
     std::string path = (s.dir / "inventory.sqlite").string();
-    std::string err;
-    ASSERT_TRUE(open_sqlite_inventory(path, err)) << err;
-    ASSERT_TRUE(open_sqlite_inventory(path, err)) << err;  // reopening migrates nothing
+    auto first = open_sqlite_inventory(path);
+    ASSERT_TRUE(first) << first.error().reason;
+    first->reset();
+    auto again = open_sqlite_inventory(path);  // reopening migrates nothing
+    ASSERT_TRUE(again) << again.error().reason;
+    again->reset();
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -208,8 +211,9 @@ TEST(Inventory, SchemaVersionIsSetAndANewerOneRefused) {
     sqlite3_finalize(q);
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
-    EXPECT_FALSE(open_sqlite_inventory(path, err));
-    EXPECT_NE(err.find("newer"), std::string::npos) << err;
+    auto newer = open_sqlite_inventory(path);
+    ASSERT_FALSE(newer);
+    EXPECT_NE(newer.error().reason.find("newer"), std::string::npos) << newer.error().reason;
 }
 
 // Schema 1 (before learnt MACs were kept apart) migrates to 2: its boards keep every field, learn
@@ -236,9 +240,9 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
         "PRAGMA user_version=1;";
     ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
-    std::string err;
-    auto st = open_sqlite_inventory(path, err);
-    ASSERT_TRUE(st) << err;
+    auto opened = open_sqlite_inventory(path);
+    ASSERT_TRUE(opened) << opened.error().reason;
+    std::unique_ptr<InventoryStore> st = std::move(*opened);
     Board b;
     ASSERT_TRUE(st->get_board(0x1234abcd, b).ok());
     EXPECT_EQ(b.name, "victim");
@@ -308,9 +312,9 @@ TEST(Inventory, AcknowledgedWritesSurviveKill9) {
         ASSERT_GE(pid, 0);
         if (pid == 0) {
             close(fds[0]);
-            std::string err;
-            auto st = open_sqlite_inventory(path, err);
-            if (!st) _exit(2);
+            auto opened = open_sqlite_inventory(path);
+            if (!opened) _exit(2);
+            std::unique_ptr<InventoryStore> st = std::move(*opened);
             for (std::uint32_t i = next;; ++i) {
                 Board b = board(i);
                 if (!st->create_board(b).ok()) _exit(3);
@@ -325,9 +329,9 @@ TEST(Inventory, AcknowledgedWritesSurviveKill9) {
         while (read(fds[0], &v, sizeof v) == sizeof v) acked = v;
         close(fds[0]);
         waitpid(pid, nullptr, 0);
-        std::string err;
-        auto st = open_sqlite_inventory(path, err);
-        ASSERT_TRUE(st) << err;
+        auto opened = open_sqlite_inventory(path);
+        ASSERT_TRUE(opened) << opened.error().reason;
+        std::unique_ptr<InventoryStore> st = std::move(*opened);
         for (std::uint32_t i = 1; i <= acked; ++i) {
             Board got;
             ASSERT_TRUE(st->get_board(i, got).ok())
