@@ -531,6 +531,7 @@ void Daemon::serve() {
                 for (const std::string& w : warnings) std::printf("event=warning what=\"%s\"\n", w.c_str());
             }
         }
+        std::fflush(stdout);  // every line of this tick (the learner's, the rechecks') out within 50 ms
         if (sig == SIGINT || sig == SIGTERM) return;
     }
 }
