@@ -60,7 +60,7 @@ std::unique_ptr<control::BoardDirectory> directory(const Scratch& s, std::uint32
     for (int i = 0; i < 4; ++i) {
         std::string warning;
         d->put_image(
-            control::Image{"img" + std::to_string(i), "dir",
+            control::Image{"img" + std::to_string(i), control::ImageKind::dir,
                            (std::filesystem::canonical(s.dir) / "images" / ("img" + std::to_string(i))).string(), 1},
             warning);
     }
@@ -167,7 +167,7 @@ struct ApiFixture {
         api->set_observer(pub.get());
         api->set_audit_sink([](const std::string&) {});
         for (int i = 0; i < 4; ++i) {
-            control::Image img{"img" + std::to_string(i), "dir",
+            control::Image img{"img" + std::to_string(i), control::ImageKind::dir,
                                (s.dir / "images" / ("img" + std::to_string(i))).string(), 0};
             (void)store->create_image(img);
         }

@@ -30,7 +30,7 @@ proto::Result<DaemonConfig> validated(DaemonConfig cfg) {
     if (cfg.admission_target_s >= cfg.file_timeout_s) {
         return usage("--admission-target must be shorter than --file-timeout (the margin is what absorbs losses)");
     }
-    if (cfg.dpdk) {
+    if (cfg.dpdk()) {
         if (cfg.dpdk_ip.unset()) {
             return usage("--backend dpdk needs --ip ADDR/PREFIX (the port's own address)");
         }
@@ -48,7 +48,7 @@ proto::Result<DaemonConfig> validated(DaemonConfig cfg) {
         return usage("--port applies to --backend dpdk (the socket backend answers on --listen)");
     }
     // Pis told to fetch from this host must be able to reach its TFTP service.
-    if (!cfg.dpdk && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip.unset() &&
+    if (!cfg.dpdk() && cfg.dhcp_mode != proto::DhcpMode::Off && cfg.tftp_server_ip.unset() &&
         (cfg.listen.value() >> 24) == 127) {
         return usage(
             "--dhcp sends Pis to this host for TFTP, but --listen is a loopback address: use --listen 0.0.0.0 "

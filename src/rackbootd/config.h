@@ -18,6 +18,12 @@
 
 namespace rackboot::control {
 
+// Which backend serves: the kernel's UDP sockets, or DPDK owning a port.
+enum class BackendKind : std::uint8_t { socket, dpdk };
+[[nodiscard]] constexpr const char* to_string(BackendKind b) noexcept {
+    return b == BackendKind::dpdk ? "dpdk" : "socket";
+}
+
 struct DaemonConfig {
     std::string tftp_root;  // empty: generate and serve the demo tree
     std::string demo_dir;   // where the demo tree goes
@@ -77,7 +83,8 @@ struct DaemonConfig {
     std::uint32_t timeline_events = 100;
     bool lease_fsync = true;
     // Backend
-    bool dpdk = false;
+    BackendKind backend = BackendKind::socket;
+    [[nodiscard]] bool dpdk() const noexcept { return backend == BackendKind::dpdk; }
     std::string eal;
     proto::Ipv4 dpdk_ip;
     std::uint8_t dpdk_prefix = 0;

@@ -79,7 +79,7 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     // Our own address is never handed out: the one given, the DPDK port's, the one we listen on,
     // or the DHCP interface's.
     proto::Ipv4 own = cfg.dhcp_server_ip;
-    if (own.unset() && cfg.dpdk) own = cfg.dpdk_ip;
+    if (own.unset() && cfg.dpdk()) own = cfg.dpdk_ip;
     if (own.unset()) own = cfg.listen;
     if (own.unset()) own = interface_ipv4(cfg.dhcp_interface);
     dc.leases.subnet = cfg.subnet;
@@ -127,7 +127,7 @@ void warn_unofferable_boards(InventoryStore* store, const RestApi& rest) {
 // Socket workers default to every core but one; a DPDK worker polls its core, so one by default.
 std::uint32_t worker_count(const DaemonConfig& cfg) {
     std::uint32_t default_workers =
-        cfg.dpdk ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
+        cfg.dpdk() ? 1u : static_cast<std::uint32_t>(std::max(1, dataplane::core_count() - 1));
     return cfg.workers != 0    ? cfg.workers
            : !cfg.cpus.empty() ? static_cast<std::uint32_t>(cfg.cpus.size())
                                : default_workers;
@@ -137,7 +137,7 @@ FdBudget fd_budget(const DaemonConfig& cfg) {
     FdDemand d;
     d.nofile = raise_fd_limit();
     d.workers = worker_count(cfg);
-    d.socket_backend = !cfg.dpdk;
+    d.socket_backend = !cfg.dpdk();
     d.max_transfers = cfg.max_transfers;
     d.api_connections = cfg.api_enabled ? ApiServer::kMaxDescriptors : 0;
     return plan_fd_budget(d);
@@ -145,7 +145,7 @@ FdBudget fd_budget(const DaemonConfig& cfg) {
 
 // The socket backend serving a DHCP pool larger than the kernel's neighbour table: why, and the fix.
 std::string neighbour_warning(const DaemonConfig& cfg) {
-    if (cfg.dpdk || cfg.dhcp_mode != proto::DhcpMode::Server || cfg.pool_end.value() < cfg.pool_start.value())
+    if (cfg.dpdk() || cfg.dhcp_mode != proto::DhcpMode::Server || cfg.pool_end.value() < cfg.pool_start.value())
         return {};
     std::uint64_t pool = std::uint64_t{cfg.pool_end.value()} - cfg.pool_start.value() + 1;
     return neighbour_room_warning(pool, kernel_neighbour_limit());
@@ -182,9 +182,9 @@ int check_only(const DaemonConfig& cfg, const std::string& root) {
     const char* dhcp = cfg.dhcp_mode == proto::DhcpMode::Server  ? "server"
                        : cfg.dhcp_mode == proto::DhcpMode::Proxy ? "proxy"
                                                                  : "off";
-    std::printf("rackbootd: configuration ok: backend=%s tftp_root=%s boards=%zu dhcp=%s%s\n",
-                cfg.dpdk ? "dpdk" : "socket", root.empty() ? "(the demo tree, made at start)" : root.c_str(),
-                pre.stored_boards, dhcp, cfg.dpdk ? " (the EAL and the port are checked at start)" : "");
+    std::printf("rackbootd: configuration ok: backend=%s tftp_root=%s boards=%zu dhcp=%s%s\n", to_string(cfg.backend),
+                root.empty() ? "(the demo tree, made at start)" : root.c_str(), pre.stored_boards, dhcp,
+                cfg.dpdk() ? " (the EAL and the port are checked at start)" : "");
     return 0;
 }
 
@@ -337,7 +337,7 @@ Result<> Daemon::open_leases() {
     // path is not what our workers measure.
     proto::Ipv4 tftp = cfg_.tftp_server_ip;
     bool ours =
-        tftp.unset() || tftp == cfg_.listen || (cfg_.dpdk && tftp == cfg_.dpdk_ip) || tftp == cfg_.dhcp_server_ip;
+        tftp.unset() || tftp == cfg_.listen || (cfg_.dpdk() && tftp == cfg_.dpdk_ip) || tftp == cfg_.dhcp_server_ip;
     common_.dhcp->admission.enabled = cfg_.admission && ours;
     common_.dhcp->admission.target = common_.admission.target;
     common_.dhcp->path = path_board_.get();
@@ -355,7 +355,7 @@ Result<> Daemon::open_leases() {
 // The boot map (built once now, then by the publisher whenever the inventory changes) and the
 // backend that serves from it.
 Result<> Daemon::start_dataplane() {
-    if (cfg_.dpdk) {
+    if (cfg_.dpdk()) {
         options_ = dataplane::DpdkOptions{cfg_.eal, cfg_.dpdk_port, cfg_.dpdk_ip, cfg_.dpdk_prefix, cfg_.dpdk_gateway};
     } else {
         options_ = dataplane::SocketOptions{cfg_.listen, cfg_.tftp_port.value_or(geteuid() == 0 ? 69 : 6969),

@@ -276,7 +276,7 @@ const Row kRows[] = {
     {"--backend", "socket|dpdk", FlagShape::Value, "kernel UDP sockets (default), or DPDK owning a port",
      [](DaemonConfig& c, std::string_view v) -> Result<> {
          if (v != "socket" && v != "dpdk") return failure("is not socket or dpdk");
-         c.dpdk = v == "dpdk";
+         c.backend = v == "dpdk" ? BackendKind::dpdk : BackendKind::socket;
          return {};
      }},
     {"--eal", "\"ARGS\"", FlagShape::Value,

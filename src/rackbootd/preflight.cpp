@@ -35,7 +35,7 @@ Result<std::string> read_pem(const char* flag, const std::string& path) {
 
 // The socket backend binds --listen: it must be an address of this machine (or any).
 Result<> check_listen(const DaemonConfig& cfg) {
-    if (cfg.dpdk || cfg.listen.unset()) return {};
+    if (cfg.dpdk() || cfg.listen.unset()) return {};
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return {};  // nothing to learn here; the start says what fails
     sockaddr_in sa{};

@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (cfg->dhcp_mode == rackboot::proto::DhcpMode::Server) {
         check(cfg->prefix != 0 && !cfg->pool_end.unset() && !cfg->state_dir.empty());
     }
-    if (cfg->dpdk) check(!cfg->dpdk_ip.unset() && !cfg->eal.empty());
-    if (!cfg->dpdk) check(cfg->dpdk_gateway.unset() && cfg->dpdk_port.empty());
+    if (cfg->dpdk()) check(!cfg->dpdk_ip.unset() && !cfg->eal.empty());
+    if (!cfg->dpdk()) check(cfg->dpdk_gateway.unset() && cfg->dpdk_port.empty());
     return 0;
 }

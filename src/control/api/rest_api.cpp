@@ -57,7 +57,11 @@ std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
 }
 
 json image_json(const Image& i, std::size_t boards) {
-    return json{{"name", i.name}, {"kind", i.kind}, {"path", i.path}, {"generation", i.generation}, {"boards", boards}};
+    return json{{"name", i.name},
+                {"kind", std::string(to_string(i.kind))},
+                {"path", i.path},
+                {"generation", i.generation},
+                {"boards", boards}};
 }
 
 // The last boot's summary as the timeline wrote it (JSON), or null.
@@ -86,7 +90,7 @@ json board_json(const Board& b) {
                 {"image", b.image.empty() ? json(nullptr) : json(b.image)},
                 {"ip", b.ip ? json(b.ip->to_string()) : json(nullptr)},
                 {"netboot", b.netboot},
-                {"state", b.state},
+                {"state", std::string(to_string(b.state))},
                 {"first_seen", b.first_seen},
                 {"last_seen", b.last_seen},
                 {"last_boot", last_boot_json(b.last_boot)},
@@ -147,8 +151,9 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             if (!v.is_boolean()) return bad("netboot is true or false");
             b.netboot = v.get<bool>();
         } else if (key == "state") {
-            if (!v.is_string()) return bad("state is configured or discovered");
-            b.state = v.get<std::string>();
+            std::optional<BoardState> state = v.is_string() ? parse_board_state(v.get<std::string>()) : std::nullopt;
+            if (!state) return bad("state is configured or discovered");
+            b.state = *state;
         } else if (key == "generation" || key == "first_seen" || key == "last_seen" || key == "last_boot" ||
                    key == "serial_full" || key == "learnt_macs") {
             return bad("is read-only");
@@ -252,7 +257,12 @@ HttpResponse RestApi::create_image(const HttpRequest& req, const std::string&) {
     }
     img.name = (*j)["name"].get<std::string>();
     img.path = (*j)["path"].get<std::string>();
-    if (j->contains("kind")) img.kind = (*j)["kind"].get<std::string>();
+    if (j->contains("kind")) {
+        std::optional<ImageKind> kind = parse_image_kind((*j)["kind"].get<std::string>());
+        if (!kind)
+            return fail(ApiError::invalid_field, "kind must be \"dir\" (disk images are not supported yet)", "kind");
+        img.kind = *kind;
+    }
     if (Outcome o = validate_image(img, images_root_); !o.ok()) return error_response(o);
     if (Outcome o = writes_->create_image(img, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, image_json(img, 0), img.generation);
@@ -292,7 +302,10 @@ HttpResponse RestApi::list_boards(const HttpRequest& req, const std::string&) {
         f.label_value = it->second.substr(eq + 1);
     }
     if (auto it = req.query.find("image"); it != req.query.end()) f.image = it->second;
-    if (auto it = req.query.find("state"); it != req.query.end()) f.state = it->second;
+    if (auto it = req.query.find("state"); it != req.query.end()) {
+        f.state = parse_board_state(it->second);
+        if (!f.state) return fail(ApiError::invalid_field, "state is configured or discovered", "state");
+    }
     std::optional<std::uint32_t> after;
     if (auto it = req.query.find("after"); it != req.query.end()) {
         std::optional<proto::Serial> s = proto::Serial::parse_full(it->second);

@@ -155,7 +155,7 @@ bool BoardDirectory::recheck_images(std::vector<std::string>& warnings) {
     std::vector<Image> all;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& [name, d] : images_) all.push_back(Image{name, "dir", d.path, 0});
+        for (const auto& [name, d] : images_) all.push_back(Image{name, ImageKind::dir, d.path, 0});
     }
     bool changed = false;
     for (const Image& image : all) {

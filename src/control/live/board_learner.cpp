@@ -52,7 +52,7 @@ bool BoardLearner::may_discover(std::int64_t now) {
     // bound, asked again now and then (the operator may have configured or deleted some).
     if (!waiting_ || (*waiting_ >= limits_.max && now - counted_ >= kRecountEveryS)) {
         BoardFilter f;
-        f.state = "discovered";
+        f.state = BoardState::discovered;
         std::size_t n = 0;
         if (Outcome o = writes_->store().count_boards(f, n); !o.ok()) {
             std::printf("event=warning what=\"counting discovered boards: %s\"\n", o.message.c_str());
@@ -81,7 +81,7 @@ void BoardLearner::discover(proto::Serial serial, const LearntMac& seen, const s
     Board b;
     b.serial = serial.value();
     b.serial_full = serial.to_string();
-    b.state = "discovered";
+    b.state = BoardState::discovered;
     b.learnt_macs.push_back(seen);
     b.model = model;
     b.first_seen = now;

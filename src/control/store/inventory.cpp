@@ -60,10 +60,26 @@ Outcome validate_board(const Board& b) {
     if (b.model.size() > 32 || !safe_value(b.model)) {
         return Outcome::fail(ApiError::invalid_field, "a model is short printable text", "model");
     }
-    if (b.state != "configured" && b.state != "discovered") {
-        return Outcome::fail(ApiError::invalid_field, "state is configured or discovered", "state");
-    }
     return {};
+}
+
+std::string_view to_string(BoardState s) noexcept {
+    return s == BoardState::discovered ? "discovered" : "configured";
+}
+
+std::optional<BoardState> parse_board_state(std::string_view text) noexcept {
+    if (text == "configured") return BoardState::configured;
+    if (text == "discovered") return BoardState::discovered;
+    return std::nullopt;
+}
+
+std::string_view to_string(ImageKind) noexcept {
+    return "dir";
+}
+
+std::optional<ImageKind> parse_image_kind(std::string_view text) noexcept {
+    if (text == "dir") return ImageKind::dir;
+    return std::nullopt;
 }
 
 bool path_beneath(std::string_view path, std::string_view root) {
@@ -75,10 +91,6 @@ Outcome validate_image(Image& image, const std::string& images_root) {
     if (!safe_name(image.name)) {
         return Outcome::fail(ApiError::invalid_field, "an image name is 1-63 of letters, digits, '.', '_', '-'",
                              "name");
-    }
-    if (image.kind != "dir") {
-        return Outcome::fail(ApiError::invalid_field, "kind must be \"dir\" (disk images are not supported yet)",
-                             "kind");
     }
     if (images_root.empty()) {
         return Outcome::fail(ApiError::invalid_field, "no --images-root is configured: images cannot be added", "path");

@@ -22,10 +22,21 @@ namespace rackboot::control {
 
 using proto::Mac;
 
+// How a board came to be: made by the operator (the API, an import, a --board flag) or discovered
+// from DHCP (--auto-discover). Spelled as here in the API and the store.
+enum class BoardState : std::uint8_t { configured, discovered };
+[[nodiscard]] std::string_view to_string(BoardState s) noexcept;
+[[nodiscard]] std::optional<BoardState> parse_board_state(std::string_view text) noexcept;
+
+// What an image is: a directory of boot files (disk images come with issue 21).
+enum class ImageKind : std::uint8_t { dir };
+[[nodiscard]] std::string_view to_string(ImageKind k) noexcept;
+[[nodiscard]] std::optional<ImageKind> parse_image_kind(std::string_view text) noexcept;
+
 struct Image {
     std::string name;
-    std::string kind = "dir";  // disk images come later
-    std::string path;          // absolute, beneath --images-root
+    ImageKind kind = ImageKind::dir;
+    std::string path;  // absolute, beneath --images-root
     std::uint64_t generation = 0;
 };
 
@@ -51,8 +62,8 @@ struct Board {
     std::string image;                   // an image's name; empty: the default tree
     std::optional<proto::Ipv4> ip;
     bool netboot = true;
-    std::string state = "configured";  // or "discovered" (learnt from DHCP)
-    std::int64_t first_seen = 0;       // unix seconds; 0: never
+    BoardState state = BoardState::configured;
+    std::int64_t first_seen = 0;  // unix seconds; 0: never
     std::int64_t last_seen = 0;
     std::string last_boot;
     std::uint64_t generation = 0;

@@ -22,7 +22,7 @@ struct BoardFilter {
     std::string label_key;  // with label_value: boards carrying that label
     std::string label_value;
     std::string image;  // boards using that image
-    std::string state;  // configured or discovered
+    std::optional<BoardState> state;
 };
 
 // What the appliance observed of a board: not part of its configuration, so recording it leaves

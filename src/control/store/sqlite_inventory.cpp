@@ -201,6 +201,12 @@ constexpr const char* kBoardColumns =
     "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
     "generation, learn, learnt";
 
+// An image's row (name, kind, path, generation); a kind this build does not know reads as "dir".
+Image image_row(const Stmt& q) {
+    return Image{q.col_text(0), parse_image_kind(q.col_text(1)).value_or(ImageKind::dir), q.col_text(2),
+                 static_cast<std::uint64_t>(q.col_i64(3))};
+}
+
 Board read_board(const Stmt& q) {
     Board b;
     b.serial = static_cast<std::uint32_t>(q.col_i64(0));
@@ -212,7 +218,7 @@ Board read_board(const Stmt& q) {
     b.image = q.col_text(6);
     if (!q.col_null(7)) b.ip = proto::Ipv4(static_cast<std::uint32_t>(q.col_i64(7)));
     b.netboot = q.col_i64(8) != 0;
-    b.state = q.col_text(9);
+    b.state = parse_board_state(q.col_text(9)).value_or(BoardState::configured);
     b.first_seen = q.col_i64(10);
     b.last_seen = q.col_i64(11);
     b.last_boot = q.col_text(12);
@@ -257,7 +263,7 @@ public:
         }
         image.generation = 1;
         Stmt q(stmts_, "INSERT INTO images VALUES (?,?,?,?)");
-        q.text(1, image.name).text(2, image.kind).text(3, image.path).i64(4, 1);
+        q.text(1, image.name).text(2, std::string(to_string(image.kind))).text(3, image.path).i64(4, 1);
         if (q.step() != SQLITE_DONE) return store_error();
         return tx.commit();
     }
@@ -267,7 +273,7 @@ public:
         Stmt q(stmts_, "SELECT name, kind, path, generation FROM images WHERE name = ?");
         q.text(1, name);
         if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no image '" + name + "'");
-        out = Image{q.col_text(0), q.col_text(1), q.col_text(2), static_cast<std::uint64_t>(q.col_i64(3))};
+        out = image_row(q);
         return {};
     }
 
@@ -276,7 +282,7 @@ public:
         Stmt q(stmts_, "SELECT name, kind, path, generation FROM images ORDER BY name");
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) {
-            out.push_back(Image{q.col_text(0), q.col_text(1), q.col_text(2), static_cast<std::uint64_t>(q.col_i64(3))});
+            out.push_back(image_row(q));
         }
         return rc == SQLITE_DONE ? Outcome{} : store_error();
     }
@@ -469,7 +475,7 @@ private:
     static std::string where(const BoardFilter& f) {
         std::string sql = " WHERE serial > ?1";
         if (!f.image.empty()) sql += " AND image = ?2";
-        if (!f.state.empty()) sql += " AND state = ?3";
+        if (f.state) sql += " AND state = ?3";
         // A label is a whole line of the labels text.
         if (!f.label_key.empty()) sql += " AND instr(char(10) || labels, char(10) || ?4 || char(10)) > 0";
         return sql;
@@ -478,7 +484,7 @@ private:
     static void bind(Stmt& q, const BoardFilter& f, std::optional<std::uint32_t> after) {
         q.i64(1, after ? static_cast<std::int64_t>(*after) : -1);
         if (!f.image.empty()) q.text(2, f.image);
-        if (!f.state.empty()) q.text(3, f.state);
+        if (f.state) q.text(3, std::string(to_string(*f.state)));
         if (!f.label_key.empty()) q.text(4, f.label_key + "=" + f.label_value);
     }
 
@@ -637,7 +643,7 @@ private:
             q.null(8);
         }
         q.i64(9, b.netboot ? 1 : 0)
-            .text(10, b.state)
+            .text(10, std::string(to_string(b.state)))
             .i64(11, b.first_seen)
             .i64(12, b.last_seen)
             .text(13, b.last_boot)

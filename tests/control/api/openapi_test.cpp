@@ -123,7 +123,7 @@ protected:
         live.transfers = [] { return std::optional<dataplane::TransferList>(dataplane::TransferList{}); };
         api_->set_live(live);
         api_->set_ready(ServiceInfo{});
-        Image img{"fixture-img", "dir", (dir_ / "images" / "fixture-img").string(), 0};
+        Image img{"fixture-img", ImageKind::dir, (dir_ / "images" / "fixture-img").string(), 0};
         ASSERT_TRUE(store_->create_image(img).ok());
         Board b;
         b.serial = 0x8f3a21c0;

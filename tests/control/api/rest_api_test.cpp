@@ -129,6 +129,9 @@ TEST_F(RestApiTest, EveryErrorClassAndNothingChanged) {
         {"POST", "/api/v1/images", image_body("raspios-2026-11"), 409, "conflict", "name"},
         {"POST", "/api/v1/images", R"({"name": "x", "path": "/etc"})", 400, "invalid_field", "path"},
         {"POST", "/api/v1/images", R"({"name": "x"})", 400, "missing_field", "path"},
+        {"POST", "/api/v1/images", R"({"name": "x", "kind": "img", "path": "/srv/x"})", 400, "invalid_field", "kind"},
+        {"PATCH", "/api/v1/boards/8f3a21c0", R"({"state": "lost"})", 400, "invalid_field", "state"},
+        {"PATCH", "/api/v1/boards/8f3a21c0", R"({"state": 1})", 400, "invalid_field", "state"},
         {"DELETE", "/api/v1/images/raspios-2026-11", "", 409, "conflict", ""},
         {"GET", "/api/v1/boards", "", 200, "", ""},
     };
@@ -231,6 +234,13 @@ TEST_F(RestApiTest, PagesWithACursorAndFilters) {
     EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "0"}}).status, 400u);
     EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"limit", "5000"}}).status, 400u);
     EXPECT_EQ(call("GET", "/api/v1/boards", "", {}, {{"label", "rack"}}).status, 400u);
+    // A board's state is one of two words: a filter by another is refused, not an empty page.
+    json configured = js(call("GET", "/api/v1/boards", "", {}, {{"state", "configured"}, {"limit", "1000"}}));
+    EXPECT_EQ(configured["items"].size(), 250u);
+    EXPECT_TRUE(js(call("GET", "/api/v1/boards", "", {}, {{"state", "discovered"}}))["items"].empty());
+    HttpResponse lost = call("GET", "/api/v1/boards", "", {}, {{"state", "lost"}});
+    EXPECT_EQ(lost.status, 400u);
+    EXPECT_EQ(js(lost)["field"], "state");
 }
 
 TEST_F(RestApiTest, WritesNeedTheToken) {

@@ -34,7 +34,7 @@ protected:
         directory_ = std::make_unique<BoardDirectory>(root_);
         directory_->set_images_root(root_, fs::canonical(dir_).string());  // images beneath dir_
         std::string warning;
-        directory_->put_image(Image{"img", "dir", (dir_ / "img").string(), 1}, warning);
+        directory_->put_image(Image{"img", ImageKind::dir, (dir_ / "img").string(), 1}, warning);
         ASSERT_TRUE(warning.empty()) << warning;
         Board b;
         b.serial = 0x1a2b3c4d;
@@ -47,7 +47,7 @@ protected:
         auto opened = open_sqlite_inventory((dir_ / "inventory.sqlite").string());
         EXPECT_TRUE(opened) << opened.error().reason;
         std::unique_ptr<InventoryStore> store = opened ? std::move(*opened) : nullptr;
-        Image img{"img", "dir", (dir_ / "img").string(), 0};
+        Image img{"img", ImageKind::dir, (dir_ / "img").string(), 0};
         Board b;
         b.serial = 0x1a2b3c4d;
         b.image = "img";
@@ -93,7 +93,7 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     d.set_images_root(images, fs::canonical(dir_ / "images").string());
     std::string warning;
     std::string swap_path = fs::canonical(dir_ / "images" / "swap").string();
-    d.put_image(Image{"swap", "dir", swap_path, 1}, warning);
+    d.put_image(Image{"swap", ImageKind::dir, swap_path, 1}, warning);
     EXPECT_TRUE(warning.empty()) << warning;
     Board b;
     b.serial = 0x5a5a0001;
@@ -116,29 +116,30 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     // And at start (put) the same.
     BoardDirectory fresh(root_);
     fresh.set_images_root(images, fs::canonical(dir_ / "images").string());
-    fresh.put_image(Image{"swap", "dir", swap_path, 1}, warning);
+    fresh.put_image(Image{"swap", ImageKind::dir, swap_path, 1}, warning);
     EXPECT_NE(warning.find("unavailable"), std::string::npos) << warning;
     // A symlink further up the way counts too: images/link -> images/swap.old, image images/link/x.
     fs::create_directories(dir_ / "images" / "swap.old" / "x");
     fs::create_directory_symlink(dir_ / "images" / "swap.old", dir_ / "images" / "link");
     warning.clear();
-    fresh.put_image(Image{"via-link", "dir", fs::absolute(dir_ / "images" / "link" / "x").string(), 1}, warning);
+    fresh.put_image(Image{"via-link", ImageKind::dir, fs::absolute(dir_ / "images" / "link" / "x").string(), 1},
+                    warning);
     EXPECT_FALSE(fresh.image_status("via-link")->available);
     // Stored under another --images-root: unavailable, and says so.
     warning.clear();
-    fresh.put_image(Image{"old", "dir", fs::canonical(dir_ / "outside").string(), 1}, warning);
+    fresh.put_image(Image{"old", ImageKind::dir, fs::canonical(dir_ / "outside").string(), 1}, warning);
     EXPECT_NE(fresh.image_status("old")->reason.find("not beneath --images-root"), std::string::npos)
         << fresh.image_status("old")->reason;
     // A --board directory given now is served wherever it lies.
     fresh.allow_flag_tree(fs::canonical(dir_ / "outside").string());
     warning.clear();
-    fresh.put_image(Image{"old", "dir", fs::canonical(dir_ / "outside").string(), 1}, warning);
+    fresh.put_image(Image{"old", ImageKind::dir, fs::canonical(dir_ / "outside").string(), 1}, warning);
     EXPECT_TRUE(fresh.image_status("old")->available) << warning;
 }
 
 TEST_F(Directory, AnImageThatCannotBeOpenedServesNothing) {
     std::string warning;
-    directory_->put_image(Image{"img", "dir", (dir_ / "gone").string(), 2}, warning);
+    directory_->put_image(Image{"img", ImageKind::dir, (dir_ / "gone").string(), 2}, warning);
     EXPECT_NE(warning.find("served nothing"), std::string::npos) << warning;
     auto m = directory_->build(3);
     EXPECT_EQ(m->resolve("1a2b3c4d/start4.elf", proto::Ipv4()).dirfd, -1);
@@ -171,7 +172,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     learner.learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x0badc0de), proto::Ipv4(), 5, 1000,
                   "relay 10.0.0.1");
     ASSERT_TRUE(store->get_board(0x0badc0de, b).ok());
-    EXPECT_EQ(b.state, "discovered");
+    EXPECT_EQ(b.state, BoardState::discovered);
     EXPECT_TRUE(b.macs.empty());
     ASSERT_EQ(b.learnt_macs.size(), 1u);
     EXPECT_EQ(b.learnt_macs[0].from, "relay 10.0.0.1");

@@ -33,7 +33,7 @@ protected:
         for (const char* name : {"a", "b"}) {
             fs::create_directories(dir_ / name);
             std::string warning;
-            directory_->put_image(Image{name, "dir", (dir_ / name).string(), 1}, warning);
+            directory_->put_image(Image{name, ImageKind::dir, (dir_ / name).string(), 1}, warning);
             ASSERT_TRUE(warning.empty()) << warning;
         }
     }
@@ -133,7 +133,8 @@ TEST_F(MapEdit, EveryEditedMapResolvesAsTheWholeMapBuiltFromTheSameDirectory) {
             case 6:
                 if (pick(10) == 0) {  // an image moved (every board on it)
                     std::string warning;
-                    directory_->put_image(Image{"b", "dir", (dir_ / (pick(2) == 0 ? "a" : "b")).string(), 1}, warning);
+                    directory_->put_image(Image{"b", ImageKind::dir, (dir_ / (pick(2) == 0 ? "a" : "b")).string(), 1},
+                                          warning);
                 }
                 break;
             default: break;  // nothing: an edit of nothing

@@ -33,7 +33,7 @@ struct Scratch {
         auto opened = open_sqlite_inventory((dir / "inventory.sqlite").string());
         EXPECT_TRUE(opened) << opened.error().reason;
         std::unique_ptr<InventoryStore> st = opened ? std::move(*opened) : nullptr;
-        Image a{"a", "dir", "/srv/a", 0};
+        Image a{"a", ImageKind::dir, "/srv/a", 0};
         EXPECT_TRUE(st && st->create_image(a).ok());
         EXPECT_EQ(a.generation, 1u);
         return st;
@@ -73,9 +73,14 @@ TEST(Inventory, BoardRules) {
     b = board(1);
     b.macs = {Mac{0x01, 0, 0, 0, 0, 1}};  // multicast
     EXPECT_EQ(validate_board(b).field, "macs");
-    b = board(1);
-    b.state = "lost";
-    EXPECT_EQ(validate_board(b).field, "state");
+}
+
+TEST(Inventory, BoardStatesAndImageKindsAreSpelledOneWay) {
+    for (BoardState s : {BoardState::configured, BoardState::discovered}) EXPECT_EQ(parse_board_state(to_string(s)), s);
+    EXPECT_EQ(parse_board_state("lost"), std::nullopt);
+    EXPECT_EQ(parse_board_state("Configured"), std::nullopt);
+    EXPECT_EQ(parse_image_kind(to_string(ImageKind::dir)), ImageKind::dir);
+    EXPECT_EQ(parse_image_kind("disk"), std::nullopt);
 }
 
 TEST(Inventory, ImagesLieBeneathTheRootAndHoldABootFile) {
@@ -88,22 +93,20 @@ TEST(Inventory, ImagesLieBeneathTheRootAndHoldABootFile) {
     fs::create_directory_symlink(s.dir / "elsewhere", s.dir / "images/escape");
     std::string root = (s.dir / "images").string();
 
-    Image ok{"good", "dir", root + "/good/", 0};
+    Image ok{"good", ImageKind::dir, root + "/good/", 0};
     ASSERT_TRUE(validate_image(ok, root).ok());
     EXPECT_EQ(ok.path, root + "/good");  // resolved
-    Image out{"out", "dir", (s.dir / "elsewhere").string(), 0};
+    Image out{"out", ImageKind::dir, (s.dir / "elsewhere").string(), 0};
     EXPECT_EQ(validate_image(out, root).field, "path");
-    Image dots{"dots", "dir", root + "/../elsewhere", 0};
+    Image dots{"dots", ImageKind::dir, root + "/../elsewhere", 0};
     EXPECT_EQ(validate_image(dots, root).field, "path");
-    Image link{"link", "dir", root + "/escape", 0};  // a symlink out of the root
+    Image link{"link", ImageKind::dir, root + "/escape", 0};  // a symlink out of the root
     EXPECT_EQ(validate_image(link, root).field, "path");
-    Image empty{"empty", "dir", root + "/empty", 0};
+    Image empty{"empty", ImageKind::dir, root + "/empty", 0};
     Outcome o = validate_image(empty, root);
     EXPECT_EQ(o.field, "path");
     EXPECT_NE(o.message.find("no boot file"), std::string::npos);
-    Image disk{"disk", "img", root + "/good", 0};
-    EXPECT_EQ(validate_image(disk, root).field, "kind");
-    Image relative{"rel", "dir", "good", 0};
+    Image relative{"rel", ImageKind::dir, "good", 0};
     EXPECT_EQ(validate_image(relative, root).field, "path");
 }
 
@@ -111,7 +114,7 @@ TEST(Inventory, StoreKeepsItsConstraints) {
     Scratch s;
     auto st = s.store_with_image();
     ASSERT_TRUE(st);
-    Image a{"a", "dir", "/srv/a", 0};
+    Image a{"a", ImageKind::dir, "/srv/a", 0};
     EXPECT_EQ(st->create_image(a).error, ApiError::conflict);
 
     Board b1 = board(0x8f3a21c0);
@@ -183,13 +186,13 @@ TEST(Inventory, ListsPageAndFilter) {
     }
     EXPECT_EQ(seen, 25u);
     page.clear();
-    ASSERT_TRUE(st->list_boards({"rack", "even", "", ""}, std::nullopt, 100, page).ok());
+    ASSERT_TRUE(st->list_boards({"rack", "even", "", std::nullopt}, std::nullopt, 100, page).ok());
     EXPECT_EQ(page.size(), 12u);
     page.clear();
-    ASSERT_TRUE(st->list_boards({"", "", "a", ""}, std::nullopt, 100, page).ok());
+    ASSERT_TRUE(st->list_boards({"", "", "a", std::nullopt}, std::nullopt, 100, page).ok());
     EXPECT_EQ(page.size(), 5u);
     page.clear();
-    ASSERT_TRUE(st->list_boards({"rack", "ev", "", ""}, std::nullopt, 100, page).ok());
+    ASSERT_TRUE(st->list_boards({"rack", "ev", "", std::nullopt}, std::nullopt, 100, page).ok());
     EXPECT_TRUE(page.empty());  // a label matches whole, not by prefix
 }
 
