@@ -53,8 +53,8 @@ DhcpReply DhcpResponder::handle(const DhcpPacket& req, std::uint32_t local_ip, M
         r.verdict = DhcpVerdict::not_a_pi;
         return r;
     }
-    std::uint32_t server_ip = cfg_.server_ip != 0 ? cfg_.server_ip : local_ip;
-    std::uint32_t tftp_ip = cfg_.tftp_ip != 0 ? cfg_.tftp_ip : server_ip;
+    std::uint32_t server_ip = !cfg_.server_ip.unset() ? cfg_.server_ip.value() : local_ip;
+    std::uint32_t tftp_ip = !cfg_.tftp_ip.unset() ? cfg_.tftp_ip.value() : server_ip;
     DhcpWriter w(out);
     // Proxy OFFER: no address (yiaddr 0), next-server is the TFTP server.
     w.header(2, req, 0, 0, tftp_ip, req.giaddr);

@@ -10,6 +10,7 @@
 
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_pi.h"
+#include "proto/ipv4.h"
 #include "proto/reason_list.h"
 
 namespace rackboot::proto {
@@ -39,8 +40,8 @@ RACKBOOT_DEFINE_REASONS(DhcpVerdict, RACKBOOT_DHCP_VERDICTS)
 struct DhcpResponderConfig {
     DhcpMode mode = DhcpMode::Proxy;
     std::vector<Oui> pi_ouis = default_pi_ouis();
-    std::uint32_t server_ip = 0;  // option 54; 0: the address the request arrived on
-    std::uint32_t tftp_ip = 0;    // option 66 when it differs from the server; 0: the server
+    Ipv4 server_ip;  // option 54; unset: the address the request arrived on
+    Ipv4 tftp_ip;    // option 66 when it differs from the server; unset: the server
 };
 
 struct DhcpReply {

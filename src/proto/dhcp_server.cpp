@@ -18,7 +18,7 @@ std::optional<std::uint32_t> option_ip(const DhcpPacket& req, std::uint8_t code)
 
 std::size_t DhcpServer::build(const DhcpPacket& req, DhcpMessageType type, std::uint32_t yiaddr,
                               std::uint32_t server_ip, const PiIdentity& pi, MutableBytes out) const noexcept {
-    std::uint32_t tftp_ip = cfg_.tftp_ip != 0 ? cfg_.tftp_ip : server_ip;
+    std::uint32_t tftp_ip = !cfg_.tftp_ip.unset() ? cfg_.tftp_ip.value() : server_ip;
     DhcpWriter w(out);
     bool nak = type == DhcpMessageType::Nak;
     // RFC 2131 table 3: ciaddr echoed in ACK (renewals, INFORM), siaddr the next server.
@@ -38,13 +38,14 @@ std::size_t DhcpServer::build(const DhcpPacket& req, DhcpMessageType type, std::
         w.option_u32(dhcp_option::kSubnetMask, mask);
         std::uint32_t addr = yiaddr != 0 ? yiaddr : req.ciaddr;
         w.option_u32(dhcp_option::kBroadcast, (addr & mask) | ~mask);
-        if (cfg_.router != 0) w.option_u32(dhcp_option::kRouter, cfg_.router);
+        if (!cfg_.router.unset()) w.option_u32(dhcp_option::kRouter, cfg_.router.value());
         if (!cfg_.dns.empty()) {
             std::array<std::uint8_t, std::size_t{4} * 8> dns{};
             std::size_t n = std::min<std::size_t>(cfg_.dns.size(), 8);
             for (std::size_t i = 0; i < n; ++i) {
                 for (int b = 0; b < 4; ++b)
-                    dns[i * 4 + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(cfg_.dns[i] >> (24 - 8 * b));
+                    dns[i * 4 + static_cast<std::size_t>(b)] =
+                        static_cast<std::uint8_t>(cfg_.dns[i].value() >> (24 - 8 * b));
             }
             w.option(dhcp_option::kDns, ConstBytes(dns.data(), n * 4));
         }
@@ -72,7 +73,7 @@ DhcpServerResult DhcpServer::handle(const DhcpPacket& req, std::uint32_t local_i
         return res;
     }
     r.pi = recognise_pi(req, cfg_.pi_ouis);
-    std::uint32_t server_ip = cfg_.server_ip != 0 ? cfg_.server_ip : local_ip;
+    std::uint32_t server_ip = !cfg_.server_ip.unset() ? cfg_.server_ip.value() : local_ip;
     std::optional<Serial> serial = r.pi.serial;
     r.dest = reply_destination(req, r.dest_ip);
 

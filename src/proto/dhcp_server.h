@@ -14,10 +14,10 @@
 namespace rackboot::proto {
 
 struct DhcpServerConfig {
-    std::uint32_t server_ip = 0;     // option 54 and never handed out; 0: the receiving interface's
-    std::uint32_t tftp_ip = 0;       // 0: the server
-    std::uint32_t router = 0;        // option 3 when set
-    std::vector<std::uint32_t> dns;  // option 6 when set
+    Ipv4 server_ip;         // option 54 and never handed out; unset: the receiving interface's
+    Ipv4 tftp_ip;           // unset: the server
+    Ipv4 router;            // option 3 when set
+    std::vector<Ipv4> dns;  // option 6 when set
     std::vector<Oui> pi_ouis = default_pi_ouis();
 };
 

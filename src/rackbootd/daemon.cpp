@@ -67,14 +67,13 @@ proto::Ipv4 interface_ipv4(const std::string& name) {
     return found;
 }
 
-// The DHCP engine's settings from the flags (the lease store is wired separately). The DHCP
-// codec's settings take addresses as host-order integers, as its wire fields are.
+// The DHCP engine's settings from the flags (the lease store is wired separately).
 dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dataplane::DhcpEngineConfig dc;
     dc.responder.mode = cfg.dhcp_mode;
     dc.responder.pi_ouis = cfg.pi_ouis;
-    dc.responder.server_ip = cfg.dhcp_server_ip.value();
-    dc.responder.tftp_ip = cfg.tftp_server_ip.value();
+    dc.responder.server_ip = cfg.dhcp_server_ip;
+    dc.responder.tftp_ip = cfg.tftp_server_ip;
     if (cfg.dhcp_mode != proto::DhcpMode::Server) return dc;
     // Our own address is never handed out: the one given, the DPDK port's, the one we listen on,
     // or the DHCP interface's.
@@ -92,10 +91,10 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
     dc.leases.pi_reserve_percent = cfg.pi_reserve_percent;
     dc.leases.mac_reservations = cfg.mac_reservations;
     dc.leases.serial_reservations = cfg.serial_reservations;
-    dc.server.server_ip = cfg.dhcp_server_ip.value();
-    dc.server.tftp_ip = cfg.tftp_server_ip.value();
-    dc.server.router = cfg.router.value();
-    for (proto::Ipv4 d : cfg.dns) dc.server.dns.push_back(d.value());
+    dc.server.server_ip = cfg.dhcp_server_ip;
+    dc.server.tftp_ip = cfg.tftp_server_ip;
+    dc.server.router = cfg.router;
+    dc.server.dns = cfg.dns;
     dc.server.pi_ouis = cfg.pi_ouis;
     return dc;
 }

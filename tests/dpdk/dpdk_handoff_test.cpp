@@ -228,7 +228,7 @@ TEST_F(DpdkHandoff, DhcpGoesToTheWorkerThatServesIt) {
     std::string err;
     DhcpEngineConfig dc;
     dc.responder.mode = proto::DhcpMode::Proxy;
-    dc.responder.server_ip = kServer.ip.value();
+    dc.responder.server_ip = kServer.ip;
     ASSERT_TRUE(workers_[0]->attach_dhcp(dc, 67, err)) << err;
     inject(1, proto::Ipv4(), 68, 67, test::pi3b_discover(), proto::Ipv4::broadcast());
     auto out = run(1);

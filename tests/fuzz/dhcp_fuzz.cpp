@@ -34,7 +34,8 @@ DhcpServer& server() {
         std::string err;
         auto t = LeaseTable::create(c, err);
         check(t.has_value());
-        s.emplace(DhcpServerConfig{0x0a000001, 0, 0x0a0000fe, {0x0a000035}, default_pi_ouis()}, std::move(*t));
+        s.emplace(DhcpServerConfig{Ipv4(0x0a000001), Ipv4(), Ipv4(0x0a0000fe), {Ipv4(0x0a000035)}, default_pi_ouis()},
+                  std::move(*t));
     }
     return *s;
 }
@@ -65,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> scratch(2048);
     for (int code : {43, 60, 82, 97}) (void)req.options.joined(static_cast<std::uint8_t>(code), scratch);
 
-    static const DhcpResponder proxy({DhcpMode::Proxy, default_pi_ouis(), 0, 0});
+    static const DhcpResponder proxy({DhcpMode::Proxy, default_pi_ouis(), Ipv4(), Ipv4()});
     DhcpReply pr = proxy.handle(req, 0x0a000001, out);
     if (pr.verdict == DhcpVerdict::replied) check_reply(req, out.data(), pr.length);
 

@@ -59,7 +59,7 @@ TEST(PiRecognition, OuiListIsConfigurable) {
 
 TEST(ProxyOffer, Pi3bOfferByteForByte) {
     DhcpPacket req = parsed(test::pi3b_discover());
-    DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), 0, 0});
+    DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), {}, {}});
     std::vector<std::uint8_t> out(1500);
     DhcpReply reply = r.handle(req, kServer, out);
     ASSERT_EQ(reply.verdict, DhcpVerdict::replied);
@@ -104,7 +104,7 @@ TEST(ProxyOffer, FieldsForPi4WithSeparateTftpServerAndRelay) {
         {0xdc, 0xa6, 0x32, 1, 2, 3}, 99,
         {{53, {1}}, {60, test::bytes_of("PXEClient:Arch:00000:UNDI:002001")}, {82, {1, 4, 'p', 'o', 'r', 't'}}}, 0x8000,
         0xc0a80101, 1));
-    DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), kServer, 0x0a000002});
+    DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), Ipv4(kServer), Ipv4(0x0a000002)});
     std::vector<std::uint8_t> out(1500);
     DhcpReply reply = r.handle(req, 0x7f000001, out);
     ASSERT_EQ(reply.verdict, DhcpVerdict::replied);
@@ -130,7 +130,7 @@ TEST(ProxyOffer, FieldsForPi4WithSeparateTftpServerAndRelay) {
 }
 
 TEST(ProxyOffer, OnlyPisAndOnlyDiscovers) {
-    DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), 0, 0});
+    DhcpResponder r({DhcpMode::Proxy, default_pi_ouis(), {}, {}});
     std::vector<std::uint8_t> out(1500);
     EXPECT_EQ(r.handle(parsed(test::uboot_discover()), kServer, out).verdict, DhcpVerdict::not_a_pi);
     EXPECT_EQ(r.handle(parsed(test::ipxe_discover()), kServer, out).verdict, DhcpVerdict::not_a_pi);

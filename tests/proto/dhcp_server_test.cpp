@@ -41,9 +41,9 @@ struct Fixture {
         auto t = LeaseTable::create(c, err);
         EXPECT_TRUE(t) << err;
         DhcpServerConfig sc;
-        sc.server_ip = kServer;
-        sc.router = ip(10, 0, 0, 254);
-        sc.dns = {ip(10, 0, 0, 53)};
+        sc.server_ip = Ipv4(kServer);
+        sc.router = Ipv4(ip(10, 0, 0, 254));
+        sc.dns = {Ipv4(ip(10, 0, 0, 53))};
         return DhcpServer(sc, std::move(*t));
     }
     DhcpServerResult send(std::vector<std::uint8_t> raw) {

@@ -51,7 +51,7 @@ public:
         std::vector<std::uint8_t> out(1500);
         if (proxy) {
             DhcpResponderConfig pc;
-            pc.server_ip = kServer;
+            pc.server_ip = proto::Ipv4(kServer);
             out.resize(DhcpResponder(pc).handle(p, kServer, out).length);
         } else {
             out.resize(dhcp_->handle(p, kServer, 1'800'000'000 + now_s++, out).reply.length);

@@ -42,7 +42,7 @@ TEST(PiDhcpClient, EachModelsDiscoverIsTheOneOnRecord) {
 
 TEST(PiDhcpClient, TheProxyAnswersEveryModelAndThePiReadsItsAnswer) {
     DhcpResponderConfig cfg;
-    cfg.tftp_ip = 0x0a000005;
+    cfg.tftp_ip = Ipv4(0x0a000005);
     DhcpResponder responder(cfg);
     for (PiModel m : {PiModel::pi3, PiModel::pi4, PiModel::pi5}) {
         FakePi pi{

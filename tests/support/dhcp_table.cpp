@@ -29,7 +29,7 @@ std::string show(const DhcpSent& s) {
 
 dataplane::DhcpEngineConfig dhcp_table_config(proto::DhcpMode mode, dataplane::LeaseJournal* journal) {
     dataplane::DhcpEngineConfig c;
-    c.responder = {mode, proto::default_pi_ouis(), 0, 0};
+    c.responder = {mode, proto::default_pi_ouis(), {}, {}};
     if (mode == proto::DhcpMode::Server) {
         c.leases.subnet = proto::Ipv4(kDhcpServerIp & 0xffffff00u);
         c.leases.prefix = 24;
@@ -37,8 +37,8 @@ dataplane::DhcpEngineConfig dhcp_table_config(proto::DhcpMode mode, dataplane::L
         c.leases.pool_end = proto::Ipv4(kDhcpPoolEnd);
         c.leases.server_ip = proto::Ipv4(kDhcpServerIp);
         c.leases.lease_time = kDhcpLeaseTime;
-        c.server.router = kDhcpServerIp;
-        c.server.dns = {kDhcpServerIp};
+        c.server.router = proto::Ipv4(kDhcpServerIp);
+        c.server.dns = {proto::Ipv4(kDhcpServerIp)};
         c.journal = journal;
     }
     return c;

@@ -21,7 +21,7 @@ inline std::unique_ptr<proto::DhcpServer> small_dhcp_server(std::uint32_t server
     auto table = proto::LeaseTable::create(lc, err);
     if (!table) return nullptr;
     proto::DhcpServerConfig sc;
-    sc.server_ip = server;
+    sc.server_ip = proto::Ipv4(server);
     return std::make_unique<proto::DhcpServer>(sc, std::move(*table));
 }
 
