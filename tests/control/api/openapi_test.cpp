@@ -15,6 +15,7 @@
 
 #include "control/api/api_routes.h"
 #include "control/api/rest_api.h"
+#include "control/api/rest_fixture.h"
 
 namespace rackboot::control {
 namespace {
@@ -91,19 +92,13 @@ TEST(OpenApi, TheErrorCodesAreTheServers) {
     EXPECT_EQ(listed, server);
 }
 
-class OpenApiCalls : public ::testing::Test {
+class OpenApiCalls : public test::RestFixture {
 protected:
+    OpenApiCalls() : RestFixture({"raspios-2026-11", "fixture-img"}) {}
+
     void SetUp() override {
-        char tmpl[] = "/tmp/rb-openapi.XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        for (const char* img : {"raspios-2026-11", "fixture-img"}) {
-            fs::create_directories(dir_ / "images" / img);
-            std::ofstream(dir_ / "images" / img / "start4.elf") << img;
-        }
-        auto opened = open_sqlite_inventory((dir_ / "inventory.sqlite").string());
-        ASSERT_TRUE(opened) << opened.error().reason;
-        store_ = std::move(*opened);
-        api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string(), kToken);
+        RestFixture::SetUp();
+        if (HasFatalFailure()) return;
         LiveSources live;
         live.timeline = [](proto::Serial serial) -> std::optional<json> {
             if (serial != proto::Serial(0x8f3a21c0)) return std::nullopt;
@@ -130,8 +125,6 @@ protected:
         b.image = "fixture-img";
         ASSERT_TRUE(store_->create_board(b).ok());
     }
-    void TearDown() override { fs::remove_all(dir_); }
-
     HttpRequest request(const std::string& method, const std::string& pattern, const json& op) {
         std::string path = pattern;
         auto fill = [&](const std::string& param, const std::string& value) {
@@ -153,11 +146,6 @@ protected:
         }
         return r;
     }
-
-    static constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
-    fs::path dir_;
-    std::unique_ptr<InventoryStore> store_;
-    std::unique_ptr<RestApi> api_;
 };
 
 TEST_F(OpenApiCalls, EachMethodAnswersADocumentedStatusAndOthersGet405) {

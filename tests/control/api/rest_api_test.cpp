@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/api/client_json.h"
+#include "control/api/rest_fixture.h"
 #include "dataplane/counters.h"
 
 namespace rackboot::control {
@@ -20,23 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class RestApiTest : public ::testing::Test {
+class RestApiTest : public test::RestFixture {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/rb-rest.XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        for (const char* img : {"raspios-2026-11", "raspios-2026-12"}) {
-            fs::create_directories(dir_ / "images" / img);
-            std::ofstream(dir_ / "images" / img / "start4.elf") << img;
-        }
-        auto opened = open_sqlite_inventory((dir_ / "inventory.sqlite").string());
-        ASSERT_TRUE(opened) << opened.error().reason;
-        store_ = std::move(*opened);
-        api_ = std::make_unique<RestApi>(store_.get(), (dir_ / "images").string(), kToken);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
-    static constexpr const char* kToken = "0123456789abcdef0123456789abcdef";
+    RestApiTest() : RestFixture({"raspios-2026-11", "raspios-2026-12"}) {}
 
     // Writes carry the token unless the header map says otherwise.
     HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
@@ -55,10 +42,6 @@ protected:
     std::string image_body(const std::string& name) {
         return json{{"name", name}, {"kind", "dir"}, {"path", (dir_ / "images" / name).string()}}.dump();
     }
-
-    fs::path dir_;
-    std::unique_ptr<InventoryStore> store_;
-    std::unique_ptr<RestApi> api_;
 };
 
 TEST_F(RestApiTest, ImagesAndBoardsByExample) {
