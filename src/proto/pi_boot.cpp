@@ -191,7 +191,7 @@ void PiBoot::start_fetch(bool probe, Nanos now, PiBootSink& sink) {
     path_.clear();
     if (s.kind == PiStepKind::PrefixProbe || prefix_) {
         char serial[9];
-        std::snprintf(serial, sizeof serial, "%08x", cfg_.pi.serial);
+        std::snprintf(serial, sizeof serial, "%08x", cfg_.pi.serial.value());
         path_.append(serial, 8);
         path_ += '/';
     }

@@ -33,7 +33,7 @@ std::array<std::uint8_t, 17> guid(const FakePi& pi) noexcept {
     std::memcpy(g.data(), head, sizeof head);
     std::memcpy(g.data() + 9, pi.mac.data() + 2, 4);
     for (int i = 0; i < 4; ++i)
-        g[13 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(pi.serial >> (24 - 8 * i));
+        g[13 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(pi.serial.value() >> (24 - 8 * i));
     return g;
 }
 

@@ -10,6 +10,7 @@
 
 #include "proto/byte_cursor.h"
 #include "proto/dhcp_codec.h"
+#include "proto/serial.h"
 
 namespace rackboot::proto {
 
@@ -18,7 +19,7 @@ enum class PiModel : std::uint8_t { pi3, pi4, pi5 };
 struct FakePi {
     PiModel model = PiModel::pi4;
     Mac mac{};
-    std::uint32_t serial = 0;  // pi4 and pi5 carry it in option 97; the Pi 3 ROM does not
+    Serial serial;  // pi4 and pi5 carry it in option 97; the Pi 3 ROM does not
 };
 
 // The boot firmware's DISCOVER (UDP payload); 0 when `out` is too small.

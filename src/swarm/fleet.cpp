@@ -40,8 +40,8 @@ std::vector<proto::FakePi> make_fleet(unsigned count, const unsigned (&mix)[3], 
         pi.mac[3] = static_cast<std::uint8_t>(id >> 16);
         pi.mac[4] = static_cast<std::uint8_t>(id >> 8);
         pi.mac[5] = static_cast<std::uint8_t>(id);
-        pi.serial = mix32(i ^ salt);
-        if (pi.serial == 0) pi.serial = 0x5a5a5a5a;  // never 0 (the bijection makes it unique still)
+        std::uint32_t serial = mix32(i ^ salt);
+        pi.serial = proto::Serial(serial != 0 ? serial : 0x5a5a5a5a);  // never 0 (the bijection keeps it unique)
     }
     return fleet;
 }

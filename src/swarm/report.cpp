@@ -179,9 +179,7 @@ json boots_json(const SwarmStats& s, std::map<std::string, double>& fig) {
     }
     json samples = json::array();
     for (const FailureSample& f : s.failure_samples) {
-        char serial[9];
-        std::snprintf(serial, sizeof serial, "%08x", f.serial);
-        samples.push_back({{"serial", serial},
+        samples.push_back({{"serial", f.serial.to_string()},
                            {"model", model_name(f.model)},
                            {"reason", proto::reason_info(f.reason).name},
                            {"file", f.file},
@@ -239,9 +237,7 @@ json pis_json(const SwarmEngine& e) {
     json pis = json::array();
     for (std::size_t i = 0; i < e.size(); ++i) {
         const proto::PiBoot& b = e.pi(i);
-        char serial[9];
-        std::snprintf(serial, sizeof serial, "%08x", b.config().pi.serial);
-        json one = {{"serial", serial},
+        json one = {{"serial", b.config().pi.serial.to_string()},
                     {"model", model_name(b.config().pi.model)},
                     {"phase", std::string(proto::to_string(b.phase()))},
                     {"address", b.address().to_string()},

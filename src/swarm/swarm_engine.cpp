@@ -32,7 +32,7 @@ std::uint64_t us(Nanos d) noexcept {
 
 struct SwarmEngine::Slot {
     explicit Slot(const proto::PiBootConfig& c) : boot(c) {
-        std::snprintf(serial_dir, sizeof serial_dir, "%08x/", c.pi.serial);
+        std::snprintf(serial_dir, sizeof serial_dir, "%s/", c.pi.serial.to_string().c_str());
     }
     proto::PiBoot boot;
     StreamDigest digest;
@@ -183,7 +183,7 @@ SwarmEngine::~SwarmEngine() = default;
 
 void SwarmEngine::trace(const Slot& s, Nanos now, const char* what) {
     if (trace_ == nullptr) return;
-    std::fprintf(trace_, "%.6f %08x %s %s\n", elapsed_s(now), s.boot.config().pi.serial,
+    std::fprintf(trace_, "%.6f %s %s %s\n", elapsed_s(now), s.boot.config().pi.serial.to_string().c_str(),
                  std::string(proto::to_string(s.boot.config().pi.model)).c_str(), what);
 }
 

@@ -14,7 +14,7 @@
 namespace rackboot::swarm {
 
 struct FailureSample {
-    std::uint32_t serial = 0;
+    proto::Serial serial;
     proto::PiModel model = proto::PiModel::pi4;
     proto::PiFailure reason = proto::PiFailure::none;
     std::string file;

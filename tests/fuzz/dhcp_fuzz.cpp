@@ -50,7 +50,7 @@ void check_reply(const DhcpPacket& req, const std::uint8_t* out, std::size_t len
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // The fake Pi's side reads any bytes as an answer without harm, and takes only a reply to it.
-    FakePi pi{PiModel::pi4, {0xdc, 0xa6, 0x32, 0x01, 0x02, 0x03}, 0x1a2b3c4d};
+    FakePi pi{PiModel::pi4, {0xdc, 0xa6, 0x32, 0x01, 0x02, 0x03}, Serial(0x1a2b3c4d)};
     PiDhcpAnswer answer;
     if (read_pi_dhcp_answer(ConstBytes(data, size), pi,
                             size >= 8 ? (std::uint32_t{data[4]} << 24) | (std::uint32_t{data[5]} << 16) |

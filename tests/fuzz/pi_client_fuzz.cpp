@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     PiBootConfig c;
     c.pi.model = static_cast<PiModel>(data[0] % 3);
     c.pi.mac = {0xdc, 0xa6, 0x32, 1, 2, 3};
-    c.pi.serial = 0x1a2b3c4d;
+    c.pi.serial = rackboot::proto::Serial(0x1a2b3c4d);
     c.static_ip = Ipv4(0x0a000064);
     c.server_override = Ipv4(0x0a000001);
     c.faults.rrq_race = (data[0] & 0x10) != 0 ? 0.5 : 0;

@@ -226,7 +226,7 @@ PiBootConfig config(PiModel m) {
     PiBootConfig c;
     c.pi.model = m;
     c.pi.mac = {0xdc, 0xa6, 0x32, 0x00, 0x00, static_cast<std::uint8_t>(m)};
-    c.pi.serial = 0x1a2b3c4d;
+    c.pi.serial = proto::Serial(0x1a2b3c4d);
     c.seed = 42;
     return c;
 }

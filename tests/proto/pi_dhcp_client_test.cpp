@@ -24,14 +24,14 @@ std::vector<std::uint8_t> built(const FakePi& pi, std::uint32_t xid) {
 }
 
 TEST(PiDhcpClient, EachModelsDiscoverIsTheOneOnRecord) {
-    FakePi pi3{PiModel::pi3, {0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, 0};
+    FakePi pi3{PiModel::pi3, {0xb8, 0x27, 0xeb, 0x28, 0xf6, 0x6d}, Serial(0)};
     EXPECT_EQ(built(pi3, 0x26f30339), test::pi3b_discover());  // the capture, all 320 bytes
-    FakePi pi4{PiModel::pi4, {0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56}, 0x1a2b3c4d};
+    FakePi pi4{PiModel::pi4, {0xdc, 0xa6, 0x32, 0x12, 0x34, 0x56}, Serial(0x1a2b3c4d)};
     std::vector<std::uint8_t> v4 = test::pi4_discover();  // up to END; ours is padded to 300
     std::vector<std::uint8_t> b4 = built(pi4, 0x11223344);
     ASSERT_GE(b4.size(), v4.size());
     EXPECT_EQ(std::vector<std::uint8_t>(b4.begin(), b4.begin() + static_cast<long>(v4.size())), v4);
-    FakePi pi5{PiModel::pi5, {0x2c, 0xcf, 0x67, 0x01, 0x02, 0x03}, 0xdeadbeef};
+    FakePi pi5{PiModel::pi5, {0x2c, 0xcf, 0x67, 0x01, 0x02, 0x03}, Serial(0xdeadbeef)};
     std::vector<std::uint8_t> v5 = test::pi5_discover();
     std::vector<std::uint8_t> b5 = built(pi5, 0x55667788);
     ASSERT_GE(b5.size(), v5.size());
@@ -45,8 +45,9 @@ TEST(PiDhcpClient, TheProxyAnswersEveryModelAndThePiReadsItsAnswer) {
     cfg.tftp_ip = Ipv4(0x0a000005);
     DhcpResponder responder(cfg);
     for (PiModel m : {PiModel::pi3, PiModel::pi4, PiModel::pi5}) {
-        FakePi pi{
-            m, {0xdc, 0xa6, 0x32, 0x00, 0x00, static_cast<std::uint8_t>(m)}, 0x10000000u + static_cast<unsigned>(m)};
+        FakePi pi{m,
+                  {0xdc, 0xa6, 0x32, 0x00, 0x00, static_cast<std::uint8_t>(m)},
+                  Serial(0x10000000u + static_cast<unsigned>(m))};
         std::vector<std::uint8_t> d = built(pi, 77);
         DhcpPacket p;
         ASSERT_EQ(parse_dhcp(d, p), DhcpParseError::none);
@@ -74,7 +75,7 @@ TEST(PiDhcpClient, AFullServerLeasesToAPi4ThatRequests) {
     std::unique_ptr<DhcpServer> made = test::small_dhcp_server(kServer);
     ASSERT_TRUE(made);
     DhcpServer& server = *made;
-    FakePi pi{PiModel::pi4, {0xdc, 0xa6, 0x32, 0xaa, 0xbb, 0xcc}, 0x1a2b3c4d};
+    FakePi pi{PiModel::pi4, {0xdc, 0xa6, 0x32, 0xaa, 0xbb, 0xcc}, Serial(0x1a2b3c4d)};
     std::vector<std::uint8_t> out(1500);
     std::vector<std::uint8_t> d = built(pi, 9);
     DhcpPacket p;

@@ -15,7 +15,7 @@ namespace {
 TEST(Fleet, UniqueIdentitiesInTheMixesProportions) {
     unsigned mix[3] = {1, 8, 1};
     std::vector<proto::FakePi> f = make_fleet(10'000, mix, 3, 0);
-    std::set<std::uint32_t> serials;
+    std::set<proto::Serial> serials;
     std::set<proto::Mac> macs;
     unsigned per[3] = {0, 0, 0};
     for (std::size_t i = 0; i < f.size(); ++i) {
@@ -27,7 +27,7 @@ TEST(Fleet, UniqueIdentitiesInTheMixesProportions) {
         auto back = pi_of_mac(f[i].mac, f.size(), 0, [&](std::uint32_t k) { return f[k].mac; });
         ASSERT_TRUE(back.has_value());
         EXPECT_EQ(*back, i);
-        EXPECT_NE(f[i].serial, 0u);
+        EXPECT_NE(f[i].serial, proto::Serial(0));
     }
     EXPECT_EQ(serials.size(), f.size());
     EXPECT_EQ(macs.size(), f.size());

@@ -80,7 +80,7 @@ TEST(SwarmEngine, EachPiFramesItsOwnRequestsAndArpIsAnsweredForEveryPi) {
         proto::TftpPacket p;
         ASSERT_EQ(proto::parse_tftp(f.payload, p), proto::TftpParseError::none);
         char want[32];
-        std::snprintf(want, sizeof want, "%08x/start4.elf", e.pi(i).config().pi.serial);
+        std::snprintf(want, sizeof want, "%s/start4.elf", e.pi(i).config().pi.serial.to_string().c_str());
         EXPECT_EQ(p.filename, want);
     }
     EXPECT_EQ(e.phases().tftp, 3u);
