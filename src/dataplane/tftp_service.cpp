@@ -299,16 +299,16 @@ std::uint32_t TftpService::claim_slot(const Endpoint& from, proto::Ipv4 local_ip
         return kNoSlot;
     }
     std::uint32_t idx = alloc_slot();
-    errno = 0;
-    if (idx != kNoSlot && transport_.open_tid(idx, from, local_ip)) return idx;
+    TidOpen opened = idx != kNoSlot ? transport_.open_tid(idx, from, local_ip) : TidOpen::failed;
+    if (opened == TidOpen::opened) return idx;
     if (idx != kNoSlot) {
         slots_[idx].next_free = free_head_;
         free_head_ = idx;
     }
     if (cfg_.global_active != nullptr) cfg_.global_active->fetch_sub(1, std::memory_order_relaxed);
-    TftpDrop why = idx == kNoSlot                       ? TftpDrop::no_slot
-                   : errno == EMFILE || errno == ENFILE ? TftpDrop::descriptors
-                                                        : TftpDrop::socket_error;
+    TftpDrop why = idx == kNoSlot                          ? TftpDrop::no_slot
+                   : opened == TidOpen::out_of_descriptors ? TftpDrop::descriptors
+                                                           : TftpDrop::socket_error;
     refuse(from, filename, TftpErrorCode::NotDefined, "server busy, try again", why, now);
     return kNoSlot;
 }

@@ -27,13 +27,16 @@ struct TxDatagram {
     std::uint8_t iovcnt = 0;
 };
 
+// What opening a transfer's TID came to: out of descriptors is capacity (the client is told to try
+// again, counted as `descriptors`), any other failure a fault (`socket_error`).
+enum class TidOpen : std::uint8_t { opened, out_of_descriptors, failed };
+
 class TftpTransport {
 public:
     virtual ~TftpTransport() = default;
     // Opens the server end of a transfer (its TID) towards `client`, answering from `local_ip`. `slot` is the service's
     // handle; the backend hands it back with every datagram that arrives on this TID.
-    // False when it cannot, with errno telling why (EMFILE/ENFILE: out of descriptors).
-    virtual bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) = 0;
+    virtual TidOpen open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) = 0;
     virtual void close_tid(std::uint32_t slot) = 0;
     // Sends on a slot's TID; returns how many datagrams went out (the rest are lost, and the
     // retransmit timer deals with it).

@@ -23,14 +23,11 @@ constexpr proto::Ipv4 kServerIp{0x0a000001};  // 10.0.0.1
 // reused within a case), as a socket per transfer would be.
 class FakeTransport final : public TftpTransport {
 public:
-    bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override {
+    TidOpen open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override {
         EXPECT_EQ(local_ip, kServerIp);
-        if (fail_open_errno != 0) {
-            errno = fail_open_errno;
-            return false;
-        }
+        if (fail_open != TidOpen::opened) return fail_open;
         open_[slot] = {client, next_port_++};
-        return true;
+        return TidOpen::opened;
     }
     void close_tid(std::uint32_t slot) override { open_.erase(slot); }
     std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override {
@@ -59,7 +56,7 @@ public:
         return -1;
     }
     std::vector<TftpSent> sent_;
-    int fail_open_errno = 0;  // open_tid fails with this errno when set
+    TidOpen fail_open = TidOpen::opened;  // open_tid answers this when it is not `opened`
 
 private:
     std::map<std::uint32_t, std::pair<Endpoint, std::uint16_t>> open_;  // slot -> client, TID port

@@ -27,13 +27,14 @@ TEST_P(TftpTable, ServiceAnswersAsTheTableSays) {
     EXPECT_TRUE(diff.empty()) << c.description << '\n' << diff;
 }
 
-// Out of descriptors is capacity (a refusal to retry), not a broken file: EMFILE or ENFILE
-// opening a transfer's socket is counted as `descriptors`, another failure as socket_error.
+// Out of descriptors is capacity (a refusal to retry), not a broken file: a TID the backend could
+// not open for want of descriptors (EMFILE or ENFILE on sockets) is counted as `descriptors`,
+// another failure as socket_error.
 TEST_F(TftpTable, OutOfDescriptorsIsCapacityNotAReadError) {
     ServiceHarness h(tree_->trees.get());
     test::Bytes req = test::rrq("config.txt");
-    for (int err : {EMFILE, ENFILE, EADDRINUSE}) {
-        h.transport().fail_open_errno = err;
+    for (TidOpen why : {TidOpen::out_of_descriptors, TidOpen::out_of_descriptors, TidOpen::failed}) {
+        h.transport().fail_open = why;
         h.deliver(7000, test::TftpHarness::kWellKnownPort, req, 0);
         std::vector<TftpSent> sent = h.take_sent();
         ASSERT_EQ(sent.size(), 1u);

@@ -402,10 +402,10 @@ void DpdkWorker::flush() {
     tx_count_ = 0;
 }
 
-bool DpdkWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) {
-    if (slot >= tids_.size()) return false;
+TidOpen DpdkWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) {
+    if (slot >= tids_.size()) return TidOpen::failed;
     tids_[slot] = Tid{client, local_ip, true};
-    return true;
+    return TidOpen::opened;
 }
 
 void DpdkWorker::close_tid(std::uint32_t slot) {

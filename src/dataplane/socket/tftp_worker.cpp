@@ -137,7 +137,7 @@ void TftpWorker::on_tid_readable(std::uint32_t slot, Nanos now) {
     }
 }
 
-bool TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) {
+TidOpen TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     sockaddr_in local{};
     local.sin_family = AF_INET;
@@ -152,13 +152,12 @@ bool TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv
     if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0 ||
         connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof peer) < 0 ||
         epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        int saved = errno;  // the caller tells a descriptor shortage (EMFILE) from other failures
+        bool shortage = errno == EMFILE || errno == ENFILE;
         if (fd >= 0) close(fd);
-        errno = saved;
-        return false;
+        return shortage ? TidOpen::out_of_descriptors : TidOpen::failed;
     }
     tid_fds_[slot] = fd;
-    return true;
+    return TidOpen::opened;
 }
 
 void TftpWorker::close_tid(std::uint32_t slot) {

@@ -48,7 +48,7 @@ private:
     void on_tid_readable(std::uint32_t slot, proto::Nanos now);
 
     // TftpTransport over kernel sockets.
-    bool open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override;
+    TidOpen open_tid(std::uint32_t slot, const Endpoint& client, proto::Ipv4 local_ip) override;
     void close_tid(std::uint32_t slot) override;
     std::uint32_t send(std::uint32_t slot, std::span<const TxDatagram> datagrams) override;
     void send_from_listen(const Endpoint& to, std::span<const std::uint8_t> datagram) override;
