@@ -44,7 +44,7 @@ struct Scratch {
 
 control::Board board(std::uint32_t i, int images) {
     control::Board b;
-    b.serial = 0x10000000 + i;
+    b.serial = proto::Serial(0x10000000 + i);
     b.image = "img" + std::to_string(i % static_cast<std::uint32_t>(images));
     b.macs.push_back({0xdc, 0xa6, 0x32, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
                       static_cast<std::uint8_t>(i)});

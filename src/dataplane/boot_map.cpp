@@ -89,7 +89,7 @@ DirHandle::~DirHandle() {
 }
 
 const MappedBoard* BootMap::by_serial(proto::Serial serial) const noexcept {
-    return boards_.find(board_key(serial.value()));
+    return boards_.find(board_key(serial));
 }
 
 const MappedBoard* BootMap::by_mac(proto::Mac mac) const noexcept {
@@ -142,7 +142,7 @@ BootMap::Resolved BootMap::resolve(std::string_view checked_path, proto::Ipv4 cl
     const MappedBoard* b = nullptr;
     std::string_view rest = checked_path;
     if (p.kind == proto::BootPrefix::Kind::Serial) {
-        b = by_serial(proto::Serial(p.serial));
+        b = by_serial(p.serial);
         rest = p.rest;
     } else if (p.kind == proto::BootPrefix::Kind::Mac) {
         b = by_mac(p.mac);
@@ -174,12 +174,12 @@ void BootMapBuilder::reserve(std::size_t boards) {
     macs_.reserve(boards);
 }
 
-void BootMapBuilder::add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
+void BootMapBuilder::add(std::optional<proto::Serial> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
                          std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
                          std::span<const std::uint64_t> learnt) {
     MappedBoard b;
     b.dirfd = dir ? dir->fd() : -1;
-    b.serial_number = serial.value_or(0);
+    b.serial_number = serial ? serial->value() : 0;
     b.has_serial = serial.has_value();
     b.ip = proto::Ipv4(pinned);
     b.netboot = netboot;

@@ -54,7 +54,7 @@ private:
 // What a --board flag maps (bootstrap): a serial or MAC prefix to a directory.
 struct BoardTreeSpec {
     proto::BootPrefix::Kind kind = proto::BootPrefix::Kind::Serial;
-    std::uint32_t serial = 0;
+    proto::Serial serial;
     proto::Mac mac{};
     std::string dir;
 };
@@ -84,8 +84,8 @@ struct ClientIdentity {
 
 // Where a board is kept in the map: its serial, or (a board without one: a MAC-prefixed --board
 // flag) its MAC with the top bit set.
-[[nodiscard]] constexpr std::uint64_t board_key(std::uint32_t serial) noexcept {
-    return serial;
+[[nodiscard]] constexpr std::uint64_t board_key(proto::Serial serial) noexcept {
+    return serial.value();
 }
 [[nodiscard]] constexpr std::uint64_t mac_board_key(std::uint64_t mac) noexcept {
     return mac | (1ULL << 63);
@@ -154,7 +154,7 @@ public:
     // `learnt`: learnt from DHCP, used only when it lists none, and outranked by any board's
     // configured one. `ips`: addresses it holds (the pinned one goes in `pinned`); a MAC or
     // address already taken by an earlier board is kept by that board.
-    void add(std::optional<std::uint32_t> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
+    void add(std::optional<proto::Serial> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
              std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
              std::span<const std::uint64_t> learnt = {});
     [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation);

@@ -47,7 +47,7 @@ BootPrefix split_boot_prefix(std::string_view path) noexcept {
     if (slash == std::string_view::npos) return out;
     std::string_view head = path.substr(0, slash);
     if (std::optional<Serial> serial = Serial::parse(head)) {
-        out.serial = serial->value();
+        out.serial = *serial;
         out.kind = BootPrefix::Kind::Serial;
         out.rest = path.substr(slash + 1);
     } else if (std::optional<Mac> mac = head.size() == 17 && head[2] == '-' ? Mac::parse(head) : std::nullopt) {

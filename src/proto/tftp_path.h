@@ -39,9 +39,9 @@ constexpr std::size_t kMaxComponentLength = 255;
 struct BootPrefix {
     enum class Kind : std::uint8_t { None, Serial, Mac };
     Kind kind = Kind::None;
-    std::uint32_t serial = 0;  // Kind::Serial
-    Mac mac{};                 // Kind::Mac
-    std::string_view rest;     // the path after "PREFIX/" (whole path for None)
+    Serial serial;          // Kind::Serial
+    Mac mac{};              // Kind::Mac
+    std::string_view rest;  // the path after "PREFIX/" (whole path for None)
 };
 
 // Splits "SERIAL/rest" (8 hex digits) or "aa-bb-cc-dd-ee-ff/rest" from a checked path.

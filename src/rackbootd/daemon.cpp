@@ -103,7 +103,7 @@ dataplane::DhcpEngineConfig dhcp_engine_config(const DaemonConfig& cfg) {
 // each is named once at the start (the first 16, then a count), as the API refuses new ones.
 void warn_unofferable_boards(InventoryStore* store, const RestApi& rest) {
     if (store == nullptr) return;
-    std::optional<std::uint32_t> after;
+    std::optional<proto::Serial> after;
     std::size_t found = 0;
     for (;;) {
         std::vector<Board> page;
@@ -113,7 +113,7 @@ void warn_unofferable_boards(InventoryStore* store, const RestApi& rest) {
             if (why.empty()) continue;
             if (++found <= 16) {
                 std::printf("event=warning what=\"board %s: %s (set its ip to one of the subnet)\"\n",
-                            proto::Serial(b.serial).to_string().c_str(), why.c_str());
+                            b.serial.to_string().c_str(), why.c_str());
             }
         }
         after = page.back().serial;

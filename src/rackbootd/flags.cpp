@@ -63,7 +63,7 @@ Result<> parse_board(std::string_view spec, dataplane::BoardTreeSpec& out) {
     std::string key(spec.substr(0, eq));
     out.dir = std::string(spec.substr(eq + 1));
     if (std::optional<proto::Serial> serial = proto::Serial::parse(key)) {
-        out.serial = serial->value();
+        out.serial = *serial;
         out.kind = proto::BootPrefix::Kind::Serial;
         return {};
     }

@@ -64,13 +64,13 @@ Result<std::unique_ptr<InventoryStore>> open_inventory(const DaemonConfig& cfg, 
 
 // Checking: the boards a start would serve from the store and the flags.
 Result<std::size_t> count_boards(const DaemonConfig& cfg, InventoryStore* inventory) {
-    std::set<std::uint32_t> serials;
+    std::set<proto::Serial> serials;
     for (const auto& b : cfg.boards) {
         if (b.kind == proto::BootPrefix::Kind::Serial) serials.insert(b.serial);
     }
     std::size_t by_mac = cfg.boards.size() - serials.size();
     if (inventory != nullptr) {
-        std::optional<std::uint32_t> after;
+        std::optional<proto::Serial> after;
         for (;;) {
             std::vector<Board> page;
             if (Outcome o = inventory->list_boards({}, after, 1000, page); !o.ok())

@@ -40,11 +40,11 @@ protected:
     // 11223344 holding 10.0.0.100 (the harness's client) on image b.
     std::unique_ptr<const BootMap> map(const std::shared_ptr<DirHandle>& dir, bool netboot, std::uint64_t gen) {
         BootMapBuilder bld(root_);
-        bld.add(0xaabbccdd, dir, netboot, 0, {}, {});
+        bld.add(proto::Serial(0xaabbccdd), dir, netboot, 0, {}, {});
         std::uint64_t mac = 0xdca632010203;
         bld.add(std::nullopt, b_, true, 0, std::span<const std::uint64_t>(&mac, 1), {});
         std::uint32_t ip = 0x0a000064;
-        bld.add(0x11223344, b_, true, 0x0a000063, {}, std::span<const std::uint32_t>(&ip, 1));
+        bld.add(proto::Serial(0x11223344), b_, true, 0x0a000063, {}, std::span<const std::uint32_t>(&ip, 1));
         return bld.build(gen);
     }
 
@@ -99,10 +99,10 @@ TEST_F(LiveMap, ConfiguredMacsOutrankAClaimedSerial) {
     std::uint64_t board_mac = 0xdca632000001;
     std::uint64_t learnt = 0x020000000007;
     std::uint64_t thief = 0x026666000001;
-    bld.add(0x1234abcd, a_, true, 0x0ad50032, std::span<const std::uint64_t>(&board_mac, 1), {});
-    bld.add(0x0badc0de, b_, true, 0x0ad50033, {}, {}, std::span<const std::uint64_t>(&learnt, 1));
+    bld.add(proto::Serial(0x1234abcd), a_, true, 0x0ad50032, std::span<const std::uint64_t>(&board_mac, 1), {});
+    bld.add(proto::Serial(0x0badc0de), b_, true, 0x0ad50033, {}, {}, std::span<const std::uint64_t>(&learnt, 1));
     // A board that lists MACs learns none: its learnt list is ignored (and outranked).
-    bld.add(0x5555aaaa, b_, true, 0, std::span<const std::uint64_t>(&learnt, 1), {},
+    bld.add(proto::Serial(0x5555aaaa), b_, true, 0, std::span<const std::uint64_t>(&learnt, 1), {},
             std::span<const std::uint64_t>(&thief, 1));
     auto m = bld.build(1);
     // The board's own MAC, with or without its serial: the board, matched by MAC, its reservation held by MAC.
@@ -146,7 +146,7 @@ TEST_F(LiveMap, HundredThousandBoardsCostUnder256BytesEach) {
     for (std::uint32_t i = 0; i < kBoards; ++i) {
         std::uint64_t mac = 0xdca632000000 + i;
         std::uint32_t ip = 0x0a100000 + i;
-        bld.add(0x10000000 + i, i % 2 ? a_ : b_, true, ip, std::span<const std::uint64_t>(&mac, 1), {});
+        bld.add(proto::Serial(0x10000000 + i), i % 2 ? a_ : b_, true, ip, std::span<const std::uint64_t>(&mac, 1), {});
     }
     auto m = bld.build(1);
     EXPECT_EQ(m->board_count(), kBoards);

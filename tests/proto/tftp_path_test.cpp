@@ -49,7 +49,7 @@ TEST(TftpPath, OneSpellingPerFile) {
 TEST(TftpPath, SerialPrefix) {
     BootPrefix p = split_boot_prefix("1A2b3c4d/start4.elf");
     EXPECT_EQ(p.kind, BootPrefix::Kind::Serial);
-    EXPECT_EQ(p.serial, 0x1a2b3c4du);
+    EXPECT_EQ(p.serial.value(), 0x1a2b3c4du);
     EXPECT_EQ(p.rest, "start4.elf");
     EXPECT_EQ(split_boot_prefix("1a2b3c4/start4.elf").kind, BootPrefix::Kind::None);
     EXPECT_EQ(split_boot_prefix("1a2b3c4g/start4.elf").kind, BootPrefix::Kind::None);

@@ -52,7 +52,7 @@ api = "127.0.0.1:9000"
     EXPECT_TRUE(c->auto_discover);
     EXPECT_FALSE(c->lease_fsync);
     ASSERT_EQ(c->boards.size(), 2u);
-    EXPECT_EQ(c->boards[0].serial, 0x1a2b3c4du);
+    EXPECT_EQ(c->boards[0].serial.value(), 0x1a2b3c4du);
     EXPECT_EQ(c->cpus, std::vector<int>{0});
     EXPECT_EQ(c->api_port, 9000);
 }
@@ -93,10 +93,10 @@ TEST_F(ConfigFile, EightThousandBoardsArriveInOrder) {
     auto c = parse(toml, {"--board", "2a2b3c4d=/srv/last"}, err);
     ASSERT_TRUE(c) << err;
     ASSERT_EQ(c->boards.size(), 8001u);
-    EXPECT_EQ(c->boards[0].serial, 0x10000000u);
-    EXPECT_EQ(c->boards[7999].serial, 0x10000000u + 7999);
+    EXPECT_EQ(c->boards[0].serial.value(), 0x10000000u);
+    EXPECT_EQ(c->boards[7999].serial.value(), 0x10000000u + 7999);
     EXPECT_EQ(c->boards[7999].dir, "/srv/b7999");
-    EXPECT_EQ(c->boards[8000].serial, 0x2a2b3c4du);
+    EXPECT_EQ(c->boards[8000].serial.value(), 0x2a2b3c4du);
     EXPECT_EQ(c->max_transfers, 7u);
 }
 

@@ -67,7 +67,7 @@ TEST(DaemonConfig, ParsesEveryFlag) {
     EXPECT_EQ(c->api_heartbeat_s, 2u);
     EXPECT_EQ(c->tftp_root, "/srv/tftp");
     ASSERT_EQ(c->boards.size(), 2u);
-    EXPECT_EQ(c->boards[0].serial, 0x1a2b3c4du);
+    EXPECT_EQ(c->boards[0].serial.value(), 0x1a2b3c4du);
     EXPECT_EQ(c->boards[1].kind, proto::BootPrefix::Kind::Mac);
     EXPECT_EQ(c->boards[1].dir, "/srv/b");
     EXPECT_EQ(*c->tftp_port, 1069);

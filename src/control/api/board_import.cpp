@@ -43,7 +43,7 @@ bool nobodd_line(ImportParse& p, const std::string& line, std::size_t n) {
         e.line = n;
         std::optional<proto::Serial> serial = proto::Serial::parse_full(name.substr(6), &e.serial_full);
         if (!serial) return fail(p, n, "'" + name.substr(6) + "' is not a Pi serial (8 hex digits, or a Pi 5's 16)");
-        e.serial = serial->value();
+        e.serial = *serial;
         p.entries.push_back(e);
         return true;
     }

@@ -17,7 +17,7 @@ namespace rackboot::control {
 
 struct ImportEntry {
     std::size_t line = 0;
-    std::optional<std::uint32_t> serial;  // nobodd
+    std::optional<proto::Serial> serial;  // nobodd
     std::string serial_full;
     std::vector<Mac> macs;  // dnsmasq
     std::optional<proto::Ipv4> ip;

@@ -79,8 +79,8 @@ json board_json(const Board& b) {
         learnt.push_back(
             {{"mac", l.mac.to_string()}, {"first_seen", l.first_seen}, {"last_seen", l.last_seen}, {"from", l.from}});
     }
-    return json{{"serial", proto::Serial(b.serial).to_string()},
-                {"serial_full", b.serial_full.empty() ? proto::Serial(b.serial).to_string() : b.serial_full},
+    return json{{"serial", b.serial.to_string()},
+                {"serial_full", b.serial_full.empty() ? b.serial.to_string() : b.serial_full},
                 {"name", b.name},
                 {"labels", b.labels},
                 {"macs", macs},
@@ -107,7 +107,7 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             std::optional<proto::Serial> s =
                 v.is_string() ? proto::Serial::parse_full(v.get<std::string>(), &b.serial_full) : std::nullopt;
             if (!s) return bad("a serial is 8 hex digits (or a Pi 5's 16)");
-            b.serial = s->value();
+            b.serial = *s;
         } else if (key == "name") {
             if (!v.is_string() && !v.is_null()) return bad("a name is a string");
             b.name = v.is_null() ? "" : v.get<std::string>();
@@ -306,17 +306,17 @@ HttpResponse RestApi::list_boards(const HttpRequest& req, const std::string&) {
         f.state = parse_board_state(it->second);
         if (!f.state) return fail(ApiError::invalid_field, "state is configured or discovered", "state");
     }
-    std::optional<std::uint32_t> after;
+    std::optional<proto::Serial> after;
     if (auto it = req.query.find("after"); it != req.query.end()) {
         std::optional<proto::Serial> s = proto::Serial::parse_full(it->second);
         if (!s) return fail(ApiError::invalid_field, "after is a serial (the last one seen)", "after");
-        after = s->value();
+        after = s;
     }
     std::vector<Board> page;
     if (Outcome o = store_->list_boards(f, after, *limit + 1, page); !o.ok()) return error_response(o);
     json items = json::array();
     for (std::size_t i = 0; i < page.size() && i < *limit; ++i) items.push_back(board_json(page[i]));
-    json next = page.size() > *limit ? json(proto::Serial(page[*limit - 1].serial).to_string()) : json(nullptr);
+    json next = page.size() > *limit ? json(page[*limit - 1].serial.to_string()) : json(nullptr);
     return json_response(200, json{{"items", items}, {"next", next}});
 }
 
@@ -332,15 +332,15 @@ HttpResponse RestApi::create_board(const HttpRequest& req, const std::string&) {
     }
     if (Outcome o = writes_->create_board(b, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, board_json(b), b.generation);
-    r.headers.emplace_back("Location", std::string(kBoards) + "/" + proto::Serial(b.serial).to_string());
+    r.headers.emplace_back("Location", std::string(kBoards) + "/" + b.serial.to_string());
     return r;
 }
 
 namespace {
 
 // The {serial} of a board's path, or the 404 it gets.
-std::optional<std::uint32_t> path_serial(const std::string& key, HttpResponse& refusal) {
-    if (std::optional<proto::Serial> serial = proto::Serial::parse_full(key)) return serial->value();
+std::optional<proto::Serial> path_serial(const std::string& key, HttpResponse& refusal) {
+    if (std::optional<proto::Serial> serial = proto::Serial::parse_full(key)) return serial;
     refusal = fail(ApiError::not_found, "'" + key + "' is not a serial (8 hex digits, or a Pi 5's 16)");
     return std::nullopt;
 }
@@ -349,7 +349,7 @@ std::optional<std::uint32_t> path_serial(const std::string& key, HttpResponse& r
 
 HttpResponse RestApi::get_board(const HttpRequest&, const std::string& key) {
     HttpResponse refusal;
-    std::optional<std::uint32_t> serial = path_serial(key, refusal);
+    std::optional<proto::Serial> serial = path_serial(key, refusal);
     if (!serial) return refusal;
     Board b;
     if (Outcome o = store_->get_board(*serial, b); !o.ok()) return error_response(o);
@@ -358,7 +358,7 @@ HttpResponse RestApi::get_board(const HttpRequest&, const std::string& key) {
 
 HttpResponse RestApi::delete_board(const HttpRequest& req, const std::string& key) {
     HttpResponse refusal;
-    std::optional<std::uint32_t> serial = path_serial(key, refusal);
+    std::optional<proto::Serial> serial = path_serial(key, refusal);
     if (!serial) return refusal;
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
@@ -376,7 +376,7 @@ HttpResponse RestApi::patch_board(const HttpRequest& req, const std::string& key
 
 HttpResponse RestApi::write_board(const HttpRequest& req, const std::string& key, bool replace) {
     HttpResponse refusal;
-    std::optional<std::uint32_t> serial = path_serial(key, refusal);
+    std::optional<proto::Serial> serial = path_serial(key, refusal);
     if (!serial) return refusal;
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
@@ -385,7 +385,7 @@ HttpResponse RestApi::write_board(const HttpRequest& req, const std::string& key
     if (j->contains("serial")) {
         const json& v = (*j)["serial"];
         std::optional<proto::Serial> s = v.is_string() ? proto::Serial::parse_full(v.get<std::string>()) : std::nullopt;
-        if (!s || s->value() != *serial) {
+        if (!s || *s != *serial) {
             return fail(ApiError::invalid_field, "the serial in the body differs from the path's", "serial");
         }
     }

@@ -55,7 +55,7 @@ Step<std::map<std::string, std::string>> images_by_path(InventoryStore& store) {
 // (it lists none) names it too: the file makes it configured.
 Step<std::map<Mac, Board>> boards_by_mac(InventoryStore& store) {
     std::map<Mac, Board> out;
-    std::optional<std::uint32_t> after;
+    std::optional<proto::Serial> after;
     for (;;) {
         std::vector<Board> page;
         if (Outcome o = store.list_boards(BoardFilter{}, after, RestApi::kMaxPage, page); !o.ok()) {

@@ -85,7 +85,7 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
     if (r.serial) {
         line += " serial=" + r.serial->to_string();
     } else if (prefix.kind == proto::BootPrefix::Kind::Serial) {
-        line += " serial=" + proto::Serial(prefix.serial).to_string();
+        line += " serial=" + prefix.serial.to_string();
     }
     if (!r.client_mac.unset()) {
         line += " mac=" + r.client_mac.to_string();

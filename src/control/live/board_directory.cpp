@@ -9,6 +9,11 @@ namespace rackboot::control {
 
 namespace {
 
+// The directory keeps its indexes by the serial's bits; the map by its key.
+std::uint64_t map_key(std::uint32_t serial) {
+    return dataplane::board_key(proto::Serial(serial));
+}
+
 std::uint64_t key_of(const Mac& mac) {
     return proto::Mac::from(mac.data()).key();
 }
@@ -23,7 +28,7 @@ proto::Result<> BoardDirectory::load(InventoryStore& store) {
         put_image(i, warning);
         if (!warning.empty()) std::fprintf(stderr, "rackbootd: warning: %s\n", warning.c_str());
     }
-    std::optional<std::uint32_t> after;
+    std::optional<proto::Serial> after;
     for (;;) {
         std::vector<Board> page;
         if (Outcome o = store.list_boards(BoardFilter{}, after, 10000, page); !o.ok()) {
@@ -73,9 +78,10 @@ void BoardDirectory::touch(std::uint32_t serial, const Entry& e) {
 
 void BoardDirectory::put_board(const Board& b) {
     std::lock_guard lock(mutex_);
-    Entry& e = boards_[b.serial];
-    touch(b.serial, e);  // what it held before
-    forget_macs(b.serial, e);
+    const std::uint32_t serial = b.serial.value();
+    Entry& e = boards_[serial];
+    touch(serial, e);  // what it held before
+    forget_macs(serial, e);
     e.image = b.image;
     e.netboot = b.netboot;
     e.learn = b.learn;
@@ -83,7 +89,7 @@ void BoardDirectory::put_board(const Board& b) {
     e.macs.clear();
     for (const Mac& m : b.macs) {
         e.macs.push_back(key_of(m));
-        configured_by_mac_[key_of(m)] = b.serial;
+        configured_by_mac_[key_of(m)] = serial;
     }
     // What the store recorded as learnt, merged with what was learnt here since (not yet stored).
     std::vector<std::uint64_t> learnt;
@@ -93,9 +99,9 @@ void BoardDirectory::put_board(const Board& b) {
     }
     if (learnt.size() > kMaxLearntMacs) learnt.resize(kMaxLearntMacs);
     e.learnt = std::move(learnt);
-    for (std::uint64_t m : e.learnt) learnt_by_mac_.emplace(m, b.serial);
-    if (e.pinned != 0) pinned_by_ip_[e.pinned] = b.serial;
-    touch(b.serial, e);  // and what it holds now
+    for (std::uint64_t m : e.learnt) learnt_by_mac_.emplace(m, serial);
+    if (e.pinned != 0) pinned_by_ip_[e.pinned] = serial;
+    touch(serial, e);  // and what it holds now
     ++version_;
 }
 
@@ -308,12 +314,12 @@ constexpr std::size_t kEditedPastSize = std::size_t{4} * std::size_t{64};
 std::optional<std::uint64_t> BoardDirectory::mac_owner(std::uint64_t mac) const {
     // A board's configured MAC, then a MAC-prefixed --board tree's, then a board it was learnt onto.
     if (auto c = configured_by_mac_.find(mac); c != configured_by_mac_.end() && boards_.count(c->second) != 0) {
-        return dataplane::board_key(c->second);
+        return map_key(c->second);
     }
     for (const auto& [m, dir] : mac_trees_) {
         if (m == mac) return dataplane::mac_board_key(mac);
     }
-    if (auto serial = owner_of(mac)) return dataplane::board_key(*serial);
+    if (auto serial = owner_of(mac)) return map_key(*serial);
     return std::nullopt;
 }
 
@@ -322,11 +328,11 @@ std::optional<std::uint64_t> BoardDirectory::ip_owner(std::uint32_t ip) const {
     // last given to (an older holder's can lag behind a move).
     if (auto p = pinned_by_ip_.find(ip); p != pinned_by_ip_.end()) {
         auto b = boards_.find(p->second);
-        if (b != boards_.end() && b->second.pinned == ip) return dataplane::board_key(p->second);
+        if (b != boards_.end() && b->second.pinned == ip) return map_key(p->second);
     }
     if (auto l = learnt_by_ip_.find(ip); l != learnt_by_ip_.end()) {
         auto b = boards_.find(l->second);
-        if (b != boards_.end() && b->second.learnt_ip == ip) return dataplane::board_key(l->second);
+        if (b != boards_.end() && b->second.learnt_ip == ip) return map_key(l->second);
     }
     return std::nullopt;
 }
@@ -349,7 +355,7 @@ void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t seri
     m.ip = proto::Ipv4(e.pinned);
     m.netboot = e.netboot && servable;
     m.lists_macs = !e.macs.empty();
-    ed.put_board(dataplane::board_key(serial), m, dir->dir);
+    ed.put_board(map_key(serial), m, dir->dir);
 }
 
 std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane::BootMap* prev,
@@ -384,7 +390,7 @@ std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane:
         }
         // A configured MAC's owner is its board (mac_owner's first rule, without asking again).
         for (const auto& [mac, serial] : configured_by_mac_) {
-            if (boards_.count(serial) != 0) ed->put_mac(mac, dataplane::board_key(serial));
+            if (boards_.count(serial) != 0) ed->put_mac(mac, map_key(serial));
         }
         for (const auto& [mac, serial] : learnt_by_mac_) {
             if (auto owner = mac_owner(mac)) ed->put_mac(mac, *owner);
@@ -405,7 +411,7 @@ std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane:
             if (auto it = boards_.find(serial); it != boards_.end()) {
                 put_mapped(*ed, serial, it->second, image_dir(it->second.image));
             } else {
-                ed->erase_board(dataplane::board_key(serial));
+                ed->erase_board(map_key(serial));
             }
         }
         for (std::uint64_t mac : dirty_macs_) {

@@ -34,7 +34,7 @@ void BoardLearner::remember(proto::Mac mac, proto::Serial serial, int model, std
     o.seen = now;
     o.learnt_mac = seen;
     bool learnt = false;
-    if (Outcome out = writes_->store().observe_board(serial.value(), o, &learnt); !out.ok()) {
+    if (Outcome out = writes_->store().observe_board(serial, o, &learnt); !out.ok()) {
         std::printf("event=warning what=\"recording board %s: %s\"\n", serial.to_string().c_str(), out.message.c_str());
     } else if (learnt && fresh) {
         std::printf("event=mac_learnt serial=%s mac=%s from=\"%s\"\n", serial.to_string().c_str(),
@@ -79,7 +79,7 @@ void BoardLearner::discover(proto::Serial serial, const LearntMac& seen, const s
         return;
     }
     Board b;
-    b.serial = serial.value();
+    b.serial = serial;
     b.serial_full = serial.to_string();
     b.state = BoardState::discovered;
     b.learnt_macs.push_back(seen);
@@ -113,7 +113,7 @@ void BoardLearner::boot_finished(proto::Serial serial, const std::string& summar
     if (writes_ == nullptr) return;
     Observation o;
     o.last_boot = summary;
-    (void)writes_->store().observe_board(serial.value(), o);
+    (void)writes_->store().observe_board(serial, o);
 }
 
 }  // namespace rackboot::control

@@ -31,8 +31,7 @@ proto::Result<> store_flag_board(const dataplane::BoardTreeSpec& spec, Inventory
     const Actor flag{Actor::Kind::bootstrap, {}, "flag"};
     std::unique_ptr<char, decltype(&std::free)> real(realpath(spec.dir.c_str(), nullptr), &std::free);
     if (!real) {
-        return proto::failure("--board " + proto::Serial(spec.serial).to_string() + "=" + spec.dir +
-                              ": the directory does not exist");
+        return proto::failure("--board " + spec.serial.to_string() + "=" + spec.dir + ": the directory does not exist");
     }
     directory.allow_flag_tree(real.get());  // given now, so served from wherever it lies
     Image img;
@@ -41,7 +40,7 @@ proto::Result<> store_flag_board(const dataplane::BoardTreeSpec& spec, Inventory
     Image existing;
     if (!store.get_image(img.name, existing).ok()) {
         if (Outcome o = writes.create_image(img, flag); !o.ok()) {
-            return proto::failure("--board " + proto::Serial(spec.serial).to_string() + ": " + o.message);
+            return proto::failure("--board " + spec.serial.to_string() + ": " + o.message);
         }
     }
     Board b;
@@ -50,16 +49,16 @@ proto::Result<> store_flag_board(const dataplane::BoardTreeSpec& spec, Inventory
         std::uint64_t before = b.generation;
         b.image = img.name;
         if (Outcome o = writes.replace_board(b, std::nullopt, before, flag); !o.ok()) {
-            return proto::failure("--board " + proto::Serial(spec.serial).to_string() + ": " + o.message);
+            return proto::failure("--board " + spec.serial.to_string() + ": " + o.message);
         }
         return {};
     }
     b = Board{};
     b.serial = spec.serial;
-    b.serial_full = proto::Serial(spec.serial).to_string();
+    b.serial_full = spec.serial.to_string();
     b.image = img.name;
     if (Outcome o = writes.create_board(b, flag); !o.ok()) {
-        return proto::failure("--board " + proto::Serial(spec.serial).to_string() + ": " + o.message);
+        return proto::failure("--board " + spec.serial.to_string() + ": " + o.message);
     }
     return {};
 }

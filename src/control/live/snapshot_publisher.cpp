@@ -90,8 +90,8 @@ void SnapshotPublisher::boards_changed(const std::vector<Board>& boards) {
     changed_and_wait();
 }
 
-void SnapshotPublisher::board_removed(std::uint32_t serial) {
-    directory_.remove_board(proto::Serial(serial));
+void SnapshotPublisher::board_removed(proto::Serial serial) {
+    directory_.remove_board(serial);
     changed_and_wait();
 }
 

@@ -42,7 +42,7 @@ public:
     // change is published, so an API answer means the change is live (bounded: 2 s).
     void board_changed(const Board& board) override;
     void board_discovered(const Board& board) override;
-    void board_removed(std::uint32_t serial) override;
+    void board_removed(proto::Serial serial) override;
     void boards_changed(const std::vector<Board>& boards) override;
     void image_changed(const Image& image) override;
     void image_removed(const std::string& name) override;

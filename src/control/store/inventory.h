@@ -51,8 +51,8 @@ struct LearntMac {
 };
 
 struct Board {
-    std::uint32_t serial = 0;  // the key: the low 32 bits, as in TFTP paths
-    std::string serial_full;   // as given (8 or 16 hex digits, lowercase)
+    proto::Serial serial;     // the key: the low 32 bits, as in TFTP paths
+    std::string serial_full;  // as given (8 or 16 hex digits, lowercase)
     std::string name;
     std::map<std::string, std::string> labels;
     std::vector<Mac> macs;               // configured: a board that lists any is matched by them alone

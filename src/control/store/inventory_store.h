@@ -50,17 +50,17 @@ public:
     [[nodiscard]] virtual Outcome create_board(Board& board) = 0;  // conflict when the serial exists
     // Replaces every field but the key; `if_match`: the generation the caller saw.
     [[nodiscard]] virtual Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match) = 0;
-    [[nodiscard]] virtual Outcome get_board(std::uint32_t serial, Board& out) = 0;
+    [[nodiscard]] virtual Outcome get_board(proto::Serial serial, Board& out) = 0;
     // Creates or replaces every board in one transaction: all or nothing (`failed`: the index of
     // the board that was refused). Generations move as for create and replace.
     [[nodiscard]] virtual Outcome put_boards(std::vector<Board>& boards, std::size_t& failed) = 0;
     // Records what was observed in one transaction, whatever generation the board is at (an
     // acknowledged change in between is never undone). `learnt`, when given: whether the MAC was
     // recorded on the board.
-    [[nodiscard]] virtual Outcome observe_board(std::uint32_t serial, const Observation& o, bool* learnt = nullptr) = 0;
-    [[nodiscard]] virtual Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) = 0;
+    [[nodiscard]] virtual Outcome observe_board(proto::Serial serial, const Observation& o, bool* learnt = nullptr) = 0;
+    [[nodiscard]] virtual Outcome delete_board(proto::Serial serial, std::optional<std::uint64_t> if_match) = 0;
     // Boards in serial order after `after`, at most `limit`.
-    [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<std::uint32_t> after,
+    [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<proto::Serial> after,
                                               std::size_t limit, std::vector<Board>& out) = 0;
     // How many boards match (the discovery bound counts those in state "discovered").
     [[nodiscard]] virtual Outcome count_boards(const BoardFilter& filter, std::size_t& count) = 0;
@@ -74,7 +74,7 @@ public:
     virtual void board_changed(const Board& board) = 0;
     // A board discovered from DHCP: live with the next batch, not waited for.
     virtual void board_discovered(const Board& board) = 0;
-    virtual void board_removed(std::uint32_t serial) = 0;
+    virtual void board_removed(proto::Serial serial) = 0;
     virtual void boards_changed(const std::vector<Board>& boards) = 0;  // a bulk import
     virtual void image_changed(const Image& image) = 0;
     virtual void image_removed(const std::string& name) = 0;

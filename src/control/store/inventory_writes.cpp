@@ -39,7 +39,7 @@ Outcome InventoryWrites::create_board(Board& board, const Actor& who) {
     Outcome o = store_.create_board(board);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(board);
-    audit(who, kBoards + proto::Serial(board.serial).to_string(), 0, board.generation);
+    audit(who, kBoards + board.serial.to_string(), 0, board.generation);
     return o;
 }
 
@@ -48,11 +48,11 @@ Outcome InventoryWrites::replace_board(Board& board, std::optional<std::uint64_t
     Outcome o = store_.replace_board(board, if_match);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(board);
-    audit(who, kBoards + proto::Serial(board.serial).to_string(), before, board.generation);
+    audit(who, kBoards + board.serial.to_string(), before, board.generation);
     return o;
 }
 
-Outcome InventoryWrites::delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match, const Actor& who) {
+Outcome InventoryWrites::delete_board(proto::Serial serial, std::optional<std::uint64_t> if_match, const Actor& who) {
     Board old;
     (void)store_.get_board(serial, old);
     Outcome o = store_.delete_board(serial, if_match);
@@ -69,7 +69,7 @@ Outcome InventoryWrites::put_boards(std::vector<Board>& boards, std::size_t& fai
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->boards_changed(boards);
     for (std::size_t i = 0; i < boards.size(); ++i) {
-        audit(who, kBoards + proto::Serial(boards[i].serial).to_string(), before[i], boards[i].generation);
+        audit(who, kBoards + boards[i].serial.to_string(), before[i], boards[i].generation);
     }
     return o;
 }
@@ -78,7 +78,7 @@ Outcome InventoryWrites::discover_board(Board& board, const Actor& who) {
     Outcome o = store_.create_board(board);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_discovered(board);
-    audit(who, kBoards + proto::Serial(board.serial).to_string(), 0, board.generation);
+    audit(who, kBoards + board.serial.to_string(), 0, board.generation);
     return o;
 }
 

@@ -38,7 +38,7 @@ public:
     // `before`: the generation the caller read (the audit line's "before").
     [[nodiscard]] Outcome replace_board(Board& board, std::optional<std::uint64_t> if_match, std::uint64_t before,
                                         const Actor& who);
-    [[nodiscard]] Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match, const Actor& who);
+    [[nodiscard]] Outcome delete_board(proto::Serial serial, std::optional<std::uint64_t> if_match, const Actor& who);
     // Every board in one transaction (`failed`: the one refused); one audit line each.
     [[nodiscard]] Outcome put_boards(std::vector<Board>& boards, std::size_t& failed, const Actor& who);
     // A board the learner made of an unknown serial: published with the next batch, not waited for.

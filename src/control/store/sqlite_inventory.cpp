@@ -209,7 +209,7 @@ Image image_row(const Stmt& q) {
 
 Board read_board(const Stmt& q) {
     Board b;
-    b.serial = static_cast<std::uint32_t>(q.col_i64(0));
+    b.serial = proto::Serial(static_cast<std::uint32_t>(q.col_i64(0)));
     b.serial_full = q.col_text(1);
     b.name = q.col_text(2);
     b.labels = split_labels(q.col_text(3));
@@ -321,8 +321,7 @@ public:
         if (!tx.ok()) return store_error();
         Board existing;
         if (get_board(board.serial, existing).ok()) {
-            return Outcome::fail(ApiError::conflict,
-                                 "board " + proto::Serial(board.serial).to_string() + " exists already", "serial");
+            return Outcome::fail(ApiError::conflict, "board " + board.serial.to_string() + " exists already", "serial");
         }
         board.generation = 1;
         if (Outcome o = write_board(board, false); !o.ok()) return o;
@@ -342,11 +341,11 @@ public:
         return tx.commit();
     }
 
-    Outcome get_board(std::uint32_t serial, Board& out) override {
+    Outcome get_board(proto::Serial serial, Board& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial = ?";
         Stmt q(stmts_, sql.c_str());
-        q.i64(1, serial);
+        q.i64(1, serial.value());
         if (q.step() != SQLITE_ROW)
             return Outcome::fail(ApiError::not_found, "no board " + proto::Serial(serial).to_string());
         out = read_board(q);
@@ -371,7 +370,7 @@ public:
         return tx.commit();
     }
 
-    Outcome observe_board(std::uint32_t serial, const Observation& o, bool* learnt) override {
+    Outcome observe_board(proto::Serial serial, const Observation& o, bool* learnt) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         if (learnt != nullptr) *learnt = false;
         Tx tx(*this);
@@ -392,7 +391,7 @@ public:
         return tx.commit();
     }
 
-    Outcome delete_board(std::uint32_t serial, std::optional<std::uint64_t> if_match) override {
+    Outcome delete_board(proto::Serial serial, std::optional<std::uint64_t> if_match) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);
         if (!tx.ok()) return store_error();
@@ -401,13 +400,13 @@ public:
         if (if_match && *if_match != old.generation) return stale(old.generation);
         Stmt a(stmts_, "DELETE FROM boards WHERE serial = ?");
         Stmt b(stmts_, "DELETE FROM board_macs WHERE serial = ?");
-        a.i64(1, serial);
-        b.i64(1, serial);
+        a.i64(1, serial.value());
+        b.i64(1, serial.value());
         if (a.step() != SQLITE_DONE || b.step() != SQLITE_DONE) return store_error();
         return tx.commit();
     }
 
-    Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> after, std::size_t limit,
+    Outcome list_boards(const BoardFilter& f, std::optional<proto::Serial> after, std::size_t limit,
                         std::vector<Board>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         std::string sql =
@@ -481,8 +480,8 @@ private:
         return sql;
     }
 
-    static void bind(Stmt& q, const BoardFilter& f, std::optional<std::uint32_t> after) {
-        q.i64(1, after ? static_cast<std::int64_t>(*after) : -1);
+    static void bind(Stmt& q, const BoardFilter& f, std::optional<proto::Serial> after) {
+        q.i64(1, after ? static_cast<std::int64_t>(after->value()) : -1);
         if (!f.image.empty()) q.text(2, f.image);
         if (f.state) q.text(3, std::string(to_string(*f.state)));
         if (!f.label_key.empty()) q.text(4, f.label_key + "=" + f.label_value);
@@ -593,7 +592,7 @@ private:
         }
         if (b.ip) {
             Stmt q(stmts_, "SELECT serial FROM boards WHERE ip = ? AND serial != ?");
-            q.i64(1, b.ip->value()).i64(2, b.serial);
+            q.i64(1, b.ip->value()).i64(2, b.serial.value());
             if (q.step() == SQLITE_ROW) {
                 return Outcome::fail(ApiError::conflict,
                                      b.ip->to_string() + " is board " +
@@ -604,7 +603,7 @@ private:
         }
         for (const Mac& m : b.macs) {
             Stmt q(stmts_, "SELECT serial FROM board_macs WHERE mac = ? AND serial != ?");
-            q.text(1, m.to_string()).i64(2, b.serial);
+            q.text(1, m.to_string()).i64(2, b.serial.value());
             if (q.step() == SQLITE_ROW) {
                 return Outcome::fail(ApiError::conflict,
                                      m.to_string() + " belongs to board " +
@@ -614,12 +613,12 @@ private:
         }
         if (replace) {
             Stmt d(stmts_, "DELETE FROM board_macs WHERE serial = ?");
-            d.i64(1, b.serial);
+            d.i64(1, b.serial.value());
             if (d.step() != SQLITE_DONE) return store_error();
         }
         for (const Mac& m : b.macs) {
             Stmt q(stmts_, "INSERT OR IGNORE INTO board_macs VALUES (?,?)");
-            q.text(1, m.to_string()).i64(2, b.serial);
+            q.text(1, m.to_string()).i64(2, b.serial.value());
             if (q.step() != SQLITE_DONE) return store_error();
         }
         // A MAC the operator now configures is no longer shown as learnt.
@@ -630,8 +629,8 @@ private:
             if (!configured) learnt.push_back(l);
         }
         Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        q.i64(1, b.serial)
-            .text(2, b.serial_full.empty() ? proto::Serial(b.serial).to_string() : b.serial_full)
+        q.i64(1, b.serial.value())
+            .text(2, b.serial_full.empty() ? b.serial.to_string() : b.serial_full)
             .text(3, b.name)
             .text(4, join_labels(b.labels))
             .text(5, join_macs(b.macs))

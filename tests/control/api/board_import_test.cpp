@@ -13,10 +13,10 @@ TEST(BoardImport, NobodIniAndDnsmasqLinesParseAndABadLineIsNamed) {
     ASSERT_EQ(p.error_line, 0u) << p.error;
     EXPECT_EQ(p.format, "nobodd");
     ASSERT_EQ(p.entries.size(), 2u);
-    EXPECT_EQ(*p.entries[0].serial, 0x1a2b3c4du);
+    EXPECT_EQ(p.entries[0].serial->value(), 0x1a2b3c4du);
     EXPECT_EQ(p.entries[0].image_path, "/srv/a");
     EXPECT_EQ(p.entries[0].ip->to_string(), "10.0.0.5");
-    EXPECT_EQ(*p.entries[1].serial, 0x5a5a0001u);
+    EXPECT_EQ(p.entries[1].serial->value(), 0x5a5a0001u);
     p = parse_board_import("dhcp-range=10.0.0.10,10.0.0.50\ndhcp-host=dc:a6:32:01:02:03,10.0.0.7,r1-u07,12h,set:pi\n");
     ASSERT_EQ(p.error_line, 0u) << p.error;
     EXPECT_EQ(p.format, "dnsmasq");

@@ -121,7 +121,7 @@ protected:
         Image img{"fixture-img", ImageKind::dir, (dir_ / "images" / "fixture-img").string(), 0};
         ASSERT_TRUE(store_->create_image(img).ok());
         Board b;
-        b.serial = 0x8f3a21c0;
+        b.serial = proto::Serial(0x8f3a21c0);
         b.image = "fixture-img";
         ASSERT_TRUE(store_->create_board(b).ok());
     }

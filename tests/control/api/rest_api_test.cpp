@@ -171,7 +171,7 @@ TEST_F(RestApiTest, LearntMacsAreShownApartAndABoardCanBeLocked) {
     ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "0badc0de"})").status, 201u);
     Observation o;
     o.learnt_mac = LearntMac{Mac::from_key(0x026666000001), 100, 120, "relay 10.0.0.1"};
-    ASSERT_TRUE(store_->observe_board(0x0badc0de, o).ok());
+    ASSERT_TRUE(store_->observe_board(proto::Serial(0x0badc0de), o).ok());
     json b = js(call("GET", "/api/v1/boards/0badc0de"));
     EXPECT_EQ(b["macs"], json::array());
     ASSERT_EQ(b["learnt_macs"].size(), 1u);

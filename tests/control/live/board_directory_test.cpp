@@ -37,7 +37,7 @@ protected:
         directory_->put_image(Image{"img", ImageKind::dir, (dir_ / "img").string(), 1}, warning);
         ASSERT_TRUE(warning.empty()) << warning;
         Board b;
-        b.serial = 0x1a2b3c4d;
+        b.serial = proto::Serial(0x1a2b3c4d);
         b.image = "img";
         directory_->put_board(b);
     }
@@ -49,7 +49,7 @@ protected:
         std::unique_ptr<InventoryStore> store = opened ? std::move(*opened) : nullptr;
         Image img{"img", ImageKind::dir, (dir_ / "img").string(), 0};
         Board b;
-        b.serial = 0x1a2b3c4d;
+        b.serial = proto::Serial(0x1a2b3c4d);
         b.image = "img";
         if (!store || !store->create_image(img).ok() || !store->create_board(b).ok()) return nullptr;
         return store;
@@ -96,7 +96,7 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     d.put_image(Image{"swap", ImageKind::dir, swap_path, 1}, warning);
     EXPECT_TRUE(warning.empty()) << warning;
     Board b;
-    b.serial = 0x5a5a0001;
+    b.serial = proto::Serial(0x5a5a0001);
     b.image = "swap";
     d.put_board(b);
     EXPECT_GE(d.build(1)->resolve("5a5a0001/start4.elf", proto::Ipv4()).dirfd, 0);
@@ -157,11 +157,11 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     BoardLearner off(*directory_, pub, &writes, false);
     off.learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x0badc0de), proto::Ipv4(), 4, 1000,
               "interface eth1");
-    EXPECT_FALSE(store->get_board(0x0badc0de, b).ok());  // no --auto-discover: nothing made
+    EXPECT_FALSE(store->get_board(proto::Serial(0x0badc0de), b).ok());  // no --auto-discover: nothing made
     BoardLearner learner(*directory_, pub, &writes, true);
     learner.learn(proto::Mac::from_key(0xdca632123456), proto::Serial(0x1a2b3c4d), proto::Ipv4(), 4, 1000,
                   "interface eth1");
-    ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
+    ASSERT_TRUE(store->get_board(proto::Serial(0x1a2b3c4d), b).ok());
     EXPECT_TRUE(b.macs.empty());  // learnt, not configured
     ASSERT_EQ(b.learnt_macs.size(), 1u);
     EXPECT_EQ(b.learnt_macs[0].mac.to_string(), "dc:a6:32:12:34:56");
@@ -171,7 +171,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     EXPECT_EQ(b.last_seen, 1000);
     learner.learn(proto::Mac::from_key(0xdca632000001), proto::Serial(0x0badc0de), proto::Ipv4(), 5, 1000,
                   "relay 10.0.0.1");
-    ASSERT_TRUE(store->get_board(0x0badc0de, b).ok());
+    ASSERT_TRUE(store->get_board(proto::Serial(0x0badc0de), b).ok());
     EXPECT_EQ(b.state, BoardState::discovered);
     EXPECT_TRUE(b.macs.empty());
     ASSERT_EQ(b.learnt_macs.size(), 1u);
@@ -186,7 +186,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
     EXPECT_TRUE(pub.publish_if_changed());  // the learnt boards reach the map
     EXPECT_NE(cell.current()->by_serial(proto::Serial(0x0badc0de)), nullptr);
     learner.boot_finished(proto::Serial(0x1a2b3c4d), R"({"result":"booted"})");
-    ASSERT_TRUE(store->get_board(0x1a2b3c4d, b).ok());
+    ASSERT_TRUE(store->get_board(proto::Serial(0x1a2b3c4d), b).ok());
     EXPECT_EQ(b.last_boot, R"({"result":"booted"})");
     EXPECT_EQ(b.generation, 1u);  // learnt MACs, sightings and boots are observations, not changes
 }
@@ -196,7 +196,7 @@ TEST_F(Directory, TheLearnerShowsLearntMacsAndDiscoversBoards) {
 // own MAC's address does. A locked board (learn off) that lists none learns nothing.
 TEST_F(Directory, AClaimNeverTeachesABoardThatListsMacsNorALockedOne) {
     Board victim;
-    victim.serial = 0x1234abcd;
+    victim.serial = proto::Serial(0x1234abcd);
     victim.image = "img";
     victim.macs.push_back(Mac::from_key(0xdca632000001));
     directory_->put_board(victim);
@@ -221,7 +221,7 @@ TEST_F(Directory, AClaimNeverTeachesABoardThatListsMacsNorALockedOne) {
     EXPECT_EQ(directory_->serial_of_mac(proto::Mac::from_key(0xdca632000001)), proto::Serial(0x1234abcd));
     // Locked: nothing learnt.
     Board locked;
-    locked.serial = 0x0badc0de;
+    locked.serial = proto::Serial(0x0badc0de);
     locked.learn = false;
     directory_->put_board(locked);
     EXPECT_FALSE(directory_->learn(proto::Mac::from_key(thief), proto::Serial(0x0badc0de), proto::Ipv4(0x0ad50065)));
@@ -244,7 +244,7 @@ public:
     Outcome boards_using(const std::string& i, std::size_t& c) override { return inner_.boards_using(i, c); }
     Outcome create_board(Board& b) override { return inner_.create_board(b); }
     Outcome replace_board(Board& b, std::optional<std::uint64_t> m) override { return inner_.replace_board(b, m); }
-    Outcome get_board(std::uint32_t s, Board& out) override {
+    Outcome get_board(proto::Serial s, Board& out) override {
         Outcome o = inner_.get_board(s, out);
         if (o.ok() && !raced_) {
             raced_ = true;
@@ -255,7 +255,7 @@ public:
         return o;
     }
     Outcome put_boards(std::vector<Board>& b, std::size_t& f) override { return inner_.put_boards(b, f); }
-    Outcome observe_board(std::uint32_t s, const Observation& o, bool* learnt) override {
+    Outcome observe_board(proto::Serial s, const Observation& o, bool* learnt) override {
         if (!raced_) {
             raced_ = true;
             Board now;
@@ -265,8 +265,8 @@ public:
         }
         return inner_.observe_board(s, o, learnt);
     }
-    Outcome delete_board(std::uint32_t s, std::optional<std::uint64_t> m) override { return inner_.delete_board(s, m); }
-    Outcome list_boards(const BoardFilter& f, std::optional<std::uint32_t> a, std::size_t l,
+    Outcome delete_board(proto::Serial s, std::optional<std::uint64_t> m) override { return inner_.delete_board(s, m); }
+    Outcome list_boards(const BoardFilter& f, std::optional<proto::Serial> a, std::size_t l,
                         std::vector<Board>& o) override {
         return inner_.list_boards(f, a, l, o);
     }
@@ -287,7 +287,7 @@ TEST_F(Directory, AnApiChangeWhileTheLearnerRecordsIsKept) {
     InventoryWrites writes(store, &pub);
     BoardLearner learner(*directory_, pub, &writes, false);
     learner.learn(proto::Mac::from_key(0xdca632123456), proto::Serial(0x1a2b3c4d), proto::Ipv4(), 4, 1000, "direct");
-    ASSERT_TRUE(inner->get_board(0x1a2b3c4d, b).ok());
+    ASSERT_TRUE(inner->get_board(proto::Serial(0x1a2b3c4d), b).ok());
     EXPECT_EQ(b.name, "patched-by-the-api");  // the acknowledged change stands
     EXPECT_EQ(b.generation, 2u);
     ASSERT_EQ(b.learnt_macs.size(), 1u);  // and the sighting is recorded with it

@@ -107,7 +107,7 @@ TEST_F(MapEdit, EveryEditedMapResolvesAsTheWholeMapBuiltFromTheSameDirectory) {
     for (int step = 0; step < 600; ++step) {
         std::uint32_t i = pick(kSerials);
         Board& b = boards[i];
-        b.serial = serial_of(i);
+        b.serial = proto::Serial(serial_of(i));
         switch (pick(8)) {
             case 0:
             case 1:  // put, with a new image, MACs, pinned address, netboot or learning
@@ -154,7 +154,7 @@ TEST_F(MapEdit, EveryEditedMapResolvesAsTheWholeMapBuiltFromTheSameDirectory) {
 TEST_F(MapEdit, OneBoardsChangeSharesAllButAFewShardsWithTheMapBefore) {
     for (std::uint32_t i = 0; i < 20000; ++i) {
         Board b;
-        b.serial = 0x10000000 + i;
+        b.serial = proto::Serial(0x10000000 + i);
         b.image = i % 2 == 0 ? "a" : "b";
         b.macs.push_back(mac_bytes(0xdca632000000 + i));
         b.ip = proto::Ipv4(0x0a000000 + i);
@@ -162,7 +162,7 @@ TEST_F(MapEdit, OneBoardsChangeSharesAllButAFewShardsWithTheMapBefore) {
     }
     auto before = directory_->build(nullptr, 1);
     Board b;
-    b.serial = 0x10000000 + 77;
+    b.serial = proto::Serial(0x10000000 + 77);
     b.image = "b";
     b.macs.push_back(mac_bytes(0xdca632100000));  // a new MAC and address, the old ones let go
     b.ip = proto::Ipv4(0x0a100000);

@@ -42,7 +42,7 @@ struct Scratch {
 
 Board board(std::uint32_t serial) {
     Board b;
-    b.serial = serial;
+    b.serial = proto::Serial(serial);
     b.name = "r12-u" + std::to_string(serial % 100);
     b.labels = {{"rack", "r12"}};
     return b;
@@ -138,7 +138,7 @@ TEST(Inventory, StoreKeepsItsConstraints) {
 
     // Generations: If-Match must name the current one.
     Board got;
-    ASSERT_TRUE(st->get_board(0x8f3a21c0, got).ok());
+    ASSERT_TRUE(st->get_board(proto::Serial(0x8f3a21c0), got).ok());
     EXPECT_EQ(got.generation, 1u);
     EXPECT_EQ(got.labels.at("rack"), "r12");
     EXPECT_EQ(got.macs, b1.macs);
@@ -159,7 +159,7 @@ TEST(Inventory, StoreKeepsItsConstraints) {
     EXPECT_EQ(st->delete_image("a", std::nullopt).error, ApiError::not_found);
 
     // The MAC moves with the board: free again once the board is gone.
-    ASSERT_TRUE(st->delete_board(0x8f3a21c0, std::nullopt).ok());
+    ASSERT_TRUE(st->delete_board(proto::Serial(0x8f3a21c0), std::nullopt).ok());
     b2.macs = b1.macs;
     EXPECT_TRUE(st->replace_board(b2, std::nullopt).ok());
 }
@@ -175,7 +175,7 @@ TEST(Inventory, ListsPageAndFilter) {
         ASSERT_TRUE(st->create_board(b).ok());
     }
     std::vector<Board> page;
-    std::optional<std::uint32_t> after;
+    std::optional<proto::Serial> after;
     std::size_t seen = 0;
     for (int pages = 0; pages < 10; ++pages) {
         page.clear();
@@ -247,7 +247,7 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     ASSERT_TRUE(opened) << opened.error().reason;
     std::unique_ptr<InventoryStore> st = std::move(*opened);
     Board b;
-    ASSERT_TRUE(st->get_board(0x1234abcd, b).ok());
+    ASSERT_TRUE(st->get_board(proto::Serial(0x1234abcd), b).ok());
     EXPECT_EQ(b.name, "victim");
     ASSERT_EQ(b.macs.size(), 1u);
     EXPECT_EQ(b.generation, 3u);
@@ -258,9 +258,9 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     o.seen = 100;
     o.learnt_mac = LearntMac{Mac::from_key(0x026666000001), 100, 100, "relay 10.0.0.1"};
     bool learnt = true;
-    ASSERT_TRUE(st->observe_board(0x1234abcd, o, &learnt).ok());
+    ASSERT_TRUE(st->observe_board(proto::Serial(0x1234abcd), o, &learnt).ok());
     EXPECT_FALSE(learnt);
-    ASSERT_TRUE(st->get_board(0x1234abcd, b).ok());
+    ASSERT_TRUE(st->get_board(proto::Serial(0x1234abcd), b).ok());
     EXPECT_TRUE(b.learnt_macs.empty());
     EXPECT_EQ(b.generation, 3u);
     // A board that lists none learns, up to kMaxLearntMacs, the latest first, first_seen kept.
@@ -269,12 +269,12 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     for (std::uint64_t i = 0; i < kMaxLearntMacs + 2; ++i) {
         o.learnt_mac = LearntMac{Mac::from_key(0x020000000000 + i), 200 + static_cast<std::int64_t>(i),
                                  200 + static_cast<std::int64_t>(i), "interface eth1"};
-        ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
+        ASSERT_TRUE(st->observe_board(proto::Serial(0x0badc0de), o, &learnt).ok());
         EXPECT_TRUE(learnt);
     }
     o.learnt_mac = LearntMac{Mac::from_key(0x020000000005), 900, 900, "interface eth2"};
-    ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
-    ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
+    ASSERT_TRUE(st->observe_board(proto::Serial(0x0badc0de), o, &learnt).ok());
+    ASSERT_TRUE(st->get_board(proto::Serial(0x0badc0de), b).ok());
     ASSERT_EQ(b.learnt_macs.size(), kMaxLearntMacs);
     EXPECT_EQ(b.learnt_macs[0].mac.to_string(), "02:00:00:00:00:05");
     EXPECT_EQ(b.learnt_macs[0].first_seen, 205);
@@ -287,7 +287,7 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     Board put = board(0x0badc0de);
     put.macs.push_back(Mac::from_key(0x020000000004));
     ASSERT_TRUE(st->replace_board(put, std::nullopt).ok());
-    ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
+    ASSERT_TRUE(st->get_board(proto::Serial(0x0badc0de), b).ok());
     ASSERT_EQ(b.learnt_macs.size(), kMaxLearntMacs - 1);
     for (const LearntMac& l : b.learnt_macs) EXPECT_NE(l.mac.to_string(), "02:00:00:00:00:04");
     // Locked: nothing learnt.
@@ -295,9 +295,9 @@ TEST(Inventory, LearntMacsAreKeptApartAndSchemaOneMigrates) {
     put.macs.clear();
     ASSERT_TRUE(st->replace_board(put, std::nullopt).ok());
     o.learnt_mac = LearntMac{Mac::from_key(0x0200000000ff), 1000, 1000, "direct"};
-    ASSERT_TRUE(st->observe_board(0x0badc0de, o, &learnt).ok());
+    ASSERT_TRUE(st->observe_board(proto::Serial(0x0badc0de), o, &learnt).ok());
     EXPECT_FALSE(learnt);
-    ASSERT_TRUE(st->get_board(0x0badc0de, b).ok());
+    ASSERT_TRUE(st->get_board(proto::Serial(0x0badc0de), b).ok());
     EXPECT_FALSE(b.learn);
     for (const LearntMac& l : b.learnt_macs) EXPECT_NE(l.mac.to_string(), "02:00:00:00:00:ff");
 }
@@ -341,13 +341,13 @@ TEST(Inventory, AcknowledgedWritesSurviveKill9) {
         std::unique_ptr<InventoryStore> st = std::move(*opened);
         for (std::uint32_t i = 1; i <= acked; ++i) {
             Board got;
-            ASSERT_TRUE(st->get_board(i, got).ok())
+            ASSERT_TRUE(st->get_board(proto::Serial(i), got).ok())
                 << "round " << round << ": board " << i << " of " << acked << " acknowledged is gone";
         }
         // The next round starts past whatever the killed writer may have committed unacknowledged.
         std::vector<Board> all;
-        ASSERT_TRUE(st->list_boards({}, acked, 1000000, all).ok());
-        next = all.empty() ? acked + 1 : all.back().serial + 1;
+        ASSERT_TRUE(st->list_boards({}, proto::Serial(acked), 1000000, all).ok());
+        next = all.empty() ? acked + 1 : all.back().serial.value() + 1;
     }
     EXPECT_GT(next, 100u) << "the writers hardly wrote: the test proved little";
 }
