@@ -61,12 +61,11 @@ void send_rrq(std::uint16_t sport) {
 int main(int argc, char** argv) {
     double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
     int clients = argc > 2 ? std::atoi(argv[2]) : 32;
-    std::string err;
     std::string eal =
         "--no-huge -m 1024 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 --file-prefix rbbench" +
         std::to_string(getpid());
-    if (!dataplane::DpdkEal::init(eal, err)) {
-        std::fprintf(stderr, "%s\n", err.c_str());
+    if (auto ok = dataplane::DpdkEal::init(eal); !ok) {
+        std::fprintf(stderr, "%s\n", ok.error().reason.c_str());
         return 1;
     }
     namespace fs = std::filesystem;
@@ -78,7 +77,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < 16; ++i) std::fwrite(block.data(), 1, block.size(), f);  // 16 MiB
         std::fclose(f);
     }
-    auto trees = dataplane::static_boot_map_cell(dir.string(), {}, 64, err);
+    auto trees = dataplane::static_boot_map_cell(dir.string(), {}, 64);
     g_pool = rte_pktmbuf_pool_create("bench_pool", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     g_rx = rte_ring_create("bench_rx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     rte_ring* tx = rte_ring_create("bench_tx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -97,13 +96,14 @@ int main(int argc, char** argv) {
     wc.local = kServer;
     wc.pool = g_pool;
     wc.tftp.max_transfers = 256;
-    wc.tftp.maps = trees.get();
+    wc.tftp.maps = trees->get();
     wc.tftp.cache.budget_bytes = 64u << 20;
-    auto worker = DpdkWorker::create(wc, err);
-    if (!worker) {
-        std::fprintf(stderr, "%s\n", err.c_str());
+    auto made = DpdkWorker::create(wc);
+    if (!made) {
+        std::fprintf(stderr, "%s\n", made.error().reason.c_str());
         return 1;
     }
+    std::unique_ptr<DpdkWorker> worker = std::move(*made);
     std::uint16_t next_port = 20000;
     for (int c = 0; c < clients; ++c) send_rrq(next_port++);
 

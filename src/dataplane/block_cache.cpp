@@ -12,7 +12,7 @@
 
 namespace rackboot::dataplane {
 
-std::unique_ptr<BlockCache> BlockCache::create(const BlockCacheConfig& cfg, std::string& error) {
+proto::Result<std::unique_ptr<BlockCache>> BlockCache::create(const BlockCacheConfig& cfg) {
     std::unique_ptr<BlockCache> c(new BlockCache());
     c->cfg_ = cfg;
     std::size_t nchunks = std::max<std::size_t>(cfg.budget_bytes / cfg.chunk_size, 64);
@@ -20,9 +20,8 @@ std::unique_ptr<BlockCache> BlockCache::create(const BlockCacheConfig& cfg, std:
     void* mem =
         mmap(nullptr, c->arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED) {
-        error = std::string("block cache: cannot map ") + std::to_string(c->arena_bytes_) +
-                " bytes: " + std::strerror(errno);
-        return nullptr;
+        return proto::failure(std::string("block cache: cannot map ") + std::to_string(c->arena_bytes_) +
+                              " bytes: " + std::strerror(errno));
     }
     c->arena_ = static_cast<std::uint8_t*>(mem);
     c->chunks_.resize(nchunks);
@@ -30,15 +29,13 @@ std::unique_ptr<BlockCache> BlockCache::create(const BlockCacheConfig& cfg, std:
     c->files_.resize(cfg.max_files);
     int rc = io_uring_queue_init(cfg.ring_entries, &c->ring_, 0);
     if (rc < 0) {
-        error = std::string("block cache: io_uring_queue_init failed: ") + std::strerror(-rc) +
-                " (is io_uring disabled by kernel.io_uring_disabled or a seccomp policy?)";
-        return nullptr;
+        return proto::failure(std::string("block cache: io_uring_queue_init failed: ") + std::strerror(-rc) +
+                              " (is io_uring disabled by kernel.io_uring_disabled or a seccomp policy?)");
     }
     c->ring_ok_ = true;
     c->event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->event_fd_ < 0 || io_uring_register_eventfd(&c->ring_, c->event_fd_) < 0) {
-        error = std::string("block cache: cannot register an eventfd: ") + std::strerror(errno);
-        return nullptr;
+        return proto::failure(std::string("block cache: cannot register an eventfd: ") + std::strerror(errno));
     }
     return c;
 }

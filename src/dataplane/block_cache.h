@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "proto/result.h"
 
 namespace rackboot::dataplane {
 
@@ -32,8 +33,8 @@ public:
     enum class Avail : std::uint8_t { Ready, Pending, Failed };
     static constexpr std::int32_t kNoFile = -1;
 
-    // Sets up the ring and the arena; on failure returns nullptr and says why in `error`.
-    static std::unique_ptr<BlockCache> create(const BlockCacheConfig& cfg, std::string& error);
+    // Sets up the ring and the arena, or says why it could not.
+    [[nodiscard]] static proto::Result<std::unique_ptr<BlockCache>> create(const BlockCacheConfig& cfg);
     ~BlockCache();
     BlockCache(const BlockCache&) = delete;
     BlockCache& operator=(const BlockCache&) = delete;

@@ -16,11 +16,10 @@
 
 namespace rackboot::dataplane {
 
-std::shared_ptr<DirHandle> DirHandle::open(const std::string& path, std::string& error) {
+proto::Result<std::shared_ptr<DirHandle>> DirHandle::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        error = "cannot open boot tree '" + path + "': " + std::strerror(errno);
-        return nullptr;
+        return proto::failure("cannot open boot tree '" + path + "': " + std::strerror(errno));
     }
     // O_PATH opens what the daemon's user may not enter: check now, not on every RRQ later.
     if (faccessat(fd, ".", X_OK, AT_EACCESS) != 0) {
@@ -29,21 +28,18 @@ std::shared_ptr<DirHandle> DirHandle::open(const std::string& path, std::string&
         fstat(fd, &st);
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        error = "boot tree '" + path + "': the daemon's user (uid " + std::to_string(geteuid()) +
-                ") may not enter it (mode " + mode + ", owner uid " + std::to_string(st.st_uid) +
-                "): " + std::strerror(why);
         close(fd);
-        return nullptr;
+        return proto::failure("boot tree '" + path + "': the daemon's user (uid " + std::to_string(geteuid()) +
+                              ") may not enter it (mode " + mode + ", owner uid " + std::to_string(st.st_uid) +
+                              "): " + std::strerror(why));
     }
     return std::shared_ptr<DirHandle>(new DirHandle(fd, path));
 }
 
-std::shared_ptr<DirHandle> DirHandle::open_beneath(const DirHandle& root, const std::string& relative,
-                                                   std::string& error) {
+proto::Result<std::shared_ptr<DirHandle>> DirHandle::open_beneath(const DirHandle& root, const std::string& relative) {
     std::string shown = root.path() + "/" + relative;
     if (relative.empty() || relative.front() == '/') {
-        error = "'" + shown + "' is not a path beneath '" + root.path() + "'";
-        return nullptr;
+        return proto::failure("'" + shown + "' is not a path beneath '" + root.path() + "'");
     }
     open_how how{};
     how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
@@ -52,20 +48,16 @@ std::shared_ptr<DirHandle> DirHandle::open_beneath(const DirHandle& root, const 
     if (fd < 0) {
         int why = errno;
         if (why == ELOOP) {
-            error = "'" + shown + "' has a symlink on the way: images are opened beneath '" + root.path() +
-                    "' without following any";
-        } else if (why == EXDEV) {
-            error = "'" + shown + "' leads outside '" + root.path() + "'";
-        } else {
-            error = "cannot open '" + shown + "': " + std::strerror(why);
+            return proto::failure("'" + shown + "' has a symlink on the way: images are opened beneath '" +
+                                  root.path() + "' without following any");
         }
-        return nullptr;
+        if (why == EXDEV) return proto::failure("'" + shown + "' leads outside '" + root.path() + "'");
+        return proto::failure("cannot open '" + shown + "': " + std::strerror(why));
     }
     auto handle = std::shared_ptr<DirHandle>(new DirHandle(static_cast<int>(fd), shown));
     if (faccessat(handle->fd(), ".", X_OK, AT_EACCESS) != 0) {
-        error = "'" + shown + "': the daemon's user (uid " + std::to_string(geteuid()) +
-                ") may not enter it: " + std::strerror(errno);
-        return nullptr;
+        return proto::failure("'" + shown + "': the daemon's user (uid " + std::to_string(geteuid()) +
+                              ") may not enter it: " + std::strerror(errno));
     }
     return handle;
 }
@@ -318,14 +310,15 @@ std::unique_ptr<const BootMap> BootMapEditor::build(std::uint64_t generation, st
     return m;
 }
 
-std::unique_ptr<const BootMap> static_boot_map(const std::string& root, const std::vector<BoardTreeSpec>& boards,
-                                               std::string& error) {
-    auto root_dir = DirHandle::open(root, error);
-    if (!root_dir) return nullptr;
-    BootMapBuilder b(root_dir);
+proto::Result<std::unique_ptr<const BootMap>> static_boot_map(const std::string& root,
+                                                              const std::vector<BoardTreeSpec>& boards) {
+    auto root_dir = DirHandle::open(root);
+    if (!root_dir) return tl::unexpected(root_dir.error());
+    BootMapBuilder b(*root_dir);
     for (const BoardTreeSpec& spec : boards) {
-        auto dir = DirHandle::open(spec.dir, error);
-        if (!dir) return nullptr;
+        auto opened = DirHandle::open(spec.dir);
+        if (!opened) return tl::unexpected(opened.error());
+        const std::shared_ptr<DirHandle>& dir = *opened;
         if (spec.kind == proto::BootPrefix::Kind::Mac) {
             std::uint64_t mac = spec.mac.key();
             b.add(std::nullopt, dir, true, 0, std::span<const std::uint64_t>(&mac, 1), {});

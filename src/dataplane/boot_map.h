@@ -21,6 +21,7 @@
 
 #include "dataplane/sharded_table.h"
 #include "proto/dhcp_leases.h"
+#include "proto/result.h"
 #include "proto/tftp_path.h"
 
 namespace rackboot::dataplane {
@@ -29,12 +30,12 @@ namespace rackboot::dataplane {
 // last; snapshots are freed on the control thread only.
 class DirHandle {
 public:
-    // Opens `path` and checks the daemon's user may enter it; nullptr and a reason otherwise.
-    static std::shared_ptr<DirHandle> open(const std::string& path, std::string& error);
+    // Opens `path` and checks the daemon's user may enter it; the reason otherwise.
+    [[nodiscard]] static proto::Result<std::shared_ptr<DirHandle>> open(const std::string& path);
     // Opens the directory `relative` beneath `root` (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS:
     // no '..' out of it and no symlink anywhere on the way), so it never resolves outside `root`.
-    static std::shared_ptr<DirHandle> open_beneath(const DirHandle& root, const std::string& relative,
-                                                   std::string& error);
+    [[nodiscard]] static proto::Result<std::shared_ptr<DirHandle>> open_beneath(const DirHandle& root,
+                                                                                const std::string& relative);
     // Where the open directory lies now (its /proc/self/fd link): it may have moved since.
     [[nodiscard]] std::string location() const;
     // The same directory (device and inode) as `other`.
@@ -198,8 +199,7 @@ private:
 };
 
 // A map built from the flags alone (tests, --check-config): the root and the --board trees.
-[[nodiscard]] std::unique_ptr<const BootMap> static_boot_map(const std::string& root,
-                                                             const std::vector<BoardTreeSpec>& boards,
-                                                             std::string& error);
+[[nodiscard]] proto::Result<std::unique_ptr<const BootMap>> static_boot_map(const std::string& root,
+                                                                            const std::vector<BoardTreeSpec>& boards);
 
 }  // namespace rackboot::dataplane

@@ -73,21 +73,19 @@ bool cpu_exists(int cpu) {
     return t.topo != nullptr && cpu >= 0 && hwloc_get_pu_obj_by_os_index(t.topo, static_cast<unsigned>(cpu)) != nullptr;
 }
 
-bool pin_current_thread(int cpu, std::string& error) {
+proto::Result<> pin_current_thread(int cpu) {
     Topology t;
     if (t.topo == nullptr) {
-        error = "hwloc could not load the topology";
-        return false;
+        return proto::failure("hwloc could not load the topology");
     }
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     hwloc_bitmap_only(set, static_cast<unsigned>(cpu));
     int rc = hwloc_set_cpubind(t.topo, set, HWLOC_CPUBIND_THREAD);
     hwloc_bitmap_free(set);
     if (rc != 0) {
-        error = "hwloc_set_cpubind(" + std::to_string(cpu) + "): " + std::strerror(errno);
-        return false;
+        return proto::failure("hwloc_set_cpubind(" + std::to_string(cpu) + "): " + std::strerror(errno));
     }
-    return true;
+    return {};
 }
 
 }  // namespace rackboot::dataplane

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "proto/result.h"
+
 namespace rackboot::dataplane {
 
 // Number of cores (not hardware threads) hwloc sees; at least 1.
@@ -16,7 +18,7 @@ namespace rackboot::dataplane {
                                                 const char* synthetic_topology = nullptr);
 // True when hwloc knows a processing unit with this OS index.
 [[nodiscard]] bool cpu_exists(int cpu);
-// Pins the calling thread to one CPU. Returns false (and says why) when hwloc cannot.
-bool pin_current_thread(int cpu, std::string& error);
+// Pins the calling thread to one CPU, or says why hwloc could not.
+[[nodiscard]] proto::Result<> pin_current_thread(int cpu);
 
 }  // namespace rackboot::dataplane

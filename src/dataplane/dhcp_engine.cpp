@@ -37,16 +37,12 @@ void fill_record(DhcpRecord& r, const proto::DhcpPacket& req, const proto::DhcpR
 
 }  // namespace
 
-std::unique_ptr<DhcpEngine> DhcpEngine::create(const DhcpEngineConfig& cfg, DhcpTransport& transport,
-                                               std::string& error) {
+proto::Result<std::unique_ptr<DhcpEngine>> DhcpEngine::create(const DhcpEngineConfig& cfg, DhcpTransport& transport) {
     std::unique_ptr<DhcpEngine> e(new DhcpEngine(cfg, transport));
     if (cfg.responder.mode == proto::DhcpMode::Server) {
-        if (cfg.journal == nullptr || !cfg.journal->ok()) {
-            error = "DHCP server mode needs a lease store";
-            return nullptr;
-        }
-        auto table = proto::LeaseTable::create(cfg.leases, error);
-        if (!table) return nullptr;
+        if (cfg.journal == nullptr || !cfg.journal->ok()) return proto::failure("DHCP server mode needs a lease store");
+        auto table = proto::LeaseTable::create(cfg.leases);
+        if (!table) return tl::unexpected(table.error());
         e->server_.emplace(cfg.server, std::move(*table));
         e->pending_.resize(kMaxPending);
     }

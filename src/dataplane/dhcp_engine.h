@@ -51,8 +51,8 @@ struct DhcpEngineConfig {
 
 class DhcpEngine {
 public:
-    static std::unique_ptr<DhcpEngine> create(const DhcpEngineConfig& cfg, DhcpTransport& transport,
-                                              std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<DhcpEngine>> create(const DhcpEngineConfig& cfg,
+                                                                           DhcpTransport& transport);
     DhcpEngine(const DhcpEngine&) = delete;
     DhcpEngine& operator=(const DhcpEngine&) = delete;
 

@@ -52,11 +52,12 @@ std::size_t BootMapCell::reclaim() {
     return retired_.size();
 }
 
-std::unique_ptr<BootMapCell> static_boot_map_cell(const std::string& root, const std::vector<BoardTreeSpec>& boards,
-                                                  unsigned readers, std::string& error) {
-    auto map = static_boot_map(root, boards, error);
-    if (!map) return nullptr;
-    return std::make_unique<BootMapCell>(std::make_unique<EpochDomain>(readers), std::move(map));
+proto::Result<std::unique_ptr<BootMapCell>> static_boot_map_cell(const std::string& root,
+                                                                 const std::vector<BoardTreeSpec>& boards,
+                                                                 unsigned readers) {
+    auto map = static_boot_map(root, boards);
+    if (!map) return tl::unexpected(map.error());
+    return std::make_unique<BootMapCell>(std::make_unique<EpochDomain>(readers), std::move(*map));
 }
 
 }  // namespace rackboot::dataplane

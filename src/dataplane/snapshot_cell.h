@@ -84,8 +84,8 @@ private:
 };
 
 // A cell holding one fixed map, with an EpochDomain for `readers` (tests, benchmarks).
-[[nodiscard]] std::unique_ptr<BootMapCell> static_boot_map_cell(const std::string& root,
-                                                                const std::vector<BoardTreeSpec>& boards,
-                                                                unsigned readers, std::string& error);
+[[nodiscard]] proto::Result<std::unique_ptr<BootMapCell>> static_boot_map_cell(const std::string& root,
+                                                                               const std::vector<BoardTreeSpec>& boards,
+                                                                               unsigned readers);
 
 }  // namespace rackboot::dataplane

@@ -78,18 +78,17 @@ std::size_t TftpService::list_transfers(TransferView* out, std::size_t room, boo
     return n;
 }
 
-std::unique_ptr<TftpService> TftpService::create(const TftpServiceConfig& cfg, TftpTransport& transport,
-                                                 std::string& error) {
+proto::Result<std::unique_ptr<TftpService>> TftpService::create(const TftpServiceConfig& cfg,
+                                                                TftpTransport& transport) {
     std::unique_ptr<TftpService> s(new TftpService(cfg, transport));
-    if (!s->init(error)) return nullptr;
+    if (proto::Result<> ok = s->init(); !ok) return tl::unexpected(ok.error());
     return s;
 }
 
-bool TftpService::init(std::string& error) {
+proto::Result<> TftpService::init() {
     if (cfg_.max_transfers == 0 || cfg_.max_transfers >= kMaxWorkerTransfers || cfg_.maps == nullptr) {
-        error = "a worker's transfer table holds 1 to " + std::to_string(kMaxWorkerTransfers - 1) +
-                " transfers, and needs a boot map";
-        return false;
+        return proto::failure("a worker's transfer table holds 1 to " + std::to_string(kMaxWorkerTransfers - 1) +
+                              " transfers, and needs a boot map");
     }
     for (std::uint32_t i = 0; i < slots_.size(); ++i) slots_[i].next_free = i + 1;
     slots_.back().next_free = kNoSlot;
@@ -99,8 +98,10 @@ bool TftpService::init(std::string& error) {
     netascii_buf_.resize(65536);
     for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
     cfg_.cache.counters = &counters_;
-    cache_ = BlockCache::create(cfg_.cache, error);
-    return cache_ != nullptr;
+    auto cache = BlockCache::create(cfg_.cache);
+    if (!cache) return tl::unexpected(cache.error());
+    cache_ = std::move(*cache);
+    return {};
 }
 
 void TftpService::drain_cache_event() noexcept {

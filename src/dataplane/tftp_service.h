@@ -57,8 +57,8 @@ constexpr std::uint32_t kMaxWorkerTransfers = 1u << 20;
 
 class TftpService {
 public:
-    static std::unique_ptr<TftpService> create(const TftpServiceConfig& cfg, TftpTransport& transport,
-                                               std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<TftpService>> create(const TftpServiceConfig& cfg,
+                                                                            TftpTransport& transport);
     TftpService(const TftpService&) = delete;
     TftpService& operator=(const TftpService&) = delete;
 
@@ -142,7 +142,7 @@ private:
     };
 
     TftpService(const TftpServiceConfig& cfg, TftpTransport& transport);
-    [[nodiscard]] bool init(std::string& error);
+    [[nodiscard]] proto::Result<> init();
 
     // An RRQ's steps (on_request); a step that returns false (or kNoSlot) has answered it.
     struct RrqPlan {

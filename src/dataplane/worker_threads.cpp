@@ -4,6 +4,7 @@
 #include <string>
 
 #include "dataplane/cpu_affinity.h"
+#include "proto/result.h"
 
 namespace rackboot::dataplane {
 
@@ -14,9 +15,11 @@ void WorkerThreads::start(std::size_t count, const std::vector<int>& cpus, const
         int cpu = cpus.empty() ? -1 : cpus[i % cpus.size()];
         threads_.emplace_back([this, i, cpu, loop, enter, leave] {
             if (enter) enter();
-            std::string err;
-            if (cpu >= 0 && !pin_current_thread(cpu, err)) {
-                std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i, err.c_str());
+            if (cpu >= 0) {
+                if (proto::Result<> pinned = pin_current_thread(cpu); !pinned) {
+                    std::fprintf(stderr, "event=warning worker=%zu what=\"not pinned: %s\"\n", i,
+                                 pinned.error().reason.c_str());
+                }
             }
             loop(i, stop_);
             if (leave) leave();

@@ -49,48 +49,41 @@ std::string why_never_offered(const LeaseConfig& cfg, Ipv4 address) {
     return {};
 }
 
-std::optional<LeaseTable> LeaseTable::create(const LeaseConfig& cfg, std::string& error) {
+Result<LeaseTable> LeaseTable::create(const LeaseConfig& cfg) {
     if (cfg.prefix < 16 || cfg.prefix > 30) {
-        error = "--subnet: prefix /" + std::to_string(cfg.prefix) + " is outside /16../30";
-        return std::nullopt;
+        return failure("--subnet: prefix /" + std::to_string(cfg.prefix) + " is outside /16../30");
     }
     std::uint32_t size = 1u << (32 - cfg.prefix);
     std::uint32_t mask = ~(size - 1);
     std::uint32_t subnet = cfg.subnet.value();
     if ((subnet & mask) != subnet) {
-        error =
-            "--subnet: " + cfg.subnet.to_string() + " is not the network address of a /" + std::to_string(cfg.prefix);
-        return std::nullopt;
+        return failure("--subnet: " + cfg.subnet.to_string() + " is not the network address of a /" +
+                       std::to_string(cfg.prefix));
     }
     auto inside = [&](Ipv4 ip) {
         return (ip.value() & mask) == subnet && ip.value() != subnet && ip.value() != (subnet | ~mask);
     };
     if (cfg.pool_start > cfg.pool_end || !inside(cfg.pool_start) || !inside(cfg.pool_end)) {
-        error = "--pool: " + cfg.pool_start.to_string() + "-" + cfg.pool_end.to_string() +
-                " is not an ascending range of host addresses inside the subnet";
-        return std::nullopt;
+        return failure("--pool: " + cfg.pool_start.to_string() + "-" + cfg.pool_end.to_string() +
+                       " is not an ascending range of host addresses inside the subnet");
     }
     LeaseTable t(cfg, size);
-    auto reserve = [&](Ipv4 ip, const std::string& who) {
+    auto reserve = [&](Ipv4 ip, const std::string& who) -> Result<> {
         if (std::string why = why_never_offered(cfg, ip); !why.empty()) {
-            error = "--reserve: " + who + "=" + ip.to_string() +
-                    " is not a host address of the subnet we may give out (" + why + ")";
-            return false;
+            return failure("--reserve: " + who + "=" + ip.to_string() +
+                           " is not a host address of the subnet we may give out (" + why + ")");
         }
         Entry& e = t.entries_[t.offset(ip.value())];
-        if (e.reserved) {
-            error = "--reserve: " + ip.to_string() + " is reserved twice";
-            return false;
-        }
+        if (e.reserved) return failure("--reserve: " + ip.to_string() + " is reserved twice");
         e.reserved = true;
-        return true;
+        return {};
     };
     for (const auto& [mac, ip] : cfg.mac_reservations) {
-        if (!reserve(ip, "MAC")) return std::nullopt;
+        if (Result<> ok = reserve(ip, "MAC"); !ok) return tl::unexpected(ok.error());
         t.reserved_by_mac_.put(mac.key(), ip.value());
     }
     for (const auto& [serial, ip] : cfg.serial_reservations) {
-        if (!reserve(ip, "serial")) return std::nullopt;
+        if (Result<> ok = reserve(ip, "serial"); !ok) return tl::unexpected(ok.error());
         t.reserved_by_serial_.put(serial.value(), ip.value());
     }
     t.recount(0);

@@ -21,6 +21,7 @@
 #include "proto/flat_index.h"
 #include "proto/ipv4.h"
 #include "proto/mac.h"
+#include "proto/result.h"
 #include "proto/serial.h"
 
 namespace rackboot::proto {
@@ -89,7 +90,7 @@ public:
 class LeaseTable {
 public:
     // Checks the configuration (pool inside the subnet, reservations inside it and unique).
-    static std::optional<LeaseTable> create(const LeaseConfig& cfg, std::string& error);
+    [[nodiscard]] static Result<LeaseTable> create(const LeaseConfig& cfg);
 
     // Where runtime reservations come from (null: none); the caller keeps it alive while set.
     void set_reservations(const ReservationSource* source) noexcept { dynamic_ = source; }

@@ -10,20 +10,18 @@ namespace rackboot::control {
 
 proto::Result<std::unique_ptr<dataplane::Backend>> make_backend(const dataplane::BackendCommon& common,
                                                                 const BackendOptions& options) {
-    // The backends' own constructors report through a string (the dataplane's idiom); it ends here.
-    std::string error;
-    std::unique_ptr<dataplane::Backend> made;
     if (const auto* s = std::get_if<dataplane::SocketOptions>(&options)) {
-        made = dataplane::SocketBackend::create(common, *s, error);
-    } else {
-#ifdef RACKBOOT_HAVE_DPDK
-        made = dataplane::DpdkBackend::create(common, std::get<dataplane::DpdkOptions>(options), error);
-#else
-        return proto::failure("--backend dpdk: this rackbootd was built without DPDK (-DRACKBOOT_DPDK=OFF)");
-#endif
+        auto made = dataplane::SocketBackend::create(common, *s);
+        if (!made) return tl::unexpected(made.error());
+        return std::unique_ptr<dataplane::Backend>(std::move(*made));
     }
-    if (!made) return proto::failure(error);
-    return made;
+#ifdef RACKBOOT_HAVE_DPDK
+    auto made = dataplane::DpdkBackend::create(common, std::get<dataplane::DpdkOptions>(options));
+    if (!made) return tl::unexpected(made.error());
+    return std::unique_ptr<dataplane::Backend>(std::move(*made));
+#else
+    return proto::failure("--backend dpdk: this rackbootd was built without DPDK (-DRACKBOOT_DPDK=OFF)");
+#endif
 }
 
 std::unique_ptr<dataplane::QuiescentDomain> make_quiescent_domain(const BackendOptions& options, unsigned workers) {

@@ -154,14 +154,17 @@ std::string neighbour_warning(const DaemonConfig& cfg) {
 // demo tree is made at start, so it is not), the DHCP pool and reservations (as the server would
 // build them) and the state directory; then one line saying what would be served.
 int check_only(const DaemonConfig& cfg, const std::string& root) {
-    std::string error;
-    if (!root.empty() && !dataplane::static_boot_map(root, cfg.boards, error)) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
+    if (!root.empty()) {
+        if (auto map = dataplane::static_boot_map(root, cfg.boards); !map) {
+            std::fprintf(stderr, "rackbootd: %s\n", map.error().reason.c_str());
+            return 1;
+        }
     }
-    if (cfg.dhcp_mode == proto::DhcpMode::Server && !proto::LeaseTable::create(dhcp_engine_config(cfg).leases, error)) {
-        std::fprintf(stderr, "rackbootd: %s\n", error.c_str());
-        return 1;
+    if (cfg.dhcp_mode == proto::DhcpMode::Server) {
+        if (auto table = proto::LeaseTable::create(dhcp_engine_config(cfg).leases); !table) {
+            std::fprintf(stderr, "rackbootd: %s\n", table.error().reason.c_str());
+            return 1;
+        }
     }
     // What a start would refuse before serving, in its words (preflight.h); nothing is written.
     proto::Result<Preflight> checked = preflight(cfg, true);
@@ -281,11 +284,10 @@ Result<> Daemon::open_inventory() {
     if (!checked) return tl::unexpected(checked.error());
     pre_ = std::move(*checked);
     inventory_ = std::move(pre_.inventory);
-    std::string error;
     if (inventory_) writes_ = std::make_unique<InventoryWrites>(*inventory_);
-    auto root_dir = dataplane::DirHandle::open(root_, error);
-    if (!root_dir) return failure(error);
-    directory_ = std::make_unique<BoardDirectory>(root_dir);
+    auto root_dir = dataplane::DirHandle::open(root_);
+    if (!root_dir) return tl::unexpected(root_dir.error());
+    directory_ = std::make_unique<BoardDirectory>(*root_dir);
     if (pre_.images_root) directory_->set_images_root(std::move(pre_.images_root), pre_.images_real);
     if (Result<> ok = bootstrap_directory(cfg_.boards, writes_.get(), *directory_); !ok) return ok;
     return {};

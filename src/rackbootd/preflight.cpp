@@ -102,12 +102,11 @@ Result<> prepare_state(const DaemonConfig& cfg, bool check, Preflight& out) {
 // Every image is opened beneath this descriptor, never by its stored path (issue 18 #3).
 Result<> open_images_root(const DaemonConfig& cfg, Preflight& out) {
     if (cfg.images_root.empty()) return {};
-    std::string why;
-    out.images_root = dataplane::DirHandle::open(cfg.images_root, why);
+    auto opened = dataplane::DirHandle::open(cfg.images_root);
+    if (!opened) return failure("--images-root: " + opened.error().reason);
     std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
-    if (!out.images_root || !real) {
-        return failure("--images-root: " + (out.images_root ? std::string(std::strerror(errno)) : why));
-    }
+    if (!real) return failure("--images-root: " + std::string(std::strerror(errno)));
+    out.images_root = std::move(*opened);
     out.images_real = real.get();
     return {};
 }

@@ -56,13 +56,12 @@ FileDigest StreamDigest::finish() {
     return d_;
 }
 
-bool Manifest::load_tree(const std::string& tree, std::string& error) {
+proto::Result<> Manifest::load_tree(const std::string& tree) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path root = fs::canonical(tree, ec);
     if (ec || !fs::is_directory(root)) {
-        error = "--tree " + tree + ": not a readable directory";
-        return false;
+        return proto::failure("--tree " + tree + ": not a readable directory");
     }
     std::vector<char> buf(1 << 20);
     auto it = fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, ec);
@@ -70,8 +69,7 @@ bool Manifest::load_tree(const std::string& tree, std::string& error) {
         if (!it->is_regular_file(ec)) continue;
         std::ifstream in(it->path(), std::ios::binary);
         if (!in) {
-            error = "--tree: cannot read " + it->path().string();
-            return false;
+            return proto::failure("--tree: cannot read " + it->path().string());
         }
         StreamDigest sha;
         StreamDigest crc;
@@ -94,11 +92,10 @@ bool Manifest::load_tree(const std::string& tree, std::string& error) {
         per_tree[trees_] = d;
     }
     if (ec) {
-        error = "--tree " + tree + ": " + ec.message();
-        return false;
+        return proto::failure("--tree " + tree + ": " + ec.message());
     }
     ++trees_;
-    return true;
+    return {};
 }
 
 int Manifest::check(std::string_view path, std::string_view serial_dir, const FileDigest& got, VerifyMode mode) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "proto/byte_cursor.h"
+#include "proto/result.h"
 #include "swarm/options.h"
 
 struct evp_md_ctx_st;
@@ -49,8 +50,8 @@ private:
 class Manifest {
 public:
     // Adds every regular file under `tree` (symlinks followed, as a server would) as tree number
-    // trees()-1; false with the reason when the tree cannot be read.
-    [[nodiscard]] bool load_tree(const std::string& tree, std::string& error);
+    // trees()-1; or the reason the tree cannot be read.
+    [[nodiscard]] proto::Result<> load_tree(const std::string& tree);
     [[nodiscard]] std::size_t trees() const noexcept { return trees_; }
     [[nodiscard]] std::size_t size() const noexcept { return files_.size(); }
 

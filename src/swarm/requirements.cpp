@@ -16,9 +16,9 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-bool parse_requirements(const std::string& text, const std::vector<std::string>& known, std::vector<Requirement>& out,
-                        std::string& error) {
-    out.clear();
+proto::Result<std::vector<Requirement>> parse_requirements(const std::string& text,
+                                                           const std::vector<std::string>& known) {
+    std::vector<Requirement> out;
     std::size_t start = 0;
     while (start <= text.size()) {
         std::size_t comma = text.find(',', start);
@@ -27,8 +27,7 @@ bool parse_requirements(const std::string& text, const std::vector<std::string>&
         if (item.empty()) continue;
         std::size_t at = item.find_first_of("<>=!");
         if (at == std::string::npos || at == 0) {
-            error = "'" + item + "': expected METRIC<VALUE, <=, >, >=, = or !=";
-            return false;
+            return proto::failure("'" + item + "': expected METRIC<VALUE, <=, >, >=, = or !=");
         }
         Requirement r;
         r.text = item;
@@ -54,31 +53,25 @@ bool parse_requirements(const std::string& text, const std::vector<std::string>&
         } else if (rest[0] == '=') {
             r.op = Requirement::Op::Eq;
         } else {
-            error = "'" + item + "': unknown comparison";
-            return false;
+            return proto::failure("'" + item + "': unknown comparison");
         }
         std::string number = trim(rest.substr(oplen));
         char* end = nullptr;
         r.value = std::strtod(number.c_str(), &end);
         if (number.empty() || end == nullptr || *end != '\0') {
-            error = "'" + item;
-            error += "': '";
-            error += number;
-            error += "' is not a number";
-            return false;
+            return proto::failure("'" + item + "': '" + number + "' is not a number");
         }
         if (std::find(known.begin(), known.end(), r.metric) == known.end()) {
-            error = "'" + item + "': no metric '" + r.metric + "' (known: ";
+            std::string why = "'" + item + "': no metric '" + r.metric + "' (known: ";
             for (std::size_t i = 0; i < known.size(); ++i) {
-                if (i != 0) error += ", ";
-                error += known[i];
+                if (i != 0) why += ", ";
+                why += known[i];
             }
-            error += ")";
-            return false;
+            return proto::failure(why + ")");
         }
         out.push_back(std::move(r));
     }
-    return true;
+    return out;
 }
 
 std::vector<RequirementResult> check_requirements(const std::vector<Requirement>& reqs,

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "proto/result.h"
+
 namespace rackboot::swarm {
 
 struct Requirement {
@@ -15,10 +17,10 @@ struct Requirement {
     double value = 0;
 };
 
-// Parses a comma-separated list; false with the reason (and the offending item) in `error`.
-// Every metric must be in `known`.
-[[nodiscard]] bool parse_requirements(const std::string& text, const std::vector<std::string>& known,
-                                      std::vector<Requirement>& out, std::string& error);
+// Parses a comma-separated list, or gives the reason (with the offending item). Every metric must
+// be in `known`.
+[[nodiscard]] proto::Result<std::vector<Requirement>> parse_requirements(const std::string& text,
+                                                                         const std::vector<std::string>& known);
 
 struct RequirementResult {
     const Requirement* req = nullptr;

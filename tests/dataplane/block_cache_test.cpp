@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/unwrap.h"
+
 namespace rackboot::dataplane {
 namespace {
 
@@ -33,11 +35,10 @@ protected:
         fs::create_symlink("sub/file.bin", dir_ / "tree/inside");
         tree_fd_ = open((dir_ / "tree").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
         ASSERT_GE(tree_fd_, 0);
-        std::string err;
         BlockCacheConfig cfg;
         cfg.budget_bytes = 64u << 16;  // the minimum: 64 chunks
-        cache_ = BlockCache::create(cfg, err);
-        ASSERT_TRUE(cache_) << err;
+        cache_ = test::unwrap(BlockCache::create(cfg));
+        ASSERT_TRUE(cache_);
     }
     void TearDown() override {
         cache_.reset();

@@ -12,6 +12,7 @@
 #include "dataplane/worker_channel.h"
 #include "support/dhcp_table.h"
 #include "support/dhcp_vectors.h"
+#include "support/unwrap.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -19,9 +20,8 @@ namespace {
 class EngineHarness final : public test::DhcpHarness, private DhcpTransport {
 public:
     EngineHarness(const DhcpEngineConfig& cfg) {
-        std::string err;
-        engine_ = DhcpEngine::create(cfg, *this, err);
-        EXPECT_TRUE(engine_) << err;
+        engine_ = test::unwrap(DhcpEngine::create(cfg, *this));
+        EXPECT_TRUE(engine_);
     }
     void deliver(const test::Bytes& payload) override {
         engine_->begin_batch(counters_);

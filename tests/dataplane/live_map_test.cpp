@@ -13,6 +13,7 @@
 #include "dataplane/service_harness.h"
 #include "dataplane/snapshot_cell.h"
 #include "support/tftp_table.h"
+#include "support/unwrap.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -27,11 +28,10 @@ protected:
         write("root/file.bin", std::string(3000, 'r'));
         write("a/file.bin", std::string(3000, 'a'));
         write("b/file.bin", std::string(3000, 'b'));
-        std::string err;
-        root_ = DirHandle::open((base_ / "root").string(), err);
-        a_ = DirHandle::open((base_ / "a").string(), err);
-        b_ = DirHandle::open((base_ / "b").string(), err);
-        ASSERT_TRUE(root_ && a_ && b_) << err;
+        root_ = test::unwrap(DirHandle::open((base_ / "root").string()));
+        a_ = test::unwrap(DirHandle::open((base_ / "a").string()));
+        b_ = test::unwrap(DirHandle::open((base_ / "b").string()));
+        ASSERT_TRUE(root_ && a_ && b_);
     }
     void TearDown() override { fs::remove_all(base_); }
     void write(const std::string& rel, const std::string& content) { std::ofstream(base_ / rel) << content; }
@@ -158,12 +158,11 @@ TEST_F(LiveMap, HundredThousandBoardsCostUnder256BytesEach) {
 TEST(EpochDomain, ReclaimWaitsForEveryReaderThatIsOnline) {
     auto dom = std::make_unique<EpochDomain>(3);
     EpochDomain* d = dom.get();
-    std::string err;
     auto dir = fs::temp_directory_path();
-    BootMapCell cell(std::move(dom), static_boot_map(dir.string(), {}, err));
+    BootMapCell cell(std::move(dom), test::unwrap(static_boot_map(dir.string(), {})));
     for (unsigned r = 0; r < 3; ++r) cell.quiescent(r);
     const BootMap* first = cell.current();
-    cell.publish(static_boot_map(dir.string(), {}, err));
+    cell.publish(test::unwrap(static_boot_map(dir.string(), {})));
     EXPECT_NE(cell.current(), first);
     EXPECT_EQ(cell.reclaim(), 1u);  // nobody has reported since
     cell.quiescent(0);
@@ -172,7 +171,7 @@ TEST(EpochDomain, ReclaimWaitsForEveryReaderThatIsOnline) {
     d->offline(2);                  // ...until it leaves
     EXPECT_EQ(cell.reclaim(), 0u);
     d->online(2);
-    cell.publish(static_boot_map(dir.string(), {}, err));
+    cell.publish(test::unwrap(static_boot_map(dir.string(), {})));
     cell.quiescent(0);
     cell.quiescent(1);
     EXPECT_EQ(cell.reclaim(), 1u);  // back online: counted again
@@ -181,9 +180,8 @@ TEST(EpochDomain, ReclaimWaitsForEveryReaderThatIsOnline) {
 }
 
 TEST(EpochDomain, ReadersOnOtherThreadsNeverSeeAFreedMap) {
-    std::string err;
     auto dir = fs::temp_directory_path().string();
-    BootMapCell cell(std::make_unique<EpochDomain>(2), static_boot_map(dir, {}, err));
+    BootMapCell cell(std::make_unique<EpochDomain>(2), test::unwrap(static_boot_map(dir, {})));
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> reads{0};
     std::vector<std::thread> readers;
@@ -201,7 +199,7 @@ TEST(EpochDomain, ReadersOnOtherThreadsNeverSeeAFreedMap) {
         });
     }
     for (std::uint64_t g = 2; g < 2000; ++g) {
-        BootMapBuilder b(DirHandle::open(dir, err));
+        BootMapBuilder b(test::unwrap(DirHandle::open(dir)));
         cell.publish(b.build(g));
         cell.reclaim();
     }

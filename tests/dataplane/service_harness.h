@@ -71,9 +71,9 @@ public:
         cfg.maps = trees;
         cfg.cache.budget_bytes = 4u << 20;
         if (c != nullptr) test::apply_case_settings(*c, cfg);
-        std::string err;
-        service_ = TftpService::create(cfg, transport_, err);
-        EXPECT_TRUE(service_) << err;
+        auto made = TftpService::create(cfg, transport_);
+        EXPECT_TRUE(made) << (made ? "" : made.error().reason);
+        if (made) service_ = std::move(*made);
     }
     void deliver(std::uint16_t client_port, std::uint16_t server_port, const test::Bytes& payload,
                  proto::Nanos now) override {

@@ -12,6 +12,7 @@
 #include "proto/net_frames.h"
 #include "support/dhcp_table.h"
 #include "support/ring_frames.h"
+#include "support/unwrap.h"
 #include "table_env.h"
 
 namespace rackboot::dataplane {
@@ -35,10 +36,10 @@ public:
         wc.tftp.max_transfers = 8;
         wc.tftp.maps = trees;
         wc.tftp.cache.budget_bytes = 1u << 20;
-        std::string err;
-        worker_ = DpdkWorker::create(wc, err);
-        EXPECT_TRUE(worker_) << err;
-        EXPECT_TRUE(worker_->attach_dhcp(dhcp, 67, err)) << err;
+        worker_ = test::unwrap(DpdkWorker::create(wc));
+        if (!worker_) return;
+        auto attached = worker_->attach_dhcp(dhcp, 67);
+        EXPECT_TRUE(attached) << test::reason(attached);
     }
     ~DhcpRingHarness() override {
         (void)take_sent();

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "support/test_eal.h"
+#include "support/unwrap.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -22,8 +23,8 @@ namespace {
 class DpdkDma : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string err;
-        ASSERT_TRUE(test::start_test_eal(err)) << err;
+        auto eal = test::start_test_eal();
+        ASSERT_TRUE(eal) << test::reason(eal);
         ASSERT_EQ(rte_vdev_init("net_null_dma0", "no-rx=1"), 0);
         ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_dma0", &port_), 0);
         mem_ = mmap(nullptr, kLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -44,31 +45,32 @@ protected:
 };
 
 TEST_F(DpdkDma, RegistersAndMapsForTheDeviceThenUndoesBoth) {
-    std::string err;
     EXPECT_FALSE(known_to_dpdk(mem_));
     {
-        auto r = DmaRegion::create(port_, mem_, kLen, err);
-        ASSERT_TRUE(r) << err;
+        auto r = test::unwrap(DmaRegion::create(port_, mem_, kLen));
+        ASSERT_TRUE(r);
         EXPECT_TRUE(r->mapped()) << "the vdev bus takes DMA mappings";
         EXPECT_TRUE(known_to_dpdk(mem_));
         EXPECT_TRUE(known_to_dpdk(static_cast<char*>(mem_) + kLen - 1));
         // The same memory cannot be registered twice: the first registration is real.
-        auto again = DmaRegion::create(port_, mem_, kLen, err);
+        auto again = DmaRegion::create(port_, mem_, kLen);
         EXPECT_FALSE(again);
-        EXPECT_NE(err.find("cannot register the block cache (4 MiB) with DPDK for DMA"), std::string::npos) << err;
+        EXPECT_NE(test::reason(again).find("cannot register the block cache (4 MiB) with DPDK for DMA"),
+                  std::string::npos)
+            << test::reason(again);
         EXPECT_TRUE(known_to_dpdk(mem_)) << "a failed second registration left the first alone";
     }
     EXPECT_FALSE(known_to_dpdk(mem_)) << "unregistered with the region";
     // And it can be registered again afterwards (nothing was left behind).
-    auto r = DmaRegion::create(port_, mem_, kLen, err);
-    EXPECT_TRUE(r) << err;
+    auto r = DmaRegion::create(port_, mem_, kLen);
+    EXPECT_TRUE(r) << test::reason(r);
 }
 
 TEST_F(DpdkDma, RefusesPartialPages) {
-    std::string err;
-    EXPECT_FALSE(DmaRegion::create(port_, static_cast<char*>(mem_) + 64, kLen - 4096, err));
-    EXPECT_NE(err.find("not whole pages"), std::string::npos) << err;
-    EXPECT_FALSE(DmaRegion::create(port_, mem_, 1000, err));
+    auto partial = DmaRegion::create(port_, static_cast<char*>(mem_) + 64, kLen - 4096);
+    EXPECT_FALSE(partial);
+    EXPECT_NE(test::reason(partial).find("not whole pages"), std::string::npos) << test::reason(partial);
+    EXPECT_FALSE(DmaRegion::create(port_, mem_, 1000));
     EXPECT_FALSE(known_to_dpdk(mem_));
 }
 

@@ -25,6 +25,7 @@
 #include "proto/tftp_codec.h"
 #include "support/ring_frames.h"
 #include "support/test_eal.h"
+#include "support/unwrap.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -42,8 +43,8 @@ rte_mempool* g_pool = nullptr;
 class DpdkGolden : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        std::string err;
-        ASSERT_TRUE(test::start_test_eal(err)) << err;
+        auto eal = test::start_test_eal();
+        ASSERT_TRUE(eal) << test::reason(eal);
         g_pool = rte_pktmbuf_pool_create("golden_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
         ASSERT_NE(g_pool, nullptr);
     }
@@ -57,9 +58,8 @@ protected:
         for (std::size_t i = 0; i < content_.size(); ++i) content_[i] = static_cast<std::uint8_t>(i * 7);
         std::ofstream(dir_ / "file.bin", std::ios::binary)
             .write(reinterpret_cast<const char*>(content_.data()), static_cast<std::streamsize>(content_.size()));
-        std::string err;
-        trees_ = static_boot_map_cell(dir_.string(), {}, 64, err);
-        ASSERT_TRUE(trees_) << err;
+        trees_ = test::unwrap(static_boot_map_cell(dir_.string(), {}, 64));
+        ASSERT_TRUE(trees_);
 
         std::string tag = std::to_string(n);
         int port = test::start_ring_port("golden" + tag, g_pool, rx_, tx_);
@@ -81,9 +81,8 @@ protected:
     // (Re)creates the worker from wc_: tests that change its configuration call this after.
     void make_worker() {
         worker_.reset();
-        std::string err;
-        worker_ = DpdkWorker::create(wc_, err);
-        ASSERT_TRUE(worker_) << err;
+        worker_ = test::unwrap(DpdkWorker::create(wc_));
+        ASSERT_TRUE(worker_);
     }
 
     void TearDown() override {

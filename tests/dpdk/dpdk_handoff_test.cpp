@@ -23,6 +23,7 @@
 #include "support/dhcp_vectors.h"
 #include "support/ring_frames.h"
 #include "support/test_eal.h"
+#include "support/unwrap.h"
 
 namespace rackboot::dataplane {
 namespace {
@@ -34,16 +35,16 @@ constexpr std::uint32_t kWorkers = 2;
 class DpdkHandoff : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::string err;
-        ASSERT_TRUE(test::start_test_eal(err)) << err;
+        auto eal = test::start_test_eal();
+        ASSERT_TRUE(eal) << test::reason(eal);
         if (pool_ == nullptr)
             pool_ = rte_pktmbuf_pool_create("handoff_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
         ASSERT_NE(pool_, nullptr);
         dir_ = fs::temp_directory_path() / ("rb-handoff-" + std::to_string(getpid()));
         fs::create_directories(dir_);
         std::ofstream(dir_ / "file.bin", std::ios::binary) << std::string(700, 'p');
-        trees_ = static_boot_map_cell(dir_.string(), {}, 64, err);
-        ASSERT_TRUE(trees_) << err;
+        trees_ = test::unwrap(static_boot_map_cell(dir_.string(), {}, 64));
+        ASSERT_TRUE(trees_);
         static int instance = 0;  // ethdev and ring names stay taken for the process
         std::string tag = std::to_string(++instance) + "_";
         for (std::uint32_t q = 0; q < kWorkers; ++q) {
@@ -66,8 +67,8 @@ protected:
             ASSERT_EQ(rte_eth_tx_queue_setup(port_, q, 256, SOCKET_ID_ANY, nullptr), 0);
         }
         ASSERT_EQ(rte_eth_dev_start(port_), 0);
-        handoff_ = HandoffRings::create(kWorkers, 64, err);
-        ASSERT_TRUE(handoff_) << err;
+        handoff_ = test::unwrap(HandoffRings::create(kWorkers, 64));
+        ASSERT_TRUE(handoff_);
         for (std::uint32_t i = 0; i < kWorkers; ++i) {
             DpdkWorkerConfig wc;
             wc.port_id = port_;
@@ -83,8 +84,8 @@ protected:
             wc.tftp.max_transfers = 64;
             wc.tftp.maps = trees_.get();
             wc.tftp.cache.budget_bytes = 1u << 20;
-            workers_[i] = DpdkWorker::create(wc, err);
-            ASSERT_TRUE(workers_[i]) << err;
+            workers_[i] = test::unwrap(DpdkWorker::create(wc));
+            ASSERT_TRUE(workers_[i]);
         }
     }
 
@@ -225,11 +226,11 @@ TEST_F(DpdkHandoff, AFullRingDropsAndCounts) {
 // DHCP has one lease-table writer: a DISCOVER that lands on worker 1's queue is answered by
 // worker 0, which serves DHCP, from its own TX queue.
 TEST_F(DpdkHandoff, DhcpGoesToTheWorkerThatServesIt) {
-    std::string err;
     DhcpEngineConfig dc;
     dc.responder.mode = proto::DhcpMode::Proxy;
     dc.responder.server_ip = kServer.ip;
-    ASSERT_TRUE(workers_[0]->attach_dhcp(dc, 67, err)) << err;
+    auto attached = workers_[0]->attach_dhcp(dc, 67);
+    ASSERT_TRUE(attached) << test::reason(attached);
     inject(1, proto::Ipv4(), 68, 67, test::pi3b_discover(), proto::Ipv4::broadcast());
     auto out = run(1);
     ASSERT_EQ(out[0].size(), 1u);

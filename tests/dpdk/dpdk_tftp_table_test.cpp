@@ -16,6 +16,7 @@
 #include "support/ring_frames.h"
 #include "support/tftp_table.h"
 #include "support/tftp_table_runner.h"
+#include "support/unwrap.h"
 #include "table_env.h"
 
 namespace rackboot::dataplane {
@@ -40,9 +41,8 @@ public:
         wc.tftp.maps = trees;
         wc.tftp.cache.budget_bytes = 4u << 20;
         test::apply_case_settings(c, wc.tftp);
-        std::string err;
-        worker_ = DpdkWorker::create(wc, err);
-        EXPECT_TRUE(worker_) << err;
+        worker_ = test::unwrap(DpdkWorker::create(wc));
+        EXPECT_TRUE(worker_);
         pool_ = pool;
     }
     ~RingHarness() override {

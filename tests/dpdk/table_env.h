@@ -23,8 +23,7 @@ struct DpdkTableEnv {
 inline DpdkTableEnv* dpdk_table_env() {
     static DpdkTableEnv env;
     static std::string error = [] {
-        std::string err;
-        if (!start_test_eal(err)) return "EAL: " + err;
+        if (auto eal = start_test_eal(); !eal) return "EAL: " + eal.error().reason;
         env.pool = rte_pktmbuf_pool_create("table_pool", 4095, 128, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
         if (env.pool == nullptr) return std::string("no mbuf pool");
         env.tree = std::make_unique<TableTree>("dpdk");

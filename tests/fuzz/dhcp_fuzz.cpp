@@ -31,8 +31,7 @@ DhcpServer& server() {
         c.server_ip = Ipv4(0x0a000001);
         c.lease_time = 60;
         c.mac_reservations = {{Mac::from_key(0xb827eb28f66dULL), Ipv4(0x0a000064)}};
-        std::string err;
-        auto t = LeaseTable::create(c, err);
+        auto t = LeaseTable::create(c);
         check(t.has_value());
         s.emplace(DhcpServerConfig{Ipv4(0x0a000001), Ipv4(), Ipv4(0x0a0000fe), {Ipv4(0x0a000035)}, default_pi_ouis()},
                   std::move(*t));

@@ -72,8 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.lease_time = 600;
     c.mac_reservations = {{kReservedMac, kReservedIp}};
     c.serial_reservations = {{kReservedSerial, kSerialReservedIp}};
-    std::string err;
-    auto table = LeaseTable::create(c, err);
+    auto table = LeaseTable::create(c);
     check(table.has_value());
     LeaseTable& t = *table;
     if (size < 1) return 0;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "support/dhcp_vectors.h"
+#include "support/unwrap.h"
 
 namespace rackboot::proto {
 namespace {
@@ -37,9 +38,8 @@ struct Fixture {
 
     explicit Fixture(LeaseConfig c = config()) : server(make(c)) {}
     static DhcpServer make(const LeaseConfig& c) {
-        std::string err;
-        auto t = LeaseTable::create(c, err);
-        EXPECT_TRUE(t) << err;
+        auto t = LeaseTable::create(c);
+        EXPECT_TRUE(t) << test::reason(t);
         DhcpServerConfig sc;
         sc.server_ip = Ipv4(kServer);
         sc.router = Ipv4(ip(10, 0, 0, 254));
@@ -415,18 +415,14 @@ TEST(DhcpServer, RestoreGivesClientsTheirAddresses) {
 }
 
 TEST(DhcpServer, BadConfigurationsAreRefused) {
-    std::string err;
     LeaseConfig c = config();
     c.prefix = 8;
-    EXPECT_FALSE(LeaseTable::create(c, err));
-    EXPECT_NE(err.find("/8"), std::string::npos);
+    EXPECT_NE(test::reason(LeaseTable::create(c)).find("/8"), std::string::npos);
     c = config(ip(10, 0, 1, 1), ip(10, 0, 1, 9));
-    EXPECT_FALSE(LeaseTable::create(c, err));
-    EXPECT_NE(err.find("--pool"), std::string::npos);
+    EXPECT_NE(test::reason(LeaseTable::create(c)).find("--pool"), std::string::npos);
     c = config();
     c.mac_reservations = {{Mac::from_key(1), Ipv4(ip(10, 0, 0, 20))}, {Mac::from_key(2), Ipv4(ip(10, 0, 0, 20))}};
-    EXPECT_FALSE(LeaseTable::create(c, err));
-    EXPECT_NE(err.find("reserved twice"), std::string::npos);
+    EXPECT_NE(test::reason(LeaseTable::create(c)).find("reserved twice"), std::string::npos);
 }
 
 }  // namespace

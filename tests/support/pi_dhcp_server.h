@@ -17,8 +17,7 @@ inline std::unique_ptr<proto::DhcpServer> small_dhcp_server(std::uint32_t server
     lc.pool_start = proto::Ipv4(0x0a000064);
     lc.pool_end = proto::Ipv4(0x0a0000c7);
     lc.server_ip = proto::Ipv4(server);
-    std::string err;
-    auto table = proto::LeaseTable::create(lc, err);
+    auto table = proto::LeaseTable::create(lc);
     if (!table) return nullptr;
     proto::DhcpServerConfig sc;
     sc.server_ip = proto::Ipv4(server);

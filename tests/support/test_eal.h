@@ -7,15 +7,15 @@
 #include <string>
 
 #include "dataplane/dpdk/port/dpdk_eal.h"
+#include "proto/result.h"
 
 namespace rackboot::test {
 
-inline bool start_test_eal(std::string& error) {
+[[nodiscard]] inline proto::Result<> start_test_eal() {
     return dataplane::DpdkEal::init(
         "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=error -l 0 "
         "--file-prefix rbtests" +
-            std::to_string(getpid()),
-        error);
+        std::to_string(getpid()));
 }
 
 }  // namespace rackboot::test

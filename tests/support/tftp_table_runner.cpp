@@ -70,7 +70,12 @@ TableTree::TableTree(const std::string& tag)
     : dir(std::filesystem::temp_directory_path() / ("rb-table-" + tag + "-" + std::to_string(getpid()))) {
     std::filesystem::create_directories(dir);
     write_boot_tree(dir);
-    trees = dataplane::static_boot_map_cell(dir.string(), {}, 64, error);
+    auto made = dataplane::static_boot_map_cell(dir.string(), {}, 64);
+    if (made) {
+        trees = std::move(*made);
+    } else {
+        error = made.error().reason;
+    }
 }
 
 TableTree::~TableTree() {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/unwrap.h"
 #include "swarm/manifest.h"
 
 namespace rackboot::swarm {
@@ -66,9 +67,10 @@ TEST(Manifest, FilesCheckAgainstTheirTreeWithOrWithoutTheSerialPrefix) {
     std::ofstream(root / "b/kernel8.img") << "kernel b";
     std::ofstream(root / "b/1a2b3c4d/kernel8.img") << "kernel b for one board";
     Manifest m;
-    std::string err;
-    ASSERT_TRUE(m.load_tree((root / "a").string(), err)) << err;
-    ASSERT_TRUE(m.load_tree((root / "b").string(), err)) << err;
+    auto a = m.load_tree((root / "a").string());
+    ASSERT_TRUE(a) << test::reason(a);
+    auto b = m.load_tree((root / "b").string());
+    ASSERT_TRUE(b) << test::reason(b);
     EXPECT_EQ(m.trees(), 2u);
     for (VerifyMode v : {VerifyMode::sha256, VerifyMode::crc32}) {
         EXPECT_EQ(m.check("kernel8.img", "", digest_of("kernel a", v), v), 0);
@@ -79,8 +81,8 @@ TEST(Manifest, FilesCheckAgainstTheirTreeWithOrWithoutTheSerialPrefix) {
         EXPECT_EQ(m.check("1a2b3c4d/kernel8.img", "1a2b3c4d/", digest_of("kernel a", v), v), 0);  // no dir in a
         EXPECT_EQ(m.check("nowhere.bin", "", digest_of("", v), v), -1);
     }
-    EXPECT_FALSE(m.load_tree((root / "missing").string(), err));
-    EXPECT_NE(err.find("not a readable directory"), std::string::npos);
+    EXPECT_NE(test::reason(m.load_tree((root / "missing").string())).find("not a readable directory"),
+              std::string::npos);
     fs::remove_all(root);
 
     Manifest first;  // no tree: the first complete read is the reference

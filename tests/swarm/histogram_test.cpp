@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/unwrap.h"
 #include "swarm/requirements.h"
 
 namespace rackboot::swarm {
@@ -56,23 +57,21 @@ TEST(LogLinearHistogram, SmallValuesAreExactAndBucketsFollowHdrHistogram) {
 
 TEST(Requirements, ParsedCheckedAndRefusedWithAReason) {
     std::vector<std::string> known = {"failed", "p99_boot_s", "success_pct"};
-    std::vector<Requirement> r;
-    std::string err;
-    ASSERT_TRUE(parse_requirements("failed=0, p99_boot_s<30,success_pct>=99.5", known, r, err)) << err;
+    std::vector<Requirement> r = test::unwrap(parse_requirements("failed=0, p99_boot_s<30,success_pct>=99.5", known));
     ASSERT_EQ(r.size(), 3u);
     auto checked = check_requirements(r, {{"failed", 0}, {"p99_boot_s", 31.5}, {"success_pct", 100}});
     EXPECT_TRUE(checked[0].ok);
     EXPECT_FALSE(checked[1].ok);
     EXPECT_DOUBLE_EQ(checked[1].actual, 31.5);
     EXPECT_TRUE(checked[2].ok);
-    EXPECT_FALSE(parse_requirements("p99_boot<30", known, r, err));
-    EXPECT_NE(err.find("no metric 'p99_boot'"), std::string::npos);
-    EXPECT_FALSE(parse_requirements("failed=zero", known, r, err));
-    EXPECT_NE(err.find("not a number"), std::string::npos);
-    EXPECT_FALSE(parse_requirements("failed", known, r, err));
-    EXPECT_TRUE(parse_requirements("", known, r, err));
-    EXPECT_TRUE(r.empty());
-    ASSERT_TRUE(parse_requirements("failed!=0,failed<=1,failed>0,failed==1", known, r, err));
+    EXPECT_NE(test::reason(parse_requirements("p99_boot<30", known)).find("no metric 'p99_boot'"), std::string::npos);
+    EXPECT_NE(test::reason(parse_requirements("failed=zero", known)).find("not a number"), std::string::npos);
+    EXPECT_FALSE(parse_requirements("failed", known));
+    auto none = parse_requirements("", known);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+    r = test::unwrap(parse_requirements("failed!=0,failed<=1,failed>0,failed==1", known));
+    ASSERT_EQ(r.size(), 4u);
     for (const RequirementResult& c : check_requirements(r, {{"failed", 1}})) EXPECT_TRUE(c.ok) << c.req->text;
 }
 

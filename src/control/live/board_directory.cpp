@@ -41,11 +41,10 @@ proto::Result<> BoardDirectory::load(InventoryStore& store) {
 }
 
 proto::Result<> BoardDirectory::add_mac_tree(const dataplane::BoardTreeSpec& spec) {
-    std::string error;
-    auto dir = dataplane::DirHandle::open(spec.dir, error);
-    if (!dir) return proto::failure(error);
+    auto dir = dataplane::DirHandle::open(spec.dir);
+    if (!dir) return tl::unexpected(dir.error());
     std::lock_guard lock(mutex_);
-    mac_trees_.emplace_back(spec.mac.key(), std::move(dir));
+    mac_trees_.emplace_back(spec.mac.key(), std::move(*dir));
     dirty_all_ = true;
     ++version_;
     return {};
@@ -126,25 +125,30 @@ void BoardDirectory::allow_flag_tree(const std::string& resolved_dir) {
     flag_trees_.push_back(resolved_dir);
 }
 
+proto::Result<std::shared_ptr<dataplane::DirHandle>> BoardDirectory::open_tree(const Image& image) const {
+    if (std::find(flag_trees_.begin(), flag_trees_.end(), image.path) != flag_trees_.end()) {
+        return dataplane::DirHandle::open(image.path);  // a --board directory given now
+    }
+    if (!images_root_) {
+        return proto::failure("'" + image.path + "' is no --board directory and no --images-root is configured");
+    }
+    const std::string& r = images_root_real_;
+    if (!path_beneath(image.path, r)) {
+        return proto::failure("'" + image.path + "' is not beneath --images-root '" + r +
+                              "' (it was stored under another root, or by a --board flag no longer given)");
+    }
+    return dataplane::DirHandle::open_beneath(*images_root_, image.path.substr(r == "/" ? 1 : r.size() + 1));
+}
+
 BoardDirectory::ImageDir BoardDirectory::open_image(const Image& image) const {
     ImageDir d;
     d.path = image.path;
-    std::string error;
-    if (std::find(flag_trees_.begin(), flag_trees_.end(), image.path) != flag_trees_.end()) {
-        d.dir = dataplane::DirHandle::open(image.path, error);  // a --board directory given now
-    } else if (!images_root_) {
-        error = "'" + image.path + "' is no --board directory and no --images-root is configured";
+    auto dir = open_tree(image);
+    if (dir) {
+        d.dir = std::move(*dir);
     } else {
-        const std::string& r = images_root_real_;
-        if (!path_beneath(image.path, r)) {
-            error = "'" + image.path + "' is not beneath --images-root '" + r +
-                    "' (it was stored under another root, or by a --board flag no longer given)";
-        } else {
-            d.dir = dataplane::DirHandle::open_beneath(*images_root_, image.path.substr(r == "/" ? 1 : r.size() + 1),
-                                                       error);
-        }
+        d.reason = dir.error().reason;
     }
-    if (!d.dir) d.reason = error;
     return d;
 }
 

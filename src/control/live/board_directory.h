@@ -101,6 +101,7 @@ private:
         std::shared_ptr<dataplane::DirHandle> dir;  // null: unavailable
         std::string reason;                         // why
     };
+    [[nodiscard]] proto::Result<std::shared_ptr<dataplane::DirHandle>> open_tree(const Image& image) const;
     [[nodiscard]] ImageDir open_image(const Image& image) const;
     // The image's open directory as held (an empty one for none or an unknown name).
     [[nodiscard]] const ImageDir* image_dir(const std::string& name) const;

@@ -12,21 +12,11 @@
 
 #include <sqlite3.h>
 
+#include "control/store/sqlite_exec.h"
+
 namespace rackboot::control {
 
-namespace {
-
-bool exec(sqlite3* db, const char* sql, std::string& error) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-        error = std::string(sql) + ": " + (msg != nullptr ? msg : "error");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 proto::Result<> LeaseStore::check_access(const std::string& dir) {
     auto refuse = [&](const std::string& what, int why) {
@@ -66,19 +56,16 @@ proto::Result<std::unique_ptr<LeaseStore>> LeaseStore::open(const std::string& d
         return proto::failure("--state: cannot open '" + s->path_ +
                               "': " + (s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory"));
     }
-    std::string why;
-    if (!exec(s->db_, "PRAGMA journal_mode=WAL", why) ||
-        !exec(s->db_, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", why) ||
-        // Keep the WAL small (SQLite's default lets it reach 4 MB before a checkpoint): a small
-        // --state volume must not fill up with log a checkpoint would have reclaimed.
-        !exec(s->db_, "PRAGMA wal_autocheckpoint=128", why) ||
-        !exec(s->db_, "PRAGMA journal_size_limit=1048576", why) ||
-        !exec(s->db_,
-              "CREATE TABLE IF NOT EXISTS leases ("
-              " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
-              " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)",
-              why)) {
-        return proto::failure("--state: '" + s->path_ + "': " + why);
+    // Keep the WAL small (SQLite's default lets it reach 4 MB before a checkpoint): a small
+    // --state volume must not fill up with log a checkpoint would have reclaimed.
+    for (const char* sql : {"PRAGMA journal_mode=WAL", durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF",
+                            "PRAGMA wal_autocheckpoint=128", "PRAGMA journal_size_limit=1048576",
+                            "CREATE TABLE IF NOT EXISTS leases ("
+                            " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
+                            " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)"}) {
+        if (proto::Result<> ok = sqlite_exec(s->db_, sql); !ok) {
+            return proto::failure("--state: '" + s->path_ + "': " + ok.error().reason);
+        }
     }
     if (sqlite3_prepare_v2(s->db_, "INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?,?)", -1, &s->upsert_, nullptr) !=
         SQLITE_OK) {
@@ -151,8 +138,8 @@ void LeaseStore::stop() {
 }
 
 proto::Result<> LeaseStore::commit_batch() {
+    if (proto::Result<> begun = sqlite_exec(db_, "BEGIN"); !begun) return begun;
     std::string error;
-    if (!exec(db_, "BEGIN", error)) return proto::failure(error);
     for (const dataplane::LeaseChange& c : batch_) {
         sqlite3_reset(upsert_);
         sqlite3_bind_int64(upsert_, 1, c.lease.ip.value());
@@ -168,12 +155,15 @@ proto::Result<> LeaseStore::commit_batch() {
     }
     sqlite3_reset(upsert_);
     // One commit (one fsync with synchronous=FULL) for the whole batch: group commit.
-    if (error.empty() && exec(db_, "COMMIT", error)) return {};
+    if (error.empty()) {
+        proto::Result<> committed = sqlite_exec(db_, "COMMIT");
+        if (committed) return {};
+        error = committed.error().reason;
+    }
     // SQLite may already have rolled back (SQLITE_FULL does); otherwise undo the half batch.
-    std::string ignored;
-    if (sqlite3_get_autocommit(db_) == 0) exec(db_, "ROLLBACK", ignored);
+    if (sqlite3_get_autocommit(db_) == 0) (void)sqlite_exec(db_, "ROLLBACK");
     // The log may hold pages a checkpoint can fold into the database and give back.
-    exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", ignored);
+    (void)sqlite_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
     return proto::failure(error);
 }
 

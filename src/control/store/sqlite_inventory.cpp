@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "control/store/inventory_store.h"
+#include "control/store/sqlite_exec.h"
 
 namespace rackboot::control {
 
@@ -235,22 +236,21 @@ public:
         if (db_ != nullptr) sqlite3_close(db_);
     }
 
-    bool open(const std::string& path, bool read_only, std::string& error) {
+    proto::Result<> open(const std::string& path, bool read_only) {
         int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         if (sqlite3_open_v2(path.c_str(), &db_, mode | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-            error = "cannot open '" + path + "': " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory");
-            return false;
+            return proto::failure("cannot open '" + path +
+                                  "': " + (db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory"));
         }
         sqlite3_busy_timeout(db_, 2000);
         // Before anything is written: a file that is not SQLite, a database of a newer rackbootd,
         // or one that is not an inventory at all is refused as it is.
-        if (!recognise(path, error)) return false;
-        if (read_only) return true;
-        if (!exec("PRAGMA journal_mode=WAL", error) || !exec("PRAGMA synchronous=FULL", error) ||
-            !exec("PRAGMA wal_autocheckpoint=128", error)) {
-            return false;
+        if (proto::Result<> ok = recognise(path); !ok || read_only) return ok;
+        for (const char* sql :
+             {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA wal_autocheckpoint=128"}) {
+            if (proto::Result<> ok = sqlite_exec(db_, sql); !ok) return ok;
         }
-        return migrate(path, error);
+        return migrate(path);
     }
 
     Outcome create_image(Image& image) override {
@@ -435,23 +435,20 @@ private:
     // One write transaction; rolled back unless committed.
     class Tx {
     public:
-        explicit Tx(SqliteInventory& s) : s_(s) {
-            std::string ignored;
-            ok_ = s_.exec("BEGIN IMMEDIATE", ignored);
-        }
+        explicit Tx(SqliteInventory& s) : s_(s), ok_(sqlite_exec(s.db_, "BEGIN IMMEDIATE").has_value()) {}
         ~Tx() {
-            std::string ignored;
-            if (ok_ && !done_ && sqlite3_get_autocommit(s_.db_) == 0) s_.exec("ROLLBACK", ignored);
+            if (ok_ && !done_ && sqlite3_get_autocommit(s_.db_) == 0) (void)sqlite_exec(s_.db_, "ROLLBACK");
         }
         Tx(const Tx&) = delete;
         Tx& operator=(const Tx&) = delete;
         [[nodiscard]] bool ok() const { return ok_; }
         Outcome commit() {
-            std::string error;
             done_ = true;
-            if (s_.exec("COMMIT", error)) return {};
-            if (sqlite3_get_autocommit(s_.db_) == 0) s_.exec("ROLLBACK", error);
-            return Outcome::fail(ApiError::store_unavailable, "the store could not commit: " + error);
+            proto::Result<> committed = sqlite_exec(s_.db_, "COMMIT");
+            if (committed) return {};
+            if (sqlite3_get_autocommit(s_.db_) == 0) (void)sqlite_exec(s_.db_, "ROLLBACK");
+            return Outcome::fail(ApiError::store_unavailable,
+                                 "the store could not commit: " + committed.error().reason);
         }
 
     private:
@@ -459,16 +456,6 @@ private:
         bool ok_ = false;
         bool done_ = false;
     };
-
-    bool exec(const char* sql, std::string& error) {
-        char* msg = nullptr;
-        if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-            error = std::string(sql).substr(0, 40) + ": " + (msg != nullptr ? msg : "error");
-            sqlite3_free(msg);
-            return false;
-        }
-        return true;
-    }
 
     // A filter's conditions, with parameters ?1 (after), ?2 (image), ?3 (state), ?4 (label).
     static std::string where(const BoardFilter& f) {
@@ -493,30 +480,28 @@ private:
     }
 
     // A new (empty) database, or one at this schema or an older one with the tables it had.
-    bool recognise(const std::string& path, std::string& error) {
+    proto::Result<> recognise(const std::string& path) {
         std::vector<std::string> tables;
         char* msg = nullptr;
         if (sqlite3_exec(db_, "SELECT name FROM sqlite_master WHERE type = 'table'", &collect_name, &tables, &msg) !=
             SQLITE_OK) {
-            error = "'" + path + "' cannot be read as an inventory: " + (msg != nullptr ? msg : "error");
+            std::string why = "'" + path + "' cannot be read as an inventory: " + (msg != nullptr ? msg : "error");
             sqlite3_free(msg);
-            return false;
+            return proto::failure(why);
         }
         int version = schema_version();
         if (version > kInventorySchemaVersion) {
-            error = "'" + path + "' has schema version " + std::to_string(version) + ", newer than this rackbootd's " +
-                    std::to_string(kInventorySchemaVersion);
-            return false;
+            return proto::failure("'" + path + "' has schema version " + std::to_string(version) +
+                                  ", newer than this rackbootd's " + std::to_string(kInventorySchemaVersion));
         }
-        if (version == 0 && tables.empty()) return true;  // new: the migrations make it
+        if (version == 0 && tables.empty()) return {};  // new: the migrations make it
         for (const char* want : {"images", "boards", "board_macs"}) {
             if (std::find(tables.begin(), tables.end(), want) == tables.end()) {
-                error = "'" + path + "' is not a rackboot inventory (schema version " + std::to_string(version) +
-                        ", no table " + want + ")";
-                return false;
+                return proto::failure("'" + path + "' is not a rackboot inventory (schema version " +
+                                      std::to_string(version) + ", no table " + want + ")");
             }
         }
-        return true;
+        return {};
     }
 
     int schema_version() {
@@ -524,25 +509,18 @@ private:
         return v.step() == SQLITE_ROW ? static_cast<int>(v.col_i64(0)) : 0;
     }
 
-    bool migrate(const std::string& path, std::string& error) {
+    proto::Result<> migrate(const std::string& path) {
         int version = schema_version();
         for (int n = version; n < kInventorySchemaVersion; ++n) {
             std::string sql =
                 std::string("BEGIN;") + kMigrations[n] + "PRAGMA user_version=" + std::to_string(n + 1) + ";COMMIT;";
-            if (!exec(sql.c_str(), error)) {
-                std::string ignored;
-                exec("ROLLBACK", ignored);
-                std::string why = std::move(error);
-                error = "'";
-                error += path;
-                error += "': migration to schema ";
-                error += std::to_string(n + 1);
-                error += " failed: ";
-                error += why;
-                return false;
+            if (proto::Result<> ok = sqlite_exec(db_, sql.c_str()); !ok) {
+                (void)sqlite_exec(db_, "ROLLBACK");
+                return proto::failure("'" + path + "': migration to schema " + std::to_string(n + 1) +
+                                      " failed: " + ok.error().reason);
             }
         }
-        return true;
+        return {};
     }
 
     Outcome store_error() {
@@ -662,7 +640,7 @@ private:
 
 proto::Result<std::unique_ptr<InventoryStore>> open_sqlite_inventory(const std::string& path, bool read_only) {
     auto s = std::make_unique<SqliteInventory>();
-    if (std::string error; !s->open(path, read_only, error)) return proto::failure(error);
+    if (proto::Result<> opened = s->open(path, read_only); !opened) return tl::unexpected(opened.error());
     return std::unique_ptr<InventoryStore>(std::move(s));
 }
 

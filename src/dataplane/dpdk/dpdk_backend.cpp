@@ -24,44 +24,44 @@ constexpr std::uint32_t kFirstTid = 1024;
 
 }  // namespace
 
-std::unique_ptr<DpdkBackend> DpdkBackend::create(const BackendCommon& cfg, const DpdkOptions& opts,
-                                                 std::string& error) {
-    if (!DpdkEal::init(opts.eal, error)) return nullptr;
+proto::Result<std::unique_ptr<DpdkBackend>> DpdkBackend::create(const BackendCommon& cfg, const DpdkOptions& opts) {
+    if (proto::Result<> ok = DpdkEal::init(opts.eal); !ok) return tl::unexpected(ok.error());
     std::unique_ptr<DpdkBackend> b(new DpdkBackend());
     std::uint32_t workers = std::max<std::uint32_t>(1, cfg.workers);
     rte_eth_dev_info info{};
     PortPlan plan;
-    if (!b->open_port(opts, workers, info, error)) return nullptr;
+    if (proto::Result<> ok = b->open_port(opts, workers, info); !ok) return tl::unexpected(ok.error());
     int socket = rte_eth_dev_socket_id(b->port_);
     if (socket < 0) socket = static_cast<int>(SOCKET_ID_ANY);
-    if (!b->create_pool(workers, socket, error) || !b->configure_port(cfg, workers, info, socket, plan, error) ||
-        !b->create_workers(cfg, opts, workers, plan, error) || !b->start_port(cfg, opts, workers, plan, error)) {
-        return nullptr;
-    }
+    proto::Result<> ok = b->create_pool(workers, socket)
+                             .and_then([&] { return b->configure_port(cfg, workers, info, socket, plan); })
+                             .and_then([&] { return b->create_workers(cfg, opts, workers, plan); })
+                             .and_then([&] { return b->start_port(cfg, opts, workers, plan); });
+    if (!ok) return tl::unexpected(ok.error());
     return b;
 }
 
 // The port the operator named (or the only one), with its capabilities: a TX queue per worker.
-bool DpdkBackend::open_port(const DpdkOptions& opts, std::uint32_t workers, rte_eth_dev_info& info,
-                            std::string& error) {
-    if (!find_port(opts.port, port_, error)) return false;
+proto::Result<> DpdkBackend::open_port(const DpdkOptions& opts, std::uint32_t workers, rte_eth_dev_info& info) {
+    proto::Result<std::uint16_t> port = find_port(opts.port);
+    if (!port) return tl::unexpected(port.error());
+    port_ = *port;
     if (rte_eth_dev_info_get(port_, &info) != 0) {
-        error = "--backend dpdk: cannot read port " + std::to_string(port_) + "'s capabilities";
-        return false;
+        return proto::failure("--backend dpdk: cannot read port " + std::to_string(port_) + "'s capabilities");
     }
     char name[RTE_ETH_NAME_MAX_LEN] = {};
     rte_eth_dev_get_name_by_port(port_, name);
     port_name_ = name;
     if (workers > info.max_tx_queues) {
-        error = "--workers " + std::to_string(workers) + ": each worker needs a TX queue and port " + port_name_ +
-                " has " + std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=N to the vdev)";
-        return false;
+        return proto::failure("--workers " + std::to_string(workers) + ": each worker needs a TX queue and port " +
+                              port_name_ + " has " + std::to_string(info.max_tx_queues) +
+                              " (net_af_packet: add qpairs=N to the vdev)");
     }
-    return true;
+    return {};
 }
 
 // Every descriptor of every queue, each worker's TX batch, and the per-core caches.
-bool DpdkBackend::create_pool(std::uint32_t workers, int socket, std::string& error) {
+proto::Result<> DpdkBackend::create_pool(std::uint32_t workers, int socket) {
     unsigned mbufs = workers * (kRxDesc + kTxDesc + 2 * 64 + kPoolCache) + 1024;
     // Frames waiting in hand-off rings: room for two full rings per worker (all of them full at
     // once would take workers² rings' worth; a short pool only drops at RX, counted).
@@ -69,16 +69,15 @@ bool DpdkBackend::create_pool(std::uint32_t workers, int socket, std::string& er
     pool_ = rte_pktmbuf_pool_create(("rb_pool_" + std::to_string(port_)).c_str(), mbufs, kPoolCache, 0,
                                     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (pool_ == nullptr) {
-        error = "--backend dpdk: cannot create a pool of " + std::to_string(mbufs) +
-                " mbufs (raise the EAL's -m or add hugepages): " + rte_strerror(rte_errno);
-        return false;
+        return proto::failure("--backend dpdk: cannot create a pool of " + std::to_string(mbufs) +
+                              " mbufs (raise the EAL's -m or add hugepages): " + rte_strerror(rte_errno));
     }
-    return true;
+    return {};
 }
 
 // Offloads, RX spreading and the queues.
-bool DpdkBackend::configure_port(const BackendCommon& cfg, std::uint32_t workers, const rte_eth_dev_info& info,
-                                 int socket, PortPlan& plan, std::string& error) {
+proto::Result<> DpdkBackend::configure_port(const BackendCommon& cfg, std::uint32_t workers,
+                                            const rte_eth_dev_info& info, int socket, PortPlan& plan) {
     rte_eth_conf conf{};
     // Chained mbufs carry DATA zero-copy; the UDP checksum goes to the port where it offers it
     // (software otherwise, with remembered payload sums).
@@ -104,35 +103,35 @@ bool DpdkBackend::configure_port(const BackendCommon& cfg, std::uint32_t workers
         conf.rx_adv_conf.rss_conf.rss_hf = rss;
     }
     if (plan.steer || (workers > 1 && cfg.dhcp)) {
-        handoff_ = HandoffRings::create(workers, kHandoffSlots, error);
-        if (!handoff_) return false;
+        auto handoff = HandoffRings::create(workers, kHandoffSlots);
+        if (!handoff) return tl::unexpected(handoff.error());
+        handoff_ = std::move(*handoff);
     }
     plan.steering = workers == 1 ? "single-queue" : rss_spread ? "rss-ipv4" : "software-client-address";
     plan.features += " rx_queues=" + std::to_string(plan.rx_queues);
     if (int rc = rte_eth_dev_configure(port_, static_cast<std::uint16_t>(plan.rx_queues),
                                        static_cast<std::uint16_t>(workers), &conf);
         rc != 0) {
-        error = "--backend dpdk: configuring " + port_name_ + " failed: " + rte_strerror(-rc);
-        return false;
+        return proto::failure("--backend dpdk: configuring " + port_name_ + " failed: " + rte_strerror(-rc));
     }
     for (std::uint32_t i = 0; i < workers; ++i) {
         auto q = static_cast<std::uint16_t>(i);
         if ((i < plan.rx_queues &&
              rte_eth_rx_queue_setup(port_, q, kRxDesc, static_cast<unsigned>(socket), nullptr, pool_) != 0) ||
             rte_eth_tx_queue_setup(port_, q, kTxDesc, static_cast<unsigned>(socket), nullptr) != 0) {
-            error = "--backend dpdk: setting up queue " + std::to_string(q) + " of " + port_name_ + " failed";
-            return false;
+            return proto::failure("--backend dpdk: setting up queue " + std::to_string(q) + " of " + port_name_ +
+                                  " failed");
         }
     }
     rte_ether_addr mac{};
     rte_eth_macaddr_get(port_, &mac);
     std::memcpy(mac_.data(), mac.addr_bytes, 6);
-    return true;
+    return {};
 }
 
 // A worker per queue, each answering from its own range of UDP ports (a TID per transfer slot).
-bool DpdkBackend::create_workers(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers,
-                                 const PortPlan& plan, std::string& error) {
+proto::Result<> DpdkBackend::create_workers(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers,
+                                            const PortPlan& plan) {
     std::uint32_t mask = opts.prefix == 0 ? 0 : ~((1u << (32 - opts.prefix)) - 1);
     const std::uint32_t tid_room = (65536 - kFirstTid) / workers;
     for (std::uint32_t i = 0; i < workers; ++i) {
@@ -158,23 +157,24 @@ bool DpdkBackend::create_workers(const BackendCommon& cfg, const DpdkOptions& op
         // Room for the blocks a rack is fetching at once (a few images), small enough to stay in
         // the core's cache (16 bytes each): 1 per 4 KiB of this worker's block cache, 4 Ki..64 Ki.
         wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / workers / 4096, 4096, 65536);
-        auto w = DpdkWorker::create(wc, error);
-        if (!w) return false;
-        workers_.push_back(std::move(w));
+        auto w = DpdkWorker::create(wc);
+        if (!w) return tl::unexpected(w.error());
+        workers_.push_back(std::move(*w));
     }
-    return true;
+    return {};
 }
 
 // DHCP on worker 0, the port started, the workers' CPUs chosen and our MAC announced.
-bool DpdkBackend::start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers, PortPlan& plan,
-                             std::string& error) {
+proto::Result<> DpdkBackend::start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers,
+                                        PortPlan& plan) {
     if (const DmaRegion* dma = workers_[0]->cache_dma(); dma != nullptr) {
         plan.features += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
     }
-    if (cfg.dhcp && !workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port, error)) return false;
+    if (cfg.dhcp) {
+        if (proto::Result<> ok = workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port); !ok) return ok;
+    }
     if (int rc = rte_eth_dev_start(port_); rc != 0) {
-        error = "--backend dpdk: starting " + port_name_ + " failed: " + rte_strerror(-rc);
-        return false;
+        return proto::failure("--backend dpdk: starting " + port_name_ + " failed: " + rte_strerror(-rc));
     }
     port_started_ = true;
     // Workers on the port's NUMA node, next to its memory (the pool is there too).
@@ -184,7 +184,7 @@ bool DpdkBackend::start_port(const BackendCommon& cfg, const DpdkOptions& opts, 
     info_ = BackendInfo{opts.ip.to_string(), 69,
                         "dpdk port=" + port_name_ + " mac=" + mac_.to_string() + " " + plan.features, plan.steering,
                         std::move(cpus)};
-    return true;
+    return {};
 }
 
 std::optional<PortStats> DpdkBackend::port_stats() const {

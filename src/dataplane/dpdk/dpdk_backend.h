@@ -23,8 +23,8 @@ namespace rackboot::dataplane {
 
 class DpdkBackend final : public WorkerBackend<DpdkWorker> {
 public:
-    static std::unique_ptr<DpdkBackend> create(const BackendCommon& common, const DpdkOptions& opts,
-                                               std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<DpdkBackend>> create(const BackendCommon& common,
+                                                                            const DpdkOptions& opts);
     ~DpdkBackend() override;
 
     void start() override;
@@ -43,15 +43,15 @@ private:
     };
 
     DpdkBackend() = default;
-    // create()'s steps, in order; each false with `error` set ends it.
-    bool open_port(const DpdkOptions& opts, std::uint32_t workers, rte_eth_dev_info& info, std::string& error);
-    bool create_pool(std::uint32_t workers, int socket, std::string& error);
-    bool configure_port(const BackendCommon& cfg, std::uint32_t workers, const rte_eth_dev_info& info, int socket,
-                        PortPlan& plan, std::string& error);
-    bool create_workers(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers, const PortPlan& plan,
-                        std::string& error);
-    bool start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers, PortPlan& plan,
-                    std::string& error);
+    // create()'s steps, in order; the first that fails ends it.
+    [[nodiscard]] proto::Result<> open_port(const DpdkOptions& opts, std::uint32_t workers, rte_eth_dev_info& info);
+    [[nodiscard]] proto::Result<> create_pool(std::uint32_t workers, int socket);
+    [[nodiscard]] proto::Result<> configure_port(const BackendCommon& cfg, std::uint32_t workers,
+                                                 const rte_eth_dev_info& info, int socket, PortPlan& plan);
+    [[nodiscard]] proto::Result<> create_workers(const BackendCommon& cfg, const DpdkOptions& opts,
+                                                 std::uint32_t workers, const PortPlan& plan);
+    [[nodiscard]] proto::Result<> start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers,
+                                             PortPlan& plan);
     std::uint16_t port_ = 0;
     bool port_started_ = false;
     std::string port_name_;

@@ -7,7 +7,7 @@
 
 namespace rackboot::dataplane {
 
-std::unique_ptr<HandoffRings> HandoffRings::create(std::uint32_t workers, std::uint32_t slots, std::string& error) {
+proto::Result<std::unique_ptr<HandoffRings>> HandoffRings::create(std::uint32_t workers, std::uint32_t slots) {
     std::unique_ptr<HandoffRings> h(new HandoffRings());
     h->workers_ = workers;
     h->rings_.assign(static_cast<std::size_t>(workers) * workers, nullptr);
@@ -20,8 +20,7 @@ std::unique_ptr<HandoffRings> HandoffRings::create(std::uint32_t workers, std::u
                                std::to_string(from) + "_" + std::to_string(to);
             rte_ring* r = rte_ring_create(name.c_str(), slots, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
             if (r == nullptr) {
-                error = "cannot create the hand-off ring " + name + ": " + rte_strerror(rte_errno);
-                return nullptr;
+                return proto::failure("cannot create the hand-off ring " + name + ": " + rte_strerror(rte_errno));
             }
             h->rings_[static_cast<std::size_t>(from) * workers + to] = r;
         }

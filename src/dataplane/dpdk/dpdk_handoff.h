@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proto/ipv4.h"
+#include "proto/result.h"
 
 struct rte_ring;
 
@@ -19,7 +20,8 @@ namespace rackboot::dataplane {
 class HandoffRings {
 public:
     // `workers` >= 2; each ring holds `slots` frames (a power of two).
-    static std::unique_ptr<HandoffRings> create(std::uint32_t workers, std::uint32_t slots, std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<HandoffRings>> create(std::uint32_t workers,
+                                                                             std::uint32_t slots);
     ~HandoffRings();  // frees the mbufs still in the rings
     HandoffRings(const HandoffRings&) = delete;
     HandoffRings& operator=(const HandoffRings&) = delete;

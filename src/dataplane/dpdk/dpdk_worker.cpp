@@ -29,26 +29,27 @@ constexpr unsigned kRxRounds = 8;  // bursts read per poll, at most
 DpdkWorker::DpdkWorker(const DpdkWorkerConfig& cfg) : cfg_(cfg), sums_(cfg.payload_sum_entries) {
 }
 
-std::unique_ptr<DpdkWorker> DpdkWorker::create(const DpdkWorkerConfig& cfg, std::string& error) {
+proto::Result<std::unique_ptr<DpdkWorker>> DpdkWorker::create(const DpdkWorkerConfig& cfg) {
     std::unique_ptr<DpdkWorker> w(new DpdkWorker(cfg));
-    if (!w->init(error)) return nullptr;
+    if (proto::Result<> ok = w->init(); !ok) return tl::unexpected(ok.error());
     return w;
 }
 
-bool DpdkWorker::init(std::string& error) {
+proto::Result<> DpdkWorker::init() {
     if (std::uint32_t{cfg_.tid_base} + cfg_.tftp.max_transfers > 65536) {
-        error = "the TID port range of worker " + std::to_string(cfg_.tftp.id) + " passes port 65535";
-        return false;
+        return proto::failure("the TID port range of worker " + std::to_string(cfg_.tftp.id) + " passes port 65535");
     }
     tids_.resize(cfg_.tftp.max_transfers);
     channel_ = std::make_unique<WorkerChannel>(cfg_.tftp.max_transfers);
     cfg_.tftp.events = &channel_->events;
-    service_ = TftpService::create(cfg_.tftp, *this, error);
-    if (!service_) return false;
+    auto service = TftpService::create(cfg_.tftp, *this);
+    if (!service) return tl::unexpected(service.error());
+    service_ = std::move(*service);
     if (cfg_.tx_chain) {
         BlockCache& cache = service_->cache();
-        dma_ = DmaRegion::create(cfg_.port_id, cache.arena(), cache.arena_bytes(), error);
-        if (!dma_) return false;
+        auto dma = DmaRegion::create(cfg_.port_id, cache.arena(), cache.arena_bytes());
+        if (!dma) return tl::unexpected(dma.error());
+        dma_ = std::move(*dma);
     }
     std::size_t chunks = service_->cache().chunk_count();
     chunk_refs_.resize(chunks);
@@ -59,7 +60,7 @@ bool DpdkWorker::init(std::string& error) {
         shinfo_[i].fcb_opaque = &chunk_refs_[i];
         rte_mbuf_ext_refcnt_set(&shinfo_[i], 0);
     }
-    return true;
+    return {};
 }
 
 void DpdkWorker::release_chunk(void*, void* opaque) {
@@ -131,12 +132,13 @@ const proto::Mac& DpdkWorker::next_hop(proto::Ipv4 ip, const proto::Mac& sender)
     return off_link && gateway_known_ ? gateway_mac_ : sender;
 }
 
-bool DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error) {
+proto::Result<> DpdkWorker::attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port) {
     cfg_.dhcp_port = port;
-    dhcp_ = DhcpEngine::create(cfg, *this, error);
-    if (!dhcp_) return false;
+    auto engine = DhcpEngine::create(cfg, *this);
+    if (!engine) return tl::unexpected(engine.error());
+    dhcp_ = std::move(*engine);
     dhcp_->report_to(channel_->events);
-    return true;
+    return {};
 }
 
 unsigned DpdkWorker::poll_once(Nanos now) {

@@ -62,7 +62,7 @@ struct DpdkWorkerConfig {
 
 class DpdkWorker final : private TftpTransport, private DhcpTransport {
 public:
-    static std::unique_ptr<DpdkWorker> create(const DpdkWorkerConfig& cfg, std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<DpdkWorker>> create(const DpdkWorkerConfig& cfg);
     ~DpdkWorker() override;
     DpdkWorker(const DpdkWorker&) = delete;
     DpdkWorker& operator=(const DpdkWorker&) = delete;
@@ -75,7 +75,7 @@ public:
     // Gratuitous ARP for our address (and, from worker 0, a request for the gateway's MAC).
     void announce();
     // Serves DHCP on `port` from this worker (the single writer of the lease table).
-    [[nodiscard]] bool attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port, std::string& error);
+    [[nodiscard]] proto::Result<> attach_dhcp(const DhcpEngineConfig& cfg, std::uint16_t port);
     [[nodiscard]] DhcpEngine* dhcp() noexcept { return dhcp_.get(); }
     // The block cache as the NIC sees it: nullptr when DATA is copied (no chains, or IOVA as PA).
     [[nodiscard]] const DmaRegion* cache_dma() const noexcept { return dma_.get(); }
@@ -89,7 +89,7 @@ public:
 
 private:
     explicit DpdkWorker(const DpdkWorkerConfig& cfg);
-    [[nodiscard]] bool init(std::string& error);
+    [[nodiscard]] proto::Result<> init();
     void handle(rte_mbuf* m, proto::Nanos now);
     // Passes a frame another worker owns over its hand-off ring; false when it is ours.
     bool hand_off(rte_mbuf* m);

@@ -13,33 +13,31 @@
 
 namespace rackboot::dataplane {
 
-std::unique_ptr<DhcpService> DhcpService::create(const DhcpServiceConfig& cfg, std::string& error) {
+proto::Result<std::unique_ptr<DhcpService>> DhcpService::create(const DhcpServiceConfig& cfg) {
     std::unique_ptr<DhcpService> d(new DhcpService(cfg));
-    d->engine_ = DhcpEngine::create(cfg.engine, *d, error);
-    if (!d->engine_) return nullptr;
+    auto engine = DhcpEngine::create(cfg.engine, *d);
+    if (!engine) return tl::unexpected(engine.error());
+    d->engine_ = std::move(*engine);
     d->fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (d->fd_ < 0 || setsockopt(d->fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         setsockopt(d->fd_, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
         setsockopt(d->fd_, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) {
-        error = std::string("cannot create the DHCP socket: ") + std::strerror(errno);
-        return nullptr;
+        return proto::failure(std::string("cannot create the DHCP socket: ") + std::strerror(errno));
     }
     grow_receive_buffer(d->fd_, 8 << 20);  // a rack powering on at once
     grow_send_buffer(d->fd_, 8 << 20);     // and its OFFERs, released together by a group commit
     if (!cfg.interface.empty() && setsockopt(d->fd_, SOL_SOCKET, SO_BINDTODEVICE, cfg.interface.c_str(),
                                              static_cast<socklen_t>(cfg.interface.size())) < 0) {
-        error = "--dhcp-interface: cannot bind to '" + cfg.interface + "': " + std::strerror(errno);
-        return nullptr;
+        return proto::failure("--dhcp-interface: cannot bind to '" + cfg.interface + "': " + std::strerror(errno));
     }
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_ANY);
     sa.sin_port = htons(cfg.port);
     if (bind(d->fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
-        error = "cannot bind DHCP to 0.0.0.0:" + std::to_string(cfg.port) + ": " + std::strerror(errno) +
-                (errno == EACCES ? " (port 67 needs root or CAP_NET_BIND_SERVICE)" : "");
-        return nullptr;
+        return proto::failure("cannot bind DHCP to 0.0.0.0:" + std::to_string(cfg.port) + ": " + std::strerror(errno) +
+                              (errno == EACCES ? " (port 67 needs root or CAP_NET_BIND_SERVICE)" : ""));
     }
     return d;
 }

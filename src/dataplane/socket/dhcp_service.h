@@ -23,7 +23,7 @@ struct DhcpServiceConfig {
 
 class DhcpService final : private DhcpTransport {
 public:
-    static std::unique_ptr<DhcpService> create(const DhcpServiceConfig& cfg, std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<DhcpService>> create(const DhcpServiceConfig& cfg);
     ~DhcpService() override;
     DhcpService(const DhcpService&) = delete;
     DhcpService& operator=(const DhcpService&) = delete;

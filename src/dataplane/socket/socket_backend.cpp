@@ -32,11 +32,11 @@ bool attach_steering(int fd, std::uint32_t count) {
 
 }  // namespace
 
-std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::uint32_t count, std::uint16_t& bound_port,
-                                   bool& steering, std::string& error) {
-    std::vector<int> fds;
+proto::Result<ListenGroup> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::uint32_t count) {
+    ListenGroup group;
+    std::vector<int>& fds = group.fds;
+    std::uint16_t& bound_port = group.port;
     bound_port = port;
-    steering = false;
     const std::string text = addr.to_string();
     for (std::uint32_t i = 0; i < count; ++i) {
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -44,10 +44,10 @@ std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::ui
         int rcvbuf = 4 << 20;
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
             setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) {
-            error = std::string("cannot create the TFTP socket: ") + std::strerror(errno);
+            std::string why = std::string("cannot create the TFTP socket: ") + std::strerror(errno);
             if (fd >= 0) close(fd);
             for (int f : fds) close(f);
-            return {};
+            return proto::failure(why);
         }
         grow_receive_buffer(fd, rcvbuf);  // best effort: bursts of RRQs
         grow_send_buffer(fd, 4 << 20);    // and of DATA windows
@@ -56,12 +56,12 @@ std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::ui
         sa.sin_addr.s_addr = addr.network();
         sa.sin_port = htons(bound_port);
         if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
-            error = std::string("cannot bind TFTP to ") + text + ":" + std::to_string(bound_port) + ": " +
-                    std::strerror(errno) +
-                    (errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
+            std::string why = std::string("cannot bind TFTP to ") + text + ":" + std::to_string(bound_port) + ": " +
+                              std::strerror(errno) +
+                              (errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
             close(fd);
             for (int f : fds) close(f);
-            return {};
+            return proto::failure(why);
         }
         if (bound_port == 0) {
             socklen_t len = sizeof sa;
@@ -70,21 +70,24 @@ std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::ui
         }
         fds.push_back(fd);
     }
-    steering = count == 1 || attach_steering(fds[0], count);
-    return fds;
+    group.steering = count == 1 || attach_steering(fds[0], count);
+    return group;
 }
 
-std::unique_ptr<SocketBackend> SocketBackend::create(const BackendCommon& common, const SocketOptions& opts,
-                                                     std::string& error) {
+proto::Result<std::unique_ptr<SocketBackend>> SocketBackend::create(const BackendCommon& common,
+                                                                    const SocketOptions& opts) {
     std::unique_ptr<SocketBackend> b(new SocketBackend());
     std::uint32_t n = std::max<std::uint32_t>(1, common.workers);
     if (common.dhcp) {
-        b->dhcp_ = DhcpService::create(DhcpServiceConfig{opts.dhcp_interface, common.dhcp_port, *common.dhcp}, error);
-        if (!b->dhcp_) return nullptr;
+        auto dhcp = DhcpService::create(DhcpServiceConfig{opts.dhcp_interface, common.dhcp_port, *common.dhcp});
+        if (!dhcp) return tl::unexpected(dhcp.error());
+        b->dhcp_ = std::move(*dhcp);
     }
-    bool steering = false;
-    std::vector<int> fds = open_listen_group(opts.listen_addr, opts.port, n, b->port_, steering, error);
-    if (fds.empty()) return nullptr;
+    auto group = open_listen_group(opts.listen_addr, opts.port, n);
+    if (!group) return tl::unexpected(group.error());
+    b->port_ = group->port;
+    const bool steering = group->steering;
+    std::vector<int>& fds = group->fds;
     for (std::uint32_t i = 0; i < n; ++i) {
         WorkerConfig wc;
         wc.listen_fd = fds[i];
@@ -92,14 +95,14 @@ std::unique_ptr<SocketBackend> SocketBackend::create(const BackendCommon& common
         wc.listen_addr = opts.listen_addr;
         wc.tftp = tftp_service_config(common, i, b->active_);
         if (i == 0) wc.dhcp = b->dhcp_.get();  // DHCP runs on one worker: lease decisions stay single-writer
-        auto w = TftpWorker::create(wc, error);
+        auto w = TftpWorker::create(wc);
         if (!w) {
             for (int f : fds) {
                 if (f >= 0) close(f);
             }
-            return nullptr;
+            return tl::unexpected(w.error());
         }
-        b->workers_.push_back(std::move(w));
+        b->workers_.push_back(std::move(*w));
     }
     b->info_ =
         BackendInfo{opts.listen_addr.to_string(), b->port_, "socket", steering ? "client-address" : "kernel-hash",

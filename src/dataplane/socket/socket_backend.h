@@ -20,8 +20,8 @@ namespace rackboot::dataplane {
 
 class SocketBackend final : public WorkerBackend<TftpWorker> {
 public:
-    static std::unique_ptr<SocketBackend> create(const BackendCommon& common, const SocketOptions& opts,
-                                                 std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<SocketBackend>> create(const BackendCommon& common,
+                                                                              const SocketOptions& opts);
     ~SocketBackend() override;
 
     // The port actually bound (differs from the configured one when that was 0).
@@ -36,8 +36,12 @@ private:
     std::uint16_t port_ = 0;
 };
 
-// Opens the SO_REUSEPORT group: `count` sockets bound to addr:port, in worker order.
-[[nodiscard]] std::vector<int> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::uint32_t count,
-                                                 std::uint16_t& bound_port, bool& steering, std::string& error);
+// The SO_REUSEPORT group: `count` sockets bound to addr:port, in worker order.
+struct ListenGroup {
+    std::vector<int> fds;
+    std::uint16_t port = 0;  // as bound (the configured one, or the kernel's pick for 0)
+    bool steering = false;   // a client's packets reach one socket by its address (else the kernel's hash)
+};
+[[nodiscard]] proto::Result<ListenGroup> open_listen_group(proto::Ipv4 addr, std::uint16_t port, std::uint32_t count);
 
 }  // namespace rackboot::dataplane

@@ -24,43 +24,41 @@ constexpr std::uint64_t kDhcpTag = UINT64_MAX - 2;
 
 }  // namespace
 
-std::unique_ptr<TftpWorker> TftpWorker::create(const WorkerConfig& cfg, std::string& error) {
+proto::Result<std::unique_ptr<TftpWorker>> TftpWorker::create(const WorkerConfig& cfg) {
     std::unique_ptr<TftpWorker> w(new TftpWorker(cfg));
-    if (!w->init(error)) return nullptr;
+    if (proto::Result<> ok = w->init(); !ok) return tl::unexpected(ok.error());
     return w;
 }
 
-bool TftpWorker::init(std::string& error) {
+proto::Result<> TftpWorker::init() {
     tid_fds_.assign(cfg_.tftp.max_transfers, -1);
     rx_buf_.resize(kRxBufSize);
     channel_ = std::make_unique<WorkerChannel>(cfg_.tftp.max_transfers);
     cfg_.tftp.events = &channel_->events;
-    service_ = TftpService::create(cfg_.tftp, *this, error);
-    if (!service_) return false;
+    auto service = TftpService::create(cfg_.tftp, *this);
+    if (!service) return tl::unexpected(service.error());
+    service_ = std::move(*service);
     if (cfg_.dhcp != nullptr) cfg_.dhcp->engine().report_to(channel_->events);
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0) {
-        error = std::string("epoll_create1: ") + std::strerror(errno);
-        return false;
-    }
-    auto add = [&](int fd, std::uint64_t tag, const char* what) {
+    if (epoll_fd_ < 0) return proto::failure(std::string("epoll_create1: ") + std::strerror(errno));
+    auto add = [&](int fd, std::uint64_t tag, const char* what) -> proto::Result<> {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = tag;
         if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            error = std::string("epoll_ctl(") + what + "): " + std::strerror(errno);
-            return false;
+            return proto::failure(std::string("epoll_ctl(") + what + "): " + std::strerror(errno));
         }
-        return true;
+        return {};
     };
-    if (!add(cfg_.listen_fd, kListenTag, "listen") || !add(service_->cache_event_fd(), kCacheTag, "cache"))
-        return false;
+    if (auto ok = add(cfg_.listen_fd, kListenTag, "listen"); !ok) return ok;
+    if (auto ok = add(service_->cache_event_fd(), kCacheTag, "cache"); !ok) return ok;
     if (cfg_.dhcp != nullptr) {
         for (int fd : {cfg_.dhcp->fd(), cfg_.dhcp->journal_fd()}) {
-            if (fd >= 0 && !add(fd, kDhcpTag, "dhcp")) return false;
+            if (fd < 0) continue;
+            if (auto ok = add(fd, kDhcpTag, "dhcp"); !ok) return ok;
         }
     }
-    return true;
+    return {};
 }
 
 TftpWorker::~TftpWorker() {

@@ -29,7 +29,7 @@ struct WorkerConfig {
 
 class TftpWorker final : private TftpTransport {
 public:
-    static std::unique_ptr<TftpWorker> create(const WorkerConfig& cfg, std::string& error);
+    [[nodiscard]] static proto::Result<std::unique_ptr<TftpWorker>> create(const WorkerConfig& cfg);
     ~TftpWorker() override;
     TftpWorker(const TftpWorker&) = delete;
     TftpWorker& operator=(const TftpWorker&) = delete;
@@ -43,7 +43,7 @@ public:
 
 private:
     explicit TftpWorker(const WorkerConfig& cfg) : cfg_(cfg) {}
-    [[nodiscard]] bool init(std::string& error);
+    [[nodiscard]] proto::Result<> init();
     void on_listen_readable(proto::Nanos now);
     void on_tid_readable(std::uint32_t slot, proto::Nanos now);
 

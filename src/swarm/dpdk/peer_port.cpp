@@ -10,13 +10,15 @@
 
 namespace rackboot::swarm {
 
-bool open_peer_port(const PeerPortSpec& spec, PeerPort& out, std::string& error) {
-    if (!dataplane::find_port(spec.name, out.id, error)) return false;
+proto::Result<PeerPort> open_peer_port(const PeerPortSpec& spec) {
+    proto::Result<std::uint16_t> id = dataplane::find_port(spec.name);
+    if (!id) return tl::unexpected(id.error());
+    PeerPort out;
+    out.id = *id;
     out.pool =
         rte_pktmbuf_pool_create(spec.pool_name, spec.pool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     if (out.pool == nullptr) {
-        error = "no memory for the mbuf pool (raise -m in --eal)";
-        return false;
+        return proto::failure("no memory for the mbuf pool (raise -m in --eal)");
     }
     rte_eth_conf conf{};
     rte_eth_dev_info info{};
@@ -26,18 +28,16 @@ bool open_peer_port(const PeerPortSpec& spec, PeerPort& out, std::string& error)
         rte_eth_rx_queue_setup(out.id, 0, ring(info.rx_desc_lim.nb_max), SOCKET_ID_ANY, nullptr, out.pool) != 0 ||
         rte_eth_tx_queue_setup(out.id, 0, ring(info.tx_desc_lim.nb_max), SOCKET_ID_ANY, nullptr) != 0 ||
         rte_eth_dev_start(out.id) != 0) {
-        error = "the DPDK port could not be configured and started";
-        return false;
+        return proto::failure("the DPDK port could not be configured and started");
     }
     if (spec.promiscuous) rte_eth_promiscuous_enable(out.id);
     auto polls = static_cast<int>(spec.link_timeout_s * 100);  // every 10 ms
     for (int i = 0; i <= polls; ++i) {
         rte_eth_link link{};
-        if (rte_eth_link_get_nowait(out.id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) return true;
+        if (rte_eth_link_get_nowait(out.id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) return out;
         usleep(10'000);
     }
-    error = "the port's link did not come up (is the server's side of the memif or veth there?)";
-    return false;
+    return proto::failure("the port's link did not come up (is the server's side of the memif or veth there?)");
 }
 
 void close_peer_port(const PeerPort& port) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "proto/result.h"
+
 struct rte_mbuf;
 struct rte_mempool;
 
@@ -25,9 +27,9 @@ struct PeerPort {
     rte_mempool* pool = nullptr;
 };
 
-// Opens, configures and starts the port (after the EAL is up) and waits for its link. False with
-// a reason a user can act on.
-[[nodiscard]] bool open_peer_port(const PeerPortSpec& spec, PeerPort& out, std::string& error);
+// Opens, configures and starts the port (after the EAL is up) and waits for its link; or a
+// reason a user can act on.
+[[nodiscard]] proto::Result<PeerPort> open_peer_port(const PeerPortSpec& spec);
 // Stops and closes it.
 void close_peer_port(const PeerPort& port);
 

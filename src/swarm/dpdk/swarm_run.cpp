@@ -155,9 +155,8 @@ int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& m
             return 2;
         }
     }
-    std::string err;
-    if (!dataplane::DpdkEal::init(o.eal, err)) {
-        std::fprintf(stderr, "rackboot-swarm: --eal: %s\n", err.c_str());
+    if (proto::Result<> eal = dataplane::DpdkEal::init(o.eal); !eal) {
+        std::fprintf(stderr, "rackboot-swarm: %s\n", eal.error().reason.c_str());
         if (trace != nullptr) std::fclose(trace);
         return 1;
     }
@@ -167,13 +166,14 @@ int run(const SwarmOptions& o, const std::vector<Requirement>& reqs, Manifest& m
     spec.pool_size = kPoolSize;
     spec.ring = kRing;
     spec.promiscuous = true;  // every Pi has its own MAC
-    PeerPort peer_port;
-    if (!open_peer_port(spec, peer_port, err)) {
-        std::fprintf(stderr, "rackboot-swarm: %s\n", err.c_str());
+    proto::Result<PeerPort> opened = open_peer_port(spec);
+    if (!opened) {
+        std::fprintf(stderr, "rackboot-swarm: %s\n", opened.error().reason.c_str());
         dataplane::DpdkEal::cleanup();
         if (trace != nullptr) std::fclose(trace);
         return 1;
     }
+    const PeerPort peer_port = *opened;
     SwarmEngine engine(o, manifest, trace);
     PortTx tx(peer_port.id, peer_port.pool, engine.stats());
     proto::Nanos began = now_ns();
@@ -204,20 +204,19 @@ int run_swarm_main(const std::vector<std::string>& args) {
         return 0;
     }
     const SwarmOptions& o = *parsed;
-    std::string err;
-    std::vector<Requirement> reqs;
-    if (!parse_requirements(o.require, metric_names(), reqs, err)) {
-        std::fprintf(stderr, "rackboot-swarm: --require %s\n", err.c_str());
+    proto::Result<std::vector<Requirement>> reqs = parse_requirements(o.require, metric_names());
+    if (!reqs) {
+        std::fprintf(stderr, "rackboot-swarm: --require %s\n", reqs.error().reason.c_str());
         return 2;
     }
     Manifest manifest;
     for (const std::string& tree : o.trees) {
-        if (!manifest.load_tree(tree, err)) {
-            std::fprintf(stderr, "rackboot-swarm: %s\n", err.c_str());
+        if (proto::Result<> loaded = manifest.load_tree(tree); !loaded) {
+            std::fprintf(stderr, "rackboot-swarm: %s\n", loaded.error().reason.c_str());
             return 2;
         }
     }
-    return run(o, reqs, manifest);
+    return run(o, *reqs, manifest);
 }
 
 }  // namespace rackboot::swarm

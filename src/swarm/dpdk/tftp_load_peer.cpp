@@ -385,19 +385,19 @@ int run_tftp_load_peer_main(const std::vector<std::string>& args) {
     }
     // virtio-user writes to its vhost-user socket when it closes, after the server may have gone.
     std::signal(SIGPIPE, SIG_IGN);
-    std::string err;
-    if (!dataplane::DpdkEal::init(o.eal, err)) {
-        std::fprintf(stderr, "dpdk_tftp_peer: %s\n", err.c_str());
+    if (proto::Result<> eal = dataplane::DpdkEal::init(o.eal); !eal) {
+        std::fprintf(stderr, "dpdk_tftp_peer: %s\n", eal.error().reason.c_str());
         return 1;
     }
     int rc = 1;
     PeerPortSpec spec;
     spec.pool_size = 16383;
     spec.ring = 1024;
-    PeerPort port;
-    if (!open_peer_port(spec, port, err)) {
-        std::fprintf(stderr, "dpdk_tftp_peer: %s\n", err.c_str());
+    proto::Result<PeerPort> opened = open_peer_port(spec);
+    if (!opened) {
+        std::fprintf(stderr, "dpdk_tftp_peer: %s\n", opened.error().reason.c_str());
     } else {
+        const PeerPort port = *opened;
         Peer peer(o, port.id, port.pool);
         // The port is up already; without this check here the echo mode got none of its first
         // frames back from testpmd over memif (seen on DPDK 22.11, cause not found): kept as it was.

@@ -15,6 +15,7 @@
 
 #include "control/live/board_learner.h"
 #include "control/live/snapshot_publisher.h"
+#include "support/unwrap.h"
 
 namespace rackboot::control {
 namespace {
@@ -28,9 +29,8 @@ protected:
         dir_ = fs::canonical(mkdtemp(tmpl));
         fs::create_directories(dir_ / "img");
         std::ofstream(dir_ / "img" / "start4.elf") << "x";
-        std::string err;
-        root_ = dataplane::DirHandle::open(dir_.string(), err);
-        ASSERT_TRUE(root_) << err;
+        root_ = test::unwrap(dataplane::DirHandle::open(dir_.string()));
+        ASSERT_TRUE(root_);
         directory_ = std::make_unique<BoardDirectory>(root_);
         directory_->set_images_root(root_, fs::canonical(dir_).string());  // images beneath dir_
         std::string warning;
@@ -86,9 +86,8 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     fs::create_directories(dir_ / "outside");
     std::ofstream(dir_ / "images" / "swap" / "start4.elf") << "inside";
     std::ofstream(dir_ / "outside" / "start4.elf") << "OUTSIDE";
-    std::string err;
-    auto images = dataplane::DirHandle::open((dir_ / "images").string(), err);
-    ASSERT_TRUE(images) << err;
+    auto images = test::unwrap(dataplane::DirHandle::open((dir_ / "images").string()));
+    ASSERT_TRUE(images);
     BoardDirectory d(root_);
     d.set_images_root(images, fs::canonical(dir_ / "images").string());
     std::string warning;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "control/live/board_directory.h"
+#include "support/unwrap.h"
 
 namespace rackboot::control {
 namespace {
@@ -25,9 +26,8 @@ protected:
     void SetUp() override {
         char tmpl[] = "/tmp/rb-mapedit.XXXXXX";
         dir_ = fs::canonical(mkdtemp(tmpl));
-        std::string err;
-        root_ = dataplane::DirHandle::open(dir_.string(), err);
-        ASSERT_TRUE(root_) << err;
+        root_ = test::unwrap(dataplane::DirHandle::open(dir_.string()));
+        ASSERT_TRUE(root_);
         directory_ = std::make_unique<BoardDirectory>(root_);
         directory_->set_images_root(root_, dir_.string());
         for (const char* name : {"a", "b"}) {

@@ -13,27 +13,25 @@
 
 namespace rackboot::dataplane {
 
-std::unique_ptr<DmaRegion> DmaRegion::create(std::uint16_t port, void* addr, std::size_t len, std::string& error) {
+proto::Result<std::unique_ptr<DmaRegion>> DmaRegion::create(std::uint16_t port, void* addr, std::size_t len) {
     const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     const std::string what = "the block cache (" + std::to_string(len >> 20) + " MiB)";
     if (addr == nullptr || len == 0 || reinterpret_cast<std::uintptr_t>(addr) % page != 0 || len % page != 0) {
-        error = "cannot register " + what + " for DMA: not whole pages";
-        return nullptr;
+        return proto::failure("cannot register " + what + " for DMA: not whole pages");
     }
     // No IOVA table: with IOVA as VA the NIC addresses the memory by its virtual address.
     if (rte_extmem_register(addr, len, nullptr, 0, page) != 0) {
-        error = "cannot register " + what + " with DPDK for DMA: " + rte_strerror(rte_errno);
-        return nullptr;
+        return proto::failure("cannot register " + what + " with DPDK for DMA: " + rte_strerror(rte_errno));
     }
     std::unique_ptr<DmaRegion> r(new DmaRegion(addr, len));
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(port, &info) != 0 || info.device == nullptr) return r;  // a port with no bus device
     if (rte_dev_dma_map(info.device, addr, reinterpret_cast<std::uintptr_t>(addr), len) == 0) {
         r->device_ = info.device;
-    } else if (rte_errno != ENOTSUP) {
-        error = "cannot map " + what + " for DMA by " + rte_dev_name(info.device) + ": " + rte_strerror(rte_errno) +
-                " (the IOMMU pins it: raise the locked-memory limit, e.g. LimitMEMLOCK=infinity)";
-        return nullptr;  // the destructor unregisters it
+    } else if (rte_errno != ENOTSUP) {  // (r's destructor unregisters it)
+        return proto::failure("cannot map " + what + " for DMA by " + rte_dev_name(info.device) + ": " +
+                              rte_strerror(rte_errno) +
+                              " (the IOMMU pins it: raise the locked-memory limit, e.g. LimitMEMLOCK=infinity)");
     }
     return r;
 }

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "proto/result.h"
+
 struct rte_device;
 
 namespace rackboot::dataplane {
@@ -18,8 +20,9 @@ namespace rackboot::dataplane {
 class DmaRegion {
 public:
     // Registers [addr, addr + len) (page-aligned, whole pages) and maps it for `port`'s device.
-    // On failure returns nullptr and says why in `error`.
-    static std::unique_ptr<DmaRegion> create(std::uint16_t port, void* addr, std::size_t len, std::string& error);
+    // Or says why it could not.
+    [[nodiscard]] static proto::Result<std::unique_ptr<DmaRegion>> create(std::uint16_t port, void* addr,
+                                                                          std::size_t len);
     ~DmaRegion();
     DmaRegion(const DmaRegion&) = delete;
     DmaRegion& operator=(const DmaRegion&) = delete;

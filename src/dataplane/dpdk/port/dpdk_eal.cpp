@@ -42,8 +42,8 @@ std::vector<std::string> split_eal_args(const std::string& args) {
     return out;
 }
 
-bool DpdkEal::init(const std::string& args, std::string& error) {
-    if (g_initialised) return true;
+proto::Result<> DpdkEal::init(const std::string& args) {
+    if (g_initialised) return {};
     std::vector<std::string> words = split_eal_args(args);
     words.insert(words.begin(), "rackbootd");
     std::vector<char*> argv;
@@ -51,12 +51,11 @@ bool DpdkEal::init(const std::string& args, std::string& error) {
     for (std::string& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
     if (rte_eal_init(static_cast<int>(words.size()), argv.data()) < 0) {
-        error =
-            std::string("--eal: DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) + " (args: " + args + ")";
-        return false;
+        return proto::failure(std::string("--eal: DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +
+                              " (args: " + args + ")");
     }
     g_initialised = true;
-    return true;
+    return {};
 }
 
 void DpdkEal::cleanup() {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "proto/result.h"
+
 namespace rackboot::dataplane {
 
 // Splits an EAL argument string on whitespace, honouring single and double quotes.
@@ -12,8 +14,8 @@ namespace rackboot::dataplane {
 
 class DpdkEal {
 public:
-    // Initialises the EAL; false (with the EAL's reason) when the arguments are bad.
-    static bool init(const std::string& args, std::string& error);
+    // Initialises the EAL, or gives the EAL's reason when the arguments are bad.
+    [[nodiscard]] static proto::Result<> init(const std::string& args);
     static void cleanup();
 };
 
