@@ -2,11 +2,7 @@
 // error class, ETags and If-Match, paging; and a refusal changes nothing.
 #include "control/api/rest_api.h"
 
-#include <stdlib.h>
-
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -18,7 +14,6 @@
 namespace rackboot::control {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 class RestApiTest : public test::RestFixture {
