@@ -59,7 +59,11 @@ proto::Result<std::vector<Requirement>> parse_requirements(const std::string& te
         char* end = nullptr;
         r.value = std::strtod(number.c_str(), &end);
         if (number.empty() || end == nullptr || *end != '\0') {
-            return proto::failure("'" + item + "': '" + number + "' is not a number");
+            std::string why = "'" + item;
+            why += "': '";
+            why += number;
+            why += "' is not a number";
+            return proto::failure(why);
         }
         if (std::find(known.begin(), known.end(), r.metric) == known.end()) {
             std::string why = "'" + item + "': no metric '" + r.metric + "' (known: ";

@@ -58,11 +58,12 @@ proto::Result<std::unique_ptr<LeaseStore>> LeaseStore::open(const std::string& d
     }
     // Keep the WAL small (SQLite's default lets it reach 4 MB before a checkpoint): a small
     // --state volume must not fill up with log a checkpoint would have reclaimed.
+    static constexpr const char* kCreate =
+        "CREATE TABLE IF NOT EXISTS leases ("
+        " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
+        " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)";
     for (const char* sql : {"PRAGMA journal_mode=WAL", durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF",
-                            "PRAGMA wal_autocheckpoint=128", "PRAGMA journal_size_limit=1048576",
-                            "CREATE TABLE IF NOT EXISTS leases ("
-                            " ip INTEGER PRIMARY KEY, mac INTEGER NOT NULL, state INTEGER NOT NULL,"
-                            " expires INTEGER NOT NULL, serial INTEGER NOT NULL, has_serial INTEGER NOT NULL)"}) {
+                            "PRAGMA wal_autocheckpoint=128", "PRAGMA journal_size_limit=1048576", kCreate}) {
         if (proto::Result<> ok = sqlite_exec(s->db_, sql); !ok) {
             return proto::failure("--state: '" + s->path_ + "': " + ok.error().reason);
         }
