@@ -118,6 +118,7 @@ void BootAdmission::take(Entry& e, proto::Nanos now) noexcept {
         --granted_;
     }
     e.admitted_at = now;
+    e.requested = false;
     if (figures_.waiting > 0) --figures_.waiting;
     ++figures_.admitted;
     if (starts_count_ == starts_.size()) {
@@ -151,10 +152,11 @@ bool BootAdmission::admit(std::uint64_t mac, proto::Nanos window, proto::Nanos n
     Entry& e = entries_[slot];
     e.last_seen = now;
     if (e.admitted_at != 0) {
-        if (now - e.admitted_at < kAdmittedFor) return true;
-        // Admitted long ago and asking again: its boot failed (or it rebooted). It waits again, in
-        // the place it had.
+        if (!e.requested && now - e.admitted_at < kAdmittedFor) return true;
+        // Its DHCP was answered (it REQUESTed, or long ago) and it asks again: its boot failed, or
+        // it rebooted. It waits again, in the place it had.
         e.admitted_at = 0;
+        e.requested = false;
         ++figures_.waiting;
     }
     // Heard now, so live: in line before the room is shared out.
@@ -167,6 +169,14 @@ bool BootAdmission::admit(std::uint64_t mac, proto::Nanos window, proto::Nanos n
     }
     ++figures_.held;
     return false;
+}
+
+void BootAdmission::requested(std::uint64_t mac) noexcept {
+    if (!cfg_.enabled) return;
+    std::uint32_t slot = by_mac_.find(mac);
+    if (slot == proto::FlatIndex::kNone) return;
+    Entry& e = entries_[slot];
+    if (e.admitted_at != 0) e.requested = true;
 }
 
 void BootAdmission::release(std::uint32_t slot) noexcept {

@@ -128,6 +128,12 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         }
         if (pi.vendor_class) held_->forget(mac);  // answered now: an older one is not answered again
     }
+    if (admission_ && req.type == proto::DhcpMessageType::Request) {
+        // Its DHCP is ending: a DISCOVER from it later is a new boot, which waits for room.
+        if (proto::recognise_pi(req, cfg_.responder.pi_ouis).vendor_class) {
+            admission_->requested(req.mac().key());
+        }
+    }
     if (!server_) {
         proto::DhcpReply reply = responder_.handle(req, origin.local_ip.value(), tx_);
         if (reply.verdict == proto::DhcpVerdict::replied) send(reply, tx_.data(), origin, counters);

@@ -37,4 +37,19 @@ bool plans_hold(std::span<PlannedWork> work, std::uint64_t rate, proto::Nanos no
     return true;
 }
 
+std::uint64_t carried(std::uint64_t rate, proto::Nanos d) noexcept {
+    if (d <= 0) return 0;
+    return static_cast<std::uint64_t>(static_cast<long double>(rate) * static_cast<long double>(d) /
+                                      static_cast<long double>(proto::kSecond));
+}
+
+std::optional<PlannedWork> running_plan(std::uint64_t remaining, proto::Nanos planned, proto::Nanos gives_up,
+                                        bool unfit, std::uint64_t rate, proto::Nanos now) noexcept {
+    proto::Nanos until = planned > now ? planned : gives_up;
+    if (until <= now) return std::nullopt;
+    // A file no path ends in a file timeout takes its share without a plan to keep.
+    if (unfit) remaining = std::min(remaining, carried(rate, until - now));
+    return PlannedWork{remaining, until};
+}
+
 }  // namespace rackboot::dataplane

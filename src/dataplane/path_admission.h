@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "proto/clock.h"
@@ -74,5 +75,17 @@ struct PlannedWork {
 // sorted by remaining bytes, the k-th ends after (sum of the k-1 smaller + (n-k+1) * its own) /
 // rate. Sorts `work` in place.
 [[nodiscard]] bool plans_hold(std::span<PlannedWork> work, std::uint64_t rate, proto::Nanos now) noexcept;
+
+// Bytes `rate` delivers in `d` (0 for d <= 0).
+[[nodiscard]] std::uint64_t carried(std::uint64_t rate, proto::Nanos d) noexcept;
+
+// A running transfer's part in the plans a new one is checked against: to end by its plan
+// (`planned`), or, slipped past that, by when its client gives up (`gives_up`, its file timeout).
+// Past that its client has given up (a Pi powered off, or booting again, leaves its transfer here
+// to time out): no plan is kept for it (nullopt), or it would hold every new transfer until it
+// ended. A file no path ends in a file timeout (`unfit`) counts what `rate` carries by its plan.
+[[nodiscard]] std::optional<PlannedWork> running_plan(std::uint64_t remaining, proto::Nanos planned,
+                                                      proto::Nanos gives_up, bool unfit, std::uint64_t rate,
+                                                      proto::Nanos now) noexcept;
 
 }  // namespace rackboot::dataplane

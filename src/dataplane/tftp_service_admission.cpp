@@ -22,13 +22,6 @@ constexpr Nanos kQueueSlack = 200 * proto::kMicrosecond;
 constexpr std::uint32_t kGrowthDivisor = 4;
 constexpr std::uint32_t kGrowthStep = 2;
 
-// Bytes `rate` delivers in `d` (0 for d <= 0).
-std::uint64_t carried(std::uint64_t rate, Nanos d) noexcept {
-    if (d <= 0) return 0;
-    return static_cast<std::uint64_t>(static_cast<long double>(rate) * static_cast<long double>(d) /
-                                      static_cast<long double>(proto::kSecond));
-}
-
 }  // namespace
 
 Nanos TftpService::next_deadline() const noexcept {
@@ -91,11 +84,9 @@ TftpService::Room TftpService::room_for(const Slot& s, Nanos now) {
     work_.clear();
     for (std::uint32_t idx : running_) {
         const Slot& r = slots_[idx];
-        Nanos until = r.started + slack_plan;
-        std::uint64_t rem = remaining_bytes(r);
-        // A file no path ends in a file timeout takes its share without a plan to keep.
-        if (r.unfit) rem = std::min(rem, carried(rate, until - now));
-        work_.push_back({rem, until});
+        std::optional<PlannedWork> w =
+            running_plan(remaining_bytes(r), r.started + slack_plan, r.started + ac.file_timeout, r.unfit, rate, now);
+        if (w) work_.push_back(*w);
     }
     work_.push_back({unfit ? std::min(size, carried(rate, plan - now)) : size, plan});
     return plans_hold(work_, rate, now) ? Room::Admit : Room::Hold;

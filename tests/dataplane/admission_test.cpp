@@ -1,6 +1,8 @@
 // Admission to the path's capacity (issue 19): the ACK clock's rate, the processor-sharing plan
 // check, the boot waiting room at DHCP and the DISCOVERs it holds. TftpService's holds are table cases
 // (tftp_cases.cpp).
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "dataplane/boot_admission.h"
@@ -63,6 +65,32 @@ TEST(PlansHold, ProcessorSharingEndsTheSmallerFirst) {
     EXPECT_TRUE(plans_hold({}, 0, kStart));
     PlannedWork one[] = {{1, kStart + kSecond}};
     EXPECT_FALSE(plans_hold(one, 0, kStart));  // no rate carries anything
+}
+
+TEST(PlansHold, ATransferWhoseClientGaveUpKeepsNoPlanAndHoldsNothing) {
+    // Due by its plan while that lies ahead; slipped past it, by its client's file timeout.
+    auto due = running_plan(500'000, kStart + kSecond, kStart + 3 * kSecond, false, 1'000'000, kStart);
+    ASSERT_TRUE(due);
+    EXPECT_EQ(due->plan, kStart + kSecond);
+    EXPECT_EQ(due->remaining, 500'000u);
+    auto slipped = running_plan(500'000, kStart - kSecond, kStart + kSecond, false, 1'000'000, kStart);
+    ASSERT_TRUE(slipped);
+    EXPECT_EQ(slipped->plan, kStart + kSecond);
+    // A file no path ends in a file timeout counts what the rate carries by then.
+    auto unfit = running_plan(9'000'000, kStart + kSecond, kStart + 3 * kSecond, true, 1'000'000, kStart);
+    ASSERT_TRUE(unfit);
+    EXPECT_EQ(unfit->remaining, 1'000'000u);
+    // Past its client's timeout (a Pi powered off mid-file, or booting again): no plan. Kept, it
+    // could never end by it, and every new transfer would be held behind it: a rack powered on
+    // again right after its boot waited on its first boot's leftovers and failed together.
+    EXPECT_FALSE(running_plan(500'000, kStart - 2 * kSecond, kStart, false, 1'000'000, kStart));
+    auto left = running_plan(500'000, kStart - 2 * kSecond, kStart - kSecond, false, 1'000'000, kStart);
+    EXPECT_FALSE(left);
+    PlannedWork fresh{100'000, kStart + kSecond};
+    std::vector<PlannedWork> with_it = {fresh, PlannedWork{500'000, kStart - kSecond}};
+    EXPECT_FALSE(plans_hold(with_it, 1'000'000, kStart));  // what holding on to it did
+    std::vector<PlannedWork> without = {fresh};
+    EXPECT_TRUE(plans_hold(without, 1'000'000, kStart));
 }
 
 // A board whose single worker carries `rate` with `clients` boots in progress, its largest file
@@ -188,6 +216,43 @@ TEST(BootAdmission, AnAdmittedPiHeardAgainAfterItsDhcpRetriesWaitsForRoomAgain) 
     publish(board, 15'000'000, 24, 8'000'000);  // room for one
     EXPECT_FALSE(a.admit(9, kPi4, kStart + 23 * kSecond));
     EXPECT_TRUE(a.admit(1, kPi4, kStart + 24 * kSecond));
+}
+
+TEST(BootAdmission, APiThatRequestedIsANewBootAtItsNextDiscover) {
+    PathBoard board(1);
+    publish(board, 15'000'000, 0, 8'000'000);  // room for 25, none in progress
+    BootAdmission a(enabled(), &board);
+    for (std::uint64_t mac = 1; mac <= 3; ++mac) {
+        EXPECT_TRUE(a.admit(mac, kPi4, kStart + static_cast<Nanos>(mac) * kMillisecond)) << mac;
+    }
+    a.requested(1);  // Pi 4s: DISCOVER, OFFER, REQUEST
+    a.requested(2);
+    a.requested(9);                             // never admitted: nothing to end
+    publish(board, 15'000'000, 25, 8'000'000);  // the path is full now
+    // Pi 3 never REQUESTs (the Pi 3 ROM's way): its DISCOVERs are retries for kAdmittedFor.
+    EXPECT_TRUE(a.admit(3, kPi4, kStart + 4 * kSecond));
+    EXPECT_TRUE(a.admit(3, kPi4, kStart + 8 * kSecond));
+    // The rack power-cycled 2 s into its boot: Pi 1's DHCP was answered, so this is a new boot,
+    // which waits for room (when every Pi's DISCOVERs were answered for 12 s, or for 5 s after
+    // its REQUEST, the whole rack came back past the room).
+    EXPECT_FALSE(a.admit(1, kPi4, kStart + 2 * kSecond));
+    EXPECT_EQ(a.figures().waiting, 1u);
+    // Pi 2's ACK was lost: its EEPROM starts over 4 s on, and waits in its place like any new boot.
+    EXPECT_FALSE(a.admit(2, kPi4, kStart + 4 * kSecond));
+    EXPECT_EQ(a.figures().waiting, 2u);
+    // In their old places: room for one goes to Pi 1 (first seen first), not to a newcomer.
+    EXPECT_FALSE(a.admit(1, kPi4, kStart + 6 * kSecond));  // its firmware's next DISCOVER
+    EXPECT_FALSE(a.admit(7, kPi4, kStart + 7 * kSecond));
+    publish(board, 15'000'000, 24, 8'000'000);
+    EXPECT_FALSE(a.admit(7, kPi4, kStart + 8 * kSecond));
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 8 * kSecond));
+    publish(board, 15'000'000, 25, 8'000'000);  // its boot's transfers show
+    // Admitted again: its DISCOVERs are retries until it REQUESTs again.
+    EXPECT_TRUE(a.admit(1, kPi4, kStart + 12 * kSecond));
+    a.requested(1);
+    EXPECT_FALSE(a.admit(1, kPi4, kStart + 13 * kSecond));
+    EXPECT_FALSE(a.admit(3, kPi4, kStart + 13 * kSecond));  // past kAdmittedFor
+    EXPECT_EQ(a.figures().waiting, 4u);
 }
 
 TEST(BootAdmission, OffAnswersEveryone) {

@@ -210,6 +210,52 @@ TEST_P(DhcpAdmission, AHeldDiscoverIsAnsweredWhenRoomIsGrantedWhileThePiListens)
     EXPECT_TRUE(settle().empty());
 }
 
+// After its REQUEST (to us in full mode, to the site's server in proxy mode) a Pi's next DISCOVER
+// is a new boot (a rack power-cycled right after its boot), which waits for room; before it, a
+// DISCOVER again is its firmware's retry after a lost OFFER, answered whatever the room.
+TEST_P(DhcpAdmission, APiThatRequestedWaitsForRoomAtItsNextDiscover) {
+    LeaseJournal journal;
+    DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
+    PathBoard board(1);
+    WorkerPath& w = board.worker(0);
+    w.rate = 15'000'000;  // room for 25 boots
+    w.largest = 8'000'000;
+    w.clients = 24;
+    w.running = 24;
+    cfg.admission.enabled = true;
+    cfg.path = &board;
+    EngineHarness h(cfg);
+    auto settle = [&] {
+        LeaseChange change;
+        std::uint64_t last = 0;
+        while (journal.pop(change)) last = change.seq;
+        if (last != 0) journal.publish(last);
+        h.poll();
+        return h.take_sent();
+    };
+    h.deliver(test::pi4_discover());
+    EXPECT_EQ(settle().size(), 1u);  // the last room
+    w.clients = 25;                  // full now
+    w.running = 25;
+    h.deliver(test::pi4_discover());  // its OFFER was lost: the retry is answered
+    EXPECT_EQ(settle().size(), 1u);
+    // Its REQUEST, for the address we offered (in proxy mode, for another server's: not ours to
+    // answer, but seen).
+    std::vector<std::uint8_t> request = test::pi4_discover();
+    for (std::size_t i = 240; i + 2 < request.size(); i += 2u + request[i + 1]) {
+        if (request[i] == 53) request[i + 2] = 3;
+    }
+    h.deliver(request);
+    (void)settle();
+    h.deliver(test::pi4_discover());  // powered off and on: a new boot, and the path is full
+    EXPECT_TRUE(settle().empty());
+    EXPECT_EQ(h.counters()
+                  .dhcp_packets[static_cast<std::size_t>(proto::DhcpMessageType::Discover)]
+                               [static_cast<std::size_t>(proto::DhcpVerdict::held_for_room)]
+                  .get(),
+              1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, DhcpAdmission, ::testing::Values(proto::DhcpMode::Proxy, proto::DhcpMode::Server));
 
 }  // namespace

@@ -6,7 +6,8 @@
 # Pi boots, no spurious retransmit, the last Pi within 1.2x the floor (the rack's bytes over the
 # path rate rackbootd measured), the goodput while Pis wait at least 90% of that rate, the slowest
 # file at least 1 s (a sixth of the timeout, as 5 s of 30) inside its timeout, no DATA seen twice
-# (a run that misses only these timing figures gets one more try: run_rack). Without admission
+# (a run that misses only these timing figures gets one more try: run_rack). Then (socket backend)
+# the same rack is powered on again on the same rackbootd, with the same figures. Without admission
 # the same rack shares the link until every file outlasts the timeout.
 # RB_BACKEND=dpdk: rackbootd's DPDK backend over memif; else its socket backend on a veth, the
 # swarm on the other end through af_packet.
@@ -76,7 +77,7 @@ fi
 # figure.
 run_rack() {
     local n=$1 spurious_before spurious
-    start_server "$n"
+    [ "${2:-}" = again ] || start_server "$n"  # powered on again: the same rackbootd
     spurious_before=$(metric rackboot_tftp_spurious_retransmits_total)
     swarm --pis $RACK --mix pi4=1 --ramp 0 --tree "$WORK/tree" --verify crc32 --link-rate 100m --link-buffer 512k \
         --attempts 0 --retry-delay 2 --file-timeout $TIMEOUT --duration 150 --json "$WORK/link$n.json" \
@@ -113,4 +114,22 @@ if [ "$verdict" = 2 ]; then
     run_rack 2 || verdict=$?
 fi
 [ "$verdict" = 0 ] || fail "the rack's figures (above)"
-pass "$RACK Pis through a link that carries $((RACK / 3)) in a file timeout: all booted, in waves"
+# The same rack powered on again right after its boot, on the same rackbootd: every Pi was
+# admitted seconds ago, and its DISCOVER now is a new boot that waits for room like the first
+# (answered at once as DHCP retries, the rack came back past the room: 2.01x the floor, or, the
+# first boot's leftover transfers no longer holding new ones, 1.07-1.13x with files 5.9 s into
+# their 6 s and boots failed once).
+# Checked on the socket backend (the admission at DHCP is the same engine on worker 0 of either).
+if [ "${RB_BACKEND:-socket}" = dpdk ]; then
+    pass "$RACK Pis through a link that carries $((RACK / 3)) in a file timeout: all booted, in waves"
+    exit 0
+fi
+echo "the same rack once more, on the same rackbootd"
+run_rack 3 again || verdict=$?
+if [ "$verdict" = 2 ]; then
+    echo "a figure the host's timing moves was missed: the rack once more, again on the same rackbootd"
+    verdict=0
+    run_rack 4 again || verdict=$?
+fi
+[ "$verdict" = 0 ] || fail "the rack's figures when powered on again (above)"
+pass "$RACK Pis through a link that carries $((RACK / 3)) in a file timeout: all booted, in waves, twice"
