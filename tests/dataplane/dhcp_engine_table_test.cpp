@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -117,86 +119,76 @@ TEST(DhcpRelease, AProxyHasNoLeasesToRelease) {
 
 // Admission at DHCP (issue 19), proxy and full server: a Pi 4's DISCOVER gets no answer (and no
 // lease) while the path has no room for its boot, and the one after room frees is answered. A PC's
-// DISCOVER (no PXE vendor class) is never held.
-class DhcpAdmission : public ::testing::TestWithParam<proto::DhcpMode> {};
-
-TEST_P(DhcpAdmission, APiWaitsForRoomOnThePathAndAPcNever) {
-    LeaseJournal journal;
-    DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
-    PathBoard board(1);
-    WorkerPath& w = board.worker(0);
-    w.rate = 15'000'000;  // 15 MB/s, 8 MB files, two thirds of a 20 s plan: room for 25 boots
-    w.largest = 8'000'000;
-    w.clients = 25;
-    w.running = 25;
-    cfg.admission.enabled = true;
-    cfg.path = &board;
-    EngineHarness h(cfg);
-    auto settle = [&] {
+// DISCOVER (no PXE vendor class) is never held. The path carries 15 MB/s with 8 MB files: two
+// thirds of a 20 s plan make room for 25 boots.
+class DhcpAdmission : public ::testing::TestWithParam<proto::DhcpMode> {
+protected:
+    void SetUp() override {
+        DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal_);
+        WorkerPath& w = board_.worker(0);
+        w.rate = 15'000'000;
+        w.largest = 8'000'000;
+        in_progress(25);
+        cfg.admission.enabled = true;
+        cfg.path = &board_;
+        h_ = std::make_unique<EngineHarness>(cfg);
+    }
+    void in_progress(std::uint32_t boots) {
+        board_.worker(0).clients = boots;
+        board_.worker(0).running = boots;
+    }
+    // What was sent once the journal made the leases durable (and, with `tick`, room was shared out).
+    std::vector<test::DhcpSent> settle(bool tick = false) {
         LeaseChange change;
         std::uint64_t last = 0;
-        while (journal.pop(change)) last = change.seq;
-        if (last != 0) journal.publish(last);
-        h.poll();
-        return h.take_sent();
-    };
-    auto held = [&] {
-        return h.counters()
+        while (journal_.pop(change)) last = change.seq;
+        if (last != 0) journal_.publish(last);
+        if (tick) h_->tick();
+        h_->poll();
+        return h_->take_sent();
+    }
+    [[nodiscard]] std::uint64_t held() const {
+        return h_->counters()
             .dhcp_packets[static_cast<std::size_t>(proto::DhcpMessageType::Discover)]
                          [static_cast<std::size_t>(proto::DhcpVerdict::held_for_room)]
             .get();
-    };
-    h.deliver(test::pi4_discover());
+    }
+    EngineHarness& h() { return *h_; }
+    LeaseJournal journal_;
+    PathBoard board_{1};
+    std::unique_ptr<EngineHarness> h_;
+};
+
+TEST_P(DhcpAdmission, APiWaitsForRoomOnThePathAndAPcNever) {
+    h().deliver(test::pi4_discover());
     EXPECT_TRUE(settle().empty());
     EXPECT_EQ(held(), 1u);
-    EXPECT_EQ(h.counters().dhcp_lease_changes.get(), 0u);
+    EXPECT_EQ(h().counters().dhcp_lease_changes.get(), 0u);
     if (GetParam() == proto::DhcpMode::Server) {
         // A PC's DISCOVER is answered at once: only boot firmware waits.
-        h.deliver(test::make_request({0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}, 0x1234, {{53, {1}}, {55, {1, 3, 6}}}));
+        h().deliver(test::make_request({0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}, 0x1234, {{53, {1}}, {55, {1, 3, 6}}}));
         EXPECT_EQ(settle().size(), 1u);
         EXPECT_EQ(held(), 1u);
     }
-    w.clients = 24;
-    w.running = 24;
-    h.deliver(test::pi4_discover());
+    in_progress(24);
+    h().deliver(test::pi4_discover());
     std::vector<test::DhcpSent> sent = settle();
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(held(), 1u);
 }
 
 TEST_P(DhcpAdmission, AHeldDiscoverIsAnsweredWhenRoomIsGrantedWhileThePiListens) {
-    LeaseJournal journal;
-    DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
-    PathBoard board(1);
-    WorkerPath& w = board.worker(0);
-    w.rate = 15'000'000;
-    w.largest = 8'000'000;
-    w.clients = 25;
-    w.running = 25;
-    cfg.admission.enabled = true;
-    cfg.path = &board;
-    EngineHarness h(cfg);
-    auto settle = [&] {
-        LeaseChange change;
-        std::uint64_t last = 0;
-        while (journal.pop(change)) last = change.seq;
-        if (last != 0) journal.publish(last);
-        h.tick();
-        h.poll();
-        return h.take_sent();
-    };
-    h.deliver(test::pi4_discover());
-    EXPECT_TRUE(settle().empty());
-    w.clients = 24;  // a boot ended: room for one
-    w.running = 24;
+    h().deliver(test::pi4_discover());
+    EXPECT_TRUE(settle(true).empty());
+    in_progress(24);  // a boot ended: room for one
     // Room is shared out every 100 ms; the Pi's next DISCOVER is 4 s away. Bounded wait.
     std::vector<test::DhcpSent> sent;
     for (int i = 0; i < 200 && sent.empty(); ++i) {
-        sent = settle();
+        sent = settle(true);
         if (sent.empty()) usleep(5000);
     }
     ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(h.counters().dhcp_late_answers.get(), 1u);
+    EXPECT_EQ(h().counters().dhcp_late_answers.get(), 1u);
     proto::DhcpPacket offer;
     ASSERT_EQ(proto::parse_dhcp(proto::ConstBytes(sent[0].payload.data(), sent[0].payload.size()), offer),
               proto::DhcpParseError::none);
@@ -207,37 +199,18 @@ TEST_P(DhcpAdmission, AHeldDiscoverIsAnsweredWhenRoomIsGrantedWhileThePiListens)
     EXPECT_EQ(offer.type, proto::DhcpMessageType::Offer);
     // Answered once: later ticks send nothing more.
     usleep(150000);
-    EXPECT_TRUE(settle().empty());
+    EXPECT_TRUE(settle(true).empty());
 }
 
 // After its REQUEST (to us in full mode, to the site's server in proxy mode) a Pi's next DISCOVER
 // is a new boot (a rack power-cycled right after its boot), which waits for room; before it, a
 // DISCOVER again is its firmware's retry after a lost OFFER, answered whatever the room.
 TEST_P(DhcpAdmission, APiThatRequestedWaitsForRoomAtItsNextDiscover) {
-    LeaseJournal journal;
-    DhcpEngineConfig cfg = test::dhcp_table_config(GetParam(), &journal);
-    PathBoard board(1);
-    WorkerPath& w = board.worker(0);
-    w.rate = 15'000'000;  // room for 25 boots
-    w.largest = 8'000'000;
-    w.clients = 24;
-    w.running = 24;
-    cfg.admission.enabled = true;
-    cfg.path = &board;
-    EngineHarness h(cfg);
-    auto settle = [&] {
-        LeaseChange change;
-        std::uint64_t last = 0;
-        while (journal.pop(change)) last = change.seq;
-        if (last != 0) journal.publish(last);
-        h.poll();
-        return h.take_sent();
-    };
-    h.deliver(test::pi4_discover());
-    EXPECT_EQ(settle().size(), 1u);  // the last room
-    w.clients = 25;                  // full now
-    w.running = 25;
-    h.deliver(test::pi4_discover());  // its OFFER was lost: the retry is answered
+    in_progress(24);
+    h().deliver(test::pi4_discover());
+    EXPECT_EQ(settle().size(), 1u);     // the last room
+    in_progress(25);                    // full now
+    h().deliver(test::pi4_discover());  // its OFFER was lost: the retry is answered
     EXPECT_EQ(settle().size(), 1u);
     // Its REQUEST, for the address we offered (in proxy mode, for another server's: not ours to
     // answer, but seen).
@@ -245,15 +218,11 @@ TEST_P(DhcpAdmission, APiThatRequestedWaitsForRoomAtItsNextDiscover) {
     for (std::size_t i = 240; i + 2 < request.size(); i += 2u + request[i + 1]) {
         if (request[i] == 53) request[i + 2] = 3;
     }
-    h.deliver(request);
+    h().deliver(request);
     (void)settle();
-    h.deliver(test::pi4_discover());  // powered off and on: a new boot, and the path is full
+    h().deliver(test::pi4_discover());  // powered off and on: a new boot, and the path is full
     EXPECT_TRUE(settle().empty());
-    EXPECT_EQ(h.counters()
-                  .dhcp_packets[static_cast<std::size_t>(proto::DhcpMessageType::Discover)]
-                               [static_cast<std::size_t>(proto::DhcpVerdict::held_for_room)]
-                  .get(),
-              1u);
+    EXPECT_EQ(held(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, DhcpAdmission, ::testing::Values(proto::DhcpMode::Proxy, proto::DhcpMode::Server));
