@@ -94,8 +94,11 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
         return;
     }
     const BootMap* map = cfg_.maps != nullptr ? cfg_.maps->current() : nullptr;
-    if (map != nullptr && map->board_count() > 0) {
-        proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
+    const bool boards = map != nullptr && map->board_count() > 0;
+    // Who sent it, read once where identity or admission needs it (a reply reads it for itself).
+    const proto::PiIdentity pi =
+        boards || admission_ ? proto::recognise_pi(req, cfg_.responder.pi_ouis) : proto::PiIdentity{};
+    if (boards) {
         ClientIdentity id = map->identify(req.mac(), pi.serial);
         proto::DhcpVerdict refusal = proto::DhcpVerdict::replied;
         // A serial claimed from a MAC its board does not list (or a board's MAC claiming another
@@ -111,14 +114,13 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
             return;
         }
     }
-    if (admission_ && req.type == proto::DhcpMessageType::Discover) {
+    if (admission_ && pi.vendor_class && req.type == proto::DhcpMessageType::Discover) {
         // A boot firmware's DISCOVER is answered when the path has room for its boot; until then
         // it asks again every few seconds, which costs it nothing (boot_admission.h).
-        proto::PiIdentity pi = proto::recognise_pi(req, cfg_.responder.pi_ouis);
         proto::Nanos window = pi.model >= 4 ? kEepromDhcpWindow : kRomDhcpWindow;
         std::uint64_t mac = req.mac().key();
         proto::Nanos now = monotonic_now();
-        if (pi.vendor_class && !admission_->admit(mac, window, now)) {
+        if (!admission_->admit(mac, window, now)) {
             // Kept, to be answered the moment room is granted while the Pi still listens.
             (void)held_->keep(mac, proto::ConstBytes(data, len), origin, now);
             proto::DhcpReply held;
@@ -126,13 +128,10 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
             finish(req, held, proto::DhcpVerdict::held_for_room, 0, origin, counters);
             return;
         }
-        if (pi.vendor_class) held_->forget(mac);  // answered now: an older one is not answered again
+        held_->forget(mac);  // answered now: an older one is not answered again
     }
-    if (admission_ && req.type == proto::DhcpMessageType::Request) {
-        // Its DHCP is ending: a DISCOVER from it later is a new boot, which waits for room.
-        if (proto::recognise_pi(req, cfg_.responder.pi_ouis).vendor_class) {
-            admission_->requested(req.mac().key());
-        }
+    if (admission_ && pi.vendor_class && req.type == proto::DhcpMessageType::Request) {
+        admission_->requested(req.mac().key());  // its DHCP is ending: a later DISCOVER is a new boot
     }
     if (!server_) {
         proto::DhcpReply reply = responder_.handle(req, origin.local_ip.value(), tx_);
