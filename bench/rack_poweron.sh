@@ -107,26 +107,31 @@ stop_server() {
 API=(--api off)
 [ -n "${KEEP:-}" ] && API=(--api 127.0.0.1:18069)
 POOL=(--dhcp server --subnet "$NET.0.0/16" --pool "$NET.1.0-$NET.200.0")
+# Rings deep enough that a host's scheduling hiccup is not a frame lost: an af_packet port's ring
+# (framecnt; its default 512 frames is 4.6 ms of 1 Gb/s, and DPDK 22.11 counts nothing it drops)
+# and a memif ring (log2 of its slots; default 1,024). A NIC's RX ring is sized the same way.
+AFP_RING=framecnt=${AF_PACKET_FRAMES:-4096}
+MEMIF_RING=rsize=${MEMIF_RING_LOG2:-12}
 
 start_server() {  # TARGET: starts it, sets server_pid and SWARM_EAL
     local t=$1 log=$WORK/$1.log
     mkdir -p "$WORK/state"
-    SWARM_EAL="$(EAL_MB=2048 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")"
+    SWARM_EAL="$(EAL_MB=2048 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI",$AFP_RING)"
     ip -n "$NS_SRV" addr replace "$SRV_IP/16" dev "$IF_SRV"
     case $t in
     rb-memif)
         rm -f "$SOCK"
         "$RACKBOOTD" --backend dpdk --ip 10.77.0.1/16 --workers 1 --cpus 1 --tftp-root "$TREE" "${API[@]}" \
             --state "$WORK/state" --dhcp server --subnet 10.77.0.0/16 --pool 10.77.1.0-10.77.200.0 \
-            --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no)" \
+            --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_memif0,role=server,socket="$SOCK",socket-abstract=no,$MEMIF_RING)" \
             > "$log" 2>&1 &
-        SWARM_EAL="$(EAL_MB=2048 eal_args "${PREFIX}c" --vdev=net_memif0,role=client,socket="$SOCK",socket-abstract=no)"
+        SWARM_EAL="$(EAL_MB=2048 eal_args "${PREFIX}c" --vdev=net_memif0,role=client,socket="$SOCK",socket-abstract=no,$MEMIF_RING)"
         ;;
     rb-afpacket)
         ip -n "$NS_SRV" addr flush dev "$IF_SRV"
         in_srv taskset -c 1 "$RACKBOOTD" --backend dpdk --ip "$SRV_IP/16" --workers 1 --cpus 1 --tftp-root "$TREE" \
             "${API[@]}" --state "$WORK/state" "${POOL[@]}" \
-            --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_af_packet0,iface="$IF_SRV")" > "$log" 2>&1 &
+            --eal "$(EAL_CORES=1 EAL_MB=1024 eal_args "${PREFIX}s" --vdev=net_af_packet0,iface="$IF_SRV",$AFP_RING)" > "$log" 2>&1 &
         ;;
     rb-socket)
         in_srv taskset -c 1 "$RACKBOOTD" --listen "$SRV_IP" --dhcp-interface "$IF_SRV" --workers 1 --cpus 1 \

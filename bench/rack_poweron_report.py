@@ -108,7 +108,7 @@ for c in conds:
             md.append(f"| {t} | " + " | ".join(all_up(by.get((t, n, c))) for n in cs) + " |")
         md.append("")
     for base in ("rb-socket", "rb-memif"):
-        if not any((base, n, c) in by for n in cs):
+        if not any((base, n, c) in by for n in cs) or all(t.startswith("rb-") for t in targets):
             continue
         md.append(f"rackbootd ({base}) against each peer, boots/s ratio and p99 ratio (peer p99 / ours), same run:")
         md.append("")

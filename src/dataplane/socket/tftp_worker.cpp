@@ -32,7 +32,7 @@ proto::Result<std::unique_ptr<TftpWorker>> TftpWorker::create(const WorkerConfig
 
 proto::Result<> TftpWorker::init() {
     tid_fds_.assign(cfg_.tftp.max_transfers, -1);
-    rx_buf_.resize(kRxBufSize);
+    tid_closes_.assign(cfg_.tftp.max_transfers, 0);
     channel_ = std::make_unique<WorkerChannel>(cfg_.tftp.max_transfers);
     cfg_.tftp.events = &channel_->events;
     auto service = TftpService::create(cfg_.tftp, *this);
@@ -121,17 +121,19 @@ void TftpWorker::on_listen_readable(Nanos now) {
 
 void TftpWorker::on_tid_readable(std::uint32_t slot, Nanos now) {
     if (slot >= tid_fds_.size()) return;
-    for (int burst = 0; burst < 16; ++burst) {
-        int fd = tid_fds_[slot];
-        if (fd < 0) return;  // the transfer ended while handling the last datagram
-        ssize_t n = recv(fd, rx_buf_.data(), rx_buf_.size(), MSG_DONTWAIT);
-        if (n < 0) {
-            // ICMP port unreachable: the client closed its socket, as a probe does.
-            if (errno == ECONNREFUSED) service_->on_tid_unreachable(slot, now);
-            return;
-        }
+    int fd = tid_fds_[slot];
+    if (fd < 0) return;
+    std::uint32_t closes = tid_closes_[slot];
+    int n = tid_rx_.receive(fd);  // more than the batch holds stays readable for the next epoll_wait
+    // ICMP port unreachable: the client closed its socket, as a probe does.
+    if (n == -ECONNREFUSED) service_->on_tid_unreachable(slot, now);
+    for (int i = 0; i < n; ++i) {
+        // The transfer ended on an earlier datagram of the batch (its slot may even hold a new
+        // transfer, released by admission, on the same descriptor number): the rest were for the
+        // socket that is gone.
+        if (tid_closes_[slot] != closes) return;
         service_->counters().rx_packets.add();
-        service_->on_tid_datagram(slot, rx_buf_.data(), static_cast<std::size_t>(n), now);
+        service_->on_tid_datagram(slot, tid_rx_.data(i), tid_rx_.length(i), now);
     }
 }
 
@@ -161,6 +163,7 @@ TidOpen TftpWorker::open_tid(std::uint32_t slot, const Endpoint& client, proto::
 void TftpWorker::close_tid(std::uint32_t slot) {
     if (tid_fds_[slot] >= 0) close(tid_fds_[slot]);  // closing also leaves the epoll set
     tid_fds_[slot] = -1;
+    ++tid_closes_[slot];
 }
 
 std::uint32_t TftpWorker::send(std::uint32_t slot, std::span<const TxDatagram> datagrams) {

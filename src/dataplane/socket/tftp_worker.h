@@ -55,13 +55,17 @@ private:
 
     WorkerConfig cfg_;
     int epoll_fd_ = -1;
-    std::vector<int> tid_fds_;  // by slot
+    std::vector<int> tid_fds_;               // by slot
+    std::vector<std::uint32_t> tid_closes_;  // by slot: a batch read from a socket since closed is stale
     std::unique_ptr<WorkerChannel> channel_;
     std::unique_ptr<TftpService> service_;
     static constexpr std::uint32_t kRxBatch = 32;
     static constexpr std::size_t kRxBufSize = 2048;
     UdpRxBatch<kRxBatch, kRxBufSize> listen_rx_;
-    std::vector<std::uint8_t> rx_buf_;  // transfer sockets, one datagram at a time
+    // A transfer socket's queue in one call: a lock-step client has one ACK queued, so reading
+    // until EAGAIN would spend a second system call on every ACK.
+    static constexpr std::uint32_t kTidRxBatch = 8;
+    UdpRxBatch<kTidRxBatch, kRxBufSize> tid_rx_;
 };
 
 }  // namespace rackboot::dataplane

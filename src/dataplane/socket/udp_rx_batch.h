@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -19,7 +20,9 @@ class UdpRxBatch {
 public:
     UdpRxBatch() : bufs_(N * BufSize) {}
 
-    // Receives up to N datagrams without blocking; returns how many (0 on EAGAIN or error).
+    // Receives up to N datagrams without blocking, in one system call; returns how many (0 when
+    // none is queued), or -errno when the call failed (ECONNREFUSED on a connected socket: the
+    // peer answered an earlier datagram with ICMP port unreachable).
     int receive(int fd) noexcept {
         for (std::size_t i = 0; i < N; ++i) {
             iovs_[i] = {bufs_.data() + i * BufSize, BufSize};
@@ -32,7 +35,8 @@ public:
             msgs_[i].msg_hdr.msg_controllen = ctrl_[i].size();
         }
         int n = recvmmsg(fd, msgs_.data(), N, MSG_DONTWAIT, nullptr);
-        return n < 0 ? 0 : n;
+        if (n >= 0) return n;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
     }
 
     [[nodiscard]] const std::uint8_t* data(int i) const noexcept {
