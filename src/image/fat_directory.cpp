@@ -1,6 +1,7 @@
 #include "image/fat_directory.h"
 
 #include <array>
+#include <string_view>
 
 #include "image/little_endian.h"
 
@@ -110,6 +111,12 @@ bool short_name(std::span<const std::uint8_t> e, std::string& out) {
     return !out.empty();
 }
 
+// A name no FAT driver writes, which a crafted image could use to alias a path: a separator, a
+// NUL, or a dot entry spelled as a long name.
+bool servable(std::string_view name) {
+    return name != "." && name != ".." && name.find_first_of(std::string_view("/\\\0", 3)) == std::string_view::npos;
+}
+
 }  // namespace
 
 DirListing parse_directory(std::span<const std::uint8_t> bytes, bool fat32) {
@@ -132,7 +139,7 @@ DirListing parse_directory(std::span<const std::uint8_t> bytes, bool fat32) {
         lfn.reset();
         if ((attr & kAttrVolume) != 0) continue;
         if (e[0] == '.' && (e[1] == ' ' || (e[1] == '.' && e[2] == ' '))) continue;
-        if (!named && !short_name(e, entry.name)) {
+        if ((!named && !short_name(e, entry.name)) || !servable(entry.name)) {
             ++listing.unreadable_names;
             continue;
         }

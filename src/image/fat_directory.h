@@ -20,7 +20,9 @@ struct DirEntry {
 
 struct DirListing {
     std::vector<DirEntry> entries;
-    unsigned unreadable_names = 0;  // 8.3 names in an OEM code page and no long name: not served
+    // Not served: 8.3 names in an OEM code page with no long name, and names that hold a '/', a '\'
+    // or a NUL, or are "." or ".." (no FAT driver writes them; a crafted image would alias a path).
+    unsigned unreadable_names = 0;
 };
 
 // bytes: the directory's clusters (or the FAT12/16 root region) in order; the listing ends at the

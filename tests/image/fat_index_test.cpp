@@ -4,6 +4,7 @@
 // looped, cross-linked, short chains) are refused with the path and the cluster.
 #include "image/fat_index.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -162,6 +163,24 @@ TEST(FatIndex, GptAndLogicalPartitions) {
     Built lb = index_of(l);  // the first FAT partition is the logical one
     EXPECT_EQ(lb.index.partition().number, 5u);
     expect_same_as_mtools(l, lb.index, lb.image);
+}
+
+TEST(FatIndex, ANameHoldingASeparatorIsNotServed) {
+    ImageScratch s;
+    ASSERT_TRUE(make_volume(s, 16, 24));
+    s.random_file("f", 100, 6);
+    ASSERT_TRUE(s.sh("mcopy -i 'disk.img@@" + std::to_string(kPartitionAt) + "' f ::/a-b-long-name.txt"));
+    // Its long name's first part ("a-b-long-name") holds "a-b-l" as UTF-16 at the entry's bytes
+    // 1-10; a crafted image turns the '-' into '/': the checksum (over the 8.3 name) still holds.
+    auto bytes = s.peek(s.path("disk.img"), 0, 26u << 20);
+    const std::vector<std::uint8_t> needle = {'a', 0, '-', 0, 'b', 0, '-', 0, 'l', 0};
+    auto at = std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end());
+    ASSERT_NE(at, bytes.end());
+    s.poke(s.path("disk.img"), static_cast<std::uint64_t>(at - bytes.begin()) + 2, {'/'});
+    Built b = index_of(s);
+    EXPECT_EQ(b.index.find("a/b-long-name.txt"), nullptr);
+    EXPECT_EQ(b.index.unreadable_names(), 1u);
+    EXPECT_TRUE(b.index.files().empty());
 }
 
 // The FAT entry of cluster c in the first FAT of the FAT32 volume at kPartitionAt.
