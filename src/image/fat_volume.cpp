@@ -1,5 +1,6 @@
 #include "image/fat_volume.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <string>

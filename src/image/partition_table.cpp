@@ -2,9 +2,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <span>
+#include <string_view>
 #include <unordered_set>
 
 #include "image/little_endian.h"
