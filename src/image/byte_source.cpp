@@ -14,11 +14,14 @@ proto::Result<FileSource> FileSource::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return proto::failure(path + ": " + std::strerror(errno));
     struct stat st {};
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0) {
         int err = errno;
         ::close(fd);
-        return proto::failure(path + (S_ISREG(st.st_mode) ? std::string(": ") + std::strerror(err)
-                                                          : std::string(": not a regular file")));
+        return proto::failure(path + ": " + std::strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return proto::failure(path + ": not a regular file");
     }
     return FileSource(fd, static_cast<std::uint64_t>(st.st_size), path);
 }

@@ -126,6 +126,12 @@ TEST(PartitionTable, AnEbrChainThatLoopsIsRefused) {
     EXPECT_NE(refusal(s).find("EBR chain loops"), std::string::npos) << refusal(s);
 }
 
+TEST(PartitionTable, AnImageIsARegularFile) {
+    ImageScratch s;
+    EXPECT_EQ(test::reason(FileSource::open(s.dir())), s.dir() + ": not a regular file");
+    EXPECT_NE(test::reason(FileSource::open(s.path("missing.img"))).find("No such file"), std::string::npos);
+}
+
 TEST(PartitionTable, NoTableOrAPartitionPastTheEndIsRefused) {
     ImageScratch s;
     ASSERT_TRUE(s.sh("truncate -s 4M disk.img"));
