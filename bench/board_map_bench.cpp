@@ -53,7 +53,7 @@ control::Board board(std::uint32_t i, int images) {
 }
 
 std::unique_ptr<control::BoardDirectory> directory(const Scratch& s, std::uint32_t n) {
-    auto root = *dataplane::DirHandle::open(s.dir.string());  // the bench's own scratch directory
+    auto root = *dataplane::TreeHandle::open(s.dir.string());  // the bench's own scratch directory
     auto d = std::make_unique<control::BoardDirectory>(root);
     d->set_images_root(root, std::filesystem::canonical(s.dir).string());
     for (int i = 0; i < 4; ++i) {

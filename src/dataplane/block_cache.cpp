@@ -79,9 +79,8 @@ bool BlockCache::submit_open(int dirfd, const char* path, std::uint64_t tag) noe
     return true;
 }
 
-std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
-    std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-    auto size = static_cast<std::uint64_t>(st.st_size);
+std::int32_t BlockCache::find_or_claim(const ImageIdentity& id, std::uint64_t origin, bool& found) noexcept {
+    found = false;
     std::int32_t free_slot = kNoFile;
     std::int32_t idle_oldest = kNoFile;
     for (std::size_t i = 0; i < files_.size(); ++i) {
@@ -90,9 +89,9 @@ std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
             if (free_slot == kNoFile) free_slot = static_cast<std::int32_t>(i);
             continue;
         }
-        if (f.dev == st.st_dev && f.ino == st.st_ino && f.size == size && f.mtime_ns == mtime) {
-            close(fd);  // the same version of the same file is already open
-            ++f.refs;
+        if (f.dev == id.dev && f.ino == id.ino && f.image_size == id.size && f.mtime_ns == id.mtime_ns &&
+            f.origin == origin) {
+            found = true;  // the same version of the same file is already open
             return static_cast<std::int32_t>(i);
         }
         if (f.refs == 0 && (idle_oldest == kNoFile || f.last_release < files_[idle_oldest].last_release)) {
@@ -104,18 +103,70 @@ std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
         drop_file(idle_oldest);
         slot = idle_oldest;
     }
+    return slot;
+}
+
+std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
+    ImageIdentity id{st.st_dev, st.st_ino,
+                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                     static_cast<std::uint64_t>(st.st_size)};
+    bool found = false;
+    std::int32_t slot = find_or_claim(id, 0, found);
+    if (found) {
+        close(fd);
+        ++files_[slot].refs;
+        return slot;
+    }
     if (slot == kNoFile) {
         close(fd);
         return kNoFile;
     }
     File& f = files_[slot];
     f.fd = fd;
-    f.dev = st.st_dev;
-    f.ino = st.st_ino;
+    f.dev = id.dev;
+    f.ino = id.ino;
+    f.size = id.size;
+    f.mtime_ns = id.mtime_ns;
+    f.origin = 0;
+    f.image_size = id.size;
+    f.refs = 1;
+    f.chunks.assign((f.size + cfg_.chunk_size - 1) / cfg_.chunk_size, -1);
+    f.parts.clear();
+    return slot;
+}
+
+std::int32_t BlockCache::adopt_extents(int image_fd, const ImageIdentity& identity, std::uint64_t size,
+                                       std::span<const image::Extent> extents) noexcept {
+    // Keyed by the image's content and where the file starts in it (no two files share a cluster).
+    std::uint64_t origin = (extents.empty() ? 0 : extents.front().offset) + 1;
+    bool found = false;
+    std::int32_t slot = find_or_claim(identity, origin, found);
+    if (found) {
+        ++files_[slot].refs;
+        return slot;
+    }
+    if (slot == kNoFile) return kNoFile;
+    std::uint64_t covered = 0;
+    for (const image::Extent& e : extents) covered += e.length;
+    if (covered < size) return kNoFile;  // the index never makes one: no read may run past its extents
+    int fd = fcntl(image_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return kNoFile;
+    File& f = files_[slot];
+    f.fd = fd;
+    f.dev = identity.dev;
+    f.ino = identity.ino;
     f.size = size;
-    f.mtime_ns = mtime;
+    f.mtime_ns = identity.mtime_ns;
+    f.origin = origin;
+    f.image_size = identity.size;
     f.refs = 1;
     f.chunks.assign((size + cfg_.chunk_size - 1) / cfg_.chunk_size, -1);
+    f.parts.clear();
+    std::uint64_t at = 0;
+    for (const image::Extent& e : extents) {
+        f.parts.push_back(Part{at, e.offset, e.length});
+        at += e.length;
+    }
     return slot;
 }
 
@@ -135,6 +186,7 @@ void BlockCache::drop_file(std::int32_t file) noexcept {
     f.fd = -1;
     f.chunks.clear();
     f.chunks.shrink_to_fit();
+    f.parts.clear();
     ++f.generation;
 }
 
@@ -188,32 +240,80 @@ BlockCache::Avail BlockCache::ensure(std::int32_t file, std::uint64_t offset, st
                 continue;
             }
             if (c.state == ChunkState::Failed) {
+                bool changed = c.changed;
                 detach(slot);  // let the next request try again
-                return Avail::Failed;
+                return changed ? Avail::Changed : Avail::Failed;
             }
             result = Avail::Pending;  // loading
             continue;
         }
         result = Avail::Pending;
         slot = take_slot();
-        if (slot < 0) continue;  // every chunk is being read: retried when one lands
-        io_uring_sqe* s = sqe();
-        if (s == nullptr) continue;
+        if (slot < 0) continue;                          // every chunk is being read: retried when one lands
+        if (!queue_chunk_reads(f, idx, slot)) continue;  // the ring is full: retried when a read lands
         Chunk& c = chunks_[slot];
-        c = Chunk{file, f.generation, idx, ChunkState::Loading, true, ++fills_};
+        c.file = file;
+        c.generation = f.generation;
+        c.index = idx;
+        c.state = ChunkState::Loading;
+        c.changed = false;
+        c.referenced = true;
+        c.fill = ++fills_;
         f.chunks[idx] = slot;
-        io_uring_prep_read(s, f.fd, chunk_data(slot), chunk_bytes(f, idx),
-                           static_cast<std::uint64_t>(idx) * cfg_.chunk_size);
-        io_uring_sqe_set_data64(s, static_cast<std::uint64_t>(slot));
         ++reads_issued_;
         if (cfg_.counters != nullptr) cfg_.counters->cache_reads.add();
     }
     return result;
 }
 
-void BlockCache::finish_read(std::uint32_t slot, int res) noexcept {
+bool BlockCache::queue_chunk_reads(const File& f, std::uint32_t index, std::int32_t slot) noexcept {
+    const std::uint64_t start = static_cast<std::uint64_t>(index) * cfg_.chunk_size;
+    const std::uint32_t bytes = chunk_bytes(f, index);
+    Chunk& c = chunks_[slot];
+    auto submit = [&](std::uint64_t fd_offset, std::uint32_t within, std::uint32_t len) {
+        io_uring_sqe* s = io_uring_get_sqe(&ring_);
+        io_uring_prep_read(s, f.fd, chunk_data(slot) + within, len, fd_offset);
+        io_uring_sqe_set_data64(s, static_cast<std::uint64_t>(slot) | (static_cast<std::uint64_t>(len) << 32));
+        ++pending_sqes_;
+    };
+    if (f.parts.empty()) {
+        if (io_uring_sq_space_left(&ring_) == 0) flush();
+        if (io_uring_sq_space_left(&ring_) == 0) return false;
+        submit(start, 0, bytes);
+        c.parts_left = 1;
+        c.part_failed = false;
+        return true;
+    }
+    // The extent holding `start`, then one read per extent up to the chunk's end.
+    auto it = std::upper_bound(f.parts.begin(), f.parts.end(), start,
+                               [](std::uint64_t off, const Part& p) { return off < p.file_offset; });
+    if (it == f.parts.begin()) return false;
+    --it;
+    unsigned needed = 0;
+    for (auto p = it; p != f.parts.end() && p->file_offset < start + bytes; ++p) ++needed;
+    if (io_uring_sq_space_left(&ring_) < needed) flush();
+    if (io_uring_sq_space_left(&ring_) < needed || needed > 0xffff) return false;
+    for (std::uint32_t done = 0; done < bytes && it != f.parts.end(); ++it) {
+        std::uint64_t off = start + done;
+        std::uint64_t into = off - it->file_offset;
+        auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes - done, it->length - into));
+        submit(it->fd_offset + into, done, len);
+        done += len;
+    }
+    c.parts_left = static_cast<std::uint16_t>(needed);
+    c.part_failed = false;
+    return true;
+}
+
+void BlockCache::finish_read(std::uint32_t slot, int res, std::uint32_t expected) noexcept {
     Chunk& c = chunks_[slot];
     if (c.state != ChunkState::Loading) return;
+    if (res < 0 || static_cast<std::uint32_t>(res) != expected) c.part_failed = true;
+    if (c.parts_left > 1) {
+        --c.parts_left;  // the slot stays Loading (never taken) until its last read lands
+        return;
+    }
+    c.parts_left = 0;
     File& f = files_[c.file];
     bool live = f.fd >= 0 && f.generation == c.generation && c.index < f.chunks.size() &&
                 f.chunks[c.index] == static_cast<std::int32_t>(slot);
@@ -221,8 +321,21 @@ void BlockCache::finish_read(std::uint32_t slot, int res) noexcept {
         c = Chunk{};  // its file was dropped while the read was in flight
         return;
     }
-    c.state = (res >= 0 && static_cast<std::uint32_t>(res) == chunk_bytes(f, c.index)) ? ChunkState::Ready
-                                                                                       : ChunkState::Failed;
+    c.state = c.part_failed ? ChunkState::Failed : ChunkState::Ready;
+    // An image's bytes count only if the image is still the content it was indexed from: a
+    // writer updates mtime before it changes a byte, so an unchanged mtime after the read means
+    // these bytes are that content's (to the file system's timestamp granularity).
+    if (c.state == ChunkState::Ready && f.origin != 0 && !same_content(f)) {
+        c.state = ChunkState::Failed;
+        c.changed = true;
+    }
+}
+
+bool BlockCache::same_content(const File& f) noexcept {
+    struct stat st {};
+    if (fstat(f.fd, &st) != 0) return false;
+    std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    return mtime == f.mtime_ns && static_cast<std::uint64_t>(st.st_size) == f.image_size;
 }
 
 int BlockCache::map(std::int32_t file, std::uint64_t offset, std::uint32_t len, iovec* iov) const noexcept {

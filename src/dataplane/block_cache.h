@@ -12,10 +12,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/tree_handle.h"
 #include "proto/result.h"
 
 namespace rackboot::dataplane {
@@ -30,7 +32,9 @@ struct BlockCacheConfig {
 
 class BlockCache {
 public:
-    enum class Avail : std::uint8_t { Ready, Pending, Failed };
+    // Changed: a disk image's file whose image was rewritten under it (bytes read now could be
+    // another version's): never served mixed, the transfer is failed and the client asks again.
+    enum class Avail : std::uint8_t { Ready, Pending, Failed, Changed };
     static constexpr std::int32_t kNoFile = -1;
 
     // Sets up the ring and the arena, or says why it could not.
@@ -51,6 +55,13 @@ public:
     // inode and version) holding one reference, or kNoFile when the file table is full. The fd is
     // owned by the cache afterwards (closed when the entry is dropped or merged).
     [[nodiscard]] std::int32_t adopt(int fd, const struct stat& st) noexcept;
+    // A file inside a disk image: `size` bytes laid out in `extents` of the image open as
+    // `image_fd` (which the cache duplicates, so a transfer keeps the content it started with
+    // when the image is renamed over). Shared as adopt() shares: the same image content
+    // (`identity`) and the same first extent. kNoFile when the file table is full or the
+    // descriptor cannot be duplicated.
+    [[nodiscard]] std::int32_t adopt_extents(int image_fd, const ImageIdentity& identity, std::uint64_t size,
+                                             std::span<const image::Extent> extents) noexcept;
     void release(std::int32_t file) noexcept;
     [[nodiscard]] std::uint64_t size_of(std::int32_t file) const noexcept { return files_[file].size; }
 
@@ -105,7 +116,16 @@ private:
         std::uint32_t index = 0;
         ChunkState state = ChunkState::Empty;
         bool referenced = false;
-        std::uint64_t fill = 0;  // unique per read into the slot: names these bytes for memos
+        bool part_failed = false;      // a read of it came back short or failed
+        bool changed = false;          // Failed because its image changed under the read
+        std::uint16_t parts_left = 0;  // reads in flight into it (one per extent it crosses)
+        std::uint64_t fill = 0;        // unique per read into the slot: names these bytes for memos
+    };
+    // Where a run of a file's bytes lies in its descriptor (a plain file: one part, at 0).
+    struct Part {
+        std::uint64_t file_offset = 0;
+        std::uint64_t fd_offset = 0;
+        std::uint64_t length = 0;
     };
     struct File {
         int fd = -1;
@@ -116,15 +136,24 @@ private:
         std::uint32_t refs = 0;
         std::uint32_t generation = 0;
         std::uint64_t last_release = 0;
+        std::uint64_t origin = 0;          // an image's file: its first extent's offset + 1; 0: a plain file
+        std::uint64_t image_size = 0;      // the descriptor's file's size (an image's, as indexed; else `size`)
         std::vector<std::int32_t> chunks;  // chunk index in file -> slot, or -1
+        std::vector<Part> parts;           // an image's file: its extents; empty: a plain file
     };
 
     BlockCache() = default;
     [[nodiscard]] io_uring_sqe* sqe() noexcept;
     [[nodiscard]] std::int32_t take_slot() noexcept;
+    // The file entry for a new (dev, ino, mtime, size, origin), or the open one; kNoFile: full.
+    [[nodiscard]] std::int32_t find_or_claim(const ImageIdentity& id, std::uint64_t origin, bool& found) noexcept;
+    // Queues the reads that fill `slot` with chunk `index` of `f`; false: no room in the ring.
+    [[nodiscard]] bool queue_chunk_reads(const File& f, std::uint32_t index, std::int32_t slot) noexcept;
     void detach(std::int32_t slot) noexcept;
     void drop_file(std::int32_t file) noexcept;
-    void finish_read(std::uint32_t slot, int res) noexcept;
+    void finish_read(std::uint32_t slot, int res, std::uint32_t expected) noexcept;
+    // An image's file: its image is still the content (mtime, size) it was adopted with.
+    [[nodiscard]] static bool same_content(const File& f) noexcept;
     [[nodiscard]] std::uint32_t chunk_bytes(const File& f, std::uint32_t index) const noexcept;
     [[nodiscard]] std::uint8_t* chunk_data(std::int32_t slot) const noexcept {
         return arena_ + static_cast<std::size_t>(slot) * cfg_.chunk_size;
@@ -146,7 +175,8 @@ private:
     std::uint64_t fills_ = 0;
 };
 
-// user_data layout: top bit set for opens (tag in the rest), clear for reads (slot).
+// user_data layout: top bit set for opens (tag in the rest), clear for reads (the slot in the low
+// 32 bits, the bytes the read must return above them).
 inline constexpr std::uint64_t kOpenBit = 1ULL << 63;
 
 template <typename OnOpen>
@@ -160,7 +190,7 @@ std::uint32_t BlockCache::poll(OnOpen&& on_open) {
         if ((data & kOpenBit) != 0) {
             on_open(data & ~kOpenBit, res);
         } else {
-            finish_read(static_cast<std::uint32_t>(data), res);
+            finish_read(static_cast<std::uint32_t>(data), res, static_cast<std::uint32_t>(data >> 32));
             ++reads;
         }
     }

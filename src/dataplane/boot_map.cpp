@@ -16,70 +16,6 @@
 
 namespace rackboot::dataplane {
 
-proto::Result<std::shared_ptr<DirHandle>> DirHandle::open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return proto::failure("cannot open boot tree '" + path + "': " + std::strerror(errno));
-    }
-    // O_PATH opens what the daemon's user may not enter: check now, not on every RRQ later.
-    if (faccessat(fd, ".", X_OK, AT_EACCESS) != 0) {
-        int why = errno;
-        struct stat st {};
-        fstat(fd, &st);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        close(fd);
-        return proto::failure("boot tree '" + path + "': the daemon's user (uid " + std::to_string(geteuid()) +
-                              ") may not enter it (mode " + mode + ", owner uid " + std::to_string(st.st_uid) +
-                              "): " + std::strerror(why));
-    }
-    return std::shared_ptr<DirHandle>(new DirHandle(fd, path));
-}
-
-proto::Result<std::shared_ptr<DirHandle>> DirHandle::open_beneath(const DirHandle& root, const std::string& relative) {
-    std::string shown = root.path() + "/" + relative;
-    if (relative.empty() || relative.front() == '/') {
-        return proto::failure("'" + shown + "' is not a path beneath '" + root.path() + "'");
-    }
-    open_how how{};
-    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, root.fd(), relative.c_str(), &how, sizeof how);
-    if (fd < 0) {
-        int why = errno;
-        if (why == ELOOP) {
-            return proto::failure("'" + shown + "' has a symlink on the way: images are opened beneath '" +
-                                  root.path() + "' without following any");
-        }
-        if (why == EXDEV) return proto::failure("'" + shown + "' leads outside '" + root.path() + "'");
-        return proto::failure("cannot open '" + shown + "': " + std::strerror(why));
-    }
-    auto handle = std::shared_ptr<DirHandle>(new DirHandle(static_cast<int>(fd), shown));
-    if (faccessat(handle->fd(), ".", X_OK, AT_EACCESS) != 0) {
-        return proto::failure("'" + shown + "': the daemon's user (uid " + std::to_string(geteuid()) +
-                              ") may not enter it: " + std::strerror(errno));
-    }
-    return handle;
-}
-
-std::string DirHandle::location() const {
-    char link[64];
-    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd_);
-    char target[PATH_MAX];
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : path_;
-}
-
-bool DirHandle::same_as(const DirHandle& other) const {
-    struct stat a {};
-    struct stat b {};
-    return fstat(fd_, &a) == 0 && fstat(other.fd_, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-DirHandle::~DirHandle() {
-    close(fd_);
-}
-
 const MappedBoard* BootMap::by_serial(proto::Serial serial) const noexcept {
     return boards_.find(board_key(serial));
 }
@@ -148,12 +84,24 @@ BootMap::Resolved BootMap::resolve(std::string_view checked_path, proto::Ipv4 cl
     if (b == nullptr) return {root_->fd(), checked_path, nullptr};
     if (!b->netboot) return {-1, rest, b};
     if (b->dirfd < 0) return {root_->fd(), checked_path, b};  // known, but no image: the default tree
-    return {b->dirfd, rest, b};
+    if (!b->image) return {b->dirfd, rest, b};
+    auto it = std::lower_bound(images_.begin(), images_.end(), b->dirfd,
+                               [](const auto& entry, int fd) { return entry.first < fd; });
+    if (it == images_.end() || it->first != b->dirfd) return {-1, rest, b};  // cannot happen: served nothing
+    return {b->dirfd, rest, b, it->second};
+}
+
+void BootMap::index_images() {
+    images_.clear();
+    for (const auto& d : dirs_) {
+        if (d->index() != nullptr) images_.emplace_back(d->fd(), d.get());
+    }
+    std::sort(images_.begin(), images_.end());
 }
 
 std::size_t BootMap::memory_bytes() const noexcept {
     return sizeof(*this) + boards_.memory_bytes() + by_mac_.memory_bytes() + by_ip_.memory_bytes() +
-           dirs_.capacity() * sizeof(dirs_[0]);
+           dirs_.capacity() * sizeof(dirs_[0]) + images_.capacity() * sizeof(images_[0]);
 }
 
 std::pair<std::size_t, std::size_t> BootMap::shards_shared_with(const BootMap& other) const noexcept {
@@ -166,11 +114,12 @@ void BootMapBuilder::reserve(std::size_t boards) {
     macs_.reserve(boards);
 }
 
-void BootMapBuilder::add(std::optional<proto::Serial> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
+void BootMapBuilder::add(std::optional<proto::Serial> serial, const std::shared_ptr<TreeHandle>& dir, bool netboot,
                          std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
                          std::span<const std::uint64_t> learnt) {
     MappedBoard b;
     b.dirfd = dir ? dir->fd() : -1;
+    b.image = dir && dir->index() != nullptr;
     b.serial_number = serial ? serial->value() : 0;
     b.has_serial = serial.has_value();
     b.ip = proto::Ipv4(pinned);
@@ -236,6 +185,7 @@ std::unique_ptr<const BootMap> BootMapBuilder::build(std::uint64_t generation) {
     std::sort(dirs_.begin(), dirs_.end());
     dirs_.erase(std::unique(dirs_.begin(), dirs_.end()), dirs_.end());
     m->dirs_ = std::move(dirs_);
+    m->index_images();
     boards_ = {};
     macs_ = {};
     learnt_ = {};
@@ -254,7 +204,7 @@ BootMapEditor::BootMapEditor(const BootMap& base) : next_(new BootMap()) {
     next_->dirs_ = base.dirs_;
 }
 
-BootMapEditor::BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards, std::size_t macs, std::size_t ips)
+BootMapEditor::BootMapEditor(std::shared_ptr<TreeHandle> root, std::size_t boards, std::size_t macs, std::size_t ips)
     : next_(new BootMap()), fresh_(true) {
     next_->root_ = std::move(root);
     next_->boards_ = ShardedTable<MappedBoard>(shards_for(boards));
@@ -265,7 +215,10 @@ BootMapEditor::BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards
     fresh_ips_.reserve(ips);
 }
 
-void BootMapEditor::put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<DirHandle>& dir) {
+void BootMapEditor::put_board(std::uint64_t key, const MappedBoard& board, const std::shared_ptr<TreeHandle>& dir) {
+    MappedBoard b = board;
+    b.dirfd = dir ? dir->fd() : -1;
+    b.image = dir && dir->index() != nullptr;
     if (fresh_) {
         fresh_boards_.push_back({key, b});
     } else {
@@ -307,18 +260,19 @@ std::unique_ptr<const BootMap> BootMapEditor::build(std::uint64_t generation, st
     macs_.apply(m->by_mac_);
     ips_.apply(m->by_ip_);
     m->count_ = m->boards_.size();
+    m->index_images();
     return m;
 }
 
 proto::Result<std::unique_ptr<const BootMap>> static_boot_map(const std::string& root,
                                                               const std::vector<BoardTreeSpec>& boards) {
-    auto root_dir = DirHandle::open(root);
+    auto root_dir = TreeHandle::open(root);
     if (!root_dir) return tl::unexpected(root_dir.error());
     BootMapBuilder b(*root_dir);
     for (const BoardTreeSpec& spec : boards) {
-        auto opened = DirHandle::open(spec.dir);
+        auto opened = TreeHandle::open(spec.dir);
         if (!opened) return tl::unexpected(opened.error());
-        const std::shared_ptr<DirHandle>& dir = *opened;
+        const std::shared_ptr<TreeHandle>& dir = *opened;
         if (spec.kind == proto::BootPrefix::Kind::Mac) {
             std::uint64_t mac = spec.mac.key();
             b.add(std::nullopt, dir, true, 0, std::span<const std::uint64_t>(&mac, 1), {});

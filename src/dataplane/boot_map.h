@@ -20,37 +20,12 @@
 #include <vector>
 
 #include "dataplane/sharded_table.h"
+#include "dataplane/tree_handle.h"
 #include "proto/dhcp_leases.h"
 #include "proto/result.h"
 #include "proto/tftp_path.h"
 
 namespace rackboot::dataplane {
-
-// An open directory (O_PATH), shared by every snapshot that serves from it and closed with the
-// last; snapshots are freed on the control thread only.
-class DirHandle {
-public:
-    // Opens `path` and checks the daemon's user may enter it; the reason otherwise.
-    [[nodiscard]] static proto::Result<std::shared_ptr<DirHandle>> open(const std::string& path);
-    // Opens the directory `relative` beneath `root` (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS:
-    // no '..' out of it and no symlink anywhere on the way), so it never resolves outside `root`.
-    [[nodiscard]] static proto::Result<std::shared_ptr<DirHandle>> open_beneath(const DirHandle& root,
-                                                                                const std::string& relative);
-    // Where the open directory lies now (its /proc/self/fd link): it may have moved since.
-    [[nodiscard]] std::string location() const;
-    // The same directory (device and inode) as `other`.
-    [[nodiscard]] bool same_as(const DirHandle& other) const;
-    ~DirHandle();
-    DirHandle(const DirHandle&) = delete;
-    DirHandle& operator=(const DirHandle&) = delete;
-    [[nodiscard]] int fd() const noexcept { return fd_; }
-    [[nodiscard]] const std::string& path() const noexcept { return path_; }
-
-private:
-    DirHandle(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-    int fd_;
-    std::string path_;
-};
 
 // What a --board flag maps (bootstrap): a serial or MAC prefix to a directory.
 struct BoardTreeSpec {
@@ -62,12 +37,13 @@ struct BoardTreeSpec {
 
 // One board as the dataplane sees it: 16 bytes (24 with its key in a shard).
 struct MappedBoard {
-    std::int32_t dirfd = -1;          // its image's tree; -1: none (served from the default tree)
+    std::int32_t dirfd = -1;          // its image's tree (a directory or a disk image); -1: none (the default tree)
     std::uint32_t serial_number = 0;  // serial() when has_serial (kept apart: 16 bytes in all)
     proto::Ipv4 ip;                   // pinned address (a DHCP reservation in server mode); unset: none
     bool has_serial = false;
     bool netboot = true;
     bool lists_macs = false;  // the operator configured its MACs: it is matched by them alone
+    bool image = false;       // dirfd is a disk image's (BootMap::Resolved::image), not a directory
     [[nodiscard]] std::optional<proto::Serial> serial() const noexcept {
         return has_serial ? std::optional<proto::Serial>(proto::Serial(serial_number)) : std::nullopt;
     }
@@ -98,6 +74,8 @@ public:
         int dirfd = -1;  // -1: nothing to serve (the board has netboot off)
         std::string_view path;
         const MappedBoard* board = nullptr;  // the board the request resolved through, if any
+        // Set: the path is looked up in this disk image's index (dirfd is the image's), not opened.
+        const TreeHandle* image = nullptr;
     };
     // Picks the tree for a checked, normalised request path from `client` (host order).
     [[nodiscard]] Resolved resolve(std::string_view checked_path, proto::Ipv4 client) const noexcept;
@@ -132,6 +110,8 @@ private:
     friend class BootMapBuilder;
     friend class BootMapEditor;
     BootMap() = default;
+    // Fills images_ from dirs_.
+    void index_images();
     [[nodiscard]] const MappedBoard* board_at(const std::uint64_t* key) const noexcept {
         return key == nullptr ? nullptr : boards_.find(*key);
     }
@@ -139,34 +119,35 @@ private:
     std::uint64_t generation_ = 0;
     std::uint64_t revision_ = 0;
     std::size_t count_ = 0;
-    std::shared_ptr<DirHandle> root_;
-    ShardedTable<MappedBoard> boards_;              // board key -> board
-    ShardedTable<std::uint64_t> by_mac_;            // MAC -> board key
-    ShardedTable<std::uint64_t> by_ip_;             // address -> board key
-    std::vector<std::shared_ptr<DirHandle>> dirs_;  // every image tree a board here is served from
+    std::shared_ptr<TreeHandle> root_;
+    ShardedTable<MappedBoard> boards_;                       // board key -> board
+    ShardedTable<std::uint64_t> by_mac_;                     // MAC -> board key
+    ShardedTable<std::uint64_t> by_ip_;                      // address -> board key
+    std::vector<std::shared_ptr<TreeHandle>> dirs_;          // every image tree a board here is served from
+    std::vector<std::pair<int, const TreeHandle*>> images_;  // the disk images among them, by descriptor
 };
 
 // Collects boards, then builds one BootMap. Control thread only.
 class BootMapBuilder {
 public:
-    explicit BootMapBuilder(std::shared_ptr<DirHandle> root) : root_(std::move(root)) {}
+    explicit BootMapBuilder(std::shared_ptr<TreeHandle> root) : root_(std::move(root)) {}
     void reserve(std::size_t boards);
     // `dir` null: the board has no image (served from the default tree). `macs`: configured;
     // `learnt`: learnt from DHCP, used only when it lists none, and outranked by any board's
     // configured one. `ips`: addresses it holds (the pinned one goes in `pinned`); a MAC or
     // address already taken by an earlier board is kept by that board.
-    void add(std::optional<proto::Serial> serial, const std::shared_ptr<DirHandle>& dir, bool netboot,
+    void add(std::optional<proto::Serial> serial, const std::shared_ptr<TreeHandle>& dir, bool netboot,
              std::uint32_t pinned, std::span<const std::uint64_t> macs, std::span<const std::uint32_t> ips,
              std::span<const std::uint64_t> learnt = {});
     [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation);
 
 private:
-    std::shared_ptr<DirHandle> root_;
+    std::shared_ptr<TreeHandle> root_;
     std::vector<std::pair<std::uint64_t, MappedBoard>> boards_;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> macs_;    // MAC, board key
     std::vector<std::pair<std::uint64_t, std::uint64_t>> learnt_;  // MAC, board key
     std::vector<std::pair<std::uint32_t, std::uint64_t>> ips_;     // address, board key
-    std::vector<std::shared_ptr<DirHandle>> dirs_;
+    std::vector<std::shared_ptr<TreeHandle>> dirs_;
 };
 
 // A map made by edits: the next map from the current one (the shards the edits touch are built
@@ -175,9 +156,9 @@ private:
 class BootMapEditor {
 public:
     explicit BootMapEditor(const BootMap& base);
-    BootMapEditor(std::shared_ptr<DirHandle> root, std::size_t boards, std::size_t macs, std::size_t ips);
+    BootMapEditor(std::shared_ptr<TreeHandle> root, std::size_t boards, std::size_t macs, std::size_t ips);
     // A key put twice keeps its last value. (A new map takes puts only.)
-    void put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<DirHandle>& dir);
+    void put_board(std::uint64_t key, const MappedBoard& b, const std::shared_ptr<TreeHandle>& dir);
     void erase_board(std::uint64_t key) { boards_.erase(key); }
     void put_mac(std::uint64_t mac, std::uint64_t key);
     void erase_mac(std::uint64_t mac) { macs_.erase(mac); }

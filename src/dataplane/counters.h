@@ -21,26 +21,27 @@ namespace rackboot::dataplane {
 // description; proto/reason_list.h). Names are unique across the lists: each is a label of
 // rackboot_drops_total and a "drop.NAME" counter.
 // The TFTP service: requests it refuses and datagrams it will not take.
-#define RACKBOOT_TFTP_DROPS(X)                                                                           \
-    X(malformed, warning, "not a valid TFTP packet (rackboot_tftp_malformed_total says why)")            \
-    X(unexpected_opcode, warning, "a TFTP opcode that has no place on that port")                        \
-    X(write_request, info, "WRQ: the appliance is read-only")                                            \
-    X(unsupported_mode, warning, "mail mode")                                                            \
-    X(path_refused, warning, "a path no boot file can have (rackboot_tftp_path_refused_total says why)") \
-    X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                        \
-    X(permission_denied, error, "the daemon's user may not read the file or a directory above it")       \
-    X(not_found, info, "no such file in the boot tree")                                                  \
-    X(netboot_off, info, "the board has netboot off: its files are not found")                           \
-    X(not_regular_file, warning, "a directory or device")                                                \
-    X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                            \
-    X(transfer_cap, error, "the configured transfer limit was reached")                                  \
-    X(client_cap, warning, "the client's address holds --max-transfers-per-client transfers already")    \
-    X(no_slot, error, "the worker's transfer table is full")                                             \
-    X(socket_error, error, "a transfer's socket or TID could not be opened")                             \
-    X(descriptors, error, "out of file descriptors (EMFILE/ENFILE): capacity, not a broken file")        \
-    X(read_error, error, "reading the file failed")                                                      \
-    X(stray_ack, warning, "ACK for a block never sent")                                                  \
-    X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")           \
+#define RACKBOOT_TFTP_DROPS(X)                                                                              \
+    X(malformed, warning, "not a valid TFTP packet (rackboot_tftp_malformed_total says why)")               \
+    X(unexpected_opcode, warning, "a TFTP opcode that has no place on that port")                           \
+    X(write_request, info, "WRQ: the appliance is read-only")                                               \
+    X(unsupported_mode, warning, "mail mode")                                                               \
+    X(path_refused, warning, "a path no boot file can have (rackboot_tftp_path_refused_total says why)")    \
+    X(path_escape, warning, "the path leaves the boot tree (symlink or similar)")                           \
+    X(permission_denied, error, "the daemon's user may not read the file or a directory above it")          \
+    X(not_found, info, "no such file in the boot tree")                                                     \
+    X(netboot_off, info, "the board has netboot off: its files are not found")                              \
+    X(not_regular_file, warning, "a directory or device")                                                   \
+    X(options_refused, warning, "an option value we cannot accept (ERROR 8)")                               \
+    X(transfer_cap, error, "the configured transfer limit was reached")                                     \
+    X(client_cap, warning, "the client's address holds --max-transfers-per-client transfers already")       \
+    X(no_slot, error, "the worker's transfer table is full")                                                \
+    X(socket_error, error, "a transfer's socket or TID could not be opened")                                \
+    X(descriptors, error, "out of file descriptors (EMFILE/ENFILE): capacity, not a broken file")           \
+    X(read_error, error, "reading the file failed")                                                         \
+    X(file_changed, warning, "its disk image was rewritten under the transfer: failed, never served mixed") \
+    X(stray_ack, warning, "ACK for a block never sent")                                                     \
+    X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")              \
     X(path_full, warning, "held for room on the path until it could no longer end before its client gives up")
 // The backends' transports: what could not be received, steered or sent.
 #define RACKBOOT_TRANSPORT_DROPS(X)                                                                  \

@@ -357,6 +357,10 @@ void TftpService::open_file(std::uint32_t idx, std::string_view filename, Nanos 
         fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::netboot_off, now);
         return;
     }
+    if (tree.image != nullptr) {
+        open_image_file(idx, *tree.image, tree.path, now);
+        return;
+    }
     std::uint32_t pin = pins_.pin(map->generation());
     if (pin == OpenPins::kNoPin) {
         fail(idx, TftpErrorCode::NotDefined, "server busy, try again", TftpDrop::no_slot, now);
@@ -408,6 +412,23 @@ void TftpService::on_open_done(std::uint64_t tag, int res, Nanos now) {
         return;
     }
     s.file = cache_->adopt(res, st);
+    begin_transfer(idx, now);
+}
+
+// A file of a disk image: looked up in its index (in memory, nothing to wait for), and read
+// through the cache from the image's descriptor.
+void TftpService::open_image_file(std::uint32_t idx, const TreeHandle& image, std::string_view path, Nanos now) {
+    const image::IndexedFile* file = image.index()->find(path);
+    if (file == nullptr) {
+        fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::not_found, now);
+        return;
+    }
+    slots_[idx].file = cache_->adopt_extents(image.fd(), image.identity(), file->size, file->extents);
+    begin_transfer(idx, now);
+}
+
+void TftpService::begin_transfer(std::uint32_t idx, Nanos now) {
+    Slot& s = slots_[idx];
     if (s.file == BlockCache::kNoFile) {
         fail(idx, TftpErrorCode::NotDefined, "server busy, try again", TftpDrop::no_slot, now);
         return;
@@ -459,6 +480,7 @@ TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a
     auto in_len = static_cast<std::uint32_t>(std::min<std::uint64_t>(blksize, size - s.na_base.offset));
     switch (cache_->ensure(s.file, s.na_base.offset, in_len)) {
         case BlockCache::Avail::Failed: return SendOutcome::Failed;
+        case BlockCache::Avail::Changed: return SendOutcome::Changed;
         case BlockCache::Avail::Pending: return SendOutcome::Parked;
         case BlockCache::Avail::Ready: break;
     }
@@ -504,6 +526,7 @@ TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
     std::uint64_t end = e.block_offset(last) + e.block_length(last);
     switch (cache_->ensure(s.file, begin, end - begin)) {
         case BlockCache::Avail::Failed: return SendOutcome::Failed;
+        case BlockCache::Avail::Changed: return SendOutcome::Changed;
         case BlockCache::Avail::Pending: return SendOutcome::Parked;
         case BlockCache::Avail::Ready: break;
     }
@@ -561,6 +584,9 @@ void TftpService::execute(std::uint32_t idx, const TftpAction& a, Nanos now) {
                     break;
                 case SendOutcome::Failed:
                     fail(idx, TftpErrorCode::NotDefined, "read error", TftpDrop::read_error, now);
+                    return;
+                case SendOutcome::Changed:
+                    fail(idx, TftpErrorCode::NotDefined, "file changed, try again", TftpDrop::file_changed, now);
                     return;
                 case SendOutcome::Parked:
                     s.pending = a;

@@ -165,6 +165,9 @@ private:
                     proto::Nanos now);
     void open_file(std::uint32_t idx, std::string_view filename, proto::Nanos now);
     void on_open_done(std::uint64_t tag, int res, proto::Nanos now);
+    void open_image_file(std::uint32_t idx, const TreeHandle& image, std::string_view path, proto::Nanos now);
+    // The slot's file is adopted (or kNoFile: refused as busy): negotiation and the first block.
+    void begin_transfer(std::uint32_t idx, proto::Nanos now);
     void on_timer(std::uint32_t idx, proto::Nanos now);
     // A due resend held back while the whole path is silent (DESIGN.md "Loss recovery"): true
     // when it was (its timer is re-armed).
@@ -172,7 +175,7 @@ private:
     void retry_parked(proto::Nanos now);
 
     void execute(std::uint32_t idx, const proto::TftpAction& action, proto::Nanos now);
-    enum class SendOutcome : std::uint8_t { Sent, Parked, Failed };
+    enum class SendOutcome : std::uint8_t { Sent, Parked, Failed, Changed };
     SendOutcome send_data(Slot& s, const proto::TftpAction& action);
     SendOutcome send_netascii(Slot& s, const proto::TftpAction& action);
     void send_error(Slot& s, proto::TftpErrorCode code, std::string_view msg);

@@ -13,6 +13,10 @@ namespace rackboot::image {
 proto::Result<FileSource> FileSource::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return proto::failure(path + ": " + std::strerror(errno));
+    return adopt(fd, path);
+}
+
+proto::Result<FileSource> FileSource::adopt(int fd, const std::string& path) {
     struct stat st {};
     if (fstat(fd, &st) < 0) {
         int err = errno;

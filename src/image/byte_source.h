@@ -22,6 +22,8 @@ public:
 class FileSource final : public ByteSource {
 public:
     [[nodiscard]] static proto::Result<FileSource> open(const std::string& path);
+    // Takes an open descriptor (closed here if it is refused); `path` names it in errors.
+    [[nodiscard]] static proto::Result<FileSource> adopt(int fd, const std::string& path);
     FileSource(FileSource&& other) noexcept;
     FileSource& operator=(FileSource&&) = delete;
     FileSource(const FileSource&) = delete;

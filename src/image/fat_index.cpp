@@ -1,6 +1,7 @@
 #include "image/fat_index.h"
 
 #include <algorithm>
+#include <array>
 #include <unordered_set>
 
 #include "image/fat_directory.h"
@@ -176,8 +177,14 @@ proto::Result<FatIndex> FatIndex::build(const ByteSource& image, std::optional<u
     return index;
 }
 
-const IndexedFile* FatIndex::find(std::string_view path) const {
-    auto it = by_folded_.find(fold_path(path));
+const IndexedFile* FatIndex::find(std::string_view path) const noexcept {
+    if (path.size() > kMaxLookup) return nullptr;
+    std::array<char, kMaxLookup> folded;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        char c = path[i];
+        folded[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    auto it = by_folded_.find(std::string_view(folded.data(), path.size()));
     return it == by_folded_.end() ? nullptr : &files_[it->second];
 }
 

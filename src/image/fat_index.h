@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,7 +41,10 @@ public:
     // Reads the partition table, picks the partition (numbered, else the first FAT one) and indexes it.
     [[nodiscard]] static proto::Result<FatIndex> build(const ByteSource& image, std::optional<unsigned> partition);
 
-    [[nodiscard]] const IndexedFile* find(std::string_view path) const;
+    // The file at `path`, ASCII case folded; null when none. Allocates nothing (a worker looks up
+    // every RRQ here): a path longer than kMaxLookup is never found.
+    static constexpr std::size_t kMaxLookup = 1024;
+    [[nodiscard]] const IndexedFile* find(std::string_view path) const noexcept;
     [[nodiscard]] std::span<const IndexedFile> files() const noexcept { return files_; }
     [[nodiscard]] const Partition& partition() const noexcept { return partition_; }
     [[nodiscard]] TableKind table() const noexcept { return table_; }
@@ -53,7 +57,11 @@ private:
     FatIndex() = default;
 
     std::vector<IndexedFile> files_;
-    std::unordered_map<std::string, std::size_t> by_folded_;
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> by_folded_;
     Partition partition_;
     TableKind table_ = TableKind::mbr;
     FatType type_ = FatType::fat32;

@@ -285,7 +285,7 @@ Result<> Daemon::open_inventory() {
     pre_ = std::move(*checked);
     inventory_ = std::move(pre_.inventory);
     if (inventory_) writes_ = std::make_unique<InventoryWrites>(*inventory_);
-    auto root_dir = dataplane::DirHandle::open(root_);
+    auto root_dir = dataplane::TreeHandle::open(root_);
     if (!root_dir) return tl::unexpected(root_dir.error());
     directory_ = std::make_unique<BoardDirectory>(*root_dir);
     if (pre_.images_root) directory_->set_images_root(std::move(pre_.images_root), pre_.images_real);
@@ -423,10 +423,26 @@ void Daemon::wire_api_sources() {
     live.image_status = [&directory](const std::string& name) -> std::optional<nlohmann::json> {
         auto st = directory.image_status(name);
         if (!st) return std::nullopt;
-        return nlohmann::json{
-            {"available", st->available},
-            {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
-            {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)}};
+        nlohmann::json j{{"available", st->available},
+                         {"reason", st->available ? nlohmann::json(nullptr) : nlohmann::json(st->reason)},
+                         {"resolves_to", st->available ? nlohmann::json(st->resolves_to) : nlohmann::json(nullptr)},
+                         {"content", {{"generation", st->content_generation}, {"changed_at_ms", st->changed_ms}}}};
+        if (st->indexed) {
+            const auto& in = *st->indexed;
+            j["content"]["size"] = in.size;
+            j["content"]["mtime_ns"] = in.mtime_ns;
+            j["index"] = {{"partition", in.partition},
+                          {"table", in.table},
+                          {"fat", in.fat},
+                          {"files", in.files},
+                          {"unreadable_names", in.unreadable_names}};
+        }
+        return j;
+    };
+    live.prepare_image = [&directory](const Image& image) -> std::optional<std::string> {
+        auto ok = directory.prepare_image(image);
+        if (ok) return std::nullopt;
+        return ok.error().reason;
     };
     dataplane::Backend* workers = backend_.get();
     if (lease_store_) {
@@ -513,12 +529,13 @@ void Daemon::announce() const {
 }
 
 // Until SIGINT or SIGTERM: the workers' records every 50 ms, timelines every second, and images
-// opened again every few seconds (one swapped for a symlink, moved or removed since becomes
-// unavailable rather than served from wherever it went).
+// opened again every second (one swapped for a symlink, moved or removed since becomes
+// unavailable rather than served from wherever it went; a disk image renamed over or rewritten is
+// indexed again, and later requests get the new content).
 void Daemon::serve() {
     timespec tick{0, 50'000'000};
     std::int64_t last_tick = wall_ms();
-    constexpr unsigned kImageRecheckS = 5;
+    constexpr unsigned kImageRecheckS = 1;
     unsigned ticks = 0;
     for (;;) {
         int sig = sigtimedwait(&stop_set_, nullptr, &tick);

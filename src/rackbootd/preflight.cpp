@@ -102,7 +102,7 @@ Result<> prepare_state(const DaemonConfig& cfg, bool check, Preflight& out) {
 // Every image is opened beneath this descriptor, never by its stored path (issue 18 #3).
 Result<> open_images_root(const DaemonConfig& cfg, Preflight& out) {
     if (cfg.images_root.empty()) return {};
-    auto opened = dataplane::DirHandle::open(cfg.images_root);
+    auto opened = dataplane::TreeHandle::open(cfg.images_root);
     if (!opened) return failure("--images-root: " + opened.error().reason);
     std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.images_root.c_str(), nullptr), &std::free);
     if (!real) return failure("--images-root: " + std::string(std::strerror(errno)));

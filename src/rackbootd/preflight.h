@@ -19,7 +19,7 @@ namespace rackboot::control {
 
 struct Preflight {
     std::unique_ptr<InventoryStore> inventory;  // --state's; null without one (or, checking, not made yet)
-    std::shared_ptr<dataplane::DirHandle> images_root;
+    std::shared_ptr<dataplane::TreeHandle> images_root;
     std::string images_real;  // its resolved path
     std::string token;        // the API token (empty without --state, or checking one a start makes)
     std::string tls_cert;     // PEM texts, when HTTPS

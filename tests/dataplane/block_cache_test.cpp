@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -162,6 +163,112 @@ TEST_F(BlockCacheTest, EvictsUnderASmallBudgetAndRereads) {
         }
     }
     EXPECT_GE(cache_->reads_issued() - before, 80u + 16u);
+    cache_->release(g);
+}
+
+// A disk image's file: its bytes are runs of the image, out of order and of odd sizes (as a
+// fragmented FAT file's clusters), some smaller than a block and some crossing chunks.
+class ImageExtentsTest : public BlockCacheTest {
+protected:
+    void SetUp() override {
+        BlockCacheTest::SetUp();
+        image_.resize(1u << 20);
+        for (std::size_t i = 0; i < image_.size(); ++i) image_[i] = static_cast<char>((i * 2654435761u) >> 13);
+        std::ofstream(dir_ / "disk.img", std::ios::binary)
+            .write(image_.data(), static_cast<std::streamsize>(image_.size()));
+        image_fd_ = open((dir_ / "disk.img").c_str(), O_RDONLY | O_CLOEXEC);
+        ASSERT_GE(image_fd_, 0);
+        struct stat st {};
+        ASSERT_EQ(fstat(image_fd_, &st), 0);
+        id_ = ImageIdentity{st.st_dev, st.st_ino, st.st_mtim.tv_sec * 1'000'000'000 + st.st_mtim.tv_nsec,
+                            static_cast<std::uint64_t>(st.st_size)};
+        // 512 bytes, then runs that cross the 64 KiB chunk size both ways.
+        extents_ = {{900'000, 512}, {4096, 70'000}, {600'000, 512}, {200'000, 131'072}, {80'000, 1000}};
+        for (const image::Extent& e : extents_) expected_.append(image_.data() + e.offset, e.length);
+        expected_.resize(expected_.size() - 300);  // the last cluster is not all the file's
+    }
+    void TearDown() override {
+        close(image_fd_);
+        BlockCacheTest::TearDown();
+    }
+    // Ensures until ready or refused; what ensure said last.
+    BlockCache::Avail settle(std::int32_t file, std::uint64_t off, std::uint64_t len) {
+        BlockCache::Avail a = BlockCache::Avail::Pending;
+        for (int i = 0; i < 500 && a == BlockCache::Avail::Pending; ++i) {
+            a = cache_->ensure(file, off, len);
+            cache_->flush();
+            wait_event();
+            cache_->poll([](std::uint64_t, int) {});
+        }
+        return a;
+    }
+
+    std::vector<char> image_;
+    int image_fd_ = -1;
+    ImageIdentity id_;
+    std::vector<image::Extent> extents_;
+    std::string expected_;
+};
+
+TEST_F(ImageExtentsTest, ReadsTheRunsInFileOrder) {
+    std::int32_t f = cache_->adopt_extents(image_fd_, id_, expected_.size(), extents_);
+    ASSERT_NE(f, BlockCache::kNoFile);
+    EXPECT_EQ(cache_->size_of(f), expected_.size());
+    for (std::uint32_t blk : {512u, 1468u, 8192u}) {
+        std::string got;
+        for (std::uint64_t off = 0; off < expected_.size(); off += blk) {
+            auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(blk, expected_.size() - off));
+            wait_ready(f, off, len);
+            got += read_via_map(f, off, len);
+        }
+        ASSERT_EQ(got, expected_) << "blksize " << blk;
+    }
+    EXPECT_EQ(cache_->reads_issued(), 4u);  // 203,796 bytes: four chunks, each read once
+    // The same file of the same image content is shared; another file (first run) is not.
+    std::uint64_t reads = cache_->reads_issued();
+    EXPECT_EQ(cache_->adopt_extents(image_fd_, id_, expected_.size(), extents_), f);
+    EXPECT_EQ(cache_->ensure(f, 0, expected_.size()), BlockCache::Avail::Ready);
+    EXPECT_EQ(cache_->reads_issued(), reads);
+    std::vector<image::Extent> other{{0, 4096}};
+    std::int32_t g = cache_->adopt_extents(image_fd_, id_, 4096, other);
+    EXPECT_NE(g, f);
+    wait_ready(g, 0, 4096);
+    EXPECT_EQ(read_via_map(g, 0, 4096), std::string(image_.data(), 4096));
+    cache_->release(f);
+    cache_->release(f);
+    cache_->release(g);
+}
+
+TEST_F(ImageExtentsTest, ExtentsShorterThanTheFileAreRefused) {
+    EXPECT_EQ(cache_->adopt_extents(image_fd_, id_, expected_.size() + 301, extents_), BlockCache::kNoFile);
+}
+
+TEST_F(ImageExtentsTest, AnImageRewrittenUnderItIsNeverReadMixed) {
+    std::int32_t f = cache_->adopt_extents(image_fd_, id_, expected_.size(), extents_);
+    wait_ready(f, 0, 1000);  // the first chunk, of the content indexed
+    // The image is rewritten in place: its mtime moves, its bytes change.
+    int w = open((dir_ / "disk.img").c_str(), O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(w, 0);
+    std::string other(200'000, 'X');
+    ASSERT_EQ(pwrite(w, other.data(), other.size(), 200'000), static_cast<ssize_t>(other.size()));
+    timespec times[2] = {{0, UTIME_OMIT}, {id_.mtime_ns / 1'000'000'000 + 5, 0}};
+    ASSERT_EQ(futimens(w, times), 0);
+    close(w);
+    // What was read before still serves (one version, whole); what is read now is refused.
+    EXPECT_EQ(cache_->ensure(f, 0, 1000), BlockCache::Avail::Ready);
+    EXPECT_EQ(read_via_map(f, 0, 1000), expected_.substr(0, 1000));
+    EXPECT_EQ(settle(f, 150'000, 1468), BlockCache::Avail::Changed);
+    // And stays refused: the entry never reads the new content.
+    EXPECT_EQ(settle(f, 150'000, 1468), BlockCache::Avail::Changed);
+    cache_->release(f);
+    // The new content, indexed again (its own identity), reads.
+    struct stat st {};
+    ASSERT_EQ(fstat(image_fd_, &st), 0);
+    ImageIdentity now{st.st_dev, st.st_ino, st.st_mtim.tv_sec * 1'000'000'000 + st.st_mtim.tv_nsec,
+                      static_cast<std::uint64_t>(st.st_size)};
+    std::int32_t g = cache_->adopt_extents(image_fd_, now, expected_.size(), extents_);
+    ASSERT_NE(g, f);
+    EXPECT_EQ(settle(g, 150'000, 1468), BlockCache::Avail::Ready);
     cache_->release(g);
 }
 

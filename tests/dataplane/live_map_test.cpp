@@ -28,9 +28,9 @@ protected:
         write("root/file.bin", std::string(3000, 'r'));
         write("a/file.bin", std::string(3000, 'a'));
         write("b/file.bin", std::string(3000, 'b'));
-        root_ = test::unwrap(DirHandle::open((base_ / "root").string()));
-        a_ = test::unwrap(DirHandle::open((base_ / "a").string()));
-        b_ = test::unwrap(DirHandle::open((base_ / "b").string()));
+        root_ = test::unwrap(TreeHandle::open((base_ / "root").string()));
+        a_ = test::unwrap(TreeHandle::open((base_ / "a").string()));
+        b_ = test::unwrap(TreeHandle::open((base_ / "b").string()));
         ASSERT_TRUE(root_ && a_ && b_);
     }
     void TearDown() override { fs::remove_all(base_); }
@@ -38,7 +38,7 @@ protected:
 
     // Board aabbccdd on `dir` (netboot as given), MAC dc:a6:32:01:02:03 on image b, and board
     // 11223344 holding 10.0.0.100 (the harness's client) on image b.
-    std::unique_ptr<const BootMap> map(const std::shared_ptr<DirHandle>& dir, bool netboot, std::uint64_t gen) {
+    std::unique_ptr<const BootMap> map(const std::shared_ptr<TreeHandle>& dir, bool netboot, std::uint64_t gen) {
         BootMapBuilder bld(root_);
         bld.add(proto::Serial(0xaabbccdd), dir, netboot, 0, {}, {});
         std::uint64_t mac = 0xdca632010203;
@@ -49,7 +49,7 @@ protected:
     }
 
     fs::path base_;
-    std::shared_ptr<DirHandle> root_, a_, b_;
+    std::shared_ptr<TreeHandle> root_, a_, b_;
 };
 
 TEST_F(LiveMap, ResolvesBySerialMacAddressOrTheDefaultTree) {
@@ -199,7 +199,7 @@ TEST(EpochDomain, ReadersOnOtherThreadsNeverSeeAFreedMap) {
         });
     }
     for (std::uint64_t g = 2; g < 2000; ++g) {
-        BootMapBuilder b(test::unwrap(DirHandle::open(dir)));
+        BootMapBuilder b(test::unwrap(TreeHandle::open(dir)));
         cell.publish(b.build(g));
         cell.reclaim();
     }

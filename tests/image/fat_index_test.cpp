@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "image/little_endian.h"
-#include "image_scratch.h"
+#include "support/image_scratch.h"
 #include "support/unwrap.h"
 
 namespace rackboot::image {

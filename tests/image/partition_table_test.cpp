@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "image_scratch.h"
+#include "support/image_scratch.h"
 #include "support/unwrap.h"
 
 namespace rackboot::image {

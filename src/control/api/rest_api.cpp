@@ -57,11 +57,13 @@ std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
 }
 
 json image_json(const Image& i, std::size_t boards) {
-    return json{{"name", i.name},
-                {"kind", std::string(to_string(i.kind))},
-                {"path", i.path},
-                {"generation", i.generation},
-                {"boards", boards}};
+    json j{{"name", i.name},
+           {"kind", std::string(to_string(i.kind))},
+           {"path", i.path},
+           {"generation", i.generation},
+           {"boards", boards}};
+    if (i.kind == ImageKind::img) j["partition"] = i.partition ? json(*i.partition) : json(nullptr);
+    return j;
 }
 
 // The last boot's summary as the timeline wrote it (JSON), or null.
@@ -245,6 +247,11 @@ HttpResponse RestApi::create_image(const HttpRequest& req, const std::string&) {
     if (!j) return refusal;
     Image img;
     for (const auto& [key, v] : j->items()) {
+        if (key == "partition") {
+            if (!v.is_number_unsigned())
+                return fail(ApiError::invalid_field, "partition is a number from 1 to 128", key);
+            continue;
+        }
         if (key != "name" && key != "kind" && key != "path") {
             return fail(ApiError::unknown_field, "images have no field '" + key + "'", key);
         }
@@ -259,11 +266,20 @@ HttpResponse RestApi::create_image(const HttpRequest& req, const std::string&) {
     img.path = (*j)["path"].get<std::string>();
     if (j->contains("kind")) {
         std::optional<ImageKind> kind = parse_image_kind((*j)["kind"].get<std::string>());
-        if (!kind)
-            return fail(ApiError::invalid_field, "kind must be \"dir\" (disk images are not supported yet)", "kind");
+        if (!kind) return fail(ApiError::invalid_field, "kind is \"dir\" or \"img\"", "kind");
         img.kind = *kind;
     }
+    if (j->contains("partition")) {
+        std::uint64_t n = (*j)["partition"].get<std::uint64_t>();
+        img.partition = static_cast<unsigned>(std::min<std::uint64_t>(n, 1000));
+    }
     if (Outcome o = validate_image(img, images_root_); !o.ok()) return error_response(o);
+    // A disk image is indexed before it is stored: one that cannot be served is refused with why.
+    if (img.kind == ImageKind::img && live_.prepare_image) {
+        if (std::optional<std::string> why = live_.prepare_image(img)) {
+            return fail(ApiError::invalid_field, "path '" + img.path + "' cannot be served: " + *why, "path");
+        }
+    }
     if (Outcome o = writes_->create_image(img, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, image_json(img, 0), img.generation);
     r.headers.emplace_back("Location", std::string(kImages) + "/" + img.name);

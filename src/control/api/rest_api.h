@@ -63,6 +63,8 @@ struct LiveSources {
     std::function<std::optional<dataplane::TransferList>()> transfers;
     // Whether the image is served now: {"available", "reason", "resolves_to"}; nullopt: not known.
     std::function<std::optional<nlohmann::json>(const std::string& name)> image_status;
+    // An img image indexed before it is stored: why it cannot be served; nullopt: it can.
+    std::function<std::optional<std::string>(const Image& image)> prepare_image;
 };
 
 class RestApi {

@@ -1,7 +1,9 @@
 #include "control/live/board_directory.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "proto/dhcp_leases.h"
 
@@ -16,6 +18,11 @@ std::uint64_t map_key(std::uint32_t serial) {
 
 std::uint64_t key_of(const Mac& mac) {
     return proto::Mac::from(mac.data()).key();
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 }  // namespace
@@ -41,7 +48,7 @@ proto::Result<> BoardDirectory::load(InventoryStore& store) {
 }
 
 proto::Result<> BoardDirectory::add_mac_tree(const dataplane::BoardTreeSpec& spec) {
-    auto dir = dataplane::DirHandle::open(spec.dir);
+    auto dir = dataplane::TreeHandle::open(spec.dir);
     if (!dir) return tl::unexpected(dir.error());
     std::lock_guard lock(mutex_);
     mac_trees_.emplace_back(spec.mac.key(), std::move(*dir));
@@ -116,7 +123,7 @@ void BoardDirectory::remove_board(proto::Serial board) {
     ++version_;
 }
 
-void BoardDirectory::set_images_root(std::shared_ptr<dataplane::DirHandle> root, std::string real) {
+void BoardDirectory::set_images_root(std::shared_ptr<dataplane::TreeHandle> root, std::string real) {
     images_root_ = std::move(root);
     images_root_real_ = std::move(real);
 }
@@ -125,9 +132,11 @@ void BoardDirectory::allow_flag_tree(const std::string& resolved_dir) {
     flag_trees_.push_back(resolved_dir);
 }
 
-proto::Result<std::shared_ptr<dataplane::DirHandle>> BoardDirectory::open_tree(const Image& image) const {
-    if (std::find(flag_trees_.begin(), flag_trees_.end(), image.path) != flag_trees_.end()) {
-        return dataplane::DirHandle::open(image.path);  // a --board directory given now
+proto::Result<std::shared_ptr<dataplane::TreeHandle>> BoardDirectory::open_tree(
+    const Image& image, const std::shared_ptr<dataplane::TreeHandle>& held) const {
+    if (image.kind == ImageKind::dir &&
+        std::find(flag_trees_.begin(), flag_trees_.end(), image.path) != flag_trees_.end()) {
+        return dataplane::TreeHandle::open(image.path);  // a --board directory given now
     }
     if (!images_root_) {
         return proto::failure("'" + image.path + "' is no --board directory and no --images-root is configured");
@@ -137,13 +146,20 @@ proto::Result<std::shared_ptr<dataplane::DirHandle>> BoardDirectory::open_tree(c
         return proto::failure("'" + image.path + "' is not beneath --images-root '" + r +
                               "' (it was stored under another root, or by a --board flag no longer given)");
     }
-    return dataplane::DirHandle::open_beneath(*images_root_, image.path.substr(r == "/" ? 1 : r.size() + 1));
+    std::string relative = image.path.substr(r == "/" ? 1 : r.size() + 1);
+    if (image.kind == ImageKind::img) {
+        return dataplane::TreeHandle::open_image_beneath(*images_root_, relative, image.partition, held);
+    }
+    return dataplane::TreeHandle::open_beneath(*images_root_, relative);
 }
 
-BoardDirectory::ImageDir BoardDirectory::open_image(const Image& image) const {
+BoardDirectory::ImageDir BoardDirectory::open_image(const Image& image,
+                                                    const std::shared_ptr<dataplane::TreeHandle>& held) const {
     ImageDir d;
     d.path = image.path;
-    auto dir = open_tree(image);
+    d.kind = image.kind;
+    d.partition = image.partition;
+    auto dir = open_tree(image, held);
     if (dir) {
         d.dir = std::move(*dir);
     } else {
@@ -152,9 +168,32 @@ BoardDirectory::ImageDir BoardDirectory::open_image(const Image& image) const {
     return d;
 }
 
+proto::Result<> BoardDirectory::prepare_image(const Image& image) {
+    std::shared_ptr<dataplane::TreeHandle> held;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = images_.find(image.name); it != images_.end() && it->second.path == image.path) {
+            held = it->second.dir;
+        }
+    }
+    ImageDir d = open_image(image, held);  // outside the lock: an index reads the image
+    if (!d.dir) return proto::failure(d.reason);
+    std::lock_guard lock(mutex_);
+    prepared_ = std::move(d.dir);
+    return {};
+}
+
 void BoardDirectory::put_image(const Image& image, std::string& warning) {
-    ImageDir d = open_image(image);  // outside the lock: it touches the disk
+    std::shared_ptr<dataplane::TreeHandle> held;
+    {
+        std::lock_guard lock(mutex_);
+        // What prepare_image indexed a moment ago is reused when the content is still the same.
+        held = std::exchange(prepared_, nullptr);
+    }
+    ImageDir d = open_image(image, held);  // outside the lock: it touches the disk
     if (!d.dir) warning = "image '" + image.name + "' is unavailable: " + d.reason + " (its boards are served nothing)";
+    d.changed_ms = now_ms();
+    d.content_generation = 1;
     std::lock_guard lock(mutex_);
     images_[image.name] = std::move(d);
     dirty_all_ = true;  // every board on it
@@ -162,26 +201,42 @@ void BoardDirectory::put_image(const Image& image, std::string& warning) {
 }
 
 bool BoardDirectory::recheck_images(std::vector<std::string>& warnings) {
-    std::vector<Image> all;
+    std::vector<std::pair<Image, std::shared_ptr<dataplane::TreeHandle>>> all;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& [name, d] : images_) all.push_back(Image{name, ImageKind::dir, d.path, 0});
+        for (const auto& [name, d] : images_) {
+            Image i{name, d.kind, d.path, 0};
+            i.partition = d.partition;
+            all.emplace_back(std::move(i), d.dir);
+        }
     }
     bool changed = false;
-    for (const Image& image : all) {
-        ImageDir fresh = open_image(image);
+    for (const auto& [image, held_dir] : all) {
+        ImageDir fresh = open_image(image, held_dir);
         std::lock_guard lock(mutex_);
         auto it = images_.find(image.name);
-        if (it == images_.end() || it->second.path != image.path) continue;  // changed meanwhile
+        if (it == images_.end() || it->second.path != image.path || it->second.dir != held_dir)
+            continue;  // changed meanwhile
         ImageDir& held = it->second;
-        bool same = fresh.dir ? held.dir && held.dir->same_as(*fresh.dir) : !held.dir && held.reason == fresh.reason;
+        // An image caught mid-write is indexed again at the next recheck; until then the index held
+        // serves (its transfers fail "file changed" rather than read the new bytes).
+        if (!fresh.dir && held.dir && fresh.reason.find(dataplane::kChangedWhileIndexed) != std::string::npos) continue;
+        // An img is the same while its index is (rewritten in place, it keeps its inode).
+        bool same = fresh.dir ? held.dir && (fresh.dir == held.dir ||
+                                             (image.kind == ImageKind::dir && held.dir->same_as(*fresh.dir)))
+                              : !held.dir && held.reason == fresh.reason;
         if (same) continue;
         if (!fresh.dir) {
             warnings.push_back("image '" + image.name + "' is unavailable: " + fresh.reason +
                                " (its boards are served nothing)");
+        } else if (image.kind == ImageKind::img) {
+            warnings.push_back("image '" + image.name + "' changed: generation " +
+                               std::to_string(held.content_generation + 1) + " is served from now on");
         } else {
             warnings.push_back("image '" + image.name + "' opens again as '" + fresh.dir->location() + "'");
         }
+        fresh.content_generation = held.content_generation + 1;
+        fresh.changed_ms = now_ms();
         held = std::move(fresh);
         changed = true;
         dirty_all_ = true;
@@ -194,10 +249,27 @@ std::optional<BoardDirectory::ImageStatus> BoardDirectory::image_status(const st
     std::lock_guard lock(mutex_);
     auto it = images_.find(name);
     if (it == images_.end()) return std::nullopt;
+    const ImageDir& d = it->second;
     ImageStatus s;
-    s.available = it->second.dir != nullptr;
-    s.reason = it->second.reason;
-    if (it->second.dir) s.resolves_to = it->second.dir->location();
+    s.available = d.dir != nullptr;
+    s.reason = d.reason;
+    if (d.dir) s.resolves_to = d.dir->location();
+    s.content_generation = d.content_generation;
+    s.changed_ms = d.changed_ms;
+    if (d.dir && d.dir->index() != nullptr) {
+        const image::FatIndex& index = *d.dir->index();
+        ImageStatus::Indexed in;
+        in.partition = index.partition().number;
+        in.table = index.table() == image::TableKind::gpt ? "gpt" : "mbr";
+        in.fat = index.type() == image::FatType::fat12   ? "fat12"
+                 : index.type() == image::FatType::fat16 ? "fat16"
+                                                         : "fat32";
+        in.files = index.files().size();
+        in.unreadable_names = index.unreadable_names();
+        in.size = d.dir->identity().size;
+        in.mtime_ns = d.dir->identity().mtime_ns;
+        s.indexed = in;
+    }
     return s;
 }
 

@@ -27,7 +27,7 @@ namespace rackboot::control {
 
 class BoardDirectory {
 public:
-    explicit BoardDirectory(std::shared_ptr<dataplane::DirHandle> root) : root_(std::move(root)) {}
+    explicit BoardDirectory(std::shared_ptr<dataplane::TreeHandle> root) : root_(std::move(root)) {}
 
     // Reads every image and board.
     [[nodiscard]] proto::Result<> load(InventoryStore& store);
@@ -38,20 +38,37 @@ public:
     void remove_board(proto::Serial serial);
     // Where images may lie: beneath `root` (the --images-root, opened; `real` its resolved path,
     // as image paths are stored), or one of the --board directories given now. Before load().
-    void set_images_root(std::shared_ptr<dataplane::DirHandle> root, std::string real);
+    void set_images_root(std::shared_ptr<dataplane::TreeHandle> root, std::string real);
     void allow_flag_tree(const std::string& resolved_dir);
     // Opens the image's directory beneath the images root, refusing a symlink anywhere on the
     // way (or as the --board directory it is); one that cannot be opened, or lies elsewhere (an
     // older --images-root), is unavailable: its boards are served nothing ("not found"), and
     // `warning` and image_status() say why.
     void put_image(const Image& image, std::string& warning);
+    // An img image opened and indexed as put_image will (it reuses this index when put next, if
+    // the image has not changed since): the reason when it cannot be served. The API's check
+    // before it stores one.
+    [[nodiscard]] proto::Result<> prepare_image(const Image& image);
     // Opens every image again as put_image does (a directory swapped for a symlink, moved or
-    // removed since): true when any changed, with a warning line each in `warnings`.
+    // removed since; an img file renamed over or rewritten, which is indexed again, and counts a
+    // new content generation): true when any changed, with a warning line each in `warnings`.
     bool recheck_images(std::vector<std::string>& warnings);
     struct ImageStatus {
         bool available = false;
-        std::string reason;       // why not
-        std::string resolves_to;  // where the open directory lies now
+        std::string reason;                    // why not
+        std::string resolves_to;               // where the open directory or file lies now
+        std::uint64_t content_generation = 0;  // 1 when put, one more at each change recheck_images saw
+        std::int64_t changed_ms = 0;           // when this generation was put (unix ms)
+        struct Indexed {                       // an img image's index
+            unsigned partition = 0;
+            std::string table;  // "mbr", "gpt"
+            std::string fat;    // "fat12", "fat16", "fat32"
+            std::size_t files = 0;
+            unsigned unreadable_names = 0;
+            std::uint64_t size = 0;
+            std::int64_t mtime_ns = 0;
+        };
+        std::optional<Indexed> indexed;
     };
     [[nodiscard]] std::optional<ImageStatus> image_status(const std::string& name) const;
     void remove_image(const std::string& name);
@@ -97,24 +114,31 @@ private:
     [[nodiscard]] std::optional<std::uint64_t> mac_owner(std::uint64_t mac) const;
     [[nodiscard]] std::optional<std::uint64_t> ip_owner(std::uint32_t ip) const;
     struct ImageDir {
-        std::string path;                           // as stored
-        std::shared_ptr<dataplane::DirHandle> dir;  // null: unavailable
-        std::string reason;                         // why
+        std::string path;  // as stored
+        ImageKind kind = ImageKind::dir;
+        std::optional<unsigned> partition;
+        std::shared_ptr<dataplane::TreeHandle> dir;  // null: unavailable
+        std::string reason;                          // why
+        std::uint64_t content_generation = 0;
+        std::int64_t changed_ms = 0;
     };
-    [[nodiscard]] proto::Result<std::shared_ptr<dataplane::DirHandle>> open_tree(const Image& image) const;
-    [[nodiscard]] ImageDir open_image(const Image& image) const;
+    // `held`: the image's handle now, returned as is when an img's content has not changed.
+    [[nodiscard]] proto::Result<std::shared_ptr<dataplane::TreeHandle>> open_tree(
+        const Image& image, const std::shared_ptr<dataplane::TreeHandle>& held) const;
+    [[nodiscard]] ImageDir open_image(const Image& image, const std::shared_ptr<dataplane::TreeHandle>& held) const;
     // The image's open directory as held (an empty one for none or an unknown name).
     [[nodiscard]] const ImageDir* image_dir(const std::string& name) const;
     void put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e, const ImageDir* dir) const;
 
     mutable std::mutex mutex_;
-    std::shared_ptr<dataplane::DirHandle> root_;
-    std::shared_ptr<dataplane::DirHandle> images_root_;  // null: no --images-root
+    std::shared_ptr<dataplane::TreeHandle> root_;
+    std::shared_ptr<dataplane::TreeHandle> images_root_;  // null: no --images-root
     std::string images_root_real_;
     std::vector<std::string> flag_trees_;
     std::unordered_map<std::uint32_t, Entry> boards_;  // by serial (the map decides no order)
     std::unordered_map<std::string, ImageDir> images_;
-    std::vector<std::pair<std::uint64_t, std::shared_ptr<dataplane::DirHandle>>> mac_trees_;
+    std::shared_ptr<dataplane::TreeHandle> prepared_;  // prepare_image's, for the next put_image
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<dataplane::TreeHandle>>> mac_trees_;
     std::unordered_map<std::uint64_t, std::uint32_t> configured_by_mac_;
     std::unordered_map<std::uint64_t, std::uint32_t> learnt_by_mac_;  // the board it last claimed
     std::unordered_map<std::uint32_t, std::uint32_t> pinned_by_ip_;   // the board pinning it

@@ -77,7 +77,7 @@ proto::Result<> bootstrap_directory(const std::vector<dataplane::BoardTreeSpec>&
             continue;
         }
         // No store: the flag's board lives in the directory only. Its tree must open.
-        if (auto opened = dataplane::DirHandle::open(spec.dir); !opened) return tl::unexpected(opened.error());
+        if (auto opened = dataplane::TreeHandle::open(spec.dir); !opened) return tl::unexpected(opened.error());
         Image img;
         img.name = flag_image_name(spec.dir);
         img.path = spec.dir;

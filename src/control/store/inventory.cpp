@@ -73,12 +73,13 @@ std::optional<BoardState> parse_board_state(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-std::string_view to_string(ImageKind) noexcept {
-    return "dir";
+std::string_view to_string(ImageKind k) noexcept {
+    return k == ImageKind::img ? "img" : "dir";
 }
 
 std::optional<ImageKind> parse_image_kind(std::string_view text) noexcept {
     if (text == "dir") return ImageKind::dir;
+    if (text == "img") return ImageKind::img;
     return std::nullopt;
 }
 
@@ -91,6 +92,12 @@ Outcome validate_image(Image& image, const std::string& images_root) {
     if (!safe_name(image.name)) {
         return Outcome::fail(ApiError::invalid_field, "an image name is 1-63 of letters, digits, '.', '_', '-'",
                              "name");
+    }
+    if (image.partition && image.kind != ImageKind::img) {
+        return Outcome::fail(ApiError::invalid_field, "only an img image has a partition", "partition");
+    }
+    if (image.partition && (*image.partition < 1 || *image.partition > 128)) {
+        return Outcome::fail(ApiError::invalid_field, "partition is a number from 1 to 128", "partition");
     }
     if (images_root.empty()) {
         return Outcome::fail(ApiError::invalid_field, "no --images-root is configured: images cannot be added", "path");
@@ -113,6 +120,20 @@ Outcome validate_image(Image& image, const std::string& images_root) {
                              "path '" + image.path + "' does not lie beneath --images-root '" + r + "'", "path");
     }
     struct stat st {};
+    if (image.kind == ImageKind::img) {
+        if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+            return Outcome::fail(ApiError::invalid_field,
+                                 "path '" + image.path + "' is not a regular file (an img image is a disk image file)",
+                                 "path");
+        }
+        if (access(real, R_OK) != 0) {
+            return Outcome::fail(ApiError::invalid_field,
+                                 "path '" + image.path + "' is not readable by the daemon: " + std::strerror(errno),
+                                 "path");
+        }
+        image.path = p;
+        return {};
+    }
     if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
         return Outcome::fail(ApiError::invalid_field, "path '" + image.path + "' is not a directory", "path");
     }

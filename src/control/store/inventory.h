@@ -28,8 +28,9 @@ enum class BoardState : std::uint8_t { configured, discovered };
 [[nodiscard]] std::string_view to_string(BoardState s) noexcept;
 [[nodiscard]] std::optional<BoardState> parse_board_state(std::string_view text) noexcept;
 
-// What an image is: a directory of boot files (disk images come with issue 21).
-enum class ImageKind : std::uint8_t { dir };
+// What an image is: a directory of boot files, or a disk image file (`img`) whose boot partition is
+// served in place (src/image).
+enum class ImageKind : std::uint8_t { dir, img };
 [[nodiscard]] std::string_view to_string(ImageKind k) noexcept;
 [[nodiscard]] std::optional<ImageKind> parse_image_kind(std::string_view text) noexcept;
 
@@ -38,6 +39,7 @@ struct Image {
     ImageKind kind = ImageKind::dir;
     std::string path;  // absolute, beneath --images-root
     std::uint64_t generation = 0;
+    std::optional<unsigned> partition;  // img: the partition served; unset: the first FAT one
 };
 
 // A MAC a board learnt from DHCP (option 97 carried its serial): an observation, shown apart from
@@ -76,9 +78,11 @@ inline constexpr std::size_t kMaxLearntMacs = 4;
 
 // The checks a board must pass whatever the store holds (names, labels, MACs are well-formed).
 [[nodiscard]] Outcome validate_board(const Board& b);
-// An image: a safe name, kind "dir", a path that resolves (symlinks followed) to a directory
-// beneath `images_root` and holds a boot file (start4.elf, start.elf, bootcode.bin, config.txt
-// or kernel8.img). Sets `path` to the resolved form.
+// An image: a safe name and a path that resolves (symlinks followed) beneath `images_root`: for
+// "dir", a directory that holds a boot file (start4.elf, start.elf, bootcode.bin, config.txt or
+// kernel8.img); for "img", a regular file (whether its boot partition can be served is the live
+// directory's check: BoardDirectory::prepare_image). A partition only for "img", 1-128. Sets
+// `path` to the resolved form.
 [[nodiscard]] Outcome validate_image(Image& image, const std::string& images_root);
 
 }  // namespace rackboot::control

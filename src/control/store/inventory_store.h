@@ -88,6 +88,6 @@ public:
                                                                                    bool read_only = false);
 
 // The schema version open_sqlite_inventory migrates to.
-inline constexpr int kInventorySchemaVersion = 2;
+inline constexpr int kInventorySchemaVersion = 3;
 
 }  // namespace rackboot::control

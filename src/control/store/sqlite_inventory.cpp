@@ -33,6 +33,8 @@ constexpr const char* kMigrations[] = {
     // were written into `macs` and stay there as configured.
     "ALTER TABLE boards ADD COLUMN learn INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE boards ADD COLUMN learnt TEXT NOT NULL DEFAULT '';",
+    // 3: an img image's partition (NULL: the first FAT one).
+    "ALTER TABLE images ADD COLUMN partition INTEGER;",
 };
 static_assert(std::size(kMigrations) == kInventorySchemaVersion);
 
@@ -202,10 +204,12 @@ constexpr const char* kBoardColumns =
     "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
     "generation, learn, learnt";
 
-// An image's row (name, kind, path, generation); a kind this build does not know reads as "dir".
+// An image's row (name, kind, path, generation, partition); a kind this build does not know reads as "dir".
 Image image_row(const Stmt& q) {
-    return Image{q.col_text(0), parse_image_kind(q.col_text(1)).value_or(ImageKind::dir), q.col_text(2),
-                 static_cast<std::uint64_t>(q.col_i64(3))};
+    Image i{q.col_text(0), parse_image_kind(q.col_text(1)).value_or(ImageKind::dir), q.col_text(2),
+            static_cast<std::uint64_t>(q.col_i64(3))};
+    if (!q.col_null(4)) i.partition = static_cast<unsigned>(q.col_i64(4));
+    return i;
 }
 
 Board read_board(const Stmt& q) {
@@ -262,15 +266,20 @@ public:
             return Outcome::fail(ApiError::conflict, "image '" + image.name + "' exists already", "name");
         }
         image.generation = 1;
-        Stmt q(stmts_, "INSERT INTO images VALUES (?,?,?,?)");
+        Stmt q(stmts_, "INSERT INTO images (name, kind, path, generation, partition) VALUES (?,?,?,?,?)");
         q.text(1, image.name).text(2, std::string(to_string(image.kind))).text(3, image.path).i64(4, 1);
+        if (image.partition) {
+            q.i64(5, *image.partition);
+        } else {
+            q.null(5);
+        }
         if (q.step() != SQLITE_DONE) return store_error();
         return tx.commit();
     }
 
     Outcome get_image(const std::string& name, Image& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(stmts_, "SELECT name, kind, path, generation FROM images WHERE name = ?");
+        Stmt q(stmts_, "SELECT name, kind, path, generation, partition FROM images WHERE name = ?");
         q.text(1, name);
         if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no image '" + name + "'");
         out = image_row(q);
@@ -279,7 +288,7 @@ public:
 
     Outcome list_images(std::vector<Image>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(stmts_, "SELECT name, kind, path, generation FROM images ORDER BY name");
+        Stmt q(stmts_, "SELECT name, kind, path, generation, partition FROM images ORDER BY name");
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) {
             out.push_back(image_row(q));

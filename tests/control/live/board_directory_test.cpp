@@ -15,6 +15,7 @@
 
 #include "control/live/board_learner.h"
 #include "control/live/snapshot_publisher.h"
+#include "support/image_scratch.h"
 #include "support/unwrap.h"
 
 namespace rackboot::control {
@@ -29,7 +30,7 @@ protected:
         dir_ = fs::canonical(mkdtemp(tmpl));
         fs::create_directories(dir_ / "img");
         std::ofstream(dir_ / "img" / "start4.elf") << "x";
-        root_ = test::unwrap(dataplane::DirHandle::open(dir_.string()));
+        root_ = test::unwrap(dataplane::TreeHandle::open(dir_.string()));
         ASSERT_TRUE(root_);
         directory_ = std::make_unique<BoardDirectory>(root_);
         directory_->set_images_root(root_, fs::canonical(dir_).string());  // images beneath dir_
@@ -56,7 +57,7 @@ protected:
     }
 
     fs::path dir_;
-    std::shared_ptr<dataplane::DirHandle> root_;
+    std::shared_ptr<dataplane::TreeHandle> root_;
     std::unique_ptr<BoardDirectory> directory_;
 };
 
@@ -86,7 +87,7 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     fs::create_directories(dir_ / "outside");
     std::ofstream(dir_ / "images" / "swap" / "start4.elf") << "inside";
     std::ofstream(dir_ / "outside" / "start4.elf") << "OUTSIDE";
-    auto images = test::unwrap(dataplane::DirHandle::open((dir_ / "images").string()));
+    auto images = test::unwrap(dataplane::TreeHandle::open((dir_ / "images").string()));
     ASSERT_TRUE(images);
     BoardDirectory d(root_);
     d.set_images_root(images, fs::canonical(dir_ / "images").string());
@@ -134,6 +135,72 @@ TEST_F(Directory, ImagesOpenBeneathTheRootWithoutSymlinks) {
     warning.clear();
     fresh.put_image(Image{"old", ImageKind::dir, fs::canonical(dir_ / "outside").string(), 1}, warning);
     EXPECT_TRUE(fresh.image_status("old")->available) << warning;
+}
+
+// An img image: indexed once when put (again only when its content changes: renamed over or
+// rewritten), its boards resolve to the index, and what prepare_image indexed is reused by put.
+TEST(DiskImage, IndexedOnceAndAgainWhenItChanges) {
+    test::ImageScratch s;
+    auto make = [&](const std::string& name, const std::string& text) {
+        return s.sh("truncate -s 20M " + name + " && printf 'label: dos\\n2048,16M,c\\n' | sfdisk -q " + name +
+                    " && mkfs.vfat -F 16 --offset 2048 " + name + " 16384 > /dev/null && printf '" + text +
+                    "' > c.txt && mcopy -o -i " + name + "@@1048576 c.txt ::/Config.TXT");
+    };
+    ASSERT_TRUE(make("pi.img", "first"));
+    std::string root_path = fs::canonical(s.dir()).string();
+    auto root = test::unwrap(dataplane::TreeHandle::open(root_path));
+    BoardDirectory d(root);
+    d.set_images_root(root, root_path);
+    Image img{"pi", ImageKind::img, root_path + "/pi.img", 1};
+    ASSERT_TRUE(d.prepare_image(img));
+    std::string warning;
+    d.put_image(img, warning);
+    ASSERT_TRUE(warning.empty()) << warning;
+    Board b;
+    b.serial = proto::Serial(0x5a5a0001);
+    b.image = "pi";
+    d.put_board(b);
+    auto m = d.build(1);
+    dataplane::BootMap::Resolved r = m->resolve("5a5a0001/config.txt", proto::Ipv4());
+    ASSERT_NE(r.image, nullptr);
+    EXPECT_EQ(r.dirfd, r.image->fd());
+    ASSERT_NE(r.image->index()->find(r.path), nullptr);
+    EXPECT_EQ(r.image->index()->find(r.path)->size, 5u);
+    const dataplane::TreeHandle* first = r.image;
+    auto st = d.image_status("pi");
+    ASSERT_TRUE(st && st->indexed);
+    EXPECT_EQ(st->content_generation, 1u);
+    EXPECT_EQ(st->indexed->fat, "fat16");
+    // Nothing changed: the same index, nothing new.
+    std::vector<std::string> warnings;
+    EXPECT_FALSE(d.recheck_images(warnings));
+    // Renamed over: a new index of the new content, generation 2; the old map's index lives on
+    // for what still uses it.
+    ASSERT_TRUE(make("next.img", "second!"));
+    ASSERT_EQ(std::rename(s.path("next.img").c_str(), s.path("pi.img").c_str()), 0);
+    EXPECT_TRUE(d.recheck_images(warnings));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("generation 2"), std::string::npos) << warnings[0];
+    auto m2 = d.build(m.get(), 2);
+    dataplane::BootMap::Resolved r2 = m2->resolve("5a5a0001/config.txt", proto::Ipv4());
+    ASSERT_NE(r2.image, nullptr);
+    EXPECT_NE(r2.image, first);
+    EXPECT_EQ(r2.image->index()->find("CONFIG.txt")->size, 7u);
+    EXPECT_EQ(first->index()->find("config.txt")->size, 5u);
+    // Rewritten in place (same inode): indexed again too.
+    ASSERT_TRUE(s.sh("printf 'third, longer' > c.txt && mcopy -o -i pi.img@@1048576 c.txt ::/Config.TXT && "
+                     "touch -d '+5 seconds' pi.img"));
+    warnings.clear();
+    EXPECT_TRUE(d.recheck_images(warnings));
+    EXPECT_EQ(d.image_status("pi")->content_generation, 3u);
+    EXPECT_EQ(d.build(3)->resolve("5a5a0001/config.txt", proto::Ipv4()).image->index()->find("config.txt")->size,
+              13u);
+    // One that cannot be served: prepare says why; put makes its boards served nothing.
+    ASSERT_TRUE(s.sh("head -c 4096 /dev/zero > zero.img"));
+    Image bad{"bad", ImageKind::img, root_path + "/zero.img", 1};
+    auto why = d.prepare_image(bad);
+    ASSERT_FALSE(why);
+    EXPECT_NE(why.error().reason.find("partition table"), std::string::npos) << why.error().reason;
 }
 
 TEST_F(Directory, AnImageThatCannotBeOpenedServesNothing) {

@@ -26,7 +26,7 @@ protected:
     void SetUp() override {
         char tmpl[] = "/tmp/rb-mapedit.XXXXXX";
         dir_ = fs::canonical(mkdtemp(tmpl));
-        root_ = test::unwrap(dataplane::DirHandle::open(dir_.string()));
+        root_ = test::unwrap(dataplane::TreeHandle::open(dir_.string()));
         ASSERT_TRUE(root_);
         directory_ = std::make_unique<BoardDirectory>(root_);
         directory_->set_images_root(root_, dir_.string());
@@ -40,7 +40,7 @@ protected:
     void TearDown() override { fs::remove_all(dir_); }
 
     fs::path dir_;
-    std::shared_ptr<dataplane::DirHandle> root_;
+    std::shared_ptr<dataplane::TreeHandle> root_;
     std::unique_ptr<BoardDirectory> directory_;
 };
 

@@ -80,7 +80,49 @@ TEST(Inventory, BoardStatesAndImageKindsAreSpelledOneWay) {
     EXPECT_EQ(parse_board_state("lost"), std::nullopt);
     EXPECT_EQ(parse_board_state("Configured"), std::nullopt);
     EXPECT_EQ(parse_image_kind(to_string(ImageKind::dir)), ImageKind::dir);
+    EXPECT_EQ(parse_image_kind(to_string(ImageKind::img)), ImageKind::img);
     EXPECT_EQ(parse_image_kind("disk"), std::nullopt);
+}
+
+TEST(Inventory, ADiskImageKeepsItsKindAndPartition) {
+    Scratch s;
+    auto st = s.store_with_image();
+    ASSERT_TRUE(st);
+    Image two{"two", ImageKind::img, "/srv/two.img", 0};
+    two.partition = 2;
+    Image first{"first", ImageKind::img, "/srv/first.img", 0};
+    ASSERT_TRUE(st->create_image(two).ok());
+    ASSERT_TRUE(st->create_image(first).ok());
+    st.reset();
+    auto again = open_sqlite_inventory((s.dir / "inventory.sqlite").string());
+    ASSERT_TRUE(again);
+    std::vector<Image> all;
+    ASSERT_TRUE((*again)->list_images(all).ok());
+    ASSERT_EQ(all.size(), 3u);  // a, first, two
+    EXPECT_EQ(all[0].kind, ImageKind::dir);
+    EXPECT_EQ(all[0].partition, std::nullopt);
+    EXPECT_EQ(all[1].kind, ImageKind::img);
+    EXPECT_EQ(all[1].partition, std::nullopt);
+    EXPECT_EQ(all[2].kind, ImageKind::img);
+    EXPECT_EQ(all[2].partition, 2u);
+}
+
+TEST(Inventory, ADiskImageIsAFileBeneathTheRootAndOnlyItHasAPartition) {
+    Scratch s;
+    fs::create_directories(s.dir / "images/dir");
+    std::ofstream(s.dir / "images/pi.img") << "bytes";
+    std::string root = fs::canonical(s.dir / "images").string();
+    Image ok{"pi", ImageKind::img, root + "/pi.img", 0};
+    ok.partition = 1;
+    EXPECT_TRUE(validate_image(ok, root).ok());
+    Image dir{"d", ImageKind::img, root + "/dir", 0};
+    EXPECT_EQ(validate_image(dir, root).field, "path");
+    Image on_dir{"d", ImageKind::dir, root + "/dir", 0};
+    on_dir.partition = 1;
+    EXPECT_EQ(validate_image(on_dir, root).field, "partition");
+    Image zero{"z", ImageKind::img, root + "/pi.img", 0};
+    zero.partition = 0;
+    EXPECT_EQ(validate_image(zero, root).field, "partition");
 }
 
 TEST(Inventory, ImagesLieBeneathTheRootAndHoldABootFile) {

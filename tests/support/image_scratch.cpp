@@ -1,4 +1,4 @@
-#include "image_scratch.h"
+#include "support/image_scratch.h"
 
 #include <cstdio>
 #include <cstdlib>

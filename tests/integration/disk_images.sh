@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Disk images served as they are (issue 21): an `img` image is a .img file beneath --images-root,
+# indexed when it is added (refused with the reason when it cannot be served: no partition table,
+# a dirty FAT, a partition that is not there or not FAT) and its boot partition served in place,
+# byte for byte what mtools reads from it (a fragmented file, long and mixed-case names,
+# overlays/, lookup case-insensitive), to curl, tftp-hpa and atftp. An image renamed over, and one
+# rewritten in place, while 24 fetches run: every fetch that completes is one version, whole (a
+# transfer reading an image rewritten under it fails "file changed" instead), later ones get the new
+# content, and the API counts the generations. The partition asked for is kept across a restart.
+source "$(dirname "$0")/lib.sh"
+for tool in sfdisk mkfs.vfat mcopy mmd mdel mshowfat tftp atftp; do
+    command -v "$tool" >/dev/null || skip "needs $tool (tools/install-deps)"
+done
+OFF=1048576  # the partition's first byte (sector 2048), as Raspberry Pi OS and sfdisk place it
+mkdir -p "$WORK/root" "$WORK/images" "$WORK/parts"
+echo "default" > "$WORK/root/start4.elf"
+
+# make_disk IMG TAG: a 40 MiB FAT32 boot partition (512-byte clusters) as a Pi's, with a 3 MB
+# initramfs fragmented into a dozen runs (written after every other small file was deleted).
+make_disk() {
+    local img=$1 tag=$2 parts=$WORK/parts/$2 I="$1@@$OFF"
+    mkdir -p "$parts"
+    truncate -s 42M "$img"
+    printf 'label: dos\n2048,40M,c\n' | sfdisk -q "$img"
+    mkfs.vfat -F 32 -s 1 --offset 2048 "$img" 40960 > /dev/null 2>&1
+    make_file "$parts/start4.elf" 70000
+    make_file "$parts/overlay" 1500
+    make_file "$parts/big" 3000000
+    make_file "$parts/small" 3000
+    printf 'console=serial0,115200 root=/dev/mmcblk0p2 tag=%s\n' "$tag" > "$parts/cmdline.txt"
+    mcopy -i "$I" "$parts/start4.elf" ::/Start4.ELF
+    mcopy -i "$I" "$parts/cmdline.txt" ::/cmdline.txt
+    mmd -i "$I" ::/overlays
+    mcopy -i "$I" "$parts/overlay" ::/overlays/vc4-kms-v3d-pi4.dtbo
+    for i in $(seq 1 24); do mcopy -i "$I" "$parts/small" "::/gap$i.bin"; done
+    for i in $(seq 1 2 24); do mdel -i "$I" "::/gap$i.bin"; done
+    # FAT32 allocates after FSInfo's next-free hint: pointed back at the start, as after a
+    # remount, the big file fills the gaps first.
+    printf '\x02\x00\x00\x00' | dd of="$img" bs=1 seek=$((OFF + 512 + 492)) conv=notrunc 2> /dev/null
+    mcopy -i "$I" "$parts/big" ::/Initramfs-Long-Name.img
+}
+make_disk "$WORK/images/raspios.img" v1
+# mtools itself says the big file is in pieces (else this test proves nothing about extents):
+# mshowfat prints its cluster runs, <first-last> each.
+runs=$(mshowfat -i "$WORK/images/raspios.img@@$OFF" ::/Initramfs-Long-Name.img | grep -o '<[0-9-]*>' | wc -l)
+[ "$runs" -ge 5 ] || fail "the initramfs is in $runs runs: not fragmented"
+
+ARGS=(--tftp-root "$WORK/root" --state "$WORK/state" --images-root "$WORK/images")
+start_rackbootd "${ARGS[@]}"
+TOKEN=$(cat "$WORK/state/api-token")
+api() {  # api METHOD PATH [BODY]: prints the status code, the body in $WORK/body
+    curl -s -o "$WORK/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://$API$2"
+}
+field() { json_get "$WORK/body" "' '.join(map(str, ($1,)))"; }  # field 'd["a"], d["b"]': "A B"
+fetch() { curl -s --max-time 20 ${3:+--tftp-blksize $3} -o "$2" "tftp://127.0.0.1:$PORT/$1"; }
+
+[ "$(api POST /api/v1/images "{\"name\":\"raspios\",\"kind\":\"img\",\"path\":\"$WORK/images/raspios.img\"}")" = 201 ] \
+    || fail "image: $(cat "$WORK/body")"
+[ "$(field 'd["kind"], d["partition"]')" = "img None" ] || fail "created: $(cat "$WORK/body")"
+[ "$(api POST /api/v1/boards '{"serial":"5a5a0001","image":"raspios"}')" = 201 ] || fail "board: $(cat "$WORK/body")"
+[ "$(api GET /api/v1/images/raspios)" = 200 ] || fail "get image"
+[ "$(field 'd["available"], d["index"]["table"], d["index"]["fat"], d["index"]["partition"], d["index"]["files"], d["content"]["generation"]')" \
+    = "True mbr fat32 1 16 1" ] || fail "status: $(cat "$WORK/body")"
+pass "an img image is indexed when added: MBR, FAT32, partition 1, 16 files, generation 1"
+
+P=$WORK/parts/v1
+fetch 5a5a0001/start4.elf "$WORK/got" && cmp -s "$WORK/got" "$P/start4.elf" || fail "start4.elf (curl, 512)"
+fetch 5a5a0001/START4.elf "$WORK/got" && cmp -s "$WORK/got" "$P/start4.elf" || fail "START4.elf: lookup is not case-insensitive"
+fetch 5a5a0001/Overlays/VC4-KMS-V3D-PI4.DTBO "$WORK/got" 1468 && cmp -s "$WORK/got" "$P/overlay" || fail "overlays/"
+fetch 5a5a0001/initramfs-long-name.img "$WORK/got" 1468 && cmp -s "$WORK/got" "$P/big" || fail "the fragmented file (curl, 1468)"
+mcopy -n -i "$WORK/images/raspios.img@@$OFF" ::/cmdline.txt "$WORK/mtools-cmdline"
+fetch 5a5a0001/cmdline.txt "$WORK/got" && cmp -s "$WORK/got" "$WORK/mtools-cmdline" || fail "cmdline.txt is not mtools' bytes"
+(cd "$WORK" && tftp -m binary 127.0.0.1 "$PORT" -c get 5a5a0001/Initramfs-Long-Name.img hpa.img) \
+    && cmp -s "$WORK/hpa.img" "$P/big" || fail "the fragmented file (tftp-hpa)"
+atftp --option "blksize 1024" -g -r 5a5a0001/initramfs-long-name.img -l "$WORK/atftp.img" 127.0.0.1 "$PORT" \
+    && cmp -s "$WORK/atftp.img" "$P/big" || fail "the fragmented file (atftp, blksize 1024)"
+fetch 5a5a0001/overlays "$WORK/got" && fail "a directory was served"
+fetch 5a5a0001/gap1.bin "$WORK/got" && fail "a deleted file was served"
+fetch 5a5a0001/gap2.bin "$WORK/got" && cmp -s "$WORK/got" "$P/small" || fail "gap2.bin"
+pass "files served from the image in place, as mtools reads them: fragmented, long and mixed-case names, overlays/, any case"
+
+# Refused when added, with the reason, and nothing stored.
+refused() {  # refused WANT BODY
+    local code
+    code=$(api POST /api/v1/images "$2")
+    [ "$code" = 400 ] || fail "$2: $code $(cat "$WORK/body")"
+    grep -q -- "$1" <<<"$(field 'd["message"]')" || fail "$2: reason lacks '$1': $(cat "$WORK/body")"
+    [ "$(api GET /api/v1/images/bad)" = 404 ] || fail "a refused image was stored"
+}
+head -c 4096 /dev/urandom > "$WORK/images/random.img"
+refused "partition table" "{\"name\":\"bad\",\"kind\":\"img\",\"path\":\"$WORK/images/random.img\"}"
+cp --sparse=always "$WORK/images/raspios.img" "$WORK/images/dirty.img"
+printf '\x01' | dd of="$WORK/images/dirty.img" bs=1 seek=$((OFF + 65)) conv=notrunc 2> /dev/null
+refused "dirty" "{\"name\":\"bad\",\"kind\":\"img\",\"path\":\"$WORK/images/dirty.img\"}"
+refused "no partition 3" "{\"name\":\"bad\",\"kind\":\"img\",\"path\":\"$WORK/images/raspios.img\",\"partition\":3}"
+refused "only an img image" "{\"name\":\"bad\",\"path\":\"$WORK/images\",\"partition\":1}"
+mkdir -p "$WORK/images/adir"
+refused "not a regular file" "{\"name\":\"bad\",\"kind\":\"img\",\"path\":\"$WORK/images/adir\"}"
+refused 'kind is "dir" or "img"' "{\"name\":\"bad\",\"kind\":\"iso\",\"path\":\"$WORK/images/raspios.img\"}"
+pass "refused when added, with the reason: no partition table, a dirty FAT, no such partition, a partition on a dir"
+
+# Two FAT partitions: the second one, asked for by number.
+truncate -s 40M "$WORK/images/two.img"
+printf 'label: dos\n2048,16M,6\n,16M,6\n' | sfdisk -q "$WORK/images/two.img"
+second=$(sfdisk --dump "$WORK/images/two.img" | awk '/two.img2/ {gsub(",", "", $4); print $4}')
+mkfs.vfat -F 16 --offset 2048 "$WORK/images/two.img" 16384 > /dev/null 2>&1
+mkfs.vfat -F 16 --offset "$second" "$WORK/images/two.img" 16384 > /dev/null 2>&1
+echo "first" > "$WORK/first.txt" && mcopy -i "$WORK/images/two.img@@$OFF" "$WORK/first.txt" ::/config.txt
+echo "second" > "$WORK/second.txt" && mcopy -i "$WORK/images/two.img@@$((second * 512))" "$WORK/second.txt" ::/config.txt
+[ "$(api POST /api/v1/images "{\"name\":\"two\",\"kind\":\"img\",\"path\":\"$WORK/images/two.img\",\"partition\":2}")" = 201 ] \
+    || fail "partition 2: $(cat "$WORK/body")"
+[ "$(api POST /api/v1/boards '{"serial":"5a5a0002","image":"two"}')" = 201 ] || fail "board 2"
+fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "partition 2 served $(cat "$WORK/got")"
+[ "$(api GET /api/v1/images/two)" = 200 ] && [ "$(field 'd["index"]["fat"], d["index"]["partition"]')" = "fat16 2" ] \
+    || fail "status: $(cat "$WORK/body")"
+pass "the partition asked for (2 of two FAT16 ones) is the one served"
+
+# fetch_many N OUT: N concurrent fetches of the initramfs, each three times, into OUT.N.I.
+fetch_many() {
+    local pids=() n
+    for n in $(seq 1 "$1"); do
+        (for i in 1 2 3; do fetch 5a5a0001/initramfs-long-name.img "$2.$n.$i" 1468 || rm -f "$2.$n.$i"; done) &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+}
+# versions OUT A B: every completed fetch is A or B whole; prints how many of each.
+versions() {
+    local a=0 b=0 f
+    for f in "$1".*; do
+        [ -e "$f" ] || continue
+        if cmp -s "$f" "$2"; then a=$((a + 1)); elif cmp -s "$f" "$3"; then b=$((b + 1)); else
+            fail "$f is neither version whole ($(stat -c %s "$f") bytes)"
+        fi
+    done
+    echo "$a $b"
+}
+changed_to() {  # changed_to N: waits up to 5 s for generation N in the log
+    for _ in $(seq 1 50); do grep -q "image 'raspios' changed: generation $1 " "$WORK/rackbootd.log" && return 0; sleep 0.1; done
+    fail "no generation $1 within 5 s: $(tail -3 "$WORK/rackbootd.log")"
+}
+
+# Renamed over while 24 fetches run.
+make_disk "$WORK/next.img" v2
+mkdir -p "$WORK/r"
+fetch_many 24 "$WORK/r/got" &
+loader=$!
+sleep 0.5
+mv "$WORK/next.img" "$WORK/images/raspios.img"
+wait "$loader"
+read -r old new <<<"$(versions "$WORK/r/got" "$P/big" "$WORK/parts/v2/big")"
+changed_to 2
+fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/parts/v2/big" || fail "v2 not served after the rename"
+[ "$(api GET /api/v1/images/raspios)" = 200 ] && [ "$(field 'd["content"]["generation"]')" = 2 ] || fail "generation: $(cat "$WORK/body")"
+pass "renamed over under 24 fetches: $old of v1 and $new of v2, every one whole; then v2, generation 2"
+
+# Rewritten in place (mtools writes the new initramfs into the same file) while 24 fetches run.
+make_file "$WORK/v3-big" 3000000
+mkdir -p "$WORK/w"
+fetch_many 24 "$WORK/w/got" &
+loader=$!
+sleep 0.5
+mcopy -o -i "$WORK/images/raspios.img@@$OFF" "$WORK/v3-big" ::/Initramfs-Long-Name.img
+wait "$loader"
+read -r old new <<<"$(versions "$WORK/w/got" "$WORK/parts/v2/big" "$WORK/v3-big")"
+changed_to 3
+fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/v3-big" || fail "v3 not served after the rewrite"
+changed=$(curl -s "http://$API/metrics" | awk '/^rackboot_drops_total\{.*reason="file_changed"/ {s += $2} END {print s + 0}')
+pass "rewritten in place under 24 fetches: $old of v2 and $new of v3, every one whole ($changed failed: file changed); then v3"
+
+kill "$RB_PID"; wait "$RB_PID" 2>/dev/null || true
+start_rackbootd "${ARGS[@]}"
+fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "partition 2 after a restart"
+fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/v3-big" || fail "v3 after a restart"
+pass "after a restart: the images and their partitions as stored"
