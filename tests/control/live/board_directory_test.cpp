@@ -188,13 +188,13 @@ TEST(DiskImage, IndexedOnceAndAgainWhenItChanges) {
     EXPECT_EQ(r2.image->index()->find("CONFIG.txt")->size, 7u);
     EXPECT_EQ(first->index()->find("config.txt")->size, 5u);
     // Rewritten in place (same inode): indexed again too.
-    ASSERT_TRUE(s.sh("printf 'third, longer' > c.txt && mcopy -o -i pi.img@@1048576 c.txt ::/Config.TXT && "
-                     "touch -d '+5 seconds' pi.img"));
+    ASSERT_TRUE(
+        s.sh("printf 'third, longer' > c.txt && mcopy -o -i pi.img@@1048576 c.txt ::/Config.TXT && "
+             "touch -d '+5 seconds' pi.img"));
     warnings.clear();
     EXPECT_TRUE(d.recheck_images(warnings));
     EXPECT_EQ(d.image_status("pi")->content_generation, 3u);
-    EXPECT_EQ(d.build(3)->resolve("5a5a0001/config.txt", proto::Ipv4()).image->index()->find("config.txt")->size,
-              13u);
+    EXPECT_EQ(d.build(3)->resolve("5a5a0001/config.txt", proto::Ipv4()).image->index()->find("config.txt")->size, 13u);
     // One that cannot be served: prepare says why; put makes its boards served nothing.
     ASSERT_TRUE(s.sh("head -c 4096 /dev/zero > zero.img"));
     Image bad{"bad", ImageKind::img, root_path + "/zero.img", 1};
