@@ -20,19 +20,19 @@ namespace {
 
 // Migration N (1-based) brings user_version N-1 to N.
 constexpr const char* kMigrations[] = {
-    "CREATE TABLE images (name TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,"
-    " generation INTEGER NOT NULL);"
-    "CREATE TABLE boards (serial INTEGER PRIMARY KEY, serial_full TEXT NOT NULL, name TEXT NOT NULL,"
-    " labels TEXT NOT NULL, macs TEXT NOT NULL, model TEXT NOT NULL, image TEXT NOT NULL, ip INTEGER,"
-    " netboot INTEGER NOT NULL, state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-    " last_boot TEXT NOT NULL, generation INTEGER NOT NULL);"
-    "CREATE INDEX boards_image ON boards(image);"
-    "CREATE UNIQUE INDEX boards_ip ON boards(ip) WHERE ip IS NOT NULL;"
-    "CREATE TABLE board_macs (mac TEXT PRIMARY KEY, serial INTEGER NOT NULL);",
+    ("CREATE TABLE images (name TEXT PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,"
+     " generation INTEGER NOT NULL);"
+     "CREATE TABLE boards (serial INTEGER PRIMARY KEY, serial_full TEXT NOT NULL, name TEXT NOT NULL,"
+     " labels TEXT NOT NULL, macs TEXT NOT NULL, model TEXT NOT NULL, image TEXT NOT NULL, ip INTEGER,"
+     " netboot INTEGER NOT NULL, state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+     " last_boot TEXT NOT NULL, generation INTEGER NOT NULL);"
+     "CREATE INDEX boards_image ON boards(image);"
+     "CREATE UNIQUE INDEX boards_ip ON boards(ip) WHERE ip IS NOT NULL;"
+     "CREATE TABLE board_macs (mac TEXT PRIMARY KEY, serial INTEGER NOT NULL);"),
     // 2: learnt MACs apart from configured ones, and the lock. MACs learnt before this version
     // were written into `macs` and stay there as configured.
-    "ALTER TABLE boards ADD COLUMN learn INTEGER NOT NULL DEFAULT 1;"
-    "ALTER TABLE boards ADD COLUMN learnt TEXT NOT NULL DEFAULT '';",
+    ("ALTER TABLE boards ADD COLUMN learn INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE boards ADD COLUMN learnt TEXT NOT NULL DEFAULT '';"),
     // 3: an img image's partition (NULL: the first FAT one).
     "ALTER TABLE images ADD COLUMN partition INTEGER;",
 };
