@@ -85,7 +85,7 @@ std::int32_t BlockCache::find_or_claim(const ImageIdentity& id, std::uint64_t or
     std::int32_t idle_oldest = kNoFile;
     for (std::size_t i = 0; i < files_.size(); ++i) {
         File& f = files_[i];
-        if (f.fd < 0) {
+        if (f.fd < 0 && !f.memory) {
             if (free_slot == kNoFile) free_slot = static_cast<std::int32_t>(i);
             continue;
         }
@@ -170,20 +170,60 @@ std::int32_t BlockCache::adopt_extents(int image_fd, const ImageIdentity& identi
     return slot;
 }
 
+std::int32_t BlockCache::adopt_memory(std::size_t size, std::uint8_t*& bytes) noexcept {
+    if (size > cfg_.chunk_size) return kNoFile;
+    bool found = false;
+    // No file has this origin: a slot of its own.
+    std::int32_t file = find_or_claim(ImageIdentity{}, UINT64_MAX, found);
+    if (file == kNoFile) return kNoFile;
+    std::int32_t chunk = size == 0 ? -1 : take_slot();
+    if (size != 0 && chunk < 0) return kNoFile;
+    File& f = files_[file];
+    f.fd = -1;
+    f.memory = true;
+    f.dev = 0;
+    f.ino = 0;
+    f.size = size;
+    f.mtime_ns = 0;
+    f.origin = 0;
+    f.image_size = 0;
+    f.refs = 1;
+    f.parts.clear();
+    f.chunks.clear();
+    bytes = nullptr;
+    if (chunk >= 0) {
+        Chunk& c = chunks_[static_cast<std::size_t>(chunk)];
+        c = Chunk{};
+        c.file = file;
+        c.generation = f.generation;
+        c.state = ChunkState::Ready;
+        c.fill = ++fills_;
+        pin(chunk);  // nothing to read it back from: never evicted while the file lives
+        f.chunks.push_back(chunk);
+        bytes = chunk_data(chunk);
+    }
+    return file;
+}
+
 void BlockCache::release(std::int32_t file) noexcept {
     if (file < 0) return;
     File& f = files_[file];
-    if (f.refs > 0 && --f.refs == 0) f.last_release = ++release_clock_;
+    if (f.refs > 0 && --f.refs == 0) {
+        f.last_release = ++release_clock_;
+        if (f.memory) drop_file(file);  // its bytes were one request's
+    }
 }
 
 void BlockCache::drop_file(std::int32_t file) noexcept {
     File& f = files_[file];
     for (std::int32_t slot : f.chunks) {
+        if (slot >= 0 && f.memory) unpin(slot);
         // Reads in flight finish into their slot and are then discarded by the generation check.
         if (slot >= 0 && chunks_[slot].state != ChunkState::Loading) chunks_[slot] = Chunk{};
     }
-    close(f.fd);
+    if (f.fd >= 0) close(f.fd);
     f.fd = -1;
+    f.memory = false;
     f.chunks.clear();
     f.chunks.shrink_to_fit();
     f.parts.clear();

@@ -62,6 +62,9 @@ public:
     // descriptor cannot be duplicated.
     [[nodiscard]] std::int32_t adopt_extents(int image_fd, const ImageIdentity& identity, std::uint64_t size,
                                              std::span<const image::Extent> extents) noexcept;
+    // A file of `size` bytes (at most one chunk) that the caller writes at `bytes` before it is
+    // read: a rendered per-board file. It lives in one chunk, pinned, until its last release.
+    [[nodiscard]] std::int32_t adopt_memory(std::size_t size, std::uint8_t*& bytes) noexcept;
     void release(std::int32_t file) noexcept;
     [[nodiscard]] std::uint64_t size_of(std::int32_t file) const noexcept { return files_[file].size; }
 
@@ -137,6 +140,7 @@ private:
         std::uint32_t generation = 0;
         std::uint64_t last_release = 0;
         std::uint64_t origin = 0;          // an image's file: its first extent's offset + 1; 0: a plain file
+        bool memory = false;               // adopt_memory's: its bytes in one pinned chunk, no descriptor
         std::uint64_t image_size = 0;      // the descriptor's file's size (an image's, as indexed; else `size`)
         std::vector<std::int32_t> chunks;  // chunk index in file -> slot, or -1
         std::vector<Part> parts;           // an image's file: its extents; empty: a plain file

@@ -83,12 +83,17 @@ BootMap::Resolved BootMap::resolve(std::string_view checked_path, proto::Ipv4 cl
     }
     if (b == nullptr) return {root_->fd(), checked_path, nullptr};
     if (!b->netboot) return {-1, rest, b};
-    if (b->dirfd < 0) return {root_->fd(), checked_path, b};  // known, but no image: the default tree
-    if (!b->image) return {b->dirfd, rest, b};
+    const BoardFiles* files = nullptr;
+    if (b->has_serial) {
+        const std::shared_ptr<const BoardFiles>* f = files_.find(board_key(proto::Serial(b->serial_number)));
+        if (f != nullptr) files = f->get();
+    }
+    if (b->dirfd < 0) return {root_->fd(), checked_path, b, nullptr, files};  // no image: the default tree
+    if (!b->image) return {b->dirfd, rest, b, nullptr, files};
     auto it = std::lower_bound(images_.begin(), images_.end(), b->dirfd,
                                [](const auto& entry, int fd) { return entry.first < fd; });
     if (it == images_.end() || it->first != b->dirfd) return {-1, rest, b};  // cannot happen: served nothing
-    return {b->dirfd, rest, b, it->second};
+    return {b->dirfd, rest, b, it->second, files};
 }
 
 void BootMap::index_images() {
@@ -101,7 +106,7 @@ void BootMap::index_images() {
 
 std::size_t BootMap::memory_bytes() const noexcept {
     return sizeof(*this) + boards_.memory_bytes() + by_mac_.memory_bytes() + by_ip_.memory_bytes() +
-           dirs_.capacity() * sizeof(dirs_[0]) + images_.capacity() * sizeof(images_[0]);
+           files_.memory_bytes() + dirs_.capacity() * sizeof(dirs_[0]) + images_.capacity() * sizeof(images_[0]);
 }
 
 std::pair<std::size_t, std::size_t> BootMap::shards_shared_with(const BootMap& other) const noexcept {
@@ -199,6 +204,7 @@ BootMapEditor::BootMapEditor(const BootMap& base) : next_(new BootMap()) {
     next_->boards_ = base.boards_;
     next_->by_mac_ = base.by_mac_;
     next_->by_ip_ = base.by_ip_;
+    next_->files_ = base.files_;
     // Every tree a board of the base used, and the edited boards' own: a tree no board uses any
     // more is let go at the next whole build.
     next_->dirs_ = base.dirs_;
@@ -210,6 +216,7 @@ BootMapEditor::BootMapEditor(std::shared_ptr<TreeHandle> root, std::size_t board
     next_->boards_ = ShardedTable<MappedBoard>(shards_for(boards));
     next_->by_mac_ = ShardedTable<std::uint64_t>(shards_for(macs));
     next_->by_ip_ = ShardedTable<std::uint64_t>(shards_for(ips));
+    next_->files_ = ShardedTable<std::shared_ptr<const BoardFiles>>(shards_for(boards));
     fresh_boards_.reserve(boards);
     fresh_macs_.reserve(macs);
     fresh_ips_.reserve(ips);
@@ -247,6 +254,18 @@ void BootMapEditor::put_ip(std::uint32_t ip, std::uint64_t key) {
     }
 }
 
+void BootMapEditor::put_files(std::uint64_t key, std::shared_ptr<const BoardFiles> files) {
+    if (!files) {
+        if (!fresh_) files_.erase(key);
+        return;
+    }
+    if (fresh_) {
+        fresh_files_.push_back({key, std::move(files)});
+    } else {
+        files_.put(key, files);
+    }
+}
+
 std::unique_ptr<const BootMap> BootMapEditor::build(std::uint64_t generation, std::uint64_t revision) {
     std::unique_ptr<BootMap> m = std::move(next_);
     m->generation_ = generation;
@@ -255,10 +274,12 @@ std::unique_ptr<const BootMap> BootMapEditor::build(std::uint64_t generation, st
         m->boards_.fill(fresh_boards_);
         m->by_mac_.fill(fresh_macs_);
         m->by_ip_.fill(fresh_ips_);
+        m->files_.fill(fresh_files_);
     }
     boards_.apply(m->boards_);
     macs_.apply(m->by_mac_);
     ips_.apply(m->by_ip_);
+    files_.apply(m->files_);
     m->count_ = m->boards_.size();
     m->index_images();
     return m;

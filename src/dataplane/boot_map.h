@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/board_files.h"
 #include "dataplane/sharded_table.h"
 #include "dataplane/tree_handle.h"
 #include "proto/dhcp_leases.h"
@@ -76,6 +77,8 @@ public:
         const MappedBoard* board = nullptr;  // the board the request resolved through, if any
         // Set: the path is looked up in this disk image's index (dirfd is the image's), not opened.
         const TreeHandle* image = nullptr;
+        // The board's own files (templates), looked at before its tree; null: none.
+        const BoardFiles* files = nullptr;
     };
     // Picks the tree for a checked, normalised request path from `client` (host order).
     [[nodiscard]] Resolved resolve(std::string_view checked_path, proto::Ipv4 client) const noexcept;
@@ -123,6 +126,7 @@ private:
     ShardedTable<MappedBoard> boards_;                       // board key -> board
     ShardedTable<std::uint64_t> by_mac_;                     // MAC -> board key
     ShardedTable<std::uint64_t> by_ip_;                      // address -> board key
+    ShardedTable<std::shared_ptr<const BoardFiles>> files_;  // board key -> its own files (boards with any)
     std::vector<std::shared_ptr<TreeHandle>> dirs_;          // every image tree a board here is served from
     std::vector<std::pair<int, const TreeHandle*>> images_;  // the disk images among them, by descriptor
 };
@@ -164,6 +168,9 @@ public:
     void erase_mac(std::uint64_t mac) { macs_.erase(mac); }
     void put_ip(std::uint32_t ip, std::uint64_t key);
     void erase_ip(std::uint32_t ip) { ips_.erase(ip); }
+    // A board's own files (null: none, as erase_files).
+    void put_files(std::uint64_t key, std::shared_ptr<const BoardFiles> files);
+    void erase_files(std::uint64_t key) { files_.erase(key); }
     // `revision`: what the caller built it from (BootMap::revision()). Once.
     [[nodiscard]] std::unique_ptr<const BootMap> build(std::uint64_t generation, std::uint64_t revision);
 
@@ -174,9 +181,11 @@ private:
     std::vector<ShardedTable<MappedBoard>::Slot> fresh_boards_;
     std::vector<ShardedTable<std::uint64_t>::Slot> fresh_macs_;
     std::vector<ShardedTable<std::uint64_t>::Slot> fresh_ips_;
+    std::vector<ShardedTable<std::shared_ptr<const BoardFiles>>::Slot> fresh_files_;
     ShardedTable<MappedBoard>::Edit boards_;
     ShardedTable<std::uint64_t>::Edit macs_;
     ShardedTable<std::uint64_t>::Edit ips_;
+    ShardedTable<std::shared_ptr<const BoardFiles>>::Edit files_;
 };
 
 // A map built from the flags alone (tests, --check-config): the root and the --board trees.

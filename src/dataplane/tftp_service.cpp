@@ -96,6 +96,7 @@ proto::Result<> TftpService::init() {
     parked_scratch_.reserve(slots_.size());
     tx_buf_.resize(65536);
     netascii_buf_.resize(65536);
+    render_buf_.resize(65536);
     for (auto& h : data_headers_) h = {0, static_cast<std::uint8_t>(proto::TftpOpcode::Data), 0, 0};
     cfg_.cache.counters = &counters_;
     auto cache = BlockCache::create(cfg_.cache);
@@ -189,7 +190,7 @@ void TftpService::on_request(const std::uint8_t* data, std::size_t len, const En
     std::uint32_t idx = claim_slot(from, local_ip, plan.filename, now);
     if (idx == kNoSlot) return;
     start_slot(idx, from, pkt.mode, plan, now);
-    open_file(idx, plan.filename, now);
+    open_file(idx, plan.filename, local_ip, now);
 }
 
 bool TftpService::read_rrq(const std::uint8_t* data, std::size_t len, const Endpoint& from, proto::TftpPacket& pkt,
@@ -348,7 +349,7 @@ void TftpService::start_slot(std::uint32_t idx, const Endpoint& from, proto::Tft
 
 // The tree the boot map picks for it (the board's image, or the default tree), then the open,
 // pinned to that map until it completes.
-void TftpService::open_file(std::uint32_t idx, std::string_view filename, Nanos now) {
+void TftpService::open_file(std::uint32_t idx, std::string_view filename, proto::Ipv4 local_ip, Nanos now) {
     Slot& s = slots_[idx];
     const BootMap* map = cfg_.maps->current();
     BootMap::Resolved tree = map->resolve(filename, s.ip);
@@ -356,6 +357,12 @@ void TftpService::open_file(std::uint32_t idx, std::string_view filename, Nanos 
     if (tree.dirfd < 0) {
         fail(idx, TftpErrorCode::FileNotFound, "file not found", TftpDrop::netboot_off, now);
         return;
+    }
+    if (tree.files != nullptr) {
+        if (const BoardFiles::File* own = tree.files->find(tree.path)) {
+            open_rendered_file(idx, *tree.files, *own, local_ip, now);
+            return;
+        }
     }
     if (tree.image != nullptr) {
         open_image_file(idx, *tree.image, tree.path, now);
@@ -424,6 +431,22 @@ void TftpService::open_image_file(std::uint32_t idx, const TreeHandle& image, st
         return;
     }
     slots_[idx].file = cache_->adopt_extents(image.fd(), image.identity(), file->size, file->extents);
+    begin_transfer(idx, now);
+}
+
+// A board's own file: rendered now, for this board and the address the request came to.
+void TftpService::open_rendered_file(std::uint32_t idx, const BoardFiles& files, const BoardFiles::File& file,
+                                     proto::Ipv4 local_ip, Nanos now) {
+    char server[16] = {};
+    std::size_t server_len = local_ip.unset() ? 0 : local_ip.format(server);
+    std::size_t n = files.render(file, std::string_view(server, server_len), render_buf_);
+    std::uint8_t* bytes = nullptr;
+    if (n == SIZE_MAX || (slots_[idx].file = cache_->adopt_memory(n, bytes)) == BlockCache::kNoFile) {
+        slots_[idx].file = BlockCache::kNoFile;
+        fail(idx, TftpErrorCode::NotDefined, "server busy, try again", TftpDrop::no_slot, now);
+        return;
+    }
+    if (n > 0) std::memcpy(bytes, render_buf_.data(), n);
     begin_transfer(idx, now);
 }
 

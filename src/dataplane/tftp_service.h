@@ -163,7 +163,9 @@ private:
                                            proto::Nanos now);
     void start_slot(std::uint32_t idx, const Endpoint& from, proto::TftpMode mode, const RrqPlan& plan,
                     proto::Nanos now);
-    void open_file(std::uint32_t idx, std::string_view filename, proto::Nanos now);
+    void open_file(std::uint32_t idx, std::string_view filename, proto::Ipv4 local_ip, proto::Nanos now);
+    void open_rendered_file(std::uint32_t idx, const BoardFiles& files, const BoardFiles::File& file,
+                            proto::Ipv4 local_ip, proto::Nanos now);
     void on_open_done(std::uint64_t tag, int res, proto::Nanos now);
     void open_image_file(std::uint32_t idx, const TreeHandle& image, std::string_view path, proto::Nanos now);
     // The slot's file is adopted (or kNoFile: refused as busy): negotiation and the first block.
@@ -255,6 +257,7 @@ private:
     // Scratch for building what goes out.
     std::vector<std::uint8_t> tx_buf_;
     std::vector<std::uint8_t> netascii_buf_;
+    std::vector<std::uint8_t> render_buf_;  // a board's own file, rendered before it is copied to the cache
     std::array<std::array<std::uint8_t, 4>, kMaxWindowBatch> data_headers_{};
     std::array<TxDatagram, kMaxWindowBatch> tx_{};
 };

@@ -27,8 +27,21 @@ std::optional<Ipv4> Ipv4::parse(std::string_view text) noexcept {
 }
 
 std::string Ipv4::to_string() const {
-    return std::to_string(value_ >> 24) + '.' + std::to_string((value_ >> 16) & 0xff) + '.' +
-           std::to_string((value_ >> 8) & 0xff) + '.' + std::to_string(value_ & 0xff);
+    char text[16];
+    return std::string(text, format(text));
+}
+
+std::size_t Ipv4::format(char (&out)[16]) const noexcept {
+    std::size_t n = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned octet = (value_ >> shift) & 0xffu;
+        if (octet >= 100) out[n++] = static_cast<char>('0' + octet / 100);
+        if (octet >= 10) out[n++] = static_cast<char>('0' + octet / 10 % 10);
+        out[n++] = static_cast<char>('0' + octet % 10);
+        if (shift > 0) out[n++] = '.';
+    }
+    out[n] = '\0';
+    return n;
 }
 
 }  // namespace rackboot::proto

@@ -31,6 +31,8 @@ public:
     // Dotted quad; nullopt for anything else.
     [[nodiscard]] static std::optional<Ipv4> parse(std::string_view text) noexcept;
     [[nodiscard]] std::string to_string() const;
+    // The dotted quad into `out` (room for 15 characters); its length. No allocation.
+    std::size_t format(char (&out)[16]) const noexcept;
 
 private:
     [[nodiscard]] static constexpr std::uint32_t swap(std::uint32_t v) noexcept {

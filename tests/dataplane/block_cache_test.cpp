@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -164,6 +165,37 @@ TEST_F(BlockCacheTest, EvictsUnderASmallBudgetAndRereads) {
     }
     EXPECT_GE(cache_->reads_issued() - before, 80u + 16u);
     cache_->release(g);
+}
+
+// A rendered file lives in one pinned chunk: reading a file four times the cache does not evict
+// it, and its last release gives the chunk back.
+TEST_F(BlockCacheTest, AMemoryFileStaysUntilItsLastRelease) {
+    std::uint8_t* bytes = nullptr;
+    std::int32_t m = cache_->adopt_memory(11, bytes);
+    ASSERT_NE(m, BlockCache::kNoFile);
+    ASSERT_NE(bytes, nullptr);
+    std::memcpy(bytes, "console=tty", 11);
+    EXPECT_EQ(cache_->size_of(m), 11u);
+    EXPECT_EQ(cache_->ensure(m, 0, 11), BlockCache::Avail::Ready);
+    std::vector<char> big(256u << 16);
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i ^ (i >> 16));
+    std::ofstream(dir_ / "tree/big.bin", std::ios::binary).write(big.data(), static_cast<std::streamsize>(big.size()));
+    std::int32_t g = adopt(open_file("big.bin"));
+    for (std::uint64_t off = 0; off < big.size(); off += 65536) wait_ready(g, off, 1468);
+    cache_->release(g);
+    EXPECT_EQ(cache_->ensure(m, 0, 11), BlockCache::Avail::Ready);
+    EXPECT_EQ(read_via_map(m, 0, 11), "console=tty");
+    std::int32_t chunk = cache_->chunk_of(bytes);
+    EXPECT_EQ(cache_->pins(chunk), 1u);
+    cache_->release(m);
+    EXPECT_EQ(cache_->pins(chunk), 0u);
+    // Too big for a chunk: refused. Empty: a file of nothing.
+    EXPECT_EQ(cache_->adopt_memory((64u << 10) + 1, bytes), BlockCache::kNoFile);
+    std::int32_t empty = cache_->adopt_memory(0, bytes);
+    ASSERT_NE(empty, BlockCache::kNoFile);
+    EXPECT_EQ(cache_->size_of(empty), 0u);
+    EXPECT_EQ(cache_->ensure(empty, 0, 0), BlockCache::Avail::Ready);
+    cache_->release(empty);
 }
 
 // A disk image's file: its bytes are runs of the image, out of order and of odd sizes (as a

@@ -116,6 +116,56 @@ fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "pa
     || fail "status: $(cat "$WORK/body")"
 pass "the partition asked for (2 of two FAT16 ones) is the one served"
 
+# Every Pi its own files: the image's cmdline.txt template, a board's own config.txt over the
+# image's, rendered per request (tsize is the rendered length); refused at save when the firmware
+# would cut what a board is served.
+[ "$(api POST /api/v1/images "{\"name\":\"tmpl\",\"kind\":\"img\",\"path\":\"$WORK/images/raspios.img\",
+     \"files\":{\"cmdline.txt\":\"console=serial0,115200 root=/dev/nbd0p2 nbdroot={server}/{serial} ip={address} rb={name}\\n\"}}")" = 201 ] \
+    || fail "image with files: $(cat "$WORK/body")"
+[ "$(api POST /api/v1/boards '{"serial":"5a5a0003","image":"tmpl","name":"r1-u3","ip":"127.0.0.3",
+     "files":{"config.txt":"[all]\nkernel=kernel8.img\n# {labels} {mac}\n"},"labels":{"rack":"r1"},
+     "macs":["dc:a6:32:00:00:03"]}')" = 201 ] || fail "board with files: $(cat "$WORK/body")"
+[ "$(api POST /api/v1/boards '{"serial":"5a5a0004","image":"tmpl","name":"r1-u4"}')" = 201 ] || fail "board 4"
+rendered() {  # rendered PATH: the file over raw TFTP with tsize; checks tsize is its length
+    python3 - "$PORT" "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["IT"])
+from tftpwire import Client, rrq, OACK
+c = Client("127.0.0.1", int(sys.argv[1]))
+c.send_request(rrq(sys.argv[2], tsize=0, blksize=1468))
+first = c.recv()
+assert first is not None and first[0] == OACK, first
+data = c.finish(first, 1468)
+assert int(first[2]["tsize"]) == len(data), (first[2], len(data))
+sys.stdout.write(data.decode())
+PY
+}
+export IT="$(dirname "$0")"
+want3="console=serial0,115200 root=/dev/nbd0p2 nbdroot=127.0.0.1/5a5a0003 ip=127.0.0.3 rb=r1-u3"
+[ "$(rendered 5a5a0003/cmdline.txt)" = "$want3" ] || fail "cmdline.txt for 5a5a0003: $(rendered 5a5a0003/cmdline.txt)"
+[ "$(rendered 5a5a0004/CMDLINE.TXT)" = "console=serial0,115200 root=/dev/nbd0p2 nbdroot=127.0.0.1/5a5a0004 ip= rb=r1-u4" ] \
+    || fail "cmdline.txt for 5a5a0004: $(rendered 5a5a0004/CMDLINE.TXT)"
+[ "$(rendered 5a5a0003/config.txt)" = "$(printf '[all]\nkernel=kernel8.img\n# rack=r1 dc:a6:32:00:00:03')" ] \
+    || fail "config.txt for 5a5a0003: $(rendered 5a5a0003/config.txt)"
+(cd "$WORK" && tftp -m binary 127.0.0.1 "$PORT" -c get 5a5a0003/cmdline.txt hpa-cmdline) \
+    && [ "$(cat "$WORK/hpa-cmdline")" = "$want3" ] || fail "tftp-hpa: $(cat "$WORK/hpa-cmdline")"
+fetch 5a5a0004/config.txt "$WORK/got" && fail "5a5a0004 was served a config.txt (5a5a0003 has one of its own, the image none)"
+fetch 5a5a0004/start4.elf "$WORK/got" && cmp -s "$WORK/got" "$P/start4.elf" || fail "the image's own files under templates"
+pass "every Pi its own files: the image's cmdline.txt and a board's config.txt rendered per board, tsize exact"
+
+long=$(printf 'x%.0s' $(seq 1 95))
+[ "$(api PATCH /api/v1/boards/5a5a0004 "{\"files\":{\"config.txt\":\"dtoverlay=$long\\n\"}}")" = 400 ] \
+    && grep -q "board 5a5a0004: config.txt (its own): config.txt line 1 .* is 105 characters" <<<"$(field 'd["message"]')" \
+    || fail "a long config.txt line: $(cat "$WORK/body")"
+name60=$(printf 'n%.0s' $(seq 1 60))
+[ "$(api PATCH /api/v1/boards/5a5a0004 "{\"name\":\"$name60\",\"files\":{\"extra.txt\":\"x\"}}")" = 200 ] || fail "name 60"
+[ "$(api PATCH /api/v1/boards/5a5a0004 "{\"files\":{\"cmdline.txt\":\"$(printf 'y%.0s' $(seq 1 970)) {name}\"}}")" = 400 ] \
+    && grep -q "cmdline.txt is 1031 characters" <<<"$(field 'd["message"]')" || fail "cmdline past 1024: $(cat "$WORK/body")"
+[ "$(api PATCH /api/v1/boards/5a5a0004 '{"files":{"cmdline.txt":"{root}"}}')" = 400 ] \
+    && grep -q "unknown variable {root}" <<<"$(field 'd["message"]')" || fail "unknown variable: $(cat "$WORK/body")"
+[ "$(rendered 5a5a0004/extra.txt)" = x ] || fail "the change that passed is served"
+pass "refused at save with the board, file and line: a config.txt line past 98, a cmdline past 1024, an unknown variable"
+
 # fetch_many N OUT: N concurrent fetches of the initramfs, each three times, into OUT.N.I.
 fetch_many() {
     local pids=() n
@@ -173,4 +223,5 @@ kill "$RB_PID"; wait "$RB_PID" 2>/dev/null || true
 start_rackbootd "${ARGS[@]}"
 fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "partition 2 after a restart"
 fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/v3-big" || fail "v3 after a restart"
-pass "after a restart: the images and their partitions as stored"
+[ "$(rendered 5a5a0003/cmdline.txt)" = "$want3" ] || fail "rendered files after a restart"
+pass "after a restart: the images, their partitions and the boards' own files as stored"

@@ -56,12 +56,21 @@ std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
     return j;
 }
 
+// A "files" object (path: template) into `out`; false when it is not one.
+bool read_files(const json& v, std::map<std::string, std::string>& out) {
+    if (!v.is_object()) return false;
+    out.clear();
+    for (const auto& [path, text] : v.items()) {
+        if (!text.is_string()) return false;
+        out[path] = text.get<std::string>();
+    }
+    return true;
+}
+
 json image_json(const Image& i, std::size_t boards) {
-    json j{{"name", i.name},
-           {"kind", std::string(to_string(i.kind))},
-           {"path", i.path},
-           {"generation", i.generation},
-           {"boards", boards}};
+    json j{{"name", i.name},   {"kind", std::string(to_string(i.kind))},
+           {"path", i.path},   {"generation", i.generation},
+           {"boards", boards}, {"files", i.files}};
     if (i.kind == ImageKind::img) j["partition"] = i.partition ? json(*i.partition) : json(nullptr);
     return j;
 }
@@ -96,6 +105,7 @@ json board_json(const Board& b) {
                 {"first_seen", b.first_seen},
                 {"last_seen", b.last_seen},
                 {"last_boot", last_boot_json(b.last_boot)},
+                {"files", b.files},
                 {"generation", b.generation}};
 }
 
@@ -124,6 +134,12 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
                 if (!lv.is_string()) return bad("labels are an object of strings");
                 b.labels[lk] = lv.get<std::string>();
             }
+        } else if (key == "files") {
+            if (v.is_null()) {
+                b.files.clear();
+                continue;
+            }
+            if (!read_files(v, b.files)) return bad("files are an object of path: template (strings)");
         } else if (key == "macs") {
             if (!v.is_array() && !v.is_null()) return bad("macs is a list of MAC addresses");
             b.macs.clear();
@@ -250,6 +266,12 @@ HttpResponse RestApi::create_image(const HttpRequest& req, const std::string&) {
         if (key == "partition") {
             if (!v.is_number_unsigned())
                 return fail(ApiError::invalid_field, "partition is a number from 1 to 128", key);
+            continue;
+        }
+        if (key == "files") {
+            if (!read_files(v, img.files)) {
+                return fail(ApiError::invalid_field, "files are an object of path: template (strings)", key);
+            }
             continue;
         }
         if (key != "name" && key != "kind" && key != "path") {

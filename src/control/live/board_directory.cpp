@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "control/store/rendered_files.h"
 #include "proto/dhcp_leases.h"
 
 namespace rackboot::control {
@@ -89,6 +90,9 @@ void BoardDirectory::put_board(const Board& b) {
     touch(serial, e);  // what it held before
     forget_macs(serial, e);
     e.image = b.image;
+    e.name = b.name;
+    e.labels = b.labels;
+    e.files = b.files;
     e.netboot = b.netboot;
     e.learn = b.learn;
     e.pinned = b.ip ? b.ip->value() : 0;
@@ -158,6 +162,7 @@ BoardDirectory::ImageDir BoardDirectory::open_image(const Image& image,
     ImageDir d;
     d.path = image.path;
     d.kind = image.kind;
+    d.files = image.files;
     d.partition = image.partition;
     auto dir = open_tree(image, held);
     if (dir) {
@@ -207,6 +212,7 @@ bool BoardDirectory::recheck_images(std::vector<std::string>& warnings) {
         for (const auto& [name, d] : images_) {
             Image i{name, d.kind, d.path, 0};
             i.partition = d.partition;
+            i.files = d.files;
             all.emplace_back(std::move(i), d.dir);
         }
     }
@@ -335,6 +341,8 @@ bool BoardDirectory::learn(proto::Mac claimed, std::optional<proto::Serial> clai
             if (!dirty_all_) {
                 dirty_ips_.insert(ip);
                 if (e.learnt_ip != 0) dirty_ips_.insert(e.learnt_ip);
+                // Its own files render {address}: mapped again only when it has any.
+                if (!e.files.empty() || !image_dir(e.image)->files.empty()) dirty_boards_.insert(*owner);
             }
             if (e.learnt_ip != 0) erase_if_held(learnt_by_ip_, e.learnt_ip, *owner);
             e.learnt_ip = ip;
@@ -432,6 +440,36 @@ void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t seri
     m.netboot = e.netboot && servable;
     m.lists_macs = !e.macs.empty();
     ed.put_board(map_key(serial), m, dir->dir);
+    ed.put_files(map_key(serial), board_files(serial, e, dir));
+}
+
+std::shared_ptr<const dataplane::BoardFiles> BoardDirectory::board_files(std::uint32_t serial, const Entry& e,
+                                                                         const ImageDir* dir) const {
+    if (e.files.empty() && dir->files.empty()) return nullptr;
+    Board b;
+    b.serial = proto::Serial(serial);
+    b.name = e.name;
+    b.labels = e.labels;
+    b.files = e.files;
+    for (std::uint64_t m : e.macs) b.macs.push_back(proto::Mac::from_key(m));
+    for (std::uint64_t m : e.learnt) b.learnt_macs.push_back(LearntMac{proto::Mac::from_key(m), 0, 0, {}});
+    Image image;
+    image.files = dir->files;
+    std::optional<proto::Ipv4> address;
+    if (e.pinned != 0) {
+        address = proto::Ipv4(e.pinned);
+    } else if (e.learnt_ip != 0) {
+        address = proto::Ipv4(e.learnt_ip);
+    }
+    std::vector<dataplane::BoardFiles::File> files;
+    for (const auto& [path, text] : effective_files(b, &image)) {
+        auto t = proto::FileTemplate::compile(text);
+        if (!t) continue;  // the store refuses one that does not compile: a hand-edited database
+        std::string folded = path;
+        for (char& c : folded) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        files.push_back(dataplane::BoardFiles::File{path, std::move(folded), std::move(*t)});
+    }
+    return std::make_shared<const dataplane::BoardFiles>(std::move(files), template_values(b, address));
 }
 
 std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane::BootMap* prev,
@@ -488,6 +526,7 @@ std::unique_ptr<const dataplane::BootMap> BoardDirectory::build(const dataplane:
                 put_mapped(*ed, serial, it->second, image_dir(it->second.image));
             } else {
                 ed->erase_board(map_key(serial));
+                ed->erase_files(map_key(serial));
             }
         }
         for (std::uint64_t mac : dirty_macs_) {

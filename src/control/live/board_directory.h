@@ -104,6 +104,10 @@ private:
         std::vector<std::uint64_t> macs;    // configured
         std::vector<std::uint64_t> learnt;  // from option 97, most recent first; used only when macs is empty
         std::uint32_t learnt_ip = 0;
+        // What its own files render with (rendered_files.h); files: its own templates.
+        std::string name;
+        std::map<std::string, std::string> labels;
+        std::map<std::string, std::string> files;
     };
     void forget_macs(std::uint32_t serial, const Entry& e);
     // The board `mac` is (configured on it, or learnt onto one that lists none and still has it).
@@ -121,6 +125,7 @@ private:
         std::string reason;                          // why
         std::uint64_t content_generation = 0;
         std::int64_t changed_ms = 0;
+        std::map<std::string, std::string> files;  // the image's own files (templates)
     };
     // `held`: the image's handle now, returned as is when an img's content has not changed.
     [[nodiscard]] proto::Result<std::shared_ptr<dataplane::TreeHandle>> open_tree(
@@ -129,6 +134,9 @@ private:
     // The image's open directory as held (an empty one for none or an unknown name).
     [[nodiscard]] const ImageDir* image_dir(const std::string& name) const;
     void put_mapped(dataplane::BootMapEditor& ed, std::uint32_t serial, const Entry& e, const ImageDir* dir) const;
+    // The board's own files (its image's and its own) with its values; null when it has none.
+    [[nodiscard]] std::shared_ptr<const dataplane::BoardFiles> board_files(std::uint32_t serial, const Entry& e,
+                                                                           const ImageDir* dir) const;
 
     mutable std::mutex mutex_;
     std::shared_ptr<dataplane::TreeHandle> root_;

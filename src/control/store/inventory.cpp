@@ -8,6 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
+
+#include "proto/file_template.h"
+#include "proto/tftp_path.h"
 
 namespace rackboot::control {
 
@@ -37,6 +41,26 @@ bool safe_value(std::string_view s) {
 
 }  // namespace
 
+Outcome validate_files(const std::map<std::string, std::string>& files) {
+    if (files.size() > kMaxOwnFiles) {
+        return Outcome::fail(ApiError::invalid_field, "at most " + std::to_string(kMaxOwnFiles) + " files", "files");
+    }
+    for (const auto& [path, text] : files) {
+        proto::PathVerdict v = proto::check_tftp_path(path);
+        std::vector<char> normal(path.size() + 1);
+        if (v != proto::PathVerdict::ok || proto::normalize_tftp_path(path, normal.data()) != path) {
+            return Outcome::fail(
+                ApiError::invalid_field,
+                "files: '" + path +
+                    "' is not a path a Pi asks for (relative, no '..', '.', '//' or control characters)",
+                "files");
+        }
+        auto t = proto::FileTemplate::compile(text);
+        if (!t) return Outcome::fail(ApiError::invalid_field, "files: " + path + ": " + t.error().reason, "files");
+    }
+    return {};
+}
+
 Outcome validate_board(const Board& b) {
     if (!b.name.empty() && !safe_name(b.name)) {
         return Outcome::fail(ApiError::invalid_field, "a name is 1-63 of letters, digits, '.', '_', '-'", "name");
@@ -60,7 +84,7 @@ Outcome validate_board(const Board& b) {
     if (b.model.size() > 32 || !safe_value(b.model)) {
         return Outcome::fail(ApiError::invalid_field, "a model is short printable text", "model");
     }
-    return {};
+    return validate_files(b.files);
 }
 
 std::string_view to_string(BoardState s) noexcept {
@@ -93,6 +117,7 @@ Outcome validate_image(Image& image, const std::string& images_root) {
         return Outcome::fail(ApiError::invalid_field, "an image name is 1-63 of letters, digits, '.', '_', '-'",
                              "name");
     }
+    if (Outcome o = validate_files(image.files); !o.ok()) return o;
     if (image.partition && image.kind != ImageKind::img) {
         return Outcome::fail(ApiError::invalid_field, "only an img image has a partition", "partition");
     }

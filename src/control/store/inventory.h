@@ -40,6 +40,9 @@ struct Image {
     std::string path;  // absolute, beneath --images-root
     std::uint64_t generation = 0;
     std::optional<unsigned> partition;  // img: the partition served; unset: the first FAT one
+    // Files of its own (path -> template, proto/file_template.h), served instead of the tree's to
+    // every board on it that has no file of its own at that path.
+    std::map<std::string, std::string> files;
 };
 
 // A MAC a board learnt from DHCP (option 97 carried its serial): an observation, shown apart from
@@ -68,6 +71,7 @@ struct Board {
     std::int64_t first_seen = 0;  // unix seconds; 0: never
     std::int64_t last_seen = 0;
     std::string last_boot;
+    std::map<std::string, std::string> files;  // its own files (path -> template); win over its image's
     std::uint64_t generation = 0;
 };
 
@@ -76,8 +80,14 @@ inline constexpr std::size_t kMaxLearntMacs = 4;
 // True when `path` lies strictly beneath `root` (both absolute and resolved), by their text.
 [[nodiscard]] bool path_beneath(std::string_view path, std::string_view root);
 
-// The checks a board must pass whatever the store holds (names, labels, MACs are well-formed).
+// The checks a board must pass whatever the store holds (names, labels, MACs are well-formed; its
+// files as validate_files says).
 [[nodiscard]] Outcome validate_board(const Board& b);
+// Files of a board or an image: at most kMaxOwnFiles, each a path a Pi can ask for (relative,
+// no '..', printable) and a template that compiles (known variables, braces paired). What they
+// render to for a board is checked apart (rendered_files.h).
+inline constexpr std::size_t kMaxOwnFiles = 32;
+[[nodiscard]] Outcome validate_files(const std::map<std::string, std::string>& files);
 // An image: a safe name and a path that resolves (symlinks followed) beneath `images_root`: for
 // "dir", a directory that holds a boot file (start4.elf, start.elf, bootcode.bin, config.txt or
 // kernel8.img); for "img", a regular file (whether its boot partition can be served is the live

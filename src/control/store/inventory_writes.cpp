@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "control/store/rendered_files.h"
+
 namespace rackboot::control {
 
 namespace {
@@ -35,7 +37,15 @@ void InventoryWrites::audit(const Actor& who, const std::string& resource, std::
     std::fflush(stdout);
 }
 
+Outcome InventoryWrites::files_servable(const Board& board) {
+    if (board.files.empty() && board.image.empty()) return {};
+    Image image;
+    bool has_image = !board.image.empty() && store_.get_image(board.image, image).ok();
+    return check_rendered_files(board, has_image ? &image : nullptr);
+}
+
 Outcome InventoryWrites::create_board(Board& board, const Actor& who) {
+    if (Outcome o = files_servable(board); !o.ok()) return o;
     Outcome o = store_.create_board(board);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(board);
@@ -45,6 +55,7 @@ Outcome InventoryWrites::create_board(Board& board, const Actor& who) {
 
 Outcome InventoryWrites::replace_board(Board& board, std::optional<std::uint64_t> if_match, std::uint64_t before,
                                        const Actor& who) {
+    if (Outcome o = files_servable(board); !o.ok()) return o;
     Outcome o = store_.replace_board(board, if_match);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(board);
@@ -64,7 +75,13 @@ Outcome InventoryWrites::delete_board(proto::Serial serial, std::optional<std::u
 
 Outcome InventoryWrites::put_boards(std::vector<Board>& boards, std::size_t& failed, const Actor& who) {
     std::vector<std::uint64_t> before(boards.size());
-    for (std::size_t i = 0; i < boards.size(); ++i) before[i] = boards[i].generation;
+    for (std::size_t i = 0; i < boards.size(); ++i) {
+        before[i] = boards[i].generation;
+        if (Outcome o = files_servable(boards[i]); !o.ok()) {
+            failed = i;
+            return o;
+        }
+    }
     Outcome o = store_.put_boards(boards, failed);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->boards_changed(boards);
@@ -83,6 +100,11 @@ Outcome InventoryWrites::discover_board(Board& board, const Actor& who) {
 }
 
 Outcome InventoryWrites::create_image(Image& image, const Actor& who) {
+    // No board is on a new image yet: its files are checked for one with no name or labels (each
+    // board's own values are checked when a board is put on it).
+    Board any;
+    any.serial = proto::Serial(0xffffffffu);
+    if (Outcome o = check_rendered_files(any, &image); !o.ok()) return o;
     Outcome o = store_.create_image(image);
     if (!o.ok()) return o;
     if (live_ != nullptr) live_->image_changed(image);

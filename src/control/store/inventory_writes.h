@@ -50,6 +50,8 @@ public:
     [[nodiscard]] InventoryStore& store() noexcept { return store_; }
 
 private:
+    // What the board would be served of its own files renders whole (rendered_files.h).
+    [[nodiscard]] Outcome files_servable(const Board& board);
     void audit(const Actor& who, const std::string& resource, std::uint64_t before, std::uint64_t after) const;
 
     InventoryStore& store_;

@@ -33,8 +33,11 @@ constexpr const char* kMigrations[] = {
     // were written into `macs` and stay there as configured.
     ("ALTER TABLE boards ADD COLUMN learn INTEGER NOT NULL DEFAULT 1;"
      "ALTER TABLE boards ADD COLUMN learnt TEXT NOT NULL DEFAULT '';"),
-    // 3: an img image's partition (NULL: the first FAT one).
-    "ALTER TABLE images ADD COLUMN partition INTEGER;",
+    // 3: an img image's partition (NULL: the first FAT one); images' and boards' own files
+    // (templates: join_files).
+    ("ALTER TABLE images ADD COLUMN partition INTEGER;"
+     "ALTER TABLE images ADD COLUMN files TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE boards ADD COLUMN files TEXT NOT NULL DEFAULT '';"),
 };
 static_assert(std::size(kMigrations) == kInventorySchemaVersion);
 
@@ -110,6 +113,42 @@ std::vector<LearntMac> split_learnt(const std::string& text) {
             continue;
         }
         out.push_back(LearntMac{mac[0], first, last, line.substr(18 + static_cast<std::size_t>(used))});
+    }
+    return out;
+}
+
+// Files (path -> template), each as "LEN:PATH LEN:TEXT\n" (lengths in bytes: a template may hold
+// anything, newlines included).
+std::string join_files(const std::map<std::string, std::string>& files) {
+    std::string out;
+    for (const auto& [path, text] : files) {
+        out.append(std::to_string(path.size())).append(":").append(path).append(" ");
+        out.append(std::to_string(text.size())).append(":").append(text).append("\n");
+    }
+    return out;
+}
+
+std::map<std::string, std::string> split_files(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::size_t at = 0;
+    auto field = [&](std::string& value) {
+        std::size_t colon = text.find(':', at);
+        if (colon == std::string::npos) return false;
+        std::size_t len = 0;
+        for (std::size_t i = at; i < colon; ++i) {
+            if (text[i] < '0' || text[i] > '9' || len > text.size()) return false;
+            len = len * 10 + static_cast<std::size_t>(text[i] - '0');
+        }
+        if (colon + 1 + len + 1 > text.size()) return false;
+        value = text.substr(colon + 1, len);
+        at = colon + 1 + len + 1;  // and its separator
+        return true;
+    };
+    while (at < text.size()) {
+        std::string path;
+        std::string body;
+        if (!field(path) || !field(body)) break;  // a damaged row keeps what read whole
+        out[path] = body;
     }
     return out;
 }
@@ -202,13 +241,15 @@ private:
 
 constexpr const char* kBoardColumns =
     "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
-    "generation, learn, learnt";
+    "generation, learn, learnt, files";
 
-// An image's row (name, kind, path, generation, partition); a kind this build does not know reads as "dir".
+// An image's row (name, kind, path, generation, partition, files); a kind this build does not
+// know reads as "dir".
 Image image_row(const Stmt& q) {
     Image i{q.col_text(0), parse_image_kind(q.col_text(1)).value_or(ImageKind::dir), q.col_text(2),
             static_cast<std::uint64_t>(q.col_i64(3))};
     if (!q.col_null(4)) i.partition = static_cast<unsigned>(q.col_i64(4));
+    i.files = split_files(q.col_text(5));
     return i;
 }
 
@@ -230,6 +271,7 @@ Board read_board(const Stmt& q) {
     b.generation = static_cast<std::uint64_t>(q.col_i64(13));
     b.learn = q.col_i64(14) != 0;
     b.learnt_macs = split_learnt(q.col_text(15));
+    b.files = split_files(q.col_text(16));
     return b;
 }
 
@@ -266,20 +308,21 @@ public:
             return Outcome::fail(ApiError::conflict, "image '" + image.name + "' exists already", "name");
         }
         image.generation = 1;
-        Stmt q(stmts_, "INSERT INTO images (name, kind, path, generation, partition) VALUES (?,?,?,?,?)");
+        Stmt q(stmts_, "INSERT INTO images (name, kind, path, generation, partition, files) VALUES (?,?,?,?,?,?)");
         q.text(1, image.name).text(2, std::string(to_string(image.kind))).text(3, image.path).i64(4, 1);
         if (image.partition) {
             q.i64(5, *image.partition);
         } else {
             q.null(5);
         }
+        q.text(6, join_files(image.files));
         if (q.step() != SQLITE_DONE) return store_error();
         return tx.commit();
     }
 
     Outcome get_image(const std::string& name, Image& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(stmts_, "SELECT name, kind, path, generation, partition FROM images WHERE name = ?");
+        Stmt q(stmts_, "SELECT name, kind, path, generation, partition, files FROM images WHERE name = ?");
         q.text(1, name);
         if (q.step() != SQLITE_ROW) return Outcome::fail(ApiError::not_found, "no image '" + name + "'");
         out = image_row(q);
@@ -288,7 +331,7 @@ public:
 
     Outcome list_images(std::vector<Image>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        Stmt q(stmts_, "SELECT name, kind, path, generation, partition FROM images ORDER BY name");
+        Stmt q(stmts_, "SELECT name, kind, path, generation, partition, files FROM images ORDER BY name");
         int rc = 0;
         while ((rc = q.step()) == SQLITE_ROW) {
             out.push_back(image_row(q));
@@ -615,7 +658,7 @@ private:
             for (const Mac& m : b.macs) configured = configured || m == l.mac;
             if (!configured) learnt.push_back(l);
         }
-        Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        Stmt q(stmts_, "INSERT OR REPLACE INTO boards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         q.i64(1, b.serial.value())
             .text(2, b.serial_full.empty() ? b.serial.to_string() : b.serial_full)
             .text(3, b.name)
@@ -635,7 +678,8 @@ private:
             .text(13, b.last_boot)
             .i64(14, static_cast<std::int64_t>(b.generation))
             .i64(15, b.learn ? 1 : 0)
-            .text(16, join_learnt(learnt));
+            .text(16, join_learnt(learnt))
+            .text(17, join_files(b.files));
         if (q.step() != SQLITE_DONE) return store_error();
         return {};
     }

@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "control/store/rendered_files.h"
+
 namespace rackboot::control {
 namespace {
 
@@ -90,6 +92,11 @@ TEST(Inventory, ADiskImageKeepsItsKindAndPartition) {
     ASSERT_TRUE(st);
     Image two{"two", ImageKind::img, "/srv/two.img", 0};
     two.partition = 2;
+    // Templates hold anything: newlines, the encoding's own ':' and ' ', digits first.
+    two.files = {{"cmdline.txt", "12:x root=/dev/nbd0p2\nsecond"}, {"overlays/a b.txt", ""}};
+    Board b = board(0x5a5a0009);
+    b.files = {{"config.txt", "[all]\n9:9 \n"}};
+    ASSERT_TRUE(st->create_board(b).ok());
     Image first{"first", ImageKind::img, "/srv/first.img", 0};
     ASSERT_TRUE(st->create_image(two).ok());
     ASSERT_TRUE(st->create_image(first).ok());
@@ -105,6 +112,45 @@ TEST(Inventory, ADiskImageKeepsItsKindAndPartition) {
     EXPECT_EQ(all[1].partition, std::nullopt);
     EXPECT_EQ(all[2].kind, ImageKind::img);
     EXPECT_EQ(all[2].partition, 2u);
+    EXPECT_EQ(all[2].files, two.files);
+    EXPECT_TRUE(all[1].files.empty());
+    Board read;
+    ASSERT_TRUE((*again)->get_board(b.serial, read).ok());
+    EXPECT_EQ(read.files, b.files);
+}
+
+// A board's own files: its image's, then its own over them (one path however it is spelled);
+// rendered with the board's values, checked at their longest where DHCP has not given them yet.
+TEST(OwnFiles, TheBoardsWinAndEveryRenderingIsCheckedAtItsLongest) {
+    Image img{"pi", ImageKind::img, "/srv/pi.img", 1};
+    img.files = {{"CMDLINE.TXT", "from the image"}, {"config.txt", "arm_64bit=1"}};
+    Board b = board(0x5a5a0001);
+    b.files = {{"cmdline.txt", "root=/dev/nbd0p2 nbdroot={server}/{serial} ip={address}"}};
+    auto files = effective_files(b, &img);
+    ASSERT_EQ(files.size(), 2u);
+    EXPECT_EQ(files["cmdline.txt"], b.files["cmdline.txt"]);
+    EXPECT_EQ(files["config.txt"], "arm_64bit=1");
+    auto v = template_values(b, proto::Ipv4::parse("10.0.0.7"));
+    EXPECT_EQ(v[0], "5a5a0001");
+    EXPECT_EQ(v[2], "10.0.0.7");
+    EXPECT_EQ(v[4], "rack=r12");
+    EXPECT_TRUE(check_rendered_files(b, &img).ok());
+    // 1024 characters with a 7-character address, but an address not given yet counts as 15.
+    std::string base = "root=/dev/nbd0p2 ip={address} x=";
+    b.files["cmdline.txt"] = base + std::string(1024 - (base.size() - 9) - 15, 'x');
+    EXPECT_TRUE(check_rendered_files(b, &img).ok());
+    b.files["cmdline.txt"] += "y";
+    Outcome o = check_rendered_files(b, &img);
+    EXPECT_EQ(o.field, "files");
+    EXPECT_NE(o.message.find("board 5a5a0001: cmdline.txt (its own): cmdline.txt is 1025 characters"),
+              std::string::npos)
+        << o.message;
+    b.ip = proto::Ipv4::parse("10.0.0.7");  // pinned: its own length
+    EXPECT_TRUE(check_rendered_files(b, &img).ok());
+    // The image's file is named as the image's.
+    img.files["config.txt"] = "dtoverlay=" + std::string(89, 'x');
+    o = check_rendered_files(b, &img);
+    EXPECT_NE(o.message.find("config.txt (image 'pi'): config.txt line 1"), std::string::npos) << o.message;
 }
 
 TEST(Inventory, ADiskImageIsAFileBeneathTheRootAndOnlyItHasAPartition) {
