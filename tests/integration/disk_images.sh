@@ -219,6 +219,41 @@ fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/
 changed=$(curl -s "http://$API/metrics" | awk '/^rackboot_drops_total\{.*reason="file_changed"/ {s += $2} END {print s + 0}')
 pass "rewritten in place under 24 fetches: $old of v2 and $new of v3, every one whole ($changed failed: file changed); then v3"
 
+# nobodd's board file: an image = line naming a disk image already added uses it; one not added
+# yet is added as an img image (named after its file, its partition kept); a damaged one or one
+# outside --images-root leaves its board without an image, with the reason.
+cat > "$WORK/nobodd.ini" <<INI
+[board:5a5a0010]
+image = $WORK/images/raspios.img
+
+[board:5a5a0011]
+image = $WORK/images/two.img
+partition = 1
+ip = 127.0.0.11
+
+[board:5a5a0012]
+image = $WORK/images/dirty.img
+
+[board:5a5a0013]
+image = $WORK/elsewhere.img
+INI
+cp --sparse=always "$WORK/images/two.img" "$WORK/elsewhere.img"
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/plain' \
+    --data-binary "@$WORK/nobodd.ini" "http://$API/api/v1/boards:import")
+[ "$code" = 200 ] || fail "nobodd import: $code $(cat "$WORK/body")"
+[ "$(field 'd["created"], d["images_added"]')" = "4 ['two-2']" ] || fail "import: $(cat "$WORK/body")"
+grep -q "dirty" <<<"$(field '[w["reason"] for w in d["warnings"] if w["line"] == 9]')" || fail "no dirty warning: $(cat "$WORK/body")"
+grep -q "does not lie beneath --images-root" <<<"$(field '[w["reason"] for w in d["warnings"] if w["line"] == 12]')" \
+    || fail "no warning for the image elsewhere: $(cat "$WORK/body")"
+# (raspios.img is two images here, raspios and tmpl: the line takes one of them)
+[ "$(api GET /api/v1/boards/5a5a0010)" = 200 ] && grep -qx "raspios\|tmpl" <<<"$(field 'd["image"]')" \
+    || fail "5a5a0010: $(cat "$WORK/body")"
+[ "$(api GET /api/v1/boards/5a5a0012)" = 200 ] && [ "$(field 'd["image"]')" = None ] || fail "5a5a0012: $(cat "$WORK/body")"
+[ "$(api GET /api/v1/images/two-2)" = 200 ] && [ "$(field 'd["kind"], d["partition"], d["boards"]')" = "img 1 1" ] \
+    || fail "two-2: $(cat "$WORK/body")"
+fetch 5a5a0011/config.txt "$WORK/got" && grep -qx first "$WORK/got" || fail "5a5a0011 served $(cat "$WORK/got")"
+pass "nobodd's image = lines: an added image used, a new one added (two-2, partition 1) and served, a dirty one and one elsewhere warned"
+
 kill "$RB_PID"; wait "$RB_PID" 2>/dev/null || true
 start_rackbootd "${ARGS[@]}"
 fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "partition 2 after a restart"

@@ -1,5 +1,6 @@
 #include "control/api/board_import.h"
 
+#include <cstdlib>
 #include <sstream>
 
 #include "proto/tftp_path.h"
@@ -60,7 +61,14 @@ bool nobodd_line(ImportParse& p, const std::string& line, std::size_t n) {
         std::optional<proto::Ipv4> ip = proto::Ipv4::parse(value);
         if (!ip || ip->unset()) return fail(p, n, "ip '" + value + "' is not an IPv4 address");
         e.ip = ip;
-    } else if (key != "partition") {
+    } else if (key == "partition") {
+        char* end = nullptr;
+        unsigned long number = std::strtoul(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || number < 1 || number > 128) {
+            return fail(p, n, "partition '" + value + "' is not a number from 1 to 128");
+        }
+        e.partition = static_cast<unsigned>(number);
+    } else {
         return fail(p, n, "unknown key '" + key + "' (nobodd boards have image, partition and ip)");
     }
     return true;

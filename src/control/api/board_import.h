@@ -22,7 +22,8 @@ struct ImportEntry {
     std::vector<Mac> macs;  // dnsmasq
     std::optional<proto::Ipv4> ip;
     std::string name;
-    std::string image_path;  // nobodd's image = (a directory beneath --images-root, or a disk image)
+    std::string image_path;             // nobodd's image = (a directory beneath --images-root, or a disk image)
+    std::optional<unsigned> partition;  // nobodd's partition = (of a disk image)
 };
 
 struct ImportParse {

@@ -128,6 +128,10 @@ private:
     [[nodiscard]] std::optional<HttpResponse> leases_off() const;  // 503 where leases are off
     // rest_import.cpp
     HttpResponse import_boards(const HttpRequest& req, const std::string& param);
+    // nobodd's `image = X.img`: the disk image at `path` (resolved, a regular file) added as an img
+    // image named after its file, indexed first; its name, or why not.
+    [[nodiscard]] proto::Result<std::string> add_imported_image(const std::string& path,
+                                                                std::optional<unsigned> partition, const Actor& who);
 
     [[nodiscard]] bool authorized(const HttpRequest& req) const;
     // Who a write is audited as: the token's id and the request's method (`action` instead).

@@ -1,7 +1,10 @@
 // POST /api/v1/boards:import: a nobodd INI or dnsmasq dhcp-host lines (board_import.h), as
 // text/plain or as {"text": "..."}; every board written in one transaction (all or nothing), one
 // published map, one audit line per board.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -42,13 +45,37 @@ Step<std::string> import_text(const HttpRequest& req) {
     return j["text"].get<std::string>();
 }
 
-// Each image's name by its resolved path: a line names its image by path.
+// How a line names an image: its resolved path, and for a disk image the partition asked for.
+std::string image_key(const std::string& path, std::optional<unsigned> partition) {
+    return partition ? path + "#" + std::to_string(*partition) : path;
+}
+
+// Each image's name by its key: a line names its image by path (and partition).
 Step<std::map<std::string, std::string>> images_by_path(InventoryStore& store) {
     std::vector<Image> images;
     if (Outcome o = store.list_images(images); !o.ok()) return tl::unexpected(error_response(o));
     std::map<std::string, std::string> out;
-    for (const Image& i : images) out[i.path] = i.name;
+    for (const Image& i : images) out[image_key(i.path, i.partition)] = i.name;
     return out;
+}
+
+bool regular_file(const std::string& path) {
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// An image name from a file's: "2024-11-19-raspios-bookworm-arm64-lite.img" ->
+// "2024-11-19-raspios-bookworm-arm64-lite"; what a name may not hold becomes '-'.
+std::string name_of_file(const std::string& path) {
+    std::string base = path.substr(path.rfind('/') + 1);
+    if (std::size_t dot = base.rfind('.'); dot != std::string::npos && dot > 0) base.resize(dot);
+    for (char& c : base) {
+        bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+        if (!ok) c = '-';
+    }
+    if (base.empty() || std::isalnum(static_cast<unsigned char>(base.front())) == 0) base.insert(0, "img");
+    if (base.size() > 56) base.resize(56);
+    return base;
 }
 
 // Every board by each MAC that names it (dnsmasq lines name boards by MAC). A MAC a board learnt
@@ -128,15 +155,9 @@ Step<> plan_line(const RestApi& api, const ImportEntry& e, Board b, bool exists,
     }
     if (!e.name.empty()) b.name = e.name;
     if (!e.image_path.empty()) {
-        auto it = image_by_path.find(resolved(e.image_path));
-        if (it != image_by_path.end()) {
-            b.image = it->second;
-        } else {
-            plan.warnings.push_back({{"line", e.line},
-                                     {"reason", "'" + e.image_path +
-                                                    "' is no image here: add it (POST /api/v1/images) and set the "
-                                                    "board's image; disk images are not served yet"}});
-        }
+        auto it = image_by_path.find(image_key(resolved(e.image_path), e.partition));
+        if (it != image_by_path.end()) b.image = it->second;
+        // else: no image, with the warning import_boards gave (a disk image it could not add)
     }
     if (Outcome o = validate_board(b); !o.ok()) return tl::unexpected(fail(o.error, at + o.message, o.field));
     plan.created += exists ? 0 : 1;
@@ -146,6 +167,26 @@ Step<> plan_line(const RestApi& api, const ImportEntry& e, Board b, bool exists,
 }
 
 }  // namespace
+
+proto::Result<std::string> RestApi::add_imported_image(const std::string& path, std::optional<unsigned> partition,
+                                                       const Actor& who) {
+    Image img;
+    img.kind = ImageKind::img;
+    img.path = path;
+    img.partition = partition;
+    std::string base = name_of_file(path);
+    Image existing;
+    img.name = base;
+    for (unsigned n = 2; store_->get_image(img.name, existing).ok() && n < 100; ++n) {
+        img.name = base + "-" + std::to_string(n);
+    }
+    if (Outcome o = validate_image(img, images_root_); !o.ok()) return proto::failure(o.message);
+    if (live_.prepare_image) {
+        if (std::optional<std::string> why = live_.prepare_image(img)) return proto::failure(*why);
+    }
+    if (Outcome o = writes_->create_image(img, who); !o.ok()) return proto::failure(o.message);
+    return img.name;
+}
 
 HttpResponse RestApi::import_boards(const HttpRequest& req, const std::string&) {
     Step<std::string> text = import_text(req);
@@ -162,6 +203,27 @@ HttpResponse RestApi::import_boards(const HttpRequest& req, const std::string&) 
         if (!by_mac) return by_mac.error();
     }
     ImportPlan plan;
+    // Disk images the file names that are not images yet are added first (undone if the boards
+    // are refused); one that cannot be served leaves its boards without an image, with why.
+    std::vector<std::string> added;
+    for (const ImportEntry& e : p.entries) {
+        if (e.image_path.empty()) continue;
+        std::string path = resolved(e.image_path);
+        if (images->count(image_key(path, e.partition)) != 0) continue;
+        std::string why;
+        if (regular_file(path)) {
+            proto::Result<std::string> name = add_imported_image(path, e.partition, actor(req, "import"));
+            if (name) {
+                (*images)[image_key(path, e.partition)] = *name;
+                added.push_back(*name);
+                continue;
+            }
+            why = "'" + e.image_path + "' cannot be served: " + name.error().reason;
+        } else {
+            why = "'" + e.image_path + "' is no image here: add it (POST /api/v1/images) and set the board's image";
+        }
+        plan.warnings.push_back({{"line", e.line}, {"reason", why}});
+    }
     for (const ImportEntry& e : p.entries) {
         bool exists = false;
         std::optional<Board> b = named_board(*store_, e, *by_mac, exists, plan);
@@ -170,18 +232,17 @@ HttpResponse RestApi::import_boards(const HttpRequest& req, const std::string&) 
     }
     std::size_t failed = 0;
     if (Outcome o = writes_->put_boards(plan.boards, failed, actor(req, "import")); !o.ok()) {
+        for (const std::string& name : added) (void)writes_->delete_image(name, std::nullopt, actor(req, "import"));
         // Nothing was imported: say which line the store refused.
         return fail(o.error,
                     "line " + std::to_string(plan.lines[failed]) + ": " + o.message + " (nothing was imported)",
                     o.field);
     }
     HttpResponse r;
-    r.body = json{{"format", p.format},
-                  {"created", plan.created},
-                  {"updated", plan.boards.size() - plan.created},
-                  {"skipped", plan.skipped},
-                  {"warnings", plan.warnings}}
-                 .dump();
+    r.body =
+        json{{"format", p.format},      {"created", plan.created},   {"updated", plan.boards.size() - plan.created},
+             {"skipped", plan.skipped}, {"warnings", plan.warnings}, {"images_added", added}}
+            .dump();
     return r;
 }
 
