@@ -1,5 +1,7 @@
 #include "cli/ctl.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -20,7 +22,8 @@ constexpr const char* kUsage =
   boards set SERIAL [the same options]            (changes only what is given)
   boards rm SERIAL
   boards import FILE                              (a nobodd INI or dnsmasq dhcp-host lines)
-  images ls | images add NAME PATH | images rm NAME
+  images ls | images add NAME PATH [--kind dir|img] [--partition N] | images rm NAME
+                                                  (PATH ending .img: a disk image)
   leases ls [--all] | leases rm IP
   transfers [--watch] [--count N]
   timeline SERIAL
@@ -171,11 +174,29 @@ int cmd_images(Ctl& c, const std::vector<std::string>& a) {
         print_table(c.out, rows);
         return kExitOk;
     }
-    if (a.size() == 4 && a[1] == "add") {
-        return c.request("POST", "/api/v1/images", body, json{{"name", a[2]}, {"kind", "dir"}, {"path", a[3]}}.dump());
+    if (a.size() >= 4 && a[1] == "add") {
+        // A path ending in .img is a disk image unless --kind says otherwise.
+        std::string path = a[3];
+        bool img = path.size() > 4 && std::equal(path.end() - 4, path.end(), ".img", [](char x, char y) {
+                       return std::tolower(static_cast<unsigned char>(x)) == y;
+                   });
+        json req{{"name", a[2]}, {"path", path}};
+        for (std::size_t i = 4; i < a.size(); i += 2) {
+            if (i + 1 >= a.size()) return c.usage(a[i] + " needs a value");
+            if (a[i] == "--kind" && (a[i + 1] == "dir" || a[i + 1] == "img")) {
+                img = a[i + 1] == "img";
+            } else if (a[i] == "--partition" && !a[i + 1].empty() &&
+                       a[i + 1].find_first_not_of("0123456789") == std::string::npos && a[i + 1].size() < 4) {
+                req["partition"] = std::stoi(a[i + 1]);
+            } else {
+                return c.usage("images add NAME PATH [--kind dir|img] [--partition N]");
+            }
+        }
+        req["kind"] = img ? "img" : "dir";
+        return c.request("POST", "/api/v1/images", body, req.dump());
     }
     if (a.size() == 3 && a[1] == "rm") return c.request("DELETE", "/api/v1/images/" + a[2], body);
-    return c.usage("images ls | images add NAME PATH | images rm NAME");
+    return c.usage("images ls | images add NAME PATH [--kind dir|img] [--partition N] | images rm NAME");
 }
 
 int cmd_status(Ctl& c) {

@@ -4,7 +4,7 @@
 # a dirty FAT, a partition that is not there or not FAT) and its boot partition served in place,
 # byte for byte what mtools reads from it (a fragmented file, long and mixed-case names,
 # overlays/, lookup case-insensitive), to curl, tftp-hpa and atftp. An image renamed over, and one
-# rewritten in place, while 24 fetches run: every fetch that completes is one version, whole (a
+# rewritten in place, while 16 fetches run: every fetch that completes is one version, whole (a
 # transfer reading an image rewritten under it fails "file changed" instead), later ones get the new
 # content, and the API counts the generations. The partition asked for is kept across a restart.
 source "$(dirname "$0")/lib.sh"
@@ -115,6 +115,12 @@ fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "pa
 [ "$(api GET /api/v1/images/two)" = 200 ] && [ "$(field 'd["index"]["fat"], d["index"]["partition"]')" = "fat16 2" ] \
     || fail "status: $(cat "$WORK/body")"
 pass "the partition asked for (2 of two FAT16 ones) is the one served"
+RACKBOOT_TOKEN=$TOKEN "$RACKBOOTCTL" --api "$API" images add two-ctl "$WORK/images/two.img" --partition 2 > /dev/null \
+    || fail "rackbootctl images add"
+[ "$(api GET /api/v1/images/two-ctl)" = 200 ] && [ "$(field 'd["kind"], d["partition"], d["index"]["partition"]')" = "img 2 2" ] \
+    || fail "rackbootctl's image: $(cat "$WORK/body")"
+"$RACKBOOTCTL" --api "$API" images ls | grep -q "^two-ctl *img" || fail "images ls: $("$RACKBOOTCTL" --api "$API" images ls)"
+pass "rackbootctl images add PATH.img --partition 2: an img image"
 
 # Every Pi its own files: the image's cmdline.txt template, a board's own config.txt over the
 # image's, rendered per request (tsize is the rendered length); refused at save when the firmware
@@ -166,6 +172,17 @@ name60=$(printf 'n%.0s' $(seq 1 60))
 [ "$(rendered 5a5a0004/extra.txt)" = x ] || fail "the change that passed is served"
 pass "refused at save with the board, file and line: a config.txt line past 98, a cmdline past 1024, an unknown variable"
 
+# The image's files change in place (PATCH), checked for every board on it: 5a5a0004's 60-character
+# name makes this cmdline too long for it, so nothing changes; a shorter one is served at once.
+[ "$(api PATCH /api/v1/images/tmpl "{\"files\":{\"cmdline.txt\":\"$(printf 'z%.0s' $(seq 1 970)) {name}\"}}")" = 400 ] \
+    && grep -q "board 5a5a0004: cmdline.txt (image 'tmpl'): cmdline.txt is 1031" <<<"$(field 'd["message"]')" \
+    || fail "image files too long for one board: $(cat "$WORK/body")"
+[ "$(rendered 5a5a0003/cmdline.txt)" = "$want3" ] || fail "a refused change was served"
+[ "$(api PATCH /api/v1/images/tmpl '{"files":{"cmdline.txt":"root=/dev/nbd0p2 nbdroot={server}/{name}"}}')" = 200 ] \
+    && [ "$(field 'd["generation"]')" = 2 ] || fail "image files: $(cat "$WORK/body")"
+[ "$(rendered 5a5a0003/cmdline.txt)" = "root=/dev/nbd0p2 nbdroot=127.0.0.1/r1-u3" ] || fail "new image files not served"
+pass "an image's files changed in place: refused while one board would be served too much, then served"
+
 # fetch_many N OUT: N concurrent fetches of the initramfs, each three times, into OUT.N.I.
 fetch_many() {
     local pids=() n
@@ -191,10 +208,10 @@ changed_to() {  # changed_to N: waits up to 5 s for generation N in the log
     fail "no generation $1 within 5 s: $(tail -3 "$WORK/rackbootd.log")"
 }
 
-# Renamed over while 24 fetches run.
+# Renamed over while 16 fetches run.
 make_disk "$WORK/next.img" v2
 mkdir -p "$WORK/r"
-fetch_many 24 "$WORK/r/got" &
+fetch_many 16 "$WORK/r/got" &
 loader=$!
 sleep 0.5
 mv "$WORK/next.img" "$WORK/images/raspios.img"
@@ -203,12 +220,12 @@ read -r old new <<<"$(versions "$WORK/r/got" "$P/big" "$WORK/parts/v2/big")"
 changed_to 2
 fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/parts/v2/big" || fail "v2 not served after the rename"
 [ "$(api GET /api/v1/images/raspios)" = 200 ] && [ "$(field 'd["content"]["generation"]')" = 2 ] || fail "generation: $(cat "$WORK/body")"
-pass "renamed over under 24 fetches: $old of v1 and $new of v2, every one whole; then v2, generation 2"
+pass "renamed over under 16 fetches: $old of v1 and $new of v2, every one whole; then v2, generation 2"
 
-# Rewritten in place (mtools writes the new initramfs into the same file) while 24 fetches run.
+# Rewritten in place (mtools writes the new initramfs into the same file) while 16 fetches run.
 make_file "$WORK/v3-big" 3000000
 mkdir -p "$WORK/w"
-fetch_many 24 "$WORK/w/got" &
+fetch_many 16 "$WORK/w/got" &
 loader=$!
 sleep 0.5
 mcopy -o -i "$WORK/images/raspios.img@@$OFF" "$WORK/v3-big" ::/Initramfs-Long-Name.img
@@ -217,7 +234,7 @@ read -r old new <<<"$(versions "$WORK/w/got" "$WORK/parts/v2/big" "$WORK/v3-big"
 changed_to 3
 fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/v3-big" || fail "v3 not served after the rewrite"
 changed=$(curl -s "http://$API/metrics" | awk '/^rackboot_drops_total\{.*reason="file_changed"/ {s += $2} END {print s + 0}')
-pass "rewritten in place under 24 fetches: $old of v2 and $new of v3, every one whole ($changed failed: file changed); then v3"
+pass "rewritten in place under 16 fetches: $old of v2 and $new of v3, every one whole ($changed failed: file changed); then v3"
 
 # nobodd's board file: an image = line naming a disk image already added uses it; one not added
 # yet is added as an img image (named after its file, its partition kept); a damaged one or one
@@ -258,5 +275,5 @@ kill "$RB_PID"; wait "$RB_PID" 2>/dev/null || true
 start_rackbootd "${ARGS[@]}"
 fetch 5a5a0002/config.txt "$WORK/got" && grep -qx second "$WORK/got" || fail "partition 2 after a restart"
 fetch 5a5a0001/initramfs-long-name.img "$WORK/got" && cmp -s "$WORK/got" "$WORK/v3-big" || fail "v3 after a restart"
-[ "$(rendered 5a5a0003/cmdline.txt)" = "$want3" ] || fail "rendered files after a restart"
+[ "$(rendered 5a5a0003/cmdline.txt)" = "root=/dev/nbd0p2 nbdroot=127.0.0.1/r1-u3" ] || fail "rendered files after a restart"
 pass "after a restart: the images, their partitions and the boards' own files as stored"

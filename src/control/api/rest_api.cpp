@@ -321,6 +321,31 @@ HttpResponse RestApi::get_image(const HttpRequest&, const std::string& name) {
     return json_response(200, body, img.generation);
 }
 
+// PATCH: an image's own files, the one thing of an image that changes in place (another path or
+// partition is another image).
+HttpResponse RestApi::patch_image(const HttpRequest& req, const std::string& name) {
+    HttpResponse refusal;
+    std::optional<json> j = parse_body(req, refusal);
+    if (!j) return refusal;
+    std::optional<std::uint64_t> match;
+    if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");
+    std::map<std::string, std::string> files;
+    for (const auto& [key, v] : j->items()) {
+        if (key != "files") {
+            return fail(ApiError::invalid_field,
+                        "only an image's files change in place ('" + key + "': add another image instead)", key);
+        }
+        if (!v.is_null() && !read_files(v, files)) {
+            return fail(ApiError::invalid_field, "files are an object of path: template (strings)", key);
+        }
+    }
+    Image img;
+    if (Outcome o = writes_->set_image_files(name, files, match, img, actor(req)); !o.ok()) return error_response(o);
+    std::size_t n = 0;
+    (void)store_->boards_using(name, n);
+    return json_response(200, image_json(img, n), img.generation);
+}
+
 HttpResponse RestApi::delete_image(const HttpRequest& req, const std::string& name) {
     std::optional<std::uint64_t> match;
     if (!if_match(req, match)) return fail(ApiError::precondition_failed, "If-Match names no generation");

@@ -111,6 +111,7 @@ private:
     HttpResponse list_images(const HttpRequest& req, const std::string& param);
     HttpResponse create_image(const HttpRequest& req, const std::string& param);
     HttpResponse get_image(const HttpRequest& req, const std::string& name);
+    HttpResponse patch_image(const HttpRequest& req, const std::string& name);
     HttpResponse delete_image(const HttpRequest& req, const std::string& name);
     HttpResponse list_boards(const HttpRequest& req, const std::string& param);
     HttpResponse create_board(const HttpRequest& req, const std::string& param);

@@ -44,6 +44,7 @@ std::span<const RouteRow> RestApi::routes() {
         {M::post, "/api/v1/images", A::rest, N::store, &R::create_image},
         {M::get, "/api/v1/images/{name}", A::rest, N::store, &R::get_image},
         {M::head, "/api/v1/images/{name}", A::rest, N::store, &R::get_image},
+        {M::patch, "/api/v1/images/{name}", A::rest, N::store, &R::patch_image},
         {M::del, "/api/v1/images/{name}", A::rest, N::store, &R::delete_image},
         {M::get, "/api/v1/boards", A::rest, N::store, &R::list_boards},
         {M::head, "/api/v1/boards", A::rest, N::store, &R::list_boards},

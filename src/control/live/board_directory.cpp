@@ -190,15 +190,26 @@ proto::Result<> BoardDirectory::prepare_image(const Image& image) {
 
 void BoardDirectory::put_image(const Image& image, std::string& warning) {
     std::shared_ptr<dataplane::TreeHandle> held;
+    std::uint64_t content_generation = 1;
+    std::int64_t changed = now_ms();
     {
         std::lock_guard lock(mutex_);
-        // What prepare_image indexed a moment ago is reused when the content is still the same.
+        // What prepare_image indexed a moment ago is reused when the content is still the same,
+        // and so is the index held for the same image (its files changed, not its content).
         held = std::exchange(prepared_, nullptr);
+        auto it = images_.find(image.name);
+        if (it != images_.end() && it->second.path == image.path && it->second.kind == image.kind &&
+            it->second.partition == image.partition && it->second.dir) {
+            held = it->second.dir;
+            content_generation = it->second.content_generation;
+            changed = it->second.changed_ms;
+        }
     }
     ImageDir d = open_image(image, held);  // outside the lock: it touches the disk
     if (!d.dir) warning = "image '" + image.name + "' is unavailable: " + d.reason + " (its boards are served nothing)";
-    d.changed_ms = now_ms();
-    d.content_generation = 1;
+    bool same = d.dir && d.dir == held;
+    d.content_generation = same ? content_generation : 1;
+    d.changed_ms = same ? changed : now_ms();
     std::lock_guard lock(mutex_);
     images_[image.name] = std::move(d);
     dirty_all_ = true;  // every board on it

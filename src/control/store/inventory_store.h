@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ public:
     // Refused (conflict) while a board uses it.
     [[nodiscard]] virtual Outcome delete_image(const std::string& name, std::optional<std::uint64_t> if_match) = 0;
     [[nodiscard]] virtual Outcome boards_using(const std::string& image, std::size_t& count) = 0;
+    // Replaces an image's own files (its generation moves on); `out`: the image as stored now.
+    [[nodiscard]] virtual Outcome set_image_files(const std::string& name,
+                                                  const std::map<std::string, std::string>& files,
+                                                  std::optional<std::uint64_t> if_match, Image& out) = 0;
 
     [[nodiscard]] virtual Outcome create_board(Board& board) = 0;  // conflict when the serial exists
     // Replaces every field but the key; `if_match`: the generation the caller saw.

@@ -112,6 +112,35 @@ Outcome InventoryWrites::create_image(Image& image, const Actor& who) {
     return o;
 }
 
+Outcome InventoryWrites::set_image_files(const std::string& name, const std::map<std::string, std::string>& files,
+                                         std::optional<std::uint64_t> if_match, Image& out, const Actor& who) {
+    if (Outcome o = validate_files(files); !o.ok()) return o;
+    Image image;
+    if (Outcome o = store_.get_image(name, image); !o.ok()) return o;
+    std::uint64_t before = image.generation;
+    image.files = files;
+    Board any;
+    any.serial = proto::Serial(0xffffffffu);
+    if (Outcome o = check_rendered_files(any, &image); !o.ok()) return o;
+    // Every board on it, with its own values: none may be served a file the firmware would cut.
+    BoardFilter on;
+    on.image = name;
+    std::optional<proto::Serial> after;
+    for (;;) {
+        std::vector<Board> page;
+        if (Outcome o = store_.list_boards(on, after, 1000, page); !o.ok()) return o;
+        for (const Board& b : page) {
+            if (Outcome o = check_rendered_files(b, &image); !o.ok()) return o;
+        }
+        if (page.size() < 1000) break;
+        after = page.back().serial;
+    }
+    if (Outcome o = store_.set_image_files(name, files, if_match, out); !o.ok()) return o;
+    if (live_ != nullptr) live_->image_changed(out);
+    audit(who, kImages + name, before, out.generation);
+    return {};
+}
+
 Outcome InventoryWrites::delete_image(const std::string& name, std::optional<std::uint64_t> if_match,
                                       const Actor& who) {
     Image old;

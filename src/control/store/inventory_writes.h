@@ -46,6 +46,9 @@ public:
     [[nodiscard]] Outcome create_image(Image& image, const Actor& who);
     [[nodiscard]] Outcome delete_image(const std::string& name, std::optional<std::uint64_t> if_match,
                                        const Actor& who);
+    // An image's own files replaced, once every board on it renders them whole (rendered_files.h).
+    [[nodiscard]] Outcome set_image_files(const std::string& name, const std::map<std::string, std::string>& files,
+                                          std::optional<std::uint64_t> if_match, Image& out, const Actor& who);
 
     [[nodiscard]] InventoryStore& store() noexcept { return store_; }
 

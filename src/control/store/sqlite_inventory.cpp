@@ -348,6 +348,21 @@ public:
         return {};
     }
 
+    Outcome set_image_files(const std::string& name, const std::map<std::string, std::string>& files,
+                            std::optional<std::uint64_t> if_match, Image& out) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        if (Outcome o = get_image(name, out); !o.ok()) return o;
+        if (if_match && *if_match != out.generation) return stale(out.generation);
+        out.files = files;
+        out.generation += 1;
+        Stmt q(stmts_, "UPDATE images SET files = ?, generation = ? WHERE name = ?");
+        q.text(1, join_files(files)).i64(2, static_cast<std::int64_t>(out.generation)).text(3, name);
+        if (q.step() != SQLITE_DONE) return store_error();
+        return tx.commit();
+    }
+
     Outcome delete_image(const std::string& name, std::optional<std::uint64_t> if_match) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         Tx tx(*this);

@@ -308,6 +308,10 @@ public:
         return inner_.delete_image(n, m);
     }
     Outcome boards_using(const std::string& i, std::size_t& c) override { return inner_.boards_using(i, c); }
+    Outcome set_image_files(const std::string& n, const std::map<std::string, std::string>& f,
+                            std::optional<std::uint64_t> m, Image& out) override {
+        return inner_.set_image_files(n, f, m, out);
+    }
     Outcome create_board(Board& b) override { return inner_.create_board(b); }
     Outcome replace_board(Board& b, std::optional<std::uint64_t> m) override { return inner_.replace_board(b, m); }
     Outcome get_board(proto::Serial s, Board& out) override {
