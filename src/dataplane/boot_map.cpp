@@ -88,12 +88,12 @@ BootMap::Resolved BootMap::resolve(std::string_view checked_path, proto::Ipv4 cl
         const std::shared_ptr<const BoardFiles>* f = files_.find(board_key(proto::Serial(b->serial_number)));
         if (f != nullptr) files = f->get();
     }
-    if (b->dirfd < 0) return {root_->fd(), checked_path, b, nullptr, files};  // no image: the default tree
-    if (!b->image) return {b->dirfd, rest, b, nullptr, files};
+    if (b->dirfd < 0) return {root_->fd(), checked_path, b, nullptr, files, rest};  // no image: the default tree
+    if (!b->image) return {b->dirfd, rest, b, nullptr, files, rest};
     auto it = std::lower_bound(images_.begin(), images_.end(), b->dirfd,
                                [](const auto& entry, int fd) { return entry.first < fd; });
     if (it == images_.end() || it->first != b->dirfd) return {-1, rest, b};  // cannot happen: served nothing
-    return {b->dirfd, rest, b, it->second, files};
+    return {b->dirfd, rest, b, it->second, files, rest};
 }
 
 void BootMap::index_images() {

@@ -77,8 +77,10 @@ public:
         const MappedBoard* board = nullptr;  // the board the request resolved through, if any
         // Set: the path is looked up in this disk image's index (dirfd is the image's), not opened.
         const TreeHandle* image = nullptr;
-        // The board's own files (templates), looked at before its tree; null: none.
+        // The board's own files (templates), looked at before its tree, by `own_path` (the path
+        // without its serial or MAC prefix); null: none.
         const BoardFiles* files = nullptr;
+        std::string_view own_path;
     };
     // Picks the tree for a checked, normalised request path from `client` (host order).
     [[nodiscard]] Resolved resolve(std::string_view checked_path, proto::Ipv4 client) const noexcept;

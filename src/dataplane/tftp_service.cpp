@@ -359,7 +359,7 @@ void TftpService::open_file(std::uint32_t idx, std::string_view filename, proto:
         return;
     }
     if (tree.files != nullptr) {
-        if (const BoardFiles::File* own = tree.files->find(tree.path)) {
+        if (const BoardFiles::File* own = tree.files->find(tree.own_path)) {
             open_rendered_file(idx, *tree.files, *own, local_ip, now);
             return;
         }

@@ -157,7 +157,10 @@ want3="console=serial0,115200 root=/dev/nbd0p2 nbdroot=127.0.0.1/5a5a0003 ip=127
     && [ "$(cat "$WORK/hpa-cmdline")" = "$want3" ] || fail "tftp-hpa: $(cat "$WORK/hpa-cmdline")"
 fetch 5a5a0004/config.txt "$WORK/got" && fail "5a5a0004 was served a config.txt (5a5a0003 has one of its own, the image none)"
 fetch 5a5a0004/start4.elf "$WORK/got" && cmp -s "$WORK/got" "$P/start4.elf" || fail "the image's own files under templates"
-pass "every Pi its own files: the image's cmdline.txt and a board's config.txt rendered per board, tsize exact"
+[ "$(api POST /api/v1/boards '{"serial":"5a5a0005","files":{"cmdline.txt":"no image {serial}"}}')" = 201 ] \
+    || fail "board without an image: $(cat "$WORK/body")"
+[ "$(rendered 5a5a0005/cmdline.txt)" = "no image 5a5a0005" ] || fail "own file of a board without an image"
+pass "every Pi its own files: the image's cmdline.txt and a board's config.txt rendered per board, tsize exact (a board with no image too)"
 
 long=$(printf 'x%.0s' $(seq 1 95))
 [ "$(api PATCH /api/v1/boards/5a5a0004 "{\"files\":{\"config.txt\":\"dtoverlay=$long\\n\"}}")" = 400 ] \

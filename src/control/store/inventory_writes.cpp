@@ -37,10 +37,22 @@ void InventoryWrites::audit(const Actor& who, const std::string& resource, std::
     std::fflush(stdout);
 }
 
-Outcome InventoryWrites::files_servable(const Board& board) {
+Outcome InventoryWrites::files_servable(const Board& board, std::map<std::string, Image>* seen) {
     if (board.files.empty() && board.image.empty()) return {};
     Image image;
-    bool has_image = !board.image.empty() && store_.get_image(board.image, image).ok();
+    bool has_image = false;
+    if (!board.image.empty()) {
+        // A bulk write reads each image once.
+        auto it = seen != nullptr ? seen->find(board.image) : std::map<std::string, Image>::iterator{};
+        if (seen != nullptr && it != seen->end()) {
+            image = it->second;
+            has_image = !image.name.empty();
+        } else {
+            has_image = store_.get_image(board.image, image).ok();
+            if (seen != nullptr) (*seen)[board.image] = has_image ? image : Image{};
+        }
+    }
+    if (board.files.empty() && (!has_image || image.files.empty())) return {};
     return check_rendered_files(board, has_image ? &image : nullptr);
 }
 
@@ -75,9 +87,10 @@ Outcome InventoryWrites::delete_board(proto::Serial serial, std::optional<std::u
 
 Outcome InventoryWrites::put_boards(std::vector<Board>& boards, std::size_t& failed, const Actor& who) {
     std::vector<std::uint64_t> before(boards.size());
+    std::map<std::string, Image> images;
     for (std::size_t i = 0; i < boards.size(); ++i) {
         before[i] = boards[i].generation;
-        if (Outcome o = files_servable(boards[i]); !o.ok()) {
+        if (Outcome o = files_servable(boards[i], &images); !o.ok()) {
             failed = i;
             return o;
         }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,8 +54,9 @@ public:
     [[nodiscard]] InventoryStore& store() noexcept { return store_; }
 
 private:
-    // What the board would be served of its own files renders whole (rendered_files.h).
-    [[nodiscard]] Outcome files_servable(const Board& board);
+    // What the board would be served of its own files renders whole (rendered_files.h); `seen`:
+    // images read already (by name; an empty name for none), for a bulk write.
+    [[nodiscard]] Outcome files_servable(const Board& board, std::map<std::string, Image>* seen = nullptr);
     void audit(const Actor& who, const std::string& resource, std::uint64_t before, std::uint64_t after) const;
 
     InventoryStore& store_;
