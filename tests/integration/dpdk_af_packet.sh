@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The DPDK backend on a veth through net_af_packet: the kernel's ping and real TFTP clients in
-# another namespace talk to rackbootd, which answers ARP, ICMP and TFTP itself.
+# another namespace talk to rackbootd, which answers ARP, ICMP and TFTP itself; a disk image's file and
+# a board's rendered file go out by reference too.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/netns.sh"
 netns_setup
@@ -48,3 +49,31 @@ expect_metric 'rackboot_tftp_transfers_total{result="complete"}' 20
 expect_metric rackboot_port_rx_missed_total 0
 expect_metric rackboot_port_rx_no_mbuf_total 0
 pass "counters, and every DATA payload sent by reference (zero copy)"
+
+# A disk image's files and a board's rendered file over DPDK (issue 21): the image's runs and the
+# rendered bytes (a pinned cache chunk) go out by reference as any file does; {server} is the
+# address the request came to.
+for tool in sfdisk mkfs.vfat mcopy; do command -v "$tool" >/dev/null || skip "needs $tool"; done
+kill "$RB_PID"; wait "$RB_PID" 2>/dev/null || true
+mkdir -p "$WORK/images"
+truncate -s 20M "$WORK/images/pi.img"
+printf 'label: dos\n2048,16M,c\n' | sfdisk -q "$WORK/images/pi.img"
+mkfs.vfat -F 16 --offset 2048 "$WORK/images/pi.img" 16384 > /dev/null 2>&1
+mcopy -i "$WORK/images/pi.img@@1048576" "$ROOT/start4.bin" ::/Start4.ELF
+start_rackbootd --tftp-root "$ROOT" --backend dpdk --ip "$SRV_IP/16" --workers 1 --port net_af_packet0 \
+    --state "$WORK/state" --images-root "$WORK/images" --api 127.0.0.1:0 \
+    --eal "$(eal_args rbaf$$ --vdev=net_null0,no-rx=1 --vdev=net_af_packet0,iface=$IF_SRV)"
+TOKEN=$(cat "$WORK/state/api-token")
+post() {
+    in_srv curl -sf -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        --data-binary "$2" "http://$API$1" || fail "POST $1 $2"
+}
+post /api/v1/images "{\"name\":\"pi\",\"kind\":\"img\",\"path\":\"$WORK/images/pi.img\"}"
+post /api/v1/boards '{"serial":"5a5a0001","image":"pi","files":{"cmdline.txt":"nbdroot={server}/{serial}"}}'
+in_cli tftp -m binary "$SRV_IP" -c get 5a5a0001/start4.elf "$WORK/img-start4" || fail "start4.elf from the image over DPDK"
+same_sha "$ROOT/start4.bin" "$WORK/img-start4" "start4.elf from the image over DPDK"
+in_cli tftp -m binary "$SRV_IP" -c get 5a5a0001/cmdline.txt "$WORK/cmdline" || fail "cmdline.txt over DPDK"
+[ "$(cat "$WORK/cmdline")" = "nbdroot=$SRV_IP/5a5a0001" ] || fail "rendered over DPDK: $(cat "$WORK/cmdline")"
+sleep 0.3
+[ "$(metric rackboot_tx_copied_bytes_total)" = 0 ] || fail "payload bytes were copied"
+pass "a disk image's file and a rendered cmdline.txt over DPDK, by reference"
