@@ -107,9 +107,7 @@ std::int32_t BlockCache::find_or_claim(const ImageIdentity& id, std::uint64_t or
 }
 
 std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
-    ImageIdentity id{st.st_dev, st.st_ino,
-                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-                     static_cast<std::uint64_t>(st.st_size)};
+    ImageIdentity id = ImageIdentity::of(st);
     bool found = false;
     std::int32_t slot = find_or_claim(id, 0, found);
     if (found) {
@@ -374,8 +372,8 @@ void BlockCache::finish_read(std::uint32_t slot, int res, std::uint32_t expected
 bool BlockCache::same_content(const File& f) noexcept {
     struct stat st {};
     if (fstat(f.fd, &st) != 0) return false;
-    std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-    return mtime == f.mtime_ns && static_cast<std::uint64_t>(st.st_size) == f.image_size;
+    ImageIdentity now = ImageIdentity::of(st);
+    return now.mtime_ns == f.mtime_ns && now.size == f.image_size;
 }
 
 int BlockCache::map(std::int32_t file, std::uint64_t offset, std::uint32_t len, iovec* iov) const noexcept {

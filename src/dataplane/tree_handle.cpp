@@ -84,9 +84,7 @@ proto::Result<std::shared_ptr<TreeHandle>> TreeHandle::open_image_beneath(const 
     if (fstat(handle->fd_, &st) != 0) return proto::failure("'" + shown + "': " + std::strerror(errno));
     if (!S_ISREG(st.st_mode))
         return proto::failure("'" + shown + "' is not a regular file (an img image is a disk image file)");
-    handle->identity_ = ImageIdentity{st.st_dev, st.st_ino,
-                                      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-                                      static_cast<std::uint64_t>(st.st_size)};
+    handle->identity_ = ImageIdentity::of(st);
     handle->partition_ = partition;
     if (held && held->index_ && held->identity_ == handle->identity_ && held->partition_ == partition) return held;
     // The index reads through its own descriptor (closed with it); the handle keeps this one.
@@ -98,8 +96,7 @@ proto::Result<std::shared_ptr<TreeHandle>> TreeHandle::open_image_beneath(const 
     if (!index) return tl::unexpected(index.error());
     // An image being written as it was read may index as anything: such an index is not kept.
     struct stat after {};
-    if (fstat(handle->fd_, &after) != 0 || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-        after.st_mtim.tv_nsec != st.st_mtim.tv_nsec || after.st_size != st.st_size) {
+    if (fstat(handle->fd_, &after) != 0 || !(ImageIdentity::of(after) == handle->identity_)) {
         return proto::failure("'" + shown + "' " + kChangedWhileIndexed);
     }
     handle->index_ = std::make_unique<const image::FatIndex>(std::move(*index));

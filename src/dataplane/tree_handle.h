@@ -4,6 +4,7 @@
 // control thread only); workers only read it.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -24,6 +25,12 @@ struct ImageIdentity {
     std::int64_t mtime_ns = 0;
     std::uint64_t size = 0;
     bool operator==(const ImageIdentity&) const = default;
+    // What fstat says of a file now.
+    [[nodiscard]] static ImageIdentity of(const struct stat& st) noexcept {
+        return ImageIdentity{st.st_dev, st.st_ino,
+                             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                             static_cast<std::uint64_t>(st.st_size)};
+    }
 };
 
 // How open_image_beneath's reason ends when the image changed while it was read (being written

@@ -476,9 +476,7 @@ std::shared_ptr<const dataplane::BoardFiles> BoardDirectory::board_files(std::ui
     for (const auto& [path, text] : effective_files(b, &image)) {
         auto t = proto::FileTemplate::compile(text);
         if (!t) continue;  // the store refuses one that does not compile: a hand-edited database
-        std::string folded = path;
-        for (char& c : folded) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-        files.push_back(dataplane::BoardFiles::File{path, std::move(folded), std::move(*t)});
+        files.push_back(dataplane::BoardFiles::File{path, image::fold_path(path), std::move(*t)});
     }
     return std::make_shared<const dataplane::BoardFiles>(std::move(files), template_values(b, address));
 }
