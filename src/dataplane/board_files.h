@@ -33,6 +33,10 @@ public:
                                      std::span<std::uint8_t> out) const noexcept;
     [[nodiscard]] std::string render(const File& file, std::string_view server) const;
     [[nodiscard]] std::span<const File> files() const noexcept { return files_; }
+    // Whether the board has a value for `var` ({root}: only a board with a root has one).
+    [[nodiscard]] bool has_value(proto::TemplateVar var) const noexcept {
+        return !values_[static_cast<std::size_t>(var)].empty();
+    }
     [[nodiscard]] std::size_t memory_bytes() const noexcept;
 
 private:

@@ -40,6 +40,7 @@ namespace rackboot::dataplane {
     X(descriptors, error, "out of file descriptors (EMFILE/ENFILE): capacity, not a broken file")           \
     X(read_error, error, "reading the file failed")                                                         \
     X(file_changed, warning, "its disk image was rewritten under the transfer: failed, never served mixed") \
+    X(no_root, warning, "the board's own file names its root ({root}) and the board has none yet")          \
     X(stray_ack, warning, "ACK for a block never sent")                                                     \
     X(oversized, warning, "a datagram to port 69 larger than any request (cut by the socket)")              \
     X(path_full, warning, "held for room on the path until it could no longer end before its client gives up")

@@ -437,6 +437,12 @@ void TftpService::open_image_file(std::uint32_t idx, const TreeHandle& image, st
 // A board's own file: rendered now, for this board and the address the request came to.
 void TftpService::open_rendered_file(std::uint32_t idx, const BoardFiles& files, const BoardFiles::File& file,
                                      proto::Ipv4 local_ip, Nanos now) {
+    // A command line that names the board's root is never served without one: the kernel would
+    // wait for a root that does not exist.
+    if (file.tmpl.uses(proto::TemplateVar::root) && !files.has_value(proto::TemplateVar::root)) {
+        fail(idx, TftpErrorCode::NotDefined, "this board has no root yet", TftpDrop::no_root, now);
+        return;
+    }
     char server[16] = {};
     std::size_t server_len = local_ip.unset() ? 0 : local_ip.format(server);
     std::size_t n = files.render(file, std::string_view(server, server_len), render_buf_);

@@ -17,16 +17,18 @@
 namespace rackboot::proto {
 
 // The variables, in the order their values are given to render().
-enum class TemplateVar : std::uint8_t { serial, mac, address, name, labels, server };
-inline constexpr std::size_t kTemplateVars = 6;
-inline constexpr std::array<std::string_view, kTemplateVars> kTemplateVarNames = {"serial", "mac",    "address",
-                                                                                  "name",   "labels", "server"};
+// {root}: the board's own root (issue 21), the NBD export's name; a board with none has no value
+// for it, and a file that uses it is not served to that board.
+enum class TemplateVar : std::uint8_t { serial, mac, address, name, labels, server, root };
+inline constexpr std::size_t kTemplateVars = 7;
+inline constexpr std::array<std::string_view, kTemplateVars> kTemplateVarNames = {
+    "serial", "mac", "address", "name", "labels", "server", "root"};
 // At most this many bytes of text, and of a rendered file.
 inline constexpr std::size_t kMaxTemplateBytes = 16384;
 
 class FileTemplate {
 public:
-    // The template, or why not: "unknown variable {root} at byte 12", "a '{' with no '}' at byte 3".
+    // The template, or why not: "unknown variable {rootfs} at byte 12", "a '{' with no '}' at byte 3".
     [[nodiscard]] static Result<FileTemplate> compile(std::string_view text);
 
     // Renders into `out`: its length, or SIZE_MAX when `out` is too small. values[i] is the

@@ -74,6 +74,13 @@ struct DaemonConfig {
     std::vector<std::pair<proto::Serial, proto::Ipv4>> serial_reservations;
     std::string state_dir;       // leases and the inventory (boards, images)
     std::string images_root;     // images added over the API must lie beneath it
+    // Boards' own roots (issue 21): disks made in roots_dir, exported by nbd-server on
+    // nbd_listen:nbd_port; nbd_server is the program rackbootd starts when none runs ("unit": a
+    // systemd unit runs it, rackbootd only reloads it).
+    std::string roots_dir;
+    proto::Ipv4 nbd_listen;  // unset: every address
+    std::uint16_t nbd_port = 10809;
+    std::string nbd_server = "nbd-server";
     std::string api_token_file;  // empty: DIR/api-token under --state
     std::string api_tls_cert;    // both set: the API is HTTPS
     std::string api_tls_key;

@@ -42,6 +42,7 @@
 #include "rackbootd/fd_budget.h"
 #include "rackbootd/neighbour_room.h"
 #include "rackbootd/preflight.h"
+#include "rackbootd/roots_wiring.h"
 
 namespace rackboot::control {
 
@@ -214,6 +215,7 @@ private:
     [[nodiscard]] Result<> start_dataplane();
     void wire_events();
     void drain_events();
+    [[nodiscard]] Result<> open_roots();
     void wire_api_sources();
     [[nodiscard]] Result<> open_api();
     void start();
@@ -246,6 +248,7 @@ private:
     std::unique_ptr<BoardLearner> learner_;
     std::unique_ptr<BootTimeline> timeline_;
     std::unique_ptr<EventFanout> fanout_;
+    std::unique_ptr<RootsWiring> roots_;  // --roots: boards' own disks and nbd-server
     std::unique_ptr<RestApi> rest_;
     std::unique_ptr<ApiServer> api_;
     std::string api_text_ = "off";
@@ -409,6 +412,13 @@ void Daemon::drain_events() {
     for (std::size_t i = 0; i < backend_->worker_count(); ++i) fanout_->drain(backend_->channel(i).events, now);
 }
 
+// Boards' own roots (--roots): the API's service, and nbd-server exporting what the store holds.
+Result<> Daemon::open_roots() {
+    if (pre_.roots_real.empty() || !writes_) return {};
+    roots_ = std::make_unique<RootsWiring>(cfg_, pre_.roots_real, *writes_, *directory_);
+    return roots_->start();
+}
+
 // What the REST API reads live: timelines, images' status, leases, transfers in flight.
 void Daemon::wire_api_sources() {
     rest_ = std::make_unique<RestApi>(inventory_.get(), cfg_.images_root, pre_.token);
@@ -417,6 +427,7 @@ void Daemon::wire_api_sources() {
         warn_unofferable_boards(inventory_.get(), *rest_);
     }
     LiveSources live;
+    if (roots_) roots_->wire(live);
     BootTimeline& timeline = *timeline_;
     BoardDirectory& directory = *directory_;
     live.timeline = [&timeline](proto::Serial serial) { return timeline.timeline(serial); };
@@ -546,6 +557,7 @@ void Daemon::serve() {
             if (++ticks % kImageRecheckS == 0) {
                 std::vector<std::string> warnings;
                 if (directory_->recheck_images(warnings)) publisher_->notify();
+                if (roots_) roots_->sync();
                 for (const std::string& w : warnings) std::printf("event=warning what=\"%s\"\n", w.c_str());
             }
         }
@@ -581,7 +593,8 @@ int Daemon::run() {
     Result<> up = open_inventory()
                       .and_then([this] { return plan_workers(); })
                       .and_then([this] { return open_leases(); })
-                      .and_then([this] { return start_dataplane(); });
+                      .and_then([this] { return start_dataplane(); })
+                      .and_then([this] { return open_roots(); });
     if (up) {
         wire_events();
         wire_api_sources();

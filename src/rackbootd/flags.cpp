@@ -372,6 +372,31 @@ const Row kRows[] = {
          if (v.empty() || v.front() != '/') return failure("must be an absolute directory");
          return text_to(v, c.images_root);
      }},
+    {"--roots", "DIR", FlagShape::Value,
+     "boards' own root disks (POST /api/v1/boards/SERIAL/root) are made\nin DIR and exported over NBD; outside "
+     "--images-root (needs --state)",
+     [](DaemonConfig& c, std::string_view v) -> Result<> {
+         if (v.empty() || v.front() != '/') return failure("must be an absolute directory");
+         return text_to(v, c.roots_dir);
+     }},
+    {"--nbd-listen", "ADDR[:PORT]", FlagShape::Value, "where nbd-server serves the roots (default 0.0.0.0:10809)",
+     [](DaemonConfig& c, std::string_view v) -> Result<> {
+         std::string_view addr = v;
+         if (std::size_t colon = v.find(':'); colon != std::string_view::npos) {
+             addr = v.substr(0, colon);
+             if (auto ok = number<std::uint16_t>(v.substr(colon + 1), 1, 65535, c.nbd_port, "a port is 1..65535");
+                 !ok)
+                 return ok;
+         }
+         std::optional<proto::Ipv4> ip = proto::Ipv4::parse(addr);
+         if (!ip) return failure("'" + std::string(addr) + "' is not an IPv4 address");
+         c.nbd_listen = *ip;
+         return {};
+     }},
+    {"--nbd-server", "PROGRAM", FlagShape::Value,
+     "nbd-server to start when none runs (default nbd-server, from PATH);\n\"unit\": a unit runs it "
+     "(deploy/systemd/rackboot-nbd.service), rackbootd reloads it",
+     [](DaemonConfig& c, std::string_view v) { return text_to(v, c.nbd_server); }},
     {"--api-tls-cert", "FILE", FlagShape::Value, "serve the API over HTTPS with this PEM certificate (chain)...",
      [](DaemonConfig& c, std::string_view v) { return text_to(v, c.api_tls_cert); }},
     {"--api-tls-key", "FILE", FlagShape::Value, "...and this PEM private key",

@@ -111,6 +111,35 @@ Result<> open_images_root(const DaemonConfig& cfg, Preflight& out) {
     return {};
 }
 
+// Boards' roots are writable disks: never where TFTP serves from (beneath --images-root or the
+// TFTP root), and the other way round, so no path the TFTP side can reach names a Pi's disk.
+Result<> check_roots(const DaemonConfig& cfg, Preflight& out) {
+    if (cfg.roots_dir.empty()) return {};
+    if (cfg.state_dir.empty()) return failure("--roots needs --state (the boards whose roots they are)");
+    std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.roots_dir.c_str(), nullptr), &std::free);
+    if (!real) return failure("--roots " + cfg.roots_dir + ": " + std::strerror(errno));
+    struct stat st {};
+    if (stat(real.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return failure("--roots " + cfg.roots_dir + ": not a directory");
+    if (access(real.get(), W_OK) != 0) return failure("--roots " + cfg.roots_dir + ": not writable: " + std::strerror(errno));
+    std::string roots = real.get();
+    auto overlaps = [&](const std::string& served) {
+        return served == roots || path_beneath(roots, served) || path_beneath(served, roots);
+    };
+    if (!out.images_real.empty() && overlaps(out.images_real)) {
+        return failure("--roots " + roots + " and --images-root " + out.images_real +
+                       " overlap: TFTP could serve a Pi's writable disk");
+    }
+    if (!cfg.tftp_root.empty()) {
+        std::unique_ptr<char, decltype(&std::free)> tftp(realpath(cfg.tftp_root.c_str(), nullptr), &std::free);
+        if (tftp && overlaps(tftp.get())) {
+            return failure("--roots " + roots + " and the TFTP root " + tftp.get() +
+                           " overlap: TFTP could serve a Pi's writable disk");
+        }
+    }
+    out.roots_real = roots;
+    return {};
+}
+
 // The API's token (checking, one a start would make is not made) and its TLS files.
 Result<> read_api_secrets(const DaemonConfig& cfg, bool check, Preflight& out) {
     if (!cfg.state_dir.empty()) {
@@ -140,6 +169,7 @@ proto::Result<Preflight> preflight(const DaemonConfig& cfg, bool check) {
     Preflight out;
     Result<> ok = prepare_state(cfg, check, out)
                       .and_then([&] { return open_images_root(cfg, out); })
+                      .and_then([&] { return check_roots(cfg, out); })
                       .and_then([&] { return check_listen(cfg); })
                       .and_then([&] { return read_api_secrets(cfg, check, out); });
     if (!ok) return tl::unexpected(ok.error());

@@ -1,6 +1,7 @@
 // What a start needs before it binds or serves, checked in one place so that --check-config (the
 // units' gate) refuses exactly what a start would, with the same words: the state directory and
 // the inventory in it (not SQLite, a newer schema, not an inventory, not a file), --images-root,
+// --roots (a writable directory apart from every tree TFTP serves),
 // --listen (an address of this machine), the API token file and the TLS certificate and key.
 // A check reads and never writes: what a start would make (the state directory, an empty
 // inventory, its own token) is reported as such, not made.
@@ -21,6 +22,7 @@ struct Preflight {
     std::unique_ptr<InventoryStore> inventory;  // --state's; null without one (or, checking, not made yet)
     std::shared_ptr<dataplane::TreeHandle> images_root;
     std::string images_real;  // its resolved path
+    std::string roots_real;   // --roots, resolved (empty: none)
     std::string token;        // the API token (empty without --state, or checking one a start makes)
     std::string tls_cert;     // PEM texts, when HTTPS
     std::string tls_key;

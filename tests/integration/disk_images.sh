@@ -170,8 +170,8 @@ name60=$(printf 'n%.0s' $(seq 1 60))
 [ "$(api PATCH /api/v1/boards/5a5a0004 "{\"name\":\"$name60\",\"files\":{\"extra.txt\":\"x\"}}")" = 200 ] || fail "name 60"
 [ "$(api PATCH /api/v1/boards/5a5a0004 "{\"files\":{\"cmdline.txt\":\"$(printf 'y%.0s' $(seq 1 970)) {name}\"}}")" = 400 ] \
     && grep -q "cmdline.txt is 1031 characters" <<<"$(field 'd["message"]')" || fail "cmdline past 1024: $(cat "$WORK/body")"
-[ "$(api PATCH /api/v1/boards/5a5a0004 '{"files":{"cmdline.txt":"{root}"}}')" = 400 ] \
-    && grep -q "unknown variable {root}" <<<"$(field 'd["message"]')" || fail "unknown variable: $(cat "$WORK/body")"
+[ "$(api PATCH /api/v1/boards/5a5a0004 '{"files":{"cmdline.txt":"{rootfs}"}}')" = 400 ] \
+    && grep -q "unknown variable {rootfs}" <<<"$(field 'd["message"]')" || fail "unknown variable: $(cat "$WORK/body")"
 [ "$(rendered 5a5a0004/extra.txt)" = x ] || fail "the change that passed is served"
 pass "refused at save with the board, file and line: a config.txt line past 98, a cmdline past 1024, an unknown variable"
 

@@ -12,12 +12,12 @@ namespace rackboot::proto {
 namespace {
 
 std::array<std::string_view, kTemplateVars> values() {
-    return {"5a5a0001", "dc:a6:32:01:02:03", "10.0.0.7", "r1-u7", "rack=r1", "10.0.0.1"};
+    return {"5a5a0001", "dc:a6:32:01:02:03", "10.0.0.7", "r1-u7", "rack=r1", "10.0.0.1", "5a5a0001"};
 }
 
 TEST(FileTemplate, RendersEveryVariableAndEscapedBraces) {
     auto t = FileTemplate::compile(
-        "root=/dev/nbd0p2 nbdroot={server}/{serial} ip={address} {{x}} mac={mac} n={name} l={labels}\n");
+        "root=/dev/nbd0p2 nbdroot={server}/{root} ip={address} {{x}} mac={mac} n={name} l={labels}\n");
     ASSERT_TRUE(t) << t.error().reason;
     std::string want =
         "root=/dev/nbd0p2 nbdroot=10.0.0.1/5a5a0001 ip=10.0.0.7 {x} mac=dc:a6:32:01:02:03 n=r1-u7 "
@@ -30,6 +30,8 @@ TEST(FileTemplate, RendersEveryVariableAndEscapedBraces) {
     // One byte short: refused, never cut.
     EXPECT_EQ(t->render(values(), std::span<std::uint8_t>(out.data(), want.size() - 1)), SIZE_MAX);
     EXPECT_TRUE(t->uses(TemplateVar::server));
+    EXPECT_TRUE(t->uses(TemplateVar::root));
+    EXPECT_FALSE(t->uses(TemplateVar::serial));
     auto plain = FileTemplate::compile("no variables");
     ASSERT_TRUE(plain);
     EXPECT_FALSE(plain->uses(TemplateVar::serial));
@@ -41,7 +43,7 @@ TEST(FileTemplate, RefusesWhatItCannotRenderWithWhere) {
         const char* text;
         const char* why;
     };
-    for (const Case& c : {Case{"nbdroot={server}/{root}", "unknown variable {root} at byte 17"},
+    for (const Case& c : {Case{"nbdroot={server}/{rootfs}", "unknown variable {rootfs} at byte 17"},
                           Case{"a {serial", "a '{' with no '}' at byte 2"},
                           Case{"a } b", "a '}' with no '{' at byte 2"}, Case{"{}", "unknown variable {} at byte 0"}}) {
         auto t = FileTemplate::compile(c.text);

@@ -35,7 +35,8 @@ bool if_match(const HttpRequest& req, std::optional<std::uint64_t>& out) {
     return true;
 }
 
-// The body as a JSON object, or why not.
+}  // namespace
+
 std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
     auto ct = req.header.find("content-type");
     if (ct != req.header.end() && ct->second.rfind("application/json", 0) != 0 &&
@@ -55,6 +56,8 @@ std::optional<json> parse_body(const HttpRequest& req, HttpResponse& refusal) {
     }
     return j;
 }
+
+namespace {
 
 // A "files" object (path: template) into `out`; false when it is not one.
 bool read_files(const json& v, std::map<std::string, std::string>& out) {
@@ -82,6 +85,15 @@ json last_boot_json(const std::string& text) {
     return j.is_discarded() ? json(text) : j;
 }
 
+// The export is the board's serial: {root} in its files, nbdroot=SERVER/EXPORT on its command line.
+json root_json(proto::Serial serial, const BoardRoot& r) {
+    return json{{"kind", std::string(to_string(r.kind))}, {"export", serial.to_string()}, {"path", r.path},
+                {"image", r.image},  {"size", r.size},     {"created", r.created},
+                {"method", r.method}};
+}
+
+}  // namespace
+
 json board_json(const Board& b) {
     json macs = json::array();
     for (const Mac& m : b.macs) macs.push_back(m.to_string());
@@ -106,8 +118,11 @@ json board_json(const Board& b) {
                 {"last_seen", b.last_seen},
                 {"last_boot", last_boot_json(b.last_boot)},
                 {"files", b.files},
+                {"root", b.root ? root_json(b.serial, *b.root) : json(nullptr)},
                 {"generation", b.generation}};
 }
+
+namespace {
 
 // Applies the fields of `j` to `b` (create, replace and merge patch alike: null clears a field).
 Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
@@ -173,7 +188,7 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
             if (!state) return bad("state is configured or discovered");
             b.state = *state;
         } else if (key == "generation" || key == "first_seen" || key == "last_seen" || key == "last_boot" ||
-                   key == "serial_full" || key == "learnt_macs") {
+                   key == "serial_full" || key == "learnt_macs" || key == "root") {
             return bad("is read-only");
         } else {
             return Outcome::fail(ApiError::unknown_field, "boards have no field '" + key + "'", key);
@@ -399,16 +414,12 @@ HttpResponse RestApi::create_board(const HttpRequest& req, const std::string&) {
     return r;
 }
 
-namespace {
-
-// The {serial} of a board's path, or the 404 it gets.
 std::optional<proto::Serial> path_serial(const std::string& key, HttpResponse& refusal) {
     if (std::optional<proto::Serial> serial = proto::Serial::parse_full(key)) return serial;
     refusal = fail(ApiError::not_found, "'" + key + "' is not a serial (8 hex digits, or a Pi 5's 16)");
     return std::nullopt;
 }
 
-}  // namespace
 
 HttpResponse RestApi::get_board(const HttpRequest&, const std::string& key) {
     HttpResponse refusal;

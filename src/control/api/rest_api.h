@@ -65,6 +65,10 @@ struct LiveSources {
     std::function<std::optional<nlohmann::json>(const std::string& name)> image_status;
     // An img image indexed before it is stored: why it cannot be served; nullopt: it can.
     std::function<std::optional<std::string>(const Image& image)> prepare_image;
+    // Boards' own roots (control/roots/board_roots.h): make one `size` bytes long (0: the image's
+    // size), or remove one. Null without --roots: the routes say so.
+    std::function<Outcome(proto::Serial serial, std::uint64_t size, Board& out, const Actor& who)> make_root;
+    std::function<Outcome(proto::Serial serial, BoardRoot& out, const Actor& who)> remove_root;
 };
 
 class RestApi {
@@ -127,6 +131,9 @@ private:
     HttpResponse release_lease(const HttpRequest& req, const std::string& ip);  // DELETE
     HttpResponse list_transfers(const HttpRequest& req, const std::string& param);
     [[nodiscard]] std::optional<HttpResponse> leases_off() const;  // 503 where leases are off
+    // rest_roots.cpp
+    HttpResponse create_root(const HttpRequest& req, const std::string& serial);  // POST
+    HttpResponse delete_root(const HttpRequest& req, const std::string& serial);
     // rest_import.cpp
     HttpResponse import_boards(const HttpRequest& req, const std::string& param);
     // nobodd's `image = X.img`: the disk image at `path` (resolved, a regular file) added as an img

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,13 @@ namespace rackboot::control {
 [[nodiscard]] inline HttpResponse fail(ApiError e, std::string message, std::string field = {}) {
     return error_response(Outcome::fail(e, std::move(message), std::move(field)));
 }
+
+// The body as a JSON object, or the refusal (400, 413, 415) in `refusal`.
+[[nodiscard]] std::optional<nlohmann::json> parse_body(const HttpRequest& req, HttpResponse& refusal);
+// A board as the API shows it.
+[[nodiscard]] nlohmann::json board_json(const Board& b);
+// The {serial} of a board's path, or the 404 it gets in `refusal`.
+[[nodiscard]] std::optional<proto::Serial> path_serial(const std::string& key, HttpResponse& refusal);
 
 [[nodiscard]] inline HttpResponse no_content() {
     HttpResponse r;

@@ -55,6 +55,8 @@ std::span<const RouteRow> RestApi::routes() {
         {M::put, "/api/v1/boards/{serial}", A::rest, N::store, &R::replace_board},
         {M::patch, "/api/v1/boards/{serial}", A::rest, N::store, &R::patch_board},
         {M::del, "/api/v1/boards/{serial}", A::rest, N::store, &R::delete_board},
+        {M::post, "/api/v1/boards/{serial}/root", A::rest, N::store, &R::create_root},
+        {M::del, "/api/v1/boards/{serial}/root", A::rest, N::store, &R::delete_root},
         {M::get, "/api/v1/boards/{serial}/timeline", A::rest, N::live, &R::get_timeline},
         {M::head, "/api/v1/boards/{serial}/timeline", A::rest, N::live, &R::get_timeline},
         {M::get, "/api/v1/leases", A::rest, N::live, &R::list_leases},

@@ -1,8 +1,12 @@
 #include "control/live/board_directory.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "control/store/rendered_files.h"
@@ -93,6 +97,7 @@ void BoardDirectory::put_board(const Board& b) {
     e.name = b.name;
     e.labels = b.labels;
     e.files = b.files;
+    e.root_disk = b.root ? b.root->path : std::string();
     e.netboot = b.netboot;
     e.learn = b.learn;
     e.pinned = b.ip ? b.ip->value() : 0;
@@ -454,6 +459,36 @@ void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t seri
     ed.put_files(map_key(serial), board_files(serial, e, dir));
 }
 
+std::vector<NbdRootExport> BoardDirectory::root_exports() const {
+    std::lock_guard lock(mutex_);
+    std::vector<NbdRootExport> out;
+    for (const auto& [serial, e] : boards_) {
+        if (e.root_disk.empty()) continue;
+        NbdRootExport x{proto::Serial(serial), e.root_disk, {}};
+        if (e.pinned != 0) x.addresses.emplace_back(e.pinned);
+        if (e.learnt_ip != 0 && e.learnt_ip != e.pinned) x.addresses.emplace_back(e.learnt_ip);
+        out.push_back(std::move(x));
+    }
+    return out;
+}
+
+proto::Result<int> BoardDirectory::open_image_file(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto it = images_.find(name);
+    if (it == images_.end()) return proto::failure("no image '" + name + "'");
+    const ImageDir& d = it->second;
+    if (d.kind != ImageKind::img) {
+        return proto::failure("image '" + name + "' is a directory: a root is made from a disk image (kind img)");
+    }
+    if (!d.dir) return proto::failure("image '" + name + "' is unavailable: " + d.reason);
+    // Opened again through the held descriptor (the same inode, its own file offset: the copy's
+    // SEEK_DATA walk moves it), never by its path, which may name another file by now.
+    std::string self = "/proc/self/fd/" + std::to_string(d.dir->fd());
+    int fd = ::open(self.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return proto::failure("image '" + name + "': " + std::strerror(errno));
+    return fd;
+}
+
 std::shared_ptr<const dataplane::BoardFiles> BoardDirectory::board_files(std::uint32_t serial, const Entry& e,
                                                                          const ImageDir* dir) const {
     if (e.files.empty() && dir->files.empty()) return nullptr;
@@ -462,6 +497,7 @@ std::shared_ptr<const dataplane::BoardFiles> BoardDirectory::board_files(std::ui
     b.name = e.name;
     b.labels = e.labels;
     b.files = e.files;
+    if (!e.root_disk.empty()) b.root = BoardRoot{RootKind::nbd, e.root_disk, {}, 0, 0, {}};
     for (std::uint64_t m : e.macs) b.macs.push_back(proto::Mac::from_key(m));
     for (std::uint64_t m : e.learnt) b.learnt_macs.push_back(LearntMac{proto::Mac::from_key(m), 0, 0, {}});
     Image image;

@@ -25,6 +25,12 @@
 
 namespace rackboot::control {
 
+struct NbdRootExport {
+    proto::Serial serial;
+    std::string disk;
+    std::vector<proto::Ipv4> addresses;
+};
+
 class BoardDirectory {
 public:
     explicit BoardDirectory(std::shared_ptr<dataplane::TreeHandle> root) : root_(std::move(root)) {}
@@ -91,6 +97,12 @@ public:
     [[nodiscard]] std::unique_ptr<const dataplane::BootMap> build(std::uint64_t generation) {
         return build(nullptr, generation);
     }
+    // Every board's root, as nbd-server exports it: the disk, and the addresses the board has
+    // (configured, or last given by DHCP) that alone may connect.
+    [[nodiscard]] std::vector<NbdRootExport> root_exports() const;
+    // The img image's file, opened read-only (the caller closes it): what a root is made from;
+    // the reason when the image is a directory, unknown or unavailable.
+    [[nodiscard]] proto::Result<int> open_image_file(const std::string& name) const;
     [[nodiscard]] std::size_t board_count() const;
     [[nodiscard]] bool has_board(proto::Serial serial) const;
     [[nodiscard]] std::optional<proto::Serial> serial_of_mac(proto::Mac mac) const;
@@ -108,6 +120,7 @@ private:
         std::string name;
         std::map<std::string, std::string> labels;
         std::map<std::string, std::string> files;
+        std::string root_disk;  // its root's disk; empty: none
     };
     void forget_macs(std::uint32_t serial, const Entry& e);
     // The board `mac` is (configured on it, or learnt onto one that lists none and still has it).

@@ -101,6 +101,13 @@ std::string_view to_string(ImageKind k) noexcept {
     return k == ImageKind::img ? "img" : "dir";
 }
 
+std::string_view to_string(RootKind) noexcept { return "nbd"; }
+
+std::optional<RootKind> parse_root_kind(std::string_view text) noexcept {
+    if (text == "nbd") return RootKind::nbd;
+    return std::nullopt;
+}
+
 std::optional<ImageKind> parse_image_kind(std::string_view text) noexcept {
     if (text == "dir") return ImageKind::dir;
     if (text == "img") return ImageKind::img;

@@ -55,6 +55,22 @@ struct LearntMac {
     std::string from;  // where the DHCP message came from: "relay 10.1.0.1", "interface eth1", "direct"
 };
 
+// A board's own root (issue 21): a disk of its own, made from an img image when asked (reflinked
+// where the file system can, else a sparse copy), beneath --roots, exported over NBD under the
+// board's serial ({root} in its files). Only an explicit request removes it.
+enum class RootKind : std::uint8_t { nbd };
+[[nodiscard]] std::string_view to_string(RootKind k) noexcept;
+[[nodiscard]] std::optional<RootKind> parse_root_kind(std::string_view text) noexcept;
+
+struct BoardRoot {
+    RootKind kind = RootKind::nbd;
+    std::string path;          // the disk, beneath --roots
+    std::string image;         // the image it was made from
+    std::uint64_t size = 0;    // bytes
+    std::int64_t created = 0;  // unix seconds
+    std::string method;        // how it was made: "reflink" or "sparse copy"
+};
+
 struct Board {
     proto::Serial serial;     // the key: the low 32 bits, as in TFTP paths
     std::string serial_full;  // as given (8 or 16 hex digits, lowercase)
@@ -72,6 +88,7 @@ struct Board {
     std::int64_t last_seen = 0;
     std::string last_boot;
     std::map<std::string, std::string> files;  // its own files (path -> template); win over its image's
+    std::optional<BoardRoot> root;             // its own root; set and removed only by set_root/clear_root
     std::uint64_t generation = 0;
 };
 

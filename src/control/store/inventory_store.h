@@ -63,7 +63,13 @@ public:
     // acknowledged change in between is never undone). `learnt`, when given: whether the MAC was
     // recorded on the board.
     [[nodiscard]] virtual Outcome observe_board(proto::Serial serial, const Observation& o, bool* learnt = nullptr) = 0;
+    // Refused (conflict) while the board has a root: only clear_root lets a tenant's disk go.
     [[nodiscard]] virtual Outcome delete_board(proto::Serial serial, std::optional<std::uint64_t> if_match) = 0;
+    // Records the board's root (conflict when it has one, not found without the board); a board
+    // written again keeps it.
+    [[nodiscard]] virtual Outcome set_root(proto::Serial serial, const BoardRoot& root) = 0;
+    // Forgets it (not found when it has none); `out`: the root it had.
+    [[nodiscard]] virtual Outcome clear_root(proto::Serial serial, BoardRoot& out) = 0;
     // Boards in serial order after `after`, at most `limit`.
     [[nodiscard]] virtual Outcome list_boards(const BoardFilter& filter, std::optional<proto::Serial> after,
                                               std::size_t limit, std::vector<Board>& out) = 0;
@@ -93,6 +99,6 @@ public:
                                                                                    bool read_only = false);
 
 // The schema version open_sqlite_inventory migrates to.
-inline constexpr int kInventorySchemaVersion = 3;
+inline constexpr int kInventorySchemaVersion = 4;
 
 }  // namespace rackboot::control

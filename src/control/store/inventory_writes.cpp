@@ -75,6 +75,24 @@ Outcome InventoryWrites::replace_board(Board& board, std::optional<std::uint64_t
     return o;
 }
 
+Outcome InventoryWrites::set_root(proto::Serial serial, const BoardRoot& root, Board& out, const Actor& who) {
+    if (Outcome o = store_.set_root(serial, root); !o.ok()) return o;
+    if (Outcome o = store_.get_board(serial, out); !o.ok()) return o;
+    if (live_ != nullptr) live_->board_changed(out);
+    audit(who, kBoards + serial.to_string() + "/root", out.generation, out.generation);
+    return {};
+}
+
+Outcome InventoryWrites::clear_root(proto::Serial serial, BoardRoot& out, const Actor& who) {
+    if (Outcome o = store_.clear_root(serial, out); !o.ok()) return o;
+    Board now;
+    if (store_.get_board(serial, now).ok()) {
+        if (live_ != nullptr) live_->board_changed(now);
+        audit(who, kBoards + serial.to_string() + "/root", now.generation, now.generation);
+    }
+    return {};
+}
+
 Outcome InventoryWrites::delete_board(proto::Serial serial, std::optional<std::uint64_t> if_match, const Actor& who) {
     Board old;
     (void)store_.get_board(serial, old);

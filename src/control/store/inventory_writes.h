@@ -51,6 +51,11 @@ public:
     [[nodiscard]] Outcome set_image_files(const std::string& name, const std::map<std::string, std::string>& files,
                                           std::optional<std::uint64_t> if_match, Image& out, const Actor& who);
 
+    // A board's root recorded or forgotten (its disk is made and removed by control/roots); `out`:
+    // the board as stored now, or the root it had.
+    [[nodiscard]] Outcome set_root(proto::Serial serial, const BoardRoot& root, Board& out, const Actor& who);
+    [[nodiscard]] Outcome clear_root(proto::Serial serial, BoardRoot& out, const Actor& who);
+
     [[nodiscard]] InventoryStore& store() noexcept { return store_; }
 
 private:

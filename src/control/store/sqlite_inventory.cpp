@@ -38,6 +38,10 @@ constexpr const char* kMigrations[] = {
     ("ALTER TABLE images ADD COLUMN partition INTEGER;"
      "ALTER TABLE images ADD COLUMN files TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE boards ADD COLUMN files TEXT NOT NULL DEFAULT '';"),
+    // 4: boards' own roots, in a table of their own so that writing a board never touches one.
+    ("CREATE TABLE roots (serial INTEGER PRIMARY KEY, root_kind TEXT NOT NULL, root_path TEXT NOT NULL,"
+     " root_image TEXT NOT NULL, root_size INTEGER NOT NULL, root_created INTEGER NOT NULL,"
+     " root_method TEXT NOT NULL);"),
 };
 static_assert(std::size(kMigrations) == kInventorySchemaVersion);
 
@@ -241,7 +245,9 @@ private:
 
 constexpr const char* kBoardColumns =
     "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
-    "generation, learn, learnt, files";
+    "generation, learn, learnt, files, root_kind, root_path, root_image, root_size, root_created, root_method";
+// Boards with their roots: `serial` stays the boards' column (USING merges the two).
+constexpr const char* kBoardsJoined = " FROM boards LEFT JOIN roots USING (serial)";
 
 // An image's row (name, kind, path, generation, partition, files); a kind this build does not
 // know reads as "dir".
@@ -272,6 +278,14 @@ Board read_board(const Stmt& q) {
     b.learn = q.col_i64(14) != 0;
     b.learnt_macs = split_learnt(q.col_text(15));
     b.files = split_files(q.col_text(16));
+    if (!q.col_null(17)) {
+        b.root = BoardRoot{parse_root_kind(q.col_text(17)).value_or(RootKind::nbd),
+                           q.col_text(18),
+                           q.col_text(19),
+                           static_cast<std::uint64_t>(q.col_i64(20)),
+                           q.col_i64(21),
+                           q.col_text(22)};
+    }
     return b;
 }
 
@@ -391,6 +405,7 @@ public:
             return Outcome::fail(ApiError::conflict, "board " + board.serial.to_string() + " exists already", "serial");
         }
         board.generation = 1;
+        board.root.reset();
         if (Outcome o = write_board(board, false); !o.ok()) return o;
         return tx.commit();
     }
@@ -410,7 +425,7 @@ public:
 
     Outcome get_board(proto::Serial serial, Board& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
-        std::string sql = std::string("SELECT ") + kBoardColumns + " FROM boards WHERE serial = ?";
+        std::string sql = std::string("SELECT ") + kBoardColumns + kBoardsJoined + " WHERE serial = ?";
         Stmt q(stmts_, sql.c_str());
         q.i64(1, serial.value());
         if (q.step() != SQLITE_ROW)
@@ -429,6 +444,7 @@ public:
             bool exists = get_board(b.serial, old).ok();
             b.generation = exists ? old.generation + 1 : 1;
             if (exists) keep_observations(old, b);
+            if (!exists) b.root.reset();
             if (Outcome o = write_board(b, exists); !o.ok()) {
                 failed = i;
                 return o;  // the transaction rolls back: nothing of the batch stays
@@ -465,6 +481,11 @@ public:
         Board old;
         if (Outcome o = get_board(serial, old); !o.ok()) return o;
         if (if_match && *if_match != old.generation) return stale(old.generation);
+        if (old.root) {
+            return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root (" + old.root->path +
+                                                         "): remove it first (DELETE /api/v1/boards/" +
+                                                         serial.to_string() + "/root)");
+        }
         Stmt a(stmts_, "DELETE FROM boards WHERE serial = ?");
         Stmt b(stmts_, "DELETE FROM board_macs WHERE serial = ?");
         a.i64(1, serial.value());
@@ -473,11 +494,44 @@ public:
         return tx.commit();
     }
 
+    Outcome set_root(proto::Serial serial, const BoardRoot& root) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Board b;
+        if (Outcome o = get_board(serial, b); !o.ok()) return o;
+        if (b.root) return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
+        Stmt q(stmts_, "INSERT INTO roots VALUES (?,?,?,?,?,?,?)");
+        q.i64(1, serial.value())
+            .text(2, std::string(to_string(root.kind)))
+            .text(3, root.path)
+            .text(4, root.image)
+            .i64(5, static_cast<std::int64_t>(root.size))
+            .i64(6, root.created)
+            .text(7, root.method);
+        if (q.step() != SQLITE_DONE) return store_error();
+        return tx.commit();
+    }
+
+    Outcome clear_root(proto::Serial serial, BoardRoot& out) override {
+        std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
+        Tx tx(*this);
+        if (!tx.ok()) return store_error();
+        Board b;
+        if (Outcome o = get_board(serial, b); !o.ok()) return o;
+        if (!b.root) return Outcome::fail(ApiError::not_found, "board " + serial.to_string() + " has no root");
+        out = *b.root;
+        Stmt q(stmts_, "DELETE FROM roots WHERE serial = ?");
+        q.i64(1, serial.value());
+        if (q.step() != SQLITE_DONE) return store_error();
+        return tx.commit();
+    }
+
     Outcome list_boards(const BoardFilter& f, std::optional<proto::Serial> after, std::size_t limit,
                         std::vector<Board>& out) override {
         std::lock_guard lock(mutex_);  // one connection, for the API and control threads (re-entered)
         std::string sql =
-            std::string("SELECT ") + kBoardColumns + " FROM boards" + where(f) + " ORDER BY serial LIMIT ?5";
+            std::string("SELECT ") + kBoardColumns + kBoardsJoined + where(f) + " ORDER BY serial LIMIT ?5";
         Stmt q(stmts_, sql.c_str());
         if (!q.ok()) return store_error();
         bind(q, f, after);
@@ -610,6 +664,7 @@ private:
         b.first_seen = stored.first_seen;
         b.last_seen = stored.last_seen;
         b.last_boot = stored.last_boot;
+        b.root = stored.root;  // a root changes only through set_root and clear_root
     }
 
     // A sighting of `seen.mac`: its entry moves to the front (first_seen kept), the oldest beyond

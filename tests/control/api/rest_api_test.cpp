@@ -329,5 +329,57 @@ TEST_F(RestApiTest, WithoutAStoreTheRoutesSaySo) {
     EXPECT_NE(r.body.find("--state"), std::string::npos);
 }
 
+// A board's root over the API: off without --roots (and the answer says how to turn it on), the
+// body checked before anything is made, the size in bytes or with a unit, and what the roots
+// service answers passed on (201 with the board and its Location; its refusals as they are).
+TEST_F(RestApiTest, ABoardsRootRoutes) {
+    ASSERT_EQ(call("POST", "/api/v1/boards", R"({"serial": "5a5a0001"})").status, 201u);
+    HttpResponse off = call("POST", "/api/v1/boards/5a5a0001/root");
+    EXPECT_EQ(off.status, 409u);
+    EXPECT_NE(js(off)["message"].get<std::string>().find("--roots DIR"), std::string::npos) << off.body;
+    EXPECT_EQ(call("DELETE", "/api/v1/boards/5a5a0001/root").status, 409u);
+    EXPECT_EQ(call("POST", "/api/v1/boards/5a5a0001/root", "", {{"authorization", "Bearer wrong"}}).status, 401u);
+
+    std::vector<std::uint64_t> sizes;
+    LiveSources live;
+    live.make_root = [&](proto::Serial serial, std::uint64_t size, Board& out, const Actor&) -> Outcome {
+        sizes.push_back(size);
+        if (size == 1) return Outcome::fail(ApiError::insufficient_storage, "no room");
+        Outcome o = store_->get_board(serial, out);
+        out.root = BoardRoot{RootKind::nbd, "/roots/" + serial.to_string() + ".img", "a", size, 1, "reflink"};
+        return o;
+    };
+    live.remove_root = [](proto::Serial, BoardRoot&, const Actor&) {
+        return Outcome::fail(ApiError::not_found, "board 5a5a0001 has no root");
+    };
+    api_->set_live(std::move(live));
+    for (const char* bad : {R"({"size": "16X"})", R"({"size": -1})", R"({"size": "G"})", R"({"kind": "nfs"})",
+                            R"({"size": "99999999999999999999T"})"}) {
+        HttpResponse r = call("POST", "/api/v1/boards/5a5a0001/root", bad);
+        EXPECT_EQ(r.status, 400u) << bad;
+        EXPECT_EQ(js(r)["error"], "invalid_field") << bad;
+    }
+    EXPECT_EQ(js(call("POST", "/api/v1/boards/5a5a0001/root", R"({"from": "x"})"))["error"], "unknown_field");
+    EXPECT_TRUE(sizes.empty());  // nothing was asked of the service
+    EXPECT_EQ(call("POST", "/api/v1/boards/zz/root").status, 404u);
+    HttpResponse made = call("POST", "/api/v1/boards/5a5a0001/root", R"({"size": "16G"})");
+    ASSERT_EQ(made.status, 201u) << made.body;
+    EXPECT_EQ(header(made, "Location"), "/api/v1/boards/5a5a0001/root");
+    EXPECT_EQ(js(made)["root"]["export"], "5a5a0001");
+    EXPECT_EQ(js(made)["root"]["size"], 16ULL << 30);
+    EXPECT_EQ(call("POST", "/api/v1/boards/5a5a0001/root", R"({"size": 4096})").status, 201u);
+    EXPECT_EQ(call("POST", "/api/v1/boards/5a5a0001/root").status, 201u);
+    EXPECT_EQ(sizes, (std::vector<std::uint64_t>{16ULL << 30, 4096, 0}));
+    HttpResponse full = call("POST", "/api/v1/boards/5a5a0001/root", R"({"size": 1})");
+    EXPECT_EQ(full.status, 507u);
+    EXPECT_EQ(js(full)["error"], "insufficient_storage");
+    EXPECT_EQ(call("DELETE", "/api/v1/boards/5a5a0001/root").status, 404u);
+    // Only the root routes set it: a board with no root shows null, and a write naming it is refused.
+    EXPECT_TRUE(js(call("GET", "/api/v1/boards/5a5a0001"))["root"].is_null());
+    HttpResponse put = call("PATCH", "/api/v1/boards/5a5a0001", json{{"root", js(made)["root"]}}.dump());
+    EXPECT_EQ(put.status, 400u) << put.body;
+    EXPECT_EQ(js(put)["field"], "root");
+}
+
 }  // namespace
 }  // namespace rackboot::control

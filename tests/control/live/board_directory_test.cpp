@@ -336,6 +336,8 @@ public:
         return inner_.observe_board(s, o, learnt);
     }
     Outcome delete_board(proto::Serial s, std::optional<std::uint64_t> m) override { return inner_.delete_board(s, m); }
+    Outcome set_root(proto::Serial s, const BoardRoot& r) override { return inner_.set_root(s, r); }
+    Outcome clear_root(proto::Serial s, BoardRoot& out) override { return inner_.clear_root(s, out); }
     Outcome list_boards(const BoardFilter& f, std::optional<proto::Serial> a, std::size_t l,
                         std::vector<Board>& o) override {
         return inner_.list_boards(f, a, l, o);

@@ -284,6 +284,51 @@ TEST(Inventory, ListsPageAndFilter) {
     EXPECT_TRUE(page.empty());  // a label matches whole, not by prefix
 }
 
+// A board's root is recorded and forgotten only by set_root and clear_root: writing the board
+// again (replace, a bulk put) keeps it, deleting the board is refused while it has one, and it
+// survives the store being opened again.
+TEST(Inventory, ABoardsRootChangesOnlyWhenAskedAndBlocksItsDelete) {
+    Scratch s;
+    auto st = s.store_with_image();
+    ASSERT_TRUE(st);
+    Board b = board(0x5a5a0001);
+    ASSERT_TRUE(st->create_board(b).ok());
+    BoardRoot root{RootKind::nbd, "/srv/roots/5a5a0001.img", "a", 4u << 20, 1700000000, "sparse copy"};
+    EXPECT_EQ(st->set_root(proto::Serial(0x99999999), root).error, ApiError::not_found);
+    ASSERT_TRUE(st->set_root(b.serial, root).ok());
+    EXPECT_EQ(st->set_root(b.serial, root).error, ApiError::conflict);
+    Board replaced = board(0x5a5a0001);
+    replaced.name = "renamed";
+    ASSERT_TRUE(st->replace_board(replaced, std::nullopt).ok());
+    ASSERT_TRUE(replaced.root);  // the caller's copy says what is stored
+    std::vector<Board> bulk{board(0x5a5a0001)};
+    std::size_t failed = 0;
+    ASSERT_TRUE(st->put_boards(bulk, failed).ok());
+    Outcome refused = st->delete_board(b.serial, std::nullopt);
+    EXPECT_EQ(refused.error, ApiError::conflict);
+    EXPECT_NE(refused.message.find("DELETE /api/v1/boards/5a5a0001/root"), std::string::npos) << refused.message;
+    st.reset();
+    auto again = open_sqlite_inventory((s.dir / "inventory.sqlite").string());
+    ASSERT_TRUE(again);
+    Board got;
+    ASSERT_TRUE((*again)->get_board(b.serial, got).ok());
+    ASSERT_TRUE(got.root);
+    EXPECT_EQ(got.root->path, root.path);
+    EXPECT_EQ(got.root->image, "a");
+    EXPECT_EQ(got.root->size, 4u << 20);
+    EXPECT_EQ(got.root->created, 1700000000);
+    EXPECT_EQ(got.root->method, "sparse copy");
+    std::vector<Board> listed;
+    ASSERT_TRUE((*again)->list_boards({}, std::nullopt, 10, listed).ok());
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_TRUE(listed[0].root);
+    BoardRoot gone;
+    ASSERT_TRUE((*again)->clear_root(b.serial, gone).ok());
+    EXPECT_EQ(gone.path, root.path);
+    EXPECT_EQ((*again)->clear_root(b.serial, gone).error, ApiError::not_found);
+    EXPECT_TRUE((*again)->delete_board(b.serial, std::nullopt).ok());
+}
+
 TEST(Inventory, SchemaVersionIsSetAndANewerOneRefused) {
     Scratch s;
     std::string path = (s.dir / "inventory.sqlite").string();

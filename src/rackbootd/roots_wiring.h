@@ -1,0 +1,39 @@
+// Boards' own roots in the daemon (issue 21): the roots service (control/roots/board_roots.h)
+// behind the API's root routes, and nbd-server kept in step with the directory's boards: after
+// every root change, and every second (a board's new address, nbd-server gone). Built only with
+// --roots.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "control/api/rest_api.h"
+#include "control/live/board_directory.h"
+#include "control/roots/board_roots.h"
+#include "control/roots/nbd_server.h"
+#include "proto/result.h"
+#include "rackbootd/config.h"
+
+namespace rackboot::control {
+
+class RootsWiring {
+public:
+    RootsWiring(const DaemonConfig& cfg, std::string roots_real, InventoryWrites& writes, BoardDirectory& directory);
+
+    // Opens the directory and applies the exports once (nbd-server started when a root exists).
+    [[nodiscard]] proto::Result<> start();
+    // The API's make_root and remove_root.
+    void wire(LiveSources& live);
+    // Exports as the directory says now; a warning line when that fails (once per new reason).
+    void sync();
+
+private:
+    BoardDirectory& directory_;
+    BoardRoots roots_;
+    std::mutex mutex_;  // sync() from the API and control threads
+    NbdServer nbd_;
+    std::string last_error_;
+};
+
+}  // namespace rackboot::control
