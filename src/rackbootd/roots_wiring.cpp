@@ -47,9 +47,9 @@ void RootsWiring::sync() {
     }
     std::lock_guard lock(mutex_);
     std::uint64_t starts = nbd_.status().starts;
-    proto::Result<> ok = nbd_.apply(std::move(exports));
+    proto::Result<> ok = nbd_.apply(exports);
     if (nbd_.status().starts != starts) {
-        std::printf("event=nbd_server pid=%d exports=%zu config=%s\n", nbd_.status().pid, nbd_.status().exports,
+        std::printf("event=nbd_server pid=%d addresses=%zu config=%s\n", nbd_.status().pid, nbd_.status().addresses,
                     nbd_.config_path().c_str());
     }
     std::string error = ok ? std::string() : ok.error().reason;

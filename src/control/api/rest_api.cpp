@@ -85,9 +85,10 @@ json last_boot_json(const std::string& text) {
     return j.is_discarded() ? json(text) : j;
 }
 
-// The export is the board's serial: {root} in its files, nbdroot=SERVER/EXPORT on its command line.
-json root_json(proto::Serial serial, const BoardRoot& r) {
-    return json{{"kind", std::string(to_string(r.kind))}, {"export", serial.to_string()}, {"path", r.path},
+// The export ({root} in its files, nbdroot=SERVER/EXPORT on its command line) is every board's; the
+// address that connects picks the disk.
+json root_json(const BoardRoot& r) {
+    return json{{"kind", std::string(to_string(r.kind))}, {"export", kNbdRootExport}, {"path", r.path},
                 {"image", r.image},  {"size", r.size},     {"created", r.created},
                 {"method", r.method}};
 }
@@ -118,7 +119,7 @@ json board_json(const Board& b) {
                 {"last_seen", b.last_seen},
                 {"last_boot", last_boot_json(b.last_boot)},
                 {"files", b.files},
-                {"root", b.root ? root_json(b.serial, *b.root) : json(nullptr)},
+                {"root", b.root ? root_json(*b.root) : json(nullptr)},
                 {"generation", b.generation}};
 }
 

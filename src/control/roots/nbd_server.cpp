@@ -11,7 +11,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -35,10 +38,12 @@ std::string read_small(const std::string& path) {
     return ss.str();
 }
 
-std::string allow_text(const NbdExport& e) {
-    std::string text = "# board " + e.name + ": the addresses that may connect (written by rackbootd)\n";
-    for (proto::Ipv4 ip : e.allowed) text += ip.to_string() + "\n";
-    return text;
+// Alive and not a zombie (a daemon's parent is whatever reaps orphans, which may not be quick).
+bool alive(int pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::string stat = read_small("/proc/" + std::to_string(pid) + "/stat");
+    std::size_t paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
 std::int64_t now_ms() {
@@ -85,21 +90,18 @@ proto::Result<> write_file_atomically(const std::string& path, const std::string
     return {};
 }
 
-std::string nbd_config_text(const std::string& listen, std::uint16_t port, const std::string& allow_dir,
-                            const std::vector<NbdExport>& exports) {
+std::string nbd_config_text(const std::string& listen, std::uint16_t port, const std::string& by_address) {
     std::string out =
-        "# nbd-server's configuration, written by rackbootd: one export per board with a root.\n"
-        "# Edits are overwritten; change roots with the API (/api/v1/boards/SERIAL/root).\n"
+        "# nbd-server's configuration, written by rackbootd. One export: each board's root, chosen by\n"
+        "# the address that connects (" + by_address + "/ADDRESS, a link to that board's disk).\n"
         "[generic]\n";
     out += "listenaddr = " + listen + "\n";
     out += "port = " + std::to_string(port) + "\n";
     out += "allowlist = false\n";
-    for (const NbdExport& e : exports) {
-        out += "\n[" + e.name + "]\n";
-        out += "exportname = " + e.disk + "\n";
-        out += "authfile = " + allow_dir + "/" + e.name + "\n";
-        out += "flush = true\nfua = true\ntrim = true\n";
-    }
+    out += std::string("\n[") + kNbdRootExport + "]\n";
+    out += "exportname = " + by_address + "/%s\n";
+    out += "virtstyle = ipliteral\n";
+    out += "flush = true\nfua = true\ntrim = true\n";
     return out;
 }
 
@@ -111,7 +113,7 @@ int NbdServer::running_pid() const {
     } catch (...) {
         return 0;
     }
-    if (pid <= 0 || ::kill(pid, 0) != 0) return 0;
+    if (!alive(pid)) return 0;
     // A stale pid file may name another program now.
     std::string comm = read_small("/proc/" + std::to_string(pid) + "/comm");
     return comm.rfind("nbd-server", 0) == 0 ? pid : 0;
@@ -126,15 +128,14 @@ proto::Result<> NbdServer::start() {
     argv.push_back(nullptr);
     (void)::unlink(pid.c_str());
     pid_t child = 0;
-    if (int rc = ::posix_spawn(&child, o_.program.c_str(), nullptr, nullptr, argv.data(), environ); rc != 0) {
+    if (int rc = ::posix_spawnp(&child, o_.program.c_str(), nullptr, nullptr, argv.data(), environ); rc != 0) {
         return proto::failure("starting " + o_.program + ": " + std::strerror(rc));
     }
     // It forks into the background and its first process exits: 0 once the daemon is on its way.
     int wstatus = 0;
-    for (int i = 0; i < 200; ++i) {
-        pid_t r = ::waitpid(child, &wstatus, WNOHANG);
-        if (r == child) break;
-        if (i == 199) return proto::failure(o_.program + " did not go to the background");
+    for (int i = 0;; ++i) {
+        if (::waitpid(child, &wstatus, WNOHANG) == child) break;
+        if (i == 200) return proto::failure(o_.program + " did not go to the background");
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
@@ -152,50 +153,82 @@ proto::Result<> NbdServer::start() {
                           " in use? its reason is in the system log)");
 }
 
-proto::Result<> NbdServer::apply(std::vector<NbdExport> exports) {
-    std::sort(exports.begin(), exports.end(), [](const NbdExport& a, const NbdExport& b) { return a.name < b.name; });
+proto::Result<> NbdServer::link_addresses(const std::vector<NbdExport>& exports, std::string& conflicts) {
+    std::map<std::string, std::string> want;  // address -> disk
+    std::map<std::string, std::string> owner;  // address -> board
+    std::set<std::string> claimed_twice;
+    for (const NbdExport& e : exports) {
+        for (proto::Ipv4 ip : e.allowed) {
+            std::string a = ip.to_string();
+            if (auto [it, fresh] = owner.emplace(a, e.name); !fresh && it->second != e.name) {
+                claimed_twice.insert(a);
+                conflicts += (conflicts.empty() ? "" : ", ") + a + " (boards " + it->second + " and " + e.name + ")";
+                continue;
+            }
+            want[a] = e.disk;
+        }
+    }
+    for (const std::string& a : claimed_twice) want.erase(a);
+    std::string dir = by_address_dir();
+    if (auto ok = make_dir(o_.dir).and_then([&] { return make_dir(dir); }); !ok) return ok;
+    // Links no board has now go first: an address given up reaches nothing from then on.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (want.count(name) == 0 && ::unlink(entry.path().c_str()) != 0 && errno != ENOENT) {
+            return proto::failure(errno_text("removing " + entry.path().string()));
+        }
+    }
+    if (ec) return proto::failure("reading " + dir + ": " + ec.message());
+    for (const auto& [address, disk] : want) {
+        std::string link = dir + "/" + address;
+        char target[4096];
+        ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+        if (n >= 0 && std::string(target, static_cast<std::size_t>(n)) == disk) continue;
+        std::string tmp = dir + "/." + address + ".tmp";
+        (void)::unlink(tmp.c_str());
+        if (::symlink(disk.c_str(), tmp.c_str()) != 0) return proto::failure(errno_text("linking " + tmp));
+        if (::rename(tmp.c_str(), link.c_str()) != 0) return proto::failure(errno_text("renaming " + tmp));
+    }
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)::fsync(dfd);
+        ::close(dfd);
+    }
+    status_.addresses = want.size();
+    return {};
+}
+
+proto::Result<> NbdServer::apply(const std::vector<NbdExport>& exports) {
     auto done = [&](proto::Result<> r) {
         status_.last_error = r ? std::string() : r.error().reason;
         return r;
     };
-    bool reload = false;
-    if (!written_ || exports != applied_) {
-        std::string allow_dir = o_.dir + "/allow";
-        if (auto ok = make_dir(o_.dir).and_then([&] { return make_dir(allow_dir); }); !ok) return done(ok);
-        for (const NbdExport& e : exports) {
-            auto old = std::find_if(applied_.begin(), applied_.end(), [&](const NbdExport& a) { return a.name == e.name; });
-            if (written_ && old != applied_.end() && old->allowed == e.allowed) continue;
-            if (auto ok = write_file_atomically(allow_dir + "/" + e.name, allow_text(e)); !ok) return done(ok);
-        }
-        std::string text = nbd_config_text(o_.listen, o_.port, allow_dir, exports);
-        if (read_small(config_path()) != text) {
-            if (auto ok = write_file_atomically(config_path(), text); !ok) return done(ok);
-            reload = true;
-        }
-        for (const NbdExport& a : applied_) {
-            bool kept = std::any_of(exports.begin(), exports.end(), [&](const NbdExport& e) { return e.name == a.name; });
-            // nbd-server keeps a removed export until it restarts, and allows anyone when its file
-            // is missing: the file stays, allowing no one.
-            if (!kept) {
-                if (auto ok = write_file_atomically(allow_dir + "/" + a.name, allow_text(NbdExport{a.name, {}, {}}));
-                    !ok)
-                    return done(ok);
-            }
-        }
+    std::string conflicts;
+    if (!linked_ || exports != applied_) {
+        if (auto ok = link_addresses(exports, conflicts); !ok) return done(ok);
         applied_ = exports;
-        written_ = true;
+        linked_ = true;
     }
-    status_.exports = applied_.size();
+    std::string text = nbd_config_text(o_.listen, o_.port, by_address_dir());
+    if (read_small(config_path()) != text) {
+        if (auto ok = write_file_atomically(config_path(), text); !ok) return done(ok);
+        config_changed_ = true;
+    }
     int pid = running_pid();
-    if (pid != 0 && reload) {
-        if (::kill(pid, SIGHUP) != 0) return done(proto::failure(errno_text("reloading nbd-server")));
-        ++status_.reloads;
+    if (pid != 0 && config_changed_ && !o_.program.empty()) {
+        // Its listener alone goes (SIGKILL: SIGTERM would take every Pi's connection with it);
+        // the processes serving connections stay.
+        (void)::kill(pid, SIGKILL);
+        for (int i = 0; i < 200 && alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        pid = 0;
     }
-    if (pid == 0 && !applied_.empty() && !o_.program.empty()) {
+    if (pid != 0 || o_.program.empty()) config_changed_ = false;
+    if (pid == 0 && !o_.program.empty()) {
         std::int64_t now = now_ms();
         if (now < next_start_ms_) {
             status_.pid = 0;
-            return done(status_.last_error.empty() ? proto::failure("nbd-server is not running") : proto::failure(status_.last_error));
+            return done(proto::failure(status_.last_error.empty() ? "nbd-server is not running" : status_.last_error));
         }
         auto started = start();
         if (!started) {
@@ -204,12 +237,15 @@ proto::Result<> NbdServer::apply(std::vector<NbdExport> exports) {
             status_.pid = 0;
             return done(started);
         }
+        config_changed_ = false;
         backoff_ms_ = 1000;
         pid = running_pid();
     }
     status_.pid = pid;
-    if (pid == 0 && !applied_.empty()) return done(proto::failure("nbd-server is not running"));
-    return done({});
+    std::string why;
+    if (!conflicts.empty()) why = "addresses claimed by two boards reach neither: " + conflicts;
+    if (pid == 0) why += (why.empty() ? "" : "; ") + std::string("nbd-server is not running (") + config_path() + ")";
+    return done(why.empty() ? proto::Result<>{} : proto::failure(why));
 }
 
 }  // namespace rackboot::control

@@ -1,79 +1,84 @@
 // The NBD server that exports the boards' roots (issue 21): Debian's nbd-server, configured and
-// reloaded by rackbootd. One export per board with a root, named by its serial ({root} in its
-// files), read-write, with flush and FUA passed to the disk so that what a Pi's kernel was told
-// is written is on the disk. Every export has an authorization file: only the board's own
-// addresses (its configured one, the one it was seen with) may connect, so one tenant's Pi
-// cannot mount another's root by guessing its serial; a board with no known address is allowed
-// from nowhere. The listing of exports is off for the same reason.
+// kept running by rackbootd. Its configuration never changes while it runs: one export, "root"
+// (kNbdRootExport; {root} in a board's files), whose file is named by the connecting address
+// (nbd-server's virtstyle ipliteral: exportname = DIR/by-address/%s). rackbootd keeps one
+// symlink per board address there, to that board's disk: a Pi reaches its own disk and nothing
+// else, an address with no board (or a board with no known address) reaches nothing, and no
+// export name is there to guess. Read-write, with flush and FUA passed to the disk so that what
+// a Pi's kernel was told is written is on the disk.
 //
-// Files in `dir` (rackbootd's, beneath --roots): nbd-server.conf, allow/SERIAL, nbd-server.pid.
-// Each is written to a temporary name, fsynced and renamed. nbd-server reads an authorization
-// file at each connection, so a board's new address needs no reload; a new export needs SIGHUP
-// (nbd-server adds exports on reload and never drops one: a removed root's export stays until
-// nbd-server restarts, and connecting to it fails, its disk being gone).
+// Nothing needs a reload, which matters: Debian 12's nbd-server 3.24 drops every connection
+// attempt after a SIGHUP that added an export (the new exports' records are freed: fixed
+// upstream in 2023, commit db66b92). A board's new root or address is a symlink written
+// (to a temporary name and renamed over), read at the next connection.
 //
-// nbd-server daemonizes and survives rackbootd: a restarted rackbootd finds it by its pid file
-// and reloads it, and a Pi's root stays connected. Under systemd, deploy/systemd/rackboot-nbd.service
-// runs it on the same files (and rackbootd only reloads it); without that unit rackbootd starts
-// it (`program`), when the first export exists, and again if it exits.
+// Files in `dir`: nbd-server.conf, by-address/ADDRESS, nbd-server.pid. nbd-server daemonizes and
+// survives rackbootd: a restarted rackbootd finds it by its pid file, and a Pi's root stays
+// connected. Under systemd, deploy/rackboot-nbd.service runs it on the same files (`program`
+// empty); else rackbootd starts it, and again if it exits (with back-off). Only a changed
+// configuration (another listen address or port) replaces a running one: its connection
+// processes are left serving, the listener is started anew.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "control/store/inventory.h"
 #include "proto/ipv4.h"
 #include "proto/result.h"
 
 namespace rackboot::control {
 
+
 struct NbdExport {
-    std::string name;                   // the board's serial
-    std::string disk;                   // absolute path
-    std::vector<proto::Ipv4> allowed;   // who may connect
+    std::string name;                  // the board's serial (for messages)
+    std::string disk;                  // absolute path
+    std::vector<proto::Ipv4> allowed;  // the board's addresses
     bool operator==(const NbdExport&) const = default;
 };
 
-// nbd-server's configuration for `exports` (sorted by name), listening on `listen`:`port`, the
-// authorization files in `allow_dir`.
-[[nodiscard]] std::string nbd_config_text(const std::string& listen, std::uint16_t port, const std::string& allow_dir,
-                                          const std::vector<NbdExport>& exports);
+// nbd-server's configuration: the one export, its files named by address in `by_address`.
+[[nodiscard]] std::string nbd_config_text(const std::string& listen, std::uint16_t port, const std::string& by_address);
 
 class NbdServer {
 public:
     struct Options {
-        std::string dir;           // its files (made if missing)
+        std::string dir;  // its files (made if missing)
         std::string listen = "0.0.0.0";
         std::uint16_t port = 10809;
-        std::string program;       // nbd-server to start when none runs; empty: a unit runs it
+        std::string program;  // nbd-server to start when none runs; empty: a unit runs it
     };
     explicit NbdServer(Options o) : o_(std::move(o)) {}
 
-    // Makes the files say `exports` and nbd-server serve them: writes what changed, reloads it
-    // when the configuration did, starts it when it is not running (and there is an export).
-    // Cheap when nothing changed (a pid check); called every second and after every root change.
-    // The reason when something could not be done (the next call tries again).
-    [[nodiscard]] proto::Result<> apply(std::vector<NbdExport> exports);
+    // Makes the address links say `exports` and nbd-server run: writes the configuration and the
+    // links that changed, starts nbd-server when it is not running. An address two boards claim
+    // is given to neither (and named in the reason). Cheap when nothing changed (a pid check);
+    // called every second and after every root change. The reason when something could not be
+    // done (the next call tries again).
+    [[nodiscard]] proto::Result<> apply(const std::vector<NbdExport>& exports);
 
     struct Status {
-        int pid = 0;             // 0: not running
-        std::size_t exports = 0;
-        std::uint64_t starts = 0;   // how often rackbootd started it
-        std::uint64_t reloads = 0;
+        int pid = 0;  // 0: not running
+        std::size_t addresses = 0;
+        std::uint64_t starts = 0;  // how often rackbootd started it
         std::string last_error;
     };
     [[nodiscard]] Status status() const { return status_; }
     [[nodiscard]] std::string config_path() const { return o_.dir + "/nbd-server.conf"; }
     [[nodiscard]] std::string pid_path() const { return o_.dir + "/nbd-server.pid"; }
+    [[nodiscard]] std::string by_address_dir() const { return o_.dir + "/by-address"; }
 
 private:
     [[nodiscard]] int running_pid() const;
     [[nodiscard]] proto::Result<> start();
+    [[nodiscard]] proto::Result<> link_addresses(const std::vector<NbdExport>& exports, std::string& conflicts);
 
     Options o_;
     std::vector<NbdExport> applied_;
-    bool written_ = false;
-    std::int64_t next_start_ms_ = 0;   // back-off after a start that did not stay up
+    bool linked_ = false;
+    bool config_changed_ = false;  // written anew while one ran on the old text: replace it
+    std::int64_t next_start_ms_ = 0;  // back-off after a start that did not stay up
     std::int64_t backoff_ms_ = 1000;
     Status status_;
 };

@@ -57,10 +57,14 @@ struct LearntMac {
 
 // A board's own root (issue 21): a disk of its own, made from an img image when asked (reflinked
 // where the file system can, else a sparse copy), beneath --roots, exported over NBD under the
-// board's serial ({root} in its files). Only an explicit request removes it.
+// address of the board ({root} in its files names the export). Only an explicit request removes it.
 enum class RootKind : std::uint8_t { nbd };
 [[nodiscard]] std::string_view to_string(RootKind k) noexcept;
 [[nodiscard]] std::optional<RootKind> parse_root_kind(std::string_view text) noexcept;
+
+// The NBD export every board's root is reached by ({root} in its files: nbdroot=SERVER/root);
+// nbd-server picks the disk by the address that connects (control/roots/nbd_server.h).
+inline constexpr const char* kNbdRootExport = "root";
 
 struct BoardRoot {
     RootKind kind = RootKind::nbd;

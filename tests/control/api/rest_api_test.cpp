@@ -365,7 +365,7 @@ TEST_F(RestApiTest, ABoardsRootRoutes) {
     HttpResponse made = call("POST", "/api/v1/boards/5a5a0001/root", R"({"size": "16G"})");
     ASSERT_EQ(made.status, 201u) << made.body;
     EXPECT_EQ(header(made, "Location"), "/api/v1/boards/5a5a0001/root");
-    EXPECT_EQ(js(made)["root"]["export"], "5a5a0001");
+    EXPECT_EQ(js(made)["root"]["export"], "root");
     EXPECT_EQ(js(made)["root"]["size"], 16ULL << 30);
     EXPECT_EQ(call("POST", "/api/v1/boards/5a5a0001/root", R"({"size": 4096})").status, 201u);
     EXPECT_EQ(call("POST", "/api/v1/boards/5a5a0001/root").status, 201u);

@@ -1,8 +1,8 @@
-// nbd-server kept in step with the boards' roots: the configuration has one export per root
-// (read-write, flush and FUA, no listing), every export an authorization file naming only the
-// board's addresses (and one allowing nobody once its root is gone: nbd-server allows anyone
-// when the file is missing), and Debian's nbd-server started, reloaded only when an export was
-// added, and found again by a second NbdServer (a restarted rackbootd).
+// nbd-server kept in step with the boards' roots: one export whose file is named by the
+// connecting address, a link per board address to that board's disk (changed atomically, removed
+// when the address or the root goes, given to nobody when two boards claim it), and Debian's
+// nbd-server started, never reloaded, found again by a second NbdServer (a restarted rackbootd),
+// started again when it is gone, and replaced only when its configuration changed.
 #include "control/roots/nbd_server.h"
 
 #include <netinet/in.h>
@@ -64,77 +64,101 @@ std::string nbd_server_program() {
     return {};
 }
 
-TEST(NbdServer, OneExportPerRootEachAllowedFromItsBoardAlone) {
-    std::string text = nbd_config_text("10.0.0.1", 10809, "/r/.nbd/allow",
-                                       {NbdExport{"5a5a0001", "/r/5a5a0001.img", {}}});
+std::string link_of(const fs::path& p) {
+    std::error_code ec;
+    fs::path t = fs::read_symlink(p, ec);
+    return ec ? std::string() : t.string();
+}
+
+// Alive and not a zombie (a daemon's zombie waits for whatever reaps orphans here).
+bool running(int pid) {
+    std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    std::size_t paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+constexpr proto::Ipv4 kA{0x0a000007};  // 10.0.0.7
+constexpr proto::Ipv4 kB{0x0a000009};  // 10.0.0.9
+
+TEST(NbdServer, EachBoardAddressLinksToItsOwnDisk) {
+    std::string text = nbd_config_text("10.0.0.1", 10809, "/r/.nbd/by-address");
     EXPECT_NE(text.find("[generic]\nlistenaddr = 10.0.0.1\nport = 10809\nallowlist = false\n"), std::string::npos)
         << text;
-    EXPECT_NE(text.find("[5a5a0001]\nexportname = /r/5a5a0001.img\nauthfile = /r/.nbd/allow/5a5a0001\n"
+    EXPECT_NE(text.find("[root]\nexportname = /r/.nbd/by-address/%s\nvirtstyle = ipliteral\n"
                         "flush = true\nfua = true\ntrim = true\n"),
               std::string::npos)
         << text;
 
     Scratch s;
     NbdServer nbd({s.dir.string(), "127.0.0.1", free_port(), ""});  // a unit runs it: never started here
-    auto a = NbdExport{"5a5a0001", "/r/5a5a0001.img", {proto::Ipv4(0x0a000007)}};
-    auto b = NbdExport{"5a5a0002", "/r/5a5a0002.img", {}};
+    NbdExport a{"5a5a0001", "/r/5a5a0001.img", {kA}};
+    NbdExport b{"5a5a0002", "/r/5a5a0002.img", {}};
     auto applied = nbd.apply({b, a});
     ASSERT_FALSE(applied);  // nothing runs it
     EXPECT_NE(applied.error().reason.find("not running"), std::string::npos) << applied.error().reason;
-    std::string conf = slurp(s.dir / "nbd-server.conf");
-    EXPECT_LT(conf.find("[5a5a0001]"), conf.find("[5a5a0002]"));  // sorted: the same roots, the same file
-    EXPECT_NE(slurp(s.dir / "allow/5a5a0001").find("\n10.0.0.7\n"), std::string::npos);
-    std::string nobody = slurp(s.dir / "allow/5a5a0002");
-    EXPECT_EQ(nobody.find_first_of("0123456789", nobody.find('\n')), std::string::npos) << nobody;
-    // A board's new address: its file alone changes, the configuration does not.
-    a.allowed = {proto::Ipv4(0x0a000009)};
+    EXPECT_NE(slurp(s.dir / "nbd-server.conf").find("exportname = " + (s.dir / "by-address").string() + "/%s"),
+              std::string::npos);
+    EXPECT_EQ(link_of(s.dir / "by-address/10.0.0.7"), "/r/5a5a0001.img");
+    EXPECT_EQ(nbd.status().addresses, 1u);  // the board with no address reaches nothing
+    // A board's new address: the old link goes, the new one is there.
+    a.allowed = {kB};
     (void)nbd.apply({a, b});
-    EXPECT_EQ(slurp(s.dir / "nbd-server.conf"), conf);
-    EXPECT_NE(slurp(s.dir / "allow/5a5a0001").find("\n10.0.0.9\n"), std::string::npos);
-    // A root removed: out of the configuration, and its file allows nobody.
+    EXPECT_EQ(link_of(s.dir / "by-address/10.0.0.7"), "");
+    EXPECT_EQ(link_of(s.dir / "by-address/10.0.0.9"), "/r/5a5a0001.img");
+    // Two boards claiming one address: neither gets it, and the reason names both.
+    b.allowed = {kB};
+    auto twice = nbd.apply({a, b});
+    ASSERT_FALSE(twice);
+    EXPECT_NE(twice.error().reason.find("10.0.0.9 (boards 5a5a0001 and 5a5a0002)"), std::string::npos)
+        << twice.error().reason;
+    EXPECT_EQ(link_of(s.dir / "by-address/10.0.0.9"), "");
+    // The root gone: its address reaches nothing.
+    b.allowed = {};
+    (void)nbd.apply({a, b});
+    EXPECT_EQ(link_of(s.dir / "by-address/10.0.0.9"), "/r/5a5a0001.img");
     (void)nbd.apply({b});
-    EXPECT_EQ(slurp(s.dir / "nbd-server.conf").find("[5a5a0001]"), std::string::npos);
-    ASSERT_TRUE(fs::exists(s.dir / "allow/5a5a0001"));
-    EXPECT_EQ(slurp(s.dir / "allow/5a5a0001").find("10.0.0.9"), std::string::npos);
+    EXPECT_TRUE(fs::is_empty(s.dir / "by-address"));
 }
 
-TEST(NbdServer, DebiansNbdServerIsStartedReloadedAndFoundAgain) {
+TEST(NbdServer, DebiansNbdServerIsStartedFoundAgainAndReplacedOnlyForANewConfiguration) {
     std::string program = nbd_server_program();
     if (program.empty()) GTEST_SKIP() << "nbd-server is not installed (Debian's nbd-server package)";
     Scratch s;
     std::ofstream(s.dir / "a.img").put('x');
     NbdServer::Options o{s.dir.string(), "127.0.0.1", free_port(), program};
+    std::vector<NbdExport> exports{{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}}};
     NbdServer nbd(o);
-    // No export: nothing to start (nbd-server refuses to run without one).
-    ASSERT_TRUE(nbd.apply({}));
-    EXPECT_EQ(nbd.status().pid, 0);
-    auto started = nbd.apply({NbdExport{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}}});
+    auto started = nbd.apply(exports);
     ASSERT_TRUE(started) << started.error().reason;
     int pid = nbd.status().pid;
     ASSERT_GT(pid, 0);
     EXPECT_EQ(nbd.status().starts, 1u);
-    EXPECT_EQ(nbd.status().reloads, 0u);
-    // The same exports: no reload. One more: reloaded, the same process.
-    ASSERT_TRUE(nbd.apply({NbdExport{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}}}));
-    EXPECT_EQ(nbd.status().reloads, 0u);
-    ASSERT_TRUE(nbd.apply({NbdExport{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}},
-                           NbdExport{"5a5a0002", (s.dir / "a.img").string(), {}}}));
-    EXPECT_EQ(nbd.status().reloads, 1u);
+    // A new root: a link, the same process (no reload: nbd-server 3.24's reload breaks it).
+    exports.push_back({"5a5a0002", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000002)}});
+    ASSERT_TRUE(nbd.apply(exports));
     EXPECT_EQ(nbd.status().pid, pid);
+    EXPECT_EQ(nbd.status().starts, 1u);
     // A restarted rackbootd finds it by its pid file and starts no second one.
     NbdServer again(o);
-    ASSERT_TRUE(again.apply({NbdExport{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}},
-                             NbdExport{"5a5a0002", (s.dir / "a.img").string(), {}}}));
+    ASSERT_TRUE(again.apply(exports));
     EXPECT_EQ(again.status().pid, pid);
     EXPECT_EQ(again.status().starts, 0u);
     // Gone: started again.
     ASSERT_EQ(::kill(pid, SIGTERM), 0);
-    for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(10000);
-    auto restarted = again.apply({NbdExport{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}},
-                                  NbdExport{"5a5a0002", (s.dir / "a.img").string(), {}}});
+    for (int i = 0; i < 200 && running(pid); ++i) ::usleep(10000);
+    auto restarted = again.apply(exports);
     ASSERT_TRUE(restarted) << restarted.error().reason;
-    EXPECT_NE(again.status().pid, pid);
+    int second = again.status().pid;
+    EXPECT_NE(second, pid);
     EXPECT_EQ(again.status().starts, 1u);
+    // Another port: the listener replaced.
+    o.port = free_port();
+    NbdServer moved(o);
+    auto replaced = moved.apply(exports);
+    ASSERT_TRUE(replaced) << replaced.error().reason;
+    EXPECT_NE(moved.status().pid, second);
+    EXPECT_FALSE(running(second)) << "the old listener still runs";
+    EXPECT_NE(slurp(s.dir / "nbd-server.conf").find("port = " + std::to_string(o.port)), std::string::npos);
 }
 
 }  // namespace
