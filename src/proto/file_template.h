@@ -21,8 +21,8 @@ namespace rackboot::proto {
 // for it, and a file that uses it is not served to that board.
 enum class TemplateVar : std::uint8_t { serial, mac, address, name, labels, server, root };
 inline constexpr std::size_t kTemplateVars = 7;
-inline constexpr std::array<std::string_view, kTemplateVars> kTemplateVarNames = {
-    "serial", "mac", "address", "name", "labels", "server", "root"};
+inline constexpr std::array<std::string_view, kTemplateVars> kTemplateVarNames = {"serial", "mac",    "address", "name",
+                                                                                  "labels", "server", "root"};
 // At most this many bytes of text, and of a rendered file.
 inline constexpr std::size_t kMaxTemplateBytes = 16384;
 

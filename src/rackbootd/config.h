@@ -72,8 +72,8 @@ struct DaemonConfig {
     std::uint32_t pi_reserve_percent = 10;
     std::vector<std::pair<proto::Mac, proto::Ipv4>> mac_reservations;
     std::vector<std::pair<proto::Serial, proto::Ipv4>> serial_reservations;
-    std::string state_dir;       // leases and the inventory (boards, images)
-    std::string images_root;     // images added over the API must lie beneath it
+    std::string state_dir;    // leases and the inventory (boards, images)
+    std::string images_root;  // images added over the API must lie beneath it
     // Boards' own roots (issue 21): disks made in roots_dir, exported by nbd-server on
     // nbd_listen:nbd_port; nbd_server is the program rackbootd starts when none runs ("unit": a
     // systemd unit runs it, rackbootd only reloads it).

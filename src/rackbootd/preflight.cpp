@@ -121,7 +121,7 @@ bool on_path(const std::string& program) {
         std::size_t end = dirs.find(':', start);
         if (end == std::string::npos) end = dirs.size();
         std::string dir = dirs.substr(start, end - start);
-        if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+        if (!dir.empty() && access(dir.append("/").append(program).c_str(), X_OK) == 0) return true;
         start = end + 1;
     }
     return false;
@@ -135,8 +135,10 @@ Result<> check_roots(const DaemonConfig& cfg, Preflight& out) {
     std::unique_ptr<char, decltype(&std::free)> real(realpath(cfg.roots_dir.c_str(), nullptr), &std::free);
     if (!real) return failure("--roots " + cfg.roots_dir + ": " + std::strerror(errno));
     struct stat st {};
-    if (stat(real.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return failure("--roots " + cfg.roots_dir + ": not a directory");
-    if (access(real.get(), W_OK) != 0) return failure("--roots " + cfg.roots_dir + ": not writable: " + std::strerror(errno));
+    if (stat(real.get(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return failure("--roots " + cfg.roots_dir + ": not a directory");
+    if (access(real.get(), W_OK) != 0)
+        return failure("--roots " + cfg.roots_dir + ": not writable: " + std::strerror(errno));
     std::string roots = real.get();
     auto overlaps = [&](const std::string& served) {
         return served == roots || path_beneath(roots, served) || path_beneath(served, roots);

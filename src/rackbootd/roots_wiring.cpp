@@ -23,7 +23,8 @@ RootsWiring::RootsWiring(const DaemonConfig& cfg, std::string roots_real, Invent
       roots_(
           writes, std::move(roots_real),
           [&directory](const std::string& image) { return directory.open_image_file(image); }, [this] { sync(); }),
-      nbd_(nbd_options(cfg, roots_.dir())) {}
+      nbd_(nbd_options(cfg, roots_.dir())) {
+}
 
 proto::Result<> RootsWiring::start() {
     if (auto ok = roots_.open(); !ok) return ok;

@@ -88,8 +88,12 @@ json last_boot_json(const std::string& text) {
 // The export ({root} in its files, nbdroot=SERVER/EXPORT on its command line) is every board's; the
 // address that connects picks the disk.
 json root_json(const BoardRoot& r) {
-    return json{{"kind", std::string(to_string(r.kind))}, {"export", kNbdRootExport}, {"path", r.path},
-                {"image", r.image},  {"size", r.size},     {"created", r.created},
+    return json{{"kind", std::string(to_string(r.kind))},
+                {"export", kNbdRootExport},
+                {"path", r.path},
+                {"image", r.image},
+                {"size", r.size},
+                {"created", r.created},
                 {"method", r.method}};
 }
 
@@ -420,7 +424,6 @@ std::optional<proto::Serial> path_serial(const std::string& key, HttpResponse& r
     refusal = fail(ApiError::not_found, "'" + key + "' is not a serial (8 hex digits, or a Pi 5's 16)");
     return std::nullopt;
 }
-
 
 HttpResponse RestApi::get_board(const HttpRequest&, const std::string& key) {
     HttpResponse refusal;

@@ -16,7 +16,8 @@ namespace {
 // Marks a board busy for the length of a call: a second make or remove at once is refused.
 class BusyBoard {
 public:
-    BusyBoard(std::mutex& m, std::set<std::uint32_t>& busy, std::uint32_t serial) : m_(m), busy_(busy), serial_(serial) {
+    BusyBoard(std::mutex& m, std::set<std::uint32_t>& busy, std::uint32_t serial)
+        : m_(m), busy_(busy), serial_(serial) {
         std::lock_guard lock(m_);
         held_ = busy_.insert(serial_).second;
     }
@@ -44,7 +45,8 @@ Outcome busy(proto::Serial serial) {
 
 BoardRoots::BoardRoots(InventoryWrites& writes, std::string dir,
                        std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed)
-    : writes_(writes), dir_(std::move(dir)), open_image_(std::move(open_image)), changed_(std::move(changed)) {}
+    : writes_(writes), dir_(std::move(dir)), open_image_(std::move(open_image)), changed_(std::move(changed)) {
+}
 
 BoardRoots::~BoardRoots() {
     if (dirfd_ >= 0) ::close(dirfd_);
@@ -64,7 +66,8 @@ Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& 
     if (!guard.held()) return busy(serial);
     Board b;
     if (Outcome o = writes_.store().get_board(serial, b); !o.ok()) return o;
-    if (b.root) return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
+    if (b.root)
+        return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
     if (b.image.empty()) {
         return Outcome::fail(ApiError::conflict,
                              "board " + serial.to_string() + " has no image: a root is made from its img image");
@@ -77,7 +80,8 @@ Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& 
     if (!made) {
         switch (made.error().kind) {
             case DiskError::no_space:
-                return Outcome::fail(ApiError::insufficient_storage, "making " + dir_ + "/" + name + ": " + made.error().reason);
+                return Outcome::fail(ApiError::insufficient_storage,
+                                     "making " + dir_ + "/" + name + ": " + made.error().reason);
             case DiskError::bad_request: return Outcome::fail(ApiError::invalid_field, made.error().reason, "size");
             case DiskError::failed: break;
         }
@@ -88,9 +92,8 @@ Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& 
     root.path = dir_ + "/" + name;
     root.image = b.image;
     root.size = made->size;
-    root.created = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+    root.created =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     root.method = made->method;
     if (Outcome o = writes_.set_root(serial, root, out, who); !o.ok()) {
         (void)remove_disk(dirfd_, name);  // made by this call and never recorded

@@ -26,8 +26,8 @@ class BoardRoots {
 public:
     // `dir`: the roots directory (absolute, resolved); `open_image`: the named img image's file,
     // opened read-only (a descriptor the caller closes), or why not.
-    BoardRoots(InventoryWrites& writes, std::string dir, std::function<proto::Result<int>(const std::string&)> open_image,
-               std::function<void()> changed);
+    BoardRoots(InventoryWrites& writes, std::string dir,
+               std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed);
     ~BoardRoots();
     BoardRoots(const BoardRoots&) = delete;
     BoardRoots& operator=(const BoardRoots&) = delete;

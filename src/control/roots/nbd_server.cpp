@@ -24,7 +24,9 @@ namespace rackboot::control {
 
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+    return what + ": " + std::strerror(errno);
+}
 
 proto::Result<> make_dir(const std::string& path) {
     if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return proto::failure(errno_text("creating " + path));
@@ -93,7 +95,9 @@ proto::Result<> write_file_atomically(const std::string& path, const std::string
 std::string nbd_config_text(const std::string& listen, std::uint16_t port, const std::string& by_address) {
     std::string out =
         "# nbd-server's configuration, written by rackbootd. One export: each board's root, chosen by\n"
-        "# the address that connects (" + by_address + "/ADDRESS, a link to that board's disk).\n"
+        "# the address that connects (" +
+        by_address +
+        "/ADDRESS, a link to that board's disk).\n"
         "[generic]\n";
     out += "listenaddr = " + listen + "\n";
     out += "port = " + std::to_string(port) + "\n";
@@ -124,6 +128,7 @@ proto::Result<> NbdServer::start() {
     std::string pid = pid_path();
     std::vector<std::string> args = {o_.program, "-C", conf, "-p", pid};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     (void)::unlink(pid.c_str());
@@ -154,7 +159,7 @@ proto::Result<> NbdServer::start() {
 }
 
 proto::Result<> NbdServer::link_addresses(const std::vector<NbdExport>& exports, std::string& conflicts) {
-    std::map<std::string, std::string> want;  // address -> disk
+    std::map<std::string, std::string> want;   // address -> disk
     std::map<std::string, std::string> owner;  // address -> board
     std::set<std::string> claimed_twice;
     for (const NbdExport& e : exports) {
@@ -181,11 +186,13 @@ proto::Result<> NbdServer::link_addresses(const std::vector<NbdExport>& exports,
     }
     if (ec) return proto::failure("reading " + dir + ": " + ec.message());
     for (const auto& [address, disk] : want) {
-        std::string link = dir + "/" + address;
+        std::string link = dir;
+        link.append("/").append(address);
         char target[4096];
         ssize_t n = ::readlink(link.c_str(), target, sizeof target);
         if (n >= 0 && std::string(target, static_cast<std::size_t>(n)) == disk) continue;
-        std::string tmp = dir + "/." + address + ".tmp";
+        std::string tmp = dir;
+        tmp.append("/.").append(address).append(".tmp");
         (void)::unlink(tmp.c_str());
         if (::symlink(disk.c_str(), tmp.c_str()) != 0) return proto::failure(errno_text("linking " + tmp));
         if (::rename(tmp.c_str(), link.c_str()) != 0) return proto::failure(errno_text("renaming " + tmp));

@@ -30,7 +30,6 @@
 
 namespace rackboot::control {
 
-
 struct NbdExport {
     std::string name;                  // the board's serial (for messages)
     std::string disk;                  // absolute path
@@ -77,7 +76,7 @@ private:
     Options o_;
     std::vector<NbdExport> applied_;
     bool linked_ = false;
-    bool config_changed_ = false;  // written anew while one ran on the old text: replace it
+    bool config_changed_ = false;     // written anew while one ran on the old text: replace it
     std::int64_t next_start_ms_ = 0;  // back-off after a start that did not stay up
     std::int64_t backoff_ms_ = 1000;
     Status status_;

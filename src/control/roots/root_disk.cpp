@@ -109,12 +109,13 @@ tl::expected<MadeDisk, DiskFailure> make_disk(int image_fd, int roots_dirfd, con
                                               std::uint64_t size) {
     struct stat before {};
     if (::fstat(image_fd, &before) != 0) return fail("the image", errno);
-    if (!S_ISREG(before.st_mode)) return tl::unexpected(DiskFailure{DiskError::failed, "the image is not a regular file"});
+    if (!S_ISREG(before.st_mode))
+        return tl::unexpected(DiskFailure{DiskError::failed, "the image is not a regular file"});
     auto image_size = static_cast<std::uint64_t>(before.st_size);
     if (size != 0 && size < image_size) {
-        return tl::unexpected(DiskFailure{DiskError::bad_request, "size " + std::to_string(size) +
-                                                                 " is smaller than the image (" +
-                                                                 std::to_string(image_size) + " bytes)"});
+        return tl::unexpected(DiskFailure{
+            DiskError::bad_request,
+            "size " + std::to_string(size) + " is smaller than the image (" + std::to_string(image_size) + " bytes)"});
     }
     MadeDisk made;
     made.size = size != 0 ? size : image_size;
@@ -155,7 +156,8 @@ proto::Result<> remove_disk(int roots_dirfd, const std::string& name) {
     if (::unlinkat(roots_dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
         return proto::failure("removing " + name + ": " + std::strerror(errno));
     }
-    if (::fsync(roots_dirfd) != 0) return proto::failure(std::string("writing the roots directory: ") + std::strerror(errno));
+    if (::fsync(roots_dirfd) != 0)
+        return proto::failure(std::string("writing the roots directory: ") + std::strerror(errno));
     return {};
 }
 

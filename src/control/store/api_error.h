@@ -26,7 +26,7 @@ namespace rackboot::control {
     X(unsupported_media_type, 415, "the body must be application/json")                            \
     X(too_many_requests, 429, "this client holds as many of these as it may: close one, or retry") \
     X(store_unavailable, 503, "the store cannot write now (disk full or failing)")                 \
-    X(insufficient_storage, 507, "the file system has no room for what was asked")                \
+    X(insufficient_storage, 507, "the file system has no room for what was asked")                 \
     X(internal, 500, "an internal error")
 
 #define RACKBOOT_API_ERROR_ENUM_(name, status, text) name,

@@ -101,7 +101,9 @@ std::string_view to_string(ImageKind k) noexcept {
     return k == ImageKind::img ? "img" : "dir";
 }
 
-std::string_view to_string(RootKind) noexcept { return "nbd"; }
+std::string_view to_string(RootKind) noexcept {
+    return "nbd";
+}
 
 std::optional<RootKind> parse_root_kind(std::string_view text) noexcept {
     if (text == "nbd") return RootKind::nbd;

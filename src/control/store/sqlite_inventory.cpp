@@ -500,7 +500,8 @@ public:
         if (!tx.ok()) return store_error();
         Board b;
         if (Outcome o = get_board(serial, b); !o.ok()) return o;
-        if (b.root) return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
+        if (b.root)
+            return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
         Stmt q(stmts_, "INSERT INTO roots VALUES (?,?,?,?,?,?,?)");
         q.i64(1, serial.value())
             .text(2, std::string(to_string(root.kind)))
