@@ -22,6 +22,8 @@ constexpr const char* kUsage =
   boards set SERIAL [the same options]            (changes only what is given)
   boards rm SERIAL
   boards import FILE                              (a nobodd INI or dnsmasq dhcp-host lines)
+  boards root SERIAL [--size 16G]                 (its own disk from its img image, over NBD)
+  boards root-rm SERIAL                           (removes that disk: the only way it goes)
   images ls | images add NAME PATH [--kind dir|img] [--partition N] | images rm NAME
                                                   (PATH ending .img: a disk image)
   leases ls [--all] | leases rm IP
@@ -91,7 +93,7 @@ void print_boards(Ctl& c, const json& items) {
 }
 
 int cmd_boards(Ctl& c, const std::vector<std::string>& a) {
-    if (a.size() < 2) return c.usage("boards needs ls, get, add, set, rm or import");
+    if (a.size() < 2) return c.usage("boards needs ls, get, add, set, rm, import, root or root-rm");
     const std::string& verb = a[1];
     json body;
     std::map<std::string, std::vector<std::string>> o;
@@ -141,6 +143,23 @@ int cmd_boards(Ctl& c, const std::vector<std::string>& a) {
     }
     if (verb == "rm") {
         return c.request("DELETE", path, body);
+    }
+    if (verb == "root-rm") {
+        if (a.size() != 3) return c.usage("boards root-rm SERIAL");
+        return c.request("DELETE", path + "/root", body);
+    }
+    if (verb == "root") {
+        if (!options(a, 3, o, bad) || (o.size() == 1 && o.count("size") == 0) || o.size() > 1) {
+            return c.usage("boards root SERIAL [--size BYTES|16G]");
+        }
+        json payload = json::object();
+        if (o.count("size") != 0) payload["size"] = o["size"].back();
+        if (int rc = c.request("POST", path + "/root", body, payload.dump()); rc != kExitOk) return rc;
+        c.out << (c.as_json ? body.dump(2)
+                            : text(body["root"]["path"]) + " (" + text(body["root"]["method"]) + ", " +
+                                  text(body["root"]["size"]) + " bytes), export " + text(body["root"]["export"]))
+              << '\n';
+        return kExitOk;
     }
     if (verb != "add" && verb != "set") return c.usage("boards: unknown verb " + verb);
     if (!options(a, 3, o, bad)) return c.usage("boards " + verb + ": bad option " + bad);

@@ -90,9 +90,11 @@ DISK=$WORK/roots/5a5a0001.img
 used=$(( $(stat -c %b "$DISK") * 512 ))
 [ "$method" = reflink ] || [ "$used" -lt $((16 << 20)) ] || fail "a sparse copy takes $used bytes of a 64 MiB image with ~5 MiB of data"
 [ "$(api POST /api/v1/boards/5a5a0001/root)" = 409 ] || fail "a second root"
-[ "$(api POST /api/v1/boards/5a5a0002/root '{"size":"128M"}')" = 201 ] || fail "root 2: $(cat "$WORK/body")"
+ctl() { in_srv env RACKBOOT_TOKEN="$TOKEN" "$RACKBOOTCTL" --api "$API" "$@"; }
+out=$(ctl boards root 5a5a0002 --size 128M) || fail "rackbootctl boards root: $out"
+grep -q "5a5a0002.img (.*, 134217728 bytes), export root" <<<"$out" || fail "rackbootctl boards root said: $out"
 [ "$(stat -c %s "$WORK/roots/5a5a0002.img")" = $((128 << 20)) ] || fail "root 2 not grown to 128M"
-pass "roots made: $method, $((used >> 20)) MiB on disk for a 64 MiB image; a second one grown to 128 MiB"
+pass "roots made: $method, $((used >> 20)) MiB on disk for a 64 MiB image; a second one (rackbootctl) grown to 128 MiB"
 
 pi_fetch 5a5a0001/cmdline.txt "$WORK/got" || fail "cmdline.txt once the board has a root"
 grep -qx "console=serial0,115200 root=/dev/nbd0p2 nbdroot=$SRV_IP/root ip=dhcp rootwait" "$WORK/got" \
@@ -160,4 +162,6 @@ in_cli nbdinfo --size "$URI/root" > /dev/null 2>&1 && fail "a removed root is st
 pi_fetch 5a5a0001/cmdline.txt "$WORK/got" && fail "cmdline.txt naming {root} served after the root went"
 [ "$(api DELETE /api/v1/boards/5a5a0001/root)" = 404 ] || fail "a second delete"
 [ "$(api DELETE /api/v1/boards/5a5a0001)" = 204 ] || fail "the board, once its root is gone"
-pass "a board with a root is not deleted; DELETE .../root removes the disk and its export"
+ctl boards root-rm 5a5a0002 || fail "rackbootctl boards root-rm"
+[ ! -e "$WORK/roots/5a5a0002.img" ] || fail "rackbootctl boards root-rm left the disk"
+pass "a board with a root is not deleted; DELETE .../root (and rackbootctl boards root-rm) removes the disk and its export"
