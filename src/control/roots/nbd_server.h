@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "control/roots/managed_daemon.h"
 #include "control/store/inventory.h"
 #include "proto/ipv4.h"
 #include "proto/result.h"
@@ -48,7 +49,7 @@ public:
         std::uint16_t port = 10809;
         std::string program;  // nbd-server to start when none runs; empty: a unit runs it
     };
-    explicit NbdServer(Options o) : o_(std::move(o)) {}
+    explicit NbdServer(Options o);
 
     // Makes the address links say `exports` and nbd-server run: writes the configuration and the
     // links that changed, starts nbd-server when it is not running. An address two boards claim
@@ -61,29 +62,20 @@ public:
         int pid = 0;  // 0: not running
         std::size_t addresses = 0;
         std::uint64_t starts = 0;  // how often rackbootd started it
-        std::string last_error;
     };
-    [[nodiscard]] Status status() const { return status_; }
+    [[nodiscard]] Status status() const { return {pid_, addresses_, daemon_.starts()}; }
     [[nodiscard]] std::string config_path() const { return o_.dir + "/nbd-server.conf"; }
-    [[nodiscard]] std::string pid_path() const { return o_.dir + "/nbd-server.pid"; }
     [[nodiscard]] std::string by_address_dir() const { return o_.dir + "/by-address"; }
 
 private:
-    [[nodiscard]] int running_pid() const;
-    [[nodiscard]] proto::Result<> start();
     [[nodiscard]] proto::Result<> link_addresses(const std::vector<NbdExport>& exports, std::string& conflicts);
 
     Options o_;
+    ManagedDaemon daemon_;
     std::vector<NbdExport> applied_;
     bool linked_ = false;
-    bool config_changed_ = false;     // written anew while one ran on the old text: replace it
-    std::int64_t next_start_ms_ = 0;  // back-off after a start that did not stay up
-    std::int64_t backoff_ms_ = 1000;
-    Status status_;
+    int pid_ = 0;
+    std::size_t addresses_ = 0;
 };
-
-// Writes `text` to `path` so that a reader (or a crash) sees the old file or the new one whole:
-// a temporary file beside it, fsynced, renamed, the directory fsynced.
-[[nodiscard]] proto::Result<> write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace rackboot::control

@@ -1,0 +1,160 @@
+#include "control/roots/managed_daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace rackboot::control {
+
+namespace {
+
+std::string errno_text(const std::string& what) {
+    return what + ": " + std::strerror(errno);
+}
+
+// Alive and not a zombie (a daemon's parent is whatever reaps orphans, which may not be quick).
+bool alive(int pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::string stat = read_small_file("/proc/" + std::to_string(pid) + "/stat");
+    std::size_t paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+std::string read_small_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+proto::Result<> make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return proto::failure(errno_text("creating " + path));
+    return {};
+}
+
+proto::Result<> write_file_atomically(const std::string& path, const std::string& text) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) return proto::failure(errno_text("writing " + tmp));
+    auto give_up = [&](const std::string& what) {
+        auto why = proto::failure(errno_text(what));
+        ::close(fd);
+        (void)::unlink(tmp.c_str());
+        return why;
+    };
+    for (std::size_t done = 0; done < text.size();) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return give_up("writing " + tmp);
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) return give_up("writing " + tmp);
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        auto why = proto::failure(errno_text("renaming " + tmp));
+        (void)::unlink(tmp.c_str());
+        return why;
+    }
+    std::string dir = path.substr(0, path.find_last_of('/') + 1);
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)::fsync(dfd);
+        ::close(dfd);
+    }
+    return {};
+}
+
+int ManagedDaemon::running_pid() const {
+    std::string text = read_small_file(o_.pid_path);
+    int pid = 0;
+    try {
+        pid = text.empty() ? 0 : std::stoi(text);
+    } catch (...) {
+        return 0;
+    }
+    if (!alive(pid)) return 0;
+    // A stale pid file may name another program now (the kernel cuts names to 15 characters).
+    std::string comm = read_small_file("/proc/" + std::to_string(pid) + "/comm");
+    return comm.rfind(o_.comm.substr(0, 15), 0) == 0 ? pid : 0;
+}
+
+proto::Result<> ManagedDaemon::start() {
+    std::vector<std::string> args = {o_.program};
+    args.insert(args.end(), o_.args.begin(), o_.args.end());
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    (void)::unlink(o_.pid_path.c_str());
+    pid_t child = 0;
+    if (int rc = ::posix_spawnp(&child, o_.program.c_str(), nullptr, nullptr, argv.data(), environ); rc != 0) {
+        return proto::failure("starting " + o_.program + ": " + std::strerror(rc));
+    }
+    // It forks into the background and its first process exits: 0 once the daemon is on its way.
+    int wstatus = 0;
+    for (int i = 0;; ++i) {
+        if (::waitpid(child, &wstatus, WNOHANG) == child) break;
+        if (i == 500) {
+            ::kill(child, SIGKILL);
+            ::waitpid(child, &wstatus, 0);
+            return proto::failure(o_.program + " did not go to the background");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+        return proto::failure(o_.program + " exited with status " + std::to_string(WEXITSTATUS(wstatus)));
+    }
+    for (int i = 0; i < 300; ++i) {
+        if (running_pid() != 0) {
+            ++starts_;
+            return {};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return proto::failure(o_.program + " started but did not stay up (its port in use? its log says why)");
+}
+
+proto::Result<int> ManagedDaemon::ensure_running() {
+    if (int pid = running_pid(); pid != 0) return pid;
+    if (o_.program.empty()) return proto::failure(o_.name + " is not running (its unit runs it)");
+    std::int64_t now = now_ms();
+    if (now < next_start_ms_) return proto::failure(last_error_);
+    if (auto started = start(); !started) {
+        next_start_ms_ = now + backoff_ms_;
+        backoff_ms_ = std::min<std::int64_t>(backoff_ms_ * 2, 60000);
+        last_error_ = started.error().reason;
+        return tl::unexpected(started.error());
+    }
+    backoff_ms_ = 1000;
+    last_error_.clear();
+    return running_pid();
+}
+
+void ManagedDaemon::kill_listener() {
+    int pid = running_pid();
+    if (pid == 0) return;
+    (void)::kill(pid, SIGKILL);
+    for (int i = 0; i < 200 && alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+}  // namespace rackboot::control
