@@ -393,10 +393,28 @@ const Row kRows[] = {
          c.nbd_listen = *ip;
          return {};
      }},
+    {"--nfs-listen", "ADDR[:PORT]", FlagShape::Value, "where NFS-Ganesha serves NFS roots (default 0.0.0.0:2049)",
+     [](DaemonConfig& c, std::string_view v) -> Result<> {
+         std::string_view addr = v;
+         if (std::size_t colon = v.find(':'); colon != std::string_view::npos) {
+             addr = v.substr(0, colon);
+             if (auto ok = number<std::uint16_t>(v.substr(colon + 1), 1, 65535, c.nfs_port, "a port is 1..65535");
+                 !ok)
+                 return ok;
+         }
+         std::optional<proto::Ipv4> ip = proto::Ipv4::parse(addr);
+         if (!ip) return failure("'" + std::string(addr) + "' is not an IPv4 address");
+         c.nfs_listen = *ip;
+         return {};
+     }},
     {"--nbd-server", "PROGRAM", FlagShape::Value,
      "nbd-server to start when none runs (default nbd-server, from PATH);\n\"unit\": a unit runs it "
      "(deploy/systemd/rackboot-nbd.service), rackbootd reloads it",
      [](DaemonConfig& c, std::string_view v) { return text_to(v, c.nbd_server); }},
+    {"--nfs-server", "PROGRAM", FlagShape::Value,
+     "NFS-Ganesha to start for NFS roots (default ganesha.nfsd, from PATH);\n\"unit\": a unit runs it "
+     "(deploy/rackboot-nfs.service), rackbootd reloads it",
+     [](DaemonConfig& c, std::string_view v) { return text_to(v, c.nfs_server); }},
     {"--api-tls-cert", "FILE", FlagShape::Value, "serve the API over HTTPS with this PEM certificate (chain)...",
      [](DaemonConfig& c, std::string_view v) { return text_to(v, c.api_tls_cert); }},
     {"--api-tls-key", "FILE", FlagShape::Value, "...and this PEM private key",

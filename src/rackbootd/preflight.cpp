@@ -13,6 +13,7 @@
 #include <set>
 
 #include "control/api/api_token.h"
+#include "control/roots/managed_daemon.h"
 #include "control/store/lease_store.h"
 
 namespace rackboot::control {
@@ -111,22 +112,6 @@ Result<> open_images_root(const DaemonConfig& cfg, Preflight& out) {
     return {};
 }
 
-// Whether `program` names an executable: a path, or a name found on PATH.
-bool on_path(const std::string& program) {
-    if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
-    const char* path = std::getenv("PATH");
-    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-    std::size_t start = 0;
-    while (start <= dirs.size()) {
-        std::size_t end = dirs.find(':', start);
-        if (end == std::string::npos) end = dirs.size();
-        std::string dir = dirs.substr(start, end - start);
-        if (!dir.empty() && access(dir.append("/").append(program).c_str(), X_OK) == 0) return true;
-        start = end + 1;
-    }
-    return false;
-}
-
 // Boards' roots are writable disks: never where TFTP serves from (beneath --images-root or the
 // TFTP root), and the other way round, so no path the TFTP side can reach names a Pi's disk.
 Result<> check_roots(const DaemonConfig& cfg, Preflight& out) {
@@ -154,7 +139,7 @@ Result<> check_roots(const DaemonConfig& cfg, Preflight& out) {
                            " overlap: TFTP could serve a Pi's writable disk");
         }
     }
-    if (cfg.nbd_server != "unit" && !on_path(cfg.nbd_server)) {
+    if (cfg.nbd_server != "unit" && !program_exists(cfg.nbd_server)) {
         return failure("--nbd-server " + cfg.nbd_server +
                        ": no such program (apt-get install nbd-server; or \"unit\" where a unit runs it)");
     }

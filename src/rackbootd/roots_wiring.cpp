@@ -15,6 +15,29 @@ NbdServer::Options nbd_options(const DaemonConfig& cfg, const std::string& roots
     return o;
 }
 
+NfsServer::Options nfs_options(const DaemonConfig& cfg, const std::string& roots_real) {
+    NfsServer::Options o;
+    o.dir = roots_real + "/.nfs";
+    o.listen = cfg.nfs_listen.value() != 0 ? cfg.nfs_listen.to_string() : "0.0.0.0";
+    o.port = cfg.nfs_port;
+    o.program = cfg.nfs_server == "unit" ? std::string() : cfg.nfs_server;
+    return o;
+}
+
+// Why NFS roots cannot be served here: no NFS-Ganesha to start.
+proto::Result<> nfs_ready(const std::string& program) {
+    if (program == "unit" || program_exists(program)) return {};
+    return proto::failure("NFS roots need NFS-Ganesha: " + program +
+                          " is not installed (apt-get install nfs-ganesha nfs-ganesha-vfs)");
+}
+
+// One warning line per new reason.
+void warn_once(const proto::Result<>& ok, const char* who, std::string& last) {
+    std::string error = ok ? std::string() : ok.error().reason;
+    if (error != last && !error.empty()) std::printf("event=warning what=\"%s: %s\"\n", who, error.c_str());
+    last = error;
+}
+
 }  // namespace
 
 RootsWiring::RootsWiring(const DaemonConfig& cfg, std::string roots_real, InventoryWrites& writes,
@@ -22,8 +45,10 @@ RootsWiring::RootsWiring(const DaemonConfig& cfg, std::string roots_real, Invent
     : directory_(directory),
       roots_(
           writes, std::move(roots_real),
-          [&directory](const std::string& image) { return directory.open_image_file(image); }, [this] { sync(); }),
-      nbd_(nbd_options(cfg, roots_.dir())) {
+          [&directory](const std::string& image) { return directory.open_image_file(image); }, [this] { sync(); },
+          [program = cfg.nfs_server] { return nfs_ready(program); }),
+      nbd_(nbd_options(cfg, roots_.dir())),
+      nfs_(nfs_options(cfg, roots_.dir())) {
 }
 
 proto::Result<> RootsWiring::start() {
@@ -33,8 +58,8 @@ proto::Result<> RootsWiring::start() {
 }
 
 void RootsWiring::wire(LiveSources& live) {
-    live.make_root = [this](proto::Serial serial, std::uint64_t size, Board& out, const Actor& who) {
-        return roots_.create(serial, RootRequest{size}, out, who);
+    live.make_root = [this](proto::Serial serial, const RootRequest& req, Board& out, const Actor& who) {
+        return roots_.create(serial, req, out, who);
     };
     live.remove_root = [this](proto::Serial serial, BoardRoot& out, const Actor& who) {
         return roots_.remove(serial, out, who);
@@ -42,20 +67,31 @@ void RootsWiring::wire(LiveSources& live) {
 }
 
 void RootsWiring::sync() {
-    std::vector<NbdExport> exports;
-    for (NbdRootExport& r : directory_.root_exports()) {
-        exports.push_back(NbdExport{r.serial.to_string(), std::move(r.disk), std::move(r.addresses)});
+    std::vector<NbdExport> nbd;
+    std::vector<NfsExport> nfs;
+    for (RootExport& r : directory_.root_exports()) {
+        if (r.root.kind == RootKind::nbd) {
+            nbd.push_back(NbdExport{r.serial.to_string(), std::move(r.root.path), std::move(r.addresses)});
+        } else {
+            nfs.push_back(
+                NfsExport{r.serial.to_string(), r.root.export_id, std::move(r.root.path), std::move(r.addresses)});
+        }
     }
     std::lock_guard lock(mutex_);
-    std::uint64_t starts = nbd_.status().starts;
-    proto::Result<> ok = nbd_.apply(exports);
-    if (nbd_.status().starts != starts) {
+    std::uint64_t nbd_starts = nbd_.status().starts;
+    std::uint64_t nfs_starts = nfs_.status().starts;
+    proto::Result<> nbd_ok = nbd_.apply(nbd);
+    proto::Result<> nfs_ok = nfs_.apply(std::move(nfs));
+    if (nbd_.status().starts != nbd_starts) {
         std::printf("event=nbd_server pid=%d addresses=%zu config=%s\n", nbd_.status().pid, nbd_.status().addresses,
                     nbd_.config_path().c_str());
     }
-    std::string error = ok ? std::string() : ok.error().reason;
-    if (error != last_error_ && !error.empty()) std::printf("event=warning what=\"nbd-server: %s\"\n", error.c_str());
-    last_error_ = error;
+    if (nfs_.status().starts != nfs_starts) {
+        std::printf("event=nfs_server pid=%d exports=%zu config=%s\n", nfs_.status().pid, nfs_.status().exports,
+                    nfs_.config_path().c_str());
+    }
+    warn_once(nbd_ok, "nbd-server", last_nbd_error_);
+    warn_once(nfs_ok, "ganesha.nfsd", last_nfs_error_);
 }
 
 }  // namespace rackboot::control

@@ -1,7 +1,7 @@
 // Boards' own roots in the daemon (issue 21): the roots service (control/roots/board_roots.h)
-// behind the API's root routes, and nbd-server kept in step with the directory's boards: after
-// every root change, and every second (a board's new address, nbd-server gone). Built only with
-// --roots.
+// behind the API's root routes, and nbd-server and NFS-Ganesha kept in step with the directory's
+// boards: after every root change, and every second (a board's new address, a server gone).
+// Built only with --roots.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,7 @@
 #include "control/live/board_directory.h"
 #include "control/roots/board_roots.h"
 #include "control/roots/nbd_server.h"
+#include "control/roots/nfs_server.h"
 #include "proto/result.h"
 #include "rackbootd/config.h"
 
@@ -33,7 +34,9 @@ private:
     BoardRoots roots_;
     std::mutex mutex_;  // sync() from the API and control threads
     NbdServer nbd_;
-    std::string last_error_;
+    NfsServer nfs_;
+    std::string last_nbd_error_;
+    std::string last_nfs_error_;
 };
 
 }  // namespace rackboot::control

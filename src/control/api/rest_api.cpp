@@ -85,16 +85,21 @@ json last_boot_json(const std::string& text) {
     return j.is_discarded() ? json(text) : j;
 }
 
-// The export ({root} in its files, nbdroot=SERVER/EXPORT on its command line) is every board's; the
-// address that connects picks the disk.
+// The export ({root} in its files): NBD's one export (the address that connects picks the disk:
+// nbdroot=SERVER/root), or the NFS path (nfsroot=SERVER:PATH).
 json root_json(const BoardRoot& r) {
-    return json{{"kind", std::string(to_string(r.kind))},
-                {"export", kNbdRootExport},
-                {"path", r.path},
-                {"image", r.image},
-                {"size", r.size},
-                {"created", r.created},
-                {"method", r.method}};
+    json j{{"kind", std::string(to_string(r.kind))},
+           {"export", root_reference(r)},
+           {"path", r.path},
+           {"created", r.created},
+           {"method", r.method}};
+    if (r.kind == RootKind::nbd) {
+        j["image"] = r.image;
+        j["size"] = r.size;
+    } else {
+        j["export_id"] = r.export_id;
+    }
+    return j;
 }
 
 }  // namespace

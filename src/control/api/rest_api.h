@@ -65,9 +65,9 @@ struct LiveSources {
     std::function<std::optional<nlohmann::json>(const std::string& name)> image_status;
     // An img image indexed before it is stored: why it cannot be served; nullopt: it can.
     std::function<std::optional<std::string>(const Image& image)> prepare_image;
-    // Boards' own roots (control/roots/board_roots.h): make one `size` bytes long (0: the image's
-    // size), or remove one. Null without --roots: the routes say so.
-    std::function<Outcome(proto::Serial serial, std::uint64_t size, Board& out, const Actor& who)> make_root;
+    // Boards' own roots (control/roots/board_roots.h): make or record one, or remove one. Null
+    // without --roots: the routes say so.
+    std::function<Outcome(proto::Serial serial, const RootRequest& req, Board& out, const Actor& who)> make_root;
     std::function<Outcome(proto::Serial serial, BoardRoot& out, const Actor& who)> remove_root;
 };
 

@@ -1,6 +1,8 @@
 // The REST API's routes for a board's own root (issue 21): POST /api/v1/boards/{serial}/root
-// makes its disk from its img image ({"size": BYTES or "16G"}, optional) and answers 201 with the
-// board once the disk and its record are durable; DELETE removes both (the only way a disk goes).
+// makes its NBD disk from its img image ({"kind": "nbd", "size": BYTES or "16G"}, both optional)
+// or records its NFS directory ({"kind": "nfs", "path": DIR}), and answers 201 with the board once
+// the root and its record are durable; DELETE forgets it (and removes an NBD disk: the only way
+// one goes).
 // The work is control/roots' (LiveSources::make_root and remove_root); without --roots the routes
 // say how to turn them on.
 #include <cctype>
@@ -58,25 +60,30 @@ HttpResponse RestApi::create_root(const HttpRequest& req, const std::string& key
     HttpResponse refusal;
     std::optional<proto::Serial> serial = path_serial(key, refusal);
     if (!serial) return refusal;
-    std::uint64_t size = 0;
+    RootRequest ask;
     if (!req.body.empty()) {
         std::optional<json> j = parse_body(req, refusal);
         if (!j) return refusal;
         for (const auto& [field, v] : j->items()) {
             if (field == "kind") {
-                if (v != "nbd") return fail(ApiError::invalid_field, "a root's kind is \"nbd\"", field);
+                std::optional<RootKind> kind = v.is_string() ? parse_root_kind(v.get<std::string>()) : std::nullopt;
+                if (!kind) return fail(ApiError::invalid_field, "a root's kind is \"nbd\" or \"nfs\"", field);
+                ask.kind = *kind;
             } else if (field == "size") {
                 std::optional<std::uint64_t> n = parse_size(v);
                 if (!n) return fail(ApiError::invalid_field, "a size is bytes, or a number with K, M, G or T", field);
-                size = *n;
+                ask.size = *n;
+            } else if (field == "path") {
+                if (!v.is_string()) return fail(ApiError::invalid_field, "a path is a string", field);
+                ask.path = v.get<std::string>();
             } else {
-                return fail(ApiError::unknown_field, "a root has no field '" + field + "' (kind, size)", field);
+                return fail(ApiError::unknown_field, "a root has no field '" + field + "' (kind, size, path)", field);
             }
         }
     }
     if (!live_.make_root) return fail(ApiError::conflict, kNoRoots);
     Board b;
-    if (Outcome o = live_.make_root(*serial, size, b, actor(req)); !o.ok()) return error_response(o);
+    if (Outcome o = live_.make_root(*serial, ask, b, actor(req)); !o.ok()) return error_response(o);
     HttpResponse r = json_response(201, board_json(b), b.generation);
     r.headers.emplace_back("Location", "/api/v1/boards/" + b.serial.to_string() + "/root");
     return r;

@@ -97,7 +97,7 @@ void BoardDirectory::put_board(const Board& b) {
     e.name = b.name;
     e.labels = b.labels;
     e.files = b.files;
-    e.root_disk = b.root ? b.root->path : std::string();
+    e.root = b.root;
     e.netboot = b.netboot;
     e.learn = b.learn;
     e.pinned = b.ip ? b.ip->value() : 0;
@@ -459,12 +459,12 @@ void BoardDirectory::put_mapped(dataplane::BootMapEditor& ed, std::uint32_t seri
     ed.put_files(map_key(serial), board_files(serial, e, dir));
 }
 
-std::vector<NbdRootExport> BoardDirectory::root_exports() const {
+std::vector<RootExport> BoardDirectory::root_exports() const {
     std::lock_guard lock(mutex_);
-    std::vector<NbdRootExport> out;
+    std::vector<RootExport> out;
     for (const auto& [serial, e] : boards_) {
-        if (e.root_disk.empty()) continue;
-        NbdRootExport x{proto::Serial(serial), e.root_disk, {}};
+        if (!e.root) continue;
+        RootExport x{proto::Serial(serial), *e.root, {}};
         if (e.pinned != 0) x.addresses.emplace_back(e.pinned);
         if (e.learnt_ip != 0 && e.learnt_ip != e.pinned) x.addresses.emplace_back(e.learnt_ip);
         out.push_back(std::move(x));
@@ -497,7 +497,7 @@ std::shared_ptr<const dataplane::BoardFiles> BoardDirectory::board_files(std::ui
     b.name = e.name;
     b.labels = e.labels;
     b.files = e.files;
-    if (!e.root_disk.empty()) b.root = BoardRoot{RootKind::nbd, e.root_disk, {}, 0, 0, {}};
+    b.root = e.root;
     for (std::uint64_t m : e.macs) b.macs.push_back(proto::Mac::from_key(m));
     for (std::uint64_t m : e.learnt) b.learnt_macs.push_back(LearntMac{proto::Mac::from_key(m), 0, 0, {}});
     Image image;

@@ -25,9 +25,9 @@
 
 namespace rackboot::control {
 
-struct NbdRootExport {
+struct RootExport {
     proto::Serial serial;
-    std::string disk;
+    BoardRoot root;
     std::vector<proto::Ipv4> addresses;
 };
 
@@ -97,9 +97,9 @@ public:
     [[nodiscard]] std::unique_ptr<const dataplane::BootMap> build(std::uint64_t generation) {
         return build(nullptr, generation);
     }
-    // Every board's root, as nbd-server exports it: the disk, and the addresses the board has
-    // (configured, or last given by DHCP) that alone may connect.
-    [[nodiscard]] std::vector<NbdRootExport> root_exports() const;
+    // Every board's root, as the NBD and NFS servers export it: the root, and the addresses the
+    // board has (configured, or last given by DHCP) that alone may reach it.
+    [[nodiscard]] std::vector<RootExport> root_exports() const;
     // The img image's file, opened read-only (the caller closes it): what a root is made from;
     // the reason when the image is a directory, unknown or unavailable.
     [[nodiscard]] proto::Result<int> open_image_file(const std::string& name) const;
@@ -120,7 +120,7 @@ private:
         std::string name;
         std::map<std::string, std::string> labels;
         std::map<std::string, std::string> files;
-        std::string root_disk;  // its root's disk; empty: none
+        std::optional<BoardRoot> root;  // its own root (kind and path)
     };
     void forget_macs(std::uint32_t serial, const Entry& e);
     // The board `mac` is (configured on it, or learnt onto one that lists none and still has it).

@@ -1,11 +1,18 @@
 #include "control/roots/board_roots.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "control/roots/root_disk.h"
 
@@ -44,8 +51,13 @@ Outcome busy(proto::Serial serial) {
 }  // namespace
 
 BoardRoots::BoardRoots(InventoryWrites& writes, std::string dir,
-                       std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed)
-    : writes_(writes), dir_(std::move(dir)), open_image_(std::move(open_image)), changed_(std::move(changed)) {
+                       std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed,
+                       std::function<proto::Result<>()> nfs_ready)
+    : writes_(writes),
+      dir_(std::move(dir)),
+      open_image_(std::move(open_image)),
+      changed_(std::move(changed)),
+      nfs_ready_(std::move(nfs_ready)) {
 }
 
 BoardRoots::~BoardRoots() {
@@ -61,16 +73,13 @@ proto::Result<> BoardRoots::open() {
     return {};
 }
 
-Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& out, const Actor& who) {
-    BusyBoard guard(mutex_, busy_, serial.value());
-    if (!guard.held()) return busy(serial);
-    Board b;
-    if (Outcome o = writes_.store().get_board(serial, b); !o.ok()) return o;
-    if (b.root)
-        return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
+Outcome BoardRoots::make_nbd(proto::Serial serial, const Board& b, const RootRequest& req, BoardRoot& root) {
+    if (!req.path.empty()) {
+        return Outcome::fail(ApiError::invalid_field, "an NBD root's disk is made here: it takes no path", "path");
+    }
     if (b.image.empty()) {
         return Outcome::fail(ApiError::conflict,
-                             "board " + serial.to_string() + " has no image: a root is made from its img image");
+                             "board " + serial.to_string() + " has no image: an NBD root is made from its img image");
     }
     auto fd = open_image_(b.image);
     if (!fd) return Outcome::fail(ApiError::conflict, fd.error().reason);
@@ -87,16 +96,81 @@ Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& 
         }
         return Outcome::fail(ApiError::conflict, "making " + dir_ + "/" + name + ": " + made.error().reason);
     }
-    BoardRoot root;
-    root.kind = RootKind::nbd;
     root.path = dir_ + "/" + name;
     root.image = b.image;
     root.size = made->size;
+    root.method = made->method;
+    return {};
+}
+
+// An NFS root: the host's directory for the board, beneath the roots directory (symlinks
+// resolved), named so that the server's configuration can quote it, no other board's, and an
+// export id no other root has.
+Outcome BoardRoots::take_nfs(const RootRequest& req, BoardRoot& root) {
+    if (req.size != 0) return Outcome::fail(ApiError::invalid_field, "an NFS root has no size", "size");
+    if (nfs_ready_) {
+        if (auto ok = nfs_ready_(); !ok) return Outcome::fail(ApiError::conflict, ok.error().reason);
+    }
+    if (req.path.empty() || req.path.front() != '/') {
+        return Outcome::fail(ApiError::invalid_field, "an NFS root is the board's directory: an absolute path", "path");
+    }
+    std::unique_ptr<char, decltype(&std::free)> real(::realpath(req.path.c_str(), nullptr), &std::free);
+    if (!real) return Outcome::fail(ApiError::invalid_field, req.path + ": " + std::strerror(errno), "path");
+    std::string resolved = real.get();
+    if (!path_beneath(resolved, dir_)) {
+        return Outcome::fail(ApiError::invalid_field, req.path + " (" + resolved + ") is not beneath --roots " + dir_,
+                             "path");
+    }
+    struct stat st {};
+    if (::stat(resolved.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return Outcome::fail(ApiError::invalid_field, req.path + " is not a directory", "path");
+    }
+    bool plain = std::all_of(resolved.begin(), resolved.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '.' || c == '-' || c == '_';
+    });
+    if (!plain) {
+        return Outcome::fail(ApiError::invalid_field, "an NFS root's path is letters, digits and / . - _", "path");
+    }
+    std::set<std::uint16_t> taken;
+    std::vector<Board> page;
+    std::optional<proto::Serial> after;
+    do {
+        page.clear();
+        if (Outcome o = writes_.store().list_boards({}, after, 1000, page); !o.ok()) return o;
+        for (const Board& x : page) {
+            if (!x.root || x.root->kind != RootKind::nfs) continue;
+            taken.insert(x.root->export_id);
+            if (x.root->path == resolved) {
+                return Outcome::fail(ApiError::conflict, resolved + " is board " + x.serial.to_string() + "'s root",
+                                     "path");
+            }
+        }
+        if (!page.empty()) after = page.back().serial;
+    } while (page.size() == 1000);
+    std::uint32_t id = 1;
+    while (taken.count(static_cast<std::uint16_t>(id)) != 0) ++id;
+    if (id > 65535) return Outcome::fail(ApiError::conflict, "every NFS export id (1-65535) is taken");
+    root.path = resolved;
+    root.method = "export";
+    root.export_id = static_cast<std::uint16_t>(id);
+    return {};
+}
+
+Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& out, const Actor& who) {
+    BusyBoard guard(mutex_, busy_, serial.value());
+    if (!guard.held()) return busy(serial);
+    Board b;
+    if (Outcome o = writes_.store().get_board(serial, b); !o.ok()) return o;
+    if (b.root)
+        return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
+    BoardRoot root;
+    root.kind = req.kind;
     root.created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    root.method = made->method;
+    Outcome made = req.kind == RootKind::nfs ? take_nfs(req, root) : make_nbd(serial, b, req, root);
+    if (!made.ok()) return made;
     if (Outcome o = writes_.set_root(serial, root, out, who); !o.ok()) {
-        (void)remove_disk(dirfd_, name);  // made by this call and never recorded
+        if (req.kind == RootKind::nbd) (void)remove_disk(dirfd_, disk_name(serial));  // made here, never recorded
         return o;
     }
     if (changed_) changed_();
@@ -109,6 +183,7 @@ Outcome BoardRoots::remove(proto::Serial serial, BoardRoot& out, const Actor& wh
     // Forgotten first: a crash between the two leaves a disk nobody names, never a name with no disk.
     if (Outcome o = writes_.clear_root(serial, out, who); !o.ok()) return o;
     if (changed_) changed_();
+    if (out.kind == RootKind::nfs) return {};  // the host's directory: never removed here
     if (auto ok = remove_disk(dirfd_, disk_name(serial)); !ok) {
         return Outcome::fail(ApiError::internal, "the root is forgotten but its disk stays: " + ok.error().reason);
     }

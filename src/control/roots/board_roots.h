@@ -1,8 +1,9 @@
 // Boards' own roots (issue 21), the API's side: POST /api/v1/boards/SERIAL/root makes the
-// board's disk from its img image (root_disk.h) and records it; DELETE removes both. Nothing else
-// removes a disk: a board with a root cannot be deleted, and moving it to another image keeps
-// its disk. The disk lies in the roots directory (--roots), never beneath --images-root, so the
-// TFTP side serves the image's boot files and never a Pi's writable disk: a kernel upgrade on one
+// board's disk from its img image (root_disk.h) and records it (nbd), or records the directory the
+// host made for it (nfs: beneath the roots directory, never built or removed here); DELETE
+// forgets the root and removes an NBD disk. Nothing else removes a disk: a board with a root cannot be deleted, and
+// moving it to another image keeps its disk. The disk lies in the roots directory (--roots), never beneath
+// --images-root, so the TFTP side serves the image's boot files and never a Pi's writable disk: a kernel upgrade on one
 // Pi writes its own disk, not the FAT other Pis boot from. After each change `changed` runs (the
 // daemon applies the exports to nbd-server: nbd_server.h). API threads; one make per board at once.
 #pragma once
@@ -18,16 +19,14 @@
 
 namespace rackboot::control {
 
-struct RootRequest {
-    std::uint64_t size = 0;  // the disk's size in bytes (sparse past the image); 0: the image's
-};
-
 class BoardRoots {
 public:
     // `dir`: the roots directory (absolute, resolved); `open_image`: the named img image's file,
-    // opened read-only (a descriptor the caller closes), or why not.
+    // opened read-only (a descriptor the caller closes), or why not; `nfs_ready`: why NFS roots
+    // cannot be served here (no NFS server installed), or nothing.
     BoardRoots(InventoryWrites& writes, std::string dir,
-               std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed);
+               std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed,
+               std::function<proto::Result<>()> nfs_ready = {});
     ~BoardRoots();
     BoardRoots(const BoardRoots&) = delete;
     BoardRoots& operator=(const BoardRoots&) = delete;
@@ -47,6 +46,9 @@ private:
     int dirfd_ = -1;
     std::function<proto::Result<int>(const std::string&)> open_image_;
     std::function<void()> changed_;
+    std::function<proto::Result<>()> nfs_ready_;
+    [[nodiscard]] Outcome make_nbd(proto::Serial serial, const Board& b, const RootRequest& req, BoardRoot& root);
+    [[nodiscard]] Outcome take_nfs(const RootRequest& req, BoardRoot& root);
     std::mutex mutex_;
     std::set<std::uint32_t> busy_;  // boards whose root is being made or removed
 };

@@ -51,6 +51,8 @@ private:
 [[nodiscard]] proto::Result<> write_file_atomically(const std::string& path, const std::string& text);
 // The file's text ("" when it cannot be read).
 [[nodiscard]] std::string read_small_file(const std::string& path);
+// Whether `program` names an executable: a path, or a name found on PATH.
+[[nodiscard]] bool program_exists(const std::string& program);
 // Makes the directory (mode 0750) unless it exists.
 [[nodiscard]] proto::Result<> make_dir(const std::string& path);
 

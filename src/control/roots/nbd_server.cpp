@@ -42,7 +42,8 @@ NbdServer::NbdServer(Options o)
                                      {"-C", o_.dir + "/nbd-server.conf", "-p", o_.dir + "/nbd-server.pid"},
                                      o_.dir + "/nbd-server.pid",
                                      "nbd-server",
-                                     "nbd-server"}) {}
+                                     "nbd-server"}) {
+}
 
 proto::Result<> NbdServer::link_addresses(const std::vector<NbdExport>& exports, std::string& conflicts) {
     std::map<std::string, std::string> want;   // address -> disk

@@ -101,13 +101,18 @@ std::string_view to_string(ImageKind k) noexcept {
     return k == ImageKind::img ? "img" : "dir";
 }
 
-std::string_view to_string(RootKind) noexcept {
-    return "nbd";
+std::string_view to_string(RootKind k) noexcept {
+    return k == RootKind::nfs ? "nfs" : "nbd";
 }
 
 std::optional<RootKind> parse_root_kind(std::string_view text) noexcept {
     if (text == "nbd") return RootKind::nbd;
+    if (text == "nfs") return RootKind::nfs;
     return std::nullopt;
+}
+
+std::string root_reference(const BoardRoot& root) {
+    return root.kind == RootKind::nfs ? root.path : std::string(kNbdRootExport);
 }
 
 std::optional<ImageKind> parse_image_kind(std::string_view text) noexcept {

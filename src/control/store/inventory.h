@@ -55,10 +55,12 @@ struct LearntMac {
     std::string from;  // where the DHCP message came from: "relay 10.1.0.1", "interface eth1", "direct"
 };
 
-// A board's own root (issue 21): a disk of its own, made from an img image when asked (reflinked
-// where the file system can, else a sparse copy), beneath --roots, exported over NBD under the
-// address of the board ({root} in its files names the export). Only an explicit request removes it.
-enum class RootKind : std::uint8_t { nbd };
+// A board's own root (issue 21), reached only from the board's own addresses, removed only when
+// asked: nbd, a disk of its own made from its img image (reflinked where the file system can,
+// else a sparse copy) beneath --roots and exported over NBD; or nfs, a directory the host
+// provides beneath --roots (rackboot never builds or removes it), exported over NFS. {root} in
+// the board's files names it: the NBD export, or the NFS path.
+enum class RootKind : std::uint8_t { nbd, nfs };
 [[nodiscard]] std::string_view to_string(RootKind k) noexcept;
 [[nodiscard]] std::optional<RootKind> parse_root_kind(std::string_view text) noexcept;
 
@@ -68,11 +70,22 @@ inline constexpr const char* kNbdRootExport = "root";
 
 struct BoardRoot {
     RootKind kind = RootKind::nbd;
-    std::string path;          // the disk, beneath --roots
-    std::string image;         // the image it was made from
-    std::uint64_t size = 0;    // bytes
-    std::int64_t created = 0;  // unix seconds
-    std::string method;        // how it was made: "reflink" or "sparse copy"
+    std::string path;             // nbd: the disk; nfs: the directory (both beneath --roots)
+    std::string image;            // nbd: the image it was made from
+    std::uint64_t size = 0;       // nbd: bytes
+    std::int64_t created = 0;     // unix seconds
+    std::string method;           // nbd: "reflink" or "sparse copy"; nfs: "export"
+    std::uint16_t export_id = 0;  // nfs: the NFS server's Export_Id (1-65535), kept for the root's life
+};
+
+// What {root} renders for a board with this root.
+[[nodiscard]] std::string root_reference(const BoardRoot& root);
+
+// What a client asks for (POST /api/v1/boards/SERIAL/root).
+struct RootRequest {
+    RootKind kind = RootKind::nbd;
+    std::uint64_t size = 0;  // nbd: the disk's size (sparse past the image); 0: the image's
+    std::string path;        // nfs: the board's directory
 };
 
 struct Board {

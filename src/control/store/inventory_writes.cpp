@@ -76,6 +76,11 @@ Outcome InventoryWrites::replace_board(Board& board, std::optional<std::uint64_t
 }
 
 Outcome InventoryWrites::set_root(proto::Serial serial, const BoardRoot& root, Board& out, const Actor& who) {
+    // What {root} renders to is part of what the board is served: checked whole, as any write.
+    Board with;
+    if (Outcome o = store_.get_board(serial, with); !o.ok()) return o;
+    with.root = root;
+    if (Outcome o = files_servable(with); !o.ok()) return o;
     if (Outcome o = store_.set_root(serial, root); !o.ok()) return o;
     if (Outcome o = store_.get_board(serial, out); !o.ok()) return o;
     if (live_ != nullptr) live_->board_changed(out);

@@ -69,7 +69,7 @@ std::array<std::string, proto::kTemplateVars> template_values(const Board& board
         labels.append(k).append("=").append(val);
     }
     v[static_cast<std::size_t>(TemplateVar::labels)] = labels;
-    if (board.root) v[static_cast<std::size_t>(TemplateVar::root)] = kNbdRootExport;
+    if (board.root) v[static_cast<std::size_t>(TemplateVar::root)] = root_reference(*board.root);
     return v;
 }
 
@@ -82,7 +82,8 @@ Outcome check_rendered_files(const Board& board, const Image* image) {
     if (v[static_cast<std::size_t>(TemplateVar::mac)].empty())
         v[static_cast<std::size_t>(TemplateVar::mac)] = "ff:ff:ff:ff:ff:ff";
     v[static_cast<std::size_t>(TemplateVar::server)] = "255.255.255.255";
-    v[static_cast<std::size_t>(TemplateVar::root)] = kNbdRootExport;  // the export it will have
+    // A board without a root counts as NBD's (an NFS root's own path is checked when it is added).
+    if (!board.root) v[static_cast<std::size_t>(TemplateVar::root)] = kNbdRootExport;
     std::array<std::string_view, proto::kTemplateVars> values;
     for (std::size_t i = 0; i < v.size(); ++i) values[i] = v[i];
     for (const auto& [path, text] : files) {

@@ -18,8 +18,9 @@ namespace rackboot::control {
 [[nodiscard]] std::map<std::string, std::string> effective_files(const Board& board, const Image* image);
 
 // The variables' values for `board` (TemplateVar order): `address` its address if known, else
-// empty; `mac` its first configured MAC, else `learnt`'s first; {root} its root's NBD export
-// (kNbdRootExport) when it has a root, else empty; {server} is left empty (each request's own).
+// empty; `mac` its first configured MAC, else `learnt`'s first; {root} its root's reference
+// (root_reference: the NBD export, or the NFS path) when it has a root, else empty; {server} is left empty (each
+// request's own).
 [[nodiscard]] std::array<std::string, proto::kTemplateVars> template_values(const Board& board,
                                                                             std::optional<proto::Ipv4> address);
 

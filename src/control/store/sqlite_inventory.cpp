@@ -41,7 +41,8 @@ constexpr const char* kMigrations[] = {
     // 4: boards' own roots, in a table of their own so that writing a board never touches one.
     ("CREATE TABLE roots (serial INTEGER PRIMARY KEY, root_kind TEXT NOT NULL, root_path TEXT NOT NULL,"
      " root_image TEXT NOT NULL, root_size INTEGER NOT NULL, root_created INTEGER NOT NULL,"
-     " root_method TEXT NOT NULL);"),
+     " root_method TEXT NOT NULL, root_export_id INTEGER NOT NULL DEFAULT 0);"
+     "CREATE UNIQUE INDEX roots_export_id ON roots(root_export_id) WHERE root_export_id > 0;"),
 };
 static_assert(std::size(kMigrations) == kInventorySchemaVersion);
 
@@ -245,7 +246,8 @@ private:
 
 constexpr const char* kBoardColumns =
     "serial, serial_full, name, labels, macs, model, image, ip, netboot, state, first_seen, last_seen, last_boot, "
-    "generation, learn, learnt, files, root_kind, root_path, root_image, root_size, root_created, root_method";
+    "generation, learn, learnt, files, root_kind, root_path, root_image, root_size, root_created, root_method, "
+    "root_export_id";
 // Boards with their roots: `serial` stays the boards' column (USING merges the two).
 constexpr const char* kBoardsJoined = " FROM boards LEFT JOIN roots USING (serial)";
 
@@ -284,7 +286,8 @@ Board read_board(const Stmt& q) {
                            q.col_text(19),
                            static_cast<std::uint64_t>(q.col_i64(20)),
                            q.col_i64(21),
-                           q.col_text(22)};
+                           q.col_text(22),
+                           static_cast<std::uint16_t>(q.col_i64(23))};
     }
     return b;
 }
@@ -502,15 +505,22 @@ public:
         if (Outcome o = get_board(serial, b); !o.ok()) return o;
         if (b.root)
             return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
-        Stmt q(stmts_, "INSERT INTO roots VALUES (?,?,?,?,?,?,?)");
+        Stmt q(stmts_, "INSERT INTO roots VALUES (?,?,?,?,?,?,?,?)");
         q.i64(1, serial.value())
             .text(2, std::string(to_string(root.kind)))
             .text(3, root.path)
             .text(4, root.image)
             .i64(5, static_cast<std::int64_t>(root.size))
             .i64(6, root.created)
-            .text(7, root.method);
-        if (q.step() != SQLITE_DONE) return store_error();
+            .text(7, root.method)
+            .i64(8, root.export_id);
+        if (int rc = q.step(); rc != SQLITE_DONE) {
+            if (rc == SQLITE_CONSTRAINT) {
+                return Outcome::fail(ApiError::conflict, "NFS export id " + std::to_string(root.export_id) +
+                                                             " was taken at the same time: try again");
+            }
+            return store_error();
+        }
         return tx.commit();
     }
 

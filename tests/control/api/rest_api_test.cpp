@@ -342,7 +342,8 @@ TEST_F(RestApiTest, ABoardsRootRoutes) {
 
     std::vector<std::uint64_t> sizes;
     LiveSources live;
-    live.make_root = [&](proto::Serial serial, std::uint64_t size, Board& out, const Actor&) -> Outcome {
+    live.make_root = [&](proto::Serial serial, const RootRequest& ask, Board& out, const Actor&) -> Outcome {
+        std::uint64_t size = ask.size;
         sizes.push_back(size);
         if (size == 1) return Outcome::fail(ApiError::insufficient_storage, "no room");
         Outcome o = store_->get_board(serial, out);
@@ -353,8 +354,8 @@ TEST_F(RestApiTest, ABoardsRootRoutes) {
         return Outcome::fail(ApiError::not_found, "board 5a5a0001 has no root");
     };
     api_->set_live(std::move(live));
-    for (const char* bad : {R"({"size": "16X"})", R"({"size": -1})", R"({"size": "G"})", R"({"kind": "nfs"})",
-                            R"({"size": "99999999999999999999T"})"}) {
+    for (const char* bad : {R"({"size": "16X"})", R"({"size": -1})", R"({"size": "G"})", R"({"kind": "iscsi"})",
+                            R"({"path": 7})", R"({"size": "99999999999999999999T"})"}) {
         HttpResponse r = call("POST", "/api/v1/boards/5a5a0001/root", bad);
         EXPECT_EQ(r.status, 400u) << bad;
         EXPECT_EQ(js(r)["error"], "invalid_field") << bad;
