@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The shipped deploy/ files are usable as they are: systemd accepts both units (every directive
+# The shipped deploy/ files are usable as they are: systemd accepts the units (every directive
 # known, every dependency found), and each example /etc/default file, read the way systemd reads
 # it, is a configuration rackbootd --check-config accepts (its paths pointed at scratch ones).
 source "$(dirname "$0")/lib.sh"
@@ -13,10 +13,15 @@ for unit in "$DEPLOY"/*.service; do
 done
 printf '[Unit]\nDescription=stand-in for the dpdk package unit\n[Service]\nType=oneshot\nExecStart=/bin/true\n' \
     > "$WORK/units/dpdk.service"
-out=$(cd "$WORK/units" && SYSTEMD_UNIT_PATH="$WORK/units:" systemd-analyze verify rackbootd.service rackbootd-dpdk.service 2>&1) \
+units=(rackbootd.service rackbootd-dpdk.service)
+# The roots' servers' units name Debian's binaries: verified where those are installed.
+for unit in rackboot-nbd.service:nbd-server rackboot-nfs.service:ganesha.nfsd; do
+    command -v "${unit#*:}" >/dev/null && units+=("${unit%%:*}")
+done
+out=$(cd "$WORK/units" && SYSTEMD_UNIT_PATH="$WORK/units:" systemd-analyze verify "${units[@]}" 2>&1) \
     || fail "systemd-analyze verify refused the units: $out"
 [ -z "$out" ] || fail "systemd-analyze verify warned: $out"
-pass "systemd-analyze verify accepts rackbootd.service and rackbootd-dpdk.service"
+pass "systemd-analyze verify accepts ${units[*]}"
 
 # The example configuration files, as the units pass them (--config, plus the default file's
 # extra flags, split at spaces), with their paths pointed at scratch ones, under the descriptor
