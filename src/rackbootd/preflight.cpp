@@ -139,9 +139,13 @@ Result<> check_roots(const DaemonConfig& cfg, Preflight& out) {
                            " overlap: TFTP could serve a Pi's writable disk");
         }
     }
-    if (cfg.nbd_server != "unit" && !program_exists(cfg.nbd_server)) {
-        return failure("--nbd-server " + cfg.nbd_server +
-                       ": no such program (apt-get install nbd-server; or \"unit\" where a unit runs it)");
+    // A program named by its path must be there; one found on PATH is looked for when a root of
+    // its kind is added (a host using one kind needs only that server installed).
+    for (const auto& [flag, program] :
+         {std::pair{"--nbd-server", cfg.nbd_server}, std::pair{"--nfs-server", cfg.nfs_server}}) {
+        if (program.find('/') != std::string::npos && !program_exists(program)) {
+            return failure(std::string(flag) + " " + program + ": no such program (or \"unit\" where a unit runs it)");
+        }
     }
     out.roots_real = roots;
     return {};

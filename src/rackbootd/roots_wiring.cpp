@@ -24,11 +24,15 @@ NfsServer::Options nfs_options(const DaemonConfig& cfg, const std::string& roots
     return o;
 }
 
-// Why NFS roots cannot be served here: no NFS-Ganesha to start.
-proto::Result<> nfs_ready(const std::string& program) {
+// Why roots of `kind` cannot be served here: no server to start for them.
+proto::Result<> ready(const DaemonConfig& cfg, RootKind kind) {
+    const std::string& program = kind == RootKind::nfs ? cfg.nfs_server : cfg.nbd_server;
     if (program == "unit" || program_exists(program)) return {};
-    return proto::failure("NFS roots need NFS-Ganesha: " + program +
-                          " is not installed (apt-get install nfs-ganesha nfs-ganesha-vfs)");
+    if (kind == RootKind::nfs) {
+        return proto::failure("NFS roots need NFS-Ganesha: " + program +
+                              " is not installed (apt-get install nfs-ganesha nfs-ganesha-vfs)");
+    }
+    return proto::failure("NBD roots need nbd-server: " + program + " is not installed (apt-get install nbd-server)");
 }
 
 // One warning line per new reason.
@@ -46,7 +50,7 @@ RootsWiring::RootsWiring(const DaemonConfig& cfg, std::string roots_real, Invent
       roots_(
           writes, std::move(roots_real),
           [&directory](const std::string& image) { return directory.open_image_file(image); }, [this] { sync(); },
-          [program = cfg.nfs_server] { return nfs_ready(program); }),
+          [&cfg](RootKind kind) { return ready(cfg, kind); }),
       nbd_(nbd_options(cfg, roots_.dir())),
       nfs_(nfs_options(cfg, roots_.dir())) {
 }

@@ -40,7 +40,7 @@ expect_refusal "overlap: TFTP could serve a Pi's writable disk" --tftp-root "$WO
 expect_refusal "overlap: TFTP could serve a Pi's writable disk" --tftp-root "$WORK/root" --state "$WORK/s0" \
     --roots "$WORK/root"
 expect_refusal "--roots needs --state" --tftp-root "$WORK/root" --roots "$WORK/roots"
-expect_refusal "no such program (apt-get install nbd-server" --tftp-root "$WORK/root" --state "$WORK/s0" \
+expect_refusal "--nbd-server /nonexistent/nbd-server: no such program" --tftp-root "$WORK/root" --state "$WORK/s0" \
     --roots "$WORK/roots" --nbd-server /nonexistent/nbd-server
 expect_refusal "--roots $WORK/nowhere" --tftp-root "$WORK/root" --state "$WORK/s0" --roots "$WORK/nowhere"
 

@@ -52,12 +52,12 @@ Outcome busy(proto::Serial serial) {
 
 BoardRoots::BoardRoots(InventoryWrites& writes, std::string dir,
                        std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed,
-                       std::function<proto::Result<>()> nfs_ready)
+                       std::function<proto::Result<>(RootKind)> ready)
     : writes_(writes),
       dir_(std::move(dir)),
       open_image_(std::move(open_image)),
       changed_(std::move(changed)),
-      nfs_ready_(std::move(nfs_ready)) {
+      ready_(std::move(ready)) {
 }
 
 BoardRoots::~BoardRoots() {
@@ -108,9 +108,6 @@ Outcome BoardRoots::make_nbd(proto::Serial serial, const Board& b, const RootReq
 // export id no other root has.
 Outcome BoardRoots::take_nfs(const RootRequest& req, BoardRoot& root) {
     if (req.size != 0) return Outcome::fail(ApiError::invalid_field, "an NFS root has no size", "size");
-    if (nfs_ready_) {
-        if (auto ok = nfs_ready_(); !ok) return Outcome::fail(ApiError::conflict, ok.error().reason);
-    }
     if (req.path.empty() || req.path.front() != '/') {
         return Outcome::fail(ApiError::invalid_field, "an NFS root is the board's directory: an absolute path", "path");
     }
@@ -163,6 +160,9 @@ Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& 
     if (Outcome o = writes_.store().get_board(serial, b); !o.ok()) return o;
     if (b.root)
         return Outcome::fail(ApiError::conflict, "board " + serial.to_string() + " has a root: " + b.root->path);
+    if (ready_) {
+        if (auto ok = ready_(req.kind); !ok) return Outcome::fail(ApiError::conflict, ok.error().reason);
+    }
     BoardRoot root;
     root.kind = req.kind;
     root.created =

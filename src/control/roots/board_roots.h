@@ -22,11 +22,11 @@ namespace rackboot::control {
 class BoardRoots {
 public:
     // `dir`: the roots directory (absolute, resolved); `open_image`: the named img image's file,
-    // opened read-only (a descriptor the caller closes), or why not; `nfs_ready`: why NFS roots
-    // cannot be served here (no NFS server installed), or nothing.
+    // opened read-only (a descriptor the caller closes), or why not; `ready`: why roots of a kind
+    // cannot be served here (its server is not installed), or nothing.
     BoardRoots(InventoryWrites& writes, std::string dir,
                std::function<proto::Result<int>(const std::string&)> open_image, std::function<void()> changed,
-               std::function<proto::Result<>()> nfs_ready = {});
+               std::function<proto::Result<>(RootKind)> ready = {});
     ~BoardRoots();
     BoardRoots(const BoardRoots&) = delete;
     BoardRoots& operator=(const BoardRoots&) = delete;
@@ -46,7 +46,7 @@ private:
     int dirfd_ = -1;
     std::function<proto::Result<int>(const std::string&)> open_image_;
     std::function<void()> changed_;
-    std::function<proto::Result<>()> nfs_ready_;
+    std::function<proto::Result<>(RootKind)> ready_;
     [[nodiscard]] Outcome make_nbd(proto::Serial serial, const Board& b, const RootRequest& req, BoardRoot& root);
     [[nodiscard]] Outcome take_nfs(const RootRequest& req, BoardRoot& root);
     std::mutex mutex_;

@@ -106,7 +106,9 @@ proto::Result<> NbdServer::apply(const std::vector<NbdExport>& exports) {
         // Only another listen address or port changes it: the listener is started anew on it.
         if (daemon_.managed()) daemon_.kill_listener();
     }
-    auto running = daemon_.ensure_running();
+    // Started once a board has an NBD root (hosts using NFS alone need no nbd-server).
+    proto::Result<int> running = daemon_.running_pid();
+    if (*running == 0 && !exports.empty()) running = daemon_.ensure_running();
     pid_ = running ? *running : 0;
     std::string why;
     if (!conflicts.empty()) why = "addresses claimed by two boards reach neither: " + conflicts;

@@ -52,7 +52,7 @@ public:
     explicit NbdServer(Options o);
 
     // Makes the address links say `exports` and nbd-server run: writes the configuration and the
-    // links that changed, starts nbd-server when it is not running. An address two boards claim
+    // links that changed, starts nbd-server when it is not running and there is an export. An address two boards claim
     // is given to neither (and named in the reason). Cheap when nothing changed (a pid check);
     // called every second and after every root change. The reason when something could not be
     // done (the next call tries again).

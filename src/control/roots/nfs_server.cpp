@@ -55,7 +55,8 @@ NfsServer::NfsServer(Options o)
                                       o_.dir + "/ganesha.log", "-N", "NIV_EVENT"},
                                      o_.dir + "/ganesha.pid",
                                      "ganesha.nfsd",
-                                     "ganesha.nfsd"}) {}
+                                     "ganesha.nfsd"}) {
+}
 
 proto::Result<> NfsServer::apply(std::vector<NfsExport> exports) {
     std::sort(exports.begin(), exports.end(), [](const NfsExport& a, const NfsExport& b) { return a.id < b.id; });
@@ -69,7 +70,8 @@ proto::Result<> NfsServer::apply(std::vector<NfsExport> exports) {
     }
     int pid = daemon_.running_pid();
     if (pid != 0 && changed) {
-        if (::kill(pid, SIGHUP) != 0) return proto::failure(std::string("reloading ganesha.nfsd: ") + std::strerror(errno));
+        if (::kill(pid, SIGHUP) != 0)
+            return proto::failure(std::string("reloading ganesha.nfsd: ") + std::strerror(errno));
         ++reloads_;
     }
     if (pid == 0 && !exports.empty()) {

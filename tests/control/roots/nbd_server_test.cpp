@@ -128,6 +128,8 @@ TEST(NbdServer, DebiansNbdServerIsStartedFoundAgainAndReplacedOnlyForANewConfigu
     NbdServer::Options o{s.dir.string(), "127.0.0.1", free_port(), program};
     std::vector<NbdExport> exports{{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}}};
     NbdServer nbd(o);
+    ASSERT_TRUE(nbd.apply({}));
+    EXPECT_EQ(nbd.status().pid, 0);  // no root: nothing started
     auto started = nbd.apply(exports);
     ASSERT_TRUE(started) << started.error().reason;
     int pid = nbd.status().pid;
