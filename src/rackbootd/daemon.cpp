@@ -486,6 +486,7 @@ std::string Daemon::render_metrics_text() const {
     std::optional<dataplane::PortStats> port = backend_->port_stats();
     return render_metrics(ws) + (lease_store_ ? render_lease_store_metrics(journal_) : std::string()) +
            (port ? render_port_metrics(*port) : std::string()) + learner_->render_metrics() +
+           (roots_ ? roots_->render_metrics() : std::string()) +
            "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
            "# TYPE rackboot_boot_maps_published_total counter\n"
            "rackboot_boot_maps_published_total " +

@@ -82,6 +82,8 @@ void RootsWiring::sync() {
         }
     }
     std::lock_guard lock(mutex_);
+    nbd_roots_ = nbd.size();
+    nfs_roots_ = nfs.size();
     std::uint64_t nbd_starts = nbd_.status().starts;
     std::uint64_t nfs_starts = nfs_.status().starts;
     proto::Result<> nbd_ok = nbd_.apply(nbd);
@@ -96,6 +98,29 @@ void RootsWiring::sync() {
     }
     warn_once(nbd_ok, "nbd-server", last_nbd_error_);
     warn_once(nfs_ok, "ganesha.nfsd", last_nfs_error_);
+}
+
+std::string RootsWiring::render_metrics() {
+    std::lock_guard lock(mutex_);
+    NbdServer::Status nbd = nbd_.status();
+    NfsServer::Status nfs = nfs_.status();
+    std::string out =
+        "# HELP rackboot_roots Boards with a root of their own, by kind.\n"
+        "# TYPE rackboot_roots gauge\n";
+    out += "rackboot_roots{kind=\"nbd\"} " + std::to_string(nbd_roots_) + "\n";
+    out += "rackboot_roots{kind=\"nfs\"} " + std::to_string(nfs_roots_) + "\n";
+    out +=
+        "# HELP rackboot_root_server_up Whether the server exporting roots runs (1) or not (0; started with the first "
+        "root of its kind).\n"
+        "# TYPE rackboot_root_server_up gauge\n";
+    out += std::string("rackboot_root_server_up{server=\"nbd-server\"} ") + (nbd.pid != 0 ? "1" : "0") + "\n";
+    out += std::string("rackboot_root_server_up{server=\"ganesha.nfsd\"} ") + (nfs.pid != 0 ? "1" : "0") + "\n";
+    out +=
+        "# HELP rackboot_root_server_starts_total Times rackbootd started a roots server (again after it exited).\n"
+        "# TYPE rackboot_root_server_starts_total counter\n";
+    out += "rackboot_root_server_starts_total{server=\"nbd-server\"} " + std::to_string(nbd.starts) + "\n";
+    out += "rackboot_root_server_starts_total{server=\"ganesha.nfsd\"} " + std::to_string(nfs.starts) + "\n";
+    return out;
 }
 
 }  // namespace rackboot::control

@@ -28,6 +28,8 @@ public:
     void wire(LiveSources& live);
     // Exports as the directory says now; a warning line when that fails (once per new reason).
     void sync();
+    // rackboot_roots{kind}, rackboot_root_server_up{server}, rackboot_root_server_starts_total.
+    [[nodiscard]] std::string render_metrics();
 
 private:
     BoardDirectory& directory_;
@@ -35,6 +37,8 @@ private:
     std::mutex mutex_;  // sync() from the API and control threads
     NbdServer nbd_;
     NfsServer nfs_;
+    std::size_t nbd_roots_ = 0;  // at the last sync
+    std::size_t nfs_roots_ = 0;
     std::string last_nbd_error_;
     std::string last_nfs_error_;
 };

@@ -102,6 +102,9 @@ grep -qx "console=serial0,115200 root=/dev/nbd0p2 nbdroot=$SRV_IP/root ip=dhcp r
 pass "cmdline.txt renders nbdroot=$SRV_IP/root"
 
 wait_log '^event=nbd_server pid=[0-9]+' || fail "nbd-server was not started"
+wait_metric 'rackboot_roots{kind="nbd"}' 2 || fail "rackboot_roots{kind=nbd} is $(metric 'rackboot_roots{kind="nbd"}')"
+wait_metric 'rackboot_root_server_up{server="nbd-server"}' 1 || fail "nbd-server not up in the metrics"
+expect_metric 'rackboot_root_server_up{server="ganesha.nfsd"}' 0
 NBD_PID=$(cat "$WORK/roots/.nbd/nbd-server.pid")
 size=$(in_cli nbdinfo --size "$URI/root") || fail "nbdinfo from the board's address"
 [ "$size" = $((64 << 20)) ] || fail "nbdinfo says $size bytes"

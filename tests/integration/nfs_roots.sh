@@ -60,6 +60,9 @@ grep -qx "console=serial0,115200 root=/dev/nfs nfsroot=$SRV_IP:$ROOTS/5a5a0001,v
 pass "NFS roots recorded (another board's directory refused); cmdline.txt renders nfsroot=$SRV_IP:$ROOTS/5a5a0001"
 
 wait_log '^event=nfs_server pid=[0-9]+' || fail "Ganesha was not started"
+wait_metric 'rackboot_roots{kind="nfs"}' 2 || fail "rackboot_roots{kind=nfs} is $(metric 'rackboot_roots{kind="nfs"}')"
+wait_metric 'rackboot_root_server_up{server="ganesha.nfsd"}' 1 || fail "Ganesha not up in the metrics"
+expect_metric 'rackboot_root_server_up{server="nbd-server"}' 0  # no NBD root: not started
 got=""
 for _ in $(seq 1 50); do
     got=$(in_cli nfs-cat "$(nfs_url "$ROOTS/5a5a0001/etc/hostname")" 2> /dev/null) && break
