@@ -108,12 +108,10 @@ TEST_F(BoardRootsTest, AnNfsRootIsTheHostsDirectoryWithAnExportIdOfItsOwn) {
     EXPECT_EQ(missing.error, ApiError::conflict);
     EXPECT_NE(missing.message.find("NFS-Ganesha"), std::string::npos);
     nfs_installed_ = true;
-    for (const auto& [path, why] : {std::pair{dir_ / "elsewhere", "not beneath --roots"},
-                                    std::pair{dir_ / "roots/out", "not beneath --roots"},
-                                    std::pair{dir_ / "roots/file", "not a directory"},
-                                    std::pair{dir_ / "roots/none", "No such file"},
-                                    std::pair{dir_ / "roots/c d", "letters, digits"},
-                                    std::pair{fs::path("relative"), "absolute path"}}) {
+    for (const auto& [path, why] :
+         {std::pair{dir_ / "elsewhere", "not beneath --roots"}, std::pair{dir_ / "roots/out", "not beneath --roots"},
+          std::pair{dir_ / "roots/file", "not a directory"}, std::pair{dir_ / "roots/none", "No such file"},
+          std::pair{dir_ / "roots/c d", "letters, digits"}, std::pair{fs::path("relative"), "absolute path"}}) {
         Outcome o = nfs(0x5a5a0001, path, out);
         EXPECT_EQ(o.error, ApiError::invalid_field) << path;
         EXPECT_NE(o.message.find(why), std::string::npos) << o.message;
