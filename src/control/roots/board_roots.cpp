@@ -118,6 +118,9 @@ Outcome BoardRoots::take_nfs(const RootRequest& req, BoardRoot& root) {
         return Outcome::fail(ApiError::invalid_field, req.path + " (" + resolved + ") is not beneath --roots " + dir_,
                              "path");
     }
+    if (resolved[dir_.size() + 1] == '.') {  // .nbd, .nfs and disks being made are rackbootd's
+        return Outcome::fail(ApiError::invalid_field, resolved + " is rackbootd's own", "path");
+    }
     struct stat st {};
     if (::stat(resolved.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         return Outcome::fail(ApiError::invalid_field, req.path + " is not a directory", "path");
@@ -137,9 +140,13 @@ Outcome BoardRoots::take_nfs(const RootRequest& req, BoardRoot& root) {
         for (const Board& x : page) {
             if (!x.root || x.root->kind != RootKind::nfs) continue;
             taken.insert(x.root->export_id);
-            if (x.root->path == resolved) {
-                return Outcome::fail(ApiError::conflict, resolved + " is board " + x.serial.to_string() + "'s root",
-                                     "path");
+            // One tenant's tree never holds another's: an export would reach both.
+            if (x.root->path == resolved || path_beneath(resolved, x.root->path) ||
+                path_beneath(x.root->path, resolved)) {
+                return Outcome::fail(
+                    ApiError::conflict,
+                    resolved + " is, holds or lies in board " + x.serial.to_string() + "'s root " + x.root->path,
+                    "path");
             }
         }
         if (!page.empty()) after = page.back().serial;
@@ -167,6 +174,9 @@ Outcome BoardRoots::create(proto::Serial serial, const RootRequest& req, Board& 
     root.kind = req.kind;
     root.created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    // NFS roots are checked against each other (paths, export ids) and recorded one at a time.
+    std::unique_lock nfs_turn(nfs_mutex_, std::defer_lock);
+    if (req.kind == RootKind::nfs) nfs_turn.lock();
     Outcome made = req.kind == RootKind::nfs ? take_nfs(req, root) : make_nbd(serial, b, req, root);
     if (!made.ok()) return made;
     if (Outcome o = writes_.set_root(serial, root, out, who); !o.ok()) {

@@ -50,6 +50,7 @@ private:
     [[nodiscard]] Outcome make_nbd(proto::Serial serial, const Board& b, const RootRequest& req, BoardRoot& root);
     [[nodiscard]] Outcome take_nfs(const RootRequest& req, BoardRoot& root);
     std::mutex mutex_;
+    std::mutex nfs_mutex_;          // one NFS root taken at a time
     std::set<std::uint32_t> busy_;  // boards whose root is being made or removed
 };
 

@@ -122,6 +122,12 @@ TEST_F(BoardRootsTest, AnNfsRootIsTheHostsDirectoryWithAnExportIdOfItsOwn) {
     EXPECT_EQ(out.root->export_id, 1u);
     EXPECT_EQ(root_reference(*out.root), (dir_ / "roots/a").string());
     EXPECT_EQ(nfs(0x5a5a0002, dir_ / "roots/a", out).error, ApiError::conflict);  // board 1's
+    fs::create_directories(dir_ / "roots/a/inner");
+    Outcome nested = nfs(0x5a5a0002, dir_ / "roots/a/inner", out);  // its export would reach this one
+    EXPECT_EQ(nested.error, ApiError::conflict);
+    EXPECT_NE(nested.message.find("lies in board 5a5a0001's root"), std::string::npos) << nested.message;
+    fs::create_directories(dir_ / "roots/.nfs");
+    EXPECT_NE(nfs(0x5a5a0002, dir_ / "roots/.nfs", out).message.find("rackbootd's own"), std::string::npos);
     ASSERT_TRUE(nfs(0x5a5a0002, dir_ / "roots/b", out).ok());
     EXPECT_EQ(out.root->export_id, 2u);
     BoardRoot gone;
