@@ -168,3 +168,10 @@ pi_fetch 5a5a0001/cmdline.txt "$WORK/got" && fail "cmdline.txt naming {root} ser
 ctl boards root-rm 5a5a0002 || fail "rackbootctl boards root-rm"
 [ ! -e "$WORK/roots/5a5a0002.img" ] || fail "rackbootctl boards root-rm left the disk"
 pass "a board with a root is not deleted; DELETE .../root (and rackbootctl boards root-rm) removes the disk and its export"
+
+# Started by rackbootd, nbd-server still stops on SIGTERM (rackbootd's blocked mask is not its).
+NBD_PID=$(cat "$WORK/roots/.nbd/nbd-server.pid")
+kill "$NBD_PID"
+for _ in $(seq 1 60); do kill -0 "$NBD_PID" 2> /dev/null || break; sleep 0.05; done
+kill -0 "$NBD_PID" 2> /dev/null && fail "nbd-server (pid $NBD_PID) ignored SIGTERM"
+pass "nbd-server, started by rackbootd, stops on SIGTERM"

@@ -89,3 +89,10 @@ done
 in_cli nfs-cat "$(nfs_url "$ROOTS/5a5a0001/etc/hostname")" > /dev/null 2>&1 && fail "the export stayed"
 [ "$(cat "$WORK/roots/.nfs/ganesha.pid")" = "$GPID" ] && in_srv kill -0 "$GPID" || fail "Ganesha was restarted"
 pass "DELETE .../root withdraws the export (Ganesha reloaded in place) and leaves the directory"
+
+# Started by rackbootd, Ganesha stops on SIGTERM and keeps none of rackbootd's descriptors.
+[ "$(ls -l /proc/"$GPID"/fd | grep -c rackbootd.log)" = 0 ] || fail "Ganesha holds rackbootd's log open"
+kill "$GPID"
+for _ in $(seq 1 100); do kill -0 "$GPID" 2> /dev/null || break; sleep 0.05; done
+kill -0 "$GPID" 2> /dev/null && fail "Ganesha (pid $GPID) ignored SIGTERM"
+pass "Ganesha, started by rackbootd, holds none of its descriptors and stops on SIGTERM"

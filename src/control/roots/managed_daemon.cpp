@@ -122,10 +122,28 @@ proto::Result<> ManagedDaemon::start() {
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     (void)::unlink(o_.pid_path.c_str());
+    // A clean start: rackbootd blocks SIGTERM and SIGINT (its control thread takes them with
+    // sigtimedwait) and ignores SIGPIPE, and a blocked mask and ignored signals survive exec: a
+    // daemon started with them could not be stopped with SIGTERM. Nor does it keep rackbootd's
+    // descriptors (a supervisor's log or pipe would stay open as long as it runs).
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t files;
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawn_file_actions_init(&files);
+    sigset_t none;
+    sigset_t defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) sigaddset(&defaults, sig);
+    ::posix_spawnattr_setsigmask(&attr, &none);
+    ::posix_spawnattr_setsigdefault(&attr, &defaults);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    ::posix_spawn_file_actions_addclosefrom_np(&files, 3);
     pid_t child = 0;
-    if (int rc = ::posix_spawnp(&child, o_.program.c_str(), nullptr, nullptr, argv.data(), environ); rc != 0) {
-        return proto::failure("starting " + o_.program + ": " + std::strerror(rc));
-    }
+    int rc = ::posix_spawnp(&child, o_.program.c_str(), &files, &attr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&files);
+    ::posix_spawnattr_destroy(&attr);
+    if (rc != 0) return proto::failure("starting " + o_.program + ": " + std::strerror(rc));
     // It forks into the background and its first process exits: 0 once the daemon is on its way.
     int wstatus = 0;
     for (int i = 0;; ++i) {

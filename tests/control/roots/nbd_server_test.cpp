@@ -6,6 +6,7 @@
 #include "control/roots/nbd_server.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -127,6 +128,13 @@ TEST(NbdServer, DebiansNbdServerIsStartedFoundAgainAndReplacedOnlyForANewConfigu
     std::ofstream(s.dir / "a.img").put('x');
     NbdServer::Options o{s.dir.string(), "127.0.0.1", free_port(), program};
     std::vector<NbdExport> exports{{"5a5a0001", (s.dir / "a.img").string(), {proto::Ipv4(0x7f000001)}}};
+    // Started as rackbootd starts it: with SIGTERM blocked in the starting thread (rackbootd's
+    // control thread takes it with sigtimedwait). It must still stop on SIGTERM (below).
+    sigset_t term;
+    sigset_t before;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &term, &before), 0);
     NbdServer nbd(o);
     ASSERT_TRUE(nbd.apply({}));
     EXPECT_EQ(nbd.status().pid, 0);  // no root: nothing started
@@ -145,7 +153,8 @@ TEST(NbdServer, DebiansNbdServerIsStartedFoundAgainAndReplacedOnlyForANewConfigu
     ASSERT_TRUE(again.apply(exports));
     EXPECT_EQ(again.status().pid, pid);
     EXPECT_EQ(again.status().starts, 0u);
-    // Gone: started again.
+    ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, &before, nullptr), 0);
+    // SIGTERM stops it (it did not keep rackbootd's blocked mask); gone, it is started again.
     ASSERT_EQ(::kill(pid, SIGTERM), 0);
     for (int i = 0; i < 200 && running(pid); ++i) ::usleep(10000);
     auto restarted = again.apply(exports);
