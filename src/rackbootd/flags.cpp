@@ -154,6 +154,16 @@ Result<> parse_api(std::string_view text, DaemonConfig& c) {
     return {};
 }
 
+// ADDR or ADDR:PORT (a roots server's): the port is left as it is when not given.
+Result<> parse_listen(std::string_view text, proto::Ipv4& addr, std::uint16_t& port) {
+    std::size_t colon = text.rfind(':');
+    if (!parse_ipv4(text.substr(0, colon), addr) ||
+        (colon != std::string_view::npos && !parse_uint<std::uint16_t>(text.substr(colon + 1), 1, 65535, port))) {
+        return failure("is not ADDR or ADDR:PORT (IPv4, a port 1..65535)");
+    }
+    return {};
+}
+
 Result<> parse_dhcp_mode(std::string_view text, DaemonConfig& c) {
     if (text == "off") {
         c.dhcp_mode = proto::DhcpMode::Off;
@@ -380,33 +390,9 @@ const Row kRows[] = {
          return text_to(v, c.roots_dir);
      }},
     {"--nbd-listen", "ADDR[:PORT]", FlagShape::Value, "where nbd-server serves the roots (default 0.0.0.0:10809)",
-     [](DaemonConfig& c, std::string_view v) -> Result<> {
-         std::string_view addr = v;
-         if (std::size_t colon = v.find(':'); colon != std::string_view::npos) {
-             addr = v.substr(0, colon);
-             if (auto ok = number<std::uint16_t>(v.substr(colon + 1), 1, 65535, c.nbd_port, "a port is 1..65535");
-                 !ok)
-                 return ok;
-         }
-         std::optional<proto::Ipv4> ip = proto::Ipv4::parse(addr);
-         if (!ip) return failure("'" + std::string(addr) + "' is not an IPv4 address");
-         c.nbd_listen = *ip;
-         return {};
-     }},
+     [](DaemonConfig& c, std::string_view v) { return parse_listen(v, c.nbd_listen, c.nbd_port); }},
     {"--nfs-listen", "ADDR[:PORT]", FlagShape::Value, "where NFS-Ganesha serves NFS roots (default 0.0.0.0:2049)",
-     [](DaemonConfig& c, std::string_view v) -> Result<> {
-         std::string_view addr = v;
-         if (std::size_t colon = v.find(':'); colon != std::string_view::npos) {
-             addr = v.substr(0, colon);
-             if (auto ok = number<std::uint16_t>(v.substr(colon + 1), 1, 65535, c.nfs_port, "a port is 1..65535");
-                 !ok)
-                 return ok;
-         }
-         std::optional<proto::Ipv4> ip = proto::Ipv4::parse(addr);
-         if (!ip) return failure("'" + std::string(addr) + "' is not an IPv4 address");
-         c.nfs_listen = *ip;
-         return {};
-     }},
+     [](DaemonConfig& c, std::string_view v) { return parse_listen(v, c.nfs_listen, c.nfs_port); }},
     {"--nbd-server", "PROGRAM", FlagShape::Value,
      "nbd-server to start when none runs (default nbd-server, from PATH);\n\"unit\": a unit runs it "
      "(deploy/systemd/rackboot-nbd.service), rackbootd reloads it",

@@ -6,21 +6,15 @@ namespace rackboot::control {
 
 namespace {
 
-NbdServer::Options nbd_options(const DaemonConfig& cfg, const std::string& roots_real) {
-    NbdServer::Options o;
-    o.dir = roots_real + "/.nbd";
-    o.listen = cfg.nbd_listen.value() != 0 ? cfg.nbd_listen.to_string() : "0.0.0.0";
-    o.port = cfg.nbd_port;
-    o.program = cfg.nbd_server == "unit" ? std::string() : cfg.nbd_server;
-    return o;
-}
-
-NfsServer::Options nfs_options(const DaemonConfig& cfg, const std::string& roots_real) {
-    NfsServer::Options o;
-    o.dir = roots_real + "/.nfs";
-    o.listen = cfg.nfs_listen.value() != 0 ? cfg.nfs_listen.to_string() : "0.0.0.0";
-    o.port = cfg.nfs_port;
-    o.program = cfg.nfs_server == "unit" ? std::string() : cfg.nfs_server;
+// A roots server's options (NbdServer's and NfsServer's have the same fields): its files in
+// roots/SUBDIR, every address unless one was given, and no program when a unit runs it.
+template <class Options>
+Options server_options(const std::string& dir, proto::Ipv4 listen, std::uint16_t port, const std::string& program) {
+    Options o;
+    o.dir = dir;
+    o.listen = listen.value() != 0 ? listen.to_string() : "0.0.0.0";
+    o.port = port;
+    o.program = program == "unit" ? std::string() : program;
     return o;
 }
 
@@ -51,8 +45,8 @@ RootsWiring::RootsWiring(const DaemonConfig& cfg, std::string roots_real, Invent
           writes, std::move(roots_real),
           [&directory](const std::string& image) { return directory.open_image_file(image); }, [this] { sync(); },
           [&cfg](RootKind kind) { return ready(cfg, kind); }),
-      nbd_(nbd_options(cfg, roots_.dir())),
-      nfs_(nfs_options(cfg, roots_.dir())) {
+      nbd_(server_options<NbdServer::Options>(roots_.dir() + "/.nbd", cfg.nbd_listen, cfg.nbd_port, cfg.nbd_server)),
+      nfs_(server_options<NfsServer::Options>(roots_.dir() + "/.nfs", cfg.nfs_listen, cfg.nfs_port, cfg.nfs_server)) {
 }
 
 proto::Result<> RootsWiring::start() {

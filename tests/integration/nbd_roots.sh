@@ -43,9 +43,15 @@ expect_refusal "--roots needs --state" --tftp-root "$WORK/root" --roots "$WORK/r
 expect_refusal "--nbd-server /nonexistent/nbd-server: no such program" --tftp-root "$WORK/root" --state "$WORK/s0" \
     --roots "$WORK/roots" --nbd-server /nonexistent/nbd-server
 expect_refusal "--roots $WORK/nowhere" --tftp-root "$WORK/root" --state "$WORK/s0" --roots "$WORK/nowhere"
+for bad in 10.0.0.1:0 10.0.0.1:x nowhere:10809; do
+    expect_refusal "--nbd-listen: '$bad' is not ADDR or ADDR:PORT" --tftp-root "$WORK/root" --nbd-listen "$bad"
+    expect_refusal "--nfs-listen: '$bad' is not ADDR or ADDR:PORT" --tftp-root "$WORK/root" --nfs-listen "$bad"
+done
 
 NBD_PORT=10809
 export RB_NETNS=$NS_SRV
+# A descriptor rackbootd inherits (as from a supervisor): the servers it starts must not keep it.
+exec 9> "$WORK/held"
 start_rackbootd --listen 0.0.0.0 --tftp-root "$WORK/root" --state "$WORK/state" --images-root "$WORK/images" \
     --roots "$WORK/roots" --nbd-listen "0.0.0.0:$NBD_PORT"
 TOKEN=$(cat "$WORK/state/api-token")
@@ -169,9 +175,12 @@ ctl boards root-rm 5a5a0002 || fail "rackbootctl boards root-rm"
 [ ! -e "$WORK/roots/5a5a0002.img" ] || fail "rackbootctl boards root-rm left the disk"
 pass "a board with a root is not deleted; DELETE .../root (and rackbootctl boards root-rm) removes the disk and its export"
 
-# Started by rackbootd, nbd-server still stops on SIGTERM (rackbootd's blocked mask is not its).
+# Started by rackbootd, nbd-server keeps none of its descriptors and still stops on SIGTERM
+# (rackbootd's blocked mask is not its).
 NBD_PID=$(cat "$WORK/roots/.nbd/nbd-server.pid")
+ls -l /proc/"$RB_PID"/fd | grep -q "$WORK/held" || fail "rackbootd did not inherit the descriptor this test checks with"
+[ "$(ls -l /proc/"$NBD_PID"/fd | grep -c "$WORK/held")" = 0 ] || fail "nbd-server holds a descriptor of rackbootd's"
 kill "$NBD_PID"
 for _ in $(seq 1 60); do kill -0 "$NBD_PID" 2> /dev/null || break; sleep 0.05; done
 kill -0 "$NBD_PID" 2> /dev/null && fail "nbd-server (pid $NBD_PID) ignored SIGTERM"
-pass "nbd-server, started by rackbootd, stops on SIGTERM"
+pass "nbd-server, started by rackbootd, holds none of its descriptors and stops on SIGTERM"
