@@ -14,11 +14,17 @@ TftpServiceConfig tftp_service_config(const BackendCommon& common, std::uint32_t
     c.global_cap = common.max_transfers;
     c.max_per_client = common.max_transfers_per_client;
     c.maps = common.maps;
-    c.cache.budget_bytes = common.cache_bytes / std::max<std::uint32_t>(1, common.workers);
+    c.cache.budget_bytes = common.cache_bytes;
+    c.cache.worker = worker;
     c.cache.max_files = common.cache_files;
     c.admission = common.admission;
     c.path = common.path;
     return c;
+}
+
+proto::Result<std::shared_ptr<ChunkArena>> shared_chunk_arena(const BackendCommon& common, bool huge_pages) {
+    return ChunkArena::create(
+        ChunkArenaConfig{common.cache_bytes, 64u << 10, std::max<std::uint32_t>(1, common.workers), huge_pages});
 }
 
 }  // namespace rackboot::dataplane

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,7 @@ struct BackendCommon {
     std::vector<int> cpus;                        // one per worker; empty: chosen with hwloc
     std::uint32_t max_transfers = 20000;          // across all workers (--max-transfers)
     std::uint32_t max_transfers_per_client = 32;  // one client address, on its worker
-    std::size_t cache_bytes = 512u << 20;         // across all workers
+    std::size_t cache_bytes = 512u << 20;         // the one block cache every worker shares
     std::uint32_t cache_files = 4096;             // files each worker's cache may keep open
     proto::TftpLimits limits{};
     BootMapCell* maps = nullptr;           // the boot map; each worker reads it as reader = its number
@@ -62,6 +63,11 @@ struct DpdkOptions {
 [[nodiscard]] TftpServiceConfig tftp_service_config(
     const BackendCommon& common, std::uint32_t worker, std::atomic<std::int64_t>& active,
     std::uint32_t table_room = std::numeric_limits<std::uint32_t>::max());
+
+// The block cache every worker shares: --cache-mb in all, in 64 KiB chunks (on 2 MiB pages when
+// asked and free).
+[[nodiscard]] proto::Result<std::shared_ptr<ChunkArena>> shared_chunk_arena(const BackendCommon& common,
+                                                                            bool huge_pages);
 
 // For the start line and the status API.
 struct BackendInfo {

@@ -13,19 +13,24 @@
 namespace rackboot::dataplane {
 
 proto::Result<std::unique_ptr<BlockCache>> BlockCache::create(const BlockCacheConfig& cfg) {
-    std::unique_ptr<BlockCache> c(new BlockCache());
-    c->cfg_ = cfg;
-    std::size_t nchunks = std::max<std::size_t>(cfg.budget_bytes / cfg.chunk_size, 64);
-    c->arena_bytes_ = nchunks * cfg.chunk_size;
-    void* mem =
-        mmap(nullptr, c->arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED) {
-        return proto::failure(std::string("block cache: cannot map ") + std::to_string(c->arena_bytes_) +
-                              " bytes: " + std::strerror(errno));
+    std::shared_ptr<ChunkArena> arena = cfg.arena;
+    if (arena == nullptr) {
+        auto own = ChunkArena::create(ChunkArenaConfig{cfg.budget_bytes, cfg.chunk_size, 1, false});
+        if (!own) return tl::unexpected(own.error());
+        arena = std::move(*own);
     }
-    c->arena_ = static_cast<std::uint8_t*>(mem);
-    c->chunks_.resize(nchunks);
+    if (cfg.worker >= arena->workers()) {
+        return proto::failure("block cache: worker " + std::to_string(cfg.worker) + " is not one of the arena's " +
+                              std::to_string(arena->workers()));
+    }
+    std::unique_ptr<BlockCache> c(new BlockCache(std::move(arena)));
+    c->cfg_ = cfg;
+    c->cfg_.chunk_size = c->arena_->chunk_size();
+    std::size_t nchunks = c->arena_->slot_count();
     c->pins_.assign(nchunks, 0);
+    c->loads_.resize(nchunks);
+    // One ensure() holds at most a window's chunks: 256 blocks of at most 64 KiB, plus the two ends.
+    c->held_.reserve(std::size_t{256} * 65536 / c->cfg_.chunk_size + 2);
     c->files_.resize(cfg.max_files);
     int rc = io_uring_queue_init(cfg.ring_entries, &c->ring_, 0);
     if (rc < 0) {
@@ -37,16 +42,62 @@ proto::Result<std::unique_ptr<BlockCache>> BlockCache::create(const BlockCacheCo
     if (c->event_fd_ < 0 || io_uring_register_eventfd(&c->ring_, c->event_fd_) < 0) {
         return proto::failure(std::string("block cache: cannot register an eventfd: ") + std::strerror(errno));
     }
+    c->arena_->set_wake_fd(cfg.worker, c->event_fd_);
+    c->wakeups_seen_ = c->arena_->wakeups(cfg.worker);
+    if (cfg.register_buffers) c->register_arena();
     return c;
 }
 
-BlockCache::~BlockCache() {
-    for (std::size_t i = 0; i < files_.size(); ++i) {
-        if (files_[i].fd >= 0) close(files_[i].fd);
+void BlockCache::register_arena() noexcept {
+    // At most 1 GiB per registered buffer (the kernel's limit), whole chunks each.
+    constexpr std::size_t kMaxBuffer = 1u << 30;
+    registered_span_ = kMaxBuffer / cfg_.chunk_size * cfg_.chunk_size;
+    std::vector<iovec> iov;
+    for (std::size_t at = 0; at < arena_->bytes(); at += registered_span_) {
+        iov.push_back(iovec{arena_->base() + at, std::min(registered_span_, arena_->bytes() - at)});
     }
+    registered_ = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())) == 0;
+}
+
+BlockCache::~BlockCache() {
+    settle();
+    for (std::size_t slot = 0; slot < pins_.size(); ++slot) {
+        while (pins_[slot] > 0) unpin(static_cast<std::int32_t>(slot));
+    }
+    // This worker's reads in flight land first: one landing after its slot went to another chunk
+    // would overwrite that chunk. Bounded: a read that has not landed in a few seconds is failed.
+    if (ring_ok_) {
+        flush();
+        auto in_flight = [&] {
+            return std::any_of(loads_.begin(), loads_.end(), [](const Load& l) { return l.file != kNoFile; });
+        };
+        for (int waited = 0; waited < 50 && in_flight(); ++waited) {
+            io_uring_cqe* cqe = nullptr;
+            __kernel_timespec ts{0, 100'000'000};
+            if (io_uring_wait_cqe_timeout(&ring_, &cqe, &ts) != 0) continue;
+            (void)poll([](std::uint64_t, int fd) {
+                if (fd >= 0) close(fd);
+            });
+        }
+    }
+    for (std::size_t slot = 0; slot < loads_.size(); ++slot) {
+        if (loads_[slot].file == kNoFile) continue;
+        arena_->publish(static_cast<std::int32_t>(slot), loads_[slot].version, ChunkArena::State::Failed);
+        arena_->forget_failed(static_cast<std::int32_t>(slot), loads_[slot].version);
+    }
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+        if (files_[i].fd >= 0 || files_[i].memory) drop_file(static_cast<std::int32_t>(i));
+    }
+    arena_->set_wake_fd(cfg_.worker, -1);
     if (ring_ok_) io_uring_queue_exit(&ring_);
     if (event_fd_ >= 0) close(event_fd_);
-    if (arena_ != nullptr) munmap(arena_, arena_bytes_);
+}
+
+bool BlockCache::woken() noexcept {
+    std::uint64_t now = arena_->wakeups(cfg_.worker);
+    if (now == wakeups_seen_) return false;
+    wakeups_seen_ = now;
+    return true;
 }
 
 io_uring_sqe* BlockCache::sqe() noexcept {
@@ -128,7 +179,7 @@ std::int32_t BlockCache::adopt(int fd, const struct stat& st) noexcept {
     f.origin = 0;
     f.image_size = id.size;
     f.refs = 1;
-    f.chunks.assign((f.size + cfg_.chunk_size - 1) / cfg_.chunk_size, -1);
+    f.chunks.assign((f.size + cfg_.chunk_size - 1) / cfg_.chunk_size, Hint{});
     f.parts.clear();
     return slot;
 }
@@ -158,7 +209,7 @@ std::int32_t BlockCache::adopt_extents(int image_fd, const ImageIdentity& identi
     f.origin = origin;
     f.image_size = identity.size;
     f.refs = 1;
-    f.chunks.assign((size + cfg_.chunk_size - 1) / cfg_.chunk_size, -1);
+    f.chunks.assign((size + cfg_.chunk_size - 1) / cfg_.chunk_size, Hint{});
     f.parts.clear();
     std::uint64_t at = 0;
     for (const image::Extent& e : extents) {
@@ -174,8 +225,14 @@ std::int32_t BlockCache::adopt_memory(std::size_t size, std::uint8_t*& bytes) no
     // No file has this origin: a slot of its own.
     std::int32_t file = find_or_claim(ImageIdentity{}, UINT64_MAX, found);
     if (file == kNoFile) return kNoFile;
-    std::int32_t chunk = size == 0 ? -1 : take_slot();
-    if (size != 0 && chunk < 0) return kNoFile;
+    ChunkArena::Found chunk;
+    if (size != 0) {
+        chunk = arena_->claim_private(cfg_.worker);  // held (one reference) until the file is dropped
+        if (chunk.slot < 0) {
+            retry_soon_ = true;
+            return kNoFile;
+        }
+    }
     File& f = files_[file];
     f.fd = -1;
     f.memory = true;
@@ -189,16 +246,9 @@ std::int32_t BlockCache::adopt_memory(std::size_t size, std::uint8_t*& bytes) no
     f.parts.clear();
     f.chunks.clear();
     bytes = nullptr;
-    if (chunk >= 0) {
-        Chunk& c = chunks_[static_cast<std::size_t>(chunk)];
-        c = Chunk{};
-        c.file = file;
-        c.generation = f.generation;
-        c.state = ChunkState::Ready;
-        c.fill = ++fills_;
-        pin(chunk);  // nothing to read it back from: never evicted while the file lives
-        f.chunks.push_back(chunk);
-        bytes = chunk_data(chunk);
+    if (chunk.slot >= 0) {
+        f.chunks.push_back(Hint{chunk.slot, chunk.version});
+        bytes = arena_->data(chunk.slot);
     }
     return file;
 }
@@ -214,11 +264,10 @@ void BlockCache::release(std::int32_t file) noexcept {
 
 void BlockCache::drop_file(std::int32_t file) noexcept {
     File& f = files_[file];
-    for (std::int32_t slot : f.chunks) {
-        if (slot >= 0 && f.memory) unpin(slot);
-        // Reads in flight finish into their slot and are then discarded by the generation check.
-        if (slot >= 0 && chunks_[slot].state != ChunkState::Loading) chunks_[slot] = Chunk{};
+    if (f.memory) {
+        for (const Hint& h : f.chunks) arena_->unref(cfg_.worker, h.slot);
     }
+    // Reads in flight finish into their slot and are then failed by the generation check.
     if (f.fd >= 0) close(f.fd);
     f.fd = -1;
     f.memory = false;
@@ -233,140 +282,152 @@ std::uint32_t BlockCache::chunk_bytes(const File& f, std::uint32_t index) const 
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(cfg_.chunk_size, f.size - off));
 }
 
-void BlockCache::detach(std::int32_t slot) noexcept {
-    Chunk& c = chunks_[slot];
-    if (c.file != kNoFile) {
-        File& f = files_[c.file];
-        if (f.generation == c.generation && c.index < f.chunks.size() && f.chunks[c.index] == slot) {
-            f.chunks[c.index] = -1;
-        }
-    }
-    c = Chunk{};
-}
-
-std::int32_t BlockCache::take_slot() noexcept {
-    // CLOCK: skip reads in flight, give referenced chunks a second chance.
-    auto n = static_cast<std::uint32_t>(chunks_.size());
-    for (std::uint32_t step = 0; step < 2 * n; ++step) {
-        std::uint32_t i = hand_;
-        hand_ = (hand_ + 1) % n;
-        Chunk& c = chunks_[i];
-        if (c.state == ChunkState::Loading || pins_[i] > 0) continue;
-        if (c.state == ChunkState::Ready && c.referenced) {
-            c.referenced = false;
-            continue;
-        }
-        detach(static_cast<std::int32_t>(i));
-        return static_cast<std::int32_t>(i);
-    }
-    return -1;
-}
-
 BlockCache::Avail BlockCache::ensure(std::int32_t file, std::uint64_t offset, std::uint64_t len) noexcept {
-    File& f = files_[file];
-    if (len == 0 || offset >= f.size) return Avail::Ready;
+    const File& f = files_[file];
+    if (len == 0 || offset >= f.size || f.memory) return Avail::Ready;  // a memory file holds its chunk
     auto first = static_cast<std::uint32_t>(offset / cfg_.chunk_size);
     auto last = static_cast<std::uint32_t>((std::min(offset + len, f.size) - 1) / cfg_.chunk_size);
+    const std::size_t mark = held_.size();
     Avail result = Avail::Ready;
     for (std::uint32_t idx = first; idx <= last; ++idx) {
-        std::int32_t slot = f.chunks[idx];
-        if (slot >= 0) {
-            Chunk& c = chunks_[slot];
-            if (c.state == ChunkState::Ready) {
-                c.referenced = true;
-                if (cfg_.counters != nullptr) cfg_.counters->cache_hits.add();
-                continue;
-            }
-            if (c.state == ChunkState::Failed) {
-                bool changed = c.changed;
-                detach(slot);  // let the next request try again
-                return changed ? Avail::Changed : Avail::Failed;
-            }
-            result = Avail::Pending;  // loading
+        Hold h = hold(file, idx);
+        if (h == Hold::Ready) continue;
+        if (h == Hold::Pending) {
+            result = Avail::Pending;  // the other chunks' reads still start now
             continue;
         }
-        result = Avail::Pending;
-        slot = take_slot();
-        if (slot < 0) continue;                          // every chunk is being read: retried when one lands
-        if (!queue_chunk_reads(f, idx, slot)) continue;  // the ring is full: retried when a read lands
-        Chunk& c = chunks_[slot];
-        c.file = file;
-        c.generation = f.generation;
-        c.index = idx;
-        c.state = ChunkState::Loading;
-        c.changed = false;
-        c.referenced = true;
-        c.fill = ++fills_;
-        f.chunks[idx] = slot;
-        ++reads_issued_;
-        if (cfg_.counters != nullptr) cfg_.counters->cache_reads.add();
+        result = h == Hold::Changed ? Avail::Changed : Avail::Failed;
+        break;
+    }
+    if (result != Avail::Ready) {
+        // All or nothing: a range not wholly resident holds none of it.
+        while (held_.size() > mark) {
+            arena_->unref(cfg_.worker, held_.back());
+            held_.pop_back();
+        }
     }
     return result;
 }
 
-bool BlockCache::queue_chunk_reads(const File& f, std::uint32_t index, std::int32_t slot) noexcept {
+BlockCache::Hold BlockCache::hold(std::int32_t file, std::uint32_t index) noexcept {
+    File& f = files_[file];
+    Hint& h = f.chunks[index];
+    // A hint goes stale when its slot is evicted between the lookup and the probe: bounded
+    // retries, then later (retry_soon).
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        if (h.slot >= 0) {
+            switch (arena_->probe(cfg_.worker, h.slot, h.version)) {
+                case ChunkArena::Probe::Ready:
+                    held_.push_back(h.slot);
+                    if (cfg_.counters != nullptr) cfg_.counters->cache_hits.add();
+                    return Hold::Ready;
+                case ChunkArena::Probe::Loading: return Hold::Pending;  // woken when it lands
+                case ChunkArena::Probe::Failed:
+                    arena_->forget_failed(h.slot, h.version);  // the next request reads it again
+                    h = Hint{};
+                    return Hold::Failed;
+                case ChunkArena::Probe::Changed:
+                    arena_->forget_failed(h.slot, h.version);
+                    h = Hint{};
+                    return Hold::Changed;
+                case ChunkArena::Probe::Gone: h = Hint{}; break;
+            }
+        }
+        unsigned needed = reads_needed(f, index);
+        if (needed == 0 || needed > 0xffff || needed > cfg_.ring_entries) return Hold::Failed;
+        if (io_uring_sq_space_left(&ring_) < needed) flush();
+        if (io_uring_sq_space_left(&ring_) < needed) return Hold::Pending;  // retried when a read lands
+        ChunkArena::Found found = arena_->find_or_claim(cfg_.worker, key_of(f, index));
+        if (found.slot < 0) {
+            retry_soon_ = true;  // every slot held or loading: woken by the next landing, or soon
+            return Hold::Pending;
+        }
+        h = Hint{found.slot, found.version};
+        if (!found.load) continue;  // someone's: probe it
+        queue_chunk_reads(f, index, found.slot);
+        Load& l = loads_[static_cast<std::size_t>(found.slot)];
+        l.file = file;
+        l.generation = f.generation;
+        l.version = found.version;
+        l.parts_left = static_cast<std::uint16_t>(needed);
+        l.failed = false;
+        ++reads_issued_;
+        if (cfg_.counters != nullptr) cfg_.counters->cache_reads.add();
+        return Hold::Pending;
+    }
+    retry_soon_ = true;
+    return Hold::Pending;
+}
+
+void BlockCache::settle() noexcept {
+    for (std::int32_t slot : held_) arena_->unref(cfg_.worker, slot);
+    held_.clear();
+}
+
+unsigned BlockCache::reads_needed(const File& f, std::uint32_t index) const noexcept {
+    if (f.parts.empty()) return 1;
     const std::uint64_t start = static_cast<std::uint64_t>(index) * cfg_.chunk_size;
     const std::uint32_t bytes = chunk_bytes(f, index);
-    Chunk& c = chunks_[slot];
+    auto it = std::upper_bound(f.parts.begin(), f.parts.end(), start,
+                               [](std::uint64_t off, const Part& p) { return off < p.file_offset; });
+    if (it == f.parts.begin()) return 0;
+    unsigned needed = 0;
+    for (--it; it != f.parts.end() && it->file_offset < start + bytes; ++it) ++needed;
+    return needed;
+}
+
+void BlockCache::queue_chunk_reads(const File& f, std::uint32_t index, std::int32_t slot) noexcept {
+    const std::uint64_t start = static_cast<std::uint64_t>(index) * cfg_.chunk_size;
+    const std::uint32_t bytes = chunk_bytes(f, index);
+    std::uint8_t* into = arena_->data(slot);
     auto submit = [&](std::uint64_t fd_offset, std::uint32_t within, std::uint32_t len) {
-        io_uring_sqe* s = io_uring_get_sqe(&ring_);
-        io_uring_prep_read(s, f.fd, chunk_data(slot) + within, len, fd_offset);
+        io_uring_sqe* s = io_uring_get_sqe(&ring_);  // room checked by the caller
+        if (registered_) {
+            auto at = static_cast<std::size_t>(into - arena_->base());
+            io_uring_prep_read_fixed(s, f.fd, into + within, len, fd_offset, static_cast<int>(at / registered_span_));
+        } else {
+            io_uring_prep_read(s, f.fd, into + within, len, fd_offset);
+        }
         io_uring_sqe_set_data64(s, static_cast<std::uint64_t>(slot) | (static_cast<std::uint64_t>(len) << 32));
         ++pending_sqes_;
     };
     if (f.parts.empty()) {
-        if (io_uring_sq_space_left(&ring_) == 0) flush();
-        if (io_uring_sq_space_left(&ring_) == 0) return false;
         submit(start, 0, bytes);
-        c.parts_left = 1;
-        c.part_failed = false;
-        return true;
+        return;
     }
     // The extent holding `start`, then one read per extent up to the chunk's end.
     auto it = std::upper_bound(f.parts.begin(), f.parts.end(), start,
                                [](std::uint64_t off, const Part& p) { return off < p.file_offset; });
-    if (it == f.parts.begin()) return false;
-    --it;
-    unsigned needed = 0;
-    for (auto p = it; p != f.parts.end() && p->file_offset < start + bytes; ++p) ++needed;
-    if (io_uring_sq_space_left(&ring_) < needed) flush();
-    if (io_uring_sq_space_left(&ring_) < needed || needed > 0xffff) return false;
+    --it;  // reads_needed found one
     for (std::uint32_t done = 0; done < bytes && it != f.parts.end(); ++it) {
         std::uint64_t off = start + done;
-        std::uint64_t into = off - it->file_offset;
-        auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes - done, it->length - into));
-        submit(it->fd_offset + into, done, len);
+        std::uint64_t within = off - it->file_offset;
+        auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes - done, it->length - within));
+        submit(it->fd_offset + within, done, len);
         done += len;
     }
-    c.parts_left = static_cast<std::uint16_t>(needed);
-    c.part_failed = false;
-    return true;
 }
 
 void BlockCache::finish_read(std::uint32_t slot, int res, std::uint32_t expected) noexcept {
-    Chunk& c = chunks_[slot];
-    if (c.state != ChunkState::Loading) return;
-    if (res < 0 || static_cast<std::uint32_t>(res) != expected) c.part_failed = true;
-    if (c.parts_left > 1) {
-        --c.parts_left;  // the slot stays Loading (never taken) until its last read lands
+    if (slot >= loads_.size()) return;
+    Load& l = loads_[slot];
+    if (l.file == kNoFile) return;
+    if (res < 0 || static_cast<std::uint32_t>(res) != expected) l.failed = true;
+    if (l.parts_left > 1) {
+        --l.parts_left;  // the slot stays Loading until its last read lands
         return;
     }
-    c.parts_left = 0;
-    File& f = files_[c.file];
-    bool live = f.fd >= 0 && f.generation == c.generation && c.index < f.chunks.size() &&
-                f.chunks[c.index] == static_cast<std::int32_t>(slot);
-    if (!live) {
-        c = Chunk{};  // its file was dropped while the read was in flight
-        return;
-    }
-    c.state = c.part_failed ? ChunkState::Failed : ChunkState::Ready;
+    const File& f = files_[l.file];
+    // Its file dropped while the read was in flight: its content can no longer be checked.
+    bool live = (f.fd >= 0 && f.generation == l.generation);
+    ChunkArena::State state = l.failed || !live ? ChunkArena::State::Failed : ChunkArena::State::Ready;
     // An image's bytes count only if the image is still the content it was indexed from: a
     // writer updates mtime before it changes a byte, so an unchanged mtime after the read means
     // these bytes are that content's (to the file system's timestamp granularity).
-    if (c.state == ChunkState::Ready && f.origin != 0 && !same_content(f)) {
-        c.state = ChunkState::Failed;
-        c.changed = true;
-    }
+    if (state == ChunkArena::State::Ready && f.origin != 0 && !same_content(f)) state = ChunkArena::State::Changed;
+    std::uint64_t version = l.version;
+    l = Load{};
+    arena_->publish(static_cast<std::int32_t>(slot), version, state);
 }
 
 bool BlockCache::same_content(const File& f) noexcept {
@@ -383,7 +444,7 @@ int BlockCache::map(std::int32_t file, std::uint64_t offset, std::uint32_t len, 
         auto idx = static_cast<std::uint32_t>(offset / cfg_.chunk_size);
         auto within = static_cast<std::uint32_t>(offset % cfg_.chunk_size);
         std::uint32_t take = std::min(len, cfg_.chunk_size - within);
-        iov[n].iov_base = chunk_data(f.chunks[idx]) + within;
+        iov[n].iov_base = arena_->data(f.chunks[idx].slot) + within;
         iov[n].iov_len = take;
         ++n;
         offset += take;

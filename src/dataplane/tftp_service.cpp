@@ -496,7 +496,15 @@ void TftpService::fail(std::uint32_t idx, TftpErrorCode code, std::string_view m
     finalize(idx, now);
 }
 
+// What a send held in the cache (ensure) is let go once its bytes are out: copied, or pinned by
+// the packets that point into it.
+struct TftpService::Settle {
+    BlockCache& cache;
+    ~Settle() { cache.settle(); }
+};
+
 TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a) {
+    Settle settle{*cache_};
     // One block in flight (negotiation keeps windowsize 1): it is either the block at na_base
     // again (a retransmit) or the next one, which starts where the last encoding stopped.
     std::uint64_t block = a.first_block;
@@ -549,6 +557,7 @@ TftpService::SendOutcome TftpService::send_netascii(Slot& s, const TftpAction& a
 
 TftpService::SendOutcome TftpService::send_data(Slot& s, const TftpAction& a) {
     if (s.netascii) return send_netascii(s, a);
+    Settle settle{*cache_};
     const proto::TftpTransfer& e = s.engine;
     std::uint64_t last = a.first_block + a.count - 1;
     std::uint64_t begin = e.block_offset(a.first_block);

@@ -178,6 +178,7 @@ private:
 
     void execute(std::uint32_t idx, const proto::TftpAction& action, proto::Nanos now);
     enum class SendOutcome : std::uint8_t { Sent, Parked, Failed, Changed };
+    struct Settle;
     SendOutcome send_data(Slot& s, const proto::TftpAction& action);
     SendOutcome send_netascii(Slot& s, const proto::TftpAction& action);
     void send_error(Slot& s, proto::TftpErrorCode code, std::string_view msg);

@@ -25,6 +25,7 @@ constexpr std::uint32_t kGrowthStep = 2;
 }  // namespace
 
 Nanos TftpService::next_deadline() const noexcept {
+    if (cache_->retry_soon()) return 0;  // parked sends go ahead without a completion to say so
     Nanos wheel = wheel_.next_deadline();
     if (held_.empty()) return wheel;
     Nanos tick = tick_at_ + kTick;

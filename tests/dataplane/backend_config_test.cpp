@@ -21,7 +21,8 @@ TEST(BackendConfig, EveryWorkerCanHoldTheWholeCap) {
         EXPECT_EQ(c.max_transfers, 6u);
         EXPECT_EQ(c.global_cap, 6);
         EXPECT_EQ(c.global_active, &active);
-        EXPECT_EQ(c.cache.budget_bytes, 100u << 20);
+        EXPECT_EQ(c.cache.budget_bytes, 400u << 20);  // one cache for all: each worker's view of it
+        EXPECT_EQ(c.cache.worker, w);
     }
     common.max_transfers = 20000;
     EXPECT_EQ(tftp_service_config(common, 3, active, (65536 - 1024) / 4).max_transfers, 16128u);

@@ -134,6 +134,16 @@ proto::Result<> DpdkBackend::create_workers(const BackendCommon& cfg, const Dpdk
                                             const PortPlan& plan) {
     std::uint32_t mask = opts.prefix == 0 ? 0 : ~((1u << (32 - opts.prefix)) - 1);
     const std::uint32_t tid_room = (65536 - kFirstTid) / workers;
+    // One block cache for every worker, on hugepages where the EAL has them (registered with each
+    // worker's ring: it is resident anyway), and readable by the NIC once for all (zero copy).
+    auto arena = shared_chunk_arena(cfg, rte_eal_has_hugepages() != 0);
+    if (!arena) return tl::unexpected(arena.error());
+    arena_ = std::move(*arena);
+    if (plan.chain) {
+        auto dma = DmaRegion::create(port_, arena_->base(), arena_->bytes());
+        if (!dma) return tl::unexpected(dma.error());
+        dma_ = std::move(*dma);
+    }
     for (std::uint32_t i = 0; i < workers; ++i) {
         DpdkWorkerConfig wc;
         wc.port_id = port_;
@@ -150,13 +160,16 @@ proto::Result<> DpdkBackend::create_workers(const BackendCommon& cfg, const Dpdk
         wc.gateway_ip = opts.gateway;
         wc.gateway_mac = &gateway_mac_;
         wc.tftp = tftp_service_config(cfg, i, active_, tid_room);
+        wc.tftp.cache.arena = arena_;
+        wc.tftp.cache.register_buffers = arena_->huge_pages();
+        wc.cache_dma = dma_;
         wc.tid_base = static_cast<std::uint16_t>(kFirstTid + i * wc.tftp.max_transfers);
         wc.pool = pool_;
         wc.tx_checksum_offload = plan.csum;
         wc.tx_chain = plan.chain;
         // Room for the blocks a rack is fetching at once (a few images), small enough to stay in
         // the core's cache (16 bytes each): 1 per 4 KiB of this worker's block cache, 4 Ki..64 Ki.
-        wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / workers / 4096, 4096, 65536);
+        wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / 4096, 4096, 65536);
         auto w = DpdkWorker::create(wc);
         if (!w) return tl::unexpected(w.error());
         workers_.push_back(std::move(*w));
@@ -167,9 +180,8 @@ proto::Result<> DpdkBackend::create_workers(const BackendCommon& cfg, const Dpdk
 // DHCP on worker 0, the port started, the workers' CPUs chosen and our MAC announced.
 proto::Result<> DpdkBackend::start_port(const BackendCommon& cfg, const DpdkOptions& opts, std::uint32_t workers,
                                         PortPlan& plan) {
-    if (const DmaRegion* dma = workers_[0]->cache_dma(); dma != nullptr) {
-        plan.features += std::string(" cache_dma=") + (dma->mapped() ? "mapped" : "registered");
-    }
+    if (dma_ != nullptr) plan.features += std::string(" cache_dma=") + (dma_->mapped() ? "mapped" : "registered");
+    plan.features += std::string(" cache_pages=") + (arena_->huge_pages() ? "2M" : "4k");
     if (cfg.dhcp) {
         if (proto::Result<> ok = workers_[0]->attach_dhcp(*cfg.dhcp, cfg.dhcp_port); !ok) return ok;
     }
@@ -209,6 +221,8 @@ DpdkBackend::~DpdkBackend() {
         rte_eth_dev_close(port_);
     }
     workers_.clear();
+    dma_.reset();  // unregistered before the arena is unmapped
+    arena_.reset();
     handoff_.reset();  // its rings may still hold mbufs of the pool
     if (pool_ != nullptr) rte_mempool_free(pool_);
     DpdkEal::cleanup();

@@ -58,6 +58,8 @@ private:
     proto::Mac mac_{};
     struct rte_mempool* pool_ = nullptr;
     std::unique_ptr<HandoffRings> handoff_;  // workers point at it: the destructor ends them first
+    std::shared_ptr<ChunkArena> arena_;      // the workers' one block cache
+    std::shared_ptr<DmaRegion> dma_;         // the arena, readable by the NIC (zero copy)
     GatewayMac gateway_mac_;
 };
 

@@ -45,11 +45,15 @@ proto::Result<> DpdkWorker::init() {
     auto service = TftpService::create(cfg_.tftp, *this);
     if (!service) return tl::unexpected(service.error());
     service_ = std::move(*service);
-    if (cfg_.tx_chain) {
-        BlockCache& cache = service_->cache();
-        auto dma = DmaRegion::create(cfg_.port_id, cache.arena(), cache.arena_bytes());
+    if (cfg_.tx_chain && cfg_.cache_dma != nullptr) {
+        dma_ = cfg_.cache_dma;  // the shared arena's, registered once by the backend
+    } else if (cfg_.tx_chain && cfg_.tftp.cache.arena == nullptr) {
+        BlockCache& cache = service_->cache();  // a worker alone (tests): its own arena
+        auto dma = DmaRegion::create(cfg_.port_id, cache.arena_base(), cache.arena_bytes());
         if (!dma) return tl::unexpected(dma.error());
         dma_ = std::move(*dma);
+    } else if (cfg_.tx_chain) {
+        return proto::failure("zero copy from a shared block cache needs its DMA region");
     }
     std::size_t chunks = service_->cache().chunk_count();
     chunk_refs_.resize(chunks);

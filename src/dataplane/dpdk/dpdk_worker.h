@@ -53,8 +53,11 @@ struct DpdkWorkerConfig {
     std::uint16_t tid_base = 1024;  // this worker's TIDs: [tid_base, tid_base + tftp.max_transfers)
     rte_mempool* pool = nullptr;
     bool verify_udp_checksum = true;
-    bool tx_checksum_offload = false;            // the port computes UDP checksums (RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
-    bool tx_chain = true;                        // the port sends mbuf chains (MULTI_SEGS): DATA goes zero-copy
+    bool tx_checksum_offload = false;  // the port computes UDP checksums (RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+    bool tx_chain = true;              // the port sends mbuf chains (MULTI_SEGS): DATA goes zero-copy
+    // tftp.cache.arena's DMA region, registered once for every worker (tx_chain). Null with no
+    // shared arena: the worker registers its own.
+    std::shared_ptr<DmaRegion> cache_dma;
     std::size_t payload_sum_entries = 1u << 16;  // memo of payload checksum sums (software checksums)
     proto::Nanos spin_before_sleep = 200'000;    // idle time spent polling before the first sleep
     TftpServiceConfig tftp{};
@@ -130,7 +133,7 @@ private:
     DpdkWorkerConfig cfg_;
     std::unique_ptr<WorkerChannel> channel_;
     std::unique_ptr<TftpService> service_;
-    std::unique_ptr<DmaRegion> dma_;  // the cache arena, readable by the NIC (zero copy); goes before the cache
+    std::shared_ptr<DmaRegion> dma_;  // the cache arena, readable by the NIC (zero copy); goes before the cache
     std::vector<Tid> tids_;
     std::array<rte_mbuf*, 64> tx_{};
     unsigned tx_count_ = 0;

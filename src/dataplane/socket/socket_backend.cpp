@@ -83,6 +83,8 @@ proto::Result<std::unique_ptr<SocketBackend>> SocketBackend::create(const Backen
         if (!dhcp) return tl::unexpected(dhcp.error());
         b->dhcp_ = std::move(*dhcp);
     }
+    auto arena = shared_chunk_arena(common, false);
+    if (!arena) return tl::unexpected(arena.error());
     auto group = open_listen_group(opts.listen_addr, opts.port, n);
     if (!group) return tl::unexpected(group.error());
     b->port_ = group->port;
@@ -94,6 +96,7 @@ proto::Result<std::unique_ptr<SocketBackend>> SocketBackend::create(const Backen
         fds[i] = -1;
         wc.listen_addr = opts.listen_addr;
         wc.tftp = tftp_service_config(common, i, b->active_);
+        wc.tftp.cache.arena = *arena;
         if (i == 0) wc.dhcp = b->dhcp_.get();  // DHCP runs on one worker: lease decisions stay single-writer
         auto w = TftpWorker::create(wc);
         if (!w) {
