@@ -272,6 +272,15 @@ const Row kRows[] = {
      [](SwarmOptions& o, std::string_view v) { return text_to(v, o.trace_path); }},
     {"--progress", "on|off", FlagShape::Value, "a progress line (default: when stderr is a terminal)",
      [](SwarmOptions& o, std::string_view v) { return either(v, "on", "off", 1, 0, o.progress); }},
+    {"--list-fleet",
+     {},
+     FlagShape::CommandLine,
+     "print each Pi of the fleet (--pis, --mix, --seed, --mac-offset) as\n\"SERIAL MAC MODEL\" and exit: the boards "
+     "to register before a run",
+     [](SwarmOptions& o, std::string_view) -> Result<> {
+         o.list_fleet = true;
+         return {};
+     }},
     {"--help",
      {},
      FlagShape::CommandLine,
@@ -284,7 +293,7 @@ const Row kRows[] = {
 
 // The checks across flags, once all are applied.
 Result<> validated(const SwarmOptions& o) {
-    if (o.eal.empty()) {
+    if (o.eal.empty() && !o.list_fleet) {
         return failure("--eal is required (for example \"--no-huge -m 1024 --no-pci --vdev=net_memif0,role=client\")",
                        2);
     }

@@ -61,7 +61,8 @@ struct SwarmOptions {
     // server, each direction (link.h); 0: none.
     std::uint64_t link_bps = 0;
     std::uint64_t link_buffer = 512ull * 1024;
-    bool help = false;  // --help: the usage is asked for, nothing is run
+    bool help = false;        // --help: the usage is asked for, nothing is run
+    bool list_fleet = false;  // --list-fleet: each Pi's serial, MAC and model, nothing is run
 };
 
 // The options `args` give, or the refusal naming the flag (exit code 2); with --help, `help` set

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "swarm/fleet.h"
+
 namespace rackboot::swarm {
 
 namespace {
@@ -34,6 +36,18 @@ double per_s(std::uint64_t n, double elapsed) {
 const char* model_name(proto::PiModel m) {
     return m == proto::PiModel::pi3 ? "pi3" : m == proto::PiModel::pi4 ? "pi4" : "pi5";
 }
+
+}  // namespace
+
+std::string fleet_listing(const SwarmOptions& o) {
+    std::string out;
+    for (const proto::FakePi& pi : make_fleet(o.pis, o.mix, o.seed, o.mac_offset)) {
+        out += pi.serial.to_string() + " " + pi.mac.to_string() + " " + model_name(pi.model) + "\n";
+    }
+    return out;
+}
+
+namespace {
 
 // The rack as a whole: from the first power-on to the last Pi up (-1 while any is not), attempts.
 struct RackFigures {

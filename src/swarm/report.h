@@ -16,6 +16,8 @@ namespace rackboot::swarm {
 
 // Every metric a --require may name, for parse_requirements().
 [[nodiscard]] std::vector<std::string> metric_names();
+// --list-fleet: one line per Pi, "SERIAL MAC MODEL" (the serial as the firmware sends it).
+[[nodiscard]] std::string fleet_listing(const SwarmOptions& options);
 // The run's figures by metric name (seconds for times, percent for rates).
 [[nodiscard]] std::map<std::string, double> run_figures(const SwarmEngine& engine, double elapsed_s);
 

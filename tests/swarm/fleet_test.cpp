@@ -1,6 +1,7 @@
 // The fleet's identities and the manifest that checks what each Pi received.
 #include "swarm/fleet.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -9,9 +10,27 @@
 
 #include "support/unwrap.h"
 #include "swarm/manifest.h"
+#include "swarm/options.h"
+#include "swarm/report.h"
 
 namespace rackboot::swarm {
 namespace {
+
+// --list-fleet: what a run's Pis will be, one "SERIAL MAC MODEL" line each, with no port needed,
+// so a test or an operator can register the boards first.
+TEST(Fleet, TheListingIsTheFleetARunUses) {
+    std::vector<std::string_view> words{"--list-fleet", "--pis", "3", "--mix", "pi4=1,pi5=1", "--mac-offset", "7"};
+    auto o = test::unwrap(parse_swarm_options(words));
+    ASSERT_TRUE(o.list_fleet);
+    std::vector<proto::FakePi> f = make_fleet(3, o.mix, o.seed, 7);
+    std::string want;
+    for (const proto::FakePi& pi : f) {
+        want += pi.serial.to_string() + " " + pi.mac.to_string() + " " +
+                (pi.model == proto::PiModel::pi4 ? "pi4" : "pi5") + "\n";
+    }
+    EXPECT_EQ(fleet_listing(o), want);
+    EXPECT_EQ(std::count(want.begin(), want.end(), '\n'), 3);
+}
 
 TEST(Fleet, UniqueIdentitiesInTheMixesProportions) {
     unsigned mix[3] = {1, 8, 1};

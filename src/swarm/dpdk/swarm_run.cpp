@@ -204,6 +204,10 @@ int run_swarm_main(const std::vector<std::string>& args) {
         return 0;
     }
     const SwarmOptions& o = *parsed;
+    if (o.list_fleet) {
+        std::fputs(fleet_listing(o).c_str(), stdout);
+        return 0;
+    }
     proto::Result<std::vector<Requirement>> reqs = parse_requirements(o.require, metric_names());
     if (!reqs) {
         std::fprintf(stderr, "rackboot-swarm: --require %s\n", reqs.error().reason.c_str());
