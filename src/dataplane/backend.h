@@ -30,7 +30,7 @@ struct BackendCommon {
     std::uint32_t max_transfers = 20000;          // across all workers (--max-transfers)
     std::uint32_t max_transfers_per_client = 32;  // one client address, on its worker
     std::size_t cache_bytes = 512u << 20;         // the one block cache every worker shares
-    std::uint32_t cache_files = 4096;             // files each worker's cache may keep open
+    std::uint32_t cache_files = 4096;             // files each worker's view of the cache may keep open
     proto::TftpLimits limits{};
     BootMapCell* maps = nullptr;           // the boot map; each worker reads it as reader = its number
     std::optional<DhcpEngineConfig> dhcp;  // served by worker 0

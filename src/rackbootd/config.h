@@ -81,10 +81,12 @@ struct DaemonConfig {
     proto::Ipv4 nbd_listen;  // unset: every address
     std::uint16_t nbd_port = 10809;
     std::string nbd_server = "nbd-server";
-    // NFS roots: NFS-Ganesha on nfs_listen:nfs_port, started when a board has an NFS root.
+    // NFS roots: NFS-Ganesha on nfs_listen:nfs_port, started when a board has an NFS root; or
+    // ("kernel") the kernel's nfsd, through nfs_exports and exportfs.
     proto::Ipv4 nfs_listen;  // unset: every address
     std::uint16_t nfs_port = 2049;
     std::string nfs_server = "ganesha.nfsd";
+    std::string nfs_exports = "/etc/exports.d/rackboot.exports";
     std::string api_token_file;  // empty: DIR/api-token under --state
     std::string api_tls_cert;    // both set: the API is HTTPS
     std::string api_tls_key;

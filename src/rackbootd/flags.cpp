@@ -399,8 +399,17 @@ const Row kRows[] = {
      [](DaemonConfig& c, std::string_view v) { return text_to(v, c.nbd_server); }},
     {"--nfs-server", "PROGRAM", FlagShape::Value,
      "NFS-Ganesha to start for NFS roots (default ganesha.nfsd, from PATH);\n\"unit\": a unit runs it "
-     "(deploy/rackboot-nfs.service), rackbootd reloads it",
+     "(deploy/rackboot-nfs.service), rackbootd reloads it;\n\"kernel\": the kernel's nfsd (nfs-kernel-server), "
+     "through --nfs-exports\nand exportfs -ra",
      [](DaemonConfig& c, std::string_view v) { return text_to(v, c.nfs_server); }},
+    {"--nfs-exports", "FILE", FlagShape::Value,
+     "with --nfs-server kernel: the exports(5) file rackbootd owns\n(default /etc/exports.d/rackboot.exports)",
+     [](DaemonConfig& c, std::string_view v) -> Result<> {
+         if (v.empty() || v.front() != '/' || !v.ends_with(".exports")) {
+             return failure("must be an absolute path ending in .exports (exportfs reads no other file there)");
+         }
+         return text_to(v, c.nfs_exports);
+     }},
     {"--api-tls-cert", "FILE", FlagShape::Value, "serve the API over HTTPS with this PEM certificate (chain)...",
      [](DaemonConfig& c, std::string_view v) { return text_to(v, c.api_tls_cert); }},
     {"--api-tls-key", "FILE", FlagShape::Value, "...and this PEM private key",

@@ -21,6 +21,11 @@ Options server_options(const std::string& dir, proto::Ipv4 listen, std::uint16_t
 // Why roots of `kind` cannot be served here: no server to start for them.
 proto::Result<> ready(const DaemonConfig& cfg, RootKind kind) {
     const std::string& program = kind == RootKind::nfs ? cfg.nfs_server : cfg.nbd_server;
+    if (kind == RootKind::nfs && program == "kernel") {
+        if (program_exists("exportfs")) return {};
+        return proto::failure(
+            "NFS roots on the kernel's nfsd need exportfs: it is not installed (apt-get install nfs-kernel-server)");
+    }
     if (program == "unit" || program_exists(program)) return {};
     if (kind == RootKind::nfs) {
         return proto::failure("NFS roots need NFS-Ganesha: " + program +
@@ -47,6 +52,7 @@ RootsWiring::RootsWiring(const DaemonConfig& cfg, std::string roots_real, Invent
           [&cfg](RootKind kind) { return ready(cfg, kind); }),
       nbd_(server_options<NbdServer::Options>(roots_.dir() + "/.nbd", cfg.nbd_listen, cfg.nbd_port, cfg.nbd_server)),
       nfs_(server_options<NfsServer::Options>(roots_.dir() + "/.nfs", cfg.nfs_listen, cfg.nfs_port, cfg.nfs_server)) {
+    if (cfg.nfs_server == "kernel") kernel_nfs_.emplace(KernelNfs::Options{cfg.nfs_exports});
 }
 
 proto::Result<> RootsWiring::start() {
@@ -80,8 +86,9 @@ void RootsWiring::sync() {
     nfs_roots_ = nfs.size();
     std::uint64_t nbd_starts = nbd_.status().starts;
     std::uint64_t nfs_starts = nfs_.status().starts;
+    std::uint64_t reexports = kernel_nfs_ ? kernel_nfs_->status().reexports : 0;
     proto::Result<> nbd_ok = nbd_.apply(nbd);
-    proto::Result<> nfs_ok = nfs_.apply(std::move(nfs));
+    proto::Result<> nfs_ok = kernel_nfs_ ? kernel_nfs_->apply(std::move(nfs)) : nfs_.apply(std::move(nfs));
     if (nbd_.status().starts != nbd_starts) {
         std::printf("event=nbd_server pid=%d addresses=%zu config=%s\n", nbd_.status().pid, nbd_.status().addresses,
                     nbd_.config_path().c_str());
@@ -90,8 +97,12 @@ void RootsWiring::sync() {
         std::printf("event=nfs_server pid=%d exports=%zu config=%s\n", nfs_.status().pid, nfs_.status().exports,
                     nfs_.config_path().c_str());
     }
+    if (kernel_nfs_ && kernel_nfs_->status().reexports != reexports) {
+        std::printf("event=nfs_exports exports=%zu file=%s\n", kernel_nfs_->status().exports,
+                    kernel_nfs_->exports_path().c_str());
+    }
     warn_once(nbd_ok, "nbd-server", last_nbd_error_);
-    warn_once(nfs_ok, "ganesha.nfsd", last_nfs_error_);
+    warn_once(nfs_ok, kernel_nfs_ ? "exportfs" : "ganesha.nfsd", last_nfs_error_);
 }
 
 std::string RootsWiring::render_metrics() {
@@ -108,12 +119,18 @@ std::string RootsWiring::render_metrics() {
         "root of its kind).\n"
         "# TYPE rackboot_root_server_up gauge\n";
     out += std::string("rackboot_root_server_up{server=\"nbd-server\"} ") + (nbd.pid != 0 ? "1" : "0") + "\n";
-    out += std::string("rackboot_root_server_up{server=\"ganesha.nfsd\"} ") + (nfs.pid != 0 ? "1" : "0") + "\n";
+    if (kernel_nfs_) {
+        out += std::string("rackboot_root_server_up{server=\"nfsd\"} ") + (kernel_nfs_->status().up ? "1" : "0") + "\n";
+    } else {
+        out += std::string("rackboot_root_server_up{server=\"ganesha.nfsd\"} ") + (nfs.pid != 0 ? "1" : "0") + "\n";
+    }
     out +=
         "# HELP rackboot_root_server_starts_total Times rackbootd started a roots server (again after it exited).\n"
         "# TYPE rackboot_root_server_starts_total counter\n";
     out += "rackboot_root_server_starts_total{server=\"nbd-server\"} " + std::to_string(nbd.starts) + "\n";
-    out += "rackboot_root_server_starts_total{server=\"ganesha.nfsd\"} " + std::to_string(nfs.starts) + "\n";
+    if (!kernel_nfs_) {
+        out += "rackboot_root_server_starts_total{server=\"ganesha.nfsd\"} " + std::to_string(nfs.starts) + "\n";
+    }
     return out;
 }
 

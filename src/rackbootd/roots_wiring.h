@@ -1,16 +1,18 @@
 // Boards' own roots in the daemon (issue 21): the roots service (control/roots/board_roots.h)
-// behind the API's root routes, and nbd-server and NFS-Ganesha kept in step with the directory's
+// behind the API's root routes, and nbd-server and NFS-Ganesha (or the kernel's nfsd) kept in step with the directory's
 // boards: after every root change, and every second (a board's new address, a server gone).
 // Built only with --roots.
 #pragma once
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "control/api/rest_api.h"
 #include "control/live/board_directory.h"
 #include "control/roots/board_roots.h"
+#include "control/roots/kernel_nfs.h"
 #include "control/roots/nbd_server.h"
 #include "control/roots/nfs_server.h"
 #include "proto/result.h"
@@ -37,7 +39,8 @@ private:
     std::mutex mutex_;  // sync() from the API and control threads
     NbdServer nbd_;
     NfsServer nfs_;
-    std::size_t nbd_roots_ = 0;  // at the last sync
+    std::optional<KernelNfs> kernel_nfs_;  // --nfs-server kernel: NFS roots on the kernel's nfsd instead
+    std::size_t nbd_roots_ = 0;            // at the last sync
     std::size_t nfs_roots_ = 0;
     std::string last_nbd_error_;
     std::string last_nfs_error_;

@@ -99,3 +99,56 @@ kill "$GPID"
 for _ in $(seq 1 100); do kill -0 "$GPID" 2> /dev/null || break; sleep 0.05; done
 kill -0 "$GPID" 2> /dev/null && fail "Ganesha (pid $GPID) ignored SIGTERM"
 pass "Ganesha, started by rackbootd, holds none of its descriptors and stops on SIGTERM"
+
+# The kernel's nfsd instead (--nfs-server kernel). This host has no nfsd module, so exportfs is a
+# stand-in that records its calls and the file it was run on; what is checked is rackbootd's
+# side: the exports(5) file it owns (a line per root naming only its board's addresses, none for
+# a board with no address) and exportfs -ra after each change, not otherwise.
+kill "$RB_PID"
+wait "$RB_PID" 2>/dev/null || true
+# A Ganesha rackbootd started again after the SIGTERM above outlives it: stop it, so that kernel
+# mode is seen to start none.
+if [ -f "$WORK/roots/.nfs/ganesha.pid" ]; then
+    in_srv kill "$(cat "$WORK/roots/.nfs/ganesha.pid")" 2>/dev/null || true
+    sleep 0.5
+    rm -f "$WORK/roots/.nfs/ganesha.pid"
+fi
+mkdir -p "$WORK/bin"
+cat > "$WORK/bin/exportfs" <<SH
+#!/bin/sh
+echo "\$*" >> "$WORK/exportfs.calls"
+cp "$WORK/exports.d/rackboot.exports" "$WORK/exportfs.seen"
+SH
+chmod +x "$WORK/bin/exportfs"
+PATH="$WORK/bin:$PATH" start_rackbootd --listen 0.0.0.0 --tftp-root "$WORK/root" --state "$WORK/state" \
+    --roots "$WORK/roots" --nfs-server kernel --nfs-exports "$WORK/exports.d/rackboot.exports"
+wait_log '^event=nfs_exports exports=1 ' || fail "the kept root was not exported at start: $(cat "$WORK/rackbootd.log")"
+grep -qx "# $ROOTS/5a5a0002: no address known yet, not exported" "$WORK/exportfs.seen" \
+    || fail "a board with no address: $(cat "$WORK/exportfs.seen")"
+grep -v '^#' "$WORK/exportfs.seen" | grep -q . && fail "an export line for a board with no address: $(cat "$WORK/exportfs.seen")"
+[ "$(api PATCH /api/v1/boards/5a5a0002 "{\"ip\":\"$NET.0.8\"}")" = 200 ] || fail "address: $(cat "$WORK/body")"
+for _ in $(seq 1 40); do
+    grep -q "^\"$ROOTS/5a5a0002\" " "$WORK/exportfs.seen" 2>/dev/null && break
+    sleep 0.1
+done
+grep -qx "\"$ROOTS/5a5a0002\" $NET.0.8(rw,sync,no_subtree_check,no_root_squash,sec=sys,fsid=[0-9]*)" "$WORK/exportfs.seen" \
+    || fail "the board's address was not exported: $(cat "$WORK/exportfs.seen")"
+calls=$(wc -l < "$WORK/exportfs.calls")
+[ "$(sort -u "$WORK/exportfs.calls")" = "-ra" ] && [ "$calls" = 2 ] || fail "exportfs calls: $(cat "$WORK/exportfs.calls")"
+sleep 2.2  # two syncs with nothing changed
+[ "$(wc -l < "$WORK/exportfs.calls")" = 2 ] || fail "exportfs ran with nothing changed"
+expect_metric 'rackboot_roots{kind="nfs"}' 1
+[ "$(metric 'rackboot_root_server_up{server="nfsd"}')" != "" ] || fail "no nfsd series in the metrics"
+[ -e "$WORK/roots/.nfs/ganesha.pid" ] && fail "Ganesha started in kernel mode"
+pass "--nfs-server kernel: the exports file names the board's address alone (none before it had one), exportfs -ra after each change only"
+
+kill "$RB_PID"
+wait "$RB_PID" 2>/dev/null || true
+# rackbootd alone without exportfs on its PATH (whether or not this host has nfs-kernel-server).
+RB_WRAP="env PATH=$WORK/no-such-dir" start_rackbootd --listen 0.0.0.0 --tftp-root "$WORK/root" --state "$WORK/state" \
+    --roots "$WORK/roots" --nfs-server kernel --nfs-exports "$WORK/exports.d/rackboot.exports"
+[ "$(api POST /api/v1/boards/5a5a0001/root "{\"kind\":\"nfs\",\"path\":\"$ROOTS/5a5a0001\"}")" = 409 ] \
+    && grep -q "apt-get install nfs-kernel-server" "$WORK/body" || fail "no exportfs: $(cat "$WORK/body")"
+expect_refusal "--nfs-exports: '/etc/exports' must be an absolute path ending in .exports" --tftp-root "$WORK/root" \
+    --state "$WORK/s9" --roots "$WORK/roots" --nfs-server kernel --nfs-exports /etc/exports
+pass "--nfs-server kernel without exportfs: a root is refused with the package to install; a file exportfs would not read is refused at start"

@@ -114,18 +114,18 @@ int ManagedDaemon::running_pid() const {
     return comm.rfind(o_.comm.substr(0, 15), 0) == 0 ? pid : 0;
 }
 
-proto::Result<> ManagedDaemon::start() {
-    std::vector<std::string> args = {o_.program};
-    args.insert(args.end(), o_.args.begin(), o_.args.end());
+namespace {
+
+// Starts `args` (the program first) clean: rackbootd blocks SIGTERM and SIGINT (its control
+// thread takes them with sigtimedwait) and ignores SIGPIPE, and a blocked mask and ignored
+// signals survive exec: a daemon started with them could not be stopped with SIGTERM. Nor does
+// it keep rackbootd's descriptors (a supervisor's log or pipe would stay open as long as it
+// runs). `out` (>= 0): its standard output and error.
+proto::Result<pid_t> spawn_clean(std::vector<std::string> args, int out) {
     std::vector<char*> argv;
     argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    (void)::unlink(o_.pid_path.c_str());
-    // A clean start: rackbootd blocks SIGTERM and SIGINT (its control thread takes them with
-    // sigtimedwait) and ignores SIGPIPE, and a blocked mask and ignored signals survive exec: a
-    // daemon started with them could not be stopped with SIGTERM. Nor does it keep rackbootd's
-    // descriptors (a supervisor's log or pipe would stay open as long as it runs).
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t files;
     ::posix_spawnattr_init(&attr);
@@ -138,12 +138,67 @@ proto::Result<> ManagedDaemon::start() {
     ::posix_spawnattr_setsigmask(&attr, &none);
     ::posix_spawnattr_setsigdefault(&attr, &defaults);
     ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (out >= 0) {
+        ::posix_spawn_file_actions_adddup2(&files, out, 1);
+        ::posix_spawn_file_actions_adddup2(&files, out, 2);
+    }
     ::posix_spawn_file_actions_addclosefrom_np(&files, 3);
     pid_t child = 0;
-    int rc = ::posix_spawnp(&child, o_.program.c_str(), &files, &attr, argv.data(), environ);
+    int rc = ::posix_spawnp(&child, args[0].c_str(), &files, &attr, argv.data(), environ);
     ::posix_spawn_file_actions_destroy(&files);
     ::posix_spawnattr_destroy(&attr);
-    if (rc != 0) return proto::failure("starting " + o_.program + ": " + std::strerror(rc));
+    if (rc != 0) return proto::failure("starting " + args[0] + ": " + std::strerror(rc));
+    return child;
+}
+
+}  // namespace
+
+proto::Result<> run_program(const std::string& program, const std::vector<std::string>& args, int timeout_ms) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) return proto::failure(errno_text("a pipe for " + program));
+    std::vector<std::string> all = {program};
+    all.insert(all.end(), args.begin(), args.end());
+    proto::Result<pid_t> child = spawn_clean(std::move(all), pipe_fds[1]);
+    ::close(pipe_fds[1]);
+    if (!child) {
+        ::close(pipe_fds[0]);
+        return tl::unexpected(child.error());
+    }
+    std::string said;
+    char buf[512];
+    int wstatus = 0;
+    bool exited = false;
+    for (int waited = 0; !exited; waited += 10) {
+        for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) {
+            if (said.size() < 4096) said.append(buf, static_cast<std::size_t>(n));
+        }
+        exited = ::waitpid(*child, &wstatus, WNOHANG) == *child;
+        if (!exited && waited >= timeout_ms) {
+            ::kill(*child, SIGKILL);
+            ::waitpid(*child, &wstatus, 0);
+            ::close(pipe_fds[0]);
+            return proto::failure(program + " did not finish in " + std::to_string(timeout_ms / 1000) + " s");
+        }
+        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) {
+        if (said.size() < 4096) said.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(pipe_fds[0]);
+    while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return {};
+    std::string how = WIFEXITED(wstatus) ? "exited with status " + std::to_string(WEXITSTATUS(wstatus))
+                                         : "was killed by signal " + std::to_string(WTERMSIG(wstatus));
+    return proto::failure(program + " " + how + (said.empty() ? std::string() : ": " + said));
+}
+
+proto::Result<> ManagedDaemon::start() {
+    std::vector<std::string> args = {o_.program};
+    args.insert(args.end(), o_.args.begin(), o_.args.end());
+    (void)::unlink(o_.pid_path.c_str());
+    proto::Result<pid_t> spawned = spawn_clean(std::move(args), -1);
+    if (!spawned) return tl::unexpected(spawned.error());
+    pid_t child = *spawned;
     // It forks into the background and its first process exits: 0 once the daemon is on its way.
     int wstatus = 0;
     for (int i = 0;; ++i) {

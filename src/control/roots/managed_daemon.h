@@ -53,6 +53,10 @@ private:
 [[nodiscard]] std::string read_small_file(const std::string& path);
 // Whether `program` names an executable: a path, or a name found on PATH.
 [[nodiscard]] bool program_exists(const std::string& program);
+// Runs `program` with `args` to its end (started clean, as the daemons are), for at most
+// `timeout_ms`; when it fails, the reason holds its output (the first 4 KiB).
+[[nodiscard]] proto::Result<> run_program(const std::string& program, const std::vector<std::string>& args,
+                                          int timeout_ms);
 // Makes the directory (mode 0750) unless it exists.
 [[nodiscard]] proto::Result<> make_dir(const std::string& path);
 

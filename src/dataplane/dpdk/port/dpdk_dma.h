@@ -1,4 +1,4 @@
-// Block-cache memory made readable by a NIC: zero-copy DATA segments point into a worker's cache
+// Block-cache memory made readable by a NIC: zero-copy DATA segments point into the block cache's
 // arena, which is ordinary process memory, not DPDK's. With IOVA as VA (vfio-pci behind an IOMMU,
 // and every virtual device) the arena is registered with DPDK as external memory and mapped for
 // the port's device, so the IOMMU lets the NIC read it at its virtual address; both are undone on
