@@ -301,7 +301,13 @@ Result<> Daemon::open_inventory() {
 Result<> Daemon::plan_workers() {
     budget_ = fd_budget(cfg_);
     if (!budget_.ok) return failure(budget_.explanation);
-    if (budget_.lowered) {
+    // The default cap is "as many as fit": fitting it to the limit is a note, not a warning
+    // (a plain start, make run's, shows no warning). A cap asked for and lowered is a warning.
+    if (budget_.lowered && !cfg_.max_transfers_set) {
+        std::fprintf(stderr, "rackbootd: note: %s\n", budget_.explanation.c_str());
+        std::printf("event=note what=\"max_transfers %u: as many as the descriptor limit covers\"\n",
+                    budget_.max_transfers);
+    } else if (budget_.lowered) {
         std::fprintf(stderr, "rackbootd: warning: %s\n", budget_.explanation.c_str());
         std::printf("event=warning what=\"max_transfers lowered to %u by the descriptor limit\"\n",
                     budget_.max_transfers);
