@@ -25,6 +25,7 @@
 #include "control/events/event_fanout.h"
 #include "control/events/event_log.h"
 #include "control/events/metrics.h"
+#include "control/events/process_metrics.h"
 #include "control/live/board_directory.h"
 #include "control/live/board_learner.h"
 #include "control/live/inventory_bootstrap.h"
@@ -492,7 +493,8 @@ std::string Daemon::render_metrics_text() const {
     std::optional<dataplane::PortStats> port = backend_->port_stats();
     return render_metrics(ws) + (lease_store_ ? render_lease_store_metrics(journal_) : std::string()) +
            (port ? render_port_metrics(*port) : std::string()) + learner_->render_metrics() +
-           (roots_ ? roots_->render_metrics() : std::string()) +
+           (roots_ ? roots_->render_metrics() : std::string()) + render_process_metrics() +
+           render_build_info(RACKBOOT_VERSION, to_string(cfg_.backend)) +
            "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
            "# TYPE rackboot_boot_maps_published_total counter\n"
            "rackboot_boot_maps_published_total " +

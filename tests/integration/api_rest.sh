@@ -129,3 +129,15 @@ start_rackbootd "${ARGS[@]}" --board "0badf00d=$WORK/images/raspios-2026-11"
 out2=$(expect 200 "" -- GET /api/v1/boards/0badf00d)
 [ "$out" = "$out2" ] || fail "a second start with the same --board changed the board: $out -> $out2"
 pass "--board SERIAL=DIR with --state creates the board (and its image) once; the API shows it and TFTP serves it"
+
+# The build and the process, as Prometheus client libraries name the process's series.
+version=$("$RACKBOOTD" --version | awk '{print $2}')
+[ "$(metric "rackboot_build_info{version=\"$version\",backend=\"socket\"}")" = 1 ] \
+    || fail "no rackboot_build_info for version $version"
+for m in process_cpu_seconds_total process_open_fds process_max_fds process_resident_memory_bytes \
+    process_start_time_seconds; do
+    [ -n "$(metric "$m")" ] || fail "no $m"
+done
+[ "$(metric process_open_fds)" -gt 5 ] || fail "process_open_fds $(metric process_open_fds)"
+pass "rackboot_build_info{version=\"$version\",backend=\"socket\"} 1 and the process's series"
+

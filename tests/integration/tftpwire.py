@@ -91,5 +91,6 @@ def metrics(api):
     for line in text.splitlines():
         if line and not line.startswith("#"):
             key, value = line.rsplit(" ", 1)
-            out[key] = int(value)
+            # Counters are integers; the process's series (CPU seconds, start time) are not.
+            out[key] = int(value) if value.lstrip("-").isdigit() else float(value)
     return out
