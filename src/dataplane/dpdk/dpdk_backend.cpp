@@ -168,7 +168,7 @@ proto::Result<> DpdkBackend::create_workers(const BackendCommon& cfg, const Dpdk
         wc.tx_checksum_offload = plan.csum;
         wc.tx_chain = plan.chain;
         // Room for the blocks a rack is fetching at once (a few images), small enough to stay in
-        // the core's cache (16 bytes each): 1 per 4 KiB of this worker's block cache, 4 Ki..64 Ki.
+        // the core's cache (16 bytes each): 1 per 4 KiB of the block cache, 4 Ki..64 Ki.
         wc.payload_sum_entries = std::clamp<std::size_t>(cfg.cache_bytes / 4096, 4096, 65536);
         auto w = DpdkWorker::create(wc);
         if (!w) return tl::unexpected(w.error());
