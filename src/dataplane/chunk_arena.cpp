@@ -129,51 +129,41 @@ std::int32_t ChunkArena::take_victim() noexcept {
     return -1;
 }
 
-ChunkArena::Found ChunkArena::find_or_claim(std::uint32_t worker, const ChunkKey& key) noexcept {
-    lock();
+ChunkArena::Found ChunkArena::claim_locked(std::uint32_t worker, State state) noexcept {
     Found f;
-    std::int32_t at = lookup(key);
-    if (at >= 0) {
-        f.slot = at;
-        f.version = slots_[static_cast<std::size_t>(at)].word.load(std::memory_order_acquire) >> kStateBits;
-        unlock();
-        return f;
-    }
     std::int32_t slot = take_victim();
     if (slot < 0) {
         starved_.fetch_or(1ULL << worker, std::memory_order_seq_cst);
-        unlock();
         return f;
     }
     Slot& s = slots_[static_cast<std::size_t>(slot)];
-    s.key = key;
     s.waiters.store(0, std::memory_order_relaxed);
-    s.referenced.store(1, std::memory_order_relaxed);
+    s.referenced.store(state == State::Loading ? 1 : 0, std::memory_order_relaxed);
+    if (state == State::Private) add_ref(worker, slot, 1);
     f.slot = slot;
     f.version = ++next_version_;
-    f.load = true;
-    s.word.store(word(f.version, State::Loading), std::memory_order_release);
-    insert(slot);
+    f.load = state == State::Loading;
+    s.word.store(word(f.version, state), std::memory_order_release);
+    return f;
+}
+
+ChunkArena::Found ChunkArena::find_or_claim(std::uint32_t worker, const ChunkKey& key) noexcept {
+    lock();
+    Found f;
+    if (std::int32_t at = lookup(key); at >= 0) {
+        f.slot = at;
+        f.version = slots_[static_cast<std::size_t>(at)].word.load(std::memory_order_acquire) >> kStateBits;
+    } else if (f = claim_locked(worker, State::Loading); f.slot >= 0) {
+        slots_[static_cast<std::size_t>(f.slot)].key = key;  // read under the lock only
+        insert(f.slot);
+    }
     unlock();
     return f;
 }
 
 ChunkArena::Found ChunkArena::claim_private(std::uint32_t worker) noexcept {
     lock();
-    Found f;
-    std::int32_t slot = take_victim();
-    if (slot < 0) {
-        starved_.fetch_or(1ULL << worker, std::memory_order_seq_cst);
-        unlock();
-        return f;
-    }
-    Slot& s = slots_[static_cast<std::size_t>(slot)];
-    s.waiters.store(0, std::memory_order_relaxed);
-    s.referenced.store(0, std::memory_order_relaxed);
-    add_ref(worker, slot, 1);
-    f.slot = slot;
-    f.version = ++next_version_;
-    s.word.store(word(f.version, State::Private), std::memory_order_release);
+    Found f = claim_locked(worker, State::Private);
     unlock();
     return f;
 }

@@ -146,6 +146,9 @@ private:
     void unlock() noexcept { lock_.store(false, std::memory_order_release); }
     // Under the lock: a slot nobody holds, moved to Evicting and out of the index; -1: none.
     [[nodiscard]] std::int32_t take_victim() noexcept;
+    // Under the lock: a victim made `state` (Loading, or Private held by `worker`) at a new
+    // version; slot -1 when none is free (the worker is then woken by the next landing).
+    [[nodiscard]] Found claim_locked(std::uint32_t worker, State state) noexcept;
     // The index: open addressing with linear probing over slot numbers, under the lock.
     [[nodiscard]] std::size_t bucket_of(const ChunkKey& key) const noexcept;
     [[nodiscard]] std::int32_t lookup(const ChunkKey& key) const noexcept;

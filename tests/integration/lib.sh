@@ -47,6 +47,16 @@ expect_refusal() {
     grep -qF -- "$want" <<<"$out" || fail "rackbootd $*: message lacks '$want': $out"
     pass "refused: $* -> $out"
 }
+# started_clean PID NAME: a server rackbootd started holds none of its descriptors (the test gave
+# rackbootd $WORK/held on a descriptor) and stops on SIGTERM within 5 s.
+started_clean() {
+    ls -l /proc/"$RB_PID"/fd | grep -q "$WORK/held" || fail "rackbootd did not inherit the descriptor this test checks with"
+    [ "$(ls -l /proc/"$1"/fd | grep -c "$WORK/held")" = 0 ] || fail "$2 holds a descriptor of rackbootd's"
+    kill "$1"
+    for _ in $(seq 1 100); do kill -0 "$1" 2> /dev/null || break; sleep 0.05; done
+    kill -0 "$1" 2> /dev/null && fail "$2 (pid $1) ignored SIGTERM"
+    pass "$2, started by rackbootd, holds none of its descriptors and stops on SIGTERM"
+}
 # json_get FILE EXPR: prints EXPR (Python, over the JSON document in FILE as `d`; FILE - reads
 # standard input), e.g. json_get report.json 'd["boots"]["booted"]'.
 json_get() {

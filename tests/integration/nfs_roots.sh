@@ -93,12 +93,7 @@ in_cli nfs-cat "$(nfs_url "$ROOTS/5a5a0001/etc/hostname")" > /dev/null 2>&1 && f
 pass "DELETE .../root withdraws the export (Ganesha reloaded in place) and leaves the directory"
 
 # Started by rackbootd, Ganesha keeps none of rackbootd's descriptors and stops on SIGTERM.
-ls -l /proc/"$RB_PID"/fd | grep -q "$WORK/held" || fail "rackbootd did not inherit the descriptor this test checks with"
-[ "$(ls -l /proc/"$GPID"/fd | grep -c "$WORK/held")" = 0 ] || fail "Ganesha holds a descriptor of rackbootd's"
-kill "$GPID"
-for _ in $(seq 1 100); do kill -0 "$GPID" 2> /dev/null || break; sleep 0.05; done
-kill -0 "$GPID" 2> /dev/null && fail "Ganesha (pid $GPID) ignored SIGTERM"
-pass "Ganesha, started by rackbootd, holds none of its descriptors and stops on SIGTERM"
+started_clean "$GPID" Ganesha
 
 # The kernel's nfsd instead (--nfs-server kernel). This host has no nfsd module, so exportfs is a
 # stand-in that records its calls and the file it was run on; what is checked is rackbootd's
