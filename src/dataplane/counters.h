@@ -67,15 +67,42 @@ RACKBOOT_DEFINE_REASONS(InternalDrop, RACKBOOT_INTERNAL_DROPS)
 
 RACKBOOT_DEFINE_REASONS(Quirk, RACKBOOT_TFTP_QUIRKS)
 
-// Results a finished transfer is counted under (proto::TftpResult less Running).
-#define RACKBOOT_TFTP_RESULTS(X)                                                     \
-    X(complete, info, "every block acknowledged")                                    \
-    X(aborted, info, "the client ended it, or a newer request replaced it")          \
-    X(timeout, warning, "the client stopped answering after taking the transfer on") \
-    X(error, warning, "refused or failed with an ERROR")                             \
-    X(unacknowledged, warning, "ended without one datagram from the client (spoofed, flooded or gone)")
+// What a finished transfer was, as an operator reads it: the Pi's normal steps (a probe, a
+// fallback lookup that finds nothing, a request replaced by its own retry) apart from refusals,
+// the client's failures and the appliance's own. The detail stays in the drop and quirk families.
+#define RACKBOOT_TFTP_RESULTS(X)                                                                              \
+    X(complete, info, "every block acknowledged")                                                             \
+    X(probe, info, "an existence probe: the client read the options or DATA 1, then ended it or asked again") \
+    X(replaced, info, "the client asked again (an RRQ race, or another file from the same port) and left it") \
+    X(not_found, info, "no such file: the firmware's lookups (a serial directory, recover4.elf) end here")    \
+    X(netboot_off, info, "the board has netboot off, so its files are not found")                             \
+    X(refused, warning,                                                                                       \
+      "a request that is not served: its path, mode or options, a write, or its address holds too many")      \
+    X(busy, error, "refused for capacity: the transfer limit, the table, descriptors, room on the path")      \
+    X(aborted, warning, "the client ended it with an ERROR after taking it on")                               \
+    X(timeout, warning, "the client stopped answering after taking the transfer on")                          \
+    X(unacknowledged, warning, "ended without one datagram from the client (spoofed, flooded or gone)")       \
+    X(error, error, "the appliance could not serve a file it should: a read failed, permissions, the file changed")
 
 RACKBOOT_DEFINE_REASONS(ResultLabel, RACKBOOT_TFTP_RESULTS)
+
+// The result of a request refused or failed for a reason.
+[[nodiscard]] constexpr ResultLabel result_of(TftpDrop why) noexcept {
+    switch (why) {
+        case TftpDrop::not_found: return ResultLabel::not_found;
+        case TftpDrop::netboot_off: return ResultLabel::netboot_off;
+        case TftpDrop::transfer_cap:
+        case TftpDrop::no_slot:
+        case TftpDrop::descriptors:
+        case TftpDrop::path_full: return ResultLabel::busy;
+        case TftpDrop::permission_denied:
+        case TftpDrop::read_error:
+        case TftpDrop::socket_error:
+        case TftpDrop::file_changed:
+        case TftpDrop::no_root: return ResultLabel::error;
+        default: return ResultLabel::refused;
+    }
+}
 
 // A counter written by one thread and read by others.
 class Counter {

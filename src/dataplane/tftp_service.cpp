@@ -33,6 +33,16 @@ ResultLabel label_of(TftpResult r) noexcept {
     }
 }
 
+// A transfer's result as counted. A probe is one when its client answered or asked again; a
+// silent one reads as a spoofed or flooded request would, unacknowledged.
+ResultLabel outcome(TftpResult r, ResultLabel ended_as, bool heard, bool superseded) noexcept {
+    if (r == TftpResult::Error && ended_as != ResultLabel::count_) return ended_as;
+    if (ended_as == ResultLabel::probe && (heard || superseded)) return ResultLabel::probe;
+    if (r == TftpResult::Unacknowledged) return ResultLabel::unacknowledged;
+    if (ended_as == ResultLabel::replaced) return ResultLabel::replaced;
+    return label_of(r);
+}
+
 void copy_name(char* dst, std::size_t cap, std::string_view src) noexcept {
     std::size_t n = std::min(src.size(), cap - 1);
     if (n > 0) std::memcpy(dst, src.data(), n);  // an empty view may have no data at all
@@ -154,7 +164,7 @@ void TftpService::push_record(const TransferRecord& r) noexcept {
 void TftpService::refuse(const Endpoint& to, std::string_view file, TftpErrorCode code, std::string_view msg,
                          TftpDrop reason, Nanos) {
     counters_.drop(reason);
-    counters_.result(ResultLabel::error);
+    counters_.result(result_of(reason));
     std::size_t len = proto::build_tftp_error(tx_buf_, code, msg);
     if (len > 0) {
         transport_.send_from_listen(to, std::span<const std::uint8_t>(tx_buf_.data(), len));
@@ -166,6 +176,7 @@ void TftpService::refuse(const Endpoint& to, std::string_view file, TftpErrorCod
     r.worker = cfg_.id;
     r.client_mac = to.mac;
     r.result = TftpResult::Error;
+    r.outcome = result_of(reason);
     r.error_code = static_cast<std::uint16_t>(code);
     copy_name(r.file, sizeof r.file, file);
     push_record(r);
@@ -273,6 +284,7 @@ bool TftpService::weigh_habits(const Endpoint& from, RrqPlan& plan, Nanos now) {
         case proto::RrqDecision::IgnoreRetransmit: note_quirk(slots_[same_port], Quirk::rrq_retransmit); return false;
         case proto::RrqDecision::ReplaceSamePort:
             // The same client socket asks for something else: it has given up on the old transfer.
+            slots_[same_port].ended_as = ResultLabel::replaced;
             slots_[same_port].engine.abandon(TftpResult::Aborted);
             finalize(same_port, now);
             break;
@@ -492,6 +504,7 @@ void TftpService::fail(std::uint32_t idx, TftpErrorCode code, std::string_view m
     Slot& s = slots_[idx];
     counters_.drop(reason);
     send_error(s, code, msg);
+    s.ended_as = result_of(reason);
     s.engine.abandon(TftpResult::Error);
     finalize(idx, now);
 }
@@ -648,6 +661,7 @@ void TftpService::after_event(std::uint32_t idx, Nanos now) {
         case TftpEvent::StrayAck: counters_.drop(TftpDrop::stray_ack); break;
         case TftpEvent::ProbeAbort:
             note_quirk(s, Quirk::probe_abort);
+            s.ended_as = ResultLabel::probe;
             if (s.superseded != proto::RrqDecision::Start) {
                 credit_restart(s);  // the restart arrived before this probe's ERROR
             } else {
@@ -778,9 +792,11 @@ bool TftpService::resolve_superseded(std::uint32_t idx, Nanos now) {
     bool race = s.superseded == proto::RrqDecision::SupersedeRace;
     if (race) {
         note_quirk(s, Quirk::rrq_race);
+        s.ended_as = ResultLabel::replaced;
     } else if (s.negotiated.needs_oack()) {
         // The Pi's probe: options read from the OACK, then the file asked again.
         note_quirk(s, Quirk::probe_abort);
+        s.ended_as = ResultLabel::probe;
         credit_restart(s);
     }  // else DATA 1 to nobody and the same file asked again: a flood's, not a Pi's habit
     s.engine.abandon(TftpResult::Aborted);
@@ -808,7 +824,8 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
     if ((result == TftpResult::Aborted || result == TftpResult::Timeout) && !s.heard) {
         result = TftpResult::Unacknowledged;
     }
-    counters_.result(label_of(result));
+    ResultLabel counted = outcome(result, s.ended_as, s.heard, s.superseded != proto::RrqDecision::Start);
+    counters_.result(counted);
 
     TransferRecord r;
     r.client_ip = s.ip;
@@ -823,6 +840,7 @@ void TftpService::finalize(std::uint32_t idx, Nanos now) {
     r.error_code = s.error_code;
     r.client_mac = s.mac;
     r.result = result;
+    r.outcome = counted;
     r.quirks = s.quirks;
     r.serial = s.serial;
     std::memcpy(r.file, s.name, sizeof r.file);

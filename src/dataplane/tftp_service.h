@@ -123,6 +123,9 @@ private:
         // Marked by a newer request for the same file from the same address (see RrqDecision).
         proto::RrqDecision superseded = proto::RrqDecision::Start;
         bool heard = false;  // a valid datagram came from the client on this transfer's TID
+        // What ended it, where the engine's result does not say (a refusal's reason, a probe, a
+        // newer request); count_: the engine's result says.
+        ResultLabel ended_as = ResultLabel::count_;
         std::uint32_t successor = 0;
         std::uint32_t successor_seq = 0;
         bool in_parked = false;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "dataplane/counters.h"
 #include "proto/ipv4.h"
 #include "proto/mac.h"
 #include "proto/serial.h"
@@ -25,9 +26,10 @@ struct TransferRecord {
     std::uint16_t windowsize = 0;
     std::uint16_t error_code = 0;  // TFTP error sent, when result is error
     proto::TftpResult result = proto::TftpResult::Running;
-    std::uint8_t quirks = 0;              // bit per dataplane::Quirk
-    std::optional<proto::Serial> serial;  // the board the request resolved through
-    char file[104] = {};                  // requested name, truncated, NUL-terminated
+    ResultLabel outcome = ResultLabel::count_;  // what it was, as rackboot_tftp_transfers_total counts it
+    std::uint8_t quirks = 0;                    // bit per dataplane::Quirk
+    std::optional<proto::Serial> serial;        // the board the request resolved through
+    char file[104] = {};                        // requested name, truncated, NUL-terminated
 };
 
 }  // namespace rackboot::dataplane

@@ -49,7 +49,8 @@ settle()
 m1 = metrics(api)
 check(delta(m0, m1, q("probe_abort")) == 1, "probe_abort counted once")
 check(delta(m0, m1, q("probe_restart")) == 1, "probe_restart counted once")
-check(delta(m0, m1, result("aborted")) == 1, "the probe counts as aborted")
+check(delta(m0, m1, result("probe")) == 1, "the probe counts as a probe")
+check(delta(m0, m1, result("aborted")) == 0, "the probe is not counted as aborted")
 check(delta(m0, m1, result("complete")) == 1, "the fetch counts as complete")
 check(delta(m0, m1, result("error")) == 0 and delta(m0, m1, result("timeout")) == 0, "a probe is not a failure")
 
@@ -68,6 +69,8 @@ settle()
 m1b = metrics(api)
 check(delta(m0b, m1b, q("probe_abort")) == 1 and delta(m0b, m1b, q("probe_restart")) == 1,
       "reordered: probe_abort and probe_restart counted once each")
+check(delta(m0b, m1b, result("probe")) == 1 and delta(m0b, m1b, result("aborted")) == 0,
+      "reordered: the probe counts as a probe")
 m1 = m1b
 
 # 2. RRQ race (firmware#1700): RRQ -> OACK -> ACK 0 -> second RRQ from a new port.
@@ -84,7 +87,9 @@ check(first.recv(timeout=1.3) is None, "race: the first transfer is dropped (no 
 settle()
 m2 = metrics(api)
 check(delta(m1, m2, q("rrq_race")) == 1, "rrq_race counted once")
-check(delta(m1, m2, result("complete")) == 1 and delta(m1, m2, result("aborted")) == 1, "race: one complete, one aborted")
+check(delta(m1, m2, result("complete")) == 1 and delta(m1, m2, result("replaced")) == 1,
+      "race: one complete, one replaced")
+check(delta(m1, m2, result("aborted")) == 0, "race: nothing counted as aborted")
 
 # 3. Retransmitted RRQ from the same port must not start a second transfer.
 c = Client(host, port)

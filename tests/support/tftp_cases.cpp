@@ -78,7 +78,7 @@ std::vector<TftpCase> build() {
         c.in.push_back({11, 1003, 2, ack(0)});
         c.out.push_back({1003, 2, data("config.txt", 1, 512)});
         c.in.push_back({12, 1003, 2, ack(1)});
-        c.counters = {{"drop.not_found", 2}, {"result.error", 2}, {"result.complete", 1}};
+        c.counters = {{"drop.not_found", 2}, {"result.not_found", 2}, {"result.error", 0}, {"result.complete", 1}};
         cases.push_back(std::move(c));
     }
     {
@@ -89,9 +89,9 @@ std::vector<TftpCase> build() {
         c.in.push_back({3, 2001, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({2001, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         lock_step(c, 2001, 1, "start4.elf", 1024, 0, 4);
-        c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.aborted", 1},
-                      {"result.complete", 1},   {"result.error", 0},        {"result.timeout", 0},
-                      {"retransmits", 0}};
+        c.counters = {{"quirk.probe_abort", 1}, {"quirk.probe_restart", 1}, {"result.probe", 1},
+                      {"result.aborted", 0},    {"result.complete", 1},     {"result.error", 0},
+                      {"result.timeout", 0},    {"retransmits", 0}};
         cases.push_back(std::move(c));
     }
     {
@@ -106,14 +106,15 @@ std::vector<TftpCase> build() {
         c.out.push_back({2101, 1, oack({{"blksize", "1024"}, {"tsize", "2500"}})});
         lock_step(c, 2101, 1, "start4.elf", 1024, 0, 101);
         c.counters = {{"quirk.probe_abort", 1},     {"quirk.probe_restart", 1}, {"result.complete", 1},
-                      {"result.unacknowledged", 1}, {"result.aborted", 0},      {"result.timeout", 0},
-                      {"retransmits", 0},           {"active_transfers", 0}};
+                      {"result.probe", 1},          {"result.aborted", 0},      {"result.timeout", 0},
+                      {"result.unacknowledged", 0}, {"retransmits", 0},         {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     {
         // A probe that goes silent with no restart: the OACK is resent on the retransmit timer
-        // (the Pi may only have lost it), and when the retries run out the transfer ends as a
-        // probe, not a failure (unacknowledged: the client never answered), its slot free again.
+        // (the Pi may only have lost it), and when the retries run out the transfer ends, its slot
+        // free again. Its client never answered nor asked again, as a spoofed request would not:
+        // unacknowledged, not a probe (the quirk still counts the habit).
         TftpCase c{"Pi 4 EEPROM: probe aborted by silence, no restart: OACK resent, then counted as a probe",
                    {},
                    30000,
@@ -140,11 +141,8 @@ std::vector<TftpCase> build() {
         c.in.push_back({8, 3001, kListen, rrq("start4.elf", {{"tsize", "0"}, {"blksize", "1468"}})});
         c.out.push_back({3001, 1, oack({{"blksize", "1468"}, {"tsize", "2500"}})});
         lock_step(c, 3001, 1, "start4.elf", 1468, 0, 9);
-        c.counters = {{"quirk.rrq_race", 1},
-                      {"result.complete", 1},
-                      {"result.aborted", 1},
-                      {"retransmits", 0},
-                      {"active_transfers", 0}};
+        c.counters = {{"quirk.rrq_race", 1}, {"result.complete", 1}, {"result.replaced", 1},
+                      {"result.aborted", 0}, {"retransmits", 0},     {"active_transfers", 0}};
         cases.push_back(std::move(c));
     }
     {
@@ -221,7 +219,7 @@ std::vector<TftpCase> build() {
         c.in.push_back({10, 7002, kListen, rrq("1a2b3c4d/start4.elf", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({7002, 2, oack({{"blksize", "1024"}, {"tsize", "1500"}})});
         lock_step(c, 7002, 2, "1a2b3c4d/start4.elf", 1024, 0, 11);
-        c.counters = {{"quirk.probe_abort", 1}, {"result.complete", 2}, {"result.aborted", 1}, {"rrq_received", 3}};
+        c.counters = {{"quirk.probe_abort", 1}, {"result.complete", 2}, {"result.probe", 1}, {"rrq_received", 3}};
         cases.push_back(std::move(c));
     }
     {
@@ -234,7 +232,7 @@ std::vector<TftpCase> build() {
         c.in.push_back({20, 7102, kListen, rrq("fixup4.dat", {{"tsize", "0"}, {"blksize", "1024"}})});
         c.out.push_back({7102, 2, oack({{"blksize", "1024"}, {"tsize", "300"}})});
         lock_step(c, 7102, 2, "fixup4.dat", 1024, 0, 21);
-        c.counters = {{"drop.not_found", 1}, {"result.error", 1}, {"result.complete", 2}};
+        c.counters = {{"drop.not_found", 1}, {"result.not_found", 1}, {"result.complete", 2}};
         cases.push_back(std::move(c));
     }
     {
@@ -248,7 +246,7 @@ std::vector<TftpCase> build() {
         c.in.push_back({20, 8002, kListen, rrq("kernel_2712.img", {{"tsize", "0"}, {"blksize", "1468"}})});
         c.out.push_back({8002, 2, oack({{"blksize", "1468"}, {"tsize", "3000"}})});
         lock_step(c, 8002, 2, "kernel_2712.img", 1468, 0, 21);
-        c.counters = {{"result.complete", 2}, {"result.error", 1}, {"drop.not_found", 1}, {"tftp_bytes", 3040}};
+        c.counters = {{"result.complete", 2}, {"result.not_found", 1}, {"drop.not_found", 1}, {"tftp_bytes", 3040}};
         cases.push_back(std::move(c));
     }
     {
@@ -278,7 +276,7 @@ std::vector<TftpCase> build() {
         c.counters = {
             {"drop.write_request", 1},    {"drop.path_refused", 1}, {"path_refused.parent_reference", 1},
             {"drop.unsupported_mode", 1}, {"drop.malformed", 1},    {"tftp_malformed.unterminated_filename", 1},
-            {"result.error", 4}};
+            {"result.refused", 4},        {"result.error", 0}};
         cases.push_back(std::move(c));
     }
     {
@@ -313,7 +311,7 @@ std::vector<TftpCase> build() {
                       {"tftp_malformed.too_many_options", 1},
                       {"tftp_malformed.empty_option_name", 1},
                       {"tftp_malformed.bad_opcode", 0},
-                      {"result.error", 2},
+                      {"result.refused", 2},
                       {"result.complete", 1}};
         cases.push_back(std::move(c));
     }
@@ -336,7 +334,7 @@ std::vector<TftpCase> build() {
             }
         }
         c.in.push_back({50, 9331, 31, ack(1)});
-        c.counters = {{"drop.client_cap", 8},        {"result.complete", 1}, {"result.error", 8},
+        c.counters = {{"drop.client_cap", 8},        {"result.complete", 1}, {"result.refused", 8},
                       {"result.unacknowledged", 31}, {"quirk.rrq_race", 0},  {"quirk.probe_abort", 0},
                       {"active_transfers", 0}};
         cases.push_back(std::move(c));
@@ -407,7 +405,7 @@ std::vector<TftpCase> build() {
         c.out.push_back({3301, 1, error(0, "server busy, try again"), 1402});
         c.out.insert(c.out.end(), slow.begin() + 352, slow.end());
         c.counters = {{"admission_held", 1}, {"admission_expired", 1}, {"drop.path_full", 1},
-                      {"result.error", 1},   {"result.complete", 1},   {"tftp_held", 0}};
+                      {"result.busy", 1},    {"result.complete", 1},   {"tftp_held", 0}};
         cases.push_back(std::move(c));
     }
     {
