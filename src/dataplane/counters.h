@@ -127,63 +127,44 @@ constexpr std::size_t kDhcpVerdicts = static_cast<std::size_t>(proto::DhcpVerdic
 
 RACKBOOT_DEFINE_REASONS(DhcpQuirk, RACKBOOT_DHCP_QUIRKS)
 
-// One help text for the four series of rackboot_tftp_admission_total.
-#define RACKBOOT_ADMISSION_HELP                                                                                \
-    "Transfers by how admission to the path took them: started at once, held, started after holding, refused " \
-    "after holding (they could no longer end before their client gives up)."
-
-// Every scalar counter of a worker, once: (member, metric name and labels, type, help). The
-// struct, the metrics page and the by-name visitor (tests' counter deltas) all come from this
-// list; consecutive entries of one metric name are one family (one HELP), told apart by labels.
-#define RACKBOOT_WORKER_SCALARS(X)                                                                                     \
-    X(rx_packets, "rackboot_packets_total{direction=\"rx\"}", counter, "UDP datagrams, by direction.")                 \
-    X(tx_packets, "rackboot_packets_total{direction=\"tx\"}", counter, "UDP datagrams, by direction.")                 \
-    X(tftp_bytes, "rackboot_tftp_bytes_total", counter, "File bytes sent in DATA packets, retransmits included.")      \
-    X(retransmits, "rackboot_tftp_retransmits_total", counter, "DATA and OACK packets resent on timeout.")             \
-    X(rrq_received, "rackboot_tftp_requests_total", counter, "Read requests received.")                                \
-    X(cache_reads, "rackboot_cache_chunk_reads_total", counter, "Block cache chunks read from disk.")                  \
-    X(cache_hits, "rackboot_cache_hits_total", counter, "Block cache chunk lookups served from memory.")               \
-    X(active_transfers, "rackboot_tftp_active_transfers", gauge, "TFTP transfers in progress.")                        \
-    X(tx_zero_copy_bytes, "rackboot_tx_zero_copy_bytes_total", counter,                                                \
-      "Payload bytes sent by reference from the block cache (DPDK).")                                                  \
-    X(tx_copied_bytes, "rackboot_tx_copied_bytes_total", counter, "Payload bytes copied into packet buffers (DPDK).")  \
-    X(udp_partial_checksums, "rackboot_udp_partial_checksums_total", counter,                                          \
-      "UDP datagrams accepted with a kernel peer's partial checksum (veth offload; DPDK).")                            \
-    X(handoff_frames, "rackboot_handoff_frames_total", counter,                                                        \
-      "Frames a DPDK worker passed to the worker that owns them (software steering, DHCP).")                           \
-    X(tx_checksum_offloaded, "rackboot_tx_checksum_offloaded_total", counter,                                          \
-      "UDP datagrams whose checksum the port computes (TX offload; DPDK).")                                            \
-    X(tx_payload_sums_reused, "rackboot_tx_payload_sums_reused_total", counter,                                        \
-      "Block-cache payload pieces whose checksum sum was remembered, not recomputed (DPDK).")                          \
-    X(arp_replies, "rackboot_arp_replies_total", counter, "ARP requests for our address answered (DPDK backend).")     \
-    X(arp_requests, "rackboot_arp_requests_total", counter, "ARP requests sent for the gateway's MAC (DPDK backend).") \
-    X(icmp_replies, "rackboot_icmp_replies_total", counter, "ICMP echo requests answered (DPDK backend).")             \
-    X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge, "DHCP leases offered or bound and not expired.")       \
-    X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge, "Addresses in the DHCP pool.")                                 \
-    X(dhcp_lease_changes, "rackboot_dhcp_lease_changes_total", counter,                                                \
-      "Lease records changed and handed to the lease store to write.")                                                 \
-    X(dhcp_replies_held, "rackboot_dhcp_replies_held", gauge, "DHCP replies waiting for their lease to be durable.")   \
-    X(admission_admitted, "rackboot_tftp_admission_total{outcome=\"admitted\"}", counter, RACKBOOT_ADMISSION_HELP)     \
-    X(admission_held, "rackboot_tftp_admission_total{outcome=\"held\"}", counter, RACKBOOT_ADMISSION_HELP)             \
-    X(admission_released, "rackboot_tftp_admission_total{outcome=\"released\"}", counter, RACKBOOT_ADMISSION_HELP)     \
-    X(admission_expired, "rackboot_tftp_admission_total{outcome=\"expired\"}", counter, RACKBOOT_ADMISSION_HELP)       \
-    X(tftp_held, "rackboot_tftp_held", gauge, "Transfers whose first DATA waits for room on the path.")                \
-    X(path_rate, "rackboot_path_rate_bytes_per_second", gauge,                                                         \
-      "The rate the worker's transfers are acknowledged at: the best second of the last ten (sum over workers: the "   \
-      "port's).")                                                                                                      \
-    X(spurious_retransmits, "rackboot_tftp_spurious_retransmits_total", counter,                                       \
-      "DATA resent on timeout whose original was acknowledged after all (the ACK came sooner than a round trip after " \
-      "the resend): a duplicate the client did not need.")                                                             \
-    X(resends_held, "rackboot_tftp_resends_held_total", counter,                                                       \
-      "Resends on timeout held back because no transfer on the worker had an ACK for a whole timeout: the host or "    \
-      "the path stalled, and the ACKs were late, not lost (each resend is held a quarter of a second at most).")       \
-    X(dhcp_boots_admitted, "rackboot_dhcp_boots_admitted_total", counter,                                              \
-      "Boot firmware DISCOVERs answered by admission to the path (a boot let start).")                                 \
-    X(dhcp_late_answers, "rackboot_dhcp_boots_answered_late_total", counter,                                           \
-      "Held boot firmware DISCOVERs answered when room was granted, while their Pi still listened.")                   \
-    X(dhcp_boots_waiting, "rackboot_dhcp_boots_waiting", gauge, "Pis whose boot waits at DHCP for room on the path.")  \
-    X(dhcp_boot_room, "rackboot_dhcp_boot_room", gauge,                                                                \
-      "Boots the measured path rate has room for at once (each with its largest file in flight).")
+// Every scalar counter of a worker, once: (member, metric name and labels, type). The struct,
+// the metrics page and the by-name visitor (tests' counter deltas) all come from this list;
+// consecutive entries of one metric name are one family, told apart by labels. Each family's HELP
+// is in the control plane's table of families (control/metrics/families.cpp).
+#define RACKBOOT_WORKER_SCALARS(X)                                                        \
+    X(rx_packets, "rackboot_packets_total{direction=\"rx\"}", counter)                    \
+    X(tx_packets, "rackboot_packets_total{direction=\"tx\"}", counter)                    \
+    X(tftp_bytes, "rackboot_tftp_bytes_total", counter)                                   \
+    X(retransmits, "rackboot_tftp_retransmits_total", counter)                            \
+    X(rrq_received, "rackboot_tftp_requests_total", counter)                              \
+    X(cache_reads, "rackboot_cache_chunk_reads_total", counter)                           \
+    X(cache_hits, "rackboot_cache_hits_total", counter)                                   \
+    X(active_transfers, "rackboot_tftp_active_transfers", gauge)                          \
+    X(tx_zero_copy_bytes, "rackboot_tx_zero_copy_bytes_total", counter)                   \
+    X(tx_copied_bytes, "rackboot_tx_copied_bytes_total", counter)                         \
+    X(udp_partial_checksums, "rackboot_udp_partial_checksums_total", counter)             \
+    X(handoff_frames, "rackboot_handoff_frames_total", counter)                           \
+    X(tx_checksum_offloaded, "rackboot_tx_checksum_offloaded_total", counter)             \
+    X(tx_payload_sums_reused, "rackboot_tx_payload_sums_reused_total", counter)           \
+    X(arp_replies, "rackboot_arp_replies_total", counter)                                 \
+    X(arp_requests, "rackboot_arp_requests_total", counter)                               \
+    X(icmp_replies, "rackboot_icmp_replies_total", counter)                               \
+    X(dhcp_leases_in_use, "rackboot_dhcp_leases_in_use", gauge)                           \
+    X(dhcp_pool_size, "rackboot_dhcp_pool_size", gauge)                                   \
+    X(dhcp_lease_changes, "rackboot_dhcp_lease_changes_total", counter)                   \
+    X(dhcp_replies_held, "rackboot_dhcp_replies_held", gauge)                             \
+    X(admission_admitted, "rackboot_tftp_admission_total{outcome=\"admitted\"}", counter) \
+    X(admission_held, "rackboot_tftp_admission_total{outcome=\"held\"}", counter)         \
+    X(admission_released, "rackboot_tftp_admission_total{outcome=\"released\"}", counter) \
+    X(admission_expired, "rackboot_tftp_admission_total{outcome=\"expired\"}", counter)   \
+    X(tftp_held, "rackboot_tftp_held", gauge)                                             \
+    X(path_rate, "rackboot_path_rate_bytes_per_second", gauge)                            \
+    X(spurious_retransmits, "rackboot_tftp_spurious_retransmits_total", counter)          \
+    X(resends_held, "rackboot_tftp_resends_held_total", counter)                          \
+    X(dhcp_boots_admitted, "rackboot_dhcp_boots_admitted_total", counter)                 \
+    X(dhcp_late_answers, "rackboot_dhcp_boots_answered_late_total", counter)              \
+    X(dhcp_boots_waiting, "rackboot_dhcp_boots_waiting", gauge)                           \
+    X(dhcp_boot_room, "rackboot_dhcp_boot_room", gauge)
 
 template <typename Enum>
 using CounterArray = std::array<Counter, static_cast<std::size_t>(Enum::count_)>;
@@ -202,7 +183,7 @@ struct alignas(64) WorkerCounters {
     CounterArray<DhcpQuirk> dhcp_quirks;
     // DPDK backend: frames the L2/L3 stack dropped.
     CounterArray<proto::FrameDrop> frame_drops;
-#define X(member, metric, type, help) Counter member;
+#define X(member, metric, type) Counter member;
     RACKBOOT_WORKER_SCALARS(X)
 #undef X
 
@@ -260,7 +241,7 @@ void for_each_counter(const WorkerCounters& c, F&& f) {
         each(prefix, c.dhcp_packets[t],
              [](std::size_t v) { return proto::to_string(static_cast<proto::DhcpVerdict>(v)); });
     }
-#define X(member, metric, type, help) f(std::string_view(#member), c.member.get());
+#define X(member, metric, type) f(std::string_view(#member), c.member.get());
     RACKBOOT_WORKER_SCALARS(X)
 #undef X
 }

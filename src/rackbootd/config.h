@@ -105,7 +105,8 @@ struct DaemonConfig {
     std::string dpdk_port;     // --port: which of the EAL's ports; empty: the only one
     bool show_help = false;
     bool show_version = false;
-    bool check_only = false;  // --check-config: validate what can be without serving, then exit
+    bool show_metrics = false;  // --list-metrics
+    bool check_only = false;    // --check-config: validate what can be without serving, then exit
 };
 
 // Parses argv (and the --config file it names), or refuses with a sentence naming the flag

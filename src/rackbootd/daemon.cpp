@@ -25,11 +25,12 @@
 #include "control/events/event_fanout.h"
 #include "control/events/event_log.h"
 #include "control/events/metrics.h"
-#include "control/events/process_metrics.h"
 #include "control/live/board_directory.h"
 #include "control/live/board_learner.h"
 #include "control/live/inventory_bootstrap.h"
 #include "control/live/snapshot_publisher.h"
+#include "control/metrics/families.h"
+#include "control/metrics/process_metrics.h"
 #include "control/store/inventory_store.h"
 #include "control/store/lease_store.h"
 #include "dataplane/boot_map.h"
@@ -495,16 +496,8 @@ std::string Daemon::render_metrics_text() const {
            (port ? render_port_metrics(*port) : std::string()) + learner_->render_metrics() +
            (roots_ ? roots_->render_metrics() : std::string()) + render_process_metrics() +
            render_build_info(RACKBOOT_VERSION, to_string(cfg_.backend)) +
-           "# HELP rackboot_boot_maps_published_total Boot maps built and handed to the workers.\n"
-           "# TYPE rackboot_boot_maps_published_total counter\n"
-           "rackboot_boot_maps_published_total " +
-           std::to_string(publisher_->published()) +
-           "\n# HELP rackboot_timelines Boot timelines kept (boards, and the last serials no board has).\n"
-           "# TYPE rackboot_timelines gauge\nrackboot_timelines " +
-           std::to_string(timeline_->kept()) +
-           "\n# HELP rackboot_timelines_forgotten_total Timelines of serials no board has, let go to bound "
-           "them.\n# TYPE rackboot_timelines_forgotten_total counter\nrackboot_timelines_forgotten_total " +
-           std::to_string(timeline_->forgotten()) + "\n";
+           metric_header("rackboot_boot_maps_published_total") + "rackboot_boot_maps_published_total " +
+           std::to_string(publisher_->published()) + "\n" + timeline_->render_metrics();
 }
 
 Result<> Daemon::open_api() {

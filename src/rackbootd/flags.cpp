@@ -459,6 +459,12 @@ const Row kRows[] = {
          c.check_only = true;
          return {};
      }},
+    {"--list-metrics", {}, FlagShape::CommandLine,
+     "print every metric family /metrics exposes, with its type and\nmeaning, then exit",
+     [](DaemonConfig& c, std::string_view) -> Result<> {
+         c.show_metrics = true;
+         return {};
+     }},
     {"--help", {}, FlagShape::CommandLine, {},
      [](DaemonConfig& c, std::string_view) -> Result<> {
          c.show_help = true;

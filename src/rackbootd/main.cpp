@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "control/metrics/families.h"
 #include "rackbootd/config.h"
 #include "rackbootd/daemon.h"
 
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
     }
     if (cfg->show_help) {
         std::fputs(rackboot::control::daemon_usage().c_str(), stdout);
+        return 0;
+    }
+    if (cfg->show_metrics) {
+        std::fputs(rackboot::control::metrics_reference().c_str(), stdout);
         return 0;
     }
     if (cfg->show_version) {

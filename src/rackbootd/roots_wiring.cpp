@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "control/metrics/families.h"
+
 namespace rackboot::control {
 
 namespace {
@@ -109,24 +111,17 @@ std::string RootsWiring::render_metrics() {
     std::lock_guard lock(mutex_);
     NbdServer::Status nbd = nbd_.status();
     NfsServer::Status nfs = nfs_.status();
-    std::string out =
-        "# HELP rackboot_roots Boards with a root of their own, by kind.\n"
-        "# TYPE rackboot_roots gauge\n";
+    std::string out = metric_header("rackboot_roots");
     out += "rackboot_roots{kind=\"nbd\"} " + std::to_string(nbd_roots_) + "\n";
     out += "rackboot_roots{kind=\"nfs\"} " + std::to_string(nfs_roots_) + "\n";
-    out +=
-        "# HELP rackboot_root_server_up Whether the server exporting roots runs (1) or not (0; started with the first "
-        "root of its kind).\n"
-        "# TYPE rackboot_root_server_up gauge\n";
+    out += metric_header("rackboot_root_server_up");
     out += std::string("rackboot_root_server_up{server=\"nbd-server\"} ") + (nbd.pid != 0 ? "1" : "0") + "\n";
     if (kernel_nfs_) {
         out += std::string("rackboot_root_server_up{server=\"nfsd\"} ") + (kernel_nfs_->status().up ? "1" : "0") + "\n";
     } else {
         out += std::string("rackboot_root_server_up{server=\"ganesha.nfsd\"} ") + (nfs.pid != 0 ? "1" : "0") + "\n";
     }
-    out +=
-        "# HELP rackboot_root_server_starts_total Times rackbootd started a roots server (again after it exited).\n"
-        "# TYPE rackboot_root_server_starts_total counter\n";
+    out += metric_header("rackboot_root_server_starts_total");
     out += "rackboot_root_server_starts_total{server=\"nbd-server\"} " + std::to_string(nbd.starts) + "\n";
     if (!kernel_nfs_) {
         out += "rackboot_root_server_starts_total{server=\"ganesha.nfsd\"} " + std::to_string(nfs.starts) + "\n";

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "control/metrics/families.h"
+
 namespace rackboot::control {
 
 namespace {
@@ -351,13 +353,12 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
 
 std::string ApiServer::render_metrics() const {
     std::ostringstream out;
-    out << "# HELP rackboot_api_connections HTTP connections open.\n# TYPE rackboot_api_connections gauge\n"
-        << "rackboot_api_connections " << active_.load(std::memory_order_relaxed) << '\n'
-        << "# HELP rackboot_api_requests_total HTTP requests received.\n# TYPE rackboot_api_requests_total counter\n"
-        << "rackboot_api_requests_total " << requests_.load(std::memory_order_relaxed) << '\n'
-        << "# HELP rackboot_api_refused_total HTTP connections closed at accept or cut, and requests refused, by "
-           "reason.\n# TYPE rackboot_api_refused_total counter\n"
-        << "rackboot_api_refused_total{reason=\"busy\"} " << refused_busy_.load(std::memory_order_relaxed) << '\n'
+    out << metric_header("rackboot_api_connections") << "rackboot_api_connections "
+        << active_.load(std::memory_order_relaxed) << '\n'
+        << metric_header("rackboot_api_requests_total") << "rackboot_api_requests_total "
+        << requests_.load(std::memory_order_relaxed) << '\n'
+        << metric_header("rackboot_api_refused_total") << "rackboot_api_refused_total{reason=\"busy\"} "
+        << refused_busy_.load(std::memory_order_relaxed) << '\n'
         << "rackboot_api_refused_total{reason=\"per_address\"} " << refused_per_address_.load(std::memory_order_relaxed)
         << '\n'
         << "rackboot_api_refused_total{reason=\"deadline\"} " << closed_deadline_.load(std::memory_order_relaxed)
@@ -371,8 +372,8 @@ std::string ApiServer::render_metrics() const {
         << '\n'
         << "rackboot_api_refused_total{reason=\"stream_stalled\"} " << streams_stalled_.load(std::memory_order_relaxed)
         << '\n'
-        << "# HELP rackboot_api_event_streams Event streams open.\n# TYPE rackboot_api_event_streams gauge\n"
-        << "rackboot_api_event_streams " << streams_.load(std::memory_order_relaxed) << '\n';
+        << metric_header("rackboot_api_event_streams") << "rackboot_api_event_streams "
+        << streams_.load(std::memory_order_relaxed) << '\n';
     return out.str();
 }
 

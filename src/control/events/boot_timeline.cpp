@@ -1,11 +1,15 @@
 #include "control/events/boot_timeline.h"
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
 
 #include <net/if.h>
 
+#include "control/metrics/families.h"
 #include "dataplane/counters.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_leases.h"
@@ -25,9 +29,19 @@ std::string_view basename(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-bool is_kernel(std::string_view file) {
+// The model a boot's files name, where DHCP did not (a Pi 3 sends no option 97).
+BootModel model_of_file(std::string_view file) {
     std::string_view b = basename(file);
-    return b.rfind("kernel", 0) == 0 || b.rfind("vmlinuz", 0) == 0 || b == "Image" || b == "zImage";
+    if (b == "bootcode.bin") return BootModel::pi3;  // the Pi 4 and 5 have it in their EEPROM
+    if (b.rfind("start4", 0) == 0 || b.rfind("fixup4", 0) == 0) return BootModel::pi4;
+    if (b == "kernel_2712.img" || b == "pieeprom.sig") return BootModel::pi5;
+    return BootModel::unknown;
+}
+
+// A transfer's result that stops a boot (a normal step, or the client's own leaving, does not).
+bool fails_boot(dataplane::ResultLabel r) {
+    using dataplane::ResultLabel;
+    return r == ResultLabel::refused || r == ResultLabel::busy || r == ResultLabel::timeout || r == ResultLabel::error;
 }
 
 }  // namespace
@@ -69,8 +83,35 @@ json BootTimeline::summary(const Boot& boot, const std::string& result) {
     return s;
 }
 
-void BootTimeline::finish(proto::Serial serial, Board& b, const std::string& result) {
+BootResult BootTimeline::stopped(const Boot& boot) noexcept {
+    if (!boot.failed_file.empty()) return BootResult::failed;
+    return boot.netboot_off ? BootResult::netboot_off : BootResult::abandoned;
+}
+
+void BootTimeline::count(const Boot& boot, BootResult result) {
+    std::array<double, kPhases> phase_s{};
+    phase_s.fill(-1);
+    if (boot.dhcp_done_ms != 0) phase_s[0] = static_cast<double>(boot.dhcp_done_ms - boot.started_ms) / 1e3;
+    // Each role's phase: from its first request to its last transfer's end.
+    std::array<std::int64_t, kPhases> first{};
+    std::array<std::int64_t, kPhases> last{};
+    first.fill(INT64_MAX);
+    last.fill(INT64_MIN);
+    for (const File& f : boot.files) {
+        std::size_t p = phase_of(file_role(f.name));
+        first[p] = std::min(first[p], f.started_ms);
+        last[p] = std::max(last[p], f.started_ms + f.ms);
+    }
+    for (std::size_t p = 1; p < kPhases; ++p) {
+        if (first[p] != INT64_MAX) phase_s[p] = static_cast<double>(last[p] - first[p]) / 1e3;
+    }
+    stats_.on_boot(boot.model, result, static_cast<double>(boot.last_ms - boot.started_ms) / 1e3, phase_s);
+}
+
+void BootTimeline::finish(proto::Serial serial, Board& b, BootResult ended) {
     if (!b.boot) return;
+    count(*b.boot, ended);
+    std::string result(to_string(ended));
     json s = summary(*b.boot, result);
     b.last_boot = s;
     b.boot.reset();
@@ -117,7 +158,7 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         bool discover = type == proto::DhcpMessageType::Discover;
         if (discover && b.boot && (b.boot->last_ms + kNewBootGapMs < now_ms || !b.boot->files.empty())) {
             // The board starts over: the boot in progress has ended without the kernel.
-            finish(*serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed");
+            finish(*serial, b, stopped(*b.boot));
         }
         if (discover && !b.boot) {
             b.boot = Boot{};
@@ -130,6 +171,8 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         }
         if (b.boot) {
             b.boot->last_ms = now_ms;
+            if (r.model == 4) b.boot->model = BootModel::pi4;
+            if (r.model == 5) b.boot->model = BootModel::pi5;
             if (verdict == proto::DhcpVerdict::replied && b.boot->files.empty()) b.boot->dhcp_done_ms = now_ms;
         }
         if (!live) {
@@ -170,11 +213,16 @@ void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::int64_t now_
 
 void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
     bool live = listened();
+    std::string_view name(r.file, strnlen(r.file, sizeof r.file));
+    if (r.outcome == dataplane::ResultLabel::complete) {
+        std::lock_guard lock(mutex_);
+        stats_.on_complete_transfer(file_role(name), static_cast<double>(r.duration_ns) / 1e9, r.file_size);
+    }
     if (!r.serial && !live) {
         std::lock_guard lock(mutex_);
         if (serial_by_ip_.find(r.client_ip) == serial_by_ip_.end()) return;  // no board, nobody listening
     }
-    std::string file(r.file, strnlen(r.file, sizeof r.file));
+    std::string file(name);
     proto::TftpResult result = r.result;
     std::int64_t ms = r.duration_ns / 1'000'000;
     json event = {{"file", file},
@@ -216,9 +264,9 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
         bool whole = result == proto::TftpResult::Complete;
         if (whole && is_kernel(file)) boot.kernel = true;
         if (whole && basename(file) == "cmdline.txt") boot.cmdline = true;
-        bool not_found = result == proto::TftpResult::Error && r.error_code == 1;
-        if (!whole && !not_found && result != proto::TftpResult::Aborted &&
-            result != proto::TftpResult::Unacknowledged) {
+        if (boot.model == BootModel::unknown) boot.model = model_of_file(file);
+        if (r.outcome == dataplane::ResultLabel::netboot_off) boot.netboot_off = true;
+        if (fails_boot(r.outcome)) {
             boot.failed_file = file;
             boot.failed_reason = result == proto::TftpResult::Error
                                      ? "ERROR " + std::to_string(r.error_code) + " from the server"
@@ -230,11 +278,11 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
         bool done = boot.kernel && boot.cmdline;
         if (!live) {
             record(b, "tftp", std::move(event), now_ms, r.client_mac);
-            if (done) finish(*serial, b, "booted");
+            if (done) finish(*serial, b, BootResult::booted);
             return;
         }
         record(b, "tftp", event, now_ms, r.client_mac);
-        if (done) finish(*serial, b, "booted");
+        if (done) finish(*serial, b, BootResult::booted);
     }
     event["at_ms"] = now_ms;
     event["kind"] = "tftp";
@@ -277,6 +325,20 @@ std::size_t BootTimeline::joined_addresses() const {
     return serial_by_ip_.size();
 }
 
+std::string BootTimeline::render_metrics() const {
+    std::lock_guard lock(mutex_);
+    std::array<std::uint64_t, kPhases> in_progress{};
+    for (const auto& [serial, b] : boards_) {
+        if (b.boot) ++in_progress[b.boot->files.empty() ? 0 : phase_of(file_role(b.boot->files.back().name))];
+    }
+    std::string out;
+    stats_.render(out, in_progress);
+    out += metric_header("rackboot_timelines") + "rackboot_timelines " + std::to_string(boards_.size()) + "\n";
+    out += metric_header("rackboot_timelines_forgotten_total") + "rackboot_timelines_forgotten_total " +
+           std::to_string(forgotten_) + "\n";
+    return out;
+}
+
 std::uint64_t BootTimeline::forgotten() const {
     std::lock_guard lock(mutex_);
     return forgotten_;
@@ -286,7 +348,7 @@ void BootTimeline::tick(std::int64_t now_ms) {
     std::lock_guard lock(mutex_);
     for (auto& [serial, b] : boards_) {
         if (b.boot && b.boot->last_ms + kIdleMs < now_ms) {
-            finish(serial, b, b.boot->failed_file.empty() ? "abandoned" : "failed");
+            finish(serial, b, stopped(*b.boot));
         }
     }
 }

@@ -4,8 +4,11 @@
 // DHCP time, each file's time and result, the total, and how it ended:
 // - booted: the kernel and cmdline.txt arrived whole;
 // - failed: it stopped (a new boot began, or nothing came for kIdleMs) after a transfer that
-//   timed out or was refused for another reason than "not found" (the file and reason kept);
-// - abandoned: it stopped with neither.
+//   timed out, failed or was refused for another reason than "not found" (the file and reason
+//   kept);
+// - netboot_off: it stopped after its files were refused because its board has netboot off;
+// - abandoned: it stopped with none of these.
+// Boots and complete transfers also feed the boot figures of the metrics page (boot_stats.h).
 // Every event also goes to the event bus (SSE); a finished boot's summary goes to `on_boot` (the
 // store persists it). Learning (option 97 MAC <-> serial, addresses) is reported through
 // `on_learn`, for answered requests only. An identity conflict (a serial claimed from a MAC its
@@ -24,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/events/boot_stats.h"
 #include "control/events/event_bus.h"
 #include "dataplane/dhcp_record.h"
 #include "dataplane/transfer_record.h"
@@ -71,6 +75,8 @@ public:
     [[nodiscard]] std::size_t kept() const;
     [[nodiscard]] std::uint64_t forgotten() const;
     [[nodiscard]] std::size_t joined_addresses() const;
+    // The boot families (boot_stats.h) and the timelines' own, for the metrics page.
+    [[nodiscard]] std::string render_metrics() const;
 
 private:
     // Someone subscribed to the live stream: only then is an event copied and serialized for it.
@@ -87,8 +93,10 @@ private:
         std::int64_t last_ms = 0;
         std::int64_t dhcp_done_ms = 0;  // the last DHCP reply before the first transfer
         std::vector<File> files;
+        BootModel model = BootModel::unknown;
         bool kernel = false;
         bool cmdline = false;
+        bool netboot_off = false;  // its files were refused because its board has netboot off
         std::string failed_file;
         std::string failed_reason;
     };
@@ -106,7 +114,10 @@ private:
     void record(Board& b, const std::string& kind, nlohmann::json event, std::int64_t now_ms, proto::Mac mac);
     void publish(const std::string& kind, std::optional<proto::Serial> serial, proto::Mac mac,
                  const nlohmann::json& event);
-    void finish(proto::Serial serial, Board& b, const std::string& result);
+    void finish(proto::Serial serial, Board& b, BootResult result);
+    // How a boot that stopped without booting ended.
+    [[nodiscard]] static BootResult stopped(const Boot& boot) noexcept;
+    void count(const Boot& boot, BootResult result);
     [[nodiscard]] static nlohmann::json summary(const Boot& boot, const std::string& result);
 
     std::size_t per_board_;
@@ -117,6 +128,7 @@ private:
     std::unordered_map<proto::Ipv4, proto::Serial> serial_by_ip_;
     std::deque<proto::Serial> strangers_;  // serials no board had when their timeline was made, oldest first
     std::uint64_t forgotten_ = 0;
+    BootStats stats_;
 };
 
 }  // namespace rackboot::control

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "control/metrics/families.h"
+
 namespace rackboot::control {
 
 void BoardLearner::learn(proto::Mac mac, std::optional<proto::Serial> serial, proto::Ipv4 ip, int model,
@@ -97,13 +99,9 @@ void BoardLearner::discover(proto::Serial serial, const LearntMac& seen, const s
 }
 
 std::string BoardLearner::render_metrics() const {
-    return "# HELP rackboot_boards_discovered_total Boards --auto-discover created.\n"
-           "# TYPE rackboot_boards_discovered_total counter\n"
-           "rackboot_boards_discovered_total " +
-           std::to_string(discovered_.load(std::memory_order_relaxed)) +
-           "\n# HELP rackboot_discover_refused_total Unknown serials not made boards, by the bound that held.\n"
-           "# TYPE rackboot_discover_refused_total counter\n"
-           "rackboot_discover_refused_total{reason=\"rate\"} " +
+    return metric_header("rackboot_boards_discovered_total") + "rackboot_boards_discovered_total " +
+           std::to_string(discovered_.load(std::memory_order_relaxed)) + "\n" +
+           metric_header("rackboot_discover_refused_total") + "rackboot_discover_refused_total{reason=\"rate\"} " +
            std::to_string(refused_rate_.load(std::memory_order_relaxed)) +
            "\nrackboot_discover_refused_total{reason=\"limit\"} " +
            std::to_string(refused_limit_.load(std::memory_order_relaxed)) + "\n";

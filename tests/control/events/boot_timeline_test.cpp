@@ -30,6 +30,14 @@ dataplane::TransferRecord tftp(const char* file, proto::TftpResult result, std::
     r.client_ip = proto::Ipv4(ip);
     r.result = result;
     r.error_code = error;
+    // What the worker would count it as (tftp_service.cpp).
+    switch (result) {
+        case proto::TftpResult::Complete: r.outcome = dataplane::ResultLabel::complete; break;
+        case proto::TftpResult::Timeout: r.outcome = dataplane::ResultLabel::timeout; break;
+        case proto::TftpResult::Aborted: r.outcome = dataplane::ResultLabel::aborted; break;
+        case proto::TftpResult::Unacknowledged: r.outcome = dataplane::ResultLabel::unacknowledged; break;
+        default: r.outcome = error == 1 ? dataplane::ResultLabel::not_found : dataplane::ResultLabel::error; break;
+    }
     r.duration_ns = 20'000'000;
     r.bytes = 100;
     if (via_serial) r.serial = proto::Serial(0x1a2b3c4d);
@@ -186,6 +194,101 @@ TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {
     for (std::size_t i = 0; i < Subscription::kQueue + 10; ++i)
         bus.publish(BusEvent{0, "tftp", std::nullopt, pi, "{}"});
     EXPECT_EQ(s->dropped(), 10u);
+}
+
+}  // namespace
+}  // namespace rackboot::control
+
+namespace rackboot::control {
+namespace {
+
+// The series `series` (name and labels, exactly) in a metrics page; -1 when absent.
+double series(const std::string& page, const std::string& name) {
+    std::size_t at = page.find('\n' + name + ' ');
+    if (at == std::string::npos) return -1;
+    return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
+}
+
+// Boots feed the metrics page: counted by model and result, timed whole and by phase (DHCP, each
+// file role from its first request to its last end), complete transfers timed by role and their
+// rate taken from files large enough to have one; boots under way counted by the phase they are in.
+TEST(BootFigures, BootsAreCountedByModelAndResultAndTimedByPhase) {
+    BootTimeline t(50, nullptr, {});
+    // A Pi 4 (model from option 97): DHCP done 300 ms after its DISCOVER.
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Request, 0x1a2b3c4d, 0x0a000107), 1300);
+    auto at = [&](const char* file, std::int64_t end_ms, std::int64_t ms, std::uint64_t size,
+                  dataplane::ResultLabel outcome = dataplane::ResultLabel::complete) {
+        dataplane::TransferRecord r = tftp(file, proto::TftpResult::Complete, 0x0a000107, true);
+        r.duration_ns = ms * 1'000'000;
+        r.file_size = size;
+        r.outcome = outcome;
+        if (outcome != dataplane::ResultLabel::complete) r.result = proto::TftpResult::Aborted;
+        t.on_transfer(r, end_ms);
+    };
+    at("1a2b3c4d/start4.elf", 1310, 5, 2'000'000, dataplane::ResultLabel::probe);  // the probe: no figure
+    at("1a2b3c4d/start4.elf", 2300, 980, 2'000'000);                               // firmware 1305..2300
+    at("1a2b3c4d/config.txt", 2320, 10, 400);
+    std::string mid = t.render_metrics();
+    EXPECT_EQ(series(mid, "rackboot_boots_in_progress{phase=\"config\"}"), 1);
+    EXPECT_EQ(series(mid, "rackboot_boots_in_progress{phase=\"dhcp\"}"), 0);
+    at("1a2b3c4d/kernel8.img", 4400, 2000, 8'000'000);  // kernel 2400..4400: 4 MB/s
+    at("1a2b3c4d/cmdline.txt", 4500, 20, 100);          // config 2310..4500
+    std::string page = t.render_metrics();
+    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"booted\"}"), 1);
+    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"failed\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_boots_in_progress{phase=\"config\"}"), 0);
+    // 3.5 s from DISCOVER to cmdline.txt: in le=5, not in le=3.
+    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_bucket{model=\"pi4\",le=\"3\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_bucket{model=\"pi4\",le=\"5\"}"), 1);
+    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_sum{model=\"pi4\"}"), 3.5);
+    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_count{model=\"pi3\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"dhcp\"}"), 0.3);
+    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"firmware\"}"), 0.995);
+    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"config\"}"), 2.19);
+    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"kernel\"}"), 2);
+    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_count{phase=\"initramfs\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_count{role=\"config\"}"), 2);
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_count{role=\"firmware\"}"), 1);
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_bucket{role=\"kernel\",le=\"1\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_bucket{role=\"kernel\",le=\"2.5\"}"), 1);
+    // The start4.elf and the kernel have a rate; config.txt and cmdline.txt are too small.
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_count"), 2);
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"2621440\"}"), 1);
+    EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"5242880\"}"), 2);
+    EXPECT_NE(page.find("# TYPE rackboot_boot_duration_seconds histogram\n"), std::string::npos);
+    EXPECT_EQ(page.find("undocumented"), std::string::npos);
+}
+
+TEST(BootFigures, AFailureNetbootOffAndAPi3AreCountedApart) {
+    BootTimeline t(50, nullptr, {});
+    // A Pi 3 (no option 97; bootcode.bin names it) whose start.elf times out.
+    dataplane::DhcpRecord d = dhcp(proto::DhcpMessageType::Discover, 0x33333333);
+    d.model = 0;
+    t.on_dhcp(d, 1000);
+    dataplane::TransferRecord rom = tftp("33333333/bootcode.bin", proto::TftpResult::Complete, 0, true);
+    rom.serial = proto::Serial(0x33333333);
+    t.on_transfer(rom, 1100);
+    dataplane::TransferRecord late = tftp("33333333/start.elf", proto::TftpResult::Timeout, 0, true);
+    late.serial = proto::Serial(0x33333333);
+    t.on_transfer(late, 1200);
+    // A Pi 4 whose board has netboot off: its files are refused as not found.
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x44444444), 1000);
+    dataplane::TransferRecord off = tftp("44444444/start4.elf", proto::TftpResult::Error, 0, true, 1);
+    off.serial = proto::Serial(0x44444444);
+    off.outcome = dataplane::ResultLabel::netboot_off;
+    t.on_transfer(off, 1100);
+    EXPECT_EQ(series(t.render_metrics(), "rackboot_boots_in_progress{phase=\"firmware\"}"), 2);
+    t.tick(2000 + BootTimeline::kIdleMs);
+    std::string page = t.render_metrics();
+    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi3\",result=\"failed\"}"), 1);
+    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"netboot_off\"}"), 1);
+    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"abandoned\"}"), 0);
+    // Only a booted boot is timed.
+    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_count{model=\"pi3\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_count{phase=\"dhcp\"}"), 0);
+    EXPECT_EQ(series(page, "rackboot_boots_in_progress{phase=\"firmware\"}"), 0);
+    EXPECT_EQ((*t.timeline(proto::Serial(0x44444444)))["last_boot"]["result"], "netboot_off");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "control/events/process_metrics.h"
+#include "control/metrics/process_metrics.h"
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "control/metrics/families.h"
 
 namespace rackboot::control {
 
@@ -56,9 +58,8 @@ std::size_t open_fds() {
     return n > 0 ? n - 1 : 0;  // not the descriptor reading the directory
 }
 
-void gauge(std::ostringstream& out, const char* name, const char* type, const char* help, double value) {
-    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-        << name << ' ' << value << '\n';
+void gauge(std::ostringstream& out, const char* name, double value) {
+    out << metric_header(name) << name << ' ' << value << '\n';
 }
 
 }  // namespace
@@ -71,25 +72,19 @@ std::string render_process_metrics() {
     getrlimit(RLIMIT_NOFILE, &rl);
     std::ostringstream out;
     out.precision(15);
-    gauge(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
-          static_cast<double>(field(f, 14) + field(f, 15)) / ticks);
-    gauge(out, "process_open_fds", "gauge", "Number of open file descriptors.", static_cast<double>(open_fds()));
-    gauge(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
-          static_cast<double>(rl.rlim_cur));
-    gauge(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
-          static_cast<double>(field(f, 23)));
-    gauge(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
-          static_cast<double>(field(f, 24)) * page);
-    gauge(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+    gauge(out, "process_cpu_seconds_total", static_cast<double>(field(f, 14) + field(f, 15)) / ticks);
+    gauge(out, "process_open_fds", static_cast<double>(open_fds()));
+    gauge(out, "process_max_fds", static_cast<double>(rl.rlim_cur));
+    gauge(out, "process_virtual_memory_bytes", static_cast<double>(field(f, 23)));
+    gauge(out, "process_resident_memory_bytes", static_cast<double>(field(f, 24)) * page);
+    gauge(out, "process_start_time_seconds",
           static_cast<double>(boot_time_s()) + static_cast<double>(field(f, 22)) / ticks);
     return out.str();
 }
 
 std::string render_build_info(const std::string& version, const std::string& backend) {
-    return "# HELP rackboot_build_info The running rackbootd: its version and dataplane backend (always 1).\n"
-           "# TYPE rackboot_build_info gauge\n"
-           "rackboot_build_info{version=\"" +
-           version + "\",backend=\"" + backend + "\"} 1\n";
+    return metric_header("rackboot_build_info") + "rackboot_build_info{version=\"" + version + "\",backend=\"" +
+           backend + "\"} 1\n";
 }
 
 }  // namespace rackboot::control

@@ -1,7 +1,7 @@
 // The process's own series, named as Prometheus client libraries name them, read from /proc at
 // scrape time: descriptors counted exactly, CPU time that grows with work, resident memory, the
 // start time, and the build's version and backend.
-#include "control/events/process_metrics.h"
+#include "control/metrics/process_metrics.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
