@@ -171,6 +171,7 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         }
         if (b.boot) {
             b.boot->last_ms = now_ms;
+            if (verdict == proto::DhcpVerdict::netboot_off) b.boot->netboot_off = true;
             if (r.model == 4) b.boot->model = BootModel::pi4;
             if (r.model == 5) b.boot->model = BootModel::pi5;
             if (verdict == proto::DhcpVerdict::replied && b.boot->files.empty()) b.boot->dhcp_done_ms = now_ms;

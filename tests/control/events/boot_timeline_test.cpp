@@ -289,6 +289,12 @@ TEST(BootFigures, AFailureNetbootOffAndAPi3AreCountedApart) {
     EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_count{phase=\"dhcp\"}"), 0);
     EXPECT_EQ(series(page, "rackboot_boots_in_progress{phase=\"firmware\"}"), 0);
     EXPECT_EQ((*t.timeline(proto::Serial(0x44444444)))["last_boot"]["result"], "netboot_off");
+    // In server mode the firmware of a board with netboot off gets no DHCP answer at all.
+    dataplane::DhcpRecord unanswered = dhcp(proto::DhcpMessageType::Discover, 0x55555555);
+    unanswered.verdict = proto::DhcpVerdict::netboot_off;
+    t.on_dhcp(unanswered, 300'000);
+    t.tick(301'000 + BootTimeline::kIdleMs);
+    EXPECT_EQ(series(t.render_metrics(), "rackboot_boots_total{model=\"pi4\",result=\"netboot_off\"}"), 2);
 }
 
 }  // namespace
