@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* kUsage =
     R"(usage: rackbootctl [--api [https://]ADDR:PORT] [--cacert FILE] [--token-file FILE] [--json] COMMAND
+       rackbootctl --help | --version
   status
   boards ls [--label K=V] [--image NAME] [--state configured|discovered]
   boards get SERIAL
@@ -288,6 +289,9 @@ int run_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             as_json = true;
         } else if (args[i] == "--help") {
             out << kUsage;
+            return kExitOk;
+        } else if (args[i] == "--version") {
+            out << "rackbootctl " RACKBOOT_VERSION "\n";
             return kExitOk;
         } else if ((args[i] == "--api" || args[i] == "--token-file" || args[i] == "--cacert") && i + 1 < args.size()) {
             if (args[i] == "--api") {

@@ -289,6 +289,14 @@ const Row kRows[] = {
          o.help = true;
          return {};
      }},
+    {"--version",
+     {},
+     FlagShape::CommandLine,
+     "the version, then exit",
+     [](SwarmOptions& o, std::string_view) -> Result<> {
+         o.version = true;
+         return {};
+     }},
 };
 
 // The checks across flags, once all are applied.
@@ -332,7 +340,7 @@ std::string swarm_usage() {
 Result<SwarmOptions> parse_swarm_options(std::span<const std::string_view> args) {
     SwarmOptions o;
     if (Result<> r = proto::apply_flags(swarm_flags(), args, o); !r) return tl::unexpected(r.error());
-    if (o.help) return o;
+    if (o.help || o.version) return o;
     if (Result<> r = validated(o); !r) return tl::unexpected(r.error());
     return o;
 }

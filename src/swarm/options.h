@@ -62,6 +62,7 @@ struct SwarmOptions {
     std::uint64_t link_bps = 0;
     std::uint64_t link_buffer = 512ull * 1024;
     bool help = false;        // --help: the usage is asked for, nothing is run
+    bool version = false;     // --version: the version is asked for, nothing is run
     bool list_fleet = false;  // --list-fleet: each Pi's serial, MAC and model, nothing is run
 };
 

@@ -140,4 +140,13 @@ for m in process_cpu_seconds_total process_open_fds process_max_fds process_resi
 done
 [ "$(metric process_open_fds)" -gt 5 ] || fail "process_open_fds $(metric process_open_fds)"
 pass "rackboot_build_info{version=\"$version\",backend=\"socket\"} 1 and the process's series"
+[ "$("$RACKBOOTCTL" --version)" = "rackbootctl $version" ] || fail "rackbootctl --version: $("$RACKBOOTCTL" --version 2>&1)"
+# Every family on the page is in the table --list-metrics prints (its HELP from there).
+"$RACKBOOTD" --list-metrics | awk '/^[a-z]/ {print $1}' | sort > "$WORK/listed"
+curl -sf "http://$API/metrics" | awk '$1 == "#" && $2 == "TYPE" {print $3}' | sort -u > "$WORK/exposed"
+[ -s "$WORK/exposed" ] || fail "no family on /metrics"
+missing=$(comm -13 "$WORK/listed" "$WORK/exposed")
+[ -z "$missing" ] || fail "families on /metrics that --list-metrics does not list: $missing"
+curl -sf "http://$API/metrics" | grep -q undocumented && fail "a family on /metrics has no HELP of its own"
+pass "rackbootctl --version; all $(wc -l < "$WORK/exposed") families on /metrics are among the $(wc -l < "$WORK/listed") --list-metrics lists"
 

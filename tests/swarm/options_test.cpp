@@ -114,6 +114,9 @@ TEST(SwarmOptions, RefusalsNameTheFlag) {
     std::string err;
     ASSERT_TRUE(parse({"--help"}, o, err)) << err;  // no --eal: the usage is all that is asked
     EXPECT_TRUE(o.help);
+    SwarmOptions v;
+    ASSERT_TRUE(parse({"--version"}, v, err)) << err;  // nor for the version
+    EXPECT_TRUE(v.version);
     EXPECT_EQ(parse_swarm_options(std::vector<std::string_view>{"--pis", "x"}).error().exit_code, 2);
 }
 

@@ -203,6 +203,10 @@ int run_swarm_main(const std::vector<std::string>& args) {
         std::fputs(swarm_usage().c_str(), stdout);
         return 0;
     }
+    if (parsed->version) {
+        std::puts("rackboot-swarm " RACKBOOT_VERSION);
+        return 0;
+    }
     const SwarmOptions& o = *parsed;
     if (o.list_fleet) {
         std::fputs(fleet_listing(o).c_str(), stdout);
