@@ -11,7 +11,8 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 
-.PHONY: all deps configure build run test test-asan test-nodpdk bench fuzz format lint clean fresh-check
+.PHONY: all deps configure build run test test-asan test-nodpdk bench fuzz format lint clean fresh-check install \
+	package package-check
 
 all: build
 
@@ -80,8 +81,23 @@ fuzz:
 	    "$$(grep -oE 'cov: [0-9]+' build-fuzz/$$t.log | tail -1) edges, $$(ls build-fuzz/corpus/$$t | wc -l) inputs in the corpus"; \
 	done
 
-# The README's quick start on a Debian 12 root that never had the project (needs root): see
-# tools/fresh-check.
+# Binaries, units, configuration, man pages under PREFIX (default /usr/local; DESTDIR stages).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian package (debian/): build-package/rackboot_VERSION_amd64.deb, lintian clean.
+package:
+	tools/install-deps package
+	tools/package build-package
+
+# Installs, upgrades, removes and purges that package on this machine, checking each step
+# (tools/package-check): for `make fresh-check`'s bare root, not a machine you keep.
+package-check: package
+	tools/package-check build-package/rackboot_*_amd64.deb
+
+# The README's quick start on a Debian 12 root that never had the project, then the package
+# built, installed and checked there (needs root): see tools/fresh-check.
 fresh-check:
 	tools/fresh-check
 

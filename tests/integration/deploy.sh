@@ -1,24 +1,54 @@
 #!/usr/bin/env bash
-# The shipped deploy/ files are usable as they are: systemd accepts the units (every directive
-# known, every dependency found), and each example /etc/default file, read the way systemd reads
-# it, is a configuration rackbootd --check-config accepts (its paths pointed at scratch ones).
+# What `make install` puts on a host is usable as it is: the install (staged with DESTDIR) holds
+# the binaries, units, configuration, man pages and the rest; each unit names the path the
+# install put rackbootd at and the configuration it installed; systemd accepts the units (every
+# directive known, every dependency found, none missing: Debian's dpdk.service is only wanted);
+# and each example /etc/default file, read the way systemd reads it, is a configuration rackbootd
+# --check-config accepts (its paths pointed at scratch ones). tools/package-check does the same
+# for the Debian package on a bare root (make fresh-check).
 source "$(dirname "$0")/lib.sh"
 DEPLOY=$(cd "$(dirname "$0")/../../deploy" && pwd)
 command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd)"
+: "${RACKBOOT_BUILD_DIR:?RACKBOOT_BUILD_DIR must point at the build}"
 
-# Units, with ExecStart pointed at this build and a stand-in for Debian's dpdk.service.
+# The install, staged; its prefix as the build was configured.
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$RACKBOOT_BUILD_DIR/CMakeCache.txt")
+DESTDIR=$WORK/dest cmake --install "$RACKBOOT_BUILD_DIR" > "$WORK/install.log" 2>&1 || fail "cmake --install: $(cat "$WORK/install.log")"
+root=$WORK/dest$prefix
+inst_etc=$prefix/etc  # GNUInstallDirs: /etc under the prefix /usr
+[ "$prefix" = /usr ] && inst_etc=/etc
+etc=$WORK/dest$inst_etc
+dpdk=$(grep -q '^RACKBOOT_DPDK:BOOL=ON' "$RACKBOOT_BUILD_DIR/CMakeCache.txt" && echo yes || true)
+want=(sbin/rackbootd bin/rackbootctl lib/systemd/system/rackbootd.service lib/systemd/system/rackboot-nbd.service
+    lib/systemd/system/rackboot-nfs.service lib/sysusers.d/rackboot.conf lib/tmpfiles.d/rackboot.conf
+    lib/sysctl.d/99-rackboot.conf share/rackboot/grafana/rackboot.json share/rackboot/prometheus/rackboot-rules.yml)
+[ -n "$dpdk" ] && want+=(bin/rackboot-swarm lib/systemd/system/rackbootd-dpdk.service share/doc/rackboot/examples/dpdk/dpdk.conf)
+command -v help2man >/dev/null && want+=(share/man/man8/rackbootd.8 share/man/man1/rackbootctl.1)
+for f in "${want[@]}"; do [ -e "$root/$f" ] || fail "make install put no $prefix/$f"; done
+for f in rackboot/rackbootd.toml default/rackbootd; do [ -f "$etc/$f" ] || fail "make install put no $f in its etc"; done
+grep -q rackboot_tftp_transfers_total "$root/share/man/man8/rackbootd.8" 2>/dev/null || ! command -v help2man >/dev/null ||
+    fail "rackbootd.8 has no METRICS section"
+pass "make install (prefix $prefix): ${#want[@]} files and the configuration in place"
+
+# The installed units, rebased into the staging directory so that systemd finds what they name.
 mkdir -p "$WORK/units" "$WORK/root" "$WORK/state"
-for unit in "$DEPLOY"/*.service; do
-    sed "s|/usr/local/sbin/rackbootd|$RACKBOOTD|g" "$unit" > "$WORK/units/$(basename "$unit")"
+for unit in "$root"/lib/systemd/system/*.service; do
+    grep -q '@[A-Z]*@' "$unit" && fail "$(basename "$unit") has a placeholder left: $(grep '@[A-Z]*@' "$unit")"
+    sed "s|$prefix/sbin/|$root/sbin/|g; s|$inst_etc/rackboot/|$etc/rackboot/|g; s|$inst_etc/default/|$etc/default/|g" \
+        "$unit" > "$WORK/units/$(basename "$unit")"
 done
-printf '[Unit]\nDescription=stand-in for the dpdk package unit\n[Service]\nType=oneshot\nExecStart=/bin/true\n' \
-    > "$WORK/units/dpdk.service"
-units=(rackbootd.service rackbootd-dpdk.service)
+grep -q "^ExecStart=$root/sbin/rackbootd --config $etc/rackboot/rackbootd.toml " "$WORK/units/rackbootd.service" ||
+    fail "rackbootd.service does not run the installed rackbootd with the installed configuration: $(grep ^ExecStart "$WORK/units/rackbootd.service")"
+grep -q '^User=rackboot$' "$WORK/units/rackbootd.service" || fail "rackbootd.service does not run as rackboot"
+grep -q '^CapabilityBoundingSet=CAP_NET_BIND_SERVICE$' "$WORK/units/rackbootd.service" || fail "rackbootd.service: capabilities"
+units=(rackbootd.service)
+[ -n "$dpdk" ] && units+=(rackbootd-dpdk.service)
 # The roots' servers' units name Debian's binaries: verified where those are installed.
 for unit in rackboot-nbd.service:nbd-server rackboot-nfs.service:ganesha.nfsd; do
     command -v "${unit#*:}" >/dev/null && units+=("${unit%%:*}")
 done
-out=$(cd "$WORK/units" && SYSTEMD_UNIT_PATH="$WORK/units:" systemd-analyze verify "${units[@]}" 2>&1) \
+# Documentation=man:rackbootd(8) is checked too: man finds the installed page.
+out=$(cd "$WORK/units" && MANPATH="$root/share/man" SYSTEMD_UNIT_PATH="$WORK/units:" systemd-analyze verify "${units[@]}" 2>&1) \
     || fail "systemd-analyze verify refused the units: $out"
 [ -z "$out" ] || fail "systemd-analyze verify warned: $out"
 pass "systemd-analyze verify accepts ${units[*]}"
@@ -30,9 +60,9 @@ pass "systemd-analyze verify accepts ${units[*]}"
 # is, and its one refusal allowed is that limit being below the unit's (the check of descriptors
 # comes last, so everything else has passed by then).
 mkdir -p "$WORK/images"
-for name in rackbootd rackbootd-dpdk; do
-    unit=$DEPLOY/$name.service
-    grep -q -- "--config /etc/rackboot/$name.toml" "$unit" || fail "$unit does not read /etc/rackboot/$name.toml"
+for name in rackbootd ${dpdk:+rackbootd-dpdk}; do
+    unit=$WORK/units/$name.service
+    grep -q -- "--config $etc/rackboot/$name.toml" "$unit" || fail "$unit does not read the installed $name.toml"
     nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
     [ -n "$nofile" ] || fail "$unit sets no LimitNOFILE"
     limit=(prlimit --nofile="$nofile:$nofile")
