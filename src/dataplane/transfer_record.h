@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "dataplane/counters.h"
 #include "proto/ipv4.h"
@@ -31,5 +32,11 @@ struct TransferRecord {
     std::optional<proto::Serial> serial;        // the board the request resolved through
     char file[104] = {};                        // requested name, truncated, NUL-terminated
 };
+
+// A record's result as logs, timelines and metrics name it: the worker's count (a probe, a
+// fallback lookup that found nothing, a refusal by its kind), else the engine's.
+[[nodiscard]] inline std::string_view result_name(const TransferRecord& r) noexcept {
+    return r.outcome != ResultLabel::count_ ? to_string(r.outcome) : proto::to_string(r.result);
+}
 
 }  // namespace rackboot::dataplane

@@ -43,7 +43,8 @@ public:
     // Every family, with in_progress[phase] boots under way.
     void render(std::string& out, const std::array<std::uint64_t, kPhases>& in_progress) const;
 
-    static constexpr std::uint64_t kMinRateBytes = std::uint64_t{64} * 1024;  // smaller files are a round trip, not a rate
+    static constexpr std::uint64_t kMinRateBytes =
+        std::uint64_t{64} * 1024;  // smaller files are a round trip, not a rate
 
 private:
     static constexpr std::size_t kModels = static_cast<std::size_t>(BootModel::count_);

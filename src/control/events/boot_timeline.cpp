@@ -228,7 +228,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     std::int64_t ms = r.duration_ns / 1'000'000;
     json event = {{"file", file},
                   {"client", r.client_ip.to_string()},
-                  {"result", std::string(to_string(result))},
+                  {"result", std::string(dataplane::result_name(r))},
                   {"bytes", r.bytes},
                   {"size", r.file_size},
                   {"ms", ms}};
@@ -261,7 +261,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
         }
         Boot& boot = *b.boot;
         boot.last_ms = now_ms;
-        boot.files.push_back({file, now_ms - ms, ms, r.bytes, std::string(to_string(result))});
+        boot.files.push_back({file, now_ms - ms, ms, r.bytes, std::string(dataplane::result_name(r))});
         bool whole = result == proto::TftpResult::Complete;
         if (whole && is_kernel(file)) boot.kernel = true;
         if (whole && basename(file) == "cmdline.txt") boot.cmdline = true;

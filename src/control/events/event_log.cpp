@@ -75,7 +75,7 @@ std::string format_transfer(const dataplane::TransferRecord& r) {
                   "ts=%s event=tftp_transfer client=%s:%u file=%s result=%s bytes=%llu size=%llu "
                   "blksize=%u windowsize=%u duration_ms=%.3f retransmits=%u",
                   timestamp().c_str(), ip.c_str(), r.client_port, quoted(file).c_str(),
-                  std::string(to_string(r.result)).c_str(), static_cast<unsigned long long>(r.bytes),
+                  std::string(dataplane::result_name(r)).c_str(), static_cast<unsigned long long>(r.bytes),
                   static_cast<unsigned long long>(r.file_size), r.blksize, r.windowsize,
                   static_cast<double>(r.duration_ns) / 1e6, r.retransmits);
     std::string line = buf;

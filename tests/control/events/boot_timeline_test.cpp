@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "control/events/event_bus.h"
+#include "control/events/event_log.h"
 #include "dataplane/counters.h"
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_responder.h"
@@ -257,6 +258,12 @@ TEST(BootFigures, BootsAreCountedByModelAndResultAndTimedByPhase) {
     EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"2621440\"}"), 1);
     EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"5242880\"}"), 2);
     EXPECT_NE(page.find("# TYPE rackboot_boot_duration_seconds histogram\n"), std::string::npos);
+    // The timeline and the log line name the probe as what it was, as the metrics count it.
+    nlohmann::json files = (*t.timeline(proto::Serial(0x1a2b3c4d)))["last_boot"]["files"];
+    EXPECT_EQ(files[0]["result"], "probe") << files.dump();
+    EXPECT_EQ(files[1]["result"], "complete");
+    dataplane::TransferRecord lookup = tftp("recover4.elf", proto::TftpResult::Error, 0x0a000107, false, 1);
+    EXPECT_NE(format_transfer(lookup).find(" result=not_found "), std::string::npos) << format_transfer(lookup);
     EXPECT_EQ(page.find("undocumented"), std::string::npos);
 }
 
