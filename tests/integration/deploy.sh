@@ -94,8 +94,11 @@ printf 'tftp-root = "/nonexistent"\n' > "$WORK/over.toml"
 "$RACKBOOTD" --config "$WORK/over.toml" --tftp-root "$WORK/root" --tftp-port 0 --api off --check-config >/dev/null \
     || fail "--tftp-root on the command line did not override the file's"
 pass "a bad file refuses and names its line ($bad); the command line overrides the file"
-grep -Eq "backend=dpdk|RLIMIT_NOFILE [0-9]+\) covers [0-9]+ transfers, not --max-transfers [0-9]+ \(1 descriptors a transfer" <<<"$out" \
-    || fail "the DPDK example is not a DPDK configuration: $out"
+# (The last configuration checked is the DPDK one, where the build has the DPDK backend.)
+if [ -n "$dpdk" ]; then
+    grep -Eq "backend=dpdk|RLIMIT_NOFILE [0-9]+\) covers [0-9]+ transfers, not --max-transfers [0-9]+ \(1 descriptors a transfer" <<<"$out" \
+        || fail "the DPDK example is not a DPDK configuration: $out"
+fi
 
 # The sysctl drop-in names settings this kernel has, each at least what a rack needs.
 while read -r key _ value; do
