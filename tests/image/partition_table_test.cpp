@@ -101,10 +101,16 @@ TEST(PartitionTable, GptEntriesAndTheirTypes) {
 TEST(PartitionTable, GptWithADamagedHeaderOrEntryArrayIsRefused) {
     ImageScratch s;
     ASSERT_TRUE(s.sh("truncate -s 16M disk.img && sgdisk -n 1:2048:0 -t 1:0700 disk.img && cp disk.img good.img"));
-    s.poke(s.path("disk.img"), 512 + 60, {0x5A});  // inside the disk GUID
+    // Each damage flips a byte's bits: writing a fixed value would change nothing where the
+    // random disk GUID already held it (one run in 256).
+    auto flip = [&](std::uint64_t at) {
+        std::uint8_t was = s.peek(s.path("disk.img"), at, 1).at(0);
+        s.poke(s.path("disk.img"), at, {static_cast<std::uint8_t>(was ^ 0xFF)});
+    };
+    flip(512 + 60);  // inside the disk GUID
     EXPECT_NE(refusal(s).find("GPT header's CRC32 does not match"), std::string::npos) << refusal(s);
     ASSERT_TRUE(s.sh("cp good.img disk.img"));
-    s.poke(s.path("disk.img"), 1024 + 56, {'X'});  // the first entry's name
+    flip(1024 + 56);  // the first entry's name
     EXPECT_NE(refusal(s).find("entry array's CRC32 does not match"), std::string::npos) << refusal(s);
 }
 
