@@ -62,6 +62,19 @@ started_clean() {
 json_get() {
     python3 -c 'import json, sys; d = json.load(sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"
 }
+# mixed_pi_tree DIR: a boot tree for Pi 3, 4 and 5 (each model's firmware, device tree and
+# kernel at realistic sizes, an overlay, cmdline.txt and a config.txt with a [pi4] section).
+mixed_pi_tree() {
+    mkdir -p "$1/overlays"
+    for f in start4.elf:2300000 fixup4.dat:5400 kernel8.img:3000000 kernel_2712.img:3000000 bcm2711-rpi-4-b.dtb:50000 \
+        bcm2712-rpi-5-b.dtb:50000 overlays/vc4-kms-v3d.dtbo:3000 bootcode.bin:52000 start.elf:290000 fixup.dat:7000 \
+        bcm2710-rpi-3-b.dtb:30000; do
+        make_file "$1/${f%%:*}" "${f##*:}"
+    done
+    echo "console=serial0,115200 ip=dhcp root=/dev/nbd0p2" > "$1/cmdline.txt"
+    printf '[pi4]\ndtoverlay=vc4-kms-v3d\n[all]\narm_64bit=1\n' > "$1/config.txt"
+}
+
 # make_file PATH SIZE: random content of exactly SIZE bytes.
 make_file() {
     mkdir -p "$(dirname "$1")"

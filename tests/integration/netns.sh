@@ -33,6 +33,15 @@ netns_setup() {
 in_cli() { if [ -n "${NS_CLI:-}" ]; then ip netns exec "$NS_CLI" "$@"; else "$@"; fi; }
 in_srv() { if [ -n "${NS_SRV:-}" ]; then ip netns exec "$NS_SRV" "$@"; else "$@"; fi; }
 
+# swarm_over_veth FILE_PREFIX ARGS...: rackboot-swarm in the client namespace, on its end of the
+# veth through net_af_packet (its EAL files under FILE_PREFIX), bounded to 240 s.
+swarm_over_veth() {
+    local prefix=$1
+    shift
+    ip netns exec "$NS_CLI" env EAL_MB=1024 timeout 240 "$RACKBOOT_SWARM" \
+        --eal "$(EAL_MB=1024 eal_args "$prefix" --vdev=net_af_packet0,iface="$IF_CLI")" --progress off "$@"
+}
+
 netns_cleanup() {
     [ -n "${NETNS_CREATED:-}" ] || return 0
     ip netns pids "$NS_SRV" 2>/dev/null | xargs -r kill 2>/dev/null || true

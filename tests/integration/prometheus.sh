@@ -12,14 +12,7 @@ DEPLOY=$(cd "$(dirname "$0")/../../deploy" && pwd)
 netns_setup
 PREFIX=rbprom$$
 test_cleanup() { rm -rf /run/dpdk/"$PREFIX"*; }
-mkdir -p "$WORK/tree/overlays"
-for f in start4.elf:2300000 fixup4.dat:5400 kernel8.img:3000000 kernel_2712.img:3000000 bcm2711-rpi-4-b.dtb:50000 \
-    bcm2712-rpi-5-b.dtb:50000 overlays/vc4-kms-v3d.dtbo:3000 bootcode.bin:52000 start.elf:290000 fixup.dat:7000 \
-    bcm2710-rpi-3-b.dtb:30000; do
-    make_file "$WORK/tree/${f%%:*}" "${f##*:}"
-done
-echo "console=serial0,115200 ip=dhcp root=/dev/nbd0p2" > "$WORK/tree/cmdline.txt"
-printf '[pi4]\ndtoverlay=vc4-kms-v3d\n[all]\narm_64bit=1\n' > "$WORK/tree/config.txt"
+mixed_pi_tree "$WORK/tree"
 RACK=100
 
 RB_NETNS=$NS_SRV
@@ -58,10 +51,7 @@ while read -r serial mac _; do
         --mac "$mac" > /dev/null || fail "boards add $serial"
 done < "$WORK/fleet"
 
-swarm() {  # ARGS...: the swarm in the client namespace on its end of the veth
-    ip netns exec "$NS_CLI" env EAL_MB=1024 timeout 240 "$RACKBOOT_SWARM" \
-        --eal "$(EAL_MB=1024 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")" --progress off "$@"
-}
+swarm() { swarm_over_veth "${PREFIX}c" "$@"; }
 swarm --pis $RACK --mix pi3=1,pi4=8,pi5=1 --tree "$WORK/tree" --json "$WORK/boot.json" \
     --require "failed=0,booted=$RACK" > "$WORK/boot.out" || fail "the rack did not boot: $(cat "$WORK/boot.out")"
 booted() { promql 'sum(rackboot_boots_total{result="booted"})' | json_get - 'd["data"]["result"][0]["value"][1]'; }

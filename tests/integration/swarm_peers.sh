@@ -10,19 +10,9 @@ command -v dnsmasq >/dev/null || skip "dnsmasq missing (tools/install-deps)"
 netns_setup
 PREFIX=rbswp$$
 test_cleanup() { rm -rf /run/dpdk/"$PREFIX"*; }
-mkdir -p "$WORK/tree/overlays"
-for f in start4.elf:2300000 fixup4.dat:5400 kernel8.img:3000000 kernel_2712.img:3000000 bcm2711-rpi-4-b.dtb:50000 \
-    bcm2712-rpi-5-b.dtb:50000 overlays/vc4-kms-v3d.dtbo:3000 bootcode.bin:52000 start.elf:290000 fixup.dat:7000 \
-    bcm2710-rpi-3-b.dtb:30000; do
-    make_file "$WORK/tree/${f%%:*}" "${f##*:}"
-done
-echo "console=serial0,115200 ip=dhcp root=/dev/nbd0p2" > "$WORK/tree/cmdline.txt"
-printf '[pi4]\ndtoverlay=vc4-kms-v3d\n[all]\narm_64bit=1\n' > "$WORK/tree/config.txt"
+mixed_pi_tree "$WORK/tree"
 
-swarm() {  # ARGS...: the swarm in the client namespace on its end of the veth
-    ip netns exec "$NS_CLI" env EAL_MB=1024 timeout 240 "$RACKBOOT_SWARM" \
-        --eal "$(EAL_MB=1024 eal_args "${PREFIX}c" --vdev=net_af_packet0,iface="$IF_CLI")" --progress off "$@"
-}
+swarm() { swarm_over_veth "${PREFIX}c" "$@"; }
 
 # 1. rackbootd's socket backend, a DHCP server and TFTP on the kernel's UDP.
 RB_NETNS=$NS_SRV

@@ -32,6 +32,18 @@ bool is_kernel(std::string_view path) noexcept {
     return starts(b, "kernel") || starts(b, "vmlinuz") || b == "Image" || b == "zImage";
 }
 
+bool is_cmdline(std::string_view path) noexcept {
+    return basename(path) == "cmdline.txt";
+}
+
+BootModel model_of_file(std::string_view path) noexcept {
+    std::string_view b = basename(path);
+    if (b == "bootcode.bin") return BootModel::pi3;  // the Pi 4 and 5 have it in their EEPROM
+    if (starts(b, "start4") || starts(b, "fixup4")) return BootModel::pi4;
+    if (b == "kernel_2712.img" || b == "pieeprom.sig") return BootModel::pi5;
+    return BootModel::unknown;
+}
+
 FileRole file_role(std::string_view path) noexcept {
     std::string_view b = basename(path);
     if (is_kernel(b)) return FileRole::kernel;

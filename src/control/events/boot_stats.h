@@ -17,6 +17,7 @@ enum class FileRole : std::uint8_t { firmware, config, device_tree, kernel, init
 [[nodiscard]] std::string_view to_string(FileRole r) noexcept;
 [[nodiscard]] FileRole file_role(std::string_view path) noexcept;
 [[nodiscard]] bool is_kernel(std::string_view path) noexcept;
+[[nodiscard]] bool is_cmdline(std::string_view path) noexcept;
 
 // A boot's phase: DHCP, then the role of the file it is on.
 inline constexpr std::size_t kPhases = static_cast<std::size_t>(FileRole::count_) + 1;
@@ -27,6 +28,8 @@ inline constexpr std::size_t kPhases = static_cast<std::size_t>(FileRole::count_
 
 enum class BootModel : std::uint8_t { pi3, pi4, pi5, unknown, count_ };
 [[nodiscard]] std::string_view to_string(BootModel m) noexcept;
+// The model a boot's file names, where DHCP did not (a Pi 3 sends no option 97); unknown else.
+[[nodiscard]] BootModel model_of_file(std::string_view path) noexcept;
 
 enum class BootResult : std::uint8_t { booted, failed, netboot_off, abandoned, count_ };
 [[nodiscard]] std::string_view to_string(BootResult r) noexcept;

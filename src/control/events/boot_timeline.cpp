@@ -24,20 +24,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string_view basename(std::string_view path) {
-    std::size_t slash = path.find_last_of('/');
-    return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-// The model a boot's files name, where DHCP did not (a Pi 3 sends no option 97).
-BootModel model_of_file(std::string_view file) {
-    std::string_view b = basename(file);
-    if (b == "bootcode.bin") return BootModel::pi3;  // the Pi 4 and 5 have it in their EEPROM
-    if (b.rfind("start4", 0) == 0 || b.rfind("fixup4", 0) == 0) return BootModel::pi4;
-    if (b == "kernel_2712.img" || b == "pieeprom.sig") return BootModel::pi5;
-    return BootModel::unknown;
-}
-
 // A transfer's result that stops a boot (a normal step, or the client's own leaving, does not).
 bool fails_boot(dataplane::ResultLabel r) {
     using dataplane::ResultLabel;
@@ -264,7 +250,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
         boot.files.push_back({file, now_ms - ms, ms, r.bytes, std::string(dataplane::result_name(r))});
         bool whole = result == proto::TftpResult::Complete;
         if (whole && is_kernel(file)) boot.kernel = true;
-        if (whole && basename(file) == "cmdline.txt") boot.cmdline = true;
+        if (whole && is_cmdline(file)) boot.cmdline = true;
         if (boot.model == BootModel::unknown) boot.model = model_of_file(file);
         if (r.outcome == dataplane::ResultLabel::netboot_off) boot.netboot_off = true;
         if (fails_boot(r.outcome)) {

@@ -10,6 +10,7 @@
 #include "proto/dhcp_codec.h"
 #include "proto/dhcp_responder.h"
 #include "proto/tftp_transfer.h"
+#include "support/metrics_text.h"
 
 namespace rackboot::control {
 namespace {
@@ -203,12 +204,7 @@ TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {
 namespace rackboot::control {
 namespace {
 
-// The series `series` (name and labels, exactly) in a metrics page; -1 when absent.
-double series(const std::string& page, const std::string& name) {
-    std::size_t at = page.find('\n' + name + ' ');
-    if (at == std::string::npos) return -1;
-    return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
-}
+using test::series_value;
 
 // Boots feed the metrics page: counted by model and result, timed whole and by phase (DHCP, each
 // file role from its first request to its last end), complete transfers timed by role and their
@@ -231,32 +227,32 @@ TEST(BootFigures, BootsAreCountedByModelAndResultAndTimedByPhase) {
     at("1a2b3c4d/start4.elf", 2300, 980, 2'000'000);                               // firmware 1305..2300
     at("1a2b3c4d/config.txt", 2320, 10, 400);
     std::string mid = t.render_metrics();
-    EXPECT_EQ(series(mid, "rackboot_boots_in_progress{phase=\"config\"}"), 1);
-    EXPECT_EQ(series(mid, "rackboot_boots_in_progress{phase=\"dhcp\"}"), 0);
+    EXPECT_EQ(series_value(mid, "rackboot_boots_in_progress{phase=\"config\"}"), 1);
+    EXPECT_EQ(series_value(mid, "rackboot_boots_in_progress{phase=\"dhcp\"}"), 0);
     at("1a2b3c4d/kernel8.img", 4400, 2000, 8'000'000);  // kernel 2400..4400: 4 MB/s
     at("1a2b3c4d/cmdline.txt", 4500, 20, 100);          // config 2310..4500
     std::string page = t.render_metrics();
-    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"booted\"}"), 1);
-    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"failed\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_boots_in_progress{phase=\"config\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boots_total{model=\"pi4\",result=\"booted\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_boots_total{model=\"pi4\",result=\"failed\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boots_in_progress{phase=\"config\"}"), 0);
     // 3.5 s from DISCOVER to cmdline.txt: in le=5, not in le=3.
-    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_bucket{model=\"pi4\",le=\"3\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_bucket{model=\"pi4\",le=\"5\"}"), 1);
-    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_sum{model=\"pi4\"}"), 3.5);
-    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_count{model=\"pi3\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"dhcp\"}"), 0.3);
-    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"firmware\"}"), 0.995);
-    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"config\"}"), 2.19);
-    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_sum{phase=\"kernel\"}"), 2);
-    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_count{phase=\"initramfs\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_count{role=\"config\"}"), 2);
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_count{role=\"firmware\"}"), 1);
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_bucket{role=\"kernel\",le=\"1\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_duration_seconds_bucket{role=\"kernel\",le=\"2.5\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_boot_duration_seconds_bucket{model=\"pi4\",le=\"3\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boot_duration_seconds_bucket{model=\"pi4\",le=\"5\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_boot_duration_seconds_sum{model=\"pi4\"}"), 3.5);
+    EXPECT_EQ(series_value(page, "rackboot_boot_duration_seconds_count{model=\"pi3\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boot_phase_seconds_sum{phase=\"dhcp\"}"), 0.3);
+    EXPECT_EQ(series_value(page, "rackboot_boot_phase_seconds_sum{phase=\"firmware\"}"), 0.995);
+    EXPECT_EQ(series_value(page, "rackboot_boot_phase_seconds_sum{phase=\"config\"}"), 2.19);
+    EXPECT_EQ(series_value(page, "rackboot_boot_phase_seconds_sum{phase=\"kernel\"}"), 2);
+    EXPECT_EQ(series_value(page, "rackboot_boot_phase_seconds_count{phase=\"initramfs\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_duration_seconds_count{role=\"config\"}"), 2);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_duration_seconds_count{role=\"firmware\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_duration_seconds_bucket{role=\"kernel\",le=\"1\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_duration_seconds_bucket{role=\"kernel\",le=\"2.5\"}"), 1);
     // The start4.elf and the kernel have a rate; config.txt and cmdline.txt are too small.
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_count"), 2);
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"2621440\"}"), 1);
-    EXPECT_EQ(series(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"5242880\"}"), 2);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_rate_bytes_per_second_count"), 2);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"2621440\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_tftp_transfer_rate_bytes_per_second_bucket{le=\"5242880\"}"), 2);
     EXPECT_NE(page.find("# TYPE rackboot_boot_duration_seconds histogram\n"), std::string::npos);
     // The timeline and the log line name the probe as what it was, as the metrics count it.
     nlohmann::json files = (*t.timeline(proto::Serial(0x1a2b3c4d)))["last_boot"]["files"];
@@ -285,23 +281,23 @@ TEST(BootFigures, AFailureNetbootOffAndAPi3AreCountedApart) {
     off.serial = proto::Serial(0x44444444);
     off.outcome = dataplane::ResultLabel::netboot_off;
     t.on_transfer(off, 1100);
-    EXPECT_EQ(series(t.render_metrics(), "rackboot_boots_in_progress{phase=\"firmware\"}"), 2);
+    EXPECT_EQ(series_value(t.render_metrics(), "rackboot_boots_in_progress{phase=\"firmware\"}"), 2);
     t.tick(2000 + BootTimeline::kIdleMs);
     std::string page = t.render_metrics();
-    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi3\",result=\"failed\"}"), 1);
-    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"netboot_off\"}"), 1);
-    EXPECT_EQ(series(page, "rackboot_boots_total{model=\"pi4\",result=\"abandoned\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boots_total{model=\"pi3\",result=\"failed\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_boots_total{model=\"pi4\",result=\"netboot_off\"}"), 1);
+    EXPECT_EQ(series_value(page, "rackboot_boots_total{model=\"pi4\",result=\"abandoned\"}"), 0);
     // Only a booted boot is timed.
-    EXPECT_EQ(series(page, "rackboot_boot_duration_seconds_count{model=\"pi3\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_boot_phase_seconds_count{phase=\"dhcp\"}"), 0);
-    EXPECT_EQ(series(page, "rackboot_boots_in_progress{phase=\"firmware\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boot_duration_seconds_count{model=\"pi3\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boot_phase_seconds_count{phase=\"dhcp\"}"), 0);
+    EXPECT_EQ(series_value(page, "rackboot_boots_in_progress{phase=\"firmware\"}"), 0);
     EXPECT_EQ((*t.timeline(proto::Serial(0x44444444)))["last_boot"]["result"], "netboot_off");
     // In server mode the firmware of a board with netboot off gets no DHCP answer at all.
     dataplane::DhcpRecord unanswered = dhcp(proto::DhcpMessageType::Discover, 0x55555555);
     unanswered.verdict = proto::DhcpVerdict::netboot_off;
     t.on_dhcp(unanswered, 300'000);
     t.tick(301'000 + BootTimeline::kIdleMs);
-    EXPECT_EQ(series(t.render_metrics(), "rackboot_boots_total{model=\"pi4\",result=\"netboot_off\"}"), 2);
+    EXPECT_EQ(series_value(t.render_metrics(), "rackboot_boots_total{model=\"pi4\",result=\"netboot_off\"}"), 2);
 }
 
 }  // namespace

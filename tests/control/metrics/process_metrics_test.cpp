@@ -14,15 +14,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/metrics_text.h"
+
 namespace rackboot::control {
 namespace {
 
-// The value of the series `name` (no labels) in `text`; -1 when absent.
-double value(const std::string& text, const std::string& name) {
-    std::size_t at = text.find('\n' + name + ' ');
-    if (at == std::string::npos) return -1;
-    return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
-}
+using test::series_value;
 
 TEST(ProcessMetrics, NamedAsClientLibrariesNameThemAndTrue) {
     std::string before = render_process_metrics();
@@ -30,26 +27,28 @@ TEST(ProcessMetrics, NamedAsClientLibrariesNameThemAndTrue) {
          {"process_cpu_seconds_total", "process_open_fds", "process_max_fds", "process_virtual_memory_bytes",
           "process_resident_memory_bytes", "process_start_time_seconds"}) {
         EXPECT_NE(before.find(std::string("# TYPE ") + name + ' '), std::string::npos) << name;
-        EXPECT_GE(value(before, name), 0) << name;
+        EXPECT_GE(series_value(before, name), 0) << name;
     }
     // Three more descriptors, three more counted.
     int fds[3];
     for (int& fd : fds) fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     std::string with = render_process_metrics();
-    EXPECT_EQ(value(with, "process_open_fds"), value(before, "process_open_fds") + 3);
+    EXPECT_EQ(series_value(with, "process_open_fds"), series_value(before, "process_open_fds") + 3);
     for (int fd : fds) close(fd);
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
-    EXPECT_EQ(value(with, "process_max_fds"), static_cast<double>(rl.rlim_cur));
+    EXPECT_EQ(series_value(with, "process_max_fds"), static_cast<double>(rl.rlim_cur));
     // Work shows as CPU time.
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(150);
     volatile std::uint64_t spin = 0;
     while (std::chrono::steady_clock::now() < until) spin = spin + 1;
     std::string after = render_process_metrics();
-    EXPECT_GE(value(after, "process_cpu_seconds_total"), value(before, "process_cpu_seconds_total") + 0.05);
-    EXPECT_GT(value(after, "process_resident_memory_bytes"), 1 << 20);
-    EXPECT_GE(value(after, "process_virtual_memory_bytes"), value(after, "process_resident_memory_bytes"));
-    double start = value(after, "process_start_time_seconds");
+    EXPECT_GE(series_value(after, "process_cpu_seconds_total"),
+              series_value(before, "process_cpu_seconds_total") + 0.05);
+    EXPECT_GT(series_value(after, "process_resident_memory_bytes"), 1 << 20);
+    EXPECT_GE(series_value(after, "process_virtual_memory_bytes"),
+              series_value(after, "process_resident_memory_bytes"));
+    double start = series_value(after, "process_start_time_seconds");
     double now = static_cast<double>(std::time(nullptr));
     EXPECT_LE(start, now + 1);
     EXPECT_GT(start, now - 3600) << "this test process started over an hour ago?";
