@@ -1,5 +1,6 @@
 #include "cli/api_client.h"
 
+#include <cstring>
 #include <memory>
 
 #include <curl/curl.h>
@@ -36,31 +37,55 @@ struct Curl {
 // SSE parsing over the bytes as they come.
 struct StreamState {
     std::string buf;
-    std::string event;
-    std::string data;
-    const std::function<bool(const std::string&, const std::string&)>* on_event = nullptr;
+    SseEvent current;
+    bool has_data = false;
+    const std::function<bool(const SseEvent&)>* on_event = nullptr;
     bool stop = false;
+    CURL* h = nullptr;
+    bool* connected = nullptr;
 };
+
+// A field line's value: after "name:" and one optional space (the SSE grammar).
+bool field(const std::string& line, const char* name, std::string& value) {
+    std::size_t n = std::strlen(name);
+    if (line.compare(0, n, name) != 0 || line.size() <= n || line[n] != ':') return false;
+    value = line.substr(n + 1);
+    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+    return true;
+}
 
 std::size_t feed_stream(char* data, std::size_t size, std::size_t n, void* out) {
     auto* s = static_cast<StreamState*>(out);
+    long status = 0;
+    curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        s->buf.append(data, size * n);  // an error's body, kept for the caller
+        return size * n;
+    }
+    if (s->connected != nullptr) *s->connected = true;
     s->buf.append(data, size * n);
     std::size_t eol;
     while ((eol = s->buf.find('\n')) != std::string::npos) {
         std::string line = s->buf.substr(0, eol);
         s->buf.erase(0, eol + 1);
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        std::string value;
         if (line.empty()) {
-            if (!s->data.empty() && !(*s->on_event)(s->event, s->data)) {
+            if (s->has_data && !(*s->on_event)(s->current)) {
                 s->stop = true;
                 return 0;  // ends the transfer
             }
-            s->event.clear();
-            s->data.clear();
-        } else if (line.rfind("event: ", 0) == 0) {
-            s->event = line.substr(7);
-        } else if (line.rfind("data: ", 0) == 0) {
-            s->data += line.substr(6);
+            s->current.event.clear();
+            s->current.data.clear();
+            s->current.id.clear();
+            s->has_data = false;
+        } else if (field(line, "event", value)) {
+            s->current.event = value;
+        } else if (field(line, "id", value)) {
+            s->current.id = value;
+        } else if (field(line, "data", value)) {
+            s->current.data += (s->has_data ? "\n" : "") + value;
+            s->has_data = true;
         }
     }
     return size * n;
@@ -110,13 +135,14 @@ ApiReply ApiClient::call(const std::string& method, const std::string& path, con
     return r;
 }
 
-ApiReply ApiClient::stream(const std::string& path,
-                           const std::function<bool(const std::string&, const std::string&)>& on_event,
-                           long max_s) const {
+ApiReply ApiClient::stream(const std::string& path, const std::string& last_event_id,
+                           const std::function<bool(const SseEvent&)>& on_event, long max_s, bool* connected) const {
     ApiReply r;
     Curl c;
     StreamState s;
     s.on_event = &on_event;
+    s.h = c.h;
+    s.connected = connected;
     std::string url = base_ + path;
     curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, &feed_stream);
@@ -125,6 +151,8 @@ ApiReply ApiClient::stream(const std::string& path,
     if (max_s > 0) curl_easy_setopt(c.h, CURLOPT_TIMEOUT, max_s);
     if (!cacert_.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, cacert_.c_str());
     if (!token_.empty()) c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + token_).c_str());
+    if (!last_event_id.empty()) c.headers = curl_slist_append(c.headers, ("Last-Event-ID: " + last_event_id).c_str());
+    c.headers = curl_slist_append(c.headers, "Accept: text/event-stream");
     curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
     CURLcode rc = curl_easy_perform(c.h);
     curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &r.status);
@@ -134,6 +162,7 @@ ApiReply ApiClient::stream(const std::string& path,
     }
     r.reached = true;
     r.body = s.buf;
+    if (rc != CURLE_OK && !s.stop) r.error = curl_easy_strerror(rc);  // cut mid-stream
     return r;
 }
 

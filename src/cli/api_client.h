@@ -15,6 +15,13 @@ struct ApiReply {
     std::string error;
 };
 
+// One Server-Sent Event: its id (empty when it had none), name and data.
+struct SseEvent {
+    std::string id;
+    std::string event;
+    std::string data;
+};
+
 class ApiClient {
 public:
     // `base`: http://ADDR:PORT (an ADDR:PORT alone gets http://).
@@ -22,11 +29,12 @@ public:
 
     [[nodiscard]] ApiReply call(const std::string& method, const std::string& path, const std::string& body = {},
                                 const std::string& if_match = {}) const;
-    // GET `path` as an event stream: `on_event(event, data)` for each event until it returns
-    // false, the server ends the stream or `max_s` passes (0: no limit).
-    [[nodiscard]] ApiReply stream(const std::string& path,
-                                  const std::function<bool(const std::string&, const std::string&)>& on_event,
-                                  long max_s) const;
+    // GET `path` as an event stream, resumed after `last_event_id` (empty: from now): `on_event`
+    // for each event until it returns false, the server ends the stream or `max_s` passes (0:
+    // no limit). `connected` is set once the server answered 200.
+    [[nodiscard]] ApiReply stream(const std::string& path, const std::string& last_event_id,
+                                  const std::function<bool(const SseEvent&)>& on_event, long max_s,
+                                  bool* connected = nullptr) const;
 
 private:
     std::string base_;

@@ -94,6 +94,7 @@ struct DaemonConfig {
     std::uint32_t discover_max = 4096;  // ...while fewer than this many wait in that state
     std::uint32_t discover_rate = 100;  // ...and at most this many a second (a burst of 10 s)
     std::uint32_t timeline_events = 100;
+    std::uint32_t event_history = 65536;  // the event stream's replay history (EventBus::kDefaultHistory)
     bool lease_fsync = true;
     // Backend
     BackendKind backend = BackendKind::socket;

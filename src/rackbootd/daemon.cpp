@@ -31,6 +31,7 @@
 #include "control/live/snapshot_publisher.h"
 #include "control/metrics/families.h"
 #include "control/metrics/process_metrics.h"
+#include "control/store/event_ids.h"
 #include "control/store/inventory_store.h"
 #include "control/store/lease_store.h"
 #include "dataplane/boot_map.h"
@@ -214,6 +215,7 @@ private:
     [[nodiscard]] Result<> open_inventory();
     [[nodiscard]] Result<> plan_workers();
     [[nodiscard]] Result<> open_leases();
+    [[nodiscard]] Result<> open_event_ids();
     [[nodiscard]] Result<> start_dataplane();
     void wire_events();
     void drain_events();
@@ -239,6 +241,7 @@ private:
     std::unique_ptr<dataplane::PathBoard> path_board_;
     dataplane::LeaseJournal journal_;
     std::unique_ptr<LeaseStore> lease_store_;
+    std::optional<EventIdStore> event_ids_;  // --state: the stream's ids, growing across restarts
     std::vector<proto::Lease> restored_;
     BackendOptions options_;
     std::unique_ptr<dataplane::BootMapCell> maps_;
@@ -246,7 +249,7 @@ private:
     std::unique_ptr<dataplane::Backend> backend_;
     dataplane::DhcpEngine* dhcp_engine_ = nullptr;
     dataplane::BackendInfo info_;
-    EventBus events_;
+    EventBus events_{cfg_.event_history};
     std::unique_ptr<BoardLearner> learner_;
     std::unique_ptr<BootTimeline> timeline_;
     std::unique_ptr<EventFanout> fanout_;
@@ -342,6 +345,24 @@ Result<> Daemon::plan_workers() {
 }
 
 // The DHCP engine's settings, and in server mode the lease store and the leases it restores.
+// The event stream's ids go on from the last run's (Last-Event-ID across a restart). Without
+// --state they start at 1 each run, and a client's older id reads as unknown.
+Result<> Daemon::open_event_ids() {
+    if (cfg_.state_dir.empty()) return {};
+    Result<EventIdStore> ids = EventIdStore::open(cfg_.state_dir);
+    if (!ids) return failure("--state: " + ids.error().reason);
+    if (Result<> ok = ids->record(ids->first_id() - 1); !ok) return failure("--state: " + ok.error().reason);
+    event_ids_ = std::move(*ids);
+    const EventIdStore& store = *event_ids_;
+    events_.start_ids(store.first_id(), EventIdStore::kBlock, [&store](std::uint64_t last) {
+        // Not written: after a crash, ids of this block could be handed out again.
+        if (Result<> ok = store.record(last); !ok) {
+            std::printf("event=warning what=\"event ids: %s\"\n", ok.error().reason.c_str());
+        }
+    });
+    return {};
+}
+
 Result<> Daemon::open_leases() {
     if (cfg_.dhcp_mode == proto::DhcpMode::Off) return {};
     common_.dhcp = dhcp_engine_config(cfg_);
@@ -574,6 +595,11 @@ void Daemon::stop() {
     backend_->stop();
     if (lease_store_) lease_store_->stop();
     drain_events();
+    if (event_ids_) {
+        if (Result<> ok = event_ids_->record(events_.last_id()); !ok) {
+            std::printf("event=warning what=\"event ids: %s\"\n", ok.error().reason.c_str());
+        }
+    }
     std::printf("event=stop\n");
 }
 
@@ -593,6 +619,7 @@ int Daemon::run() {
     }
     if (cfg_.check_only) return check_only(cfg_, root_);
     Result<> up = open_inventory()
+                      .and_then([this] { return open_event_ids(); })
                       .and_then([this] { return plan_workers(); })
                       .and_then([this] { return open_leases(); })
                       .and_then([this] { return start_dataplane(); })

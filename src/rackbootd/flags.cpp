@@ -435,6 +435,12 @@ const Row kRows[] = {
      [](DaemonConfig& c, std::string_view v) {
          return number<std::uint32_t>(v, 1, 10000, c.timeline_events, "must be 1..10000");
      }},
+    {"--event-history", "N", FlagShape::Value,
+     "events the stream keeps for clients to replay after Last-Event-ID\n(default 65536; at most 32 MiB of them); a "
+     "client further behind\nis told in-band how many it lost",
+     [](DaemonConfig& c, std::string_view v) {
+         return number<std::uint32_t>(v, 16, 1'000'000, c.event_history, "must be 16..1000000");
+     }},
     {"--api-heartbeat", "S", FlagShape::Value,
      "seconds between keep-alive lines on /api/v1/events (default 15); a\nstream that cannot write for 4 of them "
      "(its client stopped reading) is cut",

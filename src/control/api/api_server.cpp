@@ -307,6 +307,7 @@ int ApiServer::on_request(MHD_Connection* c, const char* url, const char* method
         if (own && route.answers() == Answers::events) {
             std::map<std::string, std::string> query;
             MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, &collect_cb, &query);
+            if (route.pattern() == "/api/v1/events/history") return queue(c, event_history(c, query)) ? 1 : 0;
             bool queued = false;
             std::optional<HttpResponse> refusal = start_stream(c, query, queued);
             if (refusal) return queue(c, *refusal) ? 1 : 0;
@@ -374,6 +375,13 @@ std::string ApiServer::render_metrics() const {
         << '\n'
         << metric_header("rackboot_api_event_streams") << "rackboot_api_event_streams "
         << streams_.load(std::memory_order_relaxed) << '\n';
+    if (events_ != nullptr) {
+        out << metric_header("rackboot_events_published_total") << "rackboot_events_published_total "
+            << events_->published() << '\n'
+            << metric_header("rackboot_events_lost_total") << "rackboot_events_lost_total " << events_->lost() << '\n'
+            << metric_header("rackboot_event_history") << "rackboot_event_history " << events_->history_size() << '\n'
+            << metric_header("rackboot_event_last_id") << "rackboot_event_last_id " << events_->last_id() << '\n';
+    }
     return out.str();
 }
 

@@ -128,6 +128,8 @@ private:
     // subscribers), or nothing when the stream is queued (`queued` says whether it could be).
     std::optional<HttpResponse> start_stream(MHD_Connection* c, const std::map<std::string, std::string>& query,
                                              bool& queued);
+    // GET /api/v1/events/history: a page of what the stream keeps, as JSON.
+    HttpResponse event_history(MHD_Connection* c, const std::map<std::string, std::string>& query);
 
     proto::Ipv4 addr_;
     std::uint16_t port_;

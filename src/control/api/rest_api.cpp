@@ -132,10 +132,7 @@ json board_json(const Board& b) {
                 {"generation", b.generation}};
 }
 
-namespace {
-
-// Applies the fields of `j` to `b` (create, replace and merge patch alike: null clears a field).
-Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
+Outcome apply_board(const json& j, Board& b, bool serial_allowed, bool merge) {
     for (const auto& [key, v] : j.items()) {
         const std::string& field = key;  // (a structured binding cannot be captured before C++20's clang 16)
         auto bad = [&field](const std::string& why) { return Outcome::fail(ApiError::invalid_field, why, field); };
@@ -154,9 +151,16 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
                 continue;
             }
             if (!v.is_object()) return bad("labels are an object of strings");
-            b.labels.clear();
+            // A merge patch (RFC 7396) changes the labels it names and removes those set to null.
+            if (!merge) b.labels.clear();
             for (const auto& [lk, lv] : v.items()) {
-                if (!lv.is_string()) return bad("labels are an object of strings");
+                if (merge && lv.is_null()) {
+                    b.labels.erase(lk);
+                    continue;
+                }
+                if (!lv.is_string())
+                    return bad(merge ? "labels are an object of strings (null removes one)"
+                                     : "labels are an object of strings");
                 b.labels[lk] = lv.get<std::string>();
             }
         } else if (key == "files") {
@@ -206,6 +210,8 @@ Outcome apply_board(const json& j, Board& b, bool serial_allowed) {
     }
     return validate_board(b);
 }
+
+namespace {
 
 std::optional<std::size_t> page_limit(const HttpRequest& req, HttpResponse& refusal) {
     auto it = req.query.find("limit");
@@ -414,7 +420,7 @@ HttpResponse RestApi::create_board(const HttpRequest& req, const std::string&) {
     if (!j) return refusal;
     if (!j->contains("serial")) return fail(ApiError::missing_field, "a board needs its serial", "serial");
     Board b;
-    if (Outcome o = apply_board(*j, b, true); !o.ok()) return error_response(o);
+    if (Outcome o = apply_board(*j, b, true, false); !o.ok()) return error_response(o);
     if (std::string why = b.ip ? never_offered(*b.ip) : std::string(); !why.empty()) {
         return fail(ApiError::invalid_field, why, "ip");
     }
@@ -485,7 +491,7 @@ HttpResponse RestApi::write_board(const HttpRequest& req, const std::string& key
     } else {
         b = current;
     }
-    if (Outcome o = apply_board(*j, b, false); !o.ok()) return error_response(o);
+    if (Outcome o = apply_board(*j, b, false, !replace); !o.ok()) return error_response(o);
     // A board stored before the subnet changed can still be edited; a new address must be offerable.
     if (std::string why = b.ip && b.ip != current.ip ? never_offered(*b.ip) : std::string(); !why.empty()) {
         return fail(ApiError::invalid_field, why, "ip");

@@ -136,6 +136,7 @@ private:
     HttpResponse delete_root(const HttpRequest& req, const std::string& serial);
     // rest_import.cpp
     HttpResponse import_boards(const HttpRequest& req, const std::string& param);
+    HttpResponse update_boards(const HttpRequest& req, const std::string& param);  // rest_bulk.cpp
     // nobodd's `image = X.img`: the disk image at `path` (resolved, a regular file) added as an img
     // image named after its file, indexed first; its name, or why not.
     [[nodiscard]] proto::Result<std::string> add_imported_image(const std::string& path,

@@ -158,6 +158,10 @@ Step<> plan_line(const RestApi& api, const ImportEntry& e, Board b, bool exists,
         auto it = image_by_path.find(image_key(resolved(e.image_path), e.partition));
         if (it != image_by_path.end()) b.image = it->second;
         // else: no image, with the warning import_boards gave (a disk image it could not add)
+    } else if (b.image.empty()) {
+        plan.warnings.push_back({{"line", e.line},
+                                 {"reason", "board " + b.serial.to_string() +
+                                                " has no image: it is served no boot files until one is set"}});
     }
     if (Outcome o = validate_board(b); !o.ok()) return tl::unexpected(fail(o.error, at + o.message, o.field));
     plan.created += exists ? 0 : 1;

@@ -28,6 +28,9 @@ namespace rackboot::control {
 [[nodiscard]] std::optional<nlohmann::json> parse_body(const HttpRequest& req, HttpResponse& refusal);
 // A board as the API shows it.
 [[nodiscard]] nlohmann::json board_json(const Board& b);
+// Applies the fields of `j` to `b` (create, replace and patch alike: null clears a field); with
+// `merge` (PATCH, RFC 7396), labels are changed one by one and a label set to null is removed.
+[[nodiscard]] Outcome apply_board(const nlohmann::json& j, Board& b, bool serial_allowed, bool merge);
 // The {serial} of a board's path, or the 404 it gets in `refusal`.
 [[nodiscard]] std::optional<proto::Serial> path_serial(const std::string& key, HttpResponse& refusal);
 

@@ -79,8 +79,9 @@ public:
     [[nodiscard]] std::string render_metrics() const;
 
 private:
-    // Someone subscribed to the live stream: only then is an event copied and serialized for it.
-    [[nodiscard]] bool listened() const { return bus_ != nullptr && bus_->subscribers() > 0; }
+    // The event stream is wired: every event is serialized into its history (a subscriber may
+    // resume after any id it kept).
+    [[nodiscard]] bool listened() const { return bus_ != nullptr; }
     struct File {
         std::string name;
         std::int64_t started_ms = 0;

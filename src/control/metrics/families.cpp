@@ -107,6 +107,11 @@ constexpr MetricFamily kFamilies[] = {
     {"rackboot_api_refused_total", "counter",
      "HTTP connections closed at accept or cut, and requests refused, by reason."},
     {"rackboot_api_event_streams", "gauge", "Event streams open."},
+    {"rackboot_events_published_total", "counter", "Events published on the event stream since the start."},
+    {"rackboot_events_lost_total", "counter",
+     "Events a stream's subscriber wanted and did not get: it fell behind the history, or resumed after it."},
+    {"rackboot_event_history", "gauge", "Events the stream keeps for subscribers to replay (Last-Event-ID)."},
+    {"rackboot_event_last_id", "gauge", "The last event id handed out (ids only grow, across restarts too)."},
     // The process (as Prometheus client libraries name them)
     {"rackboot_build_info", "gauge", "The running rackbootd: its version and dataplane backend (always 1)."},
     {"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds."},

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "control/store/small_file.h"
 #include "proto/result.h"
 
 namespace rackboot::control {
@@ -46,11 +47,6 @@ private:
     std::string last_error_;
 };
 
-// Writes `text` to `path` so that a reader (or a crash) sees the old file or the new one whole:
-// a temporary file beside it, fsynced, renamed, the directory fsynced.
-[[nodiscard]] proto::Result<> write_file_atomically(const std::string& path, const std::string& text);
-// The file's text ("" when it cannot be read).
-[[nodiscard]] std::string read_small_file(const std::string& path);
 // Whether `program` names an executable: a path, or a name found on PATH.
 [[nodiscard]] bool program_exists(const std::string& program);
 // Runs `program` with `args` to its end (started clean, as the daemons are), for at most

@@ -384,3 +384,115 @@ TEST_F(RestApiTest, ABoardsRootRoutes) {
 
 }  // namespace
 }  // namespace rackboot::control
+
+namespace rackboot::control {
+namespace {
+
+class RestBulkTest : public RestApiTest {
+protected:
+    void SetUp() override {
+        RestApiTest::SetUp();
+        ASSERT_EQ(call("POST", "/api/v1/images", image_body("raspios-2026-11")).status, 201u);
+        ASSERT_EQ(call("POST", "/api/v1/images", image_body("raspios-2026-12")).status, 201u);
+        for (int i = 0; i < 5; ++i) {
+            json b{{"serial", "5a5a000" + std::to_string(i)},
+                   {"image", "raspios-2026-11"},
+                   {"labels", {{"rack", i < 3 ? "r12" : "r13"}, {"row", "a"}}}};
+            ASSERT_EQ(call("POST", "/api/v1/boards", b.dump()).status, 201u);
+        }
+    }
+    json board(int i) { return js(call("GET", "/api/v1/boards/5a5a000" + std::to_string(i))); }
+};
+
+// Issue 23: a PATCH changes the labels it names and removes those set to null; the rest stay.
+TEST_F(RestBulkTest, APatchMergesLabelsOneByOne) {
+    HttpResponse p = call("PATCH", "/api/v1/boards/5a5a0000", R"({"labels": {"slot": "u07", "row": null}})");
+    ASSERT_EQ(p.status, 200u) << p.body;
+    EXPECT_EQ(js(p)["labels"], (json{{"rack", "r12"}, {"slot", "u07"}}));
+    HttpResponse bad = call("PATCH", "/api/v1/boards/5a5a0000", R"({"labels": {"slot": 7}})");
+    EXPECT_EQ(bad.status, 400u);
+    EXPECT_EQ(board(0)["labels"], (json{{"rack", "r12"}, {"slot", "u07"}}));  // unchanged
+    // A PUT still replaces them whole.
+    HttpResponse put = call("PUT", "/api/v1/boards/5a5a0000", R"({"labels": {"only": "this"}})");
+    ASSERT_EQ(put.status, 200u) << put.body;
+    EXPECT_EQ(js(put)["labels"], (json{{"only", "this"}}));
+}
+
+// Issue 23: a rack moved to another image in one call, in one transaction: a dry run changes
+// nothing; boards already so are matched and left alone; one refused board refuses them all.
+TEST_F(RestBulkTest, ASelectorMovesARackInOneTransaction) {
+    json move = json::parse(R"({"selector": {"labels": {"rack": "r12", "row": "a"}},
+                                "set": {"image": "raspios-2026-12", "labels": {"moved": "yes", "row": null}}})");
+    json dry = move;
+    dry["dry_run"] = true;
+    HttpResponse d = call("POST", "/api/v1/boards:update", dry.dump());
+    ASSERT_EQ(d.status, 200u) << d.body;
+    EXPECT_EQ(js(d)["matched"], 3);
+    EXPECT_EQ(js(d)["changed"], 3);
+    EXPECT_EQ(board(0)["image"], "raspios-2026-11");  // a dry run changes nothing
+    EXPECT_EQ(board(0)["generation"], 1);
+
+    HttpResponse r = call("POST", "/api/v1/boards:update", move.dump());
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(js(r)["changed"], 3);
+    EXPECT_EQ(js(r)["boards"][0], (json{{"serial", "5a5a0000"}, {"generation", 2}}));
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(board(i)["image"], "raspios-2026-12");
+        EXPECT_EQ(board(i)["labels"], (json{{"moved", "yes"}, {"rack", "r12"}}));
+    }
+    EXPECT_EQ(board(3)["image"], "raspios-2026-11");  // another rack: untouched
+    EXPECT_EQ(board(3)["generation"], 1);
+
+    // Again: the boards are so already (and have no row label to match now).
+    json again = R"({"selector": {"labels": {"rack": "r12"}}, "set": {"image": "raspios-2026-12"}})"_json;
+    HttpResponse a = call("POST", "/api/v1/boards:update", again.dump());
+    ASSERT_EQ(a.status, 200u) << a.body;
+    EXPECT_EQ(js(a)["matched"], 3);
+    EXPECT_EQ(js(a)["changed"], 0);
+    EXPECT_EQ(board(0)["generation"], 2);
+
+    // An image that does not exist: refused, and nothing of the rack changed.
+    HttpResponse no = call("POST", "/api/v1/boards:update", R"({"selector": {"all": true}, "set": {"image": "nope"}})");
+    EXPECT_EQ(no.status / 100, 4u) << no.body;
+    for (int i = 0; i < 5; ++i) EXPECT_NE(board(i)["image"], "nope");
+    EXPECT_EQ(board(4)["generation"], 1);
+
+    // By serials and by image; netboot off for both.
+    HttpResponse s = call("POST", "/api/v1/boards:update",
+                          R"({"selector": {"serials": ["5a5a0003", "5a5a0004"], "image": "raspios-2026-11"},
+                              "set": {"netboot": false}})");
+    ASSERT_EQ(s.status, 200u) << s.body;
+    EXPECT_EQ(js(s)["changed"], 2);
+    EXPECT_EQ(board(4)["netboot"], false);
+    EXPECT_EQ(board(0)["netboot"], true);
+}
+
+TEST_F(RestBulkTest, ABadBulkUpdateSaysWhyAndChangesNothing) {
+    const std::pair<const char*, const char*> cases[] = {
+        {R"({"set": {"netboot": false}})", "selector"},
+        {R"({"selector": {}, "set": {"netboot": false}})", "selector"},
+        {R"({"selector": {"labels": {"rack": "r12"}}})", "set"},
+        {R"({"selector": {"labels": {"rack": "r12"}}, "set": {}})", "set"},
+        {R"({"selector": {"labels": {"rack": "r12"}}, "set": {"ip": "10.0.0.1"}})", "set.ip"},
+        {R"({"selector": {"labels": {"rack": "r12"}}, "set": {"name": "x"}})", "set.name"},
+        {R"({"selector": {"colour": "red"}, "set": {"netboot": false}})", "selector.colour"},
+        {R"({"selector": {"serials": ["zz"]}, "set": {"netboot": false}})", "selector.serials"},
+        {R"({"selector": {"state": "lost"}, "set": {"netboot": false}})", "selector.state"},
+        {R"({"selector": {"all": true}, "set": {"netboot": "no"}})", "set.netboot"},
+        {R"({"selector": {"all": true}, "set": {"netboot": false}, "dry_run": 1})", "dry_run"},
+        {R"({"selector": {"all": true}, "set": {"netboot": false}, "then": 1})", "then"},
+    };
+    for (const auto& [body, field] : cases) {
+        HttpResponse r = call("POST", "/api/v1/boards:update", body);
+        EXPECT_EQ(r.status, 400u) << body << " -> " << r.body;
+        EXPECT_EQ(js(r)["field"], field) << body << " -> " << r.body;
+    }
+    HttpResponse no_token =
+        call("POST", "/api/v1/boards:update", R"({"selector": {"all": true}, "set": {"netboot": false}})",
+             {{"authorization", "Bearer wrong"}});
+    EXPECT_EQ(no_token.status, 401u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(board(i)["generation"], 1);
+}
+
+}  // namespace
+}  // namespace rackboot::control

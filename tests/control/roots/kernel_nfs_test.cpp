@@ -38,7 +38,9 @@ TEST(KernelNfs, OneLinePerRootReachedFromItsBoardAlone) {
         << text;
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
-        if (!line.empty() && line[0] != '#') EXPECT_NE(line.find('('), std::string::npos) << "a line with no client";
+        if (!line.empty() && line[0] != '#') {
+            EXPECT_NE(line.find('('), std::string::npos) << "a line with no client";
+        }
     }
 }
 
