@@ -168,10 +168,21 @@ const Row kRows[] = {
      }},
     {"--pis", "N", FlagShape::Value, "Pis in the fleet (default 1)",
      [](SwarmOptions& o, std::string_view v) {
+         o.fleet_given = true;
          return count(v, 1, 1'000'000, o.pis, "is not a count of 1 to 1000000");
      }},
     {"--mix", "pi3=W,pi4=W,pi5=W", FlagShape::Value, "the fleet's models by weight (default pi4=100)",
-     [](SwarmOptions& o, std::string_view v) { return parse_mix(v, o.mix); }},
+     [](SwarmOptions& o, std::string_view v) {
+         o.fleet_given = true;
+         return parse_mix(v, o.mix);
+     }},
+    {"--boards", "FILE", FlagShape::Value,
+     "boot the boards FILE lists, with their serials, MACs and models, in\nplace of --pis and --mix: "
+     "rackbootctl --json boards ls, or lines\n\"SERIAL MAC [MODEL]\"; each board's result is reported",
+     [](SwarmOptions& o, std::string_view v) { return text_to(v, o.boards_file); }},
+    {"--from-api", "URL", FlagShape::Value,
+     "boot the boards of rackbootd's API, as --boards (http://ADDR:PORT,\nor its /api/v1/boards?label=K=V for some)",
+     [](SwarmOptions& o, std::string_view v) { return text_to(v, o.from_api); }},
     {"--ramp", "SECONDS", FlagShape::Value, "power-ons spread over this long (default 0: all at once)",
      [](SwarmOptions& o, std::string_view v) {
          return real(v, 0, 86400, false, o.ramp_s, "is not seconds (0-86400)");
@@ -304,6 +315,10 @@ Result<> validated(const SwarmOptions& o) {
     if (o.eal.empty() && !o.list_fleet) {
         return failure("--eal is required (for example \"--no-huge -m 1024 --no-pci --vdev=net_memif0,role=client\")",
                        2);
+    }
+    if (!o.boards_file.empty() && !o.from_api.empty()) return failure("--boards and --from-api: give one", 2);
+    if (o.from_inventory() && o.fleet_given) {
+        return failure("--boards and --from-api take the fleet from the inventory: leave out --pis and --mix", 2);
     }
     if (std::uint64_t{o.pis} + o.mac_offset >= (1u << 24)) {
         return failure("--pis plus --mac-offset must stay below 16777216 (three bytes of MAC)", 2);

@@ -11,6 +11,7 @@
 #include "proto/flag_table.h"
 #include "proto/ipv4.h"
 #include "proto/pi_boot.h"
+#include "proto/pi_dhcp_client.h"
 #include "proto/result.h"
 
 namespace rackboot::swarm {
@@ -61,9 +62,16 @@ struct SwarmOptions {
     // server, each direction (link.h); 0: none.
     std::uint64_t link_bps = 0;
     std::uint64_t link_buffer = 512ull * 1024;
-    bool help = false;        // --help: the usage is asked for, nothing is run
-    bool version = false;     // --version: the version is asked for, nothing is run
-    bool list_fleet = false;  // --list-fleet: each Pi's serial, MAC and model, nothing is run
+    bool help = false;         // --help: the usage is asked for, nothing is run
+    bool version = false;      // --version: the version is asked for, nothing is run
+    bool list_fleet = false;   // --list-fleet: each Pi's serial, MAC and model, nothing is run
+    bool fleet_given = false;  // --pis or --mix was given
+    // --boards FILE or --from-api URL: the fleet is an inventory's (inventory.h), loaded into
+    // `fleet` (and `pis`) by load_inventory before the run.
+    std::string boards_file;
+    std::string from_api;
+    std::vector<proto::FakePi> fleet;
+    [[nodiscard]] bool from_inventory() const noexcept { return !boards_file.empty() || !from_api.empty(); }
 };
 
 // The options `args` give, or the refusal naming the flag (exit code 2); with --help, `help` set

@@ -41,7 +41,7 @@ const char* model_name(proto::PiModel m) {
 
 std::string fleet_listing(const SwarmOptions& o) {
     std::string out;
-    for (const proto::FakePi& pi : make_fleet(o.pis, o.mix, o.seed, o.mac_offset)) {
+    for (const proto::FakePi& pi : o.fleet.empty() ? make_fleet(o.pis, o.mix, o.seed, o.mac_offset) : o.fleet) {
         out += pi.serial.to_string() + " " + pi.mac.to_string() + " " + model_name(pi.model) + "\n";
     }
     return out;
@@ -252,6 +252,7 @@ json pis_json(const SwarmEngine& e) {
     for (std::size_t i = 0; i < e.size(); ++i) {
         const proto::PiBoot& b = e.pi(i);
         json one = {{"serial", b.config().pi.serial.to_string()},
+                    {"mac", b.config().pi.mac.to_string()},
                     {"model", model_name(b.config().pi.model)},
                     {"phase", std::string(proto::to_string(b.phase()))},
                     {"address", b.address().to_string()},
@@ -313,6 +314,29 @@ nlohmann::json run_report(const SwarmOptions& o, const SwarmEngine& e, double el
     j["passed"] = all;
     if (o.json_pis) j["pis"] = pis_json(e);
     return j;
+}
+
+std::string board_report(const SwarmEngine& e) {
+    std::string out;
+    char buf[256];
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const proto::PiBoot& b = e.pi(i);
+        const proto::FakePi& pi = b.config().pi;
+        std::string what(proto::to_string(b.phase()));
+        if (b.phase() == proto::PiPhase::Booted) {
+            std::snprintf(buf, sizeof buf, "booted in %.2f s",
+                          static_cast<double>(b.ended_at() - b.first_power_at()) / 1e9);
+            what = buf;
+        } else if (b.phase() == proto::PiPhase::Failed) {
+            what = "failed on " + (b.failed_file().empty() ? std::string("DHCP") : b.failed_file()) + ": " +
+                   std::string(proto::reason_info(b.failure()).name);
+        }
+        std::snprintf(buf, sizeof buf, "board %s %s %s %s, %d attempt%s, address %s\n", pi.serial.to_string().c_str(),
+                      pi.mac.to_string().c_str(), model_name(pi.model), what.c_str(), b.attempts(),
+                      b.attempts() == 1 ? "" : "s", b.address().to_string().c_str());
+        out += buf;
+    }
+    return out;
 }
 
 std::string run_summary(const SwarmEngine& e, double elapsed, const std::vector<RequirementResult>& checked) {

@@ -18,6 +18,9 @@ namespace rackboot::swarm {
 [[nodiscard]] std::vector<std::string> metric_names();
 // --list-fleet: one line per Pi, "SERIAL MAC MODEL" (the serial as the firmware sends it).
 [[nodiscard]] std::string fleet_listing(const SwarmOptions& options);
+// One line per Pi: "board SERIAL MAC MODEL booted in 4.21 s, 1 attempt, address A" (or failed on
+// FILE: REASON, or the phase it was stopped in), for a fleet from an inventory.
+[[nodiscard]] std::string board_report(const SwarmEngine& e);
 // The run's figures by metric name (seconds for times, percent for rates).
 [[nodiscard]] std::map<std::string, double> run_figures(const SwarmEngine& engine, double elapsed_s);
 

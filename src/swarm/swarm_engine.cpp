@@ -158,8 +158,13 @@ SwarmEngine::SwarmEngine(const SwarmOptions& options, Manifest& manifest, std::F
       rng_(options.seed),
       frame_(kFrameMax),
       links_{Link(options.link_bps, options.link_buffer), Link(options.link_bps, options.link_buffer)} {
-    std::vector<proto::FakePi> fleet = make_fleet(o_.pis, o_.mix, o_.seed, o_.mac_offset);
+    std::vector<proto::FakePi> fleet = o_.fleet.empty() ? make_fleet(o_.pis, o_.mix, o_.seed, o_.mac_offset) : o_.fleet;
     pis_.reserve(fleet.size());
+    if (!o_.fleet.empty()) {
+        // An inventory's MACs say nothing of their place: looked up.
+        by_mac_.reserve(fleet.size());
+        for (std::size_t i = 0; i < fleet.size(); ++i) by_mac_.emplace(fleet[i].mac.key(), i);
+    }
     by_ip_.reserve(fleet.size() * 2);
     for (std::size_t i = 0; i < fleet.size(); ++i) {
         proto::PiBootConfig c;
@@ -435,8 +440,13 @@ void SwarmEngine::deliver(ConstBytes frame, Nanos now, FrameTx& tx) {
         }
         proto::Mac mac;
         std::memcpy(mac.data(), f.payload.data() + kChaddrOffset, 6);
-        auto i = pi_of_mac(mac, pis_.size(), o_.mac_offset,
-                           [this](std::uint32_t k) { return pis_[k]->boot.config().pi.mac; });
+        std::optional<std::uint32_t> i;
+        if (by_mac_.empty()) {
+            i = pi_of_mac(mac, pis_.size(), o_.mac_offset,
+                          [this](std::uint32_t k) { return pis_[k]->boot.config().pi.mac; });
+        } else if (auto it = by_mac_.find(mac.key()); it != by_mac_.end()) {
+            i = it->second;
+        }
         if (!i) {
             ++stats_.frames_ignored;
             return;

@@ -81,6 +81,7 @@ private:
     std::FILE* trace_;
     std::vector<std::unique_ptr<Slot>> pis_;
     std::unordered_map<std::uint32_t, std::uint32_t> by_ip_;
+    std::unordered_map<std::uint64_t, std::uint32_t> by_mac_;  // an inventory's fleet only
     using Timer = std::pair<proto::Nanos, std::uint32_t>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     std::mt19937_64 rng_;

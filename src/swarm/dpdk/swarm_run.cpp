@@ -12,6 +12,7 @@
 
 #include "dataplane/dpdk/port/dpdk_eal.h"
 #include "swarm/dpdk/peer_port.h"
+#include "swarm/inventory.h"
 #include "swarm/report.h"
 #include "swarm/swarm_engine.h"
 
@@ -130,6 +131,7 @@ proto::Nanos drive(SwarmEngine& engine, std::uint16_t port, PortTx& tx, Progress
 // The summary, the JSON report and the requirements' verdict as the exit code.
 int finish(const SwarmOptions& o, const std::vector<Requirement>& reqs, const SwarmEngine& engine, double elapsed) {
     std::vector<RequirementResult> checked = check_requirements(reqs, run_figures(engine, elapsed));
+    if (o.from_inventory()) std::fputs(board_report(engine).c_str(), stdout);
     std::fputs(run_summary(engine, elapsed, checked).c_str(), stdout);
     std::fflush(stdout);
     if (!o.json_path.empty()) {
@@ -207,7 +209,15 @@ int run_swarm_main(const std::vector<std::string>& args) {
         std::puts("rackboot-swarm " RACKBOOT_VERSION);
         return 0;
     }
-    const SwarmOptions& o = *parsed;
+    SwarmOptions& o = *parsed;
+    if (o.from_inventory()) {
+        proto::Result<std::vector<std::string>> notes = load_inventory(o);
+        if (!notes) {
+            std::fprintf(stderr, "rackboot-swarm: %s\n", notes.error().reason.c_str());
+            return notes.error().exit_code;
+        }
+        for (const std::string& n : *notes) std::fprintf(stderr, "rackboot-swarm: note: %s\n", n.c_str());
+    }
     if (o.list_fleet) {
         std::fputs(fleet_listing(o).c_str(), stdout);
         return 0;
