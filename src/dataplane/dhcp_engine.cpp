@@ -149,8 +149,11 @@ void DhcpEngine::on_datagram(const std::uint8_t* data, std::size_t len, bool tru
                counters);
         return;
     }
+    // The boards' pinned addresses, from the map current now: not kept past the call (a later
+    // map frees this one once the worker is past it).
     server_->leases().set_reservations(map);
     proto::DhcpServerResult res = server_->handle(req, origin.local_ip.value(), wall_seconds(), tx_);
+    server_->leases().set_reservations(nullptr);
     const proto::DhcpReply& reply = res.reply;
     if (res.offer_without_request) {
         counters.dhcp_quirks[static_cast<std::size_t>(DhcpQuirk::offer_without_request)].add();
@@ -214,7 +217,10 @@ LeaseReleaseStep DhcpEngine::release_now(proto::Ipv4 ip) noexcept {
         !held.mac.unset() && (held.state == proto::LeaseState::Bound || held.state == proto::LeaseState::Offered);
     if (!live) return {LeaseRelease::no_live_lease, 0};
     if (!cfg_.journal->has_room(1)) return {LeaseRelease::not_durable_in_time, 0};  // the store is behind
+    // Whether the freed address is anyone's to take reads the boards' pins: the current map's.
+    leases.set_reservations(cfg_.maps != nullptr ? cfg_.maps->current() : nullptr);
     auto change = leases.release(held.mac, ip, wall_seconds());
+    leases.set_reservations(nullptr);
     if (!change) return {LeaseRelease::no_live_lease, 0};
     LeaseReleaseStep step{LeaseRelease::released, cfg_.journal->push(*change)};
     pushed_ = true;

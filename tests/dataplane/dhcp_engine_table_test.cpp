@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -109,6 +110,35 @@ TEST(DhcpRelease, AReleaseThroughTheWorkersMailboxIsAnsweredOnceDurable) {
     EXPECT_EQ(release_durably(channel.mailbox, journal, offered, 2000), proto::LeaseRelease::no_live_lease);
     stop = true;
     worker.join();
+}
+
+// A release reads the boards' pins from the map current then, never from the map of the last
+// DHCP packet: that one is freed once boards change (it crashed DELETE /api/v1/leases/IP after a
+// bulk board change; ASan names the use after free).
+TEST(DhcpRelease, AReleaseAfterTheBootMapChangedReadsTheCurrentMap) {
+    char tmpl[] = "/tmp/rb-release.XXXXXX";
+    std::string root = mkdtemp(tmpl);
+    std::unique_ptr<BootMapCell> cell = test::unwrap(static_boot_map_cell(root, {}, 1));
+    LeaseJournal journal;
+    DhcpEngineConfig config = test::dhcp_table_config(proto::DhcpMode::Server, &journal);
+    config.maps = cell.get();
+    EngineHarness h(config);
+    h.deliver(test::pi4_discover());
+    LeaseChange change;
+    while (journal.pop(change)) journal.publish(change.seq);
+    h.poll();
+    std::vector<test::DhcpSent> sent = h.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    const test::Bytes& offer = sent[0].payload;
+    proto::Ipv4 offered((std::uint32_t{offer[16]} << 24) | (std::uint32_t{offer[17]} << 16) |
+                        (std::uint32_t{offer[18]} << 8) | offer[19]);
+    // Boards change: a new map, and the old one freed once the worker is past it.
+    cell->publish(test::unwrap(static_boot_map(root, {})));
+    cell->quiescent(0);
+    EXPECT_EQ(cell->reclaim(), 0u);
+    EXPECT_EQ(h.engine().release_now(offered).outcome, proto::LeaseRelease::released);
+    cell.reset();
+    std::filesystem::remove_all(root);
 }
 
 TEST(DhcpRelease, AProxyHasNoLeasesToRelease) {
