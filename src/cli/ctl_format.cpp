@@ -64,9 +64,9 @@ std::string age(std::int64_t then_s, std::time_t now) {
     char buf[32];
     if (d < 120) {
         std::snprintf(buf, sizeof buf, "%llds ago", static_cast<long long>(d));
-    } else if (d < 2 * 3600) {
+    } else if (d < std::int64_t{2} * 3600) {
         std::snprintf(buf, sizeof buf, "%lldm ago", static_cast<long long>(d / 60));
-    } else if (d < 2 * 86400) {
+    } else if (d < std::int64_t{2} * 86400) {
         std::snprintf(buf, sizeof buf, "%lldh ago", static_cast<long long>(d / 3600));
     } else {
         std::snprintf(buf, sizeof buf, "%lldd ago", static_cast<long long>(d / 86400));

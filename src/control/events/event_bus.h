@@ -83,10 +83,10 @@ private:
 class EventBus {
 public:
     static constexpr std::size_t kMaxSubscribers = 16;
-    static constexpr std::size_t kDefaultHistory = 65536;           // events
-    static constexpr std::size_t kHistoryBytes = 32 * 1024 * 1024;  // their text, at most
-    static constexpr std::size_t kTakeBytes = 64 * 1024;            // one take's text, at most
-    static constexpr int kRetryMs = 2000;                           // the reconnect hint
+    static constexpr std::size_t kDefaultHistory = 65536;                        // events
+    static constexpr std::size_t kHistoryBytes = std::size_t{32} * 1024 * 1024;  // their text, at most
+    static constexpr std::size_t kTakeBytes = std::size_t{64} * 1024;            // one take's text, at most
+    static constexpr int kRetryMs = 2000;                                        // the reconnect hint
 
     explicit EventBus(std::size_t history = kDefaultHistory) : history_cap_(history) {}
 
