@@ -66,7 +66,7 @@ bool queue(MHD_Connection* c, const HttpResponse& r) {
     MHD_Response* resp =
         MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
     if (resp == nullptr) return false;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+    if (!r.content_type.empty()) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
     for (const auto& [k, v] : r.headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
     bool ok = MHD_queue_response(c, r.status, resp) == MHD_YES;
     MHD_destroy_response(resp);

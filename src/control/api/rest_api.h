@@ -137,6 +137,7 @@ private:
     // rest_import.cpp
     HttpResponse import_boards(const HttpRequest& req, const std::string& param);
     HttpResponse update_boards(const HttpRequest& req, const std::string& param);  // rest_bulk.cpp
+    HttpResponse web(const HttpRequest& req, const std::string& param);            // rest_web.cpp
     // nobodd's `image = X.img`: the disk image at `path` (resolved, a regular file) added as an img
     // image named after its file, indexed first; its name, or why not.
     [[nodiscard]] proto::Result<std::string> add_imported_image(const std::string& path,

@@ -26,6 +26,12 @@ std::span<const RouteRow> RestApi::routes() {
     using N = Needs;
     using R = RestApi;
     static constexpr RouteRow kRows[] = {
+        {M::get, "/", A::rest, N::nothing, &R::web},
+        {M::head, "/", A::rest, N::nothing, &R::web},
+        {M::get, "/ui/app.js", A::rest, N::nothing, &R::web},
+        {M::head, "/ui/app.js", A::rest, N::nothing, &R::web},
+        {M::get, "/ui/app.css", A::rest, N::nothing, &R::web},
+        {M::head, "/ui/app.css", A::rest, N::nothing, &R::web},
         {M::get, "/healthz", A::rest, N::nothing, &R::healthz},
         {M::head, "/healthz", A::rest, N::nothing, &R::healthz},
         {M::get, "/readyz", A::rest, N::nothing, &R::readyz},

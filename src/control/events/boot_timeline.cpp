@@ -213,6 +213,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     proto::TftpResult result = r.result;
     std::int64_t ms = r.duration_ns / 1'000'000;
     json event = {{"file", file},
+                  {"role", std::string(to_string(file_role(name)))},
                   {"client", r.client_ip.to_string()},
                   {"result", std::string(dataplane::result_name(r))},
                   {"bytes", r.bytes},
@@ -269,7 +270,12 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
             return;
         }
         record(b, "tftp", event, now_ms, r.client_mac);
+        // The transfer, then the boot it ended: a reader sees them in the order they happened.
+        event["at_ms"] = now_ms;
+        event["kind"] = "tftp";
+        publish("tftp", serial, mac, event);
         if (done) finish(*serial, b, BootResult::booted);
+        return;
     }
     event["at_ms"] = now_ms;
     event["kind"] = "tftp";

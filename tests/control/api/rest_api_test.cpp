@@ -496,3 +496,34 @@ TEST_F(RestBulkTest, ABadBulkUpdateSaysWhyAndChangesNothing) {
 
 }  // namespace
 }  // namespace rackboot::control
+
+namespace rackboot::control {
+namespace {
+
+// Issue 23: the web view, built in: its page, script and style sheet with their types, an ETag
+// that answers 304 while unchanged, a policy that lets the page reach nothing but this server.
+TEST_F(RestApiTest, TheWebViewIsServedFromTheBinary) {
+    HttpResponse page = call("GET", "/");
+    ASSERT_EQ(page.status, 200u);
+    EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+    EXPECT_NE(page.body.find("<script src=\"/ui/app.js\""), std::string::npos);
+    EXPECT_NE(header(page, "Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+    EXPECT_NE(header(page, "Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
+    std::string etag = header(page, "ETag");
+    ASSERT_EQ(etag.size(), 18u) << etag;
+    HttpResponse again = call("GET", "/", {}, {{"if-none-match", etag}});
+    EXPECT_EQ(again.status, 304u);
+    EXPECT_TRUE(again.body.empty());
+    EXPECT_EQ(call("GET", "/", {}, {{"if-none-match", "\"0\""}}).status, 200u);
+    HttpResponse js = call("GET", "/ui/app.js");
+    ASSERT_EQ(js.status, 200u);
+    EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+    EXPECT_NE(js.body.find("new EventSource("), std::string::npos);
+    EXPECT_NE(header(js, "ETag"), etag);
+    EXPECT_EQ(call("GET", "/ui/app.css").content_type, "text/css; charset=utf-8");
+    EXPECT_EQ(call("GET", "/ui/other.js").status, 404u);
+    EXPECT_EQ(call("GET", "/ui/../api/v1/status").status, 404u);
+}
+
+}  // namespace
+}  // namespace rackboot::control

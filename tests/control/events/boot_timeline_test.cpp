@@ -117,6 +117,25 @@ TEST(BootTimeline, ABootIsJoinedByMacSerialAndAddressAndEndsBooted) {
     EXPECT_FALSE(t.timeline(proto::Serial(0x99999999)));
 }
 
+// Issue 23: the stream carries a boot's last transfer before the boot's end, each file's role
+// with it, so a reader (the web view) never sees a finished boot go back to "kernel".
+TEST(BootTimeline, TheLastTransferComesBeforeTheBootsEndWithItsRole) {
+    EventBus bus;
+    auto sub = bus.subscribe({});
+    BootTimeline t(50, &bus, {});
+    t.on_dhcp(dhcp(proto::DhcpMessageType::Discover, 0x1a2b3c4d), 1000);
+    t.on_transfer(tftp("1a2b3c4d/cmdline.txt", proto::TftpResult::Complete, 0, true), 1500);
+    t.on_transfer(tftp("1a2b3c4d/kernel8.img", proto::TftpResult::Complete, 0, true), 2500);
+    std::string events = bus.take(*sub, nullptr);
+    std::size_t kernel = events.find("\"file\":\"1a2b3c4d/kernel8.img\"");
+    std::size_t finished = events.find("\"kind\":\"boot_finished\"");
+    ASSERT_NE(kernel, std::string::npos) << events;
+    ASSERT_NE(finished, std::string::npos) << events;
+    EXPECT_LT(kernel, finished) << events;
+    EXPECT_NE(events.find("\"role\":\"kernel\""), std::string::npos) << events;
+    EXPECT_NE(events.find("\"role\":\"config\""), std::string::npos) << events;
+}
+
 TEST(BootTimeline, ATimeoutThenSilenceIsAFailureWithTheFileAndAStartOverAbandons) {
     std::vector<nlohmann::json> persisted;
     BootTimeline::Hooks hooks;
