@@ -425,7 +425,9 @@ void Daemon::wire_events() {
     hooks.on_boot = [&learner](proto::Serial serial, const nlohmann::json& summary) {
         learner.boot_finished(serial, summary.dump());
     };
-    timeline_ = std::make_unique<BootTimeline>(cfg_.timeline_events, &events_, std::move(hooks));
+    // The stream's history is kept only where the API serves it.
+    timeline_ =
+        std::make_unique<BootTimeline>(cfg_.timeline_events, cfg_.api_enabled ? &events_ : nullptr, std::move(hooks));
     EventFanout::Sinks sinks;
     sinks.learn = [&learner](const DhcpLesson& l) {
         learner.learn(l.mac, l.serial, l.ip, l.model, std::time(nullptr), l.from);

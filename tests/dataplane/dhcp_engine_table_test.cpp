@@ -65,20 +65,26 @@ TEST_P(DhcpTable, EngineAnswersAsTheTableSays) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, DhcpTable, ::testing::Range<std::size_t>(0, test::dhcp_cases().size()));
 
-// DELETE /api/v1/leases/IP: the release goes through the DHCP worker's mailbox (the lease table's
-// one writer) and is answered only once the store has made it durable.
-TEST(DhcpRelease, AReleaseThroughTheWorkersMailboxIsAnsweredOnceDurable) {
-    LeaseJournal journal;
-    EngineHarness h(test::dhcp_table_config(proto::DhcpMode::Server, &journal));
+// A Pi 4's DISCOVER, its lease made durable at once: the address offered (unset: no OFFER).
+proto::Ipv4 offer_one(EngineHarness& h, LeaseJournal& journal) {
     h.deliver(test::pi4_discover());
     LeaseChange change;
     while (journal.pop(change)) journal.publish(change.seq);
     h.poll();
     std::vector<test::DhcpSent> sent = h.take_sent();
-    ASSERT_EQ(sent.size(), 1u);
+    if (sent.size() != 1) return proto::Ipv4();
     const test::Bytes& offer = sent[0].payload;
-    proto::Ipv4 offered((std::uint32_t{offer[16]} << 24) | (std::uint32_t{offer[17]} << 16) |
-                        (std::uint32_t{offer[18]} << 8) | offer[19]);
+    return proto::Ipv4((std::uint32_t{offer[16]} << 24) | (std::uint32_t{offer[17]} << 16) |
+                       (std::uint32_t{offer[18]} << 8) | offer[19]);
+}
+
+// DELETE /api/v1/leases/IP: the release goes through the DHCP worker's mailbox (the lease table's
+// one writer) and is answered only once the store has made it durable.
+TEST(DhcpRelease, AReleaseThroughTheWorkersMailboxIsAnsweredOnceDurable) {
+    LeaseJournal journal;
+    EngineHarness h(test::dhcp_table_config(proto::DhcpMode::Server, &journal));
+    proto::Ipv4 offered = offer_one(h, journal);
+    ASSERT_FALSE(offered.unset());
 
     // The worker answers its mailbox each pass; the store commits what the journal holds, late.
     WorkerChannel channel(16);
@@ -123,15 +129,8 @@ TEST(DhcpRelease, AReleaseAfterTheBootMapChangedReadsTheCurrentMap) {
     DhcpEngineConfig config = test::dhcp_table_config(proto::DhcpMode::Server, &journal);
     config.maps = cell.get();
     EngineHarness h(config);
-    h.deliver(test::pi4_discover());
-    LeaseChange change;
-    while (journal.pop(change)) journal.publish(change.seq);
-    h.poll();
-    std::vector<test::DhcpSent> sent = h.take_sent();
-    ASSERT_EQ(sent.size(), 1u);
-    const test::Bytes& offer = sent[0].payload;
-    proto::Ipv4 offered((std::uint32_t{offer[16]} << 24) | (std::uint32_t{offer[17]} << 16) |
-                        (std::uint32_t{offer[18]} << 8) | offer[19]);
+    proto::Ipv4 offered = offer_one(h, journal);
+    ASSERT_FALSE(offered.unset());
     // Boards change: a new map, and the old one freed once the worker is past it.
     cell->publish(test::unwrap(static_boot_map(root, {})));
     cell->quiescent(0);

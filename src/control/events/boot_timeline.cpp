@@ -34,8 +34,8 @@ bool fails_boot(dataplane::ResultLabel r) {
 
 void BootTimeline::publish(const std::string& kind, std::optional<proto::Serial> serial, proto::Mac mac,
                            const json& event) {
-    // Nobody listening: no JSON text made (a flood of Pis costs the control thread no serializing).
-    if (!listened()) return;
+    // No stream (the API is off): no JSON text made (a flood of Pis costs no serializing).
+    if (!streamed()) return;
     BusEvent e;
     e.kind = kind;
     e.serial = serial;
@@ -127,8 +127,8 @@ void BootTimeline::on_dhcp(const dataplane::DhcpRecord& r, std::int64_t now_ms) 
         return;
     }
     if (!serial && hooks_.serial_of_mac) serial = hooks_.serial_of_mac(mac);
-    // No board and nobody listening: nothing to record (a DISCOVER flood costs no JSON here).
-    bool live = listened();
+    // No board and no stream: nothing to record (a DISCOVER flood costs no JSON here).
+    bool live = streamed();
     if (!serial && !live) return;
     proto::DhcpMessageType type = r.type;
     json event = {{"type", std::string(to_string(type))},
@@ -199,7 +199,7 @@ void BootTimeline::on_conflict(const dataplane::DhcpRecord& r, std::int64_t now_
 }
 
 void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t now_ms) {
-    bool live = listened();
+    bool live = streamed();
     std::string_view name(r.file, strnlen(r.file, sizeof r.file));
     if (r.outcome == dataplane::ResultLabel::complete) {
         std::lock_guard lock(mutex_);
@@ -207,7 +207,7 @@ void BootTimeline::on_transfer(const dataplane::TransferRecord& r, std::int64_t 
     }
     if (!r.serial && !live) {
         std::lock_guard lock(mutex_);
-        if (serial_by_ip_.find(r.client_ip) == serial_by_ip_.end()) return;  // no board, nobody listening
+        if (serial_by_ip_.find(r.client_ip) == serial_by_ip_.end()) return;  // no board, no stream
     }
     std::string file(name);
     proto::TftpResult result = r.result;

@@ -79,9 +79,9 @@ public:
     [[nodiscard]] std::string render_metrics() const;
 
 private:
-    // The event stream is wired: every event is serialized into its history (a subscriber may
-    // resume after any id it kept).
-    [[nodiscard]] bool listened() const { return bus_ != nullptr; }
+    // The event stream is wired (the API serves it): every event is serialized into its history,
+    // whoever is subscribed now (a client may resume after any id the history keeps).
+    [[nodiscard]] bool streamed() const { return bus_ != nullptr; }
     struct File {
         std::string name;
         std::int64_t started_ms = 0;
